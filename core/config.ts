@@ -1,0 +1,439 @@
+/**
+ * TOML configuration -> typed, validated Config.
+ *
+ * Every key has a default; an unknown key, a wrong type or a bad value throws a
+ * ConfigError whose message names the key (the CLI prints it and exits 2).
+ *
+ * @module
+ */
+import { parse as parseToml } from "smol-toml";
+import { dirname, isAbsolute, resolve } from "node:path";
+
+/** "host:port" parsed. */
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export type ListenerName =
+  | "smtp"
+  | "submission"
+  | "submissions"
+  | "imap"
+  | "imaps"
+  | "pop3"
+  | "pop3s"
+  | "http";
+
+export const LISTENER_NAMES: readonly ListenerName[] = [
+  "smtp",
+  "submission",
+  "submissions",
+  "imap",
+  "imaps",
+  "pop3",
+  "pop3s",
+  "http",
+];
+
+export interface PluginPermissions {
+  net: string[];
+  read: string[];
+  write: string[];
+  env: string[];
+  run: string[];
+  ffi: string[];
+  sys: string[];
+}
+
+export interface PluginConfig {
+  name: string;
+  /** Resolved: absolute path, file: URL, or builtin:<name>. */
+  module: string;
+  permissions: PluginPermissions;
+  timeoutMs: number;
+  memoryMb: number;
+  onError: "tempfail" | "continue";
+  options: Record<string, unknown>;
+}
+
+export interface Config {
+  hostname: string;
+  /** Absolute path. */
+  dataDir: string;
+  /** Folder of the config file (or the cwd for the defaults); relative paths resolve here. */
+  baseDir: string;
+  storage: { backend: "sqlite" | "postgres"; url: string | null };
+  tls: { cert: string | null; key: string | null };
+  listeners: Record<ListenerName, HostPort | null>;
+  limits: {
+    maxMessageBytes: number;
+    maxRecipients: number;
+    maxConnections: number;
+    maxConnectionsPerIp: number;
+    /** RFC 5321 §4.5.3.2 timeouts, ms. */
+    smtpCommandTimeoutMs: number;
+    smtpDataTimeoutMs: number;
+    /** RFC 9051 §5.4: at least 30 minutes. */
+    imapIdleTimeoutMs: number;
+    /** RFC 1939 §3: at least 10 minutes. */
+    pop3TimeoutMs: number;
+    maxBadCommands: number;
+  };
+  auth: { allowPlaintextLoopback: boolean };
+  dns: { nameserver: HostPort | null; timeoutMs: number };
+  delivery: {
+    smtpPort: number;
+    retryScheduleMs: number[];
+    maxAgeMs: number;
+    concurrency: number;
+    perDomainConcurrency: number;
+  };
+  plugins: PluginConfig[];
+}
+
+/** A config problem; `message` is the one line to print. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+const DURATION_UNITS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+/** "30s", "5m", "2h", "5d", "250ms" -> milliseconds. */
+export function parseDuration(value: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(value.trim());
+  if (!m) return null;
+  return Math.round(Number(m[1]) * DURATION_UNITS[m[2]]);
+}
+
+/** "host:port" / "[::1]:port" -> HostPort, or null when malformed. */
+export function parseHostPort(value: string): HostPort | null {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s\[\]]+)):(\d{1,5})$/.exec(value);
+  if (!m) return null;
+  const port = Number(m[3]);
+  if (port < 0 || port > 65535) return null;
+  return { host: m[1] ?? m[2], port };
+}
+
+export function formatHostPort(hp: HostPort): string {
+  return hp.host.includes(":") ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`;
+}
+
+type Table = Record<string, unknown>;
+
+/** Reads typed values out of one TOML table, remembering which keys were used. */
+class TableReader {
+  #used = new Set<string>();
+  constructor(readonly data: Table, readonly path: string) {}
+
+  #key(k: string): string {
+    return this.path ? `${this.path}.${k}` : k;
+  }
+
+  #get(k: string): unknown {
+    this.#used.add(k);
+    return this.data[k];
+  }
+
+  string(k: string, def: string): string {
+    const v = this.#get(k);
+    if (v === undefined) return def;
+    if (typeof v !== "string") throw new ConfigError(`config: ${this.#key(k)} must be a string`);
+    return v;
+  }
+
+  optString(k: string): string | null {
+    const v = this.#get(k);
+    if (v === undefined) return null;
+    if (typeof v !== "string") throw new ConfigError(`config: ${this.#key(k)} must be a string`);
+    return v;
+  }
+
+  bool(k: string, def: boolean): boolean {
+    const v = this.#get(k);
+    if (v === undefined) return def;
+    if (typeof v !== "boolean") {
+      throw new ConfigError(`config: ${this.#key(k)} must be true or false`);
+    }
+    return v;
+  }
+
+  int(k: string, def: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+    const v = this.#get(k);
+    if (v === undefined) return def;
+    const n = typeof v === "bigint" ? Number(v) : v;
+    if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) {
+      throw new ConfigError(`config: ${this.#key(k)} must be an integer from ${min} to ${max}`);
+    }
+    return n;
+  }
+
+  duration(k: string, def: string): number {
+    const v = this.#get(k) ?? def;
+    const ms = typeof v === "string" ? parseDuration(v) : null;
+    if (ms === null) {
+      throw new ConfigError(
+        `config: ${this.#key(k)} must be a duration like "30s", "5m", "2h" or "5d"`,
+      );
+    }
+    return ms;
+  }
+
+  durationList(k: string, def: string[]): number[] {
+    const v = this.#get(k) ?? def;
+    if (!Array.isArray(v) || v.length === 0) {
+      throw new ConfigError(`config: ${this.#key(k)} must be a non-empty list of durations`);
+    }
+    return v.map((item, i) => {
+      const ms = typeof item === "string" ? parseDuration(item) : null;
+      if (ms === null) {
+        throw new ConfigError(`config: ${this.#key(k)}[${i}] must be a duration like "5m"`);
+      }
+      return ms;
+    });
+  }
+
+  hostPort(k: string, def: string): HostPort | null {
+    const v = this.string(k, def);
+    if (v === "") return null;
+    const hp = parseHostPort(v);
+    if (!hp) {
+      throw new ConfigError(`config: ${this.#key(k)} must be "host:port" (got "${v}")`);
+    }
+    return hp;
+  }
+
+  stringList(k: string): string[] {
+    const v = this.#get(k);
+    if (v === undefined) return [];
+    if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) {
+      throw new ConfigError(`config: ${this.#key(k)} must be a list of strings`);
+    }
+    return v as string[];
+  }
+
+  table(k: string): TableReader {
+    const v = this.#get(k);
+    if (v === undefined) return new TableReader({}, this.#key(k));
+    if (typeof v !== "object" || v === null || Array.isArray(v)) {
+      throw new ConfigError(`config: ${this.#key(k)} must be a table`);
+    }
+    return new TableReader(v as Table, this.#key(k));
+  }
+
+  raw(k: string): unknown {
+    return this.#get(k);
+  }
+
+  /** Throws on the first key that was never read. */
+  rejectUnknown(): void {
+    for (const k of Object.keys(this.data)) {
+      if (!this.#used.has(k)) throw new ConfigError(`config: unknown key ${this.#key(k)}`);
+    }
+  }
+}
+
+export const DEV_LISTENERS: Record<ListenerName, string> = {
+  smtp: "127.0.0.1:2525",
+  submission: "127.0.0.1:2587",
+  submissions: "127.0.0.1:2465",
+  imap: "127.0.0.1:2143",
+  imaps: "127.0.0.1:2993",
+  pop3: "127.0.0.1:2110",
+  pop3s: "127.0.0.1:2995",
+  http: "127.0.0.1:8025",
+};
+
+const PERMISSION_KINDS = ["net", "read", "write", "env", "run", "ffi", "sys"] as const;
+
+function readPlugin(r: TableReader, baseDir: string): PluginConfig {
+  const name = r.string("name", "");
+  if (!/^[a-z0-9][a-z0-9_-]{0,63}$/i.test(name)) {
+    throw new ConfigError(`config: ${r.path}.name must be set (letters, digits, - and _)`);
+  }
+  let module = r.string("module", "");
+  if (module === "") throw new ConfigError(`config: ${r.path}.module must be set`);
+  if (!module.startsWith("builtin:") && !module.startsWith("file:")) {
+    module = isAbsolute(module) ? module : resolve(baseDir, module);
+  }
+  const p = r.table("permissions");
+  const permissions = {} as PluginPermissions;
+  for (const kind of PERMISSION_KINDS) permissions[kind] = p.stringList(kind);
+  p.rejectUnknown();
+  const onError = r.string("on_error", "tempfail");
+  if (onError !== "tempfail" && onError !== "continue") {
+    throw new ConfigError(`config: ${r.path}.on_error must be "tempfail" or "continue"`);
+  }
+  const options = r.raw("options") ?? {};
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new ConfigError(`config: ${r.path}.options must be a table`);
+  }
+  const cfg: PluginConfig = {
+    name,
+    module,
+    permissions,
+    timeoutMs: r.int("timeout_ms", 2000, 1, 600_000),
+    memoryMb: r.int("memory_mb", 256, 16, 65536),
+    onError,
+    options: options as Record<string, unknown>,
+  };
+  r.rejectUnknown();
+  return cfg;
+}
+
+/** Builds a Config from a parsed TOML document. */
+export function configFromObject(doc: Table, baseDir: string): Config {
+  const r = new TableReader(doc, "");
+  const hostname = r.string("hostname", "localhost");
+  if (!/^[a-z0-9.-]+$/i.test(hostname)) {
+    throw new ConfigError(`config: hostname must be a DNS name (got "${hostname}")`);
+  }
+  const dataDirRaw = r.string("data_dir", "./data");
+  const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(baseDir, dataDirRaw);
+
+  const s = r.table("storage");
+  const backend = s.string("backend", "sqlite");
+  if (backend !== "sqlite" && backend !== "postgres") {
+    throw new ConfigError(`config: storage.backend must be "sqlite" or "postgres"`);
+  }
+  const url = s.optString("url");
+  if (backend === "postgres" && !url) {
+    throw new ConfigError(`config: storage.url is required when storage.backend = "postgres"`);
+  }
+  s.rejectUnknown();
+
+  const t = r.table("tls");
+  const resolvePath = (p: string | null) => p === null ? null : resolve(baseDir, p);
+  const tls = { cert: resolvePath(t.optString("cert")), key: resolvePath(t.optString("key")) };
+  if ((tls.cert === null) !== (tls.key === null)) {
+    throw new ConfigError(`config: tls.cert and tls.key must be set together`);
+  }
+  t.rejectUnknown();
+
+  const l = r.table("listeners");
+  const listeners = {} as Record<ListenerName, HostPort | null>;
+  for (const name of LISTENER_NAMES) listeners[name] = l.hostPort(name, DEV_LISTENERS[name]);
+  l.rejectUnknown();
+
+  const lim = r.table("limits");
+  const limits = {
+    maxMessageBytes: lim.int("max_message_bytes", 52_428_800, 1024),
+    maxRecipients: lim.int("max_recipients", 100, 1, 100_000),
+    maxConnections: lim.int("max_connections", 2000, 1),
+    maxConnectionsPerIp: lim.int("max_connections_per_ip", 100, 1),
+    smtpCommandTimeoutMs: lim.duration("smtp_command_timeout", "5m"),
+    smtpDataTimeoutMs: lim.duration("smtp_data_timeout", "10m"),
+    imapIdleTimeoutMs: lim.duration("imap_idle_timeout", "30m"),
+    pop3TimeoutMs: lim.duration("pop3_timeout", "10m"),
+    maxBadCommands: lim.int("max_bad_commands", 20, 1),
+  };
+  lim.rejectUnknown();
+
+  const a = r.table("auth");
+  const auth = { allowPlaintextLoopback: a.bool("allow_plaintext_loopback", true) };
+  a.rejectUnknown();
+
+  const d = r.table("dns");
+  const ns = d.optString("nameserver");
+  const nameserver = ns === null ? null : parseHostPort(ns);
+  if (ns !== null && !nameserver) {
+    throw new ConfigError(`config: dns.nameserver must be "host:port" (got "${ns}")`);
+  }
+  const dns = { nameserver, timeoutMs: d.duration("timeout", "5s") };
+  d.rejectUnknown();
+
+  const dl = r.table("delivery");
+  const delivery = {
+    smtpPort: dl.int("smtp_port", 25, 1, 65535),
+    retryScheduleMs: dl.durationList("retry_schedule", [
+      "1m",
+      "5m",
+      "15m",
+      "1h",
+      "2h",
+      "4h",
+      "8h",
+    ]),
+    maxAgeMs: dl.duration("max_age", "5d"),
+    concurrency: dl.int("concurrency", 20, 1, 1000),
+    perDomainConcurrency: dl.int("per_domain_concurrency", 4, 1, 100),
+  };
+  dl.rejectUnknown();
+
+  const rawPlugins = r.raw("plugins") ?? [];
+  if (!Array.isArray(rawPlugins)) {
+    throw new ConfigError(`config: plugins must be an array of tables ([[plugins]])`);
+  }
+  const plugins = rawPlugins.map((p, i) => {
+    if (typeof p !== "object" || p === null || Array.isArray(p)) {
+      throw new ConfigError(`config: plugins[${i}] must be a table`);
+    }
+    return readPlugin(new TableReader(p as Table, `plugins[${i}]`), baseDir);
+  });
+  const names = new Set<string>();
+  for (const p of plugins) {
+    if (names.has(p.name)) throw new ConfigError(`config: plugin name "${p.name}" is used twice`);
+    names.add(p.name);
+  }
+  r.rejectUnknown();
+
+  return {
+    hostname,
+    dataDir,
+    baseDir,
+    storage: { backend, url },
+    tls,
+    listeners,
+    limits,
+    auth,
+    dns,
+    delivery,
+    plugins,
+  };
+}
+
+/** Parses TOML text; syntax errors become a one-line ConfigError. */
+export function parseConfig(text: string, baseDir: string, source = "config"): Config {
+  let doc: Table;
+  try {
+    doc = parseToml(text) as Table;
+  } catch (e) {
+    const first = String((e as Error).message).split("\n")[0];
+    throw new ConfigError(`${source}: invalid TOML: ${first}`);
+  }
+  return configFromObject(doc, baseDir);
+}
+
+/**
+ * Loads the config: an explicit path, else $DENOMAIL_CONFIG, else ./denomail.toml if
+ * present, else the dev defaults.
+ */
+export async function loadConfig(explicitPath?: string | null): Promise<Config> {
+  const path = explicitPath ?? Deno.env.get("DENOMAIL_CONFIG") ?? null;
+  if (path !== null) {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch (e) {
+      throw new ConfigError(`--config: cannot read ${path}: ${(e as Error).message}`);
+    }
+    return parseConfig(text, dirname(resolve(path)), path);
+  }
+  try {
+    const text = await Deno.readTextFile("denomail.toml");
+    return parseConfig(text, Deno.cwd(), "denomail.toml");
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  return configFromObject({}, Deno.cwd());
+}

@@ -1,0 +1,66 @@
+import assert from "node:assert/strict";
+import { Listener } from "./listener.ts";
+import { LineTooLongError } from "./connection.ts";
+import { TlsProvider, ensureTlsFiles } from "./tls.ts";
+import { configFromObject } from "./config.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+async function readUntil(r: Deno.Conn | Deno.TlsConn, text: string): Promise<string> {
+  let acc = "";
+  const buf = new Uint8Array(4096);
+  while (!acc.includes(text)) {
+    const n = await r.read(buf);
+    if (n === null) break;
+    acc += dec.decode(buf.subarray(0, n));
+  }
+  return acc;
+}
+
+Deno.test("connection: lines, limits, dot data and STARTTLS discarding pipelined plaintext", async () => {
+  const dir = await Deno.makeTempDir();
+  const config = configFromObject({ data_dir: dir }, dir);
+  const tls = await TlsProvider.load(await ensureTlsFiles(config));
+  const seen: string[] = [];
+  const listener = await Listener.start({
+    name: "test",
+    address: { host: "127.0.0.1", port: 0 },
+    implicitTls: false,
+    tls,
+    maxConnections: 10,
+    maxConnectionsPerIp: 10,
+    refuse: async () => {},
+    handle: async (conn) => {
+      await conn.write("hello\r\n");
+      await assert.rejects(() => conn.readLine(10, 5000), LineTooLongError);
+      await conn.write("toolong\r\n");
+      const data = await conn.readDotData(1000, 5000);
+      await conn.write(`data ${data.size} ${JSON.stringify(dec.decode(data.data!))}\r\n`);
+      const cmd = await conn.readLineText(100, 5000);
+      seen.push(cmd);
+      await conn.write("go ahead\r\n");
+      await conn.startTls(tls.context());
+      const next = await conn.readLineText(100, 5000);
+      seen.push(next);
+      await conn.write(`secure ${conn.isTls}\r\n`);
+    },
+  });
+  const c = await Deno.connect({ hostname: "127.0.0.1", port: listener.port });
+  assert.deepEqual(await readUntil(c, "\n"), "hello\r\n");
+  await c.write(enc.encode("x".repeat(100_000) + "\r\n"));
+  assert.deepEqual(await readUntil(c, "\n"), "toolong\r\n");
+  await c.write(enc.encode("a\r\n..b\r\n.\nc\r\n.\r\n"));
+  assert.deepEqual(await readUntil(c, "\n"), `data 12 "a\\r\\n.b\\r\\n\\r\\nc\\r\\n"\r\n`);
+  // pipelined plaintext after STARTTLS must be dropped (RFC 3207 §4.2)
+  await c.write(enc.encode("STARTTLS\r\nINJECTED\r\n"));
+  assert.deepEqual(await readUntil(c, "\n"), "go ahead\r\n");
+  const t = await Deno.startTls(c, { hostname: "localhost", caCerts: [tls.certPem] });
+  await t.write(enc.encode("after\r\n"));
+  assert.deepEqual(await readUntil(t, "\n"), "secure true\r\n");
+  t.close();
+  assert.deepEqual(seen, ["STARTTLS", "after"]);
+  await listener.stop();
+  tls.close();
+  await Deno.remove(dir, { recursive: true });
+});

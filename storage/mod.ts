@@ -1,0 +1,283 @@
+/**
+ * The Store: everything denomail remembers, behind one interface.
+ *
+ * Invariants every backend keeps (checked by `conformance.ts`):
+ * - Every method that writes resolves only after its change is committed and synced to
+ *   disk. A caller that got a resolved promise may tell a client "stored" (SMTP 250,
+ *   IMAP OK).
+ * - UIDs in a mailbox strictly increase and are never reused while its UIDVALIDITY stays.
+ * - Every change to a message's flags, every new message and every expunge raises the
+ *   mailbox's HIGHESTMODSEQ and stamps the message (or the expunge record) with it
+ *   (RFC 7162 §3.1).
+ * - Addresses and domain names are stored lower-case; lookups are case-insensitive.
+ * - Message bytes are immutable once stored; several mailbox entries may share one blob.
+ *
+ * @module
+ */
+
+/** A local mail domain. */
+export interface Domain {
+  name: string;
+  createdAt: number;
+}
+
+/** A user account. `email` is its login name everywhere (lower-case). */
+export interface Account {
+  id: number;
+  email: string;
+  /** Encoded password hash (argon2id/scrypt string from core/auth.ts); never plaintext. */
+  passwordHash: string;
+  /** Storage quota in bytes; null = unlimited. */
+  quotaBytes: number | null;
+  createdAt: number;
+}
+
+/** An alias: mail to `source` goes to every address in `targets`. `source` may be `@domain`. */
+export interface Alias {
+  source: string;
+  targets: string[];
+}
+
+/** RFC 6154 special-use attributes. */
+export type SpecialUse = "\\Drafts" | "\\Sent" | "\\Trash" | "\\Junk" | "\\Archive" | "\\All" | "\\Flagged";
+
+/** A mailbox (folder) of one account. Hierarchy delimiter is "/". */
+export interface Mailbox {
+  id: number;
+  accountId: number;
+  /** Full name, "/" separated, UTF-8. "INBOX" is always spelled in upper case. */
+  name: string;
+  uidValidity: number;
+  uidNext: number;
+  highestModseq: number;
+  specialUse: SpecialUse | null;
+  subscribed: boolean;
+}
+
+/** Counters for STATUS / SELECT. */
+export interface MailboxStatus {
+  messages: number;
+  unseen: number;
+  /** Sum of message sizes in octets (RFC 8438 STATUS=SIZE). */
+  size: number;
+  uidNext: number;
+  uidValidity: number;
+  highestModseq: number;
+  /** Sequence number (1-based) of the first unseen message, 0 if none. */
+  firstUnseen: number;
+}
+
+/** One message as it sits in one mailbox. */
+export interface MessageMeta {
+  mailboxId: number;
+  uid: number;
+  modseq: number;
+  /** System flags (\Seen, \Answered, \Flagged, \Deleted, \Draft) and keywords, as given. */
+  flags: string[];
+  /** Milliseconds since the epoch (IMAP INTERNALDATE). */
+  internalDate: number;
+  /** Octets of the stored message (RFC822.SIZE). */
+  size: number;
+  blobId: number;
+}
+
+/** Where one delivered copy goes. */
+export interface DeliveryTarget {
+  accountId: number;
+  /** Mailbox name; a missing mailbox falls back to INBOX. */
+  mailbox: string;
+  flags?: string[];
+}
+
+/** Result of one placed copy. */
+export interface Placed {
+  accountId: number;
+  mailboxId: number;
+  uid: number;
+  uidValidity: number;
+}
+
+/** How a flags update applies (IMAP STORE FLAGS / +FLAGS / -FLAGS). */
+export type FlagOp = "set" | "add" | "remove";
+
+export interface FlagUpdate {
+  mailboxId: number;
+  uids: number[];
+  op: FlagOp;
+  flags: string[];
+  /** RFC 7162 UNCHANGEDSINCE: messages whose modseq is greater are not changed. */
+  unchangedSince?: number;
+}
+
+export interface FlagUpdateResult {
+  /** Messages whose flags changed (with their new flags and modseq). */
+  changed: MessageMeta[];
+  /** UIDs skipped because of UNCHANGEDSINCE. */
+  failed: number[];
+}
+
+/** An outbound queue record (one message, its remaining recipients). */
+export interface QueueEntry {
+  id: number;
+  blobId: number;
+  /** Envelope sender; "" for the null sender (bounces). */
+  sender: string;
+  recipients: QueueRecipient[];
+  createdAt: number;
+  nextAttemptAt: number;
+  attempts: number;
+  lastError: string | null;
+  /** Free-form JSON for the delivery engine (DSN params, ENVID, RET, TLS result, ...). */
+  meta: Record<string, unknown>;
+}
+
+export interface QueueRecipient {
+  address: string;
+  /** "pending" until delivered or failed for good. */
+  status: "pending" | "delivered" | "failed";
+  lastError?: string;
+  /** RFC 3461 NOTIFY / ORCPT and anything else the delivery engine keeps. */
+  dsn?: Record<string, unknown>;
+}
+
+/** What changed in a mailbox; published after the change is committed. */
+export type MailboxChange =
+  | { kind: "append"; mailboxId: number; uids: number[]; highestModseq: number }
+  | { kind: "flags"; mailboxId: number; uids: number[]; highestModseq: number }
+  | { kind: "expunge"; mailboxId: number; uids: number[]; highestModseq: number }
+  | { kind: "mailbox"; accountId: number };
+
+/** The storage interface every backend implements. */
+export interface Store {
+  /** Publishes a MailboxChange after every committed change to mailboxes or messages. */
+  readonly changes: EventTarget;
+
+  close(): Promise<void>;
+
+  // --- domains ---
+  addDomain(name: string): Promise<void>;
+  /** Removes the domain; fails if accounts still use it. */
+  removeDomain(name: string): Promise<void>;
+  listDomains(): Promise<Domain[]>;
+  hasDomain(name: string): Promise<boolean>;
+
+  // --- accounts ---
+  /** Creates the account (and its domain, and INBOX, Drafts, Sent, Trash, Junk). */
+  createAccount(email: string, passwordHash: string): Promise<Account>;
+  setPasswordHash(email: string, passwordHash: string): Promise<void>;
+  /** Removes the account with all its mailboxes and messages. */
+  removeAccount(email: string): Promise<void>;
+  getAccount(email: string): Promise<Account | null>;
+  getAccountById(id: number): Promise<Account | null>;
+  listAccounts(): Promise<Account[]>;
+  setQuota(email: string, quotaBytes: number | null): Promise<void>;
+
+  // --- aliases ---
+  setAlias(source: string, targets: string[]): Promise<void>;
+  removeAlias(source: string): Promise<void>;
+  getAlias(source: string): Promise<string[] | null>;
+  listAliases(): Promise<Alias[]>;
+
+  // --- mailboxes ---
+  listMailboxes(accountId: number): Promise<Mailbox[]>;
+  getMailbox(accountId: number, name: string): Promise<Mailbox | null>;
+  getMailboxById(mailboxId: number): Promise<Mailbox | null>;
+  createMailbox(accountId: number, name: string, specialUse?: SpecialUse | null): Promise<Mailbox>;
+  /** Deletes the mailbox and its messages. */
+  deleteMailbox(mailboxId: number): Promise<void>;
+  /** Renames the mailbox and its children (RFC 9051 §6.3.6). Renaming INBOX moves its messages. */
+  renameMailbox(mailboxId: number, newName: string): Promise<void>;
+  setSubscribed(accountId: number, name: string, subscribed: boolean): Promise<void>;
+  /** Names subscribed by the account (may include names of mailboxes that do not exist). */
+  listSubscriptions(accountId: number): Promise<string[]>;
+  mailboxStatus(mailboxId: number): Promise<MailboxStatus>;
+  /** Total octets stored for the account (QUOTA). */
+  accountUsage(accountId: number): Promise<number>;
+
+  // --- messages ---
+  /**
+   * Stores one message once and places it in every target mailbox, atomically and durably.
+   * Concurrent calls are committed together (group commit).
+   */
+  deliver(
+    message: Uint8Array,
+    targets: DeliveryTarget[],
+    opts?: { internalDate?: number },
+  ): Promise<Placed[]>;
+  /** IMAP APPEND into a mailbox by id. */
+  append(
+    mailboxId: number,
+    message: Uint8Array,
+    opts?: { flags?: string[]; internalDate?: number },
+  ): Promise<Placed>;
+  /** All messages of a mailbox in UID order (what a SELECT needs). */
+  listMessages(mailboxId: number): Promise<MessageMeta[]>;
+  /** The given UIDs that exist, in UID order. */
+  getMessages(mailboxId: number, uids: number[]): Promise<MessageMeta[]>;
+  /** Messages changed since a modseq (CONDSTORE FETCH CHANGEDSINCE). */
+  changedSince(mailboxId: number, modseq: number): Promise<MessageMeta[]>;
+  /** UIDs expunged since a modseq (QRESYNC VANISHED (EARLIER)). */
+  expungedSince(mailboxId: number, modseq: number): Promise<number[]>;
+  readBlob(blobId: number): Promise<Uint8Array>;
+  /** Bytes [offset, offset+length) of a stored message, clipped to its end. */
+  readBlobRange(blobId: number, offset: number, length: number): Promise<Uint8Array>;
+  updateFlags(update: FlagUpdate): Promise<FlagUpdateResult>;
+  /** Removes the given UIDs (all of them, whatever their flags). Returns those removed. */
+  expunge(mailboxId: number, uids: number[]): Promise<number[]>;
+  /** Copies messages; returns [sourceUid, destUid] pairs (UIDPLUS COPYUID). */
+  copyMessages(
+    fromMailboxId: number,
+    uids: number[],
+    toMailboxId: number,
+  ): Promise<Array<[number, number]>>;
+  /** Copy + expunge in one commit (RFC 6851). */
+  moveMessages(
+    fromMailboxId: number,
+    uids: number[],
+    toMailboxId: number,
+  ): Promise<Array<[number, number]>>;
+
+  // --- outbound queue ---
+  /** Stores the message bytes and the queue record in one durable commit. */
+  enqueue(
+    message: Uint8Array,
+    entry: Omit<QueueEntry, "id" | "blobId" | "attempts" | "lastError" | "createdAt">,
+  ): Promise<QueueEntry>;
+  listQueue(): Promise<QueueEntry[]>;
+  /** Entries whose nextAttemptAt <= now. */
+  dueQueue(now: number, limit: number): Promise<QueueEntry[]>;
+  getQueueEntry(id: number): Promise<QueueEntry | null>;
+  updateQueueEntry(
+    id: number,
+    patch: Partial<Omit<QueueEntry, "id" | "blobId" | "createdAt">>,
+  ): Promise<void>;
+  removeQueueEntry(id: number): Promise<void>;
+
+  // --- plugin key-value area (namespaced per plugin) ---
+  kvGet(ns: string, key: string): Promise<string | null>;
+  /** ttlMs: the key disappears after that many milliseconds. */
+  kvSet(ns: string, key: string, value: string, ttlMs?: number): Promise<void>;
+  kvDelete(ns: string, key: string): Promise<void>;
+  /** Atomically adds `by` to an integer value (missing = 0); returns the new value. */
+  kvIncr(ns: string, key: string, by: number, ttlMs?: number): Promise<number>;
+}
+
+/** Thrown for a domain rule a caller broke (duplicate, missing, not empty). */
+export class StoreError extends Error {
+  constructor(
+    readonly code: "exists" | "not_found" | "in_use" | "invalid" | "quota",
+    message: string,
+  ) {
+    super(message);
+    this.name = "StoreError";
+  }
+}
+
+/** The mailboxes every new account gets, with their special-use attribute. */
+export const DEFAULT_MAILBOXES: ReadonlyArray<[string, SpecialUse | null]> = [
+  ["INBOX", null],
+  ["Drafts", "\\Drafts"],
+  ["Sent", "\\Sent"],
+  ["Trash", "\\Trash"],
+  ["Junk", "\\Junk"],
+];
