@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Listener } from "./listener.ts";
 import { LineTooLongError } from "./connection.ts";
-import { TlsProvider, ensureTlsFiles } from "./tls.ts";
+import { ensureTlsFiles, TlsProvider } from "./tls.ts";
 import { configFromObject } from "./config.ts";
 
 const enc = new TextEncoder();

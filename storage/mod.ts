@@ -39,7 +39,14 @@ export interface Alias {
 }
 
 /** RFC 6154 special-use attributes. */
-export type SpecialUse = "\\Drafts" | "\\Sent" | "\\Trash" | "\\Junk" | "\\Archive" | "\\All" | "\\Flagged";
+export type SpecialUse =
+  | "\\Drafts"
+  | "\\Sent"
+  | "\\Trash"
+  | "\\Junk"
+  | "\\Archive"
+  | "\\All"
+  | "\\Flagged";
 
 /** A mailbox (folder) of one account. Hierarchy delimiter is "/". */
 export interface Mailbox {

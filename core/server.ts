@@ -1,0 +1,119 @@
+/**
+ * Server lifecycle: open storage, load TLS, start every configured listener, stop cleanly.
+ *
+ * @module
+ */
+import type { Config, ListenerName } from "./config.ts";
+import { formatHostPort } from "./config.ts";
+import type { ProtocolHandler, ServerDeps } from "./deps.ts";
+import { Listener } from "./listener.ts";
+import { ensureTlsFiles, TlsProvider } from "./tls.ts";
+import { Authenticator } from "./auth.ts";
+import { Router } from "./router.ts";
+import { log } from "./log.ts";
+import type { Store } from "../storage/mod.ts";
+import { openStore } from "../storage/open.ts";
+import { smtpHandler } from "../protocols/smtp/mod.ts";
+import { imapHandler } from "../protocols/imap/mod.ts";
+import { pop3Handler } from "../protocols/pop3/mod.ts";
+
+/** A running server. */
+export interface RunningServer {
+  deps: ServerDeps;
+  /** Bound port of each enabled listener (useful when the config said port 0). */
+  ports: Partial<Record<ListenerName, number>>;
+  stop(): Promise<void>;
+}
+
+function protocolFor(name: ListenerName, deps: ServerDeps): ProtocolHandler | null {
+  switch (name) {
+    case "smtp":
+      return smtpHandler(deps, "mx");
+    case "submission":
+      return smtpHandler(deps, "submission");
+    case "submissions":
+      return smtpHandler(deps, "submissions");
+    case "imap":
+      return imapHandler(deps, { implicitTls: false });
+    case "imaps":
+      return imapHandler(deps, { implicitTls: true });
+    case "pop3":
+      return pop3Handler(deps, { implicitTls: false });
+    case "pop3s":
+      return pop3Handler(deps, { implicitTls: true });
+    case "http":
+      return null; // the HTTP listener lands with the web/admin issue
+  }
+}
+
+const IMPLICIT_TLS = new Set<ListenerName>(["submissions", "imaps", "pop3s"]);
+
+/** Starts everything the config asks for. */
+export async function startServer(
+  config: Config,
+  opts: { store?: Store; now?: () => number } = {},
+): Promise<RunningServer> {
+  await Deno.mkdir(config.dataDir, { recursive: true });
+  const store = opts.store ?? await openStore(config);
+  const tls = await TlsProvider.load(await ensureTlsFiles(config));
+  tls.watch();
+  const now = opts.now ?? Date.now;
+  const deps: ServerDeps = {
+    config,
+    store,
+    tls,
+    auth: new Authenticator(store, { now }),
+    router: new Router(store),
+    now,
+  };
+  const listeners: Listener[] = [];
+  const ports: Partial<Record<ListenerName, number>> = {};
+  try {
+    for (
+      const [name, address] of Object.entries(config.listeners) as [
+        ListenerName,
+        typeof config.listeners.smtp,
+      ][]
+    ) {
+      if (!address) continue;
+      const handler = protocolFor(name, deps);
+      if (!handler) continue;
+      const l = await Listener.start({
+        name,
+        address,
+        implicitTls: IMPLICIT_TLS.has(name),
+        tls,
+        maxConnections: config.limits.maxConnections,
+        maxConnectionsPerIp: config.limits.maxConnectionsPerIp,
+        handle: (c) => handler.handle(c),
+        refuse: (c, reason) => handler.refuse(c, reason),
+      });
+      listeners.push(l);
+      ports[name] = l.port;
+    }
+  } catch (e) {
+    for (const l of listeners) await l.stop();
+    tls.close();
+    if (!opts.store) await store.close();
+    const err = e as Error & { code?: string };
+    throw new Error(`cannot start listener: ${err.message}`);
+  }
+  log.info("server", `denomail ready as ${config.hostname}`, {
+    listeners: Object.entries(ports).map(([n, p]) => `${n}=${p}`).join(","),
+  });
+  let stopped = false;
+  return {
+    deps,
+    ports,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await Promise.all(listeners.map((l) => l.stop(2000)));
+      tls.close();
+      if (!opts.store) await store.close();
+      log.info("server", "stopped");
+    },
+  };
+}
+
+export { formatHostPort };
