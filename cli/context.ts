@@ -1,0 +1,40 @@
+/**
+ * What every CLI command gets: parsed args, a lazily loaded config and store, and output.
+ *
+ * @module
+ */
+import { type Config, loadConfig } from "../core/config.ts";
+import type { Store } from "../storage/mod.ts";
+import { openStore } from "../storage/open.ts";
+import type { ParsedArgs } from "./args.ts";
+
+export class CliContext {
+  #config: Config | null = null;
+  #store: Store | null = null;
+
+  constructor(readonly args: ParsedArgs) {}
+
+  async config(): Promise<Config> {
+    this.#config ??= await loadConfig(this.args.values.get("--config") ?? null);
+    return this.#config;
+  }
+
+  /** Opens the store with inline (synchronous, still durable) writes: right for one command. */
+  async store(): Promise<Store> {
+    if (!this.#store) {
+      const config = await this.config();
+      await Deno.mkdir(config.dataDir, { recursive: true });
+      this.#store = await openStore(config, { inlineWrites: true });
+    }
+    return this.#store;
+  }
+
+  async close(): Promise<void> {
+    await this.#store?.close();
+    this.#store = null;
+  }
+
+  print(line: string): void {
+    console.log(line);
+  }
+}

@@ -1,0 +1,116 @@
+/** The admin CLI as an admin runs it: exit codes, one-line errors naming the culprit. */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { cli } from "./lib/server_process.ts";
+
+async function withConfig(extra: string, fn: (path: string, dir: string) => Promise<void>) {
+  const dir = await Deno.makeTempDir({ prefix: "denomail-cli-" });
+  const path = join(dir, "denomail.toml");
+  await Deno.writeTextFile(path, `data_dir = "${dir}/data"\n${extra}`);
+  try {
+    await fn(path, dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("cli: bad config and bad usage exit 2 with one line naming the problem", async (t) => {
+  await t.step("unknown top-level key", async () => {
+    await withConfig(`bogus_key = 1\n`, async (path) => {
+      const r = await cli(["domain", "list", "--config", path]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /unknown key bogus_key/);
+      assert.equal(r.stderr.trim().split("\n").length, 1);
+    });
+  });
+  await t.step("unknown nested key", async () => {
+    await withConfig(`[limits]\nmax_mesage_bytes = 10\n`, async (path) => {
+      const r = await cli(["serve", "--config", path]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /unknown key limits\.max_mesage_bytes/);
+    });
+  });
+  await t.step("wrong type and bad host:port", async () => {
+    await withConfig(`[listeners]\nsmtp = "localhost"\n`, async (path) => {
+      const r = await cli(["serve", "--config", path]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /listeners\.smtp must be "host:port"/);
+    });
+    await withConfig(`[auth]\nallow_plaintext_loopback = "yes"\n`, async (path) => {
+      const r = await cli(["serve", "--config", path]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /auth\.allow_plaintext_loopback/);
+    });
+  });
+  await t.step("invalid TOML", async () => {
+    await withConfig(`hostname = \n`, async (path) => {
+      const r = await cli(["domain", "list", "--config", path]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /invalid TOML/);
+    });
+  });
+  await t.step("serve --bogus", async () => {
+    const r = await cli(["serve", "--bogus"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /unknown option --bogus/);
+  });
+  await t.step("unknown command and missing config file", async () => {
+    assert.equal((await cli(["frobnicate"])).code, 2);
+    const r = await cli(["domain", "list", "--config", "/nonexistent/x.toml"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--config: cannot read/);
+  });
+});
+
+Deno.test("cli: domains, users and aliases", async () => {
+  await withConfig("", async (path) => {
+    const ok = async (args: string[], stdin?: string) => {
+      const r = await cli([...args, "--config", path], { stdin });
+      assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+      return r.stdout;
+    };
+    await ok(["user", "add", "Alice@Example.TEST", "--password-stdin"], "s3cret-password\n");
+    assert.equal(await ok(["domain", "list"]), "example.test\n"); // user add adds its domain
+    assert.equal(await ok(["user", "list"]), "alice@example.test\n");
+    const dup = await cli([
+      "user",
+      "add",
+      "alice@example.test",
+      "--password-stdin",
+      "--config",
+      path,
+    ], {
+      stdin: "another-password\n",
+    });
+    assert.equal(dup.code, 2);
+    assert.match(dup.stderr, /already exists/);
+    const short = await cli(
+      ["user", "add", "b@example.test", "--password-stdin", "--config", path],
+      {
+        stdin: "short\n",
+      },
+    );
+    assert.equal(short.code, 2);
+    const bad = await cli(["user", "add", "not-an-address", "--password-stdin", "--config", path], {
+      stdin: "long-enough-pw\n",
+    });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /EMAIL/);
+    await ok(["user", "passwd", "alice@example.test", "--password-stdin"], "new-password-1\n");
+    await ok(["alias", "add", "sales@example.test", "alice@example.test,bob@elsewhere.test"]);
+    await ok(["alias", "add", "@example.test", "alice@example.test"]);
+    assert.equal(
+      await ok(["alias", "list"]),
+      "@example.test\talice@example.test\nsales@example.test\talice@example.test,bob@elsewhere.test\n",
+    );
+    await ok(["alias", "remove", "@example.test"]);
+    await ok(["domain", "add", "other.test"]);
+    assert.equal(await ok(["domain", "list"]), "example.test\nother.test\n");
+    await ok(["domain", "remove", "other.test"]);
+    await ok(["user", "remove", "alice@example.test"]);
+    assert.equal(await ok(["user", "list"]), "");
+    const help = await cli(["user", "--help"]);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /user add EMAIL/);
+  });
+});
