@@ -1,0 +1,18 @@
+/**
+ * `deno task bench [smtp|storage] [options]`: the benchmarks; each prints a table.
+ *
+ * @module
+ */
+import { benchSmtp } from "./smtp.ts";
+
+const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
+  smtp: benchSmtp,
+};
+
+const [name = "smtp", ...rest] = Deno.args;
+const bench = BENCHES[name];
+if (!bench) {
+  console.error(`bench: unknown benchmark ${name}; one of: ${Object.keys(BENCHES).join(", ")}`);
+  Deno.exit(2);
+}
+await bench(rest);
