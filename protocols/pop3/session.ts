@@ -1,0 +1,218 @@
+/**
+ * One POP3 session: the read-parse-check-dispatch loop, reply batching, and the one place
+ * where Pop3Errors become `-ERR` lines.
+ *
+ * Invariants:
+ * - Replies go out in command order; they are flushed when no further input is waiting
+ *   (RFC 2449 §6.6 PIPELINING) or when the batch grows large.
+ * - The maildrop lock is held from a successful login until the session ends, however it
+ *   ends; storage is changed only by QUIT in TRANSACTION (the UPDATE state).
+ * - Every read is bounded in length and time (limits.pop3_timeout, RFC 1939 §3 autologout).
+ *
+ * @module
+ */
+import {
+  type Connection,
+  ConnectionClosedError,
+  LineTooLongError,
+  TimeoutError,
+} from "../../core/connection.ts";
+import type { ServerDeps } from "../../core/deps.ts";
+import { log } from "../../core/log.ts";
+import type { Account } from "../../storage/mod.ts";
+import { COMMANDS } from "./commands/mod.ts";
+import type { SessionContext } from "./context.ts";
+import { Pop3Error } from "./errors.ts";
+import { maildropLocks } from "./lock.ts";
+import { Maildrop } from "./maildrop.ts";
+import { MAX_COMMAND_LINE, parseCommand } from "./parser.ts";
+import { bytes, err, ok, RESP } from "./replies.ts";
+import { allowedIn, type Pop3State } from "./states.ts";
+
+/** Longest SASL client response line (SCRAM messages are a few hundred octets). */
+const MAX_SASL_LINE = 8192;
+/** Queued output above this is written even while more pipelined input waits. */
+const FLUSH_AT = 64 * 1024;
+
+/** A POP3 session on one connection. */
+export class Pop3Session implements SessionContext {
+  readonly deps: ServerDeps;
+  readonly conn: Connection;
+  pendingUser: string | null = null;
+  #state: Pop3State = "AUTHORIZATION";
+  #account: Account | null = null;
+  #maildrop: Maildrop | null = null;
+  #release: (() => void) | null = null;
+  #out: Uint8Array[] = [];
+  #outBytes = 0;
+  #ending = false;
+  #badCommands = 0;
+
+  constructor(deps: ServerDeps, conn: Connection) {
+    this.deps = deps;
+    this.conn = conn;
+  }
+
+  get state(): Pop3State {
+    return this.#state;
+  }
+
+  get account(): Account | null {
+    return this.#account;
+  }
+
+  get maildrop(): Maildrop | null {
+    return this.#maildrop;
+  }
+
+  get loginAllowed(): boolean {
+    return this.conn.isTls ||
+      (this.conn.isLoopback && this.deps.config.auth.allowPlaintextLoopback);
+  }
+
+  get #timeoutMs(): number {
+    return this.deps.config.limits.pop3TimeoutMs;
+  }
+
+  send(data: string | Uint8Array): void {
+    const b = typeof data === "string" ? bytes(data) : data;
+    this.#out.push(b);
+    this.#outBytes += b.length;
+  }
+
+  async flush(): Promise<void> {
+    if (this.#out.length === 0) return;
+    const parts = this.#out;
+    const total = this.#outBytes;
+    this.#out = [];
+    this.#outBytes = 0;
+    if (parts.length === 1) {
+      await this.conn.write(parts[0]);
+      return;
+    }
+    const all = new Uint8Array(total);
+    let off = 0;
+    for (const p of parts) {
+      all.set(p, off);
+      off += p.length;
+    }
+    await this.conn.write(all);
+  }
+
+  async readSaslLine(): Promise<string> {
+    await this.flush();
+    try {
+      const line = await this.conn.readLine(MAX_SASL_LINE, this.#timeoutMs);
+      return new TextDecoder().decode(line);
+    } catch (e) {
+      if (e instanceof LineTooLongError) {
+        throw new Pop3Error("SASL response too long", { bad: true });
+      }
+      throw e;
+    }
+  }
+
+  async login(account: Account): Promise<void> {
+    // RFC 1939 §4 / RFC 2449 §8.1.2: one session per maildrop; the second gets [IN-USE]
+    // and stays in AUTHORIZATION.
+    const release = maildropLocks.tryAcquire(this.deps.store, account.id);
+    if (!release) {
+      throw new Pop3Error("Maildrop is locked by another POP3 session", { code: RESP.inUse });
+    }
+    try {
+      const box = await this.deps.store.getMailbox(account.id, "INBOX");
+      if (!box) throw new Pop3Error("No INBOX for this account", { code: RESP.sysPerm });
+      const messages = await this.deps.store.listMessages(box.id);
+      this.#maildrop = new Maildrop(box, messages);
+    } catch (e) {
+      release();
+      if (e instanceof Pop3Error) throw e;
+      log.error("pop3", `cannot open maildrop: ${(e as Error).message}`, {
+        account: account.email,
+      });
+      throw new Pop3Error("Cannot open the maildrop, try again later", { code: RESP.sysTemp });
+    }
+    this.#release = release;
+    this.#account = account;
+    this.#state = "TRANSACTION";
+    this.pendingUser = null;
+    const md = this.#maildrop;
+    log.info("pop3", "login", { account: account.email, ip: this.conn.remoteAddress });
+    this.send(ok(`Logged in, ${md.count} messages (${md.size} octets)`));
+  }
+
+  enterUpdate(): void {
+    this.#state = "UPDATE";
+  }
+
+  end(): void {
+    this.#ending = true;
+  }
+
+  /** Runs the session until QUIT, a drop, a timeout or too many bad commands. */
+  async run(): Promise<void> {
+    try {
+      // RFC 1939 §4: the greeting. No APOP timestamp: APOP is not offered.
+      this.send(ok(`${this.deps.config.hostname} POP3 server ready`));
+      while (!this.#ending) {
+        if (this.conn.pendingInput === 0 || this.#outBytes >= FLUSH_AT) await this.flush();
+        let line: Uint8Array;
+        try {
+          line = await this.conn.readLine(MAX_COMMAND_LINE, this.#timeoutMs);
+        } catch (e) {
+          if (!(e instanceof LineTooLongError)) throw e;
+          this.#reject(new Pop3Error("Line too long", { bad: true }));
+          continue;
+        }
+        await this.#execute(line);
+      }
+      await this.flush();
+    } catch (e) {
+      if (e instanceof TimeoutError) {
+        // RFC 1939 §3: the autologout timer expired; close without entering UPDATE.
+        this.#out = [];
+        this.#outBytes = 0;
+        this.send(err("Autologout: idle for too long"));
+        await this.flush().catch(() => {});
+      } else if (!(e instanceof ConnectionClosedError)) {
+        log.debug("pop3", `session ended: ${(e as Error).message}`);
+      }
+    } finally {
+      this.#release?.();
+      this.#release = null;
+    }
+  }
+
+  /** Parse, check the state table, dispatch; Pop3Errors become -ERR replies. */
+  async #execute(line: Uint8Array): Promise<void> {
+    try {
+      const cmd = parseCommand(line);
+      const handler = COMMANDS.get(cmd.verb);
+      if (!handler) throw new Pop3Error("Unknown command", { bad: true });
+      if (!allowedIn(this.#state, cmd.verb)) {
+        throw new Pop3Error(`${cmd.verb} is not valid in the ${this.#state} state`, { bad: true });
+      }
+      await handler(this, cmd);
+    } catch (e) {
+      if (e instanceof Pop3Error) {
+        this.#reject(e);
+        return;
+      }
+      if (e instanceof ConnectionClosedError || e instanceof TimeoutError) throw e;
+      // A storage failure or a bug: one -ERR, and the session goes on.
+      log.error("pop3", `command failed: ${(e as Error).message}`, { ip: this.conn.remoteAddress });
+      this.#reject(new Pop3Error("Internal error, try again later", { code: RESP.sysTemp }));
+    }
+  }
+
+  /** The one place a Pop3Error turns into a wire reply. */
+  #reject(e: Pop3Error): void {
+    let text = e.message;
+    if (e.bad && ++this.#badCommands >= this.deps.config.limits.maxBadCommands) {
+      text += "; too many bad commands, closing connection";
+      this.#ending = true;
+    }
+    if (e.close) this.#ending = true;
+    this.send(err(text, e.code));
+  }
+}
