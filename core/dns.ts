@@ -1,0 +1,363 @@
+/**
+ * MX / A / AAAA / TXT lookups through one resolver that tests can point anywhere.
+ *
+ * With `[dns].nameserver` set, queries go to that server with a small RFC 1035 client (UDP,
+ * TCP when the answer is truncated). Without it, the system resolver (`Deno.resolveDns`) is
+ * used. Every failure is a DnsError whose `kind` says whether it is permanent
+ * (`nxdomain`, `nodata`) or temporary (`temp`: timeout, SERVFAIL, REFUSED, network error).
+ *
+ * Limitation: `Deno.resolveDns` reports SERVFAIL like NXDOMAIN, so with the system resolver a
+ * SERVFAIL counts as "no records". Configure a nameserver to get the distinction.
+ *
+ * @module
+ */
+import { createSocket } from "node:dgram";
+import type { HostPort } from "./config.ts";
+
+/** Why a lookup failed: nxdomain/nodata are permanent, temp is worth retrying. */
+export type DnsErrorKind = "nxdomain" | "nodata" | "temp";
+
+/** A failed lookup. */
+export class DnsError extends Error {
+  constructor(readonly kind: DnsErrorKind, message: string) {
+    super(message);
+    this.name = "DnsError";
+  }
+
+  /** NXDOMAIN or no records of the type: retrying will not help. */
+  get permanent(): boolean {
+    return this.kind !== "temp";
+  }
+}
+
+/** One MX record (RFC 1035 §3.3.9). `exchange` has no trailing dot; "" is a null MX. */
+export interface MxRecord {
+  preference: number;
+  exchange: string;
+}
+
+/** Record types this resolver asks for, with their RFC 1035 / RFC 3596 codes. */
+export const RR_TYPE = { A: 1, CNAME: 5, MX: 15, TXT: 16, AAAA: 28 } as const;
+type QType = keyof typeof RR_TYPE;
+
+/** The resolver interface the queue and CLI use (tests may inject their own). */
+export interface DnsResolver {
+  mx(name: string): Promise<MxRecord[]>;
+  a(name: string): Promise<string[]>;
+  aaaa(name: string): Promise<string[]>;
+  /** Each TXT record with its character-strings joined (RFC 7208 §3.3, RFC 6376 §3.6.2.2). */
+  txt(name: string): Promise<string[]>;
+}
+
+/** Builds the resolver `config.dns` asks for. */
+export function createResolver(
+  dns: { nameserver: HostPort | null; timeoutMs: number },
+): DnsResolver {
+  return dns.nameserver
+    ? new WireResolver(dns.nameserver, dns.timeoutMs)
+    : new SystemResolver(dns.timeoutMs);
+}
+
+function trimDot(name: string): string {
+  return name.endsWith(".") ? name.slice(0, -1) : name;
+}
+
+/** The system resolver through Deno.resolveDns. */
+class SystemResolver implements DnsResolver {
+  constructor(readonly timeoutMs: number) {}
+
+  async #query<T>(name: string, type: QType): Promise<T[]> {
+    try {
+      // deno-lint-ignore no-explicit-any
+      const r = await Deno.resolveDns(name, type as any, {
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      if ((r as unknown[]).length === 0) throw new DnsError("nodata", `${name} has no ${type}`);
+      return r as T[];
+    } catch (e) {
+      if (e instanceof DnsError) throw e;
+      if (e instanceof Deno.errors.NotFound) {
+        throw new DnsError("nodata", `${name}: no ${type} records`);
+      }
+      throw new DnsError("temp", `${name} ${type}: ${(e as Error).message}`);
+    }
+  }
+
+  async mx(name: string): Promise<MxRecord[]> {
+    const r = await this.#query<{ preference: number; exchange: string }>(name, "MX");
+    return r.map((m) => ({ preference: m.preference, exchange: trimDot(m.exchange) }));
+  }
+  a(name: string): Promise<string[]> {
+    return this.#query<string>(name, "A");
+  }
+  aaaa(name: string): Promise<string[]> {
+    return this.#query<string>(name, "AAAA");
+  }
+  async txt(name: string): Promise<string[]> {
+    const r = await this.#query<string[]>(name, "TXT");
+    return r.map((parts) => parts.join(""));
+  }
+}
+
+/** A parsed resource record (only the types we ask for are decoded). */
+export interface ResourceRecord {
+  name: string;
+  type: number;
+  data: string | MxRecord | string[];
+}
+
+/** A parsed DNS response. */
+export interface DnsResponse {
+  id: number;
+  rcode: number;
+  truncated: boolean;
+  answers: ResourceRecord[];
+}
+
+/** RFC 1035 §4.1: a standard query with recursion desired. No I/O. */
+export function encodeQuery(id: number, name: string, type: number): Uint8Array {
+  const labels = trimDot(name).split(".").filter((l) => l.length > 0);
+  const enc = new TextEncoder();
+  const parts: number[] = [
+    id >> 8,
+    id & 0xff,
+    0x01, // RD
+    0x00,
+    0,
+    1, // QDCOUNT
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+  ];
+  for (const label of labels) {
+    const bytes = enc.encode(label);
+    if (bytes.length > 63) throw new DnsError("nxdomain", `label too long in ${name}`);
+    parts.push(bytes.length, ...bytes);
+  }
+  parts.push(0, type >> 8, type & 0xff, 0, 1); // QCLASS IN
+  if (parts.length > 12 + 255 + 4) throw new DnsError("nxdomain", `name too long: ${name}`);
+  return new Uint8Array(parts);
+}
+
+/** RFC 1035 §4.1: parses a response, following name compression (§4.1.4). No I/O. */
+export function decodeResponse(buf: Uint8Array): DnsResponse {
+  if (buf.length < 12) throw new Error("short DNS message");
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const u16 = (o: number) => {
+    if (o + 2 > buf.length) throw new Error("truncated DNS message");
+    return view.getUint16(o);
+  };
+  const dec = new TextDecoder();
+  const readName = (start: number): [string, number] => {
+    const labels: string[] = [];
+    let pos = start;
+    let end = -1;
+    let jumps = 0;
+    for (;;) {
+      if (pos >= buf.length) throw new Error("name runs past the message");
+      const len = buf[pos];
+      if ((len & 0xc0) === 0xc0) {
+        // A pointer; a limit on jumps stops pointer loops.
+        if (++jumps > 32) throw new Error("compression loop");
+        if (end < 0) end = pos + 2;
+        pos = u16(pos) & 0x3fff;
+        continue;
+      }
+      if (len === 0) {
+        if (end < 0) end = pos + 1;
+        break;
+      }
+      labels.push(dec.decode(buf.subarray(pos + 1, pos + 1 + len)));
+      pos += 1 + len;
+    }
+    return [labels.join("."), end];
+  };
+  const id = u16(0);
+  const flags = u16(2);
+  const qd = u16(4);
+  const an = u16(6);
+  let pos = 12;
+  for (let i = 0; i < qd; i++) pos = readName(pos)[1] + 4;
+  const answers: ResourceRecord[] = [];
+  for (let i = 0; i < an; i++) {
+    const [name, p] = readName(pos);
+    const type = u16(p);
+    const rdlen = u16(p + 8);
+    const rd = p + 10;
+    if (rd + rdlen > buf.length) throw new Error("record runs past the message");
+    let data: ResourceRecord["data"] = "";
+    switch (type) {
+      case RR_TYPE.A:
+        data = Array.from(buf.subarray(rd, rd + 4)).join(".");
+        break;
+      case RR_TYPE.AAAA: {
+        const groups: string[] = [];
+        for (let g = 0; g < 8; g++) groups.push(u16(rd + 2 * g).toString(16));
+        data = compressV6(groups);
+        break;
+      }
+      case RR_TYPE.MX:
+        data = { preference: u16(rd), exchange: readName(rd + 2)[0] };
+        break;
+      case RR_TYPE.CNAME:
+        data = readName(rd)[0];
+        break;
+      case RR_TYPE.TXT: {
+        const strings: string[] = [];
+        let q = rd;
+        while (q < rd + rdlen) {
+          const l = buf[q];
+          strings.push(dec.decode(buf.subarray(q + 1, Math.min(q + 1 + l, rd + rdlen))));
+          q += 1 + l;
+        }
+        data = strings;
+        break;
+      }
+    }
+    answers.push({ name: name.toLowerCase(), type, data });
+    pos = rd + rdlen;
+  }
+  return { id, rcode: flags & 0x0f, truncated: (flags & 0x0200) !== 0, answers };
+}
+
+function compressV6(groups: string[]): string {
+  // RFC 5952 §4.2: the longest run of zero groups becomes "::".
+  let best = -1, bestLen = 0;
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== "0") {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === "0") j++;
+    if (j - i > bestLen && j - i > 1) [best, bestLen] = [i, j - i];
+    i = j;
+  }
+  if (best < 0) return groups.join(":");
+  return `${groups.slice(0, best).join(":")}::${groups.slice(best + bestLen).join(":")}`;
+}
+
+/** Sends queries to one configured nameserver. */
+class WireResolver implements DnsResolver {
+  constructor(readonly server: HostPort, readonly timeoutMs: number) {}
+
+  async #query(name: string, type: QType): Promise<ResourceRecord[]> {
+    const code = RR_TYPE[type];
+    const id = crypto.getRandomValues(new Uint16Array(1))[0];
+    const query = encodeQuery(id, name, code);
+    const deadline = Date.now() + this.timeoutMs;
+    let res: DnsResponse;
+    try {
+      res = await this.#udp(query, id, deadline);
+      // RFC 1035 §4.2.2 / RFC 7766: a truncated UDP answer is retried over TCP.
+      if (res.truncated) res = await this.#tcp(query, id, deadline);
+    } catch (e) {
+      throw new DnsError("temp", `${name} ${type}: ${(e as Error).message}`);
+    }
+    // RFC 1035 §4.1.1: RCODE 3 is NXDOMAIN (permanent); 2 SERVFAIL, 5 REFUSED ... temporary.
+    if (res.rcode === 3) throw new DnsError("nxdomain", `${name}: no such domain`);
+    if (res.rcode !== 0) throw new DnsError("temp", `${name} ${type}: DNS rcode ${res.rcode}`);
+    const out = res.answers.filter((r) => r.type === code);
+    if (out.length === 0) throw new DnsError("nodata", `${name}: no ${type} records`);
+    return out;
+  }
+
+  #udp(query: Uint8Array, id: number, deadline: number): Promise<DnsResponse> {
+    const sock = createSocket(this.server.host.includes(":") ? "udp6" : "udp4");
+    return new Promise<DnsResponse>((resolve, reject) => {
+      let done = false;
+      const finish = (err: Error | null, res?: DnsResponse) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        clearInterval(resend);
+        try {
+          sock.close();
+        } catch { /* closed */ }
+        if (err) reject(err);
+        else resolve(res!);
+      };
+      const timer = setTimeout(
+        () => finish(new Error("DNS timeout")),
+        Math.max(1, deadline - Date.now()),
+      );
+      const send = () =>
+        sock.send(query, this.server.port, this.server.host, (e) => e && finish(e));
+      // Resend once midway: UDP may lose the datagram.
+      const resend = setInterval(send, Math.max(200, this.timeoutMs / 2));
+      sock.on("error", (e) => finish(e));
+      sock.on("message", (msg: Uint8Array) => {
+        try {
+          const res = decodeResponse(new Uint8Array(msg));
+          if (res.id === id) finish(null, res); // ignore stray answers
+        } catch { /* malformed: keep waiting */ }
+      });
+      send();
+    });
+  }
+
+  async #tcp(query: Uint8Array, id: number, deadline: number): Promise<DnsResponse> {
+    const signal = AbortSignal.timeout(Math.max(1, deadline - Date.now()));
+    const conn = await Deno.connect({ hostname: this.server.host, port: this.server.port });
+    const onAbort = () => conn.close();
+    signal.addEventListener("abort", onAbort);
+    try {
+      const framed = new Uint8Array(query.length + 2);
+      framed[0] = query.length >> 8;
+      framed[1] = query.length & 0xff;
+      framed.set(query, 2);
+      await conn.write(framed);
+      const chunks: Uint8Array[] = [];
+      let have = 0;
+      let need = -1;
+      const buf = new Uint8Array(4096);
+      while (need < 0 || have < need + 2) {
+        const n = await conn.read(buf);
+        if (n === null) throw new Error("DNS TCP connection closed");
+        chunks.push(buf.slice(0, n));
+        have += n;
+        if (need < 0 && have >= 2) {
+          const all = concat(chunks);
+          need = (all[0] << 8) | all[1];
+        }
+      }
+      const res = decodeResponse(concat(chunks).subarray(2, need + 2));
+      if (res.id !== id) throw new Error("DNS id mismatch");
+      return res;
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+      try {
+        conn.close();
+      } catch { /* closed by abort */ }
+    }
+  }
+
+  async mx(name: string): Promise<MxRecord[]> {
+    return (await this.#query(name, "MX")).map((r) => {
+      const m = r.data as MxRecord;
+      return { preference: m.preference, exchange: trimDot(m.exchange) };
+    });
+  }
+  async a(name: string): Promise<string[]> {
+    return (await this.#query(name, "A")).map((r) => r.data as string);
+  }
+  async aaaa(name: string): Promise<string[]> {
+    return (await this.#query(name, "AAAA")).map((r) => r.data as string);
+  }
+  async txt(name: string): Promise<string[]> {
+    return (await this.#query(name, "TXT")).map((r) => (r.data as string[]).join(""));
+  }
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}

@@ -1,0 +1,97 @@
+/**
+ * A DNS server on 127.0.0.1 for tests (npm dns2, UDP), answering from a mutable zone map.
+ * Names missing from the zone get NXDOMAIN; a known name without the asked type gets an
+ * empty NOERROR answer (NODATA).
+ *
+ * @module
+ */
+import dns2 from "dns2";
+
+/** Records of one name. `servfail`/`drop` simulate a broken or silent server. */
+export interface ZoneEntry {
+  MX?: Array<{ preference: number; exchange: string }>;
+  A?: string[];
+  AAAA?: string[];
+  TXT?: string[];
+  servfail?: boolean;
+  drop?: boolean;
+}
+
+export interface TestDnsServer {
+  port: number;
+  /** "127.0.0.1:PORT", for `[dns].nameserver`. */
+  nameserver: string;
+  /** Lower-case names without trailing dot -> records; change it at will. */
+  zone: Map<string, ZoneEntry>;
+  close(): Promise<void>;
+}
+
+// deno-lint-ignore no-explicit-any
+type Any = any;
+
+/** Splits a TXT value into <=255-octet character-strings (RFC 1035 §3.3.14). */
+function chunks(value: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < value.length; i += 255) out.push(value.slice(i, i + 255));
+  return out.length ? out : [""];
+}
+
+/** Starts the server on an ephemeral port. */
+export async function startDnsServer(
+  records: Record<string, ZoneEntry> = {},
+): Promise<TestDnsServer> {
+  const { Packet } = dns2 as Any;
+  const zone = new Map<string, ZoneEntry>(
+    Object.entries(records).map(([k, v]) => [k.toLowerCase(), v]),
+  );
+  const server = (dns2 as Any).createServer({
+    udp: true,
+    handle: (request: Any, send: (r: Any) => void) => {
+      const response = Packet.createResponseFromRequest(request);
+      const [q] = request.questions;
+      const name = String(q.name).toLowerCase().replace(/\.$/, "");
+      const entry = zone.get(name);
+      if (entry?.drop) return;
+      if (!entry) {
+        response.header.rcode = 3;
+      } else if (entry.servfail) {
+        response.header.rcode = 2;
+      } else {
+        const base = { name: q.name, class: Packet.CLASS.IN, ttl: 60 };
+        if (q.type === Packet.TYPE.MX) {
+          for (const m of entry.MX ?? []) {
+            response.answers.push({
+              ...base,
+              type: Packet.TYPE.MX,
+              exchange: m.exchange,
+              priority: m.preference,
+            });
+          }
+        } else if (q.type === Packet.TYPE.A) {
+          for (const a of entry.A ?? []) {
+            response.answers.push({ ...base, type: Packet.TYPE.A, address: a });
+          }
+        } else if (q.type === Packet.TYPE.AAAA) {
+          for (const a of entry.AAAA ?? []) {
+            response.answers.push({ ...base, type: Packet.TYPE.AAAA, address: a });
+          }
+        } else if (q.type === Packet.TYPE.TXT) {
+          for (const t of entry.TXT ?? []) {
+            response.answers.push({ ...base, type: Packet.TYPE.TXT, data: chunks(t) });
+          }
+        }
+      }
+      send(response);
+    },
+  });
+  await server.listen({ udp: { port: 0, address: "127.0.0.1" } });
+  const port = server.addresses().udp.port as number;
+  return {
+    port,
+    nameserver: `127.0.0.1:${port}`,
+    zone,
+    async close() {
+      await server.close();
+    },
+  };
+}
