@@ -1,19 +1,30 @@
 /**
- * SMTP server (RFC 5321) for the MX, submission and submissions listeners.
- * PLACEHOLDER: being written; the signature is the contract with core/server.ts.
+ * SMTP server (RFC 5321) for the MX (`smtp`), `submission` and `submissions` listeners.
+ *
+ * The session (`session.ts`) reads bounded lines, parses them (`parser.ts`), checks the
+ * state table (`state.ts`) and dispatches to `commands/`; accepted messages become store
+ * writes in `delivery.ts`, and 250 is sent only after they are durably committed.
+ *
  * @module
  */
 import type { ProtocolHandler, ServerDeps } from "../../core/deps.ts";
+import type { SmtpRole } from "./context.ts";
+import { formatReply, reply } from "./replies.ts";
+import { Session } from "./session.ts";
 
-export type SmtpRole = "mx" | "submission" | "submissions";
+export type { SmtpRole } from "./context.ts";
 
-export function smtpHandler(_deps: ServerDeps, _role: SmtpRole): ProtocolHandler {
+/** The protocol handler for one SMTP listener. */
+export function smtpHandler(deps: ServerDeps, role: SmtpRole): ProtocolHandler {
   return {
-    handle: async (conn) => {
-      await conn.write("421 4.3.2 SMTP not implemented yet\r\n");
-    },
+    handle: (conn) => new Session(deps, conn, role).run(),
+    // RFC 5321 §3.1: a server that cannot serve answers 421 and closes.
     refuse: async (conn) => {
-      await conn.write("421 4.7.0 Too many connections\r\n");
+      await conn.write(
+        formatReply(
+          reply(421, "", `${deps.config.hostname} Too many connections, try again later`),
+        ),
+      );
     },
   };
 }

@@ -1,0 +1,110 @@
+/**
+ * The message body: DATA (RFC 5321 §4.1.1.4) and BDAT (RFC 3030), and what both do at the
+ * end of a message: store durably, then reply 250 (or 451 when storage failed).
+ *
+ * @module
+ */
+import { log } from "../../../core/log.ts";
+import type { CommandHandler, SmtpSession } from "../context.ts";
+import { deliverMessage, newMessageId } from "../delivery.ts";
+import { parseBdatArg } from "../parser.ts";
+import {
+  MESSAGE_TOO_BIG,
+  reply,
+  SmtpError,
+  START_DATA,
+  STORAGE_FAILED,
+  SYNTAX,
+} from "../replies.ts";
+
+/** Stores the finished message and replies; the transaction ends either way. */
+async function finishMessage(s: SmtpSession, data: Uint8Array): Promise<void> {
+  const env = s.envelope!;
+  const id = newMessageId(s.deps.now());
+  s.resetTransaction();
+  try {
+    await deliverMessage(s.deps, {
+      id,
+      role: s.role,
+      envelope: env,
+      data,
+      helo: s.helo ?? "unknown",
+      esmtp: s.esmtp,
+      clientIp: s.conn.remoteAddress,
+      tls: s.conn.tlsInfo(),
+      account: s.account,
+    });
+  } catch (e) {
+    // RFC 5321 §4.2.5: nothing was committed, so the client must keep the message: 451.
+    log.error("smtp", "storing a message failed", { id, error: (e as Error).message });
+    throw new SmtpError(STORAGE_FAILED);
+  }
+  log.info("smtp", "accepted", {
+    id,
+    from: env.sender?.address ?? "",
+    to: env.recipients.map((r) => r.address).join(","),
+    size: data.length,
+  });
+  // RFC 5321 §4.2.5 / DESIGN step 6: 250 only after the durable commit.
+  s.reply(reply(250, "2.0.0", `Message accepted as ${id}`));
+}
+
+/** RFC 5321 §4.1.1.4 DATA: 354, the dot-stuffed body, then one reply for the message. */
+export const data: CommandHandler = async (s, arg) => {
+  if (arg !== "") throw new SmtpError(SYNTAX);
+  const limits = s.deps.config.limits;
+  s.reply(START_DATA);
+  await s.flush();
+  const body = await s.conn.readDotData(limits.maxMessageBytes, limits.smtpDataTimeoutMs);
+  if (body.data === null) {
+    // RFC 1870 §6.1 / RFC 5321 §4.5.3.1.10: over the limit -> 552 5.3.4, transaction ends.
+    s.resetTransaction();
+    throw new SmtpError(MESSAGE_TOO_BIG);
+  }
+  await finishMessage(s, body.data);
+};
+
+/**
+ * RFC 3030 §2: the chunk of a BDAT that is refused (bad sequence, no auth) must still be
+ * read, or its bytes would be taken for commands.
+ */
+export const drainBdat: CommandHandler = async (s, arg) => {
+  let size: number;
+  try {
+    size = parseBdatArg(arg).size;
+  } catch {
+    return; // no size: nothing we can skip
+  }
+  await s.conn.skipBytes(size, s.deps.config.limits.smtpDataTimeoutMs);
+};
+
+/** RFC 3030 §2 BDAT <size> [LAST]: exact-size chunks; the LAST one ends the message. */
+export const bdat: CommandHandler = async (s, arg) => {
+  const { size, last } = parseBdatArg(arg);
+  const env = s.envelope!;
+  const limits = s.deps.config.limits;
+  if (env.chunkBytes + size > limits.maxMessageBytes) {
+    // RFC 3030 §4: the chunk is consumed, then 552; the transaction is over.
+    await s.conn.skipBytes(size, limits.smtpDataTimeoutMs);
+    s.resetTransaction();
+    throw new SmtpError(MESSAGE_TOO_BIG);
+  }
+  const chunk = size > 0 ? await s.conn.readBytes(size, limits.smtpDataTimeoutMs) : null;
+  if (chunk) {
+    env.chunks.push(chunk);
+    env.chunkBytes += size;
+  }
+  if (!last) {
+    s.phase = "bdat";
+    s.reply(reply(250, "2.0.0", `${size} octets received`));
+    return;
+  }
+  const message = new Uint8Array(env.chunkBytes);
+  let off = 0;
+  for (const c of env.chunks) {
+    message.set(c, off);
+    off += c.length;
+  }
+  env.chunks = [];
+  await finishMessage(s, message);
+};

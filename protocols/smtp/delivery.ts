@@ -1,0 +1,147 @@
+/**
+ * Turns an accepted message into store writes: one `store.deliver` for every local
+ * recipient (each to INBOX) and one `store.enqueue` for the remote ones. Resolves only when
+ * both are durably committed; the caller replies 250 after that, 451 when this throws.
+ *
+ * Local copies get Return-Path and Received (RFC 5321 §4.4); queued copies only Received
+ * (Return-Path is added by the final delivery MTA). Submitted messages get Date and
+ * Message-ID when missing (RFC 6409 §8).
+ *
+ * @module
+ */
+import type { ServerDeps } from "../../core/deps.ts";
+import type { Account, DeliveryTarget, QueueRecipient } from "../../storage/mod.ts";
+import type { AcceptedRecipient, Envelope, SmtpRole } from "./context.ts";
+import { encodeXtext } from "./parser.ts";
+import { receivedHeader, returnPathHeader, submissionFixups, withProtocol } from "./trace.ts";
+
+const enc = new TextEncoder();
+
+/** A message at the end of DATA/BDAT, with what we know about its transaction. */
+export interface AcceptedMessage {
+  /** Our id for it: in the Received header, the log line and the 250 reply. */
+  id: string;
+  role: SmtpRole;
+  envelope: Envelope;
+  data: Uint8Array;
+  helo: string;
+  esmtp: boolean;
+  clientIp: string;
+  tls: { protocol: string; cipher: string } | null;
+  account: Account | null;
+}
+
+/** What was written. */
+export interface DeliveryResult {
+  localAccounts: number;
+  remoteRecipients: number;
+  queueId: number | null;
+}
+
+let counter = 0;
+
+/** A short unique id: time, a counter and randomness, in base 36 (an RFC 5322 atom). */
+export function newMessageId(now: number): string {
+  counter = (counter + 1) % 1296;
+  const rand = crypto.getRandomValues(new Uint32Array(1))[0].toString(36).padStart(7, "0");
+  return `${now.toString(36)}${counter.toString(36).padStart(2, "0")}${rand}`.toUpperCase();
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+/** Queue recipients for the remote destinations, DSN parameters kept (RFC 3461). */
+export function queueRecipients(recipients: AcceptedRecipient[]): QueueRecipient[] {
+  const out = new Map<string, QueueRecipient>();
+  for (const r of recipients) {
+    for (const address of r.remote) {
+      if (out.has(address.toLowerCase())) continue;
+      // RFC 3461 §4.2: ORCPT is the original recipient; for an alias expansion we supply it.
+      const orcpt = r.dsn.orcpt ??
+        (address.toLowerCase() !== r.address.toLowerCase()
+          ? `rfc822;${encodeXtext(r.address)}`
+          : null);
+      const dsn: Record<string, unknown> = {};
+      if (r.dsn.notify) dsn.notify = r.dsn.notify;
+      if (orcpt) dsn.orcpt = orcpt;
+      out.set(address.toLowerCase(), { address, status: "pending", dsn });
+    }
+  }
+  return [...out.values()];
+}
+
+/** Stores and queues one message; throws when storage fails (nothing may be acknowledged). */
+export async function deliverMessage(
+  deps: ServerDeps,
+  msg: AcceptedMessage,
+): Promise<DeliveryResult> {
+  const now = deps.now();
+  const env = msg.envelope;
+  const sender = env.sender?.address ?? "";
+  const received = receivedHeader({
+    helo: msg.helo,
+    clientIp: msg.clientIp,
+    hostname: deps.config.hostname,
+    protocol: withProtocol({
+      esmtp: msg.esmtp,
+      tls: msg.tls !== null,
+      auth: msg.account !== null,
+      utf8: env.params.smtputf8,
+    }),
+    id: msg.id,
+    for: env.recipients.length === 1 ? env.recipients[0].address : undefined,
+    tls: msg.tls,
+    date: now,
+  });
+  const fixups = msg.role === "mx"
+    ? ""
+    : submissionFixups(msg.data, { hostname: deps.config.hostname, id: msg.id, date: now });
+  const body = concat(enc.encode(fixups), msg.data);
+
+  const accountIds = new Set<number>();
+  for (const r of env.recipients) for (const l of r.local) accountIds.add(l.accountId);
+  const targets: DeliveryTarget[] = [...accountIds].map((accountId) => ({
+    accountId,
+    mailbox: "INBOX",
+  }));
+  const remote = queueRecipients(env.recipients);
+
+  const writes: [Promise<unknown>, Promise<{ id: number } | null>] = [
+    targets.length > 0
+      ? deps.store.deliver(concat(enc.encode(returnPathHeader(sender) + received), body), targets)
+      : Promise.resolve(),
+    remote.length > 0
+      ? deps.store.enqueue(concat(enc.encode(received), body), {
+        sender,
+        recipients: remote,
+        nextAttemptAt: now,
+        meta: {
+          messageId: msg.id,
+          envid: env.params.envid,
+          ret: env.params.ret,
+          requireTls: env.params.requireTls,
+          smtputf8: env.params.smtputf8,
+          body: env.params.body,
+          authenticatedAs: msg.account?.email ?? null,
+          clientIp: msg.clientIp,
+          helo: msg.helo,
+        },
+      })
+      : Promise.resolve(null),
+  ];
+  // Both must commit before 250. If one fails the client retries the whole message: a
+  // possible duplicate is better than a lost message.
+  const [, queued] = await Promise.all(writes);
+  return {
+    localAccounts: targets.length,
+    remoteRecipients: remote.length,
+    queueId: queued?.id ?? null,
+  };
+}

@@ -1,0 +1,176 @@
+/**
+ * One SMTP session: the read-parse-check-dispatch loop, reply batching under PIPELINING
+ * (RFC 2920), and the one place where protocol errors become wire replies.
+ *
+ * Invariants:
+ * - Every read is bounded in size and time (command lines MAX_COMMAND_LINE, the body by
+ *   limits.max_message_bytes, timeouts from limits.smtp_*_timeout).
+ * - Replies are queued and written when the client has nothing more pipelined, and always
+ *   before the session waits for something the client sends only after a reply (354, 334,
+ *   STARTTLS).
+ * - A handler either replies or throws SmtpError; nothing else reaches the client.
+ *
+ * @module
+ */
+import { ConnectionClosedError, LineTooLongError, TimeoutError } from "../../core/connection.ts";
+import type { Connection } from "../../core/connection.ts";
+import type { ServerDeps } from "../../core/deps.ts";
+import { log } from "../../core/log.ts";
+import type { Account } from "../../storage/mod.ts";
+import { COMMANDS, FORBIDDEN_VERBS } from "./commands/mod.ts";
+import type { Envelope, Phase, SmtpRole, SmtpSession } from "./context.ts";
+import { decodeCommand, MAX_COMMAND_LINE, parseCommandLine } from "./parser.ts";
+import { authPermitted, requiresAuth } from "./policy.ts";
+import {
+  AUTH_REQUIRED,
+  formatReply,
+  LINE_TOO_LONG,
+  NOT_IMPLEMENTED,
+  type Reply,
+  reply,
+  SmtpError,
+  TIMEOUT,
+  TOO_MANY_ERRORS,
+  UNKNOWN_COMMAND,
+  withText,
+} from "./replies.ts";
+import { checkSequence } from "./state.ts";
+
+/** Above this many queued reply bytes, write even while the client is still pipelining. */
+const MAX_QUEUED_REPLIES = 16 * 1024;
+
+let sessionCounter = 0;
+
+/** Runs one SMTP conversation on a connection. */
+export class Session implements SmtpSession {
+  readonly deps: ServerDeps;
+  readonly conn: Connection;
+  readonly role: SmtpRole;
+  readonly id: string;
+  phase: Phase = "init";
+  helo: string | null = null;
+  esmtp = false;
+  account: Account | null = null;
+  envelope: Envelope | null = null;
+  #out = "";
+  #quit = false;
+  #badCommands = 0;
+
+  constructor(deps: ServerDeps, conn: Connection, role: SmtpRole) {
+    this.deps = deps;
+    this.conn = conn;
+    this.role = role;
+    this.id = `${role}-${(++sessionCounter).toString(36)}`;
+  }
+
+  reply(r: Reply): void {
+    this.#out += formatReply(r);
+  }
+
+  async flush(): Promise<void> {
+    if (this.#out === "") return;
+    const out = this.#out;
+    this.#out = "";
+    await this.conn.write(out);
+  }
+
+  quit(): void {
+    this.#quit = true;
+  }
+
+  resetTransaction(): void {
+    this.envelope = null;
+    if (this.phase !== "init") this.phase = "idle";
+  }
+
+  resetAll(): void {
+    this.envelope = null;
+    this.phase = "init";
+    this.helo = null;
+    this.esmtp = false;
+    this.account = null;
+  }
+
+  /** The whole session: greeting, then commands until QUIT, an error close, or EOF. */
+  async run(): Promise<void> {
+    const limits = this.deps.config.limits;
+    log.debug("smtp", "connect", { session: this.id, ip: this.conn.remoteAddress });
+    try {
+      // RFC 5321 §4.3.1 / §4.2: greeting without an enhanced code (RFC 2034 §3).
+      this.reply(reply(220, "", `${this.deps.config.hostname} ESMTP denomail`));
+      await this.flush();
+      while (!this.#quit) {
+        let line: Uint8Array | null = null;
+        try {
+          line = await this.conn.readLine(MAX_COMMAND_LINE, limits.smtpCommandTimeoutMs);
+        } catch (e) {
+          // RFC 5321 §4.5.3.1.4: a command line too long -> 500 5.5.2.
+          if (e instanceof LineTooLongError) this.#fail(new SmtpError(LINE_TOO_LONG));
+          else throw e;
+        }
+        if (line !== null) await this.#execute(line);
+        if (this.#quit || this.conn.pendingInput === 0 || this.#out.length > MAX_QUEUED_REPLIES) {
+          await this.flush();
+        }
+      }
+    } catch (e) {
+      if (e instanceof TimeoutError) {
+        // RFC 5321 §4.5.3.2: the server may close after its timeout, with 421.
+        this.reply(TIMEOUT);
+        await this.flush().catch(() => {});
+      } else if (!(e instanceof ConnectionClosedError)) {
+        log.debug("smtp", "session ended", { session: this.id, error: (e as Error).message });
+      }
+    }
+    log.debug("smtp", "disconnect", { session: this.id });
+  }
+
+  /** Parses, checks and dispatches one command line; every outcome becomes a reply. */
+  async #execute(line: Uint8Array): Promise<void> {
+    try {
+      const { verb, arg } = parseCommandLine(decodeCommand(line));
+      if (FORBIDDEN_VERBS.has(verb)) {
+        throw new SmtpError(withText(UNKNOWN_COMMAND, "This is an SMTP server"), { close: true });
+      }
+      const spec = COMMANDS[verb];
+      if (!spec) throw new SmtpError(UNKNOWN_COMMAND);
+      if (spec.roles && !spec.roles.includes(this.role)) throw new SmtpError(NOT_IMPLEMENTED);
+      // State legality is checked here, once, from the table in state.ts.
+      let refusal = checkSequence(this.phase, verb);
+      // RFC 6409 §4.3 / RFC 8314: submission listeners take MAIL only after AUTH.
+      if (!refusal && spec.needsAuth && requiresAuth(this.role) && !this.account) {
+        refusal = authPermitted(this)
+          ? AUTH_REQUIRED
+          : withText(AUTH_REQUIRED, "Must issue a STARTTLS command first");
+      }
+      if (refusal) {
+        await spec.drain?.(this, arg);
+        throw new SmtpError(refusal);
+      }
+      await spec.handler(this, arg);
+    } catch (e) {
+      if (e instanceof SmtpError) this.#fail(e);
+      else if (e instanceof LineTooLongError) this.#fail(new SmtpError(LINE_TOO_LONG));
+      else if (e instanceof TimeoutError || e instanceof ConnectionClosedError) throw e;
+      else {
+        // A bug or a backend failure: say "try again later", keep the process and session.
+        log.error("smtp", "command failed", { session: this.id, error: (e as Error).message });
+        this.resetTransaction();
+        this.reply(reply(451, "4.3.0", "Internal error, try again later"));
+      }
+    }
+  }
+
+  /** Sends an error reply; too many bad commands end the session with 421. */
+  #fail(e: SmtpError): void {
+    this.reply(e.reply);
+    if (e.close) {
+      this.#quit = true;
+      return;
+    }
+    if (e.bad && ++this.#badCommands >= this.deps.config.limits.maxBadCommands) {
+      this.reply(TOO_MANY_ERRORS);
+      this.#quit = true;
+    }
+  }
+}
