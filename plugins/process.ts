@@ -1,0 +1,357 @@
+/**
+ * One long-lived runner process for one plugin: start, pipelined calls with ids, per-call
+ * deadlines, SIGKILL on timeout, restart with backoff after a crash.
+ *
+ * Invariants:
+ * - `call()` never rejects and never outlives its deadline: it resolves with the plugin's
+ *   answer or with an error string (timeout, crash, throw, restarting).
+ * - A call that times out kills the process (a busy loop cannot be told from a slow hook,
+ *   and only SIGKILL stops a busy loop); every other call in flight then fails at once.
+ * - Memory use on the host side is bounded: a runner line longer than `maxLineBytes`, or
+ *   stderr beyond a small tail, is not buffered.
+ *
+ * @module
+ */
+import type { PluginConfig } from "../core/config.ts";
+import { log } from "../core/log.ts";
+import type { HookName } from "./sdk.ts";
+import type { CallMsg, HostToRunner, RunnerToHost, SvcOp, WireResult } from "./protocol.ts";
+import { encodeLine, parseRunnerLine } from "./protocol.ts";
+import { runnerCommand, type SpawnSpec } from "./spawn.ts";
+
+/** What one call came to. */
+export type CallOutcome = { ok: true; result: WireResult | null } | { ok: false; error: string };
+
+/** Host services: answers a runner's service request (kv, dns), namespaced by the caller. */
+export type ServiceHandler = (plugin: string, op: SvcOp, args: unknown[]) => Promise<unknown>;
+
+/**
+ * starting: a runner is loading (calls wait); ready; restarting: the runner died after it
+ * was ready and is being replaced at once (calls wait); down: failed, waiting out a backoff
+ * (calls fail fast); stopped: for good.
+ */
+export type ProcessState = "starting" | "ready" | "restarting" | "down" | "stopped";
+
+/** Tunables (tests shorten them). */
+export interface ProcessOptions {
+  /** How long a fresh runner may take to load its module. Default max(10 s, timeout). */
+  startupTimeoutMs?: number;
+  /** First restart delay after a second consecutive failure; doubles up to maxBackoffMs. */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  /** Longest accepted runner line (a data hook answer carries a whole body). */
+  maxLineBytes?: number;
+  /** Replaces the command line (tests). */
+  spawn?: SpawnSpec;
+}
+
+interface Pending {
+  resolve(o: CallOutcome): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+const enc = new TextEncoder();
+const STDERR_TAIL = 2048;
+
+/** A plugin runner process, restarted as needed. */
+export class PluginProcess {
+  state: ProcessState = "down";
+  /** Hooks the module declared when it last loaded. */
+  hooks: HookName[] = [];
+  /** Why the last start or call failed (for `plugin list` and errors). */
+  lastError: string | null = null;
+  /** How many times the runner was (re)started. */
+  starts = 0;
+
+  #child: Deno.ChildProcess | null = null;
+  #writer: WritableStreamDefaultWriter<Uint8Array> | null = null;
+  #writing: Promise<void> = Promise.resolve();
+  #pending = new Map<number, Pending>();
+  #nextId = 1;
+  #failures = 0;
+  #readyWaiters: Array<(ok: boolean) => void> = [];
+  #restartTimer: ReturnType<typeof setTimeout> | null = null;
+  #killReason: string | null = null;
+  #stderrTail = "";
+  #opts: Required<Omit<ProcessOptions, "spawn">> & { spawn?: SpawnSpec };
+
+  constructor(
+    readonly config: PluginConfig,
+    readonly services: ServiceHandler,
+    opts: ProcessOptions = {},
+  ) {
+    this.#opts = {
+      startupTimeoutMs: opts.startupTimeoutMs ?? Math.max(10_000, config.timeoutMs),
+      backoffMs: opts.backoffMs ?? 250,
+      maxBackoffMs: opts.maxBackoffMs ?? 30_000,
+      maxLineBytes: opts.maxLineBytes ?? 128 * 1024 * 1024,
+      spawn: opts.spawn,
+    };
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  /** Starts the runner; resolves true once it reported ready, false if it failed to load. */
+  start(): Promise<boolean> {
+    if (this.state === "stopped") return Promise.resolve(false);
+    if (this.state === "starting" || this.#child) return this.whenReady();
+    if (this.state === "ready") return Promise.resolve(true);
+    this.state = "starting";
+    this.starts++;
+    this.#stderrTail = "";
+    this.#killReason = null;
+    let child: Deno.ChildProcess;
+    try {
+      const spec = this.#opts.spawn ?? runnerCommand(this.config);
+      child = new Deno.Command(spec.cmd, {
+        args: spec.args,
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+        env: { NO_COLOR: "1" },
+      }).spawn();
+    } catch (e) {
+      this.lastError = `cannot start: ${(e as Error).message}`;
+      this.state = "down";
+      this.#settleReady(false);
+      return Promise.resolve(false);
+    }
+    this.#child = child;
+    this.#writer = child.stdin.getWriter();
+    this.#readStdout(child);
+    this.#readStderr(child);
+    const startup = setTimeout(() => {
+      if (this.#child === child && this.state === "starting") {
+        this.#kill(child, `did not load within ${this.#opts.startupTimeoutMs} ms`);
+      }
+    }, this.#opts.startupTimeoutMs);
+    child.status.then((s) => {
+      clearTimeout(startup);
+      this.#onExit(child, s);
+    });
+    this.#send({ t: "init", name: this.config.name, options: this.config.options });
+    return this.whenReady();
+  }
+
+  /** Resolves true when the runner is ready, false when this start attempt failed. */
+  whenReady(): Promise<boolean> {
+    if (this.state === "ready") return Promise.resolve(true);
+    if (this.state !== "starting" && this.state !== "restarting") return Promise.resolve(false);
+    return new Promise((resolve) => this.#readyWaiters.push(resolve));
+  }
+
+  /** Runs one hook within `timeoutMs` of now. Never rejects. */
+  async call(
+    hook: HookName,
+    ctx: Record<string, unknown>,
+    timeoutMs: number,
+  ): Promise<CallOutcome> {
+    const deadline = performance.now() + timeoutMs;
+    if (this.state === "starting" || this.state === "restarting") {
+      const ok = await raceTimeout(this.whenReady(), timeoutMs);
+      if (ok !== true) {
+        return { ok: false, error: ok === null ? "timeout (starting)" : this.#downReason() };
+      }
+    }
+    if (this.state !== "ready" || !this.#child) return { ok: false, error: this.#downReason() };
+    const child = this.#child;
+    const id = this.#nextId++;
+    const msg: CallMsg = { t: "call", id, hook, ctx };
+    return await new Promise<CallOutcome>((resolve) => {
+      const left = Math.max(1, deadline - performance.now());
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        resolve({ ok: false, error: `timeout after ${timeoutMs} ms` });
+        // A hook that does not answer may be a busy loop: only SIGKILL stops it.
+        this.#kill(child, `hook ${hook} timed out`);
+      }, left);
+      this.#pending.set(id, { resolve, timer });
+      this.#send(msg);
+    });
+  }
+
+  /** Stops the runner for good (closing stdin first, then SIGKILL). */
+  async stop(): Promise<void> {
+    this.state = "stopped";
+    if (this.#restartTimer !== null) clearTimeout(this.#restartTimer);
+    this.#restartTimer = null;
+    const child = this.#child;
+    this.#failAll("plugin host stopping");
+    this.#settleReady(false);
+    if (child) {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+      await child.status.catch(() => {});
+    }
+  }
+
+  #downReason(): string {
+    return this.state === "stopped"
+      ? "plugin host stopped"
+      : `plugin not running${this.lastError ? `: ${this.lastError}` : ""}`;
+  }
+
+  #send(msg: HostToRunner): void {
+    const w = this.#writer;
+    if (!w) return;
+    const bytes = enc.encode(encodeLine(msg));
+    this.#writing = this.#writing.then(() => w.write(bytes)).catch(() => {
+      // The runner is gone; its exit handler fails the calls.
+    });
+  }
+
+  #kill(child: Deno.ChildProcess, reason: string): void {
+    if (this.#child !== child) return;
+    this.#killReason ??= reason;
+    // New calls wait for the replacement instead of going to a dying process.
+    if (this.state === "ready") this.state = "restarting";
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already exited */ }
+  }
+
+  #settleReady(ok: boolean): void {
+    const waiters = this.#readyWaiters;
+    this.#readyWaiters = [];
+    for (const w of waiters) w(ok);
+  }
+
+  #failAll(error: string): void {
+    const all = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const p of all) {
+      clearTimeout(p.timer);
+      p.resolve({ ok: false, error });
+    }
+  }
+
+  #onExit(child: Deno.ChildProcess, s: Deno.CommandStatus): void {
+    if (this.#child !== child) return;
+    this.#child = null;
+    this.#writer = null;
+    this.#writing = Promise.resolve();
+    const how = s.signal ? `killed by ${s.signal}` : `exited with code ${s.code}`;
+    // Deno's own "error: Uncaught ..." line says more than the stack lines after it.
+    const lines = this.#stderrTail.split("\n").map((l) => l.trim()).filter((l) => l);
+    const tail = lines.findLast((l) => l.startsWith("error:")) ?? lines.at(-1) ?? "";
+    const reason = this.#killReason ??
+      (/out of memory|heap limit/i.test(this.#stderrTail)
+        ? `out of memory (memory_mb = ${this.config.memoryMb})`
+        : `${how}${tail ? `: ${tail.slice(0, 300)}` : ""}`);
+    this.lastError = reason;
+    this.#failAll(`plugin crashed: ${reason}`);
+    if (this.state === "stopped") return;
+    const wasUp = this.state === "ready" || this.state === "restarting";
+    this.#failures++;
+    log.warn("plugin", `plugin ${this.name} stopped`, { reason, failures: this.#failures });
+    // Restart with backoff: at once after the first failure, then 250 ms, 500 ms, ... 30 s.
+    const delay = this.#failures <= 1
+      ? 0
+      : Math.min(this.#opts.maxBackoffMs, this.#opts.backoffMs * 2 ** (this.#failures - 2));
+    this.state = "down";
+    if (wasUp && delay === 0) {
+      // It was serving: replace it now; waiting calls ride on the new start.
+      this.start();
+      return;
+    }
+    this.#settleReady(false);
+    this.#restartTimer = setTimeout(() => {
+      this.#restartTimer = null;
+      if (this.state === "down") this.start();
+    }, delay);
+  }
+
+  async #readStdout(child: Deno.ChildProcess): Promise<void> {
+    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let buf = "";
+    try {
+      while (true) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf += value;
+        let nl: number;
+        while ((nl = buf.indexOf("\n")) >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          this.#onLine(child, line);
+        }
+        if (buf.length > this.#opts.maxLineBytes) {
+          this.#kill(child, "runner wrote an over-long line");
+          buf = "";
+        }
+      }
+    } catch { /* stream broke: the exit handler reports it */ }
+  }
+
+  async #readStderr(child: Deno.ChildProcess): Promise<void> {
+    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    try {
+      while (true) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        this.#stderrTail = (this.#stderrTail + value).slice(-STDERR_TAIL);
+        if (log.enabled("debug")) {
+          log.debug("plugin", `plugin ${this.name} stderr`, {
+            text: value.trimEnd().slice(0, 500),
+          });
+        }
+      }
+    } catch { /* ignore */ }
+  }
+
+  #onLine(child: Deno.ChildProcess, line: string): void {
+    if (line.trim() === "") return;
+    const msg: RunnerToHost | null = parseRunnerLine(line);
+    if (!msg) {
+      log.debug("plugin", `plugin ${this.name} wrote a non-protocol line`, {
+        text: line.slice(0, 200),
+      });
+      return;
+    }
+    switch (msg.t) {
+      case "ready":
+        if (this.state !== "starting") return;
+        this.hooks = msg.hooks;
+        this.state = "ready";
+        this.lastError = null;
+        this.#settleReady(true);
+        return;
+      case "fatal":
+        this.lastError = `cannot load: ${msg.error}`;
+        this.#kill(child, this.lastError);
+        return;
+      case "result":
+      case "error": {
+        const p = this.#pending.get(msg.id);
+        if (!p) return; // answered after its deadline
+        this.#pending.delete(msg.id);
+        clearTimeout(p.timer);
+        if (msg.t === "result") {
+          this.#failures = 0;
+          p.resolve({ ok: true, result: msg.result });
+        } else {
+          p.resolve({ ok: false, error: `hook threw: ${msg.error}` });
+        }
+        return;
+      }
+      case "svc":
+        this.services(this.name, msg.op, msg.args).then(
+          (value) => this.#send({ t: "svc_ok", id: msg.id, value: value ?? null }),
+          (e) => this.#send({ t: "svc_err", id: msg.id, error: String((e as Error).message ?? e) }),
+        );
+        return;
+    }
+  }
+}
+
+/** Resolves with the promise's value, or null after `ms`. */
+function raceTimeout<T>(p: Promise<T>, ms: number): Promise<T | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    p,
+    new Promise<null>((r) => timer = setTimeout(() => r(null), ms)),
+  ]).finally(() => clearTimeout(timer));
+}

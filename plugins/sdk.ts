@@ -1,0 +1,347 @@
+/**
+ * The plugin SDK: the only module a denomail plugin imports.
+ *
+ * ```ts
+ * import { definePlugin, reject } from "../sdk.ts"; // or the file URL of plugins/sdk.ts
+ * export default definePlugin({
+ *   hooks: {
+ *     rcpt(ctx) { if (ctx.rcpt.domain === "blocked.test") return reject(550, "5.7.1", "no"); },
+ *     data(ctx) { /* return nothing: continue *\/ },
+ *   },
+ * });
+ * ```
+ *
+ * Invariants:
+ * - A plugin runs in its own child process with only the Deno permissions its config
+ *   grants. Everything it gets is plain data in the hook context; the host services
+ *   (`ctx.kv`, `ctx.dns`) are reached by message, not by permission.
+ * - A hook that returns nothing (or `undefined`) means "continue". The first verdict that
+ *   is not "continue", in configured plugin order, wins.
+ * - This module has no imports and does no I/O, so it loads in any sandbox.
+ *
+ * @module
+ */
+
+/** The hooks a plugin may declare, in the order a message meets them. */
+export const HOOK_NAMES = [
+  "connect",
+  "ehlo",
+  "auth",
+  "mail",
+  "rcpt",
+  "data",
+  "deliver",
+  "queue",
+  "delivered",
+  "bounced",
+  "mailbox_move",
+] as const;
+
+/** One of {@link HOOK_NAMES}. */
+export type HookName = typeof HOOK_NAMES[number];
+
+/** What a verdict tells the server to do. */
+export type Action =
+  | "continue"
+  | "accept"
+  | "reject"
+  | "tempfail"
+  | "disconnect"
+  | "discard"
+  | "quarantine";
+
+/** The verdict vocabulary, in the order of {@link Action}. */
+export const ACTIONS: readonly Action[] = [
+  "continue",
+  "accept",
+  "reject",
+  "tempfail",
+  "disconnect",
+  "discard",
+  "quarantine",
+];
+
+/** A header to add: [name, value]. */
+export type HeaderField = [name: string, value: string];
+
+/**
+ * What a hook returns. Every field is optional; `{}` or `undefined` is "continue".
+ * Verdict helpers ({@link reject} ...) build the verdict part; spread them to add more:
+ * `return { ...quarantine("spam"), score: 7, addHeaders: [["X-Spam", "yes"]] }`.
+ */
+export interface HookResult {
+  action?: Action;
+  /** SMTP reply code for reject / tempfail / disconnect (e.g. 550, 451, 421). */
+  code?: number;
+  /** Enhanced status code (RFC 3463), e.g. "5.7.1". */
+  enhanced?: string;
+  /** Reply text (one line; CR and LF are removed by the host). */
+  text?: string;
+  /** data / deliver: header fields to prepend to the message. */
+  addHeaders?: HeaderField[];
+  /** data / deliver: the new message body (everything after the header block). */
+  body?: string | Uint8Array;
+  /** data: added to the message's score (later plugins see the running total). */
+  score?: number;
+  /** data / deliver: the mailbox to file the message in (e.g. "Junk"). */
+  mailbox?: string;
+  /** queue: the relay to use instead of MX ("host:port"). */
+  relay?: string;
+  /** queue: TLS policy for this recipient. */
+  tls?: "require" | "opportunistic" | "none";
+  /** A short note for the log line and for later plugins. */
+  note?: string;
+}
+
+/** One earlier plugin's result, as later plugins and the log line see it. */
+export interface PluginResultSummary {
+  plugin: string;
+  hook: HookName;
+  action: Action;
+  score?: number;
+  note?: string;
+  /** Set when the plugin failed (timeout, crash, throw) instead of answering. */
+  error?: string;
+  /** Milliseconds the call took. */
+  ms: number;
+}
+
+/** An email address split for convenience. `address` is "" for the null sender. */
+export interface Address {
+  address: string;
+  local: string;
+  domain: string;
+}
+
+/** What every hook sees about the SMTP session (or the delivery, for later hooks). */
+export interface SessionInfo {
+  /** A short id for the connection, the same in every hook of one session. */
+  id: string;
+  remoteIp: string;
+  /** "mx", "submission" or "submissions" for SMTP hooks; absent for later hooks. */
+  role?: string;
+  tls: boolean;
+  /** The EHLO/HELO argument once given. */
+  helo?: string;
+  /** The authenticated user (full address) once authenticated. */
+  user?: string;
+}
+
+/** A message as the data, deliver and queue hooks see it. */
+export interface MessageView {
+  /** Header fields in order, unfolded values. */
+  headers: HeaderField[];
+  /** The whole message as received (header block, blank line, body). */
+  raw: Uint8Array;
+  /** Octets. */
+  size: number;
+  /** The first value of a header field (case-insensitive), or undefined. */
+  header(name: string): string | undefined;
+  /** Every value of a header field (case-insensitive). */
+  headerAll(name: string): string[];
+  /** The body (after the blank line) as bytes. */
+  body(): Uint8Array;
+  /** The body decoded as UTF-8 (invalid bytes become U+FFFD). */
+  bodyText(): string;
+  /** The whole message decoded as UTF-8. */
+  text(): string;
+}
+
+/** Key-value storage private to this plugin (the host namespaces it by plugin name). */
+export interface PluginKv {
+  get(key: string): Promise<string | null>;
+  /** ttlMs: the key disappears after that many milliseconds. */
+  set(key: string, value: string, ttlMs?: number): Promise<void>;
+  /** Atomically adds `by` (default 1) and returns the new value. */
+  incr(key: string, by?: number, ttlMs?: number): Promise<number>;
+  delete(key: string): Promise<void>;
+}
+
+/** DNS record types the host resolves for plugins. */
+export type DnsType = "A" | "AAAA" | "MX" | "TXT" | "PTR" | "CNAME" | "NS";
+
+/** DNS lookups through the server's resolver (its `[dns]` config applies). */
+export interface PluginDns {
+  /**
+   * Records as plain data: A/AAAA/CNAME/NS/PTR -> strings, TXT -> strings (chunks joined),
+   * MX -> {preference, exchange}. A name that does not exist resolves to [].
+   */
+  resolve(name: string, type: DnsType): Promise<unknown[]>;
+}
+
+/** What every hook gets. */
+export interface BaseContext {
+  hook: HookName;
+  session: SessionInfo;
+  /** The `options` table of this plugin's config. */
+  options: Record<string, unknown>;
+  /** Results of the plugins that ran before this one for this hook (and earlier hooks). */
+  results: PluginResultSummary[];
+  /** The plugin's name from the config. */
+  plugin: string;
+  kv: PluginKv;
+  dns: PluginDns;
+}
+
+export type ConnectContext = BaseContext;
+
+export interface EhloContext extends BaseContext {
+  helo: string;
+}
+
+export interface AuthContext extends BaseContext {
+  /** The user that just authenticated successfully. */
+  user: string;
+  mechanism: string;
+}
+
+export interface MailContext extends BaseContext {
+  sender: Address;
+  /** MAIL FROM parameters, upper-case keys (SIZE, BODY, ...). */
+  params: Record<string, string>;
+}
+
+export interface RcptContext extends BaseContext {
+  sender: Address;
+  rcpt: Address;
+  /** Recipients accepted so far in this transaction. */
+  recipients: Address[];
+}
+
+export interface DataContext extends BaseContext {
+  sender: Address;
+  recipients: Address[];
+  message: MessageView;
+  /** Sum of the scores plugins have added so far. */
+  score: number;
+}
+
+export interface DeliverContext extends BaseContext {
+  sender: Address;
+  recipient: Address;
+  /** The mailbox chosen so far (INBOX unless a plugin picked another). */
+  mailbox: string;
+  message: MessageView;
+}
+
+export interface QueueContext extends BaseContext {
+  sender: Address;
+  recipient: Address;
+  message: MessageView;
+}
+
+export interface DeliveredContext extends BaseContext {
+  sender: Address;
+  recipient: Address;
+  queueId?: number;
+  /** The remote server's reply. */
+  reply?: string;
+}
+
+export interface BouncedContext extends DeliveredContext {
+  error: string;
+}
+
+export interface MailboxMoveContext extends BaseContext {
+  user: string;
+  from: string;
+  to: string;
+  /** "junk" when moved into Junk, "ham" when moved out of it, else "move". */
+  kind: "junk" | "ham" | "move";
+  message: MessageView;
+}
+
+/** The context each hook receives. */
+export interface HookContexts {
+  connect: ConnectContext;
+  ehlo: EhloContext;
+  auth: AuthContext;
+  mail: MailContext;
+  rcpt: RcptContext;
+  data: DataContext;
+  deliver: DeliverContext;
+  queue: QueueContext;
+  delivered: DeliveredContext;
+  bounced: BouncedContext;
+  mailbox_move: MailboxMoveContext;
+}
+
+/** What a hook may return. */
+export type HookReturn = HookResult | void | undefined;
+
+/** A hook function. */
+export type Hook<C> = (ctx: C) => HookReturn | Promise<HookReturn>;
+
+/** The hooks of a plugin; declare only those you use: the host calls only those. */
+export type Hooks = { [K in HookName]?: Hook<HookContexts[K]> };
+
+/** A plugin definition as a module's default export. */
+export interface PluginDefinition {
+  readonly hooks: Hooks;
+  /** Marks the object as made by definePlugin (the runner checks it). */
+  readonly denomailPlugin: 1;
+}
+
+/** Declares a plugin. Throws on an unknown hook name or a hook that is not a function. */
+export function definePlugin(def: { hooks: Hooks }): PluginDefinition {
+  if (typeof def !== "object" || def === null || typeof def.hooks !== "object") {
+    throw new TypeError("definePlugin: expected { hooks: { ... } }");
+  }
+  for (const [name, fn] of Object.entries(def.hooks)) {
+    if (!(HOOK_NAMES as readonly string[]).includes(name)) {
+      throw new TypeError(`definePlugin: unknown hook "${name}" (hooks: ${HOOK_NAMES.join(", ")})`);
+    }
+    if (typeof fn !== "function") {
+      throw new TypeError(`definePlugin: hook "${name}" is not a function`);
+    }
+  }
+  return Object.freeze({ hooks: { ...def.hooks }, denomailPlugin: 1 as const });
+}
+
+/** Continue: the same as returning nothing. */
+export function next(): HookResult {
+  return { action: "continue" };
+}
+
+/** Accept now: later plugins are not asked for this hook. */
+export function accept(note?: string): HookResult {
+  return { action: "accept", note };
+}
+
+/** Reject permanently (5xx). */
+export function reject(code = 550, enhanced = "5.7.1", text = "Rejected by policy"): HookResult {
+  return { action: "reject", code, enhanced, text };
+}
+
+/** Reject temporarily (4xx): the client retries later. */
+export function tempfail(
+  code = 451,
+  enhanced = "4.7.1",
+  text = "Try again later",
+): HookResult {
+  return { action: "tempfail", code, enhanced, text };
+}
+
+/** Answer and close the connection. */
+export function disconnect(
+  code = 421,
+  enhanced = "4.7.0",
+  text = "Closing connection",
+): HookResult {
+  return { action: "disconnect", code, enhanced, text };
+}
+
+/** Accept the message but drop it silently. */
+export function discard(note?: string): HookResult {
+  return { action: "discard", note };
+}
+
+/** Accept the message and file it in the recipient's Junk mailbox. */
+export function quarantine(note?: string): HookResult {
+  return { action: "quarantine", note, mailbox: "Junk" };
+}
+
+/** data / deliver: a result that only adds header fields. */
+export function addHeader(name: string, value: string): HookResult {
+  return { addHeaders: [[name, value]] };
+}

@@ -1,0 +1,100 @@
+/**
+ * Host services plugins reach by message: a key-value area in the Store namespaced by
+ * plugin name, and DNS lookups through the server's resolver. Arguments come from an
+ * untrusted process, so each is checked here before it touches the Store or the network.
+ *
+ * @module
+ */
+import type { Config } from "../core/config.ts";
+import type { Store } from "../storage/mod.ts";
+import type { SvcOp } from "./protocol.ts";
+import type { ServiceHandler } from "./process.ts";
+
+/** A DNS lookup function (core/dns.ts when present; Deno.resolveDns otherwise). */
+export type DnsLookup = (name: string, type: string) => Promise<unknown[]>;
+
+const MAX_KEY = 512;
+const MAX_VALUE = 1024 * 1024;
+const DNS_TYPES = new Set(["A", "AAAA", "MX", "TXT", "PTR", "CNAME", "NS"]);
+
+/** Namespace of a plugin's keys in the Store. */
+export function kvNamespace(plugin: string): string {
+  return `plugin:${plugin}`;
+}
+
+function key(v: unknown): string {
+  if (typeof v !== "string" || v.length === 0 || v.length > MAX_KEY) {
+    throw new Error(`kv key must be a string of 1..${MAX_KEY} characters`);
+  }
+  return v;
+}
+
+function ttl(v: unknown): number | undefined {
+  if (v === null || v === undefined) return undefined;
+  if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) {
+    throw new Error("kv ttlMs must be a positive number");
+  }
+  return Math.ceil(v);
+}
+
+/** A DNS lookup with Deno.resolveDns, honouring `[dns] nameserver` and `timeout`. */
+export function denoDnsLookup(config: Config): DnsLookup {
+  return async (name, type) => {
+    const ns = config.dns.nameserver;
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), config.dns.timeoutMs);
+    try {
+      const opts: Deno.ResolveDnsOptions = { signal: ac.signal };
+      if (ns) opts.nameServer = { ipAddr: ns.host, port: ns.port };
+      const recs = await Deno.resolveDns(name, type as "A", opts) as unknown[];
+      return recs.map((r) => Array.isArray(r) ? r.join("") : r);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return [];
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
+
+/** The service handler the plugin processes use. */
+export function hostServices(store: Store | null, dns: DnsLookup): ServiceHandler {
+  return async (plugin: string, op: SvcOp, args: unknown[]) => {
+    const ns = kvNamespace(plugin);
+    const needStore = (): Store => {
+      if (!store) throw new Error("kv is not available here (no store)");
+      return store;
+    };
+    switch (op) {
+      case "kv.get":
+        return await needStore().kvGet(ns, key(args[0]));
+      case "kv.set": {
+        const value = args[1];
+        if (typeof value !== "string" || value.length > MAX_VALUE) {
+          throw new Error(`kv value must be a string of at most ${MAX_VALUE} characters`);
+        }
+        await needStore().kvSet(ns, key(args[0]), value, ttl(args[2]));
+        return null;
+      }
+      case "kv.incr": {
+        const by = args[1] ?? 1;
+        if (typeof by !== "number" || !Number.isSafeInteger(by)) {
+          throw new Error("kv incr amount must be an integer");
+        }
+        return await needStore().kvIncr(ns, key(args[0]), by, ttl(args[2]));
+      }
+      case "kv.delete":
+        await needStore().kvDelete(ns, key(args[0]));
+        return null;
+      case "dns.resolve": {
+        const [name, type] = args;
+        if (typeof name !== "string" || name.length > 253 || typeof type !== "string") {
+          throw new Error("dns.resolve(name, type) needs a name and a type");
+        }
+        const t = type.toUpperCase();
+        if (!DNS_TYPES.has(t)) throw new Error(`dns type ${type} is not supported`);
+        return await dns(name, t);
+      }
+    }
+  };
+}

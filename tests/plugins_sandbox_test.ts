@@ -1,0 +1,197 @@
+/**
+ * The plugin sandbox: hostile plugins are contained, the host answers with the on_error
+ * outcome within timeout + 1 s, and the plugin is restarted and serves the next call.
+ * Drives a PluginHost directly (one shared runner per plugin) for speed.
+ */
+import assert from "node:assert/strict";
+import { configFromObject } from "../core/config.ts";
+import { type HookOutcome, PluginHost, PluginLoadError } from "../plugins/host.ts";
+import { openStore } from "../storage/open.ts";
+
+const FIXTURES = new URL("./fixtures/plugins/", import.meta.url);
+const fixture = (name: string) => new URL(name, FIXTURES).pathname;
+const TIMEOUT = 500;
+
+/** A port nobody listens on (bound then closed). */
+function closedPort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+function rcpt(host: PluginHost, local: string): Promise<HookOutcome> {
+  return host.run("rcpt", {
+    session: { id: "t1", remoteIp: "127.0.0.1", tls: false },
+    sender: { address: "a@b.test", local: "a", domain: "b.test" },
+    rcpt: { address: `${local}@x.test`, local, domain: "x.test" },
+    recipients: [],
+  });
+}
+
+Deno.test("plugin sandbox: hostile plugins are contained", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "denomail-plugins-" });
+  const granted = closedPort();
+  const closed = closedPort();
+  Deno.env.set("DENOMAIL_TEST_PLUGIN_ENV", "granted-value");
+  const config = configFromObject({
+    data_dir: dir,
+    plugins: [
+      {
+        name: "hostile",
+        module: fixture("hostile.ts"),
+        timeout_ms: TIMEOUT,
+        memory_mb: 64,
+        on_error: "tempfail",
+        options: {
+          closedPort: String(closed),
+          grantedPort: String(granted),
+          outsidePath: `${dir}/../denomail-plugin-escape`,
+          insidePath: `${dir}/inside/file`,
+        },
+        permissions: {
+          net: [`127.0.0.1:${granted}`],
+          write: [`${dir}/inside`],
+          env: ["DENOMAIL_TEST_PLUGIN_ENV"],
+        },
+      },
+      { name: "lenient", module: fixture("hostile.ts"), timeout_ms: TIMEOUT, on_error: "continue" },
+    ],
+  }, dir);
+  await Deno.mkdir(`${dir}/inside`);
+  const store = await openStore(config);
+  const host = await PluginHost.start(config, { store, strict: true });
+  try {
+    await t.step("both runners load and report their hooks", () => {
+      assert.deepEqual(host.list().map((p) => [p.name, p.state, p.hooks]), [
+        ["hostile", "ready", ["rcpt"]],
+        ["lenient", "ready", ["rcpt"]],
+      ]);
+      assert.equal(host.wants("rcpt"), true);
+      assert.equal(host.wants("data"), false);
+    });
+
+    await t.step("a plugin's verdict wins and is recorded", async () => {
+      const o = await rcpt(host, "ok");
+      assert.equal(o.action, "reject");
+      assert.equal(o.code, 550);
+      assert.equal(o.text, "ok from hostile");
+      assert.equal(o.decidedBy, "hostile");
+      assert.equal(o.results.length, 1);
+    });
+
+    const denials: Array<[string, RegExp]> = [
+      ["fetch", /^denied .*net access/],
+      ["connect", /^denied NotCapable/],
+      ["passwd", /^denied NotCapable/],
+      ["write", /^denied NotCapable/],
+      ["env", /^denied NotCapable/],
+      ["run", /^denied NotCapable/],
+      ["ffi", /^denied NotCapable/],
+      ["sys", /^denied NotCapable/],
+    ];
+    for (const [mode, re] of denials) {
+      await t.step(`${mode}: denied without a grant`, async () => {
+        const o = await rcpt(host, mode);
+        assert.match(o.text ?? "", re);
+      });
+    }
+
+    await t.step("what was granted works: net, write, env", async () => {
+      assert.equal((await rcpt(host, "fetchgranted")).text, "LEAK granted");
+      assert.equal((await rcpt(host, "writegranted")).text, "LEAK granted");
+      assert.equal((await rcpt(host, "envgranted")).text, "LEAK granted-value");
+    });
+
+    await t.step("a plugin printing to stdout does not break the channel", async () => {
+      assert.equal((await rcpt(host, "stdout")).text, "ok after stdout");
+    });
+
+    await t.step("a throwing hook gives 451 4.3.0 and the runner keeps serving", async () => {
+      const o = await rcpt(host, "throw");
+      assert.equal(o.action, "tempfail");
+      assert.equal(o.code, 451);
+      assert.equal(o.enhanced, "4.3.0");
+      assert.match(o.results[0].error ?? "", /plugin bug/);
+      assert.equal((await rcpt(host, "ok")).text, "ok from hostile");
+    });
+
+    for (const mode of ["loop", "hang", "oom", "exit"]) {
+      await t.step(`${mode}: tempfail within timeout + 1 s, then restarted`, async () => {
+        const t0 = performance.now();
+        const o = await rcpt(host, mode);
+        const ms = performance.now() - t0;
+        assert.equal(o.action, "tempfail");
+        assert.equal(o.code, 451);
+        assert.equal(o.enhanced, "4.3.0");
+        assert.ok(ms < TIMEOUT + 1000, `took ${ms} ms`);
+        assert.ok(o.results[0].error, "the failure is recorded");
+        if (mode === "oom") assert.match(o.results[0].error!, /out of memory/);
+        assert.equal(await host.ready("hostile"), true);
+        assert.equal((await rcpt(host, "ok")).text, "ok from hostile");
+      });
+    }
+
+    await t.step("on_error = continue skips the failed plugin", async () => {
+      // "lenient" runs after "hostile"; make hostile continue by asking a mode it ignores.
+      const only = await PluginHost.start(
+        configFromObject({
+          data_dir: dir,
+          plugins: [{
+            name: "lenient",
+            module: fixture("hostile.ts"),
+            timeout_ms: 300,
+            on_error: "continue",
+          }],
+        }, dir),
+      );
+      try {
+        const o = await rcpt(only, "hang");
+        assert.equal(o.action, "continue");
+        assert.match(o.results[0].error ?? "", /timeout/);
+      } finally {
+        await only.stop();
+      }
+    });
+
+    await t.step("calls are pipelined: a slow call does not hold up others", async () => {
+      const all = await Promise.all(["ok", "kv", "ok", "kv"].map((m) => rcpt(host, m)));
+      assert.deepEqual(all.map((o) => o.action), ["reject", "reject", "reject", "reject"]);
+    });
+
+    await t.step("kv is namespaced per plugin and backed by the store", async () => {
+      const o = await rcpt(host, "kv");
+      assert.match(o.text ?? "", /^kv 3 kv@x\.test$/);
+      assert.equal(await store.kvGet("plugin:hostile", "hits"), "3");
+      assert.equal(await store.kvGet("plugin:lenient", "hits"), null);
+    });
+  } finally {
+    await host.stop();
+    await store.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("plugin host: modules that are not plugins fail to load, clearly", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "denomail-plugins-" });
+  try {
+    const cases: Array<[string, RegExp]> = [
+      ["not_a_plugin.ts", /definePlugin/],
+      ["broken.ts", /broken at load/],
+    ];
+    for (const [file, re] of cases) {
+      await t.step(file, async () => {
+        const config = configFromObject({
+          data_dir: dir,
+          plugins: [{ name: "bad", module: fixture(file) }],
+        }, dir);
+        await assert.rejects(
+          PluginHost.start(config, { strict: true }),
+          (e) => e instanceof PluginLoadError && re.test(e.message),
+        );
+      });
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
