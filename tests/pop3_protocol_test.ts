@@ -120,6 +120,25 @@ Deno.test("pop3 protocol", async (t) => {
       assert.deepEqual((await inbox(ts, acc)).map((m) => m.flags), [["\\Seen"]]);
     });
 
+    await t.step("a large message is streamed byte-exact, TOP cuts it", async () => {
+      const acc = await ts.addUser("large@example.test", "pw-large");
+      let body = "";
+      for (let i = 0; body.length < 400_000; i++) {
+        body += (i % 3 === 0 ? "." : "") + `line ${i} ${"x".repeat(i % 97)}\r\n`;
+      }
+      const text = `From: a@example.org\r\nSubject: large\r\n\r\n${body}`;
+      await deliver(ts, acc, text);
+      const { client } = await Pop3Wire.connect(ts.port("pop3"));
+      await client.login("large@example.test", "pw-large");
+      assert.equal(await client.cmd("RETR 1"), `+OK ${text.length} octets`);
+      const stuffed = text.replace(/^\./gm, "..") + ".\r\n";
+      assert.equal(dec.decode(await client.multiRaw()), stuffed);
+      assert.match(await client.cmd("TOP 1 3000"), /^\+OK /);
+      const top = text.split("\r\n").slice(0, 3 + 3000).join("\r\n") + "\r\n";
+      assert.equal(dec.decode(await client.multiRaw()), top.replace(/^\./gm, "..") + ".\r\n");
+      await client.quit();
+    });
+
     await t.step("DELE takes effect only at QUIT; RSET undeletes", async () => {
       const acc = await ts.addUser("dele@example.test", "pw-dele");
       for (const s of ["one", "two", "three"]) await deliver(ts, acc, msg(s));

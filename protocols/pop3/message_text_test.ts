@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { dotStuffed, topOf } from "./message_text.ts";
+import { dotStuffed, DotStuffer, TopCutter, topOf } from "./message_text.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -36,4 +36,32 @@ Deno.test("pop3 message text", async (t) => {
     assert.equal(s(topOf(enc.encode("A: 1\r\nB: 2\r\n"), 3)), "A: 1\r\nB: 2\r\n");
     assert.equal(s(topOf(enc.encode("A: 1\r\n\r\nno end"), 5)), "A: 1\r\n\r\nno end");
   });
+});
+
+Deno.test("pop3 message text in chunks equals the whole", () => {
+  const msg = enc.encode(
+    "A: 1\r\n.B: 2\r\n\r\n.l1\r\nl2\r\n..l3\r\n.\r\nl5 \u00e9\r\nlast",
+  );
+  const whole = dotStuffed(msg);
+  const chunked = (sizes: number[]) => {
+    const s = new DotStuffer();
+    const parts: number[] = [];
+    let off = 0;
+    for (const size of [...sizes, msg.length]) {
+      parts.push(...s.push(msg.subarray(off, Math.min(msg.length, off + size))));
+      off = Math.min(msg.length, off + size);
+    }
+    return new Uint8Array([...parts, ...s.finish()]);
+  };
+  for (let cut = 0; cut <= msg.length; cut++) assert.deepEqual(chunked([cut]), whole, `cut ${cut}`);
+  assert.deepEqual(chunked(Array(msg.length).fill(1)), whole, "one byte at a time");
+  for (const lines of [0, 1, 3, 99]) {
+    const expected = topOf(msg, lines);
+    for (let cut = 0; cut <= msg.length; cut++) {
+      const c = new TopCutter(lines);
+      const a = c.take(msg.subarray(0, cut));
+      const b = c.take(msg.subarray(cut));
+      assert.deepEqual(new Uint8Array([...a, ...b]), expected, `top ${lines} cut ${cut}`);
+    }
+  }
 });

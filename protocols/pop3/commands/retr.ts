@@ -1,23 +1,60 @@
 /**
- * RETR (RFC 1939 §5) and TOP (RFC 1939 §7): message bytes, byte-exact and dot-stuffed.
+ * RETR (RFC 1939 §5) and TOP (RFC 1939 §7): message bytes, byte-exact and dot-stuffed,
+ * streamed from the store in chunks so a large message never sits in memory whole.
  *
  * @module
  */
+import { ConnectionClosedError } from "../../../core/connection.ts";
+import { log } from "../../../core/log.ts";
 import type { CommandHandler, SessionContext } from "../context.ts";
 import { Pop3Error, syntaxError } from "../errors.ts";
 import type { DropMessage } from "../maildrop.ts";
-import { dotStuffed, topOf } from "../message_text.ts";
+import { DotStuffer, TopCutter } from "../message_text.ts";
 import { parseLineCount, parseMessageNumber } from "../parser.ts";
 import { ok } from "../replies.ts";
 import { maildropOf } from "./open_maildrop.ts";
 
-async function readMessage(ctx: SessionContext, m: DropMessage): Promise<Uint8Array> {
+/** Octets read from the store per step. */
+const CHUNK = 64 * 1024;
+
+/**
+ * Sends `status` and the message (all of it, or what `cut` keeps), dot-stuffed and
+ * terminated. The first chunk is read before anything is sent, so a message another session
+ * (IMAP) expunged since our login gets a clean -ERR.
+ */
+async function sendMessage(
+  ctx: SessionContext,
+  m: DropMessage,
+  status: string,
+  cut?: TopCutter,
+): Promise<void> {
+  const store = ctx.deps.store;
+  let chunk: Uint8Array;
   try {
-    return await ctx.deps.store.readBlob(m.blobId);
+    chunk = await store.readBlobRange(m.blobId, 0, CHUNK);
   } catch {
-    // Another session (IMAP) may have expunged it since our login.
     throw new Pop3Error("Message is no longer available");
   }
+  ctx.send(ok(status));
+  const stuffer = new DotStuffer();
+  let offset = 0;
+  for (;;) {
+    ctx.send(stuffer.push(cut ? cut.take(chunk) : chunk));
+    offset += chunk.length;
+    if (chunk.length < CHUNK || cut?.done) break;
+    // More to come: write what we have, so output memory stays bounded.
+    await ctx.flush();
+    try {
+      chunk = await store.readBlobRange(m.blobId, offset, CHUNK);
+    } catch (e) {
+      // The +OK is out; the response cannot be completed. Drop the connection, so the
+      // client sees a truncated response instead of a wrong message.
+      log.error("pop3", `reading message failed mid-response: ${(e as Error).message}`);
+      ctx.end();
+      throw new ConnectionClosedError();
+    }
+  }
+  ctx.send(stuffer.finish());
 }
 
 // RFC 1939 §5: RETR msg -> "+OK" and the message, dot-stuffed, ending with ".".
@@ -27,9 +64,7 @@ export const retr: CommandHandler = async (ctx, cmd) => {
   const n = parseMessageNumber(cmd.args[0]);
   const md = maildropOf(ctx);
   const m = md.get(n);
-  const bytes = await readMessage(ctx, m);
-  ctx.send(ok(`${bytes.length} octets`));
-  ctx.send(dotStuffed(bytes));
+  await sendMessage(ctx, m, `${m.size} octets`);
   md.markRetrieved(n);
 };
 
@@ -39,7 +74,5 @@ export const top: CommandHandler = async (ctx, cmd) => {
   const n = parseMessageNumber(cmd.args[0]);
   const lines = parseLineCount(cmd.args[1]);
   const m = maildropOf(ctx).get(n);
-  const bytes = await readMessage(ctx, m);
-  ctx.send(ok("Top of message follows"));
-  ctx.send(dotStuffed(topOf(bytes, lines)));
+  await sendMessage(ctx, m, "Top of message follows", new TopCutter(lines));
 };
