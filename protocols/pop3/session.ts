@@ -86,17 +86,41 @@ export class Pop3Session implements SessionContext {
     const total = this.#outBytes;
     this.#out = [];
     this.#outBytes = 0;
-    if (parts.length === 1) {
-      await this.conn.write(parts[0]);
-      return;
+    let all = parts[0];
+    if (parts.length > 1) {
+      all = new Uint8Array(total);
+      let off = 0;
+      for (const p of parts) {
+        all.set(p, off);
+        off += p.length;
+      }
     }
-    const all = new Uint8Array(total);
-    let off = 0;
-    for (const p of parts) {
-      all.set(p, off);
-      off += p.length;
+    await this.#write(all);
+  }
+
+  /**
+   * Writes with the same deadline as reads: a client that stops reading must not hold the
+   * session, and its maildrop lock, forever.
+   */
+  async #write(data: Uint8Array): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new TimeoutError()), this.#timeoutMs);
+    });
+    try {
+      await Promise.race([this.conn.write(data), deadline]);
+    } catch (e) {
+      if (e instanceof TimeoutError) this.conn.destroy();
+      throw e;
+    } finally {
+      clearTimeout(timer);
     }
-    await this.conn.write(all);
+  }
+
+  /** Releases the maildrop lock (idempotent). */
+  #unlock(): void {
+    this.#release?.();
+    this.#release = null;
   }
 
   async readSaslLine(): Promise<string> {
@@ -166,20 +190,21 @@ export class Pop3Session implements SessionContext {
         }
         await this.#execute(line);
       }
+      // The session is over (UPDATE done, if any): unlock before the last reply goes out,
+      // so a client that reconnects as soon as it reads "+OK" is not refused [IN-USE].
+      this.#unlock();
       await this.flush();
     } catch (e) {
-      if (e instanceof TimeoutError) {
+      if (e instanceof TimeoutError && !this.conn.closed) {
         // RFC 1939 §3: the autologout timer expired; close without entering UPDATE.
-        this.#out = [];
-        this.#outBytes = 0;
+        this.#unlock();
         this.send(err("Autologout: idle for too long"));
         await this.flush().catch(() => {});
-      } else if (!(e instanceof ConnectionClosedError)) {
+      } else if (!(e instanceof ConnectionClosedError || e instanceof TimeoutError)) {
         log.debug("pop3", `session ended: ${(e as Error).message}`);
       }
     } finally {
-      this.#release?.();
-      this.#release = null;
+      this.#unlock();
     }
   }
 
