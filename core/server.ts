@@ -16,12 +16,16 @@ import { openStore } from "../storage/open.ts";
 import { smtpHandler } from "../protocols/smtp/mod.ts";
 import { imapHandler } from "../protocols/imap/mod.ts";
 import { pop3Handler } from "../protocols/pop3/mod.ts";
+import { PluginHost } from "../plugins/host.ts";
+import { QueueRunner } from "./queue/runner.ts";
 
 /** A running server. */
 export interface RunningServer {
   deps: ServerDeps;
   /** Bound port of each enabled listener (useful when the config said port 0). */
   ports: Partial<Record<ListenerName, number>>;
+  /** The outbound queue runner (started after the listeners). */
+  queue: QueueRunner;
   stop(): Promise<void>;
 }
 
@@ -66,6 +70,16 @@ export async function startServer(
     router: new Router(store),
     now,
   };
+  // Plugins load before any listener accepts: a plugin that cannot load stops the start.
+  if (config.plugins.length > 0) {
+    try {
+      deps.plugins = await PluginHost.start(config, { store, strict: true });
+    } catch (e) {
+      tls.close();
+      if (!opts.store) await store.close();
+      throw e;
+    }
+  }
   const listeners: Listener[] = [];
   const ports: Partial<Record<ListenerName, number>> = {};
   try {
@@ -93,6 +107,7 @@ export async function startServer(
     }
   } catch (e) {
     for (const l of listeners) await l.stop();
+    await deps.plugins?.stop();
     tls.close();
     if (!opts.store) await store.close();
     const err = e as Error & { code?: string };
@@ -101,14 +116,19 @@ export async function startServer(
   log.info("server", `denomail ready as ${config.hostname}`, {
     listeners: Object.entries(ports).map(([n, p]) => `${n}=${p}`).join(","),
   });
+  const queue = new QueueRunner(deps);
+  queue.start();
   let stopped = false;
   return {
     deps,
     ports,
+    queue,
     async stop() {
       if (stopped) return;
       stopped = true;
       await Promise.all(listeners.map((l) => l.stop(2000)));
+      await queue.stop();
+      await deps.plugins?.stop();
       tls.close();
       if (!opts.store) await store.close();
       log.info("server", "stopped");

@@ -1,0 +1,10 @@
+/**
+ * Outbound delivery: the queue runner and what it is built from.
+ *
+ * @module
+ */
+export { QueueRunner, type RunnerDeps } from "./runner.ts";
+export { SmtpClient } from "./client.ts";
+export { DkimSigner, dkimTxtRecord, generateDkimKey, loadDkimKey, saveDkimKey } from "./dkim.ts";
+export { buildDsn } from "./dsn.ts";
+export { hostAddresses, mxHosts } from "./mx.ts";

@@ -1,0 +1,188 @@
+/**
+ * Outbound delivery end to end: two denomail instances on loopback (a.test and b.test)
+ * and a DNS server on loopback serving their MX records and A's DKIM key. Mail is
+ * submitted with python smtplib to A and must reach B (DKIM-signed), bounce, or be retried.
+ */
+import assert from "node:assert/strict";
+import { authenticate } from "mailauth";
+import { python, startTestServer, type TestServer } from "./harness.ts";
+import { startDnsServer, type TestDnsServer } from "./lib/dns_server.ts";
+import { createResolver } from "../core/dns.ts";
+import { startServer } from "../core/server.ts";
+import { dkimTxtRecord, generateDkimKey, saveDkimKey } from "../core/queue/dkim.ts";
+import type { Store } from "../storage/mod.ts";
+
+const SUBMIT = `
+import smtplib, ssl, sys
+port, frm, to, subject = int(sys.argv[1]), sys.argv[2], sys.argv[3].split(","), sys.argv[4]
+body = "From: <%s>\\r\\nTo: %s\\r\\nSubject: %s\\r\\n\\r\\nHello from a.test.\\r\\n.leading dot line\\r\\n" % (frm, ", ".join(to), subject)
+s = smtplib.SMTP("127.0.0.1", port, timeout=20)
+s.ehlo("client.a.test")
+if s.has_extn("starttls"):
+    ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+    s.starttls(context=ctx); s.ehlo("client.a.test")
+s.login(frm, "secret-pw")
+s.sendmail(frm, to, body.encode())
+s.quit()
+`;
+
+/** Polls `fn` until it returns a truthy value or the deadline passes. */
+async function waitFor<T>(
+  fn: () => Promise<T | null | undefined | false>,
+  what: string,
+  ms = 15000,
+) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Messages in an account's INBOX, decoded. */
+async function inbox(store: Store, email: string): Promise<string[]> {
+  const acc = await store.getAccount(email);
+  if (!acc) return [];
+  const mb = await store.getMailbox(acc.id, "INBOX");
+  if (!mb) return [];
+  const out: string[] = [];
+  for (const m of await store.listMessages(mb.id)) {
+    out.push(new TextDecoder().decode(await store.readBlob(m.blobId)));
+  }
+  return out;
+}
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+Deno.test("outbound: delivery between two denomail instances", async (t) => {
+  const dns: TestDnsServer = await startDnsServer({
+    "a.test": { MX: [{ preference: 10, exchange: "mx.a.test" }] },
+    "mx.a.test": { A: ["127.0.0.1"] },
+    "b.test": { MX: [{ preference: 10, exchange: "mx.b.test" }] },
+    "mx.b.test": { A: ["127.0.0.1"] },
+    "null.test": { MX: [{ preference: 0, exchange: "" }] },
+  });
+  const bPort = freePort();
+  let b: TestServer | null = null;
+  let a: TestServer | null = null;
+  let bRestarted: Awaited<ReturnType<typeof startServer>> | null = null;
+  try {
+    b = await startTestServer({
+      hostname: "mx.b.test",
+      dns: { nameserver: dns.nameserver, timeout: "2s" },
+      listeners: { smtp: `127.0.0.1:${bPort}` },
+    });
+    a = await startTestServer({
+      hostname: "mx.a.test",
+      dns: { nameserver: dns.nameserver, timeout: "2s" },
+      delivery: { smtp_port: bPort, retry_schedule: ["1s"] },
+    });
+    await a.addUser("alice@a.test", "secret-pw");
+    await b.addUser("bob@b.test", "secret-pw");
+    const key = generateDkimKey("a.test", "s1");
+    await saveDkimKey(a.config.dataDir, key);
+    dns.zone.set("s1._domainkey.a.test", { TXT: [dkimTxtRecord(key.publicKey)] });
+    const submit = (to: string, subject: string) =>
+      python(SUBMIT, [String(a!.port("submission")), "alice@a.test", to, subject]);
+
+    await t.step("a user of a.test reaches b.test, DKIM-signed", async () => {
+      await submit("bob@b.test", "first hop");
+      const msg = await waitFor(
+        async () => (await inbox(b!.store, "bob@b.test")).find((m) => m.includes("first hop")),
+        "the message at B",
+      );
+      assert.match(msg, /^DKIM-Signature: .*d=a\.test/m);
+      assert.ok(msg.includes("\r\n.leading dot line\r\n"), "dot-stuffing undone by B");
+      const resolver = createResolver({
+        nameserver: { host: "127.0.0.1", port: dns.port },
+        timeoutMs: 2000,
+      });
+      const res = await authenticate(msg.slice(msg.indexOf("DKIM-Signature")), {
+        ip: "127.0.0.1",
+        helo: "mx.a.test",
+        mta: "mx.b.test",
+        sender: "alice@a.test",
+        resolver: async (name: string, type: string) => {
+          if (type !== "TXT") throw Object.assign(new Error("no"), { code: "ENOTFOUND" });
+          try {
+            return (await resolver.txt(name)).map((s) => [s]);
+          } catch {
+            throw Object.assign(new Error("no"), { code: "ENOTFOUND" });
+          }
+        },
+      });
+      const results = res.dkim.results as Array<
+        { status: { result: string }; signingDomain: string }
+      >;
+      assert.equal(results[0]?.status.result, "pass", JSON.stringify(results));
+      await waitFor(async () => (await a!.store.listQueue()).length === 0, "A's queue to empty");
+    });
+
+    await t.step("unknown user at B -> bounce in the sender's INBOX naming B's reply", async () => {
+      await submit("nobody@b.test", "to nobody");
+      const bounce = await waitFor(
+        async () =>
+          (await inbox(a!.store, "alice@a.test")).find((m) => m.includes("nobody@b.test")),
+        "the bounce at A",
+      );
+      assert.match(bounce, /^Return-Path: <>/);
+      assert.match(bounce, /Content-Type: multipart\/report; report-type=delivery-status/);
+      assert.match(bounce, /Final-Recipient: rfc822; nobody@b\.test/);
+      assert.match(bounce, /Action: failed/);
+      assert.match(bounce, /Status: 5\.1\.1/);
+      assert.match(bounce, /Remote-MTA: dns; mx\.b\.test/);
+      assert.match(bounce, /Diagnostic-Code: smtp; 550 5\.1\.1/);
+      assert.match(bounce, /Subject: to nobody/); // the original comes back
+      await waitFor(async () => (await a!.store.listQueue()).length === 0, "A's queue to empty");
+    });
+
+    await t.step("null MX -> immediate bounce (RFC 7505)", async () => {
+      await submit("someone@null.test", "to null mx");
+      const bounce = await waitFor(
+        async () =>
+          (await inbox(a!.store, "alice@a.test")).find((m) => m.includes("someone@null.test")),
+        "the null MX bounce",
+      );
+      assert.match(bounce, /Status: 5\.1\.10/);
+      assert.match(bounce, /Diagnostic-Code: smtp; 556 5\.1\.10/);
+    });
+
+    await t.step("B down -> retried on schedule -> B back -> delivered once", async () => {
+      await b!.server.stop();
+      await submit("bob@b.test", "while B was down");
+      const entry = await waitFor(async () => {
+        const q = await a!.store.listQueue();
+        return q.find((e) => e.attempts >= 2 && e.lastError);
+      }, "two failed attempts");
+      assert.match(entry.lastError!, /^451 4\.4\.2/);
+      assert.equal(entry.recipients[0].status, "pending");
+      bRestarted = await startServer(b!.config);
+      const store = bRestarted.deps.store;
+      await waitFor(
+        async () => (await inbox(store, "bob@b.test")).some((m) => m.includes("while B was down")),
+        "delivery after B came back",
+      );
+      await waitFor(async () => (await a!.store.listQueue()).length === 0, "A's queue to empty");
+      const copies = (await inbox(store, "bob@b.test")).filter((m) =>
+        m.includes("while B was down")
+      );
+      assert.equal(copies.length, 1);
+    });
+  } finally {
+    await a?.stop();
+    if (bRestarted) {
+      await (bRestarted as { stop(): Promise<void> }).stop();
+      await Deno.remove(b!.dir, { recursive: true }).catch(() => {});
+    } else {
+      await b?.stop();
+    }
+    await dns.close();
+  }
+});
