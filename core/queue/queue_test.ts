@@ -1,0 +1,120 @@
+/** Unit tests of the pure parts of outbound delivery: no network. */
+import assert from "node:assert/strict";
+import { dotStuff, has8bit } from "./client.ts";
+import { mxHosts, orderMx } from "./mx.ts";
+import { buildDsn, countReceived, decodeXtext, wantsNotice } from "./dsn.ts";
+import { makeReply, parseReplyLine, replyText } from "./reply.ts";
+import { fromDomain } from "./dkim.ts";
+import { DnsError, type DnsResolver } from "../dns.ts";
+import { DeliveryError } from "./reply.ts";
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+Deno.test("queue: pure helpers", async (t) => {
+  await t.step("dot-stuffing and line ends (RFC 5321 §4.5.2)", () => {
+    assert.equal(
+      dec.decode(dotStuff(enc.encode("a\r\n.b\r\n..c\r\n"))),
+      "a\r\n..b\r\n...c\r\n.\r\n",
+    );
+    assert.equal(dec.decode(dotStuff(enc.encode(".x\ny"))), "..x\r\ny\r\n.\r\n");
+    assert.equal(dec.decode(dotStuff(enc.encode(""))), ".\r\n");
+    assert.equal(has8bit(enc.encode("plain")), false);
+    assert.equal(has8bit(enc.encode("grüße")), true);
+  });
+
+  await t.step("reply lines", () => {
+    assert.deepEqual(parseReplyLine("250-PIPELINING"), [250, true, "PIPELINING"]);
+    assert.deepEqual(parseReplyLine("250 OK"), [250, false, "OK"]);
+    assert.deepEqual(parseReplyLine("354"), [354, false, ""]);
+    assert.equal(parseReplyLine("hello"), null);
+    const r = makeReply(550, ["5.1.1 No such user"]);
+    assert.equal(r.enhanced, "5.1.1");
+    assert.equal(replyText(r), "550 5.1.1 No such user");
+  });
+
+  await t.step("MX order: preference first, equal preferences shuffled", () => {
+    const recs = [
+      { preference: 20, exchange: "c" },
+      { preference: 10, exchange: "a" },
+      { preference: 10, exchange: "b" },
+    ];
+    const seen = new Set<string>();
+    for (let i = 0; i < 50; i++) {
+      const o = orderMx(recs).map((h) => h.host);
+      assert.equal(o[2], "c");
+      seen.add(o.join(","));
+    }
+    assert.deepEqual([...seen].sort(), ["a,b,c", "b,a,c"]);
+  });
+
+  await t.step("mxHosts: implicit MX, null MX, NXDOMAIN, temporary", async () => {
+    const fake = (mx: DnsResolver["mx"]): DnsResolver => ({
+      mx,
+      a: () => Promise.resolve([]),
+      aaaa: () => Promise.resolve([]),
+      txt: () => Promise.resolve([]),
+    });
+    const nodata = fake(() => Promise.reject(new DnsError("nodata", "none")));
+    assert.deepEqual(await mxHosts("x.test", nodata), [{ host: "x.test", preference: 0 }]);
+    const nul = fake(() => Promise.resolve([{ preference: 0, exchange: "" }]));
+    await assert.rejects(
+      mxHosts("x.test", nul),
+      (e) => e instanceof DeliveryError && e.permanent && e.status === "5.1.10",
+    );
+    const nx = fake(() => Promise.reject(new DnsError("nxdomain", "nx")));
+    await assert.rejects(mxHosts("x.test", nx), (e) => e instanceof DeliveryError && e.permanent);
+    const tmp = fake(() => Promise.reject(new DnsError("temp", "servfail")));
+    await assert.rejects(mxHosts("x.test", tmp), (e) => e instanceof DeliveryError && !e.permanent);
+    assert.deepEqual(await mxHosts("[127.0.0.1]", tmp), [{ host: "127.0.0.1", preference: 0 }]);
+  });
+
+  await t.step("NOTIFY (RFC 3461 §4.1)", () => {
+    const r = (notify?: string[]) => ({
+      address: "x@y",
+      status: "pending" as const,
+      dsn: notify ? { notify } : {},
+    });
+    assert.equal(wantsNotice(r(), "failed"), true);
+    assert.equal(wantsNotice(r(["NEVER"]), "failed"), false);
+    assert.equal(wantsNotice(r(["SUCCESS"]), "failed"), false);
+    assert.equal(wantsNotice(r(["SUCCESS", "FAILURE"]), "failed"), true);
+    assert.equal(wantsNotice(r(["FAILURE"]), "delayed"), false);
+    assert.equal(decodeXtext("a+2Bb@c"), "a+b@c");
+  });
+
+  await t.step("DSN: RET=HDRS returns the header only; ORCPT and ENVID", () => {
+    const original = enc.encode("Subject: hi\r\nFrom: a@a.test\r\n\r\nSECRET BODY\r\n");
+    const dsn = dec.decode(buildDsn({
+      hostname: "mx.a.test",
+      sender: "a@a.test",
+      recipients: [{
+        address: "b@b.test",
+        orcpt: "rfc822;B+2Btag@b.test",
+        action: "failed",
+        status: "5.1.1",
+        diagnostic: "550 5.1.1 nope",
+        remoteMta: "mx.b.test",
+      }],
+      original,
+      ret: "HDRS",
+      envid: "ENV+2B1",
+      arrivalDate: 0,
+      now: 0,
+    }));
+    assert.match(dsn, /Content-Type: text\/rfc822-headers/);
+    assert.ok(!dsn.includes("SECRET BODY"));
+    assert.match(dsn, /Original-Recipient: rfc822; B\+tag@b\.test/);
+    assert.match(dsn, /Original-Envelope-Id: ENV\+1/);
+    assert.match(dsn, /Reporting-MTA: dns; mx\.a\.test/);
+    assert.match(dsn, /^Auto-Submitted: auto-replied/m);
+  });
+
+  await t.step("Received counting and From domain", () => {
+    const msg = enc.encode(
+      'Received: a\r\nreceived: b\r\nFrom: "X" <x@Example.TEST>\r\n\r\nReceived: body\r\n',
+    );
+    assert.equal(countReceived(msg), 2);
+    assert.equal(fromDomain(msg), "example.test");
+  });
+});
