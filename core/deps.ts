@@ -9,6 +9,7 @@ import type { TlsProvider } from "./tls.ts";
 import type { Authenticator } from "./auth.ts";
 import type { Router } from "./router.ts";
 import type { Connection } from "./connection.ts";
+import type { PluginHost } from "../plugins/host.ts";
 
 export interface ServerDeps {
   config: Config;
@@ -18,6 +19,8 @@ export interface ServerDeps {
   router: Router;
   /** Milliseconds since the epoch; tests may replace it. */
   now(): number;
+  /** The plugin host, when plugins are configured (plugins/host.ts). */
+  plugins?: PluginHost;
 }
 
 /** What a protocol module gives the listener for each accepted connection. */

@@ -197,8 +197,8 @@ export interface AuthContext extends BaseContext {
 
 export interface MailContext extends BaseContext {
   sender: Address;
-  /** MAIL FROM parameters, upper-case keys (SIZE, BODY, ...). */
-  params: Record<string, string>;
+  /** MAIL FROM parameters as parsed (size, body, smtputf8, ret, envid, requireTls ...). */
+  params: Record<string, unknown>;
 }
 
 export interface RcptContext extends BaseContext {
