@@ -1,17 +1,25 @@
 /**
- * IMAP server (RFC 9051 / RFC 3501) for the imap and imaps listeners.
- * PLACEHOLDER: being written; the signature is the contract with core/server.ts.
+ * IMAP server (RFC 9051 IMAP4rev2, RFC 3501 IMAP4rev1) for the imap and imaps listeners.
+ *
+ * Layout: `session.ts` (state machine and command loop), `states.ts` (which commands each
+ * state allows), `parser.ts` (tokenizer over lines + literals), `commands/` (one handler per
+ * command family, `commands/mod.ts` the verb table), `response.ts` (composition),
+ * `selected.ts` (the selected mailbox view and its pending updates).
+ *
  * @module
  */
 import type { ProtocolHandler, ServerDeps } from "../../core/deps.ts";
+import { Code } from "./codes.ts";
+import { untagged } from "./response.ts";
+import { Session } from "./session.ts";
 
-export function imapHandler(_deps: ServerDeps, _opts: { implicitTls: boolean }): ProtocolHandler {
+/** The protocol handler for one listener; `implicitTls` for imaps (port 993). */
+export function imapHandler(deps: ServerDeps, _opts: { implicitTls: boolean }): ProtocolHandler {
   return {
-    handle: async (conn) => {
-      await conn.write("* BYE IMAP not implemented yet\r\n");
-    },
+    handle: (conn) => new Session(deps, conn).run(),
     refuse: async (conn) => {
-      await conn.write("* BYE Too many connections\r\n");
+      // RFC 9051 §7.1.5: BYE as the greeting when the server will not serve this client.
+      await conn.write(untagged(`BYE [${Code.UNAVAILABLE}] Too many connections, try later`));
     },
   };
 }

@@ -1,0 +1,52 @@
+/**
+ * IMAP response codes (RFC 9051 §7.1 and extensions) as named constants, so a typo is a
+ * compile error rather than a silent protocol bug.
+ *
+ * @module
+ */
+
+/** Response codes used in `[...]` of status responses. */
+export const Code = {
+  // RFC 9051 §7.1
+  ALERT: "ALERT",
+  ALREADYEXISTS: "ALREADYEXISTS",
+  AUTHENTICATIONFAILED: "AUTHENTICATIONFAILED",
+  AUTHORIZATIONFAILED: "AUTHORIZATIONFAILED",
+  BADCHARSET: "BADCHARSET",
+  CANNOT: "CANNOT",
+  CAPABILITY: "CAPABILITY",
+  CLIENTBUG: "CLIENTBUG",
+  CLOSED: "CLOSED",
+  CONTACTADMIN: "CONTACTADMIN",
+  CORRUPTION: "CORRUPTION",
+  EXPIRED: "EXPIRED",
+  EXPUNGEISSUED: "EXPUNGEISSUED",
+  HASCHILDREN: "HASCHILDREN",
+  INUSE: "INUSE",
+  LIMIT: "LIMIT",
+  NONEXISTENT: "NONEXISTENT",
+  NOPERM: "NOPERM",
+  OVERQUOTA: "OVERQUOTA",
+  PARSE: "PARSE",
+  PERMANENTFLAGS: "PERMANENTFLAGS",
+  PRIVACYREQUIRED: "PRIVACYREQUIRED",
+  READ_ONLY: "READ-ONLY",
+  READ_WRITE: "READ-WRITE",
+  SERVERBUG: "SERVERBUG",
+  TRYCREATE: "TRYCREATE",
+  UIDNEXT: "UIDNEXT",
+  UIDNOTSTICKY: "UIDNOTSTICKY",
+  UIDVALIDITY: "UIDVALIDITY",
+  UNAVAILABLE: "UNAVAILABLE",
+  UNKNOWN_CTE: "UNKNOWN-CTE",
+  // RFC 3501 §7.1 (IMAP4rev1 only)
+  UNSEEN: "UNSEEN",
+  // RFC 4315 UIDPLUS
+  APPENDUID: "APPENDUID",
+  COPYUID: "COPYUID",
+  // RFC 4469 / RFC 7889
+  TOOBIG: "TOOBIG",
+} as const;
+
+/** The system flags of RFC 9051 §2.3.2 (\Recent is IMAP4rev1 only and never stored). */
+export const SYSTEM_FLAGS = ["\\Answered", "\\Flagged", "\\Deleted", "\\Seen", "\\Draft"] as const;

@@ -1,0 +1,235 @@
+/**
+ * FETCH and UID FETCH (RFC 9051 §6.4.5, §6.4.9, §7.5.2; BINARY RFC 3516).
+ *
+ * Message structure (ENVELOPE, BODYSTRUCTURE, sections) comes from core/mime, parsed once
+ * per message and only when an item needs it.
+ *
+ * @module
+ */
+import {
+  bodyStructure,
+  decodeBody,
+  envelope,
+  findPart,
+  type MimePart,
+  parseMime,
+  sectionBytes,
+} from "../../../core/mime/mod.ts";
+import type { MessageMeta } from "../../../storage/mod.ts";
+import { Code } from "../codes.ts";
+import { command, type SessionContext } from "../context.ts";
+import { no } from "../errors.ts";
+import {
+  type FetchItem,
+  needsContent,
+  parseFetchItems,
+  type Partial,
+  setsSeen,
+} from "../fetch_items.ts";
+import type { SequenceSet } from "../parser.ts";
+import { type Chunk, flagList, formatDateTime, literalHeader } from "../response.ts";
+import type { SeqMessage } from "../selected.ts";
+
+interface FetchArgs {
+  set: SequenceSet;
+  items: FetchItem[];
+}
+
+const EMPTY = new Uint8Array();
+
+function applyPartial(bytes: Uint8Array, p: Partial | null): Uint8Array {
+  if (!p) return bytes;
+  if (p.offset >= bytes.length) return EMPTY;
+  return bytes.subarray(p.offset, Math.min(bytes.length, p.offset + p.length));
+}
+
+/** Lazily parsed message content. */
+class Content {
+  #root: MimePart | null = null;
+  constructor(readonly bytes: Uint8Array) {}
+  get root(): MimePart {
+    return this.#root ??= parseMime(this.bytes);
+  }
+}
+
+/** One `* n FETCH (...)` response as chunks (literal bodies stay separate byte arrays). */
+function compose(
+  ctx: SessionContext,
+  msg: SeqMessage,
+  items: readonly FetchItem[],
+  content: Content | null,
+  showFlags: boolean,
+): Chunk[] {
+  const view = ctx.selected!;
+  const meta = msg.meta;
+  const quote = { utf8: ctx.rev2 };
+  const out: Chunk[] = [];
+  let text = `* ${msg.seq} FETCH (`;
+  let first = true;
+  const add = (s: string) => {
+    text += (first ? "" : " ") + s;
+    first = false;
+  };
+  const addLiteral = (name: string, data: Uint8Array | null, binary = false) => {
+    if (data === null) {
+      add(`${name} NIL`);
+      return;
+    }
+    // RFC 3516 §4.2: literal8 when the decoded data holds NUL.
+    const tilde = binary && data.includes(0) ? "~" : "";
+    add(`${name} ${tilde}${literalHeader(data.length)}`);
+    out.push(text, data);
+    text = "";
+  };
+  const done = new Set<string>();
+  for (const item of items) {
+    switch (item.kind) {
+      case "UID":
+      case "FLAGS":
+      case "INTERNALDATE":
+      case "RFC822.SIZE":
+      case "ENVELOPE":
+      case "BODY":
+      case "BODYSTRUCTURE":
+        if (done.has(item.kind)) continue;
+        done.add(item.kind);
+    }
+    switch (item.kind) {
+      case "UID":
+        add(`UID ${meta.uid}`);
+        break;
+      case "FLAGS":
+        add(`FLAGS ${flagList(view.flagsOf(meta, ctx.rev2))}`);
+        break;
+      case "INTERNALDATE":
+        add(`INTERNALDATE ${formatDateTime(meta.internalDate)}`);
+        break;
+      case "RFC822.SIZE":
+        add(`RFC822.SIZE ${meta.size}`);
+        break;
+      case "ENVELOPE":
+        add(`ENVELOPE ${envelope(content!.root, quote)}`);
+        break;
+      case "BODY":
+        add(`BODY ${bodyStructure(content!.root, false, quote)}`);
+        break;
+      case "BODYSTRUCTURE":
+        add(`BODYSTRUCTURE ${bodyStructure(content!.root, true, quote)}`);
+        break;
+      case "RFC822":
+        addLiteral("RFC822", content!.bytes);
+        break;
+      case "RFC822.HEADER":
+        addLiteral(
+          "RFC822.HEADER",
+          sectionBytes(content!.bytes, content!.root, { part: [], text: "HEADER" }),
+        );
+        break;
+      case "RFC822.TEXT":
+        addLiteral(
+          "RFC822.TEXT",
+          sectionBytes(content!.bytes, content!.root, { part: [], text: "TEXT" }),
+        );
+        break;
+      case "SECTION": {
+        // The whole message needs no parse.
+        const data = item.spec.part.length === 0 && item.spec.text === undefined
+          ? content!.bytes
+          : sectionBytes(content!.bytes, content!.root, item.spec) ?? EMPTY;
+        const origin = item.partial ? `<${item.partial.offset}>` : "";
+        addLiteral(`BODY[${item.label}]${origin}`, applyPartial(data, item.partial));
+        break;
+      }
+      case "BINARY": {
+        const data = binaryOf(content!, item.part);
+        const origin = item.partial ? `<${item.partial.offset}>` : "";
+        addLiteral(
+          `BINARY[${item.part.join(".")}]${origin}`,
+          applyPartial(data, item.partial),
+          true,
+        );
+        break;
+      }
+      case "BINARY.SIZE":
+        add(`BINARY.SIZE[${item.part.join(".")}] ${binaryOf(content!, item.part).length}`);
+        break;
+    }
+  }
+  // RFC 9051 §6.4.5: when \Seen was set by this FETCH, the new flags are reported too.
+  if (showFlags && !done.has("FLAGS")) add(`FLAGS ${flagList(view.flagsOf(meta, ctx.rev2))}`);
+  out.push(text + ")\r\n");
+  return out;
+}
+
+/** RFC 3516 §4.2: the decoded content of a part; [UNKNOWN-CTE] when it cannot be decoded. */
+function binaryOf(content: Content, part: number[]): Uint8Array {
+  if (part.length === 0) return content.bytes;
+  const node = findPart(content.root, part);
+  if (!node) return EMPTY;
+  if (node.kind !== "leaf") return content.bytes.subarray(node.bodyStart, node.bodyEnd);
+  const data = decodeBody(content.bytes, node);
+  if (data === null) throw no("Unknown Content-Transfer-Encoding", Code.UNKNOWN_CTE);
+  return data;
+}
+
+async function fetch(ctx: SessionContext, { set, items }: FetchArgs, uid: boolean) {
+  const view = ctx.selected!;
+  const store = ctx.deps.store;
+  const targets = uid ? view.byUidSet(set) : view.bySeqSet(set);
+  // RFC 9051 §6.4.9: UID FETCH always reports UID.
+  const wanted: FetchItem[] = uid && !items.some((i) => i.kind === "UID")
+    ? [{ kind: "UID" }, ...items]
+    : items;
+  const content = wanted.some(needsContent);
+
+  // RFC 9051 §6.4.5: BODY[...] (not PEEK) sets \Seen, unless the mailbox is read-only.
+  const seenNow = new Set<number>();
+  if (!view.readOnly && wanted.some(setsSeen)) {
+    const unseen = targets.filter((t) => !t.meta.flags.includes("\\Seen")).map((t) => t.meta.uid);
+    if (unseen.length > 0) {
+      const r = await store.updateFlags({
+        mailboxId: view.mailbox.id,
+        uids: unseen,
+        op: "add",
+        flags: ["\\Seen"],
+      });
+      view.applyOwn(r.changed);
+      for (const m of r.changed) seenNow.add(m.uid);
+    }
+  }
+
+  let missing = 0;
+  for (const t of targets) {
+    const seq = view.seqOf(t.meta.uid);
+    const meta: MessageMeta = seq ? view.messages[seq - 1] : t.meta;
+    let data: Content | null = null;
+    if (content) {
+      try {
+        data = new Content(await store.readBlob(meta.blobId));
+      } catch {
+        // Expunged by another session meanwhile (RFC 9051 §7.5.1): skip it.
+        missing++;
+        continue;
+      }
+    }
+    const chunks = compose(ctx, { seq: t.seq, meta }, wanted, data, seenNow.has(meta.uid));
+    for (const c of chunks) await ctx.write(c);
+  }
+  if (missing > 0) {
+    return { code: Code.EXPUNGEISSUED, text: "Some messages were expunged meanwhile" };
+  }
+  return { text: `${uid ? "UID FETCH" : "FETCH"} completed` };
+}
+
+/** RFC 9051 §6.4.5: FETCH sequence-set items. */
+export const FETCH = command({
+  parse(r): FetchArgs {
+    r.space();
+    const set = r.sequenceSet();
+    r.space();
+    const items = parseFetchItems(r);
+    // RFC 4466 §2.4 fetch-modifiers (CONDSTORE CHANGEDSINCE) are not supported yet.
+    return { set, items };
+  },
+  run: (ctx, args, cmd) => fetch(ctx, args, cmd.uid),
+});

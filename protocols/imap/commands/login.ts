@@ -1,0 +1,107 @@
+/**
+ * LOGIN (RFC 9051 §6.2.3) and AUTHENTICATE (RFC 9051 §6.2.2, SASL-IR RFC 4959).
+ *
+ * @module
+ */
+import type { AuthResult, SaslStep } from "../../../core/auth.ts";
+import { Code } from "../codes.ts";
+import { command, type Completion, type SessionContext } from "../context.ts";
+import { bad, ImapError, no, ParseError } from "../errors.ts";
+
+/** Longest SASL response line accepted. */
+const MAX_SASL_LINE = 16 * 1024;
+
+function loggedIn(ctx: SessionContext): Completion {
+  // RFC 9051 §6.2.2: the tagged OK may carry the (new) capability list.
+  return { code: `${Code.CAPABILITY} ${ctx.capabilities().join(" ")}`, text: "Logged in" };
+}
+
+function authFailure(reason: "invalid" | "throttled" | "malformed"): ImapError {
+  switch (reason) {
+    case "throttled":
+      return no("Too many failed attempts, try again later", Code.UNAVAILABLE);
+    case "malformed":
+      return bad("Malformed SASL response");
+    default:
+      return no("Authentication failed", Code.AUTHENTICATIONFAILED);
+  }
+}
+
+function requirePrivacy(ctx: SessionContext): void {
+  // RFC 9051 §6.2.3 / §11.1: no passwords over an unencrypted connection (loopback may be
+  // allowed by configuration).
+  if (!ctx.plaintextAuthAllowed()) {
+    throw no("Use STARTTLS before sending a password", Code.PRIVACYREQUIRED);
+  }
+}
+
+/** RFC 9051 §6.2.3: LOGIN userid password. */
+export const LOGIN = command({
+  parse(r) {
+    r.space();
+    const user = r.astring("a user name");
+    r.space();
+    const password = r.astring("a password");
+    return { user, password };
+  },
+  async run(ctx, { user, password }) {
+    requirePrivacy(ctx);
+    const result: AuthResult = await ctx.deps.auth.verify(
+      user,
+      password,
+      ctx.conn.remoteAddress,
+    );
+    if (!result.ok) throw authFailure(result.reason);
+    ctx.login(result.account);
+    return loggedIn(ctx);
+  },
+});
+
+const b64enc = (data: Uint8Array) => btoa(String.fromCharCode(...data));
+
+function b64dec(text: string): Uint8Array {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) {
+    throw bad("Invalid base64 in SASL response");
+  }
+  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+}
+
+/** RFC 9051 §6.2.2: AUTHENTICATE mechanism [SP initial-response] (RFC 4959). */
+export const AUTHENTICATE = command({
+  parse(r) {
+    r.space();
+    const mechanism = r.atom("a SASL mechanism").toUpperCase();
+    let initial: string | null = null;
+    if (r.tryChar(" ")) {
+      // RFC 4959 §3: "=" is an empty initial response.
+      initial = r.takeWhile((c) => c !== 0x20);
+      if (initial === "") throw new ParseError("Expected an initial response");
+    }
+    return { mechanism, initial };
+  },
+  async run(ctx, { mechanism, initial }) {
+    requirePrivacy(ctx);
+    const exchange = ctx.deps.auth.startSasl(mechanism, ctx.conn.remoteAddress);
+    if (!exchange) throw no(`Unsupported mechanism ${mechanism}`, Code.CANNOT);
+    let input: Uint8Array | null = initial === null
+      ? null
+      : initial === "="
+      ? new Uint8Array()
+      : b64dec(initial);
+    for (let round = 0; round < 10; round++) {
+      const step: SaslStep = await exchange.step(input);
+      if (step.type === "failure") throw authFailure(step.reason);
+      if (step.type === "success") {
+        ctx.login(step.account);
+        return loggedIn(ctx);
+      }
+      // RFC 9051 §7.5: continuation request carrying the base64 challenge.
+      ctx.send(`+ ${b64enc(step.data)}\r\n`);
+      const line = await ctx.readLine(MAX_SASL_LINE);
+      // RFC 9051 §6.2.2: "*" cancels the exchange.
+      if (line === "*") throw bad("Authentication cancelled");
+      input = b64dec(line);
+    }
+    throw bad("Too many SASL rounds");
+  },
+});

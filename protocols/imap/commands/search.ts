@@ -1,0 +1,100 @@
+/**
+ * SEARCH and UID SEARCH (RFC 9051 §6.4.4, §6.4.9), with RETURN options and the ESEARCH
+ * reply (RFC 4731, part of IMAP4rev2) and SAVE / `$` (RFC 5182).
+ *
+ * @module
+ */
+import { parseMime } from "../../../core/mime/mod.ts";
+import { Code } from "../codes.ts";
+import { command } from "../context.ts";
+import { no } from "../errors.ts";
+import { compactSet, str, untagged } from "../response.ts";
+import {
+  matches,
+  needsContent,
+  parseSearch,
+  SearchContent,
+  type SearchKey,
+  type SearchTarget,
+} from "../search.ts";
+
+/** RFC 9051 §6.4.4: UTF-8 and US-ASCII must be supported; nothing else is. */
+const CHARSETS = new Set(["UTF-8", "US-ASCII"]);
+
+/** The parts of an AND that can be decided without the message's bytes. */
+function cheapPart(key: SearchKey): SearchKey | null {
+  if (!needsContent(key)) return key;
+  if (key.op !== "and") return null;
+  const cheap = key.keys.filter((k) => !needsContent(k));
+  return cheap.length ? { op: "and", keys: cheap } : null;
+}
+
+/** RFC 9051 §6.4.4: SEARCH [RETURN (...)] [CHARSET x] criteria. */
+export const SEARCH = command({
+  parse: parseSearch,
+  async run(ctx, prog, cmd) {
+    if (prog.charset !== null && !CHARSETS.has(prog.charset.toUpperCase())) {
+      throw no("Unsupported charset", `${Code.BADCHARSET} (UTF-8 US-ASCII)`);
+    }
+    const view = ctx.selected!;
+    const scope = {
+      exists: view.exists,
+      maxUid: view.maxUid,
+      savedUids: new Set(view.savedSearch),
+    };
+    const withContent = needsContent(prog.key);
+    const cheap = withContent ? cheapPart(prog.key) : null;
+    const found: Array<{ seq: number; uid: number }> = [];
+    let missing = 0;
+    const msgs = [...view.messages];
+    for (let i = 0; i < msgs.length; i++) {
+      const meta = msgs[i];
+      const target: SearchTarget = {
+        seq: i + 1,
+        uid: meta.uid,
+        flags: meta.flags,
+        size: meta.size,
+        internalDate: meta.internalDate,
+        recent: view.recent.has(meta.uid),
+        content: null,
+      };
+      if (withContent) {
+        if (cheap && !matches(cheap, target, scope)) continue;
+        try {
+          const bytes = await ctx.deps.store.readBlob(meta.blobId);
+          target.content = new SearchContent(bytes, parseMime(bytes));
+        } catch {
+          missing++; // expunged by another session meanwhile
+          continue;
+        }
+      }
+      if (matches(prog.key, target, scope)) found.push({ seq: target.seq, uid: target.uid });
+    }
+    const numbers = found.map((f) => cmd.uid ? f.uid : f.seq);
+    const returns = prog.returns;
+    // RFC 5182 §2.1: SAVE keeps the result (as UIDs) for "$".
+    if (returns?.has("SAVE")) view.savedSearch = found.map((f) => f.uid);
+    if (returns === null && !ctx.rev2) {
+      // RFC 3501 §7.2.5: the IMAP4rev1 SEARCH response.
+      ctx.send(untagged(`SEARCH${numbers.map((n) => " " + n).join("")}`));
+    } else {
+      const opts = returns ?? new Set(["ALL"]);
+      // RFC 5182 §2.4: SAVE alone produces no ESEARCH response.
+      if (!(opts.size === 1 && opts.has("SAVE"))) {
+        // RFC 4731 §3.1 / RFC 9051 §7.3.4: ESEARCH (TAG "t") [UID] results.
+        let line = `ESEARCH (TAG ${str(cmd.tag)})${cmd.uid ? " UID" : ""}`;
+        if (opts.has("MIN") && numbers.length) line += ` MIN ${Math.min(...numbers)}`;
+        if (opts.has("MAX") && numbers.length) line += ` MAX ${Math.max(...numbers)}`;
+        if (opts.has("ALL") && numbers.length) {
+          line += ` ALL ${compactSet([...numbers].sort((a, b) => a - b))}`;
+        }
+        if (opts.has("COUNT")) line += ` COUNT ${numbers.length}`;
+        ctx.send(untagged(line));
+      }
+    }
+    if (missing > 0) {
+      return { code: Code.EXPUNGEISSUED, text: "Some messages were expunged meanwhile" };
+    }
+    return { text: `${cmd.uid ? "UID SEARCH" : "SEARCH"} completed` };
+  },
+});

@@ -1,0 +1,82 @@
+/**
+ * STATUS (RFC 9051 §6.3.11), also used by LIST-STATUS (RFC 5819).
+ *
+ * @module
+ */
+import type { Mailbox } from "../../../storage/mod.ts";
+import { command, type SessionContext } from "../context.ts";
+import { ParseError } from "../errors.ts";
+import { existingMailbox } from "../mailbox_args.ts";
+import type { ArgReader } from "../parser.ts";
+import { str, untagged } from "../response.ts";
+import { toWire } from "../mailbox_name.ts";
+
+/** RFC 9051 §9 status-att (plus RECENT from RFC 3501). */
+const STATUS_ITEMS = new Set([
+  "MESSAGES",
+  "UIDNEXT",
+  "UIDVALIDITY",
+  "UNSEEN",
+  "DELETED", // RFC 9051
+  "SIZE", // RFC 8438
+  "RECENT", // RFC 3501 (always 0: \Recent is not tracked across sessions)
+]);
+
+/** "(" status-att *(SP status-att) ")", upper-cased and checked. */
+export function parseStatusItems(r: ArgReader): string[] {
+  return r.list(() => {
+    const item = r.atom("a status item").toUpperCase();
+    if (!STATUS_ITEMS.has(item)) throw new ParseError(`Unknown STATUS item ${item}`);
+    return item;
+  }, false);
+}
+
+/** The status-att-list for one mailbox: "MESSAGES 3 UNSEEN 1". */
+export async function statusValues(
+  ctx: SessionContext,
+  mb: Mailbox,
+  items: readonly string[],
+): Promise<string> {
+  const st = await ctx.deps.store.mailboxStatus(mb.id);
+  let deleted = 0;
+  if (items.includes("DELETED")) {
+    const msgs = await ctx.deps.store.listMessages(mb.id);
+    deleted = msgs.filter((m) => m.flags.includes("\\Deleted")).length;
+  }
+  const values: Record<string, number> = {
+    MESSAGES: st.messages,
+    UIDNEXT: st.uidNext,
+    UIDVALIDITY: st.uidValidity,
+    UNSEEN: st.unseen,
+    DELETED: deleted,
+    SIZE: st.size,
+    RECENT: 0,
+  };
+  return items.map((i) => `${i} ${values[i]}`).join(" ");
+}
+
+/** `* STATUS name (...)` for one mailbox. */
+export async function statusResponse(
+  ctx: SessionContext,
+  mb: Mailbox,
+  items: readonly string[],
+): Promise<string> {
+  const name = str(toWire(mb.name, ctx.rev2), ctx.rev2);
+  return untagged(`STATUS ${name} (${await statusValues(ctx, mb, items)})`);
+}
+
+/** RFC 9051 §6.3.11: STATUS mailbox (items). */
+export const STATUS = command({
+  parse(r) {
+    r.space();
+    const mailbox = r.astring("a mailbox name");
+    r.space();
+    return { mailbox, items: parseStatusItems(r) };
+  },
+  async run(ctx, { mailbox, items }) {
+    const mb = await existingMailbox(ctx, mailbox);
+    // RFC 9051 §6.3.11: STATUS of the selected mailbox is allowed (if not efficient); the
+    // pending updates are reported by the session's post-command sync.
+    ctx.send(await statusResponse(ctx, mb, items));
+  },
+});

@@ -1,0 +1,289 @@
+/**
+ * The selected mailbox as one session sees it (RFC 9051 §2.3.1): the UID <-> sequence
+ * number map, each message's flags, and the changes other sessions made that this client
+ * has not been told about yet.
+ *
+ * Invariants:
+ * - Sequence numbers change only when this view reports an EXPUNGE; a pending expunge keeps
+ *   its message (and its number) until `sync()` is allowed to report it (RFC 9051 §7.5: no
+ *   EXPUNGE while responding to FETCH, STORE or SEARCH, nor when no command is in progress).
+ * - New messages are appended in UID order; UIDs only grow.
+ * - `onChange()` only records what happened (no I/O); `sync()` asks the store and returns the
+ *   untagged responses to send. The session never runs two syncs at once.
+ *
+ * @module
+ */
+import type { Mailbox, MailboxChange, MessageMeta, Store } from "../../storage/mod.ts";
+import { bad } from "./errors.ts";
+import type { SequenceSet } from "./parser.ts";
+import { flagList, untagged } from "./response.ts";
+
+/** A message of the view together with its current sequence number. */
+export interface SeqMessage {
+  seq: number;
+  meta: MessageMeta;
+}
+
+/** Query ranges above this size fall back to listing the mailbox. */
+const MAX_RANGE_QUERY = 10_000;
+
+/** The selected mailbox of one session. */
+export class SelectedMailbox {
+  readonly mailbox: Mailbox;
+  readonly readOnly: boolean;
+  #msgs: MessageMeta[];
+  #pendingExpunge = new Set<number>();
+  #pendingFlags = new Set<number>();
+  /** Highest UID an append event (or our own APPEND/COPY) told us about. */
+  #appendedUpTo = 0;
+  #mailboxChanged = false;
+  /** UIDs that arrived while selected: best-effort \Recent (RFC 3501 §2.3.2). */
+  readonly recent = new Set<number>();
+  /** RFC 5182 SEARCH RETURN (SAVE): UIDs of the last saved search result. */
+  savedSearch: number[] = [];
+  /** Set once `sync()` found the mailbox gone. */
+  deleted = false;
+
+  private constructor(mailbox: Mailbox, readOnly: boolean, msgs: MessageMeta[]) {
+    this.mailbox = mailbox;
+    this.readOnly = readOnly;
+    this.#msgs = msgs;
+  }
+
+  /** Loads the mailbox's messages. */
+  static async open(store: Store, mailbox: Mailbox, readOnly: boolean): Promise<SelectedMailbox> {
+    const msgs = await store.listMessages(mailbox.id);
+    msgs.sort((a, b) => a.uid - b.uid);
+    return new SelectedMailbox(mailbox, readOnly, msgs);
+  }
+
+  /** Number of messages the client knows about (its EXISTS). */
+  get exists(): number {
+    return this.#msgs.length;
+  }
+
+  /** Highest UID in the view, 0 when empty. */
+  get maxUid(): number {
+    return this.#msgs.length ? this.#msgs[this.#msgs.length - 1].uid : 0;
+  }
+
+  /** All messages in sequence order (do not mutate). */
+  get messages(): readonly MessageMeta[] {
+    return this.#msgs;
+  }
+
+  /** The sequence number of a UID, or 0 when it is not in the view. */
+  seqOf(uid: number): number {
+    let lo = 0;
+    let hi = this.#msgs.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const u = this.#msgs[mid].uid;
+      if (u === uid) return mid + 1;
+      if (u < uid) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return 0;
+  }
+
+  /** True when another session expunged this UID and the client has not been told yet. */
+  isPendingExpunge(uid: number): boolean {
+    return this.#pendingExpunge.has(uid);
+  }
+
+  /** Keywords in use in the mailbox (for the FLAGS response). */
+  keywords(): string[] {
+    const set = new Set<string>();
+    for (const m of this.#msgs) for (const f of m.flags) if (!f.startsWith("\\")) set.add(f);
+    return [...set].sort();
+  }
+
+  /**
+   * Messages addressed by a sequence set of sequence numbers (RFC 9051 §9 seq-number).
+   * A number above EXISTS is a BAD (RFC 9051 §6.4: "invalid message sequence number").
+   */
+  bySeqSet(set: SequenceSet): SeqMessage[] {
+    if (set.saved) return this.byUids(this.savedSearch);
+    const n = this.#msgs.length;
+    const picked = new Set<number>();
+    for (const [a, b] of set.ranges) {
+      const x = a === "*" ? n : a;
+      const y = b === "*" ? n : b;
+      if (x === 0 || y === 0 || x > n || y > n) throw bad("Invalid message sequence number");
+      const [lo, hi] = x <= y ? [x, y] : [y, x];
+      for (let s = lo; s <= hi; s++) picked.add(s);
+    }
+    return [...picked].sort((p, q) => p - q).map((seq) => ({ seq, meta: this.#msgs[seq - 1] }));
+  }
+
+  /**
+   * Messages addressed by a UID set; UIDs not in the view are ignored (RFC 9051 §6.4.9).
+   * `*` is the highest UID in the view, so "559:*" always includes the last message.
+   */
+  byUidSet(set: SequenceSet): SeqMessage[] {
+    if (set.saved) return this.byUids(this.savedSearch);
+    const n = this.#msgs.length;
+    if (n === 0) return [];
+    const max = this.maxUid;
+    const out: SeqMessage[] = [];
+    const ranges = set.ranges.map(([a, b]) => {
+      const x = a === "*" ? max : a;
+      const y = b === "*" ? max : b;
+      return x <= y ? [x, y] : [y, x];
+    });
+    // Walk the view once: cost O(messages) however large the ranges are.
+    for (let i = 0; i < n; i++) {
+      const uid = this.#msgs[i].uid;
+      if (ranges.some(([lo, hi]) => uid >= lo && uid <= hi)) {
+        out.push({ seq: i + 1, meta: this.#msgs[i] });
+      }
+    }
+    return out;
+  }
+
+  /** Messages with these UIDs (those in the view), in sequence order. */
+  byUids(uids: readonly number[]): SeqMessage[] {
+    const out: SeqMessage[] = [];
+    for (const uid of [...new Set(uids)].sort((a, b) => a - b)) {
+      const seq = this.seqOf(uid);
+      if (seq) out.push({ seq, meta: this.#msgs[seq - 1] });
+    }
+    return out;
+  }
+
+  /** Records a store change (no I/O); reported at the next allowed `sync()`. */
+  onChange(change: MailboxChange): void {
+    if (change.kind === "mailbox") {
+      if (change.accountId === this.mailbox.accountId) this.#mailboxChanged = true;
+      return;
+    }
+    if (change.mailboxId !== this.mailbox.id) return;
+    switch (change.kind) {
+      case "append":
+        for (const uid of change.uids) if (uid > this.#appendedUpTo) this.#appendedUpTo = uid;
+        break;
+      case "expunge":
+        for (const uid of change.uids) this.#pendingExpunge.add(uid);
+        break;
+      case "flags":
+        for (const uid of change.uids) this.#pendingFlags.add(uid);
+        break;
+    }
+  }
+
+  /** Our own APPEND / COPY / MOVE placed this UID here. */
+  noteAppended(uid: number): void {
+    if (uid > this.#appendedUpTo) this.#appendedUpTo = uid;
+  }
+
+  /** Applies flag changes this session made itself (STORE, implicit \Seen). */
+  applyOwn(changed: readonly MessageMeta[]): void {
+    for (const m of changed) {
+      const seq = this.seqOf(m.uid);
+      if (seq) this.#msgs[seq - 1] = m;
+    }
+  }
+
+  /**
+   * Removes UIDs this session expunged itself (EXPUNGE, CLOSE, MOVE) and returns the
+   * `* n EXPUNGE` lines, each numbered as the client sees the mailbox at that moment.
+   */
+  removeOwn(uids: readonly number[]): string[] {
+    const lines: string[] = [];
+    for (const uid of [...uids].sort((a, b) => a - b)) {
+      const seq = this.seqOf(uid);
+      this.#pendingExpunge.delete(uid);
+      this.recent.delete(uid);
+      if (!seq) continue;
+      this.#msgs.splice(seq - 1, 1);
+      lines.push(untagged(`${seq} EXPUNGE`));
+    }
+    return lines;
+  }
+
+  /** True when `sync()` has something to report (cheap; no I/O). */
+  get dirty(): boolean {
+    return this.#pendingExpunge.size > 0 || this.#pendingFlags.size > 0 ||
+      this.#appendedUpTo > this.maxUid || this.#mailboxChanged;
+  }
+
+  /**
+   * Brings the view up to date and returns the untagged responses for the client:
+   * EXPUNGE (only when `allowExpunge`), EXISTS (and RECENT for IMAP4rev1), and FETCH FLAGS
+   * for messages another session changed.
+   */
+  async sync(
+    store: Store,
+    opts: { allowExpunge: boolean; rev2: boolean },
+  ): Promise<string[]> {
+    const out: string[] = [];
+    if (this.#mailboxChanged) {
+      this.#mailboxChanged = false;
+      const mb = await store.getMailboxById(this.mailbox.id);
+      if (!mb || mb.uidValidity !== this.mailbox.uidValidity) {
+        this.deleted = true;
+        return out;
+      }
+    }
+    // RFC 9051 §7.5.1: EXPUNGE only where allowed; the message keeps its number until then.
+    if (opts.allowExpunge && this.#pendingExpunge.size > 0) {
+      out.push(...this.removeOwn([...this.#pendingExpunge]));
+      this.#pendingExpunge.clear();
+    }
+    if (this.#appendedUpTo > this.maxUid) {
+      const from = this.maxUid + 1;
+      const to = this.#appendedUpTo;
+      let fresh: MessageMeta[];
+      if (to - from < MAX_RANGE_QUERY) {
+        const uids: number[] = [];
+        for (let u = from; u <= to; u++) uids.push(u);
+        fresh = await store.getMessages(this.mailbox.id, uids);
+      } else {
+        fresh = (await store.listMessages(this.mailbox.id)).filter((m) => m.uid >= from);
+      }
+      fresh.sort((a, b) => a.uid - b.uid);
+      let added = 0;
+      for (const m of fresh) {
+        if (m.uid <= this.maxUid || this.#pendingExpunge.has(m.uid)) continue;
+        this.#msgs.push(m);
+        this.recent.add(m.uid);
+        added++;
+      }
+      // Messages committed later than `to` are picked up by their own event.
+      if (added > 0) {
+        out.push(untagged(`${this.#msgs.length} EXISTS`));
+        if (!opts.rev2) out.push(untagged(`${this.recent.size} RECENT`));
+      }
+    }
+    if (this.#pendingFlags.size > 0) {
+      const uids = [...this.#pendingFlags].filter((u) => this.seqOf(u) > 0);
+      this.#pendingFlags.clear();
+      if (uids.length > 0) {
+        const current = await store.getMessages(this.mailbox.id, uids);
+        for (const m of current) {
+          const seq = this.seqOf(m.uid);
+          if (!seq) continue;
+          const old = this.#msgs[seq - 1];
+          if (old.modseq === m.modseq && sameFlags(old.flags, m.flags)) continue;
+          this.#msgs[seq - 1] = m;
+          out.push(
+            untagged(`${seq} FETCH (UID ${m.uid} FLAGS ${flagList(this.flagsOf(m, opts.rev2))})`),
+          );
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The flags to show for a message (stored flags, plus \Recent for IMAP4rev1 if recent). */
+  flagsOf(m: MessageMeta, rev2 = true): string[] {
+    if (!rev2 && this.recent.has(m.uid)) return [...m.flags, "\\Recent"];
+    return m.flags;
+  }
+}
+
+function sameFlags(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const s = new Set(a);
+  return b.every((f) => s.has(f));
+}

@@ -1,0 +1,426 @@
+/**
+ * One IMAP session (RFC 9051): reads commands (lines and literals), checks the state table,
+ * dispatches to `commands/`, turns typed errors into tagged replies, and reports mailbox
+ * changes where RFC 9051 §7.5 allows.
+ *
+ * Invariants:
+ * - Memory per session is bounded: lines by MAX_LINE, literals by the APPEND limit (APPEND)
+ *   or MAX_SMALL_LITERAL (anything else), a whole command by MAX_COMMAND_BYTES.
+ * - A too-large literal is never buffered: a synchronizing one is refused before the client
+ *   sends it, a non-synchronizing one is skipped with `skipBytes`.
+ * - Output is queued and written at the end of each command (batched while the client has
+ *   pipelined more input), before any read of a continuation, and whenever much is pending.
+ * - The store's change listener only records into the selected view; I/O for updates happens
+ *   in `syncSelected`, which never runs concurrently with itself.
+ *
+ * @module
+ */
+import {
+  type Connection,
+  ConnectionClosedError,
+  LineTooLongError,
+  TimeoutError,
+} from "../../core/connection.ts";
+import type { ServerDeps } from "../../core/deps.ts";
+import { log } from "../../core/log.ts";
+import { type Account, type MailboxChange, StoreError } from "../../storage/mod.ts";
+import { Code } from "./codes.ts";
+import { COMMANDS } from "./commands/mod.ts";
+import { capabilities } from "./commands/capability.ts";
+import type { Completion, SessionContext, SessionState } from "./context.ts";
+import { bad, ByeError, ImapError } from "./errors.ts";
+import {
+  ArgReader,
+  type CommandInput,
+  type LiteralAnnouncement,
+  literalAnnouncement,
+  peekTag,
+  peekVerb,
+} from "./parser.ts";
+import { type Chunk, tagged, untagged } from "./response.ts";
+import type { SelectedMailbox } from "./selected.ts";
+import { allowedIn, NO_EXPUNGE_VERBS } from "./states.ts";
+
+/** Longest command line (RFC 9051 §4: servers should accept at least 8000 octets). */
+export const MAX_LINE = 64 * 1024;
+/** Largest literal accepted outside APPEND (passwords, search strings, names). */
+export const MAX_SMALL_LITERAL = 64 * 1024;
+/** Lines (hence literals) one command may consist of. */
+const MAX_COMMAND_LINES = 1000;
+/** Output is written out once this much is queued. */
+const FLUSH_AT = 64 * 1024;
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** A literal the session refused before reading it: reply and go on. */
+class LiteralRefused extends Error {
+  constructor(readonly tag: string, readonly failure: ImapError) {
+    super(failure.message);
+  }
+}
+
+/** One connection's IMAP session. */
+export class Session implements SessionContext {
+  readonly deps: ServerDeps;
+  readonly conn: Connection;
+  #state: SessionState = "not-authenticated";
+  #account: Account | null = null;
+  #selected: SelectedMailbox | null = null;
+  #enabled = new Set<string>();
+  #out: Chunk[] = [];
+  #outSize = 0;
+  #badCount = 0;
+  #watchers = new Set<(c: MailboxChange) => void>();
+  readonly #timeoutMs: number;
+
+  constructor(deps: ServerDeps, conn: Connection) {
+    this.deps = deps;
+    this.conn = conn;
+    this.#timeoutMs = deps.config.limits.imapIdleTimeoutMs;
+  }
+
+  // --- SessionContext ---
+
+  get state(): SessionState {
+    return this.#state;
+  }
+  get account(): Account | null {
+    return this.#account;
+  }
+  get selected(): SelectedMailbox | null {
+    return this.#selected;
+  }
+  get rev2(): boolean {
+    return this.#enabled.has("IMAP4REV2");
+  }
+  get enabled(): ReadonlySet<string> {
+    return this.#enabled;
+  }
+
+  send(chunk: Chunk): void {
+    this.#out.push(chunk);
+    this.#outSize += chunk.length;
+  }
+
+  async write(chunk: Chunk): Promise<void> {
+    this.send(chunk);
+    if (this.#outSize >= FLUSH_AT) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.#out.length === 0) return;
+    const parts = this.#out.map((c) => typeof c === "string" ? enc.encode(c) : c);
+    this.#out = [];
+    this.#outSize = 0;
+    const total = parts.reduce((n, p) => n + p.length, 0);
+    if (parts.length === 1) return await this.conn.write(parts[0]);
+    // Large bodies go out as they are; small pieces are joined into one write.
+    if (total > 4 * FLUSH_AT) {
+      for (const p of parts) await this.conn.write(p);
+      return;
+    }
+    const buf = new Uint8Array(total);
+    let off = 0;
+    for (const p of parts) {
+      buf.set(p, off);
+      off += p.length;
+    }
+    await this.conn.write(buf);
+  }
+
+  async readLine(maxLen: number): Promise<string> {
+    await this.flush();
+    try {
+      return dec.decode(await this.conn.readLine(maxLen, this.#timeoutMs));
+    } catch (e) {
+      if (e instanceof LineTooLongError) throw bad("Line too long");
+      throw e;
+    }
+  }
+
+  capabilities(): string[] {
+    return capabilities({
+      state: this.#state,
+      tls: this.conn.isTls,
+      plaintextAuth: this.plaintextAuthAllowed(),
+      maxMessageBytes: this.deps.config.limits.maxMessageBytes,
+    });
+  }
+
+  plaintextAuthAllowed(): boolean {
+    return this.conn.isTls ||
+      (this.deps.config.auth.allowPlaintextLoopback && this.conn.isLoopback);
+  }
+
+  login(account: Account): void {
+    this.#account = account;
+    this.#state = "authenticated";
+  }
+
+  select(view: SelectedMailbox): void {
+    this.#selected = view;
+    this.#state = "selected";
+  }
+
+  deselect(): void {
+    this.#selected = null;
+    if (this.#state === "selected") this.#state = "authenticated";
+  }
+
+  logout(): void {
+    this.#selected = null;
+    this.#state = "logout";
+  }
+
+  enable(extension: string): void {
+    this.#enabled.add(extension.toUpperCase());
+  }
+
+  async startTls(): Promise<void> {
+    await this.flush();
+    await this.conn.startTls(this.deps.tls.context());
+  }
+
+  async syncSelected(allowExpunge: boolean): Promise<void> {
+    const view = this.#selected;
+    if (!view || !view.dirty) return;
+    const lines = await view.sync(this.deps.store, { allowExpunge, rev2: this.rev2 });
+    for (const l of lines) this.send(l);
+    // RFC 9051 §7.1.5: the server may end the session when the selected mailbox is gone.
+    if (view.deleted) throw new ByeError("Selected mailbox was deleted");
+  }
+
+  onChange(cb: (change: MailboxChange) => void): () => void {
+    this.#watchers.add(cb);
+    return () => this.#watchers.delete(cb);
+  }
+
+  // --- the loop ---
+
+  /** Runs the session until LOGOUT, BYE, timeout or disconnect. */
+  async run(): Promise<void> {
+    const listener = (ev: Event) => {
+      const change = (ev as CustomEvent<MailboxChange>).detail;
+      this.#selected?.onChange(change);
+      for (const w of this.#watchers) w(change);
+    };
+    this.deps.store.changes.addEventListener("change", listener);
+    try {
+      // RFC 9051 §7.1.1: greeting, with the capabilities to save a round trip.
+      this.send(untagged(`OK [CAPABILITY ${this.capabilities().join(" ")}] denomail ready`));
+      await this.flush();
+      await this.#loop();
+    } catch (e) {
+      if (e instanceof TimeoutError) {
+        // RFC 9051 §5.4: autologout timer.
+        await this.#bye("Autologout; idle for too long");
+      } else if (!(e instanceof ConnectionClosedError)) {
+        log.debug("imap", `session ended: ${(e as Error).message}`);
+      }
+    } finally {
+      this.deps.store.changes.removeEventListener("change", listener);
+      this.#watchers.clear();
+      this.#selected = null;
+    }
+  }
+
+  async #bye(text: string): Promise<void> {
+    this.#out = [];
+    this.#outSize = 0;
+    try {
+      await this.conn.write(untagged(`BYE ${text}`));
+    } catch { /* already gone */ }
+  }
+
+  async #loop(): Promise<void> {
+    while (this.#state !== "logout") {
+      // Batch replies while the client has pipelined more commands.
+      if (this.conn.pendingInput === 0 || this.#outSize >= FLUSH_AT) await this.flush();
+      let input: CommandInput;
+      try {
+        input = await this.#readCommand();
+      } catch (e) {
+        if (e instanceof LineTooLongError) {
+          this.send(untagged("BAD Command line too long"));
+          if (await this.#countBad()) return;
+          continue;
+        }
+        if (e instanceof LiteralRefused) {
+          this.send(tagged(e.tag, e.failure.status, e.failure.message, e.failure.code));
+          if (e.failure.status === "BAD" && await this.#countBad()) return;
+          continue;
+        }
+        throw e;
+      }
+      if (await this.#execute(input)) return;
+    }
+    await this.flush();
+  }
+
+  /** Counts a BAD; true (after sending BYE) when the client has sent too many. */
+  async #countBad(): Promise<boolean> {
+    this.#badCount++;
+    if (this.#badCount < this.deps.config.limits.maxBadCommands) return false;
+    await this.flush().catch(() => {});
+    await this.#bye("Too many invalid commands");
+    return true;
+  }
+
+  /** Reads one command: its lines and the literals between them. */
+  async #readCommand(): Promise<CommandInput> {
+    const lines: Uint8Array[] = [];
+    const literals: Uint8Array[] = [];
+    let total = 0;
+    let verb = "";
+    for (;;) {
+      const line = await this.conn.readLine(MAX_LINE, this.#timeoutMs);
+      if (lines.length === 0) {
+        // Tolerate empty lines between commands (some clients send a stray CRLF).
+        if (line.length === 0) continue;
+        verb = peekVerb(line);
+      }
+      lines.push(line);
+      total += line.length;
+      const ann = literalAnnouncement(line);
+      if (!ann) return { lines, literals };
+      const limits = this.deps.config.limits;
+      const isAppend = verb === "APPEND";
+      const cap = isAppend ? limits.maxMessageBytes : MAX_SMALL_LITERAL;
+      if (
+        ann.size > cap || total + ann.size > limits.maxMessageBytes + MAX_LINE * 16 ||
+        lines.length >= MAX_COMMAND_LINES
+      ) {
+        const tag = peekTag(lines[0]) ?? "*";
+        await this.#discardRest(ann);
+        // RFC 7889 §4 / RFC 9051 §7.1: TOOBIG; for APPEND a NO, for anything else a BAD.
+        const failure = isAppend
+          ? new ImapError("NO", "Message too large", Code.TOOBIG)
+          : new ImapError("BAD", "Literal too large", Code.TOOBIG);
+        throw new LiteralRefused(tag, failure);
+      }
+      if (ann.sync) {
+        // RFC 9051 §4.3: the client waits for this before sending the literal.
+        this.send("+ Ready for literal data\r\n");
+        await this.flush();
+      }
+      literals.push(await this.conn.readBytes(ann.size, this.#timeoutMs));
+      total += ann.size;
+    }
+  }
+
+  /**
+   * After refusing a literal: a synchronizing one was never sent; a non-synchronizing one
+   * (RFC 7888 §4) is on its way and is skipped, with the rest of the command.
+   */
+  async #discardRest(ann: LiteralAnnouncement): Promise<void> {
+    let next: LiteralAnnouncement | null = ann;
+    while (next && !next.sync) {
+      if (!Number.isFinite(next.size)) throw new ByeError("Literal too large");
+      await this.conn.skipBytes(next.size, this.#timeoutMs);
+      let line: Uint8Array;
+      try {
+        line = await this.conn.readLine(MAX_LINE, this.#timeoutMs);
+      } catch (e) {
+        if (e instanceof LineTooLongError) return;
+        throw e;
+      }
+      next = literalAnnouncement(line);
+    }
+  }
+
+  /** Parses, checks and runs one command; true when the session must end. */
+  async #execute(input: CommandInput): Promise<boolean> {
+    const r = new ArgReader(input);
+    let tag: string;
+    try {
+      tag = r.tag();
+      r.space();
+    } catch {
+      this.send(untagged("BAD Missing or invalid tag"));
+      return await this.#countBad();
+    }
+    let verb = "";
+    try {
+      verb = r.atom("a command").toUpperCase();
+      let uid = false;
+      if (verb === "UID") {
+        r.space();
+        verb = `UID ${r.atom("a command").toUpperCase()}`;
+        uid = true;
+      }
+      const handler = COMMANDS[verb];
+      if (!handler) throw bad(`Unknown command ${verb}`);
+      if (!allowedIn(this.#state, verb)) {
+        throw bad(`${verb} is not allowed in the ${this.#state} state`);
+      }
+      const args = handler.parse(r);
+      r.end();
+      const done: Completion = (await handler.run(this, args, { tag, verb, uid })) ?? {};
+      await this.#afterCommand(verb);
+      this.send(tagged(tag, "OK", done.text ?? `${verb} completed`, done.code));
+      if (done.after) {
+        await this.flush();
+        await done.after();
+      }
+      return false;
+    } catch (e) {
+      return await this.#fail(tag, verb, e);
+    }
+  }
+
+  /** RFC 9051 §7.5: untagged updates before the tagged reply, EXPUNGE only where allowed. */
+  async #afterCommand(verb: string): Promise<void> {
+    if (this.#state !== "selected") return;
+    await this.syncSelected(!NO_EXPUNGE_VERBS.has(verb));
+  }
+
+  /** The one place errors become replies. True when the session must end. */
+  async #fail(tag: string, verb: string, e: unknown): Promise<boolean> {
+    if (e instanceof ByeError) {
+      await this.flush().catch(() => {});
+      await this.#bye(e.message);
+      return true;
+    }
+    if (
+      e instanceof TimeoutError || e instanceof ConnectionClosedError ||
+      (this.conn.closed && !(e instanceof ImapError))
+    ) {
+      throw e;
+    }
+    let err: ImapError;
+    if (e instanceof ImapError) {
+      err = e;
+    } else if (e instanceof StoreError) {
+      err = storeFailure(e);
+    } else {
+      log.warn("imap", `${verb || "command"} failed: ${(e as Error).stack ?? e}`);
+      err = new ImapError("NO", "Internal error", Code.SERVERBUG);
+    }
+    try {
+      await this.#afterCommand(verb);
+    } catch (s) {
+      if (s instanceof ByeError) return await this.#fail(tag, verb, s);
+      throw s;
+    }
+    this.send(tagged(tag, err.status, err.message, err.code));
+    if (err.status === "BAD") return await this.#countBad();
+    return false;
+  }
+}
+
+/** StoreError -> NO with the matching RFC 9051 §7.1 response code. */
+function storeFailure(e: StoreError): ImapError {
+  switch (e.code) {
+    case "exists":
+      return new ImapError("NO", "Mailbox already exists", Code.ALREADYEXISTS);
+    case "not_found":
+      return new ImapError("NO", "No such mailbox", Code.NONEXISTENT);
+    case "in_use":
+      return new ImapError("NO", e.message, Code.INUSE);
+    case "quota":
+      return new ImapError("NO", "Quota exceeded", Code.OVERQUOTA);
+    case "invalid":
+      return new ImapError("NO", e.message, Code.CANNOT);
+  }
+}
