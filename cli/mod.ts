@@ -13,6 +13,9 @@ import * as init from "./commands/init.ts";
 import * as domain from "./commands/domain.ts";
 import * as user from "./commands/user.ts";
 import * as alias from "./commands/alias.ts";
+import * as queue from "./commands/queue.ts";
+import * as dkim from "./commands/dkim.ts";
+import * as dns from "./commands/dns.ts";
 
 interface Command {
   usage: string;
@@ -32,10 +35,17 @@ const COMMANDS: Record<string, Command> = {
   domain: { usage: domain.usage, flags: CONFIG, run: domain.run },
   user: { usage: user.usage, flags: { ...CONFIG, booleans: ["--password-stdin"] }, run: user.run },
   alias: { usage: alias.usage, flags: CONFIG, run: alias.run },
+  queue: { usage: queue.usage, flags: CONFIG, run: queue.run },
+  dkim: {
+    usage: dkim.usage,
+    flags: { values: ["--config", "--selector"], booleans: ["--force"] },
+    run: dkim.run,
+  },
+  dns: { usage: dns.usage, flags: CONFIG, run: dns.run },
 };
 
 /** Contract commands whose issues have not landed yet. */
-const NOT_YET = ["queue", "plugin", "dkim", "dns", "import", "export", "spam"];
+const NOT_YET = ["plugin", "import", "export", "spam"];
 
 function helpText(): string {
   const lines = ["usage: denomail <command> [--config FILE] ...", "", "commands:"];
