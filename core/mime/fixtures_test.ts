@@ -4,7 +4,14 @@
  * conventions (see bodystructure.ts). Sizes are exact octets; lines count LFs.
  */
 import assert from "node:assert/strict";
-import { bodyStructure, decodeBody, decodeEncodedWords, envelope, parseMime, sectionBytes } from "./mod.ts";
+import {
+  bodyStructure,
+  decodeBody,
+  decodeEncodedWords,
+  envelope,
+  parseMime,
+  sectionBytes,
+} from "./mod.ts";
 import type { SectionSpec } from "./mod.ts";
 
 const dir = new URL("../../tests/fixtures/mime/", import.meta.url);
@@ -59,7 +66,8 @@ const cases: Case[] = [
       '((NIL NIL "alice" "example.org")) ((NIL NIL "bob" "example.com")) NIL NIL NIL NIL)',
     body: '(("text" "plain" ("charset" "utf-8") NIL NIL "quoted-printable" 27 1)' +
       '("text" "html" ("charset" "utf-8") NIL NIL "quoted-printable" 16 0) "alternative")',
-    bodystructure: '(("text" "plain" ("charset" "utf-8") NIL NIL "quoted-printable" 27 1 NIL NIL NIL NIL)' +
+    bodystructure:
+      '(("text" "plain" ("charset" "utf-8") NIL NIL "quoted-printable" 27 1 NIL NIL NIL NIL)' +
       '("text" "html" ("charset" "utf-8") NIL NIL "quoted-printable" 16 0 NIL NIL NIL NIL) ' +
       '"alternative" ("boundary" "ALT") NIL NIL NIL)',
     sections: [
@@ -73,11 +81,14 @@ const cases: Case[] = [
   },
   {
     file: "nested.eml",
-    envelope: '(NIL "Report" (("Alice" NIL "alice" "example.org")) (("Alice" NIL "alice" "example.org")) ' +
+    envelope:
+      '(NIL "Report" (("Alice" NIL "alice" "example.org")) (("Alice" NIL "alice" "example.org")) ' +
       '(("Alice" NIL "alice" "example.org")) ((NIL NIL "bob" "example.com")) NIL NIL NIL NIL)',
-    body: `(((${TP} 13 0)("text" "html" ("charset" "us-ascii") NIL NIL "7bit" 20 0) "alternative")` +
+    body:
+      `(((${TP} 13 0)("text" "html" ("charset" "us-ascii") NIL NIL "7bit" 20 0) "alternative")` +
       '("application" "pdf" ("name" "report.pdf") "<pdf1@example.org>" "The report" "base64" 12) "mixed")',
-    bodystructure: `(((${TP} 13 0 ${NIL4})("text" "html" ("charset" "us-ascii") NIL NIL "7bit" 20 0 ${NIL4}) ` +
+    bodystructure:
+      `(((${TP} 13 0 ${NIL4})("text" "html" ("charset" "us-ascii") NIL NIL "7bit" 20 0 ${NIL4}) ` +
       '"alternative" ("boundary" "INNER") NIL NIL NIL)' +
       '("application" "pdf" ("name" "report.pdf") "<pdf1@example.org>" "The report" "base64" 12 ' +
       'NIL ("attachment" ("filename" "report.pdf")) NIL NIL) "mixed" ("boundary" "OUTER") NIL NIL NIL)',
@@ -97,7 +108,8 @@ const cases: Case[] = [
   },
   {
     file: "rfc822.eml",
-    envelope: '(NIL "Fwd: Inner" (("Forwarder" NIL "fwd" "example.org")) (("Forwarder" NIL "fwd" "example.org")) ' +
+    envelope:
+      '(NIL "Fwd: Inner" (("Forwarder" NIL "fwd" "example.org")) (("Forwarder" NIL "fwd" "example.org")) ' +
       '(("Forwarder" NIL "fwd" "example.org")) ((NIL NIL "bob" "example.com")) NIL NIL NIL NIL)',
     body: `((${TP} 10 0)("message" "rfc822" NIL NIL NIL "7bit" 301 ` +
       '("Tue, 2 Jan 2024 09:00:00 +0100" "Inner" (("Inner Sender" NIL "inner" "example.com")) ' +
@@ -115,7 +127,10 @@ const cases: Case[] = [
       [{ part: [2, 1] }, "inner text"],
       [{ part: [2, 2] }, "<i>inner</i>"],
       [{ part: [2, 1], text: "MIME" }, "Content-Type: text/plain\r\n\r\n"],
-      [{ part: [2], text: "MIME" }, "Content-Type: message/rfc822\r\nContent-Disposition: inline\r\n\r\n"],
+      [
+        { part: [2], text: "MIME" },
+        "Content-Type: message/rfc822\r\nContent-Disposition: inline\r\n\r\n",
+      ],
       [{ part: [2], text: "HEADER.FIELDS", fields: ["subject"] }, "Subject: Inner\r\n\r\n"],
       [
         { part: [2], text: "TEXT" },
@@ -128,7 +143,8 @@ const cases: Case[] = [
   },
   {
     file: "encoded_words.eml",
-    envelope: '("Wed, 3 Jan 2024 12:00:00 +0100" "=?UTF-8?Q?Gr=C3=BC=C3=9Fe?= =?UTF-8?Q?_aus_K=C3=B6ln?=" ' +
+    envelope:
+      '("Wed, 3 Jan 2024 12:00:00 +0100" "=?UTF-8?Q?Gr=C3=BC=C3=9Fe?= =?UTF-8?Q?_aus_K=C3=B6ln?=" ' +
       '(("=?UTF-8?B?SsO2cmcgTcO8bGxlcg==?=" NIL "joerg" "example.de")) ' +
       '(("=?UTF-8?B?SsO2cmcgTcO8bGxlcg==?=" NIL "joerg" "example.de")) ' +
       '(("=?UTF-8?B?SsO2cmcgTcO8bGxlcg==?=" NIL "joerg" "example.de")) ' +
@@ -139,13 +155,15 @@ const cases: Case[] = [
   {
     file: "missing_close.eml",
     body: `((${TP} 5 0)(${TP} 22 1) "mixed")`,
-    bodystructure: `((${TP} 5 0 ${NIL4})(${TP} 22 1 ${NIL4}) "mixed" ("boundary" "XYZ") NIL NIL NIL)`,
+    bodystructure:
+      `((${TP} 5 0 ${NIL4})(${TP} 22 1 ${NIL4}) "mixed" ("boundary" "XYZ") NIL NIL NIL)`,
     sections: [[{ part: [2] }, "second, never closed\r\n"]],
   },
   {
     file: "duplicate_boundary.eml",
     body: `((${TP} 0 0)((${TP} 5 0) "alternative")(${TP} 5 0) "mixed")`,
-    bodystructure: `((${TP} 0 0 ${NIL4})((${TP} 5 0 ${NIL4}) "alternative" ("boundary" "dup") NIL NIL NIL)` +
+    bodystructure:
+      `((${TP} 0 0 ${NIL4})((${TP} 5 0 ${NIL4}) "alternative" ("boundary" "dup") NIL NIL NIL)` +
       `(${TP} 5 0 ${NIL4}) "mixed" ("boundary" "dup") NIL NIL NIL)`,
     sections: [
       [{ part: [1] }, ""],
@@ -187,8 +205,10 @@ const cases: Case[] = [
   },
   {
     file: "rfc2231.eml",
-    body: '(("application" "octet-stream" ("name" "very long file name.txt") NIL NIL "7bit" 4) "mixed")',
-    bodystructure: '(("application" "octet-stream" ("name" "very long file name.txt") NIL NIL "7bit" 4 NIL ' +
+    body:
+      '(("application" "octet-stream" ("name" "very long file name.txt") NIL NIL "7bit" 4) "mixed")',
+    bodystructure:
+      '(("application" "octet-stream" ("name" "very long file name.txt") NIL NIL "7bit" 4 NIL ' +
       `("attachment" ("filename*" "UTF-8''%E2%82%AC%20rates.txt")) NIL NIL) "mixed" ("boundary" "p") NIL NIL NIL)`,
   },
   {
@@ -202,7 +222,8 @@ const cases: Case[] = [
     body: '(("message" "rfc822" NIL NIL NIL "7bit" 44 (NIL "One" ((NIL NIL "one" "example.org")) ' +
       '((NIL NIL "one" "example.org")) ((NIL NIL "one" "example.org")) NIL NIL NIL NIL NIL) ' +
       `(${TP} 5 0) 3)(${TP} 13 0) "digest")`,
-    bodystructure: '(("message" "rfc822" NIL NIL NIL "7bit" 44 (NIL "One" ((NIL NIL "one" "example.org")) ' +
+    bodystructure:
+      '(("message" "rfc822" NIL NIL NIL "7bit" 44 (NIL "One" ((NIL NIL "one" "example.org")) ' +
       '((NIL NIL "one" "example.org")) ((NIL NIL "one" "example.org")) NIL NIL NIL NIL NIL) ' +
       `(${TP} 5 0 ${NIL4}) 3 ${NIL4})(${TP} 13 0 ${NIL4}) "digest" ("boundary" "d") NIL NIL NIL)`,
     sections: [
@@ -214,7 +235,8 @@ const cases: Case[] = [
   {
     file: "part_without_headers.eml",
     body: `((${TP} 15 0)(${TP} 34 0)(${TP} 0 0) "mixed")`,
-    bodystructure: `((${TP} 15 0 ${NIL4})(${TP} 34 0 ${NIL4})(${TP} 0 0 ${NIL4}) "mixed" ("boundary" "bp") NIL NIL NIL)`,
+    bodystructure:
+      `((${TP} 15 0 ${NIL4})(${TP} 34 0 ${NIL4})(${TP} 0 0 ${NIL4}) "mixed" ("boundary" "bp") NIL NIL NIL)`,
     sections: [
       [{ part: [1] }, "no headers here"],
       [{ part: [2] }, "body text right after the boundary"],

@@ -68,7 +68,10 @@ export class HeaderField {
 /** Removes line breaks of folded header text and trims white space at both ends. */
 export function unfold(s: string): string {
   if (s.indexOf("\n") >= 0 || s.indexOf("\r") >= 0) s = s.replace(/\r?\n|\r/g, "");
-  return s.replace(/^[ \t]+|[ \t]+$/g, "");
+  let a = 0, b = s.length;
+  while (a < b && (s.charCodeAt(a) === 32 || s.charCodeAt(a) === 9)) a++;
+  while (b > a && (s.charCodeAt(b - 1) === 32 || s.charCodeAt(b - 1) === 9)) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
 }
 
 /**

@@ -177,18 +177,22 @@ class Scanner {
     part.bodyStart = this.#pos;
   }
 
-  /** Sets bodyEnd and lines of `part`, whose body stops at `d` (or at the end). */
-  #finish(part: MimePart, bodyLf: number, d: Delimiter | null): void {
+  /**
+   * Sets bodyEnd and lines of `part`, whose body stops at `d` (or at the end). `floor` is
+   * the end of the last nested part: an ancestor never ends before its descendants.
+   */
+  #finish(part: MimePart, bodyLf: number, d: Delimiter | null, floor = part.bodyStart): void {
     let end = this.#len;
     let lf = this.#lf;
     if (d) {
       end = d.lineStart;
       lf = d.lf;
-      // RFC 2046 §5.1.1: the CRLF before a delimiter belongs to the delimiter.
-      if (end > part.bodyStart && this.#b[end - 1] === LF) {
+      // RFC 2046 §5.1.1: the CRLF before a delimiter belongs to the delimiter. (When a nested
+      // part's body is empty that line ending is the nested header's, and stays there.)
+      if (end > floor && this.#b[end - 1] === LF) {
         end--;
         lf--;
-        if (end > part.bodyStart && this.#b[end - 1] === CR) end--;
+        if (end > floor && this.#b[end - 1] === CR) end--;
       }
     }
     part.bodyEnd = end;
@@ -237,7 +241,8 @@ class Scanner {
         this.#consume(d.lineEnd);
         d = this.#findDelimiter();
       }
-      this.#finish(part, bodyLf, d);
+      const last = part.children[part.children.length - 1];
+      this.#finish(part, bodyLf, d, last ? last.bodyEnd : part.bodyStart);
       return { part, stop: d };
     }
 
@@ -246,7 +251,7 @@ class Scanner {
       part.kind = "message";
       const inner = this.parsePart(depth + 1, false);
       part.embedded = inner.part;
-      this.#finish(part, bodyLf, inner.stop);
+      this.#finish(part, bodyLf, inner.stop, inner.part.bodyEnd);
       return { part, stop: inner.stop };
     }
 
@@ -286,11 +291,11 @@ function newPart(start: number, depth: number): MimePart {
 
 /** Applies the Content-* fields of `part.headers`; the first of each kind wins. */
 function interpretHeaders(part: MimePart, inDigest: boolean): void {
-  const seen = new Set<string>();
+  const seen: string[] = [];
   for (const f of part.headers) {
     const n = f.lname;
-    if (!n.startsWith("content-") || seen.has(n)) continue;
-    seen.add(n);
+    if (!n.startsWith("content-") || seen.includes(n)) continue;
+    if (seen.length < 32) seen.push(n);
     switch (n) {
       case "content-type": {
         // RFC 2045 §5.2: an invalid Content-Type is treated as absent.

@@ -21,10 +21,19 @@ export function bytesToText(bytes: Uint8Array, start = 0, end = bytes.length): s
     }
   }
   if (ascii) {
+    if (end - start <= 32) {
+      let s = "";
+      for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]);
+      return s;
+    }
     let s = "";
-    // Chunked so a huge header never exceeds the argument limit of fromCharCode.
+    // Chunked so a huge header never exceeds the argument limit; apply() takes the typed
+    // array as array-like (a spread would walk the iterator, many times slower).
     for (let i = start; i < end; i += 8192) {
-      s += String.fromCharCode(...bytes.subarray(i, Math.min(end, i + 8192)));
+      s += String.fromCharCode.apply(
+        null,
+        bytes.subarray(i, Math.min(end, i + 8192)) as unknown as number[],
+      );
     }
     return s;
   }
