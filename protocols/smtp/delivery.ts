@@ -29,6 +29,8 @@ export interface AcceptedMessage {
   clientIp: string;
   tls: { protocol: string; cipher: string } | null;
   account: Account | null;
+  /** Mailbox for the local copies (a plugin's choice); default INBOX. */
+  mailbox?: string;
 }
 
 /** What was written. */
@@ -109,7 +111,7 @@ export async function deliverMessage(
   for (const r of env.recipients) for (const l of r.local) accountIds.add(l.accountId);
   const targets: DeliveryTarget[] = [...accountIds].map((accountId) => ({
     accountId,
-    mailbox: "INBOX",
+    mailbox: msg.mailbox ?? "INBOX",
   }));
   const remote = queueRecipients(env.recipients);
 

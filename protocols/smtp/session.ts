@@ -35,6 +35,7 @@ import {
   withText,
 } from "./replies.ts";
 import { checkSequence } from "./state.ts";
+import { smtpConnectHook } from "../../plugins/smtp.ts";
 
 /** Above this many queued reply bytes, write even while the client is still pipelining. */
 const MAX_QUEUED_REPLIES = 16 * 1024;
@@ -96,6 +97,14 @@ export class Session implements SmtpSession {
     const limits = this.deps.config.limits;
     log.debug("smtp", "connect", { session: this.id, ip: this.conn.remoteAddress });
     try {
+      // Plugins (connect hook) may refuse the client instead of greeting it; RFC 5321 §3.1
+      // allows a 554 in place of the 220, and we then close.
+      const refused = await smtpConnectHook(this);
+      if (refused) {
+        this.reply(refused);
+        await this.flush();
+        return;
+      }
       // RFC 5321 §4.3.1 / §4.2: greeting without an enhanced code (RFC 2034 §3).
       this.reply(reply(220, "", `${this.deps.config.hostname} ESMTP denomail`));
       await this.flush();

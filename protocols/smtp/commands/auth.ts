@@ -8,6 +8,7 @@ import { SASL_MECHANISMS } from "../../../core/auth.ts";
 import type { CommandHandler } from "../context.ts";
 import { decodeBase64, encodeBase64, MAX_AUTH_LINE, parseAuthArg } from "../parser.ts";
 import { authPermitted } from "../policy.ts";
+import { smtpHook } from "../../../plugins/smtp.ts";
 import {
   ALREADY_AUTHENTICATED,
   AUTH_CANCELLED,
@@ -46,6 +47,8 @@ export const auth: CommandHandler = async (s, arg) => {
     const step = await exchange.step(input);
     if (step.type === "success") {
       s.account = step.account;
+      // Plugins (auth hook) may still refuse this user; a refusal undoes the login.
+      await smtpHook(s, "auth", { user: step.account.email, mechanism });
       s.reply(AUTH_OK);
       return;
     }

@@ -8,6 +8,7 @@ import { log } from "../../../core/log.ts";
 import type { CommandHandler, SmtpSession } from "../context.ts";
 import { deliverMessage, newMessageId } from "../delivery.ts";
 import { parseBdatArg } from "../parser.ts";
+import { smtpDataHook } from "../../../plugins/smtp.ts";
 import {
   MESSAGE_TOO_BIG,
   reply,
@@ -22,18 +23,23 @@ async function finishMessage(s: SmtpSession, data: Uint8Array): Promise<void> {
   const env = s.envelope!;
   const id = newMessageId(s.deps.now());
   s.resetTransaction();
+  // Plugins (data hook): may refuse (SmtpError), discard, pick the mailbox, change the message.
+  const plugged = await smtpDataHook(s, env, data);
   try {
-    await deliverMessage(s.deps, {
-      id,
-      role: s.role,
-      envelope: env,
-      data,
-      helo: s.helo ?? "unknown",
-      esmtp: s.esmtp,
-      clientIp: s.conn.remoteAddress,
-      tls: s.conn.tlsInfo(),
-      account: s.account,
-    });
+    if (!plugged.discard) {
+      await deliverMessage(s.deps, {
+        id,
+        role: s.role,
+        envelope: env,
+        data: plugged.data,
+        mailbox: plugged.mailbox,
+        helo: s.helo ?? "unknown",
+        esmtp: s.esmtp,
+        clientIp: s.conn.remoteAddress,
+        tls: s.conn.tlsInfo(),
+        account: s.account,
+      });
+    }
   } catch (e) {
     // RFC 5321 §4.2.5: nothing was committed, so the client must keep the message: 451.
     log.error("smtp", "storing a message failed", { id, error: (e as Error).message });
@@ -44,6 +50,8 @@ async function finishMessage(s: SmtpSession, data: Uint8Array): Promise<void> {
     from: env.sender?.address ?? "",
     to: env.recipients.map((r) => r.address).join(","),
     size: data.length,
+    ...(plugged.log ? { plugins: plugged.log } : {}),
+    ...(plugged.discard ? { discarded: true } : {}),
   });
   // RFC 5321 §4.2.5 / DESIGN step 6: 250 only after the durable commit.
   s.reply(reply(250, "2.0.0", `Message accepted as ${id}`));

@@ -8,6 +8,7 @@ import type { CommandHandler, SmtpSession } from "../context.ts";
 import { parseHeloArg } from "../parser.ts";
 import { authPermitted, startTlsOffered } from "../policy.ts";
 import { reply } from "../replies.ts";
+import { smtpHook } from "../../../plugins/smtp.ts";
 
 /** The EHLO keywords this session offers, in order (pure). */
 export function ehloKeywords(s: SmtpSession): string[] {
@@ -41,16 +42,16 @@ function greet(s: SmtpSession, arg: string, esmtp: boolean): void {
 }
 
 /** RFC 5321 §4.1.1.1 EHLO: 250 with one extension keyword per line (no enhanced code). */
-export const ehlo: CommandHandler = (s, arg) => {
+export const ehlo: CommandHandler = async (s, arg) => {
   greet(s, arg, true);
+  await smtpHook(s, "ehlo", { helo: s.helo }); // plugins may refuse the client here
   const first = `${s.deps.config.hostname} Hello ${s.helo} [${s.conn.remoteAddress}]`;
   s.reply(reply(250, "", first, ...ehloKeywords(s)));
-  return Promise.resolve();
 };
 
 /** RFC 5321 §4.1.1.1 HELO: plain SMTP, one-line 250. */
-export const helo: CommandHandler = (s, arg) => {
+export const helo: CommandHandler = async (s, arg) => {
   greet(s, arg, false);
+  await smtpHook(s, "ehlo", { helo: s.helo }); // plugins may refuse the client here
   s.reply(reply(250, "", `${s.deps.config.hostname} Hello ${s.helo} [${s.conn.remoteAddress}]`));
-  return Promise.resolve();
 };

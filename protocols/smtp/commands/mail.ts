@@ -10,6 +10,7 @@ import type { CommandHandler } from "../context.ts";
 import { mailParams } from "../params.ts";
 import { type Mailbox, parseMailArg } from "../parser.ts";
 import { NEEDS_SMTPUTF8, SENDER_NOT_OWNED, SENDER_OK, SmtpError } from "../replies.ts";
+import { smtpHook } from "../../../plugins/smtp.ts";
 
 /**
  * May `account` use `sender` as its envelope sender? Its own address, its +tag variants,
@@ -42,5 +43,7 @@ export const mail: CommandHandler = async (s, arg) => {
   }
   s.envelope = { sender: mailbox, params: p, recipients: [], chunks: [], chunkBytes: 0 };
   s.phase = "mail";
+  // Plugins (mail hook): a refusal ends the transaction it would have started.
+  await smtpHook(s, "mail", { params: { ...p } });
   s.reply(SENDER_OK);
 };

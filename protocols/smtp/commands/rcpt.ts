@@ -9,6 +9,7 @@ import { rcptParams } from "../params.ts";
 import { parseRcptArg } from "../parser.ts";
 import { mayRelay } from "../policy.ts";
 import { NEEDS_SMTPUTF8, RECIPIENT_OK, reply, SmtpError, TOO_MANY_RECIPIENTS } from "../replies.ts";
+import { smtpHook, toAddress } from "../../../plugins/smtp.ts";
 
 /** RFC 5321 §4.1.1.3: RCPT TO:<forward-path> [SP rcpt-parameters]. */
 export const rcpt: CommandHandler = async (s, arg) => {
@@ -26,6 +27,8 @@ export const rcpt: CommandHandler = async (s, arg) => {
   // is not one of our domains is remote, and remote needs an authenticated sender.
   const r = await s.deps.router.resolve(mailbox.address, { mayRelay: mayRelay(s) });
   if (r.kind === "reject") throw new SmtpError(reply(r.code, r.enhanced, r.text));
+  // Plugins (rcpt hook): a refusal refuses this recipient only.
+  await smtpHook(s, "rcpt", { rcpt: toAddress(mailbox) });
   env.recipients.push({ address: mailbox.address, local: r.local, remote: r.remote, dsn });
   s.phase = "rcpt";
   s.reply(RECIPIENT_OK);
