@@ -154,6 +154,44 @@ Deno.test("outbound: delivery between two denomail instances", async (t) => {
       assert.match(bounce, /Diagnostic-Code: smtp; 556 5\.1\.10/);
     });
 
+    await t.step("one transaction for two b.test recipients, one unknown", async () => {
+      await b!.addUser("carol@b.test", "secret-pw");
+      await submit("carol@b.test,ghost@b.test", "two at b");
+      await waitFor(
+        async () => (await inbox(b!.store, "carol@b.test")).some((m) => m.includes("two at b")),
+        "carol's copy",
+      );
+      const bounce = await waitFor(
+        async () =>
+          (await inbox(a!.store, "alice@a.test")).find((m) =>
+            m.includes("ghost@b.test") && m.includes("Action: failed")
+          ),
+        "the bounce for ghost",
+      );
+      assert.ok(!/Final-Recipient: rfc822; carol@b\.test/.test(bounce));
+    });
+
+    await t.step("mail loop: too many Received headers -> 554 5.4.6 bounce", async () => {
+      const received = Array.from({ length: 51 }, (_, i) => `Received: from hop${i}.test by x\r\n`)
+        .join("");
+      const body = received +
+        "From: <alice@a.test>\r\nTo: <bob@b.test>\r\nSubject: looping\r\n\r\nloop\r\n";
+      await python(
+        `import smtplib, sys
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=20)
+s.ehlo("client.a.test"); s.login("alice@a.test", "secret-pw")
+s.sendmail("alice@a.test", ["bob@b.test"], sys.argv[2].encode()); s.quit()`,
+        [String(a!.port("submission")), body],
+      );
+      const bounce = await waitFor(
+        async () =>
+          (await inbox(a!.store, "alice@a.test")).find((m) => m.includes("Status: 5.4.6")),
+        "the loop bounce",
+      );
+      assert.match(bounce, /Diagnostic-Code: smtp; 554 5\.4\.6/);
+      assert.ok(!(await inbox(b!.store, "bob@b.test")).some((m) => m.includes("Subject: looping")));
+    });
+
     await t.step("B down -> retried on schedule -> B back -> delivered once", async () => {
       await b!.server.stop();
       await submit("bob@b.test", "while B was down");
