@@ -11,6 +11,8 @@ Deno.test("smtp mx", async (t) => {
     listeners: { imap: "", imaps: "", pop3: "", pop3s: "", submissions: "" },
   });
   try {
+    // Queued entries stay put for inspection: no delivery attempts, no bounces.
+    await ts.server.queue.stop();
     await ts.addUser("alice@example.test", "alice-password");
     await ts.addUser("bob@example.test", "bob-password");
     await ts.addUser("carol@catch.test", "carol-password");
