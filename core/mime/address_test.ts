@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import { parseAddressList } from "./address.ts";
+
+const a = (
+  name: string | null,
+  mailbox: string | null,
+  host: string | null,
+  route: string | null = null,
+) => ({
+  name,
+  route,
+  mailbox,
+  host,
+});
+const GROUP_END = a(null, null, null);
+
+Deno.test("RFC 5322 address lists for ENVELOPE", async (t) => {
+  const cases: [string, ReturnType<typeof a>[]][] = [
+    ["user@example.com", [a(null, "user", "example.com")]],
+    ["<user@example.com>", [a(null, "user", "example.com")]],
+    ['"Doe, John" <john@example.com>', [a("Doe, John", "john", "example.com")]],
+    ["John Q. Public <jqp@example.com>", [a("John Q. Public", "jqp", "example.com")]],
+    ["jqp@example.com (John Q. Public)", [a("John Q. Public", "jqp", "example.com")]],
+    ['"john\\"s"@example.com', [a(null, 'john"s', "example.com")]],
+    ["first.last@sub.example.com", [a(null, "first.last", "sub.example.com")]],
+    ["user@[192.0.2.1]", [a(null, "user", "[192.0.2.1]")]],
+    ["<@relay1,@relay2:user@example.com>", [a(null, "user", "example.com", "@relay1,@relay2")]],
+    ["a@b, , c@d,", [a(null, "a", "b"), a(null, "c", "d")]],
+    [
+      "Team: x@y.z, Q <q@y.z>; other@y.z",
+      [
+        a(null, "Team", null),
+        a(null, "x", "y.z"),
+        a("Q", "q", "y.z"),
+        GROUP_END,
+        a(null, "other", "y.z"),
+      ],
+    ],
+    ["undisclosed-recipients:;", [a(null, "undisclosed-recipients", null), GROUP_END]],
+    ["Unclosed: a@b", [a(null, "Unclosed", null), a(null, "a", "b"), GROUP_END]],
+    ["user", [a(null, "user", "MISSING_DOMAIN")]],
+    ["@example.com", [a(null, "MISSING_MAILBOX", "example.com")]],
+    ["Display Name", [a("Display Name", "MISSING_MAILBOX", "MISSING_DOMAIN")]],
+    ['"Only Quoted"', [a("Only Quoted", "MISSING_MAILBOX", "MISSING_DOMAIN")]],
+    ["<>", []],
+    ["(just a comment)", []],
+    ["", []],
+    ["=?utf-8?q?J=C3=B6rg?= <j@example.de>", [a("=?utf-8?q?J=C3=B6rg?=", "j", "example.de")]],
+    ["Name <user@example.com> trailing junk, b@c", [
+      a("Name", "user", "example.com"),
+      a(null, "b", "c"),
+    ]],
+    ["a@b c@d", [a(null, "a", "b")]],
+    ["<unterminated@example.com", [a(null, "unterminated", "example.com")]],
+    ['"unterminated <x@y>', [a("unterminated <x@y>", "MISSING_MAILBOX", "MISSING_DOMAIN")]],
+  ];
+  for (const [input, want] of cases) {
+    await t.step(JSON.stringify(input), () => assert.deepEqual(parseAddressList(input), want));
+  }
+  await t.step("garbage never throws", () => {
+    for (const s of ["<<<>>>", ":::;;;", "@@@", "(((", '"', "\\", "a@", ",;:<>@", "<a@b>>>c@d"]) {
+      parseAddressList(s);
+    }
+  });
+});
