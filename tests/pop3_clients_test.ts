@@ -173,8 +173,19 @@ out.write(c.quit() + b"\\n")
           );
           await Deno.chmod(rc, 0o600);
         };
-        const fetchmail = (...extra: string[]) =>
-          run("fetchmail", ["-v", "-f", rc, "-i", join(home, "ids"), "--nosyslog", ...extra], {
+        // --pidfile: as root, fetchmail otherwise locks /var/run/fetchmail.pid, shared with
+        // every other fetchmail on the machine (parallel tests would collide).
+        const fetchmail = () =>
+          run("fetchmail", [
+            "-v",
+            "-f",
+            rc,
+            "-i",
+            join(home, "ids"),
+            "--pidfile",
+            join(home, "fetchmail.pid"),
+            "--nosyslog",
+          ], {
             env: { HOME: home, PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
             check: false,
           });

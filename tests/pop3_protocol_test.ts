@@ -347,7 +347,7 @@ c.quit()
 Deno.test("pop3 limits: TLS-only login, bad-command flood, autologout, throttling", async (t) => {
   const ts = await startTestServer({
     auth: { allow_plaintext_loopback: false },
-    limits: { pop3_timeout: "1s", max_bad_commands: 3 },
+    limits: { pop3_timeout: "2s", max_bad_commands: 3 },
   });
   try {
     await ts.addUser("strict@example.test", "pw-strict");
