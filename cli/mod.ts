@@ -13,6 +13,7 @@ import * as init from "./commands/init.ts";
 import * as domain from "./commands/domain.ts";
 import * as user from "./commands/user.ts";
 import * as alias from "./commands/alias.ts";
+import * as plugin from "./commands/plugin.ts";
 import * as queue from "./commands/queue.ts";
 import * as dkim from "./commands/dkim.ts";
 import * as dns from "./commands/dns.ts";
@@ -35,6 +36,7 @@ const COMMANDS: Record<string, Command> = {
   domain: { usage: domain.usage, flags: CONFIG, run: domain.run },
   user: { usage: user.usage, flags: { ...CONFIG, booleans: ["--password-stdin"] }, run: user.run },
   alias: { usage: alias.usage, flags: CONFIG, run: alias.run },
+  plugin: { usage: plugin.usage, flags: CONFIG, run: plugin.run },
   queue: { usage: queue.usage, flags: CONFIG, run: queue.run },
   dkim: {
     usage: dkim.usage,
@@ -45,7 +47,7 @@ const COMMANDS: Record<string, Command> = {
 };
 
 /** Contract commands whose issues have not landed yet. */
-const NOT_YET = ["plugin", "import", "export", "spam"];
+const NOT_YET = ["import", "export", "spam"];
 
 function helpText(): string {
   const lines = ["usage: denomail <command> [--config FILE] ...", "", "commands:"];

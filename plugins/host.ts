@@ -98,7 +98,7 @@ export class PluginHost {
         await host.stop();
         throw new PluginLoadError(bad.name, bad.lastError ?? "failed to load");
       }
-      log.error("plugin", `plugin ${bad.name} failed to load`, { reason: bad.lastError });
+      log.warn("plugin", `plugin ${bad.name} failed to load`, { reason: bad.lastError });
     }
     return host;
   }
