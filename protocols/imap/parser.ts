@@ -71,7 +71,7 @@ export function peekTag(line: Uint8Array): string | null {
 /** The verb of a command line (upper case), or "" — used to size literal limits early. */
 export function peekVerb(line: Uint8Array): string {
   const text = latin1.decode(line.subarray(0, Math.min(line.length, 200)));
-  const m = /^\S+ ((?:UID )?[A-Za-z]+)/.exec(text);
+  const m = /^\S+ ((?:UID )?[A-Za-z]+)/i.exec(text);
   return m ? m[1].toUpperCase() : "";
 }
 

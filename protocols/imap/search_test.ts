@@ -1,0 +1,103 @@
+import assert from "node:assert/strict";
+import { parseMime } from "../../core/mime/mod.ts";
+import { ArgReader } from "./parser.ts";
+import {
+  matches,
+  needsContent,
+  parseSearch,
+  SearchContent,
+  type SearchTarget,
+  sentDay,
+} from "./search.ts";
+import { ParseError } from "./errors.ts";
+
+const enc = new TextEncoder();
+const parse = (s: string) => {
+  const r = new ArgReader({ lines: [enc.encode(" " + s)], literals: [] });
+  const p = parseSearch(r);
+  r.end();
+  return p;
+};
+
+const raw = enc.encode(
+  "From: =?utf-8?q?J=C3=BCrgen?= <j@example.test>\r\nSubject: Quarterly Report\r\n" +
+    "Date: Tue, 2 Jan 2024 23:59:00 -0800\r\nContent-Type: text/plain; charset=utf-8\r\n" +
+    "Content-Transfer-Encoding: quoted-printable\r\n\r\nGr=C3=BC=C3=9Fe aus M=C3=BCnchen\r\n",
+);
+const target = (over: Partial<SearchTarget> = {}): SearchTarget => ({
+  seq: 2,
+  uid: 10,
+  flags: ["\\Seen", "Work"],
+  size: raw.length,
+  internalDate: Date.UTC(2024, 0, 3, 12),
+  recent: false,
+  content: new SearchContent(raw, parseMime(raw)),
+  ...over,
+});
+const scope = { exists: 3, maxUid: 12, savedUids: new Set([10]) };
+const test = (s: string, t = target()) => matches(parse(s).key, t, scope);
+
+Deno.test("search (RFC 9051 §6.4.4)", async (t) => {
+  await t.step("flags and keywords", () => {
+    assert.ok(test("SEEN"));
+    assert.ok(!test("UNSEEN"));
+    assert.ok(test("KEYWORD work"));
+    assert.ok(test("UNFLAGGED UNDELETED"));
+    assert.ok(test("OLD") && !test("NEW") && !test("RECENT"));
+  });
+  await t.step("sets, UIDs, $ and *", () => {
+    assert.ok(test("2"));
+    assert.ok(test("1:*"));
+    assert.ok(!test("3:*"));
+    assert.ok(test("UID 10"));
+    assert.ok(test("UID 11:*") === false);
+    assert.ok(test("$"));
+  });
+  await t.step("OR, NOT, parentheses", () => {
+    assert.ok(test("OR FLAGGED SEEN"));
+    assert.ok(test("NOT (FLAGGED DELETED)"));
+    assert.ok(!test("NOT SEEN"));
+    assert.ok(test("(SEEN (UID 10))"));
+  });
+  await t.step("headers decode encoded words, case-insensitively", () => {
+    assert.ok(test(`FROM "j\u00fcrgen"`));
+    assert.ok(test("FROM j@EXAMPLE"));
+    assert.ok(test("SUBJECT report"));
+    assert.ok(test('HEADER Content-Type "TEXT/plain"'));
+    assert.ok(test('HEADER X-Missing ""') === false);
+    assert.ok(test('HEADER Subject ""'));
+  });
+  await t.step("body text is transfer- and charset-decoded", () => {
+    assert.ok(test(`BODY "m\u00fcnchen"`));
+    assert.ok(test("TEXT quarterly"));
+    assert.ok(!test("BODY quarterly"));
+  });
+  await t.step("sizes and dates", () => {
+    assert.ok(test(`LARGER ${raw.length - 1}`) && !test(`LARGER ${raw.length}`));
+    assert.ok(test(`SMALLER ${raw.length + 1}`));
+    assert.ok(test("ON 3-Jan-2024") && test("SINCE 3-Jan-2024") && test("BEFORE 4-Jan-2024"));
+    assert.ok(test("SENTON 2-Jan-2024"), "Date: as written, zone disregarded");
+    assert.ok(test("SENTBEFORE 3-Jan-2024") && !test("SENTSINCE 3-Jan-2024"));
+    assert.equal(sentDay("2 Jan 99 00:00 GMT"), Date.UTC(1999, 0, 2));
+  });
+  await t.step("RETURN and CHARSET", () => {
+    const p = parse("RETURN (MIN COUNT) CHARSET UTF-8 ALL");
+    assert.deepEqual([...p.returns!], ["MIN", "COUNT"]);
+    assert.equal(p.charset, "UTF-8");
+    assert.deepEqual([...parse("RETURN () ALL").returns!], ["ALL"]);
+    assert.equal(parse("ALL").returns, null);
+  });
+  await t.step("needsContent", () => {
+    assert.ok(!needsContent(parse("SEEN UID 1:* NOT DELETED").key));
+    assert.ok(needsContent(parse("OR SEEN BODY x").key));
+    assert.ok(needsContent(parse("SENTON 1-Jan-2020").key));
+  });
+  await t.step("errors", () => {
+    for (
+      const s of ["", "FOO", "OR SEEN", "NOT", "BEFORE 32-Jan-2020", "RETURN (BOGUS) ALL", "(SEEN"]
+    ) {
+      assert.throws(() => parse(s), ParseError, s);
+    }
+    assert.throws(() => parse("NOT ".repeat(100) + "SEEN"), /nested/);
+  });
+});
