@@ -22,7 +22,7 @@ import { toBase64 } from "./protocol.ts";
 import { PluginProcess, type ProcessOptions } from "./process.ts";
 import { checkResult } from "./verdict.ts";
 import { rewriteMessage } from "./message.ts";
-import { denoDnsLookup, type DnsLookup, hostServices } from "./services.ts";
+import { defaultDnsLookup, type DnsLookup, hostServices } from "./services.ts";
 
 /** What a caller hands to `run`: the hook's context fields as plain data. */
 export interface HookInput {
@@ -86,7 +86,7 @@ export class PluginHost {
 
   /** Spawns every plugin and waits until each has loaded (or failed to). */
   static async start(config: Config, opts: HostOptions = {}): Promise<PluginHost> {
-    const services = hostServices(opts.store ?? null, opts.dns ?? denoDnsLookup(config));
+    const services = hostServices(opts.store ?? null, opts.dns ?? defaultDnsLookup(config));
     const procs = config.plugins.map((p: PluginConfig) =>
       new PluginProcess(p, services, opts.process)
     );

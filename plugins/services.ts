@@ -6,11 +6,12 @@
  * @module
  */
 import type { Config } from "../core/config.ts";
+import { createResolver, DnsError } from "../core/dns.ts";
 import type { Store } from "../storage/mod.ts";
 import type { SvcOp } from "./protocol.ts";
 import type { ServiceHandler } from "./process.ts";
 
-/** A DNS lookup function (core/dns.ts when present; Deno.resolveDns otherwise). */
+/** A DNS lookup function: records as plain data, [] when the name or type has none. */
 export type DnsLookup = (name: string, type: string) => Promise<unknown[]>;
 
 const MAX_KEY = 512;
@@ -37,22 +38,37 @@ function ttl(v: unknown): number | undefined {
   return Math.ceil(v);
 }
 
-/** A DNS lookup with Deno.resolveDns, honouring `[dns] nameserver` and `timeout`. */
-export function denoDnsLookup(config: Config): DnsLookup {
+/**
+ * DNS for plugins: A, AAAA, MX and TXT through core/dns.ts (so `[dns] nameserver` applies,
+ * as it does for delivery); PTR, CNAME and NS through Deno.resolveDns with the same
+ * nameserver and timeout.
+ */
+export function defaultDnsLookup(config: Config): DnsLookup {
+  const resolver = createResolver(config.dns);
   return async (name, type) => {
-    const ns = config.dns.nameserver;
-    const ac = new AbortController();
-    const timer = setTimeout(() => ac.abort(), config.dns.timeoutMs);
     try {
-      const opts: Deno.ResolveDnsOptions = { signal: ac.signal };
-      if (ns) opts.nameServer = { ipAddr: ns.host, port: ns.port };
-      const recs = await Deno.resolveDns(name, type as "A", opts) as unknown[];
-      return recs.map((r) => Array.isArray(r) ? r.join("") : r);
+      switch (type) {
+        case "A":
+          return await resolver.a(name);
+        case "AAAA":
+          return await resolver.aaaa(name);
+        case "MX":
+          return await resolver.mx(name);
+        case "TXT":
+          return await resolver.txt(name);
+      }
+    } catch (e) {
+      if (e instanceof DnsError && e.permanent) return [];
+      throw e;
+    }
+    const ns = config.dns.nameserver;
+    const opts: Deno.ResolveDnsOptions = { signal: AbortSignal.timeout(config.dns.timeoutMs) };
+    if (ns) opts.nameServer = { ipAddr: ns.host, port: ns.port };
+    try {
+      return await Deno.resolveDns(name, type as "PTR", opts);
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) return [];
       throw e;
-    } finally {
-      clearTimeout(timer);
     }
   };
 }

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { configFromObject } from "../core/config.ts";
 import { type HookOutcome, PluginHost, PluginLoadError } from "../plugins/host.ts";
 import { openStore } from "../storage/open.ts";
+import { startDnsServer } from "./lib/dns_server.ts";
 
 const FIXTURES = new URL("./fixtures/plugins/", import.meta.url);
 const fixture = (name: string) => new URL(name, FIXTURES).pathname;
@@ -34,8 +35,13 @@ Deno.test("plugin sandbox: hostile plugins are contained", async (t) => {
   const granted = closedPort();
   const closed = closedPort();
   Deno.env.set("DENOMAIL_TEST_PLUGIN_ENV", "granted-value");
+  const dns = await startDnsServer({
+    "b.test": { TXT: ["v=spf1 -all"] },
+    "mx1.b.test": { A: ["192.0.2.25"] },
+  });
   const config = configFromObject({
     data_dir: dir,
+    dns: { nameserver: `127.0.0.1:${dns.port}`, timeout: "2s" },
     plugins: [
       {
         name: "hostile",
@@ -159,6 +165,11 @@ Deno.test("plugin sandbox: hostile plugins are contained", async (t) => {
       assert.deepEqual(all.map((o) => o.action), ["reject", "reject", "reject", "reject"]);
     });
 
+    await t.step("dns goes through the host's resolver ([dns] nameserver)", async () => {
+      const o = await rcpt(host, "dns");
+      assert.equal(o.text, `dns [["192.0.2.25"],["v=spf1 -all"],[]]`);
+    });
+
     await t.step("kv is namespaced per plugin and backed by the store", async () => {
       const o = await rcpt(host, "kv");
       assert.match(o.text ?? "", /^kv 3 kv@x\.test$/);
@@ -168,6 +179,7 @@ Deno.test("plugin sandbox: hostile plugins are contained", async (t) => {
   } finally {
     await host.stop();
     await store.close();
+    await dns.close();
     await Deno.remove(dir, { recursive: true });
   }
 });
