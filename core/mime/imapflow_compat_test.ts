@@ -17,7 +17,9 @@ type Any = any;
 
 /** Runs one response line (with literals) through imapflow and returns the FETCH attributes. */
 async function clientParse(wire: Uint8Array): Promise<Any[]> {
-  const stream = new ImapStream({ logger: { debug() {}, info() {}, warn() {}, error() {}, trace() {} } });
+  const stream = new ImapStream({
+    logger: { debug() {}, info() {}, warn() {}, error() {}, trace() {} },
+  });
   const item: Any = await new Promise((resolve, reject) => {
     stream.on("data", (x: Any) => {
       resolve(x);

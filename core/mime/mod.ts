@@ -5,6 +5,14 @@
  * A pure library: no I/O, never throws on message content, bounded work (linear in the
  * message size; nesting capped at {@link MAX_DEPTH}, parts at {@link MAX_PARTS}).
  *
+ * Conventions (Dovecot's where the RFCs leave room; details in each file's docs):
+ * - header text is UTF-8, else windows-1252; ENVELOPE strings are the raw unfolded values
+ *   (encoded words are the client's job), subject and names with white space collapsed;
+ * - BODYSTRUCTURE sends type/subtype/encoding/parameter names lower-case, sizes as exact
+ *   octets of the stored bytes, line counts as LFs, `"charset" "us-ascii"` for text/*
+ *   without a charset, RFC 2231 non-ASCII values as `name*` in extended form;
+ * - strings that cannot be quoted (CR, LF, 8-bit without UTF8=ACCEPT) become literals.
+ *
  * ```ts
  * import { bodyStructure, envelope, parseMime, sectionBytes } from "./core/mime/mod.ts";
  * const root = parseMime(bytes);

@@ -162,7 +162,15 @@ class Scanner {
         continue;
       }
       const colon = fieldColon(b, pos, end);
-      if (colon < 0) break; // not a field: the header ends here without a blank line
+      if (colon < 0) {
+        // An mbox "From " separator as the very first line is skipped, not taken for body
+        // (Python's email package does the same with its unixfrom line).
+        if (pos === part.headerStart && part.depth === 0 && isMboxFrom(b, pos)) {
+          this.#consume(end);
+          continue;
+        }
+        break; // not a field: the header ends here without a blank line
+      }
       if (part.headers.length < MAX_FIELDS) {
         let nameEnd = colon;
         while (nameEnd > pos && (b[nameEnd - 1] === SP || b[nameEnd - 1] === HT)) nameEnd--;
@@ -259,6 +267,12 @@ class Scanner {
     this.#finish(part, bodyLf, d);
     return { part, stop: d };
   }
+}
+
+/** Whether the line at `pos` starts with `From ` (an mbox separator line). */
+function isMboxFrom(b: Uint8Array, pos: number): boolean {
+  return b[pos] === 70 && b[pos + 1] === 114 && b[pos + 2] === 111 && b[pos + 3] === 109 &&
+    b[pos + 4] === SP;
 }
 
 function newPart(start: number, depth: number): MimePart {

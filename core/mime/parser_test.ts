@@ -77,6 +77,13 @@ Deno.test("parseMime: headers and offsets", async (t) => {
     assert.equal(root.headerSeparator, 0);
     assert.equal(dec.decode(bytes.subarray(root.bodyStart)), "This is body text\r\nB: 2\r\n");
   });
+  await t.step("an mbox From_ line first is part of the header, not the body", () => {
+    const { root } = parse(
+      "From alice@example.org Mon Jan  1 00:00:00 2024\r\nSubject: s\r\n\r\nb",
+    );
+    assert.equal(headerValue(root, "subject"), "s");
+    assert.equal(root.headers.length, 1);
+  });
   await t.step("continuation before any field is kept in the header", () => {
     const { root } = parse("  stray\r\nA: 1\r\n\r\n");
     assert.equal(root.headers.length, 1);
