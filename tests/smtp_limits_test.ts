@@ -203,3 +203,22 @@ Deno.test("smtp timeouts: 421 4.4.2 and close", async (t) => {
     await ts.stop();
   }
 });
+
+Deno.test("smtp: too many connections from one IP get 421 instead of a greeting", async () => {
+  const ts = await startTestServer({
+    listeners: ONLY_SMTP,
+    limits: { max_connections_per_ip: 1 },
+  });
+  const c = await Deno.connect({ hostname: "127.0.0.1", port: ts.port("smtp") });
+  try {
+    const buf = new Uint8Array(1024);
+    const n = await c.read(buf);
+    assert.match(new TextDecoder().decode(buf.subarray(0, n ?? 0)), /^220 /);
+    const r = await smtpDialog(ts.port("smtp"), [["ehlo"]]);
+    assert.deepEqual(r[0], [421, "mail.example.test Too many connections, try again later"]);
+    assert.deepEqual(codes(r).slice(1), ["-1"]);
+  } finally {
+    c.close();
+    await ts.stop();
+  }
+});
