@@ -34,6 +34,7 @@ export async function startPostfix(): Promise<Peer | null> {
   if (!(await has("postfix"))) return null;
   const port = await freePort();
   const dir = await Deno.makeTempDir({ prefix: "bench-postfix-" });
+  await Deno.chmod(dir, 0o755); // Postfix's daemons run as other users and must reach it
   const r = await sh([`${PEERS}postfix-start.sh`, String(port), dir]);
   if (r.code !== 0) {
     console.error(`postfix did not start: ${r.stderr.trim().split("\n").pop()}`);
