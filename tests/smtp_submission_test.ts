@@ -276,6 +276,27 @@ Deno.test("smtp submission", async (t) => {
       }
     });
 
+    await t.step("a failed TLS handshake after STARTTLS closes the session", async () => {
+      const c = await Deno.connect({ hostname: "127.0.0.1", port: ts.port("smtp") });
+      try {
+        await readReply(c);
+        await c.write(enc.encode("EHLO x.test\r\nSTARTTLS\r\n"));
+        assert.match(await readReply(c), /220 2\.0\.0 Ready to start TLS\r\n$/);
+        await c.write(enc.encode("this is not a TLS ClientHello\r\n"));
+        const buf = new Uint8Array(1024);
+        let got = 0;
+        // the server may send a TLS alert; what matters is that it closes (EOF or reset)
+        for (;;) {
+          const n = await c.read(buf).catch(() => null);
+          if (n === null) break;
+          got += n;
+        }
+        assert.ok(got < 1024);
+      } finally {
+        c.close();
+      }
+    });
+
     await t.step("openssl s_client -starttls smtp: certificate and TLS version", async () => {
       const out = await run("openssl", [
         "s_client",

@@ -3,6 +3,8 @@
  *
  * @module
  */
+import { ConnectionClosedError } from "../../../core/connection.ts";
+import { log } from "../../../core/log.ts";
 import type { CommandHandler } from "../context.ts";
 import { startTlsOffered } from "../policy.ts";
 import { ALREADY_TLS, READY_TLS, SmtpError, SYNTAX, TLS_NOT_AVAILABLE } from "../replies.ts";
@@ -18,7 +20,12 @@ export const starttls: CommandHandler = async (s, arg) => {
   if (!startTlsOffered(s)) throw new SmtpError(TLS_NOT_AVAILABLE);
   s.reply(READY_TLS);
   await s.flush();
-  // A failed handshake throws: the session ends (nothing sensible can be said in clear).
-  await s.conn.startTls(s.deps.tls.context(), s.deps.config.limits.smtpCommandTimeoutMs);
+  try {
+    await s.conn.startTls(s.deps.tls.context(), s.deps.config.limits.smtpCommandTimeoutMs);
+  } catch (e) {
+    // A failed handshake ends the session: nothing sensible can be said in the clear now.
+    log.debug("smtp", "STARTTLS handshake failed", { session: s.id, error: (e as Error).message });
+    throw new ConnectionClosedError();
+  }
   s.resetAll();
 };
