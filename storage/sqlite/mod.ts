@@ -1,0 +1,8 @@
+/**
+ * The embedded SQLite backend (`node:sqlite`): WAL, `synchronous = FULL`, group commit in a
+ * writer worker, reads on the caller's thread.
+ *
+ * @module
+ */
+export { openSqliteStore, SqliteStore, type SqliteStoreOptions } from "./store.ts";
+export { benchDeliver, type BenchDeliverOptions, type BenchDeliverResult } from "./bench.ts";

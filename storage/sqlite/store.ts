@@ -1,0 +1,565 @@
+/**
+ * The SQLite Store: reads on the calling thread through a read-only connection, writes
+ * through the group-committing writer (a Worker by default, inline on request).
+ *
+ * Invariants:
+ * - A write's promise resolves only after its transaction committed with
+ *   `synchronous = FULL`; its change events have been dispatched by then.
+ * - Message bytes are read when the write's batch is sent (at the end of this tick, or after
+ *   the batch before it commits), not when `deliver`/`append`/`enqueue` is called: do not
+ *   change a message's buffer before its write resolves. The caller's buffer is never
+ *   detached.
+ * - Every read is one autocommit statement, so it sees one committed snapshot, and a read
+ *   issued after a write resolved sees that write.
+ *
+ * @module
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import type { DatabaseSync } from "node:sqlite";
+import {
+  type Account,
+  type Alias,
+  type DeliveryTarget,
+  type Domain,
+  type FlagUpdate,
+  type FlagUpdateResult,
+  type Mailbox,
+  type MailboxChange,
+  type MailboxStatus,
+  type MessageMeta,
+  type Placed,
+  type QueueEntry,
+  type SpecialUse,
+  type Store,
+  StoreError,
+} from "../mod.ts";
+import {
+  normalizeAliasSource,
+  normalizeDomain,
+  normalizeEmail,
+  normalizeMailboxName,
+} from "../names.ts";
+import {
+  ACCOUNT_COLUMNS,
+  MAILBOX_COLUMNS,
+  MESSAGE_COLUMNS,
+  parseFlags,
+  QUEUE_COLUMNS,
+  type Row,
+  Statements,
+  toAccount,
+  toMailbox,
+  toMessage,
+  toQueueEntry,
+} from "./rows.ts";
+import { openReadDatabase } from "./schema.ts";
+import { InlineBackend, WorkerBackend, Writer, type WriterBackend } from "./writer.ts";
+import type { WriteArgs, WriteOp, WriteResult } from "./writes.ts";
+
+const utf8 = new TextDecoder();
+
+/** Options of `openSqliteStore`. */
+export interface SqliteStoreOptions {
+  /**
+   * Run writes synchronously on this thread instead of in the writer worker. For the CLI
+   * and short-lived uses: simpler, but each commit's fsync blocks the event loop.
+   */
+  inlineWrites?: boolean;
+  /** SQLite busy timeout for both connections, ms (default 10 s). */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * Opens (creating and migrating if needed) the SQLite database at `path`.
+ * The folder is created if missing.
+ */
+export async function openSqliteStore(
+  path: string,
+  opts: SqliteStoreOptions = {},
+): Promise<SqliteStore> {
+  mkdirSync(dirname(path), { recursive: true });
+  let backend: WriterBackend;
+  if (opts.inlineWrites) {
+    backend = new InlineBackend(path, opts.busyTimeoutMs);
+  } else {
+    backend = await WorkerBackend.open(path, opts.busyTimeoutMs);
+  }
+  // The reader opens after the writer created and migrated the schema.
+  try {
+    return new SqliteStore(backend, openReadDatabase(path, opts.busyTimeoutMs));
+  } catch (e) {
+    await backend.close();
+    throw e;
+  }
+}
+
+/** The SQLite implementation of `Store`. Create it with `openSqliteStore`. */
+export class SqliteStore implements Store {
+  readonly changes: EventTarget = new EventTarget();
+  #writer: Writer;
+  #read: Statements;
+  #closed = false;
+
+  /** Use `openSqliteStore`. */
+  constructor(backend: WriterBackend, reader: DatabaseSync) {
+    this.#read = new Statements(reader);
+    this.#writer = new Writer(backend, (changes) => this.#publish(changes));
+  }
+
+  /** Write transactions committed so far (tests and benchmarks watch the batching). */
+  get commitCount(): number {
+    return this.#writer.commits;
+  }
+
+  /** Batches handed to the writer so far. */
+  get batchCount(): number {
+    return this.#writer.batches;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#writer.close();
+    this.#read.db.close();
+  }
+
+  #publish(changes: MailboxChange[]): void {
+    for (const detail of changes) {
+      this.changes.dispatchEvent(new CustomEvent("change", { detail }));
+    }
+  }
+
+  #write<K extends WriteOp>(op: K, args: WriteArgs<K>): Promise<WriteResult<K>> {
+    return this.#writer.submit(op, args);
+  }
+
+  /**
+   * A write that carries message bytes. For the worker they are copied once, when the batch
+   * is sent, into a fresh buffer that is then transferred (moved, not cloned); the caller's
+   * array stays usable.
+   */
+  #writeBytes<K extends "deliver" | "append" | "enqueue">(
+    op: K,
+    message: Uint8Array,
+    args: (bytes: Uint8Array) => WriteArgs<K>,
+  ): Promise<WriteResult<K>> {
+    if (!(message instanceof Uint8Array)) {
+      return Promise.reject(new StoreError("invalid", "message must be a Uint8Array"));
+    }
+    return this.#writer.submit(op, args(message), {
+      bytes: message.byteLength,
+      forTransfer: () => {
+        const copy = message.slice();
+        return { args: args(copy), transfer: [copy.buffer] };
+      },
+    });
+  }
+
+  #get(sql: string, ...params: Array<string | number | null>): Row | undefined {
+    if (this.#closed) throw new Error("store is closed");
+    return this.#read.get(sql).get(...params) as Row | undefined;
+  }
+
+  #all(sql: string, ...params: Array<string | number | null>): Row[] {
+    if (this.#closed) throw new Error("store is closed");
+    return this.#read.get(sql).all(...params) as Row[];
+  }
+
+  // Reads are synchronous; `async` turns a thrown error into a rejected promise.
+
+  // --- domains ---
+
+  addDomain(name: string): Promise<void> {
+    return this.#write("addDomain", { name });
+  }
+
+  removeDomain(name: string): Promise<void> {
+    return this.#write("removeDomain", { name });
+  }
+
+  // deno-lint-ignore require-await
+  async listDomains(): Promise<Domain[]> {
+    return this.#all("SELECT name, created_at FROM domains ORDER BY name").map((r) => ({
+      name: r.name as string,
+      createdAt: r.created_at as number,
+    }));
+  }
+
+  // deno-lint-ignore require-await
+  async hasDomain(name: string): Promise<boolean> {
+    return this.#get("SELECT 1 AS x FROM domains WHERE name = ?", normalizeDomain(name)) !==
+      undefined;
+  }
+
+  // --- accounts ---
+
+  createAccount(email: string, passwordHash: string): Promise<Account> {
+    return this.#write("createAccount", { email, passwordHash });
+  }
+
+  setPasswordHash(email: string, passwordHash: string): Promise<void> {
+    return this.#write("setPasswordHash", { email, passwordHash });
+  }
+
+  removeAccount(email: string): Promise<void> {
+    return this.#write("removeAccount", { email });
+  }
+
+  // deno-lint-ignore require-await
+  async getAccount(email: string): Promise<Account | null> {
+    let normalized: string;
+    try {
+      normalized = normalizeEmail(email).email;
+    } catch {
+      return null; // not an address, so no such account
+    }
+    const r = this.#get(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE email = ?`, normalized);
+    return r ? toAccount(r) : null;
+  }
+
+  // deno-lint-ignore require-await
+  async getAccountById(id: number): Promise<Account | null> {
+    const r = this.#get(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE id = ?`, id);
+    return r ? toAccount(r) : null;
+  }
+
+  // deno-lint-ignore require-await
+  async listAccounts(): Promise<Account[]> {
+    return this.#all(`SELECT ${ACCOUNT_COLUMNS} FROM accounts ORDER BY email`).map(toAccount);
+  }
+
+  setQuota(email: string, quotaBytes: number | null): Promise<void> {
+    return this.#write("setQuota", { email, quotaBytes });
+  }
+
+  // --- aliases ---
+
+  setAlias(source: string, targets: string[]): Promise<void> {
+    return this.#write("setAlias", { source, targets });
+  }
+
+  removeAlias(source: string): Promise<void> {
+    return this.#write("removeAlias", { source });
+  }
+
+  // deno-lint-ignore require-await
+  async getAlias(source: string): Promise<string[] | null> {
+    let normalized: string;
+    try {
+      normalized = normalizeAliasSource(source);
+    } catch {
+      return null;
+    }
+    const r = this.#get("SELECT targets FROM aliases WHERE source = ?", normalized);
+    return r ? JSON.parse(r.targets as string) : null;
+  }
+
+  // deno-lint-ignore require-await
+  async listAliases(): Promise<Alias[]> {
+    return this.#all("SELECT source, targets FROM aliases ORDER BY source").map((r) => ({
+      source: r.source as string,
+      targets: JSON.parse(r.targets as string),
+    }));
+  }
+
+  // --- mailboxes ---
+
+  // deno-lint-ignore require-await
+  async listMailboxes(accountId: number): Promise<Mailbox[]> {
+    return this.#all(
+      `SELECT ${MAILBOX_COLUMNS} FROM mailboxes m WHERE m.account_id = ? ORDER BY m.name`,
+      accountId,
+    ).map(toMailbox);
+  }
+
+  // deno-lint-ignore require-await
+  async getMailbox(accountId: number, name: string): Promise<Mailbox | null> {
+    let normalized: string;
+    try {
+      normalized = normalizeMailboxName(name);
+    } catch {
+      return null; // an invalid name names no mailbox
+    }
+    const r = this.#get(
+      `SELECT ${MAILBOX_COLUMNS} FROM mailboxes m WHERE m.account_id = ? AND m.name = ?`,
+      accountId,
+      normalized,
+    );
+    return r ? toMailbox(r) : null;
+  }
+
+  // deno-lint-ignore require-await
+  async getMailboxById(mailboxId: number): Promise<Mailbox | null> {
+    const r = this.#get(`SELECT ${MAILBOX_COLUMNS} FROM mailboxes m WHERE m.id = ?`, mailboxId);
+    return r ? toMailbox(r) : null;
+  }
+
+  createMailbox(
+    accountId: number,
+    name: string,
+    specialUse: SpecialUse | null = null,
+  ): Promise<Mailbox> {
+    return this.#write("createMailbox", { accountId, name, specialUse });
+  }
+
+  deleteMailbox(mailboxId: number): Promise<void> {
+    return this.#write("deleteMailbox", { mailboxId });
+  }
+
+  renameMailbox(mailboxId: number, newName: string): Promise<void> {
+    return this.#write("renameMailbox", { mailboxId, newName });
+  }
+
+  setSubscribed(accountId: number, name: string, subscribed: boolean): Promise<void> {
+    return this.#write("setSubscribed", { accountId, name, subscribed });
+  }
+
+  // deno-lint-ignore require-await
+  async listSubscriptions(accountId: number): Promise<string[]> {
+    return this.#all(
+      "SELECT name FROM subscriptions WHERE account_id = ? ORDER BY name",
+      accountId,
+    ).map((r) => r.name as string);
+  }
+
+  /**
+   * Counters come from the mailbox row (kept by triggers); the first unseen message is
+   * found on the partial `seen = 0` index and its sequence number by counting the UIDs
+   * below it on the primary key.
+   */
+  // deno-lint-ignore require-await
+  async mailboxStatus(mailboxId: number): Promise<MailboxStatus> {
+    // One statement: one snapshot, so the counters and firstUnseen agree.
+    const r = this.#get(
+      `SELECT m.messages, m.unseen, m.size, m.uid_next, m.uid_validity, m.highest_modseq,
+         f.uid AS first_unseen_uid,
+         (SELECT count(*) FROM messages WHERE mailbox_id = m.id AND uid < f.uid) AS below
+       FROM mailboxes m,
+         (SELECT min(uid) AS uid FROM messages WHERE mailbox_id = ?1 AND seen = 0) f
+       WHERE m.id = ?1`,
+      mailboxId,
+    );
+    if (!r) throw new StoreError("not_found", `no such mailbox: ${mailboxId}`);
+    // RFC 9051 §7.3.1 / RFC 3501 UNSEEN: the sequence number of the first unseen message.
+    const firstUnseen = r.first_unseen_uid === null ? 0 : (r.below as number) + 1;
+    return {
+      messages: r.messages as number,
+      unseen: r.unseen as number,
+      size: r.size as number,
+      uidNext: r.uid_next as number,
+      uidValidity: r.uid_validity as number,
+      highestModseq: r.highest_modseq as number,
+      firstUnseen,
+    };
+  }
+
+  // deno-lint-ignore require-await
+  async accountUsage(accountId: number): Promise<number> {
+    const r = this.#get(
+      "SELECT coalesce(sum(size), 0) AS used FROM mailboxes WHERE account_id = ?",
+      accountId,
+    )!;
+    return r.used as number;
+  }
+
+  // --- messages ---
+
+  deliver(
+    message: Uint8Array,
+    targets: DeliveryTarget[],
+    opts: { internalDate?: number } = {},
+  ): Promise<Placed[]> {
+    return this.#writeBytes("deliver", message, (bytes) => ({
+      message: bytes,
+      targets,
+      internalDate: opts.internalDate,
+    }));
+  }
+
+  append(
+    mailboxId: number,
+    message: Uint8Array,
+    opts: { flags?: string[]; internalDate?: number } = {},
+  ): Promise<Placed> {
+    return this.#writeBytes("append", message, (bytes) => ({
+      mailboxId,
+      message: bytes,
+      flags: opts.flags,
+      internalDate: opts.internalDate,
+    }));
+  }
+
+  /** One indexed range scan on the primary key (mailbox_id, uid), already in UID order. */
+  // deno-lint-ignore require-await
+  async listMessages(mailboxId: number): Promise<MessageMeta[]> {
+    if (this.#closed) throw new Error("store is closed");
+    // Arrays instead of row objects: about twice as fast for 100k-message mailboxes.
+    const stmt = this.#read.get(
+      "SELECT uid, modseq, flags, internal_date, size, blob_id FROM messages WHERE mailbox_id = ? ORDER BY uid",
+    );
+    // setReturnArrays is missing from Deno's node:sqlite types but implemented.
+    (stmt as unknown as { setReturnArrays(on: boolean): void }).setReturnArrays(true);
+    const rows = stmt.all(mailboxId) as unknown as Array<
+      [number, number, string, number, number, number]
+    >;
+    const out: MessageMeta[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i];
+      out[i] = {
+        mailboxId,
+        uid: r[0],
+        modseq: r[1],
+        flags: parseFlags(r[2]),
+        internalDate: r[3],
+        size: r[4],
+        blobId: r[5],
+      };
+    }
+    return out;
+  }
+
+  // deno-lint-ignore require-await
+  async getMessages(mailboxId: number, uids: number[]): Promise<MessageMeta[]> {
+    if (uids.length === 0) return [];
+    return this.#all(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages
+       WHERE mailbox_id = ? AND uid IN (SELECT value FROM json_each(?)) ORDER BY uid`,
+      mailboxId,
+      JSON.stringify(uids),
+    ).map(toMessage);
+  }
+
+  // deno-lint-ignore require-await
+  async changedSince(mailboxId: number, modseq: number): Promise<MessageMeta[]> {
+    return this.#all(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE mailbox_id = ? AND modseq > ? ORDER BY uid`,
+      mailboxId,
+      modseq,
+    ).map(toMessage);
+  }
+
+  // deno-lint-ignore require-await
+  async expungedSince(mailboxId: number, modseq: number): Promise<number[]> {
+    return this.#all(
+      "SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid",
+      mailboxId,
+      modseq,
+    ).map((r) => r.uid as number);
+  }
+
+  // deno-lint-ignore require-await
+  async readBlob(blobId: number): Promise<Uint8Array> {
+    const r = this.#get("SELECT data FROM blob_data WHERE id = ?", blobId);
+    if (!r) throw new StoreError("not_found", `no such blob: ${blobId}`);
+    return r.data as Uint8Array;
+  }
+
+  // deno-lint-ignore require-await
+  async readBlobRange(blobId: number, offset: number, length: number): Promise<Uint8Array> {
+    const start = Math.max(0, Math.trunc(offset));
+    const len = Math.max(0, Math.trunc(length));
+    // substr() on a BLOB counts bytes, 1-based, and clips at the end.
+    const r = this.#get(
+      "SELECT CASE WHEN ? = 0 THEN x'' ELSE substr(data, ?, ?) END AS part FROM blob_data WHERE id = ?",
+      len,
+      start + 1,
+      len,
+      blobId,
+    );
+    if (!r) throw new StoreError("not_found", `no such blob: ${blobId}`);
+    return (r.part as Uint8Array | null) ?? new Uint8Array(0);
+  }
+
+  updateFlags(update: FlagUpdate): Promise<FlagUpdateResult> {
+    return this.#write("updateFlags", update);
+  }
+
+  expunge(mailboxId: number, uids: number[]): Promise<number[]> {
+    return this.#write("expunge", { mailboxId, uids });
+  }
+
+  copyMessages(
+    fromMailboxId: number,
+    uids: number[],
+    toMailboxId: number,
+  ): Promise<Array<[number, number]>> {
+    return this.#write("copyMessages", { fromMailboxId, uids, toMailboxId });
+  }
+
+  moveMessages(
+    fromMailboxId: number,
+    uids: number[],
+    toMailboxId: number,
+  ): Promise<Array<[number, number]>> {
+    return this.#write("moveMessages", { fromMailboxId, uids, toMailboxId });
+  }
+
+  // --- outbound queue ---
+
+  enqueue(
+    message: Uint8Array,
+    entry: Omit<QueueEntry, "id" | "blobId" | "attempts" | "lastError" | "createdAt">,
+  ): Promise<QueueEntry> {
+    return this.#writeBytes("enqueue", message, (bytes) => ({ message: bytes, entry }));
+  }
+
+  // deno-lint-ignore require-await
+  async listQueue(): Promise<QueueEntry[]> {
+    return this.#all(`SELECT ${QUEUE_COLUMNS} FROM queue ORDER BY id`).map(toQueueEntry);
+  }
+
+  // deno-lint-ignore require-await
+  async dueQueue(now: number, limit: number): Promise<QueueEntry[]> {
+    return this.#all(
+      `SELECT ${QUEUE_COLUMNS} FROM queue WHERE next_attempt_at <= ?
+       ORDER BY next_attempt_at, id LIMIT ?`,
+      now,
+      Math.max(0, Math.trunc(limit)),
+    ).map(toQueueEntry);
+  }
+
+  // deno-lint-ignore require-await
+  async getQueueEntry(id: number): Promise<QueueEntry | null> {
+    const r = this.#get(`SELECT ${QUEUE_COLUMNS} FROM queue WHERE id = ?`, id);
+    return r ? toQueueEntry(r) : null;
+  }
+
+  updateQueueEntry(
+    id: number,
+    patch: Partial<Omit<QueueEntry, "id" | "blobId" | "createdAt">>,
+  ): Promise<void> {
+    return this.#write("updateQueueEntry", { id, patch });
+  }
+
+  removeQueueEntry(id: number): Promise<void> {
+    return this.#write("removeQueueEntry", { id });
+  }
+
+  // --- plugin kv ---
+
+  // deno-lint-ignore require-await
+  async kvGet(ns: string, key: string): Promise<string | null> {
+    // As a BLOB: node:sqlite cuts TEXT results at the first NUL, the bytes are intact.
+    const r = this.#get(
+      `SELECT CAST(value AS BLOB) AS value FROM kv
+       WHERE ns = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?)`,
+      ns,
+      key,
+      Date.now(),
+    );
+    return r ? utf8.decode(r.value as Uint8Array) : null;
+  }
+
+  kvSet(ns: string, key: string, value: string, ttlMs?: number): Promise<void> {
+    return this.#write("kvSet", { ns, key, value, ttlMs });
+  }
+
+  kvDelete(ns: string, key: string): Promise<void> {
+    return this.#write("kvDelete", { ns, key });
+  }
+
+  kvIncr(ns: string, key: string, by: number, ttlMs?: number): Promise<number> {
+    return this.#write("kvIncr", { ns, key, by, ttlMs });
+  }
+}
