@@ -9,8 +9,8 @@
  *   within the sum of the asked plugins' timeouts.
  * - Every asked plugin's result (or error) is in `results`, for the log line and for the
  *   plugins after it.
- * - data / deliver: header fields and a replaced body from one plugin are applied before
- *   the next plugin sees the message; scores add up.
+ * - data / deliver: a replaced message, header fields and a replaced body from one plugin
+ *   are applied before the next plugin sees the message; scores add up.
  *
  * @module
  */
@@ -187,6 +187,12 @@ export class PluginHost {
       if (checked.mailbox) out.mailbox = checked.mailbox;
       if (checked.relay) out.relay = checked.relay;
       if (checked.tls) out.tls = checked.tls;
+      if (raw && checked.message) {
+        // A whole replacement message (encrypt): later changes of this result apply to it.
+        raw = checked.message;
+        rawB64 = null;
+        out.message = raw;
+      }
       if (raw && (checked.addHeaders.length || checked.body)) {
         raw = rewriteMessage(raw, { addHeaders: checked.addHeaders, body: checked.body });
         rawB64 = null;

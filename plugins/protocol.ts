@@ -81,8 +81,11 @@ export interface WireMessage {
   raw: string;
 }
 
-/** A HookResult as it crosses the wire: `body` is always base64 (`bodyB64`). */
-export type WireResult = Omit<HookResult, "body"> & { bodyB64?: string };
+/** A HookResult as it crosses the wire: `body` and `message` are base64 (`bodyB64`, `messageB64`). */
+export type WireResult = Omit<HookResult, "body" | "message"> & {
+  bodyB64?: string;
+  messageB64?: string;
+};
 
 const SVC_OPS = new Set<string>(["kv.get", "kv.set", "kv.incr", "kv.delete", "dns.resolve"]);
 

@@ -94,10 +94,13 @@ function buildContext(call: CallMsg): Record<string, unknown> {
 function toWire(r: HookResult | undefined | null): WireResult | null {
   if (r === undefined || r === null) return null;
   if (typeof r !== "object") throw new TypeError(`hook returned ${typeof r}, not an object`);
-  const { body, ...rest } = r;
+  const { body, message, ...rest } = r;
   const out: WireResult = { ...rest };
   if (body !== undefined) {
     out.bodyB64 = toBase64(typeof body === "string" ? enc.encode(body) : body);
+  }
+  if (message !== undefined) {
+    out.messageB64 = toBase64(typeof message === "string" ? enc.encode(message) : message);
   }
   return out;
 }

@@ -81,6 +81,11 @@ export interface HookResult {
   addHeaders?: HeaderField[];
   /** data / deliver: the new message body (everything after the header block). */
   body?: string | Uint8Array;
+  /**
+   * data / deliver: the whole new message (header block and body) replacing the one seen;
+   * `addHeaders` and `body` of the same result then apply to it.
+   */
+  message?: string | Uint8Array;
   /** data: added to the message's score (later plugins see the running total). */
   score?: number;
   /** data / deliver: the mailbox to file the message in (e.g. "Junk"). */

@@ -18,6 +18,8 @@ export interface CheckedResult {
   text?: string;
   addHeaders: HeaderField[];
   body?: Uint8Array;
+  /** The whole replacement message, when the plugin gave one. */
+  message?: Uint8Array;
   score: number;
   mailbox?: string;
   relay?: string;
@@ -69,6 +71,7 @@ export function checkResult(r: WireResult | null): CheckedResult {
     }
   }
   if (r.bodyB64 !== undefined) out.body = fromBase64(r.bodyB64);
+  if (r.messageB64 !== undefined) out.message = fromBase64(r.messageB64);
   if (r.score !== undefined) {
     if (typeof r.score !== "number" || !Number.isFinite(r.score)) {
       throw new Error("score must be a finite number");
