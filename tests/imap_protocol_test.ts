@@ -13,7 +13,7 @@ const USER = "alice@example.test";
 const PASS = "proto-pw";
 
 Deno.test("imap protocol: states, names, SASL, IMAP4rev2, concurrency", async (t) => {
-  const ts = await startTestServer();
+  const ts = await startTestServer({ limits: { max_bad_commands: 10_000 } });
   const alice = await ts.addUser(USER, PASS);
   await deliver(ts, alice.id, sampleMessage("one"));
   await deliver(ts, alice.id, sampleMessage("two"));
@@ -312,6 +312,115 @@ Deno.test("imap protocol: states, names, SASL, IMAP4rev2, concurrency", async (t
         `EXISTS ${existsMs} ms, EXPUNGE ${expungeMs} ms`,
       );
     });
+
+    await t.step(
+      "random commands in every state get a reply and never break the session",
+      async () => {
+        // Deterministic PRNG (mulberry32) so a failure reproduces.
+        let seed = 0x5eed;
+        const rand = () => {
+          seed = (seed + 0x6d2b79f5) | 0;
+          let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+          x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+          return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+        };
+        const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)];
+        // Verbs that wait for more input (AUTHENTICATE, IDLE) or end the session are left out.
+        const verbs = [
+          "CAPABILITY",
+          "NOOP",
+          "ID",
+          "LOGIN",
+          "ENABLE",
+          "SELECT",
+          "EXAMINE",
+          "CREATE",
+          "RENAME",
+          "SUBSCRIBE",
+          "UNSUBSCRIBE",
+          "LIST",
+          "LSUB",
+          "NAMESPACE",
+          "STATUS",
+          "CHECK",
+          "UNSELECT",
+          "EXPUNGE",
+          "SEARCH",
+          "FETCH",
+          "STORE",
+          "COPY",
+          "MOVE",
+          "UID FETCH",
+          "UID SEARCH",
+          "UID STORE",
+          "UID COPY",
+          "UID MOVE",
+          "UID EXPUNGE",
+          "XYZZY",
+        ];
+        const tokens = [
+          " ",
+          "(",
+          ")",
+          "[",
+          "]",
+          "<0.5>",
+          "*",
+          "%",
+          "$",
+          "1",
+          "2:*",
+          "1,2",
+          '"x y"',
+          "NIL",
+          "INBOX",
+          "BODY[]",
+          "BODY.PEEK[HEADER.FIELDS (From)]",
+          "FLAGS",
+          "+FLAGS",
+          "(\\Seen)",
+          "ALL",
+          "OR SEEN",
+          "NOT",
+          "RETURN (COUNT)",
+          "UID",
+          "\u00e9",
+          "4294967296",
+          "0",
+          "a/b",
+          "Fuzz",
+          "(MESSAGES)",
+          '"',
+          "\\",
+          "BODYSTRUCTURE",
+          "ENVELOPE",
+          "BINARY[1]",
+          "SUBJECT one",
+        ];
+        const states = [
+          async () => (await RawImap.connect(port)).client,
+          login,
+          async () => {
+            const c = await login();
+            await c.command("SELECT INBOX");
+            return c;
+          },
+        ];
+        for (const make of states) {
+          const c = await make();
+          open.push(c);
+          for (let i = 0; i < 120; i++) {
+            let args = "";
+            const n = Math.floor(rand() * 6);
+            for (let j = 0; j < n; j++) args += (rand() < 0.7 ? " " : "") + pick(tokens);
+            const r = await c.command(`${pick(verbs)}${args}`);
+            assert.match(r.tagged, /^t\d+ (OK|NO|BAD) /);
+            assert.doesNotMatch(r.tagged, /SERVERBUG/, `internal error for: ${r.tagged}`);
+          }
+          assert.match((await c.command("NOOP")).tagged, /^t\d+ OK /);
+        }
+      },
+    );
 
     await t.step("a deleted selected mailbox ends the session with BYE", async () => {
       const a = await login();

@@ -17,6 +17,7 @@ import {
 } from "../../core/mime/mod.ts";
 import { ParseError } from "./errors.ts";
 import type { ArgReader, SequenceSet } from "./parser.ts";
+import { IntervalSet } from "./seqset.ts";
 
 /** A parsed search key. */
 export type SearchKey =
@@ -271,14 +272,17 @@ export interface SearchScope {
   savedUids: ReadonlySet<number>;
 }
 
+/** Resolved sets, per key and numbering (a search resolves each set once). */
+const resolved = new WeakMap<SequenceSet, { star: number; set: IntervalSet }>();
+
 function inSet(set: SequenceSet, n: number, star: number, saved: () => boolean): boolean {
   if (set.saved) return saved();
-  for (const [a, b] of set.ranges) {
-    const x = a === "*" ? star : a;
-    const y = b === "*" ? star : b;
-    if (n >= Math.min(x, y) && n <= Math.max(x, y)) return true;
+  let r = resolved.get(set);
+  if (!r || r.star !== star) {
+    r = { star, set: IntervalSet.of(set, star) };
+    resolved.set(set, r);
   }
-  return false;
+  return r.set.has(n);
 }
 
 const DAY = 86_400_000;

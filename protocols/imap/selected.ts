@@ -17,6 +17,7 @@ import type { Mailbox, MailboxChange, MessageMeta, Store } from "../../storage/m
 import { bad } from "./errors.ts";
 import type { SequenceSet } from "./parser.ts";
 import { flagList, untagged } from "./response.ts";
+import { IntervalSet } from "./seqset.ts";
 
 /** A message of the view together with its current sequence number. */
 export interface SeqMessage {
@@ -105,15 +106,13 @@ export class SelectedMailbox {
   bySeqSet(set: SequenceSet): SeqMessage[] {
     if (set.saved) return this.byUids(this.savedSearch);
     const n = this.#msgs.length;
-    const picked = new Set<number>();
-    for (const [a, b] of set.ranges) {
-      const x = a === "*" ? n : a;
-      const y = b === "*" ? n : b;
-      if (x === 0 || y === 0 || x > n || y > n) throw bad("Invalid message sequence number");
-      const [lo, hi] = x <= y ? [x, y] : [y, x];
-      for (let s = lo; s <= hi; s++) picked.add(s);
+    const seqs = IntervalSet.of(set, n);
+    if (seqs.max > n || seqs.min === 0) throw bad("Invalid message sequence number");
+    const out: SeqMessage[] = [];
+    for (const [lo, hi] of seqs.intervals()) {
+      for (let seq = lo; seq <= hi; seq++) out.push({ seq, meta: this.#msgs[seq - 1] });
     }
-    return [...picked].sort((p, q) => p - q).map((seq) => ({ seq, meta: this.#msgs[seq - 1] }));
+    return out;
   }
 
   /**
@@ -122,22 +121,13 @@ export class SelectedMailbox {
    */
   byUidSet(set: SequenceSet): SeqMessage[] {
     if (set.saved) return this.byUids(this.savedSearch);
-    const n = this.#msgs.length;
-    if (n === 0) return [];
-    const max = this.maxUid;
+    if (this.#msgs.length === 0) return [];
+    const uids = IntervalSet.of(set, this.maxUid);
     const out: SeqMessage[] = [];
-    const ranges = set.ranges.map(([a, b]) => {
-      const x = a === "*" ? max : a;
-      const y = b === "*" ? max : b;
-      return x <= y ? [x, y] : [y, x];
+    // One pass over the view: O(messages · log ranges) however large the ranges are.
+    this.#msgs.forEach((meta, i) => {
+      if (uids.has(meta.uid)) out.push({ seq: i + 1, meta });
     });
-    // Walk the view once: cost O(messages) however large the ranges are.
-    for (let i = 0; i < n; i++) {
-      const uid = this.#msgs[i].uid;
-      if (ranges.some(([lo, hi]) => uid >= lo && uid <= hi)) {
-        out.push({ seq: i + 1, meta: this.#msgs[i] });
-      }
-    }
     return out;
   }
 

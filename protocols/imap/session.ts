@@ -49,6 +49,10 @@ export const MAX_SMALL_LITERAL = 64 * 1024;
 const MAX_COMMAND_LINES = 1000;
 /** Output is written out once this much is queued. */
 const FLUSH_AT = 64 * 1024;
+/** Before login the autologout timer is short (RFC 9051 §5.4 only sets a minimum after). */
+const PREAUTH_TIMEOUT_MS = 60_000;
+/** Stray empty lines tolerated per session before it counts as abuse. */
+const MAX_EMPTY_LINES = 100;
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -72,12 +76,17 @@ export class Session implements SessionContext {
   #outSize = 0;
   #badCount = 0;
   #watchers = new Set<(c: MailboxChange) => void>();
-  readonly #timeoutMs: number;
+  #emptyLines = 0;
 
   constructor(deps: ServerDeps, conn: Connection) {
     this.deps = deps;
     this.conn = conn;
-    this.#timeoutMs = deps.config.limits.imapIdleTimeoutMs;
+  }
+
+  /** The autologout timer for the current state (RFC 9051 §5.4). */
+  get #timeoutMs(): number {
+    const idle = this.deps.config.limits.imapIdleTimeoutMs;
+    return this.#state === "not-authenticated" ? Math.min(idle, PREAUTH_TIMEOUT_MS) : idle;
   }
 
   // --- SessionContext ---
@@ -251,6 +260,11 @@ export class Session implements SessionContext {
           if (e.failure.status === "BAD" && await this.#countBad()) return;
           continue;
         }
+        if (e instanceof ByeError) {
+          await this.flush().catch(() => {});
+          await this.#bye(e.message);
+          return;
+        }
         throw e;
       }
       if (await this.#execute(input)) return;
@@ -277,7 +291,10 @@ export class Session implements SessionContext {
       const line = await this.conn.readLine(MAX_LINE, this.#timeoutMs);
       if (lines.length === 0) {
         // Tolerate empty lines between commands (some clients send a stray CRLF).
-        if (line.length === 0) continue;
+        if (line.length === 0) {
+          if (++this.#emptyLines > MAX_EMPTY_LINES) throw new ByeError("Too many empty lines");
+          continue;
+        }
         verb = peekVerb(line);
       }
       lines.push(line);
