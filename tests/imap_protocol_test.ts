@@ -476,6 +476,17 @@ Deno.test("imap protocol: limits", async (t) => {
       assert.equal(await c.readLine(), "b5 BAD [TOOBIG] Literal too large");
     });
 
+    await t.step("before login, even APPEND gets only a small literal", async () => {
+      const { client } = await RawImap.connect(port);
+      open.push(client);
+      await client.write("n1 APPEND INBOX {3000}\r\n");
+      assert.equal(await client.readLine(), "+ Ready for literal data");
+      await client.write("x".repeat(3000) + "\r\n");
+      assert.match((await client.until("n1")).tagged, /^n1 BAD .*not allowed/);
+      await client.write(`n2 APPEND INBOX {${70 * 1024}}\r\n`);
+      assert.equal(await client.readLine(), "n2 BAD [TOOBIG] Literal too large");
+    });
+
     await t.step("invalid UTF-8 in a string is a BAD, not a crash", async () => {
       const c = await login();
       await c.write(

@@ -302,7 +302,9 @@ export class Session implements SessionContext {
       const ann = literalAnnouncement(line);
       if (!ann) return { lines, literals };
       const limits = this.deps.config.limits;
-      const isAppend = verb === "APPEND";
+      // Only a logged-in client may send a message-sized literal: before login, APPEND is
+      // refused anyway and must not make us buffer megabytes.
+      const isAppend = verb === "APPEND" && this.#state !== "not-authenticated";
       const cap = isAppend ? limits.maxMessageBytes : MAX_SMALL_LITERAL;
       if (
         ann.size > cap || total + ann.size > limits.maxMessageBytes + MAX_LINE * 16 ||
