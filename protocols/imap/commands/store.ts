@@ -14,12 +14,13 @@ const SYSTEM = new Map(SYSTEM_FLAGS.map((f) => [f.toLowerCase(), f as string]));
 
 /**
  * Checks and canonicalizes flags a client wants to set: system flags spelled as in RFC 9051
- * §2.3.2, keywords as given. \Recent and unknown system flags are a BAD (RFC 3501 §2.3.2:
- * \Recent cannot be altered by the client).
+ * §2.3.2, keywords as given. Unknown system flags are a BAD; \Recent is dropped (RFC 3501
+ * §2.3.2: the client cannot alter it, but a client echoing fetched flags should not fail).
  */
 export function validateStoreFlags(flags: readonly string[]): string[] {
   const out = new Set<string>();
   for (const f of flags) {
+    if (f.toLowerCase() === "\\recent") continue;
     if (f.startsWith("\\")) {
       const sys = SYSTEM.get(f.toLowerCase());
       if (!sys) throw bad(`Flag ${f} cannot be stored`);
