@@ -81,6 +81,11 @@ function parseList(r: ArgReader): ListArgs {
   return { select, reference, patterns, returns, statusItems, basic };
 }
 
+/** INBOX first, then by name. */
+function listOrder(name: string): number {
+  return name === "INBOX" ? 0 : 1;
+}
+
 interface Entry {
   name: string;
   mailbox: Mailbox | null;
@@ -152,17 +157,7 @@ async function list(ctx: SessionContext, a: ListArgs, lsub: boolean): Promise<vo
     }
     entries.push({ name, mailbox: mb, attrs, childInfo });
   }
-  entries.sort((x, y) =>
-    x.name === "INBOX"
-      ? -1
-      : y.name === "INBOX"
-      ? 1
-      : x.name < y.name
-      ? -1
-      : x.name > y.name
-      ? 1
-      : 0
-  );
+  entries.sort((x, y) => listOrder(x.name) - listOrder(y.name) || (x.name < y.name ? -1 : 1));
   for (const e of entries) {
     const name = str(toWire(e.name, ctx.rev2), ctx.rev2);
     const ext = e.childInfo ? ` ("CHILDINFO" ("SUBSCRIBED"))` : "";

@@ -4,6 +4,7 @@
  * @module
  */
 import type { AuthResult, SaslStep } from "../../../core/auth.ts";
+import { log } from "../../../core/log.ts";
 import { Code } from "../codes.ts";
 import { command, type Completion, type SessionContext } from "../context.ts";
 import { bad, ImapError, no, ParseError } from "../errors.ts";
@@ -11,12 +12,17 @@ import { bad, ImapError, no, ParseError } from "../errors.ts";
 /** Longest SASL response line accepted. */
 const MAX_SASL_LINE = 16 * 1024;
 
-function loggedIn(ctx: SessionContext): Completion {
+function loggedIn(ctx: SessionContext, how: string): Completion {
+  log.debug("imap", "login", { user: ctx.account?.email, ip: ctx.conn.remoteAddress, how });
   // RFC 9051 §6.2.2: the tagged OK may carry the (new) capability list.
   return { code: `${Code.CAPABILITY} ${ctx.capabilities().join(" ")}`, text: "Logged in" };
 }
 
-function authFailure(reason: "invalid" | "throttled" | "malformed"): ImapError {
+function authFailure(
+  ctx: SessionContext,
+  reason: "invalid" | "throttled" | "malformed",
+): ImapError {
+  log.debug("imap", "login failed", { ip: ctx.conn.remoteAddress, reason });
   switch (reason) {
     case "throttled":
       return no("Too many failed attempts, try again later", Code.UNAVAILABLE);
@@ -51,9 +57,9 @@ export const LOGIN = command({
       password,
       ctx.conn.remoteAddress,
     );
-    if (!result.ok) throw authFailure(result.reason);
+    if (!result.ok) throw authFailure(ctx, result.reason);
     ctx.login(result.account);
-    return loggedIn(ctx);
+    return loggedIn(ctx, "LOGIN");
   },
 });
 
@@ -90,10 +96,10 @@ export const AUTHENTICATE = command({
       : b64dec(initial);
     for (let round = 0; round < 10; round++) {
       const step: SaslStep = await exchange.step(input);
-      if (step.type === "failure") throw authFailure(step.reason);
+      if (step.type === "failure") throw authFailure(ctx, step.reason);
       if (step.type === "success") {
         ctx.login(step.account);
-        return loggedIn(ctx);
+        return loggedIn(ctx, mechanism);
       }
       // RFC 9051 §7.5: continuation request carrying the base64 challenge.
       ctx.send(`+ ${b64enc(step.data)}\r\n`);
