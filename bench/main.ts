@@ -4,9 +4,11 @@
  * @module
  */
 import { benchSmtp } from "./smtp.ts";
+import { benchOutbound } from "./outbound.ts";
 
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   smtp: benchSmtp,
+  outbound: benchOutbound,
 };
 
 const [name = "smtp", ...rest] = Deno.args;

@@ -53,7 +53,7 @@ export class QueueRunner {
   #deps: RunnerDeps;
   #dns: DnsResolver;
   #signer: { sign(message: Uint8Array): Promise<Uint8Array> } | null;
-  #pool = new ConnectionPool();
+  #pool: ConnectionPool;
   #overall: Semaphore;
   #perDomain: KeyedLimiter;
   #inflight = new Map<number, Promise<void>>();
@@ -67,6 +67,9 @@ export class QueueRunner {
     this.#dns = deps.dns ?? createResolver(deps.config.dns);
     this.#signer = deps.signer === undefined ? new DkimSigner(deps.config.dataDir) : deps.signer;
     this.#overall = new Semaphore(deps.config.delivery.concurrency);
+    // Several domains may share one MX host (one ip:port key): keep as many idle
+    // connections per host as can be busy at once, or a burst would QUIT and reconnect.
+    this.#pool = new ConnectionPool(5000, deps.config.delivery.concurrency);
     this.#perDomain = new KeyedLimiter(deps.config.delivery.perDomainConcurrency);
   }
 

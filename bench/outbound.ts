@@ -1,0 +1,359 @@
+/**
+ * `deno task bench outbound`: outbound delivery rate, from denomail's durable queue to a
+ * local SMTP sink with connection reuse. Postfix's benchmark sink `smtp-sink` (stores
+ * nothing, answers at once) when installed, else a tiny Deno sink with the same manners.
+ *
+ * For each scenario: N messages (default 2000 x 10 KB) are enqueued through `Store.enqueue`
+ * (one durable commit each, concurrently, so group commit applies), then a QueueRunner with
+ * the default delivery limits (20 connections overall, 4 per destination domain) delivers
+ * them; the clock runs from the runner's start until the queue is empty. MX and A records
+ * come from a loopback DNS server, so each delivery does its real lookups.
+ *
+ * Options: --messages N, --size BYTES, --sink smtp-sink|deno.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { configFromObject } from "../core/config.ts";
+import { log } from "../core/log.ts";
+import { Router } from "../core/router.ts";
+import { QueueRunner } from "../core/queue/runner.ts";
+import { dkimTxtRecord, generateDkimKey, saveDkimKey } from "../core/queue/dkim.ts";
+import { openStore } from "../storage/open.ts";
+import type { Store } from "../storage/mod.ts";
+import { startDnsServer, type TestDnsServer } from "../tests/lib/dns_server.ts";
+import { flag } from "./smtp.ts";
+import { freePort } from "./peers.ts";
+
+/** A running sink: its port, counters, stop. */
+interface Sink {
+  name: string;
+  port: number;
+  /** Sessions ended and messages accepted so far (as the sink reports them). */
+  counters(): Promise<{ sessions: number; messages: number }>;
+  stop(): Promise<void>;
+}
+
+const SMTP_SINK = "/usr/sbin/smtp-sink";
+
+/** Postfix's smtp-sink with running counters (-c), backlog 1000. */
+async function startSmtpSink(): Promise<Sink | null> {
+  try {
+    await Deno.stat(SMTP_SINK);
+  } catch {
+    return null;
+  }
+  const port = await freePort();
+  const child = new Deno.Command(SMTP_SINK, {
+    args: ["-u", "postfix", "-c", `127.0.0.1:${port}`, "1000"],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // -c prints "sess=S quit=Q mesg=M\r" whenever a session ends or a message is received.
+  let last = "";
+  const reading = (async () => {
+    const dec = new TextDecoder();
+    for await (const chunk of child.stdout) last = (last + dec.decode(chunk)).slice(-200);
+  })();
+  const stderr = child.stderr.text();
+  for (let i = 0; i < 100; i++) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      break;
+    } catch {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  const counters = () => {
+    const all = [...last.matchAll(/sess=(\d+) quit=\d+ mesg=(\d+)/g)];
+    const m = all[all.length - 1];
+    return Promise.resolve({
+      sessions: m ? Number(m[1]) : 0,
+      messages: m ? Number(m[2]) : 0,
+    });
+  };
+  // The probe connection above counts as a session.
+  const probe = (await counters()).sessions;
+  return {
+    name: "smtp-sink",
+    port,
+    counters: async () => {
+      const c = await counters();
+      return { sessions: c.sessions - probe, messages: c.messages };
+    },
+    async stop() {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* already gone */ }
+      await child.status;
+      await reading.catch(() => {});
+      await stderr.catch(() => "");
+    },
+  };
+}
+
+/**
+ * A minimal SMTP sink in Deno: EHLO with PIPELINING/8BITMIME/SIZE, every command 250, DATA
+ * read to the final dot and dropped. Counts sessions and messages.
+ */
+function startDenoSink(): Sink {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  let sessions = 0;
+  let messages = 0;
+  const conns = new Set<Deno.Conn>();
+  const enc = new TextEncoder();
+  const serve = async (conn: Deno.Conn) => {
+    conns.add(conn);
+    const w = (s: string) => conn.write(enc.encode(s));
+    try {
+      await w("220 sink.localhost ESMTP\r\n");
+      let buf = "";
+      let inData = false;
+      const chunk = new Uint8Array(64 * 1024);
+      for (;;) {
+        const n = await conn.read(chunk);
+        if (n === null) break;
+        // latin1 keeps one char per byte, so 8-bit bodies cannot break the framing.
+        buf += String.fromCharCode(...chunk.subarray(0, n));
+        let out = "";
+        let quit = false;
+        for (;;) {
+          if (inData) {
+            const end = buf.indexOf("\r\n.\r\n");
+            if (end < 0) {
+              buf = buf.slice(Math.max(0, buf.length - 4));
+              break;
+            }
+            buf = buf.slice(end + 5);
+            inData = false;
+            messages++;
+            out += "250 2.0.0 Ok: queued\r\n";
+            continue;
+          }
+          const eol = buf.indexOf("\r\n");
+          if (eol < 0) break;
+          const verb = buf.slice(0, eol).split(" ")[0].toUpperCase();
+          buf = buf.slice(eol + 2);
+          if (verb === "EHLO") {
+            out += "250-sink.localhost\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 SIZE 52428800\r\n";
+          } else if (verb === "DATA") {
+            out += "354 End data with <CR><LF>.<CR><LF>\r\n";
+            inData = true;
+            // The body starts right after DATA's line; a preceding CRLF is implied.
+            buf = "\r\n" + buf;
+          } else if (verb === "QUIT") {
+            out += "221 2.0.0 Bye\r\n";
+            quit = true;
+            break;
+          } else {
+            out += "250 2.0.0 Ok\r\n";
+          }
+        }
+        if (out) await w(out);
+        if (quit) break;
+      }
+    } catch {
+      /* the client went away */
+    } finally {
+      sessions++;
+      conns.delete(conn);
+      try {
+        conn.close();
+      } catch { /* closed */ }
+    }
+  };
+  const accepting = (async () => {
+    try {
+      for await (const c of listener) void serve(c);
+    } catch { /* closed */ }
+  })();
+  return {
+    name: "Deno sink",
+    port: (listener.addr as Deno.NetAddr).port,
+    counters: () => Promise.resolve({ sessions, messages }),
+    async stop() {
+      listener.close();
+      for (const c of conns) c.close();
+      await accepting;
+    },
+  };
+}
+
+/** One scenario's result. */
+interface Row {
+  scenario: string;
+  messages: number;
+  enqueuePerSec: number;
+  seconds: number;
+  msgsPerSec: number;
+  sessions: number;
+  delivered: number;
+}
+
+/** A 10 KB-ish text message from `from` to `to`. */
+function makeMessage(i: number, from: string, to: string, size: number): Uint8Array {
+  const head = `From: <${from}>\r\nTo: <${to}>\r\nSubject: outbound bench ${i}\r\n` +
+    `Message-ID: <bench-${i}-${crypto.randomUUID()}@bench.example.test>\r\n` +
+    `Date: ${new Date().toUTCString()}\r\n\r\n`;
+  const line = "The quick brown fox jumps over the lazy dog, again and again. 0123456789\r\n";
+  let body = "";
+  while (head.length + body.length + line.length <= size) body += line;
+  return new TextEncoder().encode(head + body);
+}
+
+/** Enqueues `total` messages for remote recipients, `concurrency` commits in flight. */
+async function fill(
+  store: Store,
+  opts: { total: number; size: number; domains: number; from: string },
+): Promise<number> {
+  let next = 0;
+  const t0 = performance.now();
+  const worker = async () => {
+    while (next < opts.total) {
+      const i = next++;
+      const to = `u${i % 100}@d${i % opts.domains}.bench.test`;
+      await store.enqueue(makeMessage(i, opts.from, to, opts.size), {
+        sender: opts.from,
+        recipients: [{ address: to, status: "pending" }],
+        nextAttemptAt: 0,
+        meta: {},
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: 50 }, worker));
+  return opts.total / ((performance.now() - t0) / 1000);
+}
+
+/** True when no queue entry is left (delivered or not). */
+async function queueEmpty(store: Store): Promise<boolean> {
+  return (await store.dueQueue(Number.MAX_SAFE_INTEGER, 1)).length === 0;
+}
+
+async function scenario(
+  name: string,
+  sink: Sink,
+  dns: TestDnsServer,
+  opts: { total: number; size: number; domains: number; dkim: boolean },
+): Promise<Row> {
+  const dir = await Deno.makeTempDir({ prefix: "bench-outbound-" });
+  const config = configFromObject({
+    hostname: "bench.example.test",
+    data_dir: join(dir, "data"),
+    dns: { nameserver: dns.nameserver, timeout: "5s" },
+    delivery: { smtp_port: sink.port },
+  }, dir);
+  const store = await openStore(config);
+  const before = await sink.counters();
+  let runner: QueueRunner | null = null;
+  try {
+    if (opts.dkim) {
+      const key = generateDkimKey("bench.example.test", "bench");
+      await saveDkimKey(config.dataDir, key);
+      dns.zone.set("bench._domainkey.bench.example.test", {
+        TXT: [dkimTxtRecord(key.publicKey)],
+      });
+    }
+    const enqueuePerSec = await fill(store, { ...opts, from: "sender@bench.example.test" });
+    runner = new QueueRunner({
+      config,
+      store,
+      router: new Router(store),
+      now: Date.now,
+      ...(opts.dkim ? {} : { signer: null }),
+    });
+    const t0 = performance.now();
+    runner.start();
+    while (!(await queueEmpty(store))) await new Promise((r) => setTimeout(r, 10));
+    const seconds = (performance.now() - t0) / 1000;
+    await runner.stop(); // QUITs the pooled connections: the sink counts those sessions
+    runner = null;
+    let after = await sink.counters();
+    for (let i = 0; i < 100 && after.sessions < before.sessions + 1; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      after = await sink.counters();
+    }
+    return {
+      scenario: name,
+      messages: opts.total,
+      enqueuePerSec,
+      seconds,
+      msgsPerSec: opts.total / seconds,
+      sessions: after.sessions - before.sessions,
+      delivered: after.messages - before.messages,
+    };
+  } finally {
+    await runner?.stop();
+    await store.close();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+export async function benchOutbound(args: string[]): Promise<void> {
+  const total = Number(flag(args, "--messages") ?? 2000);
+  const size = Number(flag(args, "--size") ?? 10240);
+  const which = flag(args, "--sink");
+  // One line per delivery attempt would measure the terminal, not the queue.
+  log.level = "warn";
+
+  const sink = (which === "deno" ? null : await startSmtpSink()) ?? startDenoSink();
+  const zone: Record<string, { MX?: { preference: number; exchange: string }[]; A?: string[] }> = {
+    "mx.bench.test": { A: ["127.0.0.1"] },
+  };
+  for (let d = 0; d < 10; d++) {
+    zone[`d${d}.bench.test`] = { MX: [{ preference: 10, exchange: "mx.bench.test" }] };
+  }
+  const dns = await startDnsServer(zone);
+  console.log(
+    `Outbound delivery: ${total} messages x ${size} B from the durable queue to ${sink.name} ` +
+      `on loopback,\nMX + A lookups via a loopback DNS server, default limits (20 connections ` +
+      `overall, 4 per domain),\nconnections reused; the clock runs until the queue is empty.\n`,
+  );
+  const rows: Row[] = [];
+  try {
+    // Warm up (JIT, first commits) on a small run.
+    await scenario("warm-up", sink, dns, { total: 200, size, domains: 10, dkim: false });
+    rows.push(await scenario("1 domain", sink, dns, { total, size, domains: 1, dkim: false }));
+    rows.push(await scenario("10 domains", sink, dns, { total, size, domains: 10, dkim: false }));
+    rows.push(
+      await scenario("10 domains, DKIM-signed", sink, dns, {
+        total,
+        size,
+        domains: 10,
+        dkim: true,
+      }),
+    );
+  } finally {
+    await dns.close();
+    await sink.stop();
+  }
+  printTable(rows);
+}
+
+function printTable(rows: Row[]): void {
+  const header = [
+    "scenario",
+    "messages",
+    "enqueue msgs/s",
+    "delivery s",
+    "delivered msgs/s",
+    "sink got",
+    "sessions",
+    "msgs/session",
+  ];
+  const lines = rows.map((r) => [
+    r.scenario,
+    String(r.messages),
+    r.enqueuePerSec.toFixed(0),
+    r.seconds.toFixed(2),
+    r.msgsPerSec.toFixed(0),
+    String(r.delivered),
+    String(r.sessions),
+    r.sessions ? (r.delivered / r.sessions).toFixed(1) : "-",
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const fmt = (cells: string[]) =>
+    "| " + cells.map((c, i) => c.padEnd(widths[i])).join(" | ") + " |";
+  console.log(fmt(header));
+  console.log("|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|");
+  for (const l of lines) console.log(fmt(l));
+}
