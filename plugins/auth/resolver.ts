@@ -1,0 +1,58 @@
+/**
+ * The DNS resolver `mailauth` expects (`resolver(name, rrtype)`, shaped like Node's
+ * `dns.resolve`), built on the host's DNS service (`ctx.dns`), so lookups go through the
+ * server's resolver and its `[dns] nameserver`, with no net permission in the plugin.
+ *
+ * Differences bridged here:
+ * - `ctx.dns` answers [] for a name or type without records; Node throws an error with
+ *   `code` ENOTFOUND / ENODATA, which is what mailauth counts as "no record" (and, for SPF,
+ *   as a void lookup: RFC 7208 §4.6.4).
+ * - TXT: `ctx.dns` joins character-strings; Node gives `string[][]`.
+ * - MX: `{ preference, exchange }` -> `{ priority, exchange }`.
+ * - A failing lookup (timeout, SERVFAIL) stays an error without a "no record" code, which
+ *   mailauth reports as temperror.
+ *
+ * @module
+ */
+import type { DnsType, PluginDns } from "../sdk.ts";
+
+/** A resolver in the shape mailauth calls. */
+export type MailauthResolver = (name: string, rrtype: string) => Promise<unknown[]>;
+
+const TYPES = new Set<string>(["A", "AAAA", "MX", "TXT", "PTR", "CNAME", "NS"]);
+
+/** An error with a Node-style `code`. */
+function dnsError(code: string, name: string, type: string): Error {
+  const e = new Error(`${type} ${name}: ${code}`) as Error & { code: string; hostname: string };
+  e.code = code;
+  e.hostname = name;
+  return e;
+}
+
+/**
+ * Adapts `dns` to mailauth. `counter`, when given, is bumped per lookup (tests and the
+ * benchmark use it to see how many queries a message costs).
+ */
+export function mailauthResolver(
+  dns: PluginDns,
+  counter?: { lookups: number },
+): MailauthResolver {
+  return async (name: string, rrtype: string) => {
+    const type = rrtype.toUpperCase();
+    if (!TYPES.has(type)) throw dnsError("ENOTIMP", name, type);
+    if (counter) counter.lookups++;
+    const records = await dns.resolve(name.replace(/\.$/, ""), type as DnsType);
+    if (records.length === 0) throw dnsError("ENOTFOUND", name, type);
+    switch (type) {
+      case "TXT":
+        return records.map((r) => [String(r)]);
+      case "MX":
+        return (records as Array<{ preference: number; exchange: string }>).map((m) => ({
+          priority: m.preference,
+          exchange: m.exchange,
+        }));
+      default:
+        return records;
+    }
+  };
+}

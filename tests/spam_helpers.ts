@@ -1,0 +1,86 @@
+/**
+ * Helpers shared by the spam, auth and greylist tests: envelope addresses, a DKIM signer
+ * for test keys, and a plugin host on a temp store with a loopback DNS server.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import { dkimSign } from "mailauth/lib/dkim/sign.js";
+import { configFromObject } from "../core/config.ts";
+import { generateDkimKey } from "../core/queue/dkim.ts";
+import { PluginHost } from "../plugins/host.ts";
+import { openStore } from "../storage/open.ts";
+import type { Store } from "../storage/mod.ts";
+import type { Address } from "../plugins/sdk.ts";
+
+/** "a@b" -> the Address plugins see. */
+export function addr(a: string): Address {
+  const at = a.lastIndexOf("@");
+  return at < 0
+    ? { address: a, local: a, domain: "" }
+    : { address: a, local: a.slice(0, at), domain: a.slice(at + 1) };
+}
+
+/** A message as CRLF bytes from lines. */
+export function eml(lines: string[]): Uint8Array {
+  return new TextEncoder().encode(lines.join("\r\n") + "\r\n");
+}
+
+/** A DKIM key for `domain`: `txt` is the DNS record to publish at `selector._domainkey`. */
+export function testDkimKey(domain: string, selector = "s1") {
+  const k = generateDkimKey(domain, selector);
+  return {
+    ...k,
+    txt: `v=DKIM1; k=rsa; p=${k.publicKey}`,
+    name: `${selector}._domainkey.${domain}`,
+  };
+}
+
+/** Prepends a DKIM-Signature made with `key`. */
+export async function dkimSigned(
+  message: Uint8Array,
+  key: { domain: string; selector: string; privateKey: string },
+): Promise<Uint8Array> {
+  const r = await dkimSign(
+    Buffer.from(message),
+    {
+      canonicalization: "relaxed/relaxed",
+      signatureData: [{
+        signingDomain: key.domain,
+        selector: key.selector,
+        privateKey: key.privateKey,
+      }],
+    } as unknown as Parameters<typeof dkimSign>[1],
+  );
+  if (!r.signatures) throw new Error(`signing failed: ${String(r.errors?.[0]?.err)}`);
+  const sig = new TextEncoder().encode(r.signatures);
+  const out = new Uint8Array(sig.length + message.length);
+  out.set(sig);
+  out.set(message, sig.length);
+  return out;
+}
+
+/** A plugin host with the given plugins on a temp store; `stop` cleans up. */
+export async function startPluginHost(
+  plugins: Array<{ name: string; module: string; options?: Record<string, unknown> }>,
+  opts: { nameserver?: string; timeoutMs?: number } = {},
+): Promise<{ host: PluginHost; store: Store; dir: string; stop(): Promise<void> }> {
+  const dir = await Deno.makeTempDir({ prefix: "denomail-spam-" });
+  const config = configFromObject({
+    data_dir: dir,
+    ...(opts.nameserver ? { dns: { nameserver: opts.nameserver, timeout: "2s" } } : {}),
+    plugins: plugins.map((p) => ({ timeout_ms: opts.timeoutMs ?? 10_000, ...p })),
+  }, dir);
+  const store = await openStore(config);
+  const host = await PluginHost.start(config, { store, strict: true });
+  return {
+    host,
+    store,
+    dir,
+    async stop() {
+      await host.stop();
+      await store.close();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
+}
