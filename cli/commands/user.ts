@@ -1,13 +1,22 @@
-/** `user add|passwd|remove|list` */
+/** `user add|passwd|remove|list`, `user key set|show|remove` */
 import { UsageError } from "../args.ts";
 import type { CliContext } from "../context.ts";
 import { checkAddress } from "../validate.ts";
 import { checkPassword, promptPassword, readPasswordLine } from "../password.ts";
 import { hashPassword } from "../../core/auth.ts";
 import { requireArg } from "./domain.ts";
+import { kvNamespace } from "../../plugins/services.ts";
+import {
+  checkPublicKey,
+  describeKey,
+  KeyError,
+  kvKeyFor,
+  readStoredKey,
+} from "../../plugins/encrypt/keys.ts";
 
 export const usage =
-  "user add EMAIL [--password-stdin] | user passwd EMAIL [--password-stdin] | user remove EMAIL | user list";
+  "user add EMAIL [--password-stdin] | user passwd EMAIL [--password-stdin] | user remove EMAIL | user list\n" +
+  "  user key set EMAIL FILE.asc | user key show EMAIL | user key remove EMAIL";
 
 async function password(ctx: CliContext): Promise<string> {
   const pw = ctx.args.booleans.has("--password-stdin")
@@ -18,6 +27,7 @@ async function password(ctx: CliContext): Promise<string> {
 }
 
 export async function run(ctx: CliContext): Promise<void> {
+  if (ctx.args.positional[0] === "key") return await runKey(ctx);
   const [sub, email, ...extra] = ctx.args.positional;
   if (extra.length) throw new UsageError(`unexpected argument ${extra[0]}`);
   switch (sub) {
@@ -53,5 +63,67 @@ export async function run(ctx: CliContext): Promise<void> {
     }
     default:
       throw new UsageError(`user: unknown subcommand ${sub ?? "(none)"}; use ${usage}`);
+  }
+}
+
+/**
+ * The kv namespace of the encrypt plugin: that of the configured `builtin:encrypt` (under
+ * whatever name), else `plugin:encrypt`.
+ */
+async function keyNamespace(ctx: CliContext): Promise<string> {
+  const p = (await ctx.config()).plugins.find((p) => p.module === "builtin:encrypt");
+  return kvNamespace(p?.name ?? "encrypt");
+}
+
+/** `user key set EMAIL FILE | show EMAIL | remove EMAIL`: OpenPGP keys for builtin:encrypt. */
+async function runKey(ctx: CliContext): Promise<void> {
+  const [, sub, email, ...rest] = ctx.args.positional;
+  if (sub !== "set" && sub !== "show" && sub !== "remove") {
+    throw new UsageError(`user key: unknown subcommand ${sub ?? "(none)"}; use ${usage}`);
+  }
+  const [file, ...extra] = sub === "set" ? rest : [undefined, ...rest];
+  if (extra.length) throw new UsageError(`unexpected argument ${extra[0]}`);
+  const addr = checkAddress(requireArg(email, "EMAIL"), "EMAIL");
+  const path = sub === "set" ? requireArg(file, "FILE.asc") : "";
+  const store = await ctx.store();
+  if (!(await store.getAccount(addr))) throw new UsageError(`no such user ${addr}`);
+  const ns = await keyNamespace(ctx);
+  const stored = await store.kvGet(ns, kvKeyFor(addr));
+  switch (sub) {
+    case "set": {
+      let data: Uint8Array;
+      try {
+        data = await Deno.readFile(path);
+      } catch (e) {
+        throw new UsageError(`cannot read ${path}: ${(e as Error).message}`);
+      }
+      if (data.length > 1024 * 1024) throw new UsageError(`${path}: too large for a public key`);
+      let checked;
+      try {
+        checked = await checkPublicKey(data, addr);
+      } catch (e) {
+        if (e instanceof KeyError) throw new UsageError(`${path}: ${e.message}`);
+        throw e;
+      }
+      await store.kvSet(ns, kvKeyFor(addr), checked.armored);
+      ctx.print(`key set for ${addr}: ${checked.info.fingerprint}`);
+      return;
+    }
+    case "show": {
+      if (!stored) throw new UsageError(`no key for ${addr}`);
+      const info = await describeKey(await readStoredKey(stored));
+      ctx.print(`fingerprint: ${info.fingerprint}`);
+      ctx.print(`algorithm: ${info.algorithm}`);
+      for (const u of info.userIds) ctx.print(`user id: ${u}`);
+      ctx.print(`created: ${info.created.toISOString()}`);
+      ctx.print(`expires: ${info.expires ? info.expires.toISOString() : "never"}`);
+      ctx.print(stored.trimEnd());
+      return;
+    }
+    case "remove":
+      if (!stored) throw new UsageError(`no key for ${addr}`);
+      await store.kvDelete(ns, kvKeyFor(addr));
+      ctx.print(`key removed for ${addr}`);
+      return;
   }
 }

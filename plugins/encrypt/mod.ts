@@ -27,27 +27,34 @@ import { parseOptions } from "./options.ts";
 import { kvKeyFor, lookupAddresses } from "./keys.ts";
 import { encryptMessage } from "./encrypt.ts";
 
+/**
+ * The deliver context; `source`, `account` and `specialUse` are optional here so the
+ * plugin also runs on hosts that do not send them yet.
+ */
+type Ctx = DeliverContext & { source?: string; account?: string; specialUse?: string | null };
+
 /** True when this delivery is an IMAP APPEND rather than mail arriving for the user. */
-export function isAppend(ctx: DeliverContext): boolean {
-  const c = ctx as DeliverContext & { source?: string };
-  return c.source === "append" || ctx.session.role === "imap";
+export function isAppend(ctx: Ctx): boolean {
+  return ctx.source === "append";
 }
 
-/** True for the Sent mailbox (RFC 6154 \Sent, or by its default name). */
-export function isSentMailbox(ctx: DeliverContext): boolean {
-  const c = ctx as DeliverContext & { specialUse?: string | null };
-  return c.specialUse === "\\Sent" || ctx.mailbox.toLowerCase() === "sent";
+/** True for the Sent mailbox: RFC 6154 \Sent, or by its default name when not told. */
+export function isSentMailbox(ctx: Ctx): boolean {
+  if (ctx.specialUse !== undefined) return ctx.specialUse === "\\Sent";
+  return ctx.mailbox.toLowerCase() === "sent";
 }
 
-async function findKey(ctx: DeliverContext): Promise<string | null> {
-  for (const a of lookupAddresses(ctx.recipient.address)) {
+/** The stored key of the account this copy is for (else of the recipient address). */
+async function findKey(ctx: Ctx): Promise<string | null> {
+  const who = ctx.account ? [ctx.account.toLowerCase()] : lookupAddresses(ctx.recipient.address);
+  for (const a of who) {
     const k = await ctx.kv.get(kvKeyFor(a));
     if (k) return k;
   }
   return null;
 }
 
-async function deliver(ctx: DeliverContext): Promise<HookResult | undefined> {
+async function deliver(ctx: Ctx): Promise<HookResult | undefined> {
   const opts = parseOptions(ctx.options);
   if (isAppend(ctx) && !(opts.encryptSent && isSentMailbox(ctx))) return;
   const key = await findKey(ctx);
