@@ -5,10 +5,12 @@
  */
 import { benchSmtp } from "./smtp.ts";
 import { benchOutbound } from "./outbound.ts";
+import { benchEncrypt } from "./encrypt.ts";
 
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   smtp: benchSmtp,
   outbound: benchOutbound,
+  encrypt: benchEncrypt,
 };
 
 const [name = "smtp", ...rest] = Deno.args;
