@@ -86,6 +86,8 @@ export interface Config {
     smtpPort: number;
     retryScheduleMs: number[];
     maxAgeMs: number;
+    /** RFC 3464 action=delayed: warn the sender once a message has waited this long; 0 = off. */
+    delayWarningMs: number;
     concurrency: number;
     perDomainConcurrency: number;
   };
@@ -364,6 +366,10 @@ export function configFromObject(doc: Table, baseDir: string): Config {
       "8h",
     ]),
     maxAgeMs: dl.duration("max_age", "5d"),
+    // "" (or "0s") turns delay warnings off.
+    delayWarningMs: dl.string("delay_warning", "4h") === ""
+      ? 0
+      : dl.duration("delay_warning", "4h"),
     concurrency: dl.int("concurrency", 20, 1, 1000),
     perDomainConcurrency: dl.int("per_domain_concurrency", 4, 1, 100),
   };

@@ -19,6 +19,8 @@ export interface ReportedRecipient {
   /** One line, e.g. "550 5.1.1 No such user". */
   diagnostic: string;
   remoteMta?: string;
+  /** RFC 3464 §2.3.9, delayed only: when we give up (ms since the epoch). */
+  willRetryUntil?: number;
 }
 
 export interface DsnInput {
@@ -120,6 +122,10 @@ export function buildDsn(input: DsnInput): Uint8Array {
     if (r.remoteMta) lines.push(`Remote-MTA: dns; ${field(r.remoteMta)}`);
     lines.push(`Diagnostic-Code: smtp; ${field(r.diagnostic)}`);
     lines.push(`Last-Attempt-Date: ${rfc5322Date(input.now)}`);
+    // RFC 3464 §2.3.9: only for action=delayed.
+    if (r.action === "delayed" && r.willRetryUntil !== undefined) {
+      lines.push(`Will-Retry-Until: ${rfc5322Date(r.willRetryUntil)}`);
+    }
     return lines.join("\r\n");
   });
   const maxReturn = input.maxReturnBytes ?? 10 * 1024 * 1024;

@@ -5,6 +5,7 @@ import { mxHosts, orderMx } from "./mx.ts";
 import { buildDsn, countReceived, decodeXtext, wantsNotice } from "./dsn.ts";
 import { makeReply, parseReplyLine, replyText } from "./reply.ts";
 import { fromDomain } from "./dkim.ts";
+import { owedNotices } from "./notices.ts";
 import { DnsError, type DnsResolver } from "../dns.ts";
 import { DeliveryError } from "./reply.ts";
 
@@ -108,6 +109,39 @@ Deno.test("queue: pure helpers", async (t) => {
     assert.match(dsn, /Original-Envelope-Id: ENV\+1/);
     assert.match(dsn, /Reporting-MTA: dns; mx\.a\.test/);
     assert.match(dsn, /^Auto-Submitted: auto-replied/m);
+  });
+
+  await t.step("DSN: delay warning (RFC 3464 §2.3.3, §2.3.9)", () => {
+    const dsn = dec.decode(buildDsn({
+      hostname: "mx.a.test",
+      sender: "a@a.test",
+      recipients: [{
+        address: "b@b.test",
+        action: "delayed",
+        status: "4.4.2",
+        diagnostic: "451 4.4.2 connection refused",
+        willRetryUntil: Date.UTC(2030, 0, 6),
+      }],
+      original: enc.encode("Subject: hi\r\n\r\nbody\r\n"),
+      ret: "HDRS",
+      arrivalDate: 0,
+      now: 0,
+    }));
+    assert.match(dsn, /^Subject: Delayed Mail/m);
+    assert.match(dsn, /^Action: delayed\r$/m);
+    assert.match(dsn, /^Status: 4\.4\.2\r$/m);
+    assert.match(dsn, /^Will-Retry-Until: Sun, 06 Jan 2030 00:00:00 \+0000\r$/m);
+  });
+
+  await t.step("owed notices read from queue meta; malformed ones ignored", () => {
+    const good = { action: "failed", recipients: [{ address: "b@b.test" }], at: 1 };
+    assert.deepEqual(owedNotices({ notices: [good] }), [good]);
+    assert.deepEqual(owedNotices({}), []);
+    assert.deepEqual(owedNotices({ notices: "x" }), []);
+    assert.deepEqual(
+      owedNotices({ notices: [null, { ...good, action: "x" }, { ...good, recipients: [] }] }),
+      [],
+    );
   });
 
   await t.step("Received counting and From domain", () => {

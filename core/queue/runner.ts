@@ -6,8 +6,10 @@
  * Invariants:
  * - An entry is updated only after its attempt finished; a crash in between means the next
  *   run delivers again (at most a duplicate, never a loss).
- * - A bounce is written before the entry is updated (a crash repeats the bounce rather than
- *   losing it); a bounce (sender "") never causes another bounce.
+ * - An attempt's results and the notices they owe the sender (bounce, delay warning) are
+ *   one entry update; the notices are sent after it and cleared after that, so a crash
+ *   never loses a notice nor repeats delivered recipients (notices.ts). A notice (sender
+ *   "") never causes another notice.
  * - At most `delivery.concurrency` connections overall and `delivery.perDomainConcurrency`
  *   per destination domain.
  *
@@ -25,7 +27,8 @@ import { DeliveryError, failureFromReply, type FailureInfo } from "./reply.ts";
 import { hostAddresses, mxHosts } from "./mx.ts";
 import { ConnectionPool } from "./pool.ts";
 import { KeyedLimiter, Semaphore } from "./limiter.ts";
-import { buildDsn, countReceived, type ReportedRecipient, wantsNotice } from "./dsn.ts";
+import { countReceived, type ReportedRecipient, wantsNotice } from "./dsn.ts";
+import { type OwedNotice, owedNotices, sendNotice } from "./notices.ts";
 import { DkimSigner } from "./dkim.ts";
 
 /** RFC 5321 §6.3: more Received fields than this is a mail loop. */
@@ -57,6 +60,8 @@ export class QueueRunner {
   #overall: Semaphore;
   #perDomain: KeyedLimiter;
   #inflight = new Map<number, Promise<void>>();
+  /** Entries whose last attempt failed to record: id -> not before (in memory only). */
+  #held = new Map<number, number>();
   #running = false;
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
@@ -129,17 +134,26 @@ export class QueueRunner {
     const limit = this.#deps.config.delivery.concurrency;
     const room = limit - this.#inflight.size;
     if (room <= 0) return;
-    const due = await this.#deps.store.dueQueue(this.#deps.now(), room + this.#inflight.size);
+    const now = this.#deps.now();
+    for (const [id, until] of this.#held) if (until <= now) this.#held.delete(id);
+    const due = await this.#deps.store.dueQueue(
+      now,
+      room + this.#inflight.size + this.#held.size,
+    );
     for (const entry of due) {
       if (this.#inflight.size >= limit) break;
-      if (this.#inflight.has(entry.id)) continue;
+      if (this.#inflight.has(entry.id) || this.#held.has(entry.id)) continue;
       const p = this.#attempt(entry)
-        .catch((e) =>
+        .catch((e) => {
+          // The attempt could not be recorded (storage trouble): the entry stays due, so
+          // hold it back for one retry step instead of retrying it in a tight loop.
+          const step = this.#deps.config.delivery.retryScheduleMs[0] ?? 60_000;
+          this.#held.set(entry.id, this.#deps.now() + step);
           log.error("queue", "delivery attempt failed", {
             id: entry.id,
             error: (e as Error).message,
-          })
-        )
+          });
+        })
         .finally(() => {
           this.#inflight.delete(entry.id);
           if (this.#running) this.kick(); // a slot is free: look for more work
@@ -151,6 +165,12 @@ export class QueueRunner {
   /** One delivery attempt for one entry: all its pending recipients. */
   async #attempt(entry: QueueEntry): Promise<void> {
     const { store } = this.#deps;
+    // An earlier pass recorded results but did not get to send the notices they owe
+    // (crash, storage error): send those now; this entry's next attempt comes later.
+    if (owedNotices(entry.meta).length > 0) {
+      await this.#settleNotices(entry, null);
+      return;
+    }
     const pending = entry.recipients.filter((r) => r.status === "pending");
     if (pending.length === 0) {
       await store.removeQueueEntry(entry.id);
@@ -320,7 +340,10 @@ export class QueueRunner {
     }
   }
 
-  /** Writes results: delivered / failed / retry later, and the bounce. */
+  /**
+   * Writes results: delivered / failed / retry later. The notices they owe the sender
+   * (bounce, delay warning) are stored in the same update, then sent (see notices.ts).
+   */
   async #record(
     entry: QueueEntry,
     message: Uint8Array,
@@ -329,35 +352,58 @@ export class QueueRunner {
   ): Promise<void> {
     const { store, config } = this.#deps;
     const now = this.#deps.now();
-    const expired = now - entry.createdAt >= config.delivery.maxAgeMs;
-    const bounced: ReportedRecipient[] = [];
+    const giveUpAt = entry.createdAt + config.delivery.maxAgeMs;
+    const expired = now >= giveUpAt;
+    const failed: ReportedRecipient[] = [];
+    const delayed: ReportedRecipient[] = [];
     let lastError: string | null = null;
     const recipients = entry.recipients.map((r): QueueRecipient => {
       const o = outcomes.get(r.address);
       if (r.status !== "pending" || !o) return r;
       if (o.delivered) return { ...r, status: "delivered", lastError: undefined };
       lastError = o.failure.diagnostic;
+      const report = {
+        address: r.address,
+        orcpt: typeof r.dsn?.orcpt === "string" ? r.dsn.orcpt : undefined,
+        diagnostic: o.failure.diagnostic,
+        remoteMta: o.failure.remoteMta,
+      };
       // RFC 5321 §4.5.4.1: give up after max_age; a 5xx fails at once.
       if (o.failure.permanent || expired) {
         if (wantsNotice(r, "failed")) {
-          bounced.push({
-            address: r.address,
-            orcpt: typeof r.dsn?.orcpt === "string" ? r.dsn.orcpt : undefined,
-            action: "failed",
-            status: o.failure.permanent ? o.failure.status : "4.4.7",
-            diagnostic: o.failure.diagnostic,
-            remoteMta: o.failure.remoteMta,
-          });
+          // RFC 3463 §3.5: 4.4.7, delivery time expired.
+          const status = o.failure.permanent ? o.failure.status : "4.4.7";
+          failed.push({ ...report, action: "failed", status });
         }
         return { ...r, status: "failed", lastError: o.failure.diagnostic };
       }
+      if (wantsNotice(r, "delayed")) {
+        // RFC 3464 §2.3.4: a delayed recipient carries a 4.X.X status.
+        const status = o.failure.status.startsWith("4.") ? o.failure.status : "4.0.0";
+        delayed.push({ ...report, action: "delayed", status, willRetryUntil: giveUpAt });
+      }
       return { ...r, lastError: o.failure.diagnostic };
     });
-    // RFC 3464 §2 / RFC 5321 §4.5.5: never a bounce of a bounce (null sender).
-    if (bounced.length > 0 && entry.sender !== "") {
-      await this.#bounce(entry, message, bounced, now);
-    }
     const stillPending = recipients.some((r) => r.status === "pending");
+    const meta: Record<string, unknown> = {
+      ...entry.meta,
+      tls: { ...(entry.meta.tls as object ?? {}), ...tlsByHost },
+    };
+    const notices: OwedNotice[] = [];
+    // RFC 3464 §2 / RFC 5321 §4.5.5: never a notice about a notice (null sender).
+    if (entry.sender !== "") {
+      if (failed.length > 0) notices.push({ action: "failed", recipients: failed, at: now });
+      // RFC 3464 §2.3.3 action=delayed: one warning per message once it has waited
+      // delivery.delay_warning (checked at attempts, like Postfix's delay_warning_time).
+      const warnAfter = config.delivery.delayWarningMs;
+      if (
+        stillPending && warnAfter > 0 && entry.meta.delayWarned === undefined &&
+        now - entry.createdAt >= warnAfter
+      ) {
+        meta.delayWarned = now;
+        if (delayed.length > 0) notices.push({ action: "delayed", recipients: delayed, at: now });
+      }
+    }
     log.info("queue", stillPending ? "deferred" : "done", {
       id: entry.id,
       delivered: recipients.filter((r) => r.status === "delivered").length,
@@ -365,74 +411,55 @@ export class QueueRunner {
       pending: recipients.filter((r) => r.status === "pending").length,
       ...(lastError ? { lastError } : {}),
     });
-    if (!stillPending) {
-      await store.removeQueueEntry(entry.id);
-      return;
-    }
     const schedule = config.delivery.retryScheduleMs;
     const step = schedule[Math.min(entry.attempts, schedule.length - 1)] ?? 60_000;
-    await store.updateQueueEntry(entry.id, {
-      recipients,
-      attempts: entry.attempts + 1,
-      nextAttemptAt: Math.min(now + step, entry.createdAt + config.delivery.maxAgeMs),
-      lastError,
-      meta: { ...entry.meta, tls: { ...(entry.meta.tls as object ?? {}), ...tlsByHost } },
-    });
-  }
-
-  /** Sends the DSN back to the envelope sender through the router. */
-  async #bounce(
-    entry: QueueEntry,
-    message: Uint8Array,
-    recipients: ReportedRecipient[],
-    now: number,
-  ): Promise<void> {
-    const { store, router, config } = this.#deps;
-    const dsn = buildDsn({
-      hostname: config.hostname,
-      sender: entry.sender,
-      recipients,
-      original: message,
-      ret: typeof entry.meta.ret === "string" ? entry.meta.ret : null,
-      envid: typeof entry.meta.envid === "string" ? entry.meta.envid : null,
-      arrivalDate: entry.createdAt,
-      now,
-    });
-    const route = await router.resolve(entry.sender, { mayRelay: true });
-    if (route.kind === "reject") {
-      log.warn("queue", "bounce undeliverable: sender unknown", {
-        id: entry.id,
-        sender: entry.sender,
+    const retryAt = Math.min(now + step, giveUpAt);
+    const attempts = entry.attempts + 1;
+    if (notices.length === 0) {
+      if (!stillPending) {
+        await store.removeQueueEntry(entry.id);
+        return;
+      }
+      await store.updateQueueEntry(entry.id, {
+        recipients,
+        attempts,
+        nextAttemptAt: retryAt,
+        lastError,
+        meta,
       });
       return;
     }
-    const writes: Promise<unknown>[] = [];
-    if (route.local.length > 0) {
-      const prefix = new TextEncoder().encode("Return-Path: <>\r\n");
-      const withPath = new Uint8Array(prefix.length + dsn.length);
-      withPath.set(prefix);
-      withPath.set(dsn, prefix.length);
-      writes.push(store.deliver(
-        withPath,
-        route.local.map((l) => ({
-          accountId: l.accountId,
-          mailbox: "INBOX",
-        })),
-      ));
+    // One commit: the results and the notices they owe. Due at once, so that if sending
+    // fails or we crash now, the next pass sends the notices (and only them).
+    const owing = { ...meta, notices, retryAt: stillPending ? retryAt : null };
+    await store.updateQueueEntry(entry.id, {
+      recipients,
+      attempts,
+      nextAttemptAt: now,
+      lastError,
+      meta: owing,
+    });
+    await this.#settleNotices({ ...entry, recipients, attempts, lastError, meta: owing }, message);
+  }
+
+  /**
+   * Sends the notices an entry owes, then clears them: the entry is removed when no
+   * recipient is pending, else rescheduled for its next attempt (meta.retryAt).
+   */
+  async #settleNotices(entry: QueueEntry, message: Uint8Array | null): Promise<void> {
+    const { store } = this.#deps;
+    const body = message ?? await store.readBlob(entry.blobId);
+    for (const notice of owedNotices(entry.meta)) {
+      await sendNotice(this.#deps, entry, body, notice);
     }
-    if (route.remote.length > 0) {
-      writes.push(store.enqueue(dsn, {
-        sender: "",
-        recipients: route.remote.map((address) => ({ address, status: "pending" })),
-        nextAttemptAt: now,
-        meta: { bounceOf: entry.id },
-      }));
+    if (!entry.recipients.some((r) => r.status === "pending")) {
+      await store.removeQueueEntry(entry.id);
+      return;
     }
-    await Promise.all(writes);
-    log.info("queue", "bounce sent", {
-      id: entry.id,
-      to: entry.sender,
-      recipients: recipients.map((r) => r.address).join(","),
+    const { notices: _notices, retryAt, ...meta } = entry.meta;
+    await store.updateQueueEntry(entry.id, {
+      nextAttemptAt: typeof retryAt === "number" ? retryAt : this.#deps.now(),
+      meta,
     });
   }
 }
