@@ -3,22 +3,19 @@
  * back-pressure, and the server side of STARTTLS / STLS.
  *
  * Invariants:
- * - Memory held per connection is bounded: at most `HIGH_WATER` bytes of unread input
- *   (the socket is paused above it), plus what a caller explicitly asks to read.
+ * - Memory held per connection is bounded: input is read only when a caller waits for it
+ *   (pull-based), at most 64 KiB at a time, plus what a caller explicitly asks to read.
  * - An over-long line is consumed and reported as LineTooLongError; it is never buffered whole.
  * - After `startTls()` no byte received before the TLS handshake is ever returned
  *   (RFC 3207 §4.2, RFC 2595 §3.1: pipelined plaintext after STARTTLS is discarded).
  *
- * Sockets are node:net / node:tls sockets because Deno has no server-side TLS upgrade of an
- * accepted connection; node:tls under Deno needs the plain socket paused before wrapping.
+ * Bytes come from a Transport (core/transport.ts): native Deno TCP, or node:tls over it once
+ * encrypted.
  *
  * @module
  */
-import type { Socket } from "node:net";
-import { type SecureContext, TLSSocket } from "node:tls";
-
-/** Unread input above this pauses the socket. */
-const HIGH_WATER = 256 * 1024;
+import type { SecureContext } from "node:tls";
+import { DenoTransport, TlsTransport, type Transport } from "./transport.ts";
 
 export class LineTooLongError extends Error {
   constructor() {
@@ -57,27 +54,40 @@ const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
 export class Connection {
-  #sock: Socket | TLSSocket;
-  #buf = new Uint8Array(16 * 1024);
+  #transport: Transport;
+  #buf = new Uint8Array(4 * 1024);
   #start = 0;
   #end = 0;
   #ended = false;
-  #error: Error | null = null;
-  #wake: (() => void) | null = null;
-  #paused = false;
+  /** A read still in flight (a read that timed out keeps running; the next wait reuses it). */
+  #pending: Promise<number | null> | null = null;
   #closed = false;
   #tls: boolean;
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly localPort: number;
 
-  constructor(sock: Socket | TLSSocket, opts: { tls: boolean }) {
-    this.#sock = sock;
+  constructor(
+    transport: Transport,
+    opts: { tls: boolean; remoteAddress: string; remotePort: number; localPort: number },
+  ) {
+    this.#transport = transport;
     this.#tls = opts.tls;
-    this.remoteAddress = normalizeAddress(sock.remoteAddress ?? "");
-    this.remotePort = sock.remotePort ?? 0;
-    this.localPort = sock.localPort ?? 0;
-    this.#attach(sock);
+    this.remoteAddress = normalizeAddress(opts.remoteAddress);
+    this.remotePort = opts.remotePort;
+    this.localPort = opts.localPort;
+  }
+
+  /** A Connection over an accepted Deno TCP connection. */
+  static fromDenoConn(conn: Deno.Conn, transport?: Transport): Connection {
+    const remote = conn.remoteAddr as Deno.NetAddr;
+    const local = conn.localAddr as Deno.NetAddr;
+    return new Connection(transport ?? new DenoTransport(conn), {
+      tls: transport !== undefined && transport.tlsInfo() !== null,
+      remoteAddress: remote.hostname,
+      remotePort: remote.port,
+      localPort: local.port,
+    });
   }
 
   /** True once the connection is encrypted. */
@@ -101,59 +111,7 @@ export class Connection {
 
   /** TLS protocol and cipher, when encrypted. */
   tlsInfo(): { protocol: string; cipher: string } | null {
-    if (!(this.#sock instanceof TLSSocket)) return null;
-    return {
-      protocol: this.#sock.getProtocol() ?? "",
-      cipher: this.#sock.getCipher()?.name ?? "",
-    };
-  }
-
-  #attach(sock: Socket | TLSSocket): void {
-    sock.on("data", (chunk: Uint8Array) => this.#push(chunk));
-    sock.on("end", () => {
-      this.#ended = true;
-      this.#notify();
-    });
-    sock.on("error", (e: Error) => {
-      this.#error ??= e;
-      this.#notify();
-    });
-    sock.on("close", () => {
-      this.#closed = true;
-      this.#ended = true;
-      this.#notify();
-    });
-  }
-
-  #push(chunk: Uint8Array): void {
-    const need = this.#end + chunk.length;
-    if (need > this.#buf.length) {
-      const live = this.#end - this.#start;
-      if (live + chunk.length <= this.#buf.length && this.#start > 0) {
-        this.#buf.copyWithin(0, this.#start, this.#end);
-      } else {
-        let size = this.#buf.length;
-        while (size < live + chunk.length) size *= 2;
-        const next = new Uint8Array(size);
-        next.set(this.#buf.subarray(this.#start, this.#end));
-        this.#buf = next;
-      }
-      this.#end = live;
-      this.#start = 0;
-    }
-    this.#buf.set(chunk, this.#end);
-    this.#end += chunk.length;
-    if (this.#end - this.#start > HIGH_WATER && !this.#paused) {
-      this.#paused = true;
-      this.#sock.pause();
-    }
-    this.#notify();
-  }
-
-  #notify(): void {
-    const w = this.#wake;
-    this.#wake = null;
-    w?.();
+    return this.#transport.tlsInfo();
   }
 
   #consume(n: number): void {
@@ -161,37 +119,64 @@ export class Connection {
     if (this.#start === this.#end) {
       this.#start = 0;
       this.#end = 0;
-      // Shrink a buffer grown by a large literal once it is drained.
-      if (this.#buf.length > HIGH_WATER * 2) this.#buf = new Uint8Array(16 * 1024);
-    }
-    if (this.#paused && this.#end - this.#start < HIGH_WATER / 2) {
-      this.#paused = false;
-      this.#sock.resume();
+      // Give back a buffer grown by a large literal once it is drained.
+      if (this.#buf.length > 256 * 1024 && !this.#pending) this.#buf = new Uint8Array(4 * 1024);
     }
   }
 
-  /** Waits for more input; throws on timeout, close or socket error. */
-  async #more(timeoutMs: number): Promise<void> {
-    if (this.#error) throw new ConnectionClosedError();
-    if (this.#ended) throw new ConnectionClosedError();
-    if (this.#paused) {
-      this.#paused = false;
-      this.#sock.resume();
+  /** Makes room for at least `min` more bytes at #end (no read may be in flight). */
+  #reserve(min: number): void {
+    if (this.#buf.length - this.#end >= min) return;
+    const live = this.#end - this.#start;
+    if (this.#start > 0 && this.#buf.length - live >= min) {
+      this.#buf.copyWithin(0, this.#start, this.#end);
+    } else {
+      let size = this.#buf.length * 2;
+      while (size - live < min) size *= 2;
+      const next = new Uint8Array(size);
+      next.set(this.#buf.subarray(this.#start, this.#end));
+      this.#buf = next;
     }
+    this.#end = live;
+    this.#start = 0;
+  }
+
+  /** Reads more input into the buffer; throws on timeout, close or socket error. */
+  async #more(timeoutMs: number): Promise<void> {
+    if (this.#ended || this.#closed) throw new ConnectionClosedError();
+    if (!this.#pending) {
+      // Grow reads with demand: small for command lines, up to 64 KiB for message data.
+      const live = this.#end - this.#start;
+      this.#reserve(Math.min(64 * 1024, Math.max(4 * 1024, live)));
+      const into = this.#buf.subarray(this.#end, this.#end + 64 * 1024);
+      this.#pending = this.#transport.read(into);
+    }
+    const pending = this.#pending;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let n: number | null;
     try {
-      await new Promise<void>((resolve, reject) => {
-        this.#wake = resolve;
-        if (timeoutMs > 0 && timeoutMs < Infinity) {
-          timer = setTimeout(() => {
-            this.#wake = null;
-            reject(new TimeoutError());
-          }, timeoutMs);
-        }
-      });
+      n = timeoutMs > 0 && timeoutMs < Infinity
+        ? await Promise.race([
+          pending,
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new TimeoutError()), timeoutMs);
+          }),
+        ])
+        : await pending;
+    } catch (e) {
+      if (e instanceof TimeoutError) throw e;
+      this.#pending = null;
+      this.#ended = true;
+      throw new ConnectionClosedError();
     } finally {
       clearTimeout(timer);
     }
+    this.#pending = null;
+    if (n === null) {
+      this.#ended = true;
+      throw new ConnectionClosedError();
+    }
+    this.#end += n;
   }
 
   /**
@@ -308,20 +293,15 @@ export class Connection {
     return { data: concat(parts, size), size };
   }
 
-  /** Writes, waiting for the socket to drain when its buffer is full. */
+  /** Writes everything, waiting while the peer is slow to read. */
   async write(data: string | Uint8Array): Promise<void> {
-    if (this.#closed || this.#sock.destroyed) throw new ConnectionClosedError();
+    if (this.#closed) throw new ConnectionClosedError();
     const bytes = typeof data === "string" ? encoder.encode(data) : data;
-    if (!this.#sock.write(bytes)) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          this.#sock.off("drain", done);
-          this.#sock.off("close", done);
-          resolve();
-        };
-        this.#sock.on("drain", done);
-        this.#sock.on("close", done);
-      });
+    try {
+      await this.#transport.write(bytes);
+    } catch {
+      this.#closed = true;
+      throw new ConnectionClosedError();
     }
   }
 
@@ -330,54 +310,32 @@ export class Connection {
    * Resolves when the handshake completes; throws when it fails or times out.
    */
   async startTls(context: SecureContext, timeoutMs = 30_000): Promise<void> {
-    const plain = this.#sock;
-    plain.removeAllListeners("data");
-    plain.removeAllListeners("end");
-    plain.removeAllListeners("error");
-    plain.removeAllListeners("close");
-    plain.pause();
+    const raw = this.#transport;
+    if (!(raw instanceof DenoTransport) || this.#pending) {
+      throw new Error("STARTTLS needs an idle plain connection");
+    }
     this.#start = 0;
     this.#end = 0;
-    this.#paused = false;
-    const secure = new TLSSocket(plain as Socket, { isServer: true, secureContext: context });
-    this.#sock = secure;
-    this.#attach(secure);
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        secure.destroy();
-        reject(new TimeoutError());
-      }, timeoutMs);
-      secure.once("secure", () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      secure.once("error", (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-      secure.once("close", () => {
-        clearTimeout(timer);
-        reject(new ConnectionClosedError());
-      });
-      plain.resume();
-    });
+    try {
+      this.#transport = await TlsTransport.accept(raw.conn, context, timeoutMs);
+    } catch (e) {
+      this.#closed = true;
+      throw e;
+    }
     this.#tls = true;
   }
 
   /** Sends what is buffered, then closes. */
   close(): void {
-    if (this.#closed) return;
+    if (this.#closed && this.#ended) return;
     this.#closed = true;
-    this.#sock.end();
-    // A client that never reads must not keep the socket open forever.
-    const s = this.#sock;
-    setTimeout(() => s.destroy(), 5000).unref?.();
+    this.#pending?.catch(() => {});
+    this.#transport.close();
   }
 
-  /** Closes at once, dropping buffered output. */
+  /** Closes at once. */
   destroy(): void {
-    this.#closed = true;
-    this.#sock.destroy();
+    this.close();
   }
 }
 

@@ -7,9 +7,8 @@
  *
  * @module
  */
-import { createServer, type Server, type Socket } from "node:net";
-import { TLSSocket } from "node:tls";
 import { Connection, normalizeAddress } from "./connection.ts";
+import { TlsTransport } from "./transport.ts";
 import type { HostPort } from "./config.ts";
 import type { TlsProvider } from "./tls.ts";
 import { log } from "./log.ts";
@@ -31,84 +30,79 @@ export interface ListenerOptions {
 
 /** A running listener. */
 export class Listener {
-  #server: Server;
-  #open = new Set<Socket>();
+  #listener: Deno.TcpListener;
+  #open = new Set<Deno.Conn>();
   #perIp = new Map<string, number>();
   #opts: ListenerOptions;
   #tasks = new Set<Promise<void>>();
+  #acceptLoop: Promise<void>;
 
-  private constructor(server: Server, opts: ListenerOptions) {
-    this.#server = server;
+  private constructor(listener: Deno.TcpListener, opts: ListenerOptions) {
+    this.#listener = listener;
     this.#opts = opts;
+    this.#acceptLoop = this.#accept();
   }
 
   /** Starts listening; resolves once bound (port 0 picks a free port). */
-  static async start(opts: ListenerOptions): Promise<Listener> {
-    const server = createServer({ pauseOnConnect: true, noDelay: true });
-    const l = new Listener(server, opts);
-    server.on("connection", (sock: Socket) => l.#accept(sock));
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen({ host: opts.address.host, port: opts.address.port }, () => {
-        server.off("error", reject);
-        resolve();
-      });
+  static start(opts: ListenerOptions): Promise<Listener> {
+    const listener = Deno.listen({
+      hostname: opts.address.host,
+      port: opts.address.port,
+      transport: "tcp",
     });
-    server.on("error", (e) => log.error(opts.name, `listener error: ${e.message}`));
+    const l = new Listener(listener, opts);
     log.info(opts.name, `listening on ${l.addressText}`);
-    return l;
+    return Promise.resolve(l);
   }
 
   /** The bound port (useful with port 0). */
   get port(): number {
-    const a = this.#server.address();
-    return typeof a === "object" && a ? a.port : 0;
+    return this.#listener.addr.port;
   }
 
   get addressText(): string {
-    const a = this.#server.address();
-    if (typeof a === "object" && a) {
-      return a.address.includes(":") ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
-    }
-    return String(a);
+    const a = this.#listener.addr;
+    return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
   }
 
   get connectionCount(): number {
     return this.#open.size;
   }
 
-  #accept(sock: Socket): void {
-    const ip = normalizeAddress(sock.remoteAddress ?? "");
-    this.#open.add(sock);
-    const perIp = (this.#perIp.get(ip) ?? 0) + 1;
-    this.#perIp.set(ip, perIp);
-    sock.once("close", () => {
-      this.#open.delete(sock);
-      const n = (this.#perIp.get(ip) ?? 1) - 1;
-      if (n <= 0) this.#perIp.delete(ip);
-      else this.#perIp.set(ip, n);
-    });
-    sock.on("error", () => {}); // reported through Connection; never crash the process
-    const task = this.#run(sock, ip, perIp).finally(() => this.#tasks.delete(task));
-    this.#tasks.add(task);
+  async #accept(): Promise<void> {
+    for (;;) {
+      let conn: Deno.Conn;
+      try {
+        conn = await this.#listener.accept();
+      } catch (e) {
+        if (e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted) return;
+        // EMFILE and friends: log, breathe, keep accepting.
+        log.error(this.#opts.name, `accept failed: ${(e as Error).message}`);
+        await new Promise((r) => setTimeout(r, 100));
+        continue;
+      }
+      const task = this.#run(conn).finally(() => this.#tasks.delete(task));
+      this.#tasks.add(task);
+    }
   }
 
-  async #run(sock: Socket, ip: string, perIp: number): Promise<void> {
+  async #run(raw: Deno.Conn): Promise<void> {
     const opts = this.#opts;
-    let conn: Connection;
+    const ip = normalizeAddress((raw.remoteAddr as Deno.NetAddr).hostname);
+    this.#open.add(raw);
+    const perIp = (this.#perIp.get(ip) ?? 0) + 1;
+    this.#perIp.set(ip, perIp);
+    try {
+      (raw as Deno.TcpConn).setNoDelay?.(true);
+    } catch { /* not a TCP socket */ }
+    let conn: Connection | null = null;
     try {
       if (opts.implicitTls) {
-        conn = await handshake(sock, opts.tls);
+        const transport = await TlsTransport.accept(raw, opts.tls.context());
+        conn = Connection.fromDenoConn(raw, transport);
       } else {
-        conn = new Connection(sock, { tls: false });
-        sock.resume();
+        conn = Connection.fromDenoConn(raw);
       }
-    } catch (e) {
-      log.debug(opts.name, `TLS handshake failed from ${ip}: ${(e as Error).message}`);
-      sock.destroy();
-      return;
-    }
-    try {
       if (this.#open.size > opts.maxConnections) {
         await opts.refuse(conn, "total");
       } else if (perIp > opts.maxConnectionsPerIp) {
@@ -119,37 +113,38 @@ export class Listener {
     } catch (e) {
       log.debug(opts.name, `session from ${ip} ended: ${(e as Error).message}`);
     } finally {
-      conn.close();
+      if (conn) conn.close();
+      else {
+        try {
+          raw.close();
+        } catch { /* already closed */ }
+      }
+      this.#open.delete(raw);
+      const n = (this.#perIp.get(ip) ?? 1) - 1;
+      if (n <= 0) this.#perIp.delete(ip);
+      else this.#perIp.set(ip, n);
     }
   }
 
   /** Stops accepting; open sessions are ended after `graceMs`. */
   async stop(graceMs = 0): Promise<void> {
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    try {
+      this.#listener.close();
+    } catch { /* already closed */ }
+    await this.#acceptLoop;
     if (graceMs > 0 && this.#tasks.size > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
         Promise.allSettled([...this.#tasks]),
-        new Promise((r) => setTimeout(r, graceMs)),
+        new Promise((r) => timer = setTimeout(r, graceMs)),
       ]);
+      clearTimeout(timer);
     }
-    for (const s of this.#open) s.destroy();
+    for (const c of this.#open) {
+      try {
+        c.close();
+      } catch { /* already closed */ }
+    }
     await Promise.allSettled([...this.#tasks]);
   }
-}
-
-function handshake(sock: Socket, tls: TlsProvider, timeoutMs = 30_000): Promise<Connection> {
-  return new Promise((resolve, reject) => {
-    const secure = new TLSSocket(sock, { isServer: true, secureContext: tls.context() });
-    const conn = new Connection(secure, { tls: true });
-    const timer = setTimeout(() => reject(new Error("handshake timeout")), timeoutMs);
-    secure.once("secure", () => {
-      clearTimeout(timer);
-      resolve(conn);
-    });
-    secure.once("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    sock.resume();
-  });
 }
