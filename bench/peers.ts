@@ -23,7 +23,7 @@ async function has(cmd: string): Promise<boolean> {
   return (await sh(["-c", `command -v ${cmd} || test -x /usr/sbin/${cmd}`])).code === 0;
 }
 
-export async function freePort(): Promise<number> {
+export function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
@@ -32,7 +32,7 @@ export async function freePort(): Promise<number> {
 
 export async function startPostfix(): Promise<Peer | null> {
   if (!(await has("postfix"))) return null;
-  const port = await freePort();
+  const port = freePort();
   const dir = await Deno.makeTempDir({ prefix: "bench-postfix-" });
   await Deno.chmod(dir, 0o755); // Postfix's daemons run as other users and must reach it
   const r = await sh([`${PEERS}postfix-start.sh`, String(port), dir]);
@@ -57,7 +57,7 @@ export async function startHaraka(): Promise<Peer | null> {
   } catch {
     return null;
   }
-  const port = await freePort();
+  const port = freePort();
   const dir = await Deno.makeTempDir({ prefix: "bench-haraka-" });
   const r = await sh([`${PEERS}haraka-start.sh`, String(port), dir, "disk"], {
     PEERS_NPM_DIR: npmDir,

@@ -55,7 +55,7 @@ Deno.test("e2e: swaks -> MX -> byte-exact reads with curl, imaplib, imapflow, po
         "--body",
         `body line for ${token}\n.a line with a leading dot\nnaïve 8-bit line`,
       ]);
-      assert.match(r.stdout, /<-  250 /);
+      assert.match(r.stdout, /<- {2}250 /);
     });
 
     let reference = "";
