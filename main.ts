@@ -2,10 +2,18 @@
  * denomail: a mail server (SMTP, IMAP, POP3) with sandboxed plugins.
  * This file is only the entry point; commands live in cli/.
  *
+ * `__plugin-runner` is a hidden mode: a compiled binary runs itself that way to host one
+ * plugin in a permission-scoped Worker (plugins/sandbox_child.ts). It is handled before the
+ * CLI so that a plugin child does not load the server's modules.
+ *
  * @module
  */
-import { runCli } from "./cli/mod.ts";
-
 if (import.meta.main) {
-  Deno.exit(await runCli(Deno.args));
+  if (Deno.args[0] === "__plugin-runner") {
+    const { sandboxChildMain } = await import("./plugins/sandbox_child.ts");
+    await sandboxChildMain(Deno.args.slice(1));
+  } else {
+    const { runCli } = await import("./cli/mod.ts");
+    Deno.exit(await runCli(Deno.args));
+  }
 }

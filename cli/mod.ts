@@ -36,7 +36,11 @@ const COMMANDS: Record<string, Command> = {
   domain: { usage: domain.usage, flags: CONFIG, run: domain.run },
   user: { usage: user.usage, flags: { ...CONFIG, booleans: ["--password-stdin"] }, run: user.run },
   alias: { usage: alias.usage, flags: CONFIG, run: alias.run },
-  plugin: { usage: plugin.usage, flags: CONFIG, run: plugin.run },
+  plugin: {
+    usage: plugin.usage,
+    flags: { values: ["--config", "--eml", "--from", "--to", "--ip", "--helo", "--user"] },
+    run: plugin.run,
+  },
   queue: { usage: queue.usage, flags: CONFIG, run: queue.run },
   dkim: {
     usage: dkim.usage,

@@ -10,19 +10,23 @@
  * - Every asked plugin's result (or error) is in `results`, for the log line and for the
  *   plugins after it.
  * - data / deliver: a replaced message, header fields and a replaced body from one plugin
- *   are applied before the next plugin sees the message; scores add up.
+ *   are applied before the next plugin sees the message; scores add up; a mailbox picked
+ *   by one plugin is the `mailbox` the next one sees.
+ * - Reload (`reload`): the new plugin processes are started first; only when all of them
+ *   loaded do new calls go to them. A `run` already under way finishes on the processes it
+ *   started with; those stop once the last such run is done. A reload that fails to load a
+ *   plugin changes nothing.
  *
  * @module
  */
 import type { Config, PluginConfig } from "../core/config.ts";
-import type { Store } from "../storage/mod.ts";
 import { log } from "../core/log.ts";
 import type { Action, HeaderField, HookName, PluginResultSummary, SessionInfo } from "./sdk.ts";
 import { toBase64 } from "./protocol.ts";
-import { PluginProcess, type ProcessOptions } from "./process.ts";
+import { PluginProcess, type ProcessOptions, type ServiceHandler } from "./process.ts";
 import { checkResult } from "./verdict.ts";
 import { rewriteMessage } from "./message.ts";
-import { defaultDnsLookup, type DnsLookup, hostServices } from "./services.ts";
+import { defaultDnsLookup, type DnsLookup, hostServices, type KvStore } from "./services.ts";
 
 /** What a caller hands to `run`: the hook's context fields as plain data. */
 export interface HookInput {
@@ -61,7 +65,8 @@ export const PLUGIN_FAILURE = { code: 451, enhanced: "4.3.0" } as const;
 
 /** Options for `PluginHost.start`. */
 export interface HostOptions {
-  store?: Store | null;
+  /** Backs `ctx.kv` (the server's Store; an in-memory one for `plugin test`). */
+  store?: KvStore | null;
   dns?: DnsLookup;
   process?: ProcessOptions;
   /** Throw when a plugin fails to load at start (the server does; `plugin list` does not). */
@@ -76,23 +81,36 @@ export class PluginLoadError extends Error {
   }
 }
 
+/** One set of plugin processes (replaced as a whole by a reload). */
+interface Generation {
+  procs: PluginProcess[];
+  /** `run` calls under way on this generation. */
+  active: number;
+  /** Replaced by a reload: stops when `active` reaches 0. */
+  retired: boolean;
+}
+
 /** Runs the configured plugins. */
 export class PluginHost {
-  #procs: PluginProcess[];
+  #gen: Generation;
+  #services: ServiceHandler;
+  #processOpts: ProcessOptions | undefined;
+  /** Retired generations still finishing their runs. */
+  #draining = new Set<Promise<void>>();
+  #reloading: Promise<unknown> = Promise.resolve();
 
-  private constructor(procs: PluginProcess[]) {
-    this.#procs = procs;
+  private constructor(services: ServiceHandler, processOpts: ProcessOptions | undefined) {
+    this.#services = services;
+    this.#processOpts = processOpts;
+    this.#gen = { procs: [], active: 0, retired: false };
   }
 
   /** Spawns every plugin and waits until each has loaded (or failed to). */
   static async start(config: Config, opts: HostOptions = {}): Promise<PluginHost> {
     const services = hostServices(opts.store ?? null, opts.dns ?? defaultDnsLookup(config));
-    const procs = config.plugins.map((p: PluginConfig) =>
-      new PluginProcess(p, services, opts.process)
-    );
-    const host = new PluginHost(procs);
-    const ok = await Promise.all(procs.map((p) => p.start()));
-    const bad = procs.find((_, i) => !ok[i]);
+    const host = new PluginHost(services, opts.process);
+    const { procs, bad } = await host.#spawn(config.plugins);
+    host.#gen.procs = procs;
     if (bad) {
       if (opts.strict) {
         await host.stop();
@@ -103,9 +121,43 @@ export class PluginHost {
     return host;
   }
 
+  async #spawn(plugins: PluginConfig[]) {
+    const procs = plugins.map((p) => new PluginProcess(p, this.#services, this.#processOpts));
+    const ok = await Promise.all(procs.map((p) => p.start()));
+    return { procs, bad: procs.find((_, i) => !ok[i]) ?? null };
+  }
+
+  /**
+   * Replaces every plugin process with a fresh one for `plugins` (a re-read config):
+   * sessions are not dropped, calls under way finish on the old processes. Throws
+   * PluginLoadError, and keeps the old plugins, when a new one does not load.
+   */
+  reload(plugins: PluginConfig[]): Promise<void> {
+    const next = this.#reloading.then(async () => {
+      const { procs, bad } = await this.#spawn(plugins);
+      if (bad) {
+        await Promise.all(procs.map((p) => p.stop()));
+        throw new PluginLoadError(bad.name, bad.lastError ?? "failed to load");
+      }
+      const old = this.#gen;
+      this.#gen = { procs, active: 0, retired: false };
+      old.retired = true;
+      if (old.active === 0) this.#retire(old);
+      log.info("plugin", "plugins reloaded", { plugins: procs.map((p) => p.name).join(",") });
+    });
+    this.#reloading = next.catch(() => {});
+    return next;
+  }
+
+  #retire(gen: Generation): void {
+    const done = Promise.all(gen.procs.map((p) => p.stop())).then(() => {});
+    this.#draining.add(done);
+    done.finally(() => this.#draining.delete(done));
+  }
+
   /** Configured plugins, their state and declared hooks. */
   list(): Array<{ name: string; state: string; hooks: HookName[]; error: string | null }> {
-    return this.#procs.map((p) => ({
+    return this.#gen.procs.map((p) => ({
       name: p.name,
       state: p.state,
       hooks: [...p.hooks],
@@ -115,12 +167,12 @@ export class PluginHost {
 
   /** True when some plugin declares `hook` (callers may skip building a context). */
   wants(hook: HookName): boolean {
-    return this.#procs.some((p) => p.hooks.includes(hook));
+    return this.#gen.procs.some((p) => p.hooks.includes(hook));
   }
 
   /** Waits until the named plugin's runner is up (after a restart, say). */
   async ready(name: string): Promise<boolean> {
-    const p = this.#procs.find((x) => x.name === name);
+    const p = this.#gen.procs.find((x) => x.name === name);
     if (!p) return false;
     if (p.state === "down") return await p.start();
     return await p.whenReady();
@@ -128,6 +180,17 @@ export class PluginHost {
 
   /** Asks every plugin that declares `hook`, in order; see the module invariants. */
   async run(hook: HookName, input: HookInput): Promise<HookOutcome> {
+    const gen = this.#gen;
+    gen.active++;
+    try {
+      return await this.#run(gen.procs, hook, input);
+    } finally {
+      gen.active--;
+      if (gen.retired && gen.active === 0) this.#retire(gen);
+    }
+  }
+
+  async #run(procs: PluginProcess[], hook: HookName, input: HookInput): Promise<HookOutcome> {
     const { message, results: earlier, ...fields } = input;
     const out: HookOutcome = {
       action: "continue",
@@ -137,13 +200,15 @@ export class PluginHost {
     };
     let raw = message;
     let rawB64: string | null = null;
-    for (const proc of this.#procs) {
+    for (const proc of procs) {
       if (!proc.hooks.includes(hook)) continue;
       const ctx: Record<string, unknown> = {
         ...fields,
         score: out.score,
         results: [...(earlier ?? []), ...out.results],
       };
+      // deliver: a mailbox an earlier plugin picked is the one later plugins see.
+      if (out.mailbox !== undefined && "mailbox" in fields) ctx.mailbox = out.mailbox;
       if (raw) ctx.message = { raw: rawB64 ??= toBase64(raw) };
       const t0 = performance.now();
       const res = await proc.call(hook, ctx, proc.config.timeoutMs);
@@ -211,9 +276,12 @@ export class PluginHost {
     return out;
   }
 
-  /** Stops every runner. */
+  /** Stops every runner (also those of a reload that are still finishing calls). */
   async stop(): Promise<void> {
-    await Promise.all(this.#procs.map((p) => p.stop()));
+    await this.#reloading;
+    const gen = this.#gen;
+    gen.retired = true;
+    await Promise.all([...gen.procs.map((p) => p.stop()), ...this.#draining]);
   }
 }
 

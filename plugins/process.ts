@@ -17,7 +17,7 @@ import { log } from "../core/log.ts";
 import type { HookName } from "./sdk.ts";
 import type { CallMsg, HostToRunner, RunnerToHost, SvcOp, WireResult } from "./protocol.ts";
 import { encodeLine, parseRunnerLine } from "./protocol.ts";
-import { runnerCommand, type SpawnSpec } from "./spawn.ts";
+import { runnerCommand, type SandboxMode, type SpawnSpec } from "./spawn.ts";
 
 /** What one call came to. */
 export type CallOutcome = { ok: true; result: WireResult | null } | { ok: false; error: string };
@@ -43,6 +43,8 @@ export interface ProcessOptions {
   maxLineBytes?: number;
   /** Replaces the command line (tests). */
   spawn?: SpawnSpec;
+  /** How to sandbox (default: `sandboxMode()`: "worker" in a compiled binary). */
+  sandbox?: SandboxMode;
 }
 
 interface Pending {
@@ -73,7 +75,10 @@ export class PluginProcess {
   #restartTimer: ReturnType<typeof setTimeout> | null = null;
   #killReason: string | null = null;
   #stderrTail = "";
-  #opts: Required<Omit<ProcessOptions, "spawn">> & { spawn?: SpawnSpec };
+  #opts: Required<Omit<ProcessOptions, "spawn" | "sandbox">> & {
+    spawn?: SpawnSpec;
+    sandbox?: SandboxMode;
+  };
 
   constructor(
     readonly config: PluginConfig,
@@ -86,6 +91,7 @@ export class PluginProcess {
       maxBackoffMs: opts.maxBackoffMs ?? 30_000,
       maxLineBytes: opts.maxLineBytes ?? 128 * 1024 * 1024,
       spawn: opts.spawn,
+      sandbox: opts.sandbox,
     };
   }
 
@@ -104,13 +110,13 @@ export class PluginProcess {
     this.#killReason = null;
     let child: Deno.ChildProcess;
     try {
-      const spec = this.#opts.spawn ?? runnerCommand(this.config);
+      const spec = this.#opts.spawn ?? runnerCommand(this.config, this.#opts.sandbox);
       child = new Deno.Command(spec.cmd, {
         args: spec.args,
         stdin: "piped",
         stdout: "piped",
         stderr: "piped",
-        env: { NO_COLOR: "1" },
+        env: { NO_COLOR: "1", ...spec.env },
       }).spawn();
     } catch (e) {
       this.lastError = `cannot start: ${(e as Error).message}`;

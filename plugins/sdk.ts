@@ -88,11 +88,14 @@ export interface HookResult {
   message?: string | Uint8Array;
   /** data: added to the message's score (later plugins see the running total). */
   score?: number;
-  /** data / deliver: the mailbox to file the message in (e.g. "Junk"). */
+  /** data / deliver: the mailbox to file the message in (e.g. "Junk"); a missing one: INBOX. */
   mailbox?: string;
-  /** queue: the relay to use instead of MX ("host:port"). */
+  /** queue: deliver through this relay instead of the MX hosts ("host" or "host:port"). */
   relay?: string;
-  /** queue: TLS policy for this recipient. */
+  /**
+   * queue: TLS policy for this recipient: "require" (no TLS, no delivery: retried, then
+   * bounced), "opportunistic" (the default: STARTTLS when offered), "none" (no STARTTLS).
+   */
   tls?: "require" | "opportunistic" | "none";
   /** A short note for the log line and for later plugins. */
   note?: string;
@@ -221,38 +224,92 @@ export interface DataContext extends BaseContext {
   score: number;
 }
 
+/**
+ * deliver: once per local account a message is about to be stored for, before it is
+ * stored: by SMTP (after `data`), or by IMAP APPEND (`source: "append"`, e.g. a mail client
+ * saving to Sent). A result may pick the mailbox, add header fields, or replace the message
+ * (`message` or `body`); a plugin that changes the bytes changes only this account's copy.
+ * `discard` drops this copy; `reject` / `tempfail` refuse the whole message (SMTP answers
+ * once per message after DATA) or the APPEND.
+ */
 export interface DeliverContext extends BaseContext {
+  /** "smtp": a received message for a local recipient; "append": IMAP APPEND. */
+  source: "smtp" | "append";
+  /** The envelope sender (APPEND: the account). */
   sender: Address;
+  /** The address the message was sent to (after +tag/alias: as the client gave it). */
   recipient: Address;
-  /** The mailbox chosen so far (INBOX unless a plugin picked another). */
+  /** The account the copy is stored for (lower case): whose key to encrypt to. */
+  account: string;
+  /** The mailbox chosen so far: INBOX unless a plugin picked another; APPEND: its target. */
   mailbox: string;
+  /** APPEND: the target mailbox's special use ("\\Sent", "\\Drafts", ...) or null. */
+  specialUse?: string | null;
+  /** APPEND: the flags the client gave. */
+  flags?: string[];
+  /** SMTP: the data hook's total score. */
+  score?: number;
+  /** The whole message as it would be stored (with Return-Path and Received for SMTP). */
   message: MessageView;
 }
 
+/**
+ * queue: before each delivery attempt of a queued message, once per remote recipient
+ * still pending. A result may `reject` (the recipient fails at once and the sender gets a
+ * bounce), `tempfail` (this attempt is skipped; retried on the schedule), `discard` (dropped
+ * silently), or choose `relay` and `tls`.
+ */
 export interface QueueContext extends BaseContext {
   sender: Address;
   recipient: Address;
+  queueId: number;
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** The client asked for REQUIRETLS (RFC 8689) when it submitted the message. */
+  requireTls: boolean;
   message: MessageView;
 }
 
+/** delivered (notification, its result is ignored): a remote server accepted the message. */
 export interface DeliveredContext extends BaseContext {
   sender: Address;
   recipient: Address;
-  queueId?: number;
-  /** The remote server's reply. */
-  reply?: string;
+  queueId: number;
+  /** The remote server (MX host or relay) that accepted it. */
+  remoteMta?: string;
 }
 
-export interface BouncedContext extends DeliveredContext {
+/**
+ * bounced (notification, its result is ignored): the message failed for good for this
+ * recipient (a permanent refusal, or too old to retry).
+ */
+export interface BouncedContext extends BaseContext {
+  sender: Address;
+  recipient: Address;
+  queueId: number;
+  /** RFC 3463 status, e.g. "5.1.1". */
+  status: string;
+  /** The remote reply or our reason, e.g. "550 5.1.1 No such user". */
   error: string;
+  remoteMta?: string;
 }
 
+/**
+ * mailbox_move (notification, its result is ignored): a user moved or copied a message
+ * into the Junk mailbox ("junk": learn it as spam) or out of it into any mailbox other
+ * than Trash ("ham": learn it as not spam), by IMAP COPY or MOVE. One call per message.
+ */
 export interface MailboxMoveContext extends BaseContext {
+  /** The account (lower case). */
   user: string;
+  /** Source and destination mailbox names. */
   from: string;
   to: string;
-  /** "junk" when moved into Junk, "ham" when moved out of it, else "move". */
-  kind: "junk" | "ham" | "move";
+  kind: "junk" | "ham";
+  /** COPY or MOVE. */
+  command: "copy" | "move";
+  /** The message's UID in the destination mailbox. */
+  uid: number;
   message: MessageView;
 }
 

@@ -11,6 +11,9 @@ import type { Store } from "../storage/mod.ts";
 import type { SvcOp } from "./protocol.ts";
 import type { ServiceHandler } from "./process.ts";
 
+/** The part of the Store the kv service uses (an in-memory one serves `plugin test`). */
+export type KvStore = Pick<Store, "kvGet" | "kvSet" | "kvIncr" | "kvDelete">;
+
 /** A DNS lookup function: records as plain data, [] when the name or type has none. */
 export type DnsLookup = (name: string, type: string) => Promise<unknown[]>;
 
@@ -74,10 +77,10 @@ export function defaultDnsLookup(config: Config): DnsLookup {
 }
 
 /** The service handler the plugin processes use. */
-export function hostServices(store: Store | null, dns: DnsLookup): ServiceHandler {
+export function hostServices(store: KvStore | null, dns: DnsLookup): ServiceHandler {
   return async (plugin: string, op: SvcOp, args: unknown[]) => {
     const ns = kvNamespace(plugin);
-    const needStore = (): Store => {
+    const needStore = (): KvStore => {
       if (!store) throw new Error("kv is not available here (no store)");
       return store;
     };

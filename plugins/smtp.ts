@@ -131,6 +131,9 @@ export interface DataDecision {
   discard: boolean;
   /** Every plugin's result for this message, for its log line. */
   log: string;
+  /** The same results as data, and the total score (the deliver hook reads both). */
+  results: PluginResultSummary[];
+  score: number;
 }
 
 /**
@@ -145,7 +148,7 @@ export async function smtpDataHook(
   const host = s.deps.plugins;
   const before = [...(sessionResults.get(s) ?? []), ...(envelopeResults.get(env) ?? [])];
   if (!host?.wants("data")) {
-    return { data, discard: false, log: formatResults(before) };
+    return { data, discard: false, log: formatResults(before), results: before, score: 0 };
   }
   const out = await host.run("data", {
     session: info(s),
@@ -160,5 +163,7 @@ export async function smtpDataHook(
     mailbox: out.mailbox,
     discard: out.action === "discard",
     log: formatResults([...before, ...out.results]),
+    results: [...before, ...out.results],
+    score: out.score,
   };
 }

@@ -1,10 +1,15 @@
 /**
  * How a plugin runner process is started: the one place that knows the command line.
  *
- * Today: `deno run --no-prompt --allow-<only what was granted> --v8-flags=--max-old-space-size=N
- * --preload <module> plugins/runner.ts <module>`. A compiled denomail binary would instead run
- * itself with a hidden runner subcommand and enforce the grant with a Worker inside that child
- * (issue 7); that mode is added here and nowhere else.
+ * Two sandbox modes:
+ * - "process" (running from source): `deno run --no-prompt --allow-<only what was granted>
+ *   --v8-flags=--max-old-space-size=N --preload <module> plugins/runner.ts <module>`.
+ * - "worker" (a compiled binary, where `Deno.execPath()` is denomail itself): `denomail
+ *   __plugin-runner <module> <grants JSON>` with DENO_V8_FLAGS=--max-old-space-size=N; that
+ *   child runs the plugin in a Worker whose `deno.permissions` are exactly the grant (see
+ *   sandbox_child.ts). The env var DENOMAIL_PLUGIN_SANDBOX=worker selects this mode from
+ *   source too (`deno run main.ts __plugin-runner`, with the permissions the compile task
+ *   gives the binary), which is how the tests exercise it without a compiled binary.
  *
  * Why `--preload` and not `--allow-read=<module dir>`: the admin did not grant read access
  * to the plugin's folder, and granting it would let a plugin read whatever sits next to it.
@@ -22,6 +27,31 @@ import type { PluginConfig, PluginPermissions } from "../core/config.ts";
 export interface SpawnSpec {
   cmd: string;
   args: string[];
+  /** Added to the inherited environment. */
+  env?: Record<string, string>;
+}
+
+/** How plugins are sandboxed: see the module doc. */
+export type SandboxMode = "process" | "worker";
+
+/** The permissions `deno task compile` gives the binary (and so the worker-mode child). */
+const BINARY_PERMISSIONS = [
+  "--allow-net",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-sys",
+  "--allow-run",
+];
+
+/** "worker" in a compiled binary (or when DENOMAIL_PLUGIN_SANDBOX=worker), else "process". */
+export function sandboxMode(): SandboxMode {
+  let forced: string | undefined;
+  try {
+    forced = Deno.env.get("DENOMAIL_PLUGIN_SANDBOX");
+  } catch { /* no env permission: not forced */ }
+  if (forced === "worker" || forced === "process") return forced;
+  return Deno.build.standalone ? "worker" : "process";
 }
 
 const KINDS: (keyof PluginPermissions)[] = ["net", "read", "write", "env", "run", "ffi", "sys"];
@@ -63,9 +93,46 @@ export function permissionFlags(p: PluginPermissions): string[] {
   return flags;
 }
 
+/**
+ * A grant as a Worker's `deno.permissions`: every kind not granted is denied; `["*"]`
+ * grants the whole kind.
+ */
+export function workerPermissions(p: PluginPermissions): Record<string, boolean | string[]> {
+  permissionFlags(p); // the same checks on every entry
+  const out: Record<string, boolean | string[]> = { import: false };
+  for (const kind of KINDS) {
+    const list = p[kind] ?? [];
+    out[kind] = list.length === 0 ? false : list.includes("*") ? true : [...list];
+  }
+  return out;
+}
+
 /** The command that starts one runner for `plugin`. */
-export function runnerCommand(plugin: PluginConfig): SpawnSpec {
+export function runnerCommand(plugin: PluginConfig, mode = sandboxMode()): SpawnSpec {
   const url = resolveModule(plugin.module);
+  if (mode === "worker") {
+    const grants = JSON.stringify(plugin.permissions);
+    const env = { DENO_V8_FLAGS: `--max-old-space-size=${plugin.memoryMb}` };
+    if (Deno.build.standalone) {
+      return { cmd: Deno.execPath(), args: ["__plugin-runner", url, grants], env };
+    }
+    const main = new URL("../main.ts", import.meta.url).href;
+    return {
+      cmd: Deno.execPath(),
+      args: [
+        "run",
+        "--no-prompt",
+        "--no-lock",
+        "--unstable-worker-options",
+        ...BINARY_PERMISSIONS,
+        main,
+        "__plugin-runner",
+        url,
+        grants,
+      ],
+      env,
+    };
+  }
   const runner = new URL("./runner.ts", import.meta.url).href;
   return {
     cmd: Deno.execPath(),

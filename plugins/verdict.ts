@@ -70,8 +70,8 @@ export function checkResult(r: WireResult | null): CheckedResult {
       out.addHeaders.push([h[0], oneLine(h[1], 4000) ?? ""]);
     }
   }
-  if (r.bodyB64 !== undefined) out.body = fromBase64(r.bodyB64);
-  if (r.messageB64 !== undefined) out.message = fromBase64(r.messageB64);
+  if (r.bodyB64 !== undefined) out.body = fromBase64(String(r.bodyB64));
+  if (r.messageB64 !== undefined) out.message = fromBase64(String(r.messageB64));
   if (r.score !== undefined) {
     if (typeof r.score !== "number" || !Number.isFinite(r.score)) {
       throw new Error("score must be a finite number");

@@ -1,22 +1,33 @@
 /**
- * `plugin list | check PATH`
+ * `plugin list | check PATH | test PATH --eml FILE --from A --to B[,C] | reload`
  *
  * `list` loads every configured plugin in its sandbox (as `serve` would) and prints one
  * line each: name, module, declared hooks, granted permissions, and an error if it does
  * not load. `check PATH` loads one module with no permissions at all and reports its
- * hooks, or why it is not a valid plugin (exit 1).
+ * hooks, or why it is not a valid plugin (exit 1). `test` replays a message through one
+ * plugin (in its sandbox, with the grants and options of the configured plugin using the
+ * same module, else none) and prints each hook's verdict; exit 1 when a hook failed.
+ * `reload` makes the running `serve` (its pid in data_dir/denomail.pid) re-read the
+ * config's plugins, the way SIGHUP does, and prints the outcome.
  *
  * @module
  */
-import { resolve } from "node:path";
+import { basename, resolve } from "node:path";
 import { UsageError } from "../args.ts";
 import type { CliContext } from "../context.ts";
-import type { PluginConfig } from "../../core/config.ts";
+import type { Config, PluginConfig } from "../../core/config.ts";
 import { PluginHost } from "../../plugins/host.ts";
-import { permissionFlags } from "../../plugins/spawn.ts";
+import { permissionFlags, resolveModule } from "../../plugins/spawn.ts";
+import { formatStep, MemoryKv, replay } from "../../plugins/replay.ts";
+import { readPid, readReloadStatus } from "../../plugins/control.ts";
 import { log } from "../../core/log.ts";
 
-export const usage = "plugin list | plugin check PATH";
+export const usage = "plugin list | plugin check PATH | " +
+  "plugin test PATH --eml FILE --from A --to B[,C] [--ip IP] [--helo NAME] [--user EMAIL] | " +
+  "plugin reload";
+
+/** How long `plugin reload` waits for serve to report. */
+const RELOAD_WAIT_MS = 60_000;
 
 const NO_PERMISSIONS = { net: [], read: [], write: [], env: [], run: [], ffi: [], sys: [] };
 
@@ -53,16 +64,13 @@ export async function run(ctx: CliContext): Promise<void> {
       }
       return;
     }
+    case "test":
+      return await test(ctx, config, path);
+    case "reload":
+      if (path !== undefined) throw new UsageError(`unexpected argument ${path}`);
+      return await reload(ctx, config);
     case "check": {
-      if (path === undefined || path === "") throw new UsageError("missing argument PATH");
-      const module = path.startsWith("builtin:") || path.startsWith("file:") ? path : resolve(path);
-      if (!module.startsWith("builtin:") && !module.startsWith("file:")) {
-        try {
-          await Deno.stat(module);
-        } catch {
-          throw new UsageError(`no such file ${path}`);
-        }
-      }
+      const module = await moduleArg(path);
       const plugin: PluginConfig = {
         name: "check",
         module,
@@ -84,5 +92,115 @@ export async function run(ctx: CliContext): Promise<void> {
     }
     default:
       throw new UsageError(`plugin: unknown subcommand ${sub ?? "(none)"}; use ${usage}`);
+  }
+}
+
+/** PATH as a module: builtin:x, a file: URL, or an existing file (made absolute). */
+async function moduleArg(path: string | undefined): Promise<string> {
+  if (path === undefined || path === "") throw new UsageError("missing argument PATH");
+  if (path.startsWith("builtin:") || path.startsWith("file:")) return path;
+  const module = resolve(path);
+  try {
+    await Deno.stat(module);
+  } catch {
+    throw new UsageError(`no such file ${path}`);
+  }
+  return module;
+}
+
+function need(ctx: CliContext, flag: string): string {
+  const v = ctx.args.values.get(flag);
+  if (v === undefined || v === "") throw new UsageError(`plugin test: missing ${flag}`);
+  return v;
+}
+
+/** `plugin test PATH --eml FILE --from A --to B`: see the module doc. */
+async function test(ctx: CliContext, config: Config, path: string | undefined): Promise<void> {
+  const module = await moduleArg(path);
+  const emlPath = need(ctx, "--eml");
+  const from = ctx.args.values.get("--from") ?? "";
+  const to = need(ctx, "--to").split(",").map((a) => a.trim()).filter((a) => a);
+  let message: Uint8Array;
+  try {
+    message = await Deno.readFile(emlPath);
+  } catch (e) {
+    throw new UsageError(`--eml: cannot read ${emlPath}: ${(e as Error).message}`);
+  }
+  const url = resolveModule(module);
+  const configured = config.plugins.find((p) => {
+    try {
+      return resolveModule(p.module) === url;
+    } catch {
+      return false;
+    }
+  });
+  const plugin: PluginConfig = configured ?? {
+    name: module.startsWith("builtin:")
+      ? module.slice("builtin:".length)
+      : basename(url).replace(/\.[a-z]+$/, "").replace(/[^A-Za-z0-9_-]/g, "_") || "test",
+    module,
+    permissions: NO_PERMISSIONS,
+    timeoutMs: 10_000,
+    memoryMb: 256,
+    onError: "tempfail",
+    options: {},
+  };
+  ctx.print(
+    `plugin ${plugin.name} (${configured ? "grants and options from the config" : "no grants"}` +
+      `: permissions=${grants(plugin)})`,
+  );
+  const host = await PluginHost.start({ ...config, plugins: [plugin] }, {
+    store: new MemoryKv(),
+  });
+  try {
+    const [p] = host.list();
+    if (p.state !== "ready") throw new Error(`plugin test: ${path}: ${p.error ?? p.state}`);
+    const steps = await replay(host, {
+      message,
+      from,
+      to,
+      ip: ctx.args.values.get("--ip"),
+      helo: ctx.args.values.get("--helo"),
+      user: ctx.args.values.get("--user"),
+    });
+    if (steps.length === 0) ctx.print("(the plugin declares no hooks)");
+    for (const step of steps) ctx.print(formatStep(step));
+    const failed = steps.filter((s) => s.outcome.results.some((r) => r.error));
+    if (failed.length > 0) {
+      throw new Error(`plugin test: ${failed.length} hook call(s) failed (see ERROR above)`);
+    }
+  } finally {
+    await host.stop();
+  }
+}
+
+/** `plugin reload`: SIGHUP to the running serve, then wait for its report. */
+async function reload(ctx: CliContext, config: Config): Promise<void> {
+  const pid = await readPid(config);
+  if (pid === null) {
+    throw new Error(`plugin reload: no running server (no pid file in ${config.dataDir})`);
+  }
+  const before = await readReloadStatus(config);
+  try {
+    Deno.kill(pid, "SIGHUP");
+  } catch (e) {
+    throw new Error(`plugin reload: cannot signal pid ${pid}: ${(e as Error).message}`);
+  }
+  const deadline = Date.now() + RELOAD_WAIT_MS;
+  for (;;) {
+    const now = await readReloadStatus(config);
+    if (
+      now && now.pid === pid &&
+      (!before || before.pid !== pid || now.seq > before.seq)
+    ) {
+      if (!now.ok) throw new Error(`plugin reload failed: ${now.error}`);
+      const list = now.plugins.map((p) => `${p.name}(${p.hooks.join(",") || "-"})`);
+      ctx.print(`reloaded: ${list.length ? list.join(" ") : "no plugins"}`);
+      return;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`plugin reload: no answer from pid ${pid} within ${RELOAD_WAIT_MS} ms`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -1,8 +1,22 @@
-/** `serve`: run every configured listener until SIGINT/SIGTERM; SIGHUP reloads TLS. */
+/**
+ * `serve`: run every configured listener until SIGINT/SIGTERM.
+ *
+ * SIGHUP reloads the TLS certificate and the plugins: the config file is read again and
+ * its `[[plugins]]` get fresh processes; SMTP sessions are not dropped and calls under way
+ * finish on the old processes (PluginHost.reload). A config that does not parse, or a
+ * plugin that does not load, leaves the running plugins as they were. Each reload's outcome
+ * goes to data_dir/plugins-reload.json (what `denomail plugin reload` waits for), and the
+ * pid to data_dir/denomail.pid.
+ *
+ * @module
+ */
 import { UsageError } from "../args.ts";
 import type { CliContext } from "../context.ts";
 import { startServer } from "../../core/server.ts";
+import { type Config, loadConfig } from "../../core/config.ts";
 import { log } from "../../core/log.ts";
+import { PluginHost } from "../../plugins/host.ts";
+import { removePidFile, writePidFile, writeReloadStatus } from "../../plugins/control.ts";
 
 export const usage = "serve [--config FILE]";
 
@@ -12,13 +26,52 @@ export async function run(ctx: CliContext): Promise<void> {
   }
   const config = await ctx.config();
   const server = await startServer(config);
+  await writePidFile(config);
   const done = Promise.withResolvers<void>();
   const stop = () => done.resolve();
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
+  let seq = 0;
+  let reloading: Promise<void> = Promise.resolve();
+
+  /** Re-reads the config and restarts the plugins; reports to plugins-reload.json. */
+  const reloadPlugins = async () => {
+    const n = ++seq;
+    let ok = true;
+    let error: string | undefined;
+    try {
+      const fresh: Config = await loadConfig(ctx.args.values.get("--config") ?? null);
+      const deps = server.deps;
+      if (deps.plugins) await deps.plugins.reload(fresh.plugins);
+      else if (fresh.plugins.length > 0) {
+        // No plugins at start: the sessions read deps.plugins on every hook, so a host
+        // set here is used from the next hook on.
+        deps.plugins = await PluginHost.start(fresh, { store: deps.store, strict: true });
+      }
+    } catch (e) {
+      ok = false;
+      error = (e as Error).message;
+      log.error("plugin", "plugin reload failed; the running plugins stay", { error });
+    }
+    const plugins = (server.deps.plugins?.list() ?? []).map((p) => ({
+      name: p.name,
+      hooks: p.hooks,
+    }));
+    await writeReloadStatus(config, {
+      pid: Deno.pid,
+      seq: n,
+      at: Date.now(),
+      ok,
+      ...(error ? { error } : {}),
+      plugins,
+    }).catch((e) =>
+      log.warn("plugin", "cannot write the reload status", { error: (e as Error).message })
+    );
+  };
   const hup = () => {
-    log.info("server", "SIGHUP: reloading TLS certificate");
+    log.info("server", "SIGHUP: reloading the TLS certificate and the plugins");
     server.deps.tls.reload();
+    reloading = reloading.then(reloadPlugins);
   };
   Deno.addSignalListener("SIGHUP", hup);
   await done.promise;
@@ -26,5 +79,7 @@ export async function run(ctx: CliContext): Promise<void> {
   Deno.removeSignalListener("SIGINT", stop);
   Deno.removeSignalListener("SIGTERM", stop);
   Deno.removeSignalListener("SIGHUP", hup);
+  await reloading;
   await server.stop();
+  await removePidFile(config);
 }

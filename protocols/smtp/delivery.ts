@@ -14,6 +14,9 @@ import type { Account, DeliveryTarget, QueueRecipient } from "../../storage/mod.
 import type { AcceptedRecipient, Envelope, SmtpRole } from "./context.ts";
 import { encodeXtext } from "./parser.ts";
 import { receivedHeader, returnPathHeader, submissionFixups, withProtocol } from "./trace.ts";
+import { reply, SmtpError } from "./replies.ts";
+import { type LocalCopy, planDelivery } from "../../plugins/deliver.ts";
+import type { PluginResultSummary } from "../../plugins/sdk.ts";
 
 const enc = new TextEncoder();
 
@@ -31,6 +34,8 @@ export interface AcceptedMessage {
   account: Account | null;
   /** Mailbox for the local copies (a plugin's choice); default INBOX. */
   mailbox?: string;
+  /** What the deliver hook sees of the session and of the data hook. */
+  plugins?: { sessionId: string; score: number; results: PluginResultSummary[] };
 }
 
 /** What was written. */
@@ -38,6 +43,8 @@ export interface DeliveryResult {
   localAccounts: number;
   remoteRecipients: number;
   queueId: number | null;
+  /** The deliver hook's results, for the log line. */
+  pluginResults: PluginResultSummary[];
 }
 
 let counter = 0;
@@ -107,18 +114,46 @@ export async function deliverMessage(
     : submissionFixups(msg.data, { hostname: deps.config.hostname, id: msg.id, date: now });
   const body = concat(enc.encode(fixups), msg.data);
 
-  const accountIds = new Set<number>();
-  for (const r of env.recipients) for (const l of r.local) accountIds.add(l.accountId);
-  const targets: DeliveryTarget[] = [...accountIds].map((accountId) => ({
-    accountId,
-    mailbox: msg.mailbox ?? "INBOX",
-  }));
+  const copies = new Map<number, LocalCopy>();
+  for (const r of env.recipients) {
+    for (const l of r.local) {
+      if (copies.has(l.accountId)) continue;
+      const mailbox = msg.mailbox ?? "INBOX";
+      copies.set(l.accountId, {
+        accountId: l.accountId,
+        account: l.email,
+        recipient: r.address,
+        mailbox,
+      });
+    }
+  }
   const remote = queueRecipients(env.recipients);
+  // Plugins (deliver hook, once per local account): may pick the mailbox, transform or drop
+  // that account's copy, or refuse the whole message. Unchanged copies share one blob.
+  const plan = await planDelivery(deps.plugins, {
+    session: {
+      id: msg.plugins?.sessionId ?? msg.id,
+      remoteIp: msg.clientIp,
+      role: msg.role,
+      tls: msg.tls !== null,
+      helo: msg.helo,
+      ...(msg.account ? { user: msg.account.email } : {}),
+    },
+    sender,
+    message: concat(enc.encode(returnPathHeader(sender) + received), body),
+    copies: [...copies.values()],
+    score: msg.plugins?.score,
+    results: msg.plugins?.results,
+  });
+  if (plan.refused) {
+    const r = plan.refused;
+    throw new SmtpError(reply(r.code, r.enhanced, r.text), { bad: false });
+  }
+  const targets: DeliveryTarget[] = plan.writes.flatMap((w) => w.targets);
 
+  // All writes start in the same tick: the store commits them together.
   const writes: [Promise<unknown>, Promise<{ id: number } | null>] = [
-    targets.length > 0
-      ? deps.store.deliver(concat(enc.encode(returnPathHeader(sender) + received), body), targets)
-      : Promise.resolve(),
+    Promise.all(plan.writes.map((w) => deps.store.deliver(w.message, w.targets))),
     remote.length > 0
       ? deps.store.enqueue(concat(enc.encode(received), body), {
         sender,
@@ -145,5 +180,6 @@ export async function deliverMessage(
     localAccounts: targets.length,
     remoteRecipients: remote.length,
     queueId: queued?.id ?? null,
+    pluginResults: plan.results,
   };
 }

@@ -11,6 +11,7 @@ import { command } from "../context.ts";
 import { no, ParseError } from "../errors.ts";
 import { targetMailbox } from "../mailbox_args.ts";
 import { validateStoreFlags } from "./store.ts";
+import { appendDeliverHook } from "../../../plugins/imap.ts";
 
 /** RFC 9051 §6.3.12: APPEND mailbox [SP flag-list] [SP date-time] SP literal. */
 export const APPEND = command({
@@ -40,7 +41,10 @@ export const APPEND = command({
     if (message.length > max) throw no("Message too large", Code.TOOBIG);
     if (message.length === 0) throw no("Empty message", Code.CANNOT);
     const mb = await targetMailbox(ctx, mailbox);
-    const placed = await ctx.deps.store.append(mb.id, message, {
+    // Plugins (deliver hook, source "append"): may transform the message, drop it or refuse.
+    const plugged = await appendDeliverHook(ctx, mb, message, flags);
+    if (plugged.discard) return { text: "APPEND completed" };
+    const placed = await ctx.deps.store.append(mb.id, plugged.message, {
       flags: validateStoreFlags(flags),
       internalDate: date ?? ctx.deps.now(),
     });

@@ -5,11 +5,13 @@
  * @module
  */
 import { Code } from "../codes.ts";
+import { qresyncOn } from "../condstore.ts";
 import { command, type SessionContext } from "../context.ts";
 import { no } from "../errors.ts";
 import { targetMailbox } from "../mailbox_args.ts";
 import type { ArgReader, SequenceSet } from "../parser.ts";
 import { compactSet, untagged } from "../response.ts";
+import { notifyMailboxMove } from "../../../plugins/imap.ts";
 
 interface CopyArgs {
   set: SequenceSet;
@@ -53,11 +55,20 @@ async function copyOrMove(
     throw no("Messages were expunged", Code.EXPUNGEISSUED);
   }
   if (dest.id === view.mailbox.id) { for (const [, d] of pairs) view.noteAppended(d); }
+  // Plugins (mailbox_move, fire-and-forget): into or out of Junk, for filters that learn.
+  const blobOf = new Map(targets.map((t) => [t.meta.uid, t.meta.blobId]));
+  notifyMailboxMove(ctx, {
+    from: view.mailbox,
+    to: dest,
+    command: move ? "move" : "copy",
+    messages: pairs.map(([s, d]) => ({ blobId: blobOf.get(s)!, uid: d })),
+  });
   const code = copyUid(dest.uidValidity, pairs);
   if (!move) return { code, text: "COPY completed" };
   // RFC 6851 §4.3: COPYUID in an untagged OK before the EXPUNGEs.
   ctx.send(untagged(`OK [${code}] Moved`));
-  for (const line of view.removeOwn(pairs.map((p) => p[0]))) ctx.send(line);
+  // RFC 7162 §3.2.10: VANISHED instead of EXPUNGE once QRESYNC is enabled.
+  for (const line of view.removeOwn(pairs.map((p) => p[0]), qresyncOn(ctx))) ctx.send(line);
   return { text: "MOVE completed" };
 }
 

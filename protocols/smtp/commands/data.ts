@@ -9,6 +9,7 @@ import type { CommandHandler, SmtpSession } from "../context.ts";
 import { deliverMessage, newMessageId } from "../delivery.ts";
 import { parseBdatArg } from "../parser.ts";
 import { smtpDataHook } from "../../../plugins/smtp.ts";
+import { formatResults } from "../../../plugins/host.ts";
 import {
   MESSAGE_TOO_BIG,
   reply,
@@ -25,9 +26,10 @@ async function finishMessage(s: SmtpSession, data: Uint8Array): Promise<void> {
   s.resetTransaction();
   // Plugins (data hook): may refuse (SmtpError), discard, pick the mailbox, change the message.
   const plugged = await smtpDataHook(s, env, data);
+  let pluginLog = plugged.log;
   try {
     if (!plugged.discard) {
-      await deliverMessage(s.deps, {
+      const res = await deliverMessage(s.deps, {
         id,
         role: s.role,
         envelope: env,
@@ -38,9 +40,12 @@ async function finishMessage(s: SmtpSession, data: Uint8Array): Promise<void> {
         clientIp: s.conn.remoteAddress,
         tls: s.conn.tlsInfo(),
         account: s.account,
+        plugins: { sessionId: s.id, score: plugged.score, results: plugged.results },
       });
+      pluginLog = [pluginLog, formatResults(res.pluginResults)].filter((x) => x).join(" ");
     }
   } catch (e) {
+    if (e instanceof SmtpError) throw e; // a deliver-hook plugin refused the message
     // RFC 5321 §4.2.5: nothing was committed, so the client must keep the message: 451.
     log.error("smtp", "storing a message failed", { id, error: (e as Error).message });
     throw new SmtpError(STORAGE_FAILED);
@@ -50,7 +55,7 @@ async function finishMessage(s: SmtpSession, data: Uint8Array): Promise<void> {
     from: env.sender?.address ?? "",
     to: env.recipients.map((r) => r.address).join(","),
     size: data.length,
-    ...(plugged.log ? { plugins: plugged.log } : {}),
+    ...(pluginLog ? { plugins: pluginLog } : {}),
     ...(plugged.discard ? { discarded: true } : {}),
   });
   // RFC 5321 §4.2.5 / DESIGN step 6: 250 only after the durable commit.

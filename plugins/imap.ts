@@ -1,0 +1,120 @@
+/**
+ * The IMAP side of the plugin hooks: `deliver` for APPEND (so a plugin can encrypt a
+ * client's Sent copy, say) and `mailbox_move` when a user moves or copies messages into or
+ * out of Junk (so a spam filter can learn). The IMAP commands call these with one line
+ * each; with no plugin declaring the hook they return at once without building anything.
+ *
+ * @module
+ */
+import type { Connection } from "../core/connection.ts";
+import { log } from "../core/log.ts";
+import type { Account, Mailbox } from "../storage/mod.ts";
+import type { SessionContext } from "../protocols/imap/context.ts";
+import { Code } from "../protocols/imap/codes.ts";
+import { no } from "../protocols/imap/errors.ts";
+import type { PluginHost } from "./host.ts";
+import { refusalOf } from "./deliver.ts";
+import type { SessionInfo } from "./sdk.ts";
+import { addressOf } from "./address.ts";
+
+const ids = new WeakMap<Connection, string>();
+
+function info(conn: Connection, account: Account | null): SessionInfo {
+  let id = ids.get(conn);
+  if (!id) ids.set(conn, id = `imap-${crypto.randomUUID().slice(0, 8)}`);
+  return {
+    id,
+    remoteIp: conn.remoteAddress,
+    role: "imap",
+    tls: conn.isTls,
+    ...(account ? { user: account.email } : {}),
+  };
+}
+
+/** What the deliver hook decided for an APPEND. */
+export interface AppendDecision {
+  /** The bytes to store (a plugin may have transformed them). */
+  message: Uint8Array;
+  /** A plugin dropped the message: answer OK, store nothing. */
+  discard: boolean;
+}
+
+/**
+ * Runs the deliver hook for an APPEND of `message` into `mb`. Throws an ImapError (NO) when
+ * a plugin refuses: tempfail and plugin failures as NO [UNAVAILABLE] (RFC 5530), reject as
+ * NO [CANNOT]. A mailbox a plugin picks is ignored: the client named the mailbox.
+ */
+export async function appendDeliverHook(
+  ctx: SessionContext,
+  mb: Mailbox,
+  message: Uint8Array,
+  flags: string[],
+): Promise<AppendDecision> {
+  const host = ctx.deps.plugins;
+  if (!host?.wants("deliver") || !ctx.account) return { message, discard: false };
+  const me = addressOf(ctx.account.email);
+  const out = await host.run("deliver", {
+    session: info(ctx.conn, ctx.account),
+    source: "append",
+    sender: me,
+    recipient: me,
+    account: ctx.account.email,
+    mailbox: mb.name,
+    specialUse: mb.specialUse,
+    flags,
+    message,
+  });
+  const refused = refusalOf(out);
+  if (refused) {
+    throw no(refused.text, out.action === "reject" ? Code.CANNOT : Code.UNAVAILABLE);
+  }
+  return { message: out.message ?? message, discard: out.action === "discard" };
+}
+
+/** "junk" into Junk, "ham" out of Junk (not into Trash), else null. */
+export function moveKind(from: Mailbox, to: Mailbox): "junk" | "ham" | null {
+  const junk = (m: Mailbox) => m.specialUse === "\\Junk";
+  if (junk(to) && !junk(from)) return "junk";
+  // Out of Junk into Trash is deleting spam, not calling it good mail.
+  if (junk(from) && !junk(to) && to.specialUse !== "\\Trash") return "ham";
+  return null;
+}
+
+/**
+ * Tells plugins about messages moved or copied into or out of Junk. Fire-and-forget:
+ * returns at once; the messages are read and reported one at a time in the background.
+ */
+export function notifyMailboxMove(
+  ctx: SessionContext,
+  move: {
+    from: Mailbox;
+    to: Mailbox;
+    command: "copy" | "move";
+    /** Each moved message: its blob and its UID in the destination. */
+    messages: Array<{ blobId: number; uid: number }>;
+  },
+): void {
+  const host: PluginHost | undefined = ctx.deps.plugins;
+  const kind = moveKind(move.from, move.to);
+  if (!kind || !host?.wants("mailbox_move") || !ctx.account) return;
+  const session = info(ctx.conn, ctx.account);
+  const user = ctx.account.email;
+  const store = ctx.deps.store;
+  (async () => {
+    for (const m of move.messages) {
+      const message = await store.readBlob(m.blobId);
+      await host.run("mailbox_move", {
+        session,
+        user,
+        from: move.from.name,
+        to: move.to.name,
+        kind,
+        command: move.command,
+        uid: m.uid,
+        message,
+      });
+    }
+  })().catch((e) =>
+    log.warn("plugin", "mailbox_move notification failed", { error: (e as Error).message })
+  );
+}

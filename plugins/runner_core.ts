@@ -1,0 +1,165 @@
+/**
+ * The plugin side of the wire, independent of how messages travel: the `init` handshake
+ * (load the module, answer `ready` or `fatal`), hook calls (build the context, run the hook,
+ * answer `result` or `error`), and the host services a hook reaches by message (kv, dns).
+ *
+ * Two transports use it: `runner.ts` (a child process: JSON lines on stdin/stdout) and
+ * `worker_entry.ts` (a permission-scoped Worker inside the compiled binary's runner mode).
+ *
+ * Invariants:
+ * - Calls run concurrently; each answer carries its call id.
+ * - A hook that throws is answered with `error`; nothing a hook does ends the loop.
+ *
+ * @module
+ */
+import type { CallMsg, HostToRunner, RunnerToHost, SvcOp, WireResult } from "./protocol.ts";
+import { fromBase64, toBase64 } from "./protocol.ts";
+import type { HookName, HookResult, PluginDefinition } from "./sdk.ts";
+import { messageView } from "./message.ts";
+
+const enc = new TextEncoder();
+
+/** Checks that a loaded module's default export was made by definePlugin. */
+export function pluginFromModule(mod: unknown): PluginDefinition {
+  const def = (mod as { default?: unknown } | null)?.default as PluginDefinition | undefined;
+  if (
+    typeof def !== "object" || def === null || def.denomailPlugin !== 1 ||
+    typeof def.hooks !== "object"
+  ) {
+    throw new Error("the module's default export is not a definePlugin({ hooks }) result");
+  }
+  return def;
+}
+
+/** Sends console output to stderr, so that a plugin that logs cannot corrupt a channel. */
+export function redirectConsole(): void {
+  const toErr = (...args: unknown[]) => {
+    const line = args.map((a) => typeof a === "string" ? a : Deno.inspect(a)).join(" ");
+    try {
+      Deno.stderr.writeSync(enc.encode(line + "\n"));
+    } catch { /* stderr gone */ }
+  };
+  for (const k of ["log", "info", "debug", "warn", "error", "trace", "dir"] as const) {
+    (console as unknown as Record<string, unknown>)[k] = toErr;
+  }
+}
+
+function toWire(r: HookResult | undefined | null): WireResult | null {
+  if (r === undefined || r === null) return null;
+  if (typeof r !== "object") throw new TypeError(`hook returned ${typeof r}, not an object`);
+  const { body, message, ...rest } = r;
+  const out: WireResult = { ...rest };
+  const bytes = (v: string | Uint8Array) => toBase64(typeof v === "string" ? enc.encode(v) : v);
+  if (body !== undefined) out.bodyB64 = bytes(body);
+  if (message !== undefined) out.messageB64 = bytes(message);
+  return out;
+}
+
+/** What `handle` tells its transport. */
+export type HandleOutcome = "ok" | "fatal";
+
+/** One plugin behind one channel. */
+export class PluginRunner {
+  #send: (msg: RunnerToHost) => Promise<void>;
+  #load: () => Promise<unknown>;
+  #plugin: PluginDefinition | null = null;
+  #name = "";
+  #options: Record<string, unknown> = {};
+  #nextSvcId = 1;
+  #pendingSvc = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  #kv;
+  #dns;
+
+  /**
+   * @param send writes one message to the host (answers never interleave)
+   * @param load loads the plugin module (its namespace object), at `init`
+   */
+  constructor(send: (msg: RunnerToHost) => Promise<void>, load: () => Promise<unknown>) {
+    this.#send = send;
+    this.#load = load;
+    const svc = (op: SvcOp, args: unknown[]) => this.#svc(op, args);
+    this.#kv = {
+      get: (key: string) => svc("kv.get", [key]) as Promise<string | null>,
+      set: async (key: string, value: string, ttlMs?: number) => {
+        await svc("kv.set", [key, value, ttlMs ?? null]);
+      },
+      incr: (key: string, by = 1, ttlMs?: number) =>
+        svc("kv.incr", [key, by, ttlMs ?? null]) as Promise<number>,
+      delete: async (key: string) => {
+        await svc("kv.delete", [key]);
+      },
+    };
+    this.#dns = {
+      resolve: (name: string, type: string) =>
+        svc("dns.resolve", [name, type]) as Promise<unknown[]>,
+    };
+  }
+
+  /** Handles one host message. "fatal": the module did not load; the transport ends. */
+  async handle(msg: HostToRunner): Promise<HandleOutcome> {
+    if (this.#plugin === null) {
+      if (msg.t !== "init") return "ok"; // nothing comes before init
+      this.#name = msg.name;
+      this.#options = msg.options ?? {};
+      try {
+        this.#plugin = pluginFromModule(await this.#load());
+      } catch (e) {
+        await this.#send({ t: "fatal", error: e instanceof Error ? e.message : String(e) });
+        return "fatal";
+      }
+      await this.#send({ t: "ready", hooks: Object.keys(this.#plugin.hooks) as HookName[] });
+      return "ok";
+    }
+    switch (msg.t) {
+      case "call":
+        this.#runCall(msg);
+        return "ok";
+      case "svc_ok":
+      case "svc_err": {
+        const p = this.#pendingSvc.get(msg.id);
+        if (!p) return "ok";
+        this.#pendingSvc.delete(msg.id);
+        if (msg.t === "svc_ok") p.resolve(msg.value);
+        else p.reject(new Error(msg.error ?? "service failed"));
+        return "ok";
+      }
+      case "init":
+        return "ok"; // only the first init counts
+    }
+  }
+
+  #svc(op: SvcOp, args: unknown[]): Promise<unknown> {
+    const id = this.#nextSvcId++;
+    return new Promise((resolve, reject) => {
+      this.#pendingSvc.set(id, { resolve, reject });
+      this.#send({ t: "svc", id, op, args });
+    });
+  }
+
+  #context(call: CallMsg): Record<string, unknown> {
+    const ctx: Record<string, unknown> = {
+      ...call.ctx,
+      hook: call.hook,
+      plugin: this.#name,
+      options: this.#options,
+      kv: this.#kv,
+      dns: this.#dns,
+    };
+    const m = call.ctx.message as { raw?: string } | undefined;
+    if (m && typeof m.raw === "string") ctx.message = messageView(fromBase64(m.raw));
+    return ctx;
+  }
+
+  async #runCall(call: CallMsg): Promise<void> {
+    const fn = this.#plugin!.hooks[call.hook] as
+      | ((c: unknown) => HookResult | void | Promise<HookResult | void>)
+      | undefined;
+    try {
+      const r = fn ? await fn(this.#context(call)) : undefined;
+      await this.#send({ t: "result", id: call.id, result: toWire(r ?? null) });
+    } catch (e) {
+      const err = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      await this.#send({ t: "error", id: call.id, error: err.slice(0, 1000) });
+    }
+  }
+}
