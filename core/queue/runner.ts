@@ -30,6 +30,8 @@ import { KeyedLimiter, Semaphore } from "./limiter.ts";
 import { countReceived, type ReportedRecipient, wantsNotice } from "./dsn.ts";
 import { type OwedNotice, owedNotices, sendNotice } from "./notices.ts";
 import { DkimSigner } from "./dkim.ts";
+import type { PluginHost } from "../../plugins/host.ts";
+import { notifyOutcomes, type QueueRoute, queueRoutes, routeKey } from "../../plugins/queue.ts";
 
 /** RFC 5321 §6.3: more Received fields than this is a mail loop. */
 export const MAX_RECEIVED = 50;
@@ -46,6 +48,8 @@ export interface RunnerDeps {
   timeouts?: Partial<Timeouts>;
   /** How often the queue is polled (default 1000 ms). */
   pollMs?: number;
+  /** The plugin host (queue hook, delivered/bounced notifications); read at each attempt. */
+  plugins?: PluginHost;
 }
 
 /** What one attempt did for one recipient. */
@@ -188,29 +192,50 @@ export class QueueRunner {
       };
       for (const r of pending) outcomes.set(r.address, { delivered: false, failure });
     } else {
-      const body = this.#signer ? await this.#signer.sign(message) : message;
-      const byDomain = new Map<string, QueueRecipient[]>();
+      // Plugins (queue hook, per recipient): refuse, defer, drop, or pick a relay / TLS.
+      const routes = await queueRoutes(this.#deps.plugins, entry, pending, message);
+      const groups = new Map<
+        string,
+        { domain: string; route: QueueRoute; rcpts: QueueRecipient[] }
+      >();
       for (const r of pending) {
-        const d = splitAddress(r.address)?.domain ?? "";
-        byDomain.set(d, [...(byDomain.get(d) ?? []), r]);
+        const route = routes.get(r.address)!;
+        if (route.failure) outcomes.set(r.address, { delivered: false, failure: route.failure });
+        else if (route.discard) {
+          outcomes.set(r.address, { delivered: true, remoteMta: route.discard });
+        }
+        if (route.failure || route.discard) continue;
+        const domain = splitAddress(r.address)?.domain ?? "";
+        const key = `${domain}|${routeKey(route)}`;
+        const g = groups.get(key) ?? { domain, route, rcpts: [] };
+        g.rcpts.push(r);
+        groups.set(key, g);
       }
+      const body = this.#signer && groups.size > 0 ? await this.#signer.sign(message) : message;
       await Promise.all(
-        [...byDomain].map(async ([domain, rcpts]) => {
-          const res = await this.#deliverDomain(domain, rcpts, entry, body, tlsByHost);
+        [...groups.values()].map(async ({ domain, rcpts, route }) => {
+          const res = await this.#deliverDomain(domain, rcpts, entry, body, tlsByHost, route);
           for (const [a, o] of res) outcomes.set(a, o);
         }),
       );
     }
     await this.#record(entry, message, outcomes, tlsByHost);
+    // Plugins (delivered / bounced): fire-and-forget, after the results are recorded.
+    const expired = this.#deps.now() >= entry.createdAt + this.#deps.config.delivery.maxAgeMs;
+    notifyOutcomes(this.#deps.plugins, entry, outcomes, { expired });
   }
 
-  /** Delivers to one domain's MX hosts, in order, until one gives an answer. */
+  /**
+   * Delivers to one domain's MX hosts (or the relay a plugin chose), in order, until one
+   * gives an answer, under the recipients' TLS policy.
+   */
   async #deliverDomain(
     domain: string,
     rcpts: QueueRecipient[],
     entry: QueueEntry,
     body: Uint8Array,
     tlsByHost: Record<string, TlsResult | null>,
+    route: QueueRoute = { tls: "opportunistic" },
   ): Promise<Map<string, Outcome>> {
     const all = (failure: FailureInfo) =>
       new Map<string, Outcome>(rcpts.map((r) => [r.address, { delivered: false, failure }]));
@@ -222,13 +247,15 @@ export class QueueRunner {
     try {
       let hosts;
       try {
-        hosts = await mxHosts(domain, this.#dns);
+        hosts = route.relay
+          ? [{ host: route.relay.host, preference: 0 }]
+          : await mxHosts(domain, this.#dns);
       } catch (e) {
         if (e instanceof DeliveryError) return all(e);
         throw e;
       }
       const { config } = this.#deps;
-      const port = config.delivery.smtpPort;
+      const port = route.relay?.port ?? config.delivery.smtpPort;
       let last: FailureInfo = {
         permanent: false,
         status: "4.4.1",
@@ -273,8 +300,20 @@ export class QueueRunner {
             client ??= await SmtpClient.open(mx.host, ip, port, {
               helo: config.hostname,
               timeouts: this.#deps.timeouts,
+              starttls: route.tls !== "none",
             });
             this.#open.add(client);
+            if (route.tls === "require" && !client.tls) {
+              // A plugin's TLS policy: no TLS, no delivery here. RFC 3463: 4.7.4 security
+              // features not supported; the next host may do better, else retry later.
+              last = {
+                permanent: false,
+                status: "4.7.4",
+                diagnostic: `451 4.7.4 ${mx.host} [${ip}]: TLS required by policy, not offered`,
+                remoteMta: mx.host,
+              };
+              continue;
+            }
             tlsByHost[mx.host] = client.tls;
             const res = await client.send(tx);
             const out = new Map<string, Outcome>();
