@@ -46,6 +46,11 @@ export const Code = {
   COPYUID: "COPYUID",
   // RFC 4469 / RFC 7889
   TOOBIG: "TOOBIG",
+  // RFC 7162 CONDSTORE / QRESYNC
+  HIGHESTMODSEQ: "HIGHESTMODSEQ",
+  MODIFIED: "MODIFIED",
+  // RFC 4978 §3 COMPRESS
+  COMPRESSIONACTIVE: "COMPRESSIONACTIVE",
 } as const;
 
 /** The system flags of RFC 9051 §2.3.2 (\Recent is IMAP4rev1 only and never stored). */

@@ -28,6 +28,8 @@ export type FetchItem =
   | { kind: "RFC822" }
   | { kind: "RFC822.HEADER" }
   | { kind: "RFC822.TEXT" }
+  /** RFC 7162 §3.1.4.1: the message's mod-sequence. */
+  | { kind: "MODSEQ" }
   /** BODY[...] / BODY.PEEK[...]; `label` is the section as echoed ("HEADER.FIELDS (To)"). */
   | { kind: "SECTION"; peek: boolean; spec: SectionSpec; label: string; partial: Partial | null }
   /** BINARY[...] / BINARY.PEEK[...] (RFC 3516 §4.2). */
@@ -52,6 +54,7 @@ const SIMPLE = new Set([
   "RFC822",
   "RFC822.HEADER",
   "RFC822.TEXT",
+  "MODSEQ", // RFC 7162 §3.1.4.1
 ]);
 
 const isNameChar = (c: number) =>
@@ -174,6 +177,7 @@ export function needsContent(item: FetchItem): boolean {
     case "UID":
     case "INTERNALDATE":
     case "RFC822.SIZE":
+    case "MODSEQ":
       return false;
     default:
       return true;

@@ -35,6 +35,8 @@ export type SearchKey =
   | { op: "smaller"; size: number }
   | { op: "date"; sent: boolean; cmp: "before" | "on" | "since"; day: number }
   | { op: "recent" }
+  /** RFC 7162 §3.1.5: messages with a modseq of at least `modseq`. */
+  | { op: "modseq"; modseq: number }
   | { op: "new" }
   | { op: "old" };
 
@@ -179,6 +181,21 @@ function parseKey(r: ArgReader, depth: number): SearchKey {
     case "UID":
       r.space();
       return { op: "uid", set: r.sequenceSet() };
+    case "MODSEQ": {
+      // RFC 7162 §3.1.5: MODSEQ [entry-name SP entry-type-req] mod-sequence-valzer. We keep
+      // one modseq per message, so the metadata entry is checked and otherwise ignored.
+      r.space();
+      if (r.peek() === '"') {
+        r.string();
+        r.space();
+        const type = r.atom("an entry type").toLowerCase();
+        if (type !== "priv" && type !== "shared" && type !== "all") {
+          throw new ParseError(`Invalid MODSEQ entry type ${type}`);
+        }
+        r.space();
+      }
+      return { op: "modseq", modseq: r.number64("a mod-sequence") };
+    }
     case "NOT":
       r.space();
       return { op: "not", key: parseKey(r, depth + 1) };
@@ -190,6 +207,22 @@ function parseKey(r: ArgReader, depth: number): SearchKey {
     }
   }
   throw new ParseError(`Unknown search key ${word}`);
+}
+
+/** Whether the criteria use MODSEQ (RFC 7162 §3.1.5: the reply then carries MODSEQ). */
+export function usesModseq(key: SearchKey): boolean {
+  switch (key.op) {
+    case "modseq":
+      return true;
+    case "and":
+      return key.keys.some(usesModseq);
+    case "or":
+      return usesModseq(key.a) || usesModseq(key.b);
+    case "not":
+      return usesModseq(key.key);
+    default:
+      return false;
+  }
 }
 
 /** Whether evaluating `key` needs the message's bytes. */
@@ -262,6 +295,8 @@ export interface SearchTarget {
   size: number;
   internalDate: number;
   recent: boolean;
+  /** RFC 7162: the message's mod-sequence (for MODSEQ). */
+  modseq?: number;
   content: SearchContent | null;
 }
 
@@ -335,6 +370,8 @@ export function matches(key: SearchKey, m: SearchTarget, scope: SearchScope): bo
       return m.size < key.size;
     case "recent":
       return m.recent;
+    case "modseq":
+      return (m.modseq ?? 0) >= key.modseq;
     case "new":
       return m.recent && !m.flags.includes("\\Seen");
     case "old":

@@ -16,7 +16,7 @@
 import type { Mailbox, MailboxChange, MessageMeta, Store } from "../../storage/mod.ts";
 import { bad } from "./errors.ts";
 import type { SequenceSet } from "./parser.ts";
-import { flagList, untagged } from "./response.ts";
+import { compactSet, flagList, untagged } from "./response.ts";
 import { IntervalSet } from "./seqset.ts";
 
 /** A message of the view together with its current sequence number. */
@@ -33,10 +33,15 @@ export class SelectedMailbox {
   readonly mailbox: Mailbox;
   readonly readOnly: boolean;
   #msgs: MessageMeta[];
-  #pendingExpunge = new Set<number>();
+  /** UID -> the modseq of its expunge (RFC 7162 §3.2.10), until reported. */
+  #pendingExpunge = new Map<number, number>();
   #pendingFlags = new Set<number>();
+  /** Highest modseq of a change to this mailbox the view has heard of (RFC 7162 §3.1.2.1). */
+  #seenModseq: number;
   /** Highest UID an append event (or our own APPEND/COPY) told us about. */
   #appendedUpTo = 0;
+  /** UIDs up to here were looked for already (an expunged last UID must not keep us dirty). */
+  #lookedUpTo = 0;
   #mailboxChanged = false;
   /** UIDs that arrived while selected: best-effort \Recent (RFC 3501 §2.3.2). */
   readonly recent = new Set<number>();
@@ -49,6 +54,7 @@ export class SelectedMailbox {
     this.mailbox = mailbox;
     this.readOnly = readOnly;
     this.#msgs = msgs;
+    this.#seenModseq = mailbox.highestModseq;
   }
 
   /** Loads the mailbox's messages. */
@@ -61,6 +67,11 @@ export class SelectedMailbox {
   /** Number of messages the client knows about (its EXISTS). */
   get exists(): number {
     return this.#msgs.length;
+  }
+
+  /** UIDs above this are new to the view. */
+  get #knownUpTo(): number {
+    return Math.max(this.maxUid, this.#lookedUpTo);
   }
 
   /** Highest UID in the view, 0 when empty. */
@@ -90,6 +101,21 @@ export class SelectedMailbox {
   /** True when another session expunged this UID and the client has not been told yet. */
   isPendingExpunge(uid: number): boolean {
     return this.#pendingExpunge.has(uid);
+  }
+
+  /**
+   * The HIGHESTMODSEQ this client may be told (RFC 7162 §3.2): every change up to it has
+   * been reported. An expunge that may not be reported yet holds it below its modseq.
+   */
+  get highestModseq(): number {
+    let n = this.#seenModseq;
+    for (const m of this.#pendingExpunge.values()) if (m - 1 < n) n = m - 1;
+    return n;
+  }
+
+  /** Records a mailbox HIGHESTMODSEQ read from the store (SELECT). */
+  observeModseq(modseq: number): void {
+    if (modseq > this.#seenModseq) this.#seenModseq = modseq;
   }
 
   /** Keywords in use in the mailbox (for the FLAGS response). */
@@ -148,12 +174,13 @@ export class SelectedMailbox {
       return;
     }
     if (change.mailboxId !== this.mailbox.id) return;
+    this.observeModseq(change.highestModseq);
     switch (change.kind) {
       case "append":
         for (const uid of change.uids) if (uid > this.#appendedUpTo) this.#appendedUpTo = uid;
         break;
       case "expunge":
-        for (const uid of change.uids) this.#pendingExpunge.add(uid);
+        for (const uid of change.uids) this.#pendingExpunge.set(uid, change.highestModseq);
         break;
       case "flags":
         for (const uid of change.uids) this.#pendingFlags.add(uid);
@@ -176,35 +203,39 @@ export class SelectedMailbox {
 
   /**
    * Removes UIDs this session expunged itself (EXPUNGE, CLOSE, MOVE) and returns the
-   * `* n EXPUNGE` lines, each numbered as the client sees the mailbox at that moment.
+   * `* n EXPUNGE` lines, each numbered as the client sees the mailbox at that moment, or
+   * with `vanished` (QRESYNC enabled, RFC 7162 §3.2.10) one `* VANISHED uid-set` line.
    */
-  removeOwn(uids: readonly number[]): string[] {
+  removeOwn(uids: readonly number[], vanished = false): string[] {
     const lines: string[] = [];
+    const gone: number[] = [];
     for (const uid of [...uids].sort((a, b) => a - b)) {
       const seq = this.seqOf(uid);
       this.#pendingExpunge.delete(uid);
       this.recent.delete(uid);
       if (!seq) continue;
       this.#msgs.splice(seq - 1, 1);
-      lines.push(untagged(`${seq} EXPUNGE`));
+      gone.push(uid);
+      if (!vanished) lines.push(untagged(`${seq} EXPUNGE`));
     }
+    if (vanished && gone.length > 0) lines.push(untagged(`VANISHED ${compactSet(gone)}`));
     return lines;
   }
 
   /** True when `sync()` has something to report (cheap; no I/O). */
   get dirty(): boolean {
     return this.#pendingExpunge.size > 0 || this.#pendingFlags.size > 0 ||
-      this.#appendedUpTo > this.maxUid || this.#mailboxChanged;
+      this.#appendedUpTo > this.#knownUpTo || this.#mailboxChanged;
   }
 
   /**
    * Brings the view up to date and returns the untagged responses for the client:
-   * EXPUNGE (only when `allowExpunge`), EXISTS (and RECENT for IMAP4rev1), and FETCH FLAGS
-   * for messages another session changed.
+   * EXPUNGE or VANISHED (only when `allowExpunge`), EXISTS (and RECENT for IMAP4rev1), and
+   * FETCH FLAGS (with MODSEQ once CONDSTORE is on) for messages another session changed.
    */
   async sync(
     store: Store,
-    opts: { allowExpunge: boolean; rev2: boolean },
+    opts: { allowExpunge: boolean; rev2: boolean; condstore?: boolean; qresync?: boolean },
   ): Promise<string[]> {
     const out: string[] = [];
     if (this.#mailboxChanged) {
@@ -217,12 +248,13 @@ export class SelectedMailbox {
     }
     // RFC 9051 §7.5.1: EXPUNGE only where allowed; the message keeps its number until then.
     if (opts.allowExpunge && this.#pendingExpunge.size > 0) {
-      out.push(...this.removeOwn([...this.#pendingExpunge]));
+      out.push(...this.removeOwn([...this.#pendingExpunge.keys()], opts.qresync));
       this.#pendingExpunge.clear();
     }
-    if (this.#appendedUpTo > this.maxUid) {
-      const from = this.maxUid + 1;
+    if (this.#appendedUpTo > this.#knownUpTo) {
+      const from = this.#knownUpTo + 1;
       const to = this.#appendedUpTo;
+      this.#lookedUpTo = to;
       let fresh: MessageMeta[];
       if (to - from < MAX_RANGE_QUERY) {
         const uids: number[] = [];
@@ -245,6 +277,7 @@ export class SelectedMailbox {
         if (!opts.rev2) out.push(untagged(`${this.recent.size} RECENT`));
       }
     }
+    let reportedModseq = 0;
     if (this.#pendingFlags.size > 0) {
       const uids = [...this.#pendingFlags].filter((u) => this.seqOf(u) > 0);
       this.#pendingFlags.clear();
@@ -256,11 +289,22 @@ export class SelectedMailbox {
           const old = this.#msgs[seq - 1];
           if (old.modseq === m.modseq && sameFlags(old.flags, m.flags)) continue;
           this.#msgs[seq - 1] = m;
+          // RFC 7162 §3.1: once CONDSTORE is on, unsolicited FETCH carries MODSEQ.
+          const modseq = opts.condstore ? ` MODSEQ (${m.modseq})` : "";
+          if (m.modseq > reportedModseq) reportedModseq = m.modseq;
           out.push(
-            untagged(`${seq} FETCH (UID ${m.uid} FLAGS ${flagList(this.flagsOf(m, opts.rev2))})`),
+            untagged(
+              `${seq} FETCH (UID ${m.uid} FLAGS ${flagList(this.flagsOf(m, opts.rev2))}${modseq})`,
+            ),
           );
         }
       }
+    }
+    // RFC 7162 §3.2: a MODSEQ sent while an expunge with a lower modseq is held back must
+    // be followed by a HIGHESTMODSEQ below that expunge, or a client resyncing from the
+    // highest MODSEQ it saw would never learn of the expunge.
+    if (opts.condstore && reportedModseq > this.highestModseq) {
+      out.push(untagged(`OK [HIGHESTMODSEQ ${this.highestModseq}] Expunges pending`));
     }
     return out;
   }

@@ -91,6 +91,32 @@ Deno.test("selected view (RFC 9051 §7.5)", async (t) => {
     assert.deepEqual(view.messages.map((m) => m.uid), [3, 4, 6]);
   });
 
+  await t.step(
+    "RFC 7162: MODSEQ, VANISHED, HIGHESTMODSEQ held below a pending expunge",
+    async () => {
+      const opts = { rev2: true, condstore: true, qresync: true };
+      assert.equal(view.highestModseq, 5);
+      msgs.delete(1);
+      msgs.delete(5);
+      msgs.delete(6);
+      view.onChange({ kind: "expunge", mailboxId: 7, uids: [6], highestModseq: 6 });
+      msgs.set(3, meta(3, ["\\Answered"], 7));
+      view.onChange({ kind: "flags", mailboxId: 7, uids: [3], highestModseq: 7 });
+      assert.equal(view.highestModseq, 5, "the expunge at 6 is not reported yet");
+      assert.deepEqual(await view.sync(store, { ...opts, allowExpunge: false }), [
+        "* 1 FETCH (UID 3 FLAGS (\\Answered) MODSEQ (7))\r\n",
+        "* OK [HIGHESTMODSEQ 5] Expunges pending\r\n",
+      ]);
+      assert.deepEqual(await view.sync(store, { ...opts, allowExpunge: true }), [
+        "* VANISHED 6\r\n",
+      ]);
+      assert.equal(view.dirty, false, "an expunged last UID is not mistaken for a new one");
+      assert.equal(view.highestModseq, 7);
+      assert.deepEqual(view.removeOwn([3, 4], true), ["* VANISHED 3:4\r\n"]);
+      assert.equal(view.exists, 0);
+    },
+  );
+
   await t.step("a deleted mailbox is noticed", async () => {
     let alive = true;
     const s2 = fakeStore(msgs, () => alive);

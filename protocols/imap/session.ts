@@ -183,7 +183,10 @@ export class Session implements SessionContext {
   }
 
   enable(extension: string): void {
-    this.#enabled.add(extension.toUpperCase());
+    const ext = extension.toUpperCase();
+    this.#enabled.add(ext);
+    // RFC 7162 §3.2.3: enabling QRESYNC implies enabling CONDSTORE.
+    if (ext === "QRESYNC") this.#enabled.add("CONDSTORE");
   }
 
   async startTls(): Promise<void> {
@@ -194,7 +197,12 @@ export class Session implements SessionContext {
   async syncSelected(allowExpunge: boolean): Promise<void> {
     const view = this.#selected;
     if (!view || !view.dirty) return;
-    const lines = await view.sync(this.deps.store, { allowExpunge, rev2: this.rev2 });
+    const lines = await view.sync(this.deps.store, {
+      allowExpunge,
+      rev2: this.rev2,
+      condstore: this.#enabled.has("CONDSTORE"),
+      qresync: this.#enabled.has("QRESYNC"),
+    });
     for (const l of lines) this.send(l);
     // RFC 9051 §7.1.5: the server may end the session when the selected mailbox is gone.
     if (view.deleted) throw new ByeError("Selected mailbox was deleted");

@@ -47,6 +47,8 @@ export function capabilities(input: CapabilityInput): string[] {
     "BINARY", // RFC 3516
     "ESEARCH", // RFC 4731
     "SEARCHRES", // RFC 5182
+    "CONDSTORE", // RFC 7162 §3.1
+    "QRESYNC", // RFC 7162 §3.2
     `APPENDLIMIT=${input.maxMessageBytes}`, // RFC 7889
   );
   return caps;

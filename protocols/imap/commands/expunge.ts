@@ -3,7 +3,9 @@
  *
  * @module
  */
-import { command, type SessionContext } from "../context.ts";
+import { Code } from "../codes.ts";
+import { condstoreOn, qresyncOn } from "../condstore.ts";
+import { command, type Completion, type SessionContext } from "../context.ts";
 import { no } from "../errors.ts";
 import type { SequenceSet } from "../parser.ts";
 
@@ -24,8 +26,19 @@ async function expunge(ctx: SessionContext, only: SequenceSet | null): Promise<v
   const deleted = current.filter((m) => m.flags.includes("\\Deleted")).map((m) => m.uid);
   if (deleted.length === 0) return;
   const removed = await ctx.deps.store.expunge(view.mailbox.id, deleted);
-  // RFC 9051 §7.5.1: one EXPUNGE per message, numbered as the client sees the mailbox.
-  for (const line of view.removeOwn(removed)) ctx.send(line);
+  // RFC 9051 §7.5.1: one EXPUNGE per message, numbered as the client sees the mailbox;
+  // RFC 7162 §3.2.10: one VANISHED instead once QRESYNC is enabled.
+  for (const line of view.removeOwn(removed, qresyncOn(ctx))) ctx.send(line);
+}
+
+/**
+ * RFC 7162 §3.2.7: the tagged OK of (UID) EXPUNGE carries the HIGHESTMODSEQ once the client
+ * uses modseqs; everything up to it is reported first.
+ */
+async function done(ctx: SessionContext, text: string): Promise<Completion> {
+  if (!condstoreOn(ctx)) return { text };
+  await ctx.syncSelected(true);
+  return { code: `${Code.HIGHESTMODSEQ} ${ctx.selected!.highestModseq}`, text };
 }
 
 /** RFC 9051 §6.4.3: EXPUNGE. */
@@ -33,7 +46,7 @@ export const EXPUNGE = command({
   parse: () => null,
   async run(ctx) {
     await expunge(ctx, null);
-    return { text: "EXPUNGE completed" };
+    return await done(ctx, "EXPUNGE completed");
   },
 });
 
@@ -45,6 +58,6 @@ export const UID_EXPUNGE = command({
   },
   async run(ctx, set) {
     await expunge(ctx, set);
-    return { text: "UID EXPUNGE completed" };
+    return await done(ctx, "UID EXPUNGE completed");
   },
 });

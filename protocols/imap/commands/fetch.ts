@@ -1,5 +1,6 @@
 /**
- * FETCH and UID FETCH (RFC 9051 §6.4.5, §6.4.9, §7.5.2; BINARY RFC 3516).
+ * FETCH and UID FETCH (RFC 9051 §6.4.5, §6.4.9, §7.5.2; BINARY RFC 3516), with MODSEQ and
+ * the CHANGEDSINCE / VANISHED modifiers (RFC 7162 §3.1.4, §3.2.6).
  *
  * Message structure (ENVELOPE, BODYSTRUCTURE, sections) comes from core/mime, parsed once
  * per message and only when an item needs it.
@@ -17,8 +18,15 @@ import {
 } from "../../../core/mime/mod.ts";
 import type { MessageMeta } from "../../../storage/mod.ts";
 import { Code } from "../codes.ts";
+import {
+  condstoreOn,
+  enableCondstore,
+  qresyncOn,
+  uidFilter,
+  vanishedEarlier,
+} from "../condstore.ts";
 import { command, type SessionContext } from "../context.ts";
-import { no } from "../errors.ts";
+import { bad, no, ParseError } from "../errors.ts";
 import {
   type FetchItem,
   needsContent,
@@ -26,13 +34,38 @@ import {
   type Partial,
   setsSeen,
 } from "../fetch_items.ts";
-import type { SequenceSet } from "../parser.ts";
+import type { ArgReader, SequenceSet } from "../parser.ts";
 import { type Chunk, flagList, formatDateTime, literalHeader } from "../response.ts";
 import type { SeqMessage } from "../selected.ts";
 
 interface FetchArgs {
   set: SequenceSet;
   items: FetchItem[];
+  /** RFC 7162 §3.1.4.1: only messages with a greater modseq. */
+  changedSince: number | null;
+  /** RFC 7162 §3.2.6: also VANISHED (EARLIER) for expunged UIDs of the set. */
+  vanished: boolean;
+}
+
+/** RFC 4466 §2.4: fetch-modifiers = SP "(" fetch-modifier *(SP fetch-modifier) ")". */
+function parseModifiers(r: ArgReader): Pick<FetchArgs, "changedSince" | "vanished"> {
+  let changedSince: number | null = null;
+  let vanished = false;
+  if (!r.tryChar(" ")) return { changedSince, vanished };
+  r.list(() => {
+    const name = r.atom("a FETCH modifier").toUpperCase();
+    if (name === "CHANGEDSINCE") {
+      r.space();
+      changedSince = r.number64("a mod-sequence"); // mod-sequence-valzer: 0 allowed
+    } else if (name === "VANISHED") {
+      vanished = true;
+    } else {
+      throw new ParseError(`Unknown FETCH modifier ${name}`);
+    }
+  }, false);
+  // RFC 7162 §3.2.6: VANISHED only together with CHANGEDSINCE.
+  if (vanished && changedSince === null) throw new ParseError("VANISHED needs CHANGEDSINCE");
+  return { changedSince, vanished };
 }
 
 const EMPTY = new Uint8Array();
@@ -91,6 +124,7 @@ function compose(
       case "ENVELOPE":
       case "BODY":
       case "BODYSTRUCTURE":
+      case "MODSEQ":
         if (done.has(item.kind)) continue;
         done.add(item.kind);
     }
@@ -106,6 +140,10 @@ function compose(
         break;
       case "RFC822.SIZE":
         add(`RFC822.SIZE ${meta.size}`);
+        break;
+      case "MODSEQ":
+        // RFC 7162 §3.1.4.1: MODSEQ (n).
+        add(`MODSEQ (${meta.modseq})`);
         break;
       case "ENVELOPE":
         add(`ENVELOPE ${envelope(content!.root, quote)}`);
@@ -157,6 +195,8 @@ function compose(
   }
   // RFC 9051 §6.4.5: when \Seen was set by this FETCH, the new flags are reported too.
   if (showFlags && !done.has("FLAGS")) add(`FLAGS ${flagList(view.flagsOf(meta, ctx.rev2))}`);
+  // RFC 7162 §3.1: flag changes carry their new MODSEQ once CONDSTORE is on.
+  if (showFlags && !done.has("MODSEQ") && condstoreOn(ctx)) add(`MODSEQ (${meta.modseq})`);
   out.push(text + ")\r\n");
   return out;
 }
@@ -172,10 +212,34 @@ function binaryOf(content: Content, part: number[]): Uint8Array {
   return data;
 }
 
-async function fetch(ctx: SessionContext, { set, items }: FetchArgs, uid: boolean) {
+async function fetch(ctx: SessionContext, args: FetchArgs, uid: boolean) {
+  const { set, changedSince } = args;
   const view = ctx.selected!;
   const store = ctx.deps.store;
-  const targets = uid ? view.byUidSet(set) : view.bySeqSet(set);
+  if (args.vanished) {
+    // RFC 7162 §3.2.6: VANISHED needs QRESYNC and a UID FETCH; BAD otherwise.
+    if (!qresyncOn(ctx)) throw bad("QRESYNC is not enabled");
+    if (!uid) throw bad("VANISHED is only allowed with UID FETCH");
+  }
+  let items = args.items;
+  if (changedSince !== null || items.some((i) => i.kind === "MODSEQ")) {
+    enableCondstore(ctx);
+    // RFC 7162 §3.1.4.1: CHANGEDSINCE implies the MODSEQ item.
+    if (!items.some((i) => i.kind === "MODSEQ")) items = [...items, { kind: "MODSEQ" }];
+  }
+  let targets = uid ? view.byUidSet(set) : view.bySeqSet(set);
+  if (changedSince !== null) {
+    if (args.vanished && !set.saved) {
+      // RFC 7162 §3.2.6: expunged UIDs of the set, except those still in this client's
+      // view (their VANISHED comes in due course). `*` may name an expunged last UID.
+      const inSet = uidFilter(set, 0xffffffff);
+      const gone = (await store.expungedSince(view.mailbox.id, changedSince)).filter((u) =>
+        inSet(u) && view.seqOf(u) === 0
+      );
+      for (const line of vanishedEarlier(gone)) ctx.send(line);
+    }
+    targets = targets.filter((t) => t.meta.modseq > changedSince);
+  }
   // RFC 9051 §6.4.9: UID FETCH always reports UID.
   const wanted: FetchItem[] = uid && !items.some((i) => i.kind === "UID")
     ? [{ kind: "UID" }, ...items]
@@ -228,8 +292,7 @@ export const FETCH = command({
     const set = r.sequenceSet();
     r.space();
     const items = parseFetchItems(r);
-    // RFC 4466 §2.4 fetch-modifiers (CONDSTORE CHANGEDSINCE) are not supported yet.
-    return { set, items };
+    return { set, items, ...parseModifiers(r) };
   },
   run: (ctx, args, cmd) => fetch(ctx, args, cmd.uid),
 });

@@ -6,6 +6,7 @@
  */
 import { parseMime } from "../../../core/mime/mod.ts";
 import { Code } from "../codes.ts";
+import { enableCondstore } from "../condstore.ts";
 import { command } from "../context.ts";
 import { no } from "../errors.ts";
 import { compactSet, str, untagged } from "../response.ts";
@@ -16,6 +17,7 @@ import {
   SearchContent,
   type SearchKey,
   type SearchTarget,
+  usesModseq,
 } from "../search.ts";
 
 /** RFC 9051 §6.4.4: UTF-8 and US-ASCII must be supported; nothing else is. */
@@ -37,6 +39,9 @@ export const SEARCH = command({
       throw no("Unsupported charset", `${Code.BADCHARSET} (UTF-8 US-ASCII)`);
     }
     const view = ctx.selected!;
+    // RFC 7162 §3.1.5: SEARCH MODSEQ is a CONDSTORE enabling command.
+    const modseqKey = usesModseq(prog.key);
+    if (modseqKey) enableCondstore(ctx);
     const scope = {
       exists: view.exists,
       maxUid: view.maxUid,
@@ -44,7 +49,7 @@ export const SEARCH = command({
     };
     const withContent = needsContent(prog.key);
     const cheap = withContent ? cheapPart(prog.key) : null;
-    const found: Array<{ seq: number; uid: number }> = [];
+    const found: Array<{ seq: number; uid: number; modseq: number }> = [];
     let missing = 0;
     const msgs = [...view.messages];
     for (let i = 0; i < msgs.length; i++) {
@@ -56,6 +61,7 @@ export const SEARCH = command({
         size: meta.size,
         internalDate: meta.internalDate,
         recent: view.recent.has(meta.uid),
+        modseq: meta.modseq,
         content: null,
       };
       if (withContent) {
@@ -68,15 +74,22 @@ export const SEARCH = command({
           continue;
         }
       }
-      if (matches(prog.key, target, scope)) found.push({ seq: target.seq, uid: target.uid });
+      if (matches(prog.key, target, scope)) {
+        found.push({ seq: target.seq, uid: target.uid, modseq: meta.modseq });
+      }
     }
     const numbers = found.map((f) => cmd.uid ? f.uid : f.seq);
+    // RFC 7162 §3.1.5: with MODSEQ in the criteria, the highest modseq of what was found.
+    const highest = modseqKey && found.length > 0
+      ? found.reduce((n, f) => Math.max(n, f.modseq), 0)
+      : 0;
     const returns = prog.returns;
     // RFC 5182 §2.1: SAVE keeps the result (as UIDs) for "$".
     if (returns?.has("SAVE")) view.savedSearch = found.map((f) => f.uid);
     if (returns === null && !ctx.rev2) {
       // RFC 3501 §7.2.5: the IMAP4rev1 SEARCH response.
-      ctx.send(untagged(`SEARCH${numbers.map((n) => " " + n).join("")}`));
+      const mod = highest ? ` (MODSEQ ${highest})` : "";
+      ctx.send(untagged(`SEARCH${numbers.map((n) => " " + n).join("")}${mod}`));
     } else {
       const opts = returns ?? new Set(["ALL"]);
       // RFC 5182 §2.4: SAVE alone produces no ESEARCH response.
@@ -89,6 +102,8 @@ export const SEARCH = command({
           line += ` ALL ${compactSet([...numbers].sort((a, b) => a - b))}`;
         }
         if (opts.has("COUNT")) line += ` COUNT ${numbers.length}`;
+        // RFC 7162 §3.1.5 / RFC 4731 §3.2: the MODSEQ search return data.
+        if (highest) line += ` MODSEQ ${highest}`;
         ctx.send(untagged(line));
       }
     }

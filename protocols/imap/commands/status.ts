@@ -4,6 +4,7 @@
  * @module
  */
 import type { Mailbox } from "../../../storage/mod.ts";
+import { enableCondstore } from "../condstore.ts";
 import { command, type SessionContext } from "../context.ts";
 import { ParseError } from "../errors.ts";
 import { existingMailbox } from "../mailbox_args.ts";
@@ -19,6 +20,7 @@ const STATUS_ITEMS = new Set([
   "UNSEEN",
   "DELETED", // RFC 9051
   "SIZE", // RFC 8438
+  "HIGHESTMODSEQ", // RFC 7162 §3.1.6
   "RECENT", // RFC 3501 (always 0: \Recent is not tracked across sessions)
 ]);
 
@@ -37,6 +39,8 @@ export async function statusValues(
   mb: Mailbox,
   items: readonly string[],
 ): Promise<string> {
+  // RFC 7162 §3.1: STATUS HIGHESTMODSEQ is a CONDSTORE enabling command.
+  if (items.includes("HIGHESTMODSEQ")) enableCondstore(ctx);
   const st = await ctx.deps.store.mailboxStatus(mb.id);
   let deleted = 0;
   if (items.includes("DELETED")) {
@@ -50,6 +54,7 @@ export async function statusValues(
     UNSEEN: st.unseen,
     DELETED: deleted,
     SIZE: st.size,
+    HIGHESTMODSEQ: st.highestModseq,
     RECENT: 0,
   };
   return items.map((i) => `${i} ${values[i]}`).join(" ");

@@ -1,14 +1,16 @@
 /**
- * STORE and UID STORE (RFC 9051 §6.4.6, §6.4.9).
+ * STORE and UID STORE (RFC 9051 §6.4.6, §6.4.9) with the UNCHANGEDSINCE modifier and
+ * MODIFIED response code (RFC 7162 §3.1.3).
  *
  * @module
  */
 import type { FlagOp } from "../../../storage/mod.ts";
-import { SYSTEM_FLAGS } from "../codes.ts";
+import { Code, SYSTEM_FLAGS } from "../codes.ts";
+import { condstoreOn, enableCondstore } from "../condstore.ts";
 import { command } from "../context.ts";
 import { bad, no, ParseError } from "../errors.ts";
 import type { SequenceSet } from "../parser.ts";
-import { flagList, untagged } from "../response.ts";
+import { compactSet, flagList, untagged } from "../response.ts";
 
 const SYSTEM = new Map(SYSTEM_FLAGS.map((f) => [f.toLowerCase(), f as string]));
 
@@ -38,6 +40,8 @@ interface StoreArgs {
   op: FlagOp;
   silent: boolean;
   flags: string[];
+  /** RFC 7162 §3.1.3: change only messages whose modseq is not greater. */
+  unchangedSince: number | null;
 }
 
 /** RFC 9051 §6.4.6: STORE sequence-set [+|-]FLAGS[.SILENT] flags. */
@@ -46,8 +50,17 @@ export const STORE = command({
     r.space();
     const set = r.sequenceSet();
     r.space();
-    // RFC 4466 §2.5 store-modifiers (CONDSTORE UNCHANGEDSINCE) are not supported yet.
-    if (r.peek() === "(") throw new ParseError("STORE modifiers are not supported");
+    let unchangedSince: number | null = null;
+    // RFC 4466 §2.5: store-modifiers = "(" store-modifier *(SP store-modifier) ")".
+    if (r.peek() === "(") {
+      r.list(() => {
+        const name = r.atom("a STORE modifier").toUpperCase();
+        if (name !== "UNCHANGEDSINCE") throw new ParseError(`Unknown STORE modifier ${name}`);
+        r.space();
+        unchangedSince = r.number64("a mod-sequence"); // mod-sequence-valzer: 0 allowed
+      }, false);
+      r.space();
+    }
     const item = r.atom("a STORE item").toUpperCase();
     const m = /^([+-]?)FLAGS(\.SILENT)?$/.exec(item);
     if (!m) throw new ParseError(`Unknown STORE item ${item}`);
@@ -60,13 +73,14 @@ export const STORE = command({
       flags = [r.flag()];
       while (r.tryChar(" ")) flags.push(r.flag());
     }
-    return { set, op, silent: !!m[2], flags };
+    return { set, op, silent: !!m[2], flags, unchangedSince };
   },
-  async run(ctx, { set, op, silent, flags }, cmd) {
+  async run(ctx, { set, op, silent, flags, unchangedSince }, cmd) {
     const view = ctx.selected!;
     // RFC 9051 §6.3.3: a mailbox opened with EXAMINE is read-only.
     if (view.readOnly) throw no("Mailbox is read-only");
     const valid = validateStoreFlags(flags);
+    if (unchangedSince !== null) enableCondstore(ctx);
     const targets = cmd.uid ? view.byUidSet(set) : view.bySeqSet(set);
     if (targets.length === 0) return { text: "STORE completed" };
     const result = await ctx.deps.store.updateFlags({
@@ -74,16 +88,41 @@ export const STORE = command({
       uids: targets.map((t) => t.meta.uid),
       op,
       flags: valid,
+      ...(unchangedSince !== null ? { unchangedSince } : {}),
     });
     view.applyOwn(result.changed);
-    if (!silent) {
-      // RFC 9051 §6.4.6: an untagged FETCH with the new flags of each message.
-      for (const t of targets) {
-        const seq = view.seqOf(t.meta.uid);
-        if (!seq) continue;
-        const meta = view.messages[seq - 1];
-        const uid = cmd.uid ? `UID ${meta.uid} ` : "";
-        ctx.send(untagged(`${seq} FETCH (${uid}FLAGS ${flagList(view.flagsOf(meta, ctx.rev2))})`));
+    const failed = new Set(result.failed);
+    const changed = new Set(result.changed.map((m) => m.uid));
+    const modseqOn = condstoreOn(ctx);
+    for (const t of targets) {
+      if (failed.has(t.meta.uid)) continue;
+      const seq = view.seqOf(t.meta.uid);
+      if (!seq) continue;
+      const meta = view.messages[seq - 1];
+      const uid = cmd.uid ? `UID ${meta.uid} ` : "";
+      const modseq = modseqOn ? ` MODSEQ (${meta.modseq})` : "";
+      if (!silent) {
+        // RFC 9051 §6.4.6: an untagged FETCH with the new flags of each message
+        // (RFC 7162 §3.1: with MODSEQ once CONDSTORE is on).
+        const flagsNow = flagList(view.flagsOf(meta, ctx.rev2));
+        ctx.send(untagged(`${seq} FETCH (${uid}FLAGS ${flagsNow}${modseq})`));
+      } else if (modseqOn && changed.has(meta.uid)) {
+        // RFC 7162 §3.1.3: "An untagged FETCH response MUST be sent, even if the .SILENT
+        // suffix is specified, and the response MUST include the MODSEQ".
+        ctx.send(untagged(`${seq} FETCH (${uid}MODSEQ (${meta.modseq}))`));
+      }
+    }
+    if (failed.size > 0) {
+      // RFC 7162 §3.1.3: [MODIFIED set] names the messages that failed the test, by
+      // sequence number for STORE and by UID for UID STORE.
+      const numbers = targets.filter((t) => failed.has(t.meta.uid)).map((t) =>
+        cmd.uid ? t.meta.uid : view.seqOf(t.meta.uid)
+      ).filter((n) => n > 0).sort((a, b) => a - b);
+      if (numbers.length > 0) {
+        return {
+          code: `${Code.MODIFIED} ${compactSet(numbers)}`,
+          text: "Conditional STORE failed",
+        };
       }
     }
     return { text: "STORE completed" };
