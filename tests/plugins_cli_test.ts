@@ -52,6 +52,83 @@ Deno.test("plugin CLI", async (t) => {
       assert.equal(lines[2][0], "broken");
       assert.match(lines[2][4], /^ERROR .*broken at load time/);
     });
+    await t.step("test: replays a message and prints each hook's verdict", async () => {
+      const eml = `${dir}/m.eml`;
+      await Deno.writeTextFile(eml, "Subject: replay me\r\nFrom: a@example.org\r\n\r\nhi\r\n");
+      const r = await cli([
+        "plugin",
+        "test",
+        fixture("hello.ts"),
+        "--eml",
+        eml,
+        "--from",
+        "a@example.org",
+        "--to",
+        "x@blocked.test,y@example.test",
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      const lines = r.stdout.trim().split("\n");
+      assert.deepEqual(lines.slice(0, 3), [
+        "plugin hello (no grants: permissions=none)",
+        "rcpt <x@blocked.test>: reject  550 5.7.1 blocked.test is not welcome  by hello",
+        "rcpt <y@example.test>: continue",
+      ]);
+      assert.match(
+        lines[3],
+        /^data: continue {2}score=1 {2}\+header X-Hello-Plugin: seen 2 rcpt, subject=replay me {2}message changed \(\d+ bytes\)$/,
+      );
+      assert.equal(lines.length, 4);
+    });
+    await t.step("test: a configured plugin's options and grants are used", async () => {
+      const eml = `${dir}/m.eml`;
+      const cfg = `${dir}/policy.toml`;
+      await Deno.writeTextFile(
+        cfg,
+        `data_dir = "${dir}/data"\n[[plugins]]\nname = "pol"\nmodule = "builtin:policy"\n` +
+          `options = { max_recipients = 1, block_senders = ["@spam.test"] }\n`,
+      );
+      const r = await cli([
+        "plugin",
+        "test",
+        "builtin:policy",
+        "--config",
+        cfg,
+        "--eml",
+        eml,
+        "--from",
+        "x@spam.test",
+        "--to",
+        "a@example.test,b@example.test",
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      const lines = r.stdout.trim().split("\n");
+      assert.equal(lines[0], "plugin pol (grants and options from the config: permissions=none)");
+      assert.match(lines[1], /^mail: reject {2}550 5\.7\.1 .* by pol$/);
+      assert.match(lines[3], /^rcpt <b@example\.test>: tempfail {2}452 4\.5\.3 /);
+    });
+    await t.step("test: a failing hook is shown and exits 1", async () => {
+      const eml = `${dir}/m.eml`;
+      const r = await cli([
+        "plugin",
+        "test",
+        fixture("hostile.ts"),
+        "--eml",
+        eml,
+        "--to",
+        "throw@example.test",
+      ]);
+      assert.equal(r.code, 1);
+      assert.match(
+        r.stdout,
+        /^rcpt <throw@example\.test>: tempfail .*ERROR\(hostile\) hook threw/m,
+      );
+      assert.match(r.stderr, /^denomail: plugin test: 1 hook call\(s\) failed/);
+    });
+    await t.step("test: usage errors exit 2", async () => {
+      const r = await cli(["plugin", "test", fixture("hello.ts"), "--to", "a@b.test"]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /missing --eml/);
+    });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
