@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { configFromObject } from "../core/config.ts";
 import { type HookOutcome, PluginHost, PluginLoadError } from "../plugins/host.ts";
 import { openStore } from "../storage/open.ts";
+import type { SandboxMode } from "../plugins/spawn.ts";
 import { startDnsServer } from "./lib/dns_server.ts";
 
 const FIXTURES = new URL("./fixtures/plugins/", import.meta.url);
@@ -30,7 +31,18 @@ function rcpt(host: PluginHost, local: string): Promise<HookOutcome> {
   });
 }
 
-Deno.test("plugin sandbox: hostile plugins are contained", async (t) => {
+/**
+ * The same hostile suite in both sandbox modes: "process" (deno run with only the granted
+ * --allow flags) and "worker" (the compiled binary's `__plugin-runner` mode, run from
+ * source: a Worker with the grant as its permissions inside a child process).
+ */
+for (const mode of ["process", "worker"] as const) {
+  Deno.test(`plugin sandbox (${mode}): hostile plugins are contained`, (t) =>
+    hostileSuite(t, mode));
+}
+
+async function hostileSuite(t: Deno.TestContext, mode: SandboxMode) {
+  const proc = { sandbox: mode };
   const dir = await Deno.makeTempDir({ prefix: "denomail-plugins-" });
   const granted = closedPort();
   const closed = closedPort();
@@ -66,7 +78,7 @@ Deno.test("plugin sandbox: hostile plugins are contained", async (t) => {
   }, dir);
   await Deno.mkdir(`${dir}/inside`);
   const store = await openStore(config);
-  const host = await PluginHost.start(config, { store, strict: true });
+  const host = await PluginHost.start(config, { store, strict: true, process: proc });
   try {
     await t.step("both runners load and report their hooks", () => {
       assert.deepEqual(host.list().map((p) => [p.name, p.state, p.hooks]), [
@@ -150,6 +162,7 @@ Deno.test("plugin sandbox: hostile plugins are contained", async (t) => {
             memory_mb: 32,
           }],
         }, dir),
+        { process: proc },
       );
       try {
         const o = await rcpt(hog, "oom");
@@ -175,6 +188,7 @@ Deno.test("plugin sandbox: hostile plugins are contained", async (t) => {
             on_error: "continue",
           }],
         }, dir),
+        { process: proc },
       );
       try {
         const o = await rcpt(only, "hang");
@@ -207,7 +221,7 @@ Deno.test("plugin sandbox: hostile plugins are contained", async (t) => {
     await dns.close();
     await Deno.remove(dir, { recursive: true });
   }
-});
+}
 
 Deno.test("plugin host: modules that are not plugins fail to load, clearly", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "denomail-plugins-" });
@@ -216,17 +230,19 @@ Deno.test("plugin host: modules that are not plugins fail to load, clearly", asy
       ["not_a_plugin.ts", /definePlugin/],
       ["broken.ts", /broken at load/],
     ];
-    for (const [file, re] of cases) {
-      await t.step(file, async () => {
-        const config = configFromObject({
-          data_dir: dir,
-          plugins: [{ name: "bad", module: fixture(file) }],
-        }, dir);
-        await assert.rejects(
-          PluginHost.start(config, { strict: true }),
-          (e) => e instanceof PluginLoadError && re.test(e.message),
-        );
-      });
+    for (const sandbox of ["process", "worker"] as const) {
+      for (const [file, re] of cases) {
+        await t.step(`${file} (${sandbox})`, async () => {
+          const config = configFromObject({
+            data_dir: dir,
+            plugins: [{ name: "bad", module: fixture(file) }],
+          }, dir);
+          await assert.rejects(
+            PluginHost.start(config, { strict: true, process: { sandbox } }),
+            (e) => e instanceof PluginLoadError && re.test(e.message),
+          );
+        });
+      }
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
