@@ -1,0 +1,110 @@
+/**
+ * builtin:spam — one spam score per message from allow/block lists, the auth plugin's
+ * SPF/DKIM/DMARC results, header, envelope and content rules, DNS block lists (IP and
+ * URI), and a Bayesian classifier (global and per user) that learns when users move
+ * messages into or out of Junk.
+ *
+ * ```toml
+ * [[plugins]]                # after builtin:auth, whose results it reads
+ * name = "spam"
+ * module = "builtin:spam"
+ * options = { junk_score = 5, reject_score = 15,
+ *             dnsbl = ["zen.spamhaus.org"], uribl = [{ zone = "multi.surbl.org", score = 4 }],
+ *             allow = ["boss@example.com"], block = ["@spam.example"],
+ *             user_lists = { "alice@example.com" = { allow = ["@family.example"], block = [] } },
+ *             scores = { HTML_ONLY = 1.0 } }
+ * ```
+ *
+ * Verdicts (data hook): below `junk_score` the message gets `X-Spam-Score` and
+ * `X-Spam-Status` and goes on; from `junk_score` it is also filed in Junk; from
+ * `reject_score` it is refused with 550 5.7.1. The verdict stays "continue" for the first
+ * two so that later plugins still run.
+ *
+ * Learning (mailbox_move hook): into Junk learns spam, out of Junk learns ham, for the
+ * user's own counts (and the global ones with `learn_global = true`). `denomail spam
+ * train` learns into the same kv area (namespace `plugin:spam`).
+ *
+ * Needs no permissions: DNS and kv are host services.
+ *
+ * @module
+ */
+import { parseAuthNote } from "../auth/results.ts";
+import {
+  type DataContext,
+  definePlugin,
+  type HookResult,
+  type MailboxMoveContext,
+  type PluginKv,
+  reject,
+} from "../sdk.ts";
+import { BayesModel, GLOBAL, LearnBatch, messageKey, userScope } from "./model.ts";
+import { readSpamOptions, type SpamOptions } from "./options.ts";
+import { parseMail } from "./parse.ts";
+import { scanMessage, tokenHashes } from "./score.ts";
+import { formatScore, ruleList, spamHeaders } from "./status.ts";
+
+// The runner hands every call the same `options` and `kv` objects: parse and build once.
+const parsedOptions = new WeakMap<object, SpamOptions>();
+let model: { kv: PluginKv; model: BayesModel } | null = null;
+
+function options(o: Record<string, unknown>): SpamOptions {
+  let p = parsedOptions.get(o);
+  if (!p) parsedOptions.set(o, p = readSpamOptions(o));
+  return p;
+}
+
+function modelFor(kv: PluginKv): BayesModel {
+  if (model?.kv !== kv) model = { kv, model: new BayesModel(kv) };
+  return model.model;
+}
+
+async function data(ctx: DataContext): Promise<HookResult | undefined> {
+  const o = options(ctx.options);
+  // Mail from our own authenticated users is not scored unless asked.
+  if (ctx.session.user && !o.scanAuthenticated) return;
+  const authResult = ctx.results.find((r) => r.plugin === o.authPlugin && r.hook === "data");
+  const r = await scanMessage({
+    raw: ctx.message.raw,
+    env: {
+      sender: ctx.sender.address,
+      recipients: ctx.recipients.map((a) => a.address),
+      ip: ctx.session.remoteIp,
+      helo: ctx.session.helo,
+    },
+    auth: parseAuthNote(authResult?.note),
+    extraScore: ctx.score,
+  }, { options: o, model: modelFor(ctx.kv), dns: ctx.dns });
+  const note = `score=${formatScore(r.score)} tests=${ruleList(r.hits)}`;
+  if (r.verdict === "reject") {
+    // RFC 5321 §4.2.5: refused at the end of DATA, so nothing is stored and the sender
+    // (not us) owns the failure notice.
+    return {
+      ...reject(550, "5.7.1", `Message refused as spam (score ${formatScore(r.score)})`),
+      score: r.own,
+      note,
+    };
+  }
+  const result: HookResult = {
+    addHeaders: spamHeaders(r.score, o.junkScore, r.hits),
+    score: r.own,
+    note,
+  };
+  if (r.verdict === "junk") result.mailbox = "Junk";
+  return result;
+}
+
+async function mailboxMove(ctx: MailboxMoveContext): Promise<HookResult | undefined> {
+  const o = options(ctx.options);
+  const user = userScope(ctx.user);
+  const scopes = [...(user ? [user] : []), ...(o.learnGlobal || !user ? [GLOBAL] : [])];
+  const hashes = tokenHashes(parseMail(ctx.message.raw, o.maxScanBytes));
+  const msg = await messageKey(ctx.message.raw);
+  const spam = ctx.kind === "junk";
+  const batch = new LearnBatch(ctx.kv);
+  const outcomes: string[] = [];
+  for (const scope of scopes) outcomes.push(await batch.add(scope, msg, hashes, spam));
+  await batch.flush();
+  return { note: `learned ${spam ? "spam" : "ham"} (${outcomes.join(",")})` };
+}
+
+export default definePlugin({ hooks: { data, mailbox_move: mailboxMove } });

@@ -1,0 +1,135 @@
+/**
+ * Header rules: required fields missing or malformed (RFC 5322), a HELO that lies
+ * (RFC 5321 §4.1.1.1), a From that does not match the envelope or spoofs another address.
+ * Pure: everything comes in as arguments.
+ *
+ * @module
+ */
+import type { ParsedMail } from "../parse.ts";
+import { hit, type RuleHit } from "./table.ts";
+
+/** What the SMTP transaction said, when the message came over SMTP. */
+export interface Envelope {
+  /** MAIL FROM address, "" for the null sender; undefined when unknown (CLI). */
+  sender?: string;
+  recipients?: string[];
+  ip?: string;
+  helo?: string;
+}
+
+const MONTHS = "jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec";
+// RFC 5322 §3.3 date-time, with the obsolete forms of §4.3 (2-digit years, named zones).
+const DATE_RE = new RegExp(
+  `^\\s*(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\\s*,?\\s*)?(\\d{1,2})\\s+(${MONTHS})[a-z]*\\s+(\\d{2,4})\\s+` +
+    `(\\d{1,2}):(\\d{2})(?::(\\d{2}))?(?:\\s+([+-]\\d{4}|[a-z]{1,5}|"[^"]*"))?(?:\\s*\\(.*\\))?\\s*$`,
+  "i",
+);
+
+/** Parses a Date field value; NaN when it is not an RFC 5322 (or obsolete) date. */
+export function parseDate(value: string): number {
+  const m = DATE_RE.exec(value);
+  if (!m) return NaN;
+  const day = Number(m[1]);
+  const month = MONTHS.split("|").indexOf(m[2].toLowerCase());
+  let year = Number(m[3]);
+  // RFC 5322 §4.3: 2-digit years: 00-49 -> 20xx, 50-99 -> 19xx; 3 digits: + 1900.
+  if (m[3].length === 2) year += year < 50 ? 2000 : 1900;
+  else if (m[3].length === 3) year += 1900;
+  const h = Number(m[4]), min = Number(m[5]), s = Number(m[6] ?? 0);
+  if (day < 1 || day > 31 || h > 23 || min > 59 || s > 60) return NaN;
+  let offset = 0;
+  const z = m[7];
+  if (z && /^[+-]\d{4}$/.test(z)) {
+    const sign = z[0] === "-" ? -1 : 1;
+    offset = sign * (Number(z.slice(1, 3)) * 60 + Number(z.slice(3, 5)));
+  }
+  return Date.UTC(year, month, day, h, min, s) - offset * 60_000;
+}
+
+/** "sub.example.co.uk" -> "co.uk"-blind organizational guess: the last two labels. */
+export function orgDomain(domain: string): string {
+  const labels = domain.toLowerCase().replace(/\.$/, "").split(".");
+  // A short second-level label under a country code (co.uk, com.au) takes three labels.
+  if (labels.length >= 3 && labels.at(-1)!.length === 2 && labels.at(-2)!.length <= 3) {
+    return labels.slice(-3).join(".");
+  }
+  return labels.slice(-2).join(".");
+}
+
+function domainOf(address: string): string {
+  return address.slice(address.lastIndexOf("@") + 1).toLowerCase();
+}
+
+const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
+
+/** Rules on the RFC 5322 header fields. */
+export function headerRules(
+  m: ParsedMail,
+  scores: Record<string, number>,
+  now: number,
+): RuleHit[] {
+  const hits: RuleHit[] = [];
+  const date = m.header("date");
+  if (date === undefined) hits.push(hit("MISSING_DATE", scores));
+  else {
+    const t = parseDate(date);
+    if (Number.isNaN(t)) hits.push(hit("INVALID_DATE", scores));
+    else if (t > now + 86_400_000) hits.push(hit("DATE_IN_FUTURE", scores));
+  }
+  const mid = m.header("message-id");
+  if (mid === undefined) hits.push(hit("MISSING_MID", scores));
+  // RFC 5322 §3.6.4: msg-id = [CFWS] "<" id-left "@" id-right ">" [CFWS]
+  else if (!/^\s*<[^<>@\s]+@[^<>@\s]+>\s*$/.test(mid)) hits.push(hit("INVALID_MSGID", scores));
+  if (m.header("from") === undefined || m.fromAddress === "") {
+    hits.push(hit("MISSING_FROM", scores));
+  }
+  if (m.header("subject") === undefined) hits.push(hit("MISSING_SUBJECT", scores));
+  if (m.header("to") === undefined && m.header("cc") === undefined) {
+    hits.push(hit("MISSING_TO", scores));
+  }
+  const letters = m.subject.replace(/[^\p{L}]/gu, "");
+  if (
+    letters.length >= 10 && letters === letters.toUpperCase() && letters !== letters.toLowerCase()
+  ) {
+    hits.push(hit("SUBJ_ALL_CAPS", scores));
+  }
+  // A display name that is itself an address of another domain ("paypal.com" <x@evil>).
+  const shown = /[\w.+-]+@([\w-]+(?:\.[\w-]+)+)/.exec(m.fromName)?.[1];
+  if (shown && m.fromAddress && orgDomain(shown) !== orgDomain(domainOf(m.fromAddress))) {
+    hits.push(hit("FROM_DISPLAY_SPOOF", scores));
+  }
+  return hits;
+}
+
+/** Rules on the SMTP envelope and HELO. */
+export function envelopeRules(
+  m: ParsedMail,
+  env: Envelope,
+  scores: Record<string, number>,
+): RuleHit[] {
+  const hits: RuleHit[] = [];
+  const helo = env.helo?.trim().toLowerCase();
+  if (helo) {
+    const literal = /^\[(?:ipv6:)?([^\]]+)\]$/.exec(helo)?.[1];
+    if (literal !== undefined) {
+      // RFC 5321 §4.1.3: an address literal should be the client's address.
+      if (env.ip && literal !== env.ip.toLowerCase()) hits.push(hit("HELO_IP_MISMATCH", scores));
+    } else if (IPV4.test(helo) || helo.includes(":")) {
+      hits.push(hit("HELO_BARE_IP", scores));
+    } else if (!helo.includes(".")) {
+      // RFC 5321 §4.1.1.1: the argument is the client's FQDN (or an address literal).
+      hits.push(hit("HELO_NOT_FQDN", scores));
+    } else if (
+      env.recipients?.some((r) => helo === domainOf(r) || helo.endsWith(`.${domainOf(r)}`))
+    ) {
+      // A stranger claiming to be one of the domains we receive mail for.
+      hits.push(hit("HELO_FORGED_LOCAL", scores));
+    }
+  }
+  if (env.sender && m.fromAddress) {
+    if (orgDomain(domainOf(env.sender)) !== orgDomain(domainOf(m.fromAddress))) {
+      hits.push(hit("FROM_ENVELOPE_DIFF", scores));
+    }
+  }
+  return hits;
+}

@@ -1,0 +1,160 @@
+/**
+ * Tokens for the Bayesian classifier: words of the subject and the text, selected header
+ * fields with a prefix per field, URL hosts, HTML tags, attachment types. One token set
+ * per message (repeats count once, as in Graham's and Robinson's schemes).
+ *
+ * Headers a filter writes (X-Spam-*, our Authentication-Results) are left out: learning
+ * from them would teach the classifier its own past verdicts.
+ *
+ * Pure. Bump {@link TOKENIZER_VERSION} whenever the tokens a message gives change: learned
+ * records carry it, so a message learned with other tokens is not "unlearned" with these.
+ *
+ * @module
+ */
+import { type ParsedMail, urlHost } from "./parse.ts";
+
+/** Version of the token scheme (stored with each learned message). */
+export const TOKENIZER_VERSION = 1;
+
+/** Most tokens taken from one message. */
+export const MAX_TOKENS = 1500;
+
+const MIN_WORD = 3;
+const MAX_WORD = 13;
+
+/** Header fields that are never tokenized (filters' own verdicts, per-delivery noise). */
+const SKIP_HEADER =
+  /^(x-spam|x-bogosity|x-dspam|x-virus|authentication-results|received-spf|x-denomail)/;
+
+/** Header fields whose words are tokenized, with their prefix. */
+const WORD_HEADERS: Record<string, string> = {
+  "x-mailer": "xm",
+  "user-agent": "xm",
+  "content-type": "ct",
+  "x-mimeole": "xm",
+  "organization": "org",
+  "list-id": "list",
+  "precedence": "prec",
+  "x-priority": "xprio",
+  "x-msmail-priority": "xprio",
+  "reply-to": "rt",
+  "importance": "imp",
+};
+
+/** Words of a text: letters/digits runs with inner ' - . $ kept, lower-case. */
+function words(text: string, prefix: string, out: Set<string>, bigrams = false): void {
+  let prev = "";
+  const re = /[\p{L}\p{N}$€£][\p{L}\p{N}'$€£%.\-_]*[\p{L}\p{N}$€£%]|[\p{L}\p{N}]/gu;
+  for (const m of text.matchAll(re)) {
+    if (out.size >= MAX_TOKENS) return;
+    const w = m[0].toLowerCase();
+    if (w.length < MIN_WORD) continue;
+    if (w.length > MAX_WORD) {
+      // SpamBayes: a long "word" is summarized by its first character and length class.
+      out.add(`${prefix}skip:${w[0]}${Math.floor(w.length / 10) * 10}`);
+      continue;
+    }
+    out.add(prefix + w);
+    if (bigrams && prev) out.add(`${prefix}${prev} ${w}`);
+    prev = w;
+  }
+}
+
+/** Host suffixes of a URL host: a.b.example.com -> example.com, b.example.com, ... (max 3). */
+function hostTokens(host: string, prefix: string, out: Set<string>): void {
+  if (/^\[?[0-9.:]+\]?$/.test(host)) {
+    out.add(`${prefix}ip`);
+    return;
+  }
+  const labels = host.split(".");
+  for (let i = Math.max(0, labels.length - 4); i <= labels.length - 2; i++) {
+    out.add(prefix + labels.slice(i).join("."));
+  }
+}
+
+/** The /16 of an IPv4 address, or null. */
+function ipNet(ip: string): string | null {
+  const m = /^(\d{1,3})\.(\d{1,3})\.\d{1,3}\.\d{1,3}$/.exec(ip);
+  return m ? `${m[1]}.${m[2]}` : null;
+}
+
+/** Tokens of the Received fields: the hosts and /16 networks mail passed through. */
+function receivedTokens(value: string, out: Set<string>): void {
+  const from = /^from\s+(\S+)/i.exec(value)?.[1];
+  if (from) hostTokens(from.toLowerCase().replace(/[()]/g, ""), "rcvd:", out);
+  for (const m of value.matchAll(/\[(\d{1,3}(?:\.\d{1,3}){3})\]/g)) {
+    const net = ipNet(m[1]);
+    if (net) out.add(`rcvd:net:${net}`);
+  }
+  if (/\bwith\s+(e?smtps?a?|http|local|lmtp)\b/i.test(value)) {
+    out.add(`rcvd:with:${/\bwith\s+(\S+)/i.exec(value)![1].toLowerCase()}`);
+  }
+}
+
+/** The tokens of a parsed message. */
+export function tokenize(m: ParsedMail): Set<string> {
+  const out = new Set<string>();
+  // Header field names present (SpamBayes "header:Name:1").
+  const counts = new Map<string, number>();
+  for (const [name] of m.headers) counts.set(name, (counts.get(name) ?? 0) + 1);
+  for (const [name, n] of counts) {
+    if (SKIP_HEADER.test(name)) continue;
+    out.add(`hdr:${name}:${Math.min(n, 3)}`);
+  }
+  words(m.subject, "s:", out);
+  if (m.subject === "") out.add("s:(none)");
+  if (
+    m.subject.length > 0 && m.subject === m.subject.toUpperCase() && /\p{L}{4}/u.test(m.subject)
+  ) {
+    out.add("s:(allcaps)");
+  }
+  if (m.fromAddress) {
+    out.add(`from:${m.fromAddress}`);
+    const domain = m.fromAddress.slice(m.fromAddress.lastIndexOf("@") + 1);
+    hostTokens(domain, "from:dom:", out);
+  } else out.add("from:(none)");
+  words(m.fromName, "fromname:", out);
+  let received = 0;
+  for (const [name, value] of m.headers) {
+    if (SKIP_HEADER.test(name)) continue;
+    if (name === "received" && received++ < 6) receivedTokens(value, out);
+    const prefix = WORD_HEADERS[name];
+    if (prefix) words(value, `${prefix}:`, out);
+    if (name === "message-id") {
+      const dom = /@([^>\s]+)>?\s*$/.exec(value)?.[1]?.toLowerCase();
+      out.add(dom ? `mid:${dom.split(".").slice(-2).join(".")}` : "mid:(odd)");
+    }
+    if (name === "to" || name === "cc") {
+      const n = value.split(",").length;
+      out.add(`${name}:count:${n > 5 ? "many" : n}`);
+      if (/undisclosed/i.test(value)) out.add(`${name}:undisclosed`);
+    }
+    if (name === "content-transfer-encoding") out.add(`cte:${value.toLowerCase().trim()}`);
+  }
+  for (const t of m.partTypes) out.add(`part:${t}`);
+  for (const t of m.texts) {
+    out.add(`charset:${t.charset}`);
+    if (t.encoding !== "7bit") out.add(`cte:${t.subtype}:${t.encoding}`);
+    words(t.text, "", out);
+    for (const m of t.text.matchAll(/([!?$*])\1{2,}/g)) out.add(`punct:${m[0].slice(0, 5)}`);
+  }
+  for (const tag of m.htmlTags) out.add(`html:${tag}`);
+  if (m.images > 0) out.add(`html:img:${Math.min(m.images, 5)}`);
+  if (m.hiddenText) out.add("html:hidden");
+  for (const url of m.urls) {
+    const host = urlHost(url);
+    if (host) hostTokens(host, "url:", out);
+    if (/^https:/i.test(url)) out.add("url:https");
+    // SpamBayes: the pieces of the path ("url:remove", "url:cgi-bin") tell a lot too.
+    const path = /^(?:[a-z]+:\/\/)?[^\/?#]*([\/?#].*)?$/i.exec(url)?.[1] ?? "";
+    for (const piece of path.toLowerCase().split(/[\/?#&=.,;:_%+-]+/).slice(0, 8)) {
+      if (piece.length >= 3 && piece.length <= 20) out.add(`url:${piece}`);
+    }
+  }
+  for (const a of m.attachments) {
+    const ext = /\.([a-z0-9]{1,6})$/i.exec(a.filename)?.[1]?.toLowerCase();
+    out.add(`att:${ext ?? "(none)"}`);
+    out.add(`att:type:${a.contentType}`);
+  }
+  return out;
+}

@@ -1,0 +1,198 @@
+/**
+ * builtin:spam through the real plugin host and store: the three verdicts, X-Spam headers,
+ * DNS block lists (IP and URI) against a loopback DNS server, auth results feeding the
+ * score, allow and block lists, and Bayes learning from mailbox_move (a message moved to
+ * Junk makes a similar message score higher; moving it out again unlearns it).
+ */
+import assert from "node:assert/strict";
+import { startDnsServer } from "./lib/dns_server.ts";
+import { addr, eml, startPluginHost } from "./spam_helpers.ts";
+import type { HookOutcome } from "../plugins/host.ts";
+
+const FIX = new URL("./fixtures/spam/", import.meta.url);
+const fixture = (name: string) => Deno.readFileSync(new URL(name, FIX));
+const USER = "u@example.test";
+
+function header(out: HookOutcome, name: string): string | undefined {
+  return out.addHeaders.find(([n]) => n === name)?.[1];
+}
+
+function scoreOf(out: HookOutcome): number {
+  return Number(header(out, "X-Spam-Score"));
+}
+
+Deno.test("spam plugin: verdicts, block lists, auth results, lists", async (t) => {
+  const dns = await startDnsServer({
+    "10.2.0.192.bl.test": { A: ["127.0.0.2"] },
+    "bad.example.uri.test": { A: ["127.0.0.2"] },
+    "softfail.example": { TXT: ["v=spf1 -all"] },
+  });
+  const h = await startPluginHost([
+    { name: "auth", module: "builtin:auth", options: { authserv_id: "mx.example.test" } },
+    {
+      name: "spam",
+      module: "builtin:spam",
+      options: {
+        junk_score: 5,
+        reject_score: 8,
+        dnsbl: [{ zone: "bl.test", score: 4 }],
+        uribl: ["uri.test"],
+        block: ["@blocked.example"],
+        allow: ["friend@colleagues.example"],
+        user_lists: { [USER]: { block: ["@annoying.example"] } },
+      },
+    },
+  ], { nameserver: dns.nameserver });
+  const data = (raw: Uint8Array, o: { ip?: string; sender?: string; rcpts?: string[] } = {}) =>
+    h.host.run("data", {
+      session: { id: "s1", remoteIp: o.ip ?? "192.0.2.1", tls: false, helo: "mail.sender.example" },
+      sender: addr(o.sender ?? "alice@colleagues.example"),
+      recipients: (o.rcpts ?? [USER]).map(addr),
+      message: raw,
+    });
+  try {
+    await t.step("clean mail: headers only, delivered to INBOX", async () => {
+      const out = await data(fixture("ham/01.eml"));
+      assert.equal(out.action, "continue");
+      assert.equal(out.mailbox, undefined);
+      assert.match(header(out, "X-Spam-Status")!, /^No, score=-?\d+\.\d required=5\.0 tests=/);
+      assert.ok(scoreOf(out) < 5);
+      const text = new TextDecoder().decode(out.message);
+      assert.match(text, /^X-Spam-Score: /m);
+      assert.match(text, /^Authentication-Results: mx\.example\.test; /m);
+    });
+    await t.step("IP block list hit -> Junk", async () => {
+      const out = await data(fixture("rules/bad_headers.eml"), { ip: "192.0.2.10" });
+      assert.equal(out.action, "continue");
+      assert.equal(out.mailbox, "Junk");
+      const status = header(out, "X-Spam-Status")!;
+      assert.match(status, /^Yes, /);
+      assert.match(status, /RCVD_IN_BL_TEST/);
+    });
+    await t.step("URI block list hit", async () => {
+      const raw = eml([
+        "From: a@colleagues.example",
+        "To: u@example.test",
+        "Subject: look",
+        "Date: Tue, 03 Jun 2025 10:00:00 +0000",
+        "Message-ID: <u1@colleagues.example>",
+        "",
+        "See http://www.bad.example/offer today.",
+      ]);
+      assert.match(header(await data(raw), "X-Spam-Status")!, /URIBL_URI_TEST/);
+    });
+    await t.step("auth results feed the score (SPF fail)", async () => {
+      const out = await data(fixture("ham/02.eml"), { sender: "x@softfail.example" });
+      assert.match(header(out, "X-Spam-Status")!, /SPF_FAIL/);
+    });
+    await t.step("reject_score -> 550 5.7.1, nothing added", async () => {
+      const out = await data(fixture("rules/exe_attachment.eml"), { ip: "192.0.2.10" });
+      assert.deepEqual([out.action, out.code, out.enhanced], ["reject", 550, "5.7.1"]);
+      assert.match(out.text!, /spam/);
+    });
+    await t.step("global and per-user block lists, global allow list", async () => {
+      const blocked = await data(fixture("ham/03.eml"), { sender: "x@blocked.example" });
+      assert.equal(blocked.action, "reject");
+      const annoying = eml([
+        "From: n@annoying.example",
+        "To: u@example.test",
+        "Subject: hi",
+        "Date: Tue, 03 Jun 2025 10:00:00 +0000",
+        "Message-ID: <n1@annoying.example>",
+        "",
+        "hello",
+      ]);
+      const user = await data(annoying, { sender: "n@annoying.example" });
+      assert.equal(user.action, "reject");
+      assert.match(user.results.at(-1)!.note!, /USER_BLOCKLIST/);
+      // Only this recipient blocks it: with another recipient it is not the user's call.
+      const two = await data(annoying, {
+        sender: "n@annoying.example",
+        rcpts: [USER, "v@example.test"],
+      });
+      assert.equal(two.action, "continue");
+    });
+  } finally {
+    await h.stop();
+    await dns.close();
+  }
+});
+
+Deno.test("spam plugin: learning from mailbox_move", async (t) => {
+  const h = await startPluginHost([{
+    name: "spam",
+    module: "builtin:spam",
+    options: { bayes_min_learned: 3 },
+  }]);
+  const session = { id: "m1", remoteIp: "192.0.2.1", tls: false };
+  const move = (file: string, kind: "junk" | "ham") =>
+    h.host.run("mailbox_move", {
+      session,
+      user: USER,
+      from: kind === "junk" ? "INBOX" : "Junk",
+      to: kind === "junk" ? "Junk" : "INBOX",
+      kind,
+      command: "move",
+      uid: 1,
+      message: fixture(file),
+    });
+  const similar = eml([
+    "From: Deals <promo@shop.example>",
+    "To: u@example.test",
+    "Subject: Cheap replica watches, lowest prices",
+    "Date: Tue, 03 Jun 2025 10:00:00 +0000",
+    "Message-ID: <sim-1@shop.example>",
+    "",
+    "Buy cheap replica watches and handbags at the lowest prices online. Limited time offer,",
+    "free shipping worldwide. Click here to order now: http://cheap-replica-deals.example/",
+  ]);
+  const score = async (raw: Uint8Array, rcpt = USER) => {
+    const out = await h.host.run("data", {
+      session,
+      sender: addr("promo@shop.example"),
+      recipients: [addr(rcpt)],
+      message: raw,
+    });
+    return { score: scoreOf(out), status: header(out, "X-Spam-Status")! };
+  };
+  try {
+    await t.step("untrained: no Bayes rule", async () => {
+      assert.doesNotMatch((await score(similar)).status, /BAYES/);
+    });
+    let before = 0;
+    await t.step("a few moves each way train the user's counts", async () => {
+      for (const f of ["ham/01.eml", "ham/02.eml", "ham/03.eml", "ham/04.eml"]) {
+        const out = await move(f, "ham");
+        assert.equal(out.results[0].error, undefined);
+        assert.match(out.results[0].note!, /learned ham \(learned\)/);
+      }
+      for (const f of ["spam/02.eml", "spam/03.eml", "spam/04.eml"]) await move(f, "junk");
+      const s = await score(similar);
+      assert.match(s.status, /BAYES_/);
+      before = s.score;
+      // Another user has learned nothing, so Bayes stays out of their score.
+      assert.doesNotMatch((await score(similar, "other@example.test")).status, /BAYES/);
+    });
+    await t.step("moving a spam into Junk makes a similar message score higher", async () => {
+      const out = await move("spam/01.eml", "junk");
+      assert.match(out.results[0].note!, /learned spam \(learned\)/);
+      const after = await score(similar);
+      assert.ok(after.score > before, `${after.score} should be above ${before}`);
+      // The same move again changes nothing.
+      assert.match((await move("spam/01.eml", "junk")).results[0].note!, /already/);
+      assert.equal((await score(similar)).score, after.score);
+    });
+    await t.step("moving it back out of Junk relearns it as ham", async () => {
+      const out = await move("spam/01.eml", "ham");
+      assert.match(out.results[0].note!, /learned ham \(relearned\)/);
+      assert.ok((await score(similar)).score <= before);
+    });
+    await t.step("counts live in the plugin's kv area", async () => {
+      const n = await h.store.kvGet("plugin:spam", `n:u:${USER}`);
+      assert.ok(n !== null && Number(n) > 0);
+      assert.equal(await h.store.kvGet("plugin:spam", "n:g"), null);
+    });
+  } finally {
+    await h.stop();
+  }
+});

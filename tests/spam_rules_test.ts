@@ -1,0 +1,276 @@
+/**
+ * The spam plugin's pure parts: message reading, HTML scan, tokenizer, header / envelope /
+ * content / list / auth rules, DNS list query names, Bayes arithmetic, kv packing, and the
+ * X-Spam headers. Fixtures under tests/fixtures/spam/.
+ */
+import assert from "node:assert/strict";
+import { parseMail, urlHost } from "../plugins/spam/parse.ts";
+import { scanHtml } from "../plugins/spam/html.ts";
+import { tokenize } from "../plugins/spam/tokenize.ts";
+import { envelopeRules, headerRules, orgDomain, parseDate } from "../plugins/spam/rules/headers.ts";
+import { contentRules } from "../plugins/spam/rules/content.ts";
+import { listed, listRules } from "../plugins/spam/rules/lists.ts";
+import { authRules } from "../plugins/spam/rules/auth.ts";
+import {
+  blocklistQueries,
+  isPrivateIp,
+  reverseName,
+  zoneRuleName,
+} from "../plugins/spam/rules/dnsbl.ts";
+import { bayesRule } from "../plugins/spam/rules/table.ts";
+import { chi2Q, combine, tokenProbability } from "../plugins/spam/bayes.ts";
+import { pack, unpack, userScope } from "../plugins/spam/model.ts";
+import { readSpamOptions } from "../plugins/spam/options.ts";
+import { spamHeaders } from "../plugins/spam/status.ts";
+
+const FIX = new URL("./fixtures/spam/", import.meta.url);
+const fixture = (name: string) => Deno.readFileSync(new URL(name, FIX));
+const names = (hits: { name: string }[]) => hits.map((h) => h.name).sort();
+const NOW = Date.UTC(2025, 5, 3, 12);
+
+Deno.test("spam: reading a message", async (t) => {
+  await t.step("plain text, From, subject", () => {
+    const m = parseMail(fixture("ham/01.eml"));
+    assert.equal(m.fromAddress, "alice@colleagues.example");
+    assert.equal(m.fromName, "Alice");
+    assert.equal(m.subject, "Meeting notes from Tuesday");
+    assert.equal(m.hasPlain, true);
+    assert.equal(m.hasHtml, false);
+    assert.match(m.texts[0].text, /planning meeting/);
+  });
+  await t.step("HTML: links with their text, images, hidden text", () => {
+    const m = parseMail(fixture("rules/phish_html.eml"));
+    assert.equal(m.hasHtml, true);
+    assert.equal(m.hasPlain, false);
+    assert.deepEqual(m.links, [{
+      href: "http://203.0.113.9/login.php",
+      text: "https://www.paypal.example/login",
+    }]);
+    assert.equal(m.images, 1);
+    assert.equal(m.hiddenText, true);
+    assert.ok(m.urls.includes("http://203.0.113.9/login.php"));
+  });
+  await t.step("attachments, base64 decoded text", () => {
+    const m = parseMail(fixture("rules/exe_attachment.eml"));
+    assert.deepEqual(m.attachments, [{
+      filename: "invoice.pdf.exe",
+      contentType: "application/octet-stream",
+    }]);
+    const b64 = new TextEncoder().encode(
+      "Subject: x\r\nContent-Transfer-Encoding: base64\r\n\r\n" + btoa("hello base64 world") +
+        "\r\n",
+    );
+    assert.equal(parseMail(b64).texts[0].text, "hello base64 world");
+  });
+  await t.step("an mbox From_ line and bare LF are fine; garbage never throws", () => {
+    const m = parseMail(new TextEncoder().encode("From x@y Mon Jan 1\nSubject: hi\n\nbody\n"));
+    assert.equal(m.subject, "hi");
+    for (const junk of ["", "\r\n\r\n", "::::", "Content-Type: multipart/mixed\r\n\r\n--"]) {
+      parseMail(new TextEncoder().encode(junk));
+    }
+  });
+  await t.step("HTML scan: entities, style/script skipped, comments", () => {
+    const s = scanHtml(
+      "<style>p{}</style><p>A&amp;B &#65;&#x42;</p><!-- <a href=x>no</a> --><script>x()</script>",
+    );
+    assert.equal(s.text, "A&B AB");
+    assert.equal(s.links.length, 0);
+  });
+  await t.step("url hosts", () => {
+    assert.equal(urlHost("http://User@Www.Example.COM:80/x"), "www.example.com");
+    assert.equal(urlHost("www.example.org/path"), "www.example.org");
+    assert.equal(urlHost("mailto:foo"), null);
+  });
+});
+
+Deno.test("spam: tokenizer", () => {
+  const tokens = tokenize(parseMail(fixture("spam/01.eml")));
+  for (const t of ["replica", "watches", "s:replica", "from:dom:deals0.example", "url:order"]) {
+    assert.ok(tokens.has(t), `missing token ${t}`);
+  }
+  // Filters' own headers are never learned.
+  const tagged = new TextEncoder().encode(
+    "X-Spam-Status: Yes, score=9.9\r\nX-Spam-Score: 9.9\r\nSubject: hi\r\n\r\nbody text\r\n",
+  );
+  assert.ok(![...tokenize(parseMail(tagged))].some((t) => t.includes("x-spam")));
+});
+
+Deno.test("spam: header and envelope rules", async (t) => {
+  await t.step("RFC 5322 dates", () => {
+    assert.equal(parseDate("Tue, 03 Jun 2025 10:00:00 +0000"), Date.UTC(2025, 5, 3, 10));
+    assert.equal(parseDate("3 Jun 25 10:00 -0100"), Date.UTC(2025, 5, 3, 11));
+    assert.equal(parseDate("Tue, 3 Jun 2025 10:00:00 GMT (comment)"), Date.UTC(2025, 5, 3, 10));
+    assert.ok(Number.isNaN(parseDate("sometime last week")));
+    assert.ok(Number.isNaN(parseDate("Tue, 33 Jun 2025 10:00:00 +0000")));
+  });
+  await t.step("clean ham fires nothing", () => {
+    assert.deepEqual(headerRules(parseMail(fixture("ham/02.eml")), {}, NOW), []);
+  });
+  await t.step("missing and malformed fields, capitals", () => {
+    const hits = headerRules(parseMail(fixture("rules/bad_headers.eml")), {}, NOW);
+    assert.deepEqual(names(hits), ["INVALID_DATE", "INVALID_MSGID", "SUBJ_ALL_CAPS"]);
+    const bare = parseMail(new TextEncoder().encode("X-A: b\r\n\r\nbody\r\n"));
+    assert.deepEqual(names(headerRules(bare, {}, NOW)), [
+      "MISSING_DATE",
+      "MISSING_FROM",
+      "MISSING_MID",
+      "MISSING_SUBJECT",
+      "MISSING_TO",
+    ]);
+    const future = parseMail(
+      new TextEncoder().encode("Date: Tue, 03 Jun 2031 10:00:00 +0000\r\n\r\nx\r\n"),
+    );
+    assert.ok(names(headerRules(future, {}, NOW)).includes("DATE_IN_FUTURE"));
+  });
+  await t.step("display name spoofing another domain", () => {
+    const hits = headerRules(parseMail(fixture("rules/phish_html.eml")), {}, NOW);
+    assert.ok(names(hits).includes("FROM_DISPLAY_SPOOF"));
+  });
+  await t.step("forged HELO and From vs envelope", () => {
+    const m = parseMail(fixture("ham/01.eml"));
+    const env = (helo: string, sender = "alice@colleagues.example") =>
+      names(
+        envelopeRules(m, { helo, ip: "192.0.2.1", sender, recipients: ["u@example.test"] }, {}),
+      );
+    assert.deepEqual(env("mail.colleagues.example"), []);
+    assert.deepEqual(env("[192.0.2.1]"), []);
+    assert.deepEqual(env("[192.0.2.99]"), ["HELO_IP_MISMATCH"]);
+    assert.deepEqual(env("192.0.2.1"), ["HELO_BARE_IP"]);
+    assert.deepEqual(env("mypc"), ["HELO_NOT_FQDN"]);
+    assert.deepEqual(env("mx.example.test"), ["HELO_FORGED_LOCAL"]);
+    assert.deepEqual(env("mail.colleagues.example", "bounce@other.example"), [
+      "FROM_ENVELOPE_DIFF",
+    ]);
+    assert.deepEqual(env("mail.colleagues.example", "list-bounces@lists.colleagues.example"), []);
+    assert.equal(orgDomain("a.b.example.co.uk"), "example.co.uk");
+  });
+});
+
+Deno.test("spam: content rules", () => {
+  assert.deepEqual(names(contentRules(parseMail(fixture("ham/03.eml")), {})), []);
+  assert.deepEqual(names(contentRules(parseMail(fixture("rules/phish_html.eml")), {})), [
+    "HTML_HIDDEN_TEXT",
+    "HTML_IMAGE_ONLY",
+    "HTML_LINK_MISMATCH",
+    "HTML_ONLY",
+    "URI_NUMERIC_IP",
+  ]);
+  assert.deepEqual(names(contentRules(parseMail(fixture("rules/exe_attachment.eml")), {})), [
+    "DOUBLE_EXTENSION",
+    "SUSPICIOUS_ATTACHMENT",
+  ]);
+  // Scores can be overridden per rule.
+  const [h] = contentRules(parseMail(fixture("rules/exe_attachment.eml")), {
+    SUSPICIOUS_ATTACHMENT: 9,
+  });
+  assert.deepEqual(h, { name: "SUSPICIOUS_ATTACHMENT", score: 9 });
+});
+
+Deno.test("spam: allow and block lists, auth rules", () => {
+  assert.equal(listed("a@Sub.Spam.example", ["@spam.example"]), true);
+  assert.equal(listed("a@notspam.example", ["spam.example"]), false);
+  assert.equal(listed("a@b.example", ["a@b.example"]), true);
+  const global = { allow: ["friend@ok.example"], block: ["@spam.example"] };
+  const base = { from: "x@spam.example", fromTrusted: true, userLists: [], recipients: 1 };
+  assert.deepEqual(names(listRules(global, base, {})), ["BLOCKLIST_FROM"]);
+  assert.deepEqual(
+    names(listRules(global, { ...base, from: "friend@ok.example" }, {})),
+    ["ALLOWLIST_FROM"],
+  );
+  // An allow entry needs an authenticated From (else anyone could claim it).
+  assert.deepEqual(
+    names(listRules(global, { ...base, from: "friend@ok.example", fromTrusted: false }, {})),
+    [],
+  );
+  const user = { allow: [], block: ["@annoying.example"] };
+  const u = { ...base, from: "n@annoying.example", userLists: [user] };
+  assert.deepEqual(names(listRules({ allow: [], block: [] }, u, {})), ["USER_BLOCKLIST"]);
+  // Two recipients, one list: a user's list does not decide for the other recipient.
+  assert.deepEqual(names(listRules({ allow: [], block: [] }, { ...u, recipients: 2 }, {})), []);
+  const s = {
+    spf: "fail",
+    dkim: "fail",
+    dkimAligned: false,
+    dmarc: "fail",
+    policy: "none",
+    arc: "",
+  };
+  assert.deepEqual(names(authRules(s, {})), ["DKIM_INVALID", "DMARC_FAIL", "SPF_FAIL"]);
+  assert.deepEqual(
+    names(authRules({ ...s, spf: "pass", dkim: "pass", dkimAligned: true, dmarc: "pass" }, {})),
+    ["DKIM_VALID", "DKIM_VALID_AU", "SPF_PASS"],
+  );
+  assert.deepEqual(authRules(null, {}), []);
+});
+
+Deno.test("spam: DNS list query names (RFC 5782)", () => {
+  assert.equal(reverseName("192.0.2.99", "bl.test"), "99.2.0.192.bl.test");
+  assert.equal(
+    reverseName("2001:db8::1", "bl.test"),
+    "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.bl.test",
+  );
+  assert.equal(reverseName("not-an-ip", "bl.test"), null);
+  assert.equal(isPrivateIp("127.0.0.1") && isPrivateIp("10.1.2.3") && isPrivateIp("::1"), true);
+  assert.equal(isPrivateIp("192.0.2.1"), false);
+  assert.equal(zoneRuleName("zen.spamhaus.org"), "ZEN_SPAMHAUS_ORG");
+  const q = blocklistQueries(
+    "192.0.2.7",
+    ["http://www.bad.example/x", "http://a.bad.example/y", "http://198.51.100.4/"],
+    [{ zone: "bl.test", score: 3 }],
+    [{ zone: "uri.test", score: 4 }],
+    { checkPrivateIps: false, scores: {} },
+  );
+  assert.deepEqual(q.map((x) => x.name), [
+    "7.2.0.192.bl.test",
+    "bad.example.uri.test",
+    "4.100.51.198.uri.test",
+  ]);
+  assert.deepEqual(
+    blocklistQueries("127.0.0.1", [], [{ zone: "bl.test", score: 3 }], [], {
+      checkPrivateIps: false,
+      scores: {},
+    }),
+    [],
+  );
+});
+
+Deno.test("spam: Bayes arithmetic and kv packing", () => {
+  assert.equal(tokenProbability(0, 0, 10, 10), 0.5);
+  assert.ok(tokenProbability(10, 0, 10, 10) > 0.95);
+  assert.ok(tokenProbability(0, 10, 10, 10) < 0.05);
+  // A token seen once is pulled toward 0.5 (Robinson).
+  assert.ok(tokenProbability(1, 0, 10, 10) < tokenProbability(10, 0, 10, 10));
+  assert.ok(Math.abs(chi2Q(0, 4) - 1) < 1e-12);
+  assert.ok(chi2Q(100, 4) < 1e-15);
+  assert.equal(combine([]), 0.5);
+  assert.ok(combine([0.99, 0.98, 0.97]) > 0.99);
+  assert.ok(combine([0.01, 0.02, 0.03]) < 0.01);
+  assert.equal(bayesRule(0.5), "BAYES_50");
+  assert.equal(bayesRule(0.9999), "BAYES_999");
+  assert.deepEqual(unpack(pack({ spam: 123456, ham: 654321 })), { spam: 123456, ham: 654321 });
+  assert.deepEqual(unpack(null), { spam: 0, ham: 0 });
+  assert.deepEqual(unpack("garbage"), { spam: 0, ham: 0 });
+  assert.equal(userScope("Bob+lists@Example.TEST"), "u:bob@example.test");
+  assert.equal(userScope(""), null);
+});
+
+Deno.test("spam: options and headers", () => {
+  const o = readSpamOptions({
+    dnsbl: ["Zen.Example.", { zone: "b.example", score: 1.5 }],
+    user_lists: { "A@x.example": { allow: ["@y.example"] } },
+    scores: { html_only: 2 },
+  });
+  assert.deepEqual(o.dnsbl, [{ zone: "zen.example", score: 3 }, { zone: "b.example", score: 1.5 }]);
+  assert.deepEqual(o.userLists.get("a@x.example"), { allow: ["@y.example"], block: [] });
+  assert.equal(o.scores.HTML_ONLY, 2);
+  assert.throws(() => readSpamOptions({ junk_score: 9, reject_score: 5 }), /reject_score/);
+  assert.throws(() => readSpamOptions({ dnsbl: [{ score: 1 }] }), /dnsbl\[0\]/);
+  assert.deepEqual(spamHeaders(7.25, 5, [{ name: "B", score: 1 }, { name: "A", score: 2 }]), [
+    ["X-Spam-Score", "7.3"],
+    ["X-Spam-Status", "Yes, score=7.3 required=5.0 tests=A,B"],
+  ]);
+  assert.deepEqual(spamHeaders(-1, 5, [])[1], [
+    "X-Spam-Status",
+    "No, score=-1.0 required=5.0 tests=none",
+  ]);
+});
