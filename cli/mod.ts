@@ -17,6 +17,7 @@ import * as plugin from "./commands/plugin.ts";
 import * as queue from "./commands/queue.ts";
 import * as dkim from "./commands/dkim.ts";
 import * as dns from "./commands/dns.ts";
+import * as spam from "./commands/spam.ts";
 
 interface Command {
   usage: string;
@@ -48,10 +49,15 @@ const COMMANDS: Record<string, Command> = {
     run: dkim.run,
   },
   dns: { usage: dns.usage, flags: CONFIG, run: dns.run },
+  spam: {
+    usage: spam.usage,
+    flags: { values: ["--config", "--spam", "--ham", "--user"], booleans: ["--json"] },
+    run: spam.run,
+  },
 };
 
 /** Contract commands whose issues have not landed yet. */
-const NOT_YET = ["import", "export", "spam"];
+const NOT_YET = ["import", "export"];
 
 function helpText(): string {
   const lines = ["usage: denomail <command> [--config FILE] ...", "", "commands:"];
