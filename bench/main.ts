@@ -6,11 +6,13 @@
 import { benchSmtp } from "./smtp.ts";
 import { benchOutbound } from "./outbound.ts";
 import { benchEncrypt } from "./encrypt.ts";
+import { benchPlugins } from "./plugins.ts";
 
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   smtp: benchSmtp,
   outbound: benchOutbound,
   encrypt: benchEncrypt,
+  plugins: benchPlugins,
 };
 
 const [name = "smtp", ...rest] = Deno.args;

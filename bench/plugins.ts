@@ -1,0 +1,160 @@
+/**
+ * `deno task bench plugins`: what plugins cost. Durable SMTP acceptance (the same load
+ * generator as `bench smtp`: concurrent sessions, a new connection per message, 10 KB
+ * messages, 250 only after the fsync) with 0 and with 3 no-op plugins on the `data` hook,
+ * rounds interleaved; then the hook round trip measured directly on a PluginHost (one
+ * sequential call at a time: context out, answer back) for an empty `rcpt` context and for
+ * a `data` context carrying the 10 KB message.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { percentile, smtpLoad } from "./load.ts";
+import { flag } from "./smtp.ts";
+import { cli, startServerProcess } from "../tests/lib/server_process.ts";
+import { configFromObject } from "../core/config.ts";
+import { PluginHost } from "../plugins/host.ts";
+import { makeMessage } from "../tests/lib/smtp_client.ts";
+
+const FIXTURES = new URL("../tests/fixtures/plugins/", import.meta.url);
+const fixture = (name: string) => new URL(name, FIXTURES).pathname;
+
+/** denomail as its own process on a temp data dir, with `plugins` no-op data plugins. */
+async function startDenomail(plugins: number) {
+  const dir = await Deno.makeTempDir({ prefix: "bench-plugins-" });
+  const configPath = join(dir, "denomail.toml");
+  const pluginToml = Array.from(
+    { length: plugins },
+    (_, i) => `[[plugins]]\nname = "noop${i + 1}"\nmodule = "${fixture("noop_data.ts")}"\n`,
+  ).join("");
+  await Deno.writeTextFile(
+    configPath,
+    `hostname = "bench.example.test"\ndata_dir = "${dir}/data"\n[listeners]\n` +
+      `smtp = "127.0.0.1:0"\nsubmission = ""\nsubmissions = ""\nimap = ""\nimaps = ""\n` +
+      `pop3 = ""\npop3s = ""\nhttp = ""\n${pluginToml}`,
+  );
+  const add = await cli(
+    ["user", "add", "u1@example.test", "--password-stdin", "--config", configPath],
+    { stdin: "bench-password\n" },
+  );
+  if (add.code !== 0) throw new Error(add.stderr);
+  const proc = await startServerProcess(configPath, ["smtp"]);
+  return {
+    port: proc.ports.smtp,
+    async stop() {
+      await proc.stop();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+interface Round {
+  plugins: number;
+  msgsPerSec: number;
+  p50: number;
+  p99: number;
+  failed: number;
+}
+
+async function acceptance(
+  plugins: number,
+  opts: { sessions: number; total: number; size: number },
+): Promise<Round> {
+  const dm = await startDenomail(plugins);
+  try {
+    const load = (total: number) =>
+      smtpLoad({
+        port: dm.port,
+        sessions: opts.sessions,
+        total,
+        size: opts.size,
+        rcpt: "u1@example.test",
+      });
+    await load(Math.min(300, opts.total)); // warm up: JIT, plugin processes, first fsyncs
+    const r = await load(opts.total);
+    if (r.failed > 0) {
+      console.error(`${plugins} plugins: ${r.failed} failed, first: ${r.firstError}`);
+    }
+    return { plugins, msgsPerSec: r.msgsPerSec, p50: r.p50Ms, p99: r.p99Ms, failed: r.failed };
+  } finally {
+    await dm.stop();
+  }
+}
+
+/** Sequential calls of one hook on a one-plugin PluginHost: p50 / p99 ms per round trip. */
+async function roundTrips(hook: "rcpt" | "data", calls: number, size: number) {
+  const dir = await Deno.makeTempDir({ prefix: "bench-plugins-host-" });
+  const module = fixture(hook === "rcpt" ? "noop.ts" : "noop_data.ts");
+  const config = configFromObject({ data_dir: dir, plugins: [{ name: "noop", module }] }, dir);
+  const host = await PluginHost.start(config, { strict: true });
+  const session = { id: "bench", remoteIp: "127.0.0.1", tls: false };
+  const addr = { address: "a@b.test", local: "a", domain: "b.test" };
+  const message = makeMessage("bench-host", size);
+  const ms: number[] = [];
+  try {
+    for (let i = 0; i < calls + 200; i++) {
+      const t0 = performance.now();
+      const o = hook === "rcpt"
+        ? await host.run("rcpt", { session, sender: addr, rcpt: addr, recipients: [] })
+        : await host.run("data", { session, sender: addr, recipients: [addr], message });
+      const took = performance.now() - t0;
+      if (o.results.length !== 1 || o.results[0].error) {
+        throw new Error(`hook failed: ${JSON.stringify(o.results)}`);
+      }
+      if (i >= 200) ms.push(took); // the first 200 warm up
+    }
+  } finally {
+    await host.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+  ms.sort((a, b) => a - b);
+  return { p50: percentile(ms, 50), p99: percentile(ms, 99) };
+}
+
+export async function benchPlugins(args: string[]): Promise<void> {
+  const sessions = Number(flag(args, "--sessions") ?? 20);
+  const total = Number(flag(args, "--messages") ?? 2000);
+  const size = Number(flag(args, "--size") ?? 10240);
+  const rounds = Number(flag(args, "--rounds") ?? 2);
+  const calls = Number(flag(args, "--calls") ?? 3000);
+  const opts = { sessions, total, size };
+  console.log(`Plugin overhead: SMTP acceptance, ${total} messages x ${size} B, ${sessions}`);
+  console.log(`concurrent sessions, a new connection per message, each synced before its 250;`);
+  console.log(`0 vs 3 no-op plugins on the data hook, ${rounds} interleaved rounds each.\n`);
+  const all: Round[] = [];
+  for (let i = 0; i < rounds; i++) {
+    all.push(await acceptance(0, opts));
+    all.push(await acceptance(3, opts));
+  }
+  const mean = (n: number, k: keyof Round) => {
+    const xs = all.filter((r) => r.plugins === n).map((r) => r[k] as number);
+    return xs.reduce((a, b) => a + b, 0) / xs.length;
+  };
+  const base = mean(0, "msgsPerSec");
+  const rows = [0, 3].map((n) => [
+    `${n} plugins`,
+    mean(n, "msgsPerSec").toFixed(0),
+    mean(n, "p50").toFixed(2),
+    mean(n, "p99").toFixed(2),
+    all.filter((r) => r.plugins === n).map((r) => r.msgsPerSec.toFixed(0)).join(" / "),
+    n === 0 ? "" : `${((1 - mean(n, "msgsPerSec") / base) * 100).toFixed(1)} %`,
+  ]);
+  table(["config", "msgs/s", "p50 ms", "p99 ms", "rounds msgs/s", "throughput lost"], rows);
+
+  const rcpt = await roundTrips("rcpt", calls, size);
+  const data = await roundTrips("data", calls, size);
+  console.log(`\nHook round trip on the host (${calls} sequential calls, after 200 to warm up):\n`);
+  table(["hook context", "p50 ms", "p99 ms"], [
+    ["rcpt (no message)", rcpt.p50.toFixed(3), rcpt.p99.toFixed(3)],
+    [`data (${size} B message)`, data.p50.toFixed(3), data.p99.toFixed(3)],
+  ]);
+}
+
+function table(header: string[], lines: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const fmt = (cells: string[]) =>
+    "| " + cells.map((c, i) => c.padEnd(widths[i])).join(" | ") + " |";
+  console.log(fmt(header));
+  console.log("|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|");
+  for (const l of lines) console.log(fmt(l));
+}
