@@ -16,7 +16,7 @@ import type { PluginConfig } from "../core/config.ts";
 import { log } from "../core/log.ts";
 import type { HookName } from "./sdk.ts";
 import type { CallMsg, HostToRunner, RunnerToHost, SvcOp, WireResult } from "./protocol.ts";
-import { encodeLine, parseRunnerLine } from "./protocol.ts";
+import { encodeLine, LineSplitter, parseRunnerLine } from "./protocol.ts";
 import { runnerCommand, type SandboxMode, type SpawnSpec } from "./spawn.ts";
 
 /** What one call came to. */
@@ -272,21 +272,15 @@ export class PluginProcess {
 
   async #readStdout(child: Deno.ChildProcess): Promise<void> {
     const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let buf = "";
+    const splitter = new LineSplitter();
     try {
       while (true) {
         const { value, done } = await reader.read();
         if (done) break;
-        buf += value;
-        let nl: number;
-        while ((nl = buf.indexOf("\n")) >= 0) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-          this.#onLine(child, line);
-        }
-        if (buf.length > this.#opts.maxLineBytes) {
+        for (const line of splitter.push(value)) this.#onLine(child, line);
+        if (splitter.pending > this.#opts.maxLineBytes) {
           this.#kill(child, "runner wrote an over-long line");
-          buf = "";
+          splitter.reset();
         }
       }
     } catch { /* stream broke: the exit handler reports it */ }

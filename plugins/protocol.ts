@@ -142,3 +142,44 @@ export function toBase64(bytes: Uint8Array): string {
 export function fromBase64(s: string): Uint8Array {
   return (Uint8Array as unknown as { fromBase64(s: string): Uint8Array }).fromBase64(s);
 }
+
+/**
+ * Splits a stream of text chunks into lines, looking at each character once. A line that
+ * spans many chunks (a message of several MB as base64) is kept as pieces and joined when
+ * its newline arrives; `buf += chunk` then `buf.indexOf("\n")` would flatten and rescan the
+ * whole buffer for every chunk, which is quadratic (seconds for a 10 MB message).
+ */
+export class LineSplitter {
+  #parts: string[] = [];
+  #pending = 0;
+
+  /** Characters held for a line whose newline has not arrived yet. */
+  get pending(): number {
+    return this.#pending;
+  }
+
+  /** Feeds one chunk; returns the lines it completed, without their "\n". */
+  push(chunk: string): string[] {
+    const lines: string[] = [];
+    let start = 0;
+    let nl: number;
+    while ((nl = chunk.indexOf("\n", start)) >= 0) {
+      this.#parts.push(chunk.slice(start, nl));
+      lines.push(this.#parts.length === 1 ? this.#parts[0] : this.#parts.join(""));
+      this.#parts = [];
+      this.#pending = 0;
+      start = nl + 1;
+    }
+    if (start < chunk.length) {
+      this.#parts.push(start === 0 ? chunk : chunk.slice(start));
+      this.#pending += chunk.length - start;
+    }
+    return lines;
+  }
+
+  /** Drops the partial line. */
+  reset(): void {
+    this.#parts = [];
+    this.#pending = 0;
+  }
+}

@@ -16,7 +16,7 @@
  * @module
  */
 import type { HostToRunner, RunnerToHost } from "./protocol.ts";
-import { encodeLine } from "./protocol.ts";
+import { encodeLine, LineSplitter } from "./protocol.ts";
 import { PluginRunner, redirectConsole } from "./runner_core.ts";
 
 const enc = new TextEncoder();
@@ -37,13 +37,9 @@ async function main(): Promise<void> {
   const url = Deno.args[0];
   const runner = new PluginRunner(send, () => import(url));
   const lines = Deno.stdin.readable.pipeThrough(new TextDecoderStream());
-  let buf = "";
+  const splitter = new LineSplitter();
   for await (const chunk of lines) {
-    buf += chunk;
-    let nl: number;
-    while ((nl = buf.indexOf("\n")) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
+    for (const line of splitter.push(chunk)) {
       if (line === "") continue;
       if (await runner.handle(JSON.parse(line) as HostToRunner) === "fatal") Deno.exit(3);
     }

@@ -14,7 +14,7 @@
  * @module
  */
 import type { PluginPermissions } from "../core/config.ts";
-import { encodeLine } from "./protocol.ts";
+import { encodeLine, LineSplitter } from "./protocol.ts";
 import { workerPermissions } from "./spawn.ts";
 
 const enc = new TextEncoder();
@@ -84,15 +84,9 @@ export async function sandboxChildMain(args: string[]): Promise<void> {
     }
   };
   const lines = Deno.stdin.readable.pipeThrough(new TextDecoderStream());
-  let buf = "";
+  const splitter = new LineSplitter();
   for await (const chunk of lines) {
-    buf += chunk;
-    let nl: number;
-    while ((nl = buf.indexOf("\n")) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      if (line !== "") worker.postMessage(line);
-    }
+    for (const line of splitter.push(chunk)) if (line !== "") worker.postMessage(line);
   }
   // stdin closed: the host is gone or is stopping us.
   worker.terminate();

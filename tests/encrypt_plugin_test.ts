@@ -8,6 +8,7 @@ import * as openpgp from "openpgp";
 import { configFromObject } from "../core/config.ts";
 import { type HookInput, PluginHost } from "../plugins/host.ts";
 import { kvNamespace } from "../plugins/services.ts";
+import { LineSplitter } from "../plugins/protocol.ts";
 import { openStore } from "../storage/open.ts";
 import { parseMime, sectionBytes } from "../core/mime/mod.ts";
 
@@ -36,6 +37,25 @@ async function privateDecrypt(stored: Uint8Array, privateKey: string): Promise<U
   });
   return data as Uint8Array;
 }
+
+Deno.test("plugin channel: LineSplitter joins long lines and splits many per chunk", () => {
+  const s = new LineSplitter();
+  assert.deepEqual(s.push("ab"), []);
+  assert.equal(s.pending, 2);
+  assert.deepEqual(s.push("c\nd\n\ne"), ["abc", "d", ""]);
+  assert.equal(s.pending, 1);
+  // A line of many chunks (how a large message crosses to the plugin) comes out whole.
+  const chunk = "x".repeat(65_536);
+  for (let i = 0; i < 200; i++) assert.deepEqual(s.push(chunk), []);
+  const [line, ...rest] = s.push("y\n");
+  assert.equal(line.length, 1 + 200 * 65_536 + 1);
+  assert.ok(line.startsWith("ex") && line.endsWith("xy"));
+  assert.deepEqual(rest, []);
+  assert.equal(s.pending, 0);
+  s.push("partial");
+  s.reset();
+  assert.deepEqual(s.push("\n"), [""]);
+});
 
 Deno.test("encrypt plugin through the host", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "denomail-encrypt-" });
@@ -105,6 +125,13 @@ Deno.test("encrypt plugin through the host", async (t) => {
       const out = await deliver(host, "Alice+news@Example.TEST", ORIGINAL);
       assert.equal(out.results[0].note, "encrypted");
       assert.deepEqual(await privateDecrypt(out.message!, alice.privateKey), ORIGINAL);
+    });
+    await t.step("a 10 MB message crosses the channel both ways and decrypts", async () => {
+      const line = "0123456789".repeat(7) + "abcdef\r\n";
+      const big = enc.encode("Subject: big\r\n\r\n" + line.repeat(10 * 1024 * 1024 / 78));
+      const out = await deliver(host, "alice@example.test", big);
+      assert.equal(out.results[0].note, "encrypted", out.results[0].error);
+      assert.deepEqual(await privateDecrypt(out.message!, alice.privateKey), big);
     });
     await t.step("keep_subject = true keeps the Subject in clear", async () => {
       const out = await deliver(keepSubject, "alice@example.test", ORIGINAL);
