@@ -49,6 +49,10 @@ const SELECTED = [
   "UID COPY",
   "MOVE", // RFC 6851
   "UID MOVE",
+  "SORT", // RFC 5256 §3
+  "UID SORT",
+  "THREAD", // RFC 5256 §4
+  "UID THREAD",
 ];
 
 /** The table: state -> verbs it allows. */
@@ -68,4 +72,10 @@ export function allowedIn(state: SessionState, verb: string): boolean {
  * RFC 9051 §7.5.1: verbs during (and at the end of) which EXPUNGE must not be sent,
  * because the client relies on sequence numbers staying put.
  */
-export const NO_EXPUNGE_VERBS: ReadonlySet<string> = new Set(["FETCH", "STORE", "SEARCH"]);
+export const NO_EXPUNGE_VERBS: ReadonlySet<string> = new Set([
+  "FETCH",
+  "STORE",
+  "SEARCH",
+  "SORT", // RFC 5256: they answer with sequence numbers, like SEARCH
+  "THREAD",
+]);

@@ -49,6 +49,10 @@ export function capabilities(input: CapabilityInput): string[] {
     "SEARCHRES", // RFC 5182
     "CONDSTORE", // RFC 7162 §3.1
     "QRESYNC", // RFC 7162 §3.2
+    "SORT", // RFC 5256 §3
+    "SORT=DISPLAY", // RFC 5957
+    "THREAD=ORDEREDSUBJECT", // RFC 5256 §4
+    "THREAD=REFERENCES", // RFC 5256 §4
     `APPENDLIMIT=${input.maxMessageBytes}`, // RFC 7889
   );
   return caps;

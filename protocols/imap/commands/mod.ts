@@ -20,6 +20,7 @@ import { CREATE, DELETE, RENAME } from "./manage.ts";
 import { NAMESPACE } from "./namespace.ts";
 import { CHECK, NOOP } from "./noop.ts";
 import { SEARCH } from "./search.ts";
+import { SORT, THREAD } from "./sort.ts";
 import { EXAMINE, SELECT } from "./select.ts";
 import { STARTTLS } from "./starttls.ts";
 import { STATUS } from "./status.ts";
@@ -61,6 +62,10 @@ export const COMMANDS: Readonly<Record<string, AnyHandler>> = {
   STORE,
   COPY,
   MOVE,
+  SORT,
+  THREAD,
+  "UID SORT": SORT,
+  "UID THREAD": THREAD,
   "UID EXPUNGE": UID_EXPUNGE,
   "UID SEARCH": SEARCH,
   "UID FETCH": FETCH,

@@ -5,9 +5,10 @@
  * @module
  */
 import { parseMime } from "../../../core/mime/mod.ts";
+import type { MessageMeta } from "../../../storage/mod.ts";
 import { Code } from "../codes.ts";
 import { enableCondstore } from "../condstore.ts";
-import { command } from "../context.ts";
+import { command, type SessionContext } from "../context.ts";
 import { no } from "../errors.ts";
 import { compactSet, str, untagged } from "../response.ts";
 import {
@@ -31,57 +32,80 @@ function cheapPart(key: SearchKey): SearchKey | null {
   return cheap.length ? { op: "and", keys: cheap } : null;
 }
 
+/** A message of the selected mailbox that matched. */
+export interface Match {
+  seq: number;
+  uid: number;
+  meta: MessageMeta;
+}
+
+/** Rejects a charset RFC 9051 §6.4.4 does not require (NO [BADCHARSET]). */
+export function checkCharset(charset: string | null): void {
+  if (charset !== null && !CHARSETS.has(charset.toUpperCase())) {
+    throw no("Unsupported charset", `${Code.BADCHARSET} (UTF-8 US-ASCII)`);
+  }
+}
+
+/**
+ * Evaluates search criteria over the selected mailbox (also for SORT and THREAD, RFC 5256):
+ * the matches in sequence order, and how many messages vanished while being read.
+ */
+export async function searchSelected(
+  ctx: SessionContext,
+  key: SearchKey,
+): Promise<{ found: Match[]; missing: number }> {
+  const view = ctx.selected!;
+  const scope = {
+    exists: view.exists,
+    maxUid: view.maxUid,
+    savedUids: new Set(view.savedSearch),
+  };
+  const withContent = needsContent(key);
+  const cheap = withContent ? cheapPart(key) : null;
+  const found: Match[] = [];
+  let missing = 0;
+  const msgs = [...view.messages];
+  for (let i = 0; i < msgs.length; i++) {
+    const meta = msgs[i];
+    const target: SearchTarget = {
+      seq: i + 1,
+      uid: meta.uid,
+      flags: meta.flags,
+      size: meta.size,
+      internalDate: meta.internalDate,
+      recent: view.recent.has(meta.uid),
+      modseq: meta.modseq,
+      content: null,
+    };
+    if (withContent) {
+      if (cheap && !matches(cheap, target, scope)) continue;
+      try {
+        const bytes = await ctx.deps.store.readBlob(meta.blobId);
+        target.content = new SearchContent(bytes, parseMime(bytes));
+      } catch {
+        missing++; // expunged by another session meanwhile
+        continue;
+      }
+    }
+    if (matches(key, target, scope)) found.push({ seq: target.seq, uid: target.uid, meta });
+  }
+  return { found, missing };
+}
+
 /** RFC 9051 §6.4.4: SEARCH [RETURN (...)] [CHARSET x] criteria. */
 export const SEARCH = command({
   parse: parseSearch,
   async run(ctx, prog, cmd) {
-    if (prog.charset !== null && !CHARSETS.has(prog.charset.toUpperCase())) {
-      throw no("Unsupported charset", `${Code.BADCHARSET} (UTF-8 US-ASCII)`);
-    }
+    checkCharset(prog.charset);
     const view = ctx.selected!;
     // RFC 7162 §3.1.5: SEARCH MODSEQ is a CONDSTORE enabling command.
     const modseqKey = usesModseq(prog.key);
     if (modseqKey) enableCondstore(ctx);
-    const scope = {
-      exists: view.exists,
-      maxUid: view.maxUid,
-      savedUids: new Set(view.savedSearch),
-    };
-    const withContent = needsContent(prog.key);
-    const cheap = withContent ? cheapPart(prog.key) : null;
-    const found: Array<{ seq: number; uid: number; modseq: number }> = [];
-    let missing = 0;
-    const msgs = [...view.messages];
-    for (let i = 0; i < msgs.length; i++) {
-      const meta = msgs[i];
-      const target: SearchTarget = {
-        seq: i + 1,
-        uid: meta.uid,
-        flags: meta.flags,
-        size: meta.size,
-        internalDate: meta.internalDate,
-        recent: view.recent.has(meta.uid),
-        modseq: meta.modseq,
-        content: null,
-      };
-      if (withContent) {
-        if (cheap && !matches(cheap, target, scope)) continue;
-        try {
-          const bytes = await ctx.deps.store.readBlob(meta.blobId);
-          target.content = new SearchContent(bytes, parseMime(bytes));
-        } catch {
-          missing++; // expunged by another session meanwhile
-          continue;
-        }
-      }
-      if (matches(prog.key, target, scope)) {
-        found.push({ seq: target.seq, uid: target.uid, modseq: meta.modseq });
-      }
-    }
+    const { found, missing } = await searchSelected(ctx, prog.key);
     const numbers = found.map((f) => cmd.uid ? f.uid : f.seq);
     // RFC 7162 §3.1.5: with MODSEQ in the criteria, the highest modseq of what was found.
     const highest = modseqKey && found.length > 0
-      ? found.reduce((n, f) => Math.max(n, f.modseq), 0)
+      ? found.reduce((n, f) => Math.max(n, f.meta.modseq), 0)
       : 0;
     const returns = prog.returns;
     // RFC 5182 §2.1: SAVE keeps the result (as UIDs) for "$".
