@@ -55,6 +55,11 @@ export class Listener {
     return Promise.resolve(l);
   }
 
+  /** The listener's name ("smtp", "imaps", ...). */
+  get name(): string {
+    return this.#opts.name;
+  }
+
   /** The bound port (useful with port 0). */
   get port(): number {
     return this.#listener.addr.port;

@@ -18,6 +18,7 @@ import { imapHandler } from "../protocols/imap/mod.ts";
 import { pop3Handler } from "../protocols/pop3/mod.ts";
 import { PluginHost } from "../plugins/host.ts";
 import { QueueRunner } from "./queue/runner.ts";
+import { type HttpListener, startHttp } from "../protocols/http/mod.ts";
 
 /** A running server. */
 export interface RunningServer {
@@ -46,7 +47,7 @@ function protocolFor(name: ListenerName, deps: ServerDeps): ProtocolHandler | nu
     case "pop3s":
       return pop3Handler(deps, { implicitTls: true });
     case "http":
-      return null; // the HTTP listener lands with the web/admin issue
+      return null; // not a line protocol: started by startHttp below
   }
 }
 
@@ -81,6 +82,7 @@ export async function startServer(
     }
   }
   const listeners: Listener[] = [];
+  let http: HttpListener | null = null;
   const ports: Partial<Record<ListenerName, number>> = {};
   try {
     for (
@@ -105,8 +107,15 @@ export async function startServer(
       listeners.push(l);
       ports[name] = l.port;
     }
+    if (config.listeners.http) {
+      http = await startHttp(deps, config.listeners.http, {
+        connections: () => Object.fromEntries(listeners.map((l) => [l.name, l.connectionCount])),
+      });
+      ports.http = http.port;
+    }
   } catch (e) {
     for (const l of listeners) await l.stop();
+    await http?.stop();
     await deps.plugins?.stop();
     tls.close();
     if (!opts.store) await store.close();
@@ -127,6 +136,7 @@ export async function startServer(
       if (stopped) return;
       stopped = true;
       await Promise.all(listeners.map((l) => l.stop(2000)));
+      await http?.stop();
       await queue.stop();
       await deps.plugins?.stop();
       tls.close();
