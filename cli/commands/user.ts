@@ -16,7 +16,8 @@ import {
 
 export const usage =
   "user add EMAIL [--password-stdin] | user passwd EMAIL [--password-stdin] | user remove EMAIL | user list\n" +
-  "  user key set EMAIL FILE.asc | user key show EMAIL | user key remove EMAIL";
+  "  user key set EMAIL FILE.asc | user key show EMAIL | user key remove EMAIL\n" +
+  "  user quota EMAIL SIZE|none   (SIZE in bytes, or with K, M, G: 500M)";
 
 async function password(ctx: CliContext): Promise<string> {
   const pw = ctx.args.booleans.has("--password-stdin")
@@ -28,6 +29,7 @@ async function password(ctx: CliContext): Promise<string> {
 
 export async function run(ctx: CliContext): Promise<void> {
   if (ctx.args.positional[0] === "key") return await runKey(ctx);
+  if (ctx.args.positional[0] === "quota") return await runQuota(ctx);
   const [sub, email, ...extra] = ctx.args.positional;
   if (extra.length) throw new UsageError(`unexpected argument ${extra[0]}`);
   switch (sub) {
@@ -64,6 +66,30 @@ export async function run(ctx: CliContext): Promise<void> {
     default:
       throw new UsageError(`user: unknown subcommand ${sub ?? "(none)"}; use ${usage}`);
   }
+}
+
+/** "1048576", "500K", "500M", "2G" (1024-based) -> bytes; "none" -> null (no limit). */
+export function parseQuotaSize(text: string): number | null {
+  if (text.toLowerCase() === "none") return null;
+  const m = /^(\d+)([KMG]?)B?$/i.exec(text);
+  const scale: Record<string, number> = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
+  const n = m ? Number(m[1]) * scale[m[2].toUpperCase()] : NaN;
+  if (!Number.isSafeInteger(n)) {
+    throw new UsageError(`SIZE must be a number of bytes (or with K, M, G) or "none", not ${text}`);
+  }
+  return n;
+}
+
+/** `user quota EMAIL SIZE|none`: the account's storage limit (IMAP QUOTA, RFC 9208). */
+async function runQuota(ctx: CliContext): Promise<void> {
+  const [, email, size, ...extra] = ctx.args.positional;
+  if (extra.length) throw new UsageError(`unexpected argument ${extra[0]}`);
+  const addr = checkAddress(requireArg(email, "EMAIL"), "EMAIL");
+  const bytes = parseQuotaSize(requireArg(size, "SIZE"));
+  const store = await ctx.store();
+  if (!(await store.getAccount(addr))) throw new UsageError(`no such user ${addr}`);
+  await store.setQuota(addr, bytes);
+  ctx.print(bytes === null ? `no quota for ${addr}` : `quota for ${addr}: ${bytes} bytes`);
 }
 
 /**

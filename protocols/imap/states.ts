@@ -29,6 +29,9 @@ const AUTHENTICATED = [
   "STATUS",
   "APPEND",
   "IDLE", // RFC 2177: also without a selected mailbox
+  "GETQUOTA", // RFC 9208 §4.1
+  "GETQUOTAROOT",
+  "SETQUOTA",
 ];
 
 /** RFC 9051 §6.4: selected state. */

@@ -53,6 +53,8 @@ export function capabilities(input: CapabilityInput): string[] {
     "SORT=DISPLAY", // RFC 5957
     "THREAD=ORDEREDSUBJECT", // RFC 5256 §4
     "THREAD=REFERENCES", // RFC 5256 §4
+    "QUOTA", // RFC 9208
+    "QUOTA=RES-STORAGE", // RFC 9208 §5.1
     `APPENDLIMIT=${input.maxMessageBytes}`, // RFC 7889
   );
   return caps;

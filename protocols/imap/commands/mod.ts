@@ -19,6 +19,7 @@ import { LOGOUT } from "./logout.ts";
 import { CREATE, DELETE, RENAME } from "./manage.ts";
 import { NAMESPACE } from "./namespace.ts";
 import { CHECK, NOOP } from "./noop.ts";
+import { GETQUOTA, GETQUOTAROOT, SETQUOTA } from "./quota.ts";
 import { SEARCH } from "./search.ts";
 import { SORT, THREAD } from "./sort.ts";
 import { EXAMINE, SELECT } from "./select.ts";
@@ -53,6 +54,9 @@ export const COMMANDS: Readonly<Record<string, AnyHandler>> = {
   STATUS,
   APPEND,
   IDLE,
+  GETQUOTA,
+  GETQUOTAROOT,
+  SETQUOTA,
   CHECK,
   CLOSE,
   UNSELECT,

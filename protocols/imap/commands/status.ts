@@ -8,6 +8,7 @@ import { enableCondstore } from "../condstore.ts";
 import { command, type SessionContext } from "../context.ts";
 import { ParseError } from "../errors.ts";
 import { existingMailbox } from "../mailbox_args.ts";
+import { storageUnits } from "./quota.ts";
 import type { ArgReader } from "../parser.ts";
 import { str, untagged } from "../response.ts";
 import { toWire } from "../mailbox_name.ts";
@@ -21,6 +22,7 @@ const STATUS_ITEMS = new Set([
   "DELETED", // RFC 9051
   "SIZE", // RFC 8438
   "HIGHESTMODSEQ", // RFC 7162 §3.1.6
+  "DELETED-STORAGE", // RFC 9208 §4.2 (with QUOTA=RES-STORAGE), 1024-octet units
   "RECENT", // RFC 3501 (always 0: \Recent is not tracked across sessions)
 ]);
 
@@ -43,9 +45,14 @@ export async function statusValues(
   if (items.includes("HIGHESTMODSEQ")) enableCondstore(ctx);
   const st = await ctx.deps.store.mailboxStatus(mb.id);
   let deleted = 0;
-  if (items.includes("DELETED")) {
+  let deletedOctets = 0;
+  if (items.includes("DELETED") || items.includes("DELETED-STORAGE")) {
     const msgs = await ctx.deps.store.listMessages(mb.id);
-    deleted = msgs.filter((m) => m.flags.includes("\\Deleted")).length;
+    for (const m of msgs) {
+      if (!m.flags.includes("\\Deleted")) continue;
+      deleted++;
+      deletedOctets += m.size;
+    }
   }
   const values: Record<string, number> = {
     MESSAGES: st.messages,
@@ -53,6 +60,7 @@ export async function statusValues(
     UIDVALIDITY: st.uidValidity,
     UNSEEN: st.unseen,
     DELETED: deleted,
+    "DELETED-STORAGE": storageUnits(deletedOctets),
     SIZE: st.size,
     HIGHESTMODSEQ: st.highestModseq,
     RECENT: 0,
