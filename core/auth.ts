@@ -118,6 +118,11 @@ const DEFAULT_THROTTLE: ThrottleOptions = {
   maxDelayMs: 5_000,
 };
 
+/** How long a verified login is remembered (see `Authenticator`). */
+const VERIFIED_CACHE_TTL_MS = 10 * 60_000;
+/** Bound on remembered logins; the cache starts over when full. */
+const VERIFIED_CACHE_MAX = 100_000;
+
 /** Verifies credentials and keeps the failure counters. */
 export class Authenticator {
   #store: Store;
@@ -127,6 +132,14 @@ export class Authenticator {
   #accountFailures = new Map<string, FailureRecord>();
   /** Verifying a hash for an unknown user costs the same as for a known one. */
   #dummyHash: Promise<string> | null = null;
+  /**
+   * Recently verified logins (like Dovecot's auth_cache): HMAC(process key; email, stored
+   * hash, password) -> expiry. A repeated correct login skips the argon2id run (tens of ms of
+   * CPU on the event loop); a wrong password never hits it, so guessing still pays the full
+   * price, and a changed password hash invalidates its entries.
+   */
+  #verified = new Map<string, number>();
+  #verifiedKey = randomBytes(32);
 
   constructor(store: Store, opts?: { now?: () => number; throttle?: Partial<ThrottleOptions> }) {
     this.#store = store;
@@ -149,7 +162,17 @@ export class Authenticator {
       : null;
     let good = false;
     if (account) {
-      good = await verifyPasswordHash(account.passwordHash, password);
+      const key = createHmac("sha256", this.#verifiedKey).update(name).update("\0")
+        .update(account.passwordHash).update("\0").update(password).digest("base64");
+      const now = this.#now();
+      good = (this.#verified.get(key) ?? 0) > now;
+      if (!good) {
+        good = await verifyPasswordHash(account.passwordHash, password);
+        if (good) {
+          if (this.#verified.size >= VERIFIED_CACHE_MAX) this.#verified.clear();
+          this.#verified.set(key, now + VERIFIED_CACHE_TTL_MS);
+        }
+      }
     } else {
       this.#dummyHash ??= hashPassword("not a real password");
       await verifyPasswordHash(await this.#dummyHash, password);

@@ -156,7 +156,7 @@ print(json.dumps(out))
       assert.equal(out.create, "OK");
       assert.match(out.append, /^\[APPENDUID \d+ 1\] APPEND completed$/);
       assert.match(out.trycreate, /^\[TRYCREATE\]/);
-      assert.match(out.appended_meta, /FLAGS \((\\Seen \\Draft|\\Draft \\Seen)\)/);
+      assert.match(out.appended_meta, /FLAGS \((\\Seen \\Draft|\\Draft \\Seen)( \\Recent)?\)/);
       assert.match(out.appended_meta, /INTERNALDATE " 5-Mar-2024 09:11:12 \+0000"/);
       assert.equal(
         atob(out.appended),

@@ -16,6 +16,8 @@
 import type { Mailbox, MailboxChange, MessageMeta, Store } from "../../storage/mod.ts";
 import { bad } from "./errors.ts";
 import type { SequenceSet } from "./parser.ts";
+import { Code, SYSTEM_FLAGS } from "./codes.ts";
+import { recentTracker } from "./recent.ts";
 import { compactSet, flagList, untagged } from "./response.ts";
 import { IntervalSet } from "./seqset.ts";
 
@@ -43,8 +45,10 @@ export class SelectedMailbox {
   /** UIDs up to here were looked for already (an expunged last UID must not keep us dirty). */
   #lookedUpTo = 0;
   #mailboxChanged = false;
-  /** UIDs that arrived while selected: best-effort \Recent (RFC 3501 §2.3.2). */
+  /** UIDs that are \Recent in this session (RFC 3501 §2.3.2; see `recent.ts`). */
   readonly recent = new Set<number>();
+  /** Keywords the client was told of in a FLAGS response (lower case -> as spelled). */
+  #announced = new Map<string, string>();
   /** RFC 5182 SEARCH RETURN (SAVE): UIDs of the last saved search result. */
   savedSearch: number[] = [];
   /** Set once `sync()` found the mailbox gone. */
@@ -57,11 +61,56 @@ export class SelectedMailbox {
     this.#seenModseq = mailbox.highestModseq;
   }
 
-  /** Loads the mailbox's messages. */
+  /**
+   * Loads the mailbox's messages. RFC 3501 §2.3.2: SELECT claims the messages no session has
+   * seen yet as \Recent; EXAMINE shows them as recent without claiming them.
+   */
   static async open(store: Store, mailbox: Mailbox, readOnly: boolean): Promise<SelectedMailbox> {
     const msgs = await store.listMessages(mailbox.id);
     msgs.sort((a, b) => a.uid - b.uid);
-    return new SelectedMailbox(mailbox, readOnly, msgs);
+    const view = new SelectedMailbox(mailbox, readOnly, msgs);
+    view.#claimRecent(store, msgs);
+    for (const k of view.keywords()) view.#announced.set(k.toLowerCase(), k);
+    return view;
+  }
+
+  /** Adds the messages of `msgs` (in UID order) that are recent to this session. */
+  #claimRecent(store: Store, msgs: readonly MessageMeta[]): void {
+    if (msgs.length === 0) return;
+    const tracker = recentTracker(store);
+    const last = msgs[msgs.length - 1].uid;
+    const first = this.readOnly
+      ? tracker.firstUnclaimed(this.mailbox)
+      : tracker.claim(this.mailbox, last);
+    if (first > last) return;
+    for (let i = msgs.length - 1; i >= 0 && msgs[i].uid >= first; i--) this.recent.add(msgs[i].uid);
+  }
+
+  /** `* FLAGS` and `* OK [PERMANENTFLAGS]` (RFC 9051 §7.3.5, §7.1) for the known keywords. */
+  flagsResponses(): string[] {
+    const keywords = [...this.#announced.values()].sort();
+    const flags = [...SYSTEM_FLAGS, ...keywords];
+    // RFC 9051 §7.1: PERMANENTFLAGS; "\*" — clients may create new keywords.
+    const permanent = this.readOnly ? [] : [...flags, "\\*"];
+    return [
+      untagged(`FLAGS ${flagList(flags)}`),
+      untagged(`OK [${Code.PERMANENTFLAGS} ${flagList(permanent)}] Flags permitted`),
+    ];
+  }
+
+  /**
+   * The FLAGS responses to send before a response showing `flags`, when these hold a keyword
+   * the client has not been told of (RFC 9051 §7.3.5: FLAGS lists every flag in use; clients
+   * check keywords against it); else nothing.
+   */
+  announce(flags: readonly string[]): string[] {
+    let fresh = false;
+    for (const f of flags) {
+      if (f.startsWith("\\") || this.#announced.has(f.toLowerCase())) continue;
+      this.#announced.set(f.toLowerCase(), f);
+      fresh = true;
+    }
+    return fresh ? this.flagsResponses() : [];
   }
 
   /** Number of messages the client knows about (its EXISTS). */
@@ -264,13 +313,14 @@ export class SelectedMailbox {
         fresh = (await store.listMessages(this.mailbox.id)).filter((m) => m.uid >= from);
       }
       fresh.sort((a, b) => a.uid - b.uid);
-      let added = 0;
+      const before = this.#msgs.length;
       for (const m of fresh) {
         if (m.uid <= this.maxUid || this.#pendingExpunge.has(m.uid)) continue;
         this.#msgs.push(m);
-        this.recent.add(m.uid);
-        added++;
+        out.push(...this.announce(m.flags));
       }
+      const added = this.#msgs.length - before;
+      this.#claimRecent(store, this.#msgs.slice(before));
       // Messages committed later than `to` are picked up by their own event.
       if (added > 0) {
         out.push(untagged(`${this.#msgs.length} EXISTS`));
@@ -292,6 +342,7 @@ export class SelectedMailbox {
           // RFC 7162 §3.1: once CONDSTORE is on, unsolicited FETCH carries MODSEQ.
           const modseq = opts.condstore ? ` MODSEQ (${m.modseq})` : "";
           if (m.modseq > reportedModseq) reportedModseq = m.modseq;
+          out.push(...this.announce(m.flags));
           out.push(
             untagged(
               `${seq} FETCH (UID ${m.uid} FLAGS ${flagList(this.flagsOf(m, opts.rev2))}${modseq})`,

@@ -26,6 +26,7 @@ const meta = (uid: number, flags: string[] = [], modseq = 1): MessageMeta => ({
 /** Just enough of a Store for the view: a map of messages. */
 function fakeStore(msgs: Map<number, MessageMeta>, alive = () => true): Store {
   return {
+    changes: new EventTarget(),
     listMessages: () => Promise.resolve([...msgs.values()]),
     getMessages: (_id: number, uids: number[]) =>
       Promise.resolve(uids.filter((u) => msgs.has(u)).map((u) => msgs.get(u)!)),

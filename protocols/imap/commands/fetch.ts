@@ -95,7 +95,7 @@ function compose(
 ): Chunk[] {
   const view = ctx.selected!;
   const meta = msg.meta;
-  const quote = { utf8: ctx.rev2 };
+  const quote = { utf8: ctx.utf8 };
   const out: Chunk[] = [];
   let text = `* ${msg.seq} FETCH (`;
   let first = true;
@@ -245,6 +245,7 @@ async function fetch(ctx: SessionContext, args: FetchArgs, uid: boolean) {
     ? [{ kind: "UID" }, ...items]
     : items;
   const content = wanted.some(needsContent);
+  const flagsWanted = wanted.some((i) => i.kind === "FLAGS");
 
   // RFC 9051 §6.4.5: BODY[...] (not PEEK) sets \Seen, unless the mailbox is read-only.
   const seenNow = new Set<number>();
@@ -276,7 +277,10 @@ async function fetch(ctx: SessionContext, args: FetchArgs, uid: boolean) {
         continue;
       }
     }
-    const chunks = compose(ctx, { seq: t.seq, meta }, wanted, data, seenNow.has(meta.uid));
+    const showFlags = seenNow.has(meta.uid);
+    // Keywords new to the client are announced in FLAGS first (see SelectedMailbox.announce).
+    if (showFlags || flagsWanted) { for (const l of view.announce(meta.flags)) ctx.send(l); }
+    const chunks = compose(ctx, { seq: t.seq, meta }, wanted, data, showFlags);
     for (const c of chunks) await ctx.write(c);
   }
   if (missing > 0) {

@@ -5,7 +5,7 @@
  * @module
  */
 import type { MailboxChange } from "../../../storage/mod.ts";
-import { Code, SYSTEM_FLAGS } from "../codes.ts";
+import { Code } from "../codes.ts";
 import {
   enableCondstore,
   parseQresyncParams,
@@ -74,16 +74,12 @@ async function open(ctx: SessionContext, args: SelectArgs, readOnly: boolean) {
   for (const c of early) view.onChange(c);
   view.observeModseq(status.highestModseq);
 
-  const keywords = view.keywords();
-  const flags = [...SYSTEM_FLAGS, ...keywords];
-  ctx.send(untagged(`FLAGS ${flagList(flags)}`));
-  // RFC 9051 §7.1: PERMANENTFLAGS; "\*" — clients may create new keywords.
-  const permanent = readOnly ? [] : [...SYSTEM_FLAGS, ...keywords, "\\*"];
-  ctx.send(untagged(`OK [${Code.PERMANENTFLAGS} ${flagList(permanent)}] Flags permitted`));
+  // RFC 9051 §7.3.5, §7.1: FLAGS and PERMANENTFLAGS.
+  for (const line of view.flagsResponses()) ctx.send(line);
   ctx.send(untagged(`${view.exists} EXISTS`));
   if (!ctx.rev2) {
     // RFC 3501 §6.3.1: RECENT and the first unseen message (IMAP4rev1 only).
-    ctx.send(untagged(`0 RECENT`));
+    ctx.send(untagged(`${view.recent.size} RECENT`));
     const firstUnseen = view.messages.findIndex((m) => !m.flags.includes("\\Seen"));
     if (firstUnseen >= 0) {
       ctx.send(untagged(`OK [${Code.UNSEEN} ${firstUnseen + 1}] First unseen`));

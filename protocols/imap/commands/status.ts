@@ -10,6 +10,7 @@ import { ParseError } from "../errors.ts";
 import { existingMailbox } from "../mailbox_args.ts";
 import { storageUnits } from "./quota.ts";
 import type { ArgReader } from "../parser.ts";
+import { recentTracker } from "../recent.ts";
 import { str, untagged } from "../response.ts";
 import { toWire } from "../mailbox_name.ts";
 
@@ -23,7 +24,7 @@ const STATUS_ITEMS = new Set([
   "SIZE", // RFC 8438
   "HIGHESTMODSEQ", // RFC 7162 §3.1.6
   "DELETED-STORAGE", // RFC 9208 §4.2 (with QUOTA=RES-STORAGE), 1024-octet units
-  "RECENT", // RFC 3501 (always 0: \Recent is not tracked across sessions)
+  "RECENT", // RFC 3501 §6.3.10: messages no session has claimed as \Recent yet
 ]);
 
 /** "(" status-att *(SP status-att) ")", upper-cased and checked. */
@@ -63,9 +64,16 @@ export async function statusValues(
     "DELETED-STORAGE": storageUnits(deletedOctets),
     SIZE: st.size,
     HIGHESTMODSEQ: st.highestModseq,
-    RECENT: 0,
+    RECENT: items.includes("RECENT") ? await recentCount(ctx, mb, st.uidNext) : 0,
   };
   return items.map((i) => `${i} ${values[i]}`).join(" ");
+}
+
+/** RFC 3501 §6.3.10: the messages that are \Recent to no session yet (see `recent.ts`). */
+async function recentCount(ctx: SessionContext, mb: Mailbox, uidNext: number): Promise<number> {
+  const first = recentTracker(ctx.deps.store).firstUnclaimed(mb);
+  if (first >= uidNext) return 0;
+  return (await ctx.deps.store.listMessages(mb.id)).filter((m) => m.uid >= first).length;
 }
 
 /** `* STATUS name (...)` for one mailbox. */
@@ -74,7 +82,7 @@ export async function statusResponse(
   mb: Mailbox,
   items: readonly string[],
 ): Promise<string> {
-  const name = str(toWire(mb.name, ctx.rev2), ctx.rev2);
+  const name = str(toWire(mb.name, ctx.utf8), ctx.utf8);
   return untagged(`STATUS ${name} (${await statusValues(ctx, mb, items)})`);
 }
 

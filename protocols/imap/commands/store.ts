@@ -94,6 +94,9 @@ export const STORE = command({
     const failed = new Set(result.failed);
     const changed = new Set(result.changed.map((m) => m.uid));
     const modseqOn = condstoreOn(ctx);
+    if (!silent) {
+      for (const m of result.changed) for (const l of view.announce(m.flags)) ctx.send(l);
+    }
     for (const t of targets) {
       if (failed.has(t.meta.uid)) continue;
       const seq = view.seqOf(t.meta.uid);
