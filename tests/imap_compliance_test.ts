@@ -62,7 +62,7 @@ Deno.test("imap: imaptest compliance regressions", async (t) => {
         assert.match(st2.tagged, / OK /);
         // New mail is recent to exactly one of the two sessions that have it selected.
         const c = await login(); // not selected: does not claim anything
-      await append(c, "recent", sampleMessage("r3"));
+        await append(c, "recent", sampleMessage("r3"));
         const na = await a.command("NOOP");
         const nb = await b.command("NOOP");
         const recentLines = [...na.lines, ...nb.lines].filter((l) => /RECENT$/.test(l));
