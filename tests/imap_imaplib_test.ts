@@ -60,7 +60,7 @@ print(json.dumps(out))
         args,
       );
       const out = JSON.parse(r.stdout);
-      for (const cap of ["IMAP4REV2", "IDLE", "MOVE", "UIDPLUS", "LITERAL+", "AUTH=PLAIN"]) {
+      for (const cap of ["IMAP4REV2", "IDLE", "MOVE", "UIDPLUS", "LITERAL-", "AUTH=PLAIN"]) {
         assert.ok(out.caps.includes(cap), cap);
       }
       assert.ok(out.list.includes('(\\HasNoChildren) "/" "INBOX"'), out.list.join("\n"));

@@ -42,6 +42,11 @@ export interface SessionContext {
   readonly selected: SelectedMailbox | null;
   /** IMAP4rev2 was ENABLEd (RFC 9051 §6.3.1): UTF-8 names, no \Recent, ESEARCH replies. */
   readonly rev2: boolean;
+  /**
+   * UTF-8 in mailbox names and quoted strings: IMAP4rev2 or ENABLE UTF8=ACCEPT (RFC 6855
+   * §3); otherwise modified UTF-7 names and literals for non-ASCII text.
+   */
+  readonly utf8: boolean;
   /** Extensions the client ENABLEd. */
   readonly enabled: ReadonlySet<string>;
 

@@ -18,7 +18,7 @@ export function accountOf(ctx: SessionContext): Account {
 
 /** The stored name for a mailbox argument. */
 export function storedName(ctx: SessionContext, wire: string): string {
-  return fromWire(wire, ctx.rev2);
+  return fromWire(wire, ctx.utf8);
 }
 
 /** The named mailbox, or NO [NONEXISTENT] (RFC 9051 §7.1). */

@@ -51,6 +51,8 @@ const MAX_COMMAND_LINES = 1000;
 const FLUSH_AT = 64 * 1024;
 /** Before login the autologout timer is short (RFC 9051 §5.4 only sets a minimum after). */
 const PREAUTH_TIMEOUT_MS = 60_000;
+/** RFC 7888 §4: the largest non-synchronizing literal of LITERAL- (advertised before login). */
+const MAX_LITERAL_MINUS = 4096;
 /** Stray empty lines tolerated per session before it counts as abuse. */
 const MAX_EMPTY_LINES = 100;
 
@@ -102,6 +104,9 @@ export class Session implements SessionContext {
   }
   get rev2(): boolean {
     return this.#enabled.has("IMAP4REV2");
+  }
+  get utf8(): boolean {
+    return this.#enabled.has("IMAP4REV2") || this.#enabled.has("UTF8=ACCEPT");
   }
   get enabled(): ReadonlySet<string> {
     return this.#enabled;
@@ -309,6 +314,11 @@ export class Session implements SessionContext {
       total += line.length;
       const ann = literalAnnouncement(line);
       if (!ann) return { lines, literals };
+      if (!ann.sync && ann.size > MAX_LITERAL_MINUS && this.#state === "not-authenticated") {
+        // RFC 7888 §4: before login we advertise LITERAL-, whose non-synchronizing literals
+        // stop at 4096 octets; a bigger one is already on its way, so the session ends.
+        throw new ByeError(`[${Code.TOOBIG}] Non-synchronizing literal too large`);
+      }
       const limits = this.deps.config.limits;
       // Only a logged-in client may send a message-sized literal: before login, APPEND is
       // refused anyway and must not make us buffer megabytes.

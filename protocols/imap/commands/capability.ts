@@ -30,8 +30,10 @@ export function capabilities(input: CapabilityInput): string[] {
     }
     caps.push("SASL-IR"); // RFC 4959
   }
+  // RFC 7888 §5: LITERAL+ and LITERAL- are never advertised together. Strangers get
+  // LITERAL- (non-synchronizing literals up to 4096 octets); logged-in users LITERAL+.
+  caps.push(input.state === "not-authenticated" ? "LITERAL-" : "LITERAL+");
   caps.push(
-    "LITERAL+", // RFC 7888
     "ID", // RFC 2971
     "ENABLE", // RFC 5161
     "IDLE", // RFC 2177
@@ -55,6 +57,9 @@ export function capabilities(input: CapabilityInput): string[] {
     "THREAD=REFERENCES", // RFC 5256 §4
     "QUOTA", // RFC 9208
     "QUOTA=RES-STORAGE", // RFC 9208 §5.1
+    "MULTIAPPEND", // RFC 3502
+    "UTF8=ACCEPT", // RFC 6855
+    "CREATE-SPECIAL-USE", // RFC 6154 §3
     `APPENDLIMIT=${input.maxMessageBytes}`, // RFC 7889
   );
   return caps;

@@ -1,6 +1,6 @@
 /**
  * ENABLE (RFC 5161, RFC 9051 §6.3.1): IMAP4rev2, CONDSTORE and QRESYNC (RFC 7162 §3.1,
- * §3.2.3); unknown ones are ignored as RFC 5161 §3.1 requires.
+ * §3.2.3), UTF8=ACCEPT (RFC 6855 §3); unknown ones are ignored as RFC 5161 §3.1 requires.
  *
  * @module
  */
@@ -8,7 +8,7 @@ import { command } from "../context.ts";
 import { untagged } from "../response.ts";
 
 /** Extensions ENABLE turns on. */
-const ENABLEABLE = new Set(["IMAP4REV2", "CONDSTORE", "QRESYNC"]);
+const ENABLEABLE = new Set(["IMAP4REV2", "CONDSTORE", "QRESYNC", "UTF8=ACCEPT"]);
 
 /** RFC 5161 §3.1: ENABLE 1*(SP capability). */
 export const ENABLE = command({

@@ -103,10 +103,10 @@ async function list(ctx: SessionContext, a: ListArgs, lsub: boolean): Promise<vo
   const account = accountOf(ctx);
   const store = ctx.deps.store;
   const verb = lsub ? "LSUB" : "LIST";
-  const reference = fromWire(a.reference, ctx.rev2);
+  const reference = fromWire(a.reference, ctx.utf8);
   if (a.patterns.length === 1 && a.patterns[0] === "" && !lsub) {
     const root = rootOf(reference);
-    ctx.send(untagged(`LIST (\\Noselect) "${DELIMITER}" ${str(toWire(root, ctx.rev2), ctx.rev2)}`));
+    ctx.send(untagged(`LIST (\\Noselect) "${DELIMITER}" ${str(toWire(root, ctx.utf8), ctx.utf8)}`));
     return;
   }
   const mailboxes = await store.listMailboxes(account.id);
@@ -119,7 +119,7 @@ async function list(ctx: SessionContext, a: ListArgs, lsub: boolean): Promise<vo
   // Names with existing inferiors (CHILDREN, RFC 3348) and implied levels.
   const hasChildren = new Set<string>();
   for (const m of mailboxes) for (const p of parentNames(m.name)) hasChildren.add(p);
-  const patterns = a.patterns.map((p) => new MailboxPattern(reference, fromWire(p, ctx.rev2)));
+  const patterns = a.patterns.map((p) => new MailboxPattern(reference, fromWire(p, ctx.utf8)));
 
   const candidates = new Set<string>(selectSubscribed ? subs : byName.keys());
   const percent = patterns.some((p) => p.endsWithPercent);
@@ -159,7 +159,7 @@ async function list(ctx: SessionContext, a: ListArgs, lsub: boolean): Promise<vo
   }
   entries.sort((x, y) => listOrder(x.name) - listOrder(y.name) || (x.name < y.name ? -1 : 1));
   for (const e of entries) {
-    const name = str(toWire(e.name, ctx.rev2), ctx.rev2);
+    const name = str(toWire(e.name, ctx.utf8), ctx.utf8);
     const ext = e.childInfo ? ` ("CHILDINFO" ("SUBSCRIBED"))` : "";
     ctx.send(untagged(`${verb} (${e.attrs.join(" ")}) "${DELIMITER}" ${name}${ext}`));
     // RFC 5819 §2: the STATUS response follows its LIST response.

@@ -1,8 +1,10 @@
 /**
- * CREATE, DELETE and RENAME (RFC 9051 §6.3.4 - §6.3.6).
+ * CREATE, DELETE and RENAME (RFC 9051 §6.3.4 - §6.3.6), with CREATE-SPECIAL-USE
+ * (RFC 6154 §3).
  *
  * @module
  */
+import type { SpecialUse } from "../../../storage/mod.ts";
 import { Code } from "../codes.ts";
 import { command } from "../context.ts";
 import { no, ParseError } from "../errors.ts";
@@ -16,15 +18,43 @@ function oneMailbox(r: ArgReader): string {
   return r.astring("a mailbox name");
 }
 
-/** RFC 9051 §6.3.4: CREATE mailbox. */
+/**
+ * RFC 6154 §3: the special uses a created mailbox may have. \All and \Flagged name virtual
+ * mailboxes, which we do not have; a mailbox has at most one use.
+ */
+const CREATABLE_USES = new Set(["\\Archive", "\\Drafts", "\\Junk", "\\Sent", "\\Trash"]);
+
+/** RFC 4466 §2.2 create-params: SP "(" create-param *(SP create-param) ")". */
+function parseCreateParams(r: ArgReader): string[] {
+  const uses: string[] = [];
+  r.list(() => {
+    const name = r.atom("a CREATE parameter").toUpperCase();
+    // RFC 6154 §6: create-param =/ "USE" SP "(" [use-attr *(SP use-attr)] ")".
+    if (name !== "USE") throw new ParseError(`Unknown CREATE parameter ${name}`);
+    r.space();
+    uses.push(...r.list(() => r.flag()));
+  }, false);
+  return uses;
+}
+
+/** The one special use asked for, canonically spelled, or NO [USEATTR] (RFC 6154 §3). */
+function specialUseOf(uses: readonly string[]): SpecialUse | null {
+  if (uses.length === 0) return null;
+  if (uses.length > 1) throw no("A mailbox has at most one special use", Code.USEATTR);
+  const want = uses[0].toLowerCase();
+  for (const u of CREATABLE_USES) if (u.toLowerCase() === want) return u as SpecialUse;
+  throw no(`Special use ${uses[0]} is not supported`, Code.USEATTR);
+}
+
+/** RFC 9051 §6.3.4: CREATE mailbox [create-params] (RFC 6154 §3: USE (attr)). */
 export const CREATE = command({
   parse(r) {
     const name = oneMailbox(r);
-    // RFC 4466 §2.2 create-params (e.g. RFC 6154 USE) are not supported yet.
-    if (r.tryChar(" ")) throw new ParseError("CREATE parameters are not supported");
-    return name;
+    const uses = r.tryChar(" ") ? parseCreateParams(r) : [];
+    return { name, uses };
   },
-  async run(ctx, wire) {
+  async run(ctx, { name: wire, uses }) {
+    const use = specialUseOf(uses);
     let name = storedName(ctx, wire);
     // RFC 9051 §6.3.4: a trailing delimiter only declares intent to create inferiors.
     if (name.endsWith(DELIMITER) && name.length > 1) name = name.slice(0, -1);
@@ -40,7 +70,7 @@ export const CREATE = command({
         await store.createMailbox(account.id, parent);
       }
     }
-    await store.createMailbox(account.id, name);
+    await store.createMailbox(account.id, name, use);
     return { text: "CREATE completed" };
   },
 });

@@ -56,7 +56,7 @@ export const GETQUOTAROOT = command({
   async run(ctx, wire) {
     const mb = await existingMailbox(ctx, wire);
     const line = await quotaLine(ctx);
-    const name = astr(toWire(mb.name, ctx.rev2), ctx.rev2);
+    const name = astr(toWire(mb.name, ctx.utf8), ctx.utf8);
     // RFC 9208 §4.1.2: a mailbox without a quota root gets a QUOTAROOT with no roots.
     ctx.send(untagged(`QUOTAROOT ${name}${line ? " " + str(QUOTA_ROOT) : ""}`));
     if (line) ctx.send(line);
