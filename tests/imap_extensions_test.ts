@@ -88,7 +88,10 @@ Deno.test("imap: MULTIAPPEND, UTF8=ACCEPT, CREATE-SPECIAL-USE, LITERAL-, ID, NAM
       await c.command("SELECT INBOX");
       const f = await c.command("FETCH 1:2 (FLAGS INTERNALDATE)");
       assert.match(f.lines[0], /FLAGS \(\\Seen( \\Recent)?\)/);
-      assert.match(f.lines[1], /FLAGS \(\\Flagged( \\Recent)?\) INTERNALDATE " 5-Mar-2024 09:11:12 \+0000"/);
+      assert.match(
+        f.lines[1],
+        /FLAGS \(\\Flagged( \\Recent)?\) INTERNALDATE " 5-Mar-2024 09:11:12 \+0000"/,
+      );
       // A message that fails (empty) fails the whole command.
       const bad = await c.command(`APPEND INBOX {${one.length}+}\r\n${one} {0+}\r\n`);
       assert.match(bad.tagged, /NO \[CANNOT\]/);
