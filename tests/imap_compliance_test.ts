@@ -108,6 +108,62 @@ Deno.test("imap: imaptest compliance regressions", async (t) => {
         await b.command("LOGOUT");
       },
     );
+
+    await t.step(
+      "listext: RECURSIVEMATCH gives CHILDINFO only for unlisted descendants",
+      async () => {
+        const c = await login();
+        for (const n of ["lx/test2/test1", "lx/test8/test8", "lx/test8/test9"]) {
+          assert.match((await c.command(`CREATE ${n}`)).tagged, / OK /);
+          assert.match((await c.command(`SUBSCRIBE ${n}`)).tagged, / OK /);
+        }
+        const both = await c.command(
+          'LIST (SUBSCRIBED RECURSIVEMATCH) "" (lx/test2 lx/test2/test1)',
+        );
+        assert.deepEqual(both.lines, [
+          '* LIST (\\HasNoChildren \\Subscribed) "/" "lx/test2/test1"',
+        ]);
+        const parent = await c.command('LIST (SUBSCRIBED RECURSIVEMATCH) "" (lx/test2)');
+        assert.deepEqual(parent.lines, [
+          '* LIST (\\HasChildren) "/" "lx/test2" ("CHILDINFO" ("SUBSCRIBED"))',
+        ]);
+        // test8/test9 does not match "lx*test8": test8 still gets CHILDINFO.
+        const star = await c.command('LIST (SUBSCRIBED RECURSIVEMATCH) "" lx*test8');
+        assert.ok(
+          star.lines.some((l) => /"lx\/test8" \("CHILDINFO"/.test(l)),
+          star.lines.join("\n"),
+        );
+        await c.command("LOGOUT");
+      },
+    );
+
+    await t.step("search-addresses: address fields match as addresses read", async () => {
+      const c = await login();
+      await c.command("CREATE addr");
+      const msgs = [
+        "From: user-from@domain.org\r\nTo: user-to@domain.org\r\n\r\nbody\r\n",
+        "From: RealFrom <user-from@domain.org>\r\n\r\nbody2\r\n",
+        "From: <user-from (comment)@ (comment) domain.org>\r\n\r\nbody3\r\n",
+        "From: user-from@domain.org (RealFrom)\r\n\r\nbody4\r\n",
+        "From: x@y\r\nTo: groupname: groupuser1@domain.org, groupuser2@domain.org;,\r\n" +
+        "  groupname2: groupuser3@domain.org;\r\n\r\nbody5\r\n",
+        "From: =?utf-8?q?J=C3=BCrgen?= <j@domain.org>\r\nTo: groupname:;\r\n\r\nbody6\r\n",
+      ];
+      for (const m of msgs) await append(c, "addr", m);
+      await c.command("SELECT addr");
+      const search = async (q: string) => (await c.command(`SEARCH ${q}`)).lines[0];
+      assert.equal(await search("FROM user-from@domain.org"), "* SEARCH 1 2 3 4");
+      assert.equal(await search("FROM realfrom"), "* SEARCH 2 4");
+      assert.equal(await search("FROM ealfro"), "* SEARCH 2 4");
+      assert.equal(await search("FROM comment"), "* SEARCH");
+      assert.equal(await search("TO groupname"), "* SEARCH 5 6");
+      assert.equal(await search("TO groupname2"), "* SEARCH 5");
+      assert.equal(await search("TO groupuser3"), "* SEARCH 5");
+      assert.equal(await search('HEADER TO ""'), "* SEARCH 1 5 6");
+      // RFC 9051 §6.4.4: a non-ASCII string goes as a literal (here LITERAL+).
+      assert.equal(await search("CHARSET UTF-8 FROM {7+}\r\njürgen"), "* SEARCH 6");
+      await c.command("LOGOUT");
+    });
   } finally {
     for (const c of open) c.close();
     await ts.stop();

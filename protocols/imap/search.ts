@@ -14,6 +14,7 @@ import {
   decodeCharset,
   decodeEncodedWords,
   type MimePart,
+  parseAddressList,
 } from "../../core/mime/mod.ts";
 import { ParseError } from "./errors.ts";
 import type { ArgReader, SequenceSet } from "./parser.ts";
@@ -63,6 +64,9 @@ const FLAG_KEYS: Record<string, [string, boolean]> = {
   UNFLAGGED: ["\\Flagged", false],
   UNSEEN: ["\\Seen", false],
 };
+
+/** Fields holding address lists (RFC 5322 §3.6.2, §3.6.3), searched address by address. */
+const ADDRESS_FIELDS = new Set(["from", "sender", "reply-to", "to", "cc", "bcc"]);
 
 const HEADER_KEYS: Record<string, string> = {
   BCC: "bcc",
@@ -251,11 +255,29 @@ export class SearchContent {
   #body: string | null = null;
   constructor(readonly bytes: Uint8Array, readonly root: MimePart) {}
 
-  /** Decoded, lower-cased values of one header field. */
+  /**
+   * Decoded, lower-cased values of one header field. Address fields are searched as their
+   * addresses read (`name <local@domain>`, group names), comments and routes left out, as
+   * Dovecot does: "user@domain" finds `<user (c)@ (c) domain>`, "realname" finds `(RealName)`.
+   */
   fieldValues(name: string): string[] {
-    return this.root.headers.filter((f) => f.lname === name).map((f) =>
-      decodeEncodedWords(f.value).toLowerCase()
-    );
+    const fields = this.root.headers.filter((f) => f.lname === name);
+    if (!ADDRESS_FIELDS.has(name)) {
+      return fields.map((f) => decodeEncodedWords(f.value).toLowerCase());
+    }
+    const out: string[] = [];
+    for (const f of fields) {
+      const addrs = parseAddressList(f.value);
+      if (addrs.length === 0) out.push(decodeEncodedWords(f.value).toLowerCase());
+      for (const a of addrs) {
+        if (a.mailbox === null) continue; // group end
+        const text = a.host === null
+          ? a.mailbox // group start: its name
+          : `${a.name ? decodeEncodedWords(a.name) + " " : ""}<${a.mailbox}@${a.host}>`;
+        out.push(text.toLowerCase());
+      }
+    }
+    return out;
   }
 
   /** The whole header, encoded words decoded, lower-cased. */

@@ -125,10 +125,14 @@ async function list(ctx: SessionContext, a: ListArgs, lsub: boolean): Promise<vo
   const percent = patterns.some((p) => p.endsWithPercent);
   // RFC 3501 §6.3.8: a trailing "%" also lists levels that exist only as parents.
   if (percent && !selectSubscribed) { for (const p of hasChildren) candidates.add(p); }
-  // RFC 5258 §3.5: RECURSIVEMATCH lists parents of subscribed names with CHILDINFO.
+  // RFC 5258 §3.5: RECURSIVEMATCH lists parents of subscribed names with CHILDINFO, for
+  // descendants that do not match a pattern themselves (those are listed on their own).
   const subscribedParents = new Set<string>();
   if (a.select.has("RECURSIVEMATCH")) {
-    for (const s of subs) for (const p of parentNames(s)) subscribedParents.add(p);
+    for (const s of subs) {
+      if (patterns.some((p) => p.matches(s))) continue;
+      for (const p of parentNames(s)) subscribedParents.add(p);
+    }
     for (const p of subscribedParents) candidates.add(p);
   }
   if (lsub && percent) {
