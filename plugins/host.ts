@@ -22,7 +22,6 @@
 import type { Config, PluginConfig } from "../core/config.ts";
 import { log } from "../core/log.ts";
 import type { Action, HeaderField, HookName, PluginResultSummary, SessionInfo } from "./sdk.ts";
-import { toBase64 } from "./protocol.ts";
 import { PluginProcess, type ProcessOptions, type ServiceHandler } from "./process.ts";
 import { checkResult } from "./verdict.ts";
 import { rewriteMessage } from "./message.ts";
@@ -199,7 +198,6 @@ export class PluginHost {
       results: [],
     };
     let raw = message;
-    let rawB64: string | null = null;
     for (const proc of procs) {
       if (!proc.hooks.includes(hook)) continue;
       const ctx: Record<string, unknown> = {
@@ -209,9 +207,9 @@ export class PluginHost {
       };
       // deliver: a mailbox an earlier plugin picked is the one later plugins see.
       if (out.mailbox !== undefined && "mailbox" in fields) ctx.mailbox = out.mailbox;
-      if (raw) ctx.message = { raw: rawB64 ??= toBase64(raw) };
+      // The message travels as the call's payload (plugins/protocol.ts), not in the JSON.
       const t0 = performance.now();
-      const res = await proc.call(hook, ctx, proc.config.timeoutMs);
+      const res = await proc.call(hook, ctx, proc.config.timeoutMs, raw);
       const ms = Math.round(performance.now() - t0);
       let checked;
       let error = res.ok ? null : res.error;
@@ -255,12 +253,10 @@ export class PluginHost {
       if (raw && checked.message) {
         // A whole replacement message (encrypt): later changes of this result apply to it.
         raw = checked.message;
-        rawB64 = null;
         out.message = raw;
       }
       if (raw && (checked.addHeaders.length || checked.body)) {
         raw = rewriteMessage(raw, { addHeaders: checked.addHeaders, body: checked.body });
-        rawB64 = null;
         out.message = raw;
       }
       out.addHeaders.push(...checked.addHeaders);

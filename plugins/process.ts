@@ -16,7 +16,7 @@ import type { PluginConfig } from "../core/config.ts";
 import { log } from "../core/log.ts";
 import type { HookName } from "./sdk.ts";
 import type { CallMsg, HostToRunner, RunnerToHost, SvcOp, WireResult } from "./protocol.ts";
-import { encodeLine, LineSplitter, parseRunnerLine } from "./protocol.ts";
+import { encodeFrame, FrameQueue, FrameReader, parseRunnerMessage } from "./protocol.ts";
 import { runnerCommand, type SandboxMode, type SpawnSpec } from "./spawn.ts";
 
 /** What one call came to. */
@@ -52,7 +52,6 @@ interface Pending {
   timer: ReturnType<typeof setTimeout>;
 }
 
-const enc = new TextEncoder();
 const STDERR_TAIL = 2048;
 
 /** A plugin runner process, restarted as needed. */
@@ -66,8 +65,7 @@ export class PluginProcess {
   starts = 0;
 
   #child: Deno.ChildProcess | null = null;
-  #writer: WritableStreamDefaultWriter<Uint8Array> | null = null;
-  #writing: Promise<void> = Promise.resolve();
+  #out: FrameQueue | null = null;
   #pending = new Map<number, Pending>();
   #nextId = 1;
   #failures = 0;
@@ -125,7 +123,8 @@ export class PluginProcess {
       return Promise.resolve(false);
     }
     this.#child = child;
-    this.#writer = child.stdin.getWriter();
+    const writer = child.stdin.getWriter();
+    this.#out = new FrameQueue((b) => writer.write(b));
     this.#readStdout(child);
     this.#readStderr(child);
     const startup = setTimeout(() => {
@@ -148,11 +147,15 @@ export class PluginProcess {
     return new Promise((resolve) => this.#readyWaiters.push(resolve));
   }
 
-  /** Runs one hook within `timeoutMs` of now. Never rejects. */
+  /**
+   * Runs one hook within `timeoutMs` of now. Never rejects. `message`, when given, travels
+   * as the frame's payload (the runner makes it `ctx.message`).
+   */
   async call(
     hook: HookName,
     ctx: Record<string, unknown>,
     timeoutMs: number,
+    message?: Uint8Array,
   ): Promise<CallOutcome> {
     const deadline = performance.now() + timeoutMs;
     if (this.state === "starting" || this.state === "restarting") {
@@ -174,7 +177,8 @@ export class PluginProcess {
         this.#kill(child, `hook ${hook} timed out`);
       }, left);
       this.#pending.set(id, { resolve, timer });
-      this.#send(msg);
+      if (message) msg.ctx = { ...ctx, message: { bin: true } };
+      this.#send(msg, message ? [message] : []);
     });
   }
 
@@ -200,13 +204,9 @@ export class PluginProcess {
       : `plugin not running${this.lastError ? `: ${this.lastError}` : ""}`;
   }
 
-  #send(msg: HostToRunner): void {
-    const w = this.#writer;
-    if (!w) return;
-    const bytes = enc.encode(encodeLine(msg));
-    this.#writing = this.#writing.then(() => w.write(bytes)).catch(() => {
-      // The runner is gone; its exit handler fails the calls.
-    });
+  #send(msg: HostToRunner, payload: Uint8Array[] = []): void {
+    // A write to a runner that is gone fails quietly; its exit handler fails the calls.
+    this.#out?.push(encodeFrame(msg, payload));
   }
 
   #kill(child: Deno.ChildProcess, reason: string): void {
@@ -237,8 +237,7 @@ export class PluginProcess {
   #onExit(child: Deno.ChildProcess, s: Deno.CommandStatus): void {
     if (this.#child !== child) return;
     this.#child = null;
-    this.#writer = null;
-    this.#writing = Promise.resolve();
+    this.#out = null;
     const how = s.signal ? `killed by ${s.signal}` : `exited with code ${s.code}`;
     // Deno's own "error: Uncaught ..." line says more than the stack lines after it.
     const lines = this.#stderrTail.split("\n").map((l) => l.trim()).filter((l) => l);
@@ -271,16 +270,16 @@ export class PluginProcess {
   }
 
   async #readStdout(child: Deno.ChildProcess): Promise<void> {
-    const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    const splitter = new LineSplitter();
+    const reader = child.stdout.getReader();
+    const frames = new FrameReader();
     try {
       while (true) {
         const { value, done } = await reader.read();
         if (done) break;
-        for (const line of splitter.push(value)) this.#onLine(child, line);
-        if (splitter.pending > this.#opts.maxLineBytes) {
-          this.#kill(child, "runner wrote an over-long line");
-          splitter.reset();
+        for (const f of frames.push(value)) this.#onFrame(child, f.value, f.line, f.bin);
+        if (frames.pending > this.#opts.maxLineBytes) {
+          this.#kill(child, "runner wrote an over-long frame");
+          frames.reset();
         }
       }
     } catch { /* stream broke: the exit handler reports it */ }
@@ -302,9 +301,9 @@ export class PluginProcess {
     } catch { /* ignore */ }
   }
 
-  #onLine(child: Deno.ChildProcess, line: string): void {
+  #onFrame(child: Deno.ChildProcess, value: unknown, line: string, bin: Uint8Array | null) {
     if (line.trim() === "") return;
-    const msg: RunnerToHost | null = parseRunnerLine(line);
+    const msg: RunnerToHost | null = parseRunnerMessage(value, bin);
     if (!msg) {
       log.debug("plugin", `plugin ${this.name} wrote a non-protocol line`, {
         text: line.slice(0, 200),

@@ -13,7 +13,7 @@
  * @module
  */
 import type { CallMsg, HostToRunner, RunnerToHost, SvcOp, WireResult } from "./protocol.ts";
-import { fromBase64, toBase64 } from "./protocol.ts";
+
 import type { HookName, HookResult, PluginDefinition } from "./sdk.ts";
 import { messageView } from "./message.ts";
 
@@ -44,15 +44,31 @@ export function redirectConsole(): void {
   }
 }
 
-function toWire(r: HookResult | undefined | null): WireResult | null {
-  if (r === undefined || r === null) return null;
+/** A hook's result as a wire result and its payload (new body, then new message). */
+function toWire(
+  r: HookResult | undefined | null,
+): { result: WireResult | null; payload: Uint8Array[] } {
+  if (r === undefined || r === null) return { result: null, payload: [] };
   if (typeof r !== "object") throw new TypeError(`hook returned ${typeof r}, not an object`);
   const { body, message, ...rest } = r;
-  const out: WireResult = { ...rest };
-  const bytes = (v: string | Uint8Array) => toBase64(typeof v === "string" ? enc.encode(v) : v);
-  if (body !== undefined) out.bodyB64 = bytes(body);
-  if (message !== undefined) out.messageB64 = bytes(message);
-  return out;
+  const result: WireResult = { ...rest };
+  const payload: Uint8Array[] = [];
+  const bytes = (v: unknown, what: string) => {
+    if (typeof v === "string") return enc.encode(v);
+    if (v instanceof Uint8Array) return v;
+    throw new TypeError(`${what} must be a string or a Uint8Array`);
+  };
+  if (body !== undefined) {
+    const b = bytes(body, "body");
+    result.bodyLen = b.length;
+    payload.push(b);
+  }
+  if (message !== undefined) {
+    const m = bytes(message, "message");
+    result.messageLen = m.length;
+    payload.push(m);
+  }
+  return { result, payload };
 }
 
 /** What `handle` tells its transport. */
@@ -60,7 +76,7 @@ export type HandleOutcome = "ok" | "fatal";
 
 /** One plugin behind one channel. */
 export class PluginRunner {
-  #send: (msg: RunnerToHost) => Promise<void>;
+  #send: (msg: RunnerToHost, payload?: Uint8Array[]) => Promise<void>;
   #load: () => Promise<unknown>;
   #plugin: PluginDefinition | null = null;
   #name = "";
@@ -71,10 +87,13 @@ export class PluginRunner {
   #dns;
 
   /**
-   * @param send writes one message to the host (answers never interleave)
+   * @param send writes one frame to the host (frames never interleave)
    * @param load loads the plugin module (its namespace object), at `init`
    */
-  constructor(send: (msg: RunnerToHost) => Promise<void>, load: () => Promise<unknown>) {
+  constructor(
+    send: (msg: RunnerToHost, payload?: Uint8Array[]) => Promise<void>,
+    load: () => Promise<unknown>,
+  ) {
     this.#send = send;
     this.#load = load;
     const svc = (op: SvcOp, args: unknown[]) => this.#svc(op, args);
@@ -95,8 +114,11 @@ export class PluginRunner {
     };
   }
 
-  /** Handles one host message. "fatal": the module did not load; the transport ends. */
-  async handle(msg: HostToRunner): Promise<HandleOutcome> {
+  /**
+   * Handles one host frame (`bin`: its payload). "fatal": the module did not load; the
+   * transport ends.
+   */
+  async handle(msg: HostToRunner, bin: Uint8Array | null = null): Promise<HandleOutcome> {
     if (this.#plugin === null) {
       if (msg.t !== "init") return "ok"; // nothing comes before init
       this.#name = msg.name;
@@ -112,7 +134,7 @@ export class PluginRunner {
     }
     switch (msg.t) {
       case "call":
-        this.#runCall(msg);
+        this.#runCall(msg, bin);
         return "ok";
       case "svc_ok":
       case "svc_err": {
@@ -136,7 +158,7 @@ export class PluginRunner {
     });
   }
 
-  #context(call: CallMsg): Record<string, unknown> {
+  #context(call: CallMsg, bin: Uint8Array | null): Record<string, unknown> {
     const ctx: Record<string, unknown> = {
       ...call.ctx,
       hook: call.hook,
@@ -145,18 +167,19 @@ export class PluginRunner {
       kv: this.#kv,
       dns: this.#dns,
     };
-    const m = call.ctx.message as { raw?: string } | undefined;
-    if (m && typeof m.raw === "string") ctx.message = messageView(fromBase64(m.raw));
+    const m = call.ctx.message as { bin?: boolean } | undefined;
+    if (m?.bin) ctx.message = messageView(bin ?? new Uint8Array(0));
     return ctx;
   }
 
-  async #runCall(call: CallMsg): Promise<void> {
+  async #runCall(call: CallMsg, bin: Uint8Array | null): Promise<void> {
     const fn = this.#plugin!.hooks[call.hook] as
       | ((c: unknown) => HookResult | void | Promise<HookResult | void>)
       | undefined;
     try {
-      const r = fn ? await fn(this.#context(call)) : undefined;
-      await this.#send({ t: "result", id: call.id, result: toWire(r ?? null) });
+      const r = fn ? await fn(this.#context(call, bin)) : undefined;
+      const { result, payload } = toWire(r ?? null);
+      await this.#send({ t: "result", id: call.id, result }, payload);
     } catch (e) {
       const err = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
       await this.#send({ t: "error", id: call.id, error: err.slice(0, 1000) });

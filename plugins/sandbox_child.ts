@@ -6,7 +6,7 @@
  * cap comes from DENO_V8_FLAGS (set by the host), and a timeout still SIGKILLs this whole
  * process, so a busy or hoarding plugin is stopped as in the `deno run` mode.
  *
- * This process relays protocol lines: stdin -> Worker, Worker -> stdout. A plugin module
+ * This process relays protocol frames: stdin -> Worker, Worker -> stdout. A plugin module
  * that fails to load (throws, syntax error, missing import, permission outside the binary's
  * own) is answered with `fatal`; an uncaught error after that ends the process, and the host
  * restarts it.
@@ -14,24 +14,18 @@
  * @module
  */
 import type { PluginPermissions } from "../core/config.ts";
-import { encodeLine, LineSplitter } from "./protocol.ts";
+import { encodeFrame, FrameQueue, FrameReader } from "./protocol.ts";
 import { workerPermissions } from "./spawn.ts";
 
 const enc = new TextEncoder();
-let writing: Promise<void> = Promise.resolve();
-
-function writeLine(line: string): Promise<void> {
-  const bytes = enc.encode(line.endsWith("\n") ? line : line + "\n");
-  writing = writing.then(async () => {
-    let off = 0;
-    while (off < bytes.length) off += await Deno.stdout.write(bytes.subarray(off));
-  });
-  return writing;
-}
+const out = new FrameQueue(async (bytes) => {
+  let off = 0;
+  while (off < bytes.length) off += await Deno.stdout.write(bytes.subarray(off));
+});
 
 async function fatal(error: string): Promise<never> {
-  await writeLine(encodeLine({ t: "fatal", error }));
-  await writing;
+  out.push(encodeFrame({ t: "fatal", error }));
+  await out.flushed();
   Deno.exit(3);
 }
 
@@ -69,9 +63,9 @@ export async function sandboxChildMain(args: string[]): Promise<void> {
   }
   let ready = false;
   worker.onmessage = (e: MessageEvent) => {
-    const line = String(e.data);
-    if (!ready && line.startsWith('{"t":"ready"')) ready = true;
-    writeLine(line);
+    const { t, frame } = e.data as { t: string; frame: Uint8Array };
+    if (t === "ready") ready = true;
+    out.push(frame);
   };
   worker.onerror = (e: ErrorEvent) => {
     e.preventDefault();
@@ -83,13 +77,17 @@ export async function sandboxChildMain(args: string[]): Promise<void> {
       Deno.exit(1);
     }
   };
-  const lines = Deno.stdin.readable.pipeThrough(new TextDecoderStream());
-  const splitter = new LineSplitter();
-  for await (const chunk of lines) {
-    for (const line of splitter.push(chunk)) if (line !== "") worker.postMessage(line);
+  const frames = new FrameReader();
+  for await (const chunk of Deno.stdin.readable) {
+    for (const f of frames.push(chunk)) {
+      if (f.value === null) continue;
+      // The payload may share its buffer with the next frames: transfer a copy of its own.
+      const bin = f.bin ? f.bin.slice() : null;
+      worker.postMessage({ v: f.value, bin }, bin ? [bin.buffer as ArrayBuffer] : []);
+    }
   }
   // stdin closed: the host is gone or is stopping us.
   worker.terminate();
-  await writing;
+  await out.flushed();
   Deno.exit(0);
 }

@@ -7,7 +7,6 @@
  */
 import { type Action, ACTIONS, type HeaderField } from "./sdk.ts";
 import type { WireResult } from "./protocol.ts";
-import { fromBase64 } from "./protocol.ts";
 import { validHeaderName } from "./message.ts";
 
 /** A plugin's answer after checking. */
@@ -70,8 +69,14 @@ export function checkResult(r: WireResult | null): CheckedResult {
       out.addHeaders.push([h[0], oneLine(h[1], 4000) ?? ""]);
     }
   }
-  if (r.bodyB64 !== undefined) out.body = fromBase64(String(r.bodyB64));
-  if (r.messageB64 !== undefined) out.message = fromBase64(String(r.messageB64));
+  if (r.body !== undefined) {
+    if (!(r.body instanceof Uint8Array)) throw new Error("body must be bytes");
+    out.body = r.body;
+  }
+  if (r.message !== undefined) {
+    if (!(r.message instanceof Uint8Array)) throw new Error("message must be bytes");
+    out.message = r.message;
+  }
   if (r.score !== undefined) {
     if (typeof r.score !== "number" || !Number.isFinite(r.score)) {
       throw new Error("score must be a finite number");

@@ -1,16 +1,18 @@
 /**
  * The plugin side inside a permission-scoped Worker (the compiled binary's runner mode, see
  * `sandbox_child.ts`). The Worker's bootstrap module imports the plugin statically and hands
- * its namespace to `serveInWorker`; protocol lines travel as strings by postMessage.
+ * its namespace to `serveInWorker`. Frames cross the port as `{ v, bin }` (host -> plugin:
+ * the parsed JSON and its payload) and `{ t, frame }` (plugin -> host: the encoded frame,
+ * which the child writes out as it is); byte arrays are transferred, not copied.
  *
  * @module
  */
 import type { HostToRunner, RunnerToHost } from "./protocol.ts";
-import { encodeLine } from "./protocol.ts";
+import { encodeFrame } from "./protocol.ts";
 import { PluginRunner, redirectConsole } from "./runner_core.ts";
 
 interface WorkerScope {
-  postMessage(msg: unknown): void;
+  postMessage(msg: unknown, transfer?: Transferable[]): void;
   onmessage: ((e: MessageEvent) => void) | null;
   close(): void;
 }
@@ -19,13 +21,14 @@ interface WorkerScope {
 export function serveInWorker(mod: unknown): void {
   redirectConsole();
   const scope = globalThis as unknown as WorkerScope;
-  const send = (msg: RunnerToHost) => {
-    scope.postMessage(encodeLine(msg));
+  const send = (msg: RunnerToHost, payload: Uint8Array[] = []) => {
+    const frame = encodeFrame(msg, payload);
+    scope.postMessage({ t: msg.t, frame }, [frame.buffer as ArrayBuffer]);
     return Promise.resolve();
   };
   const runner = new PluginRunner(send, () => Promise.resolve(mod));
   scope.onmessage = async (e: MessageEvent) => {
-    const msg = JSON.parse(String(e.data)) as HostToRunner;
-    if (await runner.handle(msg) === "fatal") scope.close();
+    const { v, bin } = e.data as { v: HostToRunner; bin: Uint8Array | null };
+    if (await runner.handle(v, bin) === "fatal") scope.close();
   };
 }
