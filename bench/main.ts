@@ -7,12 +7,14 @@ import { benchSmtp } from "./smtp.ts";
 import { benchOutbound } from "./outbound.ts";
 import { benchEncrypt } from "./encrypt.ts";
 import { benchPlugins } from "./plugins.ts";
+import { benchSpam } from "./spam.ts";
 
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   smtp: benchSmtp,
   outbound: benchOutbound,
   encrypt: benchEncrypt,
   plugins: benchPlugins,
+  spam: benchSpam,
 };
 
 const [name = "smtp", ...rest] = Deno.args;

@@ -8,7 +8,7 @@ import { startDnsServer } from "./lib/dns_server.ts";
 import { addr, dkimSigned, eml, startPluginHost, testDkimKey } from "./spam_helpers.ts";
 import { parseAuthNote } from "../plugins/auth/results.ts";
 import { dmarcAction, lastArcSealer, readAuthOptions } from "../plugins/auth/mod.ts";
-import { authResultsValue } from "../plugins/auth/verify.ts";
+import { authResultsValue, fromAddresses } from "../plugins/auth/verify.ts";
 
 const IP_OK = "192.0.2.10";
 const IP_BAD = "203.0.113.66";
@@ -28,6 +28,13 @@ function message(from: string, subject = "hello", body = "Just checking in.") {
 Deno.test("auth: pure helpers", () => {
   assert.equal(authResultsValue("mx.example.test", []), "mx.example.test; none");
   assert.equal(authResultsValue("a b", ["spf=pass"]), '"a b"; spf=pass');
+  assert.deepEqual(
+    fromAddresses([["From", "A <a@x.test>, b@y.test"], ["To", "c@z.test"], [
+      "from",
+      "team: d@x.test;",
+    ]]),
+    { addresses: ["a@x.test", "b@y.test", "d@x.test"], fields: 2 },
+  );
   assert.equal(
     lastArcSealer(["i=1; a=rsa-sha256; d=one.test; s=x", "i=2; d=Two.test; s=y; cv=pass"]),
     "two.test",

@@ -122,6 +122,30 @@ Deno.test("spam: header and envelope rules", async (t) => {
     );
     assert.ok(names(headerRules(future, {}, NOW)).includes("DATE_IN_FUTURE"));
   });
+  await t.step("bulk-tool tells: empty To, free mail with a foreign Message-ID, ...", () => {
+    const m = parseMail(
+      new TextEncoder().encode(
+        "From: a@hotmail.com\r\nTo: \r\nSubject: hi\r\nDate: Tue, 03 Jun 2025 10:00:00 +0000\r\n" +
+          "Message-ID: <123@bulk.example>\r\nReply-To: x@yahoo.com\r\nX-Priority: 1\r\n" +
+          "X-MSMail-Priority: High\r\n\r\n" + "BUY NOW AND SAVE ".repeat(20) + "\r\n",
+      ),
+    );
+    assert.deepEqual(names(headerRules(m, {}, NOW)), [
+      "EMPTY_TO",
+      "FREEMAIL_MSGID",
+      "FREEMAIL_REPLYTO",
+      "MSMAIL_NO_MIMEOLE",
+      "PRIORITY_HIGH",
+    ]);
+    assert.deepEqual(names(contentRules(m, {})), ["BODY_MOSTLY_CAPS"]);
+    const webmail = parseMail(
+      new TextEncoder().encode(
+        "From: a@hotmail.com\r\nTo: b@example.test\r\nSubject: hi\r\n" +
+          "Date: Tue, 03 Jun 2025 10:00:00 +0000\r\nMessage-ID: <x1@phx.hotmail.com>\r\n\r\nhi\r\n",
+      ),
+    );
+    assert.deepEqual(names(headerRules(webmail, {}, NOW)), []);
+  });
   await t.step("display name spoofing another domain", () => {
     const hits = headerRules(parseMail(fixture("rules/phish_html.eml")), {}, NOW);
     assert.ok(names(hits).includes("FROM_DISPLAY_SPOOF"));

@@ -127,6 +127,7 @@ async function data(ctx: DataContext): Promise<HookResult> {
       helo: ctx.session.helo,
       sender: ctx.sender.address,
       authservId: o.authservId,
+      headers: ctx.message.headers,
     },
     mailauthResolver(ctx.dns),
     { timeoutMs: o.timeoutMs },

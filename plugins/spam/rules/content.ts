@@ -69,6 +69,13 @@ export function contentRules(m: ParsedMail, scores: Record<string, number>): Rul
     }
   }
   if (m.hiddenText) hits.push(hit("HTML_HIDDEN_TEXT", scores));
+  let upper = 0, letters = 0;
+  for (const t of m.texts) {
+    const s = t.text.slice(0, 20_000);
+    letters += s.replace(/[^\p{L}]/gu, "").length;
+    upper += s.replace(/[^\p{Lu}]/gu, "").length;
+  }
+  if (letters >= 200 && upper / letters > 0.5) hits.push(hit("BODY_MOSTLY_CAPS", scores));
   if (m.urls.some((u) => /^(https?:\/\/)?(\d{1,3}\.){3}\d{1,3}([:\/]|$)/i.test(u))) {
     hits.push(hit("URI_NUMERIC_IP", scores));
   }

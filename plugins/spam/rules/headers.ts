@@ -62,6 +62,45 @@ function domainOf(address: string): string {
 
 const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 
+/** Free mail providers (org domains): anyone can have an address there. */
+const FREEMAIL = new Set([
+  "hotmail.com",
+  "msn.com",
+  "outlook.com",
+  "live.com",
+  "yahoo.com",
+  "yahoo.co.uk",
+  "yahoo.ca",
+  "yahoo.fr",
+  "ymail.com",
+  "aol.com",
+  "gmail.com",
+  "googlemail.com",
+  "excite.com",
+  "lycos.com",
+  "netscape.net",
+  "juno.com",
+  "mail.com",
+  "gmx.net",
+  "gmx.de",
+  "web.de",
+  "mail.ru",
+  "yandex.ru",
+  "icloud.com",
+  "me.com",
+  "zoho.com",
+  "protonmail.com",
+  "rediffmail.com",
+  "usa.net",
+  "email.com",
+]); // deno-fmt-ignore
+
+/** The org domain of a free mail address, or null. */
+export function freemail(address: string): string | null {
+  const d = orgDomain(domainOf(address));
+  return FREEMAIL.has(d) ? d : null;
+}
+
 /** Rules on the RFC 5322 header fields. */
 export function headerRules(
   m: ParsedMail,
@@ -92,6 +131,33 @@ export function headerRules(
     letters.length >= 10 && letters === letters.toUpperCase() && letters !== letters.toLowerCase()
   ) {
     hits.push(hit("SUBJ_ALL_CAPS", scores));
+  }
+  const to = m.header("to");
+  if (to !== undefined && to.trim() === "") hits.push(hit("EMPTY_TO", scores));
+  // Mail from a free mail account is written through that provider, whose Message-ID it
+  // carries; a made-up one elsewhere is what bulk tools do.
+  const fm = m.fromAddress ? freemail(m.fromAddress) : null;
+  const midDomain = /@([^>\s]+)>?\s*$/.exec(mid ?? "")?.[1]?.toLowerCase();
+  if (fm && midDomain && !midDomain.includes(fm.split(".")[0])) {
+    hits.push(hit("FREEMAIL_MSGID", scores));
+  }
+  const replyTo = m.header("reply-to");
+  const rt = replyTo ? /[\w.+-]+@[\w-]+(?:\.[\w-]+)+/.exec(replyTo)?.[0]?.toLowerCase() : undefined;
+  if (
+    rt && freemail(rt) && m.fromAddress &&
+    orgDomain(domainOf(rt)) !== orgDomain(domainOf(m.fromAddress))
+  ) {
+    hits.push(hit("FREEMAIL_REPLYTO", scores));
+  }
+  // Outlook Express always writes X-MimeOLE next to X-MSMail-Priority; bulk tools copy one.
+  if (m.header("x-msmail-priority") !== undefined && m.header("x-mimeole") === undefined) {
+    hits.push(hit("MSMAIL_NO_MIMEOLE", scores));
+  }
+  if (
+    /^\s*1\b/.test(m.header("x-priority") ?? "") ||
+    /high/i.test(m.header("x-msmail-priority") ?? "")
+  ) {
+    hits.push(hit("PRIORITY_HIGH", scores));
   }
   // A display name that is itself an address of another domain ("paypal.com" <x@evil>).
   const shown = /[\w.+-]+@([\w-]+(?:\.[\w-]+)+)/.exec(m.fromName)?.[1];
