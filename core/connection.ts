@@ -10,11 +10,12 @@
  *   (RFC 3207 §4.2, RFC 2595 §3.1: pipelined plaintext after STARTTLS is discarded).
  *
  * Bytes come from a Transport (core/transport.ts): native Deno TCP, or node:tls over it once
- * encrypted.
+ * encrypted; IMAP COMPRESS=DEFLATE (RFC 4978) puts a DEFLATE layer on top (`startCompression`).
  *
  * @module
  */
 import type { SecureContext } from "node:tls";
+import { constants as zlibConstants, createDeflateRaw, createInflateRaw } from "node:zlib";
 import { DenoTransport, TlsTransport, type Transport } from "./transport.ts";
 
 export class LineTooLongError extends Error {
@@ -325,6 +326,26 @@ export class Connection {
     this.#tls = true;
   }
 
+  /** True once `startCompression()` ran. */
+  get isCompressed(): boolean {
+    return this.#transport instanceof DeflateTransport;
+  }
+
+  /**
+   * RFC 4978 COMPRESS=DEFLATE: from now on both directions are raw DEFLATE (RFC 1951), and
+   * every write ends with a sync flush so the peer can decode it at once. Call it right after
+   * writing the last uncompressed reply, with no read in flight; input already buffered is
+   * the start of the compressed stream.
+   */
+  startCompression(): void {
+    if (this.#transport instanceof DeflateTransport) throw new Error("already compressed");
+    if (this.#pending) throw new Error("COMPRESS needs an idle connection");
+    const early = this.#buf.slice(this.#start, this.#end);
+    this.#start = 0;
+    this.#end = 0;
+    this.#transport = new DeflateTransport(this.#transport, early);
+  }
+
   /** Sends what is buffered, then closes. */
   close(): void {
     if (this.#closed && this.#ended) return;
@@ -336,6 +357,130 @@ export class Connection {
   /** Closes at once. */
   destroy(): void {
     this.close();
+  }
+}
+
+/**
+ * Raw DEFLATE (RFC 1951) over another transport, for RFC 4978. Input is inflated by a pump
+ * that reads the inner transport in small pieces and stops while much inflated data waits
+ * unread, so a "zip bomb" costs at most one piece's expansion (4 KiB in, ~4 MiB out) above
+ * the queue limit. Writes are deflated in order, each followed by Z_SYNC_FLUSH.
+ */
+class DeflateTransport implements Transport {
+  readonly #inner: Transport;
+  readonly #inflate = createInflateRaw({ finishFlush: zlibConstants.Z_SYNC_FLUSH });
+  readonly #deflate = createDeflateRaw();
+  #queue: Uint8Array[] = [];
+  #queued = 0;
+  #ended = false;
+  #error: Error | null = null;
+  #wake: (() => void) | null = null;
+  #resumePump: (() => void) | null = null;
+  #deflated: Uint8Array[] = [];
+  #writes: Promise<void> = Promise.resolve();
+
+  constructor(inner: Transport, early: Uint8Array) {
+    this.#inner = inner;
+    this.#inflate.on("data", (chunk: Uint8Array) => {
+      this.#queue.push(chunk);
+      this.#queued += chunk.length;
+      this.#notify();
+    });
+    this.#inflate.on("end", () => {
+      this.#ended = true;
+      this.#notify();
+    });
+    this.#inflate.on("error", (e: Error) => {
+      // RFC 4978 §4: data that cannot be inflated ends the connection.
+      this.#error ??= e;
+      this.#notify();
+    });
+    this.#deflate.on("data", (chunk: Uint8Array) => this.#deflated.push(chunk));
+    this.#deflate.on("error", (e: Error) => this.#error ??= e);
+    this.#pump(early);
+  }
+
+  #notify(): void {
+    const w = this.#wake;
+    this.#wake = null;
+    w?.();
+  }
+
+  #feed(chunk: Uint8Array): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.#inflate.write(chunk, (e) => e ? reject(e) : resolve())
+    );
+  }
+
+  async #pump(early: Uint8Array): Promise<void> {
+    try {
+      if (early.length > 0) await this.#feed(early);
+      const buf = new Uint8Array(4096);
+      for (;;) {
+        while (this.#queued > 256 * 1024) {
+          await new Promise<void>((r) => this.#resumePump = r);
+        }
+        const n = await this.#inner.read(buf);
+        if (n === null) {
+          this.#inflate.end();
+          return;
+        }
+        await this.#feed(buf.slice(0, n));
+      }
+    } catch (e) {
+      this.#error ??= e as Error;
+      this.#notify();
+    }
+  }
+
+  async read(into: Uint8Array): Promise<number | null> {
+    while (this.#queue.length === 0) {
+      if (this.#error) throw this.#error;
+      if (this.#ended) return null;
+      await new Promise<void>((r) => this.#wake = r);
+    }
+    let n = 0;
+    while (this.#queue.length > 0 && n < into.length) {
+      const head = this.#queue[0];
+      const take = Math.min(head.length, into.length - n);
+      into.set(head.subarray(0, take), n);
+      n += take;
+      if (take === head.length) this.#queue.shift();
+      else this.#queue[0] = head.subarray(take);
+    }
+    this.#queued -= n;
+    if (this.#queued < 64 * 1024 && this.#resumePump) {
+      this.#resumePump();
+      this.#resumePump = null;
+    }
+    return n;
+  }
+
+  write(bytes: Uint8Array): Promise<void> {
+    const run = async () => {
+      if (this.#error) throw this.#error;
+      this.#deflate.write(bytes);
+      await new Promise<void>((r) => this.#deflate.flush(zlibConstants.Z_SYNC_FLUSH, () => r()));
+      const out = concat(this.#deflated, this.#deflated.reduce((n, c) => n + c.length, 0));
+      this.#deflated = [];
+      await this.#inner.write(out);
+    };
+    const done = this.#writes.then(run);
+    this.#writes = done.catch(() => {});
+    return done;
+  }
+
+  close(): void {
+    // Pending writes go out first; then the zlib state is released.
+    this.#writes.finally(() => {
+      this.#inner.close();
+      this.#inflate.destroy();
+      this.#deflate.destroy();
+    });
+  }
+
+  tlsInfo(): { protocol: string; cipher: string } | null {
+    return this.#inner.tlsInfo();
   }
 }
 

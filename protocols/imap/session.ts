@@ -159,6 +159,7 @@ export class Session implements SessionContext {
       tls: this.conn.isTls,
       plaintextAuth: this.plaintextAuthAllowed(),
       maxMessageBytes: this.deps.config.limits.maxMessageBytes,
+      compressed: this.conn.isCompressed,
     });
   }
 

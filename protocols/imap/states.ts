@@ -32,6 +32,7 @@ const AUTHENTICATED = [
   "GETQUOTA", // RFC 9208 §4.1
   "GETQUOTAROOT",
   "SETQUOTA",
+  "COMPRESS", // RFC 4978 §3
 ];
 
 /** RFC 9051 §6.4: selected state. */

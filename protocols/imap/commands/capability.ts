@@ -14,6 +14,8 @@ export interface CapabilityInput {
   tls: boolean;
   plaintextAuth: boolean;
   maxMessageBytes: number;
+  /** COMPRESS already ran (RFC 4978). */
+  compressed?: boolean;
 }
 
 /** The capability list (RFC 9051 §7.2.2). */
@@ -62,6 +64,8 @@ export function capabilities(input: CapabilityInput): string[] {
     "CREATE-SPECIAL-USE", // RFC 6154 §3
     `APPENDLIMIT=${input.maxMessageBytes}`, // RFC 7889
   );
+  // RFC 4978 §3: offered once logged in, until it is active.
+  if (input.state !== "not-authenticated" && !input.compressed) caps.push("COMPRESS=DEFLATE");
   return caps;
 }
 

@@ -7,6 +7,7 @@ import type { CommandHandler } from "../context.ts";
 import { APPEND } from "./append.ts";
 import { CAPABILITY } from "./capability.ts";
 import { CLOSE, UNSELECT } from "./close.ts";
+import { COMPRESS } from "./compress.ts";
 import { COPY, MOVE } from "./copy.ts";
 import { ENABLE } from "./enable.ts";
 import { EXPUNGE, UID_EXPUNGE } from "./expunge.ts";
@@ -57,6 +58,7 @@ export const COMMANDS: Readonly<Record<string, AnyHandler>> = {
   GETQUOTA,
   GETQUOTAROOT,
   SETQUOTA,
+  COMPRESS,
   CHECK,
   CLOSE,
   UNSELECT,
