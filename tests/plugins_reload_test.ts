@@ -203,7 +203,7 @@ print(s.sendmail("a@example.org", ["u1@example.test"], b"Subject: after\\r\\n\\r
   }
 });
 
-Deno.test("plugin reload without a running server: exit 1, one clear line", async () => {
+Deno.test("plugin reload without a running server (or a stale pid): exit 1", async () => {
   const dir = await Deno.makeTempDir({ prefix: "denomail-reload-none-" });
   try {
     const configPath = join(dir, "denomail.toml");
@@ -211,6 +211,12 @@ Deno.test("plugin reload without a running server: exit 1, one clear line", asyn
     const r = await cli(["plugin", "reload", "--config", configPath]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^denomail: plugin reload: no running server/);
+    // A stale pid file naming a process that is not `serve` (this test runner): no signal.
+    await Deno.mkdir(`${dir}/data`, { recursive: true });
+    await Deno.writeTextFile(`${dir}/data/denomail.pid`, `${Deno.pid}\n`);
+    const stale = await cli(["plugin", "reload", "--config", configPath]);
+    assert.equal(stale.code, 1);
+    assert.match(stale.stderr, /^denomail: plugin reload: pid \d+ .* is not a denomail serve/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

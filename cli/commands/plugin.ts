@@ -180,6 +180,11 @@ async function reload(ctx: CliContext, config: Config): Promise<void> {
   if (pid === null) {
     throw new Error(`plugin reload: no running server (no pid file in ${config.dataDir})`);
   }
+  // A stale pid file may name some other process by now: do not signal it (Linux check).
+  const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => null);
+  if (cmdline !== null && !cmdline.split("\0").includes("serve")) {
+    throw new Error(`plugin reload: pid ${pid} (from the pid file) is not a denomail serve`);
+  }
   const before = await readReloadStatus(config);
   try {
     Deno.kill(pid, "SIGHUP");
