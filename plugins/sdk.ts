@@ -126,7 +126,11 @@ export interface SessionInfo {
   /** A short id for the connection, the same in every hook of one session. */
   id: string;
   remoteIp: string;
-  /** "mx", "submission" or "submissions" for SMTP hooks; absent for later hooks. */
+  /**
+   * "mx", "submission" or "submissions" for SMTP hooks (and deliver after SMTP); "imap" for
+   * APPEND and mailbox_move; absent for the queue hooks (there `remoteIp`, `helo` and `user`
+   * are those of the client that submitted the message).
+   */
   role?: string;
   tls: boolean;
   /** The EHLO/HELO argument once given. */
@@ -158,6 +162,8 @@ export interface MessageView {
 /** Key-value storage private to this plugin (the host namespaces it by plugin name). */
 export interface PluginKv {
   get(key: string): Promise<string | null>;
+  /** Several keys in one round trip (at most 1000): values in the order of `keys`. */
+  getMany(keys: string[]): Promise<(string | null)[]>;
   /** ttlMs: the key disappears after that many milliseconds. */
   set(key: string, value: string, ttlMs?: number): Promise<void>;
   /** Atomically adds `by` (default 1) and returns the new value. */
