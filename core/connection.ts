@@ -369,7 +369,12 @@ export class Connection {
 class DeflateTransport implements Transport {
   readonly #inner: Transport;
   readonly #inflate = createInflateRaw({ finishFlush: zlibConstants.Z_SYNC_FLUSH });
-  readonly #deflate = createDeflateRaw();
+  /**
+   * A 4 KiB window and memLevel 6 keep the compressor near 48 KiB per connection instead of
+   * zlib's default 256 KiB (many idle IMAP connections); any inflater with a larger window
+   * (RFC 4978 clients use 32 KiB) reads the stream.
+   */
+  readonly #deflate = createDeflateRaw({ windowBits: 12, memLevel: 6 });
   #queue: Uint8Array[] = [];
   #queued = 0;
   #ended = false;
