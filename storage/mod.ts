@@ -147,6 +147,15 @@ export interface QueueRecipient {
   dsn?: Record<string, unknown>;
 }
 
+/**
+ * A full-text query (IMAP SEARCH): `value` as a case-insensitive substring of the decoded
+ * header, body, or either (`text`), as `search_text.ts` defines these texts.
+ */
+export interface TextQuery {
+  part: "header" | "body" | "text";
+  value: string;
+}
+
 /** What changed in a mailbox; published after the change is committed. */
 export type MailboxChange =
   | { kind: "append"; mailboxId: number; uids: number[]; highestModseq: number }
@@ -225,6 +234,14 @@ export interface Store {
   changedSince(mailboxId: number, modseq: number): Promise<MessageMeta[]>;
   /** UIDs expunged since a modseq (QRESYNC VANISHED (EARLIER)). */
   expungedSince(mailboxId: number, modseq: number): Promise<number[]>;
+  /**
+   * Optional full-text index. UIDs of the mailbox's messages that may match `query`: a
+   * superset of the true matches (the caller confirms each on the message), in UID order;
+   * null when the index cannot narrow this query (then the caller scans).
+   */
+  searchText?(mailboxId: number, query: TextQuery): Promise<number[] | null>;
+  /** Optional: resolves once every stored message is in the full-text index. */
+  flushTextIndex?(): Promise<void>;
   readBlob(blobId: number): Promise<Uint8Array>;
   /** Bytes [offset, offset+length) of a stored message, clipped to its end. */
   readBlobRange(blobId: number, offset: number, length: number): Promise<Uint8Array>;

@@ -8,14 +8,9 @@
  *
  * @module
  */
-import {
-  charsetOf,
-  decodeBody,
-  decodeCharset,
-  decodeEncodedWords,
-  type MimePart,
-  parseAddressList,
-} from "../../core/mime/mod.ts";
+import type { MimePart } from "../../core/mime/mod.ts";
+import type { TextQuery } from "../../storage/mod.ts";
+import { bodyText, fieldTexts, headerText } from "../../storage/search_text.ts";
 import { ParseError } from "./errors.ts";
 import type { ArgReader, SequenceSet } from "./parser.ts";
 import { IntervalSet } from "./seqset.ts";
@@ -64,9 +59,6 @@ const FLAG_KEYS: Record<string, [string, boolean]> = {
   UNFLAGGED: ["\\Flagged", false],
   UNSEEN: ["\\Seen", false],
 };
-
-/** Fields holding address lists (RFC 5322 §3.6.2, §3.6.3), searched address by address. */
-const ADDRESS_FIELDS = new Set(["from", "sender", "reply-to", "to", "cc", "bcc"]);
 
 const HEADER_KEYS: Record<string, string> = {
   BCC: "bcc",
@@ -229,6 +221,23 @@ export function usesModseq(key: SearchKey): boolean {
   }
 }
 
+/**
+ * The text conditions every match must meet (the string keys among the top-level AND), as
+ * full-text queries: a store's index narrows the messages to read to those that may meet
+ * them all. Keys under OR or NOT are left to the evaluator.
+ */
+export function indexQueries(key: SearchKey): TextQuery[] {
+  const out: TextQuery[] = [];
+  const walk = (k: SearchKey) => {
+    if (k.op === "and") k.keys.forEach(walk);
+    else if (k.op === "text" || k.op === "body") out.push({ part: k.op, value: k.value });
+    // RFC 9051 §6.4.4: HEADER field "" matches any message with the field: no text to find.
+    else if (k.op === "header" && k.value !== "") out.push({ part: "header", value: k.value });
+  };
+  walk(key);
+  return out;
+}
+
 /** Whether evaluating `key` needs the message's bytes. */
 export function needsContent(key: SearchKey): boolean {
   switch (key.op) {
@@ -249,63 +258,28 @@ export function needsContent(key: SearchKey): boolean {
   }
 }
 
-/** A message's content prepared for text matching (each view computed at most once). */
+/**
+ * A message's content prepared for text matching (each view computed at most once). The
+ * strings come from `storage/search_text.ts`, the same definitions a full-text index stores.
+ */
 export class SearchContent {
   #header: string | null = null;
   #body: string | null = null;
   constructor(readonly bytes: Uint8Array, readonly root: MimePart) {}
 
-  /**
-   * Decoded, lower-cased values of one header field. Address fields are searched as their
-   * addresses read (`name <local@domain>`, group names), comments and routes left out, as
-   * Dovecot does: "user@domain" finds `<user (c)@ (c) domain>`, "realname" finds `(RealName)`.
-   */
+  /** Decoded, lower-cased values of one header field (addresses as they read). */
   fieldValues(name: string): string[] {
-    const fields = this.root.headers.filter((f) => f.lname === name);
-    if (!ADDRESS_FIELDS.has(name)) {
-      return fields.map((f) => decodeEncodedWords(f.value).toLowerCase());
-    }
-    const out: string[] = [];
-    for (const f of fields) {
-      const addrs = parseAddressList(f.value);
-      if (addrs.length === 0) out.push(decodeEncodedWords(f.value).toLowerCase());
-      for (const a of addrs) {
-        if (a.mailbox === null) continue; // group end
-        const text = a.host === null
-          ? a.mailbox // group start: its name
-          : `${a.name ? decodeEncodedWords(a.name) + " " : ""}<${a.mailbox}@${a.host}>`;
-        out.push(text.toLowerCase());
-      }
-    }
-    return out;
+    return fieldTexts(this.root, name);
   }
 
   /** The whole header, encoded words decoded, lower-cased. */
   get headerText(): string {
-    return this.#header ??= this.root.headers.map((f) =>
-      `${f.name}: ${decodeEncodedWords(f.value)}`
-    ).join("\n").toLowerCase();
+    return this.#header ??= headerText(this.root);
   }
 
   /** The text parts of the body, transfer-decoded and charset-decoded, lower-cased. */
   get bodyText(): string {
-    if (this.#body !== null) return this.#body;
-    const texts: string[] = [];
-    const walk = (p: MimePart, depth: number) => {
-      if (depth > 20 || texts.length > 100) return;
-      if (p.kind === "multipart") { for (const c of p.children) walk(c, depth + 1); }
-      else if (p.kind === "message" && p.embedded) {
-        texts.push(
-          p.embedded.headers.map((f) => `${f.name}: ${decodeEncodedWords(f.value)}`).join("\n"),
-        );
-        walk(p.embedded, depth + 1);
-      } else if (p.type === "text" || p === this.root) {
-        const data = decodeBody(this.bytes, p) ?? this.bytes.subarray(p.bodyStart, p.bodyEnd);
-        texts.push(decodeCharset(data, charsetOf(p)));
-      }
-    };
-    walk(this.root, 0);
-    return this.#body = texts.join("\n").toLowerCase();
+    return this.#body ??= bodyText(this.bytes, this.root);
   }
 }
 

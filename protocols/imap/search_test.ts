@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { parseMime } from "../../core/mime/mod.ts";
 import { ArgReader } from "./parser.ts";
 import {
+  indexQueries,
   matches,
   needsContent,
   parseSearch,
@@ -91,6 +92,14 @@ Deno.test("search (RFC 9051 §6.4.4)", async (t) => {
     assert.ok(!needsContent(parse("SEEN UID 1:* NOT DELETED").key));
     assert.ok(needsContent(parse("OR SEEN BODY x").key));
     assert.ok(needsContent(parse("SENTON 1-Jan-2020").key));
+  });
+  await t.step("indexQueries: the text conditions of the top-level AND only", () => {
+    assert.deepEqual(indexQueries(parse('TEXT abc (BODY "d e f" SEEN) FROM xyz').key), [
+      { part: "text", value: "abc" },
+      { part: "body", value: "d e f" },
+      { part: "header", value: "xyz" },
+    ]);
+    assert.deepEqual(indexQueries(parse('OR BODY abc TEXT def NOT BODY x HEADER To ""').key), []);
   });
   await t.step("errors", () => {
     for (

@@ -13,6 +13,7 @@
  * @module
  */
 import { DatabaseSync } from "node:sqlite";
+import { FTS_MIGRATION } from "./fts.ts";
 
 /** Migrations in order; migration i brings `user_version` from i to i + 1. Never edit one. */
 const MIGRATIONS: readonly string[] = [
@@ -155,6 +156,8 @@ const MIGRATIONS: readonly string[] = [
     DELETE FROM blobs WHERE id = OLD.blob_id AND refs <= 0;
   END;
   `,
+  // 2: the full-text index for IMAP SEARCH (see fts.ts).
+  FTS_MIGRATION,
 ];
 
 /** The schema version this code writes. */

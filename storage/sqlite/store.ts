@@ -33,6 +33,7 @@ import {
   type SpecialUse,
   type Store,
   StoreError,
+  type TextQuery,
 } from "../mod.ts";
 import {
   normalizeAliasSource,
@@ -53,11 +54,15 @@ import {
   toMessage,
   toQueueEntry,
 } from "./rows.ts";
+import { CANDIDATES_SQL, matchExpression } from "./fts.ts";
 import { openReadDatabase } from "./schema.ts";
 import { InlineBackend, WorkerBackend, Writer, type WriterBackend } from "./writer.ts";
 import type { WriteArgs, WriteOp, WriteResult } from "./writes.ts";
 
 const utf8 = new TextDecoder();
+
+/** One background indexing step: small, so a delivery batch it joins is not held long. */
+const INDEX_STEP = { max: 200, budgetMs: 10 };
 
 /** Options of `openSqliteStore`. */
 export interface SqliteStoreOptions {
@@ -105,6 +110,8 @@ export class SqliteStore implements Store {
   constructor(backend: WriterBackend, reader: DatabaseSync) {
     this.#read = new Statements(reader);
     this.#writer = new Writer(backend, (changes) => this.#publish(changes));
+    // Mail stored before the index existed (or before a restart) is indexed now.
+    this.#scheduleIndexing();
   }
 
   /** Write transactions committed so far (tests and benchmarks watch the batching). */
@@ -120,6 +127,7 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#indexing;
     await this.#writer.close();
     this.#read.db.close();
   }
@@ -128,6 +136,57 @@ export class SqliteStore implements Store {
     for (const detail of changes) {
       this.changes.dispatchEvent(new CustomEvent("change", { detail }));
     }
+    if (changes.some((c) => c.kind === "append")) this.#scheduleIndexing();
+  }
+
+  /** The running background indexing loop (see fts.ts), if any. */
+  #indexing: Promise<void> | null = null;
+  #indexAgain = false;
+
+  /**
+   * Runs the full-text index's background steps until nothing is pending: one at a time,
+   * each a short write (`INDEX_STEP`) that joins whatever batch the writer sends next.
+   */
+  #scheduleIndexing(): void {
+    if (this.#closed) return;
+    if (this.#indexing) {
+      this.#indexAgain = true;
+      return;
+    }
+    this.#indexing = (async () => {
+      do {
+        this.#indexAgain = false;
+        while (!this.#closed && await this.#write("indexPending", INDEX_STEP) > 0) {
+          // more pending: go on
+        }
+      } while (this.#indexAgain && !this.#closed);
+    })().catch((e) => {
+      if (!this.#closed) console.error("storage: full-text indexing failed:", e);
+    }).finally(() => {
+      this.#indexing = null;
+    });
+  }
+
+  /** Resolves once every stored message is in the full-text index. */
+  async flushTextIndex(): Promise<void> {
+    while (!this.#closed) {
+      if (this.#indexing) await this.#indexing;
+      if (await this.#write("indexPending", { max: 2000, budgetMs: 500 }) === 0) return;
+    }
+  }
+
+  /** Candidate UIDs for a full-text query (see fts.ts); null when it is too short. */
+  // deno-lint-ignore require-await
+  async searchText(mailboxId: number, query: TextQuery): Promise<number[] | null> {
+    if (this.#closed) throw new Error("store is closed");
+    const match = matchExpression(query);
+    if (match === null) return null;
+    const stmt = this.#read.get(CANDIDATES_SQL);
+    (stmt as unknown as { setReturnArrays(on: boolean): void }).setReturnArrays(true);
+    const rows = stmt.all(mailboxId, match) as unknown as Array<[number]>;
+    const out: number[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) out[i] = rows[i][0];
+    return out;
   }
 
   #write<K extends WriteOp>(op: K, args: WriteArgs<K>): Promise<WriteResult<K>> {

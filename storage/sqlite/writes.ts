@@ -47,6 +47,7 @@ import {
   toMessage,
   toQueueEntry,
 } from "./rows.ts";
+import { indexPending } from "./fts.ts";
 
 /** What a write function gets besides its arguments. */
 export interface WriteContext {
@@ -759,6 +760,7 @@ export const WRITES = {
   kvSet,
   kvDelete,
   kvIncr,
+  indexPending, // fts.ts: the full-text index's background step
 } as const;
 
 /** The name of a write operation. */

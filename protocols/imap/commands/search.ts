@@ -12,6 +12,7 @@ import { command, type SessionContext } from "../context.ts";
 import { no } from "../errors.ts";
 import { compactSet, str, untagged } from "../response.ts";
 import {
+  indexQueries,
   matches,
   needsContent,
   parseSearch,
@@ -30,6 +31,25 @@ function cheapPart(key: SearchKey): SearchKey | null {
   if (key.op !== "and") return null;
   const cheap = key.keys.filter((k) => !needsContent(k));
   return cheap.length ? { op: "and", keys: cheap } : null;
+}
+
+/**
+ * UIDs that may match the text conditions of `key`, from the store's full-text index (a
+ * superset: each is still checked on the message); null when there is no index or it
+ * cannot narrow these conditions (then every message is read).
+ */
+async function indexCandidates(ctx: SessionContext, key: SearchKey): Promise<Set<number> | null> {
+  const store = ctx.deps.store;
+  if (!store.searchText) return null;
+  let out: Set<number> | undefined;
+  for (const q of indexQueries(key)) {
+    const uids = await store.searchText(ctx.selected!.mailbox.id, q);
+    if (uids === null) continue;
+    const prev = out;
+    out = new Set(prev ? uids.filter((u) => prev.has(u)) : uids);
+    if (out.size === 0) break;
+  }
+  return out ?? null;
 }
 
 /** A message of the selected mailbox that matched. */
@@ -62,6 +82,7 @@ export async function searchSelected(
   };
   const withContent = needsContent(key);
   const cheap = withContent ? cheapPart(key) : null;
+  const candidates = withContent ? await indexCandidates(ctx, key) : null;
   const found: Match[] = [];
   let missing = 0;
   const msgs = [...view.messages];
@@ -79,6 +100,7 @@ export async function searchSelected(
     };
     if (withContent) {
       if (cheap && !matches(cheap, target, scope)) continue;
+      if (candidates && !candidates.has(meta.uid)) continue;
       try {
         const bytes = await ctx.deps.store.readBlob(meta.blobId);
         target.content = new SearchContent(bytes, parseMime(bytes));
