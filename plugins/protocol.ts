@@ -71,7 +71,13 @@ export interface ErrorMsg {
 }
 
 /** Host services reachable by message. */
-export type SvcOp = "kv.get" | "kv.set" | "kv.incr" | "kv.delete" | "dns.resolve";
+export type SvcOp =
+  | "kv.get"
+  | "kv.getMany"
+  | "kv.set"
+  | "kv.incr"
+  | "kv.delete"
+  | "dns.resolve";
 
 /** runner -> host: a service request (its id space is the runner's own). */
 export interface SvcMsg {
@@ -94,7 +100,14 @@ export type WireResult = Omit<HookResult, "body" | "message"> & {
   message?: Uint8Array;
 };
 
-const SVC_OPS = new Set<string>(["kv.get", "kv.set", "kv.incr", "kv.delete", "dns.resolve"]);
+const SVC_OPS = new Set<string>([
+  "kv.get",
+  "kv.getMany",
+  "kv.set",
+  "kv.incr",
+  "kv.delete",
+  "dns.resolve",
+]);
 
 /**
  * Parses one line from a runner. Returns null for anything that is not a well-formed

@@ -99,6 +99,7 @@ export class PluginRunner {
     const svc = (op: SvcOp, args: unknown[]) => this.#svc(op, args);
     this.#kv = {
       get: (key: string) => svc("kv.get", [key]) as Promise<string | null>,
+      getMany: (keys: string[]) => svc("kv.getMany", [keys]) as Promise<(string | null)[]>,
       set: async (key: string, value: string, ttlMs?: number) => {
         await svc("kv.set", [key, value, ttlMs ?? null]);
       },

@@ -19,6 +19,8 @@ export type DnsLookup = (name: string, type: string) => Promise<unknown[]>;
 
 const MAX_KEY = 512;
 const MAX_VALUE = 1024 * 1024;
+/** Keys of one kv.getMany. */
+const MAX_MANY = 1000;
 const DNS_TYPES = new Set(["A", "AAAA", "MX", "TXT", "PTR", "CNAME", "NS"]);
 
 /** Namespace of a plugin's keys in the Store. */
@@ -87,6 +89,17 @@ export function hostServices(store: KvStore | null, dns: DnsLookup): ServiceHand
     switch (op) {
       case "kv.get":
         return await needStore().kvGet(ns, key(args[0]));
+      case "kv.getMany": {
+        // Many reads, one message each way (a classifier reads hundreds of keys a message).
+        const keys = args[0];
+        if (!Array.isArray(keys) || keys.length > MAX_MANY) {
+          throw new Error(`kv getMany takes a list of at most ${MAX_MANY} keys`);
+        }
+        const s = needStore();
+        const out: (string | null)[] = [];
+        for (const k of keys) out.push(await s.kvGet(ns, key(k)));
+        return out;
+      }
       case "kv.set": {
         const value = args[1];
         if (typeof value !== "string" || value.length > MAX_VALUE) {

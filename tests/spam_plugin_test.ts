@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { startDnsServer } from "./lib/dns_server.ts";
 import { addr, eml, startPluginHost } from "./spam_helpers.ts";
 import type { HookOutcome } from "../plugins/host.ts";
+import { hostServices } from "../plugins/services.ts";
 
 const FIX = new URL("./fixtures/spam/", import.meta.url);
 const fixture = (name: string) => Deno.readFileSync(new URL(name, FIX));
@@ -186,6 +187,14 @@ Deno.test("spam plugin: learning from mailbox_move", async (t) => {
       const out = await move("spam/01.eml", "ham");
       assert.match(out.results[0].note!, /learned ham \(relearned\)/);
       assert.ok((await score(similar)).score <= before);
+    });
+    await t.step("kv.getMany: many keys in one service call, in order", async () => {
+      const svc = hostServices(h.store, () => Promise.resolve([]));
+      await h.store.kvSet("plugin:x", "a", "1");
+      await h.store.kvSet("plugin:x", "c", "3");
+      assert.deepEqual(await svc("x", "kv.getMany", [["a", "b", "c"]]), ["1", null, "3"]);
+      await assert.rejects(svc("x", "kv.getMany", [Array(1001).fill("k")]), /at most 1000/);
+      await assert.rejects(svc("x", "kv.getMany", [[""]]), /kv key/);
     });
     await t.step("counts live in the plugin's kv area", async () => {
       const n = await h.store.kvGet("plugin:spam", `n:u:${USER}`);

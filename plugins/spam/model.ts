@@ -28,6 +28,8 @@ import { TOKENIZER_VERSION } from "./tokenize.ts";
 /** The kv operations the model needs (the plugin's `ctx.kv`, or the store in the CLI). */
 export interface Kv {
   get(key: string): Promise<string | null>;
+  /** Many keys in one round trip (the plugin's kv has it; the CLI's store does not need it). */
+  getMany?(keys: string[]): Promise<(string | null)[]>;
   set(key: string, value: string, ttlMs?: number): Promise<void>;
   incr(key: string, by?: number, ttlMs?: number): Promise<number>;
   delete(key: string): Promise<void>;
@@ -96,11 +98,14 @@ export const keys = {
   learned: (scope: string, msg: string) => `l:${scope}:${msg}`,
 };
 
+const keys_ = keys;
+
 /** What `learn` did. */
 export type LearnOutcome = "learned" | "relearned" | "already";
 
 interface ScopeCache {
-  gen: string | null;
+  /** The generation the cache holds (undefined: never read). */
+  gen: string | null | undefined;
   totals: ClassCounts | null;
   tokens: Map<string, number>;
 }
@@ -119,60 +124,97 @@ export class BayesModel {
 
   #cached = 0;
 
-  /** The scope's cache, emptied when another writer has learned since it was filled. */
-  async #scope(scope: string): Promise<ScopeCache> {
-    const gen = await this.kv.get(keys.gen(scope));
-    let c = this.#scopes.get(scope);
-    if (!c || c.gen !== gen) {
-      if (c) this.#cached -= c.tokens.size;
-      c = { gen, totals: null, tokens: new Map() };
-      this.#scopes.set(scope, c);
+  /** Reads keys: in batches of 1000 with `getMany`, else one `get` each, concurrently. */
+  async #getMany(keys: string[]): Promise<(string | null)[]> {
+    if (keys.length === 0) return [];
+    const kv = this.kv;
+    if (!kv.getMany) return await Promise.all(keys.map((k) => kv.get(k)));
+    const parts: Promise<(string | null)[]>[] = [];
+    for (let i = 0; i < keys.length; i += 1000) parts.push(kv.getMany(keys.slice(i, i + 1000)));
+    return (await Promise.all(parts)).flat();
+  }
+
+  /** Asks for the tokens of `hashes` a scope's cache lacks; returns how to store them. */
+  #misses(scope: string, c: ScopeCache, hashes: string[], keys: string[]): Array<[string, number]> {
+    const at: Array<[string, number]> = [];
+    for (const h of hashes) {
+      if (c.tokens.has(h)) continue;
+      at.push([h, keys.length]);
+      keys.push(keys_.token(scope, h));
     }
-    return c;
+    return at;
+  }
+
+  #store(c: ScopeCache, at: Array<[string, number]>, values: (string | null)[]): void {
+    for (const [h, i] of at) {
+      const v = values[i];
+      if (!c.tokens.has(h)) this.#cached++;
+      c.tokens.set(h, v === null ? 0 : Math.max(0, Number(v) || 0));
+    }
   }
 
   /**
    * Sums of the counts of `hashes` (and the totals) over `scopes`. Missing tokens count
-   * zero; a scope that has learned nothing is not asked for tokens. Lookups of uncached
-   * tokens run concurrently.
+   * zero; a scope that has learned nothing is not asked for tokens.
+   *
+   * In the steady state this is one kv round trip: the scopes' generations together with
+   * the tokens the cache lacks. A scope whose generation moved (someone learned) has its
+   * cache dropped and is read again.
    */
   async read(
     scopes: string[],
     hashes: string[],
   ): Promise<{ totals: ClassCounts; counts: ClassCounts[] }> {
-    const caches = await Promise.all(scopes.map(async (scope) => {
-      const c = await this.#scope(scope);
-      c.totals ??= unpack(await this.kv.get(keys.totals(scope)));
-      return { scope, c };
-    }));
     if (this.#cached > this.#maxCached) {
       for (const s of this.#scopes.values()) s.tokens.clear();
       this.#cached = 0;
     }
+    const unique = [...new Set(hashes)];
+    const caches = scopes.map((scope) => {
+      let c = this.#scopes.get(scope);
+      if (!c) this.#scopes.set(scope, c = { gen: undefined, totals: null, tokens: new Map() });
+      return c;
+    });
+    // Round trip 1: generations, plus the misses of scopes whose cache looks usable.
+    const keys: string[] = scopes.map((s) => keys_.gen(s));
+    const plans = caches.map((c, i) =>
+      c.gen !== undefined && c.totals && c.totals.spam + c.totals.ham > 0
+        ? this.#misses(scopes[i], c, unique, keys)
+        : null
+    );
+    const values = await this.#getMany(keys);
+    const stale: number[] = [];
+    caches.forEach((c, i) => {
+      if (c.gen !== values[i] || c.totals === null) {
+        this.#cached -= c.tokens.size;
+        c.tokens.clear();
+        c.gen = values[i];
+        c.totals = null;
+        stale.push(i);
+      } else if (plans[i]) this.#store(c, plans[i]!, values);
+    });
+    if (stale.length > 0) {
+      // Round trip 2 (after learning, or the first time): totals, then the tokens.
+      const totals = await this.#getMany(stale.map((i) => keys_.totals(scopes[i])));
+      const again: string[] = [];
+      const plans2 = stale.map((i, k) => {
+        const c = caches[i];
+        c.totals = unpack(totals[k]);
+        return c.totals.spam + c.totals.ham > 0 ? this.#misses(scopes[i], c, unique, again) : null;
+      });
+      const values2 = await this.#getMany(again);
+      stale.forEach((i, k) => {
+        if (plans2[k]) this.#store(caches[i], plans2[k]!, values2);
+      });
+    }
     const totals = { spam: 0, ham: 0 };
     const packed = new Array<number>(hashes.length).fill(0);
-    const pending: Promise<void>[] = [];
-    for (const { scope, c } of caches) {
+    for (const c of caches) {
       totals.spam += c.totals!.spam;
       totals.ham += c.totals!.ham;
       if (c.totals!.spam + c.totals!.ham === 0) continue;
-      hashes.forEach((h, i) => {
-        const hit = c.tokens.get(h);
-        if (hit !== undefined) {
-          packed[i] += hit;
-          return;
-        }
-        pending.push(
-          this.kv.get(keys.token(scope, h)).then((v) => {
-            const n = v === null ? 0 : Math.max(0, Number(v) || 0);
-            if (!c.tokens.has(h)) this.#cached++;
-            c.tokens.set(h, n);
-            packed[i] += n;
-          }),
-        );
-      });
+      hashes.forEach((h, i) => packed[i] += c.tokens.get(h) ?? 0);
     }
-    await Promise.all(pending);
     return { totals, counts: packed.map(unpack) };
   }
 
@@ -195,6 +237,7 @@ export class BayesModel {
     const batch = new LearnBatch(this.kv);
     const outcome = await batch.add(scope, msg, hashes, spam);
     await batch.flush();
+    this.#cached -= this.#scopes.get(scope)?.tokens.size ?? 0;
     this.#scopes.delete(scope);
     return outcome;
   }
