@@ -76,6 +76,8 @@ export interface Config {
     smtpDataTimeoutMs: number;
     /** RFC 9051 §5.4: at least 30 minutes. */
     imapIdleTimeoutMs: number;
+    /** IMAP sessions one account may have logged in at once. */
+    maxImapConnectionsPerUser: number;
     /** RFC 1939 §3: at least 10 minutes. */
     pop3TimeoutMs: number;
     maxBadCommands: number;
@@ -335,6 +337,7 @@ export function configFromObject(doc: Table, baseDir: string): Config {
     smtpCommandTimeoutMs: lim.duration("smtp_command_timeout", "5m"),
     smtpDataTimeoutMs: lim.duration("smtp_data_timeout", "10m"),
     imapIdleTimeoutMs: lim.duration("imap_idle_timeout", "30m"),
+    maxImapConnectionsPerUser: lim.int("max_imap_connections_per_user", 50, 1),
     pop3TimeoutMs: lim.duration("pop3_timeout", "10m"),
     maxBadCommands: lim.int("max_bad_commands", 20, 1),
   };

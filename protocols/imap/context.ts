@@ -63,7 +63,10 @@ export interface SessionContext {
   capabilities(): string[];
   /** True when passwords may be sent on this connection (TLS, or loopback if allowed). */
   plaintextAuthAllowed(): boolean;
-  /** not-authenticated -> authenticated. */
+  /**
+   * not-authenticated -> authenticated; NO [LIMIT] when the account already has
+   * `limits.max_imap_connections_per_user` sessions.
+   */
   login(account: Account): void;
   /** -> selected; any previous selection is dropped first. */
   select(view: SelectedMailbox): void;

@@ -28,7 +28,7 @@ import { Code } from "./codes.ts";
 import { COMMANDS } from "./commands/mod.ts";
 import { capabilities } from "./commands/capability.ts";
 import type { Completion, SessionContext, SessionState } from "./context.ts";
-import { bad, ByeError, ImapError } from "./errors.ts";
+import { bad, ByeError, ImapError, no } from "./errors.ts";
 import {
   ArgReader,
   type CommandInput,
@@ -40,6 +40,7 @@ import {
 import { type Chunk, tagged, untagged } from "./response.ts";
 import type { SelectedMailbox } from "./selected.ts";
 import { allowedIn, NO_EXPUNGE_VERBS } from "./states.ts";
+import { claimUserSession } from "./user_sessions.ts";
 
 /** Longest command line (RFC 9051 §4: servers should accept at least 8000 octets). */
 export const MAX_LINE = 64 * 1024;
@@ -79,6 +80,8 @@ export class Session implements SessionContext {
   #badCount = 0;
   #watchers = new Set<(c: MailboxChange) => void>();
   #emptyLines = 0;
+  /** Releases this session's count in the per-user limit (set at login). */
+  #releaseUser: (() => void) | null = null;
 
   constructor(deps: ServerDeps, conn: Connection) {
     this.deps = deps;
@@ -169,6 +172,14 @@ export class Session implements SessionContext {
   }
 
   login(account: Account): void {
+    // Per-user connection limit: RFC 9051 §7.1 [LIMIT] when the account has too many.
+    const release = claimUserSession(
+      this.deps.store,
+      account.id,
+      this.deps.config.limits.maxImapConnectionsPerUser,
+    );
+    if (!release) throw no("Too many connections for this user", Code.LIMIT);
+    this.#releaseUser = release;
     this.#account = account;
     this.#state = "authenticated";
   }
@@ -243,6 +254,7 @@ export class Session implements SessionContext {
       }
     } finally {
       this.deps.store.changes.removeEventListener("change", listener);
+      this.#releaseUser?.();
       this.#watchers.clear();
       this.#selected = null;
     }

@@ -105,7 +105,9 @@ export const RENAME = command({
     if (target === "INBOX" || await store.getMailbox(account.id, target)) {
       throw no("Target mailbox already exists", Code.ALREADYEXISTS);
     }
-    if (target.startsWith(mb.name + DELIMITER)) {
+    // RFC 9051 §6.3.6: INBOX itself stays (only its messages move, its inferiors stay), so
+    // "RENAME INBOX INBOX/old" is fine; any other mailbox cannot move below itself.
+    if (mb.name !== "INBOX" && target.startsWith(mb.name + DELIMITER)) {
       throw no("Cannot move a mailbox into itself", Code.CANNOT);
     }
     for (const parent of parentNames(target)) {
