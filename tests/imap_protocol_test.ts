@@ -356,6 +356,13 @@ Deno.test("imap protocol: states, names, SASL, IMAP4rev2, concurrency", async (t
           "UID COPY",
           "UID MOVE",
           "UID EXPUNGE",
+          "SORT",
+          "UID SORT",
+          "THREAD",
+          "UID THREAD",
+          "GETQUOTA",
+          "GETQUOTAROOT",
+          "SETQUOTA",
           "XYZZY",
         ];
         const tokens = [
@@ -396,6 +403,16 @@ Deno.test("imap protocol: states, names, SASL, IMAP4rev2, concurrency", async (t
           "ENVELOPE",
           "BINARY[1]",
           "SUBJECT one",
+          "(CHANGEDSINCE 1)",
+          "(UNCHANGEDSINCE 1)",
+          "(CONDSTORE)",
+          "MODSEQ 1",
+          "(REVERSE DATE)",
+          "REFERENCES",
+          "UTF-8",
+          '"User quota"',
+          "(STORAGE 1)",
+          "(USE (\\Archive))",
         ];
         const states = [
           async () => (await RawImap.connect(port)).client,
