@@ -103,14 +103,15 @@ Deno.test("imap: CONDSTORE and QRESYNC (RFC 7162)", async (t) => {
       const ok = await c.command(`STORE 1:2 (UNCHANGEDSINCE ${m2}) +FLAGS (\\Flagged)`);
       assert.match(ok.tagged, /OK STORE completed/);
       assert.equal(ok.lines.length, 2);
-      assert.match(ok.lines[1], /^\* 2 FETCH \(FLAGS \(\\Flagged\) MODSEQ \((\d+)\)\)$/);
+      // RFC 7162 §3.1: with CONDSTORE on, STORE's FETCH responses carry UID and MODSEQ.
+      assert.match(ok.lines[1], /^\* 2 FETCH \(UID 2 FLAGS \(\\Flagged\) MODSEQ \((\d+)\)\)$/);
       const m2b = num(ok.lines[1], /MODSEQ \((\d+)\)/);
       assert.ok(m2b > m2);
       // Fails for 2 (changed since m3), succeeds for 3: MODIFIED names 2.
       const mod = await c.command(`STORE 2:3 (UNCHANGEDSINCE ${m3}) +FLAGS.SILENT (\\Seen)`);
       assert.match(mod.tagged, /OK \[MODIFIED 2\] /);
       assert.equal(mod.lines.length, 1);
-      assert.match(mod.lines[0], /^\* 3 FETCH \(MODSEQ \(\d+\)\)$/);
+      assert.match(mod.lines[0], /^\* 3 FETCH \(UID 3 MODSEQ \(\d+\)\)$/);
       const uidMod = await c.command("UID STORE 1:5 (UNCHANGEDSINCE 0) -FLAGS (\\Seen)");
       assert.match(uidMod.tagged, /OK \[MODIFIED 1:5\] /);
       // SEARCH MODSEQ: messages changed at or after m2b.
@@ -119,6 +120,9 @@ Deno.test("imap: CONDSTORE and QRESYNC (RFC 7162)", async (t) => {
       const s2 = await c.command(`UID SEARCH RETURN (COUNT) MODSEQ "/flags/\\\\seen" all ${m2b}`);
       assert.match(s2.lines[0], /^\* ESEARCH \(TAG "t\d+"\) UID COUNT 3 MODSEQ \d+$/);
       assert.deepEqual((await c.command("SEARCH MODSEQ 999999999")).lines, ["* SEARCH"]);
+      // An implicit \Seen reports FLAGS with UID and MODSEQ (RFC 7162 §3.1).
+      const seen = await c.command("FETCH 5 (BODY[TEXT])");
+      assert.match(seen.lines[0], /FLAGS \(\\Seen( \\Recent)?\) UID 5 MODSEQ \(\d+\)\)$/);
       await c.command("LOGOUT");
     });
 

@@ -195,8 +195,12 @@ function compose(
   }
   // RFC 9051 §6.4.5: when \Seen was set by this FETCH, the new flags are reported too.
   if (showFlags && !done.has("FLAGS")) add(`FLAGS ${flagList(view.flagsOf(meta, ctx.rev2))}`);
-  // RFC 7162 §3.1: flag changes carry their new MODSEQ once CONDSTORE is on.
-  if (showFlags && !done.has("MODSEQ") && condstoreOn(ctx)) add(`MODSEQ (${meta.modseq})`);
+  // RFC 7162 §3.1: once CONDSTORE is on, an implicit \Seen change carries "both UID and
+  // mod-sequence data".
+  if (showFlags && condstoreOn(ctx)) {
+    if (!done.has("UID")) add(`UID ${meta.uid}`);
+    if (!done.has("MODSEQ")) add(`MODSEQ (${meta.modseq})`);
+  }
   out.push(text + ")\r\n");
   return out;
 }

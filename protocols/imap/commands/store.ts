@@ -102,7 +102,8 @@ export const STORE = command({
       const seq = view.seqOf(t.meta.uid);
       if (!seq) continue;
       const meta = view.messages[seq - 1];
-      const uid = cmd.uid ? `UID ${meta.uid} ` : "";
+      // RFC 7162 §3.1: once CONDSTORE is on, these FETCH responses carry UID and MODSEQ.
+      const uid = cmd.uid || modseqOn ? `UID ${meta.uid} ` : "";
       const modseq = modseqOn ? ` MODSEQ (${meta.modseq})` : "";
       if (!silent) {
         // RFC 9051 §6.4.6: an untagged FETCH with the new flags of each message
