@@ -107,6 +107,7 @@ interface ScopeCache {
   /** The generation the cache holds (undefined: never read). */
   gen: string | null | undefined;
   totals: ClassCounts | null;
+  /** Packed counts by token (not hash). */
   tokens: Map<string, number>;
 }
 
@@ -134,13 +135,13 @@ export class BayesModel {
     return (await Promise.all(parts)).flat();
   }
 
-  /** Asks for the tokens of `hashes` a scope's cache lacks; returns how to store them. */
-  #misses(scope: string, c: ScopeCache, hashes: string[], keys: string[]): Array<[string, number]> {
+  /** Asks for the `tokens` a scope's cache lacks; returns where their values will be. */
+  #misses(scope: string, c: ScopeCache, tokens: string[], keys: string[]): Array<[string, number]> {
     const at: Array<[string, number]> = [];
-    for (const h of hashes) {
-      if (c.tokens.has(h)) continue;
-      at.push([h, keys.length]);
-      keys.push(keys_.token(scope, h));
+    for (const t of tokens) {
+      if (c.tokens.has(t)) continue;
+      at.push([t, keys.length]);
+      keys.push(keys_.token(scope, tokenHash(t)));
     }
     return at;
   }
@@ -154,8 +155,9 @@ export class BayesModel {
   }
 
   /**
-   * Sums of the counts of `hashes` (and the totals) over `scopes`. Missing tokens count
-   * zero; a scope that has learned nothing is not asked for tokens.
+   * Sums of the counts of `tokens` (and the totals) over `scopes`. Missing tokens count
+   * zero; a scope that has learned nothing is not asked for tokens. The cache is keyed by
+   * the token itself, so a cached token costs no hashing.
    *
    * In the steady state this is one kv round trip: the scopes' generations together with
    * the tokens the cache lacks. A scope whose generation moved (someone learned) has its
@@ -163,13 +165,13 @@ export class BayesModel {
    */
   async read(
     scopes: string[],
-    hashes: string[],
+    tokens: string[],
   ): Promise<{ totals: ClassCounts; counts: ClassCounts[] }> {
     if (this.#cached > this.#maxCached) {
       for (const s of this.#scopes.values()) s.tokens.clear();
       this.#cached = 0;
     }
-    const unique = [...new Set(hashes)];
+    const unique = [...new Set(tokens)];
     const caches = scopes.map((scope) => {
       let c = this.#scopes.get(scope);
       if (!c) this.#scopes.set(scope, c = { gen: undefined, totals: null, tokens: new Map() });
@@ -208,12 +210,12 @@ export class BayesModel {
       });
     }
     const totals = { spam: 0, ham: 0 };
-    const packed = new Array<number>(hashes.length).fill(0);
+    const packed = new Array<number>(tokens.length).fill(0);
     for (const c of caches) {
       totals.spam += c.totals!.spam;
       totals.ham += c.totals!.ham;
       if (c.totals!.spam + c.totals!.ham === 0) continue;
-      hashes.forEach((h, i) => packed[i] += c.tokens.get(h) ?? 0);
+      tokens.forEach((t, i) => packed[i] += c.tokens.get(t) ?? 0);
     }
     return { totals, counts: packed.map(unpack) };
   }

@@ -70,10 +70,10 @@ export function tokenHashes(m: ParsedMail): string[] {
 export async function bayesProbability(
   model: BayesModel,
   scopes: string[],
-  hashes: string[],
+  tokens: string[],
   minLearned: number,
 ): Promise<number | null> {
-  const { totals, counts } = await model.read(scopes, hashes);
+  const { totals, counts } = await model.read(scopes, tokens);
   if (totals.spam < minLearned || totals.ham < minLearned) return null;
   const probs = counts.map((c) => tokenProbability(c.spam, c.ham, totals.spam, totals.ham));
   return combine(probs);
@@ -116,7 +116,7 @@ export async function scanMessage(input: ScanInput, deps: ScanDeps): Promise<Sca
     )
     : Promise.resolve([]);
   const bayesWork = deps.model && o.bayes
-    ? bayesProbability(deps.model, scopesFor(recipients), tokenHashes(m), o.bayesMinLearned)
+    ? bayesProbability(deps.model, scopesFor(recipients), [...tokenize(m)], o.bayesMinLearned)
     : Promise.resolve(null);
   const [dnsHits, bayes] = await Promise.all([dnsWork, bayesWork]);
   hits.push(...dnsHits);
