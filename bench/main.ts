@@ -4,6 +4,7 @@
  * @module
  */
 import { benchSmtp } from "./smtp.ts";
+import { benchImap } from "./imap.ts";
 import { benchOutbound } from "./outbound.ts";
 import { benchEncrypt } from "./encrypt.ts";
 import { benchPlugins } from "./plugins.ts";
@@ -11,6 +12,7 @@ import { benchSpam } from "./spam.ts";
 
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   smtp: benchSmtp,
+  imap: benchImap,
   outbound: benchOutbound,
   encrypt: benchEncrypt,
   plugins: benchPlugins,

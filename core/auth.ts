@@ -140,6 +140,8 @@ export class Authenticator {
    */
   #verified = new Map<string, number>();
   #verifiedKey = randomBytes(32);
+  /** argon2id runs under way by the same key: concurrent identical logins share one run. */
+  #verifying = new Map<string, Promise<boolean>>();
 
   constructor(store: Store, opts?: { now?: () => number; throttle?: Partial<ThrottleOptions> }) {
     this.#store = store;
@@ -167,7 +169,13 @@ export class Authenticator {
       const now = this.#now();
       good = (this.#verified.get(key) ?? 0) > now;
       if (!good) {
-        good = await verifyPasswordHash(account.passwordHash, password);
+        let run = this.#verifying.get(key);
+        if (!run) {
+          run = verifyPasswordHash(account.passwordHash, password);
+          this.#verifying.set(key, run);
+          run.finally(() => this.#verifying.delete(key)).catch(() => {});
+        }
+        good = await run;
         if (good) {
           if (this.#verified.size >= VERIFIED_CACHE_MAX) this.#verified.clear();
           this.#verified.set(key, now + VERIFIED_CACHE_TTL_MS);

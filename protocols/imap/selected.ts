@@ -308,11 +308,15 @@ export class SelectedMailbox {
       if (to - from < MAX_RANGE_QUERY) {
         const uids: number[] = [];
         for (let u = from; u <= to; u++) uids.push(u);
-        fresh = await store.getMessages(this.mailbox.id, uids);
+        fresh = await sharedRead(
+          store,
+          `${this.mailbox.id}@${this.#seenModseq}:${from}-${to}`,
+          () => store.getMessages(this.mailbox.id, uids),
+        );
       } else {
         fresh = (await store.listMessages(this.mailbox.id)).filter((m) => m.uid >= from);
       }
-      fresh.sort((a, b) => a.uid - b.uid);
+      fresh = [...fresh].sort((a, b) => a.uid - b.uid);
       const before = this.#msgs.length;
       for (const m of fresh) {
         if (m.uid <= this.maxUid || this.#pendingExpunge.has(m.uid)) continue;
@@ -332,7 +336,13 @@ export class SelectedMailbox {
       const uids = [...this.#pendingFlags].filter((u) => this.seqOf(u) > 0);
       this.#pendingFlags.clear();
       if (uids.length > 0) {
-        const current = await store.getMessages(this.mailbox.id, uids);
+        const current = uids.length > 100
+          ? await store.getMessages(this.mailbox.id, uids)
+          : await sharedRead(
+            store,
+            `${this.mailbox.id}@${this.#seenModseq}:${uids.join(",")}`,
+            () => store.getMessages(this.mailbox.id, uids),
+          );
         for (const m of current) {
           const seq = this.seqOf(m.uid);
           if (!seq) continue;
@@ -365,6 +375,37 @@ export class SelectedMailbox {
     if (!rev2 && this.recent.has(m.uid)) return [...m.flags, "\\Recent"];
     return m.flags;
   }
+}
+
+/** Per store: reads shared by the sessions that react to the same change (see `sharedRead`). */
+const sharedReads = new WeakMap<Store, Map<string, Promise<MessageMeta[]>>>();
+
+/**
+ * Many sessions with one mailbox selected (10,000 idling clients of one account) react to
+ * one change with the same read; the first session's read serves them all. Keys carry the
+ * mailbox's highest modseq the view has heard of (every change raises it), and the map is
+ * cleared by a change listener while the event is dispatched (sessions read later, in their
+ * own tasks): an answer never outlives the state it was read from.
+ * Shared arrays and MessageMeta objects are never mutated (the view copies before sorting).
+ */
+function sharedRead(
+  store: Store,
+  key: string,
+  read: () => Promise<MessageMeta[]>,
+): Promise<MessageMeta[]> {
+  let reads = sharedReads.get(store);
+  if (!reads) {
+    const map = new Map<string, Promise<MessageMeta[]>>();
+    store.changes.addEventListener("change", () => map.clear());
+    sharedReads.set(store, reads = map);
+  }
+  let p = reads.get(key);
+  if (!p) {
+    p = read();
+    reads.set(key, p);
+    p.catch(() => reads.delete(key));
+  }
+  return p;
 }
 
 function sameFlags(a: readonly string[], b: readonly string[]): boolean {

@@ -25,6 +25,7 @@ import type { ServerDeps } from "../../core/deps.ts";
 import { log } from "../../core/log.ts";
 import { type Account, type MailboxChange, StoreError } from "../../storage/mod.ts";
 import { Code } from "./codes.ts";
+import { subscribeChanges } from "./change_hub.ts";
 import { COMMANDS } from "./commands/mod.ts";
 import { capabilities } from "./commands/capability.ts";
 import type { Completion, SessionContext, SessionState } from "./context.ts";
@@ -234,12 +235,10 @@ export class Session implements SessionContext {
 
   /** Runs the session until LOGOUT, BYE, timeout or disconnect. */
   async run(): Promise<void> {
-    const listener = (ev: Event) => {
-      const change = (ev as CustomEvent<MailboxChange>).detail;
+    const unsubscribe = subscribeChanges(this.deps.store, (change: MailboxChange) => {
       this.#selected?.onChange(change);
       for (const w of this.#watchers) w(change);
-    };
-    this.deps.store.changes.addEventListener("change", listener);
+    });
     try {
       // RFC 9051 §7.1.1: greeting, with the capabilities to save a round trip.
       this.send(untagged(`OK [CAPABILITY ${this.capabilities().join(" ")}] denomail ready`));
@@ -253,7 +252,7 @@ export class Session implements SessionContext {
         log.debug("imap", `session ended: ${(e as Error).message}`);
       }
     } finally {
-      this.deps.store.changes.removeEventListener("change", listener);
+      unsubscribe();
       this.#releaseUser?.();
       this.#watchers.clear();
       this.#selected = null;
