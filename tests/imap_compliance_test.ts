@@ -164,6 +164,39 @@ Deno.test("imap: imaptest compliance regressions", async (t) => {
       assert.equal(await search("CHARSET UTF-8 FROM {7+}\r\njürgen"), "* SEARCH 6");
       await c.command("LOGOUT");
     });
+
+    await t.step(
+      "append-binary: NUL content by literal8 is stored base64, BINARY decodes",
+      async () => {
+        const c = await login();
+        await c.command("CREATE bin");
+        const head = "From: user@domain.org\r\nMime-Version: 1.0\r\n" +
+          "Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\n";
+        const body = new Uint8Array([0, 0x2d, 0xe4, 10, 13, 10, 10]);
+        const msg = new Uint8Array([...new TextEncoder().encode(head), ...body]);
+        await c.write(`b1 APPEND bin ~{${msg.length}+}\r\n`);
+        await c.write(msg);
+        await c.write("\r\n");
+        assert.match((await c.until("b1")).tagged, /OK \[APPENDUID/);
+        await c.command("SELECT bin");
+        const f = await c.command("FETCH 1 (BODY.PEEK[1] BINARY.SIZE[1] BINARY.PEEK[1])");
+        const r = f.untagged[0];
+        assert.match(r.text, /BODY\[1\] \{12\}.* BINARY.SIZE\[1\] 7 BINARY\[1\] ~\{7\}/);
+        assert.equal(new TextDecoder().decode(r.literals[0]), "AC3kCg0KCg==");
+        assert.deepEqual(r.literals[1], body);
+        await c.command("LOGOUT");
+      },
+    );
+
+    await t.step("atoms: a LIST pattern that is not modified UTF-7 matches nothing", async () => {
+      const c = await login();
+      const r = await c.command('LIST "" !#$$&\'+,-.0123456789:;<=>?@^_`|[}%*');
+      assert.match(r.tagged, / OK /);
+      assert.deepEqual(r.lines, []);
+      assert.match((await c.command('LIST "" ~foo')).tagged, / OK /);
+      assert.match((await c.command("SELECT ~foo")).tagged, / NO /);
+      await c.command("LOGOUT");
+    });
   } finally {
     for (const c of open) c.close();
     await ts.stop();

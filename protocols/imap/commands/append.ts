@@ -19,6 +19,7 @@ import { no, ParseError } from "../errors.ts";
 import { accountOf, targetMailbox } from "../mailbox_args.ts";
 import type { ArgReader } from "../parser.ts";
 import { compactSet } from "../response.ts";
+import { encodeBinaryParts } from "../binary.ts";
 import { validateStoreFlags } from "./store.ts";
 
 /** One message of an APPEND. */
@@ -96,7 +97,9 @@ export const APPEND = command({
       for (let i = 0; i < items.length; i++) {
         const it = items[i];
         // Plugins (deliver hook, source "append"): may transform the message, drop it or refuse.
-        const plugged = await appendDeliverHook(ctx, mb, it.message, it.flags);
+        // RFC 3516 §4.4: parts holding NUL (binary content) are stored base64-encoded.
+        const message = encodeBinaryParts(it.message);
+        const plugged = await appendDeliverHook(ctx, mb, message, it.flags);
         if (plugged.discard) {
           discarded = true;
           continue;

@@ -119,7 +119,15 @@ async function list(ctx: SessionContext, a: ListArgs, lsub: boolean): Promise<vo
   // Names with existing inferiors (CHILDREN, RFC 3348) and implied levels.
   const hasChildren = new Set<string>();
   for (const m of mailboxes) for (const p of parentNames(m.name)) hasChildren.add(p);
-  const patterns = a.patterns.map((p) => new MailboxPattern(reference, fromWire(p, ctx.utf8)));
+  // A pattern that is not valid modified UTF-7 names no mailbox: no match, not an error
+  // (RFC 9051 §6.3.9 asks for none; Dovecot answers OK).
+  const patterns = a.patterns.flatMap((p) => {
+    try {
+      return [new MailboxPattern(reference, fromWire(p, ctx.utf8))];
+    } catch {
+      return [];
+    }
+  });
 
   const candidates = new Set<string>(selectSubscribed ? subs : byName.keys());
   const percent = patterns.some((p) => p.endsWithPercent);
