@@ -12,7 +12,7 @@ import type { SvcOp } from "./protocol.ts";
 import type { ServiceHandler } from "./process.ts";
 
 /** The part of the Store the kv service uses (an in-memory one serves `plugin test`). */
-export type KvStore = Pick<Store, "kvGet" | "kvSet" | "kvIncr" | "kvDelete">;
+export type KvStore = Pick<Store, "kvGet" | "kvGetMany" | "kvSet" | "kvIncr" | "kvDelete">;
 
 /** A DNS lookup function: records as plain data, [] when the name or type has none. */
 export type DnsLookup = (name: string, type: string) => Promise<unknown[]>;
@@ -96,8 +96,10 @@ export function hostServices(store: KvStore | null, dns: DnsLookup): ServiceHand
           throw new Error(`kv getMany takes a list of at most ${MAX_MANY} keys`);
         }
         const s = needStore();
+        for (const k of keys) key(k);
+        if (s.kvGetMany) return await s.kvGetMany(ns, keys);
         const out: (string | null)[] = [];
-        for (const k of keys) out.push(await s.kvGet(ns, key(k)));
+        for (const k of keys) out.push(await s.kvGet(ns, k));
         return out;
       }
       case "kv.set": {

@@ -279,6 +279,8 @@ export interface Store {
 
   // --- plugin key-value area (namespaced per plugin) ---
   kvGet(ns: string, key: string): Promise<string | null>;
+  /** Optional: many keys in one query; values in the order of `keys` (null when missing). */
+  kvGetMany?(ns: string, keys: string[]): Promise<(string | null)[]>;
   /** ttlMs: the key disappears after that many milliseconds. */
   kvSet(ns: string, key: string, value: string, ttlMs?: number): Promise<void>;
   kvDelete(ns: string, key: string): Promise<void>;

@@ -9,6 +9,7 @@ import { addr, dkimSigned, eml, startPluginHost, testDkimKey } from "./spam_help
 import { parseAuthNote } from "../plugins/auth/results.ts";
 import { dmarcAction, lastArcSealer, readAuthOptions } from "../plugins/auth/mod.ts";
 import { authResultsValue, fromAddresses } from "../plugins/auth/verify.ts";
+import { cachedDns } from "../plugins/auth/resolver.ts";
 
 const IP_OK = "192.0.2.10";
 const IP_BAD = "203.0.113.66";
@@ -54,6 +55,27 @@ Deno.test("auth: pure helpers", () => {
   assert.equal(dmarcAction({ ...fail, dmarc: "pass" }, o, null), "none");
   assert.equal(dmarcAction(fail, readAuthOptions({ dmarc_reject: "junk" }), null), "quarantine");
   assert.throws(() => readAuthOptions({ dmarc_reject: "bounce" }), /dmarc_reject/);
+});
+
+Deno.test("auth: DNS answers are reused, failures are not", async () => {
+  let asked = 0;
+  let fail = true;
+  const dns = cachedDns({
+    resolve: (name) => {
+      asked++;
+      if (name === "bad.test" && fail) return Promise.reject(new Error("SERVFAIL"));
+      return Promise.resolve([`v=spf1 -all ${name}`]);
+    },
+  }, 60_000);
+  assert.deepEqual(await dns.resolve("a.test", "TXT"), ["v=spf1 -all a.test"]);
+  await dns.resolve("A.test", "TXT");
+  assert.equal(asked, 1);
+  await dns.resolve("a.test", "A");
+  assert.equal(asked, 2);
+  await assert.rejects(dns.resolve("bad.test", "TXT"));
+  fail = false;
+  assert.deepEqual(await dns.resolve("bad.test", "TXT"), ["v=spf1 -all bad.test"]);
+  assert.equal(asked, 4);
 });
 
 Deno.test("auth plugin: SPF, DKIM, DMARC against a test DNS server", async (t) => {

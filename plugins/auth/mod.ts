@@ -12,7 +12,8 @@
  *             dmarc_quarantine = "quarantine",  # p=quarantine fails: "quarantine" | "none"
  *             arc_trusted_sealers = [],         # ARC sealers whose pass overrides a DMARC fail
  *             received_spf = false,             # also add Received-SPF (RFC 7208 §9.1)
- *             timeout_ms = 1500 }               # all DNS work for one message
+ *             timeout_ms = 1500,                # all DNS work for one message
+ *             dns_cache_ms = 30000 }            # answers reused this long (0: off)
  * ```
  *
  * Invariants:
@@ -25,8 +26,8 @@
  *
  * @module
  */
-import { type DataContext, definePlugin, type HookResult, reject } from "../sdk.ts";
-import { mailauthResolver } from "./resolver.ts";
+import { type DataContext, definePlugin, type HookResult, type PluginDns, reject } from "../sdk.ts";
+import { cachedDns, mailauthResolver } from "./resolver.ts";
 import { type AuthSummary, formatAuthNote } from "./results.ts";
 import { authResultsValue, verifyMessage } from "./verify.ts";
 
@@ -38,6 +39,7 @@ export interface AuthOptions {
   arcTrustedSealers: string[];
   receivedSpf: boolean;
   timeoutMs: number;
+  dnsCacheMs: number;
 }
 
 function oneOf<T extends string>(v: unknown, key: string, allowed: T[], dflt: T): T {
@@ -64,6 +66,10 @@ export function readAuthOptions(o: Record<string, unknown>): AuthOptions {
   if (typeof timeout !== "number" || !(timeout > 0)) {
     throw new Error("auth: timeout_ms must be a positive number");
   }
+  const cacheMs = o.dns_cache_ms ?? 30_000;
+  if (typeof cacheMs !== "number" || !(cacheMs >= 0)) {
+    throw new Error("auth: dns_cache_ms must be a number of milliseconds (0: no cache)");
+  }
   if (o.received_spf !== undefined && typeof o.received_spf !== "boolean") {
     throw new Error("auth: received_spf must be true or false");
   }
@@ -79,6 +85,7 @@ export function readAuthOptions(o: Record<string, unknown>): AuthOptions {
     arcTrustedSealers: sealers.map((s: string) => s.toLowerCase().replace(/\.$/, "")),
     receivedSpf: o.received_spf === true,
     timeoutMs: timeout,
+    dnsCacheMs: cacheMs,
   };
 }
 
@@ -108,6 +115,16 @@ export function dmarcAction(
   return "none";
 }
 
+// The runner hands every call the same `dns` object: one cache for the process.
+let dnsCache: { dns: PluginDns; ttl: number; cached: PluginDns } | null = null;
+
+function dnsFor(dns: PluginDns, ttl: number): PluginDns {
+  if (dnsCache?.dns !== dns || dnsCache.ttl !== ttl) {
+    dnsCache = { dns, ttl, cached: cachedDns(dns, ttl) };
+  }
+  return dnsCache.cached;
+}
+
 async function data(ctx: DataContext): Promise<HookResult> {
   const o = readAuthOptions(ctx.options);
   // RFC 8601 §2.7.4: mail submitted by an authenticated client is recorded as auth=pass.
@@ -129,7 +146,7 @@ async function data(ctx: DataContext): Promise<HookResult> {
       authservId: o.authservId,
       headers: ctx.message.headers,
     },
-    mailauthResolver(ctx.dns),
+    mailauthResolver(dnsFor(ctx.dns, o.dnsCacheMs)),
     { timeoutMs: o.timeoutMs },
   );
   const headers: [string, string][] = [["Authentication-Results", out.header]];

@@ -56,3 +56,28 @@ export function mailauthResolver(
     }
   };
 }
+
+/**
+ * A short-lived cache in front of `ctx.dns`: the same SPF, DKIM key and DMARC records are
+ * asked for again and again (every message from a big sender), and each lookup is a round
+ * trip to the server. Answers (not failures) are kept `ttlMs`; concurrent lookups of one
+ * name share one query. Records carry no TTL through `ctx.dns`, so keep `ttlMs` short.
+ */
+export function cachedDns(dns: PluginDns, ttlMs: number, maxEntries = 10_000): PluginDns {
+  const cache = new Map<string, { at: number; value: Promise<unknown[]> }>();
+  return {
+    resolve(name: string, type: DnsType): Promise<unknown[]> {
+      if (ttlMs <= 0) return dns.resolve(name, type);
+      const key = `${type} ${name.toLowerCase()}`;
+      const now = Date.now();
+      const hit = cache.get(key);
+      if (hit && now - hit.at < ttlMs) return hit.value;
+      if (cache.size >= maxEntries) cache.clear();
+      const value = dns.resolve(name, type);
+      cache.set(key, { at: now, value });
+      // A failure is not remembered: the next message asks again.
+      value.catch(() => cache.get(key)?.value === value && cache.delete(key));
+      return value;
+    },
+  };
+}

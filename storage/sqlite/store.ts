@@ -610,6 +610,22 @@ export class SqliteStore implements Store {
     return r ? utf8.decode(r.value as Uint8Array) : null;
   }
 
+  // deno-lint-ignore require-await
+  async kvGetMany(ns: string, keys: string[]): Promise<(string | null)[]> {
+    // One statement for any number of keys: the list travels as one JSON array.
+    const rows = this.#all(
+      `SELECT key, CAST(value AS BLOB) AS value FROM kv
+       WHERE ns = ? AND key IN (SELECT value FROM json_each(?))
+         AND (expires_at IS NULL OR expires_at > ?)`,
+      ns,
+      JSON.stringify(keys),
+      Date.now(),
+    );
+    const found = new Map<string, string>();
+    for (const r of rows) found.set(r.key as string, utf8.decode(r.value as Uint8Array));
+    return keys.map((k) => found.get(k) ?? null);
+  }
+
   kvSet(ns: string, key: string, value: string, ttlMs?: number): Promise<void> {
     return this.#write("kvSet", { ns, key, value, ttlMs });
   }
