@@ -197,6 +197,79 @@ Deno.test("imap: imaptest compliance regressions", async (t) => {
       assert.match((await c.command("SELECT ~foo")).tagged, / NO /);
       await c.command("LOGOUT");
     });
+
+    await t.step(
+      "sort-addresses, sort-display-to: a group stands first for its address",
+      async () => {
+        const c = await login();
+        await c.command("CREATE srt");
+        for (
+          const h of [
+            "Cc: user2@domain2.org (foo bar)\r\nTo: a: xx@xx.org, yy@yy.org;",
+            "Cc: user2: blah@domain1.org;\r\nTo: b@c.d",
+            "Cc: user1@domain1.org\r\nTo: d",
+            "Cc: x@y\r\nTo: =?iso-8859-1?q?foo_aar?= <e@f.g>",
+          ]
+        ) await append(c, "srt", `${h}\r\nSubject: s\r\n\r\nbody\r\n`);
+        await c.command("SELECT srt");
+        // user1 < user2 = (group) user2 < x: ties keep mailbox order.
+        assert.deepEqual((await c.command("SORT (CC) US-ASCII ALL")).lines, ["* SORT 3 1 2 4"]);
+        // a (group) < b@c.d < d (no domain) < foo aar.
+        assert.deepEqual((await c.command("SORT (DISPLAYTO) US-ASCII ALL")).lines, [
+          "* SORT 1 2 3 4",
+        ]);
+        await c.command("LOGOUT");
+      },
+    );
+
+    await t.step("thread: a refused loop still breaks the presumed parent link", async () => {
+      const c = await login();
+      await c.command("CREATE thr");
+      await append(
+        c,
+        "thr",
+        "Message-ID: <a@b>\r\nDate: Fri, 22 Feb 2008 17:06:23 +0000\r\n\r\nx\r\n",
+      );
+      await append(
+        c,
+        "thr",
+        "Message-Id: <b@b>\r\nReferences: <a@b> <c@b>\r\nDate: Fri, 22 Feb 2008 15:06:23 +0000\r\n\r\nx\r\n",
+      );
+      await append(
+        c,
+        "thr",
+        "Message-Id: <c@b>\r\nReferences: <b@b>\r\nDate: Fri, 22 Feb 2008 16:06:25 +0000\r\n\r\nx\r\n",
+      );
+      await c.command("SELECT thr");
+      const r = await c.command("THREAD REFERENCES US-ASCII ALL");
+      assert.deepEqual(r.lines, ["* THREAD (3 2)(1)"]);
+      await c.command("LOGOUT");
+    });
+
+    await t.step(
+      "esearch-condstore: HIGHESTMODSEQ on enabling; MIN/MAX carry their MODSEQ",
+      async () => {
+        const c = await login();
+        await c.command("CREATE esc");
+        for (let i = 0; i < 4; i++) await append(c, "esc", sampleMessage(`esc${i}`));
+        await c.command("SELECT esc");
+        const first = await c.command("FETCH 1 MODSEQ");
+        assert.match(first.lines[0], /^\* OK \[HIGHESTMODSEQ \d+\]/);
+        const modseq: Record<number, number> = {};
+        for (const n of [1, 3, 2, 4]) {
+          const r = await c.command(`STORE ${n} +FLAGS \\Seen`);
+          modseq[n] = Number(/MODSEQ \((\d+)\)/.exec(r.lines[0])![1]);
+        }
+        const q = 'MODSEQ "/flags/\\\\seen" all 1';
+        const min = await c.command(`SEARCH RETURN (MIN) 1:3 ${q}`);
+        assert.match(min.lines[0], new RegExp(` MIN 1 MODSEQ ${modseq[1]}$`));
+        const max = await c.command(`SEARCH RETURN (MAX) 1:3 ${q}`);
+        assert.match(max.lines[0], new RegExp(` MAX 3 MODSEQ ${modseq[3]}$`));
+        const all = await c.command(`SEARCH RETURN () 1:3 ${q}`);
+        assert.match(all.lines[0], new RegExp(` ALL 1:3 MODSEQ ${modseq[2]}$`));
+        await c.command("LOGOUT");
+      },
+    );
   } finally {
     for (const c of open) c.close();
     await ts.stop();

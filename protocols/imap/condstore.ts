@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { Code } from "./codes.ts";
 import type { SessionContext } from "./context.ts";
 import { ParseError } from "./errors.ts";
 import type { ArgReader, SequenceSet } from "./parser.ts";
@@ -28,7 +29,12 @@ export function qresyncOn(ctx: SessionContext): boolean {
  * CHANGEDSINCE, STORE UNCHANGEDSINCE, SEARCH MODSEQ, STATUS HIGHESTMODSEQ) turns it on.
  */
 export function enableCondstore(ctx: SessionContext): void {
-  if (!condstoreOn(ctx)) ctx.enable("CONDSTORE");
+  if (condstoreOn(ctx)) return;
+  ctx.enable("CONDSTORE");
+  // RFC 7162 §3.1: the first enabling command while a mailbox is selected is answered
+  // with its HIGHESTMODSEQ, from which the client can resync later (Dovecot does too).
+  const view = ctx.selected;
+  if (view) ctx.send(untagged(`OK [${Code.HIGHESTMODSEQ} ${view.highestModseq}] Highest`));
 }
 
 /** The QRESYNC select parameter (RFC 7162 §3.2.5). */

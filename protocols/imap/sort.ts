@@ -121,12 +121,14 @@ export function sortItem(
  */
 function firstAddress(value: string | null): { mailbox: string; display: string } {
   if (value === null) return { mailbox: "", display: "" };
-  // Group markers have no host; skip them to the first real address.
-  const a = parseAddressList(value).find((x) => x.host !== null);
-  if (!a) return { mailbox: "", display: "" };
-  const mailbox = a.mailbox ?? "";
+  const a = parseAddressList(value)[0];
+  if (!a || a.mailbox === null) return { mailbox: "", display: "" };
+  // A group comes first: its name stands for the address in both forms (as in Dovecot).
+  if (a.host === null) return { mailbox: a.mailbox, display: a.mailbox };
   const name = a.name ? decodeEncodedWords(a.name).trim() : "";
-  return { mailbox, display: name || `${mailbox}@${a.host}` };
+  // An address without a domain ("To: d") displays as written.
+  const spec = a.host === "MISSING_DOMAIN" ? a.mailbox : `${a.mailbox}@${a.host}`;
+  return { mailbox: a.mailbox, display: name || spec };
 }
 
 /** Message ids `<...>` in a header value, in order. */

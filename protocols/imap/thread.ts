@@ -96,10 +96,12 @@ export function threadReferences(items: readonly SortItem[]): ThreadNode[] {
       if (prev && r.parent === null && !isAncestorOrSelf(r, prev)) link(prev, r);
       prev = r;
     }
-    // (1)(C) The last reference is the parent; this overrides a presumed parent. Without
+    // (1)(C) The last reference is the parent; this overrides a presumed parent: "if the
+    // current message already has a parent, break the existing link first" — also when
+    // the new link is then refused for making a loop (as Dovecot reads it). Without
     // references the message has no parent, whatever others presumed.
-    if (!prev) unlink(c);
-    else if (!isAncestorOrSelf(c, prev)) link(prev, c);
+    unlink(c);
+    if (prev && !isAncestorOrSelf(c, prev)) link(prev, c);
   }
   // (2) The root set; (3) the id table is no longer needed.
   let roots = all.filter((c) => c.parent === null);

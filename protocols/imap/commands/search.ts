@@ -125,11 +125,19 @@ export const SEARCH = command({
     if (modseqKey) enableCondstore(ctx);
     const { found, missing } = await searchSelected(ctx, prog.key);
     const numbers = found.map((f) => cmd.uid ? f.uid : f.seq);
-    // RFC 7162 §3.1.5: with MODSEQ in the criteria, the highest modseq of what was found.
-    const highest = modseqKey && found.length > 0
-      ? found.reduce((n, f) => Math.max(n, f.meta.modseq), 0)
-      : 0;
     const returns = prog.returns;
+    // RFC 7162 §3.1.5: with MODSEQ in the criteria, the highest modseq of what was
+    // found — RFC 4731 §3.2: of the messages returned when only MIN and/or MAX are.
+    let reported = found;
+    if (returns && !returns.has("ALL") && !returns.has("COUNT") && found.length > 0) {
+      const byNumber = [...found].sort((a, b) => (cmd.uid ? a.uid - b.uid : a.seq - b.seq));
+      reported = [];
+      if (returns.has("MIN")) reported.push(byNumber[0]);
+      if (returns.has("MAX")) reported.push(byNumber[byNumber.length - 1]);
+    }
+    const highest = modseqKey && reported.length > 0
+      ? reported.reduce((n, f) => Math.max(n, f.meta.modseq), 0)
+      : 0;
     // RFC 5182 §2.1: SAVE keeps the result (as UIDs) for "$".
     if (returns?.has("SAVE")) view.savedSearch = found.map((f) => f.uid);
     if (returns === null && !ctx.rev2) {
