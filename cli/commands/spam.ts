@@ -53,6 +53,8 @@ export function storeKv(store: Store, plugin: string): Kv {
   const ns = kvNamespace(plugin);
   return {
     get: (k) => store.kvGet(ns, k),
+    getMany: (ks) =>
+      store.kvGetMany ? store.kvGetMany(ns, ks) : Promise.all(ks.map((k) => store.kvGet(ns, k))),
     set: (k, v, ttl) => store.kvSet(ns, k, v, ttl),
     incr: (k, by = 1, ttl) => store.kvIncr(ns, k, by, ttl),
     delete: (k) => store.kvDelete(ns, k),

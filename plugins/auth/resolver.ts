@@ -21,9 +21,12 @@ export type MailauthResolver = (name: string, rrtype: string) => Promise<unknown
 
 const TYPES = new Set<string>(["A", "AAAA", "MX", "TXT", "PTR", "CNAME", "NS"]);
 
-/** An error with a Node-style `code`. */
+/** An error with a Node-style `code` (no stack trace: "no record" is an ordinary answer). */
 function dnsError(code: string, name: string, type: string): Error {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
   const e = new Error(`${type} ${name}: ${code}`) as Error & { code: string; hostname: string };
+  Error.stackTraceLimit = limit;
   e.code = code;
   e.hostname = name;
   return e;
