@@ -29,11 +29,13 @@
  * @module
  */
 import { parseAuthNote } from "../auth/results.ts";
+import { cachedDns } from "../auth/resolver.ts";
 import {
   type DataContext,
   definePlugin,
   type HookResult,
   type MailboxMoveContext,
+  type PluginDns,
   type PluginKv,
   reject,
 } from "../sdk.ts";
@@ -51,6 +53,17 @@ function options(o: Record<string, unknown>): SpamOptions {
   let p = parsedOptions.get(o);
   if (!p) parsedOptions.set(o, p = readSpamOptions(o));
   return p;
+}
+
+// Block list answers are reused for a while: the same client networks and link domains
+// come back message after message, and each lookup is a round trip to the server.
+let dnsCache: { dns: PluginDns; ttl: number; cached: PluginDns } | null = null;
+
+function dnsFor(dns: PluginDns, ttl: number): PluginDns {
+  if (dnsCache?.dns !== dns || dnsCache.ttl !== ttl) {
+    dnsCache = { dns, ttl, cached: cachedDns(dns, ttl) };
+  }
+  return dnsCache.cached;
 }
 
 function modelFor(kv: PluginKv): BayesModel {
@@ -73,7 +86,11 @@ async function data(ctx: DataContext): Promise<HookResult | undefined> {
     },
     auth: parseAuthNote(authResult?.note),
     extraScore: ctx.score,
-  }, { options: o, model: modelFor(ctx.kv), dns: ctx.dns });
+  }, {
+    options: o,
+    model: modelFor(ctx.kv),
+    dns: dnsFor(ctx.dns, o.dnsCacheMs),
+  });
   const note = `score=${formatScore(r.score)} tests=${ruleList(r.hits)}`;
   if (r.verdict === "reject") {
     // RFC 5321 §4.2.5: refused at the end of DATA, so nothing is stored and the sender

@@ -30,6 +30,8 @@ export interface SpamOptions {
   uribl: Zone[];
   /** Budget for all DNS list lookups of one message; late answers are ignored. */
   dnsTimeoutMs: number;
+  /** Block list answers are reused this long (0: no cache). */
+  dnsCacheMs: number;
   /** Also query block lists for loopback and private client addresses (tests). */
   checkPrivateIps: boolean;
   /** Global lists. */
@@ -127,6 +129,7 @@ export function readSpamOptions(o: Record<string, unknown>): SpamOptions {
     dnsbl: zones(o.dnsbl, "dnsbl", 3),
     uribl: zones(o.uribl, "uribl", 3),
     dnsTimeoutMs: num(o.dns_timeout_ms, "dns_timeout_ms", 1000),
+    dnsCacheMs: Math.max(0, num(o.dns_cache_ms, "dns_cache_ms", 30_000)),
     checkPrivateIps: bool(o.check_private_ips, "check_private_ips", false),
     lists: lists(o, "options"),
     userLists,
