@@ -61,8 +61,10 @@ import type { WriteArgs, WriteOp, WriteResult } from "./writes.ts";
 
 const utf8 = new TextDecoder();
 
-/** One background indexing step: small, so a delivery batch it joins is not held long. */
-const INDEX_STEP = { max: 200, budgetMs: 10 };
+/** One background indexing step: short, so a write arriving meanwhile is not held long. */
+const INDEX_STEP = { max: 100, budgetMs: 5 };
+/** The writer must have been quiet this long before an indexing step is sent. */
+const INDEX_IDLE_MS = 20;
 
 /** Options of `openSqliteStore`. */
 export interface SqliteStoreOptions {
@@ -145,7 +147,9 @@ export class SqliteStore implements Store {
 
   /**
    * Runs the full-text index's background steps until nothing is pending: one at a time,
-   * each a short write (`INDEX_STEP`) that joins whatever batch the writer sends next.
+   * each a short write (`INDEX_STEP`), and only once the writer has sent no batch for
+   * `INDEX_IDLE_MS` — indexing yields to deliveries and flag changes, and under sustained
+   * load simply waits (pending mail stays a search candidate meanwhile).
    */
   #scheduleIndexing(): void {
     if (this.#closed) return;
@@ -156,8 +160,11 @@ export class SqliteStore implements Store {
     this.#indexing = (async () => {
       do {
         this.#indexAgain = false;
-        while (!this.#closed && await this.#write("indexPending", INDEX_STEP) > 0) {
-          // more pending: go on
+        let more = true;
+        while (more && !this.#closed) {
+          await this.#writerIdle();
+          if (this.#closed) break;
+          more = await this.#write("indexPending", INDEX_STEP) > 0;
         }
       } while (this.#indexAgain && !this.#closed);
     })().catch((e) => {
@@ -165,6 +172,15 @@ export class SqliteStore implements Store {
     }).finally(() => {
       this.#indexing = null;
     });
+  }
+
+  /** Resolves once the writer has sent no batch for `INDEX_IDLE_MS` (or the store closes). */
+  async #writerIdle(): Promise<void> {
+    for (;;) {
+      const batches = this.#writer.batches;
+      await new Promise((r) => setTimeout(r, INDEX_IDLE_MS));
+      if (this.#closed || this.#writer.batches === batches) return;
+    }
   }
 
   /** Resolves once every stored message is in the full-text index. */
