@@ -19,12 +19,15 @@ export class CliContext {
     return this.#config;
   }
 
-  /** Opens the store with inline (synchronous, still durable) writes: right for one command. */
-  async store(): Promise<Store> {
+  /**
+   * Opens the store. Inline writes (synchronous, still durable) suit one command; bulk jobs
+   * (import) ask for `groupCommit` so that concurrent writes share commits.
+   */
+  async store(opts: { groupCommit?: boolean } = {}): Promise<Store> {
     if (!this.#store) {
       const config = await this.config();
       await Deno.mkdir(config.dataDir, { recursive: true });
-      this.#store = await openStore(config, { inlineWrites: true });
+      this.#store = await openStore(config, { inlineWrites: !opts.groupCommit });
     }
     return this.#store;
   }

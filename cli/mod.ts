@@ -18,6 +18,8 @@ import * as queue from "./commands/queue.ts";
 import * as dkim from "./commands/dkim.ts";
 import * as dns from "./commands/dns.ts";
 import * as spam from "./commands/spam.ts";
+import * as importCmd from "./commands/import.ts";
+import * as exportCmd from "./commands/export.ts";
 
 interface Command {
   usage: string;
@@ -54,10 +56,20 @@ const COMMANDS: Record<string, Command> = {
     flags: { values: ["--config", "--spam", "--ham", "--user"], booleans: ["--json"] },
     run: spam.run,
   },
+  import: {
+    usage: importCmd.usage,
+    flags: { values: ["--config", "--user", "--mailbox"] },
+    run: importCmd.run,
+  },
+  export: {
+    usage: exportCmd.usage,
+    flags: { values: ["--config", "--user", "--mailbox", "--out"] },
+    run: exportCmd.run,
+  },
 };
 
 /** Contract commands whose issues have not landed yet. */
-const NOT_YET = ["import", "export"];
+const NOT_YET: string[] = [];
 
 function helpText(): string {
   const lines = ["usage: denomail <command> [--config FILE] ...", "", "commands:"];
