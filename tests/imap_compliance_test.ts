@@ -109,6 +109,20 @@ Deno.test("imap: imaptest compliance regressions", async (t) => {
       },
     );
 
+    await t.step("stress: a keyword once in use is never dropped from FLAGS", async () => {
+      // imaptest stress: "Keyword dropped, but it still had references" — another session
+      // may still show a message with it when a new SELECT sees none in use.
+      const a = await login();
+      await a.command("SELECT recent");
+      await a.command("STORE 1 +FLAGS ($Gone)");
+      await a.command("STORE 1 -FLAGS ($Gone)");
+      const b = await login();
+      const sel = await b.command("EXAMINE recent");
+      assert.match(sel.lines.find((l) => l.startsWith("* FLAGS"))!, /\$Gone/);
+      await a.command("LOGOUT");
+      await b.command("LOGOUT");
+    });
+
     await t.step(
       "listext: RECURSIVEMATCH gives CHILDINFO only for unlisted descendants",
       async () => {

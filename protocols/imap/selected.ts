@@ -17,6 +17,7 @@ import type { Mailbox, MailboxChange, MessageMeta, Store } from "../../storage/m
 import { bad } from "./errors.ts";
 import type { SequenceSet } from "./parser.ts";
 import { Code, SYSTEM_FLAGS } from "./codes.ts";
+import { mailboxKeywords } from "./keywords.ts";
 import { recentTracker } from "./recent.ts";
 import { compactSet, flagList, untagged } from "./response.ts";
 import { IntervalSet } from "./seqset.ts";
@@ -49,6 +50,8 @@ export class SelectedMailbox {
   readonly recent = new Set<number>();
   /** Keywords the client was told of in a FLAGS response (lower case -> as spelled). */
   #announced = new Map<string, string>();
+  /** The mailbox's keyword record shared by its sessions (see keywords.ts). */
+  #mailboxKeywords = new Map<string, string>();
   /** RFC 5182 SEARCH RETURN (SAVE): UIDs of the last saved search result. */
   savedSearch: number[] = [];
   /** Set once `sync()` found the mailbox gone. */
@@ -70,7 +73,10 @@ export class SelectedMailbox {
     msgs.sort((a, b) => a.uid - b.uid);
     const view = new SelectedMailbox(mailbox, readOnly, msgs);
     view.#claimRecent(store, msgs);
-    for (const k of view.keywords()) view.#announced.set(k.toLowerCase(), k);
+    // FLAGS: the keywords in use, and those the mailbox had (never dropped; see keywords.ts).
+    const known = view.#mailboxKeywords = mailboxKeywords(store, mailbox);
+    for (const k of view.keywords()) if (!known.has(k.toLowerCase())) known.set(k.toLowerCase(), k);
+    view.#announced = new Map(known);
     return view;
   }
 
@@ -108,9 +114,17 @@ export class SelectedMailbox {
     for (const f of flags) {
       if (f.startsWith("\\") || this.#announced.has(f.toLowerCase())) continue;
       this.#announced.set(f.toLowerCase(), f);
+      if (!this.#mailboxKeywords.has(f.toLowerCase())) {
+        this.#mailboxKeywords.set(f.toLowerCase(), f);
+      }
       fresh = true;
     }
-    return fresh ? this.flagsResponses() : [];
+    if (!fresh) return [];
+    // With the next FLAGS, also the keywords other sessions brought in meanwhile.
+    for (const [k, v] of this.#mailboxKeywords) {
+      if (!this.#announced.has(k)) this.#announced.set(k, v);
+    }
+    return this.flagsResponses();
   }
 
   /** Number of messages the client knows about (its EXISTS). */
