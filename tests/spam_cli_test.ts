@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { cli } from "./lib/server_process.ts";
 import { configFromObject } from "../core/config.ts";
 import { openStore } from "../storage/open.ts";
-import { readMbox } from "../plugins/spam/corpus.ts";
+import { readMbox } from "../core/mailfiles.ts";
 
 const FIX = new URL("./fixtures/spam/", import.meta.url);
 const fixturePath = (name: string) => new URL(name, FIX).pathname;

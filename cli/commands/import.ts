@@ -14,7 +14,7 @@ import type { CliContext } from "../context.ts";
 import { checkAddress } from "../validate.ts";
 import { Progress } from "../progress.ts";
 import { requireArg } from "./domain.ts";
-import { planCorpus, readCorpus } from "../../plugins/spam/corpus.ts";
+import { planCorpus, readCorpus } from "../../core/mailfiles.ts";
 import { headerValue, parseMime } from "../../core/mime/mod.ts";
 
 export const usage = "import maildir|mbox PATH --user EMAIL [--mailbox NAME]";

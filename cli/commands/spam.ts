@@ -29,7 +29,8 @@ import { readSpamOptions, type SpamOptions } from "../../plugins/spam/options.ts
 import { parseMail } from "../../plugins/spam/parse.ts";
 import { scanMessage, tokenHashes } from "../../plugins/spam/score.ts";
 import { formatScore } from "../../plugins/spam/status.ts";
-import { type CorpusPlan, planCorpus, readCorpus } from "../../plugins/spam/corpus.ts";
+import { type CorpusPlan, planCorpus, readCorpus } from "../../core/mailfiles.ts";
+import { Progress } from "../progress.ts";
 
 export const usage =
   "spam train --spam PATH --ham PATH [--user EMAIL] | spam classify FILE... [--json] [--user EMAIL]";
@@ -59,31 +60,6 @@ export function storeKv(store: Store, plugin: string): Kv {
     incr: (k, by = 1, ttl) => store.kvIncr(ns, k, by, ttl),
     delete: (k) => store.kvDelete(ns, k),
   };
-}
-
-/** A progress bar on stderr, drawn only on a TTY, at most ~10 times a second. */
-class Progress {
-  #on = Deno.stderr.isTerminal();
-  #last = 0;
-  #enc = new TextEncoder();
-
-  constructor(readonly label: string, readonly total: number) {}
-
-  update(done: number, count: number): void {
-    if (!this.#on) return;
-    const now = Date.now();
-    if (now - this.#last < 100 && done < this.total) return;
-    this.#last = now;
-    const f = this.total > 0 ? Math.min(1, done / this.total) : 1;
-    const width = 30;
-    const bar = "#".repeat(Math.round(f * width)).padEnd(width, ".");
-    const line = `\r${this.label} [${bar}] ${Math.round(f * 100)}% ${count} messages`;
-    Deno.stderr.writeSync(this.#enc.encode(line));
-  }
-
-  end(): void {
-    if (this.#on) Deno.stderr.writeSync(this.#enc.encode("\n"));
-  }
 }
 
 async function plan(path: string, flag: string): Promise<CorpusPlan> {

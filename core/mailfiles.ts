@@ -1,8 +1,8 @@
 /**
- * Messages to train on, from a path: a Maildir (`cur/` and `new/`), an mbox file, a single
- * message file, or a folder of message files (.eml, .txt, or files without an extension,
- * as MH folders have). For `denomail spam train` and the benchmark; not used by the
- * plugin (which has no file access).
+ * Messages from files: a Maildir (`cur/` and `new/`), an mbox file, a single message file,
+ * or a folder of message files (.eml, .txt, or files without an extension, as MH folders
+ * have). For `denomail import`, `denomail spam train` and the benchmarks; never used by
+ * plugins (which have no file access).
  *
  * mbox (RFC 4155): messages start at lines beginning "From "; ">From " quoting (mboxrd) is
  * undone. The file is read in chunks, so large mailboxes are not held in memory whole.
