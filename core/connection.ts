@@ -16,7 +16,7 @@
  */
 import type { SecureContext } from "node:tls";
 import { constants as zlibConstants, createDeflateRaw, createInflateRaw } from "node:zlib";
-import { DenoTransport, TlsTransport, type Transport } from "./transport.ts";
+import { ChunkQueue, DenoTransport, TlsTransport, type Transport } from "./transport.ts";
 
 export class LineTooLongError extends Error {
   constructor() {
@@ -375,40 +375,27 @@ class DeflateTransport implements Transport {
    * (RFC 4978 clients use 32 KiB) reads the stream.
    */
   readonly #deflate = createDeflateRaw({ windowBits: 12, memLevel: 6 });
-  #queue: Uint8Array[] = [];
-  #queued = 0;
-  #ended = false;
+  #input = new ChunkQueue(() => {
+    this.#resumePump?.();
+    this.#resumePump = null;
+  });
   #error: Error | null = null;
-  #wake: (() => void) | null = null;
   #resumePump: (() => void) | null = null;
   #deflated: Uint8Array[] = [];
   #writes: Promise<void> = Promise.resolve();
 
   constructor(inner: Transport, early: Uint8Array) {
     this.#inner = inner;
-    this.#inflate.on("data", (chunk: Uint8Array) => {
-      this.#queue.push(chunk);
-      this.#queued += chunk.length;
-      this.#notify();
-    });
-    this.#inflate.on("end", () => {
-      this.#ended = true;
-      this.#notify();
-    });
+    this.#inflate.on("data", (chunk: Uint8Array) => this.#input.push(chunk));
+    this.#inflate.on("end", () => this.#input.end());
     this.#inflate.on("error", (e: Error) => {
       // RFC 4978 §4: data that cannot be inflated ends the connection.
       this.#error ??= e;
-      this.#notify();
+      this.#input.fail(e);
     });
     this.#deflate.on("data", (chunk: Uint8Array) => this.#deflated.push(chunk));
     this.#deflate.on("error", (e: Error) => this.#error ??= e);
     this.#pump(early);
-  }
-
-  #notify(): void {
-    const w = this.#wake;
-    this.#wake = null;
-    w?.();
   }
 
   #feed(chunk: Uint8Array): Promise<void> {
@@ -422,7 +409,7 @@ class DeflateTransport implements Transport {
       if (early.length > 0) await this.#feed(early);
       const buf = new Uint8Array(4096);
       for (;;) {
-        while (this.#queued > 256 * 1024) {
+        while (this.#input.size > 256 * 1024) {
           await new Promise<void>((r) => this.#resumePump = r);
         }
         const n = await this.#inner.read(buf);
@@ -434,31 +421,12 @@ class DeflateTransport implements Transport {
       }
     } catch (e) {
       this.#error ??= e as Error;
-      this.#notify();
+      this.#input.fail(e as Error);
     }
   }
 
-  async read(into: Uint8Array): Promise<number | null> {
-    while (this.#queue.length === 0) {
-      if (this.#error) throw this.#error;
-      if (this.#ended) return null;
-      await new Promise<void>((r) => this.#wake = r);
-    }
-    let n = 0;
-    while (this.#queue.length > 0 && n < into.length) {
-      const head = this.#queue[0];
-      const take = Math.min(head.length, into.length - n);
-      into.set(head.subarray(0, take), n);
-      n += take;
-      if (take === head.length) this.#queue.shift();
-      else this.#queue[0] = head.subarray(take);
-    }
-    this.#queued -= n;
-    if (this.#queued < 64 * 1024 && this.#resumePump) {
-      this.#resumePump();
-      this.#resumePump = null;
-    }
-    return n;
+  read(into: Uint8Array): Promise<number | null> {
+    return this.#input.read(into);
   }
 
   write(bytes: Uint8Array): Promise<void> {

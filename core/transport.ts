@@ -94,35 +94,83 @@ class ConnDuplex extends Duplex {
   }
 }
 
-/** Bytes decrypted by node:tls, read pull-style with socket pause/resume as back-pressure. */
-export class TlsTransport implements Transport {
-  #sock: TLSSocket;
+/**
+ * Chunks pushed by an event source (a node stream) and read pull-style, for transports
+ * whose bytes arrive by events (TLS, inflate). `onLow` runs when a read drains the queue
+ * below 64 KiB, so the producer can resume.
+ */
+export class ChunkQueue {
   #queue: Uint8Array[] = [];
   #queued = 0;
   #ended = false;
   #error: Error | null = null;
   #wake: (() => void) | null = null;
 
+  constructor(private onLow: () => void = () => {}) {}
+
+  /** Bytes waiting to be read. */
+  get size(): number {
+    return this.#queued;
+  }
+
+  push(chunk: Uint8Array): void {
+    this.#queue.push(chunk);
+    this.#queued += chunk.length;
+    this.#notify();
+  }
+
+  end(): void {
+    this.#ended = true;
+    this.#notify();
+  }
+
+  fail(e: Error): void {
+    this.#error ??= e;
+    this.#notify();
+  }
+
+  #notify(): void {
+    const w = this.#wake;
+    this.#wake = null;
+    w?.();
+  }
+
+  async read(into: Uint8Array): Promise<number | null> {
+    while (this.#queue.length === 0) {
+      if (this.#error) throw this.#error;
+      if (this.#ended) return null;
+      await new Promise<void>((r) => this.#wake = r);
+    }
+    let n = 0;
+    while (this.#queue.length > 0 && n < into.length) {
+      const head = this.#queue[0];
+      const take = Math.min(head.length, into.length - n);
+      into.set(head.subarray(0, take), n);
+      n += take;
+      if (take === head.length) this.#queue.shift();
+      else this.#queue[0] = head.subarray(take);
+    }
+    this.#queued -= n;
+    if (this.#queued < 64 * 1024) this.onLow();
+    return n;
+  }
+}
+
+/** Bytes decrypted by node:tls, read pull-style with socket pause/resume as back-pressure. */
+export class TlsTransport implements Transport {
+  #sock: TLSSocket;
+  #input: ChunkQueue;
+
   private constructor(sock: TLSSocket) {
     this.#sock = sock;
+    this.#input = new ChunkQueue(() => sock.isPaused() && sock.resume());
     sock.on("data", (chunk: Uint8Array) => {
-      this.#queue.push(chunk);
-      this.#queued += chunk.length;
-      if (this.#queued > 256 * 1024) sock.pause();
-      this.#notify();
+      this.#input.push(chunk);
+      if (this.#input.size > 256 * 1024) sock.pause();
     });
-    sock.on("end", () => {
-      this.#ended = true;
-      this.#notify();
-    });
-    sock.on("close", () => {
-      this.#ended = true;
-      this.#notify();
-    });
-    sock.on("error", (e: Error) => {
-      this.#error ??= e;
-      this.#notify();
-    });
+    sock.on("end", () => this.#input.end());
+    sock.on("close", () => this.#input.end());
+    sock.on("error", (e: Error) => this.#input.fail(e));
   }
 
   /** Runs the server side of a TLS handshake on a Deno connection. */
@@ -158,30 +206,8 @@ export class TlsTransport implements Transport {
     return t;
   }
 
-  #notify(): void {
-    const w = this.#wake;
-    this.#wake = null;
-    w?.();
-  }
-
-  async read(into: Uint8Array): Promise<number | null> {
-    while (this.#queue.length === 0) {
-      if (this.#error) throw this.#error;
-      if (this.#ended) return null;
-      await new Promise<void>((r) => this.#wake = r);
-    }
-    let n = 0;
-    while (this.#queue.length > 0 && n < into.length) {
-      const head = this.#queue[0];
-      const take = Math.min(head.length, into.length - n);
-      into.set(head.subarray(0, take), n);
-      n += take;
-      if (take === head.length) this.#queue.shift();
-      else this.#queue[0] = head.subarray(take);
-    }
-    this.#queued -= n;
-    if (this.#queued < 64 * 1024 && this.#sock.isPaused()) this.#sock.resume();
-    return n;
+  read(into: Uint8Array): Promise<number | null> {
+    return this.#input.read(into);
   }
 
   async write(bytes: Uint8Array): Promise<void> {
