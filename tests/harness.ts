@@ -79,10 +79,16 @@ export async function startTestServer(
 export async function run(
   cmd: string,
   args: string[],
-  opts: { stdin?: string | Uint8Array; env?: Record<string, string>; check?: boolean } = {},
+  opts: {
+    stdin?: string | Uint8Array;
+    env?: Record<string, string>;
+    check?: boolean;
+    cwd?: string;
+  } = {},
 ): Promise<{ code: number; stdout: string; stderr: string; stdoutBytes: Uint8Array }> {
   const child = new Deno.Command(cmd, {
     args,
+    cwd: opts.cwd,
     stdin: opts.stdin !== undefined ? "piped" : "null",
     stdout: "piped",
     stderr: "piped",

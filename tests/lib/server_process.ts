@@ -4,6 +4,8 @@
  *
  * @module
  */
+import { run } from "../harness.ts";
+
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -18,27 +20,12 @@ export interface ServerProcess {
   stop(): Promise<Deno.CommandStatus>;
 }
 
-/** Runs `main.ts <args>` to completion (a CLI command). */
-export async function cli(
+/** Runs `main.ts <args>` to completion (a CLI command), the way an admin runs it. */
+export function cli(
   args: string[],
   opts: { stdin?: string; env?: Record<string, string> } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    cwd: ROOT,
-    stdin: opts.stdin !== undefined ? "piped" : "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: opts.env,
-  }).spawn();
-  if (opts.stdin !== undefined) {
-    const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(opts.stdin));
-    await w.close();
-  }
-  const out = await child.output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  return run(Deno.execPath(), ["run", "-A", MAIN, ...args], { ...opts, cwd: ROOT, check: false });
 }
 
 /** Starts `main.ts serve --config <path>` and waits until `expect` listeners are bound. */
