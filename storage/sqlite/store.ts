@@ -185,8 +185,9 @@ export class SqliteStore implements Store {
 
   /** Resolves once every stored message is in the full-text index. */
   async flushTextIndex(): Promise<void> {
+    // Steps of its own, not the background loop's (which waits for a quiet writer). Steps
+    // never overlap: the writer runs them one after the other.
     while (!this.#closed) {
-      if (this.#indexing) await this.#indexing;
       if (await this.#write("indexPending", { max: 2000, budgetMs: 500 }) === 0) return;
     }
   }

@@ -150,8 +150,13 @@ export const SEARCH = command({
       if (!(opts.size === 1 && opts.has("SAVE"))) {
         // RFC 4731 §3.1 / RFC 9051 §7.3.4: ESEARCH (TAG "t") [UID] results.
         let line = `ESEARCH (TAG ${str(cmd.tag)})${cmd.uid ? " UID" : ""}`;
-        if (opts.has("MIN") && numbers.length) line += ` MIN ${Math.min(...numbers)}`;
-        if (opts.has("MAX") && numbers.length) line += ` MAX ${Math.max(...numbers)}`;
+        // reduce, not Math.min(...): a spread of 100,000+ numbers overflows the stack.
+        if (opts.has("MIN") && numbers.length) {
+          line += ` MIN ${numbers.reduce((a, b) => a < b ? a : b)}`;
+        }
+        if (opts.has("MAX") && numbers.length) {
+          line += ` MAX ${numbers.reduce((a, b) => a > b ? a : b)}`;
+        }
         if (opts.has("ALL") && numbers.length) {
           line += ` ALL ${compactSet([...numbers].sort((a, b) => a - b))}`;
         }
