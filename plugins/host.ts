@@ -12,6 +12,12 @@
  * - data / deliver: a replaced message, header fields and a replaced body from one plugin
  *   are applied before the next plugin sees the message; scores add up; a mailbox picked
  *   by one plugin is the `mailbox` the next one sees.
+ * - data: a plugin after the first that can prepare the hook (sdk.ts `Prepares`) is sent
+ *   the message at the start, so its work runs while the plugins ahead of it run; its
+ *   hook still runs in order and sees their results. A prepared value is used only while
+ *   the message differs from the one prepared by prepended header fields at most (never
+ *   after a plugin replaced the message or its body), and is dropped when the plugin is
+ *   not asked.
  * - Reload (`reload`): the new plugin processes are started first; only when all of them
  *   loaded do new calls go to them. A `run` already under way finishes on the processes it
  *   started with; those stop once the last such run is done. A reload that fails to load a
@@ -190,16 +196,42 @@ export class PluginHost {
   }
 
   async #run(procs: PluginProcess[], hook: HookName, input: HookInput): Promise<HookOutcome> {
-    const { message, results: earlier, ...fields } = input;
+    const { message: raw, results: _earlier, ...fields } = input;
     const out: HookOutcome = {
       action: "continue",
       addHeaders: [],
       score: input.score ?? 0,
       results: [],
     };
+    const asked = procs.filter((p) => p.hooks.includes(hook));
+    // Prepared work of later plugins starts now, beside the first plugin's call.
+    const prepared = new Map<PluginProcess, number>();
+    if (raw && hook === "data") {
+      const { score: _score, ...pctx } = fields;
+      for (const proc of asked.slice(1)) {
+        const id = proc.prepare(hook, pctx, raw);
+        if (id !== null) prepared.set(proc, id);
+      }
+    }
+    try {
+      return await this.#ask(asked, hook, input, out, prepared);
+    } finally {
+      for (const [proc, id] of prepared) proc.drop(id);
+    }
+  }
+
+  async #ask(
+    asked: PluginProcess[],
+    hook: HookName,
+    input: HookInput,
+    out: HookOutcome,
+    prepared: Map<PluginProcess, number>,
+  ): Promise<HookOutcome> {
+    const { message, results: earlier, ...fields } = input;
     let raw = message;
-    for (const proc of procs) {
-      if (!proc.hooks.includes(hook)) continue;
+    /** The message was replaced or its body changed: prepared values no longer apply. */
+    let replaced = false;
+    for (const proc of asked) {
       const ctx: Record<string, unknown> = {
         ...fields,
         score: out.score,
@@ -209,7 +241,16 @@ export class PluginHost {
       if (out.mailbox !== undefined && "mailbox" in fields) ctx.mailbox = out.mailbox;
       // The message travels as the call's payload (plugins/protocol.ts), not in the JSON.
       const t0 = performance.now();
-      const res = await proc.call(hook, ctx, proc.config.timeoutMs, raw);
+      const pid = prepared.get(proc);
+      prepared.delete(proc);
+      if (pid !== undefined && replaced) proc.drop(pid);
+      const res = await proc.call(
+        hook,
+        ctx,
+        proc.config.timeoutMs,
+        raw,
+        replaced ? undefined : pid,
+      );
       const ms = Math.round(performance.now() - t0);
       let checked;
       let error = res.ok ? null : res.error;
@@ -254,7 +295,9 @@ export class PluginHost {
         // A whole replacement message (encrypt): later changes of this result apply to it.
         raw = checked.message;
         out.message = raw;
+        replaced = true;
       }
+      if (checked.body) replaced = true;
       if (raw && (checked.addHeaders.length || checked.body)) {
         raw = rewriteMessage(raw, { addHeaders: checked.addHeaders, body: checked.body });
         out.message = raw;

@@ -15,7 +15,7 @@
 import type { PluginConfig } from "../core/config.ts";
 import { log } from "../core/log.ts";
 import type { HookName } from "./sdk.ts";
-import type { CallMsg, HostToRunner, RunnerToHost, SvcOp, WireResult } from "./protocol.ts";
+import type { CallMsg, HostToRunner, RunnerToHost, SvcMsg, SvcOp, WireResult } from "./protocol.ts";
 import { encodeFrame, FrameQueue, FrameReader, parseRunnerMessage } from "./protocol.ts";
 import { runnerCommand, type SandboxMode, type SpawnSpec } from "./spawn.ts";
 
@@ -54,11 +54,20 @@ interface Pending {
 
 const STDERR_TAIL = 2048;
 
+/**
+ * Service requests that arrive together (one read: a plugin that asked kv and dns at once)
+ * are answered together, in one write, so the plugin wakes once instead of once per
+ * answer; an answer waits at most this long for its slower siblings.
+ */
+const SVC_HOLD_MS = 2;
+
 /** A plugin runner process, restarted as needed. */
 export class PluginProcess {
   state: ProcessState = "down";
   /** Hooks the module declared when it last loaded. */
   hooks: HookName[] = [];
+  /** Hooks the module can prepare (sdk.ts `Prepares`). */
+  prepares: HookName[] = [];
   /** Why the last start or call failed (for `plugin list` and errors). */
   lastError: string | null = null;
   /** How many times the runner was (re)started. */
@@ -67,6 +76,8 @@ export class PluginProcess {
   #child: Deno.ChildProcess | null = null;
   #out: FrameQueue | null = null;
   #pending = new Map<number, Pending>();
+  /** Prepared ids not yet called or dropped, and the runner that holds each. */
+  #preparedBy = new Map<number, Deno.ChildProcess>();
   #nextId = 1;
   #failures = 0;
   #readyWaiters: Array<(ok: boolean) => void> = [];
@@ -156,8 +167,11 @@ export class PluginProcess {
     ctx: Record<string, unknown>,
     timeoutMs: number,
     message?: Uint8Array,
+    prepared?: number,
   ): Promise<CallOutcome> {
     const deadline = performance.now() + timeoutMs;
+    const preparedIn = prepared === undefined ? undefined : this.#preparedBy.get(prepared);
+    if (prepared !== undefined) this.#preparedBy.delete(prepared);
     if (this.state === "starting" || this.state === "restarting") {
       const ok = await raceTimeout(this.whenReady(), timeoutMs);
       if (ok !== true) {
@@ -168,6 +182,8 @@ export class PluginProcess {
     const child = this.#child;
     const id = this.#nextId++;
     const msg: CallMsg = { t: "call", id, hook, ctx };
+    // A prepared value of an earlier runner died with it; this one does the work itself.
+    if (prepared !== undefined && preparedIn === child) msg.prepared = prepared;
     return await new Promise<CallOutcome>((resolve) => {
       const left = Math.max(1, deadline - performance.now());
       const timer = setTimeout(() => {
@@ -180,6 +196,26 @@ export class PluginProcess {
       if (message) msg.ctx = { ...ctx, message: { bin: true } };
       this.#send(msg, message ? [message] : []);
     });
+  }
+
+  /**
+   * Asks the runner to start `prepare[hook]` for a call that will come (sdk.ts `Prepares`);
+   * returns the id to hand to that `call`, or null when the plugin cannot prepare now.
+   * No answer comes back and no deadline runs: the call's own deadline covers the work.
+   */
+  prepare(hook: HookName, ctx: Record<string, unknown>, message: Uint8Array): number | null {
+    if (this.state !== "ready" || !this.#child || !this.prepares.includes(hook)) return null;
+    const id = this.#nextId++;
+    this.#preparedBy.set(id, this.#child);
+    this.#send({ t: "prepare", id, hook, ctx: { ...ctx, message: { bin: true } } }, [message]);
+    return id;
+  }
+
+  /** Tells the runner that the prepared value `id` will not be asked for. */
+  drop(id: number): void {
+    const child = this.#preparedBy.get(id);
+    this.#preparedBy.delete(id);
+    if (child && child === this.#child) this.#send({ t: "drop", id });
   }
 
   /** Stops the runner for good (closing stdin first, then SIGKILL). */
@@ -238,6 +274,7 @@ export class PluginProcess {
     if (this.#child !== child) return;
     this.#child = null;
     this.#out = null;
+    this.#preparedBy.clear();
     const how = s.signal ? `killed by ${s.signal}` : `exited with code ${s.code}`;
     // Deno's own "error: Uncaught ..." line says more than the stack lines after it.
     const lines = this.#stderrTail.split("\n").map((l) => l.trim()).filter((l) => l);
@@ -276,7 +313,9 @@ export class PluginProcess {
       while (true) {
         const { value, done } = await reader.read();
         if (done) break;
-        for (const f of frames.push(value)) this.#onFrame(child, f.value, f.line, f.bin);
+        const svc: SvcMsg[] = [];
+        for (const f of frames.push(value)) this.#onFrame(child, f.value, f.line, f.bin, svc);
+        if (svc.length > 0) this.#serve(child, svc);
         if (frames.pending > this.#opts.maxLineBytes) {
           this.#kill(child, "runner wrote an over-long frame");
           frames.reset();
@@ -301,7 +340,41 @@ export class PluginProcess {
     } catch { /* ignore */ }
   }
 
-  #onFrame(child: Deno.ChildProcess, value: unknown, line: string, bin: Uint8Array | null) {
+  /** Answers service requests that came in one read; see {@link SVC_HOLD_MS}. */
+  #serve(child: Deno.ChildProcess, batch: SvcMsg[]): void {
+    let left = batch.length;
+    let held: Uint8Array[] | null = [];
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const write = (frame: Uint8Array) => {
+      // An answer for a runner that has since been replaced would meet another id space.
+      if (this.#child === child) this.#out?.push(frame);
+    };
+    const flush = () => {
+      clearTimeout(timer);
+      for (const f of held ?? []) write(f);
+      held = null;
+    };
+    for (const msg of batch) {
+      this.services(this.name, msg.op, msg.args).then(
+        (value) => encodeFrame({ t: "svc_ok", id: msg.id, value: value ?? null }),
+        (e) => encodeFrame({ t: "svc_err", id: msg.id, error: String((e as Error).message ?? e) }),
+      ).then((frame) => {
+        left--;
+        if (held === null) return write(frame);
+        held.push(frame);
+        if (left === 0) flush();
+        else if (held.length === 1) timer = setTimeout(flush, SVC_HOLD_MS);
+      });
+    }
+  }
+
+  #onFrame(
+    child: Deno.ChildProcess,
+    value: unknown,
+    line: string,
+    bin: Uint8Array | null,
+    svc: SvcMsg[],
+  ) {
     if (line.trim() === "") return;
     const msg: RunnerToHost | null = parseRunnerMessage(value, bin);
     if (!msg) {
@@ -314,6 +387,7 @@ export class PluginProcess {
       case "ready":
         if (this.state !== "starting") return;
         this.hooks = msg.hooks;
+        this.prepares = (msg.prepares ?? []).filter((h) => msg.hooks.includes(h));
         this.state = "ready";
         this.lastError = null;
         this.#settleReady(true);
@@ -337,10 +411,7 @@ export class PluginProcess {
         return;
       }
       case "svc":
-        this.services(this.name, msg.op, msg.args).then(
-          (value) => this.#send({ t: "svc_ok", id: msg.id, value: value ?? null }),
-          (e) => this.#send({ t: "svc_err", id: msg.id, error: String((e as Error).message ?? e) }),
-        );
+        svc.push(msg);
         return;
     }
   }

@@ -30,6 +30,27 @@ export interface CallMsg {
   ctx: Record<string, unknown>;
   /** Payload length: the message bytes. */
   bin?: number;
+  /** The id of a `prepare` sent for this message earlier: its value becomes `ctx.prepared`. */
+  prepared?: number;
+}
+
+/**
+ * host -> runner: run the module's `prepare[hook]` for a call that will come (in the same
+ * id space as calls); nothing is answered. The value waits for a call naming it in
+ * `prepared`, or for a `drop`.
+ */
+export interface PrepareMsg {
+  t: "prepare";
+  id: number;
+  hook: HookName;
+  ctx: Record<string, unknown>;
+  bin?: number;
+}
+
+/** host -> runner: the prepared value `id` will not be asked for (forget it). */
+export interface DropMsg {
+  t: "drop";
+  id: number;
 }
 
 /** host -> runner: the answer to a service request. */
@@ -40,12 +61,14 @@ export interface SvcReplyMsg {
   error?: string;
 }
 
-export type HostToRunner = InitMsg | CallMsg | SvcReplyMsg;
+export type HostToRunner = InitMsg | CallMsg | PrepareMsg | DropMsg | SvcReplyMsg;
 
 /** runner -> host: the module loaded; these are the hooks it declares. */
 export interface ReadyMsg {
   t: "ready";
   hooks: HookName[];
+  /** Hooks the module can prepare (sdk.ts `Prepares`). */
+  prepares?: HookName[];
 }
 
 /** runner -> host: the module could not be loaded or is not a plugin; the runner exits. */
@@ -133,7 +156,9 @@ export function parseRunnerMessage(v: unknown, bin: Uint8Array | null): RunnerTo
   const m = v as Record<string, unknown>;
   switch (m.t) {
     case "ready":
-      return Array.isArray(m.hooks) && m.hooks.every((h) => typeof h === "string")
+      return Array.isArray(m.hooks) && m.hooks.every((h) => typeof h === "string") &&
+          (m.prepares === undefined ||
+            Array.isArray(m.prepares) && m.prepares.every((h) => typeof h === "string"))
         ? m as unknown as ReadyMsg
         : null;
     case "fatal":

@@ -12,7 +12,14 @@
  *
  * @module
  */
-import type { CallMsg, HostToRunner, RunnerToHost, SvcOp, WireResult } from "./protocol.ts";
+import type {
+  CallMsg,
+  HostToRunner,
+  PrepareMsg,
+  RunnerToHost,
+  SvcOp,
+  WireResult,
+} from "./protocol.ts";
 
 import type { HookName, HookResult, PluginDefinition } from "./sdk.ts";
 import { messageView } from "./message.ts";
@@ -71,6 +78,9 @@ function toWire(
   return { result, payload };
 }
 
+/** Prepared values kept at most (the oldest is forgotten first: its call does the work). */
+const MAX_PREPARED = 256;
+
 /** What `handle` tells its transport. */
 export type HandleOutcome = "ok" | "fatal";
 
@@ -83,6 +93,8 @@ export class PluginRunner {
   #options: Record<string, unknown> = {};
   #nextSvcId = 1;
   #pendingSvc = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  /** `prepare` values by id, waiting for their call (a failed prepare holds undefined). */
+  #prepared = new Map<number, Promise<unknown>>();
   #kv;
   #dns;
 
@@ -130,12 +142,22 @@ export class PluginRunner {
         await this.#send({ t: "fatal", error: e instanceof Error ? e.message : String(e) });
         return "fatal";
       }
-      await this.#send({ t: "ready", hooks: Object.keys(this.#plugin.hooks) as HookName[] });
+      await this.#send({
+        t: "ready",
+        hooks: Object.keys(this.#plugin.hooks) as HookName[],
+        prepares: Object.keys(this.#plugin.prepare ?? {}) as HookName[],
+      });
       return "ok";
     }
     switch (msg.t) {
       case "call":
         this.#runCall(msg, bin);
+        return "ok";
+      case "prepare":
+        this.#runPrepare(msg, bin);
+        return "ok";
+      case "drop":
+        this.#prepared.delete(msg.id);
         return "ok";
       case "svc_ok":
       case "svc_err": {
@@ -159,7 +181,19 @@ export class PluginRunner {
     });
   }
 
-  #context(call: CallMsg, bin: Uint8Array | null): Record<string, unknown> {
+  #runPrepare(msg: PrepareMsg, bin: Uint8Array | null): void {
+    const fn = (this.#plugin!.prepare as Record<string, (c: unknown) => unknown> | undefined)
+      ?.[msg.hook];
+    if (!fn) return;
+    if (this.#prepared.size >= MAX_PREPARED) {
+      this.#prepared.delete(this.#prepared.keys().next().value!);
+    }
+    const ctx = this.#context(msg, bin);
+    // A prepare that throws leaves nothing prepared: the hook then does the work itself.
+    this.#prepared.set(msg.id, (async () => await fn(ctx))().catch(() => undefined));
+  }
+
+  #context(call: CallMsg | PrepareMsg, bin: Uint8Array | null): Record<string, unknown> {
     const ctx: Record<string, unknown> = {
       ...call.ctx,
       hook: call.hook,
@@ -178,7 +212,13 @@ export class PluginRunner {
       | ((c: unknown) => HookResult | void | Promise<HookResult | void>)
       | undefined;
     try {
-      const r = fn ? await fn(this.#context(call, bin)) : undefined;
+      const ctx = this.#context(call, bin);
+      if (call.prepared !== undefined) {
+        const p = this.#prepared.get(call.prepared);
+        this.#prepared.delete(call.prepared);
+        if (p) ctx.prepared = await p;
+      }
+      const r = fn ? await fn(ctx) : undefined;
       const { result, payload } = toWire(r ?? null);
       await this.#send({ t: "result", id: call.id, result }, payload);
     } catch (e) {

@@ -228,6 +228,12 @@ export interface DataContext extends BaseContext {
   message: MessageView;
   /** Sum of the scores plugins have added so far. */
   score: number;
+  /**
+   * What this plugin's `prepare.data` returned for this message, when the host ran it
+   * (see {@link Prepares}); undefined otherwise. The message may have gained header
+   * fields from earlier plugins since.
+   */
+  prepared?: unknown;
 }
 
 /**
@@ -343,15 +349,38 @@ export type Hook<C> = (ctx: C) => HookReturn | Promise<HookReturn>;
 /** The hooks of a plugin; declare only those you use: the host calls only those. */
 export type Hooks = { [K in HookName]?: Hook<HookContexts[K]> };
 
+/**
+ * What a `prepare` function sees: the hook's context as the first plugin of the chain gets
+ * it (the message as received), without `results` and `score`, which are not known yet.
+ */
+export type PrepareContext<C> = Omit<C, "results" | "score" | "prepared">;
+
+/**
+ * Work a hook can start before the plugins ahead of it have answered: the host calls
+ * `prepare[hook]` when the chain starts, in parallel with the earlier plugins, and hands
+ * its value to the hook as `ctx.prepared` when the plugin's turn comes. An optimization
+ * only: the host may not call it (the message was replaced by an earlier plugin, the
+ * plugin is first in the chain), and then `ctx.prepared` is undefined and the hook does
+ * the work itself. Only `data` can be prepared.
+ */
+export type Prepares = {
+  data?: (ctx: PrepareContext<DataContext>) => unknown;
+};
+
 /** A plugin definition as a module's default export. */
 export interface PluginDefinition {
   readonly hooks: Hooks;
+  /** See {@link Prepares}. */
+  readonly prepare?: Prepares;
   /** Marks the object as made by definePlugin (the runner checks it). */
   readonly denomailPlugin: 1;
 }
 
+/** Hooks that can be prepared (see {@link Prepares}). */
+export const PREPARABLE_HOOKS: readonly HookName[] = ["data"];
+
 /** Declares a plugin. Throws on an unknown hook name or a hook that is not a function. */
-export function definePlugin(def: { hooks: Hooks }): PluginDefinition {
+export function definePlugin(def: { hooks: Hooks; prepare?: Prepares }): PluginDefinition {
   if (typeof def !== "object" || def === null || typeof def.hooks !== "object") {
     throw new TypeError("definePlugin: expected { hooks: { ... } }");
   }
@@ -363,7 +392,21 @@ export function definePlugin(def: { hooks: Hooks }): PluginDefinition {
       throw new TypeError(`definePlugin: hook "${name}" is not a function`);
     }
   }
-  return Object.freeze({ hooks: { ...def.hooks }, denomailPlugin: 1 as const });
+  for (const [name, fn] of Object.entries(def.prepare ?? {})) {
+    if (!PREPARABLE_HOOKS.includes(name as HookName) || !(name in def.hooks)) {
+      throw new TypeError(
+        `definePlugin: prepare "${name}" needs a hook "${name}" that can be prepared`,
+      );
+    }
+    if (typeof fn !== "function") {
+      throw new TypeError(`definePlugin: prepare "${name}" is not a function`);
+    }
+  }
+  return Object.freeze({
+    hooks: { ...def.hooks },
+    ...(def.prepare ? { prepare: { ...def.prepare } } : {}),
+    denomailPlugin: 1 as const,
+  });
 }
 
 /** Continue: the same as returning nothing. */

@@ -37,12 +37,13 @@ import {
   type MailboxMoveContext,
   type PluginDns,
   type PluginKv,
+  type PrepareContext,
   reject,
 } from "../sdk.ts";
 import { BayesModel, GLOBAL, LearnBatch, messageKey, userScope } from "./model.ts";
 import { readSpamOptions, type SpamOptions } from "./options.ts";
 import { parseMail } from "./parse.ts";
-import { scanMessage, tokenHashes } from "./score.ts";
+import { finishScan, type PreparedScan, prepareScan, tokenHashes } from "./score.ts";
 import { formatScore, ruleList, spamHeaders } from "./status.ts";
 
 // The runner hands every call the same `options` and `kv` objects: parse and build once.
@@ -71,26 +72,53 @@ function modelFor(kv: PluginKv): BayesModel {
   return model.model;
 }
 
+function envelope(ctx: PrepareContext<DataContext>) {
+  return {
+    sender: ctx.sender.address,
+    recipients: ctx.recipients.map((a) => a.address),
+    ip: ctx.session.remoteIp,
+    helo: ctx.session.helo,
+  };
+}
+
+/**
+ * Everything but the auth-dependent rules, started while the auth plugin still runs
+ * (sdk.ts `Prepares`); null when the message is not scored.
+ */
+function prepare(ctx: PrepareContext<DataContext>): Promise<PreparedScan> | null {
+  const o = options(ctx.options);
+  // Mail from our own authenticated users is not scored unless asked.
+  if (ctx.session.user && !o.scanAuthenticated) return null;
+  return prepareScan({ raw: ctx.message.raw, env: envelope(ctx) }, {
+    options: o,
+    model: modelFor(ctx.kv),
+    dns: dnsFor(ctx.dns, o.dnsCacheMs),
+  });
+}
+
+/**
+ * A prepared scan still holds for the message now seen when only header fields were put
+ * in front of it (the auth plugin's): those are not tokenized or ruled on, and the parse
+ * of the rest is the same, unless the message is cut at `max_scan_bytes`, where the added
+ * bytes move the cut.
+ */
+function stillValid(p: unknown, raw: Uint8Array, o: SpamOptions): p is PreparedScan {
+  const prep = p as PreparedScan | null | undefined;
+  if (!prep || typeof prep !== "object" || !prep.m) return false;
+  return prep.size === raw.length || raw.length <= o.maxScanBytes;
+}
+
 async function data(ctx: DataContext): Promise<HookResult | undefined> {
   const o = options(ctx.options);
   // Mail from our own authenticated users is not scored unless asked.
   if (ctx.session.user && !o.scanAuthenticated) return;
   const authResult = ctx.results.find((r) => r.plugin === o.authPlugin && r.hook === "data");
-  const r = await scanMessage({
-    raw: ctx.message.raw,
-    env: {
-      sender: ctx.sender.address,
-      recipients: ctx.recipients.map((a) => a.address),
-      ip: ctx.session.remoteIp,
-      helo: ctx.session.helo,
-    },
+  const prepared = stillValid(ctx.prepared, ctx.message.raw, o) ? ctx.prepared : await prepare(ctx);
+  const r = finishScan(prepared!, {
+    env: envelope(ctx),
     auth: parseAuthNote(authResult?.note),
     extraScore: ctx.score,
-  }, {
-    options: o,
-    model: modelFor(ctx.kv),
-    dns: dnsFor(ctx.dns, o.dnsCacheMs),
-  });
+  }, o);
   const note = `score=${formatScore(r.score)} tests=${ruleList(r.hits)}`;
   if (r.verdict === "reject") {
     // RFC 5321 §4.2.5: refused at the end of DATA, so nothing is stored and the sender
@@ -124,4 +152,7 @@ async function mailboxMove(ctx: MailboxMoveContext): Promise<HookResult | undefi
   return { note: `learned ${spam ? "spam" : "ham"} (${outcomes.join(",")})` };
 }
 
-export default definePlugin({ hooks: { data, mailbox_move: mailboxMove } });
+export default definePlugin({
+  hooks: { data, mailbox_move: mailboxMove },
+  prepare: { data: prepare },
+});

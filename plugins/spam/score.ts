@@ -83,24 +83,30 @@ function round1(n: number): number {
   return Math.round(n * 10) / 10;
 }
 
-/** Scores one message. Never throws on message content; DNS trouble scores nothing. */
-export async function scanMessage(input: ScanInput, deps: ScanDeps): Promise<ScanResult> {
+/**
+ * The part of a scan that does not depend on the auth plugin's results or on earlier
+ * plugins' scores: the parse, the header, envelope and content rules, the block lists and
+ * Bayes. The plugin starts it before the auth plugin has answered (sdk.ts `Prepares`).
+ */
+export interface PreparedScan {
+  m: ParsedMail;
+  /** Header, envelope, content and block list hits, in that order. */
+  hits: RuleHit[];
+  bayes: number | null;
+  /** Octets of the message scanned. */
+  size: number;
+}
+
+/** Everything of a scan but the auth-dependent rules; see {@link PreparedScan}. */
+export async function prepareScan(
+  input: Omit<ScanInput, "auth" | "extraScore">,
+  deps: ScanDeps,
+): Promise<PreparedScan> {
   const o = deps.options;
   const m = parseMail(input.raw, o.maxScanBytes);
   const env = input.env ?? {};
   const recipients = env.recipients ?? [];
   const hits: RuleHit[] = [];
-  const userLists = recipients
-    .map((r) => o.userLists.get(r.toLowerCase()))
-    .filter((l) => l !== undefined);
-  hits.push(...listRules(o.lists, {
-    from: m.fromAddress,
-    sender: env.sender,
-    fromTrusted: input.auth === undefined || input.auth === null || fromAuthenticated(input.auth),
-    userLists,
-    recipients: recipients.length,
-  }, o.scores));
-  hits.push(...authRules(input.auth ?? null, o.scores));
   hits.push(...headerRules(m, o.scores, deps.now ?? Date.now()));
   hits.push(...envelopeRules(m, env, o.scores));
   hits.push(...contentRules(m, o.scores));
@@ -120,14 +126,44 @@ export async function scanMessage(input: ScanInput, deps: ScanDeps): Promise<Sca
     : Promise.resolve(null);
   const [dnsHits, bayes] = await Promise.all([dnsWork, bayesWork]);
   hits.push(...dnsHits);
-  if (bayes !== null) hits.push(hit(bayesRule(bayes), o.scores));
+  return { m, hits, bayes, size: input.raw.length };
+}
+
+/** Adds the list and auth rules to a prepared scan and sums up. Pure. */
+export function finishScan(
+  p: PreparedScan,
+  input: Omit<ScanInput, "raw">,
+  options: SpamOptions,
+): ScanResult {
+  const o = options;
+  const env = input.env ?? {};
+  const recipients = env.recipients ?? [];
+  const hits: RuleHit[] = [];
+  const userLists = recipients
+    .map((r) => o.userLists.get(r.toLowerCase()))
+    .filter((l) => l !== undefined);
+  hits.push(...listRules(o.lists, {
+    from: p.m.fromAddress,
+    sender: env.sender,
+    fromTrusted: input.auth === undefined || input.auth === null || fromAuthenticated(input.auth),
+    userLists,
+    recipients: recipients.length,
+  }, o.scores));
+  hits.push(...authRules(input.auth ?? null, o.scores));
+  hits.push(...p.hits);
+  if (p.bayes !== null) hits.push(hit(bayesRule(p.bayes), o.scores));
   const own = round1(hits.reduce((n, h) => n + h.score, 0));
   const score = round1(own + (input.extraScore ?? 0));
   return {
     score,
     own,
     hits,
-    bayes,
+    bayes: p.bayes,
     verdict: score >= o.rejectScore ? "reject" : score >= o.junkScore ? "junk" : "ham",
   };
+}
+
+/** Scores one message. Never throws on message content; DNS trouble scores nothing. */
+export async function scanMessage(input: ScanInput, deps: ScanDeps): Promise<ScanResult> {
+  return finishScan(await prepareScan(input, deps), input, deps.options);
 }
