@@ -247,51 +247,53 @@ export class Connection {
    * line ended by CRLF after a CRLF ends the data (no SMTP smuggling through bare LFs).
    */
   async readDotData(maxBytes: number, timeoutMs: number): Promise<DotDataResult> {
-    const parts: Uint8Array[] = [];
-    let size = 0;
-    let tooBig = false;
-    let prevCrlf = true; // start of DATA counts as after a CRLF
+    const out = new ByteSink(maxBytes);
+    let prevCrlf = true; // the start of DATA counts as after a CRLF
     for (;;) {
-      const view = this.#buf.subarray(this.#start, this.#end);
-      const i = view.indexOf(LF);
-      if (i < 0) {
-        // Flush long partial lines so memory stays bounded; keep a short tail to recheck.
-        if (view.length > 64 * 1024) {
-          const take = view.length - 2;
-          const piece = view.subarray(0, take);
-          const unstuffed = prevCrlf && piece[0] === DOT ? piece.subarray(1) : piece;
-          size += unstuffed.length;
-          if (size > maxBytes) tooBig = true;
-          if (!tooBig) parts.push(unstuffed.slice());
-          this.#consume(take);
-          prevCrlf = false;
-          continue;
+      // Complete lines in the buffer; runs of ordinary CRLF lines are copied in one piece.
+      const view = this.#buf.subarray(0, this.#end);
+      let p = this.#start;
+      let span = p;
+      let done = false;
+      for (;;) {
+        const i = view.indexOf(LF, p);
+        if (i < 0) break;
+        const hasCr = i > p && view[i - 1] === CR;
+        const contentEnd = hasCr ? i - 1 : i;
+        const stuffed = prevCrlf && contentEnd > p && view[p] === DOT;
+        if (stuffed && hasCr && contentEnd - p === 1) {
+          out.append(view, span, p);
+          span = p = i + 1;
+          done = true;
+          break;
         }
-        await this.#more(timeoutMs);
+        if (stuffed || !hasCr) {
+          out.append(view, span, p);
+          out.append(view, stuffed ? p + 1 : p, contentEnd);
+          out.appendCrlf();
+          span = i + 1;
+        }
+        prevCrlf = hasCr;
+        p = i + 1;
+      }
+      out.append(view, span, p);
+      this.#consume(p - this.#start);
+      if (done) break;
+      // A very long line without LF: pass it on in pieces so memory stays bounded; keep a
+      // short tail so a CR LF split across reads is still seen.
+      const pending = this.#end - this.#start;
+      if (pending > 64 * 1024) {
+        let from = this.#start;
+        if (prevCrlf && this.#buf[from] === DOT) from++;
+        const upto = this.#end - 2;
+        out.append(this.#buf, from, upto);
+        this.#consume(upto - this.#start);
+        prevCrlf = false;
         continue;
       }
-      const hasCr = i > 0 && view[i - 1] === CR;
-      const contentLen = hasCr ? i - 1 : i;
-      if (contentLen === 1 && view[0] === DOT && hasCr && prevCrlf) {
-        this.#consume(i + 1);
-        break;
-      }
-      let line = view.subarray(0, contentLen);
-      if (prevCrlf && line.length > 0 && line[0] === DOT) line = line.subarray(1);
-      size += line.length + 2;
-      if (size > maxBytes) tooBig = true;
-      if (!tooBig) {
-        const out = new Uint8Array(line.length + 2);
-        out.set(line);
-        out[line.length] = CR;
-        out[line.length + 1] = LF;
-        parts.push(out);
-      }
-      prevCrlf = hasCr;
-      this.#consume(i + 1);
+      await this.#more(timeoutMs);
     }
-    if (tooBig) return { data: null, size };
-    return { data: concat(parts, size), size };
+    return out.result();
   }
 
   /** Writes everything, waiting while the peer is slow to read. */
@@ -465,6 +467,57 @@ function concat(parts: Uint8Array[], size: number): Uint8Array {
     off += p.length;
   }
   return out;
+}
+
+/** Collects a message body up to a size limit; past it, only counts. */
+class ByteSink {
+  #out: Uint8Array;
+  #len = 0;
+  #size = 0;
+  #tooBig = false;
+
+  constructor(readonly max: number) {
+    this.#out = new Uint8Array(Math.min(max, 64 * 1024));
+  }
+
+  /** Appends src[from, to). */
+  append(src: Uint8Array, from: number, to: number): void {
+    const n = to - from;
+    if (n <= 0) return;
+    this.#size += n;
+    if (this.#tooBig || this.#size > this.max) {
+      this.#tooBig = true;
+      return;
+    }
+    this.#reserve(n);
+    this.#out.set(src.subarray(from, to), this.#len);
+    this.#len += n;
+  }
+
+  appendCrlf(): void {
+    this.#size += 2;
+    if (this.#tooBig || this.#size > this.max) {
+      this.#tooBig = true;
+      return;
+    }
+    this.#reserve(2);
+    this.#out[this.#len++] = CR;
+    this.#out[this.#len++] = LF;
+  }
+
+  #reserve(n: number): void {
+    if (this.#len + n <= this.#out.length) return;
+    let size = this.#out.length * 2;
+    while (size < this.#len + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.#out.subarray(0, this.#len));
+    this.#out = next;
+  }
+
+  result(): DotDataResult {
+    if (this.#tooBig) return { data: null, size: this.#size };
+    return { data: this.#out.subarray(0, this.#len), size: this.#size };
+  }
 }
 
 /** "::ffff:1.2.3.4" -> "1.2.3.4". */

@@ -64,3 +64,76 @@ Deno.test("connection: lines, limits, dot data and STARTTLS discarding pipelined
   tls.close();
   await Deno.remove(dir, { recursive: true });
 });
+
+/** The reference rules of readDotData, line by line (RFC 5321 §4.5.2 and the CRLF rules). */
+function referenceDotData(input: string): { body: string; rest: string } {
+  let body = "";
+  let prevCrlf = true;
+  let pos = 0;
+  for (;;) {
+    const i = input.indexOf("\n", pos);
+    if (i < 0) throw new Error("no terminator");
+    const hasCr = i > pos && input[i - 1] === "\r";
+    let line = input.slice(pos, hasCr ? i - 1 : i);
+    pos = i + 1;
+    if (line === "." && hasCr && prevCrlf) return { body, rest: input.slice(pos) };
+    if (prevCrlf && line.startsWith(".")) line = line.slice(1);
+    body += line + "\r\n";
+    prevCrlf = hasCr;
+  }
+}
+
+Deno.test("connection: readDotData matches the line-by-line rules for any chunking", async () => {
+  const dir = await Deno.makeTempDir();
+  const tls = await TlsProvider.load(
+    await ensureTlsFiles(configFromObject({ data_dir: dir }, dir)),
+  );
+  let seed = 42;
+  const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
+  const pieces = ["a", "..", ".", "\r\n", "\n", "\r", "xyz", ". ", "\u00e9"];
+  const cases: string[] = [];
+  for (let c = 0; c < 150; c++) {
+    let s = "";
+    for (let k = rand(40); k > 0; k--) s += pieces[rand(pieces.length)];
+    cases.push(s + "\r\n.\r\n");
+  }
+  const got: string[] = [];
+  const listener = await Listener.start({
+    name: "test",
+    address: { host: "127.0.0.1", port: 0 },
+    implicitTls: false,
+    tls,
+    maxConnections: 10,
+    maxConnectionsPerIp: 10,
+    refuse: async () => {},
+    handle: async (conn) => {
+      for (let i = 0; i < cases.length; i++) {
+        const r = await conn.readDotData(1 << 20, 5000);
+        got.push(dec.decode(r.data!));
+        assert.equal(r.size, r.data!.length);
+      }
+      await conn.write("done\r\n");
+    },
+  });
+  const c = await Deno.connect({ hostname: "127.0.0.1", port: listener.port });
+  const all = enc.encode(cases.join(""));
+  for (let off = 0; off < all.length;) {
+    const n = 1 + rand(700);
+    await c.write(all.subarray(off, off + n));
+    off += n;
+  }
+  assert.equal(await readUntil(c, "\n"), "done\r\n");
+  c.close();
+  await listener.stop();
+  tls.close();
+  await Deno.remove(dir, { recursive: true });
+  // The stream is parsed in order: a case may hold a terminator of its own.
+  const expected: string[] = [];
+  let rest = cases.join("");
+  for (let i = 0; i < cases.length; i++) {
+    const r = referenceDotData(rest);
+    expected.push(r.body);
+    rest = r.rest;
+  }
+  assert.deepEqual(got, expected);
+});
