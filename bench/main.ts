@@ -1,5 +1,6 @@
 /**
- * `deno task bench [smtp|storage] [options]`: the benchmarks; each prints a table.
+ * `deno task bench [smtp|imap|outbound|plugins|spam|encrypt] [options]`: the benchmarks;
+ * each prints a table. Without a name, `smtp`.
  *
  * @module
  */
