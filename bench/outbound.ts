@@ -13,15 +13,18 @@
  *
  * @module
  */
-import { join } from "node:path";
-import { configFromObject } from "../core/config.ts";
 import { log } from "../core/log.ts";
 import { Router } from "../core/router.ts";
 import { QueueRunner } from "../core/queue/runner.ts";
-import { dkimTxtRecord, generateDkimKey, saveDkimKey } from "../core/queue/dkim.ts";
-import { openStore } from "../storage/open.ts";
 import type { Store } from "../storage/mod.ts";
 import { startDnsServer, type TestDnsServer } from "../tests/lib/dns_server.ts";
+import {
+  dnsSettings,
+  openLocalStore,
+  publishDkimKey,
+  sharedMxZone,
+  startCountingSink,
+} from "../tests/lib/outbound_fixture.ts";
 import { flag } from "./smtp.ts";
 import { freePort } from "./peers.ts";
 
@@ -92,90 +95,15 @@ async function startSmtpSink(): Promise<Sink | null> {
   };
 }
 
-/**
- * A minimal SMTP sink in Deno: EHLO with PIPELINING/8BITMIME/SIZE, every command 250, DATA
- * read to the final dot and dropped. Counts sessions and messages.
- */
+/** The Deno sink: EHLO also offers SIZE; sessions counted as they end. */
 function startDenoSink(): Sink {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  let sessions = 0;
-  let messages = 0;
-  const conns = new Set<Deno.Conn>();
-  const enc = new TextEncoder();
-  const serve = async (conn: Deno.Conn) => {
-    conns.add(conn);
-    const w = (s: string) => conn.write(enc.encode(s));
-    try {
-      await w("220 sink.localhost ESMTP\r\n");
-      let buf = "";
-      let inData = false;
-      const chunk = new Uint8Array(64 * 1024);
-      for (;;) {
-        const n = await conn.read(chunk);
-        if (n === null) break;
-        // latin1 keeps one char per byte, so 8-bit bodies cannot break the framing.
-        buf += String.fromCharCode(...chunk.subarray(0, n));
-        let out = "";
-        let quit = false;
-        for (;;) {
-          if (inData) {
-            const end = buf.indexOf("\r\n.\r\n");
-            if (end < 0) {
-              buf = buf.slice(Math.max(0, buf.length - 4));
-              break;
-            }
-            buf = buf.slice(end + 5);
-            inData = false;
-            messages++;
-            out += "250 2.0.0 Ok: queued\r\n";
-            continue;
-          }
-          const eol = buf.indexOf("\r\n");
-          if (eol < 0) break;
-          const verb = buf.slice(0, eol).split(" ")[0].toUpperCase();
-          buf = buf.slice(eol + 2);
-          if (verb === "EHLO") {
-            out += "250-sink.localhost\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 SIZE 52428800\r\n";
-          } else if (verb === "DATA") {
-            out += "354 End data with <CR><LF>.<CR><LF>\r\n";
-            inData = true;
-            // The body starts right after DATA's line; a preceding CRLF is implied.
-            buf = "\r\n" + buf;
-          } else if (verb === "QUIT") {
-            out += "221 2.0.0 Bye\r\n";
-            quit = true;
-            break;
-          } else {
-            out += "250 2.0.0 Ok\r\n";
-          }
-        }
-        if (out) await w(out);
-        if (quit) break;
-      }
-    } catch {
-      /* the client went away */
-    } finally {
-      sessions++;
-      conns.delete(conn);
-      try {
-        conn.close();
-      } catch { /* closed */ }
-    }
-  };
-  const accepting = (async () => {
-    try {
-      for await (const c of listener) void serve(c);
-    } catch { /* closed */ }
-  })();
+  const sink = startCountingSink("sink.localhost", ["SIZE 52428800"]);
   return {
     name: "Deno sink",
-    port: (listener.addr as Deno.NetAddr).port,
-    counters: () => Promise.resolve({ sessions, messages }),
-    async stop() {
-      listener.close();
-      for (const c of conns) c.close();
-      await accepting;
-    },
+    port: sink.port,
+    counters: () =>
+      Promise.resolve({ sessions: sink.stats.sessions, messages: sink.stats.messages }),
+    stop: () => sink.close(),
   };
 }
 
@@ -235,24 +163,16 @@ async function scenario(
   dns: TestDnsServer,
   opts: { total: number; size: number; domains: number; dkim: boolean },
 ): Promise<Row> {
-  const dir = await Deno.makeTempDir({ prefix: "bench-outbound-" });
-  const config = configFromObject({
+  const local = await openLocalStore("bench-outbound-", {
     hostname: "bench.example.test",
-    data_dir: join(dir, "data"),
-    dns: { nameserver: dns.nameserver, timeout: "5s" },
+    dns: dnsSettings(dns, "5s"),
     delivery: { smtp_port: sink.port },
-  }, dir);
-  const store = await openStore(config);
+  });
+  const { config, store } = local;
   const before = await sink.counters();
   let runner: QueueRunner | null = null;
   try {
-    if (opts.dkim) {
-      const key = generateDkimKey("bench.example.test", "bench");
-      await saveDkimKey(config.dataDir, key);
-      dns.zone.set("bench._domainkey.bench.example.test", {
-        TXT: [dkimTxtRecord(key.publicKey)],
-      });
-    }
+    if (opts.dkim) await publishDkimKey(dns, config.dataDir, "bench.example.test", "bench");
     const enqueuePerSec = await fill(store, { ...opts, from: "sender@bench.example.test" });
     runner = new QueueRunner({
       config,
@@ -283,8 +203,7 @@ async function scenario(
     };
   } finally {
     await runner?.stop();
-    await store.close();
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    await local.close();
   }
 }
 
@@ -296,13 +215,8 @@ export async function benchOutbound(args: string[]): Promise<void> {
   log.level = "warn";
 
   const sink = (which === "deno" ? null : await startSmtpSink()) ?? startDenoSink();
-  const zone: Record<string, { MX?: { preference: number; exchange: string }[]; A?: string[] }> = {
-    "mx.bench.test": { A: ["127.0.0.1"] },
-  };
-  for (let d = 0; d < 10; d++) {
-    zone[`d${d}.bench.test`] = { MX: [{ preference: 10, exchange: "mx.bench.test" }] };
-  }
-  const dns = await startDnsServer(zone);
+  const domains = Array.from({ length: 10 }, (_, d) => `d${d}.bench.test`);
+  const dns = await startDnsServer(sharedMxZone("mx.bench.test", domains));
   console.log(
     `Outbound delivery: ${total} messages x ${size} B from the durable queue to ${sink.name} ` +
       `on loopback,\nMX + A lookups via a loopback DNS server, default limits (20 connections ` +

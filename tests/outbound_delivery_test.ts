@@ -4,13 +4,18 @@
  * submitted with python smtplib to A and must reach B (DKIM-signed), bounce, or be retried.
  */
 import assert from "node:assert/strict";
-import { authenticate } from "mailauth";
 import { python, startTestServer, type TestServer } from "./harness.ts";
 import { startDnsServer, type TestDnsServer } from "./lib/dns_server.ts";
-import { createResolver } from "../core/dns.ts";
+import {
+  dnsSettings,
+  freePort,
+  inbox,
+  publishDkimKey,
+  startSender,
+  verifyDkim,
+  waitFor as waitForWithin,
+} from "./lib/outbound_fixture.ts";
 import { startServer } from "../core/server.ts";
-import { dkimTxtRecord, generateDkimKey, saveDkimKey } from "../core/queue/dkim.ts";
-import type { Store } from "../storage/mod.ts";
 
 const SUBMIT = `
 import smtplib, ssl, sys
@@ -26,40 +31,9 @@ s.sendmail(frm, to, body.encode())
 s.quit()
 `;
 
-/** Polls `fn` until it returns a truthy value or the deadline passes. */
-async function waitFor<T>(
-  fn: () => Promise<T | null | undefined | false>,
-  what: string,
-  ms = 15000,
-) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Messages in an account's INBOX, decoded. */
-async function inbox(store: Store, email: string): Promise<string[]> {
-  const acc = await store.getAccount(email);
-  if (!acc) return [];
-  const mb = await store.getMailbox(acc.id, "INBOX");
-  if (!mb) return [];
-  const out: string[] = [];
-  for (const m of await store.listMessages(mb.id)) {
-    out.push(new TextDecoder().decode(await store.readBlob(m.blobId)));
-  }
-  return out;
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
+/** Every wait here is for loopback work that takes well under 15 s. */
+const waitFor = <T>(fn: () => Promise<T | null | undefined | false>, what: string) =>
+  waitForWithin(fn, what, 15000);
 
 Deno.test("outbound: delivery between two denomail instances", async (t) => {
   const dns: TestDnsServer = await startDnsServer({
@@ -76,19 +50,12 @@ Deno.test("outbound: delivery between two denomail instances", async (t) => {
   try {
     b = await startTestServer({
       hostname: "mx.b.test",
-      dns: { nameserver: dns.nameserver, timeout: "2s" },
+      dns: dnsSettings(dns),
       listeners: { smtp: `127.0.0.1:${bPort}` },
     });
-    a = await startTestServer({
-      hostname: "mx.a.test",
-      dns: { nameserver: dns.nameserver, timeout: "2s" },
-      delivery: { smtp_port: bPort, retry_schedule: ["1s"] },
-    });
-    await a.addUser("alice@a.test", "secret-pw");
+    a = await startSender(dns, bPort);
     await b.addUser("bob@b.test", "secret-pw");
-    const key = generateDkimKey("a.test", "s1");
-    await saveDkimKey(a.config.dataDir, key);
-    dns.zone.set("s1._domainkey.a.test", { TXT: [dkimTxtRecord(key.publicKey)] });
+    await publishDkimKey(dns, a.config.dataDir, "a.test", "s1");
     const submit = (to: string, subject: string) =>
       python(SUBMIT, [String(a!.port("submission")), "alice@a.test", to, subject]);
 
@@ -100,27 +67,7 @@ Deno.test("outbound: delivery between two denomail instances", async (t) => {
       );
       assert.match(msg, /^DKIM-Signature: .*d=a\.test/m);
       assert.ok(msg.includes("\r\n.leading dot line\r\n"), "dot-stuffing undone by B");
-      const resolver = createResolver({
-        nameserver: { host: "127.0.0.1", port: dns.port },
-        timeoutMs: 2000,
-      });
-      const res = await authenticate(msg.slice(msg.indexOf("DKIM-Signature")), {
-        ip: "127.0.0.1",
-        helo: "mx.a.test",
-        mta: "mx.b.test",
-        sender: "alice@a.test",
-        resolver: async (name: string, type: string) => {
-          if (type !== "TXT") throw Object.assign(new Error("no"), { code: "ENOTFOUND" });
-          try {
-            return (await resolver.txt(name)).map((s) => [s]);
-          } catch {
-            throw Object.assign(new Error("no"), { code: "ENOTFOUND" });
-          }
-        },
-      });
-      const results = res.dkim.results as Array<
-        { status: { result: string }; signingDomain: string }
-      >;
+      const results = await verifyDkim(dns, msg.slice(msg.indexOf("DKIM-Signature")), "mx.b.test");
       assert.equal(results[0]?.status.result, "pass", JSON.stringify(results));
       await waitFor(async () => (await a!.store.listQueue()).length === 0, "A's queue to empty");
     });

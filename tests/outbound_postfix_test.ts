@@ -10,12 +10,16 @@
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { authenticate } from "mailauth";
 import { python, run, startTestServer, type TestServer } from "./harness.ts";
 import { startDnsServer, type TestDnsServer } from "./lib/dns_server.ts";
-import { createResolver } from "../core/dns.ts";
-import { dkimTxtRecord, generateDkimKey, saveDkimKey } from "../core/queue/dkim.ts";
-import type { Store } from "../storage/mod.ts";
+import {
+  freePort,
+  inbox,
+  publishDkimKey,
+  startSender,
+  verifyDkim,
+  waitFor,
+} from "./lib/outbound_fixture.ts";
 
 const POSTFIX_START = new URL("../../shared/peers/postfix-start.sh", import.meta.url).pathname;
 
@@ -34,30 +38,6 @@ function exists(path: string): boolean {
 // any Postfix start).
 const haveRelay = exists("/usr/sbin/postfix");
 const haveDestination = haveRelay && exists(POSTFIX_START);
-
-const dec = new TextDecoder();
-
-/** Polls `fn` until it returns a truthy value or the deadline passes. */
-async function waitFor<T>(
-  fn: () => Promise<T | null | undefined | false>,
-  what: string,
-  ms = 20000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 /** A private Postfix instance: its config dir and how to stop it. */
 interface PostfixInstance {
@@ -174,19 +154,6 @@ async function maildir(dir: string): Promise<string[]> {
   return out;
 }
 
-/** Messages in an account's INBOX, decoded. */
-async function inbox(store: Store, email: string): Promise<string[]> {
-  const acc = await store.getAccount(email);
-  if (!acc) return [];
-  const mb = await store.getMailbox(acc.id, "INBOX");
-  if (!mb) return [];
-  const out: string[] = [];
-  for (const m of await store.listMessages(mb.id)) {
-    out.push(dec.decode(await store.readBlob(m.blobId)));
-  }
-  return out;
-}
-
 /** Submits a message (argv[4], sent as its UTF-8 bytes) with smtplib, BODY=8BITMIME. */
 const SUBMIT = `
 import smtplib, sys
@@ -212,15 +179,8 @@ Deno.test({
     let a: TestServer | null = null;
     try {
       postfix = await startDestinationPostfix();
-      a = await startTestServer({
-        hostname: "mx.a.test",
-        dns: { nameserver: dns.nameserver, timeout: "2s" },
-        delivery: { smtp_port: postfix.port, retry_schedule: ["1s"] },
-      });
-      await a.addUser("alice@a.test", "secret-pw");
-      const key = generateDkimKey("a.test", "pf1");
-      await saveDkimKey(a.config.dataDir, key);
-      dns.zone.set("pf1._domainkey.a.test", { TXT: [dkimTxtRecord(key.publicKey)] });
+      a = await startSender(dns, postfix.port);
+      await publishDkimKey(dns, a.config.dataDir, "a.test", "pf1");
 
       await t.step(
         "the message lands in Postfix's Maildir intact and DKIM-verifiable",
@@ -267,27 +227,11 @@ Deno.test({
           assert.match(wire, /^DKIM-Signature: .*d=a\.test/m);
           assert.match(wire, /^Received: from [^\r]*\r\n\s+by peers-postfix\.localhost/m);
 
-          const resolver = createResolver({
-            nameserver: { host: "127.0.0.1", port: dns.port },
-            timeoutMs: 2000,
-          });
-          const res = await authenticate(Buffer.from(wire, "utf-8"), {
-            ip: "127.0.0.1",
-            helo: "mx.a.test",
-            mta: "peers-postfix.localhost",
-            sender: "alice@a.test",
-            resolver: async (name: string, type: string) => {
-              if (type !== "TXT") throw Object.assign(new Error("no"), { code: "ENOTFOUND" });
-              try {
-                return (await resolver.txt(name)).map((s) => [s]);
-              } catch {
-                throw Object.assign(new Error("no"), { code: "ENOTFOUND" });
-              }
-            },
-          });
-          const results = res.dkim.results as Array<
-            { status: { result: string }; signingDomain: string }
-          >;
+          const results = await verifyDkim(
+            dns,
+            Buffer.from(wire, "utf-8"),
+            "peers-postfix.localhost",
+          );
           assert.equal(results[0]?.signingDomain, "a.test");
           assert.equal(results[0]?.status.result, "pass", JSON.stringify(results));
         },

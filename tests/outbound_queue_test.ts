@@ -8,148 +8,32 @@
  * point and connections counted.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { python, startTestServer, type TestServer } from "./harness.ts";
+import { python, type TestServer } from "./harness.ts";
 import { startDnsServer, type TestDnsServer } from "./lib/dns_server.ts";
-import { type Config, configFromObject } from "../core/config.ts";
+import {
+  dnsSettings,
+  freePort,
+  inbox,
+  openLocalStore,
+  sharedMxZone,
+  startCountingSink,
+  startSender,
+  waitFor,
+} from "./lib/outbound_fixture.ts";
+import { configFromObject } from "../core/config.ts";
 import { Router } from "../core/router.ts";
 import { QueueRunner } from "../core/queue/runner.ts";
-import { openStore } from "../storage/open.ts";
 import type { Store } from "../storage/mod.ts";
 
-const dec = new TextDecoder();
 const enc = new TextEncoder();
 
-/** Polls `fn` until it returns a truthy value or the deadline passes. */
-async function waitFor<T>(
-  fn: () => Promise<T | null | undefined | false>,
-  what: string,
-  ms = 20000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Messages in an account's INBOX, decoded. */
-async function inbox(store: Store, email: string): Promise<string[]> {
-  const acc = await store.getAccount(email);
-  if (!acc) return [];
-  const mb = await store.getMailbox(acc.id, "INBOX");
-  if (!mb) return [];
-  const out: string[] = [];
-  for (const m of await store.listMessages(mb.id)) {
-    out.push(dec.decode(await store.readBlob(m.blobId)));
-  }
-  return out;
-}
-
-/**
- * A counting SMTP sink: PIPELINING and 8BITMIME, RCPT to local part "bad" gets 550 5.1.1,
- * everything else 250. Counts connections opened and messages accepted.
- */
-function startSink() {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const stats = { connections: 0, messages: 0 };
-  const conns = new Set<Deno.Conn>();
-  const serve = async (conn: Deno.Conn) => {
-    stats.connections++;
-    conns.add(conn);
-    const write = (s: string) => conn.write(enc.encode(s));
-    try {
-      await write("220 sink.test ESMTP\r\n");
-      let buf = "";
-      let inData = false;
-      let accepted = 0;
-      const chunk = new Uint8Array(65536);
-      for (;;) {
-        const n = await conn.read(chunk);
-        if (n === null) return;
-        buf += String.fromCharCode(...chunk.subarray(0, n));
-        let out = "";
-        for (;;) {
-          if (inData) {
-            const end = buf.indexOf("\r\n.\r\n");
-            if (end < 0) break;
-            buf = buf.slice(end + 5);
-            inData = false;
-            if (accepted > 0) stats.messages++;
-            out += accepted > 0 ? "250 2.0.0 queued\r\n" : "554 5.5.1 no valid recipients\r\n";
-            continue;
-          }
-          const eol = buf.indexOf("\r\n");
-          if (eol < 0) break;
-          const line = buf.slice(0, eol);
-          buf = buf.slice(eol + 2);
-          const verb = line.split(" ")[0].toUpperCase();
-          if (verb === "EHLO") out += "250-sink.test\r\n250-PIPELINING\r\n250 8BITMIME\r\n";
-          else if (verb === "MAIL" || verb === "RSET") {
-            accepted = 0;
-            out += "250 2.0.0 ok\r\n";
-          } else if (verb === "RCPT") {
-            if (/<bad@/i.test(line)) out += "550 5.1.1 no such user\r\n";
-            else {
-              accepted++;
-              out += "250 2.1.5 ok\r\n";
-            }
-          } else if (verb === "DATA") {
-            out += "354 go ahead\r\n";
-            inData = true;
-            buf = "\r\n" + buf;
-          } else if (verb === "QUIT") {
-            await write(out + "221 2.0.0 bye\r\n");
-            return;
-          } else out += "250 2.0.0 ok\r\n";
-        }
-        if (out) await write(out);
-      }
-    } catch {
-      /* client went away */
-    } finally {
-      conns.delete(conn);
-      try {
-        conn.close();
-      } catch { /* closed */ }
-    }
-  };
-  const accepting = (async () => {
-    try {
-      for await (const c of listener) void serve(c);
-    } catch { /* closed */ }
-  })();
-  return {
-    port: (listener.addr as Deno.NetAddr).port,
-    stats,
-    async close() {
-      listener.close();
-      for (const c of conns) c.close();
-      await accepting;
-    },
-  };
-}
-
 /** A store and config of our own (no listeners, no runner of the server's). */
-async function openLocal(dns: TestDnsServer, smtpPort: number) {
-  const dir = await Deno.makeTempDir({ prefix: "outbound-queue-" });
-  const config: Config = configFromObject({
+function openLocal(dns: TestDnsServer, smtpPort: number) {
+  return openLocalStore("outbound-queue-", {
     hostname: "mx.a.test",
-    data_dir: join(dir, "data"),
-    dns: { nameserver: dns.nameserver, timeout: "2s" },
+    dns: dnsSettings(dns),
     delivery: { smtp_port: smtpPort, retry_schedule: ["1s"] },
-  }, dir);
-  const store = await openStore(config);
-  return {
-    config,
-    store,
-    async close() {
-      await store.close();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    },
-  };
+  });
 }
 
 function message(to: string, subject: string): Uint8Array {
@@ -163,7 +47,7 @@ Deno.test("outbound queue: a bounce is owed atomically with the result", async (
     "x.test": { MX: [{ preference: 10, exchange: "mx.x.test" }] },
     "mx.x.test": { A: ["127.0.0.1"] },
   });
-  const sink = startSink();
+  const sink = startCountingSink();
   const local = await openLocal(dns, sink.port);
   const { store, config } = local;
   const runners: QueueRunner[] = [];
@@ -238,14 +122,9 @@ Deno.test("outbound queue: a bounce is owed atomically with the result", async (
 });
 
 Deno.test("outbound queue: domains sharing one MX reuse its connections", async () => {
-  const zone: Record<string, { MX?: { preference: number; exchange: string }[]; A?: string[] }> = {
-    "mx.shared.test": { A: ["127.0.0.1"] },
-  };
-  for (let d = 0; d < 10; d++) {
-    zone[`d${d}.test`] = { MX: [{ preference: 10, exchange: "mx.shared.test" }] };
-  }
-  const dns = await startDnsServer(zone);
-  const sink = startSink();
+  const domains = Array.from({ length: 10 }, (_, d) => `d${d}.test`);
+  const dns = await startDnsServer(sharedMxZone("mx.shared.test", domains));
+  const sink = startCountingSink();
   const local = await openLocal(dns, sink.port);
   const { store, config } = local;
   const runner = new QueueRunner({
@@ -313,17 +192,10 @@ Deno.test("outbound queue: one delay warning (RFC 3464 action=delayed)", async (
     "mx.later.test": { A: ["127.0.0.1"] },
   });
   // A port nobody listens on: every attempt is a connection failure (4.4.2, retried).
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const deadPort = (l.addr as Deno.NetAddr).port;
-  l.close();
+  const deadPort = freePort();
   let a: TestServer | null = null;
   try {
-    a = await startTestServer({
-      hostname: "mx.a.test",
-      dns: { nameserver: dns.nameserver, timeout: "2s" },
-      delivery: { smtp_port: deadPort, retry_schedule: ["1s"], delay_warning: "1s" },
-    });
-    await a.addUser("alice@a.test", "secret-pw");
+    a = await startSender(dns, deadPort, { delay_warning: "1s" });
     await python(SUBMIT, [String(a.port("submission"))]);
     // Three attempts each: the warning condition held at two of them, and was sent once.
     const entries = await waitFor(async () => {

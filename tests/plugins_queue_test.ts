@@ -9,7 +9,12 @@
 import assert from "node:assert/strict";
 import { python, startTestServer, type TestServer } from "./harness.ts";
 import { startDnsServer } from "./lib/dns_server.ts";
-import type { Store } from "../storage/mod.ts";
+import {
+  dnsSettings,
+  inbox,
+  startSender,
+  waitFor as waitForWithin,
+} from "./lib/outbound_fixture.ts";
 
 const FIXTURES = new URL("./fixtures/plugins/", import.meta.url);
 const fixture = (name: string) => new URL(name, FIXTURES).pathname;
@@ -27,26 +32,8 @@ s.sendmail(frm, to, body.encode())
 s.quit()
 `;
 
-async function waitFor<T>(fn: () => Promise<T | null | undefined | false>, what: string) {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function inbox(store: Store, email: string): Promise<string[]> {
-  const acc = await store.getAccount(email);
-  const mb = acc && await store.getMailbox(acc.id, "INBOX");
-  if (!mb) return [];
-  const out = [];
-  for (const m of await store.listMessages(mb.id)) {
-    out.push(new TextDecoder().decode(await store.readBlob(m.blobId)));
-  }
-  return out;
-}
+const waitFor = <T>(fn: () => Promise<T | null | undefined | false>, what: string) =>
+  waitForWithin(fn, what, 15_000);
 
 /** An SMTP server that offers no STARTTLS and counts the MAIL commands it is sent. */
 function plaintextStub() {
@@ -117,20 +104,16 @@ Deno.test("plugins: queue hook (reject, relay, require TLS) and delivered/bounce
   try {
     b = await startTestServer({
       hostname: "mx.b.test",
-      dns: { nameserver: dns.nameserver, timeout: "2s" },
+      dns: dnsSettings(dns),
     });
     const bPort = b.port("smtp");
-    a = await startTestServer({
-      hostname: "mx.a.test",
-      dns: { nameserver: dns.nameserver, timeout: "2s" },
-      delivery: { smtp_port: bPort, retry_schedule: ["1s"] },
+    a = await startSender(dns, bPort, {}, {
       plugins: [{
         name: "life",
         module: fixture("lifecycle.ts"),
         options: { relay: `127.0.0.1:${bPort}`, plainRelay: `127.0.0.1:${stub.port}` },
       }],
     });
-    await a.addUser("alice@a.test", "secret-pw");
     await b.addUser("ok@b.test", "secret-pw");
     await b.addUser("qreject@b.test", "secret-pw");
     await b.addUser("qtls@b.test", "secret-pw");
