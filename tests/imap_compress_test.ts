@@ -5,9 +5,9 @@
  * the raw client for the refusals.
  */
 import assert from "node:assert/strict";
-import { ImapFlow } from "imapflow";
+import type { ImapFlow } from "imapflow";
 import { python, startTestServer } from "./harness.ts";
-import { deliver, RawImap, sampleMessage } from "./imap_helpers.ts";
+import { deliver, flowClient, RawImap, sampleMessage } from "./imap_helpers.ts";
 
 const USER = "zip@example.test";
 const PASS = "zip-pw";
@@ -95,14 +95,7 @@ Deno.test("imap: COMPRESS=DEFLATE (RFC 4978)", async (t) => {
   const port = ts.port("imap");
   try {
     await t.step("imapflow compresses by itself: large FETCH, IDLE", async () => {
-      const flow = new ImapFlow({
-        host: "127.0.0.1",
-        port,
-        secure: false,
-        tls: { ca: ts.certPem, servername: "localhost" },
-        auth: { user: USER, pass: PASS },
-        logger: false,
-      });
+      const flow = flowClient(port, ts.certPem, USER, PASS);
       await flow.connect();
       try {
         assert.ok(flow.capabilities.has("COMPRESS=DEFLATE"));

@@ -5,9 +5,9 @@
  * MODIFIED, SEARCH MODSEQ, STATUS HIGHESTMODSEQ, VANISHED instead of EXPUNGE).
  */
 import assert from "node:assert/strict";
-import { ImapFlow } from "imapflow";
-import { python, startTestServer } from "./harness.ts";
-import { deliver, RawImap, sampleMessage } from "./imap_helpers.ts";
+import type { ImapFlow } from "imapflow";
+import { startTestServer } from "./harness.ts";
+import { deliver, flowClient, imaplib, RawPool, sampleMessage } from "./imap_helpers.ts";
 
 const USER = "cs@example.test";
 const PASS = "condstore-pw";
@@ -44,21 +44,9 @@ Deno.test("imap: CONDSTORE and QRESYNC (RFC 7162)", async (t) => {
     await deliver(ts, acc.id, sampleMessage(`cs ${s}`));
   }
   const port = ts.port("imap");
-  const raws: RawImap[] = [];
-  const raw = async () => {
-    const c = await RawImap.login(port, USER, PASS);
-    raws.push(c);
-    return c;
-  };
-  const flow = new ImapFlow({
-    host: "127.0.0.1",
-    port,
-    secure: false,
-    tls: { ca: ts.certPem, servername: "localhost" },
-    auth: { user: USER, pass: PASS },
-    logger: false,
-    qresync: true,
-  });
+  const raws = new RawPool(port, USER, PASS);
+  const raw = () => raws.login();
+  const flow = flowClient(port, ts.certPem, USER, PASS, { qresync: true });
   try {
     await flow.connect();
 
@@ -237,11 +225,11 @@ Deno.test("imap: CONDSTORE and QRESYNC (RFC 7162)", async (t) => {
     });
 
     await t.step("python imaplib: CONDSTORE raw commands", async () => {
-      const out = await python(
+      const lines = await imaplib(
+        port,
+        USER,
+        PASS,
         `
-import imaplib, sys
-m = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]))
-m.login(sys.argv[2], sys.argv[3])
 typ, data = m._simple_command("ENABLE", "CONDSTORE")
 print(typ, m.untagged_responses.get("ENABLED"))
 typ, data = m.select("INBOX")
@@ -250,18 +238,15 @@ typ, data = m.uid("FETCH", "1:*", "(FLAGS) (CHANGEDSINCE 1)")
 print(typ, len([d for d in data if d]))
 typ, data = m.uid("STORE", "2", "(UNCHANGEDSINCE 1)", "+FLAGS", "(\\\\Seen)")
 print(typ, m.untagged_responses.get("MODIFIED"))
-m.logout()
 `,
-        [String(port), USER, PASS],
       );
-      const lines = out.stdout.trim().split("\n");
       assert.equal(lines[0], "OK [b'CONDSTORE']");
       assert.equal(lines[1], "HIGHESTMODSEQ True");
       assert.equal(lines[2], "OK 2");
       assert.equal(lines[3], "OK [b'2']");
     });
   } finally {
-    for (const c of raws) c.close();
+    raws.closeAll();
     await flow.logout().catch(() => {});
     await ts.stop();
   }

@@ -4,9 +4,9 @@
  * (RFC 2342) and BINARY (RFC 3516) with imapflow, python imaplib and the raw client.
  */
 import assert from "node:assert/strict";
-import { ImapFlow } from "imapflow";
-import { python, startTestServer } from "./harness.ts";
-import { RawImap, sampleMessage } from "./imap_helpers.ts";
+import type { ImapFlow } from "imapflow";
+import { startTestServer } from "./harness.ts";
+import { flowClient, imaplib, RawPool, sampleMessage } from "./imap_helpers.ts";
 
 const USER = "ext@example.test";
 const PASS = "ext-pw";
@@ -22,34 +22,22 @@ const BINARY_MSG = enc.encode(
     btoa(String.fromCharCode(...BINARY_BYTES)) + "\r\n--b--\r\n",
 );
 
-function flowClient(port: number, ca: string): ImapFlow {
-  return new ImapFlow({
-    host: "127.0.0.1",
-    port,
-    secure: false,
-    tls: { ca, servername: "localhost" },
-    auth: { user: USER, pass: PASS },
-    logger: false,
-    clientInfo: { name: "denomail-test", version: "1" },
-  });
+/** imapflow as USER, naming itself in ID. */
+function idFlow(port: number, ca: string): ImapFlow {
+  return flowClient(port, ca, USER, PASS, { clientInfo: { name: "denomail-test", version: "1" } });
 }
 
 Deno.test("imap: MULTIAPPEND, UTF8=ACCEPT, CREATE-SPECIAL-USE, LITERAL-, ID, NAMESPACE, BINARY", async (t) => {
   const ts = await startTestServer();
   await ts.addUser(USER, PASS);
   const port = ts.port("imap");
-  const raws: RawImap[] = [];
-  const login = async () => {
-    const c = await RawImap.login(port, USER, PASS);
-    raws.push(c);
-    return c;
-  };
+  const raws = new RawPool(port, USER, PASS);
+  const login = () => raws.login();
   try {
     await t.step(
       "LITERAL- before login, LITERAL+ after; a big non-sync literal ends it",
       async () => {
-        const { client, greeting } = await RawImap.connect(port);
-        raws.push(client);
+        const { client, greeting } = await raws.connect();
         assert.match(greeting, / LITERAL- /);
         assert.doesNotMatch(greeting, /LITERAL\+/);
         const caps = (await client.command(`LOGIN ${USER} ${PASS}`)).tagged;
@@ -57,13 +45,11 @@ Deno.test("imap: MULTIAPPEND, UTF8=ACCEPT, CREATE-SPECIAL-USE, LITERAL-, ID, NAM
         assert.doesNotMatch(caps, /LITERAL-/);
         assert.match(caps, / MULTIAPPEND UTF8=ACCEPT CREATE-SPECIAL-USE /);
         // RFC 7888: up to 4096 octets are fine before login.
-        const { client: small } = await RawImap.connect(port);
-        raws.push(small);
+        const { client: small } = await raws.connect();
         const pw = PASS + " ".repeat(0);
         await small.write(`s1 LOGIN ${USER} {${pw.length}+}\r\n${pw}\r\n`);
         assert.match((await small.until("s1")).tagged, /^s1 OK/);
-        const { client: big } = await RawImap.connect(port);
-        raws.push(big);
+        const { client: big } = await raws.connect();
         await big.write(`b1 LOGIN ${USER} {5000+}\r\n${"x".repeat(5000)}\r\n`);
         assert.deepEqual(await big.drain(), ["* BYE [TOOBIG] Non-synchronizing literal too large"]);
       },
@@ -112,22 +98,20 @@ Deno.test("imap: MULTIAPPEND, UTF8=ACCEPT, CREATE-SPECIAL-USE, LITERAL-, ID, NAM
     });
 
     await t.step("UTF8=ACCEPT with python imaplib (UTF-8 names) and UTF8 APPEND", async () => {
-      const out = await python(
+      const lines = await imaplib(
+        port,
+        USER,
+        PASS,
         `
-import imaplib, sys
-m = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]))
-m.login(sys.argv[2], sys.argv[3])
 print(m.enable("UTF8=ACCEPT"))
 print(m.create('"Entwürfe/Büro"'))
 typ, data = m.list('""', '"Entw*"')
 print(typ, [d.decode("utf-8") for d in data])
 typ, data = m.select('"Entwürfe/Büro"')
 print(typ, data)
-m.logout()
 `,
-        [String(port), USER, PASS],
       );
-      assert.deepEqual(out.stdout.trim().split("\n"), [
+      assert.deepEqual(lines, [
         "('OK', [b'ENABLE completed'])",
         "('OK', [b'CREATE completed'])",
         `OK ['(\\\\HasChildren) "/" "Entwürfe"', '(\\\\HasNoChildren) "/" "Entwürfe/Büro"']`,
@@ -154,29 +138,27 @@ m.logout()
     });
 
     await t.step("CREATE-SPECIAL-USE with imaplib; imapflow sees the attribute", async () => {
-      const out = await python(
+      const lines = await imaplib(
+        port,
+        USER,
+        PASS,
         `
-import imaplib, sys
-m = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]))
-m.login(sys.argv[2], sys.argv[3])
 print(m._simple_command("CREATE", "Old", "(USE (\\\\Archive))"))
 print(m._simple_command("CREATE", "Everything", "(USE (\\\\All))"))
 print(m._simple_command("CREATE", "Two", "(USE (\\\\Archive \\\\Trash))"))
 print(m._simple_command("CREATE", "Plain", "(USE ())"))
 typ, data = m.list('""', '"*"')
 print([d.decode() for d in data if b"Old" in d or b"Plain" in d])
-m.logout()
 `,
-        [String(port), USER, PASS],
       );
-      assert.deepEqual(out.stdout.trim().split("\n"), [
+      assert.deepEqual(lines, [
         "('OK', [b'CREATE completed'])",
         "('NO', [b'[USEATTR] Special use \\\\All is not supported'])",
         "('NO', [b'[USEATTR] A mailbox has at most one special use'])",
         "('OK', [b'CREATE completed'])",
         `['(\\\\HasNoChildren \\\\Archive) "/" "Old"', '(\\\\HasNoChildren) "/" "Plain"']`,
       ]);
-      const flow = flowClient(port, ts.certPem);
+      const flow = idFlow(port, ts.certPem);
       await flow.connect();
       try {
         const boxes = await flow.list();
@@ -187,7 +169,7 @@ m.logout()
     });
 
     await t.step("ID and NAMESPACE through imapflow", async () => {
-      const flow = flowClient(port, ts.certPem);
+      const flow = idFlow(port, ts.certPem);
       await flow.connect();
       try {
         assert.equal(flow.serverInfo?.name, "denomail");
@@ -216,7 +198,7 @@ m.logout()
         assert.deepEqual(f.untagged[0].literals[0], BINARY_BYTES);
         await c.command("LOGOUT");
 
-        const flow = flowClient(port, ts.certPem);
+        const flow = idFlow(port, ts.certPem);
         await flow.connect();
         const lock = await flow.getMailboxLock("INBOX");
         try {
@@ -231,26 +213,25 @@ m.logout()
           await flow.logout();
         }
 
-        const out = await python(
+        const lines = await imaplib(
+          port,
+          USER,
+          PASS,
           `
-import imaplib, sys
-m = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]))
-m.login(sys.argv[2], sys.argv[3])
 m.select("INBOX")
 typ, data = m.uid("FETCH", sys.argv[4], "(BINARY.SIZE[1] BINARY.PEEK[1])")
 print(typ, data[0][1].hex())
-m.logout()
 `,
-          [String(port), USER, PASS, String(uid)],
+          [String(uid)],
         );
         assert.equal(
-          out.stdout.trim(),
+          lines.join("\n"),
           `OK ${[...BINARY_BYTES].map((b) => b.toString(16).padStart(2, "0")).join("")}`,
         );
       },
     );
   } finally {
-    for (const c of raws) c.close();
+    raws.closeAll();
     await ts.stop();
   }
 });

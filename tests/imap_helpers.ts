@@ -4,7 +4,8 @@
  *
  * @module
  */
-import type { TestServer } from "./harness.ts";
+import { ImapFlow, type ImapFlowOptions } from "imapflow";
+import { python, type TestServer } from "./harness.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -156,4 +157,74 @@ export async function deliver(
 ): Promise<number> {
   const [placed] = await ts.store.deliver(message, [{ accountId, mailbox }]);
   return placed.uid;
+}
+
+/** Raw connections of one test, logged in as one user by default, closed all at once. */
+export class RawPool {
+  #open: RawImap[] = [];
+
+  constructor(readonly port: number, readonly user: string, readonly pass: string) {}
+
+  /** A connection that has read the greeting (not logged in). */
+  async connect(): Promise<{ client: RawImap; greeting: string }> {
+    const r = await RawImap.connect(this.port);
+    this.#open.push(r.client);
+    return r;
+  }
+
+  /** A logged-in connection. */
+  async login(user = this.user, pass = this.pass): Promise<RawImap> {
+    const c = await RawImap.login(this.port, user, pass);
+    this.#open.push(c);
+    return c;
+  }
+
+  /** Closes every connection opened so far. */
+  closeAll(): void {
+    for (const c of this.#open.splice(0)) c.close();
+  }
+}
+
+/**
+ * An imapflow client for the server's plain IMAP port (STARTTLS against its self-signed
+ * certificate `ca`), not connected yet; `extra` adds to the options.
+ */
+export function flowClient(
+  port: number,
+  ca: string,
+  user: string,
+  pass: string,
+  extra: Partial<ImapFlowOptions> = {},
+): ImapFlow {
+  return new ImapFlow({
+    host: "127.0.0.1",
+    port,
+    secure: false,
+    tls: { ca, servername: "localhost" },
+    auth: { user, pass },
+    logger: false,
+    ...extra,
+  });
+}
+
+/**
+ * Runs python imaplib: `m` connected to `port` and logged in as `user`, then `body`, then
+ * `m.logout()`. `args` follow port, user and password in sys.argv. Returns the lines printed.
+ */
+export async function imaplib(
+  port: number,
+  user: string,
+  pass: string,
+  body: string,
+  args: string[] = [],
+): Promise<string[]> {
+  const script = `
+import imaplib, sys
+m = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]))
+m.login(sys.argv[2], sys.argv[3])
+${body.trim()}
+m.logout()
+`;
+  const out = await python(script, [String(port), user, pass, ...args]);
+  return out.stdout.trim().split("\n");
 }

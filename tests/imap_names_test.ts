@@ -4,9 +4,8 @@
  * per-user connection limit (`limits.max_imap_connections_per_user`, NO [LIMIT]).
  */
 import assert from "node:assert/strict";
-import { ImapFlow } from "imapflow";
 import { python, startTestServer } from "./harness.ts";
-import { deliver, RawImap, sampleMessage } from "./imap_helpers.ts";
+import { deliver, flowClient, imaplib, RawPool, sampleMessage } from "./imap_helpers.ts";
 
 const USER = "names@example.test";
 const PASS = "names-pw";
@@ -17,15 +16,9 @@ Deno.test("imap: RENAME, hostile names, per-user connection limit", async (t) =>
   });
   const acc = await ts.addUser(USER, PASS);
   const port = ts.port("imap");
-  const raws: RawImap[] = [];
-  const login = async () => {
-    const c = await RawImap.login(port, USER, PASS);
-    raws.push(c);
-    return c;
-  };
-  const closeAll = () => {
-    for (const c of raws.splice(0)) c.close();
-  };
+  const raws = new RawPool(port, USER, PASS);
+  const login = () => raws.login();
+  const closeAll = () => raws.closeAll();
   const names = async () =>
     (await ts.store.listMailboxes(acc.id)).map((m) => m.name).filter((n) =>
       !["Drafts", "Sent", "Trash", "Junk"].includes(n)
@@ -36,14 +29,7 @@ Deno.test("imap: RENAME, hostile names, per-user connection limit", async (t) =>
       await ts.store.createMailbox(acc.id, "Proj/a");
       await ts.store.createMailbox(acc.id, "Proj/a/b");
       await deliver(ts, acc.id, sampleMessage("deep"), "Proj/a/b");
-      const flow = new ImapFlow({
-        host: "127.0.0.1",
-        port,
-        secure: false,
-        tls: { ca: ts.certPem, servername: "localhost" },
-        auth: { user: USER, pass: PASS },
-        logger: false,
-      });
+      const flow = flowClient(port, ts.certPem, USER, PASS);
       await flow.connect();
       try {
         const r = await flow.mailboxRename("Proj", "Archive/2024");
@@ -70,20 +56,18 @@ Deno.test("imap: RENAME, hostile names, per-user connection limit", async (t) =>
       // Another session has INBOX selected and sees the messages go.
       const watcher = await login();
       await watcher.command("SELECT INBOX");
-      const out = await python(
+      const lines = await imaplib(
+        port,
+        USER,
+        PASS,
         `
-import imaplib, sys
-m = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]))
-m.login(sys.argv[2], sys.argv[3])
 print(m.rename("INBOX", '"Old Inbox"')[0])
 for box in ["INBOX", '"Old Inbox"', "INBOX/Sub"]:
     print(m.status(box, "(MESSAGES)")[1][0].decode())
 print(m.rename("INBOX", "INBOX/Older")[0])
-m.logout()
 `,
-        [String(port), USER, PASS],
       );
-      assert.deepEqual(out.stdout.trim().split("\n"), [
+      assert.deepEqual(lines, [
         "OK",
         '"INBOX" (MESSAGES 0)',
         '"Old Inbox" (MESSAGES 2)',
@@ -145,8 +129,7 @@ m.logout()
       const a = await login();
       await login();
       await login();
-      const { client: fourth } = await RawImap.connect(port);
-      raws.push(fourth);
+      const { client: fourth } = await raws.connect();
       const r = await fourth.command(`LOGIN ${USER} ${PASS}`);
       assert.match(r.tagged, /^t\d+ NO \[LIMIT\] Too many connections for this user$/);
       // Still not logged in: commands of the authenticated state are refused.
@@ -172,8 +155,7 @@ except imaplib.IMAP4.error as e:
       ]);
       // Another user is not affected.
       await ts.addUser("other@example.test", PASS);
-      const other = await RawImap.login(port, "other@example.test", PASS);
-      raws.push(other);
+      await raws.login("other@example.test", PASS);
       closeAll();
     });
   } finally {

@@ -5,9 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ImapFlow } from "imapflow";
-import { python, startTestServer } from "./harness.ts";
-import { RawImap, sampleMessage } from "./imap_helpers.ts";
+import { startTestServer } from "./harness.ts";
+import { flowClient, imaplib, RawImap, sampleMessage } from "./imap_helpers.ts";
 import { cli } from "./lib/server_process.ts";
 
 const USER = "quota@example.test";
@@ -39,14 +38,7 @@ Deno.test("imap: QUOTA (RFC 9208) with the admin CLI", async (t) => {
     const port = ts.port("imap");
 
     await t.step("imapflow: getQuota; APPEND over quota is NO [OVERQUOTA]", async () => {
-      const flow = new ImapFlow({
-        host: "127.0.0.1",
-        port,
-        secure: false,
-        tls: { ca: ts!.certPem, servername: "localhost" },
-        auth: { user: USER, pass: PASS },
-        logger: false,
-      });
+      const flow = flowClient(port, ts!.certPem, USER, PASS);
       await flow.connect();
       try {
         assert.ok(flow.capabilities.has("QUOTA") && flow.capabilities.has("QUOTA=RES-STORAGE"));
@@ -70,11 +62,11 @@ Deno.test("imap: QUOTA (RFC 9208) with the admin CLI", async (t) => {
     });
 
     await t.step("python imaplib: getquotaroot, getquota, setquota refused", async () => {
-      const out = await python(
+      const lines = await imaplib(
+        port,
+        USER,
+        PASS,
         `
-import imaplib, sys
-m = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]))
-m.login(sys.argv[2], sys.argv[3])
 typ, data = m.getquotaroot("INBOX")
 print(typ, [d.decode() for group in data for d in group])
 typ, data = m.getquota('"User quota"')
@@ -83,11 +75,9 @@ typ, data = m.setquota('"User quota"', "(STORAGE 100000)")
 print(typ, data[0].decode())
 typ, data = m.getquota('"Other"')
 print(typ, data[0].decode())
-m.logout()
 `,
-        [String(port), USER, PASS],
       );
-      assert.deepEqual(out.stdout.trim().split("\n"), [
+      assert.deepEqual(lines, [
         `OK ['INBOX "User quota"', '"User quota" (STORAGE 1 4)']`,
         `OK "User quota" (STORAGE 1 4)`,
         "NO [NOPERM] Quotas are set by the administrator",

@@ -3,8 +3,8 @@
  * and thread() (and their UID forms), and raw commands for errors and exact replies.
  */
 import assert from "node:assert/strict";
-import { python, startTestServer } from "./harness.ts";
-import { deliver, RawImap } from "./imap_helpers.ts";
+import { startTestServer } from "./harness.ts";
+import { deliver, imaplib, RawImap } from "./imap_helpers.ts";
 
 const USER = "sorter@example.test";
 const PASS = "sort-pw";
@@ -58,11 +58,11 @@ Deno.test("imap: SORT and THREAD (RFC 5256)", async (t) => {
   const port = ts.port("imap");
   try {
     await t.step("python imaplib: sort() and thread(), UID forms", async () => {
-      const out = await python(
+      const lines = await imaplib(
+        port,
+        USER,
+        PASS,
         `
-import imaplib, sys
-m = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]))
-m.login(sys.argv[2], sys.argv[3])
 print(" ".join(c for c in m.capabilities if c.startswith(("SORT", "THREAD"))))
 m.select("INBOX")
 for crit in ["(DATE)", "(REVERSE DATE)", "(SUBJECT DATE)", "(FROM)", "(DISPLAYFROM)", "(SIZE)", "(TO)", "(REVERSE ARRIVAL)"]:
@@ -78,11 +78,9 @@ typ, data = m.thread("ORDEREDSUBJECT", "US-ASCII", "ALL")
 print("orderedsubject", typ, data[0].decode())
 typ, data = m.uid("THREAD", "REFERENCES", "UTF-8", "ALL")
 print("uid-thread", typ, data[0].decode())
-m.logout()
 `,
-        [String(port), USER, PASS],
       );
-      assert.deepEqual(out.stdout.trim().split("\n"), [
+      assert.deepEqual(lines, [
         "SORT SORT=DISPLAY THREAD=ORDEREDSUBJECT THREAD=REFERENCES",
         "(DATE) OK 3 1 2 4", // 2 is 08:00 UTC on the 4th
         "(REVERSE DATE) OK 4 2 1 3",
