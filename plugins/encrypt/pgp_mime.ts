@@ -28,6 +28,7 @@
  * @module
  */
 import type { MimePart } from "../../core/mime/mod.ts";
+import { concatBytes } from "../../core/mime/text.ts";
 
 /** Header fields left in clear (RFC 5322 §3.6 origination, destination and identification). */
 export const CLEAR_FIELDS: ReadonlySet<string> = new Set([
@@ -61,7 +62,7 @@ export function newBoundary(): string {
 
 /** A header field's bytes with every line ending made CRLF (RFC 5322 §2.1). */
 function crlfLine(line: Uint8Array): Uint8Array {
-  if (line.indexOf(10) < 0) return concat([line, enc.encode("\r\n")]);
+  if (line.indexOf(10) < 0) return concatBytes([line, enc.encode("\r\n")]);
   const parts: number[] = [];
   for (let i = 0; i < line.length; i++) {
     if (line[i] === 10 && (i === 0 || line[i - 1] !== 13)) parts.push(13);
@@ -69,18 +70,6 @@ function crlfLine(line: Uint8Array): Uint8Array {
   }
   if (parts[parts.length - 1] !== 10) parts.push(13, 10);
   return Uint8Array.from(parts);
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const c of chunks) n += c.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
 }
 
 /**
@@ -127,5 +116,5 @@ export function composePgpMime(
     `--${b}--`,
     "",
   ].join("\r\n");
-  return concat([...head, enc.encode(tail)]);
+  return concatBytes([...head, enc.encode(tail)]);
 }
