@@ -8,9 +8,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import * as openpgp from "openpgp";
 import { Buffer } from "node:buffer";
-import { ImapFlow } from "imapflow";
 import { python, run, startTestServer, type TestServer } from "./harness.ts";
 import { cli } from "./lib/server_process.ts";
+import { flowClient } from "./imap_helpers.ts";
 import { parseMime, sectionBytes } from "../core/mime/mod.ts";
 
 const enc = new TextEncoder();
@@ -91,14 +91,7 @@ Deno.test("encryption at rest: SMTP in, IMAP out, APPEND to Sent", async (t) => 
     }],
   });
   await ts.addUser("carol@example.test", "carol-password");
-  const imap = new ImapFlow({
-    host: "127.0.0.1",
-    port: ts.port("imap"),
-    secure: false,
-    tls: { ca: ts.certPem, servername: "localhost" },
-    auth: { user: "alice@example.test", pass: "alice-password" },
-    logger: false,
-  });
+  const imap = flowClient(ts.port("imap"), ts.certPem, "alice@example.test", "alice-password");
   const original = enc.encode(
     "From: Bob <bob@example.net>\r\nTo: Alice <alice@example.test>, carol@example.test\r\n" +
       "Subject: Board meeting\r\nDate: Sat, 28 Nov 2026 10:00:00 +0000\r\n" +

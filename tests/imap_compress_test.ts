@@ -5,23 +5,11 @@
  * the raw client for the refusals.
  */
 import assert from "node:assert/strict";
-import type { ImapFlow } from "imapflow";
 import { python, startTestServer } from "./harness.ts";
-import { deliver, flowClient, RawImap, sampleMessage } from "./imap_helpers.ts";
+import { deliver, flowClient, once, RawImap, sampleMessage } from "./imap_helpers.ts";
 
 const USER = "zip@example.test";
 const PASS = "zip-pw";
-
-/** Waits for an event, failing after `ms`. */
-function once<T>(emitter: ImapFlow, name: string, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${name} within ${ms} ms`)), ms);
-    emitter.once(name, (v: T) => {
-      clearTimeout(timer);
-      resolve(v);
-    });
-  });
-}
 
 const PY_CLIENT = `
 import socket, sys, zlib

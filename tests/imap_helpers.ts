@@ -228,3 +228,14 @@ m.logout()
   const out = await python(script, [String(port), user, pass, ...args]);
   return out.stdout.trim().split("\n");
 }
+
+/** Waits for an event, failing after `ms`. */
+export function once<T>(emitter: ImapFlow, name: string, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${name} within ${ms} ms`)), ms);
+    emitter.once(name, (v: T) => {
+      clearTimeout(timer);
+      resolve(v);
+    });
+  });
+}

@@ -4,9 +4,9 @@
  * notifications of deliveries and expunges made elsewhere.
  */
 import assert from "node:assert/strict";
-import { ImapFlow } from "imapflow";
+import type { ImapFlow } from "imapflow";
 import { startTestServer } from "./harness.ts";
-import { deliver, sampleMessage } from "./imap_helpers.ts";
+import { deliver, flowClient, once, sampleMessage } from "./imap_helpers.ts";
 
 const enc = new TextEncoder();
 
@@ -19,25 +19,7 @@ const MULTIPART = enc.encode(
 );
 
 function client(port: number, ca: string): ImapFlow {
-  return new ImapFlow({
-    host: "127.0.0.1",
-    port,
-    secure: false,
-    tls: { ca, servername: "localhost" },
-    auth: { user: "alice@example.test", pass: "flow-pw" },
-    logger: false,
-  });
-}
-
-/** Waits for an event, failing after `ms`. */
-function once<T>(emitter: ImapFlow, name: string, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${name} within ${ms} ms`)), ms);
-    emitter.once(name, (v: T) => {
-      clearTimeout(timer);
-      resolve(v);
-    });
-  });
+  return flowClient(port, ca, "alice@example.test", "flow-pw");
 }
 
 Deno.test("imap: imapflow", async (t) => {

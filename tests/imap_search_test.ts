@@ -4,9 +4,8 @@
  * whether a message is indexed yet or not, and for strings too short for the index.
  */
 import assert from "node:assert/strict";
-import { ImapFlow } from "imapflow";
 import { startTestServer } from "./harness.ts";
-import { deliver } from "./imap_helpers.ts";
+import { deliver, flowClient } from "./imap_helpers.ts";
 
 const enc = new TextEncoder();
 const b64 = (s: string) => btoa(String.fromCharCode(...enc.encode(s)));
@@ -25,14 +24,7 @@ Deno.test("imap: SEARCH through the full-text index (imapflow)", async (t) => {
   const ts = await startTestServer();
   const alice = await ts.addUser("alice@example.test", "search-pw");
   for (const m of MESSAGES) await deliver(ts, alice.id, enc.encode(m));
-  const c = new ImapFlow({
-    host: "127.0.0.1",
-    port: ts.port("imap"),
-    secure: false,
-    tls: { ca: ts.certPem, servername: "localhost" },
-    auth: { user: "alice@example.test", pass: "search-pw" },
-    logger: false,
-  });
+  const c = flowClient(ts.port("imap"), ts.certPem, "alice@example.test", "search-pw");
   try {
     await c.connect();
     await c.mailboxOpen("INBOX");
