@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { startTestServer } from "./harness.ts";
-import { deliver, imaplib, RawImap } from "./imap_helpers.ts";
+import { imaplib, RawImap } from "./imap_helpers.ts";
 
 const USER = "sorter@example.test";
 const PASS = "sort-pw";
@@ -54,7 +54,13 @@ Deno.test("imap: SORT and THREAD (RFC 5256)", async (t) => {
       "In-Reply-To": "<re-lunch@x.test>",
     }),
   ];
-  for (const m of messages) await deliver(ts, acc.id, m);
+  // Distinct arrival times, a second apart: ARRIVAL must not depend on delivery speed.
+  const arrived = Date.UTC(2024, 5, 1);
+  for (const [i, m] of messages.entries()) {
+    await ts.store.deliver(m, [{ accountId: acc.id, mailbox: "INBOX" }], {
+      internalDate: arrived + i * 1000,
+    });
+  }
   const port = ts.port("imap");
   try {
     await t.step("python imaplib: sort() and thread(), UID forms", async () => {
