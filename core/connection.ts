@@ -67,6 +67,8 @@ export class Connection {
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly localPort: number;
+  /** How long one write may wait for a client that does not read; then the connection closes. */
+  writeTimeoutMs = 10 * 60_000;
 
   constructor(
     transport: Transport,
@@ -300,11 +302,24 @@ export class Connection {
   async write(data: string | Uint8Array): Promise<void> {
     if (this.#closed) throw new ConnectionClosedError();
     const bytes = typeof data === "string" ? encoder.encode(data) : data;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      await this.#transport.write(bytes);
-    } catch {
+      await Promise.race([
+        this.#transport.write(bytes),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new TimeoutError()), this.writeTimeoutMs);
+        }),
+      ]);
+    } catch (e) {
       this.#closed = true;
+      if (e instanceof TimeoutError) {
+        // A client that stopped reading must not hold its session (and locks) forever.
+        this.#transport.close();
+        throw e;
+      }
       throw new ConnectionClosedError();
+    } finally {
+      clearTimeout(timer);
     }
   }
 

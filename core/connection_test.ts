@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Listener } from "./listener.ts";
-import { LineTooLongError } from "./connection.ts";
+import { LineTooLongError, TimeoutError } from "./connection.ts";
 import { ensureTlsFiles, TlsProvider } from "./tls.ts";
 import { configFromObject } from "./config.ts";
 
@@ -136,4 +136,38 @@ Deno.test("connection: readDotData matches the line-by-line rules for any chunki
     rest = r.rest;
   }
   assert.deepEqual(got, expected);
+});
+
+Deno.test("connection: a write to a client that never reads times out and closes", async () => {
+  const dir = await Deno.makeTempDir();
+  const tls = await TlsProvider.load(
+    await ensureTlsFiles(configFromObject({ data_dir: dir }, dir)),
+  );
+  const outcome = Promise.withResolvers<unknown>();
+  const listener = await Listener.start({
+    name: "test",
+    address: { host: "127.0.0.1", port: 0 },
+    implicitTls: false,
+    tls,
+    maxConnections: 10,
+    maxConnectionsPerIp: 10,
+    refuse: async () => {},
+    handle: async (conn) => {
+      conn.writeTimeoutMs = 300;
+      const chunk = new Uint8Array(1 << 20);
+      try {
+        for (let i = 0; i < 256; i++) await conn.write(chunk); // far more than socket buffers
+        outcome.resolve("all written");
+      } catch (e) {
+        outcome.resolve(e);
+      }
+    },
+  });
+  const c = await Deno.connect({ hostname: "127.0.0.1", port: listener.port });
+  const err = await outcome.promise;
+  assert.ok(err instanceof TimeoutError, `expected a write timeout, got ${err}`);
+  c.close();
+  await listener.stop();
+  tls.close();
+  await Deno.remove(dir, { recursive: true });
 });

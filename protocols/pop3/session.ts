@@ -103,18 +103,8 @@ export class Pop3Session implements SessionContext {
    * session, and its maildrop lock, forever.
    */
   async #write(data: Uint8Array): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new TimeoutError()), this.#timeoutMs);
-    });
-    try {
-      await Promise.race([this.conn.write(data), deadline]);
-    } catch (e) {
-      if (e instanceof TimeoutError) this.conn.destroy();
-      throw e;
-    } finally {
-      clearTimeout(timer);
-    }
+    this.conn.writeTimeoutMs = this.#timeoutMs;
+    await this.conn.write(data);
   }
 
   /** Releases the maildrop lock (idempotent). */
