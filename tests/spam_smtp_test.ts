@@ -5,6 +5,7 @@
  * message moved into Junk with imapflow `messageMove` makes a similar message score higher.
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { ImapFlow } from "imapflow";
 import { python, run, startTestServer, type TestServer } from "./harness.ts";
 import { startDnsServer } from "./lib/dns_server.ts";
@@ -187,6 +188,26 @@ Deno.test("auth + spam plugins through SMTP and IMAP", async (t) => {
       assert.ok(after > before, `after ${after} should be above before ${before}`);
       assert.equal(await ts.store.kvGet("plugin:spam", `n:${GLOBAL}`), null);
     });
+    await t.step(
+      "forged Authentication-Results in our name are removed (RFC 8601 §5)",
+      async () => {
+        const ham = await Deno.readTextFile(fixturePath("ham/01.eml"));
+        const forged = join(dir, "forged.eml");
+        await Deno.writeTextFile(
+          forged,
+          "Authentication-Results: mx.example.test; dmarc=pass header.from=bank.example\r\n" +
+            "Authentication-Results: elsewhere.example; spf=none\r\n" + ham,
+        );
+        const r = await send(ts, "alice@colleagues.example", forged);
+        assert.deepEqual([r.rcptCode, r.dataCode], [250, 250]);
+        const inbox = await mailbox(ts, "INBOX");
+        const msg = inbox[inbox.length - 1];
+        const ours = msg.match(/^Authentication-Results: mx\.example\.test;.*$/gim) ?? [];
+        assert.equal(ours.length, 1, msg);
+        assert.doesNotMatch(msg, /dmarc=pass header\.from=bank\.example/);
+        assert.match(msg, /^Authentication-Results: elsewhere\.example; spf=none/m);
+      },
+    );
   } finally {
     await ts.stop();
     await dns.close();

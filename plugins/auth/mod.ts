@@ -26,6 +26,7 @@
  *
  * @module
  */
+import { stripForgedAuthResults } from "./forged.ts";
 import { type DataContext, definePlugin, type HookResult, type PluginDns, reject } from "../sdk.ts";
 import { cachedDns, mailauthResolver } from "./resolver.ts";
 import { type AuthSummary, formatAuthNote } from "./results.ts";
@@ -127,9 +128,13 @@ function dnsFor(dns: PluginDns, ttl: number): PluginDns {
 
 async function data(ctx: DataContext): Promise<HookResult> {
   const o = readAuthOptions(ctx.options);
+  // RFC 8601 §5: results claiming our name that arrive with the message are forged.
+  const stripped = stripForgedAuthResults(ctx.message.raw, o.authservId);
+  const replaced = stripped === ctx.message.raw ? {} : { message: stripped };
   // RFC 8601 §2.7.4: mail submitted by an authenticated client is recorded as auth=pass.
   if (ctx.session.user) {
     return {
+      ...replaced,
       addHeaders: [[
         "Authentication-Results",
         authResultsValue(o.authservId, [`auth=pass smtp.auth=${ctx.session.user}`]),
@@ -163,9 +168,9 @@ async function data(ctx: DataContext): Promise<HookResult> {
     case "quarantine":
       // RFC 7489 §6.3 p=quarantine: "treat as suspicious": file in Junk. The verdict stays
       // "continue" so later plugins (spam) still score and tag the message.
-      return { addHeaders: headers, note, mailbox: "Junk" };
+      return { ...replaced, addHeaders: headers, note, mailbox: "Junk" };
     default:
-      return { addHeaders: headers, note };
+      return { ...replaced, addHeaders: headers, note };
   }
 }
 
