@@ -1,6 +1,7 @@
 /**
- * The wire between the plugin host and a plugin runner, on the runner's stdin (host ->
- * runner) and stdout (runner -> host): a sequence of frames, each one JSON object on one
+ * The wire between the plugin host and a plugin runner, on a loopback socket (process
+ * mode, see ipc_connect.ts) or the runner's stdin (host -> runner) and stdout (runner ->
+ * host): a sequence of frames, each one JSON object on one
  * line, followed by `bin` raw bytes when the object has a `bin` field. Calls carry ids, so
  * many may be in flight at once (pipelined); answers may come back in any order.
  *
