@@ -16,7 +16,13 @@ import type { PluginConfig } from "../core/config.ts";
 import { log } from "../core/log.ts";
 import type { HookName } from "./sdk.ts";
 import type { CallMsg, HostToRunner, RunnerToHost, SvcMsg, SvcOp, WireResult } from "./protocol.ts";
-import { encodeFrame, FrameQueue, FrameReader, parseRunnerMessage } from "./protocol.ts";
+import {
+  encodeFrame,
+  encodeFrameParts,
+  FrameQueue,
+  FrameReader,
+  parseRunnerMessage,
+} from "./protocol.ts";
 import { runnerCommand, type SandboxMode, sandboxMode, type SpawnSpec } from "./spawn.ts";
 
 /** What one call came to. */
@@ -307,7 +313,7 @@ export class PluginProcess {
 
   #send(msg: HostToRunner, payload: Uint8Array[] = []): void {
     // A write to a runner that is gone fails quietly; its exit handler fails the calls.
-    this.#out?.push(encodeFrame(msg, payload));
+    this.#out?.push(...encodeFrameParts(msg, payload));
   }
 
   #kill(child: Deno.ChildProcess, reason: string): void {
