@@ -16,8 +16,14 @@ import type { PluginConfig } from "../core/config.ts";
 import { log } from "../core/log.ts";
 import type { HookName } from "./sdk.ts";
 import type { CallMsg, HostToRunner, RunnerToHost, SvcMsg, SvcOp, WireResult } from "./protocol.ts";
-import { encodeFrame, FrameQueue, FrameReader, parseRunnerMessage } from "./protocol.ts";
-import { runnerCommand, type SandboxMode, type SpawnSpec } from "./spawn.ts";
+import {
+  encodeFrame,
+  encodeFrameParts,
+  FrameQueue,
+  FrameReader,
+  parseRunnerMessage,
+} from "./protocol.ts";
+import { runnerCommand, type SandboxMode, sandboxMode, type SpawnSpec } from "./spawn.ts";
 
 /** What one call came to. */
 export type CallOutcome = { ok: true; result: WireResult | null } | { ok: false; error: string };
@@ -74,6 +80,9 @@ export class PluginProcess {
   starts = 0;
 
   #child: Deno.ChildProcess | null = null;
+  /** Process mode: the runner's socket, and the listener it has yet to connect to. */
+  #conn: Deno.TcpConn | null = null;
+  #listener: Deno.TcpListener | null = null;
   #out: FrameQueue | null = null;
   #pending = new Map<number, Pending>();
   /** Prepared ids not yet called or dropped, and the runner that holds each. */
@@ -118,25 +127,43 @@ export class PluginProcess {
     this.#stderrTail = "";
     this.#killReason = null;
     let child: Deno.ChildProcess;
+    // Process mode talks over a loopback socket (cheaper per frame than the piped web
+    // streams); a custom command and worker mode keep stdin/stdout.
+    const socket = !this.#opts.spawn && (this.#opts.sandbox ?? sandboxMode()) === "process";
+    let listener: Deno.TcpListener | null = null;
+    const token = Array.from(crypto.getRandomValues(new Uint8Array(16)))
+      .map((b) => b.toString(16).padStart(2, "0")).join("");
     try {
-      const spec = this.#opts.spawn ?? runnerCommand(this.config, this.#opts.sandbox);
+      if (socket) listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      const spec = this.#opts.spawn ??
+        runnerCommand(
+          this.config,
+          this.#opts.sandbox,
+          listener ? { port: listener.addr.port, token } : undefined,
+        );
       child = new Deno.Command(spec.cmd, {
         args: spec.args,
-        stdin: "piped",
-        stdout: "piped",
+        stdin: socket ? "null" : "piped",
+        stdout: socket ? "null" : "piped",
         stderr: "piped",
         env: { NO_COLOR: "1", ...spec.env },
       }).spawn();
     } catch (e) {
+      listener?.close();
       this.lastError = `cannot start: ${(e as Error).message}`;
       this.state = "down";
       this.#settleReady(false);
       return Promise.resolve(false);
     }
     this.#child = child;
-    const writer = child.stdin.getWriter();
-    this.#out = new FrameQueue((b) => writer.write(b));
-    this.#readStdout(child);
+    if (listener) {
+      this.#listener = listener;
+      this.#accept(child, listener, token);
+    } else {
+      const writer = child.stdin.getWriter();
+      this.#out = new FrameQueue((b) => writer.write(b));
+      this.#readStdout(child);
+    }
     this.#readStderr(child);
     const startup = setTimeout(() => {
       if (this.#child === child && this.state === "starting") {
@@ -147,8 +174,52 @@ export class PluginProcess {
       clearTimeout(startup);
       this.#onExit(child, s);
     });
-    this.#send({ t: "init", name: this.config.name, options: this.config.options });
+    if (!listener) this.#send({ t: "init", name: this.config.name, options: this.config.options });
     return this.whenReady();
+  }
+
+  /**
+   * Takes the runner's connection: the first one that presents `token` (anything else is
+   * closed). The listener closes then, so nothing else can connect later.
+   */
+  async #accept(child: Deno.ChildProcess, listener: Deno.TcpListener, token: string) {
+    const want = new TextEncoder().encode(token + "\n");
+    let conn: Deno.TcpConn | null = null;
+    try {
+      while (!conn) {
+        const c = await listener.accept();
+        const got = new Uint8Array(want.length);
+        let off = 0;
+        try {
+          while (off < got.length) {
+            const n = await c.read(got.subarray(off));
+            if (n === null) break;
+            off += n;
+          }
+        } catch { /* a bad peer */ }
+        if (off === got.length && got.every((b, i) => b === want[i])) conn = c;
+        else c.close();
+      }
+    } catch {
+      return; // listener closed: the runner exited or was killed first
+    } finally {
+      try {
+        listener.close();
+      } catch { /* closed */ }
+      if (this.#listener === listener) this.#listener = null;
+    }
+    if (this.#child !== child) {
+      conn.close();
+      return;
+    }
+    conn.setNoDelay(true);
+    this.#conn = conn;
+    this.#out = new FrameQueue(async (b) => {
+      let off = 0;
+      while (off < b.length) off += await conn.write(b.subarray(off));
+    });
+    this.#readConn(child, conn);
+    this.#send({ t: "init", name: this.config.name, options: this.config.options });
   }
 
   /** Resolves true when the runner is ready, false when this start attempt failed. */
@@ -242,7 +313,7 @@ export class PluginProcess {
 
   #send(msg: HostToRunner, payload: Uint8Array[] = []): void {
     // A write to a runner that is gone fails quietly; its exit handler fails the calls.
-    this.#out?.push(encodeFrame(msg, payload));
+    this.#out?.push(...encodeFrameParts(msg, payload));
   }
 
   #kill(child: Deno.ChildProcess, reason: string): void {
@@ -274,6 +345,13 @@ export class PluginProcess {
     if (this.#child !== child) return;
     this.#child = null;
     this.#out = null;
+    for (const c of [this.#conn, this.#listener]) {
+      try {
+        c?.close();
+      } catch { /* closed */ }
+    }
+    this.#conn = null;
+    this.#listener = null;
     this.#preparedBy.clear();
     const how = s.signal ? `killed by ${s.signal}` : `exited with code ${s.code}`;
     // Deno's own "error: Uncaught ..." line says more than the stack lines after it.
@@ -308,13 +386,35 @@ export class PluginProcess {
 
   async #readStdout(child: Deno.ChildProcess): Promise<void> {
     const reader = child.stdout.getReader();
+    await this.#readFrames(child, async () => {
+      const { value, done } = await reader.read();
+      return done ? null : value;
+    }, false);
+  }
+
+  async #readConn(child: Deno.ChildProcess, conn: Deno.TcpConn): Promise<void> {
+    // One read buffer, reused (the frame reader copies what outlives a read).
+    const buf = new Uint8Array(64 * 1024);
+    await this.#readFrames(child, async () => {
+      const n = await conn.read(buf);
+      return n === null ? null : buf.subarray(0, n);
+    }, true);
+  }
+
+  async #readFrames(
+    child: Deno.ChildProcess,
+    read: () => Promise<Uint8Array | null>,
+    reused: boolean,
+  ): Promise<void> {
     const frames = new FrameReader();
     try {
       while (true) {
-        const { value, done } = await reader.read();
-        if (done) break;
+        const value = await read();
+        if (value === null) break;
         const svc: SvcMsg[] = [];
-        for (const f of frames.push(value)) this.#onFrame(child, f.value, f.line, f.bin, svc);
+        for (const f of frames.push(value, reused)) {
+          this.#onFrame(child, f.value, f.line, f.bin, svc);
+        }
         if (svc.length > 0) this.#serve(child, svc);
         if (frames.pending > this.#opts.maxLineBytes) {
           this.#kill(child, "runner wrote an over-long frame");

@@ -1,6 +1,7 @@
 /**
- * The wire between the plugin host and a plugin runner, on the runner's stdin (host ->
- * runner) and stdout (runner -> host): a sequence of frames, each one JSON object on one
+ * The wire between the plugin host and a plugin runner, on a loopback socket (process
+ * mode, see ipc_connect.ts) or the runner's stdin (host -> runner) and stdout (runner ->
+ * host): a sequence of frames, each one JSON object on one
  * line, followed by `bin` raw bytes when the object has a `bin` field. Calls carry ids, so
  * many may be in flight at once (pipelined); answers may come back in any order.
  *
@@ -202,6 +203,22 @@ export function encodeLine(msg: HostToRunner | RunnerToHost): string {
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
+/**
+ * One frame as its pieces: the JSON line (with `bin` set), then the payload parts, not
+ * copied (for `FrameQueue.push`, which joins everything it writes at once in one copy).
+ */
+export function encodeFrameParts(
+  msg: HostToRunner | RunnerToHost,
+  payload: Uint8Array[] = [],
+): Uint8Array[] {
+  let total = 0;
+  for (const p of payload) total += p.length;
+  if (total > 0) (msg as { bin?: number }).bin = total;
+  const head = enc.encode(JSON.stringify(msg) + "\n");
+  if (total > 0) delete (msg as { bin?: number }).bin;
+  return total === 0 ? [head] : [head, ...payload.filter((p) => p.length > 0)];
+}
+
 /** Encodes one frame: the message's JSON line (with `bin` set), then the payload parts. */
 export function encodeFrame(
   msg: HostToRunner | RunnerToHost,
@@ -325,9 +342,9 @@ export class FrameQueue {
     this.#write = write;
   }
 
-  /** Queues one encoded frame. */
-  push(frame: Uint8Array): void {
-    this.#queue.push(frame);
+  /** Queues one encoded frame (or its pieces, in order: see `encodeFrameParts`). */
+  push(...frame: Uint8Array[]): void {
+    this.#queue.push(...frame);
     if (this.#busy) return;
     this.#busy = true;
     // Start at the end of this tick: frames pushed by the same task go out together.

@@ -5,7 +5,9 @@
  * The plugin module is given with `--preload`, so the Deno CLI loads it and its static
  * imports (the SDK, the plugin's own files) as part of the module graph, with no read
  * permission needed; the dynamic `import()` below then finds the already-loaded module.
- * The runner itself needs no permission at all: stdin and stdout are always open.
+ * The runner talks to the host over the socket plugins/ipc_connect.ts (the first preload)
+ * opened before the plugin was evaluated, or, without one, over stdin and stdout, which
+ * are always open.
  *
  * Invariants:
  * - stdout carries only protocol lines; `console.*` is redirected to stderr so a plugin
@@ -18,6 +20,7 @@
 import type { HostToRunner, RunnerToHost } from "./protocol.ts";
 import { encodeFrame, FrameQueue, FrameReader } from "./protocol.ts";
 import { PluginRunner, redirectConsole } from "./runner_core.ts";
+import { conn } from "./ipc_connect.ts";
 
 /**
  * Writes all of `bytes` to stdout, synchronously: cheaper per answer than an async write
@@ -30,7 +33,13 @@ function writeAll(bytes: Uint8Array): Promise<void> {
   return Promise.resolve();
 }
 
-const out = new FrameQueue(writeAll);
+/** The same on the host's socket (plugins/ipc_connect.ts), when there is one. */
+async function writeConn(bytes: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < bytes.length) off += await conn!.write(bytes.subarray(off));
+}
+
+const out = new FrameQueue(conn ? writeConn : writeAll);
 
 /** Queues one frame; frames never interleave. */
 function send(msg: RunnerToHost, payload: Uint8Array[] = []): Promise<void> {
@@ -49,7 +58,7 @@ async function main(): Promise<void> {
   // per call than a stream of fresh chunks (measured).
   const buf = new Uint8Array(READ_SIZE);
   while (true) {
-    const n = await Deno.stdin.read(buf);
+    const n = await (conn ?? Deno.stdin).read(buf);
     if (n === null) break;
     for (const f of frames.push(buf.subarray(0, n), true)) {
       if (f.value === null) continue;
@@ -59,7 +68,7 @@ async function main(): Promise<void> {
       }
     }
   }
-  // stdin closed: the host is gone or is stopping us.
+  // stdin (or the socket) closed: the host is gone or is stopping us.
   await out.flushed();
   Deno.exit(0);
 }

@@ -3,7 +3,9 @@
  *
  * Two sandbox modes:
  * - "process" (running from source): `deno run --no-prompt --allow-<only what was granted>
- *   --v8-flags=--max-old-space-size=N --preload <module> plugins/runner.ts <module>`.
+ *   --v8-flags=--max-old-space-size=N --preload plugins/ipc_connect.ts --preload <module>
+ *   plugins/runner.ts <module> <port> <token> <revoke|keep>`, with `--allow-net` for the
+ *   host's socket 127.0.0.1:port added (ipc_connect.ts revokes it before the module loads).
  * - "worker" (a compiled binary, where `Deno.execPath()` is denomail itself): `denomail
  *   __plugin-runner <module> <grants JSON>` with DENO_V8_FLAGS=--max-old-space-size=N; that
  *   child runs the plugin in a Worker whose `deno.permissions` are exactly the grant (see
@@ -107,8 +109,22 @@ export function workerPermissions(p: PluginPermissions): Record<string, boolean 
   return out;
 }
 
-/** The command that starts one runner for `plugin`. */
-export function runnerCommand(plugin: PluginConfig, mode = sandboxMode()): SpawnSpec {
+/** The host's loopback socket for one process-mode runner (see plugins/ipc_connect.ts). */
+export interface IpcSocket {
+  port: number;
+  token: string;
+}
+
+/**
+ * The command that starts one runner for `plugin`. With `ipc` (process mode), the runner
+ * talks over that socket: it is granted `net` for 127.0.0.1:port only until its first
+ * preload connected (and then revokes it), unless the plugin's own grant covers it.
+ */
+export function runnerCommand(
+  plugin: PluginConfig,
+  mode = sandboxMode(),
+  ipc?: IpcSocket,
+): SpawnSpec {
   const url = resolveModule(plugin.module);
   if (mode === "worker") {
     const grants = JSON.stringify(plugin.permissions);
@@ -134,6 +150,20 @@ export function runnerCommand(plugin: PluginConfig, mode = sandboxMode()): Spawn
     };
   }
   const runner = new URL("./runner.ts", import.meta.url).href;
+  let flags = permissionFlags(plugin.permissions);
+  const ipcArgs: string[] = [];
+  const preloads: string[] = [];
+  if (ipc) {
+    const addr = `127.0.0.1:${ipc.port}`;
+    const net = plugin.permissions.net ?? [];
+    const granted = net.includes("*") || net.includes("127.0.0.1") || net.includes(addr);
+    if (!granted) {
+      flags = flags.filter((f) => !f.startsWith("--allow-net"));
+      flags.push(`--allow-net=${[...net, addr].join(",")}`);
+    }
+    preloads.push(`--preload=${new URL("./ipc_connect.ts", import.meta.url).href}`);
+    ipcArgs.push(String(ipc.port), ipc.token, granted ? "keep" : "revoke");
+  }
   return {
     cmd: Deno.execPath(),
     args: [
@@ -141,10 +171,12 @@ export function runnerCommand(plugin: PluginConfig, mode = sandboxMode()): Spawn
       "--no-prompt",
       "--no-lock",
       `--v8-flags=--max-old-space-size=${plugin.memoryMb}`,
-      ...permissionFlags(plugin.permissions),
+      ...flags,
+      ...preloads,
       `--preload=${url}`,
       runner,
       url,
+      ...ipcArgs,
     ],
   };
 }
