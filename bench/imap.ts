@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { hashPassword } from "../core/auth.ts";
 import { openSqliteStore } from "../storage/sqlite/store.ts";
 import { RawImap } from "../tests/imap_helpers.ts";
-import { startServerProcess } from "../tests/lib/server_process.ts";
+import { configToml, startServerProcess } from "../tests/lib/server_process.ts";
 import { freePort } from "./peers.ts";
 import { flag } from "./smtp.ts";
 
@@ -65,11 +65,11 @@ async function startDenomail(
   const configPath = join(dir, "denomail.toml");
   await Deno.writeTextFile(
     configPath,
-    `hostname = "bench.example.test"\ndata_dir = "${dir}/data"\n` +
-      `[limits]\nmax_connections = 30000\nmax_connections_per_ip = 30000\n` +
-      `max_imap_connections_per_user = 30000\n` +
-      `[listeners]\nsmtp = ""\nsubmission = ""\nsubmissions = ""\nimap = "127.0.0.1:0"\n` +
-      `imaps = ""\npop3 = ""\npop3s = ""\nhttp = ""\n`,
+    configToml(`${dir}/data`, ["imap"], {
+      hostname: "bench.example.test",
+      tables: `[limits]\nmax_connections = 30000\nmax_connections_per_ip = 30000\n` +
+        `max_imap_connections_per_user = 30000\n`,
+    }),
   );
   await prepare(join(dir, "data", "denomail.db"));
   const proc = await startServerProcess(configPath, ["imap"], 120_000);

@@ -13,10 +13,9 @@
  *
  * @module
  */
-import { join } from "node:path";
 import { percentile, smtpLoad } from "./load.ts";
 import { flag } from "./smtp.ts";
-import { cli, startServerProcess } from "../tests/lib/server_process.ts";
+import { startDenomailProcess } from "../tests/lib/server_process.ts";
 import { configFromObject } from "../core/config.ts";
 import { PluginHost } from "../plugins/host.ts";
 import { makeMessage } from "../tests/lib/smtp_client.ts";
@@ -26,32 +25,18 @@ const fixture = (name: string) => new URL(name, FIXTURES).pathname;
 
 /** denomail as its own process on a temp data dir, with `plugins` no-op data plugins. */
 async function startDenomail(plugins: number) {
-  const dir = await Deno.makeTempDir({ prefix: "bench-plugins-" });
-  const configPath = join(dir, "denomail.toml");
-  const pluginToml = Array.from(
+  const tables = Array.from(
     { length: plugins },
     (_, i) => `[[plugins]]\nname = "noop${i + 1}"\nmodule = "${fixture("noop_data.ts")}"\n`,
   ).join("");
-  await Deno.writeTextFile(
-    configPath,
-    `hostname = "bench.example.test"\ndata_dir = "${dir}/data"\n[listeners]\n` +
-      `smtp = "127.0.0.1:0"\nsubmission = ""\nsubmissions = ""\nimap = ""\nimaps = ""\n` +
-      `pop3 = ""\npop3s = ""\nhttp = ""\n${pluginToml}`,
-  );
-  const add = await cli(
-    ["user", "add", "u1@example.test", "--password-stdin", "--config", configPath],
-    { stdin: "bench-password\n" },
-  );
-  if (add.code !== 0) throw new Error(add.stderr);
-  const proc = await startServerProcess(configPath, ["smtp"]);
-  return {
-    port: proc.ports.smtp,
-    pid: proc.child.pid,
-    async stop() {
-      await proc.stop();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    },
-  };
+  const dm = await startDenomailProcess({
+    prefix: "bench-plugins-",
+    hostname: "bench.example.test",
+    listen: ["smtp"],
+    user: ["u1@example.test", "bench-password"],
+    tables,
+  });
+  return { port: dm.proc.ports.smtp, pid: dm.proc.child.pid, stop: dm.stop };
 }
 
 /** CPU ms (user + system) used so far by `pid` and its live child processes (Linux). */

@@ -6,10 +6,9 @@
  *
  * @module
  */
-import { join } from "node:path";
 import { smtpLoad } from "./load.ts";
 import { type Peer, smtpSource, startHaraka, startPostfix } from "./peers.ts";
-import { cli, startServerProcess } from "../tests/lib/server_process.ts";
+import { startDenomailProcess } from "../tests/lib/server_process.ts";
 
 interface Row {
   server: string;
@@ -54,34 +53,14 @@ async function measure(
 }
 
 /** Starts denomail as its own process on a temp data dir with user u1@example.test. */
-async function startDenomail(extraToml = "") {
-  const dir = await Deno.makeTempDir({ prefix: "bench-denomail-" });
-  const configPath = join(dir, "denomail.toml");
-  await Deno.writeTextFile(
-    configPath,
-    `hostname = "bench.example.test"\ndata_dir = "${dir}/data"\n${extraToml}\n[listeners]\n` +
-      `smtp = "127.0.0.1:0"\nsubmission = ""\nsubmissions = ""\nimap = ""\nimaps = ""\n` +
-      `pop3 = ""\npop3s = ""\nhttp = ""\n`,
-  );
-  const add = await cli([
-    "user",
-    "add",
-    "u1@example.test",
-    "--password-stdin",
-    "--config",
-    configPath,
-  ], {
-    stdin: "bench-password\n",
+async function startDenomail() {
+  const dm = await startDenomailProcess({
+    prefix: "bench-denomail-",
+    hostname: "bench.example.test",
+    listen: ["smtp"],
+    user: ["u1@example.test", "bench-password"],
   });
-  if (add.code !== 0) throw new Error(add.stderr);
-  const proc = await startServerProcess(configPath, ["smtp"]);
-  return {
-    port: proc.ports.smtp,
-    async stop() {
-      await proc.stop();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-    },
-  };
+  return { port: dm.proc.ports.smtp, stop: dm.stop };
 }
 
 export async function benchSmtp(args: string[]): Promise<void> {

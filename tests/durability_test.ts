@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeMessage, sendMessage } from "./lib/smtp_client.ts";
-import { cli, startServerProcess } from "./lib/server_process.ts";
+import { addUserCli, configToml, startServerProcess } from "./lib/server_process.ts";
 import { configFromObject } from "../core/config.ts";
 import { openStore } from "../storage/open.ts";
 
@@ -16,21 +16,9 @@ Deno.test("durability: no acknowledged message is lost when the server is SIGKIL
   const configPath = join(dir, "denomail.toml");
   await Deno.writeTextFile(
     configPath,
-    `hostname = "mx.example.test"\ndata_dir = "${dir}/data"\n[listeners]\n` +
-      `smtp = "127.0.0.1:0"\nsubmission = ""\nsubmissions = ""\nimap = ""\nimaps = ""\n` +
-      `pop3 = ""\npop3s = ""\nhttp = ""\n`,
+    configToml(`${dir}/data`, ["smtp"], { hostname: "mx.example.test" }),
   );
-  const add = await cli([
-    "user",
-    "add",
-    "bob@example.test",
-    "--password-stdin",
-    "--config",
-    configPath,
-  ], {
-    stdin: "correct horse battery\n",
-  });
-  assert.equal(add.code, 0, add.stderr);
+  await addUserCli(configPath, "bob@example.test", "correct horse battery");
 
   const server = await startServerProcess(configPath, ["smtp"]);
   const acked = new Map<string, Uint8Array>();

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ImapFlow } from "imapflow";
-import { cli, startServerProcess } from "./lib/server_process.ts";
+import { cli, configToml, startServerProcess } from "./lib/server_process.ts";
 import { python, run } from "./harness.ts";
 
 const SMOKE = new URL("../../shared/peers/clients-smoke.sh", import.meta.url).pathname;
@@ -24,11 +24,7 @@ Deno.test("e2e: swaks -> MX -> byte-exact reads with curl, imaplib, imapflow, po
   const dir = await Deno.makeTempDir({ prefix: "denomail-e2e-" });
   const configPath = join(dir, "x.toml");
   const all = ["smtp", "submission", "submissions", "imap", "imaps", "pop3", "pop3s"];
-  await Deno.writeTextFile(
-    configPath,
-    `hostname = "mail.example.test"\ndata_dir = "${dir}/data"\n[listeners]\n` +
-      all.map((n) => `${n} = "127.0.0.1:0"`).join("\n") + `\nhttp = ""\n`,
-  );
+  await Deno.writeTextFile(configPath, configToml(`${dir}/data`, all));
   const user = "alice@example.test";
   const pass = "alice-secret-pw";
   const add = await cli(["user", "add", user, "--password-stdin"], {

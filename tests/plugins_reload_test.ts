@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { configFromObject, type PluginConfig } from "../core/config.ts";
 import { type HookOutcome, PluginHost, PluginLoadError } from "../plugins/host.ts";
-import { cli, startServerProcess } from "./lib/server_process.ts";
+import { addUserCli, cli, startServerProcess } from "./lib/server_process.ts";
 import { python } from "./harness.ts";
 
 const FIXTURES = new URL("./fixtures/plugins/", import.meta.url);
@@ -114,17 +114,7 @@ Deno.test("plugin reload on a running serve: sessions carry on", async (t) => {
         `options = { version = ${version} }\n`,
     );
   await writeConfig("versioned.ts", 1);
-  const add = await cli([
-    "user",
-    "add",
-    "u1@example.test",
-    "--password-stdin",
-    "--config",
-    configPath,
-  ], {
-    stdin: "pw-123456\n",
-  });
-  assert.equal(add.code, 0, add.stderr);
+  await addUserCli(configPath, "u1@example.test", "pw-123456");
   const server = await startServerProcess(configPath, ["smtp", "imap"]);
   try {
     await t.step("the pid file names the server", async () => {

@@ -82,3 +82,60 @@ export async function startServerProcess(
     },
   };
 }
+
+const ALL_LISTENERS = [
+  "smtp",
+  "submission",
+  "submissions",
+  "imap",
+  "imaps",
+  "pop3",
+  "pop3s",
+  "http",
+] as const;
+
+/**
+ * A config for a server with only `listen` enabled, on ephemeral loopback ports. `tables`
+ * (TOML tables such as `[limits]` or `[[plugins]]`) follow the `[listeners]` table.
+ */
+export function configToml(
+  dataDir: string,
+  listen: readonly string[],
+  opts: { hostname?: string; tables?: string } = {},
+): string {
+  const listeners = ALL_LISTENERS.map((n) => `${n} = "${listen.includes(n) ? "127.0.0.1:0" : ""}"`);
+  return `hostname = "${opts.hostname ?? "mail.example.test"}"\ndata_dir = "${dataDir}"\n` +
+    `[listeners]\n${listeners.join("\n")}\n${opts.tables ?? ""}`;
+}
+
+/** Adds a user through the CLI, as an admin does; throws with the CLI's message on failure. */
+export async function addUserCli(configPath: string, email: string, password: string) {
+  const r = await cli(["user", "add", email, "--password-stdin", "--config", configPath], {
+    stdin: password + "\n",
+  });
+  if (r.code !== 0) throw new Error(`user add ${email}: ${r.stderr}`);
+}
+
+/** A temp dir with a config, one user, and `serve` running on it. */
+export async function startDenomailProcess(opts: {
+  prefix: string;
+  listen: string[];
+  user: [email: string, password: string];
+  hostname?: string;
+  tables?: string;
+}) {
+  const dir = await Deno.makeTempDir({ prefix: opts.prefix });
+  const configPath = `${dir}/denomail.toml`;
+  await Deno.writeTextFile(configPath, configToml(`${dir}/data`, opts.listen, opts));
+  await addUserCli(configPath, ...opts.user);
+  const proc = await startServerProcess(configPath, opts.listen);
+  return {
+    dir,
+    configPath,
+    proc,
+    async stop() {
+      await proc.stop();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    },
+  };
+}
