@@ -1,20 +1,20 @@
 /**
  * The IMAP side of the plugin hooks: `deliver` for APPEND (so a plugin can encrypt a
  * client's Sent copy, say) and `mailbox_move` when a user moves or copies messages into or
- * out of Junk (so a spam filter can learn). The IMAP commands call these with one line
+ * out of Junk, or marks them $Junk / $NotJunk with STORE (so a spam filter can learn). The IMAP commands call these with one line
  * each; with no plugin declaring the hook they return at once without building anything.
  *
  * @module
  */
 import type { Connection } from "../core/connection.ts";
 import { log } from "../core/log.ts";
-import type { Account, Mailbox } from "../storage/mod.ts";
+import type { Account, Mailbox, MessageMeta } from "../storage/mod.ts";
 import type { SessionContext } from "../protocols/imap/context.ts";
 import { Code } from "../protocols/imap/codes.ts";
 import { no } from "../protocols/imap/errors.ts";
 import type { PluginHost } from "./host.ts";
 import { refusalOf } from "./deliver.ts";
-import type { SessionInfo } from "./sdk.ts";
+import type { MailboxMoveContext, SessionInfo } from "./sdk.ts";
 import { addressOf } from "./address.ts";
 
 const ids = new WeakMap<Connection, string>();
@@ -94,22 +94,91 @@ export function notifyMailboxMove(
     messages: Array<{ blobId: number; uid: number }>;
   },
 ): void {
-  const host: PluginHost | undefined = ctx.deps.plugins;
   const kind = moveKind(move.from, move.to);
-  if (!kind || !host?.wants("mailbox_move") || !ctx.account) return;
+  if (!kind || !ctx.deps.plugins?.wants("mailbox_move") || !ctx.account) return;
+  report(ctx, {
+    from: move.from.name,
+    to: move.to.name,
+    command: move.command,
+    messages: move.messages.map((m) => ({ ...m, kind })),
+  });
+}
+
+// RFC 5788 registers $Junk / $NotJunk (IANA IMAP keywords); Thunderbird spells them
+// Junk / NonJunk. Keywords compare case-insensitively, as the store keeps them.
+const JUNK = new Set(["$junk", "junk"]);
+const NOT_JUNK = new Set(["$notjunk", "nonjunk"]);
+
+/**
+ * "junk" when a STORE newly marked a message junk ($Junk or Junk, and neither was there
+ * before), "ham" likewise for $NotJunk / NonJunk, null when neither or both.
+ */
+export function keywordKind(
+  before: readonly string[],
+  after: readonly string[],
+): "junk" | "ham" | null {
+  const had = before.map((f) => f.toLowerCase());
+  const has = after.map((f) => f.toLowerCase());
+  const newly = (set: Set<string>) => !had.some((f) => set.has(f)) && has.some((f) => set.has(f));
+  const junk = newly(JUNK);
+  const ham = newly(NOT_JUNK);
+  // Both at once says nothing about the message: teach neither.
+  if (junk === ham) return null;
+  return junk ? "junk" : "ham";
+}
+
+/**
+ * Tells plugins (mailbox_move, command "store") about messages a STORE newly marked
+ * $Junk / $NotJunk, as mail programs that mark instead of moving (Apple Mail,
+ * Thunderbird) teach a filter. Fire-and-forget, like notifyMailboxMove.
+ */
+export function notifyJunkKeywords(
+  ctx: SessionContext,
+  store: {
+    mailbox: Mailbox;
+    /** The messages as they were before the STORE. */
+    before: readonly MessageMeta[];
+    /** The messages whose flags the STORE changed, as they are now. */
+    changed: readonly MessageMeta[];
+  },
+): void {
+  if (store.changed.length === 0) return;
+  if (!ctx.deps.plugins?.wants("mailbox_move") || !ctx.account) return;
+  const old = new Map(store.before.map((m) => [m.uid, m.flags]));
+  const messages: Array<{ blobId: number; uid: number; kind: "junk" | "ham" }> = [];
+  for (const m of store.changed) {
+    const kind = keywordKind(old.get(m.uid) ?? [], m.flags);
+    if (kind) messages.push({ blobId: m.blobId, uid: m.uid, kind });
+  }
+  if (messages.length === 0) return;
+  const name = store.mailbox.name;
+  report(ctx, { from: name, to: name, command: "store", messages });
+}
+
+/** Reads and reports each message to mailbox_move, one at a time, in the background. */
+function report(
+  ctx: SessionContext,
+  r: {
+    from: string;
+    to: string;
+    command: MailboxMoveContext["command"];
+    messages: Array<{ blobId: number; uid: number; kind: "junk" | "ham" }>;
+  },
+): void {
+  const host: PluginHost = ctx.deps.plugins!;
   const session = info(ctx.conn, ctx.account);
-  const user = ctx.account.email;
+  const user = ctx.account!.email;
   const store = ctx.deps.store;
   (async () => {
-    for (const m of move.messages) {
+    for (const m of r.messages) {
       const message = await store.readBlob(m.blobId);
       await host.run("mailbox_move", {
         session,
         user,
-        from: move.from.name,
-        to: move.to.name,
-        kind,
-        command: move.command,
+        from: r.from,
+        to: r.to,
+        kind: m.kind,
+        command: r.command,
         uid: m.uid,
         message,
       });

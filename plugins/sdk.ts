@@ -309,7 +309,9 @@ export interface BouncedContext extends BaseContext {
 /**
  * mailbox_move (notification, its result is ignored): a user moved or copied a message
  * into the Junk mailbox ("junk": learn it as spam) or out of it into any mailbox other
- * than Trash ("ham": learn it as not spam), by IMAP COPY or MOVE. One call per message.
+ * than Trash ("ham": learn it as not spam), by IMAP COPY or MOVE; or marked it with
+ * STORE, newly setting the keyword $Junk or Junk ("junk") or $NotJunk or NonJunk ("ham"),
+ * where `from` and `to` are both the message's mailbox. One call per message.
  */
 export interface MailboxMoveContext extends BaseContext {
   /** The account (lower case). */
@@ -318,9 +320,9 @@ export interface MailboxMoveContext extends BaseContext {
   from: string;
   to: string;
   kind: "junk" | "ham";
-  /** COPY or MOVE. */
-  command: "copy" | "move";
-  /** The message's UID in the destination mailbox. */
+  /** COPY, MOVE or STORE (a $Junk / $NotJunk keyword). */
+  command: "copy" | "move" | "store";
+  /** The message's UID in the destination mailbox (for STORE, in its mailbox). */
   uid: number;
   message: MessageView;
 }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { notifyJunkKeywords } from "../../../plugins/imap.ts";
 import type { FlagOp } from "../../../storage/mod.ts";
 import { Code, SYSTEM_FLAGS } from "../codes.ts";
 import { condstoreOn, enableCondstore } from "../condstore.ts";
@@ -89,6 +90,13 @@ export const STORE = command({
       op,
       flags: valid,
       ...(unchangedSince !== null ? { unchangedSince } : {}),
+    });
+    // Plugins (mailbox_move, fire-and-forget): a newly set $Junk / $NotJunk teaches a
+    // filter, for mail programs that mark junk instead of moving it.
+    notifyJunkKeywords(ctx, {
+      mailbox: view.mailbox,
+      before: targets.map((t) => t.meta),
+      changed: result.changed,
     });
     view.applyOwn(result.changed);
     const failed = new Set(result.failed);
