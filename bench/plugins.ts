@@ -1,7 +1,8 @@
 /**
  * `deno task bench plugins`: what plugins cost. Durable SMTP acceptance (the same load
  * generator as `bench smtp`: concurrent sessions, a new connection per message, 10 KB
- * messages, 250 only after the fsync) with 0 and with 3 no-op plugins on the `data` hook,
+ * messages, 250 only after the fsync) with 0 and with 3 no-op plugins on the `data` hook
+ * (each in its own sandbox process, and the three as one `group` sharing a process),
  * rounds interleaved; then the hook round trip measured directly on a PluginHost (one
  * sequential call at a time: context out, answer back) for an empty `rcpt` context and for
  * a `data` context carrying the 10 KB message.
@@ -23,11 +24,16 @@ import { makeMessage } from "../tests/lib/smtp_client.ts";
 const FIXTURES = new URL("../tests/fixtures/plugins/", import.meta.url);
 const fixture = (name: string) => new URL(name, FIXTURES).pathname;
 
-/** denomail as its own process on a temp data dir, with `plugins` no-op data plugins. */
-async function startDenomail(plugins: number) {
+/**
+ * denomail as its own process on a temp data dir, with `plugins` no-op data plugins, each
+ * in its own process or (`group`) all in one.
+ */
+async function startDenomail(plugins: number, group: boolean) {
   const tables = Array.from(
     { length: plugins },
-    (_, i) => `[[plugins]]\nname = "noop${i + 1}"\nmodule = "${fixture("noop_data.ts")}"\n`,
+    (_, i) =>
+      `[[plugins]]\nname = "noop${i + 1}"\nmodule = "${fixture("noop_data.ts")}"\n` +
+      (group ? `group = "noops"\n` : ""),
   ).join("");
   const dm = await startDenomailProcess({
     prefix: "bench-plugins-",
@@ -57,8 +63,21 @@ function treeCpuMs(pid: number): number {
   return total;
 }
 
-interface Round {
+/** A configuration measured: how many plugins, and how they are run. */
+interface Setup {
+  label: string;
   plugins: number;
+  group: boolean;
+}
+
+const SETUPS: Setup[] = [
+  { label: "0 plugins", plugins: 0, group: false },
+  { label: "3 plugins, own processes", plugins: 3, group: false },
+  { label: "3 plugins, one group", plugins: 3, group: true },
+];
+
+interface Round {
+  setup: Setup;
   msgsPerSec: number;
   cpuMsPerMsg: number;
   p50: number;
@@ -67,10 +86,10 @@ interface Round {
 }
 
 async function acceptance(
-  plugins: number,
+  setup: Setup,
   opts: { sessions: number; total: number; size: number },
 ): Promise<Round> {
-  const dm = await startDenomail(plugins);
+  const dm = await startDenomail(setup.plugins, setup.group);
   try {
     const load = (total: number) =>
       smtpLoad({
@@ -85,10 +104,10 @@ async function acceptance(
     const r = await load(opts.total);
     const cpuMsPerMsg = (treeCpuMs(dm.pid) - cpu0) / Math.max(1, r.sent);
     if (r.failed > 0) {
-      console.error(`${plugins} plugins: ${r.failed} failed, first: ${r.firstError}`);
+      console.error(`${setup.label}: ${r.failed} failed, first: ${r.firstError}`);
     }
     return {
-      plugins,
+      setup,
       msgsPerSec: r.msgsPerSec,
       cpuMsPerMsg,
       p50: r.p50Ms,
@@ -142,29 +161,29 @@ export async function benchPlugins(args: string[]): Promise<void> {
   console.log(`0 vs 3 no-op plugins on the data hook, ${rounds} interleaved rounds each.\n`);
   const all: Round[] = [];
   for (let i = 0; i < rounds; i++) {
-    all.push(await acceptance(0, opts));
-    all.push(await acceptance(3, opts));
+    for (const setup of SETUPS) all.push(await acceptance(setup, opts));
   }
   // Medians: one round disturbed by something else on the machine does not move them.
-  const median = (n: number, k: keyof Round) => {
-    const xs = all.filter((r) => r.plugins === n).map((r) => r[k] as number).sort((a, b) => a - b);
+  const of = (s: Setup) => all.filter((r) => r.setup === s);
+  const median = (s: Setup, k: "msgsPerSec" | "cpuMsPerMsg" | "p50" | "p99") => {
+    const xs = of(s).map((r) => r[k]).sort((a, b) => a - b);
     const m = xs.length >> 1;
     return xs.length % 2 ? xs[m] : (xs[m - 1] + xs[m]) / 2;
   };
-  const best = (n: number) =>
-    Math.max(...all.filter((r) => r.plugins === n).map((r) => r.msgsPerSec));
+  const best = (s: Setup) => Math.max(...of(s).map((r) => r.msgsPerSec));
   const lost = (a: number, b: number) => `${((1 - b / a) * 100).toFixed(1)} %`;
-  const rows = [0, 3].map((n) => [
-    `${n} plugins`,
-    median(n, "msgsPerSec").toFixed(0),
-    best(n).toFixed(0),
-    median(n, "p50").toFixed(2),
-    median(n, "p99").toFixed(2),
-    all.filter((r) => r.plugins === n).map((r) => r.msgsPerSec.toFixed(0)).join(" / "),
-    median(n, "cpuMsPerMsg").toFixed(3),
-    n === 0 ? "" : lost(median(0, "msgsPerSec"), median(n, "msgsPerSec")),
-    n === 0 ? "" : lost(best(0), best(n)),
-    n === 0 ? "" : lost(median(n, "cpuMsPerMsg"), median(0, "cpuMsPerMsg")),
+  const base = SETUPS[0];
+  const rows = SETUPS.map((s) => [
+    s.label,
+    median(s, "msgsPerSec").toFixed(0),
+    best(s).toFixed(0),
+    median(s, "p50").toFixed(2),
+    median(s, "p99").toFixed(2),
+    of(s).map((r) => r.msgsPerSec.toFixed(0)).join(" / "),
+    median(s, "cpuMsPerMsg").toFixed(3),
+    s === base ? "" : lost(median(base, "msgsPerSec"), median(s, "msgsPerSec")),
+    s === base ? "" : lost(best(base), best(s)),
+    s === base ? "" : lost(median(s, "cpuMsPerMsg"), median(base, "cpuMsPerMsg")),
   ]);
   table([
     "config",

@@ -55,6 +55,12 @@ export interface PluginConfig {
   memoryMb: number;
   onError: "tempfail" | "continue";
   options: Record<string, unknown>;
+  /**
+   * Plugins with the same group share one sandbox process (same grant and memory_mb
+   * required): one round trip per message for consecutive ones, but no isolation from
+   * each other. Unset: a process of its own.
+   */
+  group?: string;
 }
 
 export interface Config {
@@ -290,8 +296,41 @@ function readPlugin(r: TableReader, baseDir: string): PluginConfig {
     onError,
     options: options as Record<string, unknown>,
   };
+  const group = r.string("group", "");
+  if (group !== "") {
+    if (!/^[a-z0-9][a-z0-9_-]{0,63}$/i.test(group)) {
+      throw new ConfigError(`config: ${r.path}.group must be letters, digits, - and _`);
+    }
+    cfg.group = group;
+  }
   r.rejectUnknown();
   return cfg;
+}
+
+/**
+ * Plugins of one group run in one process, so they must ask for the same sandbox: the same
+ * permissions and memory_mb (a plugin must never get a grant by sharing a process).
+ */
+function checkGroups(plugins: PluginConfig[]): void {
+  const first = new Map<string, PluginConfig>();
+  for (const [i, p] of plugins.entries()) {
+    if (!p.group) continue;
+    const f = first.get(p.group);
+    if (!f) {
+      first.set(p.group, p);
+      continue;
+    }
+    const same = (a: string[], b: string[]) =>
+      a.length === b.length && [...a].sort().every((v, j) => v === [...b].sort()[j]);
+    const kind = PERMISSION_KINDS.find((k) => !same(p.permissions[k], f.permissions[k]));
+    if (kind || p.memoryMb !== f.memoryMb) {
+      throw new ConfigError(
+        `config: plugins[${i}].group "${p.group}": ${
+          kind ? `permissions.${kind}` : "memory_mb"
+        } must be the same as plugin "${f.name}" of that group`,
+      );
+    }
+  }
 }
 
 /** Builds a Config from a parsed TOML document. */
@@ -393,6 +432,7 @@ export function configFromObject(doc: Table, baseDir: string): Config {
     if (names.has(p.name)) throw new ConfigError(`config: plugin name "${p.name}" is used twice`);
     names.add(p.name);
   }
+  checkGroups(plugins);
   r.rejectUnknown();
 
   return {

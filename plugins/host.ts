@@ -1,6 +1,7 @@
 /**
- * The PluginHost: one sandboxed runner process per configured plugin, and `run(hook, input)`
- * which asks the plugins that declare the hook, in config order.
+ * The PluginHost: one sandboxed runner process per configured plugin (or per `group` of
+ * plugins that share one sandbox), and `run(hook, input)` which asks the plugins that
+ * declare the hook, in config order.
  *
  * Invariants:
  * - The first verdict that is not "continue" wins; later plugins are not asked.
@@ -11,7 +12,11 @@
  *   plugins after it.
  * - data / deliver: a replaced message, header fields and a replaced body from one plugin
  *   are applied before the next plugin sees the message; scores add up; a mailbox picked
- *   by one plugin is the `mailbox` the next one sees.
+ *   by one plugin is the `mailbox` the next one sees (plugins/chain.ts has these rules).
+ * - Consecutive asked plugins of one group are asked in one call: their runner applies
+ *   the same rules between them, and the host applies each answer as if it had asked
+ *   them one by one. Such a call's deadline is the sum of their timeouts; a timeout or
+ *   crash is a failure of each of them, in order.
  * - data: a plugin after the first that can prepare the hook (sdk.ts `Prepares`) is sent
  *   the message at the start, so its work runs while the plugins ahead of it run; its
  *   hook still runs in order and sees their results. A prepared value is used only while
@@ -30,7 +35,7 @@ import { log } from "../core/log.ts";
 import type { Action, HeaderField, HookName, PluginResultSummary, SessionInfo } from "./sdk.ts";
 import { PluginProcess, type ProcessOptions, type ServiceHandler } from "./process.ts";
 import { checkResult } from "./verdict.ts";
-import { rewriteMessage } from "./message.ts";
+import { ChainState } from "./chain.ts";
 import { defaultDnsLookup, type DnsLookup, hostServices, type KvStore } from "./services.ts";
 
 /** What a caller hands to `run`: the hook's context fields as plain data. */
@@ -65,9 +70,6 @@ export interface HookOutcome {
   results: PluginResultSummary[];
 }
 
-/** The reply for a plugin failure under on_error = "tempfail". */
-export const PLUGIN_FAILURE = { code: 451, enhanced: "4.3.0" } as const;
-
 /** Options for `PluginHost.start`. */
 export interface HostOptions {
   /** Backs `ctx.kv` (the server's Store; an in-memory one for `plugin test`). */
@@ -86,9 +88,18 @@ export class PluginLoadError extends Error {
   }
 }
 
+/** One configured plugin: the process that runs it, and its index there. */
+interface Member {
+  config: PluginConfig;
+  proc: PluginProcess;
+  p: number;
+}
+
 /** One set of plugin processes (replaced as a whole by a reload). */
 interface Generation {
   procs: PluginProcess[];
+  /** Every plugin, in config order. */
+  members: Member[];
   /** `run` calls under way on this generation. */
   active: number;
   /** Replaced by a reload: stops when `active` reaches 0. */
@@ -107,15 +118,16 @@ export class PluginHost {
   private constructor(services: ServiceHandler, processOpts: ProcessOptions | undefined) {
     this.#services = services;
     this.#processOpts = processOpts;
-    this.#gen = { procs: [], active: 0, retired: false };
+    this.#gen = { procs: [], members: [], active: 0, retired: false };
   }
 
   /** Spawns every plugin and waits until each has loaded (or failed to). */
   static async start(config: Config, opts: HostOptions = {}): Promise<PluginHost> {
     const services = hostServices(opts.store ?? null, opts.dns ?? defaultDnsLookup(config));
     const host = new PluginHost(services, opts.process);
-    const { procs, bad } = await host.#spawn(config.plugins);
+    const { procs, members, bad } = await host.#spawn(config.plugins);
     host.#gen.procs = procs;
+    host.#gen.members = members;
     if (bad) {
       if (opts.strict) {
         await host.stop();
@@ -127,9 +139,24 @@ export class PluginHost {
   }
 
   async #spawn(plugins: PluginConfig[]) {
-    const procs = plugins.map((p) => new PluginProcess(p, this.#services, this.#processOpts));
+    // A group's plugins go to one process (config.ts checked they share one sandbox).
+    const byGroup = new Map<string, PluginConfig[]>();
+    const units: PluginConfig[][] = [];
+    for (const p of plugins) {
+      const unit = p.group ? byGroup.get(p.group) : undefined;
+      if (unit) unit.push(p);
+      else {
+        units.push([p]);
+        if (p.group) byGroup.set(p.group, units[units.length - 1]);
+      }
+    }
+    const procs = units.map((u) => new PluginProcess(u, this.#services, this.#processOpts));
+    const members = plugins.map((config) => {
+      const proc = procs[units.findIndex((u) => u.includes(config))];
+      return { config, proc, p: proc.members.indexOf(config) };
+    });
     const ok = await Promise.all(procs.map((p) => p.start()));
-    return { procs, bad: procs.find((_, i) => !ok[i]) ?? null };
+    return { procs, members, bad: procs.find((_, i) => !ok[i]) ?? null };
   }
 
   /**
@@ -139,16 +166,18 @@ export class PluginHost {
    */
   reload(plugins: PluginConfig[]): Promise<void> {
     const next = this.#reloading.then(async () => {
-      const { procs, bad } = await this.#spawn(plugins);
+      const { procs, members, bad } = await this.#spawn(plugins);
       if (bad) {
         await Promise.all(procs.map((p) => p.stop()));
         throw new PluginLoadError(bad.name, bad.lastError ?? "failed to load");
       }
       const old = this.#gen;
-      this.#gen = { procs, active: 0, retired: false };
+      this.#gen = { procs, members, active: 0, retired: false };
       old.retired = true;
       if (old.active === 0) this.#retire(old);
-      log.info("plugin", "plugins reloaded", { plugins: procs.map((p) => p.name).join(",") });
+      log.info("plugin", "plugins reloaded", {
+        plugins: members.map((m) => m.config.name).join(","),
+      });
     });
     this.#reloading = next.catch(() => {});
     return next;
@@ -162,22 +191,22 @@ export class PluginHost {
 
   /** Configured plugins, their state and declared hooks. */
   list(): Array<{ name: string; state: string; hooks: HookName[]; error: string | null }> {
-    return this.#gen.procs.map((p) => ({
-      name: p.name,
-      state: p.state,
-      hooks: [...p.hooks],
-      error: p.lastError,
+    return this.#gen.members.map((m) => ({
+      name: m.config.name,
+      state: m.proc.state,
+      hooks: [...m.proc.hooks[m.p]],
+      error: m.proc.lastError,
     }));
   }
 
   /** True when some plugin declares `hook` (callers may skip building a context). */
   wants(hook: HookName): boolean {
-    return this.#gen.procs.some((p) => p.hooks.includes(hook));
+    return this.#gen.members.some((m) => m.proc.hooks[m.p].includes(hook));
   }
 
   /** Waits until the named plugin's runner is up (after a restart, say). */
   async ready(name: string): Promise<boolean> {
-    const p = this.#gen.procs.find((x) => x.name === name);
+    const p = this.#gen.members.find((m) => m.config.name === name)?.proc;
     if (!p) return false;
     if (p.state === "down") return await p.start();
     return await p.whenReady();
@@ -188,131 +217,109 @@ export class PluginHost {
     const gen = this.#gen;
     gen.active++;
     try {
-      return await this.#run(gen.procs, hook, input);
+      return await this.#run(gen.members, hook, input);
     } finally {
       gen.active--;
       if (gen.retired && gen.active === 0) this.#retire(gen);
     }
   }
 
-  async #run(procs: PluginProcess[], hook: HookName, input: HookInput): Promise<HookOutcome> {
+  async #run(members: Member[], hook: HookName, input: HookInput): Promise<HookOutcome> {
     const { message: raw, results: _earlier, ...fields } = input;
-    const out: HookOutcome = {
-      action: "continue",
-      addHeaders: [],
-      score: input.score ?? 0,
-      results: [],
-    };
-    const asked = procs.filter((p) => p.hooks.includes(hook));
+    const asked = members.filter((m) => m.proc.hooks[m.p].includes(hook));
     // Prepared work of later plugins starts now, beside the first plugin's call.
-    const prepared = new Map<PluginProcess, number>();
+    const prepared = new Map<Member, number>();
     if (raw && hook === "data") {
       const { score: _score, ...pctx } = fields;
-      for (const proc of asked.slice(1)) {
-        const id = proc.prepare(hook, pctx, raw);
-        if (id !== null) prepared.set(proc, id);
+      for (const m of asked.slice(1)) {
+        const id = m.proc.prepare(m.p, hook, pctx, raw);
+        if (id !== null) prepared.set(m, id);
       }
     }
     try {
-      return await this.#ask(asked, hook, input, out, prepared);
+      return await this.#ask(asked, hook, input, prepared);
     } finally {
-      for (const [proc, id] of prepared) proc.drop(id);
+      for (const [m, id] of prepared) m.proc.drop(id);
     }
   }
 
   async #ask(
-    asked: PluginProcess[],
+    asked: Member[],
     hook: HookName,
     input: HookInput,
-    out: HookOutcome,
-    prepared: Map<PluginProcess, number>,
+    prepared: Map<Member, number>,
   ): Promise<HookOutcome> {
     const { message, results: earlier, ...fields } = input;
-    let raw = message;
-    /** The message was replaced or its body changed: prepared values no longer apply. */
-    let replaced = false;
-    for (const proc of asked) {
+    const state = new ChainState(message, input.score ?? 0);
+    for (let i = 0; i < asked.length && !state.done;) {
+      // Consecutive plugins of one process (a group) are asked in one call.
+      let j = i + 1;
+      while (j < asked.length && asked[j].proc === asked[i].proc) j++;
+      const run = asked.slice(i, j);
+      i = j;
       const ctx: Record<string, unknown> = {
         ...fields,
-        score: out.score,
-        results: [...(earlier ?? []), ...out.results],
+        score: state.score,
+        results: [...(earlier ?? []), ...state.results],
       };
       // deliver: a mailbox an earlier plugin picked is the one later plugins see.
-      if (out.mailbox !== undefined && "mailbox" in fields) ctx.mailbox = out.mailbox;
-      // The message travels as the call's payload (plugins/protocol.ts), not in the JSON.
-      const t0 = performance.now();
-      const pid = prepared.get(proc);
-      prepared.delete(proc);
-      if (pid !== undefined && replaced) proc.drop(pid);
-      const res = await proc.call(
-        hook,
-        ctx,
-        proc.config.timeoutMs,
-        raw,
-        replaced ? undefined : pid,
-      );
-      const ms = Math.round(performance.now() - t0);
-      let checked;
-      let error = res.ok ? null : res.error;
-      if (res.ok) {
-        try {
-          checked = checkResult(res.result);
-        } catch (e) {
-          error = `bad result: ${(e as Error).message}`;
-        }
-      }
-      if (error !== null || !checked) {
-        out.results.push({ plugin: proc.name, hook, action: "continue", error: error!, ms });
-        log.warn("plugin", `plugin ${proc.name} failed in ${hook}`, {
-          error,
-          on_error: proc.config.onError,
-        });
-        if (proc.config.onError === "tempfail") {
-          Object.assign(out, {
-            action: "tempfail",
-            ...PLUGIN_FAILURE,
-            text: "Temporary local problem, try again later",
-            decidedBy: proc.name,
-          });
-          out.results[out.results.length - 1].action = "tempfail";
-          return out;
-        }
-        continue;
-      }
-      out.results.push({
-        plugin: proc.name,
-        hook,
-        action: checked.action,
-        ms,
-        ...(checked.score ? { score: checked.score } : {}),
-        ...(checked.note ? { note: checked.note } : {}),
+      if (state.mailbox !== undefined && "mailbox" in fields) ctx.mailbox = state.mailbox;
+      const ids = run.map((m) => {
+        const id = prepared.get(m);
+        prepared.delete(m);
+        // The message was replaced or its body changed: prepared values no longer apply.
+        if (id !== undefined && state.replaced) m.proc.drop(id);
+        return state.replaced ? undefined : id;
       });
-      out.score += checked.score;
-      if (checked.mailbox) out.mailbox = checked.mailbox;
-      if (checked.relay) out.relay = checked.relay;
-      if (checked.tls) out.tls = checked.tls;
-      if (raw && checked.message) {
-        // A whole replacement message (encrypt): later changes of this result apply to it.
-        raw = checked.message;
-        out.message = raw;
-        replaced = true;
-      }
-      if (checked.body) replaced = true;
-      if (raw && (checked.addHeaders.length || checked.body)) {
-        raw = rewriteMessage(raw, { addHeaders: checked.addHeaders, body: checked.body });
-        out.message = raw;
-      }
-      out.addHeaders.push(...checked.addHeaders);
-      if (checked.action !== "continue") {
-        out.action = checked.action;
-        out.code = checked.code;
-        out.enhanced = checked.enhanced;
-        out.text = checked.text;
-        out.decidedBy = proc.name;
-        return out;
+      const t0 = performance.now();
+      // The message travels as the call's payload (plugins/protocol.ts), not in the JSON.
+      const res = await run[0].proc.call(
+        hook,
+        run.map((m) => m.p),
+        ctx,
+        run.reduce((sum, m) => sum + m.config.timeoutMs, 0),
+        state.message,
+        ids,
+      );
+      const took = Math.round(performance.now() - t0);
+      for (const [k, m] of run.entries()) {
+        if (state.done) break;
+        const entry = res.ok ? res.entries[k] : undefined;
+        let error = res.ok ? entry ? entry.error ?? null : "no answer" : res.error;
+        let checked;
+        if (error === null) {
+          try {
+            checked = checkResult(entry!.result ?? null);
+          } catch (e) {
+            error = `bad result: ${(e as Error).message}`;
+          }
+        }
+        const ms = entry?.ms ?? took;
+        if (error !== null || !checked) {
+          log.warn("plugin", `plugin ${m.config.name} failed in ${hook}`, {
+            error,
+            on_error: m.config.onError,
+          });
+          state.failure(m.config.name, hook, error ?? "", m.config.onError, ms);
+          continue;
+        }
+        state.answer(m.config.name, hook, checked, ms);
       }
     }
-    return out;
+    return {
+      action: state.action,
+      code: state.code,
+      enhanced: state.enhanced,
+      text: state.text,
+      decidedBy: state.decidedBy,
+      addHeaders: state.addHeaders,
+      ...(state.changed ? { message: state.message } : {}),
+      score: state.score,
+      mailbox: state.mailbox,
+      relay: state.relay,
+      tls: state.tls,
+      results: state.results,
+    };
   }
 
   /** Stops every runner (also those of a reload that are still finishing calls). */

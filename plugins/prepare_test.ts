@@ -33,55 +33,58 @@ export default definePlugin({
 const MESSAGE = (subject: string) =>
   new TextEncoder().encode(`Subject: ${subject}\r\nFrom: a@b.test\r\n\r\nhello\r\n`);
 
-Deno.test("prepared data hooks", async (t) => {
-  const dir = await Deno.makeTempDir({ prefix: "prepare-test-" });
-  await Deno.writeTextFile(join(dir, "first.ts"), FIRST);
-  await Deno.writeTextFile(join(dir, "second.ts"), SECOND);
-  const config = configFromObject({
-    data_dir: join(dir, "data"),
-    plugins: [
-      { name: "first", module: join(dir, "first.ts") },
-      { name: "second", module: join(dir, "second.ts") },
-    ],
-  }, dir);
-  const host = await PluginHost.start(config, { strict: true });
-  const run = (subject: string) =>
-    host.run("data", {
-      session: { id: "t", remoteIp: "192.0.2.1", tls: false },
-      sender: { address: "a@b.test", local: "a", domain: "b.test" },
-      recipients: [{ address: "u@example.test", local: "u", domain: "example.test" }],
-      message: MESSAGE(subject),
-    });
-  const second = (o: Awaited<ReturnType<typeof run>>) =>
-    JSON.parse(o.results.find((r) => r.plugin === "second")!.note!);
-  try {
-    await t.step("the hook gets the prepared value and the earlier results", async () => {
-      const o = await run("plain");
-      const s = second(o);
-      // Prepared on the message as received; the hook sees it with X-First in front.
-      assert.deepEqual(s.prepared, { size: MESSAGE("plain").length, hasResults: false });
-      assert.equal(s.earlier, "first");
-      assert.equal(s.size, MESSAGE("plain").length + "X-First: 1\r\n".length);
-    });
-    await t.step("a replaced body leaves the prepared value unused", async () => {
-      const s = second(await run("body"));
-      assert.equal(s.prepared, null);
-      assert.equal(s.earlier, "first");
-    });
-    await t.step(
-      "an earlier verdict: the later plugin is not asked, its value dropped",
-      async () => {
-        const o = await run("reject");
-        assert.equal(o.action, "reject");
-        assert.equal(o.results.length, 1);
-        // The runner still serves the next message normally.
-        const s = second(await run("plain"));
+// Also with both plugins in one group (one process, asked in one call): the same rules.
+for (const group of [undefined, "g"]) {
+  Deno.test(`prepared data hooks${group ? " (one group)" : ""}`, async (t) => {
+    const dir = await Deno.makeTempDir({ prefix: "prepare-test-" });
+    await Deno.writeTextFile(join(dir, "first.ts"), FIRST);
+    await Deno.writeTextFile(join(dir, "second.ts"), SECOND);
+    const config = configFromObject({
+      data_dir: join(dir, "data"),
+      plugins: [
+        { name: "first", module: join(dir, "first.ts"), group },
+        { name: "second", module: join(dir, "second.ts"), group },
+      ],
+    }, dir);
+    const host = await PluginHost.start(config, { strict: true });
+    const run = (subject: string) =>
+      host.run("data", {
+        session: { id: "t", remoteIp: "192.0.2.1", tls: false },
+        sender: { address: "a@b.test", local: "a", domain: "b.test" },
+        recipients: [{ address: "u@example.test", local: "u", domain: "example.test" }],
+        message: MESSAGE(subject),
+      });
+    const second = (o: Awaited<ReturnType<typeof run>>) =>
+      JSON.parse(o.results.find((r) => r.plugin === "second")!.note!);
+    try {
+      await t.step("the hook gets the prepared value and the earlier results", async () => {
+        const o = await run("plain");
+        const s = second(o);
+        // Prepared on the message as received; the hook sees it with X-First in front.
+        assert.deepEqual(s.prepared, { size: MESSAGE("plain").length, hasResults: false });
         assert.equal(s.earlier, "first");
-        assert.notEqual(s.prepared, null);
-      },
-    );
-  } finally {
-    await host.stop();
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-  }
-});
+        assert.equal(s.size, MESSAGE("plain").length + "X-First: 1\r\n".length);
+      });
+      await t.step("a replaced body leaves the prepared value unused", async () => {
+        const s = second(await run("body"));
+        assert.equal(s.prepared, null);
+        assert.equal(s.earlier, "first");
+      });
+      await t.step(
+        "an earlier verdict: the later plugin is not asked, its value dropped",
+        async () => {
+          const o = await run("reject");
+          assert.equal(o.action, "reject");
+          assert.equal(o.results.length, 1);
+          // The runner still serves the next message normally.
+          const s = second(await run("plain"));
+          assert.equal(s.earlier, "first");
+          assert.notEqual(s.prepared, null);
+        },
+      );
+    } finally {
+      await host.stop();
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  });
+}

@@ -1,6 +1,7 @@
 /**
- * One long-lived runner process for one plugin: start, pipelined calls with ids, per-call
- * deadlines, SIGKILL on timeout, restart with backoff after a crash.
+ * One long-lived runner process for one plugin, or for the members of a `group` (plugins
+ * that share one sandbox): start, pipelined calls with ids, per-call deadlines, SIGKILL on
+ * timeout, restart with backoff after a crash.
  *
  * Invariants:
  * - `call()` never rejects and never outlives its deadline: it resolves with the plugin's
@@ -15,7 +16,7 @@
 import type { PluginConfig } from "../core/config.ts";
 import { log } from "../core/log.ts";
 import type { HookName } from "./sdk.ts";
-import type { CallMsg, HostToRunner, RunnerToHost, SvcMsg, SvcOp, WireResult } from "./protocol.ts";
+import type { CallEntry, CallMsg, HostToRunner, RunnerToHost, SvcMsg, SvcOp } from "./protocol.ts";
 import {
   encodeFrame,
   encodeFrameParts,
@@ -25,8 +26,11 @@ import {
 } from "./protocol.ts";
 import { runnerCommand, type SandboxMode, sandboxMode, type SpawnSpec } from "./spawn.ts";
 
-/** What one call came to. */
-export type CallOutcome = { ok: true; result: WireResult | null } | { ok: false; error: string };
+/**
+ * What one call came to: an entry per member that ran (see protocol.ts `CallEntry`), or an
+ * error for the call as a whole (timeout, crash, restarting).
+ */
+export type CallOutcome = { ok: true; entries: CallEntry[] } | { ok: false; error: string };
 
 /** Host services: answers a runner's service request (kv, dns), namespaced by the caller. */
 export type ServiceHandler = (plugin: string, op: SvcOp, args: unknown[]) => Promise<unknown>;
@@ -70,10 +74,10 @@ const SVC_HOLD_MS = 2;
 /** A plugin runner process, restarted as needed. */
 export class PluginProcess {
   state: ProcessState = "down";
-  /** Hooks the module declared when it last loaded. */
-  hooks: HookName[] = [];
-  /** Hooks the module can prepare (sdk.ts `Prepares`). */
-  prepares: HookName[] = [];
+  /** Per member: the hooks its module declared when it last loaded. */
+  hooks: HookName[][];
+  /** Per member: the hooks its module can prepare (sdk.ts `Prepares`). */
+  prepares: HookName[][];
   /** Why the last start or call failed (for `plugin list` and errors). */
   lastError: string | null = null;
   /** How many times the runner was (re)started. */
@@ -98,13 +102,20 @@ export class PluginProcess {
     sandbox?: SandboxMode;
   };
 
+  /**
+   * @param members the plugins this process runs: one, or a group's (same grant and
+   *   memory_mb, checked by config.ts), in config order
+   */
   constructor(
-    readonly config: PluginConfig,
+    readonly members: PluginConfig[],
     readonly services: ServiceHandler,
     opts: ProcessOptions = {},
   ) {
+    this.hooks = members.map(() => []);
+    this.prepares = members.map(() => []);
     this.#opts = {
-      startupTimeoutMs: opts.startupTimeoutMs ?? Math.max(10_000, config.timeoutMs),
+      startupTimeoutMs: opts.startupTimeoutMs ??
+        Math.max(10_000, ...members.map((m) => m.timeoutMs)),
       backoffMs: opts.backoffMs ?? 250,
       maxBackoffMs: opts.maxBackoffMs ?? 30_000,
       maxLineBytes: opts.maxLineBytes ?? 128 * 1024 * 1024,
@@ -113,8 +124,9 @@ export class PluginProcess {
     };
   }
 
+  /** The plugin's name, or "group <name>" (for logs). */
   get name(): string {
-    return this.config.name;
+    return this.members.length === 1 ? this.members[0].name : `group ${this.members[0].group}`;
   }
 
   /** Starts the runner; resolves true once it reported ready, false if it failed to load. */
@@ -137,7 +149,7 @@ export class PluginProcess {
       if (socket) listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
       const spec = this.#opts.spawn ??
         runnerCommand(
-          this.config,
+          this.members,
           this.#opts.sandbox,
           listener ? { port: listener.addr.port, token } : undefined,
         );
@@ -174,7 +186,7 @@ export class PluginProcess {
       clearTimeout(startup);
       this.#onExit(child, s);
     });
-    if (!listener) this.#send({ t: "init", name: this.config.name, options: this.config.options });
+    if (!listener) this.#sendInit();
     return this.whenReady();
   }
 
@@ -219,7 +231,14 @@ export class PluginProcess {
       while (off < b.length) off += await conn.write(b.subarray(off));
     });
     this.#readConn(child, conn);
-    this.#send({ t: "init", name: this.config.name, options: this.config.options });
+    this.#sendInit();
+  }
+
+  #sendInit(): void {
+    this.#send({
+      t: "init",
+      plugins: this.members.map((m) => ({ name: m.name, options: m.options, onError: m.onError })),
+    });
   }
 
   /** Resolves true when the runner is ready, false when this start attempt failed. */
@@ -230,19 +249,26 @@ export class PluginProcess {
   }
 
   /**
-   * Runs one hook within `timeoutMs` of now. Never rejects. `message`, when given, travels
-   * as the frame's payload (the runner makes it `ctx.message`).
+   * Runs one hook on `members` (indexes, in order; see protocol.ts `CallMsg`) within
+   * `timeoutMs` of now. Never rejects. `message`, when given, travels as the frame's
+   * payload (the runner makes it `ctx.message`). `prepared`: per member, the id of a
+   * `prepare` for this message, or undefined.
    */
   async call(
     hook: HookName,
+    members: number[],
     ctx: Record<string, unknown>,
     timeoutMs: number,
     message?: Uint8Array,
-    prepared?: number,
+    prepared: (number | undefined)[] = [],
   ): Promise<CallOutcome> {
     const deadline = performance.now() + timeoutMs;
-    const preparedIn = prepared === undefined ? undefined : this.#preparedBy.get(prepared);
-    if (prepared !== undefined) this.#preparedBy.delete(prepared);
+    const preparedIn = prepared.map((id) => {
+      if (id === undefined) return undefined;
+      const child = this.#preparedBy.get(id);
+      this.#preparedBy.delete(id);
+      return child;
+    });
     if (this.state === "starting" || this.state === "restarting") {
       const ok = await raceTimeout(this.whenReady(), timeoutMs);
       if (ok !== true) {
@@ -252,9 +278,10 @@ export class PluginProcess {
     if (this.state !== "ready" || !this.#child) return { ok: false, error: this.#downReason() };
     const child = this.#child;
     const id = this.#nextId++;
-    const msg: CallMsg = { t: "call", id, hook, ctx };
+    const msg: CallMsg = { t: "call", id, hook, members, ctx };
     // A prepared value of an earlier runner died with it; this one does the work itself.
-    if (prepared !== undefined && preparedIn === child) msg.prepared = prepared;
+    const ids = prepared.map((p, i) => p !== undefined && preparedIn[i] === child ? p : null);
+    if (ids.some((p) => p !== null)) msg.prepared = ids;
     return await new Promise<CallOutcome>((resolve) => {
       const left = Math.max(1, deadline - performance.now());
       const timer = setTimeout(() => {
@@ -274,11 +301,16 @@ export class PluginProcess {
    * returns the id to hand to that `call`, or null when the plugin cannot prepare now.
    * No answer comes back and no deadline runs: the call's own deadline covers the work.
    */
-  prepare(hook: HookName, ctx: Record<string, unknown>, message: Uint8Array): number | null {
-    if (this.state !== "ready" || !this.#child || !this.prepares.includes(hook)) return null;
+  prepare(
+    p: number,
+    hook: HookName,
+    ctx: Record<string, unknown>,
+    message: Uint8Array,
+  ): number | null {
+    if (this.state !== "ready" || !this.#child || !this.prepares[p]?.includes(hook)) return null;
     const id = this.#nextId++;
     this.#preparedBy.set(id, this.#child);
-    this.#send({ t: "prepare", id, hook, ctx: { ...ctx, message: { bin: true } } }, [message]);
+    this.#send({ t: "prepare", id, p, hook, ctx: { ...ctx, message: { bin: true } } }, [message]);
     return id;
   }
 
@@ -359,7 +391,7 @@ export class PluginProcess {
     const tail = lines.findLast((l) => l.startsWith("error:")) ?? lines.at(-1) ?? "";
     const reason = this.#killReason ??
       (/out of memory|heap limit/i.test(this.#stderrTail)
-        ? `out of memory (memory_mb = ${this.config.memoryMb})`
+        ? `out of memory (memory_mb = ${this.members[0].memoryMb})`
         : `${how}${tail ? `: ${tail.slice(0, 300)}` : ""}`);
     this.lastError = reason;
     this.#failAll(`plugin crashed: ${reason}`);
@@ -455,16 +487,20 @@ export class PluginProcess {
       held = null;
     };
     for (const msg of batch) {
-      this.services(this.name, msg.op, msg.args).then(
-        (value) => encodeFrame({ t: "svc_ok", id: msg.id, value: value ?? null }),
-        (e) => encodeFrame({ t: "svc_err", id: msg.id, error: String((e as Error).message ?? e) }),
-      ).then((frame) => {
-        left--;
-        if (held === null) return write(frame);
-        held.push(frame);
-        if (left === 0) flush();
-        else if (held.length === 1) timer = setTimeout(flush, SVC_HOLD_MS);
-      });
+      const member = this.members[msg.p];
+      (member
+        ? this.services(member.name, msg.op, msg.args)
+        : Promise.reject(new Error(`no plugin #${msg.p}`))).then(
+          (value) => encodeFrame({ t: "svc_ok", id: msg.id, value: value ?? null }),
+          (e) =>
+            encodeFrame({ t: "svc_err", id: msg.id, error: String((e as Error).message ?? e) }),
+        ).then((frame) => {
+          left--;
+          if (held === null) return write(frame);
+          held.push(frame);
+          if (left === 0) flush();
+          else if (held.length === 1) timer = setTimeout(flush, SVC_HOLD_MS);
+        });
     }
   }
 
@@ -486,8 +522,15 @@ export class PluginProcess {
     switch (msg.t) {
       case "ready":
         if (this.state !== "starting") return;
-        this.hooks = msg.hooks;
-        this.prepares = (msg.prepares ?? []).filter((h) => msg.hooks.includes(h));
+        if (msg.plugins.length !== this.members.length) {
+          this.lastError = `runner loaded ${msg.plugins.length} of ${this.members.length} plugins`;
+          this.#kill(child, this.lastError);
+          return;
+        }
+        this.hooks = msg.plugins.map((p) => p.hooks);
+        this.prepares = msg.plugins.map((p) =>
+          (p.prepares ?? []).filter((h) => p.hooks.includes(h))
+        );
         this.state = "ready";
         this.lastError = null;
         this.#settleReady(true);
@@ -504,9 +547,9 @@ export class PluginProcess {
         clearTimeout(p.timer);
         if (msg.t === "result") {
           this.#failures = 0;
-          p.resolve({ ok: true, result: msg.result });
+          p.resolve({ ok: true, entries: msg.entries });
         } else {
-          p.resolve({ ok: false, error: `hook threw: ${msg.error}` });
+          p.resolve({ ok: false, error: `runner failed: ${msg.error}` });
         }
         return;
       }

@@ -6,8 +6,8 @@
  * many may be in flight at once (pipelined); answers may come back in any order.
  *
  * Message bytes travel raw in the frame's payload, never inside the JSON: a call's payload
- * is the message (its `ctx.message` is `{ bin: true }`); a result's payload is the new body
- * then the new message (`bodyLen`, `messageLen`). No base64, no UTF-8 pass over the message:
+ * is the message (its `ctx.message` is `{ bin: true }`); a result's payload is each entry's
+ * new body then new message (`bodyLen`, `messageLen`). No base64, no UTF-8 pass over the message:
  * this is what keeps a hook call cheap (see `deno task bench plugins`). Nothing here does
  * I/O.
  *
@@ -15,34 +15,50 @@
  */
 import type { HookName, HookResult } from "./sdk.ts";
 
+/** One plugin of a runner process (a process runs one plugin, or a `group` of them). */
+export interface MemberInit {
+  name: string;
+  options: Record<string, unknown>;
+  /** What a failure of this plugin means for the plugins after it in a call. */
+  onError: "tempfail" | "continue";
+}
+
 /** host -> runner: the first line; the runner answers `ready` or `fatal`. */
 export interface InitMsg {
   t: "init";
-  name: string;
-  options: Record<string, unknown>;
+  /** The process's plugins, in config order; frames name them by index. */
+  plugins: MemberInit[];
 }
 
-/** host -> runner: run one hook. */
+/**
+ * host -> runner: run one hook on `members` (indexes into `init.plugins`), in that order,
+ * as the host would (see runner_core.ts): each sees the results, score and message changes
+ * of those before it, and the first verdict that is not "continue" (or a failure under
+ * `on_error = "tempfail"`) ends the call. One member is the common case; several are
+ * consecutive plugins of one group, asked in one round trip.
+ */
 export interface CallMsg {
   t: "call";
   id: number;
   hook: HookName;
+  members: number[];
   /** The hook context as plain data; `message: { bin: true }` when the payload is one. */
   ctx: Record<string, unknown>;
   /** Payload length: the message bytes. */
   bin?: number;
-  /** The id of a `prepare` sent for this message earlier: its value becomes `ctx.prepared`. */
-  prepared?: number;
+  /** Per member (same order): the id of a `prepare` sent earlier for this message, or null. */
+  prepared?: (number | null)[];
 }
 
 /**
- * host -> runner: run the module's `prepare[hook]` for a call that will come (in the same
+ * host -> runner: run member `p`'s `prepare[hook]` for a call that will come (in the same
  * id space as calls); nothing is answered. The value waits for a call naming it in
  * `prepared`, or for a `drop`.
  */
 export interface PrepareMsg {
   t: "prepare";
   id: number;
+  p: number;
   hook: HookName;
   ctx: Record<string, unknown>;
   bin?: number;
@@ -64,12 +80,10 @@ export interface SvcReplyMsg {
 
 export type HostToRunner = InitMsg | CallMsg | PrepareMsg | DropMsg | SvcReplyMsg;
 
-/** runner -> host: the module loaded; these are the hooks it declares. */
+/** runner -> host: the modules loaded; the hooks each declares (same order as init). */
 export interface ReadyMsg {
   t: "ready";
-  hooks: HookName[];
-  /** Hooks the module can prepare (sdk.ts `Prepares`). */
-  prepares?: HookName[];
+  plugins: Array<{ hooks: HookName[]; prepares?: HookName[] }>;
 }
 
 /** runner -> host: the module could not be loaded or is not a plugin; the runner exits. */
@@ -78,16 +92,26 @@ export interface FatalMsg {
   error: string;
 }
 
-/** runner -> host: a hook finished. */
+/**
+ * What one member of a call came to: its result (null: continue) or what it threw, and how
+ * long it took. The payload of a result frame is each entry's `bodyLen` then `messageLen`
+ * bytes, entry after entry.
+ */
+export interface CallEntry {
+  ms: number;
+  result?: WireResult | null;
+  error?: string;
+}
+
+/** runner -> host: a call finished; one entry per member asked (fewer when one decided). */
 export interface ResultMsg {
   t: "result";
   id: number;
-  result: WireResult | null;
-  /** Payload length: `result.bodyLen` bytes of body, then `result.messageLen` of message. */
+  entries: CallEntry[];
   bin?: number;
 }
 
-/** runner -> host: a hook threw. */
+/** runner -> host: the call as a whole failed (the runner's own fault, not a hook's). */
 export interface ErrorMsg {
   t: "error";
   id: number;
@@ -103,10 +127,11 @@ export type SvcOp =
   | "kv.delete"
   | "dns.resolve";
 
-/** runner -> host: a service request (its id space is the runner's own). */
+/** runner -> host: a service request of member `p` (ids are the runner's own). */
 export interface SvcMsg {
   t: "svc";
   id: number;
+  p: number;
   op: SvcOp;
   args: unknown[];
 }
@@ -133,6 +158,36 @@ const SVC_OPS = new Set<string>([
   "dns.resolve",
 ]);
 
+const hookList = (v: unknown) => Array.isArray(v) && v.every((h) => typeof h === "string");
+
+/**
+ * Checks one result entry whose payload starts at `off` of `bin`; puts its bytes back as
+ * `result.body` / `result.message`. Returns the payload bytes it used, or -1 when it is
+ * malformed.
+ */
+function readEntry(e: unknown, bin: Uint8Array | null, off: number): number {
+  if (typeof e !== "object" || e === null || Array.isArray(e)) return -1;
+  const entry = e as Record<string, unknown>;
+  if (typeof entry.ms !== "number") return -1;
+  if (entry.error !== undefined) return typeof entry.error === "string" ? 0 : -1;
+  const r = entry.result;
+  if (r === null || r === undefined) return 0;
+  if (typeof r !== "object" || Array.isArray(r)) return -1;
+  const res = r as Record<string, unknown>;
+  const len = (x: unknown) => x === undefined ? 0 : Number.isSafeInteger(x) ? x as number : -1;
+  const bodyLen = len(res.bodyLen);
+  const messageLen = len(res.messageLen);
+  const have = (bin?.length ?? 0) - off;
+  if (bodyLen < 0 || messageLen < 0 || bodyLen + messageLen > have) return -1;
+  delete res.body;
+  delete res.message;
+  if (res.bodyLen !== undefined) res.body = bin!.subarray(off, off + bodyLen);
+  if (res.messageLen !== undefined) {
+    res.message = bin!.subarray(off + bodyLen, off + bodyLen + messageLen);
+  }
+  return bodyLen + messageLen;
+}
+
 /**
  * Parses one line from a runner. Returns null for anything that is not a well-formed
  * protocol message (a plugin printing to stdout, say): the host logs those and moves on.
@@ -150,43 +205,40 @@ export function parseRunnerLine(line: string): RunnerToHost | null {
 /**
  * Checks one frame from a runner (its parsed JSON and its payload). Returns null for
  * anything that is not a well-formed protocol message. A result's payload is split back
- * into `body` and `message`; lengths that do not add up make the frame malformed.
+ * into each entry's `body` and `message`; lengths that do not add up make the frame
+ * malformed.
  */
 export function parseRunnerMessage(v: unknown, bin: Uint8Array | null): RunnerToHost | null {
   if (typeof v !== "object" || v === null) return null;
   const m = v as Record<string, unknown>;
   switch (m.t) {
     case "ready":
-      return Array.isArray(m.hooks) && m.hooks.every((h) => typeof h === "string") &&
-          (m.prepares === undefined ||
-            Array.isArray(m.prepares) && m.prepares.every((h) => typeof h === "string"))
+      return Array.isArray(m.plugins) && m.plugins.length > 0 &&
+          m.plugins.every((p) =>
+            typeof p === "object" && p !== null && hookList(p.hooks) &&
+            (p.prepares === undefined || hookList(p.prepares))
+          )
         ? m as unknown as ReadyMsg
         : null;
     case "fatal":
       return typeof m.error === "string" ? m as unknown as FatalMsg : null;
     case "result": {
-      if (!Number.isSafeInteger(m.id)) return null;
-      if (m.result === null) return bin === null ? m as unknown as ResultMsg : null;
-      if (typeof m.result !== "object" || Array.isArray(m.result)) return null;
-      const r = m.result as Record<string, unknown>;
-      const len = (x: unknown) => x === undefined ? 0 : Number.isSafeInteger(x) ? x as number : -1;
-      const bodyLen = len(r.bodyLen);
-      const messageLen = len(r.messageLen);
-      if (bodyLen < 0 || messageLen < 0 || bodyLen + messageLen !== (bin?.length ?? 0)) {
-        return null;
+      if (!Number.isSafeInteger(m.id) || !Array.isArray(m.entries)) return null;
+      let off = 0;
+      for (const e of m.entries as unknown[]) {
+        const used = readEntry(e, bin, off);
+        if (used < 0) return null;
+        off += used;
       }
-      delete r.body;
-      delete r.message;
-      if (r.bodyLen !== undefined) r.body = bin!.subarray(0, bodyLen);
-      if (r.messageLen !== undefined) r.message = bin!.subarray(bodyLen);
-      return m as unknown as ResultMsg;
+      return off === (bin?.length ?? 0) ? m as unknown as ResultMsg : null;
     }
     case "error":
       return Number.isSafeInteger(m.id) && typeof m.error === "string"
         ? m as unknown as ErrorMsg
         : null;
     case "svc":
-      return Number.isSafeInteger(m.id) && typeof m.op === "string" && SVC_OPS.has(m.op) &&
+      return Number.isSafeInteger(m.id) && Number.isSafeInteger(m.p) && typeof m.op === "string" &&
+          SVC_OPS.has(m.op) &&
           Array.isArray(m.args)
         ? m as unknown as SvcMsg
         : null;

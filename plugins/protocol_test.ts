@@ -13,15 +13,21 @@ const enc = new TextEncoder();
 function frames() {
   const body = enc.encode("new body\r\n");
   const message = new Uint8Array(5000).map((_, i) => i % 251);
-  return encodeFrame({ t: "result", id: 7, result: { bodyLen: body.length, messageLen: 5000 } }, [
-    body,
-    message,
-  ]);
+  // Two members' entries: the payload is each one's body then message, in order.
+  return encodeFrame({
+    t: "result",
+    id: 7,
+    entries: [
+      { ms: 1, result: { bodyLen: body.length } },
+      { ms: 0, error: "hook threw: x" },
+      { ms: 2, result: { messageLen: 5000 } },
+    ],
+  }, [body, message]);
 }
 
 Deno.test("frames: split anywhere, reused buffers, payload back as body and message", async (t) => {
   const a = frames();
-  const b = encodeFrame({ t: "ready", hooks: ["data"] });
+  const b = encodeFrame({ t: "ready", plugins: [{ hooks: ["data"] }] });
   const all = new Uint8Array(a.length + b.length + 1);
   all.set(a);
   all.set(b, a.length);
@@ -43,10 +49,12 @@ Deno.test("frames: split anywhere, reused buffers, payload back as body and mess
         assert.equal(got.length, 3);
         const m = parseRunnerMessage(got[0].value, got[0].bin) as ResultMsg;
         assert.equal(m.t, "result");
-        assert.equal(new TextDecoder().decode(m.result!.body), "new body\r\n");
-        assert.equal(m.result!.message!.length, 5000);
-        assert.equal(m.result!.message![4999], 4999 % 251);
-        assert.deepEqual(got[1].value, { t: "ready", hooks: ["data"] });
+        assert.equal(new TextDecoder().decode(m.entries[0].result!.body), "new body\r\n");
+        assert.equal(m.entries[0].result!.message, undefined);
+        assert.equal(m.entries[1].error, "hook threw: x");
+        assert.equal(m.entries[2].result!.message!.length, 5000);
+        assert.equal(m.entries[2].result!.message![4999], 4999 % 251);
+        assert.deepEqual(got[1].value, { t: "ready", plugins: [{ hooks: ["data"] }] });
         assert.equal(got[2].value, null);
         assert.equal(r.pending, 0);
       });
@@ -60,12 +68,15 @@ Deno.test("frames: malformed results and lines that are not protocol", () => {
   assert.equal(junk.value, null);
   assert.equal(junk.line, "console output from a plugin");
   // Lengths that do not add up to the payload: not a protocol message.
-  const bad = { t: "result", id: 1, result: { bodyLen: 3 } };
-  assert.equal(parseRunnerMessage(bad, new Uint8Array(4)), null);
-  assert.equal(parseRunnerMessage({ t: "result", id: 1, result: { bodyLen: -1 } }, null), null);
-  assert.equal(parseRunnerMessage({ t: "result", id: 1, result: null }, new Uint8Array(1)), null);
+  const entry = (result: unknown) => ({ t: "result", id: 1, entries: [{ ms: 0, result }] });
+  assert.equal(parseRunnerMessage(entry({ bodyLen: 3 }), new Uint8Array(4)), null);
+  assert.equal(parseRunnerMessage(entry({ bodyLen: 5 }), new Uint8Array(4)), null);
+  assert.equal(parseRunnerMessage(entry({ bodyLen: -1 }), null), null);
+  assert.equal(parseRunnerMessage(entry(null), new Uint8Array(1)), null);
+  assert.equal(parseRunnerMessage({ t: "result", id: 1, entries: [{ result: null }] }, null), null);
+  assert.notEqual(parseRunnerMessage(entry({ bodyLen: 4 }), new Uint8Array(4)), null);
   // A huge announced payload shows as pending at once (the host kills such a runner).
-  r.push(enc.encode('{"t":"result","id":1,"result":{"bodyLen":1000000000},"bin":1000000000}\n'));
+  r.push(enc.encode('{"t":"result","id":1,"entries":[],"bin":1000000000}\n'));
   assert.equal(r.pending, 1_000_000_000);
 });
 

@@ -1,6 +1,6 @@
 /**
- * The child side of a plugin: `deno run --no-prompt --allow-<granted> --preload <module>
- * plugins/runner.ts <module URL>`.
+ * The child side of a plugin (or of a `group` of plugins with the same grant): `deno run
+ * --no-prompt --allow-<granted> --preload <module>... plugins/runner.ts <module URLs>`.
  *
  * The plugin module is given with `--preload`, so the Deno CLI loads it and its static
  * imports (the SDK, the plugin's own files) as part of the module graph, with no read
@@ -51,8 +51,9 @@ const READ_SIZE = 64 * 1024;
 
 async function main(): Promise<void> {
   redirectConsole();
-  const url = Deno.args[0];
-  const runner = new PluginRunner(send, () => import(url));
+  // One module URL, or a group's URLs one per line (a URL never holds a raw newline).
+  const urls = Deno.args[0].split("\n");
+  const runner = new PluginRunner(send, () => Promise.all(urls.map((u) => import(u))));
   const frames = new FrameReader();
   // One read buffer, reused (the reader copies what outlives a read); read() costs less
   // per call than a stream of fresh chunks (measured).

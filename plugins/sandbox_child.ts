@@ -1,5 +1,5 @@
 /**
- * `denomail __plugin-runner <module URL> <grants JSON>`: the runner mode of a compiled
+ * `denomail __plugin-runner <module URL(s)> <grants JSON>`: the runner mode of a compiled
  * denomail binary (where `Deno.execPath()` is denomail, not deno, so `deno run` flags cannot
  * scope a child). This process is trusted host code with the binary's own permissions; the
  * plugin runs in a Worker inside it whose `deno.permissions` are exactly the grant. The heap
@@ -29,12 +29,16 @@ async function fatal(error: string): Promise<never> {
   Deno.exit(3);
 }
 
-/** The bootstrap module of the Worker: the plugin is part of its static module graph. */
-export function bootstrapSource(moduleUrl: string): string {
+/**
+ * The bootstrap module of the Worker: the plugins (one, or a group's, given one URL per
+ * line) are part of its static module graph.
+ */
+export function bootstrapSource(moduleUrls: string): string {
   const entry = new URL("./worker_entry.ts", import.meta.url).href;
-  return `import * as plugin from ${JSON.stringify(moduleUrl)};\n` +
+  const urls = moduleUrls.split("\n");
+  return urls.map((u, i) => `import * as p${i} from ${JSON.stringify(u)};\n`).join("") +
     `import { serveInWorker } from ${JSON.stringify(entry)};\n` +
-    `serveInWorker(plugin);\n`;
+    `serveInWorker([${urls.map((_, i) => `p${i}`).join(", ")}]);\n`;
 }
 
 /** Runs the runner mode; `args` are what follows `__plugin-runner`. */

@@ -116,21 +116,26 @@ export interface IpcSocket {
 }
 
 /**
- * The command that starts one runner for `plugin`. With `ipc` (process mode), the runner
- * talks over that socket: it is granted `net` for 127.0.0.1:port only until its first
- * preload connected (and then revokes it), unless the plugin's own grant covers it.
+ * The command that starts one runner for `plugins`: one plugin, or the members of a
+ * `group` (config.ts checked that they share one grant and memory_mb; the first one's
+ * are used). With `ipc` (process mode), the runner talks over that socket: it is granted
+ * `net` for 127.0.0.1:port only until its first preload connected (and then revokes it),
+ * unless the plugins' own grant covers it.
  */
 export function runnerCommand(
-  plugin: PluginConfig,
+  plugins: PluginConfig[],
   mode = sandboxMode(),
   ipc?: IpcSocket,
 ): SpawnSpec {
-  const url = resolveModule(plugin.module);
+  const [plugin] = plugins;
+  const urls = plugins.map((p) => resolveModule(p.module));
+  // One argument: URLs one per line (a URL never holds a raw newline).
+  const modules = urls.join("\n");
   if (mode === "worker") {
     const grants = JSON.stringify(plugin.permissions);
     const env = { DENO_V8_FLAGS: `--max-old-space-size=${plugin.memoryMb}` };
     if (Deno.build.standalone) {
-      return { cmd: Deno.execPath(), args: ["__plugin-runner", url, grants], env };
+      return { cmd: Deno.execPath(), args: ["__plugin-runner", modules, grants], env };
     }
     const main = new URL("../main.ts", import.meta.url).href;
     return {
@@ -143,7 +148,7 @@ export function runnerCommand(
         ...BINARY_PERMISSIONS,
         main,
         "__plugin-runner",
-        url,
+        modules,
         grants,
       ],
       env,
@@ -173,9 +178,9 @@ export function runnerCommand(
       `--v8-flags=--max-old-space-size=${plugin.memoryMb}`,
       ...flags,
       ...preloads,
-      `--preload=${url}`,
+      ...urls.map((u) => `--preload=${u}`),
       runner,
-      url,
+      modules,
       ...ipcArgs,
     ],
   };

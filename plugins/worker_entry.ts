@@ -1,7 +1,7 @@
 /**
  * The plugin side inside a permission-scoped Worker (the compiled binary's runner mode, see
- * `sandbox_child.ts`). The Worker's bootstrap module imports the plugin statically and hands
- * its namespace to `serveInWorker`. Frames cross the port as `{ v, bin }` (host -> plugin:
+ * `sandbox_child.ts`). The Worker's bootstrap module imports the plugins statically and hands
+ * their namespaces to `serveInWorker`. Frames cross the port as `{ v, bin }` (host -> plugin:
  * the parsed JSON and its payload) and `{ t, frame }` (plugin -> host: the encoded frame,
  * which the child writes out as it is); byte arrays are transferred, not copied.
  *
@@ -17,8 +17,8 @@ interface WorkerScope {
   close(): void;
 }
 
-/** Serves the plugin module `mod` over the Worker's message port. */
-export function serveInWorker(mod: unknown): void {
+/** Serves the plugin modules `mods` (one, or a group's) over the Worker's message port. */
+export function serveInWorker(mods: unknown[]): void {
   redirectConsole();
   const scope = globalThis as unknown as WorkerScope;
   const send = (msg: RunnerToHost, payload: Uint8Array[] = []) => {
@@ -26,7 +26,7 @@ export function serveInWorker(mod: unknown): void {
     scope.postMessage({ t: msg.t, frame }, [frame.buffer as ArrayBuffer]);
     return Promise.resolve();
   };
-  const runner = new PluginRunner(send, () => Promise.resolve(mod));
+  const runner = new PluginRunner(send, () => Promise.resolve(mods));
   scope.onmessage = async (e: MessageEvent) => {
     const { v, bin } = e.data as { v: HostToRunner; bin: Uint8Array | null };
     if (await runner.handle(v, bin) === "fatal") scope.close();
