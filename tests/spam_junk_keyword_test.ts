@@ -1,0 +1,261 @@
+/**
+ * Spam training from IMAP keywords, end to end: a message marked `$Junk` with python3
+ * imaplib `UID STORE` makes a similar message score higher; a keyword already set (in
+ * either spelling, `$Junk` / `Junk`) is not reported again; marking it `$NotJunk` with
+ * imapflow `messageFlagsAdd` relearns it as ham and the score comes back down.
+ *
+ * The server runs builtin:spam and the lifecycle fixture plugin, which records every
+ * mailbox_move call in its kv area so the test can see what was (and was not) reported.
+ */
+import assert from "node:assert/strict";
+import { ImapFlow } from "imapflow";
+import { python, startTestServer, type TestServer } from "./harness.ts";
+import { startDnsServer } from "./lib/dns_server.ts";
+import { storeKv } from "../cli/commands/spam.ts";
+import { keywordKind } from "../plugins/imap.ts";
+import { LearnBatch, messageKey, userScope } from "../plugins/spam/model.ts";
+import { parseMail } from "../plugins/spam/parse.ts";
+import { tokenHashes } from "../plugins/spam/score.ts";
+
+const FIX = new URL("./fixtures/spam/", import.meta.url);
+const fixturePath = (name: string) => new URL(name, FIX).pathname;
+const PLUGIN_FIX = new URL("./fixtures/plugins/", import.meta.url);
+const USER = "u@example.test";
+const PASS = "junk-kw-pw";
+
+/** Sends a file with smtplib; prints the DATA reply code. */
+const SEND = `
+import smtplib, sys
+port, sender, rcpt, path = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+s = smtplib.SMTP("127.0.0.1", port, timeout=20)
+s.ehlo("client.example.org")
+s.mail(sender)
+s.rcpt(rcpt)
+code, _ = s.data(open(path, "rb").read())
+s.quit()
+print(code)
+`;
+
+/**
+ * imaplib session on INBOX. Each argument is an op: "append:PATH" appends a file and
+ * prints its UID (RFC 4315 APPENDUID); "store:UIDS:ITEM:FLAGS" runs UID STORE (in UIDS,
+ * "#1", "#2" stand for the UIDs of this session's appends) and prints the reply type.
+ * Any NO/BAD exits non-zero.
+ */
+const IMAP = `
+import imaplib, re, sys
+port, user, pw, ops = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4:]
+c = imaplib.IMAP4("127.0.0.1", port, timeout=20)
+c.login(user, pw)
+typ, _ = c.select("INBOX")
+assert typ == "OK"
+appended = []
+for op in ops:
+    kind, rest = op.split(":", 1)
+    if kind == "append":
+        typ, data = c.append("INBOX", None, None, open(rest, "rb").read())
+        assert typ == "OK", data
+        appended.append(re.search(rb"APPENDUID \\d+ (\\d+)", data[0]).group(1).decode())
+        print(appended[-1])
+    else:
+        uids, item, flags = rest.split(":", 2)
+        uids = re.sub(r"#(\\d)", lambda m: appended[int(m.group(1)) - 1], uids)
+        typ, data = c.uid("STORE", uids, item, flags)
+        assert typ == "OK", data
+        print(typ)
+c.logout()
+`;
+
+async function send(ts: TestServer, file: string): Promise<number> {
+  const r = await python(SEND, [String(ts.port("smtp")), "promo0@deals0.example", USER, file]);
+  return Number(r.stdout.trim());
+}
+
+function imaplib(ts: TestServer, ops: string[]): Promise<string[]> {
+  return python(IMAP, [String(ts.port("imap")), USER, PASS, ...ops])
+    .then((r) => r.stdout.trim().split("\n"));
+}
+
+/** All of the user's messages as text, INBOX then Junk. */
+async function allMessages(ts: TestServer): Promise<string[]> {
+  const account = await ts.store.getAccount(USER);
+  const out: string[] = [];
+  for (const name of ["INBOX", "Junk"]) {
+    const box = await ts.store.getMailbox(account!.id, name);
+    if (!box) continue;
+    for (const m of await ts.store.listMessages(box.id)) {
+      out.push(new TextDecoder().decode(await ts.store.readBlob(m.blobId)));
+    }
+  }
+  return out;
+}
+
+/** Polls for a background effect (mailbox_move is fire-and-forget); no fixed sleeps. */
+async function until<T>(what: string, fn: () => Promise<T | null>, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const v = await fn();
+    if (v !== null) return v;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+Deno.test("spam: $Junk / $NotJunk keywords set over IMAP train Bayes", async (t) => {
+  const dns = await startDnsServer({});
+  const ts = await startTestServer({
+    dns: { nameserver: dns.nameserver },
+    plugins: [
+      {
+        name: "spam",
+        module: "builtin:spam",
+        options: { junk_score: 5, reject_score: 10, bayes_min_learned: 3 },
+      },
+      { name: "life", module: new URL("lifecycle.ts", PLUGIN_FIX).pathname },
+    ],
+  });
+  const dir = await Deno.makeTempDir({ prefix: "denomail-junkkw-" });
+  const lifeKv = (key: string) => ts.store.kvGet("plugin:life", key);
+  const spamKv = (key: string) => ts.store.kvGet("plugin:spam", key);
+  try {
+    await ts.addUser(USER, PASS);
+    const scope = userScope(USER)!;
+    // Some history for this user, so Bayes takes part in scoring (bayes_min_learned).
+    const batch = new LearnBatch(storeKv(ts.store, "spam"));
+    for (
+      const [f, spam] of [
+        ["ham/02.eml", false],
+        ["ham/03.eml", false],
+        ["ham/04.eml", false],
+        ["ham/05.eml", false],
+        ["spam/02.eml", true],
+        ["spam/03.eml", true],
+        ["spam/04.eml", true],
+      ] as const
+    ) {
+      const raw = Deno.readFileSync(fixturePath(f));
+      await batch.add(scope, await messageKey(raw), tokenHashes(parseMail(raw)), spam);
+    }
+    await batch.flush();
+
+    // Messages like spam/01.eml (same body words), each its own Message-ID.
+    let similarN = 0;
+    const scoreOfSimilar = async () => {
+      const path = `${dir}/similar${++similarN}.eml`;
+      await Deno.writeTextFile(
+        path,
+        Deno.readTextFileSync(fixturePath("spam/01.eml"))
+          .replace("Message-ID: <spam-0@", `Message-ID: <similar-${similarN}@`)
+          .replace("Lowest prices on replica watches", "Replica watches at the lowest prices"),
+      );
+      assert.equal(await send(ts, path), 250);
+      const m = (await allMessages(ts)).filter((x) => x.includes(`<similar-${similarN}@`));
+      assert.equal(m.length, 1);
+      const score = /^X-Spam-Score: (.*)$/m.exec(m[0])?.[1];
+      assert.ok(score, "the message has an X-Spam-Score");
+      return Number(score);
+    };
+
+    const spamA = Deno.readFileSync(fixturePath("spam/01.eml"));
+    const keyA = `l:${scope}:${await messageKey(spamA)}`;
+    const keyC = `l:${scope}:${await messageKey(Deno.readFileSync(fixturePath("spam/06.eml")))}`;
+    let uidA = 0;
+    let base = 0;
+    let marked = 0;
+
+    await t.step("UID STORE +FLAGS ($Junk) (imaplib) learns spam", async () => {
+      base = await scoreOfSimilar();
+      const [uid, ok] = await imaplib(ts, [
+        `append:${fixturePath("spam/01.eml")}`,
+        "store:#1:+FLAGS:($Junk)",
+      ]);
+      assert.equal(ok, "OK");
+      uidA = Number(uid);
+      // Reported in the background: wait for the plugins to have seen it.
+      const seen = await until(
+        "the mark to be reported",
+        () => lifeKv("move:junk:Lowest prices on replica watches"),
+      );
+      assert.match(seen, new RegExp(`^${USER} INBOX->INBOX store uid=${uidA} size=\\d+$`));
+      assert.equal(await until("the mark to be learned", () => spamKv(keyA)), "s1");
+      marked = await scoreOfSimilar();
+      assert.ok(marked > base, `after $Junk ${marked} should be above before ${base}`);
+    });
+
+    await t.step("a keyword already set (either spelling) is not reported again", async () => {
+      await ts.store.kvDelete("plugin:life", "move:junk:Lowest prices on replica watches");
+      // One STORE over A (already $Junk) and a new message C: Thunderbird's "Junk" is new
+      // on both, but only C is newly marked junk. The UIDs are reported in order, so once
+      // C's report is in, A's would have been too.
+      const [uidC, ok] = await imaplib(ts, [
+        `append:${fixturePath("spam/06.eml")}`,
+        `store:${uidA},#1:+FLAGS:(Junk)`,
+      ]);
+      assert.equal(ok, "OK");
+      assert.ok(Number(uidC) > uidA);
+      const seen = await until("C's mark", () => lifeKv("move:junk:Lose 30 pounds in 30 days"));
+      assert.match(seen, new RegExp(`^${USER} INBOX->INBOX store uid=${uidC} `));
+      assert.equal(await until("C to be learned", () => spamKv(keyC)), "s1");
+      assert.equal(await lifeKv("move:junk:Lowest prices on replica watches"), null);
+      // Setting the same keyword again changes nothing and reports nothing either.
+      assert.deepEqual(await imaplib(ts, [`store:${uidA}:+FLAGS:($Junk Junk)`]), ["OK"]);
+    });
+
+    await t.step("$NotJunk (imapflow messageFlagsAdd) relearns it as ham", async () => {
+      const client = new ImapFlow({
+        host: "127.0.0.1",
+        port: ts.port("imap"),
+        secure: false,
+        tls: { ca: ts.certPem, servername: "localhost" },
+        auth: { user: USER, pass: PASS },
+        logger: false,
+      });
+      await client.connect();
+      try {
+        const lock = await client.getMailboxLock("INBOX");
+        try {
+          // What a mail program sends when the user says "not junk".
+          assert.ok(
+            await client.messageFlagsRemove(String(uidA), ["$Junk", "Junk"], { uid: true }),
+          );
+          assert.ok(await client.messageFlagsAdd(String(uidA), ["$NotJunk"], { uid: true }));
+        } finally {
+          lock.release();
+        }
+      } finally {
+        await client.logout();
+      }
+      const seen = await until(
+        "the ham mark to be reported",
+        () => lifeKv("move:ham:Lowest prices on replica watches"),
+      );
+      assert.match(seen, new RegExp(`^${USER} INBOX->INBOX store uid=${uidA} `));
+      assert.equal(
+        await until("A relearned as ham", async () => {
+          const v = await spamKv(keyA);
+          return v === "h1" ? v : null;
+        }),
+        "h1",
+      );
+      // Removing $Junk reported nothing: the only junk report for A was the first one.
+      assert.equal(await lifeKv("move:junk:Lowest prices on replica watches"), null);
+      const after = await scoreOfSimilar();
+      assert.ok(after < marked, `after $NotJunk ${after} should be below ${marked}`);
+    });
+  } finally {
+    await ts.stop();
+    await dns.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("keywordKind: only a newly set junk / not-junk keyword counts", () => {
+  assert.equal(keywordKind([], ["\\Seen", "$Junk"]), "junk");
+  assert.equal(keywordKind(["\\Seen"], ["\\Seen", "junk"]), "junk"); // case-insensitive
+  assert.equal(keywordKind([], ["$NotJunk"]), "ham");
+  assert.equal(keywordKind(["$Junk"], ["$Junk", "NonJunk"]), "ham"); // a correction
+  assert.equal(keywordKind(["$Junk"], ["$Junk", "\\Seen"]), null); // already there
+  assert.equal(keywordKind(["Junk"], ["Junk", "$junk"]), null); // other spelling already there
+  assert.equal(keywordKind([], ["$Junk", "$NotJunk"]), null); // contradictory
+  assert.equal(keywordKind(["$Junk"], []), null); // removal teaches nothing
+});
