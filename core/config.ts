@@ -61,6 +61,11 @@ export interface PluginConfig {
    * each other. Unset: a process of its own.
    */
   group?: string;
+  /**
+   * How many sandbox processes run this plugin (or its group); calls go to the one with
+   * the fewest in flight, so a busy plugin can use more than one core.
+   */
+  processes: number;
 }
 
 export interface Config {
@@ -295,6 +300,7 @@ function readPlugin(r: TableReader, baseDir: string): PluginConfig {
     memoryMb: r.int("memory_mb", 256, 16, 65536),
     onError,
     options: options as Record<string, unknown>,
+    processes: r.int("processes", 1, 1, 16),
   };
   const group = r.string("group", "");
   if (group !== "") {
@@ -309,7 +315,8 @@ function readPlugin(r: TableReader, baseDir: string): PluginConfig {
 
 /**
  * Plugins of one group run in one process, so they must ask for the same sandbox: the same
- * permissions and memory_mb (a plugin must never get a grant by sharing a process).
+ * permissions, memory_mb and processes (a plugin must never get a grant by sharing a
+ * process).
  */
 function checkGroups(plugins: PluginConfig[]): void {
   const first = new Map<string, PluginConfig>();
@@ -323,11 +330,16 @@ function checkGroups(plugins: PluginConfig[]): void {
     const same = (a: string[], b: string[]) =>
       a.length === b.length && [...a].sort().every((v, j) => v === [...b].sort()[j]);
     const kind = PERMISSION_KINDS.find((k) => !same(p.permissions[k], f.permissions[k]));
-    if (kind || p.memoryMb !== f.memoryMb) {
+    const differs = kind
+      ? `permissions.${kind}`
+      : p.memoryMb !== f.memoryMb
+      ? "memory_mb"
+      : p.processes !== f.processes
+      ? "processes"
+      : null;
+    if (differs) {
       throw new ConfigError(
-        `config: plugins[${i}].group "${p.group}": ${
-          kind ? `permissions.${kind}` : "memory_mb"
-        } must be the same as plugin "${f.name}" of that group`,
+        `config: plugins[${i}].group "${p.group}": ${differs} must be the same as plugin "${f.name}" of that group`,
       );
     }
   }

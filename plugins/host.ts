@@ -1,7 +1,7 @@
 /**
- * The PluginHost: one sandboxed runner process per configured plugin (or per `group` of
- * plugins that share one sandbox), and `run(hook, input)` which asks the plugins that
- * declare the hook, in config order.
+ * The PluginHost: sandboxed runner processes for the configured plugins — one per plugin
+ * (or per `group` of plugins that share one sandbox), or a pool of `processes` of them —
+ * and `run(hook, input)` which asks the plugins that declare the hook, in config order.
  *
  * Invariants:
  * - The first verdict that is not "continue" wins; later plugins are not asked.
@@ -17,6 +17,8 @@
  *   the same rules between them, and the host applies each answer as if it had asked
  *   them one by one. Such a call's deadline is the sum of their timeouts; a timeout or
  *   crash is a failure of each of them, in order.
+ * - A pool: each `run` picks, per pool, the ready process with the fewest calls in flight,
+ *   and sends that run's prepares and calls for the pool there.
  * - data: a plugin after the first that can prepare the hook (sdk.ts `Prepares`) is sent
  *   the message at the start, so its work runs while the plugins ahead of it run; its
  *   hook still runs in order and sees their results. A prepared value is used only while
@@ -88,11 +90,31 @@ export class PluginLoadError extends Error {
   }
 }
 
-/** One configured plugin: the process that runs it, and its index there. */
+/** One configured plugin: the processes that run it (a pool), and its index there. */
 interface Member {
   config: PluginConfig;
-  proc: PluginProcess;
+  pool: PluginProcess[];
   p: number;
+}
+
+/** The hooks a member declared (every process of a pool loads the same modules). */
+function hooksOf(m: Member): HookName[] {
+  return (m.pool.find((x) => x.hooks[m.p].length > 0) ?? m.pool[0]).hooks[m.p];
+}
+
+/** A member asked in one run, and the process of its pool that this run uses. */
+type Asked = Member & { proc: PluginProcess };
+
+/** The process of `pool` for a new run: ready first, then the fewest calls in flight. */
+function pick(pool: PluginProcess[]): PluginProcess {
+  let best = pool[0];
+  for (const x of pool) {
+    const better = (x.state === "ready") !== (best.state === "ready")
+      ? x.state === "ready"
+      : x.load < best.load;
+    if (better) best = x;
+  }
+  return best;
 }
 
 /** One set of plugin processes (replaced as a whole by a reload). */
@@ -150,10 +172,16 @@ export class PluginHost {
         if (p.group) byGroup.set(p.group, units[units.length - 1]);
       }
     }
-    const procs = units.map((u) => new PluginProcess(u, this.#services, this.#processOpts));
+    const pools = units.map((u) =>
+      Array.from(
+        { length: u[0].processes },
+        () => new PluginProcess(u, this.#services, this.#processOpts),
+      )
+    );
+    const procs = pools.flat();
     const members = plugins.map((config) => {
-      const proc = procs[units.findIndex((u) => u.includes(config))];
-      return { config, proc, p: proc.members.indexOf(config) };
+      const u = units.findIndex((x) => x.includes(config));
+      return { config, pool: pools[u], p: units[u].indexOf(config) };
     });
     const ok = await Promise.all(procs.map((p) => p.start()));
     return { procs, members, bad: procs.find((_, i) => !ok[i]) ?? null };
@@ -191,25 +219,29 @@ export class PluginHost {
 
   /** Configured plugins, their state and declared hooks. */
   list(): Array<{ name: string; state: string; hooks: HookName[]; error: string | null }> {
-    return this.#gen.members.map((m) => ({
-      name: m.config.name,
-      state: m.proc.state,
-      hooks: [...m.proc.hooks[m.p]],
-      error: m.proc.lastError,
-    }));
+    return this.#gen.members.map((m) => {
+      // A pool is as good as its best process; its error is the first one's.
+      const up = m.pool.find((x) => x.state === "ready") ?? m.pool[0];
+      return {
+        name: m.config.name,
+        state: up.state,
+        hooks: [...hooksOf(m)],
+        error: up.lastError ?? m.pool.find((x) => x.lastError)?.lastError ?? null,
+      };
+    });
   }
 
   /** True when some plugin declares `hook` (callers may skip building a context). */
   wants(hook: HookName): boolean {
-    return this.#gen.members.some((m) => m.proc.hooks[m.p].includes(hook));
+    return this.#gen.members.some((m) => hooksOf(m).includes(hook));
   }
 
-  /** Waits until the named plugin's runner is up (after a restart, say). */
+  /** Waits until the named plugin's runners are up (after a restart, say). */
   async ready(name: string): Promise<boolean> {
-    const p = this.#gen.members.find((m) => m.config.name === name)?.proc;
-    if (!p) return false;
-    if (p.state === "down") return await p.start();
-    return await p.whenReady();
+    const pool = this.#gen.members.find((m) => m.config.name === name)?.pool;
+    if (!pool) return false;
+    const ok = await Promise.all(pool.map((p) => p.state === "down" ? p.start() : p.whenReady()));
+    return ok.every((x) => x);
   }
 
   /** Asks every plugin that declares `hook`, in order; see the module invariants. */
@@ -226,9 +258,17 @@ export class PluginHost {
 
   async #run(members: Member[], hook: HookName, input: HookInput): Promise<HookOutcome> {
     const { message: raw, results: _earlier, ...fields } = input;
-    const asked = members.filter((m) => m.proc.hooks[m.p].includes(hook));
+    // This run's process of each pool: its prepares and calls go there.
+    const chosen = new Map<PluginProcess[], PluginProcess>();
+    const asked: Asked[] = [];
+    for (const m of members) {
+      if (!hooksOf(m).includes(hook)) continue;
+      let proc = chosen.get(m.pool);
+      if (!proc) chosen.set(m.pool, proc = m.pool.length === 1 ? m.pool[0] : pick(m.pool));
+      asked.push({ ...m, proc });
+    }
     // Prepared work of later plugins starts now, beside the first plugin's call.
-    const prepared = new Map<Member, number>();
+    const prepared = new Map<Asked, number>();
     if (raw && hook === "data") {
       const { score: _score, ...pctx } = fields;
       for (const m of asked.slice(1)) {
@@ -244,10 +284,10 @@ export class PluginHost {
   }
 
   async #ask(
-    asked: Member[],
+    asked: Asked[],
     hook: HookName,
     input: HookInput,
-    prepared: Map<Member, number>,
+    prepared: Map<Asked, number>,
   ): Promise<HookOutcome> {
     const { message, results: earlier, ...fields } = input;
     const state = new ChainState(message, input.score ?? 0);

@@ -124,6 +124,11 @@ export class PluginProcess {
     };
   }
 
+  /** Calls sent and not yet answered (the pool sends new calls to the least loaded). */
+  get load(): number {
+    return this.#pending.size;
+  }
+
   /** The plugin's name, or "group <name>" (for logs). */
   get name(): string {
     return this.members.length === 1 ? this.members[0].name : `group ${this.members[0].group}`;

@@ -79,6 +79,7 @@ export async function run(ctx: CliContext): Promise<void> {
         memoryMb: 256,
         onError: "tempfail",
         options: {},
+        processes: 1,
       };
       const host = await PluginHost.start({ ...config, plugins: [plugin] }, { store: null });
       try {
@@ -144,6 +145,7 @@ async function test(ctx: CliContext, config: Config, path: string | undefined): 
     memoryMb: 256,
     onError: "tempfail",
     options: {},
+    processes: 1,
   };
   ctx.print(
     `plugin ${plugin.name} (${configured ? "grants and options from the config" : "no grants"}` +
