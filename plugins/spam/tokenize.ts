@@ -41,8 +41,6 @@ const WORD_HEADERS: Record<string, string> = {
   "importance": "imp",
 };
 
-/** Separators: anything but letters, digits and the few marks kept inside words. */
-const SEPARATORS = /[^\p{L}\p{N}'$€£%.\-_]+/u;
 /** Marks that do not start or end a word. */
 const EDGES = /^['%.\-_]+|['.\-_]+$/g;
 
@@ -52,14 +50,55 @@ function isEdgeMark(c: number): boolean {
 }
 
 /**
+ * What words are made of: letters, digits and ' $ € £ % . - _ (anything else separates).
+ * Decided once per UTF-16 code unit and kept in a table (0: not known yet, 1: word, 2:
+ * separator); code points above U+FFFF are asked each time (rare).
+ */
+const WORD_CHAR = /^[\p{L}\p{N}'$€£%.\-_]$/u;
+const wordUnit = new Uint8Array(0x10000);
+
+function isWordUnit(c: number): boolean {
+  let k = wordUnit[c];
+  if (k === 0) wordUnit[c] = k = WORD_CHAR.test(String.fromCharCode(c)) ? 1 : 2;
+  return k === 1;
+}
+
+/**
+ * Width (1 or 2 code units) of the word character at `i`, or 0 for a separator. A
+ * surrogate pair is one code point (as a /u regex sees it); a lone surrogate separates.
+ */
+function wordCharAt(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  if (c < 0xd800 || c > 0xdfff) return isWordUnit(c) ? 1 : 0;
+  const cp = s.codePointAt(i)!;
+  if (cp <= 0xffff) return 0;
+  return WORD_CHAR.test(String.fromCodePoint(cp)) ? 2 : 0;
+}
+
+/**
  * Words of a text, lower-case: runs of letters and digits (and $ € £ %), with inner
- * ' . - _ kept ("don't", "3.5", "e-mail"). One split of the lower-cased text: this is the
- * hot loop of classifying, so no per-word regex unless a word has marks at its edges.
+ * ' . - _ kept ("don't", "3.5", "e-mail"). This is the hot loop of classifying: one scan
+ * of the lower-cased text with a table per character, no regex and no string per
+ * separator run, a substring only for a word long enough to count.
  */
 function words(text: string, prefix: string, out: Set<string>): void {
-  for (let w of text.toLowerCase().split(SEPARATORS)) {
+  const s = text.toLowerCase();
+  const n = s.length;
+  let i = 0;
+  while (i < n) {
+    let width = wordCharAt(s, i);
+    if (width === 0) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (width > 0) {
+      i += width;
+      width = i < n ? wordCharAt(s, i) : 0;
+    }
+    if (i - start < MIN_WORD) continue;
     if (out.size >= MAX_TOKENS) return;
-    if (w.length < MIN_WORD) continue;
+    let w = s.slice(start, i);
     if (isEdgeMark(w.charCodeAt(0)) || isEdgeMark(w.charCodeAt(w.length - 1))) {
       w = w.replace(EDGES, "");
       if (w.length < MIN_WORD) continue;
