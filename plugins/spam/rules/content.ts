@@ -52,6 +52,25 @@ function shownHost(text: string): string | null {
   return urlHost(t);
 }
 
+/** Capitals among the (ASCII) letters of the first few KB of each text. */
+function capitals(m: ParsedMail): { upper: number; letters: number } {
+  let upper = 0;
+  let lower = 0;
+  for (const t of m.texts) {
+    const s = t.text;
+    const n = Math.min(s.length, 8192);
+    for (let i = 0; i < n; i++) {
+      // ASCII letters: set bit 0x20 and the range is a-z for both cases.
+      const c = s.charCodeAt(i);
+      if (((c | 0x20) - 97) >>> 0 < 26) {
+        if (c < 97) upper++;
+        else lower++;
+      }
+    }
+  }
+  return { upper, letters: upper + lower };
+}
+
 /** The content rules of a parsed message. */
 export function contentRules(m: ParsedMail, scores: Record<string, number>): RuleHit[] {
   const hits: RuleHit[] = [];
@@ -69,16 +88,7 @@ export function contentRules(m: ParsedMail, scores: Record<string, number>): Rul
     }
   }
   if (m.hiddenText) hits.push(hit("HTML_HIDDEN_TEXT", scores));
-  // Capitals among the (ASCII) letters of the first few KB of text.
-  let upper = 0, letters = 0;
-  for (const t of m.texts) {
-    const n = Math.min(t.text.length, 8192);
-    for (let i = 0; i < n; i++) {
-      const c = t.text.charCodeAt(i);
-      if (c >= 65 && c <= 90) upper++, letters++;
-      else if (c >= 97 && c <= 122) letters++;
-    }
-  }
+  const { upper, letters } = capitals(m);
   if (letters >= 200 && upper / letters > 0.5) hits.push(hit("BODY_MOSTLY_CAPS", scores));
   if (m.urls.some((u) => /^(https?:\/\/)?(\d{1,3}\.){3}\d{1,3}([:\/]|$)/i.test(u))) {
     hits.push(hit("URI_NUMERIC_IP", scores));
