@@ -11,11 +11,12 @@
  */
 import { Buffer } from "node:buffer";
 import { isIP } from "node:net";
-import { authenticate, spf } from "mailauth";
+import { spf } from "mailauth";
 import { evaluateDmarc } from "mailauth/lib/dmarc/index.js";
 import { parseAddressList } from "../../core/mime/mod.ts";
 import type { HeaderField } from "../sdk.ts";
 import type { MailauthResolver } from "./resolver.ts";
+import { authenticateSigned } from "./signed.ts";
 import { type AuthSummary, bestDkim } from "./results.ts";
 
 /** What the checks need to know about the SMTP transaction. */
@@ -194,20 +195,16 @@ export async function verifyMessage(
       const r = await Promise.race([unsigned(input, resolver, opts.timeoutMs), deadline]);
       return r === "timeout" ? temperror(input.authservId, "timed out") : r;
     }
-    const work = authenticate(
-      crlfBuffer(input.raw),
-      {
-        ip: input.ip,
-        helo: input.helo,
-        // RFC 7208 §2.4: for the null sender, SPF checks postmaster@<HELO identity>.
-        sender: input.sender || (input.helo ? `postmaster@${input.helo}` : undefined),
-        mta: input.authservId,
-        resolver: resolver as never,
-        disableBimi: true,
-        minBitLength: opts.minBitLength ?? 1024,
-        maxElapsedTime: opts.timeoutMs,
-      } as Parameters<typeof authenticate>[1],
-    );
+    const work = authenticateSigned(crlfBuffer(input.raw), {
+      ip: input.ip,
+      helo: input.helo,
+      // RFC 7208 §2.4: for the null sender, SPF checks postmaster@<HELO identity>.
+      sender: input.sender || (input.helo ? `postmaster@${input.helo}` : undefined),
+      mta: input.authservId,
+      resolver,
+      minBitLength: opts.minBitLength ?? 1024,
+      maxElapsedTime: opts.timeoutMs,
+    });
     const r = await Promise.race([work, deadline]);
     if (r === "timeout") return temperror(input.authservId, "timed out");
     const dkimRows = r.dkim?.results ?? [];
