@@ -327,7 +327,12 @@ function percentile(sorted: number[], p: number): number {
  * first warmed with training messages (a server that has been running), then each
  * measured message is new to them.
  */
-export async function chainCost(dir: string, warm: Sample[], samples: Sample[]) {
+export async function chainCost(
+  dir: string,
+  warm: Sample[],
+  samples: Sample[],
+  group?: string,
+) {
   const options = {
     dnsbl: ["bl.bench.invalid"],
     uribl: ["uri.bench.invalid"],
@@ -339,8 +344,8 @@ export async function chainCost(dir: string, warm: Sample[], samples: Sample[]) 
   const config = configFromObject({
     data_dir: join(dir, "data"),
     plugins: [
-      { name: "auth", module: "builtin:auth", options: { authserv_id: "mx.bench.test" } },
-      { name: "spam", module: "builtin:spam", options },
+      { name: "auth", module: "builtin:auth", options: { authserv_id: "mx.bench.test" }, group },
+      { name: "spam", module: "builtin:spam", options, group },
     ],
   }, dir);
   const store = await openStore(config);
@@ -474,17 +479,21 @@ export async function benchSpam(args: string[]): Promise<void> {
     const sa = costOnly ? null : await spamassassinRow(dir, test);
     if (sa) rows.push(sa);
     if (!costOnly) printTable(rows);
-    const cost = await chainCost(dir, train.slice(-300), test.slice(0, 600));
-    const [load] = Deno.loadavg();
-    console.log(
-      `\nSpam chain cost per 10 KB message (auth + spam plugins through the plugin host, ` +
-        `DNS answered from memory, caches warmed with 300 training messages), ${cost.n} new ` +
-        `messages: p50 ${cost.p50.toFixed(2)} ms, p99 ${cost.p99.toFixed(2)} ms; DKIM-signed: ` +
-        `p50 ${cost.signedP50.toFixed(2)} ms; the spam scan alone in-process: p50 ` +
-        `${cost.scanP50.toFixed(2)} ms. CPU of the whole chain (server and plugin processes) ` +
-        `per message: ${cost.cpuPerMsg === null ? "n/a" : `${cost.cpuPerMsg.toFixed(2)} ms`} ` +
-        `(load average ${load.toFixed(1)} on ${navigator.hardwareConcurrency} cores).`,
-    );
+    // Each plugin in its own process, then both in one group (PLUGINS.md, `group`).
+    for (const group of [undefined, "filters"]) {
+      const cost = await chainCost(dir, train.slice(-300), test.slice(0, 600), group);
+      const [load] = Deno.loadavg();
+      console.log(
+        `\nSpam chain cost per 10 KB message (auth + spam plugins through the plugin host, ` +
+          `${group ? "in one group" : "each in its own process"}, ` +
+          `DNS answered from memory, caches warmed with 300 training messages), ${cost.n} new ` +
+          `messages: p50 ${cost.p50.toFixed(2)} ms, p99 ${cost.p99.toFixed(2)} ms; DKIM-signed: ` +
+          `p50 ${cost.signedP50.toFixed(2)} ms; the spam scan alone in-process: p50 ` +
+          `${cost.scanP50.toFixed(2)} ms. CPU of the whole chain (server and plugin processes) ` +
+          `per message: ${cost.cpuPerMsg === null ? "n/a" : `${cost.cpuPerMsg.toFixed(2)} ms`} ` +
+          `(load average ${load.toFixed(1)} on ${navigator.hardwareConcurrency} cores).`,
+      );
+    }
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
