@@ -29,6 +29,7 @@
 import { stripForgedAuthResults } from "./forged.ts";
 import { type DataContext, definePlugin, type HookResult, type PluginDns, reject } from "../sdk.ts";
 import { cachedDns, mailauthResolver } from "./resolver.ts";
+import { memoDns, prefetchNames } from "./prefetch.ts";
 import { type AuthSummary, formatAuthNote } from "./results.ts";
 import { authResultsValue, verifyMessage } from "./verify.ts";
 
@@ -142,6 +143,13 @@ async function data(ctx: DataContext): Promise<HookResult> {
       note: "auth=pass",
     };
   }
+  // Everything the checks are sure to look up, asked at once (one round trip, not several).
+  const dns = memoDns(dnsFor(ctx.dns, o.dnsCacheMs));
+  dns.prefetch(prefetchNames({
+    sender: ctx.sender.address,
+    helo: ctx.session.helo,
+    headers: ctx.message.headers,
+  }));
   const out = await verifyMessage(
     {
       raw: ctx.message.raw,
@@ -151,7 +159,7 @@ async function data(ctx: DataContext): Promise<HookResult> {
       authservId: o.authservId,
       headers: ctx.message.headers,
     },
-    mailauthResolver(dnsFor(ctx.dns, o.dnsCacheMs)),
+    mailauthResolver(dns),
     { timeoutMs: o.timeoutMs },
   );
   const headers: [string, string][] = [["Authentication-Results", out.header]];
