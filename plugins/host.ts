@@ -99,6 +99,8 @@ interface Member {
 
 /** The hooks a member declared (every process of a pool loads the same modules). */
 function hooksOf(m: Member): HookName[] {
+  const first = m.pool[0].hooks[m.p];
+  if (first.length > 0 || m.pool.length === 1) return first;
   return (m.pool.find((x) => x.hooks[m.p].length > 0) ?? m.pool[0]).hooks[m.p];
 }
 

@@ -4,8 +4,9 @@
  * timeout, restart with backoff after a crash.
  *
  * Invariants:
- * - `call()` never rejects and never outlives its deadline: it resolves with the plugin's
- *   answer or with an error string (timeout, crash, throw, restarting).
+ * - `call()` never rejects and never outlives its deadline by more than one deadline sweep
+ *   (SWEEP_MS): it resolves with the plugin's answer or with an error string (timeout,
+ *   crash, throw, restarting).
  * - A call that times out kills the process (a busy loop cannot be told from a slow hook,
  *   and only SIGKILL stops a busy loop); every other call in flight then fails at once.
  * - Memory use on the host side is bounded: a runner line longer than `maxLineBytes`, or
@@ -59,7 +60,33 @@ export interface ProcessOptions {
 
 interface Pending {
   resolve(o: CallOutcome): void;
-  timer: ReturnType<typeof setTimeout>;
+  /** performance.now() after which the call has timed out. */
+  deadline: number;
+  /** What to say and do then. */
+  timeoutMs: number;
+  hook: HookName;
+  child: Deno.ChildProcess;
+}
+
+/**
+ * Call deadlines are checked by one sweep every SWEEP_MS across all runners, not by a
+ * timer per call: a timer set and cleared per call costs more than the call's own framing
+ * (measured), and a timeout a few ms late is well within "timeout + 1 s".
+ */
+const SWEEP_MS = 20;
+const watched = new Set<PluginProcess>();
+let sweeper: ReturnType<typeof setInterval> | null = null;
+
+function watch(p: PluginProcess): void {
+  watched.add(p);
+  sweeper ??= setInterval(() => {
+    const now = performance.now();
+    for (const w of watched) if (!w.expire(now)) watched.delete(w);
+    if (watched.size === 0 && sweeper !== null) {
+      clearInterval(sweeper);
+      sweeper = null;
+    }
+  }, SWEEP_MS);
 }
 
 const STDERR_TAIL = 2048;
@@ -288,17 +315,26 @@ export class PluginProcess {
     const ids = prepared.map((p, i) => p !== undefined && preparedIn[i] === child ? p : null);
     if (ids.some((p) => p !== null)) msg.prepared = ids;
     return await new Promise<CallOutcome>((resolve) => {
-      const left = Math.max(1, deadline - performance.now());
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        resolve({ ok: false, error: `timeout after ${timeoutMs} ms` });
-        // A hook that does not answer may be a busy loop: only SIGKILL stops it.
-        this.#kill(child, `hook ${hook} timed out`);
-      }, left);
-      this.#pending.set(id, { resolve, timer });
+      this.#pending.set(id, { resolve, deadline, timeoutMs, hook, child });
+      watch(this);
       if (message) msg.ctx = { ...ctx, message: { bin: true } };
       this.#send(msg, message ? [message] : []);
     });
+  }
+
+  /**
+   * Fails the calls whose deadline passed (the sweep calls this); returns whether calls
+   * are still in flight. A hook that does not answer may be a busy loop: only SIGKILL
+   * stops it, so the runner is killed.
+   */
+  expire(now: number): boolean {
+    for (const [id, p] of this.#pending) {
+      if (p.deadline > now) continue;
+      this.#pending.delete(id);
+      p.resolve({ ok: false, error: `timeout after ${p.timeoutMs} ms` });
+      this.#kill(p.child, `hook ${p.hook} timed out`);
+    }
+    return this.#pending.size > 0;
   }
 
   /**
@@ -373,7 +409,6 @@ export class PluginProcess {
     const all = [...this.#pending.values()];
     this.#pending.clear();
     for (const p of all) {
-      clearTimeout(p.timer);
       p.resolve({ ok: false, error });
     }
   }
@@ -549,7 +584,6 @@ export class PluginProcess {
         const p = this.#pending.get(msg.id);
         if (!p) return; // answered after its deadline
         this.#pending.delete(msg.id);
-        clearTimeout(p.timer);
         if (msg.t === "result") {
           this.#failures = 0;
           p.resolve({ ok: true, entries: msg.entries });
