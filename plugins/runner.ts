@@ -63,7 +63,8 @@ async function main(): Promise<void> {
     if (n === null) break;
     for (const f of frames.push(buf.subarray(0, n), true)) {
       if (f.value === null) continue;
-      if (await runner.handle(f.value as HostToRunner, f.bin) === "fatal") {
+      const r = runner.handle(f.value as HostToRunner, f.bin);
+      if ((r instanceof Promise ? await r : r) === "fatal") {
         await out.flushed();
         Deno.exit(3);
       }

@@ -29,6 +29,7 @@ export function serveInWorker(mods: unknown[]): void {
   const runner = new PluginRunner(send, () => Promise.resolve(mods));
   scope.onmessage = async (e: MessageEvent) => {
     const { v, bin } = e.data as { v: HostToRunner; bin: Uint8Array | null };
-    if (await runner.handle(v, bin) === "fatal") scope.close();
+    const r = runner.handle(v, bin);
+    if ((r instanceof Promise ? await r : r) === "fatal") scope.close();
   };
 }
