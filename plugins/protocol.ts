@@ -255,6 +255,25 @@ export function encodeLine(msg: HostToRunner | RunnerToHost): string {
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
+/** Scratch space for `utf8`; grows to fit the longest line seen (within `MAX_SCRATCH`). */
+let scratch = new Uint8Array(16 * 1024);
+const MAX_SCRATCH = 4 * 1024 * 1024;
+
+/**
+ * A frame line as UTF-8 bytes. `encodeInto` a reused buffer and one copy out costs a
+ * fifth of `encode`, which allocates through the runtime (measured: 0.6 vs 2.7 µs for a
+ * call's line; one of the larger costs of a hook call).
+ */
+function utf8(line: string): Uint8Array {
+  const most = line.length * 3; // UTF-8 bytes per UTF-16 code unit, at most
+  if (most > scratch.length) {
+    if (most > MAX_SCRATCH) return enc.encode(line);
+    scratch = new Uint8Array(most);
+  }
+  const { written } = enc.encodeInto(line, scratch);
+  return scratch.slice(0, written);
+}
+
 /**
  * The JSON line of a frame with a `bin`-byte payload. `bin` is appended to the object's
  * JSON rather than set on the object: adding and deleting a property would copy the
@@ -275,7 +294,7 @@ export function encodeFrameParts(
 ): Uint8Array[] {
   let total = 0;
   for (const p of payload) total += p.length;
-  const head = enc.encode(frameLine(msg, total));
+  const head = utf8(frameLine(msg, total));
   return total === 0 ? [head] : [head, ...payload.filter((p) => p.length > 0)];
 }
 
@@ -286,7 +305,7 @@ export function encodeFrame(
 ): Uint8Array {
   let total = 0;
   for (const p of payload) total += p.length;
-  const head = enc.encode(frameLine(msg, total));
+  const head = utf8(frameLine(msg, total));
   if (total === 0) return head;
   const out = new Uint8Array(head.length + total);
   out.set(head);
