@@ -75,6 +75,61 @@ function wordCharAt(s: string, i: number): number {
   return WORD_CHAR.test(String.fromCodePoint(cp)) ? 2 : 0;
 }
 
+/** Slots of the span table (a power of two); it dedupes at most half that many spans. */
+const SPAN_SLOTS = 4096;
+const spanStart = new Int32Array(SPAN_SLOTS);
+const spanLen = new Int32Array(SPAN_SLOTS);
+/** The table's owner per slot (a slot of an older table reads as empty: no clearing). */
+const spanOwner = new Int32Array(SPAN_SLOTS);
+let spanTables = 0;
+
+/**
+ * The word spans of one text seen so far, to skip repeats before they cost a substring and
+ * a Set insertion of a string (most words of a text are repeats, and a string Set insertion
+ * costs several times the scan: measured). Exact: a hash hit is confirmed by comparing the
+ * characters. Open addressing over module-level typed arrays, owned by one table at a time
+ * (the tokenizer is synchronous).
+ */
+class SpanTable {
+  #s: string;
+  #id: number;
+  #used = 0;
+
+  constructor(s: string) {
+    this.#s = s;
+    if (spanTables >= 0x7fffffff) {
+      spanOwner.fill(0);
+      spanTables = 0;
+    }
+    this.#id = ++spanTables;
+  }
+
+  /** True when s[start, end) was seen before; else remembers it (while there is room). */
+  seen(start: number, end: number): boolean {
+    const s = this.#s;
+    const len = end - start;
+    let h = 0x811c9dc5;
+    for (let k = start; k < end; k++) h = Math.imul(h ^ s.charCodeAt(k), 16777619);
+    let slot = h & (SPAN_SLOTS - 1);
+    while (spanOwner[slot] === this.#id) {
+      if (spanLen[slot] === len && this.#same(spanStart[slot], start, len)) return true;
+      slot = (slot + 1) & (SPAN_SLOTS - 1);
+    }
+    if (this.#used >= SPAN_SLOTS / 2) return false; // full: every later span is "new"
+    this.#used++;
+    spanOwner[slot] = this.#id;
+    spanStart[slot] = start;
+    spanLen[slot] = len;
+    return false;
+  }
+
+  #same(a: number, b: number, len: number): boolean {
+    const s = this.#s;
+    for (let k = 0; k < len; k++) if (s.charCodeAt(a + k) !== s.charCodeAt(b + k)) return false;
+    return true;
+  }
+}
+
 /**
  * Words of a text, lower-case: runs of letters and digits (and $ € £ %), with inner
  * ' . - _ kept ("don't", "3.5", "e-mail"). This is the hot loop of classifying: one scan
@@ -84,6 +139,7 @@ function wordCharAt(s: string, i: number): number {
 function words(text: string, prefix: string, out: Set<string>): void {
   const s = text.toLowerCase();
   const n = s.length;
+  const spans = new SpanTable(s);
   let i = 0;
   while (i < n) {
     let width = wordCharAt(s, i);
@@ -97,6 +153,8 @@ function words(text: string, prefix: string, out: Set<string>): void {
       width = i < n ? wordCharAt(s, i) : 0;
     }
     if (i - start < MIN_WORD) continue;
+    // The same characters give the same token: a repeat has nothing to add.
+    if (spans.seen(start, i)) continue;
     if (out.size >= MAX_TOKENS) return;
     let w = s.slice(start, i);
     if (isEdgeMark(w.charCodeAt(0)) || isEdgeMark(w.charCodeAt(w.length - 1))) {

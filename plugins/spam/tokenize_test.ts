@@ -74,6 +74,18 @@ Deno.test("spam tokenizer: words", async (t) => {
       "$100",
     ]);
   });
+  await t.step("repeats and a full span table change nothing", () => {
+    // 3000 distinct spans that trim to nothing fill the repeat table (plugins/spam/tokenize.ts
+    // SpanTable); the words after it must still all be found, once each.
+    const letters = "abcdefghijklmnopqrstuvwxyz";
+    const filler = Array.from(
+      { length: 3000 },
+      (_, i) => `${letters[i % 26]}${letters[Math.floor(i / 26) % 26]}${"-".repeat(1 + (i / 676 | 0))}`,
+    ).join(" ");
+    const text = `${filler} alpha beta alpha gamma ${filler} beta delta`;
+    assert.deepEqual(bodyWords(text), [...new Set(referenceWords(text))]);
+    assert.deepEqual(bodyWords("spam spam SPAM spam-spam spam"), ["spam", "spam-spam"]);
+  });
   await t.step("at most MAX_TOKENS tokens", () => {
     const text = Array.from({ length: 3 * MAX_TOKENS }, (_, i) => `w${i}x`).join(" ");
     assert.ok(tokenize(parseMail(new TextEncoder().encode(`Subject: s\r\n\r\n${text}\r\n`))).size <= MAX_TOKENS);
