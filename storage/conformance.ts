@@ -859,6 +859,25 @@ export async function runStoreConformance(
     await waitUntil(() => Date.now() > t0 + 5);
     assert.equal(await store.kvGet("p", "short"), null, "expired");
     assert.equal(await store.kvGet("p", "long"), "stays");
+    // getMany: in the order asked, repeats answered each time, missing and expired keys
+    // null, other namespaces apart, names that are also Object.prototype's not confused.
+    await store.kvSet("p", "__proto__", "proto value");
+    const getMany = (ns: string, keys: string[]) => store.kvGetMany?.(ns, keys) ?? [];
+    assert.deepEqual(
+      await getMany("p", [
+        "unicode",
+        "nope",
+        "long",
+        "short",
+        "constructor",
+        "__proto__",
+        "unicode",
+        "k",
+      ]),
+      ["é ✓ \u0000 end", null, "stays", null, null, "proto value", "é ✓ \u0000 end", null],
+    );
+    assert.deepEqual(await getMany("q", ["k", "long"]), ["other", null]);
+    assert.deepEqual(await getMany("p", []), []);
     await store.kvSet("p", "short", "again"); // no TTL now
     assert.equal(await store.kvGet("p", "short"), "again");
 
