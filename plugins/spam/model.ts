@@ -230,7 +230,23 @@ export class BayesModel {
    * A message already learned as the same class is left alone; one learned as the other
    * class is moved (its counts subtracted first).
    */
-  async learn(
+  learn(
+    scope: string,
+    msg: string,
+    hashes: string[],
+    spam: boolean,
+  ): Promise<LearnOutcome> {
+    // One at a time: learning reads a message's record, then writes counts, so two
+    // concurrent learns of one message (a STORE $Junk and a MOVE to Junk of it, say) would
+    // both see it unlearned and count it twice. Learning is rare; a queue costs nothing.
+    const run = this.#learning.then(() => this.#learn(scope, msg, hashes, spam));
+    this.#learning = run.catch(() => {});
+    return run;
+  }
+
+  #learning: Promise<unknown> = Promise.resolve();
+
+  async #learn(
     scope: string,
     msg: string,
     hashes: string[],
