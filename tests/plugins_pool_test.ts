@@ -72,6 +72,30 @@ Deno.test("plugin process pool", async (t) => {
       assert.equal(pids.size, 2);
     });
 
+    await t.step("a reload replaces every process of the pool; calls go on", async () => {
+      const before = new Set(
+        (await Promise.all([run("slow"), run("slow")])).map((r) => r.results[0].note),
+      );
+      const during = run("slow");
+      await host.reload(config.plugins);
+      assert.equal((await during).action, "continue"); // finished on the old pool
+      const after = await Promise.all([run("slow"), run("slow")]);
+      const pids = new Set(after.map((r) => r.results[0].note));
+      assert.equal(pids.size, 2);
+      for (const p of pids) assert.ok(!before.has(p), "new processes");
+    });
+
+    await t.step("processes must be 1 to 16", () => {
+      assert.throws(
+        () =>
+          configFromObject({
+            data_dir: join(dir, "data"),
+            plugins: [{ name: "a", module, processes: 17 }],
+          }, dir),
+        (e) => e instanceof ConfigError && /plugins\[0\]\.processes/.test(e.message),
+      );
+    });
+
     await t.step("a group's plugins need the same pool size", () => {
       assert.throws(
         () =>
