@@ -12,6 +12,10 @@ import { PluginHost } from "../plugins/host.ts";
 import { openStore } from "../storage/open.ts";
 import type { Store } from "../storage/mod.ts";
 import type { Address } from "../plugins/sdk.ts";
+import { storeKv } from "../cli/commands/spam.ts";
+import { LearnBatch, messageKey, userScope } from "../plugins/spam/model.ts";
+import { parseMail } from "../plugins/spam/parse.ts";
+import { tokenHashes } from "../plugins/spam/score.ts";
 
 /** "a@b" -> the Address plugins see. */
 export function addr(a: string): Address {
@@ -83,4 +87,32 @@ export async function startPluginHost(
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     },
   };
+}
+
+/** A spam fixture's path (tests/fixtures/spam/). */
+export const spamFixture = (name: string) =>
+  new URL(`./fixtures/spam/${name}`, import.meta.url).pathname;
+
+/**
+ * Some Bayes history for `user` (4 ham and 3 spam fixtures), learned through the CLI's code
+ * path on `store`, so Bayes takes part in scoring (bayes_min_learned).
+ */
+export async function seedBayesHistory(store: Store, user: string): Promise<void> {
+  const batch = new LearnBatch(storeKv(store, "spam"));
+  const scope = userScope(user)!;
+  for (
+    const [f, spam] of [
+      ["ham/02.eml", false],
+      ["ham/03.eml", false],
+      ["ham/04.eml", false],
+      ["ham/05.eml", false],
+      ["spam/02.eml", true],
+      ["spam/03.eml", true],
+      ["spam/04.eml", true],
+    ] as const
+  ) {
+    const raw = Deno.readFileSync(spamFixture(f));
+    await batch.add(scope, await messageKey(raw), tokenHashes(parseMail(raw)), spam);
+  }
+  await batch.flush();
 }

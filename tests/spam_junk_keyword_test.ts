@@ -11,11 +11,9 @@ import assert from "node:assert/strict";
 import { ImapFlow } from "imapflow";
 import { python, startTestServer, type TestServer } from "./harness.ts";
 import { startDnsServer } from "./lib/dns_server.ts";
-import { storeKv } from "../cli/commands/spam.ts";
+import { seedBayesHistory } from "./spam_helpers.ts";
 import { keywordKind } from "../plugins/imap.ts";
-import { LearnBatch, messageKey, userScope } from "../plugins/spam/model.ts";
-import { parseMail } from "../plugins/spam/parse.ts";
-import { tokenHashes } from "../plugins/spam/score.ts";
+import { messageKey, userScope } from "../plugins/spam/model.ts";
 
 const FIX = new URL("./fixtures/spam/", import.meta.url);
 const fixturePath = (name: string) => new URL(name, FIX).pathname;
@@ -120,23 +118,7 @@ Deno.test("spam: $Junk / $NotJunk keywords set over IMAP train Bayes", async (t)
   try {
     await ts.addUser(USER, PASS);
     const scope = userScope(USER)!;
-    // Some history for this user, so Bayes takes part in scoring (bayes_min_learned).
-    const batch = new LearnBatch(storeKv(ts.store, "spam"));
-    for (
-      const [f, spam] of [
-        ["ham/02.eml", false],
-        ["ham/03.eml", false],
-        ["ham/04.eml", false],
-        ["ham/05.eml", false],
-        ["spam/02.eml", true],
-        ["spam/03.eml", true],
-        ["spam/04.eml", true],
-      ] as const
-    ) {
-      const raw = Deno.readFileSync(fixturePath(f));
-      await batch.add(scope, await messageKey(raw), tokenHashes(parseMail(raw)), spam);
-    }
-    await batch.flush();
+    await seedBayesHistory(ts.store, USER);
 
     // Messages like spam/01.eml (same body words), each its own Message-ID.
     let similarN = 0;

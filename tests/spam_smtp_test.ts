@@ -9,10 +9,8 @@ import { join } from "node:path";
 import { ImapFlow } from "imapflow";
 import { python, run, startTestServer, type TestServer } from "./harness.ts";
 import { startDnsServer } from "./lib/dns_server.ts";
-import { storeKv } from "../cli/commands/spam.ts";
-import { GLOBAL, LearnBatch, messageKey, userScope } from "../plugins/spam/model.ts";
-import { parseMail } from "../plugins/spam/parse.ts";
-import { tokenHashes } from "../plugins/spam/score.ts";
+import { seedBayesHistory } from "./spam_helpers.ts";
+import { GLOBAL, messageKey, userScope } from "../plugins/spam/model.ts";
 
 const FIX = new URL("./fixtures/spam/", import.meta.url);
 const fixturePath = (name: string) => new URL(name, FIX).pathname;
@@ -125,23 +123,8 @@ Deno.test("auth + spam plugins through SMTP and IMAP", async (t) => {
     });
     await t.step("moving a message into Junk over IMAP (imapflow) trains Bayes", async () => {
       // Some history for this user (through the CLI's code path on the same store).
-      const batch = new LearnBatch(storeKv(ts.store, "spam"));
+      await seedBayesHistory(ts.store, USER);
       const scope = userScope(USER)!;
-      for (
-        const [f, spam] of [
-          ["ham/02.eml", false],
-          ["ham/03.eml", false],
-          ["ham/04.eml", false],
-          ["ham/05.eml", false],
-          ["spam/02.eml", true],
-          ["spam/03.eml", true],
-          ["spam/04.eml", true],
-        ] as const
-      ) {
-        const raw = Deno.readFileSync(fixturePath(f));
-        await batch.add(scope, await messageKey(raw), tokenHashes(parseMail(raw)), spam);
-      }
-      await batch.flush();
       const similar = (n: number) =>
         Deno.readTextFileSync(fixturePath("spam/01.eml"))
           .replace("Message-ID: <spam-0@", `Message-ID: <similar-${n}@`)

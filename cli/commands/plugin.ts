@@ -31,6 +31,20 @@ const RELOAD_WAIT_MS = 60_000;
 
 const NO_PERMISSIONS = { net: [], read: [], write: [], env: [], run: [], ffi: [], sys: [] };
 
+/** A plugin the config does not list (check, test): no grant, a generous timeout. */
+function unconfigured(name: string, module: string): PluginConfig {
+  return {
+    name,
+    module,
+    permissions: NO_PERMISSIONS,
+    timeoutMs: 10_000,
+    memoryMb: 256,
+    onError: "tempfail",
+    options: {},
+    processes: 1,
+  };
+}
+
 function grants(p: PluginConfig): string {
   const flags = permissionFlags(p.permissions).map((f) => f.replace(/^--allow-/, ""));
   return flags.length ? flags.join(" ") : "none";
@@ -71,16 +85,7 @@ export async function run(ctx: CliContext): Promise<void> {
       return await reload(ctx, config);
     case "check": {
       const module = await moduleArg(path);
-      const plugin: PluginConfig = {
-        name: "check",
-        module,
-        permissions: NO_PERMISSIONS,
-        timeoutMs: 10_000,
-        memoryMb: 256,
-        onError: "tempfail",
-        options: {},
-        processes: 1,
-      };
+      const plugin = unconfigured("check", module);
       const host = await PluginHost.start({ ...config, plugins: [plugin] }, { store: null });
       try {
         const [p] = host.list();
@@ -135,18 +140,12 @@ async function test(ctx: CliContext, config: Config, path: string | undefined): 
       return false;
     }
   });
-  const plugin: PluginConfig = configured ?? {
-    name: module.startsWith("builtin:")
+  const plugin: PluginConfig = configured ?? unconfigured(
+    module.startsWith("builtin:")
       ? module.slice("builtin:".length)
       : basename(url).replace(/\.[a-z]+$/, "").replace(/[^A-Za-z0-9_-]/g, "_") || "test",
     module,
-    permissions: NO_PERMISSIONS,
-    timeoutMs: 10_000,
-    memoryMb: 256,
-    onError: "tempfail",
-    options: {},
-    processes: 1,
-  };
+  );
   ctx.print(
     `plugin ${plugin.name} (${configured ? "grants and options from the config" : "no grants"}` +
       `: permissions=${grants(plugin)})`,
