@@ -116,3 +116,30 @@ export async function seedBayesHistory(store: Store, user: string): Promise<void
   }
   await batch.flush();
 }
+
+/** The messages of `user`'s mailbox `name` as text, oldest first ([] when it does not exist). */
+export async function mailboxTexts(store: Store, user: string, name: string): Promise<string[]> {
+  const account = await store.getAccount(user);
+  const box = account ? await store.getMailbox(account.id, name) : null;
+  if (!box) return [];
+  const out: string[] = [];
+  for (const m of await store.listMessages(box.id)) {
+    out.push(new TextDecoder().decode(await store.readBlob(m.blobId)));
+  }
+  return out;
+}
+
+/** Polls `fn` until it gives a value (a fire-and-forget effect has landed); no fixed sleeps. */
+export async function until<T>(
+  what: string,
+  fn: () => Promise<T | null>,
+  ms = 10_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const v = await fn();
+    if (v !== null) return v;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}

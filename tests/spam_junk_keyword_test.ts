@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { ImapFlow } from "imapflow";
 import { python, startTestServer, type TestServer } from "./harness.ts";
 import { startDnsServer } from "./lib/dns_server.ts";
-import { seedBayesHistory } from "./spam_helpers.ts";
+import { mailboxTexts, seedBayesHistory, until } from "./spam_helpers.ts";
 import { keywordKind } from "../plugins/imap.ts";
 import { messageKey, userScope } from "../plugins/spam/model.ts";
 
@@ -76,27 +76,10 @@ function imaplib(ts: TestServer, ops: string[]): Promise<string[]> {
 
 /** All of the user's messages as text, INBOX then Junk. */
 async function allMessages(ts: TestServer): Promise<string[]> {
-  const account = await ts.store.getAccount(USER);
-  const out: string[] = [];
-  for (const name of ["INBOX", "Junk"]) {
-    const box = await ts.store.getMailbox(account!.id, name);
-    if (!box) continue;
-    for (const m of await ts.store.listMessages(box.id)) {
-      out.push(new TextDecoder().decode(await ts.store.readBlob(m.blobId)));
-    }
-  }
-  return out;
-}
-
-/** Polls for a background effect (mailbox_move is fire-and-forget); no fixed sleeps. */
-async function until<T>(what: string, fn: () => Promise<T | null>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const v = await fn();
-    if (v !== null) return v;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+  return [
+    ...await mailboxTexts(ts.store, USER, "INBOX"),
+    ...await mailboxTexts(ts.store, USER, "Junk"),
+  ];
 }
 
 Deno.test("spam: $Junk / $NotJunk keywords set over IMAP train Bayes", async (t) => {

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { ImapFlow } from "imapflow";
 import { python, run, startTestServer, type TestServer } from "./harness.ts";
 import { startDnsServer } from "./lib/dns_server.ts";
-import { seedBayesHistory } from "./spam_helpers.ts";
+import { mailboxTexts, seedBayesHistory, until } from "./spam_helpers.ts";
 import { GLOBAL, messageKey, userScope } from "../plugins/spam/model.ts";
 
 const FIX = new URL("./fixtures/spam/", import.meta.url);
@@ -37,27 +37,12 @@ async function send(ts: TestServer, sender: string, file: string, rcpt = USER) {
 }
 
 /** The messages of a user's mailbox as text, oldest first. */
-async function mailbox(ts: TestServer, name: string): Promise<string[]> {
-  const account = await ts.store.getAccount(USER);
-  const box = await ts.store.getMailbox(account!.id, name);
-  const msgs = await ts.store.listMessages(box!.id);
-  const out: string[] = [];
-  for (const m of msgs) out.push(new TextDecoder().decode(await ts.store.readBlob(m.blobId)));
-  return out;
+function mailbox(ts: TestServer, name: string): Promise<string[]> {
+  return mailboxTexts(ts.store, USER, name);
 }
 
 function headerOf(text: string, name: string): string | undefined {
   return new RegExp(`^${name}: (.*)$`, "mi").exec(text)?.[1];
-}
-
-async function until<T>(what: string, fn: () => Promise<T | null>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const v = await fn();
-    if (v !== null) return v;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 Deno.test("auth + spam plugins through SMTP and IMAP", async (t) => {
