@@ -5,8 +5,9 @@
  * Lookup order for a local domain (first hit wins):
  *   alias "user+tag@d" -> account "user+tag@d" -> account "user@d" -> alias "user@d"
  *   -> catch-all alias "@d" -> 550 5.1.1.
- * Alias targets are resolved again (depth <= 10, loops cut), so an alias may point at
- * other aliases, accounts, or remote addresses.
+ * Alias targets are resolved again (depth <= 10), so an alias may point at other aliases,
+ * accounts, or remote addresses. A loop delivers to whatever else the expansion reaches;
+ * when it reaches nothing the recipient is refused with 550 5.4.6 — never accepted for no one.
  *
  * Never an open relay: a recipient outside the local domains is accepted only for
  * authenticated senders (RFC 5321 §3.6.2 relaying is a policy decision).
@@ -62,17 +63,24 @@ export class Router {
       if (opts.mayRelay) return { kind: "deliver", local: [], remote: [address] };
       return { kind: "reject", code: 550, enhanced: "5.7.1", text: "Relaying denied" };
     }
-    const out: { local: LocalRecipient[]; remote: string[] } = { local: [], remote: [] };
-    const found = await this.#expand(
-      `${parts.local.toLowerCase()}@${parts.domain}`,
-      out,
-      0,
-      new Set(),
-    );
-    if (!found) {
-      return { kind: "reject", code: 550, enhanced: "5.1.1", text: "No such user here" };
+    const walk: Expansion = {
+      local: [],
+      remote: [],
+      path: new Set(),
+      done: new Map(),
+      loop: false,
+    };
+    await this.#expand(`${parts.local.toLowerCase()}@${parts.domain}`, walk, 0);
+    const found = dedupe(walk);
+    // Only destinations count: an expansion that reaches none (every branch ran into a loop
+    // or a dead end) is refused here, so no transaction is ever accepted for nobody.
+    if (found.local.length === 0 && found.remote.length === 0) {
+      // RFC 3463 §3.5: X.4.6 "Routing loop detected".
+      return walk.loop
+        ? { kind: "reject", code: 550, enhanced: "5.4.6", text: "Alias loop detected" }
+        : { kind: "reject", code: 550, enhanced: "5.1.1", text: "No such user here" };
     }
-    return { kind: "deliver", ...dedupe(out) };
+    return { kind: "deliver", ...found };
   }
 
   async #postmaster(): Promise<RouteResult> {
@@ -83,18 +91,30 @@ export class Router {
     return { kind: "reject", code: 550, enhanced: "5.1.1", text: "No postmaster here" };
   }
 
-  /** Adds the destinations of a local address to `out`; false when it names nobody. */
-  async #expand(
-    address: string,
-    out: { local: LocalRecipient[]; remote: string[] },
-    depth: number,
-    seen: Set<string>,
-  ): Promise<boolean> {
-    if (seen.has(address) || depth > MAX_ALIAS_DEPTH) return true; // loop: already counted
-    seen.add(address);
-    const parts = splitAddress(address)!;
+  /**
+   * Adds the destinations of a local address to `w`; true when it reached at least one.
+   * An address on the current path is a loop (it reaches nothing by itself, and marks the
+   * walk); one already expanded on another branch (a diamond) reports what it reached then.
+   */
+  async #expand(address: string, w: Expansion, depth: number): Promise<boolean> {
+    const known = w.done.get(address);
+    if (known !== undefined) return known;
+    if (w.path.has(address) || depth > MAX_ALIAS_DEPTH) {
+      w.loop = true;
+      return false;
+    }
+    w.path.add(address);
+    const reached = await this.#expandOnce(address, w, depth);
+    w.path.delete(address);
+    w.done.set(address, reached);
+    return reached;
+  }
+
+  async #expandOnce(address: string, w: Expansion, depth: number): Promise<boolean> {
+    const parts = splitAddress(address);
+    if (!parts) return false;
     if (!(await this.#store.hasDomain(parts.domain))) {
-      out.remote.push(address);
+      w.remote.push(address);
       return true;
     }
     const plus = parts.local.indexOf("+");
@@ -109,7 +129,7 @@ export class Router {
       if (kind === "account") {
         const acc = await this.#store.getAccount(addr);
         if (acc) {
-          out.local.push({ accountId: acc.id, email: acc.email });
+          w.local.push({ accountId: acc.id, email: acc.email });
           return true;
         }
       } else {
@@ -117,8 +137,10 @@ export class Router {
         if (targets && targets.length > 0) {
           let any = false;
           for (const t of targets) {
-            if (await this.#expand(t.toLowerCase(), out, depth + 1, seen)) any = true;
+            if (await this.#expand(t.toLowerCase(), w, depth + 1)) any = true;
           }
+          // An alias whose targets all loop falls through to the next candidate (an
+          // account or catch-all may still take the mail).
           if (any) return true;
         }
       }
@@ -127,7 +149,22 @@ export class Router {
   }
 }
 
-function dedupe(r: { local: LocalRecipient[]; remote: string[] }) {
+/** The state of one recipient's expansion. */
+interface Expansion {
+  local: LocalRecipient[];
+  remote: string[];
+  /** Addresses being expanded right now (the path from the recipient): a revisit is a loop. */
+  path: Set<string>;
+  /** Addresses already expanded, and whether they reached a destination. */
+  done: Map<string, boolean>;
+  /** Some branch ran into a loop (or past MAX_ALIAS_DEPTH). */
+  loop: boolean;
+}
+
+function dedupe(r: { local: LocalRecipient[]; remote: string[] }): {
+  local: LocalRecipient[];
+  remote: string[];
+} {
   const ids = new Set<number>();
   const local = r.local.filter((l) => !ids.has(l.accountId) && ids.add(l.accountId));
   return { local, remote: [...new Set(r.remote)] };

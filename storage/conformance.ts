@@ -442,7 +442,15 @@ export async function runStoreConformance(
     assert.equal(p.uid, 2);
     const [m] = await store.getMessages(a.inbox.id, [2]);
     assert.ok(m.internalDate >= before - 1000 && m.internalDate <= Date.now() + 1000);
-    assert.deepEqual(await store.deliver(message(3), []), []);
+    // A message for no one is a caller's bug, never a silent no-op (it would be acknowledged
+    // and lost): delivery and queueing refuse it, and nothing is written.
+    await rejectsWith(store.deliver(message(3), []), "invalid");
+    await rejectsWith(
+      store.enqueue(message(3), { sender: "", recipients: [], nextAttemptAt: 0, meta: {} }),
+      "invalid",
+    );
+    assert.equal((await store.mailboxStatus(a.inbox.id)).messages, 2);
+    assert.deepEqual(await store.listQueue(), []);
     await rejectsWith(
       store.deliver(message(4), [{ accountId: 999_999, mailbox: "INBOX" }]),
       "not_found",

@@ -47,6 +47,14 @@ export interface DeliveryResult {
   pluginResults: PluginResultSummary[];
 }
 
+/** A transaction reached commit with no mailbox and no queue recipient: never acknowledged. */
+export class NoDestinationError extends Error {
+  constructor(id: string, recipients: string[]) {
+    super(`message ${id} has no destination (recipients: ${recipients.join(",") || "none"})`);
+    this.name = "NoDestinationError";
+  }
+}
+
 let counter = 0;
 
 /** A short unique id: time, a counter and randomness, in base 36 (an RFC 5322 atom). */
@@ -128,6 +136,11 @@ export async function deliverMessage(
     }
   }
   const remote = queueRecipients(env.recipients);
+  // The invariant behind every 250: a message goes somewhere. The router refuses a recipient
+  // that reaches no one, so this only fires on a bug — and then the client keeps the message.
+  if (copies.size === 0 && remote.length === 0) {
+    throw new NoDestinationError(msg.id, env.recipients.map((r) => r.address));
+  }
   // Plugins (deliver hook, once per local account): may pick the mailbox, transform or drop
   // that account's copy, or refuse the whole message. Unchanged copies share one blob.
   const plan = await planDelivery(deps.plugins, {

@@ -443,7 +443,10 @@ export function deliver(
   a: { message: Uint8Array; targets: DeliveryTarget[]; internalDate?: number },
 ): Placed[] {
   checkMessage(a.message);
-  if (a.targets.length === 0) return [];
+  // A message stored for no one would be acknowledged and lost: the caller has a bug.
+  if (!Array.isArray(a.targets) || a.targets.length === 0) {
+    throw new StoreError("invalid", "a delivery needs at least one target");
+  }
   const internalDate = internalDateOf(ctx, a.internalDate);
   const blobId = storeBlob(ctx, a.message);
   const placed: Placed[] = [];
@@ -618,6 +621,9 @@ export function enqueue(
   const e = a.entry;
   if (typeof e.sender !== "string" || !Array.isArray(e.recipients)) {
     throw new StoreError("invalid", "queue entry needs a sender and recipients");
+  }
+  if (e.recipients.length === 0) {
+    throw new StoreError("invalid", "a queue entry needs at least one recipient");
   }
   const blobId = storeBlob(ctx, a.message);
   const r = ctx.sql.get(
