@@ -70,5 +70,31 @@ function fmt(v: unknown): string {
   return JSON.stringify(v);
 }
 
+/**
+ * Text from a client (an address, a login name) made fit for one log line: control
+ * characters replaced, length bounded so a hostile client cannot flood the log.
+ */
+export function clientText(text: string, max = 320): string {
+  // deno-lint-ignore no-control-regex
+  const s = text.replace(/[\u0000-\u001f\u007f]/g, "?");
+  return s.length > max ? s.slice(0, max) + "…" : s;
+}
+
+/**
+ * The SMTP message id of a queue entry, for the queue's log lines (CONTRACT, Logging: the
+ * "accepted" line and the queue's lines share one id; the accepted line also names the
+ * queue id).
+ */
+export function messageRef(entry: { meta: Record<string, unknown> }): { message?: string } {
+  return typeof entry.meta.messageId === "string" ? { message: entry.meta.messageId } : {};
+}
+
+let sessions = 0;
+
+/** A short id for one connection's session ("imap-1f"): every log line of it carries it. */
+export function newSessionId(protocol: string): string {
+  return `${protocol}-${(++sessions).toString(36)}`;
+}
+
 /** The process-wide logger. */
 export const log = new Logger();

@@ -15,7 +15,7 @@
 import type { Config } from "../config.ts";
 import type { QueueEntry, Store } from "../../storage/mod.ts";
 import type { Router } from "../router.ts";
-import { log } from "../log.ts";
+import { log, messageRef } from "../log.ts";
 import { buildDsn, type ReportedRecipient } from "./dsn.ts";
 
 /** One notification the sender is owed, as stored in `entry.meta.notices`. */
@@ -103,6 +103,7 @@ export async function sendNotice(
   await Promise.all(writes);
   log.info("queue", notice.action === "failed" ? "bounce sent" : "delay warning sent", {
     id: entry.id,
+    ...messageRef(entry),
     to: entry.sender,
     recipients: notice.recipients.map((r) => r.address).join(","),
   });

@@ -20,7 +20,7 @@ import type { QueueEntry, QueueRecipient, Store } from "../../storage/mod.ts";
 import type { Router } from "../router.ts";
 import { splitAddress } from "../router.ts";
 import { createResolver, DnsError, type DnsResolver } from "../dns.ts";
-import { log } from "../log.ts";
+import { log, messageRef } from "../log.ts";
 import { SmtpClient, type Timeouts, type Transaction } from "./client.ts";
 import { type TlsResult, TransportError } from "./transport.ts";
 import { DeliveryError, failureFromReply, type FailureInfo } from "./reply.ts";
@@ -335,6 +335,7 @@ export class QueueRunner {
             }
             log.info("queue", "delivery attempt", {
               id: entry.id,
+              ...messageRef(entry),
               host: mx.host,
               ip,
               tls: client.tls
@@ -445,6 +446,7 @@ export class QueueRunner {
     }
     log.info("queue", stillPending ? "deferred" : "done", {
       id: entry.id,
+      ...messageRef(entry),
       delivered: recipients.filter((r) => r.status === "delivered").length,
       failed: recipients.filter((r) => r.status === "failed").length,
       pending: recipients.filter((r) => r.status === "pending").length,

@@ -35,6 +35,8 @@ export interface Completion {
 export interface SessionContext {
   readonly deps: ServerDeps;
   readonly conn: Connection;
+  /** Short id of this connection, for logs. */
+  readonly id: string;
   readonly state: SessionState;
   /** The logged-in account (set in authenticated and selected states). */
   readonly account: Account | null;

@@ -22,7 +22,7 @@ import {
   TimeoutError,
 } from "../../core/connection.ts";
 import type { ServerDeps } from "../../core/deps.ts";
-import { log } from "../../core/log.ts";
+import { log, newSessionId } from "../../core/log.ts";
 import { type Account, type MailboxChange, StoreError } from "../../storage/mod.ts";
 import { Code } from "./codes.ts";
 import { subscribeChanges } from "./change_hub.ts";
@@ -72,6 +72,7 @@ class LiteralRefused extends Error {
 export class Session implements SessionContext {
   readonly deps: ServerDeps;
   readonly conn: Connection;
+  readonly id = newSessionId("imap");
   #state: SessionState = "not-authenticated";
   #account: Account | null = null;
   #selected: SelectedMailbox | null = null;

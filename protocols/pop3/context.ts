@@ -14,6 +14,8 @@ import type { Pop3State } from "./states.ts";
 export interface SessionContext {
   readonly deps: ServerDeps;
   readonly conn: Connection;
+  /** Short id of this connection, for logs. */
+  readonly id: string;
   readonly state: Pop3State;
   /** RFC 1939 §7: the name given by USER, waiting for PASS. */
   pendingUser: string | null;

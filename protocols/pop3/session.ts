@@ -18,7 +18,7 @@ import {
   TimeoutError,
 } from "../../core/connection.ts";
 import type { ServerDeps } from "../../core/deps.ts";
-import { log } from "../../core/log.ts";
+import { log, newSessionId } from "../../core/log.ts";
 import type { Account } from "../../storage/mod.ts";
 import { COMMANDS } from "./commands/mod.ts";
 import type { SessionContext } from "./context.ts";
@@ -38,6 +38,7 @@ const FLUSH_AT = 64 * 1024;
 export class Pop3Session implements SessionContext {
   readonly deps: ServerDeps;
   readonly conn: Connection;
+  readonly id = newSessionId("pop3");
   pendingUser: string | null = null;
   #state: Pop3State = "AUTHORIZATION";
   #account: Account | null = null;
@@ -151,7 +152,11 @@ export class Pop3Session implements SessionContext {
     this.#state = "TRANSACTION";
     this.pendingUser = null;
     const md = this.#maildrop;
-    log.info("pop3", "login", { account: account.email, ip: this.conn.remoteAddress });
+    log.info("pop3", "login", {
+      session: this.id,
+      account: account.email,
+      ip: this.conn.remoteAddress,
+    });
     this.send(ok(`Logged in, ${md.count} messages (${md.size} octets)`));
   }
 

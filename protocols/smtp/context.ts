@@ -60,8 +60,16 @@ export interface SmtpSession {
   /** The authenticated account (RFC 4954), or null. */
   account: Account | null;
   envelope: Envelope | null;
-  /** Queues a reply; replies are flushed together when the client has nothing pipelined. */
+  /**
+   * Queues a reply; replies are flushed together when the client has nothing pipelined.
+   * A reply >= 400 is logged as a refusal, with what `about` named.
+   */
   reply(r: Reply): void;
+  /**
+   * Names what the current command concerns (`address`, `login`, a message `id` ...) for
+   * the log line of its refusal; forgotten when the next command starts. Never a secret.
+   */
+  about(fields: Record<string, string>): void;
   /** Sends queued replies now (before waiting for the client: 354, 334, STARTTLS). */
   flush(): Promise<void>;
   /** Ends the session once the current command's reply is sent. */

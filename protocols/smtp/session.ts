@@ -9,13 +9,15 @@
  *   before the session waits for something the client sends only after a reply (354, 334,
  *   STARTTLS).
  * - A handler either replies or throws SmtpError; nothing else reaches the client.
+ * - Every reply >= 400 passes through `reply()`, which logs it at info with the session id,
+ *   the client address, the verb and what the command concerned (CONTRACT, Logging).
  *
  * @module
  */
 import { ConnectionClosedError, LineTooLongError, TimeoutError } from "../../core/connection.ts";
 import type { Connection } from "../../core/connection.ts";
 import type { ServerDeps } from "../../core/deps.ts";
-import { log } from "../../core/log.ts";
+import { clientText, log } from "../../core/log.ts";
 import type { Account } from "../../storage/mod.ts";
 import { COMMANDS, FORBIDDEN_VERBS } from "./commands/mod.ts";
 import type { Envelope, Phase, SmtpRole, SmtpSession } from "./context.ts";
@@ -37,6 +39,16 @@ import {
 import { checkSequence } from "./state.ts";
 import { smtpConnectHook } from "../../plugins/smtp.ts";
 
+/** Verbs whose argument may be logged with their refusal (addresses, names, sizes). */
+const ARG_IS_SUBJECT: ReadonlySet<string> = new Set([
+  "EHLO",
+  "HELO",
+  "MAIL",
+  "RCPT",
+  "VRFY",
+  "BDAT",
+]);
+
 /** Above this many queued reply bytes, write even while the client is still pipelining. */
 const MAX_QUEUED_REPLIES = 16 * 1024;
 
@@ -56,6 +68,9 @@ export class Session implements SmtpSession {
   #out = "";
   #quit = false;
   #badCommands = 0;
+  /** The command being executed, and what it concerns, for the refusal log line. */
+  #verb = "";
+  #about: Record<string, string> = Object.create(null);
 
   constructor(deps: ServerDeps, conn: Connection, role: SmtpRole) {
     this.deps = deps;
@@ -65,7 +80,28 @@ export class Session implements SmtpSession {
   }
 
   reply(r: Reply): void {
+    if (r.code >= 400) this.#logRefusal(r);
     this.#out += formatReply(r);
+  }
+
+  about(fields: Record<string, string>): void {
+    Object.assign(this.#about, fields);
+  }
+
+  /** The one place refusals are logged: every 4xx/5xx reply goes through `reply()`. */
+  #logRefusal(r: Reply): void {
+    // The raw argument only when the handler did not get as far as naming the address.
+    const { arg, ...about } = this.#about;
+    log.info("smtp", "refused", {
+      session: this.id,
+      ip: this.conn.remoteAddress,
+      ...(this.#verb ? { cmd: this.#verb } : {}),
+      ...(arg !== undefined && about.address === undefined ? { arg } : {}),
+      ...about,
+      ...(this.account ? { user: this.account.email } : {}),
+      reply: r.enhanced ? `${r.code} ${r.enhanced}` : String(r.code),
+      text: r.lines.join(" "),
+    });
   }
 
   async flush(): Promise<void> {
@@ -99,6 +135,7 @@ export class Session implements SmtpSession {
     try {
       // Plugins (connect hook) may refuse the client instead of greeting it; RFC 5321 §3.1
       // allows a 554 in place of the 220, and we then close.
+      this.#verb = "CONNECT";
       const refused = await smtpConnectHook(this);
       if (refused) {
         this.reply(refused);
@@ -136,8 +173,14 @@ export class Session implements SmtpSession {
 
   /** Parses, checks and dispatches one command line; every outcome becomes a reply. */
   async #execute(line: Uint8Array): Promise<void> {
+    this.#verb = "";
+    this.#about = Object.create(null);
     try {
       const { verb, arg } = parseCommandLine(decodeCommand(line));
+      this.#verb = verb;
+      // What the command concerns, until its handler names it more precisely. Only verbs
+      // whose argument carries no secret (never AUTH, never an unknown verb).
+      if (ARG_IS_SUBJECT.has(verb) && arg !== "") this.#about.arg = clientText(arg);
       if (FORBIDDEN_VERBS.has(verb)) {
         throw new SmtpError(withText(UNKNOWN_COMMAND, "This is an SMTP server"), { close: true });
       }

@@ -4,7 +4,8 @@
  * @module
  */
 import type { AuthResult, SaslStep } from "../../../core/auth.ts";
-import { log } from "../../../core/log.ts";
+import { clientText, log } from "../../../core/log.ts";
+import { watchLogin } from "../../../core/sasl_login.ts";
 import { Code } from "../codes.ts";
 import { command, type Completion, type SessionContext } from "../context.ts";
 import { bad, ImapError, no, ParseError } from "../errors.ts";
@@ -13,32 +14,48 @@ import { bad, ImapError, no, ParseError } from "../errors.ts";
 const MAX_SASL_LINE = 16 * 1024;
 
 function loggedIn(ctx: SessionContext, how: string): Completion {
-  log.debug("imap", "login", { user: ctx.account?.email, ip: ctx.conn.remoteAddress, how });
+  log.debug("imap", "login", {
+    session: ctx.id,
+    user: ctx.account?.email,
+    ip: ctx.conn.remoteAddress,
+    how,
+  });
   // RFC 9051 §6.2.2: the tagged OK may carry the (new) capability list.
   return { code: `${Code.CAPABILITY} ${ctx.capabilities().join(" ")}`, text: "Logged in" };
 }
 
+/** CONTRACT, Logging: every failed authentication at info, with session, client and login. */
 function authFailure(
   ctx: SessionContext,
-  reason: "invalid" | "throttled" | "malformed",
+  reason: "invalid" | "throttled" | "malformed" | "cancelled" | "privacy",
+  login: string,
+  how: string,
 ): ImapError {
-  log.debug("imap", "login failed", { ip: ctx.conn.remoteAddress, reason });
+  log.info("imap", "login failed", {
+    session: ctx.id,
+    ip: ctx.conn.remoteAddress,
+    login: clientText(login),
+    how,
+    reason,
+  });
   switch (reason) {
     case "throttled":
       return no("Too many failed attempts, try again later", Code.UNAVAILABLE);
     case "malformed":
       return bad("Malformed SASL response");
+    case "cancelled":
+      return bad("Authentication cancelled");
+    case "privacy":
+      return no("Use STARTTLS before sending a password", Code.PRIVACYREQUIRED);
     default:
       return no("Authentication failed", Code.AUTHENTICATIONFAILED);
   }
 }
 
-function requirePrivacy(ctx: SessionContext): void {
+function requirePrivacy(ctx: SessionContext, login: string, how: string): void {
   // RFC 9051 §6.2.3 / §11.1: no passwords over an unencrypted connection (loopback may be
   // allowed by configuration).
-  if (!ctx.plaintextAuthAllowed()) {
-    throw no("Use STARTTLS before sending a password", Code.PRIVACYREQUIRED);
-  }
+  if (!ctx.plaintextAuthAllowed()) throw authFailure(ctx, "privacy", login, how);
 }
 
 /** RFC 9051 §6.2.3: LOGIN userid password. */
@@ -51,13 +68,13 @@ export const LOGIN = command({
     return { user, password };
   },
   async run(ctx, { user, password }) {
-    requirePrivacy(ctx);
+    requirePrivacy(ctx, user, "LOGIN");
     const result: AuthResult = await ctx.deps.auth.verify(
       user,
       password,
       ctx.conn.remoteAddress,
     );
-    if (!result.ok) throw authFailure(ctx, result.reason);
+    if (!result.ok) throw authFailure(ctx, result.reason, user, "LOGIN");
     ctx.login(result.account);
     return loggedIn(ctx, "LOGIN");
   },
@@ -86,9 +103,11 @@ export const AUTHENTICATE = command({
     return { mechanism, initial };
   },
   async run(ctx, { mechanism, initial }) {
-    requirePrivacy(ctx);
-    const exchange = ctx.deps.auth.startSasl(mechanism, ctx.conn.remoteAddress);
-    if (!exchange) throw no(`Unsupported mechanism ${mechanism}`, Code.CANNOT);
+    requirePrivacy(ctx, "", mechanism);
+    const started = ctx.deps.auth.startSasl(mechanism, ctx.conn.remoteAddress);
+    if (!started) throw no(`Unsupported mechanism ${mechanism}`, Code.CANNOT);
+    // Remembers the login name for the log line of a failure (never the password).
+    const exchange = watchLogin(mechanism, started);
     let input: Uint8Array | null = initial === null
       ? null
       : initial === "="
@@ -96,7 +115,7 @@ export const AUTHENTICATE = command({
       : b64dec(initial);
     for (let round = 0; round < 10; round++) {
       const step: SaslStep = await exchange.step(input);
-      if (step.type === "failure") throw authFailure(ctx, step.reason);
+      if (step.type === "failure") throw authFailure(ctx, step.reason, exchange.login, mechanism);
       if (step.type === "success") {
         ctx.login(step.account);
         return loggedIn(ctx, mechanism);
@@ -105,7 +124,7 @@ export const AUTHENTICATE = command({
       ctx.send(`+ ${b64enc(step.data)}\r\n`);
       const line = await ctx.readLine(MAX_SASL_LINE);
       // RFC 9051 §6.2.2: "*" cancels the exchange.
-      if (line === "*") throw bad("Authentication cancelled");
+      if (line === "*") throw authFailure(ctx, "cancelled", exchange.login, mechanism);
       input = b64dec(line);
     }
     throw bad("Too many SASL rounds");

@@ -7,8 +7,10 @@ import { SASL_MECHANISMS } from "../../../core/auth.ts";
 import type { CommandHandler } from "../context.ts";
 import { Pop3Error, syntaxError } from "../errors.ts";
 import { continuation, decodeBase64, multiline } from "../replies.ts";
+import { watchLogin } from "../../../core/sasl_login.ts";
 import {
   authFailed,
+  loginFailed,
   refuseIfThrottled,
   requireLoginAllowed,
   throttledError,
@@ -32,8 +34,11 @@ export const auth: CommandHandler = async (ctx, cmd) => {
     throw new Pop3Error(`Unsupported mechanism ${mechanism}`, { bad: true });
   }
   refuseIfThrottled(ctx);
-  const exchange = ctx.deps.auth.startSasl(mechanism, ctx.conn.remoteAddress);
-  if (!exchange) throw new Pop3Error(`Unsupported mechanism ${mechanism}`, { bad: true });
+  const started = ctx.deps.auth.startSasl(mechanism, ctx.conn.remoteAddress);
+  if (!started) throw new Pop3Error(`Unsupported mechanism ${mechanism}`, { bad: true });
+  // Remembers the login name for the log line of a failure (never the password).
+  const exchange = watchLogin(mechanism, started);
+  const failed = (e: Pop3Error) => loginFailed(ctx, e, exchange.login, mechanism);
 
   // RFC 5034 §4: an initial response of "=" stands for an empty one.
   let input: Uint8Array | null = null;
@@ -46,18 +51,18 @@ export const auth: CommandHandler = async (ctx, cmd) => {
       return;
     }
     if (step.type === "failure") {
-      if (step.reason === "throttled") throw throttledError();
-      if (step.reason === "malformed") throw authFailed("Malformed SASL response");
-      throw authFailed();
+      if (step.reason === "throttled") throw failed(throttledError());
+      if (step.reason === "malformed") throw failed(authFailed("Malformed SASL response"));
+      throw failed(authFailed());
     }
     // RFC 5034 §4: a challenge is "+ " and base64; the client answers with one line.
     ctx.send(continuation(step.data));
     const line = await ctx.readSaslLine();
     // RFC 5034 §4: "*" cancels the exchange.
-    if (line === "*") throw new Pop3Error("AUTH cancelled", { bad: true });
+    if (line === "*") throw failed(new Pop3Error("AUTH cancelled", { bad: true }));
     input = decodeResponse(line);
   }
-  throw authFailed("Too many SASL round trips");
+  throw failed(authFailed("Too many SASL round trips"));
 };
 
 /** A client response: base64, or "=" for empty (RFC 5034 §4). */

@@ -5,6 +5,7 @@
  * @module
  */
 import type { SessionContext } from "../context.ts";
+import { clientText, log } from "../../../core/log.ts";
 import { Pop3Error } from "../errors.ts";
 import { RESP } from "../replies.ts";
 
@@ -38,4 +39,25 @@ export function refuseIfThrottled(ctx: SessionContext): void {
 /** RFC 3206 §5: [AUTH] — the credentials were wrong. */
 export function authFailed(text = "Authentication failed"): Pop3Error {
   return new Pop3Error(text, { code: RESP.auth, bad: true });
+}
+
+/**
+ * CONTRACT, Logging: a failed authentication (wrong credentials, throttled, malformed,
+ * cancelled) is logged at info with the session id, the client address and the login name.
+ * Returns `error` so call sites read `throw loginFailed(ctx, ...)`.
+ */
+export function loginFailed(
+  ctx: SessionContext,
+  error: Pop3Error,
+  login: string | null,
+  how: string,
+): Pop3Error {
+  log.info("pop3", "login failed", {
+    session: ctx.id,
+    ip: ctx.conn.remoteAddress,
+    login: clientText(login ?? ""),
+    how,
+    reason: error.message,
+  });
+  return error;
 }

@@ -8,6 +8,7 @@ import { Pop3Error, syntaxError } from "../errors.ts";
 import { ok } from "../replies.ts";
 import {
   authFailed,
+  loginFailed,
   refuseIfThrottled,
   requireLoginAllowed,
   throttledError,
@@ -31,9 +32,20 @@ export const pass: CommandHandler = async (ctx, cmd) => {
   // RFC 1939 §7: PASS may only be given immediately after a successful USER.
   if (name === null) throw new Pop3Error("Send USER first", { bad: true });
   ctx.pendingUser = null;
-  refuseIfThrottled(ctx);
+  try {
+    refuseIfThrottled(ctx);
+  } catch (e) {
+    throw e instanceof Pop3Error ? loginFailed(ctx, e, name, "USER/PASS") : e;
+  }
   if (cmd.rest === "") throw syntaxError("PASS takes one argument");
   const r = await ctx.deps.auth.verify(name, cmd.rest, ctx.conn.remoteAddress);
-  if (!r.ok) throw r.reason === "throttled" ? throttledError() : authFailed();
+  if (!r.ok) {
+    throw loginFailed(
+      ctx,
+      r.reason === "throttled" ? throttledError() : authFailed(),
+      name,
+      "USER/PASS",
+    );
+  }
   await ctx.login(r.account);
 };

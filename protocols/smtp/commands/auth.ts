@@ -5,6 +5,7 @@
  * @module
  */
 import { SASL_MECHANISMS } from "../../../core/auth.ts";
+import { watchLogin } from "../../../core/sasl_login.ts";
 import type { CommandHandler } from "../context.ts";
 import { decodeBase64, encodeBase64, MAX_AUTH_LINE, parseAuthArg } from "../parser.ts";
 import { authPermitted } from "../policy.ts";
@@ -38,13 +39,17 @@ export const auth: CommandHandler = async (s, arg) => {
   const ip = s.conn.remoteAddress;
   if (s.deps.auth.isThrottled(ip)) throw new SmtpError(AUTH_THROTTLED, { close: true });
   const { mechanism, initial } = parseAuthArg(arg);
-  const exchange = MECHANISMS.has(mechanism) ? s.deps.auth.startSasl(mechanism, ip) : null;
-  if (!exchange) throw new SmtpError(UNKNOWN_MECHANISM);
+  s.about({ mechanism });
+  const started = MECHANISMS.has(mechanism) ? s.deps.auth.startSasl(mechanism, ip) : null;
+  if (!started) throw new SmtpError(UNKNOWN_MECHANISM);
+  // The login name goes into the refusal log line of a failed attempt (never the password).
+  const exchange = watchLogin(mechanism, started);
   // RFC 4954 §4: "=" is an empty initial response; none at all means the server speaks first.
   let input: Uint8Array | null = initial === null ? null : decodeBase64(initial, true);
   const limits = s.deps.config.limits;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const step = await exchange.step(input);
+    if (exchange.login) s.about({ login: exchange.login });
     if (step.type === "success") {
       s.account = step.account;
       // Plugins (auth hook) may still refuse this user; a refusal undoes the login.

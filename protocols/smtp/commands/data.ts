@@ -5,7 +5,7 @@
  * @module
  */
 import { log } from "../../../core/log.ts";
-import type { CommandHandler, SmtpSession } from "../context.ts";
+import type { CommandHandler, Envelope, SmtpSession } from "../context.ts";
 import { deliverMessage, newMessageId } from "../delivery.ts";
 import { parseBdatArg } from "../parser.ts";
 import { smtpDataHook } from "../../../plugins/smtp.ts";
@@ -19,14 +19,25 @@ import {
   SYNTAX,
 } from "../replies.ts";
 
+/** Names the transaction in the log line of a refusal at DATA/BDAT. */
+function aboutMessage(s: SmtpSession, env: Envelope, id?: string): void {
+  s.about({
+    ...(id ? { id } : {}),
+    from: env.sender?.address ?? "<>",
+    to: env.recipients.map((r) => r.address).join(","),
+  });
+}
+
 /** Stores the finished message and replies; the transaction ends either way. */
 async function finishMessage(s: SmtpSession, data: Uint8Array): Promise<void> {
   const env = s.envelope!;
   const id = newMessageId(s.deps.now());
+  aboutMessage(s, env, id);
   s.resetTransaction();
   // Plugins (data hook): may refuse (SmtpError), discard, pick the mailbox, change the message.
   const plugged = await smtpDataHook(s, env, data);
   let pluginLog = plugged.log;
+  let queueId: number | null = null;
   try {
     if (!plugged.discard) {
       const res = await deliverMessage(s.deps, {
@@ -43,6 +54,7 @@ async function finishMessage(s: SmtpSession, data: Uint8Array): Promise<void> {
         plugins: { sessionId: s.id, score: plugged.score, results: plugged.results },
       });
       pluginLog = [pluginLog, formatResults(res.pluginResults)].filter((x) => x).join(" ");
+      queueId = res.queueId;
     }
   } catch (e) {
     if (e instanceof SmtpError) throw e; // a deliver-hook plugin refused the message
@@ -52,6 +64,10 @@ async function finishMessage(s: SmtpSession, data: Uint8Array): Promise<void> {
   }
   log.info("smtp", "accepted", {
     id,
+    session: s.id,
+    ip: s.conn.remoteAddress,
+    ...(s.account ? { user: s.account.email } : {}),
+    ...(queueId !== null ? { queue: queueId } : {}),
     from: env.sender?.address ?? "",
     to: env.recipients.map((r) => r.address).join(","),
     size: data.length,
@@ -70,6 +86,7 @@ export const data: CommandHandler = async (s, arg) => {
   await s.flush();
   const body = await s.conn.readDotData(limits.maxMessageBytes, limits.smtpDataTimeoutMs);
   if (body.data === null) {
+    aboutMessage(s, s.envelope!);
     // RFC 1870 §6.1 / RFC 5321 §4.5.3.1.10: over the limit -> 552 5.3.4, transaction ends.
     s.resetTransaction();
     throw new SmtpError(MESSAGE_TOO_BIG);
@@ -99,6 +116,7 @@ export const bdat: CommandHandler = async (s, arg) => {
   if (env.chunkBytes + size > limits.maxMessageBytes) {
     // RFC 3030 §4: the chunk is consumed, then 552; the transaction is over.
     await s.conn.skipBytes(size, limits.smtpDataTimeoutMs);
+    aboutMessage(s, env);
     s.resetTransaction();
     throw new SmtpError(MESSAGE_TOO_BIG);
   }

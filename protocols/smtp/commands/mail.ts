@@ -30,6 +30,7 @@ export async function ownsAddress(
 /** RFC 5321 §4.1.1.2: MAIL FROM:<reverse-path> [SP mail-parameters]. */
 export const mail: CommandHandler = async (s, arg) => {
   const { mailbox, params } = parseMailArg(arg);
+  s.about({ address: mailbox?.address ?? "<>" });
   const p = mailParams(params, {
     tls: s.conn.isTls,
     maxMessageBytes: s.deps.config.limits.maxMessageBytes,

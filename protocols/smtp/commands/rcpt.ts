@@ -15,6 +15,7 @@ import { smtpHook, toAddress } from "../../../plugins/smtp.ts";
 export const rcpt: CommandHandler = async (s, arg) => {
   const env = s.envelope!;
   const { mailbox, params } = parseRcptArg(arg);
+  s.about({ address: mailbox.address, from: env.sender?.address ?? "<>" });
   const dsn = rcptParams(params);
   // RFC 6531 §3.5: non-ASCII forward-path only in an SMTPUTF8 transaction.
   if (!mailbox.ascii && !env.params.smtputf8) throw new SmtpError(NEEDS_SMTPUTF8);
