@@ -105,6 +105,19 @@ export interface Config {
     perDomainConcurrency: number;
   };
   plugins: PluginConfig[];
+  submission: SubmissionConfig;
+}
+
+/**
+ * Who may send as whom on the submission listeners (MAIL FROM, and the From: and Sender:
+ * header fields; core/identity.ts). Every account may use its own address, its +tag
+ * forms and the aliases that resolve to it; these keys add more.
+ */
+export interface SubmissionConfig {
+  /** Accounts (lower-case addresses) that may send as any address. */
+  admins: string[];
+  /** Account -> extra identities: addresses ("team@d") or whole domains ("@d"), lower-case. */
+  allowedIdentities: Map<string, string[]>;
 }
 
 /** A config problem; `message` is the one line to print. */
@@ -445,6 +458,8 @@ export function configFromObject(doc: Table, baseDir: string): Config {
     names.add(p.name);
   }
   checkGroups(plugins);
+
+  const submission = readSubmission(r.table("submission"));
   r.rejectUnknown();
 
   return {
@@ -459,7 +474,43 @@ export function configFromObject(doc: Table, baseDir: string): Config {
     dns,
     delivery,
     plugins,
+    submission,
   };
+}
+
+const ADDRESS = /^[^@\s]+@[^@\s]+$/;
+const DOMAIN_IDENTITY = /^@[^@\s]+$/;
+
+/** [submission]: admins = [...], allowed_identities = { "user@d" = ["x@d", "@d2"] }. */
+function readSubmission(t: TableReader): SubmissionConfig {
+  const admins = t.stringList("admins").map((a, i) => {
+    if (!ADDRESS.test(a)) {
+      throw new ConfigError(`config: submission.admins[${i}] must be an address (got "${a}")`);
+    }
+    return a.toLowerCase();
+  });
+  const raw = t.raw("allowed_identities") ?? {};
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new ConfigError(
+      `config: submission.allowed_identities must be a table of address = [identities]`,
+    );
+  }
+  const allowedIdentities = new Map<string, string[]>();
+  for (const [account, list] of Object.entries(raw as Table)) {
+    const key = `submission.allowed_identities."${account}"`;
+    if (!ADDRESS.test(account)) throw new ConfigError(`config: ${key} must be an address`);
+    if (!Array.isArray(list)) throw new ConfigError(`config: ${key} must be a list of strings`);
+    const ids = list.map((id, i) => {
+      if (typeof id !== "string" || !(ADDRESS.test(id) || DOMAIN_IDENTITY.test(id))) {
+        throw new ConfigError(`config: ${key}[${i}] must be an address or "@domain"`);
+      }
+      return id.toLowerCase();
+    });
+    const lower = account.toLowerCase();
+    allowedIdentities.set(lower, [...(allowedIdentities.get(lower) ?? []), ...ids]);
+  }
+  t.rejectUnknown();
+  return { admins, allowedIdentities };
 }
 
 /** Parses TOML text; syntax errors become a one-line ConfigError. */

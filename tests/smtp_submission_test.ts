@@ -191,7 +191,12 @@ Deno.test("smtp submission", async (t) => {
         ],
         ["cmd", "RCPT TO:<other@elsewhere.test>"],
         ["cmd", "RCPT TO:<bob@example.test>"],
-        ["data", message("relay", "to everyone\r\n", "Message-ID: <given@client.test>\r\n")],
+        // The author is the user: submission refuses a From: the user does not own.
+        [
+          "data",
+          message("relay", "to everyone\r\n", "Message-ID: <given@client.test>\r\n")
+            .replace("From: sender@remote.test", "From: alice@example.test"),
+        ],
       ], { ca });
       assert.deepEqual(codes(r).slice(1), [
         "220 2.0.0",
@@ -234,7 +239,12 @@ Deno.test("smtp submission", async (t) => {
         ["cmd", "STARTTLS"],
         ["cmd", "MAIL FROM:<bob@example.test>"],
         ["login", "bob@example.test", "bob-password"],
-        ["sendmail", "bob@example.test", ["alice@example.test"], message("over 465")],
+        [
+          "sendmail",
+          "bob@example.test",
+          ["alice@example.test"],
+          message("over 465").replace("From: sender@remote.test", "From: bob@example.test"),
+        ],
         ["cmd", "QUIT"],
       ], { implicitTls: true, ca });
       const ehlo = r[1][1].split("\n");

@@ -134,6 +134,8 @@ export const NO_SUCH_USER = reply(550, "5.1.1", "No such user here");
 export const RELAY_DENIED = reply(550, "5.7.1", "Relaying denied");
 export const MESSAGE_TOO_BIG = reply(552, "5.3.4", "Message size exceeds fixed maximum");
 export const SENDER_NOT_OWNED = reply(553, "5.7.1", "Sender address not owned by user");
+/** RFC 6409 §6.1: a From:/Sender: header address the authenticated user does not own. */
+export const AUTHOR_NOT_OWNED = reply(550, "5.7.1", "From: address not owned by user");
 /** RFC 6531 §3.5: a non-ASCII address in a transaction without SMTPUTF8. */
 export const NEEDS_SMTPUTF8 = reply(553, "5.6.7", "Non-ASCII address requires SMTPUTF8");
 export const NO_VALID_RECIPIENTS = reply(554, "5.5.1", "No valid recipients");

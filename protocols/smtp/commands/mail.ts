@@ -4,28 +4,12 @@
  *
  * @module
  */
-import type { ServerDeps } from "../../../core/deps.ts";
-import type { Account } from "../../../storage/mod.ts";
+import { ownsAddress } from "../../../core/identity.ts";
 import type { CommandHandler } from "../context.ts";
 import { mailParams } from "../params.ts";
-import { type Mailbox, parseMailArg } from "../parser.ts";
+import { parseMailArg } from "../parser.ts";
 import { NEEDS_SMTPUTF8, SENDER_NOT_OWNED, SENDER_OK, SmtpError } from "../replies.ts";
 import { smtpHook } from "../../../plugins/smtp.ts";
-
-/**
- * May `account` use `sender` as its envelope sender? Its own address, its +tag variants,
- * and any address the router resolves to it (aliases; a catch-all the user receives).
- */
-export async function ownsAddress(
-  deps: ServerDeps,
-  account: Account,
-  sender: Mailbox,
-): Promise<boolean> {
-  const address = sender.address.toLowerCase();
-  if (address === account.email) return true;
-  const r = await deps.router.resolve(address, { mayRelay: false });
-  return r.kind === "deliver" && r.local.some((l) => l.accountId === account.id);
-}
 
 /** RFC 5321 §4.1.1.2: MAIL FROM:<reverse-path> [SP mail-parameters]. */
 export const mail: CommandHandler = async (s, arg) => {
@@ -37,9 +21,10 @@ export const mail: CommandHandler = async (s, arg) => {
   });
   // RFC 6531 §3.5: a non-ASCII reverse-path needs the SMTPUTF8 parameter.
   if (mailbox && !mailbox.ascii && !p.smtputf8) throw new SmtpError(NEEDS_SMTPUTF8);
-  // RFC 6409 §6.1: the submission server may check that the sender is the user's. The null
-  // reverse-path impersonates no one and stays allowed (automatic replies use it).
-  if (s.account && mailbox && !(await ownsAddress(s.deps, s.account, mailbox))) {
+  // RFC 6409 §6.1: the submission server may check that the sender is the user's
+  // (core/identity.ts). The null reverse-path impersonates no one and stays allowed
+  // (automatic replies use it).
+  if (s.account && mailbox && !(await ownsAddress(s.deps, s.account, mailbox.address))) {
     throw new SmtpError(SENDER_NOT_OWNED);
   }
   s.envelope = { sender: mailbox, params: p, recipients: [], chunks: [], chunkBytes: 0 };
