@@ -100,7 +100,11 @@ async function finishMessage(s: SmtpSession, data: Uint8Array): Promise<void> {
   } catch (e) {
     if (e instanceof SmtpError) throw e; // a deliver-hook plugin refused the message
     // RFC 5321 §4.2.5: nothing was committed, so the client must keep the message: 451.
-    log.error("smtp", "storing a message failed", { id, error: (e as Error).message });
+    log.error("smtp", "storing a message failed", {
+      id,
+      session: s.id,
+      error: (e as Error).message,
+    });
     throw new SmtpError(STORAGE_FAILED);
   }
   log.info("smtp", "accepted", {
