@@ -16,6 +16,7 @@ import { argon2id, argon2Verify } from "hash-wasm";
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
 import type { Account, Store } from "../storage/mod.ts";
 import { normalizeEmail } from "../storage/names.ts";
+import type { Config } from "./config.ts";
 import { log } from "./log.ts";
 import { HashPool, HashPoolBusy } from "./auth/hash_pool.ts";
 import { ARGON2_PARAMS, SCRAM_ITERATIONS } from "./auth/params.ts";
@@ -30,6 +31,16 @@ import {
 import { type Attempt, LoginThrottle, type ThrottleLimits } from "./auth/throttle.ts";
 
 export type { ThrottleLimits } from "./auth/throttle.ts";
+
+/** The throttle's limits from the `[auth]` config section. */
+export function throttleLimits(auth: Config["auth"]): ThrottleLimits {
+  return {
+    maxFailuresPerAddress: auth.maxFailuresPerAddress,
+    maxFailuresPerAccount: auth.maxFailuresPerAccount,
+    banTimeMs: auth.banTimeMs,
+    exempt: auth.throttleExempt,
+  };
+}
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

@@ -8,7 +8,7 @@ import { formatHostPort } from "./config.ts";
 import type { ProtocolHandler, ServerDeps } from "./deps.ts";
 import { Listener } from "./listener.ts";
 import { ensureTlsFiles, TlsProvider } from "./tls.ts";
-import { Authenticator } from "./auth.ts";
+import { Authenticator, throttleLimits } from "./auth.ts";
 import { loadAuthSecret } from "./auth/secret.ts";
 import { Router } from "./router.ts";
 import { log } from "./log.ts";
@@ -71,12 +71,7 @@ export async function startServer(
     tls,
     auth: new Authenticator(store, {
       now,
-      limits: {
-        maxFailuresPerAddress: config.auth.maxFailuresPerAddress,
-        maxFailuresPerAccount: config.auth.maxFailuresPerAccount,
-        banTimeMs: config.auth.banTimeMs,
-        exempt: config.auth.throttleExempt,
-      },
+      limits: throttleLimits(config.auth),
       secret: authSecret,
     }),
     router: new Router(store),

@@ -180,7 +180,9 @@ export class LoginThrottle {
             this.limits.banTimeMs,
             ADDRESS_BASE_DELAY_MS * 2 ** Math.min(over, 30),
           );
-          rec.blockedUntil = Math.max(rec.blockedUntil, now + wait);
+          // Parallel attempts finishing together extend the wait once, and log it once.
+          if (now + wait <= rec.blockedUntil) return;
+          rec.blockedUntil = now + wait;
           log.warn("auth", "address throttled after failed logins", {
             ip,
             account,
