@@ -13,7 +13,7 @@ import { createHash } from "node:crypto";
 import { Authenticator, throttleLimits } from "../core/auth.ts";
 import { ConfigError, configFromObject } from "../core/config.ts";
 import { python, startTestServer, type TestServer } from "./harness.ts";
-import { imaplib, RawImap } from "./imap_helpers.ts";
+import { RawImap } from "./imap_helpers.ts";
 import { smtpDialog } from "./smtp_helpers.ts";
 import { cli, startDenomailProcess } from "./lib/server_process.ts";
 
