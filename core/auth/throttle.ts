@@ -163,7 +163,8 @@ export class LoginThrottle {
         succeed: () => {
           if (!finish("done")) return;
           // Forgive what this address got wrong for this account (its owner, evidently).
-          const n = rec.byAccount.get(account) ?? 0;
+          // At least this attempt itself (an account not tracked here: only that).
+          const n = Math.max(1, rec.byAccount.get(account) ?? 0);
           rec.byAccount.delete(account);
           rec.failures = Math.max(0, rec.failures - n);
           if (rec.failures < this.limits.maxFailuresPerAddress) rec.blockedUntil = 0;
