@@ -147,7 +147,8 @@ export class Authenticator {
 
   /** Checks an address and password (USER/PASS, LOGIN, AUTH PLAIN, AUTH LOGIN). */
   async verify(email: string, password: string, ip: string): Promise<AuthResult> {
-    const name = canonicalName(email);
+    // Longer names match no account; cut them so the throttle's keys stay small.
+    const name = canonicalName(email.length > MAX_NAME ? email.slice(0, MAX_NAME + 1) : email);
     // Booked before anything is checked (issue 13, item 8): parallel guesses cannot all
     // get past the limit before the first failure is recorded.
     const attempt = await this.#admit(ip, name);
