@@ -1,31 +1,54 @@
 /**
- * Passwords and SASL.
+ * Passwords and SASL: the one path every protocol's login goes through (SMTP AUTH, IMAP
+ * LOGIN/AUTHENTICATE, POP3 USER/PASS and AUTH).
  *
- * - Passwords are stored as argon2id (hash-wasm; OWASP parameters m=19 MiB, t=2, p=1) plus
- *   SCRAM-SHA-256 verifiers (RFC 7677 / RFC 5802 StoredKey and ServerKey), never plaintext.
+ * - Passwords are stored as argon2id (hash-wasm; auth/params.ts) plus SCRAM-SHA-256
+ *   verifiers (RFC 7677 / RFC 5802 StoredKey and ServerKey), never plaintext.
  *   The stored string is "<argon2id PHC string> scram-sha-256:<iter>:<salt>:<stored>:<server>".
+ * - Logins are checked in a small worker pool (auth/hash_pool.ts), never on the main thread,
+ *   and only after the throttle (auth/throttle.ts) has booked the attempt.
  * - Verification is constant-time (argon2 compares in constant time inside hash-wasm;
- *   SCRAM proofs with timingSafeEqual).
- * - Failed attempts are throttled per IP (growing delay, then a lock of the IP for a while)
- *   and per account (growing delay only, capped), so an attacker cannot lock a user out of a
- *   correct login from another address.
+ *   SCRAM proofs with timingSafeEqual); unknown users cost the same as known ones.
  *
  * @module
  */
 import { argon2id, argon2Verify } from "hash-wasm";
-import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
 import type { Account, Store } from "../storage/mod.ts";
+import { normalizeEmail } from "../storage/names.ts";
+import type { Config } from "./config.ts";
+import { log } from "./log.ts";
+import { HashPool, HashPoolBusy } from "./auth/hash_pool.ts";
+import { ARGON2_PARAMS, SCRAM_ITERATIONS } from "./auth/params.ts";
+import {
+  b64,
+  fakeScramVerifier,
+  hmac,
+  type ScramBackend,
+  ScramExchange,
+  scramVerifier,
+} from "./auth/scram.ts";
+import { type Attempt, LoginThrottle, type ThrottleLimits } from "./auth/throttle.ts";
 
-const ARGON = { parallelism: 1, iterations: 2, memorySize: 19456, hashLength: 32 };
-const SCRAM_ITERATIONS = 4096;
+export type { ThrottleLimits } from "./auth/throttle.ts";
+
+/** The throttle's limits from the `[auth]` config section. */
+export function throttleLimits(auth: Config["auth"]): ThrottleLimits {
+  return {
+    maxFailuresPerAddress: auth.maxFailuresPerAddress,
+    maxFailuresPerAccount: auth.maxFailuresPerAccount,
+    banTimeMs: auth.banTimeMs,
+    exempt: auth.throttleExempt,
+  };
+}
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** Hashes a password for storage (argon2id + SCRAM-SHA-256 verifiers). */
+/** Hashes a password for storage (argon2id + SCRAM-SHA-256 verifiers). CLI side. */
 export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
-  const phc = await argon2id({ ...ARGON, password, salt, outputType: "encoded" });
+  const phc = await argon2id({ ...ARGON2_PARAMS, password, salt, outputType: "encoded" });
   const scramSalt = randomBytes(16);
   const salted = pbkdf2Sync(password.normalize("NFKC"), scramSalt, SCRAM_ITERATIONS, 32, "sha256");
   const clientKey = hmac(salted, "Client Key");
@@ -37,7 +60,7 @@ export async function hashPassword(password: string): Promise<string> {
   return `${phc} ${scram}`;
 }
 
-/** Checks a password against a stored hash (constant time). */
+/** Checks a password against a stored hash (constant time), on the calling thread. */
 export async function verifyPasswordHash(stored: string, password: string): Promise<boolean> {
   const phc = stored.split(" ")[0];
   if (!phc.startsWith("$argon2id$")) return false;
@@ -46,37 +69,6 @@ export async function verifyPasswordHash(stored: string, password: string): Prom
   } catch {
     return false;
   }
-}
-
-interface ScramVerifier {
-  iterations: number;
-  salt: Uint8Array;
-  storedKey: Uint8Array;
-  serverKey: Uint8Array;
-}
-
-function scramVerifier(stored: string): ScramVerifier | null {
-  const part = stored.split(" ").find((p) => p.startsWith("scram-sha-256:"));
-  if (!part) return null;
-  const [, iter, salt, storedKey, serverKey] = part.split(":");
-  return {
-    iterations: Number(iter),
-    salt: unb64(salt),
-    storedKey: unb64(storedKey),
-    serverKey: unb64(serverKey),
-  };
-}
-
-function hmac(key: Uint8Array, data: string | Uint8Array): Uint8Array {
-  return createHmac("sha256", key).update(data).digest();
-}
-
-function b64(b: Uint8Array): string {
-  return btoa(String.fromCharCode(...b));
-}
-
-function unb64(s: string): Uint8Array {
-  return Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 }
 
 export type AuthResult =
@@ -96,125 +88,135 @@ export interface SaslExchange {
 
 export const SASL_MECHANISMS = ["PLAIN", "LOGIN", "SCRAM-SHA-256"] as const;
 
-interface FailureRecord {
-  count: number;
-  first: number;
-  lockedUntil: number;
-}
-
-export interface ThrottleOptions {
-  /** Failures from one IP within `windowMs` before it is locked out. */
-  maxIpFailures: number;
-  windowMs: number;
-  lockMs: number;
-  /** Longest delay added to a failed (or account-throttled) attempt. */
-  maxDelayMs: number;
-}
-
-const DEFAULT_THROTTLE: ThrottleOptions = {
-  maxIpFailures: 10,
-  windowMs: 15 * 60_000,
-  lockMs: 15 * 60_000,
-  maxDelayMs: 5_000,
-};
-
 /** How long a verified login is remembered (see `Authenticator`). */
 const VERIFIED_CACHE_TTL_MS = 10 * 60_000;
 /** Bound on remembered logins; the cache starts over when full. */
 const VERIFIED_CACHE_MAX = 100_000;
+/** Longest name and password looked at; longer ones fail without a lookup. */
+const MAX_NAME = 320;
+const MAX_PASSWORD = 1024;
 
-/** Verifies credentials and keeps the failure counters. */
+export interface AuthenticatorOptions {
+  /** The clock (tests freeze it). */
+  now?: () => number;
+  /** `[auth]` limits; missing ones take the defaults of auth/throttle.ts. */
+  limits?: Partial<ThrottleLimits>;
+  /** Keys the made-up SCRAM salts (auth/secret.ts); a per-process random one if absent. */
+  secret?: Uint8Array;
+  /** Hashing workers (default: 2). */
+  workers?: number;
+}
+
+/** Verifies credentials through the throttle and the hashing pool. */
 export class Authenticator {
+  readonly throttle: LoginThrottle;
   #store: Store;
+  #pool: HashPool;
+  #secret: Uint8Array;
   #now: () => number;
-  #opts: ThrottleOptions;
-  #ipFailures = new Map<string, FailureRecord>();
-  #accountFailures = new Map<string, FailureRecord>();
   /** Verifying a hash for an unknown user costs the same as for a known one. */
   #dummyHash: Promise<string> | null = null;
   /**
    * Recently verified logins (like Dovecot's auth_cache): HMAC(process key; email, stored
-   * hash, password) -> expiry. A repeated correct login skips the argon2id run (tens of ms of
-   * CPU on the event loop); a wrong password never hits it, so guessing still pays the full
-   * price, and a changed password hash invalidates its entries.
+   * hash, password) -> expiry. A repeated correct login skips the argon2id run; a wrong
+   * password never hits it, so guessing still pays the full price, and a changed password
+   * hash invalidates its entries.
    */
   #verified = new Map<string, number>();
   #verifiedKey = randomBytes(32);
   /** argon2id runs under way by the same key: concurrent identical logins share one run. */
   #verifying = new Map<string, Promise<boolean>>();
 
-  constructor(store: Store, opts?: { now?: () => number; throttle?: Partial<ThrottleOptions> }) {
+  constructor(store: Store, opts: AuthenticatorOptions = {}) {
     this.#store = store;
-    this.#now = opts?.now ?? Date.now;
-    this.#opts = { ...DEFAULT_THROTTLE, ...opts?.throttle };
+    this.#now = opts.now ?? Date.now;
+    this.throttle = new LoginThrottle(opts.limits, this.#now);
+    this.#pool = new HashPool({ size: opts.workers ?? 2 });
+    this.#secret = opts.secret ?? randomBytes(32);
   }
 
-  /** True while this IP is locked out after too many failures. */
+  /** Stops the hashing workers. */
+  close(): void {
+    this.#pool.close();
+  }
+
+  /** True while this address must wait before its next login attempt. */
   isThrottled(ip: string): boolean {
-    const r = this.#ipFailures.get(ip);
-    return !!r && r.lockedUntil > this.#now();
+    return this.throttle.blockedFor(ip) > 0;
   }
 
   /** Checks an address and password (USER/PASS, LOGIN, AUTH PLAIN, AUTH LOGIN). */
   async verify(email: string, password: string, ip: string): Promise<AuthResult> {
-    if (this.isThrottled(ip)) return { ok: false, reason: "throttled" };
-    const name = email.trim().toLowerCase();
-    const account = name.length <= 320 && password.length <= 1024
-      ? await this.#store.getAccount(name)
-      : null;
-    let good = false;
-    if (account) {
-      const key = createHmac("sha256", this.#verifiedKey).update(name).update("\0")
-        .update(account.passwordHash).update("\0").update(password).digest("base64");
-      const now = this.#now();
-      good = (this.#verified.get(key) ?? 0) > now;
-      if (!good) {
-        let run = this.#verifying.get(key);
-        if (!run) {
-          run = verifyPasswordHash(account.passwordHash, password);
-          this.#verifying.set(key, run);
-          run.finally(() => this.#verifying.delete(key)).catch(() => {});
-        }
-        good = await run;
-        if (good) {
-          if (this.#verified.size >= VERIFIED_CACHE_MAX) this.#verified.clear();
-          this.#verified.set(key, now + VERIFIED_CACHE_TTL_MS);
-        }
+    // Longer names match no account; cut them so the throttle's keys stay small.
+    const name = canonicalName(email.length > MAX_NAME ? email.slice(0, MAX_NAME + 1) : email);
+    // Booked before anything is checked (issue 13, item 8): parallel guesses cannot all
+    // get past the limit before the first failure is recorded.
+    const attempt = await this.#admit(ip, name);
+    if (!attempt) return { ok: false, reason: "throttled" };
+    let good: boolean;
+    let account: Account | null = null;
+    try {
+      if (name.length <= MAX_NAME && password.length <= MAX_PASSWORD) {
+        account = await this.#store.getAccount(name);
       }
-    } else {
-      this.#dummyHash ??= hashPassword("not a real password");
-      await verifyPasswordHash(await this.#dummyHash, password);
+      good = account
+        ? await this.#check(name, account.passwordHash, password)
+        : await this.#checkDummy(password);
+    } catch (e) {
+      attempt.cancel();
+      if (e instanceof HashPoolBusy) {
+        log.warn("auth", "login refused: password check queue is full", { ip, account: name });
+        return { ok: false, reason: "throttled" };
+      }
+      throw e;
     }
     if (good && account) {
-      await this.#accountDelay(name);
-      this.#ipFailures.delete(ip);
+      attempt.succeed();
       return { ok: true, account };
     }
-    await this.#fail(ip, name);
+    attempt.fail();
     return { ok: false, reason: this.isThrottled(ip) ? "throttled" : "invalid" };
   }
 
-  /** Records a failure and waits the growing delay. */
-  async #fail(ip: string, account: string): Promise<void> {
-    const now = this.#now();
-    const ipRec = bump(this.#ipFailures, ip, now, this.#opts.windowMs);
-    if (ipRec.count >= this.#opts.maxIpFailures) ipRec.lockedUntil = now + this.#opts.lockMs;
-    const accRec = bump(this.#accountFailures, account, now, this.#opts.windowMs);
-    const n = Math.max(ipRec.count, accRec.count);
-    const delay = n <= 2 ? 0 : Math.min(this.#opts.maxDelayMs, 250 * 2 ** (n - 3));
-    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-    if (this.#ipFailures.size > 100_000) prune(this.#ipFailures, now, this.#opts.windowMs);
-    if (this.#accountFailures.size > 100_000) {
-      prune(this.#accountFailures, now, this.#opts.windowMs);
-    }
+  /** Books an attempt and waits out an account slowdown; null when the address must wait. */
+  async #admit(ip: string, name: string): Promise<Attempt | null> {
+    const adm = this.throttle.begin(ip, name);
+    if (!adm.ok) return null;
+    if (adm.attempt.delayMs > 0) await sleep(adm.attempt.delayMs);
+    return adm.attempt;
   }
 
-  /** A targeted account answers more slowly, even to a correct password, but is never locked. */
-  async #accountDelay(account: string): Promise<void> {
-    const r = this.#accountFailures.get(account);
-    if (!r || this.#now() - r.first > this.#opts.windowMs) return;
-    const delay = r.count <= 5 ? 0 : Math.min(this.#opts.maxDelayMs, 100 * (r.count - 5));
-    if (delay > 0) await new Promise((res) => setTimeout(res, delay));
+  async #check(name: string, stored: string, password: string): Promise<boolean> {
+    const key = createHmac("sha256", this.#verifiedKey).update(name).update("\0")
+      .update(stored).update("\0").update(password).digest("base64");
+    const now = this.#now();
+    if ((this.#verified.get(key) ?? 0) > now) return true;
+    let run = this.#verifying.get(key);
+    if (!run) {
+      const phc = stored.split(" ")[0];
+      run = this.#pool.verify(phc, password);
+      this.#verifying.set(key, run);
+      run.finally(() => this.#verifying.delete(key)).catch(() => {});
+    }
+    const good = await run;
+    if (good) {
+      if (this.#verified.size >= VERIFIED_CACHE_MAX) this.#verified.clear();
+      this.#verified.set(key, now + VERIFIED_CACHE_TTL_MS);
+    }
+    return good;
+  }
+
+  async #checkDummy(password: string): Promise<boolean> {
+    this.#dummyHash ??= this.#pool.hash("not a real password");
+    let dummy: string;
+    try {
+      dummy = await this.#dummyHash;
+    } catch (e) {
+      this.#dummyHash = null;
+      throw e;
+    }
+    await this.#pool.verify(dummy, password.slice(0, MAX_PASSWORD));
+    return false;
   }
 
   /** Starts a SASL exchange, or null for an unknown mechanism. */
@@ -225,36 +227,37 @@ export class Authenticator {
       case "LOGIN":
         return new LoginExchange(this, ip);
       case "SCRAM-SHA-256":
-        return new ScramExchange(this, this.#store, ip);
+        return new ScramExchange(this.#scramBackend, ip);
       default:
         return null;
     }
   }
 
-  /** Used by SCRAM, which checks proofs itself. */
-  async recordScramResult(ip: string, email: string, ok: boolean): Promise<void> {
-    if (ok) this.#ipFailures.delete(ip);
-    else await this.#fail(ip, email);
+  #scramBackend: ScramBackend = {
+    canonical: canonicalName,
+    admit: (ip, name) => this.#admit(ip, name),
+    lookup: async (name) => {
+      const account = name.length <= MAX_NAME ? await this.#store.getAccount(name) : null;
+      const real = account ? scramVerifier(account.passwordHash) : null;
+      return {
+        account: real ? account : null,
+        verifier: real ?? fakeScramVerifier(this.#secret, name),
+      };
+    },
+  };
+}
+
+/** The name logins are counted and looked up under: the store's normal form when valid. */
+function canonicalName(user: string): string {
+  try {
+    return normalizeEmail(user).email;
+  } catch {
+    return user.trim().toLowerCase();
   }
 }
 
-function bump(
-  map: Map<string, FailureRecord>,
-  key: string,
-  now: number,
-  windowMs: number,
-): FailureRecord {
-  let r = map.get(key);
-  if (!r || now - r.first > windowMs) {
-    r = { count: 0, first: now, lockedUntil: r?.lockedUntil ?? 0 };
-    map.set(key, r);
-  }
-  r.count++;
-  return r;
-}
-
-function prune(map: Map<string, FailureRecord>, now: number, windowMs: number): void {
-  for (const [k, r] of map) if (now - r.first > windowMs && r.lockedUntil < now) map.delete(k);
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** RFC 4616: [authzid] NUL authcid NUL passwd. */
@@ -267,7 +270,7 @@ class PlainExchange implements SaslExchange {
     if (parts.length !== 3) return { type: "failure", reason: "malformed" };
     const [authz, authc, password] = parts;
     // We do not support acting as another user: authzid must be empty or the same user.
-    if (authz !== "" && authz.toLowerCase() !== authc.toLowerCase()) {
+    if (authz !== "" && canonicalName(authz) !== canonicalName(authc)) {
       return { type: "failure", reason: "invalid" };
     }
     return toStep(await this.auth.verify(authc, password, this.ip));
@@ -294,102 +297,4 @@ class LoginExchange implements SaslExchange {
 
 function toStep(r: AuthResult): SaslStep {
   return r.ok ? { type: "success", account: r.account } : { type: "failure", reason: r.reason };
-}
-
-/** RFC 5802 / RFC 7677 SCRAM-SHA-256, without channel binding. */
-class ScramExchange implements SaslExchange {
-  #state: "first" | "final" | "done" = "first";
-  #account: Account | null = null;
-  #verifier: ScramVerifier | null = null;
-  #clientFirstBare = "";
-  #serverFirst = "";
-  #nonce = "";
-  #gs2 = "";
-  #serverSignature: Uint8Array | null = null;
-  #email = "";
-
-  constructor(private auth: Authenticator, private store: Store, private ip: string) {}
-
-  async step(input: Uint8Array | null): Promise<SaslStep> {
-    if (this.#state === "first") {
-      if (input === null || input.length === 0) {
-        return { type: "challenge", data: new Uint8Array() };
-      }
-      return await this.#first(dec.decode(input));
-    }
-    if (this.#state === "final") {
-      if (input === null) return { type: "failure", reason: "malformed" };
-      return await this.#final(dec.decode(input));
-    }
-    // Client acknowledged server-final with an empty response.
-    if (this.#account && this.#serverSignature) return { type: "success", account: this.#account };
-    return { type: "failure", reason: "invalid" };
-  }
-
-  async #first(msg: string): Promise<SaslStep> {
-    if (this.auth.isThrottled(this.ip)) return { type: "failure", reason: "throttled" };
-    // gs2-header: "n,," or "y,," (no channel binding) ; "p=" is not supported.
-    const m = /^([ny]),(a=[^,]*)?,(.*)$/.exec(msg);
-    if (!m) return { type: "failure", reason: "malformed" };
-    this.#gs2 = `${m[1]},${m[2] ?? ""},`;
-    this.#clientFirstBare = m[3];
-    const attrs = parseAttrs(this.#clientFirstBare);
-    const user = attrs.get("n");
-    const cnonce = attrs.get("r");
-    if (!user || !cnonce) return { type: "failure", reason: "malformed" };
-    this.#email = user.replace(/=2C/g, ",").replace(/=3D/g, "=").toLowerCase();
-    this.#account = await this.store.getAccount(this.#email);
-    this.#verifier = this.#account ? scramVerifier(this.#account.passwordHash) : null;
-    // Unknown users get a plausible, stable-looking challenge so they cannot be enumerated.
-    const salt = this.#verifier?.salt ?? createHash("sha256").update(this.#email).digest()
-      .subarray(0, 16);
-    const iterations = this.#verifier?.iterations ?? SCRAM_ITERATIONS;
-    this.#nonce = cnonce + b64(randomBytes(18));
-    this.#serverFirst = `r=${this.#nonce},s=${b64(salt)},i=${iterations}`;
-    this.#state = "final";
-    return { type: "challenge", data: enc.encode(this.#serverFirst) };
-  }
-
-  async #final(msg: string): Promise<SaslStep> {
-    this.#state = "done";
-    const idx = msg.lastIndexOf(",p=");
-    if (idx < 0) return { type: "failure", reason: "malformed" };
-    const withoutProof = msg.slice(0, idx);
-    const attrs = parseAttrs(msg);
-    const proofB64 = attrs.get("p") ?? "";
-    if (attrs.get("r") !== this.#nonce || attrs.get("c") !== b64(enc.encode(this.#gs2))) {
-      await this.auth.recordScramResult(this.ip, this.#email, false);
-      return { type: "failure", reason: "invalid" };
-    }
-    const v = this.#verifier;
-    let ok = false;
-    if (v) {
-      const authMessage = `${this.#clientFirstBare},${this.#serverFirst},${withoutProof}`;
-      const clientSignature = hmac(v.storedKey, authMessage);
-      let proof: Uint8Array;
-      try {
-        proof = unb64(proofB64);
-      } catch {
-        proof = new Uint8Array();
-      }
-      if (proof.length === clientSignature.length) {
-        const clientKey = proof.map((b, i) => b ^ clientSignature[i]);
-        const stored = createHash("sha256").update(clientKey).digest();
-        ok = timingSafeEqual(stored, v.storedKey);
-      }
-      if (ok) this.#serverSignature = hmac(v.serverKey, authMessage);
-    }
-    await this.auth.recordScramResult(this.ip, this.#email, ok);
-    if (!ok || !this.#serverSignature) return { type: "failure", reason: "invalid" };
-    return { type: "challenge", data: enc.encode(`v=${b64(this.#serverSignature)}`) };
-  }
-}
-
-function parseAttrs(s: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const part of s.split(",")) {
-    const i = part.indexOf("=");
-    if (i === 1) out.set(part[0], part.slice(2));
-  }
-  return out;
 }

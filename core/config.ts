@@ -8,6 +8,7 @@
  */
 import { parse as parseToml } from "smol-toml";
 import { dirname, isAbsolute, resolve } from "node:path";
+import { parseNetwork } from "./auth/networks.ts";
 
 /** "host:port" parsed. */
 export interface HostPort {
@@ -93,7 +94,17 @@ export interface Config {
     pop3TimeoutMs: number;
     maxBadCommands: number;
   };
-  auth: { allowPlaintextLoopback: boolean };
+  auth: {
+    allowPlaintextLoopback: boolean;
+    /** Failures from one address (IPv6: one /64) before it must wait (growing delay). */
+    maxFailuresPerAddress: number;
+    /** Failures on one account before each attempt on it is slowed down (never locked). */
+    maxFailuresPerAccount: number;
+    /** Longest wait of a throttled address, and how long failures are remembered. */
+    banTimeMs: number;
+    /** Networks never throttled (CIDR or single addresses). */
+    throttleExempt: string[];
+  };
   dns: { nameserver: HostPort | null; timeoutMs: number };
   delivery: {
     smtpPort: number;
@@ -408,7 +419,23 @@ export function configFromObject(doc: Table, baseDir: string): Config {
   lim.rejectUnknown();
 
   const a = r.table("auth");
-  const auth = { allowPlaintextLoopback: a.bool("allow_plaintext_loopback", true) };
+  const auth = {
+    allowPlaintextLoopback: a.bool("allow_plaintext_loopback", true),
+    maxFailuresPerAddress: a.int("max_failures_per_address", 10, 1, 1_000_000),
+    maxFailuresPerAccount: a.int("max_failures_per_account", 20, 1, 1_000_000),
+    banTimeMs: a.duration("ban_time", "15m"),
+    throttleExempt: a.raw("throttle_exempt") === undefined
+      ? ["127.0.0.0/8", "::1"]
+      : a.stringList("throttle_exempt"),
+  };
+  if (auth.banTimeMs < 1000) throw new ConfigError(`config: auth.ban_time must be at least "1s"`);
+  for (const [i, net] of auth.throttleExempt.entries()) {
+    if (!parseNetwork(net)) {
+      throw new ConfigError(
+        `config: auth.throttle_exempt[${i}] must be an address or network like "10.0.0.0/8" (got "${net}")`,
+      );
+    }
+  }
   a.rejectUnknown();
 
   const d = r.table("dns");

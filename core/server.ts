@@ -8,7 +8,8 @@ import { formatHostPort } from "./config.ts";
 import type { ProtocolHandler, ServerDeps } from "./deps.ts";
 import { Listener } from "./listener.ts";
 import { ensureTlsFiles, TlsProvider } from "./tls.ts";
-import { Authenticator } from "./auth.ts";
+import { Authenticator, throttleLimits } from "./auth.ts";
+import { loadAuthSecret } from "./auth/secret.ts";
 import { Router } from "./router.ts";
 import { log } from "./log.ts";
 import type { Store } from "../storage/mod.ts";
@@ -59,6 +60,7 @@ export async function startServer(
   opts: { store?: Store; now?: () => number } = {},
 ): Promise<RunningServer> {
   await Deno.mkdir(config.dataDir, { recursive: true });
+  const authSecret = await loadAuthSecret(config.dataDir);
   const store = opts.store ?? await openStore(config);
   const tls = await TlsProvider.load(await ensureTlsFiles(config));
   tls.watch();
@@ -67,7 +69,11 @@ export async function startServer(
     config,
     store,
     tls,
-    auth: new Authenticator(store, { now }),
+    auth: new Authenticator(store, {
+      now,
+      limits: throttleLimits(config.auth),
+      secret: authSecret,
+    }),
     router: new Router(store),
     now,
   };
@@ -139,6 +145,7 @@ export async function startServer(
       await http?.stop();
       await queue.stop();
       await deps.plugins?.stop();
+      deps.auth.close();
       tls.close();
       if (!opts.store) await store.close();
       log.info("server", "stopped");

@@ -396,9 +396,12 @@ Deno.test("pop3 limits: TLS-only login, bad-command flood, autologout, throttlin
     });
 
     await t.step("throttled addresses get [SYS/TEMP] and are disconnected", async () => {
-      // A strict throttle so the lock-out is reached at once, without the growing delays.
+      // A strict throttle that also counts loopback, on a frozen clock: the wait never ends.
+      const now = Date.now();
+      ts.server.deps.auth.close();
       ts.server.deps.auth = new Authenticator(ts.store, {
-        throttle: { maxIpFailures: 2, maxDelayMs: 0 },
+        now: () => now,
+        limits: { maxFailuresPerAddress: 2, exempt: [] },
       });
       const { client } = await Pop3Wire.connect(ts.port("pop3s"), { caPem: ts.certPem });
       assert.match(await client.login("strict@example.test", "bad"), /^-ERR \[AUTH\] /);

@@ -370,8 +370,11 @@ Deno.test("smtp submission", async (t) => {
 
     await t.step("throttled IP: 421 4.7.0 and close", async () => {
       const original = ts.server.deps.auth;
+      // A strict throttle that also counts loopback, on a frozen clock: the wait never ends.
+      const now = Date.now();
       ts.server.deps.auth = new Authenticator(ts.store, {
-        throttle: { maxIpFailures: 2, maxDelayMs: 0 },
+        now: () => now,
+        limits: { maxFailuresPerAddress: 2, exempt: [] },
       });
       try {
         const r = await smtpDialog(sub, [
@@ -388,6 +391,7 @@ Deno.test("smtp submission", async (t) => {
         ]);
         assert.deepEqual(codes(again).slice(2), ["421 4.7.0", "-1"]);
       } finally {
+        ts.server.deps.auth.close();
         ts.server.deps.auth = original;
       }
     });
