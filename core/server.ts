@@ -59,8 +59,9 @@ export async function startServer(
   opts: { store?: Store; now?: () => number } = {},
 ): Promise<RunningServer> {
   await Deno.mkdir(config.dataDir, { recursive: true });
-  const store = opts.store ?? await openStore(config);
+  // TLS first: a pair that cannot serve is a config error (exit 2) before anything is opened.
   const tls = await TlsProvider.load(await ensureTlsFiles(config));
+  const store = opts.store ?? await openStore(config);
   tls.watch();
   const now = opts.now ?? Date.now;
   const deps: ServerDeps = {
