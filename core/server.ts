@@ -85,6 +85,7 @@ export async function startServer(
   const listeners: Listener[] = [];
   let http: HttpListener | null = null;
   const ports: Partial<Record<ListenerName, number>> = {};
+  let starting = ""; // "listeners.imap 127.0.0.1:2143": named in a bind error
   try {
     for (
       const [name, address] of Object.entries(config.listeners) as [
@@ -95,6 +96,7 @@ export async function startServer(
       if (!address) continue;
       const handler = protocolFor(name, deps);
       if (!handler) continue;
+      starting = `listeners.${name} ${formatHostPort(address)}`;
       const l = await Listener.start({
         name,
         address,
@@ -109,6 +111,7 @@ export async function startServer(
       ports[name] = l.port;
     }
     if (config.listeners.http) {
+      starting = `listeners.http ${formatHostPort(config.listeners.http)}`;
       http = await startHttp(deps, config.listeners.http, {
         connections: () => Object.fromEntries(listeners.map((l) => [l.name, l.connectionCount])),
       });
@@ -120,8 +123,12 @@ export async function startServer(
     await deps.plugins?.stop();
     tls.close();
     if (!opts.store) await store.close();
-    const err = e as Error & { code?: string };
-    throw new Error(`cannot start listener: ${err.message}`);
+    const why = e instanceof Deno.errors.AddrInUse
+      ? "address already in use"
+      : e instanceof Deno.errors.AddrNotAvailable
+      ? "address not available on this host"
+      : (e as Error).message;
+    throw new Error(`cannot start ${starting || "listener"}: ${why}`);
   }
   log.info("server", `denomail ready as ${config.hostname}`, {
     listeners: Object.entries(ports).map(([n, p]) => `${n}=${p}`).join(","),
