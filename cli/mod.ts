@@ -37,7 +37,11 @@ const COMMANDS: Record<string, Command> = {
     run: init.run,
   },
   domain: { usage: domain.usage, flags: CONFIG, run: domain.run },
-  user: { usage: user.usage, flags: { ...CONFIG, booleans: ["--password-stdin"] }, run: user.run },
+  user: {
+    usage: user.usage,
+    flags: { ...CONFIG, booleans: ["--password-stdin", "--create-domain"] },
+    run: user.run,
+  },
   alias: { usage: alias.usage, flags: CONFIG, run: alias.run },
   plugin: {
     usage: plugin.usage,

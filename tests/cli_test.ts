@@ -114,3 +114,30 @@ Deno.test("cli: domains, users and aliases", async () => {
     assert.match(help.stdout, /user add EMAIL/);
   });
 });
+
+Deno.test("cli: user add says when it adds a domain and refuses a likely typo of a known one", async () => {
+  await withConfig("", async (path) => {
+    const add = (email: string, ...flags: string[]) =>
+      cli(["user", "add", email, "--password-stdin", ...flags, "--config", path], {
+        stdin: "long-enough-pw\n",
+      });
+    const first = await add("alice@example.test");
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /added domain example\.test/);
+    const known = await add("bob@example.test");
+    assert.equal(known.code, 0, known.stderr);
+    assert.doesNotMatch(known.stderr, /added domain/);
+    const typo = await add("carol@exmaple.test");
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /did you mean example\.test\? use --create-domain/);
+    assert.equal(typo.stderr.trim().split("\n").length, 1);
+    const list = await cli(["domain", "list", "--config", path]);
+    assert.equal(list.stdout, "example.test\n", "the typo domain was not created");
+    const forced = await add("carol@exmaple.test", "--create-domain");
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.match(forced.stderr, /added domain exmaple\.test/);
+    const far = await add("dave@other.test"); // not near any known domain: added, with a note
+    assert.equal(far.code, 0, far.stderr);
+    assert.match(far.stderr, /added domain other\.test/);
+  });
+});
