@@ -141,3 +141,22 @@ Deno.test("cli: user add says when it adds a domain and refuses a likely typo of
     assert.match(far.stderr, /added domain other\.test/);
   });
 });
+
+Deno.test("cli: a port already in use names the listener and the address", async () => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (taken.addr as Deno.NetAddr).port;
+  const off = ["smtp", "submission", "submissions", "imaps", "pop3", "pop3s", "http"]
+    .map((n) => `${n} = ""`).join("\n");
+  try {
+    await withConfig(`[listeners]\nimap = "127.0.0.1:${port}"\n${off}\n`, async (path) => {
+      const r = await cli(["serve", "--config", path]);
+      assert.equal(r.code, 1);
+      const errors = r.stderr.trim().split("\n").filter((l) => l.startsWith("denomail:"));
+      assert.deepEqual(errors, [
+        `denomail: cannot start listeners.imap 127.0.0.1:${port}: address already in use`,
+      ]);
+    });
+  } finally {
+    taken.close();
+  }
+});
