@@ -8,6 +8,7 @@ import { type FlagSpec, parseArgs, UsageError } from "./args.ts";
 import { CliContext } from "./context.ts";
 import { ConfigError } from "../core/config.ts";
 import { StoreError } from "../storage/mod.ts";
+import { checkLogEnv } from "../core/log.ts";
 import * as serve from "./commands/serve.ts";
 import * as init from "./commands/init.ts";
 import * as domain from "./commands/domain.ts";
@@ -88,6 +89,11 @@ export async function runCli(argv: string[]): Promise<number> {
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     console.log(helpText());
     return name === undefined ? 2 : 0;
+  }
+  const badEnv = checkLogEnv();
+  if (badEnv) {
+    console.error(`denomail: ${badEnv}`);
+    return 2;
   }
   const cmd = COMMANDS[name];
   if (!cmd) {

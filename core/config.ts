@@ -468,8 +468,11 @@ export function parseConfig(text: string, baseDir: string, source = "config"): C
   try {
     doc = parseToml(text) as Table;
   } catch (e) {
-    const first = String((e as Error).message).split("\n")[0];
-    throw new ConfigError(`${source}: invalid TOML: ${first}`);
+    // smol-toml's TomlError carries the position; its message's first line does not.
+    const err = e as Error & { line?: number; column?: number };
+    const first = String(err.message).split("\n")[0].replace(/^Invalid TOML document: /, "");
+    const at = typeof err.line === "number" ? `:${err.line}:${err.column ?? 0}` : "";
+    throw new ConfigError(`${source}${at}: invalid TOML: ${first}`);
   }
   return configFromObject(doc, baseDir);
 }

@@ -46,9 +46,35 @@ Deno.test("cli: bad config and bad usage exit 2 with one line naming the problem
     await withConfig(`hostname = \n`, async (path) => {
       const r = await cli(["domain", "list", "--config", path]);
       assert.equal(r.code, 2);
-      assert.match(r.stderr, /invalid TOML/);
+      // file:line:column, so an editor can jump to it
+      assert.match(r.stderr, /denomail\.toml:2:12: invalid TOML: invalid value$/m);
+      assert.equal(r.stderr.trim().split("\n").length, 1);
     });
   });
+  await t.step(
+    "DENOMAIL_LOG and DENOMAIL_LOG_FORMAT with a value that is not allowed",
+    async () => {
+      await withConfig("", async (path) => {
+        const level = await cli(["domain", "list", "--config", path], {
+          env: { DENOMAIL_LOG: "verbose" },
+        });
+        assert.equal(level.code, 2);
+        assert.equal(
+          level.stderr,
+          "denomail: DENOMAIL_LOG=verbose is not a level; use one of debug, info, warn, error\n",
+        );
+        const format = await cli(["domain", "list", "--config", path], {
+          env: { DENOMAIL_LOG_FORMAT: "xml" },
+        });
+        assert.equal(format.code, 2);
+        assert.match(format.stderr, /^denomail: DENOMAIL_LOG_FORMAT=xml .*text, json\n$/);
+        const ok = await cli(["domain", "list", "--config", path], {
+          env: { DENOMAIL_LOG: "DEBUG", DENOMAIL_LOG_FORMAT: "json" },
+        });
+        assert.equal(ok.code, 0, ok.stderr);
+      });
+    },
+  );
   await t.step("serve --bogus", async () => {
     const r = await cli(["serve", "--bogus"]);
     assert.equal(r.code, 2);
