@@ -105,6 +105,8 @@ export interface Config {
     perDomainConcurrency: number;
   };
   plugins: PluginConfig[];
+  /** The file this was read from (absolute), or absent for the built-in defaults. */
+  source?: string;
 }
 
 /** A config problem; `message` is the one line to print. */
@@ -490,11 +492,11 @@ export async function loadConfig(explicitPath?: string | null): Promise<Config> 
     } catch (e) {
       throw new ConfigError(`--config: cannot read ${path}: ${(e as Error).message}`);
     }
-    return parseConfig(text, dirname(resolve(path)), path);
+    return { ...parseConfig(text, dirname(resolve(path)), path), source: resolve(path) };
   }
   try {
     const text = await Deno.readTextFile("denomail.toml");
-    return parseConfig(text, Deno.cwd(), "denomail.toml");
+    return { ...parseConfig(text, Deno.cwd(), "denomail.toml"), source: resolve("denomail.toml") };
   } catch (e) {
     if (e instanceof ConfigError) throw e;
     if (!(e instanceof Deno.errors.NotFound)) throw e;

@@ -76,6 +76,8 @@ export async function startServer(
   if (config.plugins.length > 0) {
     try {
       deps.plugins = await PluginHost.start(config, { store, strict: true });
+      const loaded = deps.plugins.list().map((p) => `${p.name}(${p.hooks.join(",") || "-"})`);
+      log.info("plugin", `plugins loaded: ${loaded.join(" ")}`);
     } catch (e) {
       tls.close();
       if (!opts.store) await store.close();

@@ -1,7 +1,7 @@
 /** The admin CLI as an admin runs it: exit codes, one-line errors naming the culprit. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cli } from "./lib/server_process.ts";
+import { cli, startServerProcess } from "./lib/server_process.ts";
 
 async function withConfig(extra: string, fn: (path: string, dir: string) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "denomail-cli-" });
@@ -185,4 +185,24 @@ Deno.test("cli: a port already in use names the listener and the address", async
   } finally {
     taken.close();
   }
+});
+
+Deno.test("cli: serve logs the config file, the plugins loaded and a self-signed certificate", async () => {
+  const hello = new URL("./fixtures/plugins/hello.ts", import.meta.url).pathname;
+  const off = ["smtp", "submission", "submissions", "imaps", "pop3", "pop3s", "http"]
+    .map((n) => `${n} = ""`).join("\n");
+  await withConfig(
+    `[listeners]\nimap = "127.0.0.1:0"\n${off}\n[[plugins]]\nname = "hello"\nmodule = "${hello}"\n`,
+    async (path) => {
+      const server = await startServerProcess(path, ["imap"]);
+      try {
+        const text = server.log();
+        assert.match(text, new RegExp(`INFO  \\[server\\] config: ${path.replaceAll(".", "\\.")}`));
+        assert.match(text, /INFO {2}\[plugin\] plugins loaded: hello\(rcpt,data\)/);
+        assert.match(text, /INFO {2}\[tls\] serving a self-signed certificate for CN=localhost/);
+      } finally {
+        await server.stop();
+      }
+    },
+  );
 });
