@@ -2,6 +2,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { cli, startServerProcess } from "./lib/server_process.ts";
+import { type ListenerName, parseConfig } from "../core/config.ts";
+import { startTestServer } from "./harness.ts";
 
 async function withConfig(extra: string, fn: (path: string, dir: string) => Promise<void>) {
   const dir = await Deno.makeTempDir({ prefix: "denomail-cli-" });
@@ -205,4 +207,55 @@ Deno.test("cli: serve logs the config file, the plugins loaded and a self-signed
       }
     },
   );
+});
+
+Deno.test("cli: init writes a production config and prints the same records as dns", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "denomail-init-" });
+  try {
+    const out = join(dir, "denomail.toml");
+    const init = await cli([
+      "init",
+      "--domain",
+      "example.test",
+      "--hostname",
+      "mail.example.test",
+      "--out",
+      out,
+    ]);
+    assert.equal(init.code, 0, init.stderr);
+    const dns = await cli(["dns", "example.test", "--config", out]);
+    assert.equal(dns.code, 0, dns.stderr);
+    // One list for both: init prints exactly what dns prints, between its header and "Then:".
+    const records = init.stdout.slice(init.stdout.indexOf("; DNS records"));
+    assert.equal(records.slice(0, records.indexOf("Then:")), dns.stdout);
+    assert.match(dns.stdout, /_mta-sts\.example\.test\.\tTXT/);
+    assert.match(dns.stdout, /; mail\.example\.test\. needs A \(and AAAA\)/);
+
+    const config = parseConfig(await Deno.readTextFile(out), dir, out);
+    assert.equal(config.auth.allowPlaintextLoopback, false, "production: no plaintext passwords");
+    for (const name of ["smtp", "submission", "submissions", "imap", "imaps", "pop3", "pop3s"]) {
+      assert.equal(config.listeners[name as ListenerName]?.host, "::", `${name} binds [::]`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test('cli: a "[::]:port" listener (init\'s production config) answers IPv4 and IPv6', async () => {
+  const ts = await startTestServer({ listeners: { smtp: "[::]:0" } });
+  try {
+    const port = ts.port("smtp");
+    for (const hostname of ["127.0.0.1", "::1"]) {
+      const conn = await Deno.connect({ hostname, port });
+      try {
+        const buf = new Uint8Array(512);
+        const n = await conn.read(buf);
+        assert.match(new TextDecoder().decode(buf.subarray(0, n ?? 0)), /^220 /, hostname);
+      } finally {
+        conn.close();
+      }
+    }
+  } finally {
+    await ts.stop();
+  }
 });
