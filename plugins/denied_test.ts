@@ -17,5 +17,9 @@ Deno.test("denied: a Deno permission refusal names the plugin's permissions key"
     ),
     /permissions\.net = \["example\.com:443"\]/,
   );
+  assert.match(
+    explainDenied("group g", 'Requires env access to "HOME", run again with the --allow-env flag'),
+    /^group "g" needs permissions\.env = \["HOME"\]/,
+  );
   assert.equal(explainDenied("x", "TypeError: boom"), "TypeError: boom");
 });
