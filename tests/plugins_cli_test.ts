@@ -132,6 +132,25 @@ Deno.test("plugin CLI", async (t) => {
       );
       assert.match(r.stderr, /^denomail: plugin test: 1 hook call\(s\) failed/);
     });
+    await t.step("test: a sandbox refusal in a hook names the permissions key", async () => {
+      const eml = `${dir}/m.eml`;
+      await Deno.writeTextFile(eml, "Subject: x\r\n\r\nhi\r\n");
+      const r = await cli([
+        "plugin",
+        "test",
+        fixture("reads_in_hook.ts"),
+        "--eml",
+        eml,
+        "--to",
+        "a@example.test",
+      ]);
+      assert.equal(r.code, 1);
+      assert.match(
+        r.stdout,
+        /ERROR\(\S+\) hook threw: NotCapable: plugin "\S+" needs permissions\.read = \["\/etc\/denomail-probe\.txt"\]/,
+      );
+      assert.doesNotMatch(r.stdout, /--allow-read/);
+    });
     await t.step("test: usage errors exit 2", async () => {
       const r = await cli(["plugin", "test", fixture("hello.ts"), "--to", "a@b.test"]);
       assert.equal(r.code, 2);
