@@ -8,6 +8,7 @@ import { type FlagSpec, parseArgs, UsageError } from "./args.ts";
 import { CliContext } from "./context.ts";
 import { ConfigError } from "../core/config.ts";
 import { StoreError } from "../storage/mod.ts";
+import { checkLogEnv } from "../core/log.ts";
 import * as serve from "./commands/serve.ts";
 import * as init from "./commands/init.ts";
 import * as domain from "./commands/domain.ts";
@@ -37,7 +38,11 @@ const COMMANDS: Record<string, Command> = {
     run: init.run,
   },
   domain: { usage: domain.usage, flags: CONFIG, run: domain.run },
-  user: { usage: user.usage, flags: { ...CONFIG, booleans: ["--password-stdin"] }, run: user.run },
+  user: {
+    usage: user.usage,
+    flags: { ...CONFIG, booleans: ["--password-stdin", "--create-domain"] },
+    run: user.run,
+  },
   alias: { usage: alias.usage, flags: CONFIG, run: alias.run },
   plugin: {
     usage: plugin.usage,
@@ -84,6 +89,11 @@ export async function runCli(argv: string[]): Promise<number> {
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     console.log(helpText());
     return name === undefined ? 2 : 0;
+  }
+  const badEnv = checkLogEnv();
+  if (badEnv) {
+    console.error(`denomail: ${badEnv}`);
+    return 2;
   }
   const cmd = COMMANDS[name];
   if (!cmd) {

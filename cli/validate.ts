@@ -35,3 +35,30 @@ export function checkAliasSource(raw: string): string {
   if (raw.startsWith("@")) return "@" + checkDomain(raw.slice(1), "alias source");
   return checkAddress(raw, "alias source");
 }
+
+/** Levenshtein distance, stopping early once it exceeds `max` (names are short). */
+export function editDistance(a: string, b: string, max = 2): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    let best = i;
+    for (let j = 1; j <= b.length; j++) {
+      const v = Math.min(
+        prev[j] + 1,
+        cur[j - 1] + 1,
+        prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+      cur.push(v);
+      best = Math.min(best, v);
+    }
+    if (best > max) return max + 1;
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/** A known domain `d` is probably a typo of (within edit distance 2), or undefined. */
+export function likelyTypoOf(d: string, known: string[]): string | undefined {
+  return known.find((k) => k !== d && editDistance(d, k) <= 2);
+}

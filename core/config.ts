@@ -117,6 +117,8 @@ export interface Config {
   };
   plugins: PluginConfig[];
   submission: SubmissionConfig;
+  /** The file this was read from (absolute), or absent for the built-in defaults. */
+  source?: string;
 }
 
 /**
@@ -546,8 +548,11 @@ export function parseConfig(text: string, baseDir: string, source = "config"): C
   try {
     doc = parseToml(text) as Table;
   } catch (e) {
-    const first = String((e as Error).message).split("\n")[0];
-    throw new ConfigError(`${source}: invalid TOML: ${first}`);
+    // smol-toml's TomlError carries the position; its message's first line does not.
+    const err = e as Error & { line?: number; column?: number };
+    const first = String(err.message).split("\n")[0].replace(/^Invalid TOML document: /, "");
+    const at = typeof err.line === "number" ? `:${err.line}:${err.column ?? 0}` : "";
+    throw new ConfigError(`${source}${at}: invalid TOML: ${first}`);
   }
   return configFromObject(doc, baseDir);
 }
@@ -565,11 +570,11 @@ export async function loadConfig(explicitPath?: string | null): Promise<Config> 
     } catch (e) {
       throw new ConfigError(`--config: cannot read ${path}: ${(e as Error).message}`);
     }
-    return parseConfig(text, dirname(resolve(path)), path);
+    return { ...parseConfig(text, dirname(resolve(path)), path), source: resolve(path) };
   }
   try {
     const text = await Deno.readTextFile("denomail.toml");
-    return parseConfig(text, Deno.cwd(), "denomail.toml");
+    return { ...parseConfig(text, Deno.cwd(), "denomail.toml"), source: resolve("denomail.toml") };
   } catch (e) {
     if (e instanceof ConfigError) throw e;
     if (!(e instanceof Deno.errors.NotFound)) throw e;

@@ -1,6 +1,7 @@
 /**
  * One line per event on stderr. DENOMAIL_LOG=debug|info|warn|error sets the level,
- * DENOMAIL_LOG_FORMAT=json switches to JSON lines. Never log passwords or message bodies.
+ * DENOMAIL_LOG_FORMAT=json switches to JSON lines (text is the default); any other value is
+ * a usage error (checkLogEnv). Never log passwords or message bodies.
  *
  * @module
  */
@@ -22,6 +23,29 @@ function envJson(): boolean {
   } catch {
     return false;
   }
+}
+
+const FORMATS = ["text", "json"];
+
+/**
+ * A DENOMAIL_LOG or DENOMAIL_LOG_FORMAT value that is not allowed, as a one-line error
+ * (the CLI exits 2 with it), or null. Unset or empty means the default.
+ */
+export function checkLogEnv(): string | null {
+  let level: string | undefined, format: string | undefined;
+  try {
+    level = Deno.env.get("DENOMAIL_LOG");
+    format = Deno.env.get("DENOMAIL_LOG_FORMAT");
+  } catch {
+    return null; // no env permission: the defaults apply
+  }
+  if (level && !(level.toLowerCase() in ORDER)) {
+    return `DENOMAIL_LOG=${level} is not a level; use one of ${Object.keys(ORDER).join(", ")}`;
+  }
+  if (format && !FORMATS.includes(format.toLowerCase())) {
+    return `DENOMAIL_LOG_FORMAT=${format} is not a format; use one of ${FORMATS.join(", ")}`;
+  }
+  return null;
 }
 
 const encoder = new TextEncoder();

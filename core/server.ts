@@ -61,8 +61,9 @@ export async function startServer(
 ): Promise<RunningServer> {
   await Deno.mkdir(config.dataDir, { recursive: true });
   const authSecret = await loadAuthSecret(config.dataDir);
-  const store = opts.store ?? await openStore(config);
+  // TLS first: a pair that cannot serve is a config error (exit 2) before anything is opened.
   const tls = await TlsProvider.load(await ensureTlsFiles(config));
+  const store = opts.store ?? await openStore(config);
   tls.watch();
   const now = opts.now ?? Date.now;
   const deps: ServerDeps = {
@@ -81,6 +82,8 @@ export async function startServer(
   if (config.plugins.length > 0) {
     try {
       deps.plugins = await PluginHost.start(config, { store, strict: true });
+      const loaded = deps.plugins.list().map((p) => `${p.name}(${p.hooks.join(",") || "-"})`);
+      log.info("plugin", `plugins loaded: ${loaded.join(" ")}`);
     } catch (e) {
       tls.close();
       if (!opts.store) await store.close();
@@ -90,6 +93,7 @@ export async function startServer(
   const listeners: Listener[] = [];
   let http: HttpListener | null = null;
   const ports: Partial<Record<ListenerName, number>> = {};
+  let starting = ""; // "listeners.imap 127.0.0.1:2143": named in a bind error
   try {
     for (
       const [name, address] of Object.entries(config.listeners) as [
@@ -100,6 +104,7 @@ export async function startServer(
       if (!address) continue;
       const handler = protocolFor(name, deps);
       if (!handler) continue;
+      starting = `listeners.${name} ${formatHostPort(address)}`;
       const l = await Listener.start({
         name,
         address,
@@ -114,6 +119,7 @@ export async function startServer(
       ports[name] = l.port;
     }
     if (config.listeners.http) {
+      starting = `listeners.http ${formatHostPort(config.listeners.http)}`;
       http = await startHttp(deps, config.listeners.http, {
         connections: () => Object.fromEntries(listeners.map((l) => [l.name, l.connectionCount])),
       });
@@ -125,8 +131,12 @@ export async function startServer(
     await deps.plugins?.stop();
     tls.close();
     if (!opts.store) await store.close();
-    const err = e as Error & { code?: string };
-    throw new Error(`cannot start listener: ${err.message}`);
+    const why = e instanceof Deno.errors.AddrInUse
+      ? "address already in use"
+      : e instanceof Deno.errors.AddrNotAvailable
+      ? "address not available on this host"
+      : (e as Error).message;
+    throw new Error(`cannot start ${starting || "listener"}: ${why}`);
   }
   log.info("server", `denomail ready as ${config.hostname}`, {
     listeners: Object.entries(ports).map(([n, p]) => `${n}=${p}`).join(","),

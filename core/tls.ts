@@ -8,10 +8,12 @@
  * @module
  */
 import { createSecureContext, type SecureContext } from "node:tls";
+import { X509Certificate } from "node:crypto";
 import { join } from "node:path";
 import selfsigned from "selfsigned";
-import type { Config } from "./config.ts";
+import { type Config, ConfigError } from "./config.ts";
 import { log } from "./log.ts";
+import { checkTlsPair, TlsPairError } from "./tls_check.ts";
 
 export interface TlsFiles {
   certPath: string;
@@ -63,6 +65,7 @@ export class TlsProvider {
   #context: SecureContext;
   #certPem: string;
   #watcher: Deno.FsWatcher | null = null;
+  #reloading: Promise<unknown> = Promise.resolve();
 
   private constructor(files: TlsFiles, context: SecureContext, certPem: string) {
     this.#files = files;
@@ -70,9 +73,19 @@ export class TlsProvider {
     this.#certPem = certPem;
   }
 
+  /** Loads and checks the pair; a pair that cannot serve is a ConfigError naming tls.cert/tls.key. */
   static async load(files: TlsFiles): Promise<TlsProvider> {
-    const { context, cert } = await buildContext(files);
-    return new TlsProvider(files, context, cert);
+    try {
+      const { context, cert } = await buildContext(files);
+      log.info("tls", `serving ${describeCert(cert)}`, {
+        cert: files.certPath,
+        key: files.keyPath,
+      });
+      return new TlsProvider(files, context, cert);
+    } catch (e) {
+      if (e instanceof TlsPairError) throw new ConfigError(`${e.key}: ${e.message}`);
+      throw e;
+    }
   }
 
   /** The context for the next handshake. */
@@ -85,16 +98,26 @@ export class TlsProvider {
     return this.#certPem;
   }
 
-  /** Re-reads the files; keeps the old context when the new files are broken. */
-  async reload(): Promise<void> {
-    try {
-      const { context, cert } = await buildContext(this.#files);
-      this.#context = context;
-      this.#certPem = cert;
-      log.info("tls", "certificate reloaded");
-    } catch (e) {
-      log.error("tls", `certificate reload failed, keeping the old one: ${(e as Error).message}`);
-    }
+  /**
+   * Re-reads the files; swaps only a pair that has completed a test handshake, and keeps
+   * serving the old one otherwise. Reloads run one at a time (SIGHUP and the watcher).
+   */
+  reload(): Promise<boolean> {
+    const next = this.#reloading.then(async () => {
+      try {
+        const { context, cert } = await buildContext(this.#files);
+        this.#context = context;
+        this.#certPem = cert;
+        log.info("tls", `certificate reloaded: serving ${describeCert(cert)}`);
+        return true;
+      } catch (e) {
+        const why = e instanceof TlsPairError ? `${e.key}: ${e.message}` : (e as Error).message;
+        log.error("tls", `certificate reload failed, keeping the old one: ${why}`);
+        return false;
+      }
+    });
+    this.#reloading = next;
+    return next;
   }
 
   /** Reloads when the certificate or key file changes. */
@@ -123,10 +146,36 @@ export class TlsProvider {
 }
 
 async function buildContext(files: TlsFiles): Promise<{ context: SecureContext; cert: string }> {
-  const [cert, key] = await Promise.all([
-    Deno.readTextFile(files.certPath),
-    Deno.readTextFile(files.keyPath),
-  ]);
-  const context = createSecureContext({ cert, key, minVersion: "TLSv1.2" });
+  const cert = await readPem(files.certPath, "tls.cert");
+  const key = await readPem(files.keyPath, "tls.key");
+  let context: SecureContext;
+  try {
+    context = createSecureContext({ cert, key, minVersion: "TLSv1.2" });
+  } catch (e) {
+    throw new TlsPairError("tls.key", `cannot use ${files.keyPath}: ${(e as Error).message}`);
+  }
+  await checkTlsPair(cert, key, context, files);
   return { context, cert };
+}
+
+async function readPem(path: string, key: "tls.cert" | "tls.key"): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (e) {
+    throw new TlsPairError(key, `cannot read ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** "CN=…, self-signed" or "CN=…, issued by …" for the logs. */
+function describeCert(pem: string): string {
+  try {
+    const x = new X509Certificate(pem);
+    const subject = x.subject.replaceAll("\n", ", ");
+    const selfSigned = x.issuer === x.subject && x.verify(x.publicKey);
+    return selfSigned
+      ? `a self-signed certificate for ${subject} (clients will not trust it)`
+      : `a certificate for ${subject} issued by ${x.issuer.replaceAll("\n", ", ")}`;
+  } catch {
+    return "a certificate";
+  }
 }

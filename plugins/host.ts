@@ -32,6 +32,7 @@
  *
  * @module
  */
+import { explainDenied } from "./denied.ts";
 import type { Config, PluginConfig } from "../core/config.ts";
 import { log } from "../core/log.ts";
 import type { Action, HeaderField, HookName, PluginResultSummary, SessionInfo } from "./sdk.ts";
@@ -337,6 +338,7 @@ export class PluginHost {
           }
         }
         const ms = entry?.ms ?? took;
+        if (error !== null) error = explainDenied(m.config.name, error);
         if (error !== null || !checked) {
           log.warn("plugin", `plugin ${m.config.name} failed in ${hook}`, {
             error,

@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { explainDenied } from "./denied.ts";
 import type { PluginConfig } from "../core/config.ts";
 import { log } from "../core/log.ts";
 import type { HookName } from "./sdk.ts";
@@ -432,7 +433,7 @@ export class PluginProcess {
     const reason = this.#killReason ??
       (/out of memory|heap limit/i.test(this.#stderrTail)
         ? `out of memory (memory_mb = ${this.members[0].memoryMb})`
-        : `${how}${tail ? `: ${tail.slice(0, 300)}` : ""}`);
+        : `${how}${tail ? `: ${explainDenied(this.name, tail.slice(0, 300))}` : ""}`);
     this.lastError = reason;
     this.#failAll(`plugin crashed: ${reason}`);
     if (this.state === "stopped") return;
@@ -576,7 +577,7 @@ export class PluginProcess {
         this.#settleReady(true);
         return;
       case "fatal":
-        this.lastError = `cannot load: ${msg.error}`;
+        this.lastError = `cannot load: ${explainDenied(this.name, msg.error)}`;
         this.#kill(child, this.lastError);
         return;
       case "result":

@@ -32,10 +32,12 @@ Deno.test("plugin CLI", async (t) => {
           `[[plugins]]\nname = "policy"\nmodule = "builtin:policy"\n` +
           `[[plugins]]\nname = "hello"\nmodule = "${fixture("hello.ts")}"\n` +
           `permissions = { net = ["127.0.0.1:53"], env = ["HOME"] }\n` +
-          `[[plugins]]\nname = "broken"\nmodule = "${fixture("broken.ts")}"\n`,
+          `[[plugins]]\nname = "broken"\nmodule = "${fixture("broken.ts")}"\n` +
+          `[[plugins]]\nname = "reader"\nmodule = "${fixture("reads_at_load.ts")}"\n`,
       );
       const r = await cli(["plugin", "list", "--config", cfg]);
-      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.code, 1, "a plugin that failed to load makes list exit 1");
+      assert.match(r.stderr, /^denomail: plugin list: 2 of 4 failed\n$/);
       const lines = r.stdout.trim().split("\n").map((l) => l.split("\t"));
       assert.deepEqual(lines[0], [
         "policy",
@@ -51,6 +53,12 @@ Deno.test("plugin CLI", async (t) => {
       ]);
       assert.equal(lines[2][0], "broken");
       assert.match(lines[2][4], /^ERROR .*broken at load time/);
+      // A sandbox refusal names the permissions key to set, not a deno flag.
+      assert.match(
+        lines[3][4],
+        /^ERROR .*plugin "reader" needs permissions\.read = \["\/etc\/denomail-probe\.txt"\]/,
+      );
+      assert.doesNotMatch(lines[3][4], /--allow-read/);
     });
     await t.step("test: replays a message and prints each hook's verdict", async () => {
       const eml = `${dir}/m.eml`;
@@ -123,6 +131,25 @@ Deno.test("plugin CLI", async (t) => {
         /^rcpt <throw@example\.test>: tempfail .*ERROR\(hostile\) hook threw/m,
       );
       assert.match(r.stderr, /^denomail: plugin test: 1 hook call\(s\) failed/);
+    });
+    await t.step("test: a sandbox refusal in a hook names the permissions key", async () => {
+      const eml = `${dir}/m.eml`;
+      await Deno.writeTextFile(eml, "Subject: x\r\n\r\nhi\r\n");
+      const r = await cli([
+        "plugin",
+        "test",
+        fixture("reads_in_hook.ts"),
+        "--eml",
+        eml,
+        "--to",
+        "a@example.test",
+      ]);
+      assert.equal(r.code, 1);
+      assert.match(
+        r.stdout,
+        /ERROR\(\S+\) hook threw: NotCapable: plugin "\S+" needs permissions\.read = \["\/etc\/denomail-probe\.txt"\]/,
+      );
+      assert.doesNotMatch(r.stdout, /--allow-read/);
     });
     await t.step("test: usage errors exit 2", async () => {
       const r = await cli(["plugin", "test", fixture("hello.ts"), "--to", "a@b.test"]);

@@ -147,6 +147,7 @@ Deno.test("smtp mx", async (t) => {
       const before = (await ts.store.listQueue()).length;
       const r = await smtpDialog(port, [
         ["ehlo"],
+        ["cmd", "MAIL FROM:<a@@b>"],
         ["cmd", "MAIL FROM:<sender@remote.test>"],
         ["cmd", "RCPT TO:<user%remote.test@example.test>"],
         ["cmd", "RCPT TO:<@example.test:user@remote.test>"],
@@ -162,6 +163,7 @@ Deno.test("smtp mx", async (t) => {
         ["cmd", "QUIT"],
       ]);
       assert.deepEqual(codes(r).slice(2), [
+        "501 5.1.7", // bad sender address syntax (RFC 3463 X.1.7)
         "250 2.1.0",
         "550 5.1.1", // "%" hack: a local part like any other, no such user
         "550 5.7.1", // source route ignored: the final address is remote
@@ -169,8 +171,8 @@ Deno.test("smtp mx", async (t) => {
         "550 5.1.1", // quoted "@": still a local part of example.test
         "550 5.1.1", // bang path: a local part
         "501 5.1.3", // bang path without a domain
-        "501 5.1.2", // trailing dot
-        "501 5.1.2",
+        "501 5.1.3", // trailing dot: a syntax error of the address (RFC 3463 X.1.3)
+        "501 5.1.3",
         "550 5.7.1",
         "550 5.7.1",
         "550 5.7.1",

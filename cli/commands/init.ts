@@ -2,6 +2,8 @@
 import { UsageError } from "../args.ts";
 import type { CliContext } from "../context.ts";
 import { checkDomain } from "../validate.ts";
+import { dnsRecords } from "../dns_records.ts";
+import { dirname, resolve } from "node:path";
 
 export const usage = "init --domain DOMAIN --hostname HOST [--out FILE]";
 
@@ -30,17 +32,20 @@ backend = "sqlite"
 # key  = "/etc/letsencrypt/live/${hostname}/privkey.pem"
 
 [listeners]
-smtp        = "0.0.0.0:25"
-submission  = "0.0.0.0:587"
-submissions = "0.0.0.0:465"
-imap        = "0.0.0.0:143"
-imaps       = "0.0.0.0:993"
-pop3        = "0.0.0.0:110"
-pop3s       = "0.0.0.0:995"
+# "[::]" listens on IPv6 and IPv4 both (dual-stack, Linux's default). On a host without IPv6,
+# or with net.ipv6.bindv6only = 1, use "0.0.0.0:25" and so on instead.
+smtp        = "[::]:25"
+submission  = "[::]:587"
+submissions = "[::]:465"
+imap        = "[::]:143"
+imaps       = "[::]:993"
+pop3        = "[::]:110"
+pop3s       = "[::]:995"
 http        = "127.0.0.1:8025"
 
 [auth]
-allow_plaintext_loopback = true
+# Passwords only over TLS, loopback included.
+allow_plaintext_loopback = false
 `;
   try {
     await Deno.writeTextFile(out, toml, { createNew: true });
@@ -52,10 +57,9 @@ allow_plaintext_loopback = true
   }
   ctx.print(`wrote ${out}`);
   ctx.print("");
-  ctx.print(`Publish these DNS records for ${domain}:`);
-  ctx.print(`${domain}.\tMX\t10 ${hostname}.`);
-  ctx.print(`${hostname}.\tA\t<this server's IPv4 address>`);
-  ctx.print(`${domain}.\tTXT\t"v=spf1 mx -all"`);
-  ctx.print(`_dmarc.${domain}.\tTXT\t"v=DMARC1; p=quarantine; rua=mailto:postmaster@${domain}"`);
+  ctx.print(`; DNS records for ${domain} (mail server ${hostname})`);
+  // The same list `denomail dns` prints (data_dir is "./data" beside the config).
+  const dataDir = resolve(dirname(resolve(out)), "data");
+  for (const line of await dnsRecords(domain, hostname, dataDir)) ctx.print(line);
   ctx.print(`Then: deno task cli domain add ${domain} --config ${out}`);
 }

@@ -3,7 +3,7 @@
  *
  * `list` loads every configured plugin in its sandbox (as `serve` would) and prints one
  * line each: name, module, declared hooks, granted permissions, and an error if it does
- * not load. `check PATH` loads one module with no permissions at all and reports its
+ * not load (and then exits 1). `check PATH` loads one module with no permissions at all and reports its
  * hooks, or why it is not a valid plugin (exit 1). `test` replays a message through one
  * plugin (in its sandbox, with the grants and options of the configured plugin using the
  * same module, else none) and prints each hook's verdict; exit 1 when a hook failed.
@@ -64,8 +64,10 @@ export async function run(ctx: CliContext): Promise<void> {
         return;
       }
       const host = await PluginHost.start(config, { store: null });
+      let failed = 0;
       try {
         for (const [i, p] of host.list().entries()) {
+          if (p.state !== "ready") failed++;
           const c = config.plugins[i];
           const hooks = p.hooks.length ? p.hooks.join(",") : "-";
           const state = p.state === "ready" ? "ok" : `ERROR ${p.error ?? p.state}`;
@@ -76,6 +78,8 @@ export async function run(ctx: CliContext): Promise<void> {
       } finally {
         await host.stop();
       }
+      // A script or health check must see a plugin that does not load (exit 1).
+      if (failed) throw new Error(`plugin list: ${failed} of ${config.plugins.length} failed`);
       return;
     }
     case "test":

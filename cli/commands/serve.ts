@@ -25,6 +25,9 @@ export async function run(ctx: CliContext): Promise<void> {
     throw new UsageError(`serve: unexpected argument ${ctx.args.positional[0]}`);
   }
   const config = await ctx.config();
+  log.info("server", config.source ? `config: ${config.source}` : "config: built-in defaults", {
+    data_dir: config.dataDir,
+  });
   const server = await startServer(config);
   await writePidFile(config);
   const done = Promise.withResolvers<void>();

@@ -1,7 +1,7 @@
 /** `user add|passwd|remove|list`, `user key set|show|remove` */
 import { UsageError } from "../args.ts";
 import type { CliContext } from "../context.ts";
-import { checkAddress } from "../validate.ts";
+import { checkAddress, likelyTypoOf } from "../validate.ts";
 import { checkPassword, promptPassword, readPasswordLine } from "../password.ts";
 import { hashPassword } from "../../core/auth.ts";
 import { requireArg } from "./domain.ts";
@@ -15,7 +15,7 @@ import {
 } from "../../plugins/encrypt/keys.ts";
 
 export const usage =
-  "user add EMAIL [--password-stdin] | user passwd EMAIL [--password-stdin] | user remove EMAIL | user list\n" +
+  "user add EMAIL [--password-stdin] [--create-domain] | user passwd EMAIL [--password-stdin] | user remove EMAIL | user list\n" +
   "  user key set EMAIL FILE.asc | user key show EMAIL | user key remove EMAIL\n" +
   "  user quota EMAIL SIZE|none   (SIZE in bytes, or with K, M, G: 500M)";
 
@@ -35,10 +35,23 @@ export async function run(ctx: CliContext): Promise<void> {
   switch (sub) {
     case "add": {
       const addr = checkAddress(requireArg(email, "EMAIL"), "EMAIL");
-      const hash = await hashPassword(await password(ctx));
       const store = await ctx.store();
       if (await store.getAccount(addr)) throw new UsageError(`user ${addr} already exists`);
+      // A new domain is added with the user (CONTRACT), but never silently, and a likely
+      // typo of a known domain is refused unless --create-domain says it is meant.
+      const domain = addr.slice(addr.lastIndexOf("@") + 1);
+      const known = (await store.listDomains()).map((d) => d.name);
+      const newDomain = !known.includes(domain);
+      const near = newDomain ? likelyTypoOf(domain, known) : undefined;
+      if (near && !ctx.args.booleans.has("--create-domain")) {
+        throw new UsageError(
+          `EMAIL: domain ${domain} is not known; did you mean ${near}? ` +
+            `use --create-domain to add it anyway`,
+        );
+      }
+      const hash = await hashPassword(await password(ctx));
       await store.createAccount(addr, hash);
+      if (newDomain) console.error(`denomail: added domain ${domain} (it was not known)`);
       ctx.print(`added user ${addr}`);
       return;
     }

@@ -9,7 +9,6 @@
 import { isIPv4, isIPv6 } from "node:net";
 import {
   BAD_BASE64,
-  BAD_DOMAIN_SYNTAX,
   BAD_RECIPIENT_SYNTAX,
   BAD_SENDER_SYNTAX,
   BAD_UTF8,
@@ -211,13 +210,17 @@ export function parsePath(
   const close = s.indexOf(">", i);
   if (close < 0) fail();
   const rawDomain = s.slice(i + 1, close);
+  // A bad domain is a syntax error of the address like any other (RFC 3463 §3.2: X.1.7 for
+  // the sender, X.1.3 for a recipient, "any field in the address"); X.1.2 would say the
+  // destination system does not exist, which a syntax error cannot tell.
+  const badDomain = withText(opts.bad, `${opts.bad.lines[0]}: invalid domain`);
   let domain: string;
   if (rawDomain.startsWith("[")) {
-    if (!isAddressLiteral(rawDomain)) fail(BAD_DOMAIN_SYNTAX);
+    if (!isAddressLiteral(rawDomain)) fail(badDomain);
     domain = rawDomain;
   } else {
     // A trailing dot ("user@example.test.") is not a Domain: refuse rather than guess.
-    if (!isDomain(rawDomain)) fail(BAD_DOMAIN_SYNTAX);
+    if (!isDomain(rawDomain)) fail(badDomain);
     domain = rawDomain.toLowerCase();
   }
   const address = `${local}@${domain}`;

@@ -59,6 +59,11 @@ Deno.test("smtp parser", async (t) => {
     // a space after the colon is tolerated
     assert.equal(parseMailArg("FROM: <a@b.test>").mailbox!.address, "a@b.test");
     assert.equal(code(() => parseMailArg("FROM:a@b.test")), "501 5.1.7");
+    // A bad domain is a bad sender address (RFC 3463 X.1.7), not a destination error.
+    assert.equal(code(() => parseMailArg("FROM:<a@@b>")), "501 5.1.7");
+    assert.equal(code(() => parseMailArg("FROM:<a@b.test.>")), "501 5.1.7");
+    assert.equal(code(() => parseMailArg("FROM:<a@[300.1.1.1]>")), "501 5.1.7");
+    assert.equal(code(() => parseRcptArg("TO:<a@@b>")), "501 5.1.3");
     assert.equal(code(() => parseMailArg("TO:<a@b.test>")), "501 5.5.2");
     assert.equal(code(() => parseMailArg("FROM:<a@b.test>SIZE=1")), "501 5.5.2");
     assert.equal(code(() => parseMailArg("FROM:<a@b.test> SIZE=1 SIZE=2")), "501 5.5.4");
@@ -94,13 +99,13 @@ Deno.test("smtp parser", async (t) => {
     assert.equal(parseRcptArg('TO:<"alice"@local.test>').mailbox.address, "alice@local.test");
     assert.equal(parseRcptArg('TO:<"a\\ b"@local.test>').mailbox.address, '"a b"@local.test');
     assert.equal(code(() => parseRcptArg("TO:<other.test!user>")), "501 5.1.3");
-    assert.equal(code(() => parseRcptArg("TO:<user@local.test.>")), "501 5.1.2");
-    assert.equal(code(() => parseRcptArg("TO:<user@local..test>")), "501 5.1.2");
-    assert.equal(code(() => parseRcptArg("TO:<user@-local.test>")), "501 5.1.2");
+    assert.equal(code(() => parseRcptArg("TO:<user@local.test.>")), "501 5.1.3");
+    assert.equal(code(() => parseRcptArg("TO:<user@local..test>")), "501 5.1.3");
+    assert.equal(code(() => parseRcptArg("TO:<user@-local.test>")), "501 5.1.3");
     assert.equal(code(() => parseRcptArg("TO:<a..b@local.test>")), "501 5.1.3");
     assert.equal(code(() => parseRcptArg("TO:<a b@local.test>")), "501 5.1.3");
     assert.equal(code(() => parseRcptArg("TO:<>")), "501 5.1.3");
-    assert.equal(code(() => parseRcptArg("TO:<u@[300.1.1.1]>")), "501 5.1.2");
+    assert.equal(code(() => parseRcptArg("TO:<u@[300.1.1.1]>")), "501 5.1.3");
     assert.equal(code(() => parseRcptArg(`TO:<${"a".repeat(400)}@x.test>`)), "501 5.1.3");
   });
 

@@ -110,7 +110,6 @@ export const AUTH_CANCELLED = reply(501, "5.0.0", "Authentication cancelled");
 export const BAD_BASE64 = reply(501, "5.5.2", "Invalid base64 data");
 export const BAD_SENDER_SYNTAX = reply(501, "5.1.7", "Bad sender address syntax");
 export const BAD_RECIPIENT_SYNTAX = reply(501, "5.1.3", "Bad recipient address syntax");
-export const BAD_DOMAIN_SYNTAX = reply(501, "5.1.2", "Bad destination domain syntax");
 export const NOT_IMPLEMENTED = reply(502, "5.5.1", "Command not implemented");
 export const BAD_SEQUENCE = reply(503, "5.5.1", "Bad sequence of commands");
 export const NEED_HELO = reply(503, "5.5.1", "Send EHLO/HELO first");
