@@ -148,7 +148,11 @@ export class PluginHost {
   /** Spawns every plugin and waits until each has loaded (or failed to). */
   static async start(config: Config, opts: HostOptions = {}): Promise<PluginHost> {
     const services = hostServices(opts.store ?? null, opts.dns ?? defaultDnsLookup(config));
-    const host = new PluginHost(services, opts.process);
+    // The data directory and TLS files are never importable, even from a plugin kept
+    // beside them (plugins/import_map.ts).
+    const deniedPaths = [config.dataDir, config.tls.cert, config.tls.key]
+      .filter((p): p is string => !!p);
+    const host = new PluginHost(services, { ...opts.process, deniedPaths });
     const { procs, members, bad } = await host.#spawn(config.plugins);
     host.#gen.procs = procs;
     host.#gen.members = members;
