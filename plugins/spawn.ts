@@ -134,6 +134,10 @@ export function runnerCommand(
   const urls = plugins.map((p) => resolveModule(p.module));
   // Scopes module loading (static, dynamic, import attributes) to the allowed folders.
   const importMap = `--import-map=${importMapUrl(sandboxImportMap(urls, deniedPaths))}`;
+  // And no downloads: `import("npm:" + anything)` would have the Deno CLI fetch from the
+  // registry for the plugin, a network request no grant allowed (the packages denomail
+  // declares are in the cache: Deno installs them with the server).
+  const noFetch = "--cached-only";
   // One argument: URLs one per line (a URL never holds a raw newline).
   const modules = urls.join("\n");
   if (mode === "worker") {
@@ -153,6 +157,7 @@ export function runnerCommand(
         "--no-lock",
         "--unstable-worker-options",
         importMap,
+        noFetch,
         ...BINARY_PERMISSIONS,
         main,
         "__plugin-runner",
@@ -185,6 +190,7 @@ export function runnerCommand(
       "--no-lock",
       `--v8-flags=--max-old-space-size=${plugin.memoryMb}`,
       importMap,
+      noFetch,
       ...flags,
       ...preloads,
       ...urls.map((u) => `--preload=${u}`),

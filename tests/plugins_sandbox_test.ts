@@ -128,6 +128,7 @@ async function hostileSuite(t: Deno.TestContext, mode: SandboxMode) {
       ["importdata", /^denied .*denomail-plugin-import-denied\/.*key\.pem/],
       ["importescape", /^denied .*backtracks above its prefix/],
       ["importcode", /^denied .*denomail-plugin-import-denied\/.*config\.ts/],
+      ["importnpm", /^denied .*left-pad/],
     ];
     for (const [attack, re] of imports) {
       await t.step(`${attack}: a module outside the plugin's folder is not loaded`, async () => {
