@@ -67,7 +67,23 @@ export interface PluginConfig {
    * the fewest in flight, so a busy plugin can use more than one core.
    */
   processes: number;
+  /**
+   * Host-service limits (issue 13, item 13): the kv area and DNS lookups in flight. Unset
+   * (a plugin made by hand, e.g. `plugin check`): PLUGIN_LIMITS.
+   */
+  kvMaxBytes?: number;
+  kvMaxKeys?: number;
+  kvMaxValueBytes?: number;
+  dnsMaxInFlight?: number;
 }
+
+/** Defaults of the per-plugin host-service limits. */
+export const PLUGIN_LIMITS = {
+  kvMaxBytes: 64 * 1024 * 1024,
+  kvMaxKeys: 1_000_000,
+  kvMaxValueBytes: 1024 * 1024,
+  dnsMaxInFlight: 64,
+} as const;
 
 export interface Config {
   hostname: string;
@@ -327,6 +343,10 @@ function readPlugin(r: TableReader, baseDir: string): PluginConfig {
     onError,
     options: options as Record<string, unknown>,
     processes: r.int("processes", 1, 1, 16),
+    kvMaxBytes: r.int("kv_max_bytes", PLUGIN_LIMITS.kvMaxBytes, 0, 2 ** 40),
+    kvMaxKeys: r.int("kv_max_keys", PLUGIN_LIMITS.kvMaxKeys, 0, 1_000_000_000),
+    kvMaxValueBytes: r.int("kv_max_value_bytes", PLUGIN_LIMITS.kvMaxValueBytes, 1, 2 ** 26),
+    dnsMaxInFlight: r.int("dns_max_in_flight", PLUGIN_LIMITS.dnsMaxInFlight, 1, 4096),
   };
   const group = r.string("group", "");
   if (group !== "") {

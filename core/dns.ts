@@ -9,10 +9,15 @@
  * Limitation: `Deno.resolveDns` reports SERVFAIL like NXDOMAIN, so with the system resolver a
  * SERVFAIL counts as "no records". Configure a nameserver to get the distinction.
  *
+ * UDP queries to a nameserver share a few sockets (dns_pool.ts), process-wide. A resolver
+ * made with a `DnsCache` (dns_cache.ts) keeps answers for their TTL; the system resolver
+ * reports no TTL, so its answers are kept SYSTEM_TTL_MS.
+ *
  * @module
  */
-import { createSocket } from "node:dgram";
 import type { HostPort } from "./config.ts";
+import { DnsCache } from "./dns_cache.ts";
+import { UdpPool } from "./dns_pool.ts";
 
 /** Why a lookup failed: nxdomain/nodata are permanent, temp is worth retrying. */
 export type DnsErrorKind = "nxdomain" | "nodata" | "temp";
@@ -49,13 +54,22 @@ export interface DnsResolver {
   txt(name: string): Promise<string[]>;
 }
 
-/** Builds the resolver `config.dns` asks for. */
+/** How long the system resolver's answers are cached (it does not report their TTL). */
+export const SYSTEM_TTL_MS = 30_000;
+
+/** Builds the resolver `config.dns` asks for; with `cache`, answers are reused. */
 export function createResolver(
   dns: { nameserver: HostPort | null; timeoutMs: number },
+  cache: DnsCache | null = null,
 ): DnsResolver {
   return dns.nameserver
-    ? new WireResolver(dns.nameserver, dns.timeoutMs)
-    : new SystemResolver(dns.timeoutMs);
+    ? new WireResolver(dns.nameserver, dns.timeoutMs, cache)
+    : new SystemResolver(dns.timeoutMs, cache);
+}
+
+/** A DnsError that is a negative answer (kept in a cache), not a failure. */
+export function isNegative(e: unknown): boolean {
+  return e instanceof DnsError && e.permanent;
 }
 
 function trimDot(name: string): string {
@@ -64,9 +78,18 @@ function trimDot(name: string): string {
 
 /** The system resolver through Deno.resolveDns. */
 class SystemResolver implements DnsResolver {
-  constructor(readonly timeoutMs: number) {}
+  constructor(readonly timeoutMs: number, readonly cache: DnsCache | null = null) {}
 
-  async #query<T>(name: string, type: QType): Promise<T[]> {
+  #query<T>(name: string, type: QType): Promise<T[]> {
+    if (!this.cache) return this.#ask<T>(name, type);
+    return this.cache.lookup(
+      `${type} ${name.toLowerCase()}`,
+      async () => ({ value: await this.#ask<T>(name, type), ttlMs: SYSTEM_TTL_MS }),
+      isNegative,
+    );
+  }
+
+  async #ask<T>(name: string, type: QType): Promise<T[]> {
     try {
       // deno-lint-ignore no-explicit-any
       const r = await Deno.resolveDns(name, type as any, {
@@ -103,6 +126,8 @@ class SystemResolver implements DnsResolver {
 export interface ResourceRecord {
   name: string;
   type: number;
+  /** Seconds the record may be cached (RFC 1035 §3.2.1). */
+  ttl: number;
   data: string | MxRecord | string[];
 }
 
@@ -185,6 +210,7 @@ export function decodeResponse(buf: Uint8Array): DnsResponse {
   for (let i = 0; i < an; i++) {
     const [name, p] = readName(pos);
     const type = u16(p);
+    const ttl = u16(p + 4) * 65536 + u16(p + 6);
     const rdlen = u16(p + 8);
     const rd = p + 10;
     if (rd + rdlen > buf.length) throw new Error("record runs past the message");
@@ -217,7 +243,7 @@ export function decodeResponse(buf: Uint8Array): DnsResponse {
         break;
       }
     }
-    answers.push({ name: name.toLowerCase(), type, data });
+    answers.push({ name: name.toLowerCase(), type, ttl, data });
     pos = rd + rdlen;
   }
   return { id, rcode: flags & 0x0f, truncated: (flags & 0x0200) !== 0, answers };
@@ -240,21 +266,51 @@ function compressV6(groups: string[]): string {
   return `${groups.slice(0, best).join(":")}::${groups.slice(best + bestLen).join(":")}`;
 }
 
+/** UDP socket pools by nameserver, shared by every resolver of the process. */
+const pools = new Map<string, UdpPool>();
+function poolFor(server: HostPort): UdpPool {
+  const key = `${server.host}|${server.port}`;
+  let pool = pools.get(key);
+  if (!pool) pools.set(key, pool = new UdpPool(server));
+  return pool;
+}
+
 /** Sends queries to one configured nameserver. */
 class WireResolver implements DnsResolver {
-  constructor(readonly server: HostPort, readonly timeoutMs: number) {}
+  constructor(
+    readonly server: HostPort,
+    readonly timeoutMs: number,
+    readonly cache: DnsCache | null = null,
+  ) {}
 
-  async #query(name: string, type: QType): Promise<ResourceRecord[]> {
+  #query(name: string, type: QType): Promise<ResourceRecord[]> {
+    if (!this.cache) return this.#ask(name, type);
+    return this.cache.lookup(
+      `${type} ${name.toLowerCase()}`,
+      async () => {
+        const records = await this.#ask(name, type);
+        return { value: records, ttlMs: Math.min(...records.map((r) => r.ttl)) * 1000 };
+      },
+      isNegative,
+    );
+  }
+
+  async #ask(name: string, type: QType): Promise<ResourceRecord[]> {
     const code = RR_TYPE[type];
-    const id = crypto.getRandomValues(new Uint16Array(1))[0];
-    const query = encodeQuery(id, name, code);
     const deadline = Date.now() + this.timeoutMs;
     let res: DnsResponse;
     try {
-      res = await this.#udp(query, id, deadline);
+      // Resend once midway: UDP may lose the datagram.
+      const x = await poolFor(this.server).exchange(
+        (id) => encodeQuery(id, name, code),
+        deadline,
+        Math.max(200, this.timeoutMs / 2),
+      );
+      res = x.response;
       // RFC 1035 §4.2.2 / RFC 7766: a truncated UDP answer is retried over TCP.
-      if (res.truncated) res = await this.#tcp(query, id, deadline);
+      if (res.truncated) res = await this.#tcp(x.query, x.id, deadline);
     } catch (e) {
+      if (e instanceof DnsError) throw e;
       throw new DnsError("temp", `${name} ${type}: ${(e as Error).message}`);
     }
     // RFC 1035 §4.1.1: RCODE 3 is NXDOMAIN (permanent); 2 SERVFAIL, 5 REFUSED ... temporary.
@@ -263,40 +319,6 @@ class WireResolver implements DnsResolver {
     const out = res.answers.filter((r) => r.type === code);
     if (out.length === 0) throw new DnsError("nodata", `${name}: no ${type} records`);
     return out;
-  }
-
-  #udp(query: Uint8Array, id: number, deadline: number): Promise<DnsResponse> {
-    const sock = createSocket(this.server.host.includes(":") ? "udp6" : "udp4");
-    return new Promise<DnsResponse>((resolve, reject) => {
-      let done = false;
-      const finish = (err: Error | null, res?: DnsResponse) => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        clearInterval(resend);
-        try {
-          sock.close();
-        } catch { /* closed */ }
-        if (err) reject(err);
-        else resolve(res!);
-      };
-      const timer = setTimeout(
-        () => finish(new Error("DNS timeout")),
-        Math.max(1, deadline - Date.now()),
-      );
-      const send = () =>
-        sock.send(query, this.server.port, this.server.host, (e) => e && finish(e));
-      // Resend once midway: UDP may lose the datagram.
-      const resend = setInterval(send, Math.max(200, this.timeoutMs / 2));
-      sock.on("error", (e) => finish(e));
-      sock.on("message", (msg: Uint8Array) => {
-        try {
-          const res = decodeResponse(new Uint8Array(msg));
-          if (res.id === id) finish(null, res); // ignore stray answers
-        } catch { /* malformed: keep waiting */ }
-      });
-      send();
-    });
   }
 
   async #tcp(query: Uint8Array, id: number, deadline: number): Promise<DnsResponse> {

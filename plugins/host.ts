@@ -135,6 +135,7 @@ interface Generation {
 export class PluginHost {
   #gen: Generation;
   #services: ServiceHandler;
+  #limits = new Map<string, PluginConfig>();
   #processOpts: ProcessOptions | undefined;
   /** Retired generations still finishing their runs. */
   #draining = new Set<Promise<void>>();
@@ -148,8 +149,19 @@ export class PluginHost {
 
   /** Spawns every plugin and waits until each has loaded (or failed to). */
   static async start(config: Config, opts: HostOptions = {}): Promise<PluginHost> {
-    const services = hostServices(opts.store ?? null, opts.dns ?? defaultDnsLookup(config));
-    const host = new PluginHost(services, opts.process);
+    // Each plugin's service limits, by name; kept current by reload.
+    const limits = new Map(config.plugins.map((p) => [p.name, p]));
+    const services = hostServices(
+      opts.store ?? null,
+      opts.dns ?? defaultDnsLookup(config),
+      limits,
+    );
+    // The data directory and TLS files are never importable, even from a plugin kept
+    // beside them (plugins/import_map.ts).
+    const deniedPaths = [config.dataDir, config.tls.cert, config.tls.key]
+      .filter((p): p is string => !!p);
+    const host = new PluginHost(services, { ...opts.process, deniedPaths });
+    host.#limits = limits;
     const { procs, members, bad } = await host.#spawn(config.plugins);
     host.#gen.procs = procs;
     host.#gen.members = members;
@@ -204,6 +216,7 @@ export class PluginHost {
       }
       const old = this.#gen;
       this.#gen = { procs, members, active: 0, retired: false };
+      for (const p of plugins) this.#limits.set(p.name, p);
       old.retired = true;
       if (old.active === 0) this.#retire(old);
       log.info("plugin", "plugins reloaded", {

@@ -57,6 +57,8 @@ export interface ProcessOptions {
   spawn?: SpawnSpec;
   /** How to sandbox (default: `sandboxMode()`: "worker" in a compiled binary). */
   sandbox?: SandboxMode;
+  /** Paths a plugin may never import even inside its folder (data dir, TLS files). */
+  deniedPaths?: string[];
 }
 
 interface Pending {
@@ -149,6 +151,7 @@ export class PluginProcess {
       maxLineBytes: opts.maxLineBytes ?? 128 * 1024 * 1024,
       spawn: opts.spawn,
       sandbox: opts.sandbox,
+      deniedPaths: opts.deniedPaths ?? [],
     };
   }
 
@@ -185,6 +188,7 @@ export class PluginProcess {
           this.members,
           this.#opts.sandbox,
           listener ? { port: listener.addr.port, token } : undefined,
+          this.#opts.deniedPaths,
         );
       child = new Deno.Command(spec.cmd, {
         args: spec.args,

@@ -3,11 +3,20 @@
  * plugin name, and DNS lookups through the server's resolver. Arguments come from an
  * untrusted process, so each is checked here before it touches the Store or the network.
  *
+ * Each is bounded per plugin (issue 13, item 13): the kv area by `kv_max_bytes`,
+ * `kv_max_keys` (enforced by the Store, atomically) and `kv_max_value_bytes`; DNS by
+ * `dns_max_in_flight` lookups at once, with up to DNS_MAX_QUEUED more waiting and the rest
+ * refused; answers are cached (core/dns_cache.ts) and UDP queries share a few sockets
+ * (core/dns_pool.ts). A refusal is an error thrown in the plugin, never a failure of mail
+ * (unless the plugin lets it escape its hook), and is logged.
+ *
  * @module
  */
-import type { Config } from "../core/config.ts";
-import { createResolver, DnsError } from "../core/dns.ts";
-import type { Store } from "../storage/mod.ts";
+import { type Config, PLUGIN_LIMITS, type PluginConfig } from "../core/config.ts";
+import { createResolver, DnsError, isNegative, SYSTEM_TTL_MS } from "../core/dns.ts";
+import { DnsCache } from "../core/dns_cache.ts";
+import { log } from "../core/log.ts";
+import { type Store, StoreError } from "../storage/mod.ts";
 import type { SvcOp } from "./protocol.ts";
 import type { ServiceHandler } from "./process.ts";
 
@@ -18,7 +27,10 @@ export type KvStore = Pick<Store, "kvGet" | "kvGetMany" | "kvSet" | "kvIncr" | "
 export type DnsLookup = (name: string, type: string) => Promise<unknown[]>;
 
 const MAX_KEY = 512;
-const MAX_VALUE = 1024 * 1024;
+/** DNS lookups of one plugin that may wait for a slot; more are refused. */
+export const DNS_MAX_QUEUED = 1000;
+/** At most one log line per plugin and kind of refusal in this many ms. */
+const REFUSAL_LOG_MS = 10_000;
 /** Keys of one kv.getMany. */
 const MAX_MANY = 1000;
 const DNS_TYPES = new Set(["A", "AAAA", "MX", "TXT", "PTR", "CNAME", "NS"]);
@@ -49,7 +61,8 @@ function ttl(v: unknown): number | undefined {
  * nameserver and timeout.
  */
 export function defaultDnsLookup(config: Config): DnsLookup {
-  const resolver = createResolver(config.dns);
+  const cache = new DnsCache();
+  const resolver = createResolver(config.dns, cache);
   return async (name, type) => {
     try {
       switch (type) {
@@ -67,19 +80,98 @@ export function defaultDnsLookup(config: Config): DnsLookup {
       throw e;
     }
     const ns = config.dns.nameserver;
-    const opts: Deno.ResolveDnsOptions = { signal: AbortSignal.timeout(config.dns.timeoutMs) };
-    if (ns) opts.nameServer = { ipAddr: ns.host, port: ns.port };
-    try {
-      return await Deno.resolveDns(name, type as "PTR", opts);
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return [];
-      throw e;
-    }
+    // Deno.resolveDns reports no TTL: its answers are kept SYSTEM_TTL_MS.
+    return await cache.lookup(`${type} ${name.toLowerCase()}`, async () => {
+      const opts: Deno.ResolveDnsOptions = { signal: AbortSignal.timeout(config.dns.timeoutMs) };
+      if (ns) opts.nameServer = { ipAddr: ns.host, port: ns.port };
+      try {
+        return { value: await Deno.resolveDns(name, type as "PTR", opts), ttlMs: SYSTEM_TTL_MS };
+      } catch (e) {
+        if (e instanceof Deno.errors.NotFound) return { value: [], ttlMs: SYSTEM_TTL_MS };
+        throw e;
+      }
+    }, isNegative);
   };
 }
 
-/** The service handler the plugin processes use. */
-export function hostServices(store: KvStore | null, dns: DnsLookup): ServiceHandler {
+/** Lookups of one plugin in flight, and those waiting for a slot. */
+interface Gate {
+  inFlight: number;
+  waiting: Array<() => void>;
+}
+
+/** Runs `fn` when fewer than `max` of the gate's calls run; refuses past DNS_MAX_QUEUED. */
+async function gated<T>(gate: Gate, max: number, fn: () => Promise<T>): Promise<T> {
+  if (gate.inFlight >= max) {
+    if (gate.waiting.length >= DNS_MAX_QUEUED) {
+      throw new Error(
+        `dns: too many lookups at once (dns_max_in_flight = ${max}, ${DNS_MAX_QUEUED} waiting)`,
+      );
+    }
+    await new Promise<void>((resolve) => gate.waiting.push(resolve));
+  } else gate.inFlight++;
+  try {
+    return await fn();
+  } finally {
+    // Hand the slot to the next waiting lookup, or give it back.
+    const next = gate.waiting.shift();
+    if (next) next();
+    else gate.inFlight--;
+  }
+}
+
+/** Bytes of `s` in UTF-8, encoding only when the length alone does not decide. */
+function overBytes(s: string, max: number): boolean {
+  if (s.length > max) return true;
+  if (s.length * 3 <= max) return false;
+  return new TextEncoder().encode(s).length > max;
+}
+
+/** Logs a refusal, at most once per plugin and kind every REFUSAL_LOG_MS. */
+function refusalLogger(): (plugin: string, kind: string, reason: string) => void {
+  const last = new Map<string, { at: number; suppressed: number }>();
+  return (plugin, kind, reason) => {
+    const k = `${plugin}\0${kind}`;
+    const now = Date.now();
+    const seen = last.get(k);
+    if (seen && now - seen.at < REFUSAL_LOG_MS) {
+      seen.suppressed++;
+      return;
+    }
+    last.set(k, { at: now, suppressed: 0 });
+    log.warn("plugin", `plugin ${plugin}: ${kind} refused`, {
+      reason,
+      suppressed: seen?.suppressed ?? 0,
+    });
+  };
+}
+
+/**
+ * The service handler the plugin processes use. `limits` maps a plugin's name to its
+ * config (the host keeps it current across reloads); a name not there gets PLUGIN_LIMITS.
+ */
+export function hostServices(
+  store: KvStore | null,
+  dns: DnsLookup,
+  limits: ReadonlyMap<string, PluginConfig> = new Map(),
+): ServiceHandler {
+  const gates = new Map<string, Gate>();
+  const refused = refusalLogger();
+  const limit = (plugin: string, k: keyof typeof PLUGIN_LIMITS): number =>
+    limits.get(plugin)?.[k] ?? PLUGIN_LIMITS[k];
+  const quota = (plugin: string) => ({
+    maxBytes: limit(plugin, "kvMaxBytes"),
+    maxKeys: limit(plugin, "kvMaxKeys"),
+  });
+  /** A Store quota refusal is logged, and reaches the plugin as its error. */
+  const write = async <T>(plugin: string, w: Promise<T>): Promise<T> => {
+    try {
+      return await w;
+    } catch (e) {
+      if (e instanceof StoreError && e.code === "quota") refused(plugin, "kv write", e.message);
+      throw e;
+    }
+  };
   return async (plugin: string, op: SvcOp, args: unknown[]) => {
     const ns = kvNamespace(plugin);
     const needStore = (): KvStore => {
@@ -104,10 +196,15 @@ export function hostServices(store: KvStore | null, dns: DnsLookup): ServiceHand
       }
       case "kv.set": {
         const value = args[1];
-        if (typeof value !== "string" || value.length > MAX_VALUE) {
-          throw new Error(`kv value must be a string of at most ${MAX_VALUE} characters`);
+        if (typeof value !== "string") throw new Error("kv value must be a string");
+        const max = limit(plugin, "kvMaxValueBytes");
+        if (overBytes(value, max)) {
+          const reason = `kv value is over kv_max_value_bytes (${max} bytes)`;
+          refused(plugin, "kv value", reason);
+          throw new Error(reason);
         }
-        await needStore().kvSet(ns, key(args[0]), value, ttl(args[2]));
+        const s = needStore();
+        await write(plugin, s.kvSet(ns, key(args[0]), value, ttl(args[2]), quota(plugin)));
         return null;
       }
       case "kv.incr": {
@@ -115,7 +212,8 @@ export function hostServices(store: KvStore | null, dns: DnsLookup): ServiceHand
         if (typeof by !== "number" || !Number.isSafeInteger(by)) {
           throw new Error("kv incr amount must be an integer");
         }
-        return await needStore().kvIncr(ns, key(args[0]), by, ttl(args[2]));
+        const s = needStore();
+        return await write(plugin, s.kvIncr(ns, key(args[0]), by, ttl(args[2]), quota(plugin)));
       }
       case "kv.delete":
         await needStore().kvDelete(ns, key(args[0]));
@@ -127,7 +225,16 @@ export function hostServices(store: KvStore | null, dns: DnsLookup): ServiceHand
         }
         const t = type.toUpperCase();
         if (!DNS_TYPES.has(t)) throw new Error(`dns type ${type} is not supported`);
-        return await dns(name, t);
+        let gate = gates.get(plugin);
+        if (!gate) gates.set(plugin, gate = { inFlight: 0, waiting: [] });
+        try {
+          return await gated(gate, limit(plugin, "dnsMaxInFlight"), () => dns(name, t));
+        } catch (e) {
+          if (/^dns: too many/.test((e as Error).message)) {
+            refused(plugin, "dns lookup", (e as Error).message);
+          }
+          throw e;
+        }
       }
     }
   };

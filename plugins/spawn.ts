@@ -17,13 +17,15 @@
  * to the plugin's folder, and granting it would let a plugin read whatever sits next to it.
  * A preloaded module and its static imports are loaded by the Deno CLI itself, outside the
  * permission system, so the plugin gets exactly the grant in its config and nothing more.
- * (A plugin that `import()`s its own files dynamically needs a read grant for them.)
+ * What a runner may load at all is scoped by an import map (import_map.ts): module
+ * loading is not gated by `--allow-read`, so without it a plugin could import any file.
  *
  * @module
  */
 import { isAbsolute } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { PluginConfig, PluginPermissions } from "../core/config.ts";
+import { importMapUrl, sandboxImportMap } from "./import_map.ts";
 
 /** A command line. */
 export interface SpawnSpec {
@@ -126,15 +128,24 @@ export function runnerCommand(
   plugins: PluginConfig[],
   mode = sandboxMode(),
   ipc?: IpcSocket,
+  deniedPaths: string[] = [],
 ): SpawnSpec {
   const [plugin] = plugins;
   const urls = plugins.map((p) => resolveModule(p.module));
+  // Scopes module loading (static, dynamic, import attributes) to the allowed folders.
+  const importMap = `--import-map=${importMapUrl(sandboxImportMap(urls, deniedPaths))}`;
+  // And no downloads: `import("npm:" + anything)` would have the Deno CLI fetch from the
+  // registry for the plugin, a network request no grant allowed (the packages denomail
+  // declares are in the cache: Deno installs them with the server).
+  const noFetch = "--cached-only";
   // One argument: URLs one per line (a URL never holds a raw newline).
   const modules = urls.join("\n");
   if (mode === "worker") {
     const grants = JSON.stringify(plugin.permissions);
     const env = { DENO_V8_FLAGS: `--max-old-space-size=${plugin.memoryMb}` };
     if (Deno.build.standalone) {
+      // No import map here: a compiled binary loads only the modules built into it
+      // (denoland/deno#18327), so a plugin cannot import a file from the disk at all.
       return { cmd: Deno.execPath(), args: ["__plugin-runner", modules, grants], env };
     }
     const main = new URL("../main.ts", import.meta.url).href;
@@ -145,6 +156,8 @@ export function runnerCommand(
         "--no-prompt",
         "--no-lock",
         "--unstable-worker-options",
+        importMap,
+        noFetch,
         ...BINARY_PERMISSIONS,
         main,
         "__plugin-runner",
@@ -176,6 +189,8 @@ export function runnerCommand(
       "--no-prompt",
       "--no-lock",
       `--v8-flags=--max-old-space-size=${plugin.memoryMb}`,
+      importMap,
+      noFetch,
       ...flags,
       ...preloads,
       ...urls.map((u) => `--preload=${u}`),

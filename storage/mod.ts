@@ -281,11 +281,20 @@ export interface Store {
   kvGet(ns: string, key: string): Promise<string | null>;
   /** Optional: many keys in one query; values in the order of `keys` (null when missing). */
   kvGetMany?(ns: string, keys: string[]): Promise<(string | null)[]>;
-  /** ttlMs: the key disappears after that many milliseconds. */
-  kvSet(ns: string, key: string, value: string, ttlMs?: number): Promise<void>;
+  /**
+   * ttlMs: the key disappears after that many milliseconds. With `quota`, a write that would
+   * take the namespace past it fails with StoreError("quota") (plugins' kv areas).
+   */
+  kvSet(ns: string, key: string, value: string, ttlMs?: number, quota?: KvQuota): Promise<void>;
   kvDelete(ns: string, key: string): Promise<void>;
   /** Atomically adds `by` to an integer value (missing = 0); returns the new value. */
-  kvIncr(ns: string, key: string, by: number, ttlMs?: number): Promise<number>;
+  kvIncr(ns: string, key: string, by: number, ttlMs?: number, quota?: KvQuota): Promise<number>;
+}
+
+/** Limits of one kv namespace (a plugin's `kv_max_keys`, `kv_max_bytes`: key + value, UTF-8). */
+export interface KvQuota {
+  maxKeys: number;
+  maxBytes: number;
 }
 
 /** Thrown for a domain rule a caller broke (duplicate, missing, not empty). */

@@ -57,6 +57,27 @@ Deno.test({
           /rcpt <passwd@example\.test>: reject {2}550 5\.7\.1 denied NotCapable/,
         );
       });
+
+      await t.step("plugin test: imports of files outside the plugin are not loaded", async () => {
+        // The binary has no import map: it must load no module that was not built into it.
+        const eml = `${dir}/m.eml`;
+        const rcpts = ["importtext", "importjson", "importcomputed"].map((m) =>
+          `${m}@example.test`
+        );
+        const r = await run(bin, [
+          "plugin",
+          "test",
+          fixture("hostile.ts"),
+          "--eml",
+          eml,
+          "--to",
+          rcpts.join(","),
+        ], { check: false });
+        assert.doesNotMatch(r.stdout, /LEAK/);
+        for (const rc of rcpts) {
+          assert.match(r.stdout, new RegExp(`<${rc}>: reject {2}550 5\\.7\\.1 denied`));
+        }
+      });
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

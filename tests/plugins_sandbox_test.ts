@@ -66,6 +66,7 @@ async function hostileSuite(t: Deno.TestContext, mode: SandboxMode) {
           grantedPort: String(granted),
           outsidePath: `${dir}/../denomail-plugin-escape`,
           insidePath: `${dir}/inside/file`,
+          secretPath: `${dir}/tls/key.pem`,
         },
         permissions: {
           net: [`127.0.0.1:${granted}`],
@@ -77,6 +78,8 @@ async function hostileSuite(t: Deno.TestContext, mode: SandboxMode) {
     ],
   }, dir);
   await Deno.mkdir(`${dir}/inside`);
+  await Deno.mkdir(`${dir}/tls`);
+  await Deno.writeTextFile(`${dir}/tls/key.pem`, "-----BEGIN PRIVATE KEY-----\nsecret\n");
   const store = await openStore(config);
   const host = await PluginHost.start(config, { store, strict: true, process: proc });
   try {
@@ -115,7 +118,27 @@ async function hostileSuite(t: Deno.TestContext, mode: SandboxMode) {
       });
     }
 
-    await t.step("what was granted works: net, write, env", async () => {
+    // Module loading is not gated by --allow-read: without the import map (import_map.ts)
+    // each of these read the file (issue 13, item 12).
+    const imports: Array<[string, RegExp]> = [
+      ["importtext", /^denied .*denomail-plugin-import-denied\/etc\/passwd/],
+      ["importjson", /^denied .*denomail-plugin-import-denied\/.*deno\.json/],
+      ["importcomputed", /^denied .*denomail-plugin-import-denied\/.*key\.pem/],
+      ["importeval", /^denied .*denomail-plugin-import-denied\/.*key\.pem/],
+      ["importdata", /^denied .*denomail-plugin-import-denied\/.*key\.pem/],
+      ["importescape", /^denied .*backtracks above its prefix/],
+      ["importcode", /^denied .*denomail-plugin-import-denied\/.*config\.ts/],
+      ["importnpm", /^denied .*left-pad/],
+    ];
+    for (const [attack, re] of imports) {
+      await t.step(`${attack}: a module outside the plugin's folder is not loaded`, async () => {
+        const o = await rcpt(host, attack);
+        assert.match(o.text ?? "", re);
+      });
+    }
+
+    await t.step("what was granted works: net, write, env, own files", async () => {
+      assert.equal((await rcpt(host, "importown")).text, "LEAK data");
       assert.equal((await rcpt(host, "fetchgranted")).text, "LEAK granted");
       assert.equal((await rcpt(host, "writegranted")).text, "LEAK granted");
       assert.equal((await rcpt(host, "envgranted")).text, "LEAK granted-value");
@@ -229,6 +252,8 @@ Deno.test("plugin host: modules that are not plugins fail to load, clearly", asy
     const cases: Array<[string, RegExp]> = [
       ["not_a_plugin.ts", /definePlugin/],
       ["broken.ts", /broken at load/],
+      ["sidedoor_text.ts", /denomail-plugin-import-denied\/etc\/passwd/],
+      ["sidedoor_json.ts", /denomail-plugin-import-denied\/.*deno\.json/],
     ];
     for (const sandbox of ["process", "worker"] as const) {
       for (const [file, re] of cases) {
@@ -243,6 +268,49 @@ Deno.test("plugin host: modules that are not plugins fail to load, clearly", asy
           );
         });
       }
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("plugin sandbox: a plugin kept beside the data directory cannot import it", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "denomail-plugins-" });
+  try {
+    await Deno.mkdir(`${dir}/data/tls`, { recursive: true });
+    await Deno.writeTextFile(`${dir}/data/tls/key.pem`, "secret key");
+    await Deno.writeTextFile(`${dir}/notes.txt`, "own notes");
+    const sdk = new URL("../plugins/sdk.ts", import.meta.url).href;
+    await Deno.writeTextFile(
+      `${dir}/beside.ts`,
+      // Literal specifiers: Deno loads those with the plugin's graph, without a read check.
+      `import { definePlugin, reject } from ${JSON.stringify(sdk)};
+export default definePlugin({ hooks: { async rcpt(ctx) {
+  try {
+    const m = ctx.rcpt.local === "key"
+      ? await import("./data/tls/key.pem", { with: { type: "text" } })
+      : await import("./notes.txt", { with: { type: "text" } });
+    return reject(550, "5.7.1", "LEAK " + m.default);
+  } catch (e) {
+    return reject(550, "5.7.1", "denied " + (e as Error).message);
+  }
+} } });
+`,
+    );
+    for (const sandbox of ["process", "worker"] as const) {
+      await t.step(sandbox, async () => {
+        const config = configFromObject({
+          data_dir: `${dir}/data`,
+          plugins: [{ name: "beside", module: `${dir}/beside.ts` }],
+        }, dir);
+        const host = await PluginHost.start(config, { strict: true, process: { sandbox } });
+        try {
+          assert.equal((await rcpt(host, "own")).text, "LEAK own notes");
+          assert.match((await rcpt(host, "key")).text ?? "", /^denied .*import-denied/);
+        } finally {
+          await host.stop();
+        }
+      });
     }
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -12,6 +12,7 @@
  */
 import type { DatabaseSync } from "node:sqlite";
 import { type MailboxChange, StoreError } from "../mod.ts";
+import { forgetKvUsage } from "./kv_quota.ts";
 import { Statements } from "./rows.ts";
 import { type WriteContext, type WriteOp, WRITES } from "./writes.ts";
 
@@ -88,6 +89,7 @@ export class BatchRunner {
         } else {
           // Some errors (disk full, I/O) make SQLite abort the whole transaction: the
           // requests before this one are lost too. Fail them and start a new transaction.
+          forgetKvUsage(this.sql);
           for (let j = committedUpTo; j < i; j++) {
             if (replies[j].ok) {
               replies[j] = { ok: false, error: toWireError(e) };
@@ -109,6 +111,7 @@ export class BatchRunner {
       db.exec("COMMIT");
       this.commits++;
     } catch (e) {
+      forgetKvUsage(this.sql);
       if (db.isTransaction) {
         try {
           db.exec("ROLLBACK");

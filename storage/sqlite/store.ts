@@ -24,6 +24,7 @@ import {
   type Domain,
   type FlagUpdate,
   type FlagUpdateResult,
+  type KvQuota,
   type Mailbox,
   type MailboxChange,
   type MailboxStatus,
@@ -55,6 +56,7 @@ import {
   toQueueEntry,
 } from "./rows.ts";
 import { CANDIDATES_SQL, matchExpression } from "./fts.ts";
+import { throwIfRefused } from "./kv_quota.ts";
 import { openReadDatabase } from "./schema.ts";
 import { InlineBackend, WorkerBackend, Writer, type WriterBackend } from "./writer.ts";
 import type { WriteArgs, WriteOp, WriteResult } from "./writes.ts";
@@ -644,15 +646,27 @@ export class SqliteStore implements Store {
     return keys.map((k) => Object.hasOwn(found, k) ? found[k] : null);
   }
 
-  kvSet(ns: string, key: string, value: string, ttlMs?: number): Promise<void> {
-    return this.#write("kvSet", { ns, key, value, ttlMs });
+  async kvSet(
+    ns: string,
+    key: string,
+    value: string,
+    ttlMs?: number,
+    quota?: KvQuota,
+  ): Promise<void> {
+    throwIfRefused(await this.#write("kvSet", { ns, key, value, ttlMs, quota }));
   }
 
   kvDelete(ns: string, key: string): Promise<void> {
     return this.#write("kvDelete", { ns, key });
   }
 
-  kvIncr(ns: string, key: string, by: number, ttlMs?: number): Promise<number> {
-    return this.#write("kvIncr", { ns, key, by, ttlMs });
+  async kvIncr(
+    ns: string,
+    key: string,
+    by: number,
+    ttlMs?: number,
+    quota?: KvQuota,
+  ): Promise<number> {
+    return throwIfRefused(await this.#write("kvIncr", { ns, key, by, ttlMs, quota }));
   }
 }

@@ -17,6 +17,7 @@ import {
   type DeliveryTarget,
   type FlagUpdate,
   type FlagUpdateResult,
+  type KvQuota,
   type Mailbox,
   type MailboxChange,
   type MessageMeta,
@@ -48,6 +49,14 @@ import {
   toQueueEntry,
 } from "./rows.ts";
 import { indexPending } from "./fts.ts";
+import {
+  adjustUsage,
+  checkQuota as checkKvQuota,
+  type KvRefusal,
+  purgedRows,
+  rowSize,
+  utf8Length,
+} from "./kv_quota.ts";
 
 /** What a write function gets besides its arguments. */
 export interface WriteContext {
@@ -677,10 +686,39 @@ export function removeQueueEntry(ctx: WriteContext, a: { id: number }): void {
 
 /** Drops a few expired keys on each kv write, so expired keys do not pile up. */
 function purgeExpired(ctx: WriteContext, now: number): void {
-  ctx.sql.get(
-    `DELETE FROM kv WHERE (ns, key) IN
-       (SELECT ns, key FROM kv WHERE expires_at <= ? ORDER BY expires_at LIMIT 64)`,
-  ).run(now);
+  purgedRows(
+    ctx.sql,
+    ctx.sql.get(
+      `DELETE FROM kv WHERE (ns, key) IN
+         (SELECT ns, key FROM kv WHERE expires_at <= ? ORDER BY expires_at LIMIT 64)
+       RETURNING ns, length(CAST(key AS BLOB)) + length(CAST(value AS BLOB)) AS b`,
+    ).all(now) as Array<{ ns: string; b: number }>,
+  );
+}
+
+/**
+ * Replaces the row `ns/key` by one of `size` bytes, within `quota` when one is given
+ * (kv_quota.ts): the refusal, or null when written by `write`.
+ */
+function kvPut(
+  ctx: WriteContext,
+  ns: string,
+  key: string,
+  size: number,
+  quota: KvQuota | undefined,
+  now: number,
+  write: () => void,
+): KvRefusal | null {
+  const old = rowSize(ctx.sql, ns, key);
+  const keys = old === null ? 1 : 0;
+  const bytes = size - (old ?? 0);
+  if (quota) {
+    const refused = checkKvQuota(ctx.sql, ns, keys, bytes, quota, now);
+    if (refused) return { refused };
+  }
+  write();
+  adjustUsage(ctx.sql, ns, keys, bytes);
+  return null;
 }
 
 function expiry(now: number, ttlMs: number | undefined): number | null {
@@ -691,20 +729,34 @@ function expiry(now: number, ttlMs: number | undefined): number | null {
 
 export function kvSet(
   ctx: WriteContext,
-  a: { ns: string; key: string; value: string; ttlMs?: number },
-): void {
+  a: { ns: string; key: string; value: string; ttlMs?: number; quota?: KvQuota },
+): KvRefusal | null {
   const now = ctx.now();
   purgeExpired(ctx, now);
-  ctx.sql.get("INSERT OR REPLACE INTO kv (ns, key, value, expires_at) VALUES (?, ?, ?, ?)").run(
+  const value = String(a.value);
+  const size = utf8Length(a.key) + utf8Length(value);
+  return kvPut(
+    ctx,
     a.ns,
     a.key,
-    String(a.value),
-    expiry(now, a.ttlMs),
+    size,
+    a.quota,
+    now,
+    () =>
+      ctx.sql.get("INSERT OR REPLACE INTO kv (ns, key, value, expires_at) VALUES (?, ?, ?, ?)").run(
+        a.ns,
+        a.key,
+        value,
+        expiry(now, a.ttlMs),
+      ),
   );
 }
 
 export function kvDelete(ctx: WriteContext, a: { ns: string; key: string }): void {
+  const old = rowSize(ctx.sql, a.ns, a.key);
+  if (old === null) return;
   ctx.sql.get("DELETE FROM kv WHERE ns = ? AND key = ?").run(a.ns, a.key);
+  adjustUsage(ctx.sql, a.ns, -1, -old);
 }
 
 /**
@@ -713,8 +765,8 @@ export function kvDelete(ctx: WriteContext, a: { ns: string; key: string }): voi
  */
 export function kvIncr(
   ctx: WriteContext,
-  a: { ns: string; key: string; by: number; ttlMs?: number },
-): number {
+  a: { ns: string; key: string; by: number; ttlMs?: number; quota?: KvQuota },
+): number | KvRefusal {
   if (!Number.isSafeInteger(a.by)) throw new StoreError("invalid", "kvIncr: by must be an integer");
   const now = ctx.now();
   purgeExpired(ctx, now);
@@ -730,14 +782,23 @@ export function kvIncr(
     }
     expiresAt = r.expires_at as number | null;
   }
-  const value = current + a.by;
-  ctx.sql.get("INSERT OR REPLACE INTO kv (ns, key, value, expires_at) VALUES (?, ?, ?, ?)").run(
+  const value = String(current + a.by);
+  const refused = kvPut(
+    ctx,
     a.ns,
     a.key,
-    String(value),
-    expiresAt,
+    utf8Length(a.key) + value.length,
+    a.quota,
+    now,
+    () =>
+      ctx.sql.get("INSERT OR REPLACE INTO kv (ns, key, value, expires_at) VALUES (?, ?, ?, ?)").run(
+        a.ns,
+        a.key,
+        value,
+        expiresAt,
+      ),
   );
-  return value;
+  return refused ?? current + a.by;
 }
 
 /** Every write operation by name: what the batch runner dispatches on. */
