@@ -14,6 +14,7 @@ import { bodyText, fieldTexts, headerText } from "../../storage/search_text.ts";
 import { ParseError } from "./errors.ts";
 import type { ArgReader, SequenceSet } from "./parser.ts";
 import { IntervalSet } from "./seqset.ts";
+import type { Pacer } from "../../core/yield.ts";
 
 /** A parsed search key. */
 export type SearchKey =
@@ -81,6 +82,31 @@ const RETURN_OPTIONS = new Set<string>(["MIN", "MAX", "ALL", "COUNT", "SAVE"]);
 
 /** Nesting limit for parentheses, NOT and OR (bounded recursion). */
 const MAX_DEPTH = 64;
+
+/**
+ * Most keys one SEARCH may hold, and most string keys (each a pass over a message's text).
+ * RFC 9051 sets no number; real clients send a few dozen. Beyond these the command is
+ * refused with NO [LIMIT] (RFC 5530 §3) — issue 13: 300 `OR BODY x ALL` froze the server.
+ */
+export const MAX_SEARCH_KEYS = 1_000;
+export const MAX_SEARCH_TEXT_KEYS = 100;
+
+/** How many keys a tree holds, and how many of them match strings. */
+export function countKeys(key: SearchKey): { keys: number; text: number } {
+  let keys = 0;
+  let text = 0;
+  const walk = (k: SearchKey) => {
+    keys++;
+    if (k.op === "and") k.keys.forEach(walk);
+    else if (k.op === "or") {
+      walk(k.a);
+      walk(k.b);
+    } else if (k.op === "not") walk(k.key);
+    else if (k.op === "header" || k.op === "body" || k.op === "text") text++;
+  };
+  walk(key);
+  return { keys, text };
+}
 
 /** Parses `[RETURN (...)] [CHARSET x] key *(SP key)` after "SEARCH". */
 export function parseSearch(r: ArgReader): SearchProgram {
@@ -265,7 +291,16 @@ export function needsContent(key: SearchKey): boolean {
 export class SearchContent {
   #header: string | null = null;
   #body: string | null = null;
+  /** Results of string keys already evaluated: the same key twice costs one pass. */
+  readonly #hits = new Map<string, boolean>();
   constructor(readonly bytes: Uint8Array, readonly root: MimePart) {}
+
+  /** Memoizes `compute` under `key` (a string key's part, field and needle). */
+  memo(key: string, compute: () => boolean): boolean {
+    let hit = this.#hits.get(key);
+    if (hit === undefined) this.#hits.set(key, hit = compute());
+    return hit;
+  }
 
   /** Decoded, lower-cased values of one header field (addresses as they read). */
   fieldValues(name: string): string[] {
@@ -384,18 +419,58 @@ export function matches(key: SearchKey, m: SearchTarget, scope: SearchScope): bo
       return compareDay(key.cmp, day, key.day);
     }
     case "header": {
-      if (!m.content) return false;
-      const values = m.content.fieldValues(key.field);
+      const c = m.content;
+      if (!c) return false;
       // RFC 9051 §6.4.4: HEADER field "" matches every message that has the field.
       const needle = key.value.toLowerCase();
-      return values.some((v) => v.includes(needle));
+      return c.memo(
+        `h\0${key.field}\0${needle}`,
+        () => c.fieldValues(key.field).some((v) => v.includes(needle)),
+      );
     }
-    case "body":
-      return !!m.content && m.content.bodyText.includes(key.value.toLowerCase());
-    case "text": {
-      if (!m.content) return false;
+    case "body": {
+      const c = m.content;
+      if (!c) return false;
       const needle = key.value.toLowerCase();
-      return m.content.headerText.includes(needle) || m.content.bodyText.includes(needle);
+      return c.memo(`b\0${needle}`, () => c.bodyText.includes(needle));
     }
+    case "text": {
+      const c = m.content;
+      if (!c) return false;
+      const needle = key.value.toLowerCase();
+      return c.memo(
+        `t\0${needle}`,
+        () => c.headerText.includes(needle) || c.bodyText.includes(needle),
+      );
+    }
+  }
+}
+
+/**
+ * `matches`, yielding to the event loop before a string key when `pace` says the slice is
+ * used up: one string key is one pass over a message's text, and a SEARCH may hold many.
+ */
+export async function matchesPaced(
+  key: SearchKey,
+  m: SearchTarget,
+  scope: SearchScope,
+  pace: Pacer,
+): Promise<boolean> {
+  switch (key.op) {
+    case "and":
+      for (const k of key.keys) if (!await matchesPaced(k, m, scope, pace)) return false;
+      return true;
+    case "or":
+      return await matchesPaced(key.a, m, scope, pace) ||
+        await matchesPaced(key.b, m, scope, pace);
+    case "not":
+      return !await matchesPaced(key.key, m, scope, pace);
+    case "header":
+    case "body":
+    case "text":
+      await pace.tick();
+      return matches(key, m, scope);
+    default:
+      return matches(key, m, scope);
   }
 }

@@ -17,6 +17,7 @@ import {
   sectionBytes,
 } from "../../../core/mime/mod.ts";
 import type { MessageMeta } from "../../../storage/mod.ts";
+import { Pacer } from "../../../core/yield.ts";
 import { Code } from "../codes.ts";
 import {
   condstoreOn,
@@ -25,7 +26,7 @@ import {
   uidFilter,
   vanishedEarlier,
 } from "../condstore.ts";
-import { command, type SessionContext } from "../context.ts";
+import { command, overLimit, type SessionContext } from "../context.ts";
 import { bad, no, ParseError } from "../errors.ts";
 import {
   type FetchItem,
@@ -70,29 +71,48 @@ function parseModifiers(r: ArgReader): Pick<FetchArgs, "changedSince" | "vanishe
 
 const EMPTY = new Uint8Array();
 
+/**
+ * Most attributes one FETCH may ask for. RFC 9051 sets no number; real clients ask for a
+ * few dozen at most, and each item may cost a pass over a large part (issue 13: 4,300
+ * BINARY.SIZE items froze the server). More is refused with NO [LIMIT] (RFC 5530 §3).
+ */
+export const MAX_FETCH_ITEMS = 1_000;
+
 function applyPartial(bytes: Uint8Array, p: Partial | null): Uint8Array {
   if (!p) return bytes;
   if (p.offset >= bytes.length) return EMPTY;
   return bytes.subarray(p.offset, Math.min(bytes.length, p.offset + p.length));
 }
 
-/** Lazily parsed message content. */
+/** Lazily parsed message content; each part is transfer-decoded at most once per command. */
 class Content {
   #root: MimePart | null = null;
+  readonly #decoded = new Map<string, Uint8Array | null>();
   constructor(readonly bytes: Uint8Array) {}
   get root(): MimePart {
     return this.#root ??= parseMime(this.bytes);
   }
+  /** The decoded body of a leaf part (null: unknown encoding), decoded on first use. */
+  decoded(part: number[], leaf: MimePart): Uint8Array | null {
+    const key = part.join(".");
+    let data = this.#decoded.get(key);
+    if (data === undefined) this.#decoded.set(key, data = decodeBody(this.bytes, leaf));
+    return data;
+  }
 }
 
-/** One `* n FETCH (...)` response as chunks (literal bodies stay separate byte arrays). */
-function compose(
+/**
+ * One `* n FETCH (...)` response as chunks (literal bodies stay separate byte arrays).
+ * Yields to the event loop between items when `pace` says the slice is used up.
+ */
+async function compose(
   ctx: SessionContext,
   msg: SeqMessage,
   items: readonly FetchItem[],
   content: Content | null,
-  showFlags: boolean,
-): Chunk[] {
+  opts: { showFlags: boolean; pace: Pacer },
+): Promise<Chunk[]> {
+  const { showFlags, pace } = opts;
   const view = ctx.selected!;
   const meta = msg.meta;
   const quote = { utf8: ctx.utf8 };
@@ -116,6 +136,7 @@ function compose(
   };
   const done = new Set<string>();
   for (const item of items) {
+    await pace.tick();
     switch (item.kind) {
       case "UID":
       case "FLAGS":
@@ -211,7 +232,7 @@ function binaryOf(content: Content, part: number[]): Uint8Array {
   const node = findPart(content.root, part);
   if (!node) return EMPTY;
   if (node.kind !== "leaf") return content.bytes.subarray(node.bodyStart, node.bodyEnd);
-  const data = decodeBody(content.bytes, node);
+  const data = content.decoded(part, node);
   if (data === null) throw no("Unknown Content-Transfer-Encoding", Code.UNKNOWN_CTE);
   return data;
 }
@@ -268,7 +289,9 @@ async function fetch(ctx: SessionContext, args: FetchArgs, uid: boolean) {
   }
 
   let missing = 0;
+  const pace = new Pacer();
   for (const t of targets) {
+    await pace.tick();
     const seq = view.seqOf(t.meta.uid);
     const meta: MessageMeta = seq ? view.messages[seq - 1] : t.meta;
     let data: Content | null = null;
@@ -284,7 +307,7 @@ async function fetch(ctx: SessionContext, args: FetchArgs, uid: boolean) {
     const showFlags = seenNow.has(meta.uid);
     // Keywords new to the client are announced in FLAGS first (see SelectedMailbox.announce).
     if (showFlags || flagsWanted) { for (const l of view.announce(meta.flags)) ctx.send(l); }
-    const chunks = compose(ctx, { seq: t.seq, meta }, wanted, data, showFlags);
+    const chunks = await compose(ctx, { seq: t.seq, meta }, wanted, data, { showFlags, pace });
     for (const c of chunks) await ctx.write(c);
   }
   if (missing > 0) {
@@ -302,5 +325,10 @@ export const FETCH = command({
     const items = parseFetchItems(r);
     return { set, items, ...parseModifiers(r) };
   },
-  run: (ctx, args, cmd) => fetch(ctx, args, cmd.uid),
+  run(ctx, args, cmd) {
+    if (args.items.length > MAX_FETCH_ITEMS) {
+      throw overLimit(ctx, `${cmd.verb}: ${args.items.length} items, at most ${MAX_FETCH_ITEMS}`);
+    }
+    return fetch(ctx, args, cmd.uid);
+  },
 });
