@@ -291,6 +291,7 @@ export function needsContent(key: SearchKey): boolean {
 export class SearchContent {
   #header: string | null = null;
   #body: string | null = null;
+  readonly #fields = new Map<string, string[]>();
   /** Results of string keys already evaluated: the same key twice costs one pass. */
   readonly #hits = new Map<string, boolean>();
   constructor(readonly bytes: Uint8Array, readonly root: MimePart) {}
@@ -302,9 +303,11 @@ export class SearchContent {
     return hit;
   }
 
-  /** Decoded, lower-cased values of one header field (addresses as they read). */
+  /** Decoded, lower-cased values of one header field (addresses as they read), once. */
   fieldValues(name: string): string[] {
-    return fieldTexts(this.root, name);
+    let values = this.#fields.get(name);
+    if (!values) this.#fields.set(name, values = fieldTexts(this.root, name));
+    return values;
   }
 
   /** The whole header, encoded words decoded, lower-cased. */

@@ -200,7 +200,7 @@ async function compose(
         break;
       }
       case "BINARY": {
-        const data = binaryOf(content!, item.part);
+        const data = await binaryOf(content!, item.part, pace);
         const origin = item.partial ? `<${item.partial.offset}>` : "";
         addLiteral(
           `BINARY[${item.part.join(".")}]${origin}`,
@@ -209,9 +209,11 @@ async function compose(
         );
         break;
       }
-      case "BINARY.SIZE":
-        add(`BINARY.SIZE[${item.part.join(".")}] ${binaryOf(content!, item.part).length}`);
+      case "BINARY.SIZE": {
+        const size = (await binaryOf(content!, item.part, pace)).length;
+        add(`BINARY.SIZE[${item.part.join(".")}] ${size}`);
         break;
+      }
     }
   }
   // RFC 9051 §6.4.5: when \Seen was set by this FETCH, the new flags are reported too.
@@ -227,11 +229,13 @@ async function compose(
 }
 
 /** RFC 3516 §4.2: the decoded content of a part; [UNKNOWN-CTE] when it cannot be decoded. */
-function binaryOf(content: Content, part: number[]): Uint8Array {
+async function binaryOf(content: Content, part: number[], pace: Pacer): Promise<Uint8Array> {
   if (part.length === 0) return content.bytes;
   const node = findPart(content.root, part);
   if (!node) return EMPTY;
   if (node.kind !== "leaf") return content.bytes.subarray(node.bodyStart, node.bodyEnd);
+  // Parsing (just done, on first use) and decoding a large part are each real work.
+  await pace.tick();
   const data = content.decoded(part, node);
   if (data === null) throw no("Unknown Content-Transfer-Encoding", Code.UNKNOWN_CTE);
   return data;
@@ -298,6 +302,7 @@ async function fetch(ctx: SessionContext, args: FetchArgs, uid: boolean) {
     if (content) {
       try {
         data = new Content(await store.readBlob(meta.blobId));
+        await pace.tick(); // the read was synchronous work too
       } catch {
         // Expunged by another session meanwhile (RFC 9051 §7.5.1): skip it.
         missing++;
