@@ -294,13 +294,27 @@ export class SearchContent {
   readonly #fields = new Map<string, string[]>();
   /** Results of string keys already evaluated: the same key twice costs one pass. */
   readonly #hits = new Map<string, boolean>();
+  /** Set by `matchesPaced`: when due, a new string key pauses the evaluation. */
+  #pace: Pacer | null = null;
+  /** A string key was evaluated in this attempt (each attempt makes progress). */
+  #worked = false;
   constructor(readonly bytes: Uint8Array, readonly root: MimePart) {}
 
   /** Memoizes `compute` under `key` (a string key's part, field and needle). */
   memo(key: string, compute: () => boolean): boolean {
     let hit = this.#hits.get(key);
-    if (hit === undefined) this.#hits.set(key, hit = compute());
+    if (hit === undefined) {
+      if (this.#worked && this.#pace?.due) throw PAUSE;
+      this.#hits.set(key, hit = compute());
+      this.#worked = true;
+    }
     return hit;
+  }
+
+  /** Starts an evaluation attempt that pauses when `pace` is due (null: never pauses). */
+  attempt(pace: Pacer | null): void {
+    this.#pace = pace;
+    this.#worked = false;
   }
 
   /** Decoded, lower-cased values of one header field (addresses as they read), once. */
@@ -449,9 +463,15 @@ export function matches(key: SearchKey, m: SearchTarget, scope: SearchScope): bo
   }
 }
 
+/** Thrown by `SearchContent.memo` to pause an evaluation; never leaves this module. */
+const PAUSE = new Error("search evaluation paused");
+
 /**
- * `matches`, yielding to the event loop before a string key when `pace` says the slice is
- * used up: one string key is one pass over a message's text, and a SEARCH may hold many.
+ * `matches`, yielding to the event loop when `pace` says the slice is used up: one string
+ * key is one pass over a message's text, and a SEARCH may hold many. The evaluation stays
+ * synchronous (no promise per node): a string key due for computing while the slice is
+ * used up stops it, the caller yields, and the next attempt finds the keys done so far in
+ * the memo. Each attempt computes at least one key, so it always finishes.
  */
 export async function matchesPaced(
   key: SearchKey,
@@ -459,21 +479,16 @@ export async function matchesPaced(
   scope: SearchScope,
   pace: Pacer,
 ): Promise<boolean> {
-  switch (key.op) {
-    case "and":
-      for (const k of key.keys) if (!await matchesPaced(k, m, scope, pace)) return false;
-      return true;
-    case "or":
-      return await matchesPaced(key.a, m, scope, pace) ||
-        await matchesPaced(key.b, m, scope, pace);
-    case "not":
-      return !await matchesPaced(key.key, m, scope, pace);
-    case "header":
-    case "body":
-    case "text":
+  const c = m.content;
+  for (;;) {
+    c?.attempt(pace);
+    try {
+      return matches(key, m, scope);
+    } catch (e) {
+      if (e !== PAUSE) throw e;
       await pace.tick();
-      return matches(key, m, scope);
-    default:
-      return matches(key, m, scope);
+    } finally {
+      c?.attempt(null);
+    }
   }
 }

@@ -136,6 +136,13 @@ Deno.test("search: bounded work per command (issue 13 item 3)", async (t) => {
     assert.equal(matches(key, target({ content: c }), scope), false);
     assert.equal(passes, 2, "one pass per distinct needle");
   });
+  await t.step("matchesPaced yields between string keys when the slice is used up", async () => {
+    let fired = false;
+    setTimeout(() => fired = true, 0);
+    const key = parse(Array.from({ length: 20 }, (_, i) => `OR BODY n${i} ALL`).join(" ")).key;
+    assert.equal(await matchesPaced(key, target(), scope, new Pacer(0)), true);
+    assert.ok(fired, "no timer ran during the evaluation");
+  });
   await t.step("matchesPaced agrees with matches", async () => {
     const pace = new Pacer(0); // yields before every string key
     for (
