@@ -10,6 +10,9 @@ import type { ServerDeps } from "../../core/deps.ts";
 import type { ArgReader } from "./parser.ts";
 import type { Chunk } from "./response.ts";
 import type { SelectedMailbox } from "./selected.ts";
+import { log } from "../../core/log.ts";
+import { Code } from "./codes.ts";
+import { type ImapError, no } from "./errors.ts";
 
 /** RFC 9051 §3: the connection states. */
 export type SessionState = "not-authenticated" | "authenticated" | "selected" | "logout";
@@ -107,4 +110,16 @@ export function noArgs(
   run: (ctx: SessionContext, cmd: CommandInfo) => Promise<Completion | void>,
 ): CommandHandler<null> {
   return { parse: () => null, run: (ctx, _a, cmd) => run(ctx, cmd) };
+}
+
+/**
+ * A command asked for more work than one command may do: logged (every refusal is), and
+ * answered `NO [LIMIT]` (RFC 9051 §7.1, RFC 5530 §3). `what` names the command and bound.
+ */
+export function overLimit(ctx: SessionContext, what: string): ImapError {
+  log.info("imap", `refused: ${what}`, {
+    ip: ctx.conn.remoteAddress,
+    user: ctx.account?.email ?? "",
+  });
+  return no(`Too much work for one command (${what})`, Code.LIMIT);
 }

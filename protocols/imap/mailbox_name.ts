@@ -167,31 +167,84 @@ export function parentNames(name: string): string[] {
   return out;
 }
 
+/** A token of a compiled LIST pattern: a code point, or a wildcard (STAR `*`, PERCENT `%`). */
+const STAR = -1;
+const PERCENT = -2;
+const SLASH = 0x2f;
+
 /**
  * A LIST pattern (RFC 9051 §6.3.9): reference and mailbox pattern joined, `*` matching
  * anything and `%` anything but the delimiter. INBOX matches case-insensitively.
+ *
+ * Matching simulates the pattern as an automaton over one set of live positions: time
+ * O(name × pattern) whatever the client wrote, never a backtracking RegExp built from
+ * client input (issue 13: `*%*%…x` froze the server for minutes).
  */
 export class MailboxPattern {
-  readonly #re: RegExp;
+  /** Code points and wildcards; a run of wildcards is one token (`*` if it holds one). */
+  readonly #tokens: number[];
+  /** How many tokens are literal code points: a name shorter than that cannot match. */
+  readonly #literals: number;
   /** True when the pattern ends in `%`: implied parent levels are listed too. */
   readonly endsWithPercent: boolean;
 
   constructor(reference: string, pattern: string) {
     const full = normalizeInboxPattern(reference + pattern);
-    let src = "^";
-    for (const ch of full) {
-      if (ch === "*") src += ".*";
-      else if (ch === "%") src += "[^/]*";
-      else src += ch.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-    }
-    this.#re = new RegExp(src + "$", "su");
+    this.#tokens = compilePattern(full);
+    this.#literals = this.#tokens.filter((t) => t >= 0).length;
     this.endsWithPercent = full.endsWith("%");
   }
 
   /** Whether a stored name matches. */
   matches(name: string): boolean {
-    return this.#re.test(name);
+    const tokens = this.#tokens;
+    const m = tokens.length;
+    if (name.length < this.#literals) return false; // a code point is at least one unit
+    // live[j]: the first j tokens can match what has been read of the name so far.
+    let live = new Uint8Array(m + 1);
+    let next = new Uint8Array(m + 1);
+    live[0] = 1;
+    closeOverWildcards(tokens, live);
+    for (const ch of name) {
+      const c = ch.codePointAt(0)!;
+      next.fill(0);
+      let any = false;
+      for (let j = 0; j < m; j++) {
+        if (!live[j]) continue;
+        const t = tokens[j];
+        if (t === STAR || (t === PERCENT && c !== SLASH)) next[j] = 1;
+        else if (t === c) next[j + 1] = 1;
+        else continue;
+        any = true;
+      }
+      if (!any) return false;
+      closeOverWildcards(tokens, next);
+      [live, next] = [next, live];
+    }
+    return live[m] === 1;
   }
+}
+
+/** A wildcard may match nothing: a live position before one makes the next live too. */
+function closeOverWildcards(tokens: number[], live: Uint8Array): void {
+  for (let j = 0; j < tokens.length; j++) {
+    if (live[j] && tokens[j] < 0) live[j + 1] = 1;
+  }
+}
+
+/** The pattern as tokens, each run of wildcards folded into one (`*%*%` is `*`). */
+function compilePattern(pattern: string): number[] {
+  const out: number[] = [];
+  for (const ch of pattern) {
+    const c = ch === "*" ? STAR : ch === "%" ? PERCENT : ch.codePointAt(0)!;
+    const last = out.length - 1;
+    if (c < 0 && last >= 0 && out[last] < 0) {
+      if (c === STAR) out[last] = STAR;
+      continue;
+    }
+    out.push(c);
+  }
+  return out;
 }
 
 function normalizeInboxPattern(p: string): string {

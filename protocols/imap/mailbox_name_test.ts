@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import {
   decodeMutf7,
   encodeMutf7,
@@ -92,5 +93,50 @@ Deno.test("mailbox names: LIST patterns", async (t) => {
   await t.step("INBOX matches in any case", () => {
     assert.ok(new MailboxPattern("", "inbox").matches("INBOX"));
     assert.ok(new MailboxPattern("", "Inbox/%").matches("INBOX/Sub"));
+  });
+});
+
+Deno.test("mailbox names: LIST patterns match in bounded time (issue 13 item 2)", async (t) => {
+  await t.step("a pathological pattern finishes fast", () => {
+    // `*%*%…x` made the old RegExp backtrack exponentially: 5 pairs against 30 letters
+    // took 6.6 s, 8 pairs against 40 took 68 s (checked first, so the old code fails here).
+    let started = performance.now();
+    assert.ok(!new MailboxPattern("", "*%".repeat(5) + "x").matches("a".repeat(30)));
+    const small = performance.now() - started;
+    assert.ok(small < 100, `5 pairs took ${small.toFixed(0)} ms`);
+    const names = ["a".repeat(200), "a/".repeat(100) + "b", "x".repeat(255)];
+    started = performance.now();
+    for (const pairs of [30, 2_000]) {
+      const p = new MailboxPattern("", "*%".repeat(pairs) + "x");
+      assert.ok(!p.matches(names[0]));
+      assert.ok(!p.matches(names[1]));
+      assert.ok(p.matches(names[2]));
+      const q = new MailboxPattern("", "a*".repeat(pairs) + "y");
+      assert.ok(!q.matches(names[0]));
+    }
+    const elapsed = performance.now() - started;
+    assert.ok(elapsed < 200, `took ${elapsed.toFixed(0)} ms`);
+  });
+  await t.step("agrees with a simple reference on small inputs", () => {
+    // The reference is the former translation into a RegExp (fine on tiny test inputs).
+    const reference = (pattern: string, name: string) => {
+      let src = "^";
+      for (const ch of pattern) {
+        if (ch === "*") src += ".*";
+        else if (ch === "%") src += "[^/]*";
+        else src += ch.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+      }
+      return new RegExp(src + "$", "su").test(name);
+    };
+    const alphabet = fc.constantFrom("a", "b", "/", ".", "\u00e9", "\u{1F600}");
+    const text = (max: number) => fc.array(alphabet, { maxLength: max }).map((a) => a.join(""));
+    const pattern = fc.array(fc.oneof(alphabet, fc.constantFrom("*", "%")), { maxLength: 8 })
+      .map((a) => a.join(""));
+    fc.assert(
+      fc.property(pattern, text(8), (p, name) => {
+        assert.equal(new MailboxPattern("", p).matches(name), reference(p, name), `${p} ~ ${name}`);
+      }),
+      { numRuns: 3_000 },
+    );
   });
 });

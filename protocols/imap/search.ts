@@ -14,6 +14,7 @@ import { bodyText, fieldTexts, headerText } from "../../storage/search_text.ts";
 import { ParseError } from "./errors.ts";
 import type { ArgReader, SequenceSet } from "./parser.ts";
 import { IntervalSet } from "./seqset.ts";
+import type { Pacer } from "../../core/yield.ts";
 
 /** A parsed search key. */
 export type SearchKey =
@@ -81,6 +82,31 @@ const RETURN_OPTIONS = new Set<string>(["MIN", "MAX", "ALL", "COUNT", "SAVE"]);
 
 /** Nesting limit for parentheses, NOT and OR (bounded recursion). */
 const MAX_DEPTH = 64;
+
+/**
+ * Most keys one SEARCH may hold, and most string keys (each a pass over a message's text).
+ * RFC 9051 sets no number; real clients send a few dozen. Beyond these the command is
+ * refused with NO [LIMIT] (RFC 5530 §3) — issue 13: 300 `OR BODY x ALL` froze the server.
+ */
+export const MAX_SEARCH_KEYS = 1_000;
+export const MAX_SEARCH_TEXT_KEYS = 100;
+
+/** How many keys a tree holds, and how many of them match strings. */
+export function countKeys(key: SearchKey): { keys: number; text: number } {
+  let keys = 0;
+  let text = 0;
+  const walk = (k: SearchKey) => {
+    keys++;
+    if (k.op === "and") k.keys.forEach(walk);
+    else if (k.op === "or") {
+      walk(k.a);
+      walk(k.b);
+    } else if (k.op === "not") walk(k.key);
+    else if (k.op === "header" || k.op === "body" || k.op === "text") text++;
+  };
+  walk(key);
+  return { keys, text };
+}
 
 /** Parses `[RETURN (...)] [CHARSET x] key *(SP key)` after "SEARCH". */
 export function parseSearch(r: ArgReader): SearchProgram {
@@ -265,11 +291,37 @@ export function needsContent(key: SearchKey): boolean {
 export class SearchContent {
   #header: string | null = null;
   #body: string | null = null;
+  readonly #fields = new Map<string, string[]>();
+  /** Results of string keys already evaluated: the same key twice costs one pass. */
+  readonly #hits = new Map<string, boolean>();
+  /** Set by `matchesPaced`: when due, a new string key pauses the evaluation. */
+  #pace: Pacer | null = null;
+  /** A string key was evaluated in this attempt (each attempt makes progress). */
+  #worked = false;
   constructor(readonly bytes: Uint8Array, readonly root: MimePart) {}
 
-  /** Decoded, lower-cased values of one header field (addresses as they read). */
+  /** Memoizes `compute` under `key` (a string key's part, field and needle). */
+  memo(key: string, compute: () => boolean): boolean {
+    let hit = this.#hits.get(key);
+    if (hit === undefined) {
+      if (this.#worked && this.#pace?.due) throw PAUSE;
+      this.#hits.set(key, hit = compute());
+      this.#worked = true;
+    }
+    return hit;
+  }
+
+  /** Starts an evaluation attempt that pauses when `pace` is due (null: never pauses). */
+  attempt(pace: Pacer | null): void {
+    this.#pace = pace;
+    this.#worked = false;
+  }
+
+  /** Decoded, lower-cased values of one header field (addresses as they read), once. */
   fieldValues(name: string): string[] {
-    return fieldTexts(this.root, name);
+    let values = this.#fields.get(name);
+    if (!values) this.#fields.set(name, values = fieldTexts(this.root, name));
+    return values;
   }
 
   /** The whole header, encoded words decoded, lower-cased. */
@@ -384,18 +436,59 @@ export function matches(key: SearchKey, m: SearchTarget, scope: SearchScope): bo
       return compareDay(key.cmp, day, key.day);
     }
     case "header": {
-      if (!m.content) return false;
-      const values = m.content.fieldValues(key.field);
+      const c = m.content;
+      if (!c) return false;
       // RFC 9051 §6.4.4: HEADER field "" matches every message that has the field.
       const needle = key.value.toLowerCase();
-      return values.some((v) => v.includes(needle));
+      return c.memo(
+        `h\0${key.field}\0${needle}`,
+        () => c.fieldValues(key.field).some((v) => v.includes(needle)),
+      );
     }
-    case "body":
-      return !!m.content && m.content.bodyText.includes(key.value.toLowerCase());
-    case "text": {
-      if (!m.content) return false;
+    case "body": {
+      const c = m.content;
+      if (!c) return false;
       const needle = key.value.toLowerCase();
-      return m.content.headerText.includes(needle) || m.content.bodyText.includes(needle);
+      return c.memo(`b\0${needle}`, () => c.bodyText.includes(needle));
+    }
+    case "text": {
+      const c = m.content;
+      if (!c) return false;
+      const needle = key.value.toLowerCase();
+      return c.memo(
+        `t\0${needle}`,
+        () => c.headerText.includes(needle) || c.bodyText.includes(needle),
+      );
+    }
+  }
+}
+
+/** Thrown by `SearchContent.memo` to pause an evaluation; never leaves this module. */
+const PAUSE = new Error("search evaluation paused");
+
+/**
+ * `matches`, yielding to the event loop when `pace` says the slice is used up: one string
+ * key is one pass over a message's text, and a SEARCH may hold many. The evaluation stays
+ * synchronous (no promise per node): a string key due for computing while the slice is
+ * used up stops it, the caller yields, and the next attempt finds the keys done so far in
+ * the memo. Each attempt computes at least one key, so it always finishes.
+ */
+export async function matchesPaced(
+  key: SearchKey,
+  m: SearchTarget,
+  scope: SearchScope,
+  pace: Pacer,
+): Promise<boolean> {
+  const c = m.content;
+  for (;;) {
+    c?.attempt(pace);
+    try {
+      return matches(key, m, scope);
+    } catch (e) {
+      if (e !== PAUSE) throw e;
+      await pace.tick();
+    } finally {
+      c?.attempt(null);
     }
   }
 }

@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
 import { parseMime } from "../../core/mime/mod.ts";
 import { ArgReader } from "./parser.ts";
+import { Pacer } from "../../core/yield.ts";
 import {
+  countKeys,
   indexQueries,
   matches,
+  matchesPaced,
   needsContent,
   parseSearch,
   SearchContent,
@@ -108,5 +111,51 @@ Deno.test("search (RFC 9051 §6.4.4)", async (t) => {
       assert.throws(() => parse(s), ParseError, s);
     }
     assert.throws(() => parse("NOT ".repeat(100) + "SEEN"), /nested/);
+  });
+});
+
+Deno.test("search: bounded work per command (issue 13 item 3)", async (t) => {
+  await t.step("countKeys counts every key and the string keys", () => {
+    assert.deepEqual(countKeys(parse("OR BODY x ALL").key), { keys: 3, text: 1 });
+    assert.deepEqual(countKeys(parse("FROM a NOT (TEXT b SEEN) HEADER X-Y z").key), {
+      keys: 7, // the top-level AND, FROM, NOT, the parenthesized AND, TEXT, SEEN, HEADER
+      text: 3,
+    });
+  });
+  await t.step("a repeated string key is one pass over the text", () => {
+    const c = new SearchContent(raw, parseMime(raw));
+    let passes = 0;
+    const body = Object.getOwnPropertyDescriptor(SearchContent.prototype, "bodyText")!.get!;
+    Object.defineProperty(c, "bodyText", {
+      get() {
+        passes++;
+        return body.call(c);
+      },
+    });
+    const key = parse(Array(50).fill("OR BODY nothere BODY nope").join(" ")).key;
+    assert.equal(matches(key, target({ content: c }), scope), false);
+    assert.equal(passes, 2, "one pass per distinct needle");
+  });
+  await t.step("matchesPaced yields between string keys when the slice is used up", async () => {
+    let fired = false;
+    setTimeout(() => fired = true, 0);
+    const key = parse(Array.from({ length: 20 }, (_, i) => `OR BODY n${i} ALL`).join(" ")).key;
+    assert.equal(await matchesPaced(key, target(), scope, new Pacer(0)), true);
+    assert.ok(fired, "no timer ran during the evaluation");
+  });
+  await t.step("matchesPaced agrees with matches", async () => {
+    const pace = new Pacer(0); // yields before every string key
+    for (
+      const q of [
+        'OR BODY xyz BODY "grüße"',
+        'FROM "jürgen" NOT TEXT "münchen"',
+        "HEADER subject quarterly SEEN",
+        "OR (TEXT nothing) (SUBJECT report UNSEEN)",
+        "NOT (OR BODY a BODY b)",
+      ]
+    ) {
+      const key = parse(q).key;
+      assert.equal(await matchesPaced(key, target(), scope, pace), test(q), q);
+    }
   });
 });

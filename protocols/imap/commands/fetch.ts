@@ -17,6 +17,7 @@ import {
   sectionBytes,
 } from "../../../core/mime/mod.ts";
 import type { MessageMeta } from "../../../storage/mod.ts";
+import { Pacer } from "../../../core/yield.ts";
 import { Code } from "../codes.ts";
 import {
   condstoreOn,
@@ -25,7 +26,7 @@ import {
   uidFilter,
   vanishedEarlier,
 } from "../condstore.ts";
-import { command, type SessionContext } from "../context.ts";
+import { command, overLimit, type SessionContext } from "../context.ts";
 import { bad, no, ParseError } from "../errors.ts";
 import {
   type FetchItem,
@@ -70,29 +71,48 @@ function parseModifiers(r: ArgReader): Pick<FetchArgs, "changedSince" | "vanishe
 
 const EMPTY = new Uint8Array();
 
+/**
+ * Most attributes one FETCH may ask for. RFC 9051 sets no number; real clients ask for a
+ * few dozen at most, and each item may cost a pass over a large part (issue 13: 4,300
+ * BINARY.SIZE items froze the server). More is refused with NO [LIMIT] (RFC 5530 §3).
+ */
+export const MAX_FETCH_ITEMS = 1_000;
+
 function applyPartial(bytes: Uint8Array, p: Partial | null): Uint8Array {
   if (!p) return bytes;
   if (p.offset >= bytes.length) return EMPTY;
   return bytes.subarray(p.offset, Math.min(bytes.length, p.offset + p.length));
 }
 
-/** Lazily parsed message content. */
+/** Lazily parsed message content; each part is transfer-decoded at most once per command. */
 class Content {
   #root: MimePart | null = null;
+  readonly #decoded = new Map<string, Uint8Array | null>();
   constructor(readonly bytes: Uint8Array) {}
   get root(): MimePart {
     return this.#root ??= parseMime(this.bytes);
   }
+  /** The decoded body of a leaf part (null: unknown encoding), decoded on first use. */
+  decoded(part: number[], leaf: MimePart): Uint8Array | null {
+    const key = part.join(".");
+    let data = this.#decoded.get(key);
+    if (data === undefined) this.#decoded.set(key, data = decodeBody(this.bytes, leaf));
+    return data;
+  }
 }
 
-/** One `* n FETCH (...)` response as chunks (literal bodies stay separate byte arrays). */
-function compose(
+/**
+ * One `* n FETCH (...)` response as chunks (literal bodies stay separate byte arrays).
+ * Yields to the event loop between items when `pace` says the slice is used up.
+ */
+async function compose(
   ctx: SessionContext,
   msg: SeqMessage,
   items: readonly FetchItem[],
   content: Content | null,
-  showFlags: boolean,
-): Chunk[] {
+  opts: { showFlags: boolean; pace: Pacer },
+): Promise<Chunk[]> {
+  const { showFlags, pace } = opts;
   const view = ctx.selected!;
   const meta = msg.meta;
   const quote = { utf8: ctx.utf8 };
@@ -116,6 +136,7 @@ function compose(
   };
   const done = new Set<string>();
   for (const item of items) {
+    await pace.tick();
     switch (item.kind) {
       case "UID":
       case "FLAGS":
@@ -179,7 +200,7 @@ function compose(
         break;
       }
       case "BINARY": {
-        const data = binaryOf(content!, item.part);
+        const data = await binaryOf(content!, item.part, pace);
         const origin = item.partial ? `<${item.partial.offset}>` : "";
         addLiteral(
           `BINARY[${item.part.join(".")}]${origin}`,
@@ -188,9 +209,11 @@ function compose(
         );
         break;
       }
-      case "BINARY.SIZE":
-        add(`BINARY.SIZE[${item.part.join(".")}] ${binaryOf(content!, item.part).length}`);
+      case "BINARY.SIZE": {
+        const size = (await binaryOf(content!, item.part, pace)).length;
+        add(`BINARY.SIZE[${item.part.join(".")}] ${size}`);
         break;
+      }
     }
   }
   // RFC 9051 §6.4.5: when \Seen was set by this FETCH, the new flags are reported too.
@@ -206,12 +229,14 @@ function compose(
 }
 
 /** RFC 3516 §4.2: the decoded content of a part; [UNKNOWN-CTE] when it cannot be decoded. */
-function binaryOf(content: Content, part: number[]): Uint8Array {
+async function binaryOf(content: Content, part: number[], pace: Pacer): Promise<Uint8Array> {
   if (part.length === 0) return content.bytes;
   const node = findPart(content.root, part);
   if (!node) return EMPTY;
   if (node.kind !== "leaf") return content.bytes.subarray(node.bodyStart, node.bodyEnd);
-  const data = decodeBody(content.bytes, node);
+  // Parsing (just done, on first use) and decoding a large part are each real work.
+  await pace.tick();
+  const data = content.decoded(part, node);
   if (data === null) throw no("Unknown Content-Transfer-Encoding", Code.UNKNOWN_CTE);
   return data;
 }
@@ -268,13 +293,16 @@ async function fetch(ctx: SessionContext, args: FetchArgs, uid: boolean) {
   }
 
   let missing = 0;
+  const pace = new Pacer();
   for (const t of targets) {
+    await pace.tick();
     const seq = view.seqOf(t.meta.uid);
     const meta: MessageMeta = seq ? view.messages[seq - 1] : t.meta;
     let data: Content | null = null;
     if (content) {
       try {
         data = new Content(await store.readBlob(meta.blobId));
+        await pace.tick(); // the read was synchronous work too
       } catch {
         // Expunged by another session meanwhile (RFC 9051 §7.5.1): skip it.
         missing++;
@@ -284,7 +312,7 @@ async function fetch(ctx: SessionContext, args: FetchArgs, uid: boolean) {
     const showFlags = seenNow.has(meta.uid);
     // Keywords new to the client are announced in FLAGS first (see SelectedMailbox.announce).
     if (showFlags || flagsWanted) { for (const l of view.announce(meta.flags)) ctx.send(l); }
-    const chunks = compose(ctx, { seq: t.seq, meta }, wanted, data, showFlags);
+    const chunks = await compose(ctx, { seq: t.seq, meta }, wanted, data, { showFlags, pace });
     for (const c of chunks) await ctx.write(c);
   }
   if (missing > 0) {
@@ -302,5 +330,10 @@ export const FETCH = command({
     const items = parseFetchItems(r);
     return { set, items, ...parseModifiers(r) };
   },
-  run: (ctx, args, cmd) => fetch(ctx, args, cmd.uid),
+  run(ctx, args, cmd) {
+    if (args.items.length > MAX_FETCH_ITEMS) {
+      throw overLimit(ctx, `${cmd.verb}: ${args.items.length} items, at most ${MAX_FETCH_ITEMS}`);
+    }
+    return fetch(ctx, args, cmd.uid);
+  },
 });

@@ -18,6 +18,7 @@ import {
 } from "../mailbox_name.ts";
 import type { ArgReader } from "../parser.ts";
 import { str, untagged } from "../response.ts";
+import { Pacer } from "../../../core/yield.ts";
 import { parseStatusItems, statusResponse } from "./status.ts";
 
 /** RFC 6154 §2: the special-use attribute of a mailbox, if any. */
@@ -136,8 +137,11 @@ async function list(ctx: SessionContext, a: ListArgs, lsub: boolean): Promise<vo
   // RFC 5258 §3.5: RECURSIVEMATCH lists parents of subscribed names with CHILDINFO, for
   // descendants that do not match a pattern themselves (those are listed on their own).
   const subscribedParents = new Set<string>();
+  // Many patterns times many names is real work: yield so other sessions run meanwhile.
+  const pace = new Pacer();
   if (a.select.has("RECURSIVEMATCH")) {
     for (const s of subs) {
+      await pace.tick();
       if (patterns.some((p) => p.matches(s))) continue;
       for (const p of parentNames(s)) subscribedParents.add(p);
     }
@@ -149,6 +153,7 @@ async function list(ctx: SessionContext, a: ListArgs, lsub: boolean): Promise<vo
 
   const entries: Entry[] = [];
   for (const name of candidates) {
+    await pace.tick();
     if (!patterns.some((p) => p.matches(name))) continue;
     const mb = byName.get(name) ?? null;
     if (a.select.has("SPECIAL-USE") && !mb?.specialUse) continue;

@@ -8,12 +8,17 @@ import { parseMime } from "../../../core/mime/mod.ts";
 import type { MessageMeta } from "../../../storage/mod.ts";
 import { Code } from "../codes.ts";
 import { enableCondstore } from "../condstore.ts";
-import { command, type SessionContext } from "../context.ts";
+import { command, overLimit, type SessionContext } from "../context.ts";
+import { Pacer } from "../../../core/yield.ts";
 import { no } from "../errors.ts";
 import { compactSet, str, untagged } from "../response.ts";
 import {
+  countKeys,
   indexQueries,
   matches,
+  matchesPaced,
+  MAX_SEARCH_KEYS,
+  MAX_SEARCH_TEXT_KEYS,
   needsContent,
   parseSearch,
   SearchContent,
@@ -68,12 +73,21 @@ export function checkCharset(charset: string | null): void {
 
 /**
  * Evaluates search criteria over the selected mailbox (also for SORT and THREAD, RFC 5256):
- * the matches in sequence order, and how many messages vanished while being read.
+ * the matches in sequence order, and how many messages vanished while being read. Refuses
+ * criteria over the limits with NO [LIMIT]; yields to the event loop as it goes.
  */
 export async function searchSelected(
   ctx: SessionContext,
   key: SearchKey,
 ): Promise<{ found: Match[]; missing: number }> {
+  const count = countKeys(key);
+  if (count.keys > MAX_SEARCH_KEYS || count.text > MAX_SEARCH_TEXT_KEYS) {
+    throw overLimit(
+      ctx,
+      `search with ${count.keys} keys (${count.text} string keys), at most ` +
+        `${MAX_SEARCH_KEYS} (${MAX_SEARCH_TEXT_KEYS})`,
+    );
+  }
   const view = ctx.selected!;
   const scope = {
     exists: view.exists,
@@ -86,7 +100,10 @@ export async function searchSelected(
   const found: Match[] = [];
   let missing = 0;
   const msgs = [...view.messages];
+  // SQLite reads are synchronous: without real yields one SEARCH holds every session.
+  const pace = new Pacer();
   for (let i = 0; i < msgs.length; i++) {
+    await pace.tick();
     const meta = msgs[i];
     const target: SearchTarget = {
       seq: i + 1,
@@ -109,7 +126,10 @@ export async function searchSelected(
         continue;
       }
     }
-    if (matches(key, target, scope)) found.push({ seq: target.seq, uid: target.uid, meta });
+    const hit = withContent
+      ? await matchesPaced(key, target, scope, pace)
+      : matches(key, target, scope);
+    if (hit) found.push({ seq: target.seq, uid: target.uid, meta });
   }
   return { found, missing };
 }

@@ -14,6 +14,7 @@ import { ParseError } from "../errors.ts";
 import type { ArgReader } from "../parser.ts";
 import { untagged } from "../response.ts";
 import { parseSearch, type SearchKey, usesModseq } from "../search.ts";
+import { Pacer } from "../../../core/yield.ts";
 import {
   parseSortCriteria,
   type SortCriterion,
@@ -59,7 +60,9 @@ async function collect(
   const { found, missing } = await searchSelected(ctx, key);
   const items: SortItem[] = [];
   let gone = missing;
+  const pace = new Pacer(); // synchronous reads: yield so other sessions run meanwhile
   for (const m of found) {
+    await pace.tick();
     let header: Uint8Array;
     try {
       header = await headerBytes(ctx.deps.store, m.meta);
