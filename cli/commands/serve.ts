@@ -15,6 +15,7 @@ import type { CliContext } from "../context.ts";
 import { startServer } from "../../core/server.ts";
 import { type Config, loadConfig } from "../../core/config.ts";
 import { log } from "../../core/log.ts";
+import { beginShutdown } from "../../core/shutdown.ts";
 import { PluginHost } from "../../plugins/host.ts";
 import { removePidFile, writePidFile, writeReloadStatus } from "../../plugins/control.ts";
 
@@ -28,7 +29,10 @@ export async function run(ctx: CliContext): Promise<void> {
   const server = await startServer(config);
   await writePidFile(config);
   const done = Promise.withResolvers<void>();
-  const stop = () => done.resolve();
+  const stop = () => {
+    beginShutdown();
+    done.resolve();
+  };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
   let seq = 0;
@@ -76,10 +80,17 @@ export async function run(ctx: CliContext): Promise<void> {
   Deno.addSignalListener("SIGHUP", hup);
   await done.promise;
   log.info("server", "stopping");
-  Deno.removeSignalListener("SIGINT", stop);
-  Deno.removeSignalListener("SIGTERM", stop);
+  // SIGINT/SIGTERM stay caught while stopping: a second Ctrl-C must not kill the process
+  // half way (leaving the pid file and unanswered sessions); the stop is bounded anyway.
   Deno.removeSignalListener("SIGHUP", hup);
-  await reloading;
-  await server.stop();
-  await removePidFile(config);
+  try {
+    await reloading;
+    await server.stop();
+  } finally {
+    Deno.removeSignalListener("SIGINT", stop);
+    Deno.removeSignalListener("SIGTERM", stop);
+    // Also after a failed stop: a stale pid file would make `plugin reload` signal a
+    // process that is gone (or another one).
+    await removePidFile(config);
+  }
 }
