@@ -1,0 +1,288 @@
+/**
+ * Abusive connections against a real `serve` process (issue 13 items 5, 6, 7, 16): large
+ * literals before login, slowloris clients, raw TCP floods of an implicit-TLS listener, and
+ * what every session hears when the server shuts down. Memory and file handles are read
+ * from /proc of the server process.
+ *
+ * Pop3Wire is used as a plain line client for all three protocols (it has read deadlines).
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { startDenomailProcess } from "./lib/server_process.ts";
+import { Pop3Wire } from "./pop3_wire.ts";
+import { until } from "./spam_helpers.ts";
+
+const USER = "alice@example.test";
+const PASS = "correct horse battery";
+const enc = new TextEncoder();
+
+async function rssBytes(pid: number): Promise<number> {
+  const status = await Deno.readTextFile(`/proc/${pid}/status`);
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024;
+}
+
+async function fdCount(pid: number): Promise<number> {
+  let n = 0;
+  for await (const _ of Deno.readDir(`/proc/${pid}/fd`)) n++;
+  return n;
+}
+
+/** Connects and reads the one-line greeting. */
+async function connect(port: number, deadlineMs = 10_000): Promise<Pop3Wire> {
+  return (await Pop3Wire.connect(port, { deadlineMs })).client;
+}
+
+/** Reads lines until one starts with `prefix`; returns it. */
+async function lineStarting(c: Pop3Wire, prefix: string): Promise<string> {
+  for (;;) {
+    const l = await c.line();
+    if (l.startsWith(prefix)) return l;
+  }
+}
+
+/**
+ * Sends `text` one byte every `everyMs` (each byte far within any per-read timeout) while
+ * reading the server's next line; returns that line and when it came.
+ */
+async function dribbleUntilReply(c: Pop3Wire, text: string, everyMs: number) {
+  const t0 = Date.now();
+  let answered = false;
+  const reply = c.line().finally(() => answered = true);
+  for (const ch of text) {
+    if (answered) break;
+    try {
+      await c.send(ch);
+    } catch {
+      break; // the server closed
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  const line = await reply;
+  return { line, ms: Date.now() - t0 };
+}
+
+Deno.test("conn abuse: pre-login literals are refused early and slow clients cut at the deadline", async (t) => {
+  const srv = await startDenomailProcess({
+    prefix: "denomail-abuse-",
+    listen: ["smtp", "imap", "pop3"],
+    user: [USER, PASS],
+    tables: `[limits]\ncommand_line_timeout = "1s"\nmin_data_rate = 200\n`,
+  });
+  const pid = srv.proc.child.pid;
+  try {
+    await t.step("IMAP before login: a literal over 8 KiB gets no continuation", async () => {
+      const c = await connect(srv.proc.ports.imap);
+      // RFC 7888 §4 / RFC 9051 §4.3: refused at once, the literal is never asked for.
+      assert.equal(await c.cmd("a LOGIN {65536}"), "a BAD [TOOBIG] Literal too large");
+      // Small literals still work before login.
+      await c.send(`b LOGIN {${USER.length}}\r\n`);
+      assert.equal(await c.line(), "+ Ready for literal data");
+      await c.send(`${USER} {${PASS.length}+}\r\n${PASS}\r\n`);
+      assert.match(await lineStarting(c, "b "), /^b OK/);
+      c.close();
+    });
+
+    await t.step(
+      "IMAP before login: a chain of literals is cut at 8 KiB with a reply and BYE",
+      async () => {
+        const c = await connect(srv.proc.ports.imap);
+        const lit = "x".repeat(4096);
+        // One 4 KiB LITERAL- literal fits; a second would take the command over 8 KiB, and
+        // as it is already on its way (non-synchronizing), the session ends.
+        await c.send(`c LOGIN {4096+}\r\n${lit} {4096+}\r\n`);
+        assert.equal(await c.line(), "c BAD [TOOBIG] Literal too large");
+        assert.equal(await c.line(), "* BYE Command too large before login");
+        assert.equal(await c.rest(), "");
+      },
+    );
+
+    await t.step("IMAP: 40 clients flooding pre-login literals leave memory bounded", async () => {
+      const N = 40;
+      const FLOOD = 2 * 1024 * 1024; // per client, as 4 KiB non-synchronizing literals
+      const lit = "x".repeat(4096);
+      const flood = enc.encode(`f LOGIN {4096+}\r\n${`${lit} {4096+}\r\n`.repeat(FLOOD / 4096)}`);
+      const before = await rssBytes(pid);
+      let peak = before;
+      const sampler = setInterval(async () => {
+        peak = Math.max(peak, await rssBytes(pid).catch(() => 0));
+      }, 50);
+      const t0 = Date.now();
+      await Promise.all(Array.from({ length: N }, async () => {
+        const c = await connect(srv.proc.ports.imap);
+        const sent = c.send(flood).catch(() => {}); // the server closes long before the end
+        await c.rest().catch(() => ""); // EOF (or a reset): the server gave up on us
+        await sent;
+      }));
+      const elapsed = Date.now() - t0;
+      clearInterval(sampler);
+      const after = await rssBytes(pid);
+      peak = Math.max(peak, after);
+      console.log(
+        `pre-login flood: ${N} x ${FLOOD >> 20} MiB, closed in ${elapsed} ms; RSS ` +
+          `${before >> 20} MiB before, ${peak >> 20} MiB peak, ${after >> 20} MiB after`,
+      );
+      // Before the fix every client's literals were held: 40 x 2 MiB and their copies.
+      assert.ok(peak - before < 48 * 1024 * 1024, `RSS grew by ${(peak - before) >> 20} MiB`);
+      assert.ok(after - before < 32 * 1024 * 1024, `RSS kept ${(after - before) >> 20} MiB`);
+    });
+
+    await t.step(
+      "a command line dribbled byte by byte is cut at command_line_timeout",
+      async () => {
+        // One byte every 150 ms: each read succeeds long before the 5-30 minute idle timers.
+        const slow = (p: number) => connect(p);
+        const [smtp, imap, pop3] = await Promise.all([
+          slow(srv.proc.ports.smtp),
+          slow(srv.proc.ports.imap),
+          slow(srv.proc.ports.pop3),
+        ]);
+        const line = "a command line that would take about five seconds to send\r\n";
+        const [s, i, p] = await Promise.all([
+          dribbleUntilReply(smtp, `EHLO ${line}`, 150),
+          dribbleUntilReply(imap, `a NOOP ${line}`, 150),
+          dribbleUntilReply(pop3, `USER ${line}`, 150),
+        ]);
+        // RFC 5321 §4.5.3.2 421 4.4.2; RFC 9051 §7.1.5 BYE; RFC 1939 -ERR.
+        assert.match(s.line, /^421 4\.4\.2 /);
+        assert.equal(i.line, "* BYE Command sent too slowly");
+        assert.equal(p.line, "-ERR Command sent too slowly");
+        for (const r of [s, i, p]) assert.ok(r.ms < 4000, `cut after ${r.ms} ms`);
+        for (const c of [smtp, imap, pop3]) assert.equal(await c.rest(), "");
+      },
+    );
+
+    await t.step("SMTP DATA slower than min_data_rate gets 421 4.4.2", async () => {
+      const c = await connect(srv.proc.ports.smtp);
+      await c.send("EHLO client.test\r\n");
+      await lineStarting(c, "250 ");
+      assert.match(await c.cmd("MAIL FROM:<someone@example.org>"), /^250 /);
+      assert.match(await c.cmd(`RCPT TO:<${USER}>`), /^250 /);
+      assert.match(await c.cmd("DATA"), /^354 /);
+      // About 7 octets a second against a floor of 200.
+      const body = "Subject: slow\r\n\r\n" + "y".repeat(200) + "\r\n.\r\n";
+      const r = await dribbleUntilReply(c, body, 150);
+      assert.match(r.line, /^421 4\.4\.2 /);
+      assert.ok(r.ms < 5000, `cut after ${r.ms} ms`);
+      assert.equal(await c.rest(), "");
+    });
+  } finally {
+    await srv.stop();
+  }
+});
+
+Deno.test("conn abuse: an implicit-TLS listener refuses over-limit sockets before the handshake", async () => {
+  const srv = await startDenomailProcess({
+    prefix: "denomail-tlsflood-",
+    listen: ["imaps"],
+    user: [USER, PASS],
+    tables: `[limits]\nmax_connections_per_ip = 4\ntls_handshake_timeout = "3s"\n`,
+  });
+  const pid = srv.proc.child.pid;
+  const port = srv.proc.ports.imaps;
+  const raws: Deno.Conn[] = [];
+  /** Milliseconds until the server closes a raw connection that never speaks TLS. */
+  const closedAfter = async (c: Deno.Conn, t0: number) => {
+    try {
+      while (await c.read(new Uint8Array(1024)) !== null) { /* nothing expected */ }
+    } catch { /* reset */ }
+    return Date.now() - t0;
+  };
+  try {
+    const fdBefore = await fdCount(pid);
+    const t0 = Date.now();
+    const held: Promise<number>[] = [];
+    for (let i = 0; i < 4; i++) {
+      const c = await Deno.connect({ hostname: "127.0.0.1", port });
+      raws.push(c);
+      held.push(closedAfter(c, t0));
+    }
+    const extra: Promise<number>[] = [];
+    for (let i = 0; i < 40; i++) {
+      const c = await Deno.connect({ hostname: "127.0.0.1", port });
+      raws.push(c);
+      const opened = Date.now();
+      extra.push(closedAfter(c, opened));
+    }
+    const extraMs = await Promise.all(extra);
+    const fdDuring = await fdCount(pid);
+    console.log(
+      `imaps flood: 44 raw connections from one address; server fds ${fdBefore} before, ` +
+        `${fdDuring} with them open; extras closed in <= ${Math.max(...extraMs)} ms`,
+    );
+    for (const ms of extraMs) assert.ok(ms < 1500, `an over-limit socket lived ${ms} ms`);
+    assert.ok(fdDuring <= fdBefore + 4 + 4, `fds ${fdBefore} -> ${fdDuring}`);
+    // The ones within the limit that never start TLS end at tls_handshake_timeout.
+    for (const ms of await Promise.all(held)) {
+      assert.ok(ms >= 2500 && ms < 8000, `a silent socket was closed after ${ms} ms`);
+    }
+    // A real TLS client gets in afterwards.
+    const ca = await Deno.readTextFile(`${srv.dir}/data/tls/cert.pem`);
+    const tls = await Pop3Wire.connect(port, { caPem: ca });
+    assert.match(tls.greeting, /^\* OK /);
+    tls.client.close();
+  } finally {
+    for (const c of raws) {
+      try {
+        c.close();
+      } catch { /* closed */ }
+    }
+    await srv.stop();
+  }
+});
+
+Deno.test("conn abuse: SIGTERM says goodbye in each protocol, finishes a DATA, exits, removes the pid file", async () => {
+  const srv = await startDenomailProcess({
+    prefix: "denomail-shutdown-",
+    listen: ["smtp", "imap", "pop3"],
+    user: [USER, PASS],
+  });
+  const ports = srv.proc.ports;
+  const pidFile = `${srv.dir}/data/denomail.pid`;
+  try {
+    // serve writes its pid file just after the listeners are up.
+    await until("the pid file", () => Deno.stat(pidFile).then(() => true, () => null));
+    const idleSmtp = await connect(ports.smtp);
+    await idleSmtp.send("EHLO idle.test\r\n");
+    await lineStarting(idleSmtp, "250 ");
+    // A second SMTP client is in the middle of a DATA when the signal comes.
+    const busy = await connect(ports.smtp);
+    await busy.send("EHLO busy.test\r\n");
+    await lineStarting(busy, "250 ");
+    assert.match(await busy.cmd("MAIL FROM:<someone@example.org>"), /^250 /);
+    assert.match(await busy.cmd(`RCPT TO:<${USER}>`), /^250 /);
+    assert.match(await busy.cmd("DATA"), /^354 /);
+    await busy.send("Subject: in flight\r\n\r\nfirst half\r\n");
+    const imap = await connect(ports.imap);
+    await imap.send(`a LOGIN "${USER}" "${PASS}"\r\n`);
+    assert.match(await lineStarting(imap, "a "), /^a OK/);
+    const pop3 = await connect(ports.pop3);
+    assert.match(await pop3.login(USER, PASS), /^\+OK/);
+
+    const t0 = Date.now();
+    srv.proc.child.kill("SIGTERM");
+    // Sessions waiting for a command hear their goodbye at once.
+    const [smtpBye, imapBye, pop3Bye] = await Promise.all([
+      idleSmtp.line(),
+      imap.line(),
+      pop3.line(),
+    ]);
+    assert.match(smtpBye, /^421 4\.3\.2 /);
+    assert.equal(imapBye, "* BYE Server shutting down");
+    assert.equal(pop3Bye, "-ERR [SYS/TEMP] Server shutting down");
+    // The DATA under way may finish within the grace period: it is committed and
+    // acknowledged, then the session gets its 421.
+    await busy.send("second half\r\n.\r\n");
+    assert.match(await busy.line(), /^250 2\.0\.0 Message accepted/);
+    assert.match(await busy.line(), /^421 4\.3\.2 /);
+    for (const c of [idleSmtp, imap, pop3, busy]) assert.equal(await c.rest(), "");
+    const status = await srv.proc.child.status;
+    const ms = Date.now() - t0;
+    console.log(`shutdown: exited with ${status.code} ${ms} ms after SIGTERM`);
+    assert.equal(status.code, 0);
+    assert.ok(ms < 5000, `exit took ${ms} ms`);
+    await assert.rejects(() => Deno.stat(pidFile), Deno.errors.NotFound);
+  } finally {
+    await srv.stop();
+  }
+});
