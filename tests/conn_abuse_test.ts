@@ -97,6 +97,28 @@ Deno.test("conn abuse: pre-login literals are refused early and slow clients cut
       },
     );
 
+    await t.step("IMAP after login: a command other than APPEND stays within 1 MiB", async () => {
+      const c = await connect(srv.proc.ports.imap);
+      await c.send(`a LOGIN "${USER}" "${PASS}"\r\n`);
+      assert.match(await lineStarting(c, "a "), /^a OK/);
+      const lit = "z".repeat(60_000);
+      await c.send("s SEARCH TEXT {60000}\r\n");
+      let granted = 0;
+      for (;;) {
+        const l = await c.line();
+        if (!l.startsWith("+ ")) {
+          // 17 literals of 60,000 octets fit in 1 MiB; the 18th would not, and is refused unsent.
+          assert.equal(l, "s BAD [TOOBIG] Literal too large");
+          break;
+        }
+        granted++;
+        await c.send(`${lit} TEXT {60000}\r\n`);
+      }
+      assert.equal(granted, 17);
+      assert.match(await c.cmd("n NOOP"), /^n OK/);
+      c.close();
+    });
+
     await t.step("IMAP: 40 clients flooding pre-login literals leave memory bounded", async () => {
       const N = 40;
       const FLOOD = 2 * 1024 * 1024; // per client, as 4 KiB non-synchronizing literals
@@ -282,6 +304,42 @@ Deno.test("conn abuse: SIGTERM says goodbye in each protocol, finishes a DATA, e
     assert.equal(status.code, 0);
     assert.ok(ms < 5000, `exit took ${ms} ms`);
     await assert.rejects(() => Deno.stat(pidFile), Deno.errors.NotFound);
+  } finally {
+    await srv.stop();
+  }
+});
+
+/** Pids of the direct children of `pid` (from every thread's children list). */
+async function childPids(pid: number): Promise<number[]> {
+  const out: number[] = [];
+  for await (const task of Deno.readDir(`/proc/${pid}/task`)) {
+    const text = await Deno.readTextFile(`/proc/${pid}/task/${task.name}/children`).catch(() => "");
+    for (const p of text.trim().split(/\s+/)) if (p) out.push(Number(p));
+  }
+  return out;
+}
+
+Deno.test("conn abuse: a stop that also signals the plugin processes logs no warning", async () => {
+  // A service manager's stop (SIGTERM to the whole cgroup) or Ctrl-C (SIGINT to the process
+  // group) reaches the plugin runners at the same moment as the server.
+  const noop = new URL("./fixtures/plugins/noop.ts", import.meta.url).pathname;
+  const srv = await startDenomailProcess({
+    prefix: "denomail-stop-plugins-",
+    listen: ["smtp"],
+    user: [USER, PASS],
+    tables: `[[plugins]]\nname = "noop"\nmodule = "${noop}"\n`,
+  });
+  try {
+    const pid = srv.proc.child.pid;
+    const children = await until("the plugin process", async () => {
+      const c = await childPids(pid);
+      return c.length > 0 ? c : null;
+    });
+    for (const p of [pid, ...children]) Deno.kill(p, "SIGTERM");
+    const status = await srv.proc.child.status;
+    assert.equal(status.code, 0);
+    const noisy = srv.proc.log().split("\n").filter((l) => / (WARN|ERROR) /.test(l));
+    assert.deepEqual(noisy, []);
   } finally {
     await srv.stop();
   }

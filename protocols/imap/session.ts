@@ -257,6 +257,7 @@ export class Session implements SessionContext {
       await this.#loop();
     } catch (e) {
       if (e instanceof DeadlineError) {
+        log.info("imap", "closing: client too slow", { ip: this.conn.remoteAddress });
         await this.#bye("Command sent too slowly");
       } else if (e instanceof TimeoutError) {
         // RFC 9051 §5.4: autologout timer.

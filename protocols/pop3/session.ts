@@ -191,6 +191,9 @@ export class Pop3Session implements SessionContext {
         // RFC 1939 §3: the autologout timer expired (or a command line was sent too
         // slowly); close without entering UPDATE, so nothing is deleted.
         this.#unlock();
+        if (e instanceof DeadlineError) {
+          log.info("pop3", "closing: client too slow", { ip: this.conn.remoteAddress });
+        }
         this.send(err(
           e instanceof DeadlineError ? "Command sent too slowly" : "Autologout: idle for too long",
         ));

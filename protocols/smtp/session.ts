@@ -14,6 +14,7 @@
  */
 import {
   ConnectionClosedError,
+  DeadlineError,
   LineTooLongError,
   ShutdownError,
   TimeoutError,
@@ -132,6 +133,12 @@ export class Session implements SmtpSession {
       if (e instanceof TimeoutError) {
         // RFC 5321 §4.5.3.2: the server may close after its timeout, with 421 (also when
         // a line or DATA was too slow: a DeadlineError).
+        if (e instanceof DeadlineError) {
+          log.info("smtp", "closing: client too slow", {
+            session: this.id,
+            ip: this.conn.remoteAddress,
+          });
+        }
         this.reply(TIMEOUT);
         await this.flush().catch(() => {});
       } else if (e instanceof ShutdownError) {
