@@ -12,7 +12,7 @@
  */
 import { UsageError } from "../args.ts";
 import type { CliContext } from "../context.ts";
-import { startServer } from "../../core/server.ts";
+import { type RunningServer, startServer } from "../../core/server.ts";
 import { type Config, loadConfig } from "../../core/config.ts";
 import { log } from "../../core/log.ts";
 import { beginShutdown } from "../../core/shutdown.ts";
@@ -26,8 +26,8 @@ export async function run(ctx: CliContext): Promise<void> {
     throw new UsageError(`serve: unexpected argument ${ctx.args.positional[0]}`);
   }
   const config = await ctx.config();
-  const server = await startServer(config);
-  await writePidFile(config);
+  // Signals are caught from before the start: a SIGTERM while plugins load or the pid file
+  // is written must stop the server cleanly (no pid file left behind), not kill it.
   const done = Promise.withResolvers<void>();
   const stop = () => {
     beginShutdown();
@@ -35,6 +35,20 @@ export async function run(ctx: CliContext): Promise<void> {
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
+  let server: RunningServer;
+  try {
+    server = await startServer(config);
+  } catch (e) {
+    Deno.removeSignalListener("SIGINT", stop);
+    Deno.removeSignalListener("SIGTERM", stop);
+    throw e;
+  }
+  await writePidFile(config).catch(async (e) => {
+    await server.stop();
+    Deno.removeSignalListener("SIGINT", stop);
+    Deno.removeSignalListener("SIGTERM", stop);
+    throw e;
+  });
   let seq = 0;
   let reloading: Promise<void> = Promise.resolve();
 
