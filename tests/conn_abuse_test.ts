@@ -9,7 +9,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { startDenomailProcess } from "./lib/server_process.ts";
+import { cli, startDenomailProcess } from "./lib/server_process.ts";
 import { Pop3Wire } from "./pop3_wire.ts";
 import { until } from "./spam_helpers.ts";
 
@@ -169,6 +169,7 @@ Deno.test("conn abuse: pre-login literals are refused early and slow clients cut
         assert.match(s.line, /^421 4\.4\.2 /);
         assert.equal(i.line, "* BYE Command sent too slowly");
         assert.equal(p.line, "-ERR Command sent too slowly");
+        console.log(`slowloris cut after: smtp ${s.ms} ms, imap ${i.ms} ms, pop3 ${p.ms} ms`);
         for (const r of [s, i, p]) assert.ok(r.ms < 4000, `cut after ${r.ms} ms`);
         for (const c of [smtp, imap, pop3]) assert.equal(await c.rest(), "");
       },
@@ -185,6 +186,7 @@ Deno.test("conn abuse: pre-login literals are refused early and slow clients cut
       const body = "Subject: slow\r\n\r\n" + "y".repeat(200) + "\r\n.\r\n";
       const r = await dribbleUntilReply(c, body, 150);
       assert.match(r.line, /^421 4\.4\.2 /);
+      console.log(`slow DATA cut after ${r.ms} ms`);
       assert.ok(r.ms < 5000, `cut after ${r.ms} ms`);
       assert.equal(await c.rest(), "");
     });
@@ -342,5 +344,27 @@ Deno.test("conn abuse: a stop that also signals the plugin processes logs no war
     assert.deepEqual(noisy, []);
   } finally {
     await srv.stop();
+  }
+});
+
+Deno.test("conn abuse: the deadline keys of [limits] are checked (exit 2 naming the key)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "denomail-limits-keys-" });
+  try {
+    for (
+      const [table, key] of [
+        [`command_line_timeout = "0s"`, "limits.command_line_timeout"],
+        [`tls_handshake_timeout = "soon"`, "limits.tls_handshake_timeout"],
+        [`min_data_rate = -1`, "limits.min_data_rate"],
+      ]
+    ) {
+      const path = `${dir}/denomail.toml`;
+      await Deno.writeTextFile(path, `data_dir = "${dir}/data"\n[limits]\n${table}\n`);
+      const r = await cli(["serve", "--config", path]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+      assert.ok(r.stderr.includes(key), r.stderr);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
