@@ -255,10 +255,10 @@ Deno.test("conn abuse: an implicit-TLS listener refuses over-limit sockets befor
   }
 });
 
-Deno.test("conn abuse: SIGTERM says goodbye in each protocol, finishes a DATA, exits, removes the pid file", async () => {
+Deno.test("conn abuse: SIGTERM says goodbye in each protocol, finishes or 421s a DATA, exits < 5 s, removes the pid file", async () => {
   const srv = await startDenomailProcess({
     prefix: "denomail-shutdown-",
-    listen: ["smtp", "imap", "pop3"],
+    listen: ["smtp", "imap", "pop3", "imaps"],
     user: [USER, PASS],
   });
   const ports = srv.proc.ports;
@@ -277,20 +277,33 @@ Deno.test("conn abuse: SIGTERM says goodbye in each protocol, finishes a DATA, e
     assert.match(await busy.cmd(`RCPT TO:<${USER}>`), /^250 /);
     assert.match(await busy.cmd("DATA"), /^354 /);
     await busy.send("Subject: in flight\r\n\r\nfirst half\r\n");
+    // A third never finishes its DATA: it gets 421 when the grace period ends, and the
+    // message is not acknowledged (the sender keeps it and retries).
+    const stuck = await connect(ports.smtp);
+    await stuck.send("EHLO stuck.test\r\n");
+    await lineStarting(stuck, "250 ");
+    assert.match(await stuck.cmd("MAIL FROM:<someone@example.org>"), /^250 /);
+    assert.match(await stuck.cmd(`RCPT TO:<${USER}>`), /^250 /);
+    assert.match(await stuck.cmd("DATA"), /^354 /);
+    await stuck.send("Subject: never ends\r\n\r\npartial");
     const imap = await connect(ports.imap);
     await imap.send(`a LOGIN "${USER}" "${PASS}"\r\n`);
     assert.match(await lineStarting(imap, "a "), /^a OK/);
     const pop3 = await connect(ports.pop3);
     assert.match(await pop3.login(USER, PASS), /^\+OK/);
+    const ca = await Deno.readTextFile(`${srv.dir}/data/tls/cert.pem`);
+    const imaps = (await Pop3Wire.connect(ports.imaps, { caPem: ca })).client;
 
     const t0 = Date.now();
     srv.proc.child.kill("SIGTERM");
     // Sessions waiting for a command hear their goodbye at once.
-    const [smtpBye, imapBye, pop3Bye] = await Promise.all([
+    const [smtpBye, imapBye, pop3Bye, imapsBye] = await Promise.all([
       idleSmtp.line(),
       imap.line(),
       pop3.line(),
+      imaps.line(),
     ]);
+    assert.equal(imapsBye, "* BYE Server shutting down");
     assert.match(smtpBye, /^421 4\.3\.2 /);
     assert.equal(imapBye, "* BYE Server shutting down");
     assert.equal(pop3Bye, "-ERR [SYS/TEMP] Server shutting down");
@@ -299,7 +312,10 @@ Deno.test("conn abuse: SIGTERM says goodbye in each protocol, finishes a DATA, e
     await busy.send("second half\r\n.\r\n");
     assert.match(await busy.line(), /^250 2\.0\.0 Message accepted/);
     assert.match(await busy.line(), /^421 4\.3\.2 /);
-    for (const c of [idleSmtp, imap, pop3, busy]) assert.equal(await c.rest(), "");
+    assert.match(await stuck.line(), /^421 4\.3\.2 /);
+    for (const c of [idleSmtp, imap, pop3, busy, imaps, stuck]) {
+      assert.equal(await c.rest(), "");
+    }
     const status = await srv.proc.child.status;
     const ms = Date.now() - t0;
     console.log(`shutdown: exited with ${status.code} ${ms} ms after SIGTERM`);
