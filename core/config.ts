@@ -109,6 +109,12 @@ export interface Config {
     /** RFC 1939 §3: at least 10 minutes. */
     pop3TimeoutMs: number;
     maxBadCommands: number;
+    /** A command line, once begun, must be complete within this (slow-client deadline). */
+    commandLineTimeoutMs: number;
+    /** Octets/s a transfer (DATA, BDAT, literal) must keep up, after commandLineTimeoutMs of slack. */
+    minDataRate: number;
+    /** Deadline of a TLS handshake (implicit TLS, STARTTLS, STLS). */
+    tlsHandshakeTimeoutMs: number;
   };
   auth: {
     allowPlaintextLoopback: boolean;
@@ -242,6 +248,13 @@ class TableReader {
         `config: ${this.#key(k)} must be a duration like "30s", "5m", "2h" or "5d"`,
       );
     }
+    return ms;
+  }
+
+  /** A duration that must not be zero (a deadline of 0 would refuse everyone). */
+  positiveDuration(k: string, def: string): number {
+    const ms = this.duration(k, def);
+    if (ms <= 0) throw new ConfigError(`config: ${this.#key(k)} must be longer than 0s`);
     return ms;
   }
 
@@ -437,6 +450,9 @@ export function configFromObject(doc: Table, baseDir: string): Config {
     maxImapConnectionsPerUser: lim.int("max_imap_connections_per_user", 50, 1),
     pop3TimeoutMs: lim.duration("pop3_timeout", "10m"),
     maxBadCommands: lim.int("max_bad_commands", 20, 1),
+    commandLineTimeoutMs: lim.positiveDuration("command_line_timeout", "60s"),
+    minDataRate: lim.int("min_data_rate", 1024, 0),
+    tlsHandshakeTimeoutMs: lim.positiveDuration("tls_handshake_timeout", "10s"),
   };
   lim.rejectUnknown();
 

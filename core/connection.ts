@@ -8,6 +8,12 @@
  * - An over-long line is consumed and reported as LineTooLongError; it is never buffered whole.
  * - After `startTls()` no byte received before the TLS handshake is ever returned
  *   (RFC 3207 §4.2, RFC 2595 §3.1: pipelined plaintext after STARTTLS is discarded).
+ * - Time is bounded per read (`timeoutMs` of each call: the idle wait) and per unit of work:
+ *   once a line has begun it must end within `lineTimeoutMs`, and byte transfers (literals,
+ *   chunks, DATA) must keep up `minDataRate` with `lineTimeoutMs` of slack — else
+ *   DeadlineError. A client dribbling a byte every few seconds cannot hold a session.
+ * - `shutdown()` ends waits for a new command at once (ShutdownError, so the protocol can
+ *   say goodbye) and lets a line or transfer under way run until the grace period ends.
  *
  * Bytes come from a Transport (core/transport.ts): native Deno TCP, or node:tls over it once
  * encrypted; IMAP COMPRESS=DEFLATE (RFC 4978) puts a DEFLATE layer on top (`startCompression`).
@@ -29,6 +35,23 @@ export class TimeoutError extends Error {
   constructor() {
     super("timed out");
     this.name = "TimeoutError";
+  }
+}
+
+/** A line or transfer took longer than its deadline (slow client): a TimeoutError too. */
+export class DeadlineError extends TimeoutError {
+  constructor() {
+    super();
+    this.message = "client too slow";
+    this.name = "DeadlineError";
+  }
+}
+
+/** The server is shutting down: say goodbye in the protocol's words and end the session. */
+export class ShutdownError extends Error {
+  constructor() {
+    super("server shutting down");
+    this.name = "ShutdownError";
   }
 }
 
@@ -69,6 +92,15 @@ export class Connection {
   readonly localPort: number;
   /** How long one write may wait for a client that does not read; then the connection closes. */
   writeTimeoutMs = 10 * 60_000;
+  /** A line, once its first byte is here, must be complete within this (limits.command_line_timeout). */
+  lineTimeoutMs = Infinity;
+  /** Octets per second a transfer must keep up after `lineTimeoutMs` of slack; 0: no floor. */
+  minDataRate = 0;
+  /** STARTTLS / STLS handshake deadline (limits.tls_handshake_timeout). */
+  tlsHandshakeTimeoutMs = 30_000;
+  /** Set by shutdown(): the time after which no read may wait any more. */
+  #stopAt: number | null = null;
+  #stopWake = Promise.withResolvers<"stop">();
 
   constructor(
     transport: Transport,
@@ -144,35 +176,70 @@ export class Connection {
     this.#start = 0;
   }
 
-  /** Reads more input into the buffer; throws on timeout, close or socket error. */
-  async #more(timeoutMs: number): Promise<void> {
+  /**
+   * Asks the session to end: a wait for a new command ends at once with ShutdownError; a
+   * line or transfer under way may go on for `graceMs`, then ends with ShutdownError too.
+   */
+  shutdown(graceMs: number): void {
+    if (this.#stopAt !== null) return;
+    this.#stopAt = Date.now() + graceMs;
+    this.#stopWake.resolve("stop");
+  }
+
+  /** True once shutdown() was called. */
+  get shuttingDown(): boolean {
+    return this.#stopAt !== null;
+  }
+
+  /**
+   * Reads more input into the buffer. Throws TimeoutError when nothing came for `timeoutMs`,
+   * DeadlineError at the absolute time `deadline`, ShutdownError after shutdown() (at once
+   * when `idle`, else when the grace period ends), ConnectionClosedError on close or error.
+   */
+  async #more(timeoutMs: number, deadline = Infinity, idle = false, want = 0): Promise<void> {
     if (this.#ended || this.#closed) throw new ConnectionClosedError();
     if (!this.#pending) {
       // Grow reads with demand: small for command lines, up to 64 KiB for message data.
       const live = this.#end - this.#start;
-      this.#reserve(Math.min(64 * 1024, Math.max(4 * 1024, live)));
+      this.#reserve(Math.min(64 * 1024, Math.max(4 * 1024, live, want)));
       const into = this.#buf.subarray(this.#end, this.#end + 64 * 1024);
       this.#pending = this.#transport.read(into);
     }
     const pending = this.#pending;
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    const readUntil = timeoutMs > 0 && timeoutMs < Infinity ? Date.now() + timeoutMs : Infinity;
     let n: number | null;
-    try {
-      n = timeoutMs > 0 && timeoutMs < Infinity
-        ? await Promise.race([
-          pending,
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new TimeoutError()), timeoutMs);
-          }),
-        ])
-        : await pending;
-    } catch (e) {
-      if (e instanceof TimeoutError) throw e;
-      this.#pending = null;
-      this.#ended = true;
-      throw new ConnectionClosedError();
-    } finally {
-      clearTimeout(timer);
+    for (;;) {
+      const stopAt = this.#stopAt;
+      if (stopAt !== null && (idle || Date.now() >= stopAt)) throw new ShutdownError();
+      const until = Math.min(readUntil, deadline, stopAt ?? Infinity);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      let outcome: { n: number | null } | "timer" | "stop";
+      try {
+        const racers: Promise<{ n: number | null } | "timer" | "stop">[] = [
+          pending.then((n) => ({ n })),
+        ];
+        if (until < Infinity) {
+          racers.push(
+            new Promise((r) => timer = setTimeout(() => r("timer"), until - Date.now())),
+          );
+        }
+        if (stopAt === null) racers.push(this.#stopWake.promise);
+        outcome = await Promise.race(racers);
+      } catch {
+        this.#pending = null;
+        this.#ended = true;
+        throw new ConnectionClosedError();
+      } finally {
+        clearTimeout(timer);
+      }
+      if (outcome === "stop") continue;
+      if (outcome === "timer") {
+        if (stopAt !== null && until === stopAt) continue; // the check above throws
+        if (until === deadline && deadline < readUntil) throw new DeadlineError();
+        throw new TimeoutError();
+      }
+      n = outcome.n;
+      break;
     }
     this.#pending = null;
     if (n === null) {
@@ -183,12 +250,22 @@ export class Connection {
   }
 
   /**
+   * The deadline of a transfer that began at `start` and has moved `done` octets so far:
+   * `lineTimeoutMs` of slack plus the time `done` octets take at `minDataRate`.
+   */
+  #transferDeadline(start: number, done: number): number {
+    if (this.minDataRate <= 0 || this.lineTimeoutMs === Infinity) return Infinity;
+    return start + this.lineTimeoutMs + (done * 1000) / this.minDataRate;
+  }
+
+  /**
    * Reads one line (terminated by LF, with an optional CR before it) and returns it without
    * the line ending. A line longer than maxLen is consumed and LineTooLongError thrown.
    */
   async readLine(maxLen: number, timeoutMs: number): Promise<Uint8Array> {
     let scanned = 0;
     let discarding = false;
+    let deadline = Infinity;
     for (;;) {
       const view = this.#buf.subarray(this.#start + scanned, this.#end);
       const i = view.indexOf(LF);
@@ -215,7 +292,11 @@ export class Connection {
         this.#consume(scanned);
         scanned = 0;
       }
-      await this.#more(timeoutMs);
+      // The line has begun once a byte of it is here: from then on it has a deadline,
+      // and a shutdown no longer interrupts it at once.
+      const begun = discarding || this.#end > this.#start;
+      if (begun && deadline === Infinity) deadline = Date.now() + this.lineTimeoutMs;
+      await this.#more(timeoutMs, deadline, !begun);
     }
   }
 
@@ -226,17 +307,31 @@ export class Connection {
 
   /** Reads exactly n bytes (an IMAP literal, a BDAT chunk). */
   async readBytes(n: number, timeoutMs: number): Promise<Uint8Array> {
-    while (this.#end - this.#start < n) await this.#more(timeoutMs);
-    const out = this.#buf.slice(this.#start, this.#start + n);
-    this.#consume(n);
+    // Filled piece by piece, so a large literal costs its own size once, not a grown
+    // read buffer plus a copy.
+    const out = new Uint8Array(n);
+    const start = Date.now();
+    let got = 0;
+    while (got < n) {
+      if (this.#end === this.#start) {
+        await this.#more(timeoutMs, this.#transferDeadline(start, got), false, n - got);
+      }
+      const take = Math.min(n - got, this.#end - this.#start);
+      out.set(this.#buf.subarray(this.#start, this.#start + take), got);
+      this.#consume(take);
+      got += take;
+    }
     return out;
   }
 
   /** Reads and drops exactly n bytes (a refused literal or chunk), in bounded memory. */
   async skipBytes(n: number, timeoutMs: number): Promise<void> {
     let left = n;
+    const start = Date.now();
     while (left > 0) {
-      if (this.#end === this.#start) await this.#more(timeoutMs);
+      if (this.#end === this.#start) {
+        await this.#more(timeoutMs, this.#transferDeadline(start, n - left), false, left);
+      }
       const take = Math.min(left, this.#end - this.#start);
       this.#consume(take);
       left -= take;
@@ -250,6 +345,7 @@ export class Connection {
    */
   async readDotData(maxBytes: number, timeoutMs: number): Promise<DotDataResult> {
     const out = new ByteSink(maxBytes);
+    const start = Date.now();
     let prevCrlf = true; // the start of DATA counts as after a CRLF
     for (;;) {
       // Complete lines in the buffer; runs of ordinary CRLF lines are copied in one piece.
@@ -293,7 +389,7 @@ export class Connection {
         prevCrlf = false;
         continue;
       }
-      await this.#more(timeoutMs);
+      await this.#more(timeoutMs, this.#transferDeadline(start, out.size));
     }
     return out.result();
   }
@@ -327,7 +423,7 @@ export class Connection {
    * Upgrades to TLS as the server. Unread plaintext is discarded first (RFC 3207 §4.2).
    * Resolves when the handshake completes; throws when it fails or times out.
    */
-  async startTls(context: SecureContext, timeoutMs = 30_000): Promise<void> {
+  async startTls(context: SecureContext, timeoutMs = this.tlsHandshakeTimeoutMs): Promise<void> {
     const raw = this.#transport;
     if (!(raw instanceof DenoTransport) || this.#pending) {
       throw new Error("STARTTLS needs an idle plain connection");
@@ -527,6 +623,11 @@ class ByteSink {
     const next = new Uint8Array(size);
     next.set(this.#out.subarray(0, this.#len));
     this.#out = next;
+  }
+
+  /** Octets received so far (also past the limit). */
+  get size(): number {
+    return this.#size;
   }
 
   result(): DotDataResult {

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { Listener } from "./listener.ts";
-import { type Connection, LineTooLongError, TimeoutError } from "./connection.ts";
+import {
+  type Connection,
+  DeadlineError,
+  LineTooLongError,
+  ShutdownError,
+  TimeoutError,
+} from "./connection.ts";
 import { ensureTlsFiles, TlsProvider } from "./tls.ts";
 import { configFromObject } from "./config.ts";
 
@@ -37,8 +43,8 @@ async function testListener(handle: (conn: Connection) => Promise<void>) {
   return {
     port: listener.port,
     tls,
-    async stop() {
-      await listener.stop();
+    async stop(graceMs?: number) {
+      await listener.stop(graceMs);
       tls.close();
       await Deno.remove(dir, { recursive: true });
     },
@@ -153,4 +159,104 @@ Deno.test("connection: a write to a client that never reads times out and closes
   assert.ok(err instanceof TimeoutError, `expected a write timeout, got ${err}`);
   c.close();
   await listener.stop();
+});
+
+/** Writes `text` one byte every `everyMs` until `stop` settles (a slowloris client). */
+async function dribble(c: Deno.Conn, text: string, everyMs: number, stop: Promise<unknown>) {
+  let stopped = false;
+  stop.finally(() => stopped = true);
+  for (const ch of text) {
+    if (stopped) return;
+    try {
+      await c.write(enc.encode(ch));
+    } catch {
+      return; // closed by the server
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+Deno.test("connection: a line dribbled faster than the read timeout ends at the line deadline", async () => {
+  const outcome = Promise.withResolvers<{ error: unknown; ms: number }>();
+  const listener = await testListener(async (conn) => {
+    conn.lineTimeoutMs = 400;
+    const t0 = Date.now();
+    try {
+      await conn.readLine(1000, 10_000); // each byte comes well within 10 s
+      outcome.resolve({ error: null, ms: Date.now() - t0 });
+    } catch (e) {
+      outcome.resolve({ error: e, ms: Date.now() - t0 });
+    }
+  });
+  const c = await Deno.connect({ hostname: "127.0.0.1", port: listener.port });
+  void dribble(c, "NOOP and a very long line that takes a while\r\n", 40, outcome.promise);
+  const { error, ms } = await outcome.promise;
+  assert.ok(error instanceof DeadlineError, `expected DeadlineError, got ${error}`);
+  assert.ok(error instanceof TimeoutError, "a DeadlineError is a TimeoutError");
+  assert.ok(ms >= 350 && ms < 3000, `cut after ${ms} ms`);
+  c.close();
+  await listener.stop();
+});
+
+Deno.test("connection: DATA slower than min_data_rate ends; a line idle waits are not cut", async () => {
+  const outcome = Promise.withResolvers<{ error: unknown; ms: number }>();
+  const listener = await testListener(async (conn) => {
+    conn.lineTimeoutMs = 300;
+    conn.minDataRate = 100; // octets per second
+    // Waiting for a command is not a line in progress: 500 ms of silence is fine.
+    assert.equal(await conn.readLineText(100, 10_000), "DATA");
+    const t0 = Date.now();
+    try {
+      await conn.readDotData(1_000_000, 10_000);
+      outcome.resolve({ error: null, ms: Date.now() - t0 });
+    } catch (e) {
+      outcome.resolve({ error: e, ms: Date.now() - t0 });
+    }
+  });
+  const c = await Deno.connect({ hostname: "127.0.0.1", port: listener.port });
+  await new Promise((r) => setTimeout(r, 500));
+  await c.write(enc.encode("DATA\r\n"));
+  // 25 octets/s against a floor of 100/s: cut after about 300 ms + octets/100.
+  void dribble(c, "Subject: slow\r\n\r\n" + "x".repeat(200), 40, outcome.promise);
+  const { error, ms } = await outcome.promise;
+  assert.ok(error instanceof DeadlineError, `expected DeadlineError, got ${error}`);
+  assert.ok(ms >= 300 && ms < 3000, `cut after ${ms} ms`);
+  c.close();
+  await listener.stop();
+});
+
+Deno.test("connection: shutdown ends an idle wait at once and lets a line under way finish", async () => {
+  const idle = Promise.withResolvers<unknown>();
+  const busy = Promise.withResolvers<unknown>();
+  const started = Promise.withResolvers<void>();
+  const conns: Connection[] = [];
+  const listener = await testListener(async (conn) => {
+    conns.push(conn);
+    await conn.write("hi\r\n");
+    if (conns.length === 2) started.resolve();
+    const out = conns.length === 1 ? idle : busy;
+    try {
+      const line = await conn.readLineText(100, 60_000);
+      out.resolve(line);
+      await conn.readLineText(100, 60_000); // now idle: the shutdown ends it
+    } catch (e) {
+      out.resolve(e);
+    }
+  });
+  const a = await Deno.connect({ hostname: "127.0.0.1", port: listener.port });
+  assert.equal(await readUntil(a, "\n"), "hi\r\n");
+  const b = await Deno.connect({ hostname: "127.0.0.1", port: listener.port });
+  assert.equal(await readUntil(b, "\n"), "hi\r\n");
+  await started.promise;
+  await b.write(enc.encode("half a li")); // a line under way
+  await new Promise((r) => setTimeout(r, 100)); // let the server see the partial line
+  const t0 = Date.now();
+  const stopping = listener.stop(2000);
+  assert.ok(await idle.promise instanceof ShutdownError);
+  assert.ok(Date.now() - t0 < 500, "the idle session ends at once");
+  await b.write(enc.encode("ne\r\n"));
+  assert.equal(await busy.promise, "half a line");
+  await stopping;
+  a.close();
+  b.close();
 });

@@ -5,6 +5,10 @@
  * A handler owns its connection until it returns; the listener closes it afterwards and
  * never lets a handler's exception reach the process.
  *
+ * Limits are checked as soon as a connection is accepted, before any TLS work: an implicit-TLS
+ * listener over its limit closes the socket at once (there is no plaintext to say "busy" in),
+ * and a handshake has its own short deadline, so raw connections cannot pile up.
+ *
  * @module
  */
 import { Connection, normalizeAddress } from "./connection.ts";
@@ -26,12 +30,26 @@ export interface ListenerOptions {
   handle(conn: Connection): Promise<void>;
   /** Called instead of handle() when a limit is hit: say "busy" in the protocol's words. */
   refuse(conn: Connection, reason: "total" | "per_ip"): Promise<void>;
+  /** Deadlines given to each Connection (see core/connection.ts); defaults: none. */
+  deadlines?: {
+    lineTimeoutMs: number;
+    minDataRate: number;
+    tlsHandshakeTimeoutMs: number;
+  };
 }
+
+/** At most one "refused" log line per listener per this many ms (a flood must not flood logs). */
+const REFUSAL_LOG_INTERVAL_MS = 1000;
 
 /** A running listener. */
 export class Listener {
   #listener: Deno.TcpListener;
   #open = new Set<Deno.Conn>();
+  /** Sessions running (after any TLS handshake), told to say goodbye by stop(). */
+  #sessions = new Set<Connection>();
+  #stopGraceMs: number | null = null;
+  #refusalLogAt = 0;
+  #refusalsUnlogged = 0;
   #perIp = new Map<string, number>();
   #opts: ListenerOptions;
   #tasks = new Set<Promise<void>>();
@@ -100,26 +118,46 @@ export class Listener {
     try {
       (raw as Deno.TcpConn).setNoDelay?.(true);
     } catch { /* not a TCP socket */ }
+    const over = this.#open.size > opts.maxConnections
+      ? "total"
+      : perIp > opts.maxConnectionsPerIp
+      ? "per_ip"
+      : null;
+    const deadlines = opts.deadlines;
     let conn: Connection | null = null;
     try {
+      if (over) this.#logRefusal(ip, over);
       if (opts.implicitTls) {
-        const transport = await TlsTransport.accept(raw, opts.tls.context());
+        // Over a limit: no handshake at all (it costs CPU and a socket for its deadline).
+        if (over) return;
+        const transport = await TlsTransport.accept(
+          raw,
+          opts.tls.context(),
+          deadlines?.tlsHandshakeTimeoutMs,
+        );
         conn = Connection.fromDenoConn(raw, transport);
       } else {
         conn = Connection.fromDenoConn(raw);
       }
-      if (this.#open.size > opts.maxConnections) {
-        await opts.refuse(conn, "total");
-      } else if (perIp > opts.maxConnectionsPerIp) {
-        await opts.refuse(conn, "per_ip");
-      } else {
-        await opts.handle(conn);
+      if (deadlines) {
+        conn.lineTimeoutMs = deadlines.lineTimeoutMs;
+        conn.minDataRate = deadlines.minDataRate;
+        conn.tlsHandshakeTimeoutMs = deadlines.tlsHandshakeTimeoutMs;
       }
+      if (over) {
+        await opts.refuse(conn, over);
+        return;
+      }
+      this.#sessions.add(conn);
+      if (this.#stopGraceMs !== null) conn.shutdown(this.#stopGraceMs);
+      await opts.handle(conn);
     } catch (e) {
       log.debug(opts.name, `session from ${ip} ended: ${(e as Error).message}`);
     } finally {
-      if (conn) conn.close();
-      else {
+      if (conn) {
+        this.#sessions.delete(conn);
+        conn.close();
+      } else {
         try {
           raw.close();
         } catch { /* already closed */ }
@@ -131,17 +169,41 @@ export class Listener {
     }
   }
 
-  /** Stops accepting; open sessions are ended after `graceMs`. */
+  /** Logs a connection refused by a limit; during a flood, one line a second with a count. */
+  #logRefusal(ip: string, reason: "total" | "per_ip"): void {
+    const now = Date.now();
+    if (now - this.#refusalLogAt < REFUSAL_LOG_INTERVAL_MS) {
+      this.#refusalsUnlogged++;
+      return;
+    }
+    const more = this.#refusalsUnlogged;
+    this.#refusalLogAt = now;
+    this.#refusalsUnlogged = 0;
+    log.info(this.#opts.name, "connection refused: too many connections", {
+      ip,
+      limit: reason === "total" ? "max_connections" : "max_connections_per_ip",
+      ...(more > 0 ? { also_refused: more } : {}),
+    });
+  }
+
+  /**
+   * Stops accepting and asks every session to end (Connection.shutdown): sessions waiting
+   * for a command say goodbye at once, a command or transfer under way gets `graceMs` to
+   * finish. Whatever is still open a moment after that is closed.
+   */
   async stop(graceMs = 0): Promise<void> {
     try {
       this.#listener.close();
     } catch { /* already closed */ }
     await this.#acceptLoop;
-    if (graceMs > 0 && this.#tasks.size > 0) {
+    this.#stopGraceMs = graceMs;
+    for (const c of this.#sessions) c.shutdown(graceMs);
+    if (this.#tasks.size > 0) {
+      // The goodbye itself needs a moment after the grace period (one short write).
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
         Promise.allSettled([...this.#tasks]),
-        new Promise((r) => timer = setTimeout(r, graceMs)),
+        new Promise((r) => timer = setTimeout(r, graceMs + 250)),
       ]);
       clearTimeout(timer);
     }

@@ -54,6 +54,13 @@ function protocolFor(name: ListenerName, deps: ServerDeps): ProtocolHandler | nu
 
 const IMPLICIT_TLS = new Set<ListenerName>(["submissions", "imaps", "pop3s"]);
 
+/**
+ * At stop, sessions waiting for a command say goodbye at once; a command or transfer under
+ * way (a DATA being received, a message being committed) gets this long to finish. With
+ * the queue and plugins after it, the process exits well within 5 s.
+ */
+const SHUTDOWN_GRACE_MS = 3000;
+
 /** Starts everything the config asks for. */
 export async function startServer(
   config: Config,
@@ -112,6 +119,11 @@ export async function startServer(
         tls,
         maxConnections: config.limits.maxConnections,
         maxConnectionsPerIp: config.limits.maxConnectionsPerIp,
+        deadlines: {
+          lineTimeoutMs: config.limits.commandLineTimeoutMs,
+          minDataRate: config.limits.minDataRate,
+          tlsHandshakeTimeoutMs: config.limits.tlsHandshakeTimeoutMs,
+        },
         handle: (c) => handler.handle(c),
         refuse: (c, reason) => handler.refuse(c, reason),
       });
@@ -151,7 +163,10 @@ export async function startServer(
     async stop() {
       if (stopped) return;
       stopped = true;
-      await Promise.all(listeners.map((l) => l.stop(2000)));
+      log.info("server", "stopping: sessions get their goodbye", {
+        grace_ms: SHUTDOWN_GRACE_MS,
+      });
+      await Promise.all(listeners.map((l) => l.stop(SHUTDOWN_GRACE_MS)));
       await http?.stop();
       await queue.stop();
       await deps.plugins?.stop();

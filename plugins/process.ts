@@ -26,6 +26,7 @@ import {
   FrameReader,
   parseRunnerMessage,
 } from "./protocol.ts";
+import { isShuttingDown } from "../core/shutdown.ts";
 import { runnerCommand, type SandboxMode, sandboxMode, type SpawnSpec } from "./spawn.ts";
 
 /**
@@ -442,8 +443,17 @@ export class PluginProcess {
     this.#failAll(`plugin crashed: ${reason}`);
     if (this.state === "stopped") return;
     const wasUp = this.state === "ready" || this.state === "restarting";
-    this.#failures++;
-    log.warn("plugin", `plugin ${this.name} stopped`, { reason, failures: this.#failures });
+    // Ctrl-C reaches the whole process group and a service manager's SIGTERM the whole
+    // cgroup: a runner ended by that signal during a shutdown is expected, not a failure.
+    const bySignal = s.signal === "SIGINT" || s.signal === "SIGTERM";
+    if (bySignal && isShuttingDown()) {
+      log.debug("plugin", `plugin ${this.name} stopped by ${s.signal} (shutting down)`);
+    } else if (bySignal) {
+      log.info("plugin", `plugin ${this.name} stopped by ${s.signal}; restarting`);
+    } else {
+      this.#failures++;
+      log.warn("plugin", `plugin ${this.name} stopped`, { reason, failures: this.#failures });
+    }
     // Restart with backoff: at once after the first failure, then 250 ms, 500 ms, ... 30 s.
     const delay = this.#failures <= 1
       ? 0

@@ -51,7 +51,10 @@ Deno.test("imap: MULTIAPPEND, UTF8=ACCEPT, CREATE-SPECIAL-USE, LITERAL-, ID, NAM
         assert.match((await small.until("s1")).tagged, /^s1 OK/);
         const { client: big } = await raws.connect();
         await big.write(`b1 LOGIN ${USER} {5000+}\r\n${"x".repeat(5000)}\r\n`);
-        assert.deepEqual(await big.drain(), ["* BYE [TOOBIG] Non-synchronizing literal too large"]);
+        assert.deepEqual(await big.drain(), [
+          "b1 BAD [TOOBIG] Non-synchronizing literal too large",
+          "* BYE Command too large before login",
+        ]);
       },
     );
 

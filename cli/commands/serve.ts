@@ -12,9 +12,10 @@
  */
 import { UsageError } from "../args.ts";
 import type { CliContext } from "../context.ts";
-import { startServer } from "../../core/server.ts";
+import { type RunningServer, startServer } from "../../core/server.ts";
 import { type Config, loadConfig } from "../../core/config.ts";
 import { log } from "../../core/log.ts";
+import { beginShutdown } from "../../core/shutdown.ts";
 import { PluginHost } from "../../plugins/host.ts";
 import { removePidFile, writePidFile, writeReloadStatus } from "../../plugins/control.ts";
 
@@ -28,12 +29,29 @@ export async function run(ctx: CliContext): Promise<void> {
   log.info("server", config.source ? `config: ${config.source}` : "config: built-in defaults", {
     data_dir: config.dataDir,
   });
-  const server = await startServer(config);
-  await writePidFile(config);
+  // Signals are caught from before the start: a SIGTERM while plugins load or the pid file
+  // is written must stop the server cleanly (no pid file left behind), not kill it.
   const done = Promise.withResolvers<void>();
-  const stop = () => done.resolve();
+  const stop = () => {
+    beginShutdown();
+    done.resolve();
+  };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
+  let server: RunningServer;
+  try {
+    server = await startServer(config);
+  } catch (e) {
+    Deno.removeSignalListener("SIGINT", stop);
+    Deno.removeSignalListener("SIGTERM", stop);
+    throw e;
+  }
+  await writePidFile(config).catch(async (e) => {
+    await server.stop();
+    Deno.removeSignalListener("SIGINT", stop);
+    Deno.removeSignalListener("SIGTERM", stop);
+    throw e;
+  });
   let seq = 0;
   let reloading: Promise<void> = Promise.resolve();
 
@@ -79,10 +97,17 @@ export async function run(ctx: CliContext): Promise<void> {
   Deno.addSignalListener("SIGHUP", hup);
   await done.promise;
   log.info("server", "stopping");
-  Deno.removeSignalListener("SIGINT", stop);
-  Deno.removeSignalListener("SIGTERM", stop);
+  // SIGINT/SIGTERM stay caught while stopping: a second Ctrl-C must not kill the process
+  // half way (leaving the pid file and unanswered sessions); the stop is bounded anyway.
   Deno.removeSignalListener("SIGHUP", hup);
-  await reloading;
-  await server.stop();
-  await removePidFile(config);
+  try {
+    await reloading;
+    await server.stop();
+  } finally {
+    Deno.removeSignalListener("SIGINT", stop);
+    Deno.removeSignalListener("SIGTERM", stop);
+    // Also after a failed stop: a stale pid file would make `plugin reload` signal a
+    // process that is gone (or another one).
+    await removePidFile(config);
+  }
 }

@@ -4,8 +4,9 @@
  * changes where RFC 9051 §7.5 allows.
  *
  * Invariants:
- * - Memory per session is bounded: lines by MAX_LINE, literals by the APPEND limit (APPEND)
- *   or MAX_SMALL_LITERAL (anything else), a whole command by MAX_COMMAND_BYTES.
+ * - Memory per session is bounded: before login a whole command by MAX_PRELOGIN_COMMAND;
+ *   after, lines by MAX_LINE, literals by the APPEND limit (APPEND) or MAX_SMALL_LITERAL
+ *   (anything else), a whole command by MAX_COMMAND_BYTES (APPEND: max_message_bytes).
  * - A too-large literal is never buffered: a synchronizing one is refused before the client
  *   sends it, a non-synchronizing one is skipped with `skipBytes`.
  * - Output is queued and written at the end of each command (batched while the client has
@@ -18,7 +19,9 @@
 import {
   type Connection,
   ConnectionClosedError,
+  DeadlineError,
   LineTooLongError,
+  ShutdownError,
   TimeoutError,
 } from "../../core/connection.ts";
 import type { ServerDeps } from "../../core/deps.ts";
@@ -47,6 +50,13 @@ import { claimUserSession } from "./user_sessions.ts";
 export const MAX_LINE = 64 * 1024;
 /** Largest literal accepted outside APPEND (passwords, search strings, names). */
 export const MAX_SMALL_LITERAL = 64 * 1024;
+/** Largest command (lines and literals) outside APPEND once logged in. */
+export const MAX_COMMAND_BYTES = 1024 * 1024;
+/**
+ * Largest command before login, lines and literals together: LOGIN, AUTHENTICATE's first
+ * line, ID and STARTTLS need far less, and nobody is known yet (issue 13 item 5).
+ */
+export const MAX_PRELOGIN_COMMAND = 8 * 1024;
 /** Lines (hence literals) one command may consist of. */
 const MAX_COMMAND_LINES = 1000;
 /** Output is written out once this much is queued. */
@@ -63,7 +73,8 @@ const dec = new TextDecoder();
 
 /** A literal the session refused before reading it: reply and go on. */
 class LiteralRefused extends Error {
-  constructor(readonly tag: string, readonly failure: ImapError) {
+  /** `close`: the rest of the command cannot be skipped; BYE after the tagged reply. */
+  constructor(readonly tag: string, readonly failure: ImapError, readonly close = false) {
     super(failure.message);
   }
 }
@@ -246,9 +257,17 @@ export class Session implements SessionContext {
       await this.flush();
       await this.#loop();
     } catch (e) {
-      if (e instanceof TimeoutError) {
+      if (e instanceof DeadlineError) {
+        log.info("imap", "closing: client too slow", { ip: this.conn.remoteAddress });
+        await this.#bye("Command sent too slowly");
+      } else if (e instanceof TimeoutError) {
         // RFC 9051 §5.4: autologout timer.
         await this.#bye("Autologout; idle for too long");
+      } else if (e instanceof ShutdownError) {
+        // RFC 9051 §7.1.5: BYE when the server is shutting down. Replies already queued
+        // (a command that completed) go out first.
+        await this.flush().catch(() => {});
+        await this.#bye("Server shutting down");
       } else if (!(e instanceof ConnectionClosedError)) {
         log.debug("imap", `session ended: ${(e as Error).message}`);
       }
@@ -283,6 +302,11 @@ export class Session implements SessionContext {
         }
         if (e instanceof LiteralRefused) {
           this.send(tagged(e.tag, e.failure.status, e.failure.message, e.failure.code));
+          if (e.close) {
+            await this.flush().catch(() => {});
+            await this.#bye("Command too large before login");
+            return;
+          }
           if (e.failure.status === "BAD" && await this.#countBad()) return;
           continue;
         }
@@ -313,8 +337,14 @@ export class Session implements SessionContext {
     const literals: Uint8Array[] = [];
     let total = 0;
     let verb = "";
+    const limits = this.deps.config.limits;
+    // Before login nobody is known: a whole command is a few KiB at most (issue 13 item 5).
+    const preLogin = this.#state === "not-authenticated";
     for (;;) {
-      const line = await this.conn.readLine(MAX_LINE, this.#timeoutMs);
+      const line = await this.conn.readLine(
+        preLogin ? MAX_PRELOGIN_COMMAND : MAX_LINE,
+        this.#timeoutMs,
+      );
       if (lines.length === 0) {
         // Tolerate empty lines between commands (some clients send a stray CRLF).
         if (line.length === 0) {
@@ -326,28 +356,46 @@ export class Session implements SessionContext {
       lines.push(line);
       total += line.length;
       const ann = literalAnnouncement(line);
+      const tag = () => peekTag(lines[0]) ?? "*";
+      if (preLogin && total > MAX_PRELOGIN_COMMAND) {
+        throw await this.#refuse(tag(), ann, new ImapError("BAD", "Command too long", Code.TOOBIG));
+      }
       if (!ann) return { lines, literals };
-      if (!ann.sync && ann.size > MAX_LITERAL_MINUS && this.#state === "not-authenticated") {
+      if (!ann.sync && ann.size > MAX_LITERAL_MINUS && preLogin) {
         // RFC 7888 §4: before login we advertise LITERAL-, whose non-synchronizing literals
         // stop at 4096 octets; a bigger one is already on its way, so the session ends.
-        throw new ByeError(`[${Code.TOOBIG}] Non-synchronizing literal too large`);
+        throw await this.#refuse(
+          tag(),
+          ann,
+          new ImapError("BAD", "Non-synchronizing literal too large", Code.TOOBIG),
+        );
       }
-      const limits = this.deps.config.limits;
-      // Only a logged-in client may send a message-sized literal: before login, APPEND is
-      // refused anyway and must not make us buffer megabytes.
-      const isAppend = verb === "APPEND" && this.#state !== "not-authenticated";
-      const cap = isAppend ? limits.maxMessageBytes : MAX_SMALL_LITERAL;
+      // Only a logged-in client may send a message-sized literal, and only in APPEND, which
+      // holds at most max_message_bytes (storage takes a message whole); other commands
+      // stay within MAX_COMMAND_BYTES, and before login within MAX_PRELOGIN_COMMAND.
+      const isAppend = verb === "APPEND" && !preLogin;
+      const literalCap = preLogin
+        ? MAX_PRELOGIN_COMMAND
+        : isAppend
+        ? limits.maxMessageBytes
+        : MAX_SMALL_LITERAL;
+      const commandCap = preLogin
+        ? MAX_PRELOGIN_COMMAND
+        : isAppend
+        ? limits.maxMessageBytes + MAX_LINE * 16
+        : MAX_COMMAND_BYTES;
       if (
-        ann.size > cap || total + ann.size > limits.maxMessageBytes + MAX_LINE * 16 ||
+        ann.size > literalCap || total + ann.size > commandCap ||
         lines.length >= MAX_COMMAND_LINES
       ) {
-        const tag = peekTag(lines[0]) ?? "*";
-        await this.#discardRest(ann);
         // RFC 7889 §4 / RFC 9051 §7.1: TOOBIG; for APPEND a NO, for anything else a BAD.
-        const failure = isAppend
-          ? new ImapError("NO", "Message too large", Code.TOOBIG)
-          : new ImapError("BAD", "Literal too large", Code.TOOBIG);
-        throw new LiteralRefused(tag, failure);
+        throw await this.#refuse(
+          tag(),
+          ann,
+          isAppend
+            ? new ImapError("NO", "Message too large", Code.TOOBIG)
+            : new ImapError("BAD", "Literal too large", Code.TOOBIG),
+        );
       }
       if (ann.sync) {
         // RFC 9051 §4.3: the client waits for this before sending the literal.
@@ -357,6 +405,27 @@ export class Session implements SessionContext {
       literals.push(await this.conn.readBytes(ann.size, this.#timeoutMs));
       total += ann.size;
     }
+  }
+
+  /**
+   * The refusal of a command too large to read. A synchronizing literal was never sent
+   * (RFC 9051 §4.3: no continuation, the client gives the command up). A non-synchronizing
+   * one (RFC 7888 §4) is already on its way: after login it is skipped in bounded memory;
+   * before login the session ends instead of reading it (RFC 7888 §4 allows closing).
+   */
+  async #refuse(
+    tag: string,
+    ann: LiteralAnnouncement | null,
+    failure: ImapError,
+  ): Promise<LiteralRefused> {
+    const close = ann !== null && !ann.sync && this.#state === "not-authenticated";
+    log.info("imap", "command refused: too large", {
+      ip: this.conn.remoteAddress,
+      state: this.#state,
+      ...(ann ? { literal: ann.size } : {}),
+    });
+    if (ann && !close) await this.#discardRest(ann);
+    return new LiteralRefused(tag, failure, close);
   }
 
   /**
@@ -434,7 +503,7 @@ export class Session implements SessionContext {
     }
     if (
       e instanceof TimeoutError || e instanceof ConnectionClosedError ||
-      (this.conn.closed && !(e instanceof ImapError))
+      e instanceof ShutdownError || (this.conn.closed && !(e instanceof ImapError))
     ) {
       throw e;
     }

@@ -14,7 +14,9 @@
 import {
   type Connection,
   ConnectionClosedError,
+  DeadlineError,
   LineTooLongError,
+  ShutdownError,
   TimeoutError,
 } from "../../core/connection.ts";
 import type { ServerDeps } from "../../core/deps.ts";
@@ -191,11 +193,25 @@ export class Pop3Session implements SessionContext {
       await this.flush();
     } catch (e) {
       if (e instanceof TimeoutError && !this.conn.closed) {
-        // RFC 1939 §3: the autologout timer expired; close without entering UPDATE.
+        // RFC 1939 §3: the autologout timer expired (or a command line was sent too
+        // slowly); close without entering UPDATE, so nothing is deleted.
         this.#unlock();
-        this.send(err("Autologout: idle for too long"));
+        if (e instanceof DeadlineError) {
+          log.info("pop3", "closing: client too slow", { ip: this.conn.remoteAddress });
+        }
+        this.send(err(
+          e instanceof DeadlineError ? "Command sent too slowly" : "Autologout: idle for too long",
+        ));
         await this.flush().catch(() => {});
-      } else if (!(e instanceof ConnectionClosedError || e instanceof TimeoutError)) {
+      } else if (e instanceof ShutdownError) {
+        // Not a QUIT: no UPDATE state, messages marked deleted stay (RFC 1939 §6).
+        // RFC 3206 §4 SYS/TEMP: the client may try again later.
+        this.#unlock();
+        this.send(err("Server shutting down", RESP.sysTemp));
+        await this.flush().catch(() => {});
+      } else if (
+        !(e instanceof ConnectionClosedError || e instanceof TimeoutError)
+      ) {
         log.debug("pop3", `session ended: ${(e as Error).message}`);
       }
     } finally {
@@ -218,7 +234,10 @@ export class Pop3Session implements SessionContext {
         this.#reject(e);
         return;
       }
-      if (e instanceof ConnectionClosedError || e instanceof TimeoutError) throw e;
+      if (
+        e instanceof ConnectionClosedError || e instanceof TimeoutError ||
+        e instanceof ShutdownError
+      ) throw e;
       // A storage failure or a bug: one -ERR, and the session goes on.
       log.error("pop3", `command failed: ${(e as Error).message}`, { ip: this.conn.remoteAddress });
       this.#reject(new Pop3Error("Internal error, try again later", { code: RESP.sysTemp }));

@@ -88,6 +88,8 @@ export const START_DATA = reply(354, "", "Start mail input; end with <CRLF>.<CRL
 // --- 4xx ---------------------------------------------------------------------------------
 
 export const TIMEOUT = reply(421, "4.4.2", "Timeout, closing connection");
+/** RFC 5321 §3.8 / RFC 3463 4.3.2 (system not accepting network messages). */
+export const SHUTTING_DOWN = reply(421, "4.3.2", "Service shutting down, closing connection");
 export const TOO_MANY_ERRORS = reply(421, "4.7.0", "Too many errors, closing connection");
 export const TOO_BUSY = reply(421, "4.7.0", "Too many connections, try again later");
 export const AUTH_THROTTLED = reply(

@@ -14,7 +14,13 @@
  *
  * @module
  */
-import { ConnectionClosedError, LineTooLongError, TimeoutError } from "../../core/connection.ts";
+import {
+  ConnectionClosedError,
+  DeadlineError,
+  LineTooLongError,
+  ShutdownError,
+  TimeoutError,
+} from "../../core/connection.ts";
 import type { Connection } from "../../core/connection.ts";
 import type { ServerDeps } from "../../core/deps.ts";
 import { clientText, log } from "../../core/log.ts";
@@ -30,6 +36,7 @@ import {
   NOT_IMPLEMENTED,
   type Reply,
   reply,
+  SHUTTING_DOWN,
   SmtpError,
   TIMEOUT,
   TOO_MANY_ERRORS,
@@ -161,8 +168,20 @@ export class Session implements SmtpSession {
       }
     } catch (e) {
       if (e instanceof TimeoutError) {
-        // RFC 5321 §4.5.3.2: the server may close after its timeout, with 421.
+        // RFC 5321 §4.5.3.2: the server may close after its timeout, with 421 (also when
+        // a line or DATA was too slow: a DeadlineError).
+        if (e instanceof DeadlineError) {
+          log.info("smtp", "closing: client too slow", {
+            session: this.id,
+            ip: this.conn.remoteAddress,
+          });
+        }
         this.reply(TIMEOUT);
+        await this.flush().catch(() => {});
+      } else if (e instanceof ShutdownError) {
+        // RFC 5321 §3.8: a server that must shut down answers 421 and closes; a DATA cut
+        // short here was never acknowledged, so the client keeps the message.
+        this.reply(SHUTTING_DOWN);
         await this.flush().catch(() => {});
       } else if (!(e instanceof ConnectionClosedError)) {
         log.debug("smtp", "session ended", { session: this.id, error: (e as Error).message });
@@ -203,7 +222,10 @@ export class Session implements SmtpSession {
     } catch (e) {
       if (e instanceof SmtpError) this.#fail(e);
       else if (e instanceof LineTooLongError) this.#fail(new SmtpError(LINE_TOO_LONG));
-      else if (e instanceof TimeoutError || e instanceof ConnectionClosedError) throw e;
+      else if (
+        e instanceof TimeoutError || e instanceof ConnectionClosedError ||
+        e instanceof ShutdownError
+      ) throw e;
       else {
         // A bug or a backend failure: say "try again later", keep the process and session.
         log.error("smtp", "command failed", { session: this.id, error: (e as Error).message });
