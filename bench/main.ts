@@ -1,5 +1,5 @@
 /**
- * `deno task bench [smtp|imap|outbound|plugins|spam|encrypt] [options]`: the benchmarks;
+ * `deno task bench [smtp|imap|outbound|plugins|spam|encrypt|index] [options]`: the benchmarks;
  * each prints a table. Without a name, `smtp`.
  *
  * @module
@@ -10,6 +10,7 @@ import { benchOutbound } from "./outbound.ts";
 import { benchEncrypt } from "./encrypt.ts";
 import { benchPlugins } from "./plugins.ts";
 import { benchSpam } from "./spam.ts";
+import { benchIndex } from "./index.ts";
 
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   smtp: benchSmtp,
@@ -18,6 +19,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   encrypt: benchEncrypt,
   plugins: benchPlugins,
   spam: benchSpam,
+  index: benchIndex,
 };
 
 const [name = "smtp", ...rest] = Deno.args;
