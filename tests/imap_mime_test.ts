@@ -18,6 +18,12 @@ const CASES: Array<[message: string, item: string, dovecot: string]> = [
     '"mixed" ("boundary" "b") NIL NIL NIL)',
   ],
   [
+    // Not MIME (no MIME-Version, no Content-Type): the field does not apply (RFC 2045 §4).
+    "From: a@example.org\nContent-Transfer-Encoding: 8bit\n\nplain\n",
+    "BODYSTRUCTURE",
+    '("text" "plain" ("charset" "us-ascii") NIL NIL "7bit" 7 1 NIL NIL NIL NIL)',
+  ],
+  [
     "From: a@example.org\nTo: A <a@x.org, B <b@y.org>\nSubject: t\n\nx\n",
     "ENVELOPE",
     '(NIL "t" ((NIL NIL "a" "example.org")) ((NIL NIL "a" "example.org")) ' +

@@ -8,9 +8,8 @@
  *   the RFC examples' upper case is only illustration.
  * - text/* without a charset parameter gets `"charset" "us-ascii"` (RFC 2045 §5.2).
  * - a part without Content-Transfer-Encoding is `"7bit"` (RFC 2045 §6.1), whatever its
- *   octets or its parent's field say. A message without MIME-Version keeps its field
- *   (RFC 2045 §4 leaves such mail to local conventions); Dovecot then reports the top
- *   part as 7bit and clients show its base64 undecoded.
+ *   octets or its parent's field say; so is a message that is not MIME (neither
+ *   MIME-Version nor Content-Type, see `parser.ts`), whatever its field says.
  * - unquoted parameter values run to ";" (see `params.ts`), where Dovecot cuts them at the
  *   first space or tspecial.
  * - body size is the exact octet count of the body as BODY[section] returns it (Dovecot
