@@ -211,9 +211,10 @@ export class SqliteStore implements Store {
     if (this.#closed) throw new Error("store is closed");
     const match = matchExpression(query);
     if (match === null) return null;
-    const stmt = this.#read.get(CANDIDATES_SQL);
+    const stmt = this.#read.get(CANDIDATES_SQL[query.part]);
     (stmt as unknown as { setReturnArrays(on: boolean): void }).setReturnArrays(true);
-    const rows = stmt.all(mailboxId, match) as unknown as Array<[number]>;
+    const params = query.part === "text" ? [mailboxId, match, match] : [mailboxId, match];
+    const rows = stmt.all(...params) as unknown as Array<[number]>;
     const out: number[] = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) out[i] = rows[i][0];
     return out;
