@@ -51,6 +51,9 @@ interface Row {
   cpuMsPerMsg: number;
 }
 
+/** Lines describing the index lookups made after each phase. */
+const searches: string[] = [];
+
 async function phase(
   name: string,
   count: number,
@@ -82,6 +85,13 @@ async function phase(
     await after(store);
     const t2 = performance.now();
     const c2 = cpuMs();
+    // Candidates for a rare and a common string once everything is indexed.
+    for (const value of [`uniq${count - 7}x`, "regards"]) {
+      const t = performance.now();
+      const uids = await store.searchText(inbox.id, { part: "text", value });
+      const ms = (performance.now() - t).toFixed(1);
+      searches.push(`${name}: TEXT "${value}" -> ${uids?.length} candidates in ${ms} ms`);
+    }
     const row = (phase: string, ms: number, cpu: number): Row => ({
       phase,
       messages: count,
@@ -128,6 +138,7 @@ export async function benchIndex(args: string[]): Promise<void> {
       } ${r.perSec.toFixed(0).padStart(8)} ${r.cpuMsPerMsg.toFixed(2).padStart(12)}`,
     );
   }
+  for (const line of searches) console.log(line);
 }
 
 if (import.meta.main) await benchIndex(Deno.args);
