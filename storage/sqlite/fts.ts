@@ -24,11 +24,12 @@
  *   `fts_pending` (a trigger); `indexPending` (a write op the store schedules after new
  *   mail, in time-boxed steps in the writer worker, back to back while the writer is
  *   otherwise quiet) parses and indexes. Bulk jobs (`import`) run the steps themselves
- *   after each batch (`flushTextIndex`), so their mail is searchable when they return.
- *   (Not inside each append: FTS5 flushes a segment at every savepoint, one per message.) Until then a pending message is always a
- *   candidate, so searches stay correct while the index catches up — and deliveries never
- *   wait for MIME parsing or trigram insertion (measured: indexing inside the delivery
- *   batches cost imaptest stress about 30% of its commands/s).
+ *   after each batch (`flushTextIndex`), so their mail is searchable when they return
+ *   (not inside each append: FTS5 flushes a segment at every savepoint, one per message).
+ *   Until then a pending message is always a candidate, so searches stay correct while
+ *   the index catches up — and deliveries never wait for MIME parsing or trigram
+ *   insertion (measured: indexing inside the delivery batches cost imaptest stress about
+ *   30% of its commands/s).
  * - Very large texts are indexed only in part and flagged `partial`: always candidates.
  *
  * @module
