@@ -1,5 +1,6 @@
 /**
- * `deno task bench [smtp|imap|outbound|plugins|spam|encrypt|freeze] [options]`: the benchmarks;
+ * `deno task bench [smtp|imap|outbound|plugins|spam|encrypt|freeze|index] [options]`: the
+ * benchmarks;
  * each prints a table. Without a name, `smtp`.
  *
  * @module
@@ -11,6 +12,7 @@ import { benchEncrypt } from "./encrypt.ts";
 import { benchPlugins } from "./plugins.ts";
 import { benchSpam } from "./spam.ts";
 import { benchFreeze } from "./freeze.ts";
+import { benchIndex } from "./index.ts";
 
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   smtp: benchSmtp,
@@ -20,6 +22,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   plugins: benchPlugins,
   spam: benchSpam,
   freeze: benchFreeze,
+  index: benchIndex,
 };
 
 const [name = "smtp", ...rest] = Deno.args;

@@ -242,6 +242,8 @@ export interface Store {
   searchText?(mailboxId: number, query: TextQuery): Promise<number[] | null>;
   /** Optional: resolves once every stored message is in the full-text index. */
   flushTextIndex?(): Promise<void>;
+  /** Optional: how many stored messages wait to enter the full-text index. */
+  textIndexBacklog?(): Promise<number>;
   readBlob(blobId: number): Promise<Uint8Array>;
   /** Bytes [offset, offset+length) of a stored message, clipped to its end. */
   readBlobRange(blobId: number, offset: number, length: number): Promise<Uint8Array>;

@@ -1,7 +1,9 @@
 /** `import maildir|mbox` and `export mbox`, run as the CLI; the export is read by python. */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cli } from "./lib/server_process.ts";
+import { addUserCli, cli, configToml, startServerProcess } from "./lib/server_process.ts";
+import { imaplib } from "./imap_helpers.ts";
+import { writeCorpusMbox } from "../bench/corpus.ts";
 import { python } from "./harness.ts";
 import { configFromObject } from "../core/config.ts";
 import { openStore } from "../storage/open.ts";
@@ -130,6 +132,62 @@ Deno.test("cli: import a Maildir and an mbox, export mbox, and round-trip it", a
       assert.deepEqual(again.map((m) => m.text), inbox.map((m) => m.text));
     } finally {
       await store.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("cli: after import mbox of 2,000 messages the full-text index is complete (SEARCH TEXT over TCP)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "denomail-import-fts-" });
+  const configPath = join(dir, "denomail.toml");
+  await Deno.writeTextFile(configPath, configToml(`${dir}/data`, ["imap"]));
+  const mbox = join(dir, "big.mbox");
+  const COUNT = 2000;
+  try {
+    await addUserCli(configPath, "ivan@example.test", "ivan-password");
+    await writeCorpusMbox(mbox, COUNT);
+    const r = await cli([
+      "import",
+      "mbox",
+      mbox,
+      "--user",
+      "ivan@example.test",
+      "--config",
+      configPath,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /imported 2000 messages/);
+
+    // Nothing is left for a server's background indexer (issue 13, item 19).
+    const config = configFromObject({ data_dir: `${dir}/data` }, dir);
+    const store = await openStore(config, { inlineWrites: true });
+    try {
+      assert.equal(await store.textIndexBacklog!(), 0);
+    } finally {
+      await store.close();
+    }
+
+    const server = await startServerProcess(configPath, ["imap"]);
+    try {
+      // Message i holds the word uniq<i>x (UID i + 1); "corpus message 1999" is one subject.
+      const lines = await imaplib(
+        server.ports.imap,
+        "ivan@example.test",
+        "ivan-password",
+        `m.select("INBOX")
+for q in sys.argv[4:]:
+    print(q + "=" + m.uid("SEARCH", "TEXT", '"%s"' % q)[1][0].decode())`,
+        ["uniq1234x", "uniq0x", "corpus message 1999", "nothing-like-this"],
+      );
+      assert.deepEqual(lines, [
+        "uniq1234x=1235",
+        "uniq0x=1",
+        "corpus message 1999=2000",
+        "nothing-like-this=",
+      ]);
+    } finally {
+      await server.stop();
     }
   } finally {
     await Deno.remove(dir, { recursive: true });

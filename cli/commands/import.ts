@@ -5,7 +5,9 @@
  *   R Answered, S Seen, T Deleted); the internal date is the file's modification time.
  * - mbox (RFC 4155, mboxrd quoting undone): the internal date comes from the Date header.
  * Line endings become CRLF (RFC 5322 §2.1, as IMAP serves them). Writes go through the
- * group-committing writer, many at a time, so a large import costs few fsyncs.
+ * group-committing writer, many at a time, so a large import costs few fsyncs. The
+ * full-text index is built here, after each batch, not left to a server's background
+ * indexer: imported mail is searchable at full speed as soon as the command returns.
  *
  * @module
  */
@@ -21,6 +23,8 @@ export const usage = "import maildir|mbox PATH --user EMAIL [--mailbox NAME]";
 
 /** Appends in flight at once: enough to fill the writer's batches. */
 const IN_FLIGHT = 32;
+/** Messages appended between two full-text indexing passes. */
+const INDEX_BATCH = 1000;
 
 const MAILDIR_FLAGS: Record<string, string> = {
   D: "\\Draft",
@@ -96,6 +100,7 @@ export async function run(ctx: CliContext): Promise<void> {
   const inFlight = new Set<Promise<void>>();
   let done = 0;
   let bytesDone = 0;
+  let sent = 0;
   for await (const msg of readCorpus(plan)) {
     const bytes = toCrlf(kind === "mbox" ? dropSeparatorBlank(msg.bytes) : msg.bytes);
     const flags = kind === "maildir" ? maildirFlags(msg.name) : [];
@@ -110,8 +115,11 @@ export async function run(ctx: CliContext): Promise<void> {
     const tracked = p.finally(() => inFlight.delete(tracked));
     inFlight.add(tracked);
     if (inFlight.size >= IN_FLIGHT) await Promise.race(inFlight);
+    // The writer runs requests in order: this pass comes after the appends sent before it.
+    if (++sent % INDEX_BATCH === 0) await store.flushTextIndex?.();
   }
   await Promise.all(inFlight);
+  await store.flushTextIndex?.();
   progress.end();
   ctx.print(`imported ${done} messages into ${email} ${mailbox.name}`);
 }

@@ -2,10 +2,20 @@
  * RFC 5322 §3.4 address lists, parsed leniently for the IMAP ENVELOPE (RFC 9051 §7.5.2).
  *
  * Group syntax becomes a start marker (host null, mailbox = group name) and an end
- * marker (all null), exactly as the ENVELOPE wants it. Like Dovecot: a comment stands in
- * for a missing display name, a missing local part or domain is filled with
- * `MISSING_MAILBOX` / `MISSING_DOMAIN` (a null host would read as group syntax), and
- * several fields of one kind are merged as if comma-separated.
+ * marker (all null), exactly as the ENVELOPE wants it. Like Dovecot (compared on the
+ * SpamAssassin corpus and hand-made broken headers, issue 13 item 18):
+ * - a comment stands in for a missing display name (after an addr-spec: the last comment);
+ *   an empty display name (`"" <a@b>`) is no name (NIL);
+ * - a missing local part or domain is filled with `MISSING_MAILBOX` / `MISSING_DOMAIN`
+ *   (a null host would read as group syntax), also for `<>`;
+ * - a broken `<...>` (white space inside the local part or domain, a missing domain after
+ *   "@", no closing ">") keeps the local part read so far and reports the host as
+ *   `SYNTAX_ERROR`; a "<@x>" route without ":" is `INVALID_ROUTE`.
+ * Unlike Dovecot, which stops at the first syntax error and drops the rest of the field,
+ * we skip the junk and go on to the next "," (so a recipient cannot hide behind junk),
+ * accept ";" between addresses (an Outlook habit), and ignore empty list members
+ * (RFC 5322 §4.4 obs-addr-list; Dovecot lists each as MISSING_MAILBOX).
+ * Several fields of one kind are merged as if comma-separated.
  *
  * @module
  */
@@ -99,6 +109,40 @@ function joined(toks: Tok[]): string {
   return toks.map((t) => t.v).join("");
 }
 
+/**
+ * Reads a dot-atom-like run from `toks[at]`: tokens of the given kinds, each boundary
+ * between two of them marked by a "." (obs-local-part / obs-domain allow white space
+ * around the dots). Returns the tokens and where the run ends.
+ */
+function dotted(toks: Tok[], at: number, kinds: TokKind[]): { run: Tok[]; end: number } {
+  const run: Tok[] = [];
+  let i = at;
+  while (i < toks.length && kinds.includes(toks[i].k)) {
+    const prev = run[run.length - 1];
+    if (prev && !prev.v.endsWith(".") && !toks[i].v.startsWith(".")) break;
+    run.push(toks[i++]);
+  }
+  return { run, end: i };
+}
+
+/**
+ * The addr-spec inside "<...>" (RFC 5322 §3.4.1): local, host (empty when missing) and
+ * whether it was well-formed (every token used, a domain after any "@").
+ */
+function angleAddrSpec(toks: Tok[]): { local: Tok[]; host: Tok[]; ok: boolean } {
+  const l = dotted(toks, 0, ["word", "quoted"]);
+  let i = l.end;
+  let host: Tok[] = [];
+  let ok = true;
+  if (i < toks.length && isSpecial(toks[i], "@")) {
+    const d = dotted(toks, i + 1, ["word", "literal"]);
+    host = d.run;
+    i = d.end;
+    ok = host.length > 0;
+  }
+  return { local: l.run, host, ok: ok && i === toks.length };
+}
+
 /** Parses an address-list header value into ENVELOPE entries. */
 export function parseAddressList(value: string): EnvelopeAddress[] {
   const toks = lex(value);
@@ -148,27 +192,41 @@ export function parseAddressList(value: string): EnvelopeAddress[] {
       // name-addr: [display-name] angle-addr; obs-route "@a,@b:" may precede the addr-spec.
       i++;
       const inner: Tok[] = [];
-      while (i < n && !isSpecial(toks[i], ">")) {
-        if (toks[i].k !== "comment") inner.push(toks[i]);
+      let closed = false;
+      const routed = i < n && isSpecial(toks[i], "@");
+      let routeDone = !routed;
+      while (i < n) {
+        const t = toks[i];
+        if (isSpecial(t, ">")) {
+          closed = true;
+          i++;
+          break;
+        }
+        // No "," belongs in an addr-spec: without a ">" first, the address ends there
+        // (only the obs-route before its ":" holds commas); in a group, ";" ends it too.
+        if ((isSpecial(t, ";") && inGroup) || (isSpecial(t, ",") && routeDone)) break;
+        if (isSpecial(t, ":")) routeDone = true;
+        if (t.k !== "comment") inner.push(t);
         i++;
       }
-      i++;
       let route: string | null = null;
       let start = 0;
-      const colon = inner.findIndex((x) => isSpecial(x, ":"));
-      if (inner.length > 0 && isSpecial(inner[0], "@") && colon > 0) {
-        route = joined(inner.slice(0, colon));
-        start = colon + 1;
+      if (routed) {
+        const colon = inner.findIndex((x) => isSpecial(x, ":"));
+        route = colon > 0 ? joined(inner.slice(0, colon)) : "INVALID_ROUTE";
+        start = colon > 0 ? colon + 1 : inner.length;
       }
-      const rest = inner.slice(start).filter((x) => !isSpecial(x, ":,;<"));
-      const at = rest.findIndex((x) => isSpecial(x, "@"));
-      const local = at < 0 ? rest : rest.slice(0, at);
-      const host = at < 0 ? [] : rest.slice(at + 1).filter((x) => !isSpecial(x, "@"));
+      const spec = angleAddrSpec(inner.slice(start));
       const name = words.length > 0 ? phrase(words) : commentName;
-      if (inner.length === 0 && words.length === 0 && !commentName) {
-        // "<>": the null address; nothing to list.
+      if (closed && spec.ok) {
+        mailbox(name || null, route, spec.local, spec.host);
       } else {
-        mailbox(name, route, local, host);
+        out.push({
+          name: name || null,
+          route,
+          mailbox: spec.local.length > 0 ? joined(spec.local) : "MISSING_MAILBOX",
+          host: "SYNTAX_ERROR",
+        });
       }
       // Skip junk up to the next separator.
       while (i < n && !isSpecial(toks[i], ",;")) i++;
@@ -185,20 +243,18 @@ export function parseAddressList(value: string): EnvelopeAddress[] {
         i++;
       }
       // Stray words after the domain (missing comma) are not part of it.
-      if (host.length > 1) {
-        host = host.filter((x, k) => k === 0 || x.k === "literal" || x.v.startsWith("."));
-      }
+      if (host.length > 1) host = dotted(host, 0, ["word", "literal"]).run;
     } else if (words.length === 0) {
       continue; // only comments: nothing to list (the separator is handled above)
     }
-    const allComments = [...comments, ...trailing];
-    const name = allComments.length > 0 ? allComments.join(" ").trim() || null : null;
+    // The comment after an addr-spec names it (the last one, as Dovecot reads it).
+    const name = trailing.length > 0 ? trailing[trailing.length - 1].trim() || null : null;
     if (
       host.length === 0 && !isSpecial(next, "@") &&
       (words.length > 1 || (words.length === 1 && words[0].k === "quoted"))
     ) {
       // "Display Name" alone: a name without an address (Dovecot's reading).
-      mailbox(phrase(words), null, [], []);
+      mailbox(phrase(words) || null, null, [], []);
       continue;
     }
     mailbox(name, null, words, host);

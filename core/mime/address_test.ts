@@ -42,7 +42,7 @@ Deno.test("RFC 5322 address lists for ENVELOPE", async (t) => {
     ["@example.com", [a(null, "MISSING_MAILBOX", "example.com")]],
     ["Display Name", [a("Display Name", "MISSING_MAILBOX", "MISSING_DOMAIN")]],
     ['"Only Quoted"', [a("Only Quoted", "MISSING_MAILBOX", "MISSING_DOMAIN")]],
-    ["<>", []],
+    ["<>", [a(null, "MISSING_MAILBOX", "MISSING_DOMAIN")]],
     ["(just a comment)", []],
     ["", []],
     ["=?utf-8?q?J=C3=B6rg?= <j@example.de>", [a("=?utf-8?q?J=C3=B6rg?=", "j", "example.de")]],
@@ -51,11 +51,36 @@ Deno.test("RFC 5322 address lists for ENVELOPE", async (t) => {
       a(null, "b", "c"),
     ]],
     ["a@b c@d", [a(null, "a", "b")]],
-    ["<unterminated@example.com", [a(null, "unterminated", "example.com")]],
+    ["<unterminated@example.com", [a(null, "unterminated", "SYNTAX_ERROR")]],
     ['"unterminated <x@y>', [a("unterminated <x@y>", "MISSING_MAILBOX", "MISSING_DOMAIN")]],
   ];
   for (const [input, want] of cases) {
     await t.step(JSON.stringify(input), () => assert.deepEqual(parseAddressList(input), want));
+  }
+  // Malformed addresses, as Dovecot 2.3 reads them (compared over IMAP, issue 13 item 18).
+  const dovecot: [string, ReturnType<typeof a>[]][] = [
+    ['"" <>', [a(null, "MISSING_MAILBOX", "MISSING_DOMAIN")]],
+    ['"" <yyyy@example.com>', [a(null, "yyyy", "example.com")]],
+    ["<Undisclosed Recipients@example.com>", [a(null, "Undisclosed", "SYNTAX_ERROR")]],
+    ["<Undisclosed-Recipient:;@example.com>", [a(null, "Undisclosed-Recipient", "SYNTAX_ERROR")]],
+    ["<a@b c>", [a(null, "a", "SYNTAX_ERROR")]],
+    ["<a@>", [a(null, "a", "SYNTAX_ERROR")]],
+    ["<foo>", [a(null, "foo", "MISSING_DOMAIN")]],
+    ["<@>", [a(null, "MISSING_MAILBOX", "MISSING_DOMAIN", "INVALID_ROUTE")]],
+    ["A <a@x.org, B <b@y.org>", [a("A", "a", "SYNTAX_ERROR"), a("B", "b", "y.org")]],
+    ["Joe <joe@example.org", [a("Joe", "joe", "SYNTAX_ERROR")]],
+    ["john . smith @ example . org", [a(null, "john.smith", "example.org")]],
+    ["(c1) user@example.org", [a(null, "user", "example.org")]],
+    ["user@example.org (c2) (c3)", [a("c3", "user", "example.org")]],
+    ["Group: <a@b>, broken <x@y ;", [
+      a(null, "Group", null),
+      a(null, "a", "b"),
+      a("broken", "x", "SYNTAX_ERROR"),
+      GROUP_END,
+    ]],
+  ];
+  for (const [input, want] of dovecot) {
+    await t.step(`like Dovecot: ${input}`, () => assert.deepEqual(parseAddressList(input), want));
   }
   await t.step("garbage never throws", () => {
     for (const s of ["<<<>>>", ":::;;;", "@@@", "(((", '"', "\\", "a@", ",;:<>@", "<a@b>>>c@d"]) {

@@ -7,6 +7,11 @@
  *   typical mail this is byte-for-byte what Dovecot sends (it keeps the message's case);
  *   the RFC examples' upper case is only illustration.
  * - text/* without a charset parameter gets `"charset" "us-ascii"` (RFC 2045 §5.2).
+ * - a part without Content-Transfer-Encoding is `"7bit"` (RFC 2045 §6.1), whatever its
+ *   octets or its parent's field say; so is a message that is not MIME (neither
+ *   MIME-Version nor Content-Type, see `parser.ts`), whatever its field says.
+ * - unquoted parameter values run to ";" (see `params.ts`), where Dovecot cuts them at the
+ *   first space or tspecial.
  * - body size is the exact octet count of the body as BODY[section] returns it (Dovecot
  *   counts LF-only lines as CRLF; we store and serve the bytes as received).
  * - line counts are the number of LF-terminated lines in the body.

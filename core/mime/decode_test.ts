@@ -41,7 +41,7 @@ Deno.test("quoted-printable (RFC 2045 §6.7)", () => {
 
 Deno.test("decodeBody by Content-Transfer-Encoding", () => {
   const msg = (cte: string, body: string) => {
-    const bytes = enc(`Content-Transfer-Encoding: ${cte}\r\n\r\n${body}`);
+    const bytes = enc(`MIME-Version: 1.0\r\nContent-Transfer-Encoding: ${cte}\r\n\r\n${body}`);
     return decodeBody(bytes, parseMime(bytes));
   };
   assert.equal(dec(msg("base64", "aGk=\r\n")!), "hi");

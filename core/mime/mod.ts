@@ -25,7 +25,7 @@
 import { findField } from "./header.ts";
 import type { MimePart } from "./types.ts";
 
-export { parseMime } from "./parser.ts";
+export { parseMime, type ParseOptions } from "./parser.ts";
 export { HeaderField, unfold } from "./header.ts";
 export { decodeEncodedWords } from "./encoded_words.ts";
 export { envelope } from "./envelope.ts";

@@ -143,7 +143,11 @@ interface RawParam {
   value: string;
 }
 
-/** Reads `; attr=value` pairs until the end; lenient about missing `;` and bad values. */
+/**
+ * Reads `; attr=value` pairs until the end; lenient about missing `;` and bad values. A
+ * broken parameter is skipped and reading goes on; Dovecot stops there and loses the rest
+ * (`text/plain;; charset=utf-8` has no charset for it, `charset; name="q"` no name).
+ */
 function readRawParams(lx: Lexer): RawParam[] {
   const out: RawParam[] = [];
   const s = lx.s;
@@ -168,14 +172,20 @@ function readRawParams(lx: Lexer): RawParam[] {
     if (lx.peek() === 34 /* " */) {
       value = lx.quoted();
     } else {
-      // Lenient: an unquoted value runs to ';' (real mail has spaces in unquoted names);
-      // a trailing comment "(…)" after white space is dropped.
+      // Lenient: an unquoted value runs to ';', where RFC 2045 §5.1 says it is one token.
+      // Real mail has unquoted file names with spaces (`name=my file.pdf`) and boundaries
+      // with "=" (`boundary=----=_NextPart_000`): Dovecot cuts both at the first space or
+      // tspecial ("my", "----": a wrong name, a bogus extra part); we keep the whole value.
+      // A trailing comment "(…)" after white space is dropped.
       const semi = s.indexOf(";", lx.pos);
       const end = semi < 0 ? s.length : semi;
       value = s.slice(lx.pos, end).trim();
       const m = /^(\S+)\s+\(.*\)$/.exec(value);
       if (m) value = m[1];
       lx.pos = end;
+      // A charset name never holds white space (RFC 2978 §2.3): `charset=utf-8 junk` is
+      // utf-8, as Dovecot reads it, so the text still decodes.
+      if (name.toLowerCase() === "charset") value = value.split(/\s/, 1)[0];
     }
     out.push({ name: name.toLowerCase(), value });
   }

@@ -31,6 +31,22 @@ Deno.test("Content-Type and parameters (RFC 2045 §5.1, RFC 2231)", async (t) =>
       { name: "name", value: "My File.pdf" },
     ]);
   });
+  await t.step("unquoted values against Dovecot (issue 13 item 18; see params.ts)", () => {
+    // Kept whole where Dovecot cuts at the first space or tspecial: a file name, and a
+    // boundary with "=" that the delimiter lines really use.
+    assert.deepEqual(
+      parseContentType("multipart/mixed; boundary=----=_NextPart_000_0012")?.params,
+      [{ name: "boundary", value: "----=_NextPart_000_0012" }],
+    );
+    assert.deepEqual(parseContentType("application/pdf; name=report/2024 final.pdf")?.params, [
+      { name: "name", value: "report/2024 final.pdf" },
+    ]);
+    // A charset is one token, as Dovecot reads it (fails without the fix: "utf-8 junk").
+    assert.deepEqual(parseContentType("text/plain; charset=utf-8 junk; format=flowed")?.params, [
+      { name: "charset", value: "utf-8" },
+      { name: "format", value: "flowed" },
+    ]);
+  });
   await t.step("first occurrence of a parameter wins", () => {
     assert.deepEqual(parseContentType("text/plain; charset=a; CHARSET=b")?.params, [{
       name: "charset",

@@ -53,9 +53,20 @@ interface Delimiter {
  * // root.type === "text", root.bodyStart === 15, root.lines === 1
  * ```
  */
-export function parseMime(bytes: Uint8Array): MimePart {
-  const scanner = new Scanner(bytes);
-  return scanner.parsePart(0, false).part;
+export function parseMime(bytes: Uint8Array, opts: ParseOptions = {}): MimePart {
+  const scanner = new Scanner(bytes, opts.nonMimeFields ?? false);
+  return scanner.parsePart(0, false, true).part;
+}
+
+/** Options of `parseMime`. */
+export interface ParseOptions {
+  /**
+   * Apply the Content-* fields of a message that is not MIME (neither MIME-Version nor
+   * Content-Type, RFC 2045 §4) anyway. Off by default: what IMAP clients see is 7bit text,
+   * as Dovecot shows it. On for content analysis (spam rules, encryption detection), where
+   * base64 in non-MIME mail must still be decoded rather than be a way around the rules.
+   */
+  nonMimeFields?: boolean;
 }
 
 class Scanner {
@@ -69,9 +80,12 @@ class Scanner {
   readonly #stack: Uint8Array[] = [];
   #parts = 0;
 
-  constructor(bytes: Uint8Array) {
+  readonly #nonMimeFields: boolean;
+
+  constructor(bytes: Uint8Array, nonMimeFields: boolean) {
     this.#b = bytes;
     this.#len = bytes.length;
+    this.#nonMimeFields = nonMimeFields;
   }
 
   /** Offset just after the LF ending the line at `pos`, or the end of input. */
@@ -208,14 +222,18 @@ class Scanner {
   }
 
   /**
-   * Parses one entity (a message or a body part) starting at #pos.
+   * Parses one entity (a message, `isMessage`, or a body part) starting at #pos.
    * Returns the part and the delimiter that ended it (null at the end of input).
    */
-  parsePart(depth: number, inDigest: boolean): { part: MimePart; stop: Delimiter | null } {
+  parsePart(
+    depth: number,
+    inDigest: boolean,
+    isMessage: boolean,
+  ): { part: MimePart; stop: Delimiter | null } {
     this.#parts++;
     const part = newPart(this.#pos, depth);
     this.#readHeader(part);
-    interpretHeaders(part, inDigest);
+    interpretHeaders(part, inDigest, isMessage && !this.#nonMimeFields);
     const bodyLf = this.#lf;
     const container = depth < MAX_DEPTH && this.#parts < MAX_PARTS;
 
@@ -239,7 +257,7 @@ class Scanner {
           d = this.#findDelimiter(); // too many parts: the rest stays unsplit
           continue;
         }
-        const child = this.parsePart(depth + 1, digest);
+        const child = this.parsePart(depth + 1, digest, false);
         part.children.push(child.part);
         d = child.stop;
       }
@@ -257,7 +275,7 @@ class Scanner {
     if (part.type === "message" && part.subtype === "rfc822" && container) {
       // RFC 2046 §5.2.1: the body is a complete message.
       part.kind = "message";
-      const inner = this.parsePart(depth + 1, false);
+      const inner = this.parsePart(depth + 1, false, true);
       part.embedded = inner.part;
       this.#finish(part, bodyLf, inner.stop, inner.part.bodyEnd);
       return { part, stop: inner.stop };
@@ -303,8 +321,23 @@ function newPart(start: number, depth: number): MimePart {
   };
 }
 
-/** Applies the Content-* fields of `part.headers`; the first of each kind wins. */
-function interpretHeaders(part: MimePart, inDigest: boolean): void {
+/**
+ * Applies the Content-* fields of `part.headers`; the first of each kind wins.
+ *
+ * A message (the top level, or one inside message/rfc822) with neither MIME-Version nor
+ * Content-Type is not MIME (RFC 2045 §4): its Content-* fields are ignored, so it is
+ * text/plain in 7bit (RFC 2045 §5.2, §6.1) even when it says "Content-Transfer-Encoding:
+ * 8bit" — as Dovecot reads it (such mail is common in the SpamAssassin corpus). A body
+ * part of a multipart is MIME by position and always keeps its fields. (`mimeVersionRule`
+ * is false for other parts, and with `ParseOptions.nonMimeFields`.)
+ */
+function interpretHeaders(part: MimePart, inDigest: boolean, mimeVersionRule: boolean): void {
+  if (
+    mimeVersionRule &&
+    !part.headers.some((f) => f.lname === "mime-version" || f.lname === "content-type")
+  ) {
+    return;
+  }
   const seen: string[] = [];
   for (const f of part.headers) {
     const n = f.lname;

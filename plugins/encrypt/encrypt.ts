@@ -41,7 +41,8 @@ export async function encryptMessage(
   armoredKey: string,
   opts: { keepSubject: boolean },
 ): Promise<EncryptOutcome> {
-  const root = parseMime(raw);
+  // Content-* fields count even without MIME-Version: armor inside base64 is still found.
+  const root = parseMime(raw, { nonMimeFields: true });
   const already = encryptedKind(raw, root);
   if (already) return { kind: "skipped", reason: already };
   const armored = await openpgp.encrypt({

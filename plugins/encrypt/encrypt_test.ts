@@ -16,7 +16,7 @@ const dec = new TextDecoder();
 const bytes = (s: string) => enc.encode(s);
 const part = (raw: Uint8Array, n: number) =>
   dec.decode(sectionBytes(raw, parseMime(raw), { part: [n] }) ?? new Uint8Array());
-const kind = (s: string) => encryptedKind(bytes(s), parseMime(bytes(s)));
+const kind = (s: string) => encryptedKind(bytes(s), parseMime(bytes(s), { nonMimeFields: true })); // as encrypt.ts parses
 
 async function keyPair(email: string, more: Partial<openpgp.KeyOptions> = {}) {
   return await openpgp.generateKey({

@@ -89,7 +89,8 @@ function leaves(root: MimePart, out: MimePart[], depth = 0): void {
 /** Reads a message for the spam checks. */
 export function parseMail(raw: Uint8Array, maxBytes = DEFAULT_MAX_BYTES): ParsedMail {
   const bytes = raw.length > maxBytes ? raw.subarray(0, maxBytes) : raw;
-  const root = parseMime(bytes);
+  // Content-* fields count even without MIME-Version: base64 must not slip past the rules.
+  const root = parseMime(bytes, { nonMimeFields: true });
   const headers: Array<[string, string]> = root.headers.map((f) => [f.lname, f.value]);
   const first = new Map<string, string>();
   for (const [k, v] of headers) if (!first.has(k)) first.set(k, v);

@@ -39,7 +39,12 @@ export function encodeBinaryParts(bytes: Uint8Array): Uint8Array {
       if (!body.includes(0)) return;
       const eol = p.headerSeparator === 1 ? "\n" : "\r\n";
       const field = p.headers.find((f) => f.lname === "content-transfer-encoding");
-      const cte = enc.encode(`Content-Transfer-Encoding: base64${eol}`);
+      // A message that is not MIME ignores the field (RFC 2045 §4, see core/mime/parser.ts):
+      // make it MIME, or BINARY would return the base64 text.
+      const mime = p.headers.some((f) => f.lname === "mime-version" || f.lname === "content-type");
+      const cte = enc.encode(
+        `${mime ? "" : `MIME-Version: 1.0${eol}`}Content-Transfer-Encoding: base64${eol}`,
+      );
       if (field) edits.push({ start: field.start, end: field.end, with: cte });
       else {
         const at = p.headerEnd - p.headerSeparator;

@@ -36,6 +36,17 @@ Deno.test("binary APPEND content (RFC 3516 §4.4)", async (t) => {
     assert.deepEqual(decodeBody(out, root), bin);
   });
 
+  await t.step("a message that is not MIME gets MIME-Version too (RFC 2045 §4)", () => {
+    const out = encodeBinaryParts(join("Subject: x\r\n\r\n", bin));
+    assert.match(
+      new TextDecoder().decode(out),
+      /^Subject: x\r\nMIME-Version: 1.0\r\nContent-Transfer-Encoding: base64\r\n\r\n/,
+    );
+    const root = parseMime(out);
+    assert.equal(root.encoding, "base64");
+    assert.deepEqual(decodeBody(out, root), bin);
+  });
+
   await t.step("in a multipart, only the NUL part changes; a missing CTE is added", () => {
     const m = join(
       "Content-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\n",

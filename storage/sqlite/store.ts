@@ -63,9 +63,12 @@ import type { WriteArgs, WriteOp, WriteResult } from "./writes.ts";
 
 const utf8 = new TextDecoder();
 
-/** One background indexing step: short, so a write arriving meanwhile is not held long. */
-const INDEX_STEP = { max: 100, budgetMs: 5 };
-/** The writer must have been quiet this long before an indexing step is sent. */
+/**
+ * One background indexing step: short, so a write arriving meanwhile is not held long, but
+ * long enough that its commit (an fsync, and an FTS segment) is shared by many messages.
+ */
+const INDEX_STEP = { max: 1000, budgetMs: 15 };
+/** The writer must have been quiet this long before indexing starts or resumes. */
 const INDEX_IDLE_MS = 20;
 
 /** Options of `openSqliteStore`. */
@@ -149,8 +152,10 @@ export class SqliteStore implements Store {
 
   /**
    * Runs the full-text index's background steps until nothing is pending: one at a time,
-   * each a short write (`INDEX_STEP`), and only once the writer has sent no batch for
-   * `INDEX_IDLE_MS` — indexing yields to deliveries and flag changes, and under sustained
+   * each a short write (`INDEX_STEP`), starting once the writer has sent no batch for
+   * `INDEX_IDLE_MS`, then back to back while no other write comes (a pause after every
+   * step left the writer idle 4/5 of the time: 136 messages/s). Any other write sends it
+   * back to waiting — indexing yields to deliveries and flag changes, and under sustained
    * load simply waits (pending mail stays a search candidate meanwhile).
    */
   #scheduleIndexing(): void {
@@ -163,10 +168,13 @@ export class SqliteStore implements Store {
       do {
         this.#indexAgain = false;
         let more = true;
+        let quiet = false;
         while (more && !this.#closed) {
-          await this.#writerIdle();
+          if (!quiet) await this.#writerIdle();
           if (this.#closed) break;
+          const before = this.#writer.submitted;
           more = await this.#write("indexPending", INDEX_STEP) > 0;
+          quiet = this.#writer.submitted === before + 1; // only this step was written
         }
       } while (this.#indexAgain && !this.#closed);
     })().catch((e) => {
@@ -194,15 +202,21 @@ export class SqliteStore implements Store {
     }
   }
 
+  // deno-lint-ignore require-await
+  async textIndexBacklog(): Promise<number> {
+    return this.#get("SELECT count(*) AS n FROM fts_pending")!.n as number;
+  }
+
   /** Candidate UIDs for a full-text query (see fts.ts); null when it is too short. */
   // deno-lint-ignore require-await
   async searchText(mailboxId: number, query: TextQuery): Promise<number[] | null> {
     if (this.#closed) throw new Error("store is closed");
     const match = matchExpression(query);
     if (match === null) return null;
-    const stmt = this.#read.get(CANDIDATES_SQL);
+    const stmt = this.#read.get(CANDIDATES_SQL[query.part]);
     (stmt as unknown as { setReturnArrays(on: boolean): void }).setReturnArrays(true);
-    const rows = stmt.all(mailboxId, match) as unknown as Array<[number]>;
+    const params = query.part === "text" ? [mailboxId, match, match] : [mailboxId, match];
+    const rows = stmt.all(...params) as unknown as Array<[number]>;
     const out: number[] = new Array(rows.length);
     for (let i = 0; i < rows.length; i++) out[i] = rows[i][0];
     return out;

@@ -59,6 +59,8 @@ export class Writer {
   #idle: Array<() => void> = [];
   /** Batches sent to the backend; with `commits`, shows how well writes are grouped. */
   batches = 0;
+  /** Writes submitted so far (background work compares it to see other traffic). */
+  submitted = 0;
 
   /** `onChanges` runs after a request's batch committed, before its promise resolves. */
   constructor(backend: WriterBackend, onChanges: (changes: MailboxChange[]) => void) {
@@ -86,6 +88,7 @@ export class Writer {
     } = {},
   ): Promise<WriteResult<K>> {
     if (this.#closed) return Promise.reject(new Error("store is closed"));
+    this.submitted++;
     return new Promise((resolve, reject) => {
       this.#pending.push({
         request: { op, args },
