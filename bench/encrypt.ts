@@ -15,11 +15,11 @@
  */
 import * as openpgp from "openpgp";
 import { configFromObject } from "../core/config.ts";
-import { PluginHost } from "../plugins/host.ts";
-import { kvNamespace } from "../plugins/services.ts";
+import { PluginHost } from "../plugins/engine/host.ts";
+import { kvNamespace } from "../plugins/engine/services.ts";
 import { openStore } from "../storage/open.ts";
-import { encryptMessage } from "../plugins/encrypt/encrypt.ts";
-import { kvKeyFor } from "../plugins/encrypt/keys.ts";
+import { encryptMessage } from "../plugins/builtin/encrypt/encrypt.ts";
+import { kvKeyFor } from "../plugins/builtin/encrypt/keys.ts";
 
 /** A plain-text message of about `size` bytes (CRLF lines of 76 characters). */
 function message(size: number): Uint8Array {

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { log } from "../core/log.ts";
+import { log } from "../lib/log.ts";
 import { Router } from "../core/router.ts";
 import { QueueRunner } from "../core/queue/runner.ts";
 import type { Store } from "../storage/mod.ts";

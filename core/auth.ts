@@ -17,7 +17,7 @@ import { createHash, createHmac, pbkdf2Sync, randomBytes } from "node:crypto";
 import type { Account, Store } from "../storage/mod.ts";
 import { normalizeEmail } from "../storage/names.ts";
 import type { Config } from "./config.ts";
-import { log } from "./log.ts";
+import { log } from "../lib/log.ts";
 import { HashPool, HashPoolBusy } from "./auth/hash_pool.ts";
 import { ARGON2_PARAMS, SCRAM_ITERATIONS } from "./auth/params.ts";
 import {

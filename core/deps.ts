@@ -9,7 +9,7 @@ import type { TlsProvider } from "./tls.ts";
 import type { Authenticator } from "./auth.ts";
 import type { Router } from "./router.ts";
 import type { Connection } from "./connection.ts";
-import type { PluginHost } from "../plugins/host.ts";
+import type { PluginHost } from "../plugins/engine/host.ts";
 
 export interface ServerDeps {
   config: Config;
@@ -19,7 +19,7 @@ export interface ServerDeps {
   router: Router;
   /** Milliseconds since the epoch; tests may replace it. */
   now(): number;
-  /** The plugin host, when plugins are configured (plugins/host.ts). */
+  /** The plugin host, when plugins are configured (plugins/engine/host.ts). */
   plugins?: PluginHost;
 }
 

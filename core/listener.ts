@@ -15,7 +15,7 @@ import { Connection, normalizeAddress } from "./connection.ts";
 import { TlsTransport } from "./transport.ts";
 import type { HostPort } from "./config.ts";
 import type { TlsProvider } from "./tls.ts";
-import { log } from "./log.ts";
+import { log } from "../lib/log.ts";
 
 export interface ListenerOptions {
   /** Used in logs ("smtp", "imaps", ...). */

@@ -9,7 +9,7 @@
  * @module
  */
 import type { SaslExchange, SaslStep } from "./auth.ts";
-import { clientText } from "./log.ts";
+import { clientText } from "../lib/log.ts";
 
 const dec = new TextDecoder();
 

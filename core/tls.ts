@@ -12,7 +12,7 @@ import { X509Certificate } from "node:crypto";
 import { join } from "node:path";
 import selfsigned from "selfsigned";
 import { type Config, ConfigError } from "./config.ts";
-import { log } from "./log.ts";
+import { log } from "../lib/log.ts";
 import { checkTlsPair, TlsPairError } from "./tls_check.ts";
 
 export interface TlsFiles {

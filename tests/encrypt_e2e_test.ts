@@ -11,7 +11,7 @@ import { Buffer } from "node:buffer";
 import { python, run, startTestServer, type TestServer } from "./harness.ts";
 import { cli } from "./lib/server_process.ts";
 import { flowClient } from "./imap_helpers.ts";
-import { parseMime, sectionBytes } from "../core/mime/mod.ts";
+import { parseMime, sectionBytes } from "../mime/mod.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

@@ -6,11 +6,11 @@
 import assert from "node:assert/strict";
 import * as openpgp from "openpgp";
 import { configFromObject } from "../core/config.ts";
-import { type HookInput, PluginHost } from "../plugins/host.ts";
-import { kvNamespace } from "../plugins/services.ts";
-import { LineSplitter } from "../plugins/protocol.ts";
+import { type HookInput, PluginHost } from "../plugins/engine/host.ts";
+import { kvNamespace } from "../plugins/engine/services.ts";
+import { LineSplitter } from "../plugins/engine/protocol.ts";
 import { openStore } from "../storage/open.ts";
-import { parseMime, sectionBytes } from "../core/mime/mod.ts";
+import { parseMime, sectionBytes } from "../mime/mod.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

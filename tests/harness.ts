@@ -6,7 +6,7 @@
  */
 import { configFromObject, type ListenerName } from "../core/config.ts";
 import type { Config } from "../core/config.ts";
-import { type RunningServer, startServer } from "../core/server.ts";
+import { type RunningServer, startServer } from "../app/server.ts";
 import { hashPassword } from "../core/auth.ts";
 import type { Account, Store } from "../storage/mod.ts";
 

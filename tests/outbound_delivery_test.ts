@@ -15,7 +15,7 @@ import {
   verifyDkim,
   waitFor as waitForWithin,
 } from "./lib/outbound_fixture.ts";
-import { startServer } from "../core/server.ts";
+import { startServer } from "../app/server.ts";
 
 const SUBMIT = `
 import smtplib, ssl, sys

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ConfigError, configFromObject } from "../core/config.ts";
-import { PluginHost } from "../plugins/host.ts";
+import { PluginHost } from "../plugins/engine/host.ts";
 import { python, startTestServer } from "./harness.ts";
 
 const SDK = new URL("../plugins/sdk.ts", import.meta.url).href;
@@ -100,7 +100,7 @@ Deno.test("plugin groups", async (t) => {
     });
 
     // The same outcome, one process or three; the group's plugins share one pid. Also in
-    // the compiled binary's sandbox (a Worker per process, see plugins/sandbox_child.ts).
+    // the compiled binary's sandbox (a Worker per process, see plugins/engine/sandbox_child.ts).
     const cases = [[null, "process"], ["g", "process"], ["g", "worker"]] as const;
     for (const [group, sandbox] of cases) {
       const label = `${group ? "one group" : "own processes"} (${sandbox} sandbox)`;

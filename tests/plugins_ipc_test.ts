@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { configFromObject } from "../core/config.ts";
-import { PluginHost } from "../plugins/host.ts";
+import { PluginHost } from "../plugins/engine/host.ts";
 
 const probe = new URL("./fixtures/plugins/ipc_probe.ts", import.meta.url).pathname;
 

@@ -4,8 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { configFromObject } from "../core/config.ts";
-import { type HookInput, PluginHost } from "../plugins/host.ts";
-import { attachmentNames, matches } from "../plugins/policy/mod.ts";
+import { type HookInput, PluginHost } from "../plugins/engine/host.ts";
+import { attachmentNames, matches } from "../plugins/builtin/policy/mod.ts";
 import { openStore } from "../storage/open.ts";
 
 const addr = (a: string) => {

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ConfigError, configFromObject } from "../core/config.ts";
-import { PluginHost } from "../plugins/host.ts";
+import { PluginHost } from "../plugins/engine/host.ts";
 import { python, startTestServer } from "./harness.ts";
 
 const SDK = new URL("../plugins/sdk.ts", import.meta.url).href;

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { configFromObject, type PluginConfig } from "../core/config.ts";
-import { type HookOutcome, PluginHost, PluginLoadError } from "../plugins/host.ts";
+import { type HookOutcome, PluginHost, PluginLoadError } from "../plugins/engine/host.ts";
 import { addUserCli, cli, startServerProcess } from "./lib/server_process.ts";
 import { python } from "./harness.ts";
 

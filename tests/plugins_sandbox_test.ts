@@ -5,9 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { configFromObject } from "../core/config.ts";
-import { type HookOutcome, PluginHost, PluginLoadError } from "../plugins/host.ts";
+import { type HookOutcome, PluginHost, PluginLoadError } from "../plugins/engine/host.ts";
 import { openStore } from "../storage/open.ts";
-import type { SandboxMode } from "../plugins/spawn.ts";
+import type { SandboxMode } from "../plugins/engine/spawn.ts";
 import { startDnsServer } from "./lib/dns_server.ts";
 
 const FIXTURES = new URL("./fixtures/plugins/", import.meta.url);

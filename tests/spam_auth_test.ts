@@ -6,10 +6,10 @@
 import assert from "node:assert/strict";
 import { startDnsServer } from "./lib/dns_server.ts";
 import { addr, dkimSigned, eml, startPluginHost, testDkimKey } from "./spam_helpers.ts";
-import { parseAuthNote } from "../plugins/auth/results.ts";
-import { dmarcAction, lastArcSealer, readAuthOptions } from "../plugins/auth/mod.ts";
-import { authResultsValue, fromAddresses } from "../plugins/auth/verify.ts";
-import { cachedDns } from "../plugins/auth/resolver.ts";
+import { parseAuthNote } from "../plugins/builtin/auth/results.ts";
+import { dmarcAction, lastArcSealer, readAuthOptions } from "../plugins/builtin/auth/mod.ts";
+import { authResultsValue, fromAddresses } from "../plugins/builtin/auth/verify.ts";
+import { cachedDns } from "../plugins/builtin/auth/resolver.ts";
 
 const IP_OK = "192.0.2.10";
 const IP_BAD = "203.0.113.66";

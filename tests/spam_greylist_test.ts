@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { python, startTestServer } from "./harness.ts";
 import { addr, startPluginHost } from "./spam_helpers.ts";
-import { clientNetwork, inRange, readGreylistOptions } from "../plugins/greylist/mod.ts";
+import { clientNetwork, inRange, readGreylistOptions } from "../plugins/builtin/greylist/mod.ts";
 
 Deno.test("greylist: helpers", () => {
   assert.equal(clientNetwork("192.0.2.77"), "192.0.2.0/24");

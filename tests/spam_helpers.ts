@@ -8,14 +8,14 @@ import { Buffer } from "node:buffer";
 import { dkimSign } from "mailauth/lib/dkim/sign.js";
 import { configFromObject } from "../core/config.ts";
 import { generateDkimKey } from "../core/queue/dkim.ts";
-import { PluginHost } from "../plugins/host.ts";
+import { PluginHost } from "../plugins/engine/host.ts";
 import { openStore } from "../storage/open.ts";
 import type { Store } from "../storage/mod.ts";
 import type { Address } from "../plugins/sdk.ts";
 import { storeKv } from "../cli/commands/spam.ts";
-import { LearnBatch, messageKey, userScope } from "../plugins/spam/model.ts";
-import { parseMail } from "../plugins/spam/parse.ts";
-import { tokenHashes } from "../plugins/spam/score.ts";
+import { LearnBatch, messageKey, userScope } from "../plugins/builtin/spam/model.ts";
+import { parseMail } from "../plugins/builtin/spam/parse.ts";
+import { tokenHashes } from "../plugins/builtin/spam/score.ts";
 
 /** "a@b" -> the Address plugins see. */
 export function addr(a: string): Address {

@@ -12,8 +12,8 @@ import { ImapFlow } from "imapflow";
 import { python, startTestServer, type TestServer } from "./harness.ts";
 import { startDnsServer } from "./lib/dns_server.ts";
 import { mailboxTexts, seedBayesHistory, until } from "./spam_helpers.ts";
-import { keywordKind } from "../plugins/imap.ts";
-import { messageKey, userScope } from "../plugins/spam/model.ts";
+import { keywordKind } from "../protocols/imap/hooks.ts";
+import { messageKey, userScope } from "../plugins/builtin/spam/model.ts";
 
 const FIX = new URL("./fixtures/spam/", import.meta.url);
 const fixturePath = (name: string) => new URL(name, FIX).pathname;

@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { startDnsServer } from "./lib/dns_server.ts";
 import { addr, eml, startPluginHost } from "./spam_helpers.ts";
-import type { HookOutcome } from "../plugins/host.ts";
-import { hostServices } from "../plugins/services.ts";
+import type { HookOutcome } from "../plugins/engine/host.ts";
+import { hostServices } from "../plugins/engine/services.ts";
 
 const FIX = new URL("./fixtures/spam/", import.meta.url);
 const fixture = (name: string) => Deno.readFileSync(new URL(name, FIX));

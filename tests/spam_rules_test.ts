@@ -4,24 +4,29 @@
  * X-Spam headers. Fixtures under tests/fixtures/spam/.
  */
 import assert from "node:assert/strict";
-import { parseMail, urlHost } from "../plugins/spam/parse.ts";
-import { scanHtml } from "../plugins/spam/html.ts";
-import { tokenize } from "../plugins/spam/tokenize.ts";
-import { envelopeRules, headerRules, orgDomain, parseDate } from "../plugins/spam/rules/headers.ts";
-import { contentRules } from "../plugins/spam/rules/content.ts";
-import { listed, listRules } from "../plugins/spam/rules/lists.ts";
-import { authRules } from "../plugins/spam/rules/auth.ts";
+import { parseMail, urlHost } from "../plugins/builtin/spam/parse.ts";
+import { scanHtml } from "../plugins/builtin/spam/html.ts";
+import { tokenize } from "../plugins/builtin/spam/tokenize.ts";
+import {
+  envelopeRules,
+  headerRules,
+  orgDomain,
+  parseDate,
+} from "../plugins/builtin/spam/rules/headers.ts";
+import { contentRules } from "../plugins/builtin/spam/rules/content.ts";
+import { listed, listRules } from "../plugins/builtin/spam/rules/lists.ts";
+import { authRules } from "../plugins/builtin/spam/rules/auth.ts";
 import {
   blocklistQueries,
   isPrivateIp,
   reverseName,
   zoneRuleName,
-} from "../plugins/spam/rules/dnsbl.ts";
-import { bayesRule } from "../plugins/spam/rules/table.ts";
-import { chi2Q, combine, tokenProbability } from "../plugins/spam/bayes.ts";
-import { pack, unpack, userScope } from "../plugins/spam/model.ts";
-import { readSpamOptions } from "../plugins/spam/options.ts";
-import { spamHeaders } from "../plugins/spam/status.ts";
+} from "../plugins/builtin/spam/rules/dnsbl.ts";
+import { bayesRule } from "../plugins/builtin/spam/rules/table.ts";
+import { chi2Q, combine, tokenProbability } from "../plugins/builtin/spam/bayes.ts";
+import { pack, unpack, userScope } from "../plugins/builtin/spam/model.ts";
+import { readSpamOptions } from "../plugins/builtin/spam/options.ts";
+import { spamHeaders } from "../plugins/builtin/spam/status.ts";
 
 const FIX = new URL("./fixtures/spam/", import.meta.url);
 const fixture = (name: string) => Deno.readFileSync(new URL(name, FIX));

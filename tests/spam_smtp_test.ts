@@ -10,7 +10,7 @@ import { ImapFlow } from "imapflow";
 import { python, run, startTestServer, type TestServer } from "./harness.ts";
 import { startDnsServer } from "./lib/dns_server.ts";
 import { mailboxTexts, seedBayesHistory, until } from "./spam_helpers.ts";
-import { GLOBAL, messageKey, userScope } from "../plugins/spam/model.ts";
+import { GLOBAL, messageKey, userScope } from "../plugins/builtin/spam/model.ts";
 
 const FIX = new URL("./fixtures/spam/", import.meta.url);
 const fixturePath = (name: string) => new URL(name, FIX).pathname;

@@ -17,7 +17,7 @@ import { checkAddress } from "../validate.ts";
 import { Progress } from "../progress.ts";
 import { requireArg } from "./domain.ts";
 import { planCorpus, readCorpus } from "../../core/mailfiles.ts";
-import { headerValue, parseMime } from "../../core/mime/mod.ts";
+import { headerValue, parseMime } from "../../mime/mod.ts";
 
 export const usage = "import maildir|mbox PATH --user EMAIL [--mailbox NAME]";
 

@@ -16,11 +16,11 @@ import { basename, resolve } from "node:path";
 import { UsageError } from "../args.ts";
 import type { CliContext } from "../context.ts";
 import type { Config, PluginConfig } from "../../core/config.ts";
-import { PluginHost } from "../../plugins/host.ts";
-import { permissionFlags, resolveModule } from "../../plugins/spawn.ts";
-import { formatStep, MemoryKv, replay } from "../../plugins/replay.ts";
-import { readPid, readReloadStatus } from "../../plugins/control.ts";
-import { log } from "../../core/log.ts";
+import { PluginHost } from "../../plugins/engine/host.ts";
+import { permissionFlags, resolveModule } from "../../plugins/engine/spawn.ts";
+import { formatStep, MemoryKv, replay } from "../../plugins/engine/replay.ts";
+import { readPid, readReloadStatus } from "../../app/control.ts";
+import { log } from "../../lib/log.ts";
 
 export const usage = "plugin list | plugin check PATH | " +
   "plugin test PATH --eml FILE --from A --to B[,C] [--ip IP] [--helo NAME] [--user EMAIL] | " +

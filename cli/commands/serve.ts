@@ -12,12 +12,12 @@
  */
 import { UsageError } from "../args.ts";
 import type { CliContext } from "../context.ts";
-import { type RunningServer, startServer } from "../../core/server.ts";
+import { type RunningServer, startServer } from "../../app/server.ts";
 import { type Config, loadConfig } from "../../core/config.ts";
-import { log } from "../../core/log.ts";
+import { log } from "../../lib/log.ts";
 import { beginShutdown } from "../../core/shutdown.ts";
-import { PluginHost } from "../../plugins/host.ts";
-import { removePidFile, writePidFile, writeReloadStatus } from "../../plugins/control.ts";
+import { PluginHost } from "../../plugins/engine/host.ts";
+import { removePidFile, writePidFile, writeReloadStatus } from "../../app/control.ts";
 
 export const usage = "serve [--config FILE]";
 

@@ -1,7 +1,7 @@
 /**
  * `spam train --spam PATH --ham PATH [--user EMAIL]` and `spam classify FILE... [--json]`.
  *
- * Both use the spam plugin's own code (plugins/spam) and its kv area in the store
+ * Both use the spam plugin's own code (plugins/builtin/spam) and its kv area in the store
  * (namespace `plugin:<name>` of the configured `builtin:spam` plugin, "spam" when none is
  * configured), so what `train` learns is what the running server classifies with, and
  * `classify` scores like the server minus what needs the SMTP session (envelope, HELO,
@@ -15,7 +15,7 @@
 import { UsageError } from "../args.ts";
 import type { CliContext } from "../context.ts";
 import type { Config } from "../../core/config.ts";
-import { kvNamespace } from "../../plugins/services.ts";
+import { kvNamespace } from "../../plugins/engine/services.ts";
 import type { Store } from "../../storage/mod.ts";
 import {
   BayesModel,
@@ -24,11 +24,11 @@ import {
   LearnBatch,
   messageKey,
   userScope,
-} from "../../plugins/spam/model.ts";
-import { readSpamOptions, type SpamOptions } from "../../plugins/spam/options.ts";
-import { parseMail } from "../../plugins/spam/parse.ts";
-import { scanMessage, tokenHashes } from "../../plugins/spam/score.ts";
-import { formatScore } from "../../plugins/spam/status.ts";
+} from "../../plugins/builtin/spam/model.ts";
+import { readSpamOptions, type SpamOptions } from "../../plugins/builtin/spam/options.ts";
+import { parseMail } from "../../plugins/builtin/spam/parse.ts";
+import { scanMessage, tokenHashes } from "../../plugins/builtin/spam/score.ts";
+import { formatScore } from "../../plugins/builtin/spam/status.ts";
 import { type CorpusPlan, planCorpus, readCorpus } from "../../core/mailfiles.ts";
 import { Progress } from "../progress.ts";
 

@@ -5,14 +5,14 @@ import { checkAddress, likelyTypoOf } from "../validate.ts";
 import { checkPassword, promptPassword, readPasswordLine } from "../password.ts";
 import { hashPassword } from "../../core/auth.ts";
 import { requireArg } from "./domain.ts";
-import { kvNamespace } from "../../plugins/services.ts";
+import { kvNamespace } from "../../plugins/engine/services.ts";
 import {
   checkPublicKey,
   describeKey,
   KeyError,
   kvKeyFor,
   readStoredKey,
-} from "../../plugins/encrypt/keys.ts";
+} from "../../plugins/builtin/encrypt/keys.ts";
 
 export const usage =
   "user add EMAIL [--password-stdin] [--create-domain] | user passwd EMAIL [--password-stdin] | user remove EMAIL | user list\n" +

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { log } from "../log.ts";
+import { log } from "../../lib/log.ts";
 
 /** Thrown when the queue is full: the caller answers "try again later". */
 export class HashPoolBusy extends Error {

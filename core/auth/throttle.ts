@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { log } from "../log.ts";
+import { log } from "../../lib/log.ts";
 import { clientKey, NetworkList } from "./networks.ts";
 
 export interface ThrottleLimits {

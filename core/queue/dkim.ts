@@ -12,7 +12,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { join } from "node:path";
 import { dkimSign } from "mailauth/lib/dkim/sign.js";
 import { headerSection } from "./dsn.ts";
-import { log } from "../log.ts";
+import { log } from "../../lib/log.ts";
 
 /** One domain's signing key. */
 export interface DkimKey {

@@ -15,7 +15,7 @@
 import type { Config } from "../config.ts";
 import type { QueueEntry, Store } from "../../storage/mod.ts";
 import type { Router } from "../router.ts";
-import { log, messageRef } from "../log.ts";
+import { log, messageRef } from "../../lib/log.ts";
 import { buildDsn, type ReportedRecipient } from "./dsn.ts";
 
 /** One notification the sender is owed, as stored in `entry.meta.notices`. */

@@ -20,7 +20,7 @@ import type { QueueEntry, QueueRecipient, Store } from "../../storage/mod.ts";
 import type { Router } from "../router.ts";
 import { splitAddress } from "../router.ts";
 import { createResolver, DnsError, type DnsResolver } from "../dns.ts";
-import { log, messageRef } from "../log.ts";
+import { log, messageRef } from "../../lib/log.ts";
 import { SmtpClient, type Timeouts, type Transaction } from "./client.ts";
 import { type TlsResult, TransportError } from "./transport.ts";
 import { DeliveryError, failureFromReply, type FailureInfo } from "./reply.ts";
@@ -30,8 +30,8 @@ import { KeyedLimiter, Semaphore } from "./limiter.ts";
 import { countReceived, type ReportedRecipient, wantsNotice } from "./dsn.ts";
 import { type OwedNotice, owedNotices, sendNotice } from "./notices.ts";
 import { DkimSigner } from "./dkim.ts";
-import type { PluginHost } from "../../plugins/host.ts";
-import { notifyOutcomes, type QueueRoute, queueRoutes, routeKey } from "../../plugins/queue.ts";
+import type { PluginHost } from "../../plugins/engine/host.ts";
+import { notifyOutcomes, type QueueRoute, queueRoutes, routeKey } from "./hooks.ts";
 
 /** RFC 5321 §6.3: more Received fields than this is a mail loop. */
 export const MAX_RECEIVED = 50;

@@ -9,7 +9,7 @@
  */
 import type { HostPort } from "../../core/config.ts";
 import type { ServerDeps } from "../../core/deps.ts";
-import { log } from "../../core/log.ts";
+import { log } from "../../lib/log.ts";
 
 /** Gauges the server exposes, read at scrape time. */
 export interface ServerGauges {

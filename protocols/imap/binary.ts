@@ -8,8 +8,8 @@
  *
  * @module
  */
-import { type MimePart, parseMime } from "../../core/mime/mod.ts";
-import { concatBytes } from "../../core/mime/text.ts";
+import { type MimePart, parseMime } from "../../mime/mod.ts";
+import { concatBytes } from "../../mime/text.ts";
 
 const enc = new TextEncoder();
 /** Identity encodings (RFC 2045 §6.2): the body is the content. */
@@ -39,7 +39,7 @@ export function encodeBinaryParts(bytes: Uint8Array): Uint8Array {
       if (!body.includes(0)) return;
       const eol = p.headerSeparator === 1 ? "\n" : "\r\n";
       const field = p.headers.find((f) => f.lname === "content-transfer-encoding");
-      // A message that is not MIME ignores the field (RFC 2045 §4, see core/mime/parser.ts):
+      // A message that is not MIME ignores the field (RFC 2045 §4, see mime/parser.ts):
       // make it MIME, or BINARY would return the base64 text.
       const mime = p.headers.some((f) => f.lname === "mime-version" || f.lname === "content-type");
       const cte = enc.encode(

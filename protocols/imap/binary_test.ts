@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { decodeBody, findPart, parseMime } from "../../core/mime/mod.ts";
+import { decodeBody, findPart, parseMime } from "../../mime/mod.ts";
 import { encodeBinaryParts } from "./binary.ts";
 
 const enc = new TextEncoder();

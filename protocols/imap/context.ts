@@ -10,7 +10,7 @@ import type { ServerDeps } from "../../core/deps.ts";
 import type { ArgReader } from "./parser.ts";
 import type { Chunk } from "./response.ts";
 import type { SelectedMailbox } from "./selected.ts";
-import { log } from "../../core/log.ts";
+import { log } from "../../lib/log.ts";
 import { Code } from "./codes.ts";
 import { type ImapError, no } from "./errors.ts";
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { SectionSpec } from "../../core/mime/mod.ts";
+import type { SectionSpec } from "../../mime/mod.ts";
 import { ParseError } from "./errors.ts";
 import type { ArgReader } from "./parser.ts";
 import { astr } from "./response.ts";

@@ -8,13 +8,13 @@
  *
  * @module
  */
-import type { MimePart } from "../../core/mime/mod.ts";
+import type { MimePart } from "../../mime/mod.ts";
 import type { TextQuery } from "../../storage/mod.ts";
-import { bodyText, fieldTexts, headerText } from "../../storage/search_text.ts";
+import { bodyText, fieldTexts, headerText } from "../../mime/search_text.ts";
 import { ParseError } from "./errors.ts";
 import type { ArgReader, SequenceSet } from "./parser.ts";
 import { IntervalSet } from "./seqset.ts";
-import type { Pacer } from "../../core/yield.ts";
+import type { Pacer } from "../../lib/yield.ts";
 
 /** A parsed search key. */
 export type SearchKey =
@@ -286,7 +286,7 @@ export function needsContent(key: SearchKey): boolean {
 
 /**
  * A message's content prepared for text matching (each view computed at most once). The
- * strings come from `storage/search_text.ts`, the same definitions a full-text index stores.
+ * strings come from `mime/search_text.ts`, the same definitions a full-text index stores.
  */
 export class SearchContent {
   #header: string | null = null;

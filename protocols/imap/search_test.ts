@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { parseMime } from "../../core/mime/mod.ts";
+import { parseMime } from "../../mime/mod.ts";
 import { ArgReader } from "./parser.ts";
-import { Pacer } from "../../core/yield.ts";
+import { Pacer } from "../../lib/yield.ts";
 import {
   countKeys,
   indexQueries,

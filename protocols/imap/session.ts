@@ -25,7 +25,7 @@ import {
   TimeoutError,
 } from "../../core/connection.ts";
 import type { ServerDeps } from "../../core/deps.ts";
-import { log, newSessionId } from "../../core/log.ts";
+import { log, newSessionId } from "../../lib/log.ts";
 import { type Account, type MailboxChange, StoreError } from "../../storage/mod.ts";
 import { Code } from "./codes.ts";
 import { subscribeChanges } from "./change_hub.ts";

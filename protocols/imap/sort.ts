@@ -12,7 +12,7 @@ import {
   headerValue,
   type MimePart,
   parseAddressList,
-} from "../../core/mime/mod.ts";
+} from "../../mime/mod.ts";
 import { ParseError } from "./errors.ts";
 import type { ArgReader } from "./parser.ts";
 
@@ -83,7 +83,7 @@ export interface SortItem {
   references: string[];
 }
 
-/** Builds a SortItem from a message's parsed header (core/mime) and its metadata. */
+/** Builds a SortItem from a message's parsed header (mime) and its metadata. */
 export function sortItem(
   root: MimePart,
   meta: { seq: number; uid: number; size: number; internalDate: number },

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseMime } from "../../core/mime/mod.ts";
+import { parseMime } from "../../mime/mod.ts";
 import { ArgReader } from "./parser.ts";
 import {
   baseSubject,

@@ -20,7 +20,7 @@ import {
   TimeoutError,
 } from "../../core/connection.ts";
 import type { ServerDeps } from "../../core/deps.ts";
-import { log, newSessionId } from "../../core/log.ts";
+import { log, newSessionId } from "../../lib/log.ts";
 import type { Account } from "../../storage/mod.ts";
 import { COMMANDS } from "./commands/mod.ts";
 import type { SessionContext } from "./context.ts";

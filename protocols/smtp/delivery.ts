@@ -15,7 +15,7 @@ import type { AcceptedRecipient, Envelope, SmtpRole } from "./context.ts";
 import { encodeXtext } from "./parser.ts";
 import { receivedHeader, returnPathHeader, submissionFixups, withProtocol } from "./trace.ts";
 import { reply, SmtpError } from "./replies.ts";
-import { type LocalCopy, planDelivery } from "../../plugins/deliver.ts";
+import { type LocalCopy, planDelivery } from "../../core/deliver_hook.ts";
 import type { PluginResultSummary } from "../../plugins/sdk.ts";
 
 const enc = new TextEncoder();

@@ -23,7 +23,7 @@ import {
 } from "../../core/connection.ts";
 import type { Connection } from "../../core/connection.ts";
 import type { ServerDeps } from "../../core/deps.ts";
-import { clientText, log } from "../../core/log.ts";
+import { clientText, log } from "../../lib/log.ts";
 import type { Account } from "../../storage/mod.ts";
 import { COMMANDS, FORBIDDEN_VERBS } from "./commands/mod.ts";
 import type { Envelope, Phase, SmtpRole, SmtpSession } from "./context.ts";
@@ -44,7 +44,7 @@ import {
   withText,
 } from "./replies.ts";
 import { checkSequence } from "./state.ts";
-import { smtpConnectHook } from "../../plugins/smtp.ts";
+import { smtpConnectHook } from "./hooks.ts";
 
 /** Verbs whose argument may be logged with their refusal (addresses, names, sizes). */
 const ARG_IS_SUBJECT: ReadonlySet<string> = new Set([

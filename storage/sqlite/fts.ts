@@ -34,9 +34,9 @@
  *
  * @module
  */
-import { parseMime } from "../../core/mime/mod.ts";
+import { parseMime } from "../../mime/mod.ts";
 import type { TextQuery } from "../mod.ts";
-import { bodyText, indexedHeaderText } from "../search_text.ts";
+import { bodyText, indexedHeaderText } from "../../mime/search_text.ts";
 import type { WriteContext } from "./writes.ts";
 
 /** Characters of body text indexed per message; beyond it the row is partial. */

@@ -5,4 +5,3 @@
  * @module
  */
 export { openSqliteStore, SqliteStore, type SqliteStoreOptions } from "./store.ts";
-export { benchDeliver, type BenchDeliverOptions, type BenchDeliverResult } from "./bench.ts";

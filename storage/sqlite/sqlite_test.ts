@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { runStoreConformance, type StoreFixture } from "../conformance.ts";
+import { runStoreConformance, type StoreFixture } from "../../tests/lib/store_conformance.ts";
 import type { Store } from "../mod.ts";
 import { openSqliteStore, type SqliteStore } from "./store.ts";
-import { benchDeliver } from "./bench.ts";
+import { benchDeliver } from "../../tests/lib/store_bench.ts";
 import { openStore } from "../open.ts";
 import type { Config } from "../../core/config.ts";
 

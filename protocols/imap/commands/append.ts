@@ -12,7 +12,7 @@
  * @module
  */
 import type { Placed } from "../../../storage/mod.ts";
-import { appendDeliverHook } from "../../../plugins/imap.ts";
+import { appendDeliverHook } from "../hooks.ts";
 import { Code } from "../codes.ts";
 import { command, type SessionContext } from "../context.ts";
 import { no, ParseError } from "../errors.ts";

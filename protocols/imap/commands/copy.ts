@@ -11,7 +11,7 @@ import { no } from "../errors.ts";
 import { targetMailbox } from "../mailbox_args.ts";
 import type { ArgReader, SequenceSet } from "../parser.ts";
 import { compactSet, untagged } from "../response.ts";
-import { notifyMailboxMove } from "../../../plugins/imap.ts";
+import { notifyMailboxMove } from "../hooks.ts";
 
 interface CopyArgs {
   set: SequenceSet;

@@ -2,7 +2,7 @@
  * FETCH and UID FETCH (RFC 9051 §6.4.5, §6.4.9, §7.5.2; BINARY RFC 3516), with MODSEQ and
  * the CHANGEDSINCE / VANISHED modifiers (RFC 7162 §3.1.4, §3.2.6).
  *
- * Message structure (ENVELOPE, BODYSTRUCTURE, sections) comes from core/mime, parsed once
+ * Message structure (ENVELOPE, BODYSTRUCTURE, sections) comes from mime, parsed once
  * per message and only when an item needs it.
  *
  * @module
@@ -15,9 +15,9 @@ import {
   type MimePart,
   parseMime,
   sectionBytes,
-} from "../../../core/mime/mod.ts";
+} from "../../../mime/mod.ts";
 import type { MessageMeta } from "../../../storage/mod.ts";
-import { Pacer } from "../../../core/yield.ts";
+import { Pacer } from "../../../lib/yield.ts";
 import { Code } from "../codes.ts";
 import {
   condstoreOn,

@@ -18,7 +18,7 @@ import {
 } from "../mailbox_name.ts";
 import type { ArgReader } from "../parser.ts";
 import { str, untagged } from "../response.ts";
-import { Pacer } from "../../../core/yield.ts";
+import { Pacer } from "../../../lib/yield.ts";
 import { parseStatusItems, statusResponse } from "./status.ts";
 
 /** RFC 6154 §2: the special-use attribute of a mailbox, if any. */

@@ -4,7 +4,7 @@
  * @module
  */
 import type { AuthResult, SaslStep } from "../../../core/auth.ts";
-import { clientText, log } from "../../../core/log.ts";
+import { clientText, log } from "../../../lib/log.ts";
 import { watchLogin } from "../../../core/sasl_login.ts";
 import { Code } from "../codes.ts";
 import { command, type Completion, type SessionContext } from "../context.ts";

@@ -4,12 +4,12 @@
  *
  * @module
  */
-import { parseMime } from "../../../core/mime/mod.ts";
+import { parseMime } from "../../../mime/mod.ts";
 import type { MessageMeta } from "../../../storage/mod.ts";
 import { Code } from "../codes.ts";
 import { enableCondstore } from "../condstore.ts";
 import { command, overLimit, type SessionContext } from "../context.ts";
-import { Pacer } from "../../../core/yield.ts";
+import { Pacer } from "../../../lib/yield.ts";
 import { no } from "../errors.ts";
 import { compactSet, str, untagged } from "../response.ts";
 import {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { parseMime } from "../../../core/mime/mod.ts";
+import { parseMime } from "../../../mime/mod.ts";
 import type { MessageMeta, Store } from "../../../storage/mod.ts";
 import { Code } from "../codes.ts";
 import { enableCondstore } from "../condstore.ts";
@@ -14,7 +14,7 @@ import { ParseError } from "../errors.ts";
 import type { ArgReader } from "../parser.ts";
 import { untagged } from "../response.ts";
 import { parseSearch, type SearchKey, usesModseq } from "../search.ts";
-import { Pacer } from "../../../core/yield.ts";
+import { Pacer } from "../../../lib/yield.ts";
 import {
   parseSortCriteria,
   type SortCriterion,

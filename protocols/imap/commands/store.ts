@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { notifyJunkKeywords } from "../../../plugins/imap.ts";
+import { notifyJunkKeywords } from "../hooks.ts";
 import type { FlagOp } from "../../../storage/mod.ts";
 import { Code, SYSTEM_FLAGS } from "../codes.ts";
 import { condstoreOn, enableCondstore } from "../condstore.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import type { SessionContext } from "../context.ts";
-import { clientText, log } from "../../../core/log.ts";
+import { clientText, log } from "../../../lib/log.ts";
 import { Pop3Error } from "../errors.ts";
 import { RESP } from "../replies.ts";
 

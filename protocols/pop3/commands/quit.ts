@@ -4,7 +4,7 @@
  * @module
  */
 import type { CommandHandler } from "../context.ts";
-import { log } from "../../../core/log.ts";
+import { log } from "../../../lib/log.ts";
 import { syntaxError } from "../errors.ts";
 import { err, ok, RESP } from "../replies.ts";
 

@@ -5,7 +5,7 @@
  * @module
  */
 import { ConnectionClosedError } from "../../../core/connection.ts";
-import { log } from "../../../core/log.ts";
+import { log } from "../../../lib/log.ts";
 import type { CommandHandler, SessionContext } from "../context.ts";
 import { Pop3Error, syntaxError } from "../errors.ts";
 import type { DropMessage } from "../maildrop.ts";

@@ -9,7 +9,7 @@ import { watchLogin } from "../../../core/sasl_login.ts";
 import type { CommandHandler } from "../context.ts";
 import { decodeBase64, encodeBase64, MAX_AUTH_LINE, parseAuthArg } from "../parser.ts";
 import { authPermitted } from "../policy.ts";
-import { smtpHook } from "../../../plugins/smtp.ts";
+import { smtpHook } from "../hooks.ts";
 import {
   ALREADY_AUTHENTICATED,
   AUTH_CANCELLED,

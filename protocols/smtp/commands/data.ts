@@ -5,13 +5,13 @@
  * @module
  */
 import { ownsAddress } from "../../../core/identity.ts";
-import { clientText, log } from "../../../core/log.ts";
+import { clientText, log } from "../../../lib/log.ts";
 import { authorFields } from "../author.ts";
 import type { CommandHandler, Envelope, SmtpSession } from "../context.ts";
 import { deliverMessage, newMessageId } from "../delivery.ts";
 import { parseBdatArg } from "../parser.ts";
-import { smtpDataHook } from "../../../plugins/smtp.ts";
-import { formatResults } from "../../../plugins/host.ts";
+import { smtpDataHook } from "../hooks.ts";
+import { formatResults } from "../../../plugins/engine/host.ts";
 import {
   AUTHOR_NOT_OWNED,
   MESSAGE_TOO_BIG,

@@ -8,7 +8,7 @@ import type { CommandHandler, SmtpSession } from "../context.ts";
 import { parseHeloArg } from "../parser.ts";
 import { authPermitted, startTlsOffered } from "../policy.ts";
 import { reply } from "../replies.ts";
-import { smtpHook } from "../../../plugins/smtp.ts";
+import { smtpHook } from "../hooks.ts";
 
 /** The EHLO keywords this session offers, in order (pure). */
 export function ehloKeywords(s: SmtpSession): string[] {

@@ -9,7 +9,7 @@ import type { CommandHandler } from "../context.ts";
 import { mailParams } from "../params.ts";
 import { parseMailArg } from "../parser.ts";
 import { NEEDS_SMTPUTF8, SENDER_NOT_OWNED, SENDER_OK, SmtpError } from "../replies.ts";
-import { smtpHook } from "../../../plugins/smtp.ts";
+import { smtpHook } from "../hooks.ts";
 
 /** RFC 5321 §4.1.1.2: MAIL FROM:<reverse-path> [SP mail-parameters]. */
 export const mail: CommandHandler = async (s, arg) => {

@@ -9,7 +9,7 @@ import { rcptParams } from "../params.ts";
 import { parseRcptArg } from "../parser.ts";
 import { mayRelay } from "../policy.ts";
 import { NEEDS_SMTPUTF8, RECIPIENT_OK, reply, SmtpError, TOO_MANY_RECIPIENTS } from "../replies.ts";
-import { smtpHook, toAddress } from "../../../plugins/smtp.ts";
+import { smtpHook, toAddress } from "../hooks.ts";
 
 /** RFC 5321 §4.1.1.3: RCPT TO:<forward-path> [SP rcpt-parameters]. */
 export const rcpt: CommandHandler = async (s, arg) => {

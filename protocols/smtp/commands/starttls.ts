@@ -4,7 +4,7 @@
  * @module
  */
 import { ConnectionClosedError } from "../../../core/connection.ts";
-import { log } from "../../../core/log.ts";
+import { log } from "../../../lib/log.ts";
 import type { CommandHandler } from "../context.ts";
 import { startTlsOffered } from "../policy.ts";
 import { ALREADY_TLS, READY_TLS, SmtpError, SYNTAX, TLS_NOT_AVAILABLE } from "../replies.ts";

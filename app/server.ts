@@ -1,0 +1,181 @@
+/**
+ * Server lifecycle: open storage, load TLS, start every configured listener, stop cleanly.
+ *
+ * @module
+ */
+import type { Config, ListenerName } from "../core/config.ts";
+import { formatHostPort } from "../core/config.ts";
+import type { ProtocolHandler, ServerDeps } from "../core/deps.ts";
+import { Listener } from "../core/listener.ts";
+import { ensureTlsFiles, TlsProvider } from "../core/tls.ts";
+import { Authenticator, throttleLimits } from "../core/auth.ts";
+import { loadAuthSecret } from "../core/auth/secret.ts";
+import { Router } from "../core/router.ts";
+import { log } from "../lib/log.ts";
+import type { Store } from "../storage/mod.ts";
+import { openStore } from "../storage/open.ts";
+import { smtpHandler } from "../protocols/smtp/mod.ts";
+import { imapHandler } from "../protocols/imap/mod.ts";
+import { pop3Handler } from "../protocols/pop3/mod.ts";
+import { PluginHost } from "../plugins/engine/host.ts";
+import { QueueRunner } from "../core/queue/runner.ts";
+import { type HttpListener, startHttp } from "../protocols/http/mod.ts";
+
+/** A running server. */
+export interface RunningServer {
+  deps: ServerDeps;
+  /** Bound port of each enabled listener (useful when the config said port 0). */
+  ports: Partial<Record<ListenerName, number>>;
+  /** The outbound queue runner (started after the listeners). */
+  queue: QueueRunner;
+  stop(): Promise<void>;
+}
+
+function protocolFor(name: ListenerName, deps: ServerDeps): ProtocolHandler | null {
+  switch (name) {
+    case "smtp":
+      return smtpHandler(deps, "mx");
+    case "submission":
+      return smtpHandler(deps, "submission");
+    case "submissions":
+      return smtpHandler(deps, "submissions");
+    case "imap":
+      return imapHandler(deps, { implicitTls: false });
+    case "imaps":
+      return imapHandler(deps, { implicitTls: true });
+    case "pop3":
+      return pop3Handler(deps, { implicitTls: false });
+    case "pop3s":
+      return pop3Handler(deps, { implicitTls: true });
+    case "http":
+      return null; // not a line protocol: started by startHttp below
+  }
+}
+
+const IMPLICIT_TLS = new Set<ListenerName>(["submissions", "imaps", "pop3s"]);
+
+/**
+ * At stop, sessions waiting for a command say goodbye at once; a command or transfer under
+ * way (a DATA being received, a message being committed) gets this long to finish. With
+ * the queue and plugins after it, the process exits well within 5 s.
+ */
+const SHUTDOWN_GRACE_MS = 3000;
+
+/** Starts everything the config asks for. */
+export async function startServer(
+  config: Config,
+  opts: { store?: Store; now?: () => number } = {},
+): Promise<RunningServer> {
+  await Deno.mkdir(config.dataDir, { recursive: true });
+  const authSecret = await loadAuthSecret(config.dataDir);
+  // TLS first: a pair that cannot serve is a config error (exit 2) before anything is opened.
+  const tls = await TlsProvider.load(await ensureTlsFiles(config));
+  const store = opts.store ?? await openStore(config);
+  tls.watch();
+  const now = opts.now ?? Date.now;
+  const deps: ServerDeps = {
+    config,
+    store,
+    tls,
+    auth: new Authenticator(store, {
+      now,
+      limits: throttleLimits(config.auth),
+      secret: authSecret,
+    }),
+    router: new Router(store),
+    now,
+  };
+  // Plugins load before any listener accepts: a plugin that cannot load stops the start.
+  if (config.plugins.length > 0) {
+    try {
+      deps.plugins = await PluginHost.start(config, { store, strict: true });
+      const loaded = deps.plugins.list().map((p) => `${p.name}(${p.hooks.join(",") || "-"})`);
+      log.info("plugin", `plugins loaded: ${loaded.join(" ")}`);
+    } catch (e) {
+      tls.close();
+      if (!opts.store) await store.close();
+      throw e;
+    }
+  }
+  const listeners: Listener[] = [];
+  let http: HttpListener | null = null;
+  const ports: Partial<Record<ListenerName, number>> = {};
+  let starting = ""; // "listeners.imap 127.0.0.1:2143": named in a bind error
+  try {
+    for (
+      const [name, address] of Object.entries(config.listeners) as [
+        ListenerName,
+        typeof config.listeners.smtp,
+      ][]
+    ) {
+      if (!address) continue;
+      const handler = protocolFor(name, deps);
+      if (!handler) continue;
+      starting = `listeners.${name} ${formatHostPort(address)}`;
+      const l = await Listener.start({
+        name,
+        address,
+        implicitTls: IMPLICIT_TLS.has(name),
+        tls,
+        maxConnections: config.limits.maxConnections,
+        maxConnectionsPerIp: config.limits.maxConnectionsPerIp,
+        deadlines: {
+          lineTimeoutMs: config.limits.commandLineTimeoutMs,
+          minDataRate: config.limits.minDataRate,
+          tlsHandshakeTimeoutMs: config.limits.tlsHandshakeTimeoutMs,
+        },
+        handle: (c) => handler.handle(c),
+        refuse: (c, reason) => handler.refuse(c, reason),
+      });
+      listeners.push(l);
+      ports[name] = l.port;
+    }
+    if (config.listeners.http) {
+      starting = `listeners.http ${formatHostPort(config.listeners.http)}`;
+      http = await startHttp(deps, config.listeners.http, {
+        connections: () => Object.fromEntries(listeners.map((l) => [l.name, l.connectionCount])),
+      });
+      ports.http = http.port;
+    }
+  } catch (e) {
+    for (const l of listeners) await l.stop();
+    await http?.stop();
+    await deps.plugins?.stop();
+    tls.close();
+    if (!opts.store) await store.close();
+    const why = e instanceof Deno.errors.AddrInUse
+      ? "address already in use"
+      : e instanceof Deno.errors.AddrNotAvailable
+      ? "address not available on this host"
+      : (e as Error).message;
+    throw new Error(`cannot start ${starting || "listener"}: ${why}`);
+  }
+  log.info("server", `denomail ready as ${config.hostname}`, {
+    listeners: Object.entries(ports).map(([n, p]) => `${n}=${p}`).join(","),
+  });
+  const queue = new QueueRunner(deps);
+  queue.start();
+  let stopped = false;
+  return {
+    deps,
+    ports,
+    queue,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      log.info("server", "stopping: sessions get their goodbye", {
+        grace_ms: SHUTDOWN_GRACE_MS,
+      });
+      await Promise.all(listeners.map((l) => l.stop(SHUTDOWN_GRACE_MS)));
+      await http?.stop();
+      await queue.stop();
+      await deps.plugins?.stop();
+      deps.auth.close();
+      tls.close();
+      if (!opts.store) await store.close();
+      log.info("server", "stopped");
+    },
+  };
+}
+
+export { formatHostPort };

@@ -1,0 +1,176 @@
+/**
+ * A message read once for every spam check: header fields, decoded subject and From, the
+ * text of each text part (transfer encoding and charset decoded), HTML scanned for links
+ * and images, attachments, and the URLs in the text.
+ *
+ * Pure and bounded: only the first `maxBytes` of the message are looked at (a spam check
+ * of a 50 MB message reads its start, as SpamAssassin does), parts and URLs are capped.
+ * Never throws on message content.
+ *
+ * @module
+ */
+import {
+  decodeBody,
+  decodeCharset,
+  decodeEncodedWords,
+  type MimePart,
+  parseAddressList,
+  parseMime,
+} from "../../../mime/mod.ts";
+import { type HtmlLink, scanHtml } from "./html.ts";
+
+/** One attachment (a part with a file name, or a non-text leaf). */
+export interface Attachment {
+  filename: string;
+  /** type/subtype, lower-case. */
+  contentType: string;
+}
+
+/** A text part, decoded. */
+export interface TextPart {
+  subtype: string;
+  /** The text a reader sees (HTML: tags removed). */
+  text: string;
+  /** The Content-Transfer-Encoding it came in. */
+  encoding: string;
+  charset: string;
+}
+
+/** What the checks and the tokenizer see of a message. */
+export interface ParsedMail {
+  /** Top-level header fields: [lower-case name, unfolded value]. */
+  headers: Array<[string, string]>;
+  /** First value of a top-level field (lower-case name), or undefined. */
+  header(name: string): string | undefined;
+  subject: string;
+  /** The From address (lower-case) and display name, "" when missing. */
+  fromAddress: string;
+  fromName: string;
+  /** Every text part, in order. */
+  texts: TextPart[];
+  /** True when some text part is HTML, and when some is plain text. */
+  hasHtml: boolean;
+  hasPlain: boolean;
+  /** Links of the HTML parts. */
+  links: HtmlLink[];
+  images: number;
+  hiddenText: boolean;
+  htmlTags: Set<string>;
+  attachments: Attachment[];
+  /** URLs found in the text and the HTML links, at most {@link MAX_URLS}. */
+  urls: string[];
+  /** Media types of every leaf part ("text/plain", "image/gif" ...). */
+  partTypes: string[];
+  /** Message size in octets (the whole message, not just the part read). */
+  size: number;
+}
+
+/** Bytes of a message that are looked at. */
+export const DEFAULT_MAX_BYTES = 256 * 1024;
+/** URLs kept per message. */
+export const MAX_URLS = 100;
+const MAX_TEXT = 200_000;
+
+const URL_RE = /\b(?:https?:\/\/|www\.)[^\s<>"'()\[\]{}]{2,300}/gi;
+
+function param(part: MimePart, name: string): string | undefined {
+  return part.params.find((p) => p.name === name)?.value ??
+    part.dispositionParams.find((p) => p.name === name)?.value;
+}
+
+/** The leaf parts of a tree, depth first, at most ~200. */
+function leaves(root: MimePart, out: MimePart[], depth = 0): void {
+  if (out.length > 200 || depth > 20) return;
+  if (root.kind === "multipart") { for (const c of root.children) leaves(c, out, depth + 1); }
+  else if (root.kind === "message" && root.embedded) leaves(root.embedded, out, depth + 1);
+  else out.push(root);
+}
+
+/** Reads a message for the spam checks. */
+export function parseMail(raw: Uint8Array, maxBytes = DEFAULT_MAX_BYTES): ParsedMail {
+  const bytes = raw.length > maxBytes ? raw.subarray(0, maxBytes) : raw;
+  // Content-* fields count even without MIME-Version: base64 must not slip past the rules.
+  const root = parseMime(bytes, { nonMimeFields: true });
+  const headers: Array<[string, string]> = root.headers.map((f) => [f.lname, f.value]);
+  const first = new Map<string, string>();
+  for (const [k, v] of headers) if (!first.has(k)) first.set(k, v);
+  const from = parseAddressList(first.get("from") ?? "").find((a) => a.host !== null);
+  const texts: TextPart[] = [];
+  const links: HtmlLink[] = [];
+  const attachments: Attachment[] = [];
+  const partTypes: string[] = [];
+  let images = 0;
+  let hiddenText = false;
+  const htmlTags = new Set<string>();
+  let textBudget = MAX_TEXT;
+  const parts: MimePart[] = [];
+  leaves(root, parts);
+  for (const p of parts) {
+    const type = `${p.type}/${p.subtype}`;
+    partTypes.push(type);
+    const filename = param(p, "filename") ?? param(p, "name");
+    const isAttachment = p.disposition === "attachment" || filename !== undefined;
+    if (isAttachment || p.type !== "text") {
+      if (isAttachment || p.type === "application") {
+        attachments.push({
+          filename: filename ? decodeEncodedWords(filename) : "",
+          contentType: type,
+        });
+      }
+      if (p.type !== "text") continue;
+      if (isAttachment && p.subtype !== "html" && p.subtype !== "plain") continue;
+    }
+    if (textBudget <= 0) continue;
+    const body = decodeBody(bytes, p) ?? bytes.subarray(p.bodyStart, p.bodyEnd);
+    const charset = p.params.find((x) => x.name === "charset")?.value ?? "us-ascii";
+    let text = decodeCharset(body.subarray(0, textBudget * 2), charset);
+    if (p.subtype === "html") {
+      const scan = scanHtml(text);
+      text = scan.text;
+      links.push(...scan.links.slice(0, MAX_URLS - links.length));
+      images += scan.images;
+      hiddenText ||= scan.hiddenText;
+      for (const t of scan.tags) htmlTags.add(t);
+    }
+    text = text.slice(0, textBudget);
+    textBudget -= text.length;
+    texts.push({ subtype: p.subtype, text, encoding: p.encoding, charset: charset.toLowerCase() });
+  }
+  const urls: string[] = [];
+  for (const l of links) if (/^(https?:|www\.)/i.test(l.href)) urls.push(l.href);
+  for (const t of texts) {
+    if (urls.length >= MAX_URLS) break;
+    for (const m of t.text.matchAll(URL_RE)) {
+      urls.push(m[0].replace(/[.,;:!?]+$/, ""));
+      if (urls.length >= MAX_URLS) break;
+    }
+  }
+  return {
+    headers,
+    header: (name) => first.get(name.toLowerCase()),
+    subject: decodeEncodedWords(first.get("subject") ?? ""),
+    fromAddress: from ? `${from.mailbox}@${from.host}`.toLowerCase() : "",
+    fromName: from?.name ? decodeEncodedWords(from.name) : "",
+    texts,
+    hasHtml: texts.some((t) => t.subtype === "html"),
+    hasPlain: texts.some((t) => t.subtype !== "html"),
+    links,
+    images,
+    hiddenText,
+    htmlTags,
+    attachments,
+    urls: [...new Set(urls)],
+    partTypes,
+    size: raw.length,
+  };
+}
+
+/** The host name of a URL ("www.x.test/..." counts as http), lower-case, or null. */
+export function urlHost(url: string): string | null {
+  const m = /^(?:[a-z][a-z0-9+.-]*:\/\/)?(?:[^@\/?#]*@)?(\[[0-9a-f:.]+\]|[^\/?#:]+)/i.exec(
+    url.trim(),
+  );
+  if (!m) return null;
+  const host = m[1].toLowerCase().replace(/\.$/, "");
+  return /^[a-z0-9.\-\[\]:]+$/.test(host) && host.includes(".") ? host : null;
+}

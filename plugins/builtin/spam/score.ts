@@ -1,0 +1,169 @@
+/**
+ * One spam score for a message: list, authentication, header, envelope, content and block
+ * list rules plus the Bayes band, summed. Used by the plugin (data hook) and by
+ * `denomail spam classify`, so both score alike.
+ *
+ * @module
+ */
+import type { AuthSummary } from "../auth/results.ts";
+import type { PluginDns } from "../../sdk.ts";
+import { combine, tokenProbability } from "./bayes.ts";
+import { type BayesModel, GLOBAL, tokenHash, userScope } from "./model.ts";
+import type { SpamOptions } from "./options.ts";
+import { type ParsedMail, parseMail } from "./parse.ts";
+import { authRules, fromAuthenticated } from "./rules/auth.ts";
+import { contentRules } from "./rules/content.ts";
+import { blocklistQueries, blocklistRules } from "./rules/dnsbl.ts";
+import { type Envelope, envelopeRules, headerRules } from "./rules/headers.ts";
+import { listRules } from "./rules/lists.ts";
+import { bayesRule, hit, type RuleHit } from "./rules/table.ts";
+import { tokenize } from "./tokenize.ts";
+
+/** A message to score. */
+export interface ScanInput {
+  raw: Uint8Array;
+  /** The SMTP envelope and client, when known. */
+  env?: Envelope;
+  /** The auth plugin's results, when it ran. */
+  auth?: AuthSummary | null;
+  /** Score earlier plugins added (counts toward the verdict). */
+  extraScore?: number;
+}
+
+/** What scoring needs. */
+export interface ScanDeps {
+  options: SpamOptions;
+  /** The Bayes model, or null to leave Bayes out. */
+  model: BayesModel | null;
+  /** DNS for block lists, or null to skip them (the CLI). */
+  dns?: PluginDns | null;
+  now?: number;
+}
+
+/** The outcome. */
+export interface ScanResult {
+  /** Total: this plugin's rules plus `extraScore`. */
+  score: number;
+  /** This plugin's rules only. */
+  own: number;
+  hits: RuleHit[];
+  /** Bayes spam probability, or null when Bayes was not used. */
+  bayes: number | null;
+  verdict: "ham" | "junk" | "reject";
+}
+
+/** The Bayes scopes for a message: global, plus the recipient's when there is exactly one. */
+export function scopesFor(recipients: string[] | undefined): string[] {
+  const user = recipients && recipients.length === 1 ? userScope(recipients[0]) : null;
+  return user ? [GLOBAL, user] : [GLOBAL];
+}
+
+/** The token hashes of a parsed message (deduplicated). */
+export function tokenHashes(m: ParsedMail): string[] {
+  return [...new Set([...tokenize(m)].map(tokenHash))];
+}
+
+/**
+ * The Bayes probability of a message, or null when the scopes have not learned enough
+ * (fewer than `minLearned` messages of either class).
+ */
+export async function bayesProbability(
+  model: BayesModel,
+  scopes: string[],
+  tokens: string[],
+  minLearned: number,
+): Promise<number | null> {
+  const { totals, counts } = await model.read(scopes, tokens);
+  if (totals.spam < minLearned || totals.ham < minLearned) return null;
+  const probs = counts.map((c) => tokenProbability(c.spam, c.ham, totals.spam, totals.ham));
+  return combine(probs);
+}
+
+function round1(n: number): number {
+  return Math.round(n * 10) / 10;
+}
+
+/**
+ * The part of a scan that does not depend on the auth plugin's results or on earlier
+ * plugins' scores: the parse, the header, envelope and content rules, the block lists and
+ * Bayes. The plugin starts it before the auth plugin has answered (sdk.ts `Prepares`).
+ */
+export interface PreparedScan {
+  m: ParsedMail;
+  /** Header, envelope, content and block list hits, in that order. */
+  hits: RuleHit[];
+  bayes: number | null;
+  /** Octets of the message scanned. */
+  size: number;
+}
+
+/** Everything of a scan but the auth-dependent rules; see {@link PreparedScan}. */
+export async function prepareScan(
+  input: Omit<ScanInput, "auth" | "extraScore">,
+  deps: ScanDeps,
+): Promise<PreparedScan> {
+  const o = deps.options;
+  const m = parseMail(input.raw, o.maxScanBytes);
+  const env = input.env ?? {};
+  const recipients = env.recipients ?? [];
+  const hits: RuleHit[] = [];
+  hits.push(...headerRules(m, o.scores, deps.now ?? Date.now()));
+  hits.push(...envelopeRules(m, env, o.scores));
+  hits.push(...contentRules(m, o.scores));
+  // DNS and the model are reached concurrently: the message waits for the slower one.
+  const dnsWork = deps.dns
+    ? blocklistRules(
+      deps.dns,
+      blocklistQueries(env.ip, m.urls, o.dnsbl, o.uribl, {
+        checkPrivateIps: o.checkPrivateIps,
+        scores: o.scores,
+      }),
+      o.dnsTimeoutMs,
+    )
+    : Promise.resolve([]);
+  const bayesWork = deps.model && o.bayes
+    ? bayesProbability(deps.model, scopesFor(recipients), [...tokenize(m)], o.bayesMinLearned)
+    : Promise.resolve(null);
+  const [dnsHits, bayes] = await Promise.all([dnsWork, bayesWork]);
+  hits.push(...dnsHits);
+  return { m, hits, bayes, size: input.raw.length };
+}
+
+/** Adds the list and auth rules to a prepared scan and sums up. Pure. */
+export function finishScan(
+  p: PreparedScan,
+  input: Omit<ScanInput, "raw">,
+  options: SpamOptions,
+): ScanResult {
+  const o = options;
+  const env = input.env ?? {};
+  const recipients = env.recipients ?? [];
+  const hits: RuleHit[] = [];
+  const userLists = recipients
+    .map((r) => o.userLists.get(r.toLowerCase()))
+    .filter((l) => l !== undefined);
+  hits.push(...listRules(o.lists, {
+    from: p.m.fromAddress,
+    sender: env.sender,
+    fromTrusted: input.auth === undefined || input.auth === null || fromAuthenticated(input.auth),
+    userLists,
+    recipients: recipients.length,
+  }, o.scores));
+  hits.push(...authRules(input.auth ?? null, o.scores));
+  hits.push(...p.hits);
+  if (p.bayes !== null) hits.push(hit(bayesRule(p.bayes), o.scores));
+  const own = round1(hits.reduce((n, h) => n + h.score, 0));
+  const score = round1(own + (input.extraScore ?? 0));
+  return {
+    score,
+    own,
+    hits,
+    bayes: p.bayes,
+    verdict: score >= o.rejectScore ? "reject" : score >= o.junkScore ? "junk" : "ham",
+  };
+}
+
+/** Scores one message. Never throws on message content; DNS trouble scores nothing. */
+export async function scanMessage(input: ScanInput, deps: ScanDeps): Promise<ScanResult> {
+  return finishScan(await prepareScan(input, deps), input, deps.options);
+}

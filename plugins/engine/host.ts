@@ -1,0 +1,396 @@
+/**
+ * The PluginHost: sandboxed runner processes for the configured plugins — one per plugin
+ * (or per `group` of plugins that share one sandbox), or a pool of `processes` of them —
+ * and `run(hook, input)` which asks the plugins that declare the hook, in config order.
+ *
+ * Invariants:
+ * - The first verdict that is not "continue" wins; later plugins are not asked.
+ * - A plugin that times out, crashes or throws gives its `on_error` outcome: "tempfail"
+ *   (the caller answers 451 4.3.0) or "continue" (skipped). `run` never throws and returns
+ *   within the sum of the asked plugins' timeouts.
+ * - Every asked plugin's result (or error) is in `results`, for the log line and for the
+ *   plugins after it.
+ * - data / deliver: a replaced message, header fields and a replaced body from one plugin
+ *   are applied before the next plugin sees the message; scores add up; a mailbox picked
+ *   by one plugin is the `mailbox` the next one sees (plugins/engine/chain.ts has these rules).
+ * - Consecutive asked plugins of one group are asked in one call: their runner applies
+ *   the same rules between them, and the host applies each answer as if it had asked
+ *   them one by one. Such a call's deadline is the sum of their timeouts; a timeout or
+ *   crash is a failure of each of them, in order.
+ * - A pool: each `run` picks, per pool, the ready process with the fewest calls in flight,
+ *   and sends that run's prepares and calls for the pool there.
+ * - data: a plugin after the first that can prepare the hook (sdk.ts `Prepares`) is sent
+ *   the message at the start, so its work runs while the plugins ahead of it run; its
+ *   hook still runs in order and sees their results. A prepared value is used only while
+ *   the message differs from the one prepared by prepended header fields at most (never
+ *   after a plugin replaced the message or its body), and is dropped when the plugin is
+ *   not asked.
+ * - Reload (`reload`): the new plugin processes are started first; only when all of them
+ *   loaded do new calls go to them. A `run` already under way finishes on the processes it
+ *   started with; those stop once the last such run is done. A reload that fails to load a
+ *   plugin changes nothing.
+ *
+ * @module
+ */
+import { explainDenied } from "./denied.ts";
+import type { Config, PluginConfig } from "../../core/config.ts";
+import { log } from "../../lib/log.ts";
+import type { Action, HeaderField, HookName, PluginResultSummary, SessionInfo } from "../sdk.ts";
+import { PluginProcess, type ProcessOptions, type ServiceHandler } from "./process.ts";
+import { checkResult } from "./verdict.ts";
+import { ChainState } from "./chain.ts";
+import { defaultDnsLookup, type DnsLookup, hostServices, type KvStore } from "./services.ts";
+
+/** What a caller hands to `run`: the hook's context fields as plain data. */
+export interface HookInput {
+  session: SessionInfo;
+  /** The whole message (data, deliver, queue, mailbox_move). */
+  message?: Uint8Array;
+  /** Results from earlier hooks of the same session/message. */
+  results?: PluginResultSummary[];
+  /** Running score (data). */
+  score?: number;
+  [field: string]: unknown;
+}
+
+/** What the plugins decided for one hook. */
+export interface HookOutcome {
+  action: Action;
+  code?: number;
+  enhanced?: string;
+  text?: string;
+  /** The plugin whose verdict won (or whose failure decided). */
+  decidedBy?: string;
+  /** Header fields added by all asked plugins, in order. */
+  addHeaders: HeaderField[];
+  /** The message after every plugin's changes; set only when something changed. */
+  message?: Uint8Array;
+  score: number;
+  mailbox?: string;
+  relay?: string;
+  tls?: "require" | "opportunistic" | "none";
+  /** One entry per asked plugin. */
+  results: PluginResultSummary[];
+}
+
+/** Options for `PluginHost.start`. */
+export interface HostOptions {
+  /** Backs `ctx.kv` (the server's Store; an in-memory one for `plugin test`). */
+  store?: KvStore | null;
+  dns?: DnsLookup;
+  process?: ProcessOptions;
+  /** Throw when a plugin fails to load at start (the server does; `plugin list` does not). */
+  strict?: boolean;
+}
+
+/** Thrown by a strict start when a plugin cannot be loaded. */
+export class PluginLoadError extends Error {
+  constructor(readonly plugin: string, reason: string) {
+    super(`plugin ${plugin}: ${reason}`);
+    this.name = "PluginLoadError";
+  }
+}
+
+/** One configured plugin: the processes that run it (a pool), and its index there. */
+interface Member {
+  config: PluginConfig;
+  pool: PluginProcess[];
+  p: number;
+}
+
+/** The hooks a member declared (every process of a pool loads the same modules). */
+function hooksOf(m: Member): HookName[] {
+  const first = m.pool[0].hooks[m.p];
+  if (first.length > 0 || m.pool.length === 1) return first;
+  return (m.pool.find((x) => x.hooks[m.p].length > 0) ?? m.pool[0]).hooks[m.p];
+}
+
+/** A member asked in one run, and the process of its pool that this run uses. */
+type Asked = Member & { proc: PluginProcess };
+
+/** The process of `pool` for a new run: ready first, then the fewest calls in flight. */
+function pick(pool: PluginProcess[]): PluginProcess {
+  let best = pool[0];
+  for (const x of pool) {
+    const better = (x.state === "ready") !== (best.state === "ready")
+      ? x.state === "ready"
+      : x.load < best.load;
+    if (better) best = x;
+  }
+  return best;
+}
+
+/** One set of plugin processes (replaced as a whole by a reload). */
+interface Generation {
+  procs: PluginProcess[];
+  /** Every plugin, in config order. */
+  members: Member[];
+  /** `run` calls under way on this generation. */
+  active: number;
+  /** Replaced by a reload: stops when `active` reaches 0. */
+  retired: boolean;
+}
+
+/** Runs the configured plugins. */
+export class PluginHost {
+  #gen: Generation;
+  #services: ServiceHandler;
+  #limits = new Map<string, PluginConfig>();
+  #processOpts: ProcessOptions | undefined;
+  /** Retired generations still finishing their runs. */
+  #draining = new Set<Promise<void>>();
+  #reloading: Promise<unknown> = Promise.resolve();
+
+  private constructor(services: ServiceHandler, processOpts: ProcessOptions | undefined) {
+    this.#services = services;
+    this.#processOpts = processOpts;
+    this.#gen = { procs: [], members: [], active: 0, retired: false };
+  }
+
+  /** Spawns every plugin and waits until each has loaded (or failed to). */
+  static async start(config: Config, opts: HostOptions = {}): Promise<PluginHost> {
+    // Each plugin's service limits, by name; kept current by reload.
+    const limits = new Map(config.plugins.map((p) => [p.name, p]));
+    const services = hostServices(
+      opts.store ?? null,
+      opts.dns ?? defaultDnsLookup(config),
+      limits,
+    );
+    // The data directory and TLS files are never importable, even from a plugin kept
+    // beside them (plugins/engine/import_map.ts).
+    const deniedPaths = [config.dataDir, config.tls.cert, config.tls.key]
+      .filter((p): p is string => !!p);
+    const host = new PluginHost(services, { ...opts.process, deniedPaths });
+    host.#limits = limits;
+    const { procs, members, bad } = await host.#spawn(config.plugins);
+    host.#gen.procs = procs;
+    host.#gen.members = members;
+    if (bad) {
+      if (opts.strict) {
+        await host.stop();
+        throw new PluginLoadError(bad.name, bad.lastError ?? "failed to load");
+      }
+      log.warn("plugin", `plugin ${bad.name} failed to load`, { reason: bad.lastError });
+    }
+    return host;
+  }
+
+  async #spawn(plugins: PluginConfig[]) {
+    // A group's plugins go to one process (config.ts checked they share one sandbox).
+    const byGroup = new Map<string, PluginConfig[]>();
+    const units: PluginConfig[][] = [];
+    for (const p of plugins) {
+      const unit = p.group ? byGroup.get(p.group) : undefined;
+      if (unit) unit.push(p);
+      else {
+        units.push([p]);
+        if (p.group) byGroup.set(p.group, units[units.length - 1]);
+      }
+    }
+    const pools = units.map((u) =>
+      Array.from(
+        { length: u[0].processes },
+        () => new PluginProcess(u, this.#services, this.#processOpts),
+      )
+    );
+    const procs = pools.flat();
+    const members = plugins.map((config) => {
+      const u = units.findIndex((x) => x.includes(config));
+      return { config, pool: pools[u], p: units[u].indexOf(config) };
+    });
+    const ok = await Promise.all(procs.map((p) => p.start()));
+    return { procs, members, bad: procs.find((_, i) => !ok[i]) ?? null };
+  }
+
+  /**
+   * Replaces every plugin process with a fresh one for `plugins` (a re-read config):
+   * sessions are not dropped, calls under way finish on the old processes. Throws
+   * PluginLoadError, and keeps the old plugins, when a new one does not load.
+   */
+  reload(plugins: PluginConfig[]): Promise<void> {
+    const next = this.#reloading.then(async () => {
+      const { procs, members, bad } = await this.#spawn(plugins);
+      if (bad) {
+        await Promise.all(procs.map((p) => p.stop()));
+        throw new PluginLoadError(bad.name, bad.lastError ?? "failed to load");
+      }
+      const old = this.#gen;
+      this.#gen = { procs, members, active: 0, retired: false };
+      for (const p of plugins) this.#limits.set(p.name, p);
+      old.retired = true;
+      if (old.active === 0) this.#retire(old);
+      log.info("plugin", "plugins reloaded", {
+        plugins: members.map((m) => m.config.name).join(","),
+      });
+    });
+    this.#reloading = next.catch(() => {});
+    return next;
+  }
+
+  #retire(gen: Generation): void {
+    const done = Promise.all(gen.procs.map((p) => p.stop())).then(() => {});
+    this.#draining.add(done);
+    done.finally(() => this.#draining.delete(done));
+  }
+
+  /** Configured plugins, their state and declared hooks. */
+  list(): Array<{ name: string; state: string; hooks: HookName[]; error: string | null }> {
+    return this.#gen.members.map((m) => {
+      // A pool is as good as its best process; its error is the first one's.
+      const up = m.pool.find((x) => x.state === "ready") ?? m.pool[0];
+      return {
+        name: m.config.name,
+        state: up.state,
+        hooks: [...hooksOf(m)],
+        error: up.lastError ?? m.pool.find((x) => x.lastError)?.lastError ?? null,
+      };
+    });
+  }
+
+  /** True when some plugin declares `hook` (callers may skip building a context). */
+  wants(hook: HookName): boolean {
+    return this.#gen.members.some((m) => hooksOf(m).includes(hook));
+  }
+
+  /** Waits until the named plugin's runners are up (after a restart, say). */
+  async ready(name: string): Promise<boolean> {
+    const pool = this.#gen.members.find((m) => m.config.name === name)?.pool;
+    if (!pool) return false;
+    const ok = await Promise.all(pool.map((p) => p.state === "down" ? p.start() : p.whenReady()));
+    return ok.every((x) => x);
+  }
+
+  /** Asks every plugin that declares `hook`, in order; see the module invariants. */
+  async run(hook: HookName, input: HookInput): Promise<HookOutcome> {
+    const gen = this.#gen;
+    gen.active++;
+    try {
+      return await this.#run(gen.members, hook, input);
+    } finally {
+      gen.active--;
+      if (gen.retired && gen.active === 0) this.#retire(gen);
+    }
+  }
+
+  async #run(members: Member[], hook: HookName, input: HookInput): Promise<HookOutcome> {
+    const { message: raw, results: _earlier, ...fields } = input;
+    // This run's process of each pool: its prepares and calls go there.
+    const chosen = new Map<PluginProcess[], PluginProcess>();
+    const asked: Asked[] = [];
+    for (const m of members) {
+      if (!hooksOf(m).includes(hook)) continue;
+      let proc = chosen.get(m.pool);
+      if (!proc) chosen.set(m.pool, proc = m.pool.length === 1 ? m.pool[0] : pick(m.pool));
+      asked.push({ ...m, proc });
+    }
+    // Prepared work of later plugins starts now, beside the first plugin's call.
+    const prepared = new Map<Asked, number>();
+    if (raw && hook === "data") {
+      const { score: _score, ...pctx } = fields;
+      for (const m of asked.slice(1)) {
+        const id = m.proc.prepare(m.p, hook, pctx, raw);
+        if (id !== null) prepared.set(m, id);
+      }
+    }
+    try {
+      return await this.#ask(asked, hook, input, prepared);
+    } finally {
+      for (const [m, id] of prepared) m.proc.drop(id);
+    }
+  }
+
+  async #ask(
+    asked: Asked[],
+    hook: HookName,
+    input: HookInput,
+    prepared: Map<Asked, number>,
+  ): Promise<HookOutcome> {
+    const { message, results: earlier, ...fields } = input;
+    const state = new ChainState(message, input.score ?? 0);
+    for (let i = 0; i < asked.length && !state.done;) {
+      // Consecutive plugins of one process (a group) are asked in one call.
+      let j = i + 1;
+      while (j < asked.length && asked[j].proc === asked[i].proc) j++;
+      const run = asked.slice(i, j);
+      i = j;
+      const ctx: Record<string, unknown> = {
+        ...fields,
+        score: state.score,
+        results: [...(earlier ?? []), ...state.results],
+      };
+      // deliver: a mailbox an earlier plugin picked is the one later plugins see.
+      if (state.mailbox !== undefined && "mailbox" in fields) ctx.mailbox = state.mailbox;
+      const ids = run.map((m) => {
+        const id = prepared.get(m);
+        prepared.delete(m);
+        // The message was replaced or its body changed: prepared values no longer apply.
+        if (id !== undefined && state.replaced) m.proc.drop(id);
+        return state.replaced ? undefined : id;
+      });
+      const t0 = performance.now();
+      // The message travels as the call's payload (plugins/engine/protocol.ts), not in the JSON.
+      const res = await run[0].proc.call(
+        hook,
+        run.map((m) => m.p),
+        ctx,
+        run.reduce((sum, m) => sum + m.config.timeoutMs, 0),
+        state.message,
+        ids,
+      );
+      const took = Math.round(performance.now() - t0);
+      for (const [k, m] of run.entries()) {
+        if (state.done) break;
+        const entry = res.ok ? res.entries[k] : undefined;
+        let error = res.ok ? entry ? entry.error ?? null : "no answer" : res.error;
+        let checked;
+        if (error === null) {
+          try {
+            checked = checkResult(entry!.result ?? null);
+          } catch (e) {
+            error = `bad result: ${(e as Error).message}`;
+          }
+        }
+        const ms = entry?.ms ?? took;
+        if (error !== null) error = explainDenied(m.config.name, error);
+        if (error !== null || !checked) {
+          log.warn("plugin", `plugin ${m.config.name} failed in ${hook}`, {
+            error,
+            on_error: m.config.onError,
+          });
+          state.failure(m.config.name, hook, error ?? "", m.config.onError, ms);
+          continue;
+        }
+        state.answer(m.config.name, hook, checked, ms);
+      }
+    }
+    return {
+      action: state.action,
+      code: state.code,
+      enhanced: state.enhanced,
+      text: state.text,
+      decidedBy: state.decidedBy,
+      addHeaders: state.addHeaders,
+      ...(state.changed ? { message: state.message } : {}),
+      score: state.score,
+      mailbox: state.mailbox,
+      relay: state.relay,
+      tls: state.tls,
+      results: state.results,
+    };
+  }
+
+  /** Stops every runner (also those of a reload that are still finishing calls). */
+  async stop(): Promise<void> {
+    await this.#reloading;
+    const gen = this.#gen;
+    gen.retired = true;
+    await Promise.all([...gen.procs.map((p) => p.stop()), ...this.#draining]);
+  }
+}
+
+/** "name=action(ms)" for each result: the plugin part of a message's log line. */
+export function formatResults(results: PluginResultSummary[]): string {
+  return results.map((r) =>
+    `${r.plugin}:${r.hook}=${r.action}${r.score ? `(${r.score})` : ""}${r.error ? "!" : ""}`
+  ).join(" ");
+}
