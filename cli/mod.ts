@@ -1,6 +1,6 @@
 /**
  * The admin CLI: one table from command name to module. main.ts only calls `runCli`.
- * Exit codes (CONTRACT.md): 0 ok, 1 runtime failure, 2 bad usage or bad config.
+ * Exit codes (README.md, "The CLI"): 0 ok, 1 runtime failure, 2 bad usage or bad config.
  *
  * @module
  */

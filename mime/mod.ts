@@ -14,7 +14,7 @@
  * - strings that cannot be quoted (CR, LF, 8-bit without UTF8=ACCEPT) become literals.
  *
  * ```ts
- * import { bodyStructure, envelope, parseMime, sectionBytes } from "../mime/mime/mod.ts";
+ * import { bodyStructure, envelope, parseMime, sectionBytes } from "../mime/mod.ts";
  * const root = parseMime(bytes);
  * `ENVELOPE ${envelope(root)} BODYSTRUCTURE ${bodyStructure(root, true)}`;
  * sectionBytes(bytes, root, { part: [1], text: "MIME" });

@@ -1,7 +1,7 @@
 /**
  * The Store: everything denomail remembers, behind one interface.
  *
- * Invariants every backend keeps (checked by `conformance.ts`):
+ * Invariants every backend keeps (checked by `tests/lib/store_conformance.ts`):
  * - Every method that writes resolves only after its change is committed and synced to
  *   disk. A caller that got a resolved promise may tell a client "stored" (SMTP 250,
  *   IMAP OK).

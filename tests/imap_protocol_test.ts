@@ -306,7 +306,7 @@ Deno.test("imap protocol: states, names, SASL, IMAP4rev2, concurrency", async (t
       const expungeMs = performance.now() - started;
       await a.write("DONE\r\n");
       assert.match((await a.until("i1")).tagged, /^i1 OK /);
-      // RFC 2177 / the brief: updates within 100 ms (generous bound against CI noise).
+      // RFC 2177 IDLE: updates promptly, within 100 ms here (generous bound against CI noise).
       assert.ok(
         existsMs < 500 && expungeMs < 500,
         `EXISTS ${existsMs} ms, EXPUNGE ${expungeMs} ms`,

@@ -14,7 +14,7 @@
  *   indexed in about 0.4 instead of 0.6-0.8 ms of CPU (issue 13, item 19).
  * - **The index is a pre-filter.** It returns candidate UIDs, a superset of the true
  *   matches, which the IMAP evaluator confirms on the message itself. The indexed text is
- *   made by the same functions the evaluator uses (`../search_text.ts`), lower-cased the
+ *   made by the same functions the evaluator uses (`mime/search_text.ts`), lower-cased the
  *   same way, so no match is lost; the confirmation keeps the answers identical to a scan.
  *   Diacritics are kept (no `remove_diacritics`): SEARCH is a substring match, "jurgen"
  *   does not find "jürgen" with or without the index.

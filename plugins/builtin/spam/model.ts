@@ -80,7 +80,7 @@ export function tokenHash(token: string): string {
 export function userScope(user: string | null | undefined): string | null {
   if (!user) return null;
   const u = user.toLowerCase();
-  // user+tag@domain delivers to user@domain (CONTRACT.md): one scope for both.
+  // user+tag@domain delivers to user@domain (README.md, "The CLI"): one scope for both.
   const at = u.lastIndexOf("@");
   const local = at < 0 ? u : u.slice(0, at);
   const plus = local.indexOf("+");

@@ -58,7 +58,7 @@ async function sendMessage(
 }
 
 // RFC 1939 §5: RETR msg -> "+OK" and the message, dot-stuffed, ending with ".".
-// Nothing is marked here: \Seen is set only in the UPDATE state (commands/quit.ts).
+// Nothing is marked here: \Seen is set only in the UPDATE state (`quit.ts`).
 export const retr: CommandHandler = async (ctx, cmd) => {
   if (cmd.args.length !== 1) throw syntaxError("RETR takes one argument");
   const n = parseMessageNumber(cmd.args[0]);
