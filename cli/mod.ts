@@ -2,6 +2,10 @@
  * The admin CLI: one table from command name to module. main.ts only calls `runCli`.
  * Exit codes (README.md, "The CLI"): 0 ok, 1 runtime failure, 2 bad usage or bad config.
  *
+ * The top layer with `app/` (see README.md, Layout): each command is one file in `commands/`
+ * (`serve` starts `app/server.ts`). May import every folder below it: `app/`, `core/`,
+ * `plugins/`, `storage/`, `mime/`, `lib/`; nothing imports `cli/` but `main.ts`.
+ *
  * @module
  */
 import { type FlagSpec, parseArgs, UsageError } from "./args.ts";

@@ -20,6 +20,9 @@
  * sectionBytes(bytes, root, { part: [1], text: "MIME" });
  * ```
  *
+ * A leaf library every layer may use (storage for its search index, protocols for IMAP
+ * views, plugins through the SDK). May import only `lib/` and npm packages.
+ *
  * @module
  */
 import { findField } from "./header.ts";

@@ -12,6 +12,10 @@
  * - Addresses and domain names are stored lower-case; lookups are case-insensitive.
  * - Message bytes are immutable once stored; several mailbox entries may share one blob.
  *
+ * The storage layer owns this interface, the naming rules (`names.ts`), `open.ts` and the
+ * backends (`sqlite/`). It receives its settings from the caller (`openStore`) and may import
+ * only `mime/`, `lib/`, npm and `node:` built-ins — never `core/` or anything above it.
+ *
  * @module
  */
 

@@ -5,6 +5,8 @@
  * - `GET /healthz`: 200 when storage answers, else 503 (for load balancers and systemd).
  * - `GET /metrics`: Prometheus text format 0.0.4.
  *
+ * May import `core/`, `storage/`, `lib/`; never another protocol.
+ *
  * @module
  */
 import type { HostPort } from "../../core/config.ts";

@@ -6,6 +6,9 @@
  * command family, `commands/mod.ts` the verb table), `response.ts` (composition),
  * `selected.ts` (the selected mailbox view and its pending updates).
  *
+ * May import `core/`, `plugins/` (engine, from `hooks.ts`), `storage/`, `mime/`, `lib/`; never
+ * another protocol.
+ *
  * @module
  */
 import type { ProtocolHandler, ServerDeps } from "../../core/deps.ts";

@@ -7,6 +7,8 @@
  * verb table), `maildrop.ts` (the per-session view), `lock.ts` (one session per maildrop),
  * `message_text.ts` (dot-stuffing, TOP), `replies.ts`.
  *
+ * May import `core/`, `storage/`, `mime/`, `lib/`; never another protocol.
+ *
  * @module
  */
 import type { ProtocolHandler, ServerDeps } from "../../core/deps.ts";

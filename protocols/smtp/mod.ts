@@ -5,6 +5,12 @@
  * state table (`state.ts`) and dispatches to `commands/`; accepted messages become store
  * writes in `delivery.ts`, and 250 is sent only after they are durably committed.
  *
+ * Where things are: each command in `commands/` (`commands/mod.ts` is the verb table), the
+ * per-listener rules (what each role offers and requires) in `policy.ts`, relay decisions in
+ * `core/router.ts` (called from `commands/rcpt.ts`), sender identity in `core/identity.ts`, plugin
+ * hooks in `hooks.ts`. May import `core/`, `plugins/` (engine, from `hooks.ts`), `storage/`,
+ * `mime/`, `lib/`; never another protocol.
+ *
  * @module
  */
 import type { ProtocolHandler, ServerDeps } from "../../core/deps.ts";
