@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { printMarkdownTable } from "./table.ts";
 import { join } from "node:path";
 import { hashPassword } from "../core/auth.ts";
 import { openSqliteStore } from "../storage/sqlite/store.ts";
@@ -480,13 +481,8 @@ export async function benchImap(args: string[]): Promise<void> {
 function printTable(rows: Row[]): void {
   const header = ["measure", "denomail", "Dovecot", "target", "met"];
   const lines = rows.map((r) => [r.what, r.denomail, r.dovecot, r.target, r.ok]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const fmt = (cells: string[]) =>
-    "| " + cells.map((c, i) => c.padEnd(widths[i])).join(" | ") + " |";
   console.log();
-  console.log(fmt(header));
-  console.log("|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|");
-  for (const l of lines) console.log(fmt(l));
+  printMarkdownTable(header, lines);
 }
 
 if (import.meta.main && Deno.args[0] === "--idle-client") {

@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { printMarkdownTable } from "./table.ts";
 import { log } from "../lib/log.ts";
 import { Router } from "../core/router.ts";
 import { QueueRunner } from "../core/queue/runner.ts";
@@ -264,10 +265,5 @@ function printTable(rows: Row[]): void {
     String(r.sessions),
     r.sessions ? (r.delivered / r.sessions).toFixed(1) : "-",
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const fmt = (cells: string[]) =>
-    "| " + cells.map((c, i) => c.padEnd(widths[i])).join(" | ") + " |";
-  console.log(fmt(header));
-  console.log("|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|");
-  for (const l of lines) console.log(fmt(l));
+  printMarkdownTable(header, lines);
 }

@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { printMarkdownTable } from "./table.ts";
 import { percentile, smtpLoad } from "./load.ts";
 import { flag } from "./smtp.ts";
 import { startDenomailProcess } from "../tests/lib/server_process.ts";
@@ -185,7 +186,7 @@ export async function benchPlugins(args: string[]): Promise<void> {
     s === base ? "" : lost(best(base), best(s)),
     s === base ? "" : lost(median(s, "cpuMsPerMsg"), median(base, "cpuMsPerMsg")),
   ]);
-  table([
+  printMarkdownTable([
     "config",
     "msgs/s (median)",
     "best",
@@ -203,17 +204,8 @@ export async function benchPlugins(args: string[]): Promise<void> {
   console.log(`\n"lost if CPU-bound": the extra CPU per message as a share of the total, which is`);
   console.log(`what throughput loses on a saturated machine (msgs/s swing with other load).`);
   console.log(`\nHook round trip on the host (${calls} sequential calls, after 200 to warm up):\n`);
-  table(["hook context", "p50 ms", "p99 ms"], [
+  printMarkdownTable(["hook context", "p50 ms", "p99 ms"], [
     ["rcpt (no message)", rcpt.p50.toFixed(3), rcpt.p99.toFixed(3)],
     [`data (${size} B message)`, data.p50.toFixed(3), data.p99.toFixed(3)],
   ]);
-}
-
-function table(header: string[], lines: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const fmt = (cells: string[]) =>
-    "| " + cells.map((c, i) => c.padEnd(widths[i])).join(" | ") + " |";
-  console.log(fmt(header));
-  console.log("|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|");
-  for (const l of lines) console.log(fmt(l));
 }

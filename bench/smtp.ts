@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { printMarkdownTable } from "./table.ts";
 import { smtpLoad } from "./load.ts";
 import { type Peer, smtpSource, startHaraka, startPostfix } from "./peers.ts";
 import { startDenomailProcess } from "../tests/lib/server_process.ts";
@@ -116,12 +117,7 @@ function printTable(rows: Row[]): void {
       ? ""
       : (base.smtpSource / r.smtpSource).toFixed(2),
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const fmt = (cells: string[]) =>
-    "| " + cells.map((c, i) => c.padEnd(widths[i])).join(" | ") + " |";
-  console.log(fmt(header));
-  console.log("|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|");
-  for (const l of lines) console.log(fmt(l));
+  printMarkdownTable(header, lines);
 }
 
 export function flag(args: string[], name: string): string | undefined {

@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { printMarkdownTable } from "./table.ts";
 import { join } from "node:path";
 import { cli } from "../tests/lib/server_process.ts";
 import { configFromObject } from "../core/config.ts";
@@ -438,12 +439,7 @@ function printTable(rows: Row[]): void {
       r.msPerMsg.toFixed(1),
     ];
   });
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const fmt = (cells: string[]) =>
-    "| " + cells.map((c, i) => c.padEnd(widths[i])).join(" | ") + " |";
-  console.log(fmt(header));
-  console.log("|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|");
-  for (const l of lines) console.log(fmt(l));
+  printMarkdownTable(header, lines);
 }
 
 export async function benchSpam(args: string[]): Promise<void> {
