@@ -6,6 +6,7 @@
  * killed within the sum of its timeouts and serves the next message. End to end: a group
  * through SMTP with python's smtplib, the stored message carrying every member's header.
  */
+import { runData } from "./lib/plugin_hooks.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ConfigError, configFromObject } from "../core/config.ts";
@@ -37,9 +38,6 @@ export default definePlugin({ hooks: { async data(ctx) {
   };
 } } });`;
 
-const message = (subject: string) =>
-  new TextEncoder().encode(`Subject: ${subject}\r\nFrom: s@example.org\r\n\r\nhi\r\n`);
-
 async function groupHost(
   dir: string,
   group: string | null,
@@ -65,13 +63,7 @@ async function groupHost(
     store: store as any,
     process: { sandbox },
   });
-  const run = (subject: string) =>
-    host.run("data", {
-      session: { id: "t", remoteIp: "192.0.2.1", tls: false },
-      sender: { address: "s@example.org", local: "s", domain: "example.org" },
-      recipients: [{ address: "u@example.test", local: "u", domain: "example.test" }],
-      message: message(subject),
-    });
+  const run = (subject: string) => runData(host, subject);
   return { host, run, kv };
 }
 

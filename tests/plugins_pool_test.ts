@@ -4,6 +4,7 @@
  * hangs is killed and replaced while the other keeps serving; `plugin list` shows the
  * plugin once. End to end through SMTP with python's smtplib.
  */
+import { runData } from "./lib/plugin_hooks.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ConfigError, configFromObject } from "../core/config.ts";
@@ -21,9 +22,6 @@ export default definePlugin({ hooks: { async data(ctx) {
   return { addHeaders: [["X-Pid", String(Deno.pid)]], note: String(Deno.pid) };
 } } });`;
 
-const message = (subject: string) =>
-  new TextEncoder().encode(`Subject: ${subject}\r\nFrom: s@example.org\r\n\r\nhi\r\n`);
-
 Deno.test("plugin process pool", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "plugin-pool-test-" });
   const module = join(dir, "pooled.ts");
@@ -33,13 +31,7 @@ Deno.test("plugin process pool", async (t) => {
     plugins: [{ name: "pooled", module, processes: 2, timeout_ms: 1000, on_error: "tempfail" }],
   }, dir);
   const host = await PluginHost.start(config, { strict: true });
-  const run = (subject: string) =>
-    host.run("data", {
-      session: { id: "t", remoteIp: "192.0.2.1", tls: false },
-      sender: { address: "s@example.org", local: "s", domain: "example.org" },
-      recipients: [{ address: "u@example.test", local: "u", domain: "example.test" }],
-      message: message(subject),
-    });
+  const run = (subject: string) => runData(host, subject);
   try {
     await t.step("listed once, with its hooks", () => {
       assert.deepEqual(host.list().map((p) => [p.name, p.state, p.hooks]), [

@@ -4,24 +4,16 @@
  * `serve` process, an SMTP session (python3 smtplib) left open across `denomail plugin
  * reload`, which finishes its message on the new plugin; a broken config is refused.
  */
+import { runRcpt } from "./lib/plugin_hooks.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { configFromObject, type PluginConfig } from "../core/config.ts";
-import { type HookOutcome, PluginHost, PluginLoadError } from "../plugins/engine/host.ts";
+import { PluginHost, PluginLoadError } from "../plugins/engine/host.ts";
 import { addUserCli, cli, startServerProcess } from "./lib/server_process.ts";
 import { python } from "./harness.ts";
 
 const FIXTURES = new URL("./fixtures/plugins/", import.meta.url);
 const fixture = (name: string) => new URL(name, FIXTURES).pathname;
-
-function rcpt(host: PluginHost, local: string): Promise<HookOutcome> {
-  return host.run("rcpt", {
-    session: { id: "t1", remoteIp: "127.0.0.1", tls: false },
-    sender: { address: "a@b.test", local: "a", domain: "b.test" },
-    rcpt: { address: `${local}@x.test`, local, domain: "x.test" },
-    recipients: [],
-  });
-}
 
 Deno.test("plugin host reload", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "denomail-reload-" });
@@ -40,15 +32,15 @@ Deno.test("plugin host reload", async (t) => {
     await t.step("from no plugins to one", async () => {
       assert.equal(host.wants("rcpt"), false);
       await host.reload(version(1));
-      assert.equal((await rcpt(host, "which")).text, "version 1");
+      assert.equal((await runRcpt(host, "which")).text, "version 1");
     });
 
     await t.step(
       "a call under way finishes on the old process; new calls use the new",
       async () => {
-        const slow = rcpt(host, "slow"); // bound to version 1 now
+        const slow = runRcpt(host, "slow"); // bound to version 1 now
         await host.reload(version(2));
-        assert.equal((await rcpt(host, "which")).text, "version 2");
+        assert.equal((await runRcpt(host, "which")).text, "version 2");
         const old = await slow;
         assert.equal(old.text, "version 1");
         assert.equal(old.results[0].error, undefined, "not cut off by the reload");
@@ -62,13 +54,13 @@ Deno.test("plugin host reload", async (t) => {
         { ...version(3)[0], name: "broken", module: fixture("broken.ts") },
       ];
       await assert.rejects(host.reload(broken), PluginLoadError);
-      assert.equal((await rcpt(host, "which")).text, "version 2");
+      assert.equal((await runRcpt(host, "which")).text, "version 2");
     });
 
     await t.step("to no plugins", async () => {
       await host.reload([]);
       assert.equal(host.wants("rcpt"), false);
-      assert.equal((await rcpt(host, "which")).action, "continue");
+      assert.equal((await runRcpt(host, "which")).action, "continue");
     });
   } finally {
     await host.stop();

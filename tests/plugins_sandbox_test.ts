@@ -3,9 +3,10 @@
  * outcome within timeout + 1 s, and the plugin is restarted and serves the next call.
  * Drives a PluginHost directly (one shared runner per plugin) for speed.
  */
+import { runRcpt } from "./lib/plugin_hooks.ts";
 import assert from "node:assert/strict";
 import { configFromObject } from "../core/config.ts";
-import { type HookOutcome, PluginHost, PluginLoadError } from "../plugins/engine/host.ts";
+import { PluginHost, PluginLoadError } from "../plugins/engine/host.ts";
 import { openStore } from "../storage/open.ts";
 import type { SandboxMode } from "../plugins/engine/spawn.ts";
 import { startDnsServer } from "./lib/dns_server.ts";
@@ -20,15 +21,6 @@ function closedPort(): number {
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
   return port;
-}
-
-function rcpt(host: PluginHost, local: string): Promise<HookOutcome> {
-  return host.run("rcpt", {
-    session: { id: "t1", remoteIp: "127.0.0.1", tls: false },
-    sender: { address: "a@b.test", local: "a", domain: "b.test" },
-    rcpt: { address: `${local}@x.test`, local, domain: "x.test" },
-    recipients: [],
-  });
 }
 
 /**
@@ -93,7 +85,7 @@ async function hostileSuite(t: Deno.TestContext, mode: SandboxMode) {
     });
 
     await t.step("a plugin's verdict wins and is recorded", async () => {
-      const o = await rcpt(host, "ok");
+      const o = await runRcpt(host, "ok");
       assert.equal(o.action, "reject");
       assert.equal(o.code, 550);
       assert.equal(o.text, "ok from hostile");
@@ -113,7 +105,7 @@ async function hostileSuite(t: Deno.TestContext, mode: SandboxMode) {
     ];
     for (const [mode, re] of denials) {
       await t.step(`${mode}: denied without a grant`, async () => {
-        const o = await rcpt(host, mode);
+        const o = await runRcpt(host, mode);
         assert.match(o.text ?? "", re);
       });
     }
@@ -132,35 +124,35 @@ async function hostileSuite(t: Deno.TestContext, mode: SandboxMode) {
     ];
     for (const [attack, re] of imports) {
       await t.step(`${attack}: a module outside the plugin's folder is not loaded`, async () => {
-        const o = await rcpt(host, attack);
+        const o = await runRcpt(host, attack);
         assert.match(o.text ?? "", re);
       });
     }
 
     await t.step("what was granted works: net, write, env, own files", async () => {
-      assert.equal((await rcpt(host, "importown")).text, "LEAK data");
-      assert.equal((await rcpt(host, "fetchgranted")).text, "LEAK granted");
-      assert.equal((await rcpt(host, "writegranted")).text, "LEAK granted");
-      assert.equal((await rcpt(host, "envgranted")).text, "LEAK granted-value");
+      assert.equal((await runRcpt(host, "importown")).text, "LEAK data");
+      assert.equal((await runRcpt(host, "fetchgranted")).text, "LEAK granted");
+      assert.equal((await runRcpt(host, "writegranted")).text, "LEAK granted");
+      assert.equal((await runRcpt(host, "envgranted")).text, "LEAK granted-value");
     });
 
     await t.step("a plugin printing to stdout does not break the channel", async () => {
-      assert.equal((await rcpt(host, "stdout")).text, "ok after stdout");
+      assert.equal((await runRcpt(host, "stdout")).text, "ok after stdout");
     });
 
     await t.step("a throwing hook gives 451 4.3.0 and the runner keeps serving", async () => {
-      const o = await rcpt(host, "throw");
+      const o = await runRcpt(host, "throw");
       assert.equal(o.action, "tempfail");
       assert.equal(o.code, 451);
       assert.equal(o.enhanced, "4.3.0");
       assert.match(o.results[0].error ?? "", /plugin bug/);
-      assert.equal((await rcpt(host, "ok")).text, "ok from hostile");
+      assert.equal((await runRcpt(host, "ok")).text, "ok from hostile");
     });
 
     for (const mode of ["loop", "hang", "exit"]) {
       await t.step(`${mode}: tempfail within timeout + 1 s, then restarted`, async () => {
         const t0 = performance.now();
-        const o = await rcpt(host, mode);
+        const o = await runRcpt(host, mode);
         const ms = performance.now() - t0;
         assert.equal(o.action, "tempfail");
         assert.equal(o.code, 451);
@@ -168,7 +160,7 @@ async function hostileSuite(t: Deno.TestContext, mode: SandboxMode) {
         assert.ok(ms < TIMEOUT + 1000, `took ${ms} ms`);
         assert.ok(o.results[0].error, "the failure is recorded");
         assert.equal(await host.ready("hostile"), true);
-        assert.equal((await rcpt(host, "ok")).text, "ok from hostile");
+        assert.equal((await runRcpt(host, "ok")).text, "ok from hostile");
       });
     }
 
@@ -188,12 +180,12 @@ async function hostileSuite(t: Deno.TestContext, mode: SandboxMode) {
         { process: proc },
       );
       try {
-        const o = await rcpt(hog, "oom");
+        const o = await runRcpt(hog, "oom");
         assert.equal(o.action, "tempfail");
         assert.equal(o.code, 451);
         assert.match(o.results[0].error ?? "", /out of memory \(memory_mb = 32\)/);
         assert.equal(await hog.ready("hog"), true);
-        assert.equal((await rcpt(hog, "ok")).text, "ok from hog");
+        assert.equal((await runRcpt(hog, "ok")).text, "ok from hog");
       } finally {
         await hog.stop();
       }
@@ -214,7 +206,7 @@ async function hostileSuite(t: Deno.TestContext, mode: SandboxMode) {
         { process: proc },
       );
       try {
-        const o = await rcpt(only, "hang");
+        const o = await runRcpt(only, "hang");
         assert.equal(o.action, "continue");
         assert.match(o.results[0].error ?? "", /timeout/);
       } finally {
@@ -223,17 +215,17 @@ async function hostileSuite(t: Deno.TestContext, mode: SandboxMode) {
     });
 
     await t.step("calls are pipelined: a slow call does not hold up others", async () => {
-      const all = await Promise.all(["ok", "kv", "ok", "kv"].map((m) => rcpt(host, m)));
+      const all = await Promise.all(["ok", "kv", "ok", "kv"].map((m) => runRcpt(host, m)));
       assert.deepEqual(all.map((o) => o.action), ["reject", "reject", "reject", "reject"]);
     });
 
     await t.step("dns goes through the host's resolver ([dns] nameserver)", async () => {
-      const o = await rcpt(host, "dns");
+      const o = await runRcpt(host, "dns");
       assert.equal(o.text, `dns [["192.0.2.25"],["v=spf1 -all"],[]]`);
     });
 
     await t.step("kv is namespaced per plugin and backed by the store", async () => {
-      const o = await rcpt(host, "kv");
+      const o = await runRcpt(host, "kv");
       assert.match(o.text ?? "", /^kv 3 kv@x\.test$/);
       assert.equal(await store.kvGet("plugin:hostile", "hits"), "3");
       assert.equal(await store.kvGet("plugin:lenient", "hits"), null);
@@ -305,8 +297,8 @@ export default definePlugin({ hooks: { async rcpt(ctx) {
         }, dir);
         const host = await PluginHost.start(config, { strict: true, process: { sandbox } });
         try {
-          assert.equal((await rcpt(host, "own")).text, "LEAK own notes");
-          assert.match((await rcpt(host, "key")).text ?? "", /^denied .*import-denied/);
+          assert.equal((await runRcpt(host, "own")).text, "LEAK own notes");
+          assert.match((await runRcpt(host, "key")).text ?? "", /^denied .*import-denied/);
         } finally {
           await host.stop();
         }
