@@ -19,13 +19,13 @@ const enc = new TextEncoder();
 
 /** Queued output of one session. */
 export class SessionOutput {
-  readonly #conn: Connection;
+  readonly #conn: Pick<Connection, "write" | "pendingInput">;
   readonly #flushAt: number;
   #parts: (string | Uint8Array)[] = [];
   #size = 0;
 
   /** `flushAt`: queued bytes (string length for text) above which the batch is written. */
-  constructor(conn: Connection, flushAt: number) {
+  constructor(conn: Pick<Connection, "write" | "pendingInput">, flushAt: number) {
     this.#conn = conn;
     this.#flushAt = flushAt;
   }

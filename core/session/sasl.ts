@@ -15,7 +15,7 @@
  * @module
  */
 import type { SaslExchange, SaslStep } from "../auth.ts";
-import { watchLogin } from "../sasl_login.ts";
+import { watchLogin } from "./sasl_login.ts";
 
 /** Steps one exchange may take before it is abandoned (SCRAM-SHA-256 needs three). */
 export const MAX_SASL_ROUNDS = 10;

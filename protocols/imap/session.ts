@@ -18,9 +18,14 @@
  */
 import { type Connection, LineTooLongError } from "../../core/connection.ts";
 import type { ServerDeps } from "../../core/deps.ts";
-import { BadCommands, commandFailure, endReason } from "../../core/session/errors.ts";
-import { SessionOutput } from "../../core/session/output.ts";
-import { plaintextAuthAllowed, startTlsHandshake } from "../../core/session/security.ts";
+import {
+  BadCommands,
+  commandFailure,
+  endReason,
+  plaintextAuthAllowed,
+  SessionOutput,
+  startTlsHandshake,
+} from "../../core/session/mod.ts";
 import { log, newSessionId } from "../../lib/log.ts";
 import { type Account, type MailboxChange, StoreError } from "../../storage/mod.ts";
 import { Code } from "./codes.ts";

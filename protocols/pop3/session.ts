@@ -13,9 +13,13 @@
  */
 import { type Connection, LineTooLongError } from "../../core/connection.ts";
 import type { ServerDeps } from "../../core/deps.ts";
-import { BadCommands, commandFailure, endReason } from "../../core/session/errors.ts";
-import { SessionOutput } from "../../core/session/output.ts";
-import { plaintextAuthAllowed } from "../../core/session/security.ts";
+import {
+  BadCommands,
+  commandFailure,
+  endReason,
+  plaintextAuthAllowed,
+  SessionOutput,
+} from "../../core/session/mod.ts";
 import { log, newSessionId } from "../../lib/log.ts";
 import type { Account } from "../../storage/mod.ts";
 import { COMMANDS } from "./commands/mod.ts";

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { plaintextAuthAllowed } from "../../core/session/security.ts";
+import { plaintextAuthAllowed } from "../../core/session/mod.ts";
 import type { SmtpRole, SmtpSession } from "./context.ts";
 
 /** Listeners where MAIL needs an authenticated session. */

@@ -17,8 +17,7 @@
 import { LineTooLongError } from "../../core/connection.ts";
 import type { Connection } from "../../core/connection.ts";
 import type { ServerDeps } from "../../core/deps.ts";
-import { BadCommands, commandFailure, endReason } from "../../core/session/errors.ts";
-import { SessionOutput } from "../../core/session/output.ts";
+import { BadCommands, commandFailure, endReason, SessionOutput } from "../../core/session/mod.ts";
 import { clientText, log } from "../../lib/log.ts";
 import type { Account } from "../../storage/mod.ts";
 import { COMMANDS, FORBIDDEN_VERBS } from "./commands/mod.ts";
@@ -55,7 +54,7 @@ const ARG_IS_SUBJECT: ReadonlySet<string> = new Set([
 /** Above this many queued reply bytes, write even while the client is still pipelining. */
 const MAX_QUEUED_REPLIES = 16 * 1024;
 
-/** RFC 5321 §4.2.5 / RFC 3463: a local failure, try again later. */
+/** RFC 5321 §4.2.3: 451, local error in processing; the client tries again later. */
 const INTERNAL_ERROR = reply(451, "4.3.0", "Internal error, try again later");
 
 const isSmtpError = (e: unknown): e is SmtpError => e instanceof SmtpError;

@@ -4,7 +4,7 @@
  * @module
  */
 import type { AuthResult } from "../../../core/auth.ts";
-import { runSasl } from "../../../core/session/sasl.ts";
+import { runSasl } from "../../../core/session/mod.ts";
 import { clientText, log } from "../../../lib/log.ts";
 import { Code } from "../codes.ts";
 import { command, type Completion, type SessionContext } from "../context.ts";

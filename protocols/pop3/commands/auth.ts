@@ -5,7 +5,7 @@
  * @module
  */
 import { SASL_MECHANISMS } from "../../../core/auth.ts";
-import { runSasl, type SaslFailure } from "../../../core/session/sasl.ts";
+import { runSasl, type SaslFailure } from "../../../core/session/mod.ts";
 import type { CommandHandler } from "../context.ts";
 import { Pop3Error, syntaxError } from "../errors.ts";
 import { continuation, multiline } from "../replies.ts";

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { startTlsHandshake } from "../../../core/session/security.ts";
+import { startTlsHandshake } from "../../../core/session/mod.ts";
 import type { CommandHandler } from "../context.ts";
 import { Pop3Error, syntaxError } from "../errors.ts";
 import { ok } from "../replies.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import { SASL_MECHANISMS } from "../../../core/auth.ts";
-import { runSasl, type SaslFailure } from "../../../core/session/sasl.ts";
+import { runSasl, type SaslFailure } from "../../../core/session/mod.ts";
 import type { CommandHandler } from "../context.ts";
 import { parseAuthArg } from "../parser.ts";
 import { authPermitted } from "../policy.ts";

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { startTlsHandshake } from "../../../core/session/security.ts";
+import { startTlsHandshake } from "../../../core/session/mod.ts";
 import type { CommandHandler } from "../context.ts";
 import { startTlsOffered } from "../policy.ts";
 import { ALREADY_TLS, READY_TLS, SmtpError, SYNTAX, TLS_NOT_AVAILABLE } from "../replies.ts";
