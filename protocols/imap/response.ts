@@ -96,15 +96,3 @@ export function compactSet(numbers: readonly number[]): string {
   }
   return parts.join(",");
 }
-
-/** Joins chunks into one byte array (for tests and small responses). */
-export function concatChunks(chunks: readonly Chunk[]): Uint8Array {
-  const parts = chunks.map((c) => typeof c === "string" ? enc.encode(c) : c);
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}

@@ -16,15 +16,16 @@
  *
  * @module
  */
-import {
-  type Connection,
-  ConnectionClosedError,
-  DeadlineError,
-  LineTooLongError,
-  ShutdownError,
-  TimeoutError,
-} from "../../core/connection.ts";
+import { type Connection, LineTooLongError } from "../../core/connection.ts";
 import type { ServerDeps } from "../../core/deps.ts";
+import {
+  BadCommands,
+  commandFailure,
+  endReason,
+  plaintextAuthAllowed,
+  SessionOutput,
+  startTlsHandshake,
+} from "../../core/session/mod.ts";
 import { log, newSessionId } from "../../lib/log.ts";
 import { type Account, type MailboxChange, StoreError } from "../../storage/mod.ts";
 import { Code } from "./codes.ts";
@@ -68,8 +69,9 @@ const MAX_LITERAL_MINUS = 4096;
 /** Stray empty lines tolerated per session before it counts as abuse. */
 const MAX_EMPTY_LINES = 100;
 
-const enc = new TextEncoder();
 const dec = new TextDecoder();
+
+const isImapError = (e: unknown): e is ImapError => e instanceof ImapError;
 
 /** A literal the session refused before reading it: reply and go on. */
 class LiteralRefused extends Error {
@@ -88,9 +90,8 @@ export class Session implements SessionContext {
   #account: Account | null = null;
   #selected: SelectedMailbox | null = null;
   #enabled = new Set<string>();
-  #out: Chunk[] = [];
-  #outSize = 0;
-  #badCount = 0;
+  readonly #out: SessionOutput;
+  readonly #badCommands: BadCommands;
   #watchers = new Set<(c: MailboxChange) => void>();
   #emptyLines = 0;
   /** Releases this session's count in the per-user limit (set at login). */
@@ -99,6 +100,8 @@ export class Session implements SessionContext {
   constructor(deps: ServerDeps, conn: Connection) {
     this.deps = deps;
     this.conn = conn;
+    this.#out = new SessionOutput(conn, FLUSH_AT);
+    this.#badCommands = new BadCommands(deps.config.limits.maxBadCommands);
   }
 
   /** The autologout timer for the current state (RFC 9051 §5.4). */
@@ -129,34 +132,15 @@ export class Session implements SessionContext {
   }
 
   send(chunk: Chunk): void {
-    this.#out.push(chunk);
-    this.#outSize += chunk.length;
+    this.#out.send(chunk);
   }
 
-  async write(chunk: Chunk): Promise<void> {
-    this.send(chunk);
-    if (this.#outSize >= FLUSH_AT) await this.flush();
+  write(chunk: Chunk): Promise<void> {
+    return this.#out.write(chunk);
   }
 
-  async flush(): Promise<void> {
-    if (this.#out.length === 0) return;
-    const parts = this.#out.map((c) => typeof c === "string" ? enc.encode(c) : c);
-    this.#out = [];
-    this.#outSize = 0;
-    const total = parts.reduce((n, p) => n + p.length, 0);
-    if (parts.length === 1) return await this.conn.write(parts[0]);
-    // Large bodies go out as they are; small pieces are joined into one write.
-    if (total > 4 * FLUSH_AT) {
-      for (const p of parts) await this.conn.write(p);
-      return;
-    }
-    const buf = new Uint8Array(total);
-    let off = 0;
-    for (const p of parts) {
-      buf.set(p, off);
-      off += p.length;
-    }
-    await this.conn.write(buf);
+  flush(): Promise<void> {
+    return this.#out.flush();
   }
 
   async readLine(maxLen: number): Promise<string> {
@@ -180,8 +164,7 @@ export class Session implements SessionContext {
   }
 
   plaintextAuthAllowed(): boolean {
-    return this.conn.isTls ||
-      (this.deps.config.auth.allowPlaintextLoopback && this.conn.isLoopback);
+    return plaintextAuthAllowed(this.conn, this.deps.config);
   }
 
   login(account: Account): void {
@@ -221,7 +204,7 @@ export class Session implements SessionContext {
 
   async startTls(): Promise<void> {
     await this.flush();
-    await this.conn.startTls(this.deps.tls.context());
+    await startTlsHandshake(this.deps, this.conn, "imap");
   }
 
   async syncSelected(allowExpunge: boolean): Promise<void> {
@@ -257,20 +240,7 @@ export class Session implements SessionContext {
       await this.flush();
       await this.#loop();
     } catch (e) {
-      if (e instanceof DeadlineError) {
-        log.info("imap", "closing: client too slow", { ip: this.conn.remoteAddress });
-        await this.#bye("Command sent too slowly");
-      } else if (e instanceof TimeoutError) {
-        // RFC 9051 §5.4: autologout timer.
-        await this.#bye("Autologout; idle for too long");
-      } else if (e instanceof ShutdownError) {
-        // RFC 9051 §7.1.5: BYE when the server is shutting down. Replies already queued
-        // (a command that completed) go out first.
-        await this.flush().catch(() => {});
-        await this.#bye("Server shutting down");
-      } else if (!(e instanceof ConnectionClosedError)) {
-        log.debug("imap", `session ended: ${(e as Error).message}`);
-      }
+      await this.#end(e);
     } finally {
       unsubscribe();
       this.#releaseUser?.();
@@ -279,9 +249,27 @@ export class Session implements SessionContext {
     }
   }
 
+  /** The goodbye for the error that ended the session. */
+  async #end(e: unknown): Promise<void> {
+    switch (endReason(e)) {
+      case "too_slow":
+        log.info("imap", "closing: client too slow", { ip: this.conn.remoteAddress });
+        return await this.#bye("Command sent too slowly");
+      case "idle":
+        // RFC 9051 §5.4: autologout timer.
+        return await this.#bye("Autologout; idle for too long");
+      case "shutdown":
+        // RFC 9051 §7.1.5: BYE when the server is shutting down. Replies already queued
+        // (a command that completed) go out first.
+        await this.flush().catch(() => {});
+        return await this.#bye("Server shutting down");
+      case "error":
+        log.debug("imap", `session ended: ${(e as Error).message}`);
+    }
+  }
+
   async #bye(text: string): Promise<void> {
-    this.#out = [];
-    this.#outSize = 0;
+    this.#out.discard();
     try {
       await this.conn.write(untagged(`BYE ${text}`));
     } catch { /* already gone */ }
@@ -290,7 +278,7 @@ export class Session implements SessionContext {
   async #loop(): Promise<void> {
     while (this.#state !== "logout") {
       // Batch replies while the client has pipelined more commands.
-      if (this.conn.pendingInput === 0 || this.#outSize >= FLUSH_AT) await this.flush();
+      if (this.#out.due) await this.flush();
       let input: CommandInput;
       try {
         input = await this.#readCommand();
@@ -324,8 +312,7 @@ export class Session implements SessionContext {
 
   /** Counts a BAD; true (after sending BYE) when the client has sent too many. */
   async #countBad(): Promise<boolean> {
-    this.#badCount++;
-    if (this.#badCount < this.deps.config.limits.maxBadCommands) return false;
+    if (!this.#badCommands.count()) return false;
     await this.flush().catch(() => {});
     await this.#bye("Too many invalid commands");
     return true;
@@ -501,21 +488,11 @@ export class Session implements SessionContext {
       await this.#bye(e.message);
       return true;
     }
-    if (
-      e instanceof TimeoutError || e instanceof ConnectionClosedError ||
-      e instanceof ShutdownError || (this.conn.closed && !(e instanceof ImapError))
-    ) {
-      throw e;
-    }
-    let err: ImapError;
-    if (e instanceof ImapError) {
-      err = e;
-    } else if (e instanceof StoreError) {
-      err = storeFailure(e);
-    } else {
-      log.warn("imap", `${verb || "command"} failed: ${(e as Error).stack ?? e}`);
-      err = new ImapError("NO", "Internal error", Code.SERVERBUG);
-    }
+    const err = commandFailure(e, this.conn, isImapError, (e) => {
+      if (e instanceof StoreError) return storeFailure(e);
+      log.warn("imap", `${verb || "command"} failed: ${e.stack ?? e}`);
+      return new ImapError("NO", "Internal error", Code.SERVERBUG);
+    });
     try {
       await this.#afterCommand(verb);
     } catch (s) {

@@ -30,7 +30,7 @@ export interface SessionContext {
   /** Writes everything queued. */
   flush(): Promise<void>;
   /** Flushes, then reads one client line of a SASL exchange (RFC 5034 §4), as text. */
-  readSaslLine(): Promise<string>;
+  readSaslLine(maxLen: number): Promise<string>;
   /**
    * Locks and opens the account's maildrop and enters TRANSACTION, replying +OK; throws a
    * Pop3Error ([IN-USE], [SYS/TEMP]) and stays in AUTHORIZATION when it cannot.

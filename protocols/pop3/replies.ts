@@ -22,8 +22,6 @@ export const RESP = {
 /** One of the response codes we send. */
 export type RespCode = typeof RESP[keyof typeof RESP];
 
-const encoder = new TextEncoder();
-
 /** `+OK text` */
 export function ok(text: string): string {
   return text === "" ? "+OK\r\n" : `+OK ${text}\r\n`;
@@ -44,31 +42,7 @@ export function multiline(first: string, lines: readonly string[]): string {
   return out + ".\r\n";
 }
 
-/** RFC 5034 §4: a server challenge, "+ " and the base64 of the data. */
-export function continuation(data: Uint8Array): string {
-  return `+ ${encodeBase64(data)}\r\n`;
-}
-
-/** Standard base64 of bytes. */
-export function encodeBase64(data: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < data.length; i += 0x8000) {
-    s += String.fromCharCode(...data.subarray(i, i + 0x8000));
-  }
-  return btoa(s);
-}
-
-/** Strict base64 (padding required, no whitespace) -> bytes; null when malformed. */
-export function decodeBase64(text: string): Uint8Array | null {
-  if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return null;
-  try {
-    return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-  } catch {
-    return null;
-  }
-}
-
-/** Encodes a reply string for the wire. */
-export function bytes(s: string): Uint8Array {
-  return encoder.encode(s);
+/** RFC 5034 §4: a server challenge, "+ " and the challenge in base64. */
+export function continuation(base64: string): string {
+  return `+ ${base64}\r\n`;
 }

@@ -11,15 +11,15 @@
  *
  * @module
  */
-import {
-  type Connection,
-  ConnectionClosedError,
-  DeadlineError,
-  LineTooLongError,
-  ShutdownError,
-  TimeoutError,
-} from "../../core/connection.ts";
+import { type Connection, LineTooLongError } from "../../core/connection.ts";
 import type { ServerDeps } from "../../core/deps.ts";
+import {
+  BadCommands,
+  commandFailure,
+  endReason,
+  plaintextAuthAllowed,
+  SessionOutput,
+} from "../../core/session/mod.ts";
 import { log, newSessionId } from "../../lib/log.ts";
 import type { Account } from "../../storage/mod.ts";
 import { COMMANDS } from "./commands/mod.ts";
@@ -28,13 +28,13 @@ import { Pop3Error } from "./errors.ts";
 import { maildropLocks } from "./lock.ts";
 import { Maildrop } from "./maildrop.ts";
 import { MAX_COMMAND_LINE, parseCommand } from "./parser.ts";
-import { bytes, err, ok, RESP } from "./replies.ts";
+import { err, ok, RESP } from "./replies.ts";
 import { allowedIn, type Pop3State } from "./states.ts";
 
-/** Longest SASL client response line (SCRAM messages are a few hundred octets). */
-const MAX_SASL_LINE = 8192;
 /** Queued output above this is written even while more pipelined input waits. */
 const FLUSH_AT = 64 * 1024;
+
+const isPop3Error = (e: unknown): e is Pop3Error => e instanceof Pop3Error;
 
 /** A POP3 session on one connection. */
 export class Pop3Session implements SessionContext {
@@ -46,14 +46,18 @@ export class Pop3Session implements SessionContext {
   #account: Account | null = null;
   #maildrop: Maildrop | null = null;
   #release: (() => void) | null = null;
-  #out: Uint8Array[] = [];
-  #outBytes = 0;
+  readonly #out: SessionOutput;
+  readonly #badCommands: BadCommands;
   #ending = false;
-  #badCommands = 0;
 
   constructor(deps: ServerDeps, conn: Connection) {
     this.deps = deps;
     this.conn = conn;
+    this.#out = new SessionOutput(conn, FLUSH_AT);
+    this.#badCommands = new BadCommands(deps.config.limits.maxBadCommands);
+    // Writes have the same deadline as reads: a client that stops reading must not hold the
+    // session, and its maildrop lock, forever.
+    conn.writeTimeoutMs = this.#timeoutMs;
   }
 
   get state(): Pop3State {
@@ -69,8 +73,7 @@ export class Pop3Session implements SessionContext {
   }
 
   get loginAllowed(): boolean {
-    return this.conn.isTls ||
-      (this.conn.isLoopback && this.deps.config.auth.allowPlaintextLoopback);
+    return plaintextAuthAllowed(this.conn, this.deps.config);
   }
 
   get #timeoutMs(): number {
@@ -78,36 +81,11 @@ export class Pop3Session implements SessionContext {
   }
 
   send(data: string | Uint8Array): void {
-    const b = typeof data === "string" ? bytes(data) : data;
-    this.#out.push(b);
-    this.#outBytes += b.length;
+    this.#out.send(data);
   }
 
-  async flush(): Promise<void> {
-    if (this.#out.length === 0) return;
-    const parts = this.#out;
-    const total = this.#outBytes;
-    this.#out = [];
-    this.#outBytes = 0;
-    let all = parts[0];
-    if (parts.length > 1) {
-      all = new Uint8Array(total);
-      let off = 0;
-      for (const p of parts) {
-        all.set(p, off);
-        off += p.length;
-      }
-    }
-    await this.#write(all);
-  }
-
-  /**
-   * Writes with the same deadline as reads: a client that stops reading must not hold the
-   * session, and its maildrop lock, forever.
-   */
-  async #write(data: Uint8Array): Promise<void> {
-    this.conn.writeTimeoutMs = this.#timeoutMs;
-    await this.conn.write(data);
+  flush(): Promise<void> {
+    return this.#out.flush();
   }
 
   /** Releases the maildrop lock (idempotent). */
@@ -116,11 +94,10 @@ export class Pop3Session implements SessionContext {
     this.#release = null;
   }
 
-  async readSaslLine(): Promise<string> {
+  async readSaslLine(maxLen: number): Promise<string> {
     await this.flush();
     try {
-      const line = await this.conn.readLine(MAX_SASL_LINE, this.#timeoutMs);
-      return new TextDecoder().decode(line);
+      return await this.conn.readLineText(maxLen, this.#timeoutMs);
     } catch (e) {
       if (e instanceof LineTooLongError) {
         throw new Pop3Error("SASL response too long", { bad: true });
@@ -176,7 +153,7 @@ export class Pop3Session implements SessionContext {
       // RFC 1939 §4: the greeting. No APOP timestamp: APOP is not offered.
       this.send(ok(`${this.deps.config.hostname} POP3 server ready`));
       while (!this.#ending) {
-        if (this.conn.pendingInput === 0 || this.#outBytes >= FLUSH_AT) await this.flush();
+        if (this.#out.due) await this.flush();
         let line: Uint8Array;
         try {
           line = await this.conn.readLine(MAX_COMMAND_LINE, this.#timeoutMs);
@@ -192,31 +169,35 @@ export class Pop3Session implements SessionContext {
       this.#unlock();
       await this.flush();
     } catch (e) {
-      if (e instanceof TimeoutError && !this.conn.closed) {
-        // RFC 1939 §3: the autologout timer expired (or a command line was sent too
-        // slowly); close without entering UPDATE, so nothing is deleted.
-        this.#unlock();
-        if (e instanceof DeadlineError) {
-          log.info("pop3", "closing: client too slow", { ip: this.conn.remoteAddress });
-        }
-        this.send(err(
-          e instanceof DeadlineError ? "Command sent too slowly" : "Autologout: idle for too long",
-        ));
-        await this.flush().catch(() => {});
-      } else if (e instanceof ShutdownError) {
-        // Not a QUIT: no UPDATE state, messages marked deleted stay (RFC 1939 §6).
-        // RFC 3206 §4 SYS/TEMP: the client may try again later.
-        this.#unlock();
-        this.send(err("Server shutting down", RESP.sysTemp));
-        await this.flush().catch(() => {});
-      } else if (
-        !(e instanceof ConnectionClosedError || e instanceof TimeoutError)
-      ) {
-        log.debug("pop3", `session ended: ${(e as Error).message}`);
-      }
+      await this.#end(e);
     } finally {
       this.#unlock();
     }
+  }
+
+  /** The goodbye for the error that ended the session. */
+  async #end(e: unknown): Promise<void> {
+    const reason = endReason(e);
+    if ((reason === "too_slow" || reason === "idle") && !this.conn.closed) {
+      // RFC 1939 §3: the autologout timer expired (or a command line was sent too
+      // slowly); close without entering UPDATE, so nothing is deleted.
+      this.#unlock();
+      if (reason === "too_slow") {
+        log.info("pop3", "closing: client too slow", { ip: this.conn.remoteAddress });
+      }
+      this.send(err(
+        reason === "too_slow" ? "Command sent too slowly" : "Autologout: idle for too long",
+      ));
+    } else if (reason === "shutdown") {
+      // Not a QUIT: no UPDATE state, messages marked deleted stay (RFC 1939 §6).
+      // RFC 3206 §4 SYS/TEMP: the client may try again later.
+      this.#unlock();
+      this.send(err("Server shutting down", RESP.sysTemp));
+    } else {
+      if (reason === "error") log.debug("pop3", `session ended: ${(e as Error).message}`);
+      return;
+    }
+    await this.flush().catch(() => {});
   }
 
   /** Parse, check the state table, dispatch; Pop3Errors become -ERR replies. */
@@ -230,24 +211,20 @@ export class Pop3Session implements SessionContext {
       }
       await handler(this, cmd);
     } catch (e) {
-      if (e instanceof Pop3Error) {
-        this.#reject(e);
-        return;
-      }
-      if (
-        e instanceof ConnectionClosedError || e instanceof TimeoutError ||
-        e instanceof ShutdownError
-      ) throw e;
-      // A storage failure or a bug: one -ERR, and the session goes on.
-      log.error("pop3", `command failed: ${(e as Error).message}`, { ip: this.conn.remoteAddress });
-      this.#reject(new Pop3Error("Internal error, try again later", { code: RESP.sysTemp }));
+      this.#reject(commandFailure(e, this.conn, isPop3Error, this.#internalError));
     }
   }
+
+  /** A storage failure or a bug: one -ERR, and the session goes on. */
+  readonly #internalError = (e: Error): Pop3Error => {
+    log.error("pop3", `command failed: ${e.message}`, { ip: this.conn.remoteAddress });
+    return new Pop3Error("Internal error, try again later", { code: RESP.sysTemp });
+  };
 
   /** The one place a Pop3Error turns into a wire reply. */
   #reject(e: Pop3Error): void {
     let text = e.message;
-    if (e.bad && ++this.#badCommands >= this.deps.config.limits.maxBadCommands) {
+    if (e.bad && this.#badCommands.count()) {
       text += "; too many bad commands, closing connection";
       this.#ending = true;
     }

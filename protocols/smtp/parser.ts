@@ -1,6 +1,6 @@
 /**
  * SMTP command-line parsing: verb and argument, RFC 5321 §4.1.2 paths (with RFC 6531 UTF-8),
- * ESMTP parameters, xtext (RFC 3461 §4), BDAT and AUTH arguments, base64.
+ * ESMTP parameters, xtext (RFC 3461 §4), BDAT and AUTH arguments.
  *
  * Pure: no I/O. Bad input throws SmtpError with the reply to send.
  *
@@ -8,7 +8,6 @@
  */
 import { isIPv4, isIPv6 } from "node:net";
 import {
-  BAD_BASE64,
   BAD_RECIPIENT_SYNTAX,
   BAD_SENDER_SYNTAX,
   BAD_UTF8,
@@ -20,8 +19,6 @@ import {
 
 /** RFC 5321 §4.5.3.1.4 allows 512 octets; extensions make room for more (RFC 1869 §4.1.2). */
 export const MAX_COMMAND_LINE = 4096;
-/** RFC 4954 §4: a SASL response line may be up to 12288 octets. */
-export const MAX_AUTH_LINE = 12288;
 /** Longest address we take (RFC 5321 §4.5.3.1: 64 local + 255 domain, plus "@"). */
 const MAX_ADDRESS = 320;
 
@@ -337,26 +334,4 @@ export function parseAuthArg(arg: string): { mechanism: string; initial: string 
   const m = /^([A-Za-z0-9_-]{1,20})(?: +(\S+))? *$/.exec(arg);
   if (!m) throw new SmtpError(withText(SYNTAX, "Syntax: AUTH mechanism [initial-response]"));
   return { mechanism: m[1].toUpperCase(), initial: m[2] ?? null };
-}
-
-/**
- * Strict base64 (RFC 4954 §4): "=" alone is an empty initial response.
- */
-export function decodeBase64(s: string, allowEquals = false): Uint8Array {
-  if (allowEquals && s === "=") return new Uint8Array();
-  if (s.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(s)) throw new SmtpError(BAD_BASE64);
-  try {
-    return Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
-  } catch {
-    throw new SmtpError(BAD_BASE64);
-  }
-}
-
-/** Encodes bytes as base64 (334 challenges). */
-export function encodeBase64(b: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < b.length; i += 0x8000) {
-    s += String.fromCharCode(...b.subarray(i, i + 0x8000));
-  }
-  return btoa(s);
 }

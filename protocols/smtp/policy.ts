@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { plaintextAuthAllowed } from "../../core/session/mod.ts";
 import type { SmtpRole, SmtpSession } from "./context.ts";
 
 /** Listeners where MAIL needs an authenticated session. */
@@ -19,7 +20,7 @@ export function requiresAuth(role: SmtpRole): boolean {
 /** May AUTH be used (and be advertised) on this connection right now? */
 export function authPermitted(s: SmtpSession): boolean {
   if (s.role === "mx") return false;
-  return s.conn.isTls || (s.conn.isLoopback && s.deps.config.auth.allowPlaintextLoopback);
+  return plaintextAuthAllowed(s.conn, s.deps.config);
 }
 
 /** Is STARTTLS on offer? (Not once encrypted, RFC 3207 §4.2; never on implicit TLS.) */

@@ -14,15 +14,10 @@
  *
  * @module
  */
-import {
-  ConnectionClosedError,
-  DeadlineError,
-  LineTooLongError,
-  ShutdownError,
-  TimeoutError,
-} from "../../core/connection.ts";
+import { LineTooLongError } from "../../core/connection.ts";
 import type { Connection } from "../../core/connection.ts";
 import type { ServerDeps } from "../../core/deps.ts";
+import { BadCommands, commandFailure, endReason, SessionOutput } from "../../core/session/mod.ts";
 import { clientText, log } from "../../lib/log.ts";
 import type { Account } from "../../storage/mod.ts";
 import { COMMANDS, FORBIDDEN_VERBS } from "./commands/mod.ts";
@@ -59,6 +54,11 @@ const ARG_IS_SUBJECT: ReadonlySet<string> = new Set([
 /** Above this many queued reply bytes, write even while the client is still pipelining. */
 const MAX_QUEUED_REPLIES = 16 * 1024;
 
+/** RFC 5321 §4.2.3: 451, local error in processing; the client tries again later. */
+const INTERNAL_ERROR = reply(451, "4.3.0", "Internal error, try again later");
+
+const isSmtpError = (e: unknown): e is SmtpError => e instanceof SmtpError;
+
 let sessionCounter = 0;
 
 /** Runs one SMTP conversation on a connection. */
@@ -72,9 +72,9 @@ export class Session implements SmtpSession {
   esmtp = false;
   account: Account | null = null;
   envelope: Envelope | null = null;
-  #out = "";
+  readonly #out: SessionOutput;
+  readonly #badCommands: BadCommands;
   #quit = false;
-  #badCommands = 0;
   /** The command being executed, and what it concerns, for the refusal log line. */
   #verb = "";
   #about: Record<string, string> = Object.create(null);
@@ -84,11 +84,13 @@ export class Session implements SmtpSession {
     this.conn = conn;
     this.role = role;
     this.id = `${role}-${(++sessionCounter).toString(36)}`;
+    this.#out = new SessionOutput(conn, MAX_QUEUED_REPLIES);
+    this.#badCommands = new BadCommands(deps.config.limits.maxBadCommands);
   }
 
   reply(r: Reply): void {
     if (r.code >= 400) this.#logRefusal(r);
-    this.#out += formatReply(r);
+    this.#out.send(formatReply(r));
   }
 
   about(fields: Record<string, string>): void {
@@ -111,11 +113,8 @@ export class Session implements SmtpSession {
     });
   }
 
-  async flush(): Promise<void> {
-    if (this.#out === "") return;
-    const out = this.#out;
-    this.#out = "";
-    await this.conn.write(out);
+  flush(): Promise<void> {
+    return this.#out.flush();
   }
 
   quit(): void {
@@ -162,32 +161,42 @@ export class Session implements SmtpSession {
           else throw e;
         }
         if (line !== null) await this.#execute(line);
-        if (this.#quit || this.conn.pendingInput === 0 || this.#out.length > MAX_QUEUED_REPLIES) {
-          await this.flush();
-        }
+        if (this.#quit || this.#out.due) await this.flush();
       }
     } catch (e) {
-      if (e instanceof TimeoutError) {
-        // RFC 5321 §4.5.3.2: the server may close after its timeout, with 421 (also when
-        // a line or DATA was too slow: a DeadlineError).
-        if (e instanceof DeadlineError) {
-          log.info("smtp", "closing: client too slow", {
-            session: this.id,
-            ip: this.conn.remoteAddress,
-          });
-        }
+      await this.#end(e);
+    }
+    log.debug("smtp", "disconnect", { session: this.id });
+  }
+
+  /** The goodbye for the error that ended the session. */
+  async #end(e: unknown): Promise<void> {
+    const reason = endReason(e);
+    if (reason === "too_slow") {
+      log.info("smtp", "closing: client too slow", {
+        session: this.id,
+        ip: this.conn.remoteAddress,
+      });
+    }
+    switch (reason) {
+      case "too_slow":
+      case "idle":
+        // RFC 5321 §4.5.3.2: the server may close after its timeout, with 421 (also when a
+        // line or DATA was too slow).
         this.reply(TIMEOUT);
-        await this.flush().catch(() => {});
-      } else if (e instanceof ShutdownError) {
+        break;
+      case "shutdown":
         // RFC 5321 §3.8: a server that must shut down answers 421 and closes; a DATA cut
         // short here was never acknowledged, so the client keeps the message.
         this.reply(SHUTTING_DOWN);
-        await this.flush().catch(() => {});
-      } else if (!(e instanceof ConnectionClosedError)) {
+        break;
+      case "closed":
+        return;
+      case "error":
         log.debug("smtp", "session ended", { session: this.id, error: (e as Error).message });
-      }
+        return;
     }
-    log.debug("smtp", "disconnect", { session: this.id });
+    await this.flush().catch(() => {});
   }
 
   /** Parses, checks and dispatches one command line; every outcome becomes a reply. */
@@ -220,20 +229,19 @@ export class Session implements SmtpSession {
       }
       await spec.handler(this, arg);
     } catch (e) {
-      if (e instanceof SmtpError) this.#fail(e);
-      else if (e instanceof LineTooLongError) this.#fail(new SmtpError(LINE_TOO_LONG));
-      else if (
-        e instanceof TimeoutError || e instanceof ConnectionClosedError ||
-        e instanceof ShutdownError
-      ) throw e;
-      else {
-        // A bug or a backend failure: say "try again later", keep the process and session.
-        log.error("smtp", "command failed", { session: this.id, error: (e as Error).message });
-        this.resetTransaction();
-        this.reply(reply(451, "4.3.0", "Internal error, try again later"));
-      }
+      this.#fail(commandFailure(e, this.conn, isSmtpError, this.#internalError));
     }
   }
+
+  /** What a thrown error other than SmtpError says to the client. */
+  readonly #internalError = (e: Error): SmtpError => {
+    // RFC 5321 §4.5.3.1.4: a line too long -> 500 5.5.2.
+    if (e instanceof LineTooLongError) return new SmtpError(LINE_TOO_LONG);
+    // A bug or a backend failure: say "try again later", keep the process and session.
+    log.error("smtp", "command failed", { session: this.id, error: e.message });
+    this.resetTransaction();
+    return new SmtpError(INTERNAL_ERROR);
+  };
 
   /** Sends an error reply; too many bad commands end the session with 421. */
   #fail(e: SmtpError): void {
@@ -242,7 +250,7 @@ export class Session implements SmtpSession {
       this.#quit = true;
       return;
     }
-    if (e.bad && ++this.#badCommands >= this.deps.config.limits.maxBadCommands) {
+    if (e.bad && this.#badCommands.count()) {
       this.reply(TOO_MANY_ERRORS);
       this.#quit = true;
     }

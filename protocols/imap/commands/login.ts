@@ -3,15 +3,12 @@
  *
  * @module
  */
-import type { AuthResult, SaslStep } from "../../../core/auth.ts";
+import type { AuthResult } from "../../../core/auth.ts";
+import { runSasl } from "../../../core/session/mod.ts";
 import { clientText, log } from "../../../lib/log.ts";
-import { watchLogin } from "../../../core/sasl_login.ts";
 import { Code } from "../codes.ts";
 import { command, type Completion, type SessionContext } from "../context.ts";
 import { bad, ImapError, no, ParseError } from "../errors.ts";
-
-/** Longest SASL response line accepted. */
-const MAX_SASL_LINE = 16 * 1024;
 
 function loggedIn(ctx: SessionContext, how: string): Completion {
   log.debug("imap", "login", {
@@ -80,15 +77,6 @@ export const LOGIN = command({
   },
 });
 
-const b64enc = (data: Uint8Array) => btoa(String.fromCharCode(...data));
-
-function b64dec(text: string): Uint8Array {
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) {
-    throw bad("Invalid base64 in SASL response");
-  }
-  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-}
-
 /** RFC 9051 §6.2.2: AUTHENTICATE mechanism [SP initial-response] (RFC 4959). */
 export const AUTHENTICATE = command({
   parse(r) {
@@ -104,29 +92,23 @@ export const AUTHENTICATE = command({
   },
   async run(ctx, { mechanism, initial }) {
     requirePrivacy(ctx, "", mechanism);
-    const started = ctx.deps.auth.startSasl(mechanism, ctx.conn.remoteAddress);
-    if (!started) throw no(`Unsupported mechanism ${mechanism}`, Code.CANNOT);
-    // Remembers the login name for the log line of a failure (never the password).
-    const exchange = watchLogin(mechanism, started);
-    let input: Uint8Array | null = initial === null
-      ? null
-      : initial === "="
-      ? new Uint8Array()
-      : b64dec(initial);
-    for (let round = 0; round < 10; round++) {
-      const step: SaslStep = await exchange.step(input);
-      if (step.type === "failure") throw authFailure(ctx, step.reason, exchange.login, mechanism);
-      if (step.type === "success") {
-        ctx.login(step.account);
-        return loggedIn(ctx, mechanism);
-      }
+    const exchange = ctx.deps.auth.startSasl(mechanism, ctx.conn.remoteAddress);
+    if (!exchange) throw no(`Unsupported mechanism ${mechanism}`, Code.CANNOT);
+    const outcome = await runSasl(mechanism, exchange, initial, {
       // RFC 9051 §7.5: continuation request carrying the base64 challenge.
-      ctx.send(`+ ${b64enc(step.data)}\r\n`);
-      const line = await ctx.readLine(MAX_SASL_LINE);
-      // RFC 9051 §6.2.2: "*" cancels the exchange.
-      if (line === "*") throw authFailure(ctx, "cancelled", exchange.login, mechanism);
-      input = b64dec(line);
+      async challenge(base64) {
+        ctx.send(`+ ${base64}\r\n`);
+        await ctx.flush();
+      },
+      readLine: (maxLen) => ctx.readLine(maxLen),
+    });
+    if (outcome.ok) {
+      ctx.login(outcome.account);
+      return loggedIn(ctx, mechanism);
     }
-    throw bad("Too many SASL rounds");
+    if (outcome.reason === "bad_base64") throw bad("Invalid base64 in SASL response");
+    if (outcome.reason === "too_many_rounds") throw bad("Too many SASL rounds");
+    // RFC 9051 §6.2.2: "*" cancels the exchange (reason "cancelled").
+    throw authFailure(ctx, outcome.reason, outcome.login, mechanism);
   },
 });

@@ -1,13 +1,14 @@
 /**
- * AUTH (RFC 5034): SASL PLAIN, LOGIN and SCRAM-SHA-256, with an optional initial response.
+ * AUTH (RFC 5034): SASL PLAIN, LOGIN and SCRAM-SHA-256, with an optional initial response,
+ * run by core/session/sasl.ts; this file does the POP3 framing ("+ " challenges) and replies.
  *
  * @module
  */
 import { SASL_MECHANISMS } from "../../../core/auth.ts";
+import { runSasl, type SaslFailure } from "../../../core/session/mod.ts";
 import type { CommandHandler } from "../context.ts";
 import { Pop3Error, syntaxError } from "../errors.ts";
-import { continuation, decodeBase64, multiline } from "../replies.ts";
-import { watchLogin } from "../../../core/sasl_login.ts";
+import { continuation, multiline } from "../replies.ts";
 import {
   authFailed,
   loginFailed,
@@ -15,9 +16,6 @@ import {
   requireLoginAllowed,
   throttledError,
 } from "./login_policy.ts";
-
-/** A SASL exchange that has not finished after this many round trips is abandoned. */
-const MAX_ROUNDS = 8;
 
 // RFC 5034 §4: AUTH mechanism [initial-response].
 export const auth: CommandHandler = async (ctx, cmd) => {
@@ -34,41 +32,36 @@ export const auth: CommandHandler = async (ctx, cmd) => {
     throw new Pop3Error(`Unsupported mechanism ${mechanism}`, { bad: true });
   }
   refuseIfThrottled(ctx);
-  const started = ctx.deps.auth.startSasl(mechanism, ctx.conn.remoteAddress);
-  if (!started) throw new Pop3Error(`Unsupported mechanism ${mechanism}`, { bad: true });
-  // Remembers the login name for the log line of a failure (never the password).
-  const exchange = watchLogin(mechanism, started);
-  const failed = (e: Pop3Error) => loginFailed(ctx, e, exchange.login, mechanism);
-
+  const exchange = ctx.deps.auth.startSasl(mechanism, ctx.conn.remoteAddress);
+  if (!exchange) throw new Pop3Error(`Unsupported mechanism ${mechanism}`, { bad: true });
   // RFC 5034 §4: an initial response of "=" stands for an empty one.
-  let input: Uint8Array | null = null;
-  if (cmd.args.length === 2) input = decodeResponse(cmd.args[1]);
-
-  for (let round = 0; round < MAX_ROUNDS; round++) {
-    const step = await exchange.step(input);
-    if (step.type === "success") {
-      await ctx.login(step.account);
-      return;
-    }
-    if (step.type === "failure") {
-      if (step.reason === "throttled") throw failed(throttledError());
-      if (step.reason === "malformed") throw failed(authFailed("Malformed SASL response"));
-      throw failed(authFailed());
-    }
+  const outcome = await runSasl(mechanism, exchange, cmd.args[1] ?? null, {
     // RFC 5034 §4: a challenge is "+ " and base64; the client answers with one line.
-    ctx.send(continuation(step.data));
-    const line = await ctx.readSaslLine();
-    // RFC 5034 §4: "*" cancels the exchange.
-    if (line === "*") throw failed(new Pop3Error("AUTH cancelled", { bad: true }));
-    input = decodeResponse(line);
-  }
-  throw failed(authFailed("Too many SASL round trips"));
+    async challenge(base64) {
+      ctx.send(continuation(base64));
+      await ctx.flush();
+    },
+    readLine: (maxLen) => ctx.readSaslLine(maxLen),
+  });
+  if (outcome.ok) return await ctx.login(outcome.account);
+  if (outcome.reason === "bad_base64") throw syntaxError("Invalid base64 in SASL response");
+  // Logged with the login name the client gave (never the password).
+  throw loginFailed(ctx, failure(outcome.reason), outcome.login, mechanism);
 };
 
-/** A client response: base64, or "=" for empty (RFC 5034 §4). */
-function decodeResponse(text: string): Uint8Array {
-  if (text === "=") return new Uint8Array();
-  const data = decodeBase64(text);
-  if (data === null) throw syntaxError("Invalid base64 in SASL response");
-  return data;
+/** The -ERR of a failed exchange (RFC 5034 §4, RFC 3206). */
+function failure(reason: SaslFailure): Pop3Error {
+  switch (reason) {
+    case "throttled":
+      return throttledError();
+    case "malformed":
+      return authFailed("Malformed SASL response");
+    // RFC 5034 §4: "*" cancels the exchange.
+    case "cancelled":
+      return new Pop3Error("AUTH cancelled", { bad: true });
+    case "too_many_rounds":
+      return authFailed("Too many SASL round trips");
+    default:
+      return authFailed();
+  }
 }

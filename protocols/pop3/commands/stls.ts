@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { ConnectionClosedError } from "../../../core/connection.ts";
+import { startTlsHandshake } from "../../../core/session/mod.ts";
 import type { CommandHandler } from "../context.ts";
 import { Pop3Error, syntaxError } from "../errors.ts";
 import { ok } from "../replies.ts";
@@ -14,15 +14,9 @@ export const stls: CommandHandler = async (ctx, cmd) => {
   if (ctx.conn.isTls) throw new Pop3Error("Already using TLS", { bad: true });
   ctx.send(ok("Begin TLS negotiation"));
   await ctx.flush();
-  try {
-    // RFC 2595 §3.1 / RFC 3207 §4.2: anything the client pipelined in plaintext after STLS
-    // is discarded by startTls and never executed.
-    await ctx.conn.startTls(ctx.deps.tls.context());
-  } catch {
-    // The handshake failed: the connection cannot carry another reply.
-    ctx.end();
-    throw new ConnectionClosedError();
-  }
+  // RFC 2595 §3.1 / RFC 3207 §4.2: anything the client pipelined in plaintext after STLS
+  // is discarded by the handshake and never executed.
+  await startTlsHandshake(ctx.deps, ctx.conn, "pop3");
   // RFC 2595 §4: the session starts over; nothing learned in plaintext is kept.
   ctx.pendingUser = null;
 };

@@ -1,13 +1,14 @@
 /**
- * AUTH (RFC 4954) with PLAIN, LOGIN and SCRAM-SHA-256 through core/auth's SASL exchanges;
- * this file does only the SMTP framing: 334 challenges in base64, "*" to cancel.
+ * AUTH (RFC 4954) with PLAIN, LOGIN and SCRAM-SHA-256 through core/auth's SASL exchanges,
+ * run by core/session/sasl.ts; this file does only the SMTP framing (334 challenges) and
+ * the replies.
  *
  * @module
  */
 import { SASL_MECHANISMS } from "../../../core/auth.ts";
-import { watchLogin } from "../../../core/sasl_login.ts";
+import { runSasl, type SaslFailure } from "../../../core/session/mod.ts";
 import type { CommandHandler } from "../context.ts";
-import { decodeBase64, encodeBase64, MAX_AUTH_LINE, parseAuthArg } from "../parser.ts";
+import { parseAuthArg } from "../parser.ts";
 import { authPermitted } from "../policy.ts";
 import { smtpHook } from "../hooks.ts";
 import {
@@ -16,6 +17,7 @@ import {
   AUTH_FAILED,
   AUTH_OK,
   AUTH_THROTTLED,
+  BAD_BASE64,
   ENCRYPTION_REQUIRED,
   reply,
   SmtpError,
@@ -23,9 +25,6 @@ import {
   UNKNOWN_MECHANISM,
   withText,
 } from "../replies.ts";
-
-/** A SASL exchange that goes on longer than this is refused (SCRAM needs 3 rounds). */
-const MAX_ROUNDS = 5;
 
 const MECHANISMS: ReadonlySet<string> = new Set(SASL_MECHANISMS);
 
@@ -40,38 +39,39 @@ export const auth: CommandHandler = async (s, arg) => {
   if (s.deps.auth.isThrottled(ip)) throw new SmtpError(AUTH_THROTTLED, { close: true });
   const { mechanism, initial } = parseAuthArg(arg);
   s.about({ mechanism });
-  const started = MECHANISMS.has(mechanism) ? s.deps.auth.startSasl(mechanism, ip) : null;
-  if (!started) throw new SmtpError(UNKNOWN_MECHANISM);
-  // The login name goes into the refusal log line of a failed attempt (never the password).
-  const exchange = watchLogin(mechanism, started);
-  // RFC 4954 §4: "=" is an empty initial response; none at all means the server speaks first.
-  let input: Uint8Array | null = initial === null ? null : decodeBase64(initial, true);
+  const exchange = MECHANISMS.has(mechanism) ? s.deps.auth.startSasl(mechanism, ip) : null;
+  if (!exchange) throw new SmtpError(UNKNOWN_MECHANISM);
   const limits = s.deps.config.limits;
-  for (let round = 0; round < MAX_ROUNDS; round++) {
-    const step = await exchange.step(input);
-    if (exchange.login) s.about({ login: exchange.login });
-    if (step.type === "success") {
-      s.account = step.account;
-      // Plugins (auth hook) may still refuse this user; a refusal undoes the login.
-      await smtpHook(s, "auth", { user: step.account.email, mechanism });
-      s.reply(AUTH_OK);
-      return;
-    }
-    if (step.type === "failure") {
-      if (step.reason === "throttled") throw new SmtpError(AUTH_THROTTLED, { close: true });
-      if (step.reason === "malformed") {
-        throw new SmtpError(withText(SYNTAX, "Malformed authentication data"));
-      }
-      throw new SmtpError(AUTH_FAILED, { bad: true });
-    }
+  const outcome = await runSasl(mechanism, exchange, initial, {
     // RFC 4954 §4: "334 " SP base64 challenge; the client answers with one base64 line.
-    s.reply(reply(334, "", encodeBase64(step.data)));
-    await s.flush();
-    const line = await s.conn.readLineText(MAX_AUTH_LINE, limits.smtpCommandTimeoutMs);
-    const answer = line.trim();
-    // RFC 4954 §4: "*" cancels the exchange -> 501.
-    if (answer === "*") throw new SmtpError(AUTH_CANCELLED);
-    input = decodeBase64(answer);
-  }
-  throw new SmtpError(AUTH_FAILED, { bad: true });
+    async challenge(base64) {
+      s.reply(reply(334, "", base64));
+      await s.flush();
+    },
+    readLine: (maxLen) => s.conn.readLineText(maxLen, limits.smtpCommandTimeoutMs),
+    // The login name goes into the refusal log line of a failed attempt (never the password).
+    onLogin: (login) => s.about({ login }),
+  });
+  if (!outcome.ok) throw failure(outcome.reason);
+  s.account = outcome.account;
+  // Plugins (auth hook) may still refuse this user; a refusal undoes the login.
+  await smtpHook(s, "auth", { user: outcome.account.email, mechanism });
+  s.reply(AUTH_OK);
 };
+
+/** The reply of a failed exchange (RFC 4954 §4, §6). */
+function failure(reason: SaslFailure): SmtpError {
+  switch (reason) {
+    case "throttled":
+      return new SmtpError(AUTH_THROTTLED, { close: true });
+    case "malformed":
+      return new SmtpError(withText(SYNTAX, "Malformed authentication data"));
+    case "bad_base64":
+      return new SmtpError(BAD_BASE64);
+    // RFC 4954 §4: "*" cancels the exchange -> 501.
+    case "cancelled":
+      return new SmtpError(AUTH_CANCELLED);
+    default:
+      return new SmtpError(AUTH_FAILED, { bad: true });
+  }
+}

@@ -3,8 +3,7 @@
  *
  * @module
  */
-import { ConnectionClosedError } from "../../../core/connection.ts";
-import { log } from "../../../lib/log.ts";
+import { startTlsHandshake } from "../../../core/session/mod.ts";
 import type { CommandHandler } from "../context.ts";
 import { startTlsOffered } from "../policy.ts";
 import { ALREADY_TLS, READY_TLS, SmtpError, SYNTAX, TLS_NOT_AVAILABLE } from "../replies.ts";
@@ -20,12 +19,6 @@ export const starttls: CommandHandler = async (s, arg) => {
   if (!startTlsOffered(s)) throw new SmtpError(TLS_NOT_AVAILABLE);
   s.reply(READY_TLS);
   await s.flush();
-  try {
-    await s.conn.startTls(s.deps.tls.context(), s.deps.config.limits.smtpCommandTimeoutMs);
-  } catch (e) {
-    // A failed handshake ends the session: nothing sensible can be said in the clear now.
-    log.debug("smtp", "STARTTLS handshake failed", { session: s.id, error: (e as Error).message });
-    throw new ConnectionClosedError();
-  }
+  await startTlsHandshake(s.deps, s.conn, "smtp");
   s.resetAll();
 };

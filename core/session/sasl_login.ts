@@ -8,8 +8,8 @@
  *
  * @module
  */
-import type { SaslExchange, SaslStep } from "./auth.ts";
-import { clientText } from "../lib/log.ts";
+import type { SaslExchange, SaslStep } from "../auth.ts";
+import { clientText } from "../../lib/log.ts";
 
 const dec = new TextDecoder();
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { SaslExchange, SaslStep } from "./auth.ts";
+import type { SaslExchange, SaslStep } from "../auth.ts";
 import { loginInResponse, watchLogin } from "./sasl_login.ts";
 
 const enc = new TextEncoder();
