@@ -18,7 +18,7 @@ import { bad } from "./errors.ts";
 import type { SequenceSet } from "./parser.ts";
 import { Code, SYSTEM_FLAGS } from "./codes.ts";
 import { mailboxKeywords } from "./keywords.ts";
-import { recentTracker } from "./recent.ts";
+import type { RecentTracker } from "../../core/recent.ts";
 import { compactSet, flagList, untagged } from "./response.ts";
 import { IntervalSet } from "./seqset.ts";
 
@@ -56,8 +56,16 @@ export class SelectedMailbox {
   savedSearch: number[] = [];
   /** Set once `sync()` found the mailbox gone. */
   deleted = false;
+  /** The server's \Recent record (core/recent.ts). */
+  readonly #recent: RecentTracker;
 
-  private constructor(mailbox: Mailbox, readOnly: boolean, msgs: MessageMeta[]) {
+  private constructor(
+    mailbox: Mailbox,
+    readOnly: boolean,
+    msgs: MessageMeta[],
+    recent: RecentTracker,
+  ) {
+    this.#recent = recent;
     this.mailbox = mailbox;
     this.readOnly = readOnly;
     this.#msgs = msgs;
@@ -68,11 +76,16 @@ export class SelectedMailbox {
    * Loads the mailbox's messages. RFC 3501 §2.3.2: SELECT claims the messages no session has
    * seen yet as \Recent; EXAMINE shows them as recent without claiming them.
    */
-  static async open(store: Store, mailbox: Mailbox, readOnly: boolean): Promise<SelectedMailbox> {
+  static async open(
+    store: Store,
+    recent: RecentTracker,
+    mailbox: Mailbox,
+    readOnly: boolean,
+  ): Promise<SelectedMailbox> {
     const msgs = await store.listMessages(mailbox.id);
     msgs.sort((a, b) => a.uid - b.uid);
-    const view = new SelectedMailbox(mailbox, readOnly, msgs);
-    view.#claimRecent(store, msgs);
+    const view = new SelectedMailbox(mailbox, readOnly, msgs, recent);
+    view.#claimRecent(msgs);
     // FLAGS: the keywords in use, and those the mailbox had (never dropped; see keywords.ts).
     const known = view.#mailboxKeywords = mailboxKeywords(store, mailbox);
     for (const k of view.keywords()) if (!known.has(k.toLowerCase())) known.set(k.toLowerCase(), k);
@@ -81,9 +94,9 @@ export class SelectedMailbox {
   }
 
   /** Adds the messages of `msgs` (in UID order) that are recent to this session. */
-  #claimRecent(store: Store, msgs: readonly MessageMeta[]): void {
+  #claimRecent(msgs: readonly MessageMeta[]): void {
     if (msgs.length === 0) return;
-    const tracker = recentTracker(store);
+    const tracker = this.#recent;
     const last = msgs[msgs.length - 1].uid;
     const first = this.readOnly
       ? tracker.firstUnclaimed(this.mailbox)
@@ -338,7 +351,7 @@ export class SelectedMailbox {
         out.push(...this.announce(m.flags));
       }
       const added = this.#msgs.length - before;
-      this.#claimRecent(store, this.#msgs.slice(before));
+      this.#claimRecent(this.#msgs.slice(before));
       // Messages committed later than `to` are picked up by their own event.
       if (added > 0) {
         out.push(untagged(`${this.#msgs.length} EXISTS`));

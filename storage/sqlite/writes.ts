@@ -19,7 +19,6 @@ import {
   type FlagUpdateResult,
   type KvQuota,
   type Mailbox,
-  type MailboxChange,
   type MessageMeta,
   type Placed,
   type QueueEntry,
@@ -42,13 +41,13 @@ import {
   MESSAGE_COLUMNS,
   QUEUE_COLUMNS,
   type Row,
-  type Statements,
   toAccount,
   toMailbox,
   toMessage,
   toQueueEntry,
 } from "./rows.ts";
 import { indexPending } from "./fts.ts";
+import type { WriteContext } from "./write_context.ts";
 import {
   adjustUsage,
   checkQuota as checkKvQuota,
@@ -57,16 +56,6 @@ import {
   rowSize,
   utf8Length,
 } from "./kv_quota.ts";
-
-/** What a write function gets besides its arguments. */
-export interface WriteContext {
-  /** Cached statements of the write connection (inside an open transaction). */
-  readonly sql: Statements;
-  /** Wall clock, milliseconds since the epoch. */
-  now(): number;
-  /** Changes this request made; published after the commit. */
-  readonly changes: MailboxChange[];
-}
 
 const SPECIAL_USES: ReadonlySet<string> = new Set([
   "\\Drafts",
