@@ -25,6 +25,7 @@ import { UserSessions } from "../core/user_sessions.ts";
 import { MaildropLocks } from "../core/maildrop_lock.ts";
 import { RecentTracker } from "../core/recent.ts";
 import { HookState } from "../core/hook_state.ts";
+import { MailboxKeywords } from "../core/mailbox_keywords.ts";
 import { type HttpListener, startHttp } from "../protocols/http/mod.ts";
 
 /** A running server. */
@@ -101,6 +102,7 @@ export async function startServer(
     maildropLocks: new MaildropLocks(),
     // \Recent is counted from the start: the tracker must see every append.
     recent: new RecentTracker(store),
+    mailboxKeywords: new MailboxKeywords(),
     hookState: new HookState(),
   };
   // Plugins load before any listener accepts: a plugin that cannot load stops the start.

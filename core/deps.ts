@@ -17,6 +17,7 @@ import type { UserSessions } from "./user_sessions.ts";
 import type { MaildropLocks } from "./maildrop_lock.ts";
 import type { RecentTracker } from "./recent.ts";
 import type { HookState } from "./hook_state.ts";
+import type { MailboxKeywords } from "./mailbox_keywords.ts";
 
 export interface ServerDeps {
   config: Config;
@@ -39,6 +40,8 @@ export interface ServerDeps {
   maildropLocks: MaildropLocks;
   /** IMAP4rev1 \Recent: which UIDs no session has claimed yet. */
   recent: RecentTracker;
+  /** Keywords each mailbox has had (IMAP FLAGS never drops one). */
+  mailboxKeywords: MailboxKeywords;
   /** What the hook adapters remember per session. */
   hookState: HookState;
 }

@@ -266,7 +266,11 @@ function compressV6(groups: string[]): string {
   return `${groups.slice(0, best).join(":")}::${groups.slice(best + bestLen).join(":")}`;
 }
 
-/** UDP socket pools by nameserver, shared by every resolver of the process. */
+/**
+ * UDP socket pools by nameserver, shared by every resolver of the process. Module-level on
+ * purpose: sockets are a resource of the process, and a pool holds no answers (those are
+ * in each resolver's DnsCache).
+ */
 const pools = new Map<string, UdpPool>();
 function poolFor(server: HostPort): UdpPool {
   const key = `${server.host}|${server.port}`;

@@ -76,7 +76,8 @@ interface Pending {
 /**
  * Call deadlines are checked by one sweep every SWEEP_MS across all runners, not by a
  * timer per call: a timer set and cleared per call costs more than the call's own framing
- * (measured), and a timeout a few ms late is well within "timeout + 1 s".
+ * (measured), and a timeout a few ms late is well within "timeout + 1 s". Module-level on
+ * purpose: one timer for every runner of the process, whichever host started it.
  */
 const SWEEP_MS = 20;
 const watched = new Set<PluginProcess>();

@@ -59,6 +59,7 @@ const ARG_IS_SUBJECT: ReadonlySet<string> = new Set([
 /** Above this many queued reply bytes, write even while the client is still pipelining. */
 const MAX_QUEUED_REPLIES = 16 * 1024;
 
+// Process-wide on purpose: it only makes session ids unique in this process's log.
 let sessionCounter = 0;
 
 /** Runs one SMTP conversation on a connection. */
