@@ -30,6 +30,10 @@
  *   started with; those stop once the last such run is done. A reload that fails to load a
  *   plugin changes nothing.
  *
+ * The engine knows no protocol and imports nothing from core/: it is given the plugins'
+ * configs (config.ts types), the store for `ctx.kv`, a DNS lookup for `ctx.dns` and a
+ * shutdown signal (HostSettings, HostOptions).
+ *
  * @module
  */
 import { explainDenied } from "./denied.ts";

@@ -86,7 +86,8 @@ export class SelectedMailbox {
     msgs.sort((a, b) => a.uid - b.uid);
     const view = new SelectedMailbox(mailbox, readOnly, msgs, deps.recent);
     view.#claimRecent(msgs);
-    // FLAGS: the keywords in use, and those the mailbox had (never dropped; see core/mailbox_keywords.ts).
+    // FLAGS: the keywords in use, and those the mailbox had (never dropped:
+    // core/mailbox_keywords.ts).
     const known = view.#mailboxKeywords = deps.mailboxKeywords.of(mailbox);
     for (const k of view.keywords()) if (!known.has(k.toLowerCase())) known.set(k.toLowerCase(), k);
     view.#announced = new Map(known);

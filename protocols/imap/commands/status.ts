@@ -68,7 +68,7 @@ export async function statusValues(
   return items.map((i) => `${i} ${values[i]}`).join(" ");
 }
 
-/** RFC 3501 §6.3.10: the messages that are \Recent to no session yet (see `recent.ts`). */
+/** RFC 3501 §6.3.10: the messages that are \Recent to no session yet (core/recent.ts). */
 async function recentCount(ctx: SessionContext, mb: Mailbox, uidNext: number): Promise<number> {
   const first = ctx.deps.recent.firstUnclaimed(mb);
   if (first >= uidNext) return 0;
