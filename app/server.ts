@@ -13,12 +13,19 @@ import { loadAuthSecret } from "../core/auth/secret.ts";
 import { Router } from "../core/router.ts";
 import { log } from "../lib/log.ts";
 import type { Store } from "../storage/mod.ts";
-import { openStore } from "../storage/open.ts";
+import { openConfiguredStore } from "./store.ts";
 import { smtpHandler } from "../protocols/smtp/mod.ts";
 import { imapHandler } from "../protocols/imap/mod.ts";
 import { pop3Handler } from "../protocols/pop3/mod.ts";
 import { PluginHost } from "../plugins/engine/host.ts";
 import { QueueRunner } from "../core/queue/runner.ts";
+import { pluginDnsLookup } from "../core/plugin_dns.ts";
+import { ChangeHub } from "../core/change_hub.ts";
+import { UserSessions } from "../core/user_sessions.ts";
+import { MaildropLocks } from "../core/maildrop_lock.ts";
+import { RecentTracker } from "../core/recent.ts";
+import { HookState } from "../core/hook_state.ts";
+import { MailboxKeywords } from "../core/mailbox_keywords.ts";
 import { type HttpListener, startHttp } from "../protocols/http/mod.ts";
 
 /** A running server. */
@@ -64,13 +71,18 @@ const SHUTDOWN_GRACE_MS = 3000;
 /** Starts everything the config asks for. */
 export async function startServer(
   config: Config,
-  opts: { store?: Store; now?: () => number } = {},
+  opts: {
+    store?: Store;
+    now?: () => number;
+    /** Aborted when the process begins to shut down (serve's SIGINT/SIGTERM). */
+    shutdown?: AbortSignal;
+  } = {},
 ): Promise<RunningServer> {
   await Deno.mkdir(config.dataDir, { recursive: true });
   const authSecret = await loadAuthSecret(config.dataDir);
   // TLS first: a pair that cannot serve is a config error (exit 2) before anything is opened.
   const tls = await TlsProvider.load(await ensureTlsFiles(config));
-  const store = opts.store ?? await openStore(config);
+  const store = opts.store ?? await openConfiguredStore(config);
   tls.watch();
   const now = opts.now ?? Date.now;
   const deps: ServerDeps = {
@@ -84,11 +96,24 @@ export async function startServer(
     }),
     router: new Router(store),
     now,
+    shutdown: opts.shutdown ?? new AbortController().signal,
+    changeHub: new ChangeHub(store),
+    userSessions: new UserSessions(),
+    maildropLocks: new MaildropLocks(),
+    // \Recent is counted from the start: the tracker must see every append.
+    recent: new RecentTracker(store),
+    mailboxKeywords: new MailboxKeywords(),
+    hookState: new HookState(),
   };
   // Plugins load before any listener accepts: a plugin that cannot load stops the start.
   if (config.plugins.length > 0) {
     try {
-      deps.plugins = await PluginHost.start(config, { store, strict: true });
+      deps.plugins = await PluginHost.start(config, {
+        store,
+        dns: pluginDnsLookup(config.dns),
+        shutdown: deps.shutdown,
+        strict: true,
+      });
       const loaded = deps.plugins.list().map((p) => `${p.name}(${p.hooks.join(",") || "-"})`);
       log.info("plugin", `plugins loaded: ${loaded.join(" ")}`);
     } catch (e) {

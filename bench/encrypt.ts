@@ -17,7 +17,7 @@ import * as openpgp from "openpgp";
 import { configFromObject } from "../core/config.ts";
 import { PluginHost } from "../plugins/engine/host.ts";
 import { kvNamespace } from "../plugins/engine/services.ts";
-import { openStore } from "../storage/open.ts";
+import { openConfiguredStore } from "../app/store.ts";
 import { encryptMessage } from "../plugins/builtin/encrypt/encrypt.ts";
 import { kvKeyFor } from "../plugins/builtin/encrypt/keys.ts";
 
@@ -66,7 +66,7 @@ export async function benchEncrypt(args: string[]): Promise<void> {
     data_dir: dir,
     plugins: [{ name: "encrypt", module: "builtin:encrypt", timeout_ms: 30_000, memory_mb: 512 }],
   }, dir);
-  const store = await openStore(config);
+  const store = await openConfiguredStore(config);
   const host = await PluginHost.start(config, { store, strict: true });
   const rows: Row[] = [];
   try {

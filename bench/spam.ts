@@ -22,7 +22,7 @@ import { join } from "node:path";
 import { cli } from "../tests/lib/server_process.ts";
 import { configFromObject } from "../core/config.ts";
 import { PluginHost } from "../plugins/engine/host.ts";
-import { openStore } from "../storage/open.ts";
+import { openConfiguredStore } from "../app/store.ts";
 import { readSpamOptions } from "../plugins/builtin/spam/options.ts";
 import { BayesModel } from "../plugins/builtin/spam/model.ts";
 import { scanMessage } from "../plugins/builtin/spam/score.ts";
@@ -349,7 +349,7 @@ export async function chainCost(
       { name: "spam", module: "builtin:spam", options, group },
     ],
   }, dir);
-  const store = await openStore(config);
+  const store = await openConfiguredStore(config);
   const host = await PluginHost.start(config, { store, dns, strict: true });
   const messages = samples.map((s) => tenKb(Deno.readFileSync(s.path)));
   const signed: Uint8Array[] = [];

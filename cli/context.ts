@@ -5,7 +5,7 @@
  */
 import { type Config, loadConfig } from "../core/config.ts";
 import type { Store } from "../storage/mod.ts";
-import { openStore } from "../storage/open.ts";
+import { openConfiguredStore } from "../app/store.ts";
 import type { ParsedArgs } from "./args.ts";
 
 export class CliContext {
@@ -27,7 +27,7 @@ export class CliContext {
     if (!this.#store) {
       const config = await this.config();
       await Deno.mkdir(config.dataDir, { recursive: true });
-      this.#store = await openStore(config, { inlineWrites: !opts.groupCommit });
+      this.#store = await openConfiguredStore(config, { inlineWrites: !opts.groupCommit });
     }
     return this.#store;
   }

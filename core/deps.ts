@@ -1,5 +1,7 @@
 /**
- * What a protocol session is given: everything it may reach, nothing global.
+ * What a protocol session is given: everything it may reach, nothing global. Built once by
+ * app/server.ts; the registries on it are per server, so several servers in one process
+ * (tests) never share state.
  *
  * @module
  */
@@ -10,6 +12,12 @@ import type { Authenticator } from "./auth.ts";
 import type { Router } from "./router.ts";
 import type { Connection } from "./connection.ts";
 import type { PluginHost } from "../plugins/engine/host.ts";
+import type { ChangeHub } from "./change_hub.ts";
+import type { UserSessions } from "./user_sessions.ts";
+import type { MaildropLocks } from "./maildrop_lock.ts";
+import type { RecentTracker } from "./recent.ts";
+import type { HookState } from "./hook_state.ts";
+import type { MailboxKeywords } from "./mailbox_keywords.ts";
 
 export interface ServerDeps {
   config: Config;
@@ -21,6 +29,21 @@ export interface ServerDeps {
   now(): number;
   /** The plugin host, when plugins are configured (plugins/engine/host.ts). */
   plugins?: PluginHost;
+  /** Aborted once the process is shutting down (SIGINT/SIGTERM received). */
+  shutdown: AbortSignal;
+  // Registries that live as long as the server (one each, made by app/server.ts):
+  /** The store's change events, fanned out to sessions (IMAP IDLE/NOTIFY, JMAP push). */
+  changeHub: ChangeHub;
+  /** Logged-in IMAP sessions per account (the per-user connection limit). */
+  userSessions: UserSessions;
+  /** POP3 maildrop locks (one session per account). */
+  maildropLocks: MaildropLocks;
+  /** IMAP4rev1 \Recent: which UIDs no session has claimed yet. */
+  recent: RecentTracker;
+  /** Keywords each mailbox has had (IMAP FLAGS never drops one). */
+  mailboxKeywords: MailboxKeywords;
+  /** What the hook adapters remember per session. */
+  hookState: HookState;
 }
 
 /** What a protocol module gives the listener for each accepted connection. */

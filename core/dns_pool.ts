@@ -13,7 +13,7 @@
  */
 import { createSocket, type Socket } from "node:dgram";
 import type { HostPort } from "./config.ts";
-import { decodeResponse, type DnsResponse } from "./dns.ts";
+import { decodeResponse, type DnsResponse } from "./dns_wire.ts";
 
 interface Pending {
   resolve(r: DnsResponse): void;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
 import { createResolver, DnsError } from "./dns.ts";
 import { POOL_SIZE, UdpPool } from "./dns_pool.ts";
-import { encodeQuery } from "./dns.ts";
+import { encodeQuery } from "./dns_wire.ts";
 import { startDnsServer } from "../tests/lib/dns_server.ts";
 
 Deno.test("dns pool: many queries at a silent server share a few sockets", async () => {

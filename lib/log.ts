@@ -113,6 +113,7 @@ export function messageRef(entry: { meta: Record<string, unknown> }): { message?
   return typeof entry.meta.messageId === "string" ? { message: entry.meta.messageId } : {};
 }
 
+// Process-wide on purpose: it only makes session ids unique in this process's log.
 let sessions = 0;
 
 /** A short id for one connection's session ("imap-1f"): every log line of it carries it. */

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { makeMessage, sendMessage } from "./lib/smtp_client.ts";
 import { addUserCli, configToml, startServerProcess } from "./lib/server_process.ts";
 import { configFromObject } from "../core/config.ts";
-import { openStore } from "../storage/open.ts";
+import { openConfiguredStore } from "../app/store.ts";
 
 const dec = new TextDecoder();
 
@@ -53,7 +53,7 @@ Deno.test("durability: no acknowledged message is lost when the server is SIGKIL
   const again = await startServerProcess(configPath, ["smtp"]);
   try {
     const config = configFromObject({ hostname: "mx.example.test", data_dir: `${dir}/data` }, dir);
-    const store = await openStore(config, { inlineWrites: true });
+    const store = await openConfiguredStore(config, { inlineWrites: true });
     try {
       const account = await store.getAccount("bob@example.test");
       const inbox = await store.getMailbox(account!.id, "INBOX");

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import * as openpgp from "openpgp";
 import { cli } from "./lib/server_process.ts";
 import { loadConfig } from "../core/config.ts";
-import { openStore } from "../storage/open.ts";
+import { openConfiguredStore } from "../app/store.ts";
 
 async function key(email: string, more: Partial<openpgp.KeyOptions> = {}) {
   return await openpgp.generateKey({
@@ -85,7 +85,7 @@ Deno.test("cli: user key set / show / remove", async (t) => {
       assert.match(show.stdout, /user id: Alice <alice@example\.test>\n/);
       assert.match(show.stdout, /expires: never\n-----BEGIN PGP PUBLIC KEY BLOCK-----/);
       // Where the plugin looks for it: its kv area, plugin:encrypt.
-      const store = await openStore(await loadConfig(config));
+      const store = await openConfiguredStore(await loadConfig(config));
       try {
         const stored = await store.kvGet("plugin:encrypt", "key:alice@example.test");
         assert.ok(stored?.startsWith("-----BEGIN PGP PUBLIC KEY BLOCK-----"));

@@ -9,7 +9,7 @@ import { configFromObject } from "../core/config.ts";
 import { type HookInput, PluginHost } from "../plugins/engine/host.ts";
 import { kvNamespace } from "../plugins/engine/services.ts";
 import { LineSplitter } from "../plugins/engine/protocol.ts";
-import { openStore } from "../storage/open.ts";
+import { openConfiguredStore } from "../app/store.ts";
 import { parseMime, sectionBytes } from "../mime/mod.ts";
 
 const enc = new TextEncoder();
@@ -65,7 +65,7 @@ Deno.test("encrypt plugin through the host", async (t) => {
       plugins: [{ name: "encrypt", module: "builtin:encrypt", timeout_ms: 10_000, options }],
     }, dir);
   const config = plugin({});
-  const store = await openStore(config);
+  const store = await openConfiguredStore(config);
   const alice = await openpgp.generateKey({
     type: "curve25519",
     userIDs: [{ email: "alice@example.test" }],

@@ -6,7 +6,7 @@ import { imaplib } from "./imap_helpers.ts";
 import { writeCorpusMbox } from "../bench/corpus.ts";
 import { python } from "./harness.ts";
 import { configFromObject } from "../core/config.ts";
-import { openStore } from "../storage/open.ts";
+import { openConfiguredStore } from "../app/store.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -94,7 +94,7 @@ Deno.test("cli: import a Maildir and an mbox, export mbox, and round-trip it", a
     assert.equal(wrongKind.code, 2);
     assert.match(wrongKind.stderr, /not an mbox/);
 
-    const store = await openStore(configFromObject({ data_dir: `${dir}/data` }, dir), {
+    const store = await openConfiguredStore(configFromObject({ data_dir: `${dir}/data` }, dir), {
       inlineWrites: true,
     });
     try {
@@ -161,7 +161,7 @@ Deno.test("cli: after import mbox of 2,000 messages the full-text index is compl
 
     // Nothing is left for a server's background indexer (issue 13, item 19).
     const config = configFromObject({ data_dir: `${dir}/data` }, dir);
-    const store = await openStore(config, { inlineWrites: true });
+    const store = await openConfiguredStore(config, { inlineWrites: true });
     try {
       assert.equal(await store.textIndexBacklog!(), 0);
     } finally {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { cli } from "./lib/server_process.ts";
 import { configFromObject } from "../core/config.ts";
-import { openStore } from "../storage/open.ts";
+import { openConfiguredStore } from "../app/store.ts";
 
 Deno.test("cli: dkim, dns and queue commands", async (t) => {
   const dir = await Deno.makeTempDir({ prefix: "denomail-outcli-" });
@@ -47,7 +47,7 @@ Deno.test("cli: dkim, dns and queue commands", async (t) => {
 
     await t.step("queue list, retry, flush, drop", async () => {
       const config = configFromObject({ data_dir: join(dir, "data") }, dir);
-      const store = await openStore(config, { inlineWrites: true });
+      const store = await openConfiguredStore(config, { inlineWrites: true });
       const far = Date.now() + 3_600_000;
       const e = await store.enqueue(new TextEncoder().encode("Subject: q\r\n\r\nx\r\n"), {
         sender: "alice@a.test",
@@ -67,7 +67,7 @@ Deno.test("cli: dkim, dns and queue commands", async (t) => {
       const flush = await cli(["queue", "flush", "--config", path]);
       assert.equal(flush.code, 0, flush.stderr);
       assert.match(flush.stdout, /^1 queue entry will be retried now$/m);
-      const check = await openStore(config, { inlineWrites: true });
+      const check = await openConfiguredStore(config, { inlineWrites: true });
       const got = await check.getQueueEntry(e.id);
       await check.close();
       assert.ok(got && got.nextAttemptAt <= Date.now());

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { configFromObject } from "../core/config.ts";
 import { type HookInput, PluginHost } from "../plugins/engine/host.ts";
 import { attachmentNames, matches } from "../plugins/builtin/policy/mod.ts";
-import { openStore } from "../storage/open.ts";
+import { openConfiguredStore } from "../app/store.ts";
 
 const addr = (a: string) => {
   const at = a.lastIndexOf("@");
@@ -48,7 +48,7 @@ Deno.test("policy plugin through the host", async (t) => {
       },
     }],
   }, dir);
-  const store = await openStore(config);
+  const store = await openConfiguredStore(config);
   const host = await PluginHost.start(config, { store, strict: true });
   const mail = (sender: string, ip?: string) =>
     host.run("mail", { session: session(ip), sender: addr(sender), params: {} });

@@ -6,8 +6,9 @@
 import { runRcpt } from "./lib/plugin_hooks.ts";
 import assert from "node:assert/strict";
 import { configFromObject } from "../core/config.ts";
+import { pluginDnsLookup } from "../core/plugin_dns.ts";
 import { PluginHost, PluginLoadError } from "../plugins/engine/host.ts";
-import { openStore } from "../storage/open.ts";
+import { openConfiguredStore } from "../app/store.ts";
 import type { SandboxMode } from "../plugins/engine/spawn.ts";
 import { startDnsServer } from "./lib/dns_server.ts";
 
@@ -72,8 +73,13 @@ async function hostileSuite(t: Deno.TestContext, mode: SandboxMode) {
   await Deno.mkdir(`${dir}/inside`);
   await Deno.mkdir(`${dir}/tls`);
   await Deno.writeTextFile(`${dir}/tls/key.pem`, "-----BEGIN PRIVATE KEY-----\nsecret\n");
-  const store = await openStore(config);
-  const host = await PluginHost.start(config, { store, strict: true, process: proc });
+  const store = await openConfiguredStore(config);
+  const host = await PluginHost.start(config, {
+    store,
+    dns: pluginDnsLookup(config.dns),
+    strict: true,
+    process: proc,
+  });
   try {
     await t.step("both runners load and report their hooks", () => {
       assert.deepEqual(host.list().map((p) => [p.name, p.state, p.hooks]), [

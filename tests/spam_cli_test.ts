@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { cli } from "./lib/server_process.ts";
 import { configFromObject } from "../core/config.ts";
-import { openStore } from "../storage/open.ts";
+import { openConfiguredStore } from "../app/store.ts";
 import { readMbox } from "../core/mailfiles.ts";
 
 const FIX = new URL("./fixtures/spam/", import.meta.url);
@@ -78,13 +78,13 @@ Deno.test("spam CLI: train and classify", async (t) => {
     await t.step(
       "train a user's counts from a folder; the plugin's kv area holds them",
       async () => {
-        const store = await openStore(configFromObject({ data_dir: `${dir}/data` }, dir));
+        const store = await openConfiguredStore(configFromObject({ data_dir: `${dir}/data` }, dir));
         await store.createAccount("u@example.test", "x");
         await store.close();
         const r = await run("train", "--ham", fixturePath("ham"), "--user", "u@example.test");
         assert.equal(r.code, 0, r.stderr);
         assert.match(r.stdout, /learned 0 spam and 8 ham into u@example.test/);
-        const check = await openStore(configFromObject({ data_dir: `${dir}/data` }, dir));
+        const check = await openConfiguredStore(configFromObject({ data_dir: `${dir}/data` }, dir));
         try {
           assert.notEqual(await check.kvGet("plugin:spam", "n:u:u@example.test"), null);
           assert.notEqual(await check.kvGet("plugin:spam", "n:g"), null);

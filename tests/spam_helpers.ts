@@ -8,8 +8,9 @@ import { Buffer } from "node:buffer";
 import { dkimSign } from "mailauth/lib/dkim/sign.js";
 import { configFromObject } from "../core/config.ts";
 import { generateDkimKey } from "../core/queue/dkim.ts";
+import { pluginDnsLookup } from "../core/plugin_dns.ts";
 import { PluginHost } from "../plugins/engine/host.ts";
-import { openStore } from "../storage/open.ts";
+import { openConfiguredStore } from "../app/store.ts";
 import type { Store } from "../storage/mod.ts";
 import type { Address } from "../plugins/sdk.ts";
 import { storeKv } from "../cli/commands/spam.ts";
@@ -75,8 +76,12 @@ export async function startPluginHost(
     ...(opts.nameserver ? { dns: { nameserver: opts.nameserver, timeout: "2s" } } : {}),
     plugins: plugins.map((p) => ({ timeout_ms: opts.timeoutMs ?? 10_000, ...p })),
   }, dir);
-  const store = await openStore(config);
-  const host = await PluginHost.start(config, { store, strict: true });
+  const store = await openConfiguredStore(config);
+  const host = await PluginHost.start(config, {
+    store,
+    dns: pluginDnsLookup(config.dns),
+    strict: true,
+  });
   return {
     host,
     store,

@@ -16,6 +16,7 @@ import { basename, resolve } from "node:path";
 import { UsageError } from "../args.ts";
 import type { CliContext } from "../context.ts";
 import type { Config, PluginConfig } from "../../core/config.ts";
+import { pluginDnsLookup } from "../../core/plugin_dns.ts";
 import { PluginHost } from "../../plugins/engine/host.ts";
 import { permissionFlags, resolveModule } from "../../plugins/engine/spawn.ts";
 import { formatStep, MemoryKv, replay } from "../../plugins/engine/replay.ts";
@@ -63,7 +64,10 @@ export async function run(ctx: CliContext): Promise<void> {
         ctx.print("no plugins configured");
         return;
       }
-      const host = await PluginHost.start(config, { store: null });
+      const host = await PluginHost.start(config, {
+        store: null,
+        dns: pluginDnsLookup(config.dns),
+      });
       let failed = 0;
       try {
         for (const [i, p] of host.list().entries()) {
@@ -90,7 +94,10 @@ export async function run(ctx: CliContext): Promise<void> {
     case "check": {
       const module = await moduleArg(path);
       const plugin = unconfigured("check", module);
-      const host = await PluginHost.start({ ...config, plugins: [plugin] }, { store: null });
+      const host = await PluginHost.start({ ...config, plugins: [plugin] }, {
+        store: null,
+        dns: pluginDnsLookup(config.dns),
+      });
       try {
         const [p] = host.list();
         if (p.state !== "ready") throw new Error(`plugin check: ${path}: ${p.error ?? p.state}`);
@@ -156,6 +163,7 @@ async function test(ctx: CliContext, config: Config, path: string | undefined): 
   );
   const host = await PluginHost.start({ ...config, plugins: [plugin] }, {
     store: new MemoryKv(),
+    dns: pluginDnsLookup(config.dns),
   });
   try {
     const [p] = host.list();

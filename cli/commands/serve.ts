@@ -15,7 +15,7 @@ import type { CliContext } from "../context.ts";
 import { type RunningServer, startServer } from "../../app/server.ts";
 import { type Config, loadConfig } from "../../core/config.ts";
 import { log } from "../../lib/log.ts";
-import { beginShutdown } from "../../core/shutdown.ts";
+import { pluginDnsLookup } from "../../core/plugin_dns.ts";
 import { PluginHost } from "../../plugins/engine/host.ts";
 import { removePidFile, writePidFile, writeReloadStatus } from "../../app/control.ts";
 
@@ -32,15 +32,17 @@ export async function run(ctx: CliContext): Promise<void> {
   // Signals are caught from before the start: a SIGTERM while plugins load or the pid file
   // is written must stop the server cleanly (no pid file left behind), not kill it.
   const done = Promise.withResolvers<void>();
+  // Aborted at SIGINT/SIGTERM: plugin runners ended by the same signal are no failure.
+  const shutdown = new AbortController();
   const stop = () => {
-    beginShutdown();
+    shutdown.abort();
     done.resolve();
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
   let server: RunningServer;
   try {
-    server = await startServer(config);
+    server = await startServer(config, { shutdown: shutdown.signal });
   } catch (e) {
     Deno.removeSignalListener("SIGINT", stop);
     Deno.removeSignalListener("SIGTERM", stop);
@@ -67,7 +69,12 @@ export async function run(ctx: CliContext): Promise<void> {
       else if (fresh.plugins.length > 0) {
         // No plugins at start: the sessions read deps.plugins on every hook, so a host
         // set here is used from the next hook on.
-        deps.plugins = await PluginHost.start(fresh, { store: deps.store, strict: true });
+        deps.plugins = await PluginHost.start(fresh, {
+          store: deps.store,
+          dns: pluginDnsLookup(fresh.dns),
+          shutdown: deps.shutdown,
+          strict: true,
+        });
       }
     } catch (e) {
       ok = false;

@@ -30,16 +30,20 @@
  *   started with; those stop once the last such run is done. A reload that fails to load a
  *   plugin changes nothing.
  *
+ * The engine knows no protocol and imports nothing from core/: it is given the plugins'
+ * configs (config.ts types), the store for `ctx.kv`, a DNS lookup for `ctx.dns` and a
+ * shutdown signal (HostSettings, HostOptions).
+ *
  * @module
  */
 import { explainDenied } from "./denied.ts";
-import type { Config, PluginConfig } from "../../core/config.ts";
+import type { PluginConfig } from "./config.ts";
 import { log } from "../../lib/log.ts";
 import type { Action, HeaderField, HookName, PluginResultSummary, SessionInfo } from "../sdk.ts";
 import { PluginProcess, type ProcessOptions, type ServiceHandler } from "./process.ts";
 import { checkResult } from "./verdict.ts";
 import { ChainState } from "./chain.ts";
-import { defaultDnsLookup, type DnsLookup, hostServices, type KvStore } from "./services.ts";
+import { type DnsLookup, hostServices, type KvStore, noDnsLookup } from "./services.ts";
 
 /** What a caller hands to `run`: the hook's context fields as plain data. */
 export interface HookInput {
@@ -73,12 +77,23 @@ export interface HookOutcome {
   results: PluginResultSummary[];
 }
 
+/** What `PluginHost.start` reads of the server's configuration (a Config is one). */
+export interface HostSettings {
+  plugins: PluginConfig[];
+  /** Never importable by a plugin, nor are the TLS files. */
+  dataDir?: string;
+  tls?: { cert?: string | null; key?: string | null };
+}
+
 /** Options for `PluginHost.start`. */
 export interface HostOptions {
   /** Backs `ctx.kv` (the server's Store; an in-memory one for `plugin test`). */
   store?: KvStore | null;
+  /** Backs `ctx.dns` (the server's resolver: core/plugin_dns.ts). Unset: lookups fail. */
   dns?: DnsLookup;
   process?: ProcessOptions;
+  /** Aborted once the server is shutting down (a runner killed then is no failure). */
+  shutdown?: AbortSignal;
   /** Throw when a plugin fails to load at start (the server does; `plugin list` does not). */
   strict?: boolean;
 }
@@ -148,19 +163,23 @@ export class PluginHost {
   }
 
   /** Spawns every plugin and waits until each has loaded (or failed to). */
-  static async start(config: Config, opts: HostOptions = {}): Promise<PluginHost> {
+  static async start(config: HostSettings, opts: HostOptions = {}): Promise<PluginHost> {
     // Each plugin's service limits, by name; kept current by reload.
     const limits = new Map(config.plugins.map((p) => [p.name, p]));
     const services = hostServices(
       opts.store ?? null,
-      opts.dns ?? defaultDnsLookup(config),
+      opts.dns ?? noDnsLookup,
       limits,
     );
     // The data directory and TLS files are never importable, even from a plugin kept
     // beside them (plugins/engine/import_map.ts).
-    const deniedPaths = [config.dataDir, config.tls.cert, config.tls.key]
+    const deniedPaths = [config.dataDir, config.tls?.cert, config.tls?.key]
       .filter((p): p is string => !!p);
-    const host = new PluginHost(services, { ...opts.process, deniedPaths });
+    const host = new PluginHost(services, {
+      ...opts.process,
+      deniedPaths,
+      shutdown: opts.shutdown ?? opts.process?.shutdown,
+    });
     host.#limits = limits;
     const { procs, members, bad } = await host.#spawn(config.plugins);
     host.#gen.procs = procs;

@@ -15,7 +15,7 @@
  * @module
  */
 import { explainDenied } from "./denied.ts";
-import type { PluginConfig } from "../../core/config.ts";
+import type { PluginConfig } from "./config.ts";
 import { log } from "../../lib/log.ts";
 import type { HookName } from "../sdk.ts";
 import type { CallEntry, CallMsg, HostToRunner, RunnerToHost, SvcMsg, SvcOp } from "./protocol.ts";
@@ -26,7 +26,6 @@ import {
   FrameReader,
   parseRunnerMessage,
 } from "./protocol.ts";
-import { isShuttingDown } from "../../core/shutdown.ts";
 import { runnerCommand, type SandboxMode, sandboxMode, type SpawnSpec } from "./spawn.ts";
 
 /**
@@ -60,6 +59,8 @@ export interface ProcessOptions {
   sandbox?: SandboxMode;
   /** Paths a plugin may never import even inside its folder (data dir, TLS files). */
   deniedPaths?: string[];
+  /** Aborted once the server is shutting down (SIGINT/SIGTERM): runners may die then. */
+  shutdown?: AbortSignal;
 }
 
 interface Pending {
@@ -75,7 +76,8 @@ interface Pending {
 /**
  * Call deadlines are checked by one sweep every SWEEP_MS across all runners, not by a
  * timer per call: a timer set and cleared per call costs more than the call's own framing
- * (measured), and a timeout a few ms late is well within "timeout + 1 s".
+ * (measured), and a timeout a few ms late is well within "timeout + 1 s". Module-level on
+ * purpose: one timer for every runner of the process, whichever host started it.
  */
 const SWEEP_MS = 20;
 const watched = new Set<PluginProcess>();
@@ -128,9 +130,10 @@ export class PluginProcess {
   #restartTimer: ReturnType<typeof setTimeout> | null = null;
   #killReason: string | null = null;
   #stderrTail = "";
-  #opts: Required<Omit<ProcessOptions, "spawn" | "sandbox">> & {
+  #opts: Required<Omit<ProcessOptions, "spawn" | "sandbox" | "shutdown">> & {
     spawn?: SpawnSpec;
     sandbox?: SandboxMode;
+    shutdown?: AbortSignal;
   };
 
   /**
@@ -153,6 +156,7 @@ export class PluginProcess {
       spawn: opts.spawn,
       sandbox: opts.sandbox,
       deniedPaths: opts.deniedPaths ?? [],
+      shutdown: opts.shutdown,
     };
   }
 
@@ -446,7 +450,7 @@ export class PluginProcess {
     // Ctrl-C reaches the whole process group and a service manager's SIGTERM the whole
     // cgroup: a runner ended by that signal during a shutdown is expected, not a failure.
     const bySignal = s.signal === "SIGINT" || s.signal === "SIGTERM";
-    if (bySignal && isShuttingDown()) {
+    if (bySignal && this.#opts.shutdown?.aborted) {
       log.debug("plugin", `plugin ${this.name} stopped by ${s.signal} (shutting down)`);
     } else if (bySignal) {
       log.info("plugin", `plugin ${this.name} stopped by ${s.signal}; restarting`);

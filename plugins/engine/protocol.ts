@@ -255,7 +255,10 @@ export function encodeLine(msg: HostToRunner | RunnerToHost): string {
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** Scratch space for `utf8`; grows to fit the longest line seen (within `MAX_SCRATCH`). */
+/**
+ * Scratch space for `utf8`; grows to fit the longest line seen (within `MAX_SCRATCH`).
+ * Module-level on purpose: a reused buffer, never holding data between calls.
+ */
 let scratch = new Uint8Array(16 * 1024);
 const MAX_SCRATCH = 4 * 1024 * 1024;
 

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import type { PluginPermissions } from "../../core/config.ts";
+import type { PluginPermissions } from "./config.ts";
 import { encodeFrame, FrameQueue, FrameReader } from "./protocol.ts";
 import { workerPermissions } from "./spawn.ts";
 

@@ -6,15 +6,13 @@
  * Each is bounded per plugin (issue 13, item 13): the kv area by `kv_max_bytes`,
  * `kv_max_keys` (enforced by the Store, atomically) and `kv_max_value_bytes`; DNS by
  * `dns_max_in_flight` lookups at once, with up to DNS_MAX_QUEUED more waiting and the rest
- * refused; answers are cached (core/dns_cache.ts) and UDP queries share a few sockets
- * (core/dns_pool.ts). A refusal is an error thrown in the plugin, never a failure of mail
+ * refused; the lookup itself is injected (the server's resolver caches answers and shares
+ * UDP sockets: core/plugin_dns.ts). A refusal is an error thrown in the plugin, never a failure of mail
  * (unless the plugin lets it escape its hook), and is logged.
  *
  * @module
  */
-import { type Config, PLUGIN_LIMITS, type PluginConfig } from "../../core/config.ts";
-import { createResolver, DnsError, isNegative, SYSTEM_TTL_MS } from "../../core/dns.ts";
-import { DnsCache } from "../../core/dns_cache.ts";
+import { PLUGIN_LIMITS, type PluginConfig } from "./config.ts";
 import { log } from "../../lib/log.ts";
 import { type Store, StoreError } from "../../storage/mod.ts";
 import type { SvcOp } from "./protocol.ts";
@@ -23,8 +21,15 @@ import type { ServiceHandler } from "./process.ts";
 /** The part of the Store the kv service uses (an in-memory one serves `plugin test`). */
 export type KvStore = Pick<Store, "kvGet" | "kvGetMany" | "kvSet" | "kvIncr" | "kvDelete">;
 
-/** A DNS lookup function: records as plain data, [] when the name or type has none. */
+/**
+ * A DNS lookup function: records as plain data, [] when the name or type has none. The
+ * server gives the host its resolver (core/plugin_dns.ts); the engine has none of its own.
+ */
 export type DnsLookup = (name: string, type: string) => Promise<unknown[]>;
+
+/** The lookup of a host given no resolver: every lookup fails (the plugin sees an error). */
+export const noDnsLookup: DnsLookup = () =>
+  Promise.reject(new Error("dns is not available here (no resolver given)"));
 
 const MAX_KEY = 512;
 /** DNS lookups of one plugin that may wait for a slot; more are refused. */
@@ -53,45 +58,6 @@ function ttl(v: unknown): number | undefined {
     throw new Error("kv ttlMs must be a positive number");
   }
   return Math.ceil(v);
-}
-
-/**
- * DNS for plugins: A, AAAA, MX and TXT through core/dns.ts (so `[dns] nameserver` applies,
- * as it does for delivery); PTR, CNAME and NS through Deno.resolveDns with the same
- * nameserver and timeout.
- */
-export function defaultDnsLookup(config: Config): DnsLookup {
-  const cache = new DnsCache();
-  const resolver = createResolver(config.dns, cache);
-  return async (name, type) => {
-    try {
-      switch (type) {
-        case "A":
-          return await resolver.a(name);
-        case "AAAA":
-          return await resolver.aaaa(name);
-        case "MX":
-          return await resolver.mx(name);
-        case "TXT":
-          return await resolver.txt(name);
-      }
-    } catch (e) {
-      if (e instanceof DnsError && e.permanent) return [];
-      throw e;
-    }
-    const ns = config.dns.nameserver;
-    // Deno.resolveDns reports no TTL: its answers are kept SYSTEM_TTL_MS.
-    return await cache.lookup(`${type} ${name.toLowerCase()}`, async () => {
-      const opts: Deno.ResolveDnsOptions = { signal: AbortSignal.timeout(config.dns.timeoutMs) };
-      if (ns) opts.nameServer = { ipAddr: ns.host, port: ns.port };
-      try {
-        return { value: await Deno.resolveDns(name, type as "PTR", opts), ttlMs: SYSTEM_TTL_MS };
-      } catch (e) {
-        if (e instanceof Deno.errors.NotFound) return { value: [], ttlMs: SYSTEM_TTL_MS };
-        throw e;
-      }
-    }, isNegative);
-  };
 }
 
 /** Lookups of one plugin in flight, and those waiting for a slot. */

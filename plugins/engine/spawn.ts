@@ -24,7 +24,7 @@
  */
 import { isAbsolute } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { PluginConfig, PluginPermissions } from "../../core/config.ts";
+import type { PluginConfig, PluginPermissions } from "./config.ts";
 import { importMapUrl, sandboxImportMap } from "./import_map.ts";
 
 /** A command line. */

@@ -6,9 +6,8 @@
  *
  * @module
  */
-import type { Connection } from "../../core/connection.ts";
 import { log } from "../../lib/log.ts";
-import type { Account, Mailbox, MessageMeta } from "../../storage/mod.ts";
+import type { Mailbox, MessageMeta } from "../../storage/mod.ts";
 import type { SessionContext } from "./context.ts";
 import { Code } from "./codes.ts";
 import { no } from "./errors.ts";
@@ -17,9 +16,10 @@ import { refusalOf } from "../../core/deliver_hook.ts";
 import type { MailboxMoveContext, SessionInfo } from "../../plugins/sdk.ts";
 import { addressOf } from "../../plugins/engine/address.ts";
 
-const ids = new WeakMap<Connection, string>();
-
-function info(conn: Connection, account: Account | null): SessionInfo {
+/** The session as plugins see it; its id is kept per connection in `deps.hookState`. */
+function info(ctx: SessionContext): SessionInfo {
+  const { conn, account } = ctx;
+  const ids = ctx.deps.hookState.sessionIds;
   let id = ids.get(conn);
   if (!id) ids.set(conn, id = `imap-${crypto.randomUUID().slice(0, 8)}`);
   return {
@@ -54,7 +54,7 @@ export async function appendDeliverHook(
   if (!host?.wants("deliver") || !ctx.account) return { message, discard: false };
   const me = addressOf(ctx.account.email);
   const out = await host.run("deliver", {
-    session: info(ctx.conn, ctx.account),
+    session: info(ctx),
     source: "append",
     sender: me,
     recipient: me,
@@ -166,7 +166,7 @@ function report(
   },
 ): void {
   const host: PluginHost = ctx.deps.plugins!;
-  const session = info(ctx.conn, ctx.account);
+  const session = info(ctx);
   const user = ctx.account!.email;
   const store = ctx.deps.store;
   (async () => {

@@ -14,13 +14,10 @@
 import type { ProtocolHandler, ServerDeps } from "../../core/deps.ts";
 import { Code } from "./codes.ts";
 import { untagged } from "./response.ts";
-import { recentTracker } from "./recent.ts";
 import { Session } from "./session.ts";
 
 /** The protocol handler for one listener; `implicitTls` for imaps (port 993). */
 export function imapHandler(deps: ServerDeps, _opts: { implicitTls: boolean }): ProtocolHandler {
-  // \Recent is counted from the listener's start: the tracker must see every append.
-  recentTracker(deps.store);
   return {
     handle: (conn) => new Session(deps, conn).run(),
     refuse: async (conn) => {

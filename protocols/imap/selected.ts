@@ -17,8 +17,8 @@ import type { Mailbox, MailboxChange, MessageMeta, Store } from "../../storage/m
 import { bad } from "./errors.ts";
 import type { SequenceSet } from "./parser.ts";
 import { Code, SYSTEM_FLAGS } from "./codes.ts";
-import { mailboxKeywords } from "./keywords.ts";
-import { recentTracker } from "./recent.ts";
+import type { RecentTracker } from "../../core/recent.ts";
+import type { ServerDeps } from "../../core/deps.ts";
 import { compactSet, flagList, untagged } from "./response.ts";
 import { IntervalSet } from "./seqset.ts";
 
@@ -46,18 +46,26 @@ export class SelectedMailbox {
   /** UIDs up to here were looked for already (an expunged last UID must not keep us dirty). */
   #lookedUpTo = 0;
   #mailboxChanged = false;
-  /** UIDs that are \Recent in this session (RFC 3501 §2.3.2; see `recent.ts`). */
+  /** UIDs that are \Recent in this session (RFC 3501 §2.3.2; see core/recent.ts). */
   readonly recent = new Set<number>();
   /** Keywords the client was told of in a FLAGS response (lower case -> as spelled). */
   #announced = new Map<string, string>();
-  /** The mailbox's keyword record shared by its sessions (see keywords.ts). */
+  /** The mailbox's keyword record shared by its sessions (core/mailbox_keywords.ts). */
   #mailboxKeywords = new Map<string, string>();
   /** RFC 5182 SEARCH RETURN (SAVE): UIDs of the last saved search result. */
   savedSearch: number[] = [];
   /** Set once `sync()` found the mailbox gone. */
   deleted = false;
+  /** The server's \Recent record (core/recent.ts). */
+  readonly #recent: RecentTracker;
 
-  private constructor(mailbox: Mailbox, readOnly: boolean, msgs: MessageMeta[]) {
+  private constructor(
+    mailbox: Mailbox,
+    readOnly: boolean,
+    msgs: MessageMeta[],
+    recent: RecentTracker,
+  ) {
+    this.#recent = recent;
     this.mailbox = mailbox;
     this.readOnly = readOnly;
     this.#msgs = msgs;
@@ -68,22 +76,28 @@ export class SelectedMailbox {
    * Loads the mailbox's messages. RFC 3501 §2.3.2: SELECT claims the messages no session has
    * seen yet as \Recent; EXAMINE shows them as recent without claiming them.
    */
-  static async open(store: Store, mailbox: Mailbox, readOnly: boolean): Promise<SelectedMailbox> {
+  static async open(
+    deps: Pick<ServerDeps, "store" | "recent" | "mailboxKeywords">,
+    mailbox: Mailbox,
+    readOnly: boolean,
+  ): Promise<SelectedMailbox> {
+    const store = deps.store;
     const msgs = await store.listMessages(mailbox.id);
     msgs.sort((a, b) => a.uid - b.uid);
-    const view = new SelectedMailbox(mailbox, readOnly, msgs);
-    view.#claimRecent(store, msgs);
-    // FLAGS: the keywords in use, and those the mailbox had (never dropped; see keywords.ts).
-    const known = view.#mailboxKeywords = mailboxKeywords(store, mailbox);
+    const view = new SelectedMailbox(mailbox, readOnly, msgs, deps.recent);
+    view.#claimRecent(msgs);
+    // FLAGS: the keywords in use, and those the mailbox had (never dropped:
+    // core/mailbox_keywords.ts).
+    const known = view.#mailboxKeywords = deps.mailboxKeywords.of(mailbox);
     for (const k of view.keywords()) if (!known.has(k.toLowerCase())) known.set(k.toLowerCase(), k);
     view.#announced = new Map(known);
     return view;
   }
 
   /** Adds the messages of `msgs` (in UID order) that are recent to this session. */
-  #claimRecent(store: Store, msgs: readonly MessageMeta[]): void {
+  #claimRecent(msgs: readonly MessageMeta[]): void {
     if (msgs.length === 0) return;
-    const tracker = recentTracker(store);
+    const tracker = this.#recent;
     const last = msgs[msgs.length - 1].uid;
     const first = this.readOnly
       ? tracker.firstUnclaimed(this.mailbox)
@@ -338,7 +352,7 @@ export class SelectedMailbox {
         out.push(...this.announce(m.flags));
       }
       const added = this.#msgs.length - before;
-      this.#claimRecent(store, this.#msgs.slice(before));
+      this.#claimRecent(this.#msgs.slice(before));
       // Messages committed later than `to` are picked up by their own event.
       if (added > 0) {
         out.push(untagged(`${this.#msgs.length} EXISTS`));
@@ -391,7 +405,11 @@ export class SelectedMailbox {
   }
 }
 
-/** Per store: reads shared by the sessions that react to the same change (see `sharedRead`). */
+/**
+ * Per store: reads shared by the sessions that react to the same change (see `sharedRead`).
+ * Module-level on purpose: a pure cache of reads in flight, emptied at every change, so
+ * sharing it between servers of one store is correct (no state of its own).
+ */
 const sharedReads = new WeakMap<Store, Map<string, Promise<MessageMeta[]>>>();
 
 /**

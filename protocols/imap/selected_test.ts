@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import type { Mailbox, MessageMeta, Store } from "../../storage/mod.ts";
 import { SelectedMailbox } from "./selected.ts";
+import { RecentTracker } from "../../core/recent.ts";
+import { MailboxKeywords } from "../../core/mailbox_keywords.ts";
 
 const MAILBOX: Mailbox = {
   id: 7,
@@ -34,10 +36,17 @@ function fakeStore(msgs: Map<number, MessageMeta>, alive = () => true): Store {
   } as unknown as Store;
 }
 
+/** The server registries a view uses, fresh for one store. */
+const viewDeps = (store: Store) => ({
+  store,
+  recent: new RecentTracker(store),
+  mailboxKeywords: new MailboxKeywords(),
+});
+
 Deno.test("selected view (RFC 9051 §7.5)", async (t) => {
   const msgs = new Map([1, 2, 3, 4].map((u) => [u, meta(u)]));
   const store = fakeStore(msgs);
-  const view = await SelectedMailbox.open(store, MAILBOX, false);
+  const view = await SelectedMailbox.open(viewDeps(store), MAILBOX, false);
   const sync = (allowExpunge: boolean) => view.sync(store, { allowExpunge, rev2: true });
 
   await t.step("sequence numbers and sets", () => {
@@ -121,7 +130,7 @@ Deno.test("selected view (RFC 9051 §7.5)", async (t) => {
   await t.step("a deleted mailbox is noticed", async () => {
     let alive = true;
     const s2 = fakeStore(msgs, () => alive);
-    const v2 = await SelectedMailbox.open(s2, MAILBOX, true);
+    const v2 = await SelectedMailbox.open(viewDeps(s2), MAILBOX, true);
     alive = false;
     v2.onChange({ kind: "mailbox", accountId: 1 });
     await v2.sync(s2, { allowExpunge: true, rev2: true });

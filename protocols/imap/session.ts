@@ -29,7 +29,6 @@ import {
 import { log, newSessionId } from "../../lib/log.ts";
 import { type Account, type MailboxChange, StoreError } from "../../storage/mod.ts";
 import { Code } from "./codes.ts";
-import { subscribeChanges } from "./change_hub.ts";
 import { COMMANDS } from "./commands/mod.ts";
 import { capabilities } from "./commands/capability.ts";
 import type { Completion, SessionContext, SessionState } from "./context.ts";
@@ -45,7 +44,6 @@ import {
 import { type Chunk, tagged, untagged } from "./response.ts";
 import type { SelectedMailbox } from "./selected.ts";
 import { allowedIn, NO_EXPUNGE_VERBS } from "./states.ts";
-import { claimUserSession } from "./user_sessions.ts";
 
 /** Longest command line (RFC 9051 §4: servers should accept at least 8000 octets). */
 export const MAX_LINE = 64 * 1024;
@@ -169,8 +167,7 @@ export class Session implements SessionContext {
 
   login(account: Account): void {
     // Per-user connection limit: RFC 9051 §7.1 [LIMIT] when the account has too many.
-    const release = claimUserSession(
-      this.deps.store,
+    const release = this.deps.userSessions.claim(
       account.id,
       this.deps.config.limits.maxImapConnectionsPerUser,
     );
@@ -230,7 +227,7 @@ export class Session implements SessionContext {
 
   /** Runs the session until LOGOUT, BYE, timeout or disconnect. */
   async run(): Promise<void> {
-    const unsubscribe = subscribeChanges(this.deps.store, (change: MailboxChange) => {
+    const unsubscribe = this.deps.changeHub.subscribeChanges((change: MailboxChange) => {
       this.#selected?.onChange(change);
       for (const w of this.#watchers) w(change);
     });

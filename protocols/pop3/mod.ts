@@ -4,8 +4,8 @@
  *
  * Layout: `session.ts` (loop, batching, error replies), `parser.ts`, `states.ts` (which
  * commands each state allows), `commands/` (one family per file, `commands/mod.ts` is the
- * verb table), `maildrop.ts` (the per-session view), `lock.ts` (one session per maildrop),
- * `message_text.ts` (dot-stuffing, TOP), `replies.ts`.
+ * verb table), `maildrop.ts` (the per-session view), `message_text.ts` (dot-stuffing,
+ * TOP), `replies.ts`. One session per maildrop: `deps.maildropLocks` (core/maildrop_lock.ts).
  *
  * May import `core/`, `storage/`, `mime/`, `lib/`; never another protocol.
  *

@@ -25,7 +25,6 @@ import type { Account } from "../../storage/mod.ts";
 import { COMMANDS } from "./commands/mod.ts";
 import type { SessionContext } from "./context.ts";
 import { Pop3Error } from "./errors.ts";
-import { maildropLocks } from "./lock.ts";
 import { Maildrop } from "./maildrop.ts";
 import { MAX_COMMAND_LINE, parseCommand } from "./parser.ts";
 import { err, ok, RESP } from "./replies.ts";
@@ -109,7 +108,7 @@ export class Pop3Session implements SessionContext {
   async login(account: Account): Promise<void> {
     // RFC 1939 §4 / RFC 2449 §8.1.2: one session per maildrop; the second gets [IN-USE]
     // and stays in AUTHORIZATION.
-    const release = maildropLocks.tryAcquire(this.deps.store, account.id);
+    const release = this.deps.maildropLocks.tryAcquire(account.id);
     if (!release) {
       throw new Pop3Error("Maildrop is locked by another POP3 session", { code: RESP.inUse });
     }

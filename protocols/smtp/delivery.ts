@@ -55,6 +55,7 @@ export class NoDestinationError extends Error {
   }
 }
 
+// Process-wide on purpose: with the time and randomness it keeps ids of this process apart.
 let counter = 0;
 
 /** A short unique id: time, a counter and randomness, in base 36 (an RFC 5322 atom). */

@@ -7,8 +7,9 @@
  * declaring the hook) they return at once without building anything.
  *
  * Plugin results are remembered per session (connect, ehlo, auth) and per transaction
- * (mail, rcpt, data) in WeakMaps, so later plugins can read earlier results and the
- * message's log line lists every verdict, without new fields on the session.
+ * (mail, rcpt, data) in the server's `deps.hookState` (core/hook_state.ts), so later
+ * plugins can read earlier results and the message's log line lists every verdict,
+ * without new fields on the session.
  *
  * @module
  */
@@ -17,9 +18,6 @@ import type { Mailbox } from "./parser.ts";
 import { type Reply, reply, SmtpError } from "./replies.ts";
 import type { Address, HookName, PluginResultSummary, SessionInfo } from "../../plugins/sdk.ts";
 import { formatResults, type HookOutcome } from "../../plugins/engine/host.ts";
-
-const sessionResults = new WeakMap<SmtpSession, PluginResultSummary[]>();
-const envelopeResults = new WeakMap<Envelope, PluginResultSummary[]>();
 
 function info(s: SmtpSession): SessionInfo {
   return {
@@ -42,6 +40,7 @@ export function toAddress(m: Mailbox | null | { address: string }): Address {
 }
 
 function earlier(s: SmtpSession): PluginResultSummary[] {
+  const { sessionResults, envelopeResults } = s.deps.hookState;
   return [
     ...(sessionResults.get(s) ?? []),
     ...(s.envelope ? envelopeResults.get(s.envelope) ?? [] : []),
@@ -50,6 +49,7 @@ function earlier(s: SmtpSession): PluginResultSummary[] {
 
 function remember(s: SmtpSession, hook: HookName, results: PluginResultSummary[]): void {
   if (results.length === 0) return;
+  const { sessionResults, envelopeResults } = s.deps.hookState;
   const perMessage = hook === "mail" || hook === "rcpt" || hook === "data";
   if (perMessage && s.envelope) {
     envelopeResults.set(s.envelope, [...(envelopeResults.get(s.envelope) ?? []), ...results]);
@@ -146,6 +146,7 @@ export async function smtpDataHook(
   data: Uint8Array,
 ): Promise<DataDecision> {
   const host = s.deps.plugins;
+  const { sessionResults, envelopeResults } = s.deps.hookState;
   const before = [...(sessionResults.get(s) ?? []), ...(envelopeResults.get(env) ?? [])];
   if (!host?.wants("data")) {
     return { data, discard: false, log: formatResults(before), results: before, score: 0 };

@@ -59,6 +59,7 @@ const INTERNAL_ERROR = reply(451, "4.3.0", "Internal error, try again later");
 
 const isSmtpError = (e: unknown): e is SmtpError => e instanceof SmtpError;
 
+// Process-wide on purpose: it only makes session ids unique in this process's log.
 let sessionCounter = 0;
 
 /** Runs one SMTP conversation on a connection. */

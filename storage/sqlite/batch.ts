@@ -14,7 +14,8 @@ import type { DatabaseSync } from "node:sqlite";
 import { type MailboxChange, StoreError } from "../mod.ts";
 import { forgetKvUsage } from "./kv_quota.ts";
 import { Statements } from "./rows.ts";
-import { type WriteContext, type WriteOp, WRITES } from "./writes.ts";
+import { type WriteOp, WRITES } from "./writes.ts";
+import type { WriteContext } from "./writes/context.ts";
 
 /** One write as it travels to the writer. */
 export interface WireRequest {

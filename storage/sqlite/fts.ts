@@ -37,7 +37,7 @@
 import { parseMime } from "../../mime/mod.ts";
 import type { TextQuery } from "../mod.ts";
 import { bodyText, indexedHeaderText } from "../../mime/search_text.ts";
-import type { WriteContext } from "./writes.ts";
+import type { WriteContext } from "./writes/context.ts";
 
 /** Characters of body text indexed per message; beyond it the row is partial. */
 const MAX_BODY_CHARS = 2_000_000;

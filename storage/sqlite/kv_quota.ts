@@ -21,7 +21,10 @@ interface Usage {
   bytes: number;
 }
 
-/** Per write connection: namespace -> usage, for the namespaces counted so far. */
+/**
+ * Per write connection: namespace -> usage, for the namespaces counted so far. A cache of
+ * what the database holds, keyed by the connection (dropped with it), so not server state.
+ */
 const usageBy = new WeakMap<Statements, Map<string, Usage>>();
 
 function usages(sql: Statements): Map<string, Usage> {

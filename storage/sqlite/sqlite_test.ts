@@ -5,7 +5,6 @@ import type { Store } from "../mod.ts";
 import { openSqliteStore, type SqliteStore } from "./store.ts";
 import { benchDeliver } from "../../tests/lib/store_bench.ts";
 import { openStore } from "../open.ts";
-import type { Config } from "../../core/config.ts";
 
 /** A store in a fresh temp dir; `reopen` opens the same file again. */
 async function fixture(inlineWrites: boolean): Promise<StoreFixture & { store: SqliteStore }> {
@@ -148,20 +147,18 @@ Deno.test("sqlite writes after close are refused", async () => {
   await fx.cleanup();
 });
 
-Deno.test("openStore: sqlite in data_dir, postgres not yet", async () => {
+Deno.test("openStore: sqlite in dataDir, postgres not yet", async () => {
   const dir = await Deno.makeTempDir({ prefix: "denomail-open-" });
   try {
     const dataDir = join(dir, "nested", "data");
-    const config = { dataDir, storage: { backend: "sqlite", url: null } } as unknown as Config;
-    const store = await openStore(config, { inlineWrites: true });
+    const store = await openStore({ backend: "sqlite", dataDir, inlineWrites: true });
     await store.addDomain("example.test");
     await store.close();
     assert.ok((await Deno.stat(join(dataDir, "denomail.db"))).isFile);
-    const pg = {
-      dataDir,
-      storage: { backend: "postgres", url: "postgres://x" },
-    } as unknown as Config;
-    await assert.rejects(openStore(pg), /storage.backend = postgres is not implemented yet/);
+    await assert.rejects(
+      openStore({ backend: "postgres", dataDir, url: "postgres://x" }),
+      /storage.backend = postgres is not implemented yet/,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

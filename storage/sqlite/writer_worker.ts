@@ -21,6 +21,7 @@ interface WorkerScope {
 }
 
 const scope = globalThis as unknown as WorkerScope;
+// This module is the worker's own instance: its state is the one writer of that worker.
 let runner: BatchRunner | null = null;
 
 scope.onmessage = (e: MessageEvent) => {

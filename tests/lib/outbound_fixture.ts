@@ -13,7 +13,7 @@ import type { TestDnsServer, ZoneEntry } from "./dns_server.ts";
 import { type Config, configFromObject } from "../../core/config.ts";
 import { createResolver } from "../../core/dns.ts";
 import { dkimTxtRecord, generateDkimKey, saveDkimKey } from "../../core/queue/dkim.ts";
-import { openStore } from "../../storage/open.ts";
+import { openConfiguredStore } from "../../app/store.ts";
 import type { Store } from "../../storage/mod.ts";
 
 /** Polls `fn` until it returns a truthy value or the deadline passes. */
@@ -145,7 +145,7 @@ export async function verifyDkim(
 export async function openLocalStore(prefix: string, settings: Record<string, unknown>) {
   const dir = await Deno.makeTempDir({ prefix });
   const config: Config = configFromObject({ ...settings, data_dir: join(dir, "data") }, dir);
-  const store = await openStore(config);
+  const store = await openConfiguredStore(config);
   return {
     config,
     store,

@@ -66,7 +66,7 @@ async function open(ctx: SessionContext, args: SelectArgs, readOnly: boolean) {
   let view: SelectedMailbox;
   let status;
   try {
-    view = await SelectedMailbox.open(ctx.deps.store, mb, readOnly);
+    view = await SelectedMailbox.open(ctx.deps, mb, readOnly);
     status = await ctx.deps.store.mailboxStatus(mb.id);
   } finally {
     stop();

@@ -10,7 +10,6 @@ import { ParseError } from "../errors.ts";
 import { existingMailbox } from "../mailbox_args.ts";
 import { storageUnits } from "./quota.ts";
 import type { ArgReader } from "../parser.ts";
-import { recentTracker } from "../recent.ts";
 import { str, untagged } from "../response.ts";
 import { toWire } from "../mailbox_name.ts";
 
@@ -69,9 +68,9 @@ export async function statusValues(
   return items.map((i) => `${i} ${values[i]}`).join(" ");
 }
 
-/** RFC 3501 §6.3.10: the messages that are \Recent to no session yet (see `recent.ts`). */
+/** RFC 3501 §6.3.10: the messages that are \Recent to no session yet (core/recent.ts). */
 async function recentCount(ctx: SessionContext, mb: Mailbox, uidNext: number): Promise<number> {
-  const first = recentTracker(ctx.deps.store).firstUnclaimed(mb);
+  const first = ctx.deps.recent.firstUnclaimed(mb);
   if (first >= uidNext) return 0;
   return (await ctx.deps.store.listMessages(mb.id)).filter((m) => m.uid >= first).length;
 }

@@ -7,6 +7,8 @@
  * highest it now shows; EXAMINE and STATUS only look. The numbers live in this process: after
  * a restart, mail that arrived before it is no longer recent (RFC 9051 dropped \Recent; this
  * is best effort for IMAP4rev1 clients, and never shows a message recent in two sessions).
+ * One tracker per server (shared by the imap and imaps listeners), created by app/server.ts
+ * before any listener starts, so that it sees every append; reached as `deps.recent`.
  *
  * Invariants:
  * - The first unclaimed UID of a mailbox only grows, so a UID is claimed at most once.
@@ -15,7 +17,7 @@
  *
  * @module
  */
-import type { Mailbox, MailboxChange, Store } from "../../storage/mod.ts";
+import type { Mailbox, MailboxChange, Store } from "../storage/mod.ts";
 
 /** One mailbox's lowest unclaimed UID, and its UIDVALIDITY (0 until known). */
 interface Entry {
@@ -23,7 +25,7 @@ interface Entry {
   validity: number;
 }
 
-/** Per-store record of which UIDs are still unclaimed (recent to no session yet). */
+/** Per-server record of which UIDs are still unclaimed (recent to no session yet). */
 export class RecentTracker {
   #store: Store;
   #entries = new Map<number, Entry>();
@@ -83,13 +85,4 @@ export class RecentTracker {
     if (upToUid + 1 > first) e.first = upToUid + 1;
     return first;
   }
-}
-
-const trackers = new WeakMap<Store, RecentTracker>();
-
-/** The tracker of a store (one per store, shared by the imap and imaps listeners). */
-export function recentTracker(store: Store): RecentTracker {
-  let t = trackers.get(store);
-  if (!t) trackers.set(store, t = new RecentTracker(store));
-  return t;
 }

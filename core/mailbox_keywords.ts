@@ -1,0 +1,34 @@
+/**
+ * Keywords a mailbox has had, for the IMAP FLAGS response (RFC 9051 §7.3.5).
+ *
+ * A keyword stays in the mailbox's FLAGS once it was in use, even after the last message
+ * carrying it is expunged or loses it (Dovecot keeps keywords the same way): another session
+ * may still show a message with it, and a client must never see a keyword vanish from FLAGS
+ * while a message it knows still carries it. The record lives in this process, one per
+ * server (created by app/server.ts, reached as `deps.mailboxKeywords`); a mailbox id reused
+ * after a DELETE starts over (checked by UIDVALIDITY).
+ *
+ * @module
+ */
+import type { Mailbox } from "../storage/mod.ts";
+
+interface Entry {
+  validity: number;
+  /** Lower case -> as first spelled. */
+  keywords: Map<string, string>;
+}
+
+/** The keyword records of a server's mailboxes. */
+export class MailboxKeywords {
+  #entries = new Map<number, Entry>();
+
+  /** The keyword record of one mailbox (created empty on first use). */
+  of(mb: Mailbox): Map<string, string> {
+    let e = this.#entries.get(mb.id);
+    if (!e || e.validity !== mb.uidValidity) {
+      e = { validity: mb.uidValidity, keywords: new Map() };
+      this.#entries.set(mb.id, e);
+    }
+    return e.keywords;
+  }
+}
