@@ -19,6 +19,7 @@ import { imapHandler } from "../protocols/imap/mod.ts";
 import { pop3Handler } from "../protocols/pop3/mod.ts";
 import { PluginHost } from "../plugins/engine/host.ts";
 import { QueueRunner } from "../core/queue/runner.ts";
+import { smtpSender } from "../protocols/smtp/client/client.ts";
 import { type HttpListener, startHttp } from "../protocols/http/mod.ts";
 
 /** A running server. */
@@ -153,7 +154,7 @@ export async function startServer(
   log.info("server", `denomail ready as ${config.hostname}`, {
     listeners: Object.entries(ports).map(([n, p]) => `${n}=${p}`).join(","),
   });
-  const queue = new QueueRunner(deps);
+  const queue = new QueueRunner(deps, smtpSender);
   queue.start();
   let stopped = false;
   return {

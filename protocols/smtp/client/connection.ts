@@ -12,29 +12,13 @@
  */
 import { connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect, type TLSSocket } from "node:tls";
-
-/** What opportunistic STARTTLS achieved with one host. */
-export interface TlsResult {
-  protocol: string;
-  cipher: string;
-  /** The certificate chain verified against the system CAs and matched the host name. */
-  verified: boolean;
-  /** Why it did not verify (OpenSSL/rustls reason), when it did not. */
-  verifyError?: string;
-}
-
-/** A network-level failure (connect, timeout, reset): always temporary. */
-export class TransportError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "TransportError";
-  }
-}
+import { NetworkError } from "../../../core/queue/failure.ts";
+import type { TlsResult } from "../../../core/queue/sender.ts";
 
 const MAX_BUFFER = 1024 * 1024;
 
-/** One TCP connection to a mail server. */
-export class Transport {
+/** One TCP connection to a mail server (the client side; the server side is core/connection.ts). */
+export class ClientConnection {
   #sock: Socket | TLSSocket;
   #chunks: Uint8Array[] = [];
   #buffered = 0;
@@ -49,21 +33,21 @@ export class Transport {
   }
 
   /** Opens a TCP connection to ip:port within timeoutMs. */
-  static connect(ip: string, port: number, timeoutMs: number): Promise<Transport> {
+  static connect(ip: string, port: number, timeoutMs: number): Promise<ClientConnection> {
     return new Promise((resolve, reject) => {
       const sock = netConnect({ host: ip, port });
       const timer = setTimeout(() => {
         sock.destroy();
-        reject(new TransportError(`connect to ${ip}:${port} timed out`));
+        reject(new NetworkError(`connect to ${ip}:${port} timed out`));
       }, timeoutMs);
       sock.once("error", (e) => {
         clearTimeout(timer);
-        reject(new TransportError(`connect to ${ip}:${port}: ${e.message}`));
+        reject(new NetworkError(`connect to ${ip}:${port}: ${e.message}`));
       });
       sock.once("connect", () => {
         clearTimeout(timer);
         sock.removeAllListeners("error");
-        resolve(new Transport(sock));
+        resolve(new ClientConnection(sock));
       });
     });
   }
@@ -73,7 +57,7 @@ export class Transport {
       this.#chunks.push(new Uint8Array(c));
       this.#buffered += c.length;
       if (this.#buffered > MAX_BUFFER) {
-        this.#error ??= new TransportError("server sent too much unread data");
+        this.#error ??= new NetworkError("server sent too much unread data");
         sock.destroy();
       }
       this.#notify();
@@ -87,7 +71,7 @@ export class Transport {
       this.#notify();
     });
     sock.on("error", (e: Error) => {
-      this.#error ??= new TransportError(e.message);
+      this.#error ??= new NetworkError(e.message);
       this.#notify();
     });
   }
@@ -105,7 +89,7 @@ export class Transport {
 
   /**
    * Reads one line without its CRLF (a bare LF is accepted). A line longer than maxLen is a
-   * TransportError: a server that does that is broken.
+   * NetworkError: a server that does that is broken.
    */
   async readLine(maxLen: number, timeoutMs: number): Promise<string> {
     const deadline = Date.now() + timeoutMs;
@@ -114,17 +98,17 @@ export class Transport {
       const lf = joined.indexOf(10);
       if (lf >= 0) {
         const end = lf > 0 && joined[lf - 1] === 13 ? lf - 1 : lf;
-        if (end > maxLen) throw new TransportError("reply line too long");
+        if (end > maxLen) throw new NetworkError("reply line too long");
         const rest = joined.slice(lf + 1);
         this.#chunks = rest.length ? [rest] : [];
         this.#buffered = rest.length;
         return new TextDecoder().decode(joined.subarray(0, end));
       }
-      if (joined.length > maxLen + 2) throw new TransportError("reply line too long");
+      if (joined.length > maxLen + 2) throw new NetworkError("reply line too long");
       if (this.#error) throw this.#error;
-      if (this.#ended) throw new TransportError("connection closed by the server");
+      if (this.#ended) throw new NetworkError("connection closed by the server");
       const left = deadline - Date.now();
-      if (left <= 0) throw new TransportError("timed out waiting for the server");
+      if (left <= 0) throw new NetworkError("timed out waiting for the server");
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           this.#wake = null;
@@ -155,12 +139,12 @@ export class Transport {
     if (this.#error) return Promise.reject(this.#error);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new TransportError("timed out writing to the server")),
+        () => reject(new NetworkError("timed out writing to the server")),
         timeoutMs,
       );
       this.#sock.write(data, (e?: Error | null) => {
         clearTimeout(timer);
-        if (e) reject(new TransportError(e.message));
+        if (e) reject(new NetworkError(e.message));
         else resolve();
       });
     });
@@ -187,11 +171,11 @@ export class Transport {
       });
       const timer = setTimeout(() => {
         secure.destroy();
-        reject(new TransportError("TLS handshake timed out"));
+        reject(new NetworkError("TLS handshake timed out"));
       }, timeoutMs);
       secure.once("error", (e: Error) => {
         clearTimeout(timer);
-        reject(new TransportError(`TLS handshake: ${e.message}`));
+        reject(new NetworkError(`TLS handshake: ${e.message}`));
       });
       secure.once("secureConnect", () => {
         clearTimeout(timer);
