@@ -18,6 +18,7 @@
 import type { HostPort } from "./config.ts";
 import { DnsCache } from "./dns_cache.ts";
 import { UdpPool } from "./dns_pool.ts";
+import { concatBytes } from "../lib/bytes.ts";
 
 /** Why a lookup failed: nxdomain/nodata are permanent, temp is worth retrying. */
 export type DnsErrorKind = "nxdomain" | "nodata" | "temp";
@@ -342,11 +343,11 @@ class WireResolver implements DnsResolver {
         chunks.push(buf.slice(0, n));
         have += n;
         if (need < 0 && have >= 2) {
-          const all = concat(chunks);
+          const all = concatBytes(chunks);
           need = (all[0] << 8) | all[1];
         }
       }
-      const res = decodeResponse(concat(chunks).subarray(2, need + 2));
+      const res = decodeResponse(concatBytes(chunks).subarray(2, need + 2));
       if (res.id !== id) throw new Error("DNS id mismatch");
       return res;
     } finally {
@@ -372,14 +373,4 @@ class WireResolver implements DnsResolver {
   async txt(name: string): Promise<string[]> {
     return (await this.#query(name, "TXT")).map((r) => (r.data as string[]).join(""));
   }
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
 }

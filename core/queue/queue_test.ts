@@ -107,7 +107,7 @@ Deno.test("queue: pure helpers", async (t) => {
     assert.match(dsn, /^Subject: Delayed Mail/m);
     assert.match(dsn, /^Action: delayed\r$/m);
     assert.match(dsn, /^Status: 4\.4\.2\r$/m);
-    assert.match(dsn, /^Will-Retry-Until: Sun, 06 Jan 2030 00:00:00 \+0000\r$/m);
+    assert.match(dsn, /^Will-Retry-Until: Sun, 6 Jan 2030 00:00:00 \+0000\r$/m);
   });
 
   await t.step("owed notices read from queue meta; malformed ones ignored", () => {

@@ -5,6 +5,7 @@
  * @module
  */
 import { isAtomChar } from "./parser.ts";
+import { concatBytes } from "../../lib/bytes.ts";
 
 const enc = new TextEncoder();
 
@@ -99,12 +100,5 @@ export function compactSet(numbers: readonly number[]): string {
 
 /** Joins chunks into one byte array (for tests and small responses). */
 export function concatChunks(chunks: readonly Chunk[]): Uint8Array {
-  const parts = chunks.map((c) => typeof c === "string" ? enc.encode(c) : c);
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return concatBytes(chunks.map((c) => typeof c === "string" ? enc.encode(c) : c));
 }

@@ -45,6 +45,7 @@ import { type Chunk, tagged, untagged } from "./response.ts";
 import type { SelectedMailbox } from "./selected.ts";
 import { allowedIn, NO_EXPUNGE_VERBS } from "./states.ts";
 import { claimUserSession } from "./user_sessions.ts";
+import { concatBytes } from "../../lib/bytes.ts";
 
 /** Longest command line (RFC 9051 §4: servers should accept at least 8000 octets). */
 export const MAX_LINE = 64 * 1024;
@@ -150,13 +151,7 @@ export class Session implements SessionContext {
       for (const p of parts) await this.conn.write(p);
       return;
     }
-    const buf = new Uint8Array(total);
-    let off = 0;
-    for (const p of parts) {
-      buf.set(p, off);
-      off += p.length;
-    }
-    await this.conn.write(buf);
+    await this.conn.write(concatBytes(parts, total));
   }
 
   async readLine(maxLen: number): Promise<string> {

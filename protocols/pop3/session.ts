@@ -30,6 +30,7 @@ import { Maildrop } from "./maildrop.ts";
 import { MAX_COMMAND_LINE, parseCommand } from "./parser.ts";
 import { bytes, err, ok, RESP } from "./replies.ts";
 import { allowedIn, type Pop3State } from "./states.ts";
+import { concatBytes } from "../../lib/bytes.ts";
 
 /** Longest SASL client response line (SCRAM messages are a few hundred octets). */
 const MAX_SASL_LINE = 8192;
@@ -91,12 +92,7 @@ export class Pop3Session implements SessionContext {
     this.#outBytes = 0;
     let all = parts[0];
     if (parts.length > 1) {
-      all = new Uint8Array(total);
-      let off = 0;
-      for (const p of parts) {
-        all.set(p, off);
-        off += p.length;
-      }
+      all = concatBytes(parts, total);
     }
     await this.#write(all);
   }

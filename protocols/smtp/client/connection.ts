@@ -14,6 +14,7 @@ import { connect as netConnect, type Socket } from "node:net";
 import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import { NetworkError } from "../../../core/queue/failure.ts";
 import type { TlsResult } from "../../../core/queue/sender.ts";
+import { concatBytes } from "../../../lib/bytes.ts";
 
 const MAX_BUFFER = 1024 * 1024;
 
@@ -124,12 +125,7 @@ export class ClientConnection {
 
   #joined(): Uint8Array {
     if (this.#chunks.length === 1) return this.#chunks[0];
-    const out = new Uint8Array(this.#buffered);
-    let o = 0;
-    for (const c of this.#chunks) {
-      out.set(c, o);
-      o += c.length;
-    }
+    const out = concatBytes(this.#chunks, this.#buffered);
     this.#chunks = out.length ? [out] : [];
     return out;
   }
