@@ -40,6 +40,21 @@ export function domainPart(address: string): string {
   return splitMailbox(address)?.domain ?? "";
 }
 
+/**
+ * Does `address` match an allow/block list entry: the whole address, or a domain ("@d" or
+ * "d") and its subdomains? Entries are expected lower case; an empty address matches none.
+ */
+export function addressListed(address: string, entries: readonly string[]): boolean {
+  if (!address || entries.length === 0) return false;
+  const a = address.toLowerCase();
+  const domain = splitMailbox(a)?.domain ?? a;
+  return entries.some((e) => {
+    if (e.includes("@") && !e.startsWith("@")) return e === a;
+    const d = e.replace(/^@/, "");
+    return domain === d || domain.endsWith(`.${d}`);
+  });
+}
+
 /** RFC 5321 §4.1.2 sub-domain: letters, digits, hyphens, no hyphen first or last. */
 const LDH_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
 
