@@ -1,5 +1,7 @@
 /**
- * Outbound delivery: the queue runner and what it is built from.
+ * Outbound delivery: the queue runner and what it is built from. The SMTP client itself is
+ * not here: the runner speaks `SmtpSender` (sender.ts), and app/server.ts injects
+ * protocols/smtp/client/ (core imports no protocol).
  *
  * @module
  */

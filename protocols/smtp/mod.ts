@@ -5,6 +5,9 @@
  * state table (`state.ts`) and dispatches to `commands/`; accepted messages become store
  * writes in `delivery.ts`, and 250 is sent only after they are durably committed.
  *
+ * `client/` is the outbound side (the queue's SmtpSender, injected by app/server.ts); both
+ * sides speak the one reply model of `replies.ts`.
+ *
  * @module
  */
 import type { ProtocolHandler, ServerDeps } from "../../core/deps.ts";
