@@ -548,7 +548,7 @@ class DeflateTransport implements Transport {
       if (this.#error) throw this.#error;
       this.#deflate.write(bytes);
       await new Promise<void>((r) => this.#deflate.flush(zlibConstants.Z_SYNC_FLUSH, () => r()));
-      const out = concatBytes(this.#deflated, this.#deflated.reduce((n, c) => n + c.length, 0));
+      const out = concatBytes(this.#deflated);
       this.#deflated = [];
       await this.#inner.write(out);
     };

@@ -29,7 +29,10 @@ export type RouteResult =
 
 const MAX_ALIAS_DEPTH = 10;
 
-/** Splits an address at its last "@"; the domain is lower-cased, a trailing dot dropped. */
+/**
+ * Splits an address at its last "@" (mime/address.ts); null without a local part or a
+ * domain. The domain is lower-cased.
+ */
 export function splitAddress(address: string): { local: string; domain: string } | null {
   const parts = splitMailbox(address);
   if (!parts || !parts.local || !parts.domain) return null;

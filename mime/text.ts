@@ -94,5 +94,5 @@ export function isAscii(s: string): boolean {
   return true;
 }
 
-/** Concatenates byte arrays (lib/bytes.ts; re-exported for the shipped plugins, which import only mime/). */
+/** Concatenates byte arrays (lib/bytes.ts, re-exported: the shipped plugins import only mime/). */
 export { concatBytes };
