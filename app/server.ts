@@ -26,6 +26,7 @@ import { MaildropLocks } from "../core/maildrop_lock.ts";
 import { RecentTracker } from "../core/recent.ts";
 import { HookState } from "../core/hook_state.ts";
 import { MailboxKeywords } from "../core/mailbox_keywords.ts";
+import { smtpSender } from "../protocols/smtp/client/client.ts";
 import { type HttpListener, startHttp } from "../protocols/http/mod.ts";
 
 /** A running server. */
@@ -178,7 +179,7 @@ export async function startServer(
   log.info("server", `denomail ready as ${config.hostname}`, {
     listeners: Object.entries(ports).map(([n, p]) => `${n}=${p}`).join(","),
   });
-  const queue = new QueueRunner(deps);
+  const queue = new QueueRunner(deps, smtpSender);
   queue.start();
   let stopped = false;
   return {

@@ -17,6 +17,7 @@ import { printMarkdownTable } from "./table.ts";
 import { log } from "../lib/log.ts";
 import { Router } from "../core/router.ts";
 import { QueueRunner } from "../core/queue/runner.ts";
+import { smtpSender } from "../protocols/smtp/client/client.ts";
 import type { Store } from "../storage/mod.ts";
 import { startDnsServer, type TestDnsServer } from "../tests/lib/dns_server.ts";
 import {
@@ -181,7 +182,7 @@ async function scenario(
       router: new Router(store),
       now: Date.now,
       ...(opts.dkim ? {} : { signer: null }),
-    });
+    }, smtpSender);
     const t0 = performance.now();
     runner.start();
     while (!(await queueEmpty(store))) await new Promise((r) => setTimeout(r, 10));

@@ -4,6 +4,7 @@
  * @module
  */
 import { UsageError } from "./args.ts";
+import { concatBytes } from "../lib/bytes.ts";
 
 const enc = new TextEncoder();
 
@@ -23,13 +24,7 @@ export async function readPasswordLine(): Promise<string> {
   } finally {
     reader.releaseLock();
   }
-  const all = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    all.set(c, off);
-    off += c.length;
-  }
-  const text = new TextDecoder().decode(all);
+  const text = new TextDecoder().decode(concatBytes(chunks, total));
   return text.split(/\r?\n/)[0];
 }
 

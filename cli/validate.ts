@@ -4,14 +4,12 @@
  * @module
  */
 import { UsageError } from "./args.ts";
+import { isDomainName, splitMailbox } from "../mime/address.ts";
 
-const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
-
-/** A DNS domain name (lower-cased, no trailing dot, at least one dot or "localhost"). */
+/** A domain name (lower-cased, one trailing dot dropped; the rule: mime/address.ts). */
 export function checkDomain(raw: string, what = "domain"): string {
   const d = raw.trim().toLowerCase().replace(/\.$/, "");
-  const labels = d.split(".");
-  if (d.length > 253 || labels.length < 1 || !labels.every((l) => LABEL.test(l))) {
+  if (!isDomainName(d)) {
     throw new UsageError(`${what}: "${raw}" is not a valid domain name`);
   }
   return d;
@@ -22,12 +20,12 @@ const LOCAL = /^[a-z0-9!#$%&'*/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*/=?^_`{|}~-]+)*$/i;
 
 /** "local@domain" with a dot-atom local part; returns it lower-cased. */
 export function checkAddress(raw: string, what = "address"): string {
-  const at = raw.lastIndexOf("@");
-  const local = raw.slice(0, at);
-  if (at <= 0 || local.length > 64 || !LOCAL.test(local)) {
+  const parts = splitMailbox(raw);
+  const local = parts?.local ?? "";
+  if (!parts || !local || local.length > 64 || !LOCAL.test(local)) {
     throw new UsageError(`${what}: "${raw}" is not a valid address (local@domain)`);
   }
-  return `${local.toLowerCase()}@${checkDomain(raw.slice(at + 1), what)}`;
+  return `${local.toLowerCase()}@${checkDomain(parts.domain, what)}`;
 }
 
 /** An alias source: an address, or "@domain" for a catch-all. */

@@ -23,6 +23,7 @@
 import type { SecureContext } from "node:tls";
 import { constants as zlibConstants, createDeflateRaw, createInflateRaw } from "node:zlib";
 import { ChunkQueue, DenoTransport, TlsTransport, type Transport } from "./transport.ts";
+import { concatBytes } from "../lib/bytes.ts";
 
 export class LineTooLongError extends Error {
   constructor() {
@@ -547,7 +548,7 @@ class DeflateTransport implements Transport {
       if (this.#error) throw this.#error;
       this.#deflate.write(bytes);
       await new Promise<void>((r) => this.#deflate.flush(zlibConstants.Z_SYNC_FLUSH, () => r()));
-      const out = concat(this.#deflated, this.#deflated.reduce((n, c) => n + c.length, 0));
+      const out = concatBytes(this.#deflated);
       this.#deflated = [];
       await this.#inner.write(out);
     };
@@ -568,16 +569,6 @@ class DeflateTransport implements Transport {
   tlsInfo(): { protocol: string; cipher: string } | null {
     return this.#inner.tlsInfo();
   }
-}
-
-function concat(parts: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }
 
 /** Collects a message body up to a size limit; past it, only counts. */

@@ -29,6 +29,7 @@ import {
   RR_TYPE,
   trimDot,
 } from "./dns_wire.ts";
+import { concatBytes } from "../lib/bytes.ts";
 
 type QType = keyof typeof RR_TYPE;
 export { DnsError, type DnsErrorKind, type MxRecord, RR_TYPE };
@@ -186,11 +187,11 @@ class WireResolver implements DnsResolver {
         chunks.push(buf.slice(0, n));
         have += n;
         if (need < 0 && have >= 2) {
-          const all = concat(chunks);
+          const all = concatBytes(chunks);
           need = (all[0] << 8) | all[1];
         }
       }
-      const res = decodeResponse(concat(chunks).subarray(2, need + 2));
+      const res = decodeResponse(concatBytes(chunks).subarray(2, need + 2));
       if (res.id !== id) throw new Error("DNS id mismatch");
       return res;
     } finally {
@@ -216,14 +217,4 @@ class WireResolver implements DnsResolver {
   async txt(name: string): Promise<string[]> {
     return (await this.#query(name, "TXT")).map((r) => (r.data as string[]).join(""));
   }
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
 }

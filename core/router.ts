@@ -15,6 +15,7 @@
  * @module
  */
 import type { Store } from "../storage/mod.ts";
+import { splitMailbox } from "../mime/address.ts";
 
 export interface LocalRecipient {
   accountId: number;
@@ -28,11 +29,14 @@ export type RouteResult =
 
 const MAX_ALIAS_DEPTH = 10;
 
-/** Splits an address at its last "@"; the domain is lower-cased, a trailing dot dropped. */
+/**
+ * Splits an address at its last "@" (mime/address.ts); null without a local part or a
+ * domain. The domain is lower-cased.
+ */
 export function splitAddress(address: string): { local: string; domain: string } | null {
-  const at = address.lastIndexOf("@");
-  if (at <= 0 || at === address.length - 1) return null;
-  return { local: address.slice(0, at), domain: address.slice(at + 1).toLowerCase() };
+  const parts = splitMailbox(address);
+  if (!parts || !parts.local || !parts.domain) return null;
+  return { local: parts.local, domain: parts.domain.toLowerCase() };
 }
 
 export class Router {

@@ -11,6 +11,7 @@
  * @module
  */
 import { Duplex } from "node:stream";
+import type { Socket } from "node:net";
 import { type SecureContext, TLSSocket } from "node:tls";
 
 /** What a Connection reads from and writes to. */
@@ -156,13 +157,16 @@ export class ChunkQueue {
   }
 }
 
-/** Bytes decrypted by node:tls, read pull-style with socket pause/resume as back-pressure. */
-export class TlsTransport implements Transport {
-  #sock: TLSSocket;
+/**
+ * A node:net or node:tls socket read pull-style, with socket pause/resume as back-pressure
+ * (at most 256 KiB waits unread). Under TlsTransport, and under the outbound SMTP client.
+ */
+export class SocketTransport implements Transport {
+  protected readonly sock: Socket;
   #input: ChunkQueue;
 
-  private constructor(sock: TLSSocket) {
-    this.#sock = sock;
+  constructor(sock: Socket) {
+    this.sock = sock;
     this.#input = new ChunkQueue(() => sock.isPaused() && sock.resume());
     sock.on("data", (chunk: Uint8Array) => {
       this.#input.push(chunk);
@@ -173,13 +177,53 @@ export class TlsTransport implements Transport {
     sock.on("error", (e: Error) => this.#input.fail(e));
   }
 
+  read(into: Uint8Array): Promise<number | null> {
+    return this.#input.read(into);
+  }
+
+  async write(bytes: Uint8Array): Promise<void> {
+    if (this.sock.destroyed) throw new Error("connection closed");
+    if (this.sock.write(bytes)) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        this.sock.off("drain", done);
+        this.sock.off("close", done);
+        resolve();
+      };
+      this.sock.on("drain", done);
+      this.sock.on("close", done);
+    });
+  }
+
+  close(): void {
+    this.sock.end();
+    const s = this.sock;
+    // A peer that never completes the close must not keep the socket forever.
+    const timer = setTimeout(() => s.destroy(), 5000);
+    Deno.unrefTimer(timer as unknown as number);
+  }
+
+  tlsInfo(): { protocol: string; cipher: string } | null {
+    const s = this.sock;
+    return s instanceof TLSSocket
+      ? { protocol: s.getProtocol() ?? "", cipher: s.getCipher()?.name ?? "" }
+      : null;
+  }
+}
+
+/** Bytes decrypted by node:tls (the server side of TLS on an accepted Deno connection). */
+export class TlsTransport extends SocketTransport {
+  private constructor(sock: TLSSocket) {
+    super(sock);
+  }
+
   /** Runs the server side of a TLS handshake on a Deno connection. */
   static async accept(
     conn: Deno.Conn,
     context: SecureContext,
     timeoutMs = 30_000,
   ): Promise<TlsTransport> {
-    const sock = new TLSSocket(new ConnDuplex(conn) as unknown as import("node:net").Socket, {
+    const sock = new TLSSocket(new ConnDuplex(conn) as unknown as Socket, {
       isServer: true,
       secureContext: context,
     });
@@ -204,35 +248,5 @@ export class TlsTransport implements Transport {
       sock.once("close", () => fail());
     });
     return t;
-  }
-
-  read(into: Uint8Array): Promise<number | null> {
-    return this.#input.read(into);
-  }
-
-  async write(bytes: Uint8Array): Promise<void> {
-    if (this.#sock.destroyed) throw new Error("connection closed");
-    if (this.#sock.write(bytes)) return;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        this.#sock.off("drain", done);
-        this.#sock.off("close", done);
-        resolve();
-      };
-      this.#sock.on("drain", done);
-      this.#sock.on("close", done);
-    });
-  }
-
-  close(): void {
-    this.#sock.end();
-    const s = this.#sock;
-    // A peer that never completes the close must not keep the socket forever.
-    const timer = setTimeout(() => s.destroy(), 5000);
-    Deno.unrefTimer(timer as unknown as number);
-  }
-
-  tlsInfo(): { protocol: string; cipher: string } {
-    return { protocol: this.#sock.getProtocol() ?? "", cipher: this.#sock.getCipher()?.name ?? "" };
   }
 }

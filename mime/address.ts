@@ -1,5 +1,11 @@
 /**
- * RFC 5322 §3.4 address lists, parsed leniently for the IMAP ENVELOPE (RFC 9051 §7.5.2).
+ * Addresses, the one module for them: splitting a mailbox into local part and domain, the
+ * domain-name rule every layer checks with, and RFC 5322 §3.4 address lists.
+ *
+ * Splitting is at the LAST "@" (RFC 5321 §4.1.2: a quoted local part may hold "@", a domain
+ * never does). It checks nothing and folds no case: callers that validate do so after.
+ *
+ * Address lists are parsed leniently for the IMAP ENVELOPE (RFC 9051 §7.5.2).
  *
  * Group syntax becomes a start marker (host null, mailbox = group name) and an end
  * marker (all null), exactly as the ENVELOPE wants it. Like Dovecot (compared on the
@@ -19,6 +25,60 @@
  *
  * @module
  */
+
+import { domainToASCII, domainToUnicode } from "node:url";
+import { isAscii } from "./text.ts";
+
+/** "local@domain" split at its last "@"; null when there is no "@". */
+export function splitMailbox(address: string): { local: string; domain: string } | null {
+  const at = address.lastIndexOf("@");
+  return at < 0 ? null : { local: address.slice(0, at), domain: address.slice(at + 1) };
+}
+
+/** The domain of an address (after its last "@"), or "" when there is none. */
+export function domainPart(address: string): string {
+  return splitMailbox(address)?.domain ?? "";
+}
+
+/**
+ * Does `address` match an allow/block list entry: the whole address, or a domain ("@d" or
+ * "d") and its subdomains? Entries are expected lower case; an empty address matches none.
+ */
+export function addressListed(address: string, entries: readonly string[]): boolean {
+  if (!address || entries.length === 0) return false;
+  const a = address.toLowerCase();
+  const domain = splitMailbox(a)?.domain ?? a;
+  return entries.some((e) => {
+    if (e.includes("@") && !e.startsWith("@")) return e === a;
+    const d = e.replace(/^@/, "");
+    return domain === d || domain.endsWith(`.${d}`);
+  });
+}
+
+/** RFC 5321 §4.1.2 sub-domain: letters, digits, hyphens, no hyphen first or last. */
+const LDH_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/i;
+
+/**
+ * Is `d` a domain name a mail server may serve? Each label is an RFC 5321 §4.1.2 LDH
+ * sub-domain (A-labels "xn--..." included) or an IDNA U-label (RFC 6531 §3.3 allows those
+ * with SMTPUTF8) written in its canonical form (RFC 5891 §5: it converts to an A-label and
+ * back unchanged); labels at most 63 octets and the name at most 253 in A-label form
+ * (RFC 1035 §2.3.4). Expects no trailing dot; case is not folded here.
+ */
+export function isDomainName(d: string): boolean {
+  if (d.length === 0) return false;
+  let asciiLength = -1;
+  for (const label of d.split(".")) {
+    let ascii = label;
+    if (!isAscii(label)) {
+      ascii = domainToASCII(label);
+      if (!ascii || domainToUnicode(ascii) !== label.toLowerCase()) return false;
+    }
+    if (!LDH_LABEL.test(ascii)) return false;
+    asciiLength += ascii.length + 1;
+  }
+  return asciiLength <= 253;
+}
 
 /** One ENVELOPE address entry: `(name adl mailbox host)`. */
 export interface EnvelopeAddress {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseAddressList } from "./address.ts";
+import { domainPart, isDomainName, parseAddressList, splitMailbox } from "./address.ts";
 
 const a = (
   name: string | null,
@@ -87,4 +87,20 @@ Deno.test("RFC 5322 address lists for ENVELOPE", async (t) => {
       parseAddressList(s);
     }
   });
+});
+
+Deno.test("mailbox split and the domain-name rule", () => {
+  assert.deepEqual(splitMailbox('"a@b"@example.com'), { local: '"a@b"', domain: "example.com" });
+  assert.equal(splitMailbox("postmaster"), null);
+  assert.equal(domainPart("@example.com"), "example.com");
+  assert.equal(domainPart("nobody"), "");
+  for (const ok of ["example.com", "localhost", "xn--bcher-kva.de", "bücher.de", "a-b.c0"]) {
+    assert.equal(isDomainName(ok), true, ok);
+  }
+  const long = Array.from({ length: 5 }, () => "a".repeat(63)).join(".");
+  for (const bad of ["", "a_b.com", "-a.com", "a-.com", "a..b", "a.", "ex ample.com", long]) {
+    assert.equal(isDomainName(bad), false, bad);
+  }
+  assert.equal(isDomainName("a".repeat(64) + ".com"), false);
+  assert.equal(isDomainName("ｅｘａｍｐｌｅ.com"), false, "a U-label not in canonical form");
 });

@@ -4,7 +4,8 @@
  * @module
  */
 import { decodeBase64 } from "./decode.ts";
-import { concatBytes, decodeCharset, textToBytes } from "./text.ts";
+import { decodeCharset, textToBytes } from "./text.ts";
+import { concatBytes } from "../lib/bytes.ts";
 
 // RFC 2047 §2: encoded-word = "=?" charset "?" encoding "?" encoded-text "?="
 // (RFC 2231 §5 allows charset*language). Linear: no nested quantifiers.

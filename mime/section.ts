@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { concatBytes } from "./text.ts";
+import { concatBytes } from "../lib/bytes.ts";
 import type { MimePart, SectionSpec } from "./types.ts";
 
 const CRLF = new Uint8Array([13, 10]);

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { concatBytes } from "../lib/bytes.ts";
 
 const utf8Fatal = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const latin1 = new TextDecoder("windows-1252");
@@ -93,15 +94,5 @@ export function isAscii(s: string): boolean {
   return true;
 }
 
-/** Concatenates byte arrays. */
-export function concatBytes(chunks: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const c of chunks) n += c.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
-  return out;
-}
+/** Concatenates byte arrays (lib/bytes.ts, re-exported: the shipped plugins import only mime/). */
+export { concatBytes };

@@ -5,6 +5,7 @@
  * @module
  */
 import { type FlagOp, StoreError } from "./mod.ts";
+import { isDomainName, splitMailbox } from "../mime/address.ts";
 
 /** The hierarchy delimiter of mailbox names. */
 export const DELIMITER = "/";
@@ -18,13 +19,13 @@ function hasControl(s: string): boolean {
   return false;
 }
 
-/** Lower-cases and checks a domain name. */
+/**
+ * Lower-cases and checks a domain name (the rule of mime/address.ts `isDomainName`: RFC 5321
+ * §4.1.2 LDH labels or IDNA U-labels, RFC 1035 lengths).
+ */
 export function normalizeDomain(name: string): string {
   const d = name.trim().toLowerCase();
-  if (
-    !d || hasControl(d) || /[\s@\/\\]/.test(d) || d.startsWith(".") || d.endsWith(".") ||
-    d.includes("..")
-  ) {
+  if (!isDomainName(d)) {
     throw new StoreError("invalid", `invalid domain name: ${JSON.stringify(name)}`);
   }
   return d;
@@ -33,12 +34,12 @@ export function normalizeDomain(name: string): string {
 /** Lower-cases and checks an address `local@domain`; returns it and its domain. */
 export function normalizeEmail(email: string): { email: string; domain: string } {
   const e = email.trim().toLowerCase();
-  const at = e.lastIndexOf("@");
-  if (at <= 0 || /\s/.test(e) || hasControl(e)) {
+  const parts = splitMailbox(e);
+  if (!parts || !parts.local || /\s/.test(e) || hasControl(e)) {
     throw new StoreError("invalid", `invalid address: ${JSON.stringify(email)}`);
   }
-  const domain = normalizeDomain(e.slice(at + 1));
-  return { email: `${e.slice(0, at)}@${domain}`, domain };
+  const domain = normalizeDomain(parts.domain);
+  return { email: `${parts.local}@${domain}`, domain };
 }
 
 /** An alias source: an address, or `@domain` for a catch-all. */

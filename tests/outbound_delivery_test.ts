@@ -12,24 +12,11 @@ import {
   inbox,
   publishDkimKey,
   startSender,
+  SUBMIT_PY,
   verifyDkim,
   waitFor as waitForWithin,
 } from "./lib/outbound_fixture.ts";
 import { startServer } from "../app/server.ts";
-
-const SUBMIT = `
-import smtplib, ssl, sys
-port, frm, to, subject = int(sys.argv[1]), sys.argv[2], sys.argv[3].split(","), sys.argv[4]
-body = "From: <%s>\\r\\nTo: %s\\r\\nSubject: %s\\r\\n\\r\\nHello from a.test.\\r\\n.leading dot line\\r\\n" % (frm, ", ".join(to), subject)
-s = smtplib.SMTP("127.0.0.1", port, timeout=20)
-s.ehlo("client.a.test")
-if s.has_extn("starttls"):
-    ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
-    s.starttls(context=ctx); s.ehlo("client.a.test")
-s.login(frm, "secret-pw")
-s.sendmail(frm, to, body.encode())
-s.quit()
-`;
 
 /** Every wait here is for loopback work that takes well under 15 s. */
 const waitFor = <T>(fn: () => Promise<T | null | undefined | false>, what: string) =>
@@ -57,7 +44,13 @@ Deno.test("outbound: delivery between two denomail instances", async (t) => {
     await b.addUser("bob@b.test", "secret-pw");
     await publishDkimKey(dns, a.config.dataDir, "a.test", "s1");
     const submit = (to: string, subject: string) =>
-      python(SUBMIT, [String(a!.port("submission")), "alice@a.test", to, subject]);
+      python(SUBMIT_PY, [
+        String(a!.port("submission")),
+        "alice@a.test",
+        to,
+        subject,
+        "Hello from a.test.\r\n.leading dot line\r\n",
+      ]);
 
     await t.step("a user of a.test reaches b.test, DKIM-signed", async () => {
       await submit("bob@b.test", "first hop");

@@ -23,6 +23,7 @@ import {
 import { configFromObject } from "../core/config.ts";
 import { Router } from "../core/router.ts";
 import { QueueRunner } from "../core/queue/runner.ts";
+import { smtpSender } from "../protocols/smtp/client/client.ts";
 import type { Store } from "../storage/mod.ts";
 
 const enc = new TextEncoder();
@@ -69,7 +70,10 @@ Deno.test("outbound queue: a bounce is owed atomically with the result", async (
       },
     }) as Store;
     const runner = (s: Store) => {
-      const r = new QueueRunner({ config, store: s, router: new Router(s), now: Date.now });
+      const r = new QueueRunner(
+        { config, store: s, router: new Router(s), now: Date.now },
+        smtpSender,
+      );
       runners.push(r);
       return r;
     };
@@ -133,7 +137,7 @@ Deno.test("outbound queue: domains sharing one MX reuse its connections", async 
     router: new Router(store),
     now: Date.now,
     signer: null,
-  });
+  }, smtpSender);
   try {
     const total = 30;
     for (let i = 0; i < total; i++) {

@@ -13,24 +13,12 @@ import {
   dnsSettings,
   inbox,
   startSender,
+  SUBMIT_PY,
   waitFor as waitForWithin,
 } from "./lib/outbound_fixture.ts";
 
 const FIXTURES = new URL("./fixtures/plugins/", import.meta.url);
 const fixture = (name: string) => new URL(name, FIXTURES).pathname;
-
-const SUBMIT = `
-import smtplib, ssl, sys
-port, frm, to = int(sys.argv[1]), sys.argv[2], sys.argv[3].split(",")
-body = "From: <%s>\\r\\nTo: %s\\r\\nSubject: queued\\r\\n\\r\\nHello.\\r\\n" % (frm, ", ".join(to))
-s = smtplib.SMTP("127.0.0.1", port, timeout=20)
-s.ehlo("client.a.test")
-ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
-s.starttls(context=ctx); s.ehlo("client.a.test")
-s.login(frm, "secret-pw")
-s.sendmail(frm, to, body.encode())
-s.quit()
-`;
 
 const waitFor = <T>(fn: () => Promise<T | null | undefined | false>, what: string) =>
   waitForWithin(fn, what, 15_000);
@@ -120,10 +108,11 @@ Deno.test("plugins: queue hook (reject, relay, require TLS) and delivered/bounce
     // c.test has no DNS at all: only the plugin's relay can reach it.
     await b.addUser("qrelay@c.test", "secret-pw");
     const kv = (k: string) => a!.store.kvGet("plugin:life", k);
-    await python(SUBMIT, [
+    await python(SUBMIT_PY, [
       String(a.port("submission")),
       "alice@a.test",
       "ok@b.test,qreject@b.test,qrelay@c.test,qtls@b.test",
+      "queued",
     ]);
 
     await t.step("no plugin opinion: delivered by MX; `delivered` reported", async () => {

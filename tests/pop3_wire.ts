@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { concatBytes } from "../lib/bytes.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -110,13 +111,7 @@ export class Pop3Wire {
       parts.push(l);
       if (l.length === 3 && l[0] === 0x2e && l[1] === 0x0d && l[2] === LF) break;
     }
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let off = 0;
-    for (const p of parts) {
-      out.set(p, off);
-      off += p.length;
-    }
-    return out;
+    return concatBytes(parts);
   }
 
   /** Everything the server still sends until it closes the connection; then closes ours. */

@@ -3,6 +3,7 @@ import { UsageError } from "../args.ts";
 import type { CliContext } from "../context.ts";
 import { checkAddress, checkAliasSource } from "../validate.ts";
 import { requireArg } from "./domain.ts";
+import { domainPart } from "../../mime/address.ts";
 
 export const usage = "alias add SOURCE TARGET[,TARGET...] | alias remove SOURCE | alias list";
 
@@ -17,7 +18,7 @@ export async function run(ctx: CliContext): Promise<void> {
         t !== ""
       ).map((t) => checkAddress(t, "TARGET"));
       if (list.length === 0) throw new UsageError("missing argument TARGET");
-      const domain = src.slice(src.lastIndexOf("@") + 1);
+      const domain = domainPart(src);
       if (!(await store.hasDomain(domain))) await store.addDomain(domain);
       await store.setAlias(src, list);
       ctx.print(`alias ${src} -> ${list.join(", ")}`);

@@ -13,6 +13,7 @@ import {
   kvKeyFor,
   readStoredKey,
 } from "../../plugins/builtin/encrypt/keys.ts";
+import { domainPart } from "../../mime/address.ts";
 
 export const usage =
   "user add EMAIL [--password-stdin] [--create-domain] | user passwd EMAIL [--password-stdin] | user remove EMAIL | user list\n" +
@@ -39,7 +40,7 @@ export async function run(ctx: CliContext): Promise<void> {
       if (await store.getAccount(addr)) throw new UsageError(`user ${addr} already exists`);
       // A new domain is added with the user (CONTRACT), but never silently, and a likely
       // typo of a known domain is refused unless --create-domain says it is meant.
-      const domain = addr.slice(addr.lastIndexOf("@") + 1);
+      const domain = domainPart(addr);
       const known = (await store.listDomains()).map((d) => d.name);
       const newDomain = !known.includes(domain);
       const near = newDomain ? likelyTypoOf(domain, known) : undefined;

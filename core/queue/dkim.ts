@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { dkimSign } from "mailauth/lib/dkim/sign.js";
 import { headerSection } from "./dsn.ts";
 import { log } from "../../lib/log.ts";
+import { concatBytes } from "../../lib/bytes.ts";
 
 /** One domain's signing key. */
 export interface DkimKey {
@@ -118,11 +119,7 @@ export class DkimSigner {
         log.warn("dkim", `signing for ${domain} failed`, { error: String(r.errors?.[0]?.err) });
         return message;
       }
-      const sig = new TextEncoder().encode(r.signatures);
-      const out = new Uint8Array(sig.length + message.length);
-      out.set(sig);
-      out.set(message, sig.length);
-      return out;
+      return concatBytes([new TextEncoder().encode(r.signatures), message]);
     } catch (e) {
       log.warn("dkim", `signing for ${domain} failed`, { error: (e as Error).message });
       return message;

@@ -6,6 +6,8 @@
  * @module
  */
 import type { QueueRecipient } from "../../storage/mod.ts";
+import { concatBytes } from "../../lib/bytes.ts";
+import { rfc5322Date } from "../../lib/dates.ts";
 
 /** One recipient the report is about. */
 export interface ReportedRecipient {
@@ -55,11 +57,6 @@ export function wantsNotice(r: QueueRecipient, action: "failed" | "delayed"): bo
 /** RFC 3461 §4: xtext "+HH" escapes decoded. */
 export function decodeXtext(s: string): string {
   return s.replace(/\+([0-9A-F]{2})/gi, (_, h) => String.fromCharCode(parseInt(h, 16)));
-}
-
-/** RFC 5322 §3.3 date-time in UTC. */
-export function rfc5322Date(ms: number): string {
-  return new Date(ms).toUTCString().replace(/GMT$/, "+0000");
 }
 
 /** The header section of a message (up to the first empty line), without it. */
@@ -168,12 +165,7 @@ export function buildDsn(input: DsnInput): Uint8Array {
     (returned.length && returned[returned.length - 1] !== 0x0a ? "\r\n" : "") +
       `\r\n--${boundary}--\r\n`,
   );
-  const out = new Uint8Array(enc.encode(head).length + returned.length + tail.length);
-  const h = enc.encode(head);
-  out.set(h, 0);
-  out.set(returned, h.length);
-  out.set(tail, h.length + returned.length);
-  return out;
+  return concatBytes([enc.encode(head), returned, tail]);
 }
 
 /** RFC 5321 §6.3: count Received header fields (mail loop detection). */

@@ -9,7 +9,7 @@
  * @module
  */
 import type { QueueEntry, QueueRecipient } from "../../storage/mod.ts";
-import type { FailureInfo } from "./reply.ts";
+import type { FailureInfo } from "./failure.ts";
 import { log } from "../../lib/log.ts";
 import type { PluginHost } from "../../plugins/engine/host.ts";
 import type { SessionInfo } from "../../plugins/sdk.ts";

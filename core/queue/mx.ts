@@ -6,7 +6,7 @@
  * @module
  */
 import { DnsError, type DnsResolver, type MxRecord } from "../dns.ts";
-import { DeliveryError } from "./reply.ts";
+import { DeliveryError } from "./failure.ts";
 
 /** One host to try, with its addresses (IPv4 first). */
 export interface MxHost {

@@ -4,10 +4,10 @@
  *
  * @module
  */
-import type { SmtpClient } from "./client.ts";
+import type { SmtpSession } from "./sender.ts";
 
 interface Idle {
-  client: SmtpClient;
+  client: SmtpSession;
   timer: ReturnType<typeof setTimeout>;
 }
 
@@ -21,7 +21,7 @@ export class ConnectionPool {
   }
 
   /** An idle connection to ip:port, if any. */
-  take(ip: string, port: number): SmtpClient | null {
+  take(ip: string, port: number): SmtpSession | null {
     const list = this.#idle.get(ConnectionPool.key(ip, port));
     while (list && list.length > 0) {
       const it = list.pop()!;
@@ -33,7 +33,7 @@ export class ConnectionPool {
   }
 
   /** Returns a connection after a transaction; broken ones are closed. */
-  put(client: SmtpClient): void {
+  put(client: SmtpSession): void {
     if (!client.usable) {
       client.close();
       return;

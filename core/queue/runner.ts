@@ -21,9 +21,8 @@ import type { Router } from "../router.ts";
 import { splitAddress } from "../router.ts";
 import { createResolver, DnsError, type DnsResolver } from "../dns.ts";
 import { log, messageRef } from "../../lib/log.ts";
-import { SmtpClient, type Timeouts, type Transaction } from "./client.ts";
-import { type TlsResult, TransportError } from "./transport.ts";
-import { DeliveryError, failureFromReply, type FailureInfo } from "./reply.ts";
+import type { SmtpSender, SmtpSession, Timeouts, TlsResult, Transaction } from "./sender.ts";
+import { DeliveryError, type FailureInfo, NetworkError } from "./failure.ts";
 import { hostAddresses, mxHosts } from "./mx.ts";
 import { ConnectionPool } from "./pool.ts";
 import { KeyedLimiter, Semaphore } from "./limiter.ts";
@@ -58,6 +57,7 @@ type Outcome = { delivered: true; remoteMta: string } | { delivered: false; fail
 /** Delivers the outbound queue until stopped. */
 export class QueueRunner {
   #deps: RunnerDeps;
+  #sender: SmtpSender;
   #dns: DnsResolver;
   #signer: { sign(message: Uint8Array): Promise<Uint8Array> } | null;
   #pool: ConnectionPool;
@@ -69,10 +69,12 @@ export class QueueRunner {
   #running = false;
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
-  #open = new Set<SmtpClient>();
+  #open = new Set<SmtpSession>();
 
-  constructor(deps: RunnerDeps) {
+  /** `sender` is the SMTP client (protocols/smtp/client/), injected by the composition root. */
+  constructor(deps: RunnerDeps, sender: SmtpSender) {
     this.#deps = deps;
+    this.#sender = sender;
     this.#dns = deps.dns ?? createResolver(deps.config.dns);
     this.#signer = deps.signer === undefined ? new DkimSigner(deps.config.dataDir) : deps.signer;
     this.#overall = new Semaphore(deps.config.delivery.concurrency);
@@ -295,9 +297,9 @@ export class QueueRunner {
             envid: typeof entry.meta.envid === "string" ? entry.meta.envid : null,
             smtputf8: entry.meta.smtputf8 === true,
           };
-          let client: SmtpClient | null = this.#pool.take(ip, port);
+          let client: SmtpSession | null = this.#pool.take(ip, port);
           try {
-            client ??= await SmtpClient.open(mx.host, ip, port, {
+            client ??= await this.#sender.open(mx.host, ip, port, {
               helo: config.hostname,
               timeouts: this.#deps.timeouts,
               starttls: route.tls !== "none",
@@ -315,23 +317,14 @@ export class QueueRunner {
               continue;
             }
             tlsByHost[mx.host] = client.tls;
-            const res = await client.send(tx);
             const out = new Map<string, Outcome>();
-            for (const r of res.rcpts) {
-              const ok = r.reply.code === 250 || r.reply.code === 251;
-              if (!ok) {
-                out.set(r.address, {
-                  delivered: false,
-                  failure: failureFromReply(r.reply, mx.host),
-                });
-              } else if (res.data && res.data.code === 250) {
-                out.set(r.address, { delivered: true, remoteMta: mx.host });
-              } else if (res.data) {
-                out.set(r.address, {
-                  delivered: false,
-                  failure: failureFromReply(res.data, mx.host),
-                });
-              }
+            for (const o of await client.send(tx)) {
+              out.set(
+                o.address,
+                o.failure
+                  ? { delivered: false, failure: o.failure }
+                  : { delivered: true, remoteMta: mx.host },
+              );
             }
             log.info("queue", "delivery attempt", {
               id: entry.id,
@@ -355,7 +348,7 @@ export class QueueRunner {
               }
               return all(e);
             }
-            if (e instanceof TransportError) {
+            if (e instanceof NetworkError) {
               last = {
                 permanent: false,
                 status: "4.4.2",

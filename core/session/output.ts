@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { concatBytes } from "../../lib/bytes.ts";
 import type { Connection } from "../connection.ts";
 
 const enc = new TextEncoder();
@@ -74,12 +75,6 @@ export class SessionOutput {
       for (const p of parts) await this.#conn.write(p);
       return;
     }
-    const all = new Uint8Array(total);
-    let off = 0;
-    for (const p of parts) {
-      all.set(p, off);
-      off += p.length;
-    }
-    await this.#conn.write(all);
+    await this.#conn.write(concatBytes(parts, total));
   }
 }

@@ -9,8 +9,9 @@
  * `file:`, `http:` and `https:` URL to a folder that does not exist, except:
  *
  * - the folder of each plugin module (its own files);
- * - denomail's `plugins/` folder (the SDK, the runner, the shipped plugins) and
- *   `mime/` (the MIME library the shipped plugins import);
+ * - denomail's `plugins/` folder (the SDK, the runner, the shipped plugins),
+ *   `mime/` (the MIME library the shipped plugins import) and `lib/` (the leaf helpers
+ *   mime/ and the runner import: bytes, dates; code only, no data);
  * - `main.ts` itself (the worker mode's child starts there, see spawn.ts);
  * - the bare names in denomail's `deno.json` `imports` (the npm packages it declares).
  *
@@ -72,6 +73,7 @@ export function sandboxImportMap(moduleUrls: string[], deniedPaths: string[] = [
   }
   allow(new URL("../", import.meta.url).href);
   allow(new URL("../../mime/", import.meta.url).href);
+  allow(new URL("../../lib/", import.meta.url).href);
   allow(new URL("../../main.ts", import.meta.url).href);
   for (const p of deniedPaths) {
     const file = pathToFileURL(p).href;

@@ -5,19 +5,16 @@
  * @module
  */
 import type { HeaderField, MessageView } from "../sdk.ts";
+import { concatBytes, indexOfBytes } from "../../lib/bytes.ts";
 
-const CRLF_CRLF = [13, 10, 13, 10];
+const CRLF_CRLF = new Uint8Array([13, 10, 13, 10]);
 
 /** Offset of the first body byte (after the blank line), or raw.length when none. */
 export function bodyOffset(raw: Uint8Array): number {
   // RFC 5322 §2.1: the header block ends at the first empty line.
   if (raw.length >= 2 && raw[0] === 13 && raw[1] === 10) return 2;
-  for (let i = 0; i + 3 < raw.length; i++) {
-    if (
-      raw[i] === CRLF_CRLF[0] && raw[i + 1] === CRLF_CRLF[1] && raw[i + 2] === CRLF_CRLF[2] &&
-      raw[i + 3] === CRLF_CRLF[3]
-    ) return i + 4;
-  }
+  const crlf2 = indexOfBytes(raw, CRLF_CRLF);
+  if (crlf2 >= 0) return crlf2 + 4;
   // Tolerate bare LF line ends.
   for (let i = 0; i + 1 < raw.length; i++) {
     if (raw[i] === 10 && raw[i + 1] === 10) return i + 2;
@@ -91,10 +88,5 @@ export function rewriteMessage(
   const off = bodyOffset(raw);
   const head = change.body ? raw.subarray(0, off) : raw;
   const tail = change.body ?? new Uint8Array(0);
-  const p = enc.encode(prefix);
-  const out = new Uint8Array(p.length + head.length + tail.length);
-  out.set(p, 0);
-  out.set(head, p.length);
-  out.set(tail, p.length + head.length);
-  return out;
+  return concatBytes([enc.encode(prefix), head, tail]);
 }

@@ -14,6 +14,7 @@
  * @module
  */
 import type { HookName, HookResult } from "../sdk.ts";
+import { concatBytes } from "../../lib/bytes.ts";
 
 /** One plugin of a runner process (a process runs one plugin, or a `group` of them). */
 export interface MemberInit {
@@ -310,14 +311,7 @@ export function encodeFrame(
   for (const p of payload) total += p.length;
   const head = utf8(frameLine(msg, total));
   if (total === 0) return head;
-  const out = new Uint8Array(head.length + total);
-  out.set(head);
-  let off = head.length;
-  for (const p of payload) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return concatBytes([head, ...payload], head.length + total);
 }
 
 /** One frame as read: the parsed JSON (null when the line is not JSON) and its payload. */
@@ -329,14 +323,7 @@ export interface Frame {
 }
 
 function join(parts: Uint8Array[], size: number): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(size);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return parts.length === 1 ? parts[0] : concatBytes(parts, size);
 }
 
 /**

@@ -9,7 +9,7 @@
  * @module
  */
 import { type MimePart, parseMime } from "../../mime/mod.ts";
-import { concatBytes } from "../../mime/text.ts";
+import { concatBytes } from "../../lib/bytes.ts";
 
 const enc = new TextEncoder();
 /** Identity encodings (RFC 2045 §6.2): the body is the content. */

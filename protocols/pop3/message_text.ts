@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { concatBytes } from "../../lib/bytes.ts";
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -102,11 +103,7 @@ export class TopCutter {
 export function dotStuffed(message: Uint8Array): Uint8Array {
   const s = new DotStuffer();
   const body = s.push(message);
-  const end = s.finish();
-  const out = new Uint8Array(body.length + end.length);
-  out.set(body);
-  out.set(end, body.length);
-  return out;
+  return concatBytes([body, s.finish()]);
 }
 
 /** RFC 1939 §7 TOP of a whole message: header, blank line, `lines` body lines. */

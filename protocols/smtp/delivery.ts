@@ -17,6 +17,7 @@ import { receivedHeader, returnPathHeader, submissionFixups, withProtocol } from
 import { reply, SmtpError } from "./replies.ts";
 import { type LocalCopy, planDelivery } from "../../core/deliver_hook.ts";
 import type { PluginResultSummary } from "../../plugins/sdk.ts";
+import { concatBytes } from "../../lib/bytes.ts";
 
 const enc = new TextEncoder();
 
@@ -65,16 +66,6 @@ export function newMessageId(now: number): string {
   return `${now.toString(36)}${counter.toString(36).padStart(2, "0")}${rand}`.toUpperCase();
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
-}
-
 /** Queue recipients for the remote destinations, DSN parameters kept (RFC 3461). */
 export function queueRecipients(recipients: AcceptedRecipient[]): QueueRecipient[] {
   const out = new Map<string, QueueRecipient>();
@@ -121,7 +112,7 @@ export async function deliverMessage(
   const fixups = msg.role === "mx"
     ? ""
     : submissionFixups(msg.data, { hostname: deps.config.hostname, id: msg.id, date: now });
-  const body = concat(enc.encode(fixups), msg.data);
+  const body = concatBytes([enc.encode(fixups), msg.data]);
 
   const copies = new Map<number, LocalCopy>();
   for (const r of env.recipients) {
@@ -154,7 +145,7 @@ export async function deliverMessage(
       ...(msg.account ? { user: msg.account.email } : {}),
     },
     sender,
-    message: concat(enc.encode(returnPathHeader(sender) + received), body),
+    message: concatBytes([enc.encode(returnPathHeader(sender) + received), body]),
     copies: [...copies.values()],
     score: msg.plugins?.score,
     results: msg.plugins?.results,
@@ -169,7 +160,7 @@ export async function deliverMessage(
   const writes: [Promise<unknown>, Promise<{ id: number } | null>] = [
     Promise.all(plan.writes.map((w) => deps.store.deliver(w.message, w.targets))),
     remote.length > 0
-      ? deps.store.enqueue(concat(enc.encode(received), body), {
+      ? deps.store.enqueue(concatBytes([enc.encode(received), body]), {
         sender,
         recipients: remote,
         nextAttemptAt: now,

@@ -18,6 +18,7 @@ import type { Mailbox } from "./parser.ts";
 import { type Reply, reply, SmtpError } from "./replies.ts";
 import type { Address, HookName, PluginResultSummary, SessionInfo } from "../../plugins/sdk.ts";
 import { formatResults, type HookOutcome } from "../../plugins/engine/host.ts";
+import { addressOf } from "../../plugins/engine/address.ts";
 
 function info(s: SmtpSession): SessionInfo {
   return {
@@ -32,11 +33,7 @@ function info(s: SmtpSession): SessionInfo {
 
 /** A parsed mailbox (or the null sender) as plugins see it. */
 export function toAddress(m: Mailbox | null | { address: string }): Address {
-  if (!m) return { address: "", local: "", domain: "" };
-  const at = m.address.lastIndexOf("@");
-  return at < 0
-    ? { address: m.address, local: m.address, domain: "" }
-    : { address: m.address, local: m.address.slice(0, at), domain: m.address.slice(at + 1) };
+  return addressOf(m?.address ?? "");
 }
 
 function earlier(s: SmtpSession): PluginResultSummary[] {

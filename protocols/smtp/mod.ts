@@ -10,6 +10,8 @@
  * `core/router.ts` (called from `commands/rcpt.ts`), sender identity in `core/identity.ts`, plugin
  * hooks in `hooks.ts`. May import `core/`, `plugins/` (engine, from `hooks.ts`), `storage/`,
  * `mime/`, `lib/`; never another protocol.
+ * `client/` is the outbound side (the queue's SmtpSender, injected by app/server.ts); both
+ * sides speak the one reply model of `replies.ts`.
  *
  * @module
  */

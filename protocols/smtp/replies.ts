@@ -1,6 +1,8 @@
 /**
- * SMTP replies: named constants with their RFC 3463 enhanced status code, the typed error a
- * command throws to send one, and wire formatting. No I/O here.
+ * SMTP replies, one vocabulary for both sides: the server's named constants with their RFC
+ * 3463 enhanced status code, the typed error a command throws to send one, wire formatting,
+ * and the parsing the outbound client (client/) uses to read a remote server's replies.
+ * No I/O here.
  *
  * RFC 2034 §3: enhanced codes appear in every 2xx/4xx/5xx reply except the greeting and the
  * replies to HELO/EHLO; those are composed with `enhanced: ""`.
@@ -40,6 +42,37 @@ export function formatReply(r: Reply): string {
     out += `${r.code}${sep}${prefix}${text}\r\n`;
   }
   return out;
+}
+
+const ENHANCED = /^([245]\.\d{1,3}\.\d{1,3})(?: |$)/;
+
+/** Parses one received reply line: [code, continues, text], or null when malformed. */
+export function parseReplyLine(line: string): [number, boolean, string] | null {
+  // RFC 5321 §4.2: "NNN text", "NNN-text", or a bare "NNN".
+  const m = /^([2-5]\d\d)([ -]|$)(.*)$/.exec(line);
+  if (!m) return null;
+  return [Number(m[1]), m[2] === "-", m[3]];
+}
+
+/**
+ * Builds a received reply from the texts of its lines. The enhanced code is taken from the
+ * first line (RFC 2034 §4) and removed from every line that repeats it, so `lines` means the
+ * same as in the replies we send.
+ */
+export function parseReply(code: number, texts: string[]): Reply {
+  const m = ENHANCED.exec(texts[0] ?? "");
+  if (!m) return { code, enhanced: "", lines: texts };
+  const enhanced = m[1];
+  const lines = texts.map((t) =>
+    t === enhanced ? "" : t.startsWith(enhanced + " ") ? t.slice(enhanced.length + 1) : t
+  );
+  return { code, enhanced, lines };
+}
+
+/** "550 5.1.1 No such user" in one line (logs, lastError, DSN Diagnostic-Code). */
+export function replyText(r: Reply): string {
+  const text = [r.enhanced, ...r.lines].join(" ").replace(/\s+/g, " ").trim();
+  return `${r.code} ${text}`.trim();
 }
 
 /**

@@ -5,18 +5,7 @@
  * @module
  */
 
-const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-
-/** RFC 5322 §3.3 date-time in UTC: "Tue, 28 Nov 2023 10:30:00 +0000". */
-export function rfc5322Date(ms: number): string {
-  const d = new Date(ms);
-  const p2 = (n: number) => String(n).padStart(2, "0");
-  return `${DAYS[d.getUTCDay()]}, ${d.getUTCDate()} ${
-    MONTHS[d.getUTCMonth()]
-  } ${d.getUTCFullYear()} ` +
-    `${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())} +0000`;
-}
+import { rfc5322Date } from "../../lib/dates.ts";
 
 /** RFC 5321 §4.1.3 address literal for an IP: "[192.0.2.1]" or "[IPv6:2001:db8::1]". */
 export function addressLiteral(ip: string): string {

@@ -280,8 +280,13 @@ export class SqliteStore implements Store {
 
   // deno-lint-ignore require-await
   async hasDomain(name: string): Promise<boolean> {
-    return this.#get("SELECT 1 AS x FROM domains WHERE name = ?", normalizeDomain(name)) !==
-      undefined;
+    let normalized: string;
+    try {
+      normalized = normalizeDomain(name);
+    } catch {
+      return false; // not a domain name, so not one of ours
+    }
+    return this.#get("SELECT 1 AS x FROM domains WHERE name = ?", normalized) !== undefined;
   }
 
   // --- accounts ---

@@ -16,6 +16,25 @@ import { dkimTxtRecord, generateDkimKey, saveDkimKey } from "../../core/queue/dk
 import { openConfiguredStore } from "../../app/store.ts";
 import type { Store } from "../../storage/mod.ts";
 
+/**
+ * A python3 smtplib submission: argv port, from, comma-separated recipients, subject, body
+ * (optional); STARTTLS when offered (any certificate), then AUTH as `from` / "secret-pw".
+ */
+export const SUBMIT_PY = `
+import smtplib, ssl, sys
+port, frm, to, subject = int(sys.argv[1]), sys.argv[2], sys.argv[3].split(","), sys.argv[4]
+text = sys.argv[5] if len(sys.argv) > 5 else "Hello.\\r\\n"
+body = "From: <%s>\\r\\nTo: %s\\r\\nSubject: %s\\r\\n\\r\\n%s" % (frm, ", ".join(to), subject, text)
+s = smtplib.SMTP("127.0.0.1", port, timeout=20)
+s.ehlo("client.a.test")
+if s.has_extn("starttls"):
+    ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+    s.starttls(context=ctx); s.ehlo("client.a.test")
+s.login(frm, "secret-pw")
+s.sendmail(frm, to, body.encode())
+s.quit()
+`;
+
 /** Polls `fn` until it returns a truthy value or the deadline passes. */
 export async function waitFor<T>(
   fn: () => Promise<T | null | undefined | false>,

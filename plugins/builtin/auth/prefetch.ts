@@ -12,6 +12,7 @@
  * @module
  */
 import type { DnsType, HeaderField, PluginDns } from "../../sdk.ts";
+import { domainPart } from "../../../mime/address.ts";
 
 /** RFC 9989 §4.10: a walk longer than this jumps to the last labels. */
 const WALK_MAX_LABELS = 7;
@@ -29,8 +30,7 @@ export function treeWalkNames(domain: string): string[] {
 
 /** The domain of an address (the last `@`), lowercased; "" when there is none. */
 function domainOf(address: string): string {
-  const at = address.lastIndexOf("@");
-  return at < 0 ? "" : address.slice(at + 1).replace(/[>\s].*$/, "").toLowerCase();
+  return domainPart(address).replace(/[>\s].*$/, "").toLowerCase();
 }
 
 /** `s=` and `d=` of a DKIM-Signature value (RFC 6376 §3.5 tag list). */

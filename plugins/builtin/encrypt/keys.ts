@@ -8,6 +8,7 @@
  * @module
  */
 import * as openpgp from "openpgp";
+import { splitMailbox } from "../../../mime/address.ts";
 
 /** A key that cannot be used, with the reason a user can act on. */
 export class KeyError extends Error {
@@ -36,10 +37,10 @@ export function kvKeyFor(address: string): string {
 /** The addresses to look a key up under: the address, then without its +tag. */
 export function lookupAddresses(address: string): string[] {
   const a = address.toLowerCase();
-  const at = a.lastIndexOf("@");
-  const plus = a.indexOf("+");
-  if (at < 0 || plus < 0 || plus > at) return [a];
-  return [a, a.slice(0, plus) + a.slice(at)];
+  const parts = splitMailbox(a);
+  const plus = parts ? parts.local.indexOf("+") : -1;
+  if (!parts || plus < 0) return [a];
+  return [a, `${parts.local.slice(0, plus)}@${parts.domain}`];
 }
 
 async function readOne(data: Uint8Array): Promise<openpgp.Key> {

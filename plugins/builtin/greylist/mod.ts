@@ -23,6 +23,7 @@
  * @module
  */
 import { definePlugin, type HookResult, type RcptContext, tempfail } from "../../sdk.ts";
+import { splitMailbox } from "../../../mime/address.ts";
 
 /** Checked options. */
 export interface GreylistOptions {
@@ -99,8 +100,9 @@ async function digest(s: string): Promise<string> {
   return hex;
 }
 
+/** The domain of an address; the whole string when it has no "@". */
 function domainOf(address: string): string {
-  return address.slice(address.lastIndexOf("@") + 1).toLowerCase();
+  return (splitMailbox(address)?.domain ?? address).toLowerCase();
 }
 
 async function rcpt(ctx: RcptContext): Promise<HookResult | undefined> {

@@ -22,6 +22,7 @@
  * @module
  */
 import { accept, definePlugin, type HookResult, reject, tempfail } from "../../sdk.ts";
+import { addressListed } from "../../../mime/address.ts";
 
 interface Rate {
   max: number;
@@ -55,15 +56,7 @@ function list(v: unknown, key: string): string[] {
 }
 
 /** Does `address` match an entry: the address, "@domain" / "domain" and its subdomains. */
-export function matches(address: string, entries: string[]): boolean {
-  const a = address.toLowerCase();
-  const domain = a.slice(a.lastIndexOf("@") + 1);
-  return entries.some((e) => {
-    if (e.includes("@") && !e.startsWith("@")) return e === a;
-    const d = e.replace(/^@/, "");
-    return domain === d || domain.endsWith(`.${d}`);
-  });
-}
+export const matches = addressListed;
 
 /**
  * File names of attachments: filename= / name= parameters of Content-Type and

@@ -24,6 +24,7 @@
  * @module
  */
 import { TOKENIZER_VERSION } from "./tokenize.ts";
+import { splitMailbox } from "../../../mime/address.ts";
 
 /** The kv operations the model needs (the plugin's `ctx.kv`, or the store in the CLI). */
 export interface Kv {
@@ -81,10 +82,9 @@ export function userScope(user: string | null | undefined): string | null {
   if (!user) return null;
   const u = user.toLowerCase();
   // user+tag@domain delivers to user@domain (README.md, "The CLI"): one scope for both.
-  const at = u.lastIndexOf("@");
-  const local = at < 0 ? u : u.slice(0, at);
-  const plus = local.indexOf("+");
-  return `u:${plus > 0 ? local.slice(0, plus) + u.slice(at) : u}`;
+  const parts = splitMailbox(u);
+  const plus = parts ? parts.local.indexOf("+") : -1;
+  return `u:${parts && plus > 0 ? `${parts.local.slice(0, plus)}@${parts.domain}` : u}`;
 }
 
 /** The global scope. */

@@ -12,6 +12,7 @@
  * @module
  */
 import { type ParsedMail, urlHost } from "./parse.ts";
+import { splitMailbox } from "../../../mime/address.ts";
 
 /** Version of the token scheme (stored with each learned message). */
 export const TOKENIZER_VERSION = 1;
@@ -220,7 +221,7 @@ export function tokenize(m: ParsedMail): Set<string> {
   }
   if (m.fromAddress) {
     out.add(`from:${m.fromAddress}`);
-    const domain = m.fromAddress.slice(m.fromAddress.lastIndexOf("@") + 1);
+    const domain = splitMailbox(m.fromAddress)?.domain ?? m.fromAddress;
     hostTokens(domain, "from:dom:", out);
   } else out.add("from:(none)");
   words(m.fromName, "fromname:", out);

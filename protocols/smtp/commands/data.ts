@@ -22,6 +22,7 @@ import {
   SYNTAX,
   withText,
 } from "../replies.ts";
+import { concatBytes } from "../../../lib/bytes.ts";
 
 /** Names the transaction in the log line of a refusal at DATA/BDAT. */
 function aboutMessage(s: SmtpSession, env: Envelope, id?: string): void {
@@ -175,12 +176,7 @@ export const bdat: CommandHandler = async (s, arg) => {
     s.reply(reply(250, "2.0.0", `${size} octets received`));
     return;
   }
-  const message = new Uint8Array(env.chunkBytes);
-  let off = 0;
-  for (const c of env.chunks) {
-    message.set(c, off);
-    off += c.length;
-  }
+  const message = concatBytes(env.chunks, env.chunkBytes);
   env.chunks = [];
   await finishMessage(s, message);
 };

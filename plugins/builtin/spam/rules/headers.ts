@@ -7,6 +7,7 @@
  */
 import type { ParsedMail } from "../parse.ts";
 import { hit, type RuleHit } from "./table.ts";
+import { splitMailbox } from "../../../../mime/address.ts";
 
 /** What the SMTP transaction said, when the message came over SMTP. */
 export interface Envelope {
@@ -56,8 +57,9 @@ export function orgDomain(domain: string): string {
   return labels.slice(-2).join(".");
 }
 
+/** The domain of an address; the whole string when it has no "@". */
 function domainOf(address: string): string {
-  return address.slice(address.lastIndexOf("@") + 1).toLowerCase();
+  return (splitMailbox(address)?.domain ?? address).toLowerCase();
 }
 
 const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;

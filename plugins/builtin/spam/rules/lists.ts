@@ -10,18 +10,10 @@
  */
 import type { Lists } from "../options.ts";
 import { hit, type RuleHit } from "./table.ts";
+import { addressListed } from "../../../../mime/address.ts";
 
 /** Does `address` match an entry: the address, "@domain" / "domain" and its subdomains. */
-export function listed(address: string, entries: string[]): boolean {
-  if (!address || entries.length === 0) return false;
-  const a = address.toLowerCase();
-  const domain = a.slice(a.lastIndexOf("@") + 1);
-  return entries.some((e) => {
-    if (e.includes("@") && !e.startsWith("@")) return e === a;
-    const d = e.replace(/^@/, "");
-    return domain === d || domain.endsWith(`.${d}`);
-  });
-}
+export const listed = addressListed;
 
 /** Who sent it, for the lists. */
 export interface ListInput {

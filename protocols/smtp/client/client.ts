@@ -7,18 +7,18 @@
  *
  * @module
  */
-import { type TlsResult, Transport, TransportError } from "./transport.ts";
-import { DeliveryError, makeReply, parseReplyLine, replyText, type SmtpReply } from "./reply.ts";
-
-/** RFC 5321 §4.5.3.2 client timeouts, ms. */
-export interface Timeouts {
-  connect: number;
-  greeting: number;
-  command: number;
-  dataInit: number;
-  dataBlock: number;
-  dataEnd: number;
-}
+import { ClientConnection } from "./connection.ts";
+import { parseReply, parseReplyLine, type Reply, replyText } from "../replies.ts";
+import { DeliveryError, type FailureInfo, NetworkError } from "../../../core/queue/failure.ts";
+import type {
+  RecipientOutcome,
+  SenderOptions,
+  SmtpSender,
+  SmtpSession,
+  Timeouts,
+  TlsResult,
+  Transaction,
+} from "../../../core/queue/sender.ts";
 
 /** RFC 5321 §4.5.3.2 minimums (connect: ours). */
 export const DEFAULT_TIMEOUTS: Timeouts = {
@@ -34,37 +34,42 @@ export const DEFAULT_TIMEOUTS: Timeouts = {
 const MAX_REPLY_LINE = 4096;
 const MAX_REPLY_LINES = 200;
 
-export interface ClientOptions {
-  /** Our name in EHLO. */
-  helo: string;
-  timeouts?: Partial<Timeouts>;
-  /** Try STARTTLS when offered (default true). */
-  starttls?: boolean;
-}
-
-/** One recipient of a transaction with its RFC 3461 parameters. */
-export interface TxRecipient {
-  address: string;
-  notify?: string[];
-  orcpt?: string;
-}
-
-/** One message to send in one transaction. */
-export interface Transaction {
-  sender: string;
-  recipients: TxRecipient[];
-  body: Uint8Array;
-  /** RFC 3461 RET / ENVID, passed on when the server offers DSN. */
-  ret?: string | null;
-  envid?: string | null;
-  /** The message or envelope needs SMTPUTF8 (RFC 6531). */
-  smtputf8?: boolean;
-}
-
 /** What happened to each recipient; `data` is the reply to the final dot. */
 export interface TransactionResult {
-  rcpts: Array<{ address: string; reply: SmtpReply }>;
-  data: SmtpReply | null;
+  rcpts: Array<{ address: string; reply: Reply }>;
+  data: Reply | null;
+}
+
+/** FailureInfo for a failing reply: 5xx permanent, 4xx temporary (RFC 5321 §4.2.1). */
+export function failureFromReply(r: Reply, remoteMta: string): FailureInfo {
+  const permanent = r.code >= 500;
+  return {
+    permanent,
+    status: r.enhanced || (permanent ? "5.0.0" : "4.0.0"),
+    diagnostic: replyText(r),
+    remoteMta,
+  };
+}
+
+function refused(r: Reply, remoteMta: string): DeliveryError {
+  return new DeliveryError(failureFromReply(r, remoteMta));
+}
+
+/**
+ * Per recipient: refused at RCPT, delivered (250 to the final dot), or refused at the dot.
+ * A recipient accepted when no DATA reply came has no outcome.
+ */
+export function outcomes(res: TransactionResult, remoteMta: string): RecipientOutcome[] {
+  const out: RecipientOutcome[] = [];
+  for (const r of res.rcpts) {
+    const ok = r.reply.code === 250 || r.reply.code === 251;
+    if (!ok) out.push({ address: r.address, failure: failureFromReply(r.reply, remoteMta) });
+    else if (res.data && res.data.code === 250) out.push({ address: r.address, failure: null });
+    else if (res.data) {
+      out.push({ address: r.address, failure: failureFromReply(res.data, remoteMta) });
+    }
+  }
+  return out;
 }
 
 /** True when any byte has the high bit set (RFC 6152: needs 8BITMIME). */
@@ -121,18 +126,24 @@ export function dotStuff(body: Uint8Array): Uint8Array {
 const NON_ASCII = /[^\x00-\x7f]/;
 
 /** One connection to one mail server. */
-export class SmtpClient {
+export class SmtpClient implements SmtpSession {
   readonly host: string;
   readonly ip: string;
   readonly port: number;
   /** EHLO keywords (upper case) -> parameters. Empty after a HELO fallback. */
   extensions = new Map<string, string>();
-  #t: Transport;
+  #t: ClientConnection;
   #timeouts: Timeouts;
   #transactions = 0;
   #broken = false;
 
-  private constructor(t: Transport, host: string, ip: string, port: number, timeouts: Timeouts) {
+  private constructor(
+    t: ClientConnection,
+    host: string,
+    ip: string,
+    port: number,
+    timeouts: Timeouts,
+  ) {
     this.#t = t;
     this.host = host;
     this.ip = ip;
@@ -152,21 +163,21 @@ export class SmtpClient {
 
   /**
    * Connects, reads the greeting, says EHLO and upgrades with STARTTLS when offered.
-   * Throws DeliveryError (a failing reply) or TransportError (network).
+   * Throws DeliveryError (a failing reply) or NetworkError (network).
    */
   static async open(
     host: string,
     ip: string,
     port: number,
-    opts: ClientOptions,
+    opts: SenderOptions,
   ): Promise<SmtpClient> {
     const timeouts = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
-    const t = await Transport.connect(ip, port, timeouts.connect);
+    const t = await ClientConnection.connect(ip, port, timeouts.connect);
     const c = new SmtpClient(t, host, ip, port, timeouts);
     try {
       // RFC 5321 §3.1: the greeting is 220; 554 means "no service here".
       const greeting = await c.#read(timeouts.greeting);
-      if (greeting.code !== 220) throw DeliveryError.fromReply(greeting, host);
+      if (greeting.code !== 220) throw refused(greeting, host);
       await c.#hello(opts.helo);
       if (opts.starttls !== false && c.extensions.has("STARTTLS")) {
         const r = await c.#command("STARTTLS", timeouts.command);
@@ -196,11 +207,11 @@ export class SmtpClient {
     }
     // RFC 5321 §3.2: a server that does not know EHLO answers 5xx; fall back to HELO.
     if (r.code >= 500) r = await this.#command(`HELO ${helo}`, this.#timeouts.command);
-    if (r.code !== 250) throw DeliveryError.fromReply(r, this.host);
+    if (r.code !== 250) throw refused(r, this.host);
   }
 
-  /** Reads one (possibly multi-line) reply. A malformed reply is a TransportError. */
-  async #read(timeoutMs: number): Promise<SmtpReply> {
+  /** Reads one (possibly multi-line) reply. A malformed reply is a NetworkError. */
+  async #read(timeoutMs: number): Promise<Reply> {
     const lines: string[] = [];
     let code = 0;
     try {
@@ -209,18 +220,18 @@ export class SmtpClient {
         const p = parseReplyLine(line);
         // RFC 5321 §4.2.1: every line of a multi-line reply carries the same code.
         if (!p || (code && p[0] !== code)) {
-          throw new TransportError(`malformed reply: ${line.slice(0, 80)}`);
+          throw new NetworkError(`malformed reply: ${line.slice(0, 80)}`);
         }
         code = p[0];
         lines.push(p[2]);
         if (!p[1]) break;
-        if (lines.length > MAX_REPLY_LINES) throw new TransportError("reply has too many lines");
+        if (lines.length > MAX_REPLY_LINES) throw new NetworkError("reply has too many lines");
       }
     } catch (e) {
       this.#broken = true;
       throw e;
     }
-    const r = makeReply(code, lines);
+    const r = parseReply(code, lines);
     // RFC 5321 §3.8: 421 means the server is closing the channel.
     if (code === 421) this.#broken = true;
     return r;
@@ -235,7 +246,7 @@ export class SmtpClient {
     }
   }
 
-  async #command(line: string, timeoutMs: number): Promise<SmtpReply> {
+  async #command(line: string, timeoutMs: number): Promise<Reply> {
     await this.#write(`${line}\r\n`, timeoutMs);
     return await this.#read(timeoutMs);
   }
@@ -244,11 +255,16 @@ export class SmtpClient {
    * Runs one mail transaction. Per-recipient replies come back in the result; a failure
    * that concerns every recipient (MAIL, DATA, a local check) throws DeliveryError.
    */
-  async send(tx: Transaction): Promise<TransactionResult> {
+  async send(tx: Transaction): Promise<RecipientOutcome[]> {
+    return outcomes(await this.transact(tx), this.host);
+  }
+
+  /** `send` with the raw replies. */
+  async transact(tx: Transaction): Promise<TransactionResult> {
     if (this.#transactions++ > 0) {
       // RFC 5321 §4.1.1.5: RSET before reusing the connection for another message.
       const r = await this.#command("RSET", this.#timeouts.command);
-      if (r.code !== 250) throw DeliveryError.fromReply(r, this.host);
+      if (r.code !== 250) throw refused(r, this.host);
     }
     const ext = this.extensions;
     const mailParams: string[] = [];
@@ -296,8 +312,8 @@ export class SmtpClient {
     });
     const t = this.#timeouts;
     const result: TransactionResult = { rcpts: [], data: null };
-    let mailReply: SmtpReply;
-    let dataReply: SmtpReply;
+    let mailReply: Reply;
+    let dataReply: Reply;
     if (ext.has("PIPELINING")) {
       // RFC 2920 §3.1: MAIL, RCPTs and DATA go in one batch; replies come in order.
       await this.#write([mail, ...rcpts, "DATA"].join("\r\n") + "\r\n", t.command);
@@ -308,11 +324,11 @@ export class SmtpClient {
       dataReply = await this.#read(t.dataInit);
       if (mailReply.code !== 250) {
         if (dataReply.code === 354) await this.#abortData();
-        throw DeliveryError.fromReply(mailReply, this.host);
+        throw refused(mailReply, this.host);
       }
     } else {
       mailReply = await this.#command(mail, t.command);
-      if (mailReply.code !== 250) throw DeliveryError.fromReply(mailReply, this.host);
+      if (mailReply.code !== 250) throw refused(mailReply, this.host);
       for (const [i, r] of tx.recipients.entries()) {
         result.rcpts.push({ address: r.address, reply: await this.#command(rcpts[i], t.command) });
       }
@@ -324,7 +340,7 @@ export class SmtpClient {
     const accepted = result.rcpts.some((r) => r.reply.code === 250 || r.reply.code === 251);
     if (dataReply.code !== 354) {
       if (!accepted) return result;
-      throw DeliveryError.fromReply(dataReply, this.host);
+      throw refused(dataReply, this.host);
     }
     if (!accepted) {
       // RFC 2920 §3.1: DATA got 354 though no recipient was accepted: send an empty body.
@@ -358,4 +374,7 @@ export class SmtpClient {
   }
 }
 
-export { replyText, TransportError };
+/** The SmtpSender the queue is given (app/server.ts). */
+export const smtpSender: SmtpSender = {
+  open: (host, ip, port, opts) => SmtpClient.open(host, ip, port, opts),
+};
