@@ -28,26 +28,29 @@ function purgeExpired(ctx: WriteContext, now: number): void {
 }
 
 /**
- * Replaces the row `ns/key` by one of `size` bytes, within `quota` when one is given
- * (kv_quota.ts): the refusal, or null when written by `write`.
+ * Replaces the row `ns/key` by `value`, within `quota` when one is given (kv_quota.ts): the
+ * refusal, or null when written. A row's size is its key's and value's UTF-8 bytes.
  */
 function kvPut(
   ctx: WriteContext,
-  ns: string,
-  key: string,
-  size: number,
+  row: { ns: string; key: string; value: string; expiresAt: number | null },
   quota: KvQuota | undefined,
   now: number,
-  write: () => void,
 ): KvRefusal | null {
+  const { ns, key } = row;
   const old = rowSize(ctx.sql, ns, key);
   const keys = old === null ? 1 : 0;
-  const bytes = size - (old ?? 0);
+  const bytes = utf8Length(key) + utf8Length(row.value) - (old ?? 0);
   if (quota) {
     const refused = checkKvQuota(ctx.sql, ns, keys, bytes, quota, now);
     if (refused) return { refused };
   }
-  write();
+  ctx.sql.get("INSERT OR REPLACE INTO kv (ns, key, value, expires_at) VALUES (?, ?, ?, ?)").run(
+    ns,
+    key,
+    row.value,
+    row.expiresAt,
+  );
   adjustUsage(ctx.sql, ns, keys, bytes);
   return null;
 }
@@ -64,23 +67,8 @@ export function kvSet(
 ): KvRefusal | null {
   const now = ctx.now();
   purgeExpired(ctx, now);
-  const value = String(a.value);
-  const size = utf8Length(a.key) + utf8Length(value);
-  return kvPut(
-    ctx,
-    a.ns,
-    a.key,
-    size,
-    a.quota,
-    now,
-    () =>
-      ctx.sql.get("INSERT OR REPLACE INTO kv (ns, key, value, expires_at) VALUES (?, ?, ?, ?)").run(
-        a.ns,
-        a.key,
-        value,
-        expiry(now, a.ttlMs),
-      ),
-  );
+  const row = { ns: a.ns, key: a.key, value: String(a.value), expiresAt: expiry(now, a.ttlMs) };
+  return kvPut(ctx, row, a.quota, now);
 }
 
 export function kvDelete(ctx: WriteContext, a: { ns: string; key: string }): void {
@@ -113,21 +101,7 @@ export function kvIncr(
     }
     expiresAt = r.expires_at as number | null;
   }
-  const value = String(current + a.by);
-  const refused = kvPut(
-    ctx,
-    a.ns,
-    a.key,
-    utf8Length(a.key) + value.length,
-    a.quota,
-    now,
-    () =>
-      ctx.sql.get("INSERT OR REPLACE INTO kv (ns, key, value, expires_at) VALUES (?, ?, ?, ?)").run(
-        a.ns,
-        a.key,
-        value,
-        expiresAt,
-      ),
-  );
+  const row = { ns: a.ns, key: a.key, value: String(current + a.by), expiresAt };
+  const refused = kvPut(ctx, row, a.quota, now);
   return refused ?? current + a.by;
 }
