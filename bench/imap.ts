@@ -165,9 +165,10 @@ async function stress(
     String(secs),
     "10",
   ]);
-  const m = /ops_per_s=(\d+)/.exec(r.stdout);
+  // imap-bench.py prints "sessions=N (R/s)"; each session is LOGIN, SELECT, FETCH 1:100, LOGOUT.
+  const m = /sessions=\d+ \((\d+(?:\.\d+)?)\/s\)/.exec(r.stdout);
   if (!m) throw new Error(`imap-bench.sh: ${r.stdout}\n${r.stderr}`);
-  return { commandsPerSec: Number(m[1]), errors: 0, tool: "imaplib" };
+  return { commandsPerSec: Math.round(Number(m[1]) * 4), errors: 0, tool: "imaplib" };
 }
 
 /** Dovecot from ../shared/peers, or null when it is not installed. */
