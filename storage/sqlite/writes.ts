@@ -49,6 +49,8 @@ import {
   toQueueEntry,
 } from "./rows.ts";
 import { indexPending } from "./fts.ts";
+import { TOKEN_WRITES } from "./tokens.ts";
+import { UPLOAD_WRITES } from "./uploads.ts";
 import {
   adjustUsage,
   checkQuota as checkKvQuota,
@@ -828,6 +830,8 @@ export const WRITES = {
   kvDelete,
   kvIncr,
   indexPending, // fts.ts: the full-text index's background step
+  ...TOKEN_WRITES, // tokens.ts: JMAP bearer tokens
+  ...UPLOAD_WRITES, // uploads.ts: JMAP uploads
 } as const;
 
 /** The name of a write operation. */
