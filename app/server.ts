@@ -19,7 +19,7 @@ import { imapHandler } from "../protocols/imap/mod.ts";
 import { pop3Handler } from "../protocols/pop3/mod.ts";
 import { PluginHost } from "../plugins/engine/host.ts";
 import { QueueRunner } from "../core/queue/runner.ts";
-import { type HttpListener, startHttp } from "../protocols/http/mod.ts";
+import { type HttpListener, startHttp, webRoutes } from "../protocols/http/mod.ts";
 
 /** A running server. */
 export interface RunningServer {
@@ -48,7 +48,8 @@ function protocolFor(name: ListenerName, deps: ServerDeps): ProtocolHandler | nu
     case "pop3s":
       return pop3Handler(deps, { implicitTls: true });
     case "http":
-      return null; // not a line protocol: started by startHttp below
+    case "https":
+      return null; // not line protocols: started by startHttp below
   }
 }
 
@@ -98,7 +99,7 @@ export async function startServer(
     }
   }
   const listeners: Listener[] = [];
-  let http: HttpListener | null = null;
+  const web: HttpListener[] = [];
   const ports: Partial<Record<ListenerName, number>> = {};
   let starting = ""; // "listeners.imap 127.0.0.1:2143": named in a bind error
   try {
@@ -130,16 +131,21 @@ export async function startServer(
       listeners.push(l);
       ports[name] = l.port;
     }
-    if (config.listeners.http) {
-      starting = `listeners.http ${formatHostPort(config.listeners.http)}`;
-      http = await startHttp(deps, config.listeners.http, {
-        connections: () => Object.fromEntries(listeners.map((l) => [l.name, l.connectionCount])),
-      });
-      ports.http = http.port;
+    const routes = webRoutes(deps, {
+      connections: () => Object.fromEntries(listeners.map((l) => [l.name, l.connectionCount])),
+    });
+    for (const name of ["http", "https"] as const) {
+      const address = config.listeners[name];
+      if (!address) continue;
+      starting = `listeners.${name} ${formatHostPort(address)}`;
+      const tlsPem = name === "https" ? { cert: tls.certPem, key: tls.keyPem } : undefined;
+      const l = await startHttp(routes, address, { tls: tlsPem });
+      web.push(l);
+      ports[name] = l.port;
     }
   } catch (e) {
     for (const l of listeners) await l.stop();
-    await http?.stop();
+    for (const l of web) await l.stop();
     await deps.plugins?.stop();
     tls.close();
     if (!opts.store) await store.close();
@@ -167,7 +173,7 @@ export async function startServer(
         grace_ms: SHUTDOWN_GRACE_MS,
       });
       await Promise.all(listeners.map((l) => l.stop(SHUTDOWN_GRACE_MS)));
-      await http?.stop();
+      await Promise.all(web.map((l) => l.stop()));
       await queue.stop();
       await deps.plugins?.stop();
       deps.auth.close();

@@ -64,24 +64,26 @@ export class TlsProvider {
   #files: TlsFiles;
   #context: SecureContext;
   #certPem: string;
+  #keyPem: string;
   #watcher: Deno.FsWatcher | null = null;
   #reloading: Promise<unknown> = Promise.resolve();
 
-  private constructor(files: TlsFiles, context: SecureContext, certPem: string) {
+  private constructor(files: TlsFiles, context: SecureContext, certPem: string, keyPem: string) {
     this.#files = files;
     this.#context = context;
     this.#certPem = certPem;
+    this.#keyPem = keyPem;
   }
 
   /** Loads and checks the pair; a pair that cannot serve is a ConfigError naming tls.cert/tls.key. */
   static async load(files: TlsFiles): Promise<TlsProvider> {
     try {
-      const { context, cert } = await buildContext(files);
+      const { context, cert, key } = await buildContext(files);
       log.info("tls", `serving ${describeCert(cert)}`, {
         cert: files.certPath,
         key: files.keyPath,
       });
-      return new TlsProvider(files, context, cert);
+      return new TlsProvider(files, context, cert, key);
     } catch (e) {
       if (e instanceof TlsPairError) throw new ConfigError(`${e.key}: ${e.message}`);
       throw e;
@@ -98,6 +100,11 @@ export class TlsProvider {
     return this.#certPem;
   }
 
+  /** PEM of the served key: for listeners that take PEM rather than a context (https). */
+  get keyPem(): string {
+    return this.#keyPem;
+  }
+
   /**
    * Re-reads the files; swaps only a pair that has completed a test handshake, and keeps
    * serving the old one otherwise. Reloads run one at a time (SIGHUP and the watcher).
@@ -105,9 +112,10 @@ export class TlsProvider {
   reload(): Promise<boolean> {
     const next = this.#reloading.then(async () => {
       try {
-        const { context, cert } = await buildContext(this.#files);
+        const { context, cert, key } = await buildContext(this.#files);
         this.#context = context;
         this.#certPem = cert;
+        this.#keyPem = key;
         log.info("tls", `certificate reloaded: serving ${describeCert(cert)}`);
         return true;
       } catch (e) {
@@ -145,7 +153,9 @@ export class TlsProvider {
   }
 }
 
-async function buildContext(files: TlsFiles): Promise<{ context: SecureContext; cert: string }> {
+async function buildContext(
+  files: TlsFiles,
+): Promise<{ context: SecureContext; cert: string; key: string }> {
   const cert = await readPem(files.certPath, "tls.cert");
   const key = await readPem(files.keyPath, "tls.key");
   let context: SecureContext;
@@ -155,7 +165,7 @@ async function buildContext(files: TlsFiles): Promise<{ context: SecureContext; 
     throw new TlsPairError("tls.key", `cannot use ${files.keyPath}: ${(e as Error).message}`);
   }
   await checkTlsPair(cert, key, context, files);
-  return { context, cert };
+  return { context, cert, key };
 }
 
 async function readPem(path: string, key: "tls.cert" | "tls.key"): Promise<string> {
