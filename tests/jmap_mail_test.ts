@@ -222,6 +222,41 @@ Deno.test("jmap mail: SMTP delivery found with Email/query + Email/get; isolatio
       assert.ok(got.endsWith(MULTIPART), "the stored message ends with what was sent");
     });
 
+    await t.step("body: textBody, htmlBody, attachments, bodyValues; a part's blob", async () => {
+      const [[name, g]] = await jmapA().api([
+        ["Email/get", {
+          accountId: aliceId,
+          ids: [ids[0]],
+          properties: ["bodyStructure", "textBody", "htmlBody", "attachments", "bodyValues"],
+          fetchTextBodyValues: true,
+          maxBodyValueBytes: 8,
+        }, "0"],
+      ]);
+      assert.equal(name, "Email/get", JSON.stringify(g));
+      const e = g.list[0];
+      assert.equal(e.bodyStructure.type, "multipart/mixed");
+      assert.equal(e.bodyStructure.partId, null);
+      assert.deepEqual(e.bodyStructure.subParts.map((p: Json) => p.partId), ["1", "2"]);
+      assert.deepEqual(e.textBody.map((p: Json) => [p.partId, p.type, p.charset]), [
+        ["1", "text/plain", "utf-8"],
+      ]);
+      assert.deepEqual(e.htmlBody.map((p: Json) => p.partId), ["1"]);
+      assert.deepEqual(e.attachments.map((p: Json) => [p.partId, p.name, p.disposition, p.size]), [
+        ["2", "r.pdf", "attachment", 9],
+      ]);
+      assert.deepEqual(e.bodyValues, {
+        "1": { value: "See the ", isEncodingProblem: false, isTruncated: true },
+      });
+      const res = await jmapA().fetch(
+        `/jmap/download/${aliceId}/${e.attachments[0].blobId}/r.pdf?accept=application/pdf`,
+      );
+      assert.equal(res.status, 200);
+      assert.equal(await res.text(), "%PDF-1.4\n");
+      const other = await jmapB().fetch(`/jmap/download/${bobId}/${e.attachments[0].blobId}/r`);
+      assert.equal(other.status, 404, "a part of another account's message");
+      await other.body?.cancel();
+    });
+
     await t.step("isolation: bob never reads alice's mailboxes, emails or blobs", async () => {
       const r = await jmapB().api([
         ["Mailbox/get", { accountId: aliceId }, "0"],

@@ -2,20 +2,21 @@
  * Binary data (RFC 8620 §6): upload (`POST /jmap/upload/{accountId}/`) and download
  * (`GET /jmap/download/{accountId}/{blobId}/{name}?accept={type}`).
  *
- * A blob id is a stored message of the account (`b<blob>`) or one of its uploads
- * (`u<id>`). Both are looked up within the caller's own account only; a blob of another
+ * A blob id is a stored message of the account (`b<blob>`), a part of one (`p<blob>_1_2`,
+ * transfer-decoded) or one of its uploads (`u<id>`). Both are looked up within the caller's own account only; a blob of another
  * account is 404, the same as one that does not exist.
  *
  * @module
  */
-import type { Account } from "../../../storage/mod.ts";
+import type { Account, Store } from "../../../storage/mod.ts";
+import { decodeBody, findPart, parseMime } from "../../../mime/mod.ts";
 import { StoreError } from "../../../storage/mod.ts";
 import type { ServerDeps } from "../../../core/deps.ts";
 import { readBody } from "../body.ts";
 import { text } from "../router.ts";
 import { loadEmails } from "./account_view.ts";
 import { problem } from "./errors.ts";
-import { accountIdOf, parseBlobId, parseUploadId, uploadIdOf } from "./ids.ts";
+import { accountIdOf, parseBlobId, parsePartBlobId, parseUploadId, uploadIdOf } from "./ids.ts";
 import type { JmapLimits } from "./limits.ts";
 
 /** Uploads older than this are dropped (RFC 8620 §6.1 lets the server expire them). */
@@ -63,6 +64,11 @@ export async function upload(
   }
 }
 
+/** True when a message of the account is stored as `blob` (never another account's). */
+async function ownsBlob(store: Store, accountId: number, blob: number): Promise<boolean> {
+  return (await loadEmails(store, await store.listMailboxes(accountId))).has(blob);
+}
+
 /** RFC 8620 §6.2: the bytes of a blob of `account`, byte-exact. */
 export async function download(
   url: URL,
@@ -84,6 +90,7 @@ export async function download(
   let type = "application/octet-stream";
   const uploadId = parseUploadId(blobId);
   const messageBlob = parseBlobId(blobId);
+  const part = parsePartBlobId(blobId);
   if (uploadId !== null) {
     const up = await store.readUpload(opts.account.id, uploadId);
     if (up) {
@@ -91,10 +98,17 @@ export async function download(
       type = up.upload.type;
     }
   } else if (messageBlob !== null) {
-    const emails = await loadEmails(store, await store.listMailboxes(opts.account.id));
-    if (emails.has(messageBlob)) {
+    if (await ownsBlob(store, opts.account.id, messageBlob)) {
       data = await store.readBlob(messageBlob);
       type = "message/rfc822";
+    }
+  } else if (part !== null && await ownsBlob(store, opts.account.id, part.blob)) {
+    // A body part (email_body.ts): its content with the transfer encoding removed.
+    const bytes = await store.readBlob(part.blob);
+    const p = findPart(parseMime(bytes), part.path);
+    if (p && p.kind !== "multipart") {
+      data = decodeBody(bytes, p) ?? bytes.subarray(p.bodyStart, p.bodyEnd);
+      type = `${p.type}/${p.subtype}`;
     }
   }
   if (!data) return text(404, "not found\n");

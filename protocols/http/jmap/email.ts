@@ -7,7 +7,15 @@
  *
  * @module
  */
-import { parseMime } from "../../../mime/mod.ts";
+import { type MimePart, parseMime } from "../../../mime/mod.ts";
+import {
+  BODY_PROPERTIES,
+  bodyLists,
+  bodyStructure,
+  bodyValue,
+  DEFAULT_BODY_PROPERTIES,
+  partList,
+} from "./email_body.ts";
 import { type EmailEntry, emailState, loadEmails } from "./account_view.ts";
 import {
   boolArg,
@@ -60,7 +68,11 @@ const PARSED = [
   "hasAttachment",
   "preview",
 ];
-const PROPERTIES = [...META, ...PARSED];
+/** Properties of the body (email_body.ts). */
+const BODY = ["bodyStructure", "textBody", "htmlBody", "attachments", "bodyValues"];
+const PROPERTIES = [...META, ...PARSED, ...BODY];
+/** RFC 8621 §4.2: what Email/get returns when no properties are given. */
+const DEFAULT_PROPERTIES = PROPERTIES.filter((p) => p !== "bodyStructure");
 
 const SYSTEM_KEYWORDS: Record<string, string> = {
   "\\seen": "$seen",
@@ -100,17 +112,28 @@ const get: JmapMethod = {
     ]);
     const accountId = requireAccount(ctx, args);
     const ids = idList(args, "ids", ctx.limits.maxObjectsInGet);
-    const properties = propertyList(args, "properties") ?? PROPERTIES;
+    const properties = propertyList(args, "properties") ?? DEFAULT_PROPERTIES;
     const unknown = properties.find((p) => !PROPERTIES.includes(p));
     if (unknown !== undefined) {
       throw invalidArguments(`unsupported property ${unknown.slice(0, 100)}`);
     }
+    const bodyProperties = propertyList(args, "bodyProperties") ?? DEFAULT_BODY_PROPERTIES;
+    const unknownPart = bodyProperties.find((p) => !BODY_PROPERTIES.includes(p));
+    if (unknownPart !== undefined) {
+      throw invalidArguments(`unsupported body property ${unknownPart.slice(0, 100)}`);
+    }
+    const values = {
+      text: boolArg(args, "fetchTextBodyValues", false),
+      html: boolArg(args, "fetchHTMLBodyValues", false),
+      all: boolArg(args, "fetchAllBodyValues", false),
+      maxBytes: intArg(args, "maxBodyValueBytes", 0, 0),
+    };
     const store = ctx.deps.store;
     const mailboxes = await store.listMailboxes(ctx.account.id);
     const emails = await loadEmails(store, mailboxes);
     const wanted = ids ?? [...emails.keys()].map(emailIdOf);
     if (wanted.length > ctx.limits.maxObjectsInGet) throw new MethodError("requestTooLarge");
-    const parse = properties.some((p) => PARSED.includes(p));
+    const parse = properties.some((p) => PARSED.includes(p) || BODY.includes(p));
     const list: unknown[] = [];
     const notFound: string[] = [];
     for (const id of wanted) {
@@ -129,15 +152,49 @@ const get: JmapMethod = {
         size: e.size,
         receivedAt: utcDate(e.receivedAt),
       };
-      if (parse) Object.assign(obj, parsedProperties(await store.readBlob(e.blobId)));
+      if (parse) {
+        const bytes = await store.readBlob(e.blobId);
+        const root = parseMime(bytes);
+        Object.assign(obj, parsedProperties(bytes, root));
+        if (properties.some((p) => BODY.includes(p))) {
+          Object.assign(obj, bodyParts(bytes, e.blobId, root, bodyProperties, values));
+        }
+      }
       list.push(pick(obj, properties));
     }
     return { accountId, state: emailState(mailboxes), list, notFound };
   },
 };
 
-function parsedProperties(bytes: Uint8Array): JsonObject {
-  const root = parseMime(bytes);
+/** RFC 8621 §4.1.4 body properties and §4.2 bodyValues. */
+function bodyParts(
+  bytes: Uint8Array,
+  blob: number,
+  root: MimePart,
+  properties: readonly string[],
+  values: { text: boolean; html: boolean; all: boolean; maxBytes: number },
+): JsonObject {
+  const lists = bodyLists(root);
+  const bodyValues: JsonObject = Object.create(null);
+  const add = (leaves: typeof lists.text) => {
+    for (const l of leaves) {
+      if (l.part.type !== "text") continue;
+      bodyValues[l.path.join(".")] ??= bodyValue(bytes, l.part, values.maxBytes);
+    }
+  };
+  if (values.text || values.all) add(lists.text);
+  if (values.html || values.all) add(lists.html);
+  if (values.all) add(lists.attachments);
+  return {
+    bodyStructure: bodyStructure(bytes, blob, root, properties),
+    textBody: partList(bytes, blob, lists.text, properties),
+    htmlBody: partList(bytes, blob, lists.html, properties),
+    attachments: partList(bytes, blob, lists.attachments, properties),
+    bodyValues,
+  };
+}
+
+function parsedProperties(bytes: Uint8Array, root: MimePart): JsonObject {
   return {
     messageId: messageIds(root, "message-id"),
     inReplyTo: messageIds(root, "in-reply-to"),
