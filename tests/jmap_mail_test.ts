@@ -179,6 +179,34 @@ Deno.test("jmap mail: SMTP delivery found with Email/query + Email/get; isolatio
       },
     );
 
+    let emailState = "";
+    await t.step(
+      "Thread/get (one thread per email), Email/changes, Email/queryChanges",
+      async () => {
+        const r = await jmapA().api([
+          ["Email/get", { accountId: aliceId, ids, properties: ["threadId"] }, "g"],
+          ["Thread/get", {
+            accountId: aliceId,
+            "#ids": { resultOf: "g", name: "Email/get", path: "/list/*/threadId" },
+          }, "t"],
+        ]);
+        const [[, g], [tn, th]] = r;
+        assert.equal(tn, "Thread/get", JSON.stringify(th));
+        assert.deepEqual(th.list.map((x: Json) => x.emailIds), ids.map((id) => [id]));
+        emailState = g.state;
+        const [[, same], [qn, qc]] = await jmapA().api([
+          ["Email/changes", { accountId: aliceId, sinceState: emailState }, "0"],
+          ["Email/queryChanges", { accountId: aliceId, sinceQueryState: emailState }, "1"],
+        ]);
+        assert.deepEqual([same.newState, same.created, same.hasMoreChanges], [
+          emailState,
+          [],
+          false,
+        ]);
+        assert.deepEqual([qn, qc.type], ["error", "cannotCalculateChanges"]);
+      },
+    );
+
     await t.step("flags are keywords; a copy is the same Email in two mailboxes", async () => {
       const inbox = (await ts.store.getMailbox(alice.id, "INBOX"))!;
       const msgs = await ts.store.listMessages(inbox.id);
@@ -210,6 +238,10 @@ Deno.test("jmap mail: SMTP delivery found with Email/query + Email/get; isolatio
         ["Mailbox/changes", { accountId: aliceId, sinceState: mailboxState }, "0"],
       ]);
       assert.deepEqual([name, changes.type], ["error", "cannotCalculateChanges"]);
+      const [[ename, echanges]] = await jmapA().api([
+        ["Email/changes", { accountId: aliceId, sinceState: emailState }, "0"],
+      ]);
+      assert.deepEqual([ename, echanges.type], ["error", "cannotCalculateChanges"]);
     });
 
     await t.step("download of a message blob is byte-exact", async () => {

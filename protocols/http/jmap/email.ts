@@ -1,9 +1,7 @@
 /**
- * Email methods (RFC 8621 §4): Email/get and Email/query, read through the Store.
- *
- * Keywords are the IMAP flags (RFC 8621 §4.1.1): `\Seen` is `$seen`, `\Flagged` `$flagged`,
- * `\Answered` `$answered`, `\Draft` `$draft`; other keywords lower-cased; `\Deleted` and
- * `\Recent` have no keyword.
+ * Email methods (RFC 8621 §4): Email/get and Email/changes, read through the Store
+ * (Email/query and Email/queryChanges: email_query.ts).
+ * Keywords are the IMAP flags (keywords.ts).
  *
  * @module
  */
@@ -16,14 +14,13 @@ import {
   DEFAULT_BODY_PROPERTIES,
   partList,
 } from "./email_body.ts";
-import { type EmailEntry, emailState, loadEmails } from "./account_view.ts";
+import { emailState, loadEmails } from "./account_view.ts";
 import {
   boolArg,
   checkArgs,
   idList,
   intArg,
   type JmapMethod,
-  objectArg,
   pick,
   propertyList,
   requireAccount,
@@ -39,16 +36,10 @@ import {
   utcDate,
 } from "./email_parse.ts";
 import { invalidArguments, MethodError } from "./errors.ts";
-import {
-  blobIdOf,
-  emailIdOf,
-  mailboxIdOf,
-  parseEmailId,
-  parseMailboxId,
-  threadIdOf,
-} from "./ids.ts";
-import { isObject, type JsonObject } from "./json.ts";
+import { blobIdOf, emailIdOf, mailboxIdOf, parseEmailId, threadIdOf } from "./ids.ts";
+import type { JsonObject } from "./json.ts";
 import { MAIL } from "./session.ts";
+import { keywordsOf } from "./keywords.ts";
 
 /** Properties known from the store's records alone. */
 const META = ["id", "blobId", "threadId", "mailboxIds", "keywords", "size", "receivedAt"];
@@ -73,28 +64,6 @@ const BODY = ["bodyStructure", "textBody", "htmlBody", "attachments", "bodyValue
 const PROPERTIES = [...META, ...PARSED, ...BODY];
 /** RFC 8621 §4.2: what Email/get returns when no properties are given. */
 const DEFAULT_PROPERTIES = PROPERTIES.filter((p) => p !== "bodyStructure");
-
-const SYSTEM_KEYWORDS: Record<string, string> = {
-  "\\seen": "$seen",
-  "\\flagged": "$flagged",
-  "\\answered": "$answered",
-  "\\draft": "$draft",
-};
-
-/** RFC 8621 §4.1.1 keywords of a set of IMAP flags (a prototype-less object). */
-export function keywordsOf(flags: Iterable<string>): JsonObject {
-  const out: JsonObject = Object.create(null);
-  for (const f of flags) {
-    const l = f.toLowerCase();
-    if (SYSTEM_KEYWORDS[l]) out[SYSTEM_KEYWORDS[l]] = true;
-    else if (!l.startsWith("\\")) out[l] = true;
-  }
-  return out;
-}
-
-function hasKeyword(e: EmailEntry, keyword: string): boolean {
-  return Object.hasOwn(keywordsOf(e.flags), keyword.toLowerCase());
-}
 
 /** RFC 8620 §5.1 /get for Email. */
 const get: JmapMethod = {
@@ -212,215 +181,33 @@ function parsedProperties(bytes: Uint8Array, root: MimePart): JsonObject {
   };
 }
 
-/** Most ids one Email/query returns when the client sets no (or a larger) limit. */
-const MAX_QUERY_LIMIT = 1000;
-
-/** RFC 8621 §4.4.1 filter conditions supported so far. */
-const CONDITIONS = [
-  "inMailbox",
-  "inMailboxOtherThan",
-  "before",
-  "after",
-  "minSize",
-  "maxSize",
-  "hasKeyword",
-  "notKeyword",
-];
-
-type Predicate = (e: EmailEntry) => boolean;
-
-/** Compiles a Filter (RFC 8620 §5.5: FilterOperator or FilterCondition). */
-function compileFilter(f: unknown, depth = 0): Predicate {
-  if (!isObject(f)) throw invalidArguments("a filter is an object");
-  if (depth > 16) throw new MethodError("unsupportedFilter", "filter nested too deeply");
-  if (Object.hasOwn(f, "operator")) {
-    const { operator, conditions } = f;
-    if (!Array.isArray(conditions)) throw invalidArguments("conditions must be a list");
-    const parts = conditions.map((c) => compileFilter(c, depth + 1));
-    switch (operator) {
-      case "AND":
-        return (e) => parts.every((p) => p(e));
-      case "OR":
-        return (e) => parts.some((p) => p(e));
-      case "NOT":
-        return (e) => !parts.some((p) => p(e));
-      default:
-        throw invalidArguments("operator must be AND, OR or NOT");
-    }
-  }
-  const preds: Predicate[] = [];
-  for (const [k, v] of Object.entries(f)) {
-    if (!CONDITIONS.includes(k)) {
-      throw new MethodError("unsupportedFilter", `unsupported condition ${k.slice(0, 100)}`);
-    }
-    preds.push(condition(k, v));
-  }
-  return (e) => preds.every((p) => p(e));
-}
-
-function condition(k: string, v: unknown): Predicate {
-  const mailboxId = () => {
-    // An id that is not a mailbox id matches nothing (it cannot name one of ours).
-    if (typeof v !== "string") throw invalidArguments(`${k} must be a mailbox id`);
-    return parseMailboxId(v) ?? -1;
-  };
-  const date = () => {
-    const t = typeof v === "string" && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(v)
-      ? Date.parse(v)
-      : NaN;
-    if (!Number.isFinite(t)) throw invalidArguments(`${k} must be a UTCDate`);
-    return t;
-  };
-  const size = () => {
-    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) {
-      throw invalidArguments(`${k} must be an unsigned integer`);
-    }
-    return v;
-  };
-  const keyword = () => {
-    if (typeof v !== "string" || v === "") throw invalidArguments(`${k} must be a keyword`);
-    return v;
-  };
-  switch (k) {
-    case "inMailbox": {
-      const id = mailboxId();
-      return (e) => e.mailboxIds.includes(id);
-    }
-    case "inMailboxOtherThan": {
-      if (!Array.isArray(v) || !v.every((x) => typeof x === "string")) {
-        throw invalidArguments("inMailboxOtherThan must be a list of mailbox ids");
-      }
-      const ids = new Set(v.map((x) => parseMailboxId(x) ?? -1));
-      return (e) => e.mailboxIds.some((m) => !ids.has(m));
-    }
-    case "before": {
-      const t = date();
-      return (e) => e.receivedAt < t;
-    }
-    case "after": {
-      const t = date();
-      return (e) => e.receivedAt >= t;
-    }
-    case "minSize": {
-      const n = size();
-      return (e) => e.size >= n;
-    }
-    case "maxSize": {
-      const n = size();
-      return (e) => e.size < n;
-    }
-    case "hasKeyword": {
-      const kw = keyword();
-      return (e) => hasKeyword(e, kw);
-    }
-    default: {
-      const kw = keyword();
-      return (e) => !hasKeyword(e, kw);
-    }
-  }
-}
-
-type Compare = (a: EmailEntry, b: EmailEntry) => number;
-
-/** RFC 8621 §4.4.2 sort; receivedAt newest first when none is given. */
-function compileSort(sort: unknown): Compare {
-  const keys: Array<{ property: string; asc: boolean }> = [];
-  if (sort === undefined || sort === null) {
-    keys.push({ property: "receivedAt", asc: false });
-  } else {
-    if (!Array.isArray(sort)) throw invalidArguments("sort must be a list");
-    for (const c of sort) {
-      if (!isObject(c) || typeof c.property !== "string") {
-        throw invalidArguments("each sort is a Comparator object");
-      }
-      for (const k of Object.keys(c)) {
-        if (!["property", "isAscending", "collation"].includes(k)) {
-          throw invalidArguments(`unknown comparator property ${k.slice(0, 100)}`);
-        }
-      }
-      if (c.isAscending !== undefined && typeof c.isAscending !== "boolean") {
-        throw invalidArguments("isAscending must be a boolean");
-      }
-      if (c.property !== "receivedAt" && c.property !== "size") {
-        throw new MethodError("unsupportedSort", `cannot sort by ${c.property.slice(0, 100)}`);
-      }
-      keys.push({ property: c.property, asc: c.isAscending !== false });
-    }
-  }
-  const value = (e: EmailEntry, p: string) => p === "size" ? e.size : e.receivedAt;
-  return (a, b) => {
-    for (const k of keys) {
-      const d = value(a, k.property) - value(b, k.property);
-      if (d !== 0) return k.asc ? d : -d;
-    }
-    // A stable order for equal keys: newer storage first, like the default.
-    return b.blobId - a.blobId;
-  };
-}
-
-/** RFC 8620 §5.5 /query for Email. */
-const query: JmapMethod = {
+/**
+ * RFC 8620 §5.2 /changes for Email. The state is a digest (account_view.ts): the same state
+ * means no changes, any other is cannotCalculateChanges until the change log lands.
+ */
+const changes: JmapMethod = {
   capability: MAIL,
   async run(ctx, args) {
-    checkArgs(args, [
-      "accountId",
-      "filter",
-      "sort",
-      "position",
-      "anchor",
-      "anchorOffset",
-      "limit",
-      "calculateTotal",
-      "collapseThreads",
-    ]);
+    checkArgs(args, ["accountId", "sinceState", "maxChanges"]);
     const accountId = requireAccount(ctx, args);
-    const filter = objectArg(args, "filter");
-    const matches = filter ? compileFilter(filter) : () => true;
-    const compare = compileSort(args.sort);
-    const givenPosition = args.position ?? 0;
-    if (typeof givenPosition !== "number" || !Number.isSafeInteger(givenPosition)) {
-      throw invalidArguments("position must be an integer");
-    }
-    let position = givenPosition;
-    const anchor = stringArg(args, "anchor");
-    const anchorOffset = args.anchorOffset ?? 0;
-    if (typeof anchorOffset !== "number" || !Number.isSafeInteger(anchorOffset)) {
-      throw invalidArguments("anchorOffset must be an integer");
-    }
-    const asked = args.limit === undefined || args.limit === null
-      ? null
-      : intArg(args, "limit", 0, 0);
-    const calculateTotal = boolArg(args, "calculateTotal", false);
-    boolArg(args, "collapseThreads", false); // one thread per email: collapsing changes nothing
-
-    const mailboxes = await ctx.deps.store.listMailboxes(ctx.account.id);
-    const all = [...(await loadEmails(ctx.deps.store, mailboxes)).values()];
-    const sorted = all.filter(matches).sort(compare);
-    const total = sorted.length;
-    if (anchor !== null) {
-      const blob = parseEmailId(anchor);
-      const at = blob === null ? -1 : sorted.findIndex((e) => e.blobId === blob);
-      if (at < 0) throw new MethodError("anchorNotFound");
-      position = Math.max(0, at + anchorOffset);
-    } else if (position < 0) {
-      position = Math.max(0, total + position);
-    }
-    const limit = Math.min(asked ?? MAX_QUERY_LIMIT, MAX_QUERY_LIMIT);
-    const ids = sorted.slice(position, position + limit).map((e) => emailIdOf(e.blobId));
-    const out: JsonObject = {
+    const since = stringArg(args, "sinceState");
+    if (since === null) throw invalidArguments("sinceState is required");
+    intArg(args, "maxChanges", 0, 1);
+    const state = emailState(await ctx.deps.store.listMailboxes(ctx.account.id));
+    if (since !== state) throw new MethodError("cannotCalculateChanges");
+    return {
       accountId,
-      queryState: emailState(mailboxes),
-      canCalculateChanges: false,
-      position,
-      ids,
+      oldState: since,
+      newState: state,
+      hasMoreChanges: false,
+      created: [],
+      updated: [],
+      destroyed: [],
     };
-    if (calculateTotal) out.total = total;
-    if (asked === null || asked > MAX_QUERY_LIMIT) out.limit = limit;
-    return out;
   },
 };
 
 export const EMAIL_METHODS: Record<string, JmapMethod> = {
   "Email/get": get,
-  "Email/query": query,
+  "Email/changes": changes,
 };

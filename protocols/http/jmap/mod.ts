@@ -11,6 +11,7 @@
  * @module
  */
 import type { ServerDeps } from "../../../core/deps.ts";
+import type { Account } from "../../../storage/mod.ts";
 import { authenticate } from "../auth.ts";
 import { type Router, text, type WebRequest } from "../router.ts";
 import { handleApi } from "./api.ts";
@@ -18,14 +19,22 @@ import { download, upload } from "./blob.ts";
 import type { JmapMethod } from "./context.ts";
 import { CORE_METHODS } from "./core.ts";
 import { EMAIL_METHODS } from "./email.ts";
+import { EMAIL_QUERY_METHODS } from "./email_query.ts";
 import { problem } from "./errors.ts";
 import { jmapLimits } from "./limits.ts";
 import { MAILBOX_METHODS } from "./mailbox.ts";
+import { THREAD_METHODS } from "./thread.ts";
 import { baseUrl, PATHS, sessionObject } from "./session.ts";
 
 /** Every method by name (one family per file). */
 function methodTable(): ReadonlyMap<string, JmapMethod> {
-  return new Map(Object.entries({ ...CORE_METHODS, ...MAILBOX_METHODS, ...EMAIL_METHODS }));
+  return new Map(Object.entries({
+    ...CORE_METHODS,
+    ...MAILBOX_METHODS,
+    ...THREAD_METHODS,
+    ...EMAIL_METHODS,
+    ...EMAIL_QUERY_METHODS,
+  }));
 }
 
 /** Counts what each user has in flight, refusing past a limit. */
@@ -59,7 +68,7 @@ export function addJmapRoutes(router: Router, deps: ServerDeps): void {
   const authed = (
     handle: (
       r: WebRequest,
-      account: import("../../../storage/mod.ts").Account,
+      account: Account,
     ) => Promise<Response>,
   ) =>
   async (r: WebRequest) => {
