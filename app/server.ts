@@ -138,8 +138,7 @@ export async function startServer(
       const address = config.listeners[name];
       if (!address) continue;
       starting = `listeners.${name} ${formatHostPort(address)}`;
-      const tlsPem = name === "https" ? { cert: tls.certPem, key: tls.keyPem } : undefined;
-      const l = await startHttp(routes, address, { tls: tlsPem });
+      const l = await startHttp(routes, address, { tls: name === "https" ? tls : undefined });
       web.push(l);
       ports[name] = l.port;
     }

@@ -66,6 +66,8 @@ export class TlsProvider {
   #certPem: string;
   #keyPem: string;
   #watcher: Deno.FsWatcher | null = null;
+  /** Called after each successful reload (listeners that hold PEM, not a context). */
+  #onReload = new Set<() => void>();
   #reloading: Promise<unknown> = Promise.resolve();
 
   private constructor(files: TlsFiles, context: SecureContext, certPem: string, keyPem: string) {
@@ -117,6 +119,7 @@ export class TlsProvider {
         this.#certPem = cert;
         this.#keyPem = key;
         log.info("tls", `certificate reloaded: serving ${describeCert(cert)}`);
+        for (const fn of this.#onReload) fn();
         return true;
       } catch (e) {
         const why = e instanceof TlsPairError ? `${e.key}: ${e.message}` : (e as Error).message;
@@ -126,6 +129,12 @@ export class TlsProvider {
     });
     this.#reloading = next;
     return next;
+  }
+
+  /** Calls `fn` after every successful reload; returns the function that unsubscribes. */
+  onReload(fn: () => void): () => void {
+    this.#onReload.add(fn);
+    return () => this.#onReload.delete(fn);
   }
 
   /** Reloads when the certificate or key file changes. */

@@ -3,6 +3,10 @@
  * route table for both (router.ts): /healthz and /metrics for operators (ops.ts) and JMAP
  * (jmap/). The webmail and the admin API come with their own issues.
  *
+ * Deno.serve takes the certificate as PEM at start, so when core/tls.ts reloads it the
+ * https listener starts again on the same address with the new pair: requests under way
+ * finish on the old server, new connections get the new certificate.
+ *
  * @module
  */
 import type { HostPort } from "../../core/config.ts";
@@ -20,6 +24,13 @@ export interface HttpListener {
   stop(): Promise<void>;
 }
 
+/** What the https listener needs of core/tls.ts's TlsProvider. */
+export interface PemSource {
+  readonly certPem: string;
+  readonly keyPem: string;
+  onReload(fn: () => void): () => void;
+}
+
 /** The route table both web listeners serve. Build it once: its limits are shared. */
 export function webRoutes(deps: ServerDeps, gauges: ServerGauges): Router {
   const router = new Router();
@@ -28,33 +39,73 @@ export function webRoutes(deps: ServerDeps, gauges: ServerGauges): Router {
   return router;
 }
 
-/**
- * Starts one web listener on `address`; with `tls` (PEM cert and key) it is the https one.
- * The certificate is read at start: a renewed one is served after a restart.
- */
-export function startHttp(
+/** How long a restart after a certificate reload keeps trying to bind the address again. */
+const REBIND_TRIES = 50;
+const REBIND_WAIT_MS = 20;
+
+/** Starts one web listener on `address`; with `tls` it is the https one. */
+export async function startHttp(
   router: Router,
   address: HostPort,
-  opts: { tls?: { cert: string; key: string } } = {},
+  opts: { tls?: PemSource } = {},
 ): Promise<HttpListener> {
   const name = opts.tls ? "https" : "http";
-  const ready = Promise.withResolvers<number>();
-  const server = Deno.serve({
-    hostname: address.host,
-    port: address.port,
-    ...(opts.tls ?? {}),
-    onListen: (a) => ready.resolve((a as Deno.NetAddr).port),
-    onError: (e) => {
-      log.error(name, `request failed: ${(e as Error).message}`);
-      return text(500, "internal error\n");
+  const serve = (port: number) => {
+    const ready = Promise.withResolvers<number>();
+    const server = Deno.serve({
+      hostname: address.host,
+      port,
+      ...(opts.tls ? { cert: opts.tls.certPem, key: opts.tls.keyPem } : {}),
+      onListen: (a) => ready.resolve((a as Deno.NetAddr).port),
+      onError: (e) => {
+        log.error(name, `request failed: ${(e as Error).message}`);
+        return text(500, "internal error\n");
+      },
+    }, (req, info) => {
+      const url = new URL(req.url);
+      const ip = normalizeAddress((info.remoteAddr as Deno.NetAddr).hostname);
+      const id = crypto.randomUUID().slice(0, 8);
+      return router.handle({ req, url, ip, secure: !!opts.tls, id });
+    });
+    return { server, port: ready.promise };
+  };
+  let current = serve(address.port);
+  const port = await current.port;
+  log.info(name, `listening on ${address.host}:${port}`);
+  const draining = new Set<Promise<void>>();
+  let stopped = false;
+  let restarting = Promise.resolve();
+  const restart = async () => {
+    if (stopped) return;
+    const old = current.server;
+    const done = old.shutdown(); // stops accepting now; requests under way finish
+    draining.add(done);
+    done.finally(() => draining.delete(done)).catch(() => {});
+    for (let i = 0;; i++) {
+      try {
+        current = serve(port);
+        await current.port;
+        log.info(name, `serving the reloaded certificate on ${address.host}:${port}`);
+        return;
+      } catch (e) {
+        if (!(e instanceof Deno.errors.AddrInUse) || i >= REBIND_TRIES) {
+          log.error(name, `cannot listen again after the certificate reload: ${e}`);
+          return;
+        }
+        await new Promise((r) => setTimeout(r, REBIND_WAIT_MS));
+      }
+    }
+  };
+  const unsubscribe = opts.tls?.onReload(() => {
+    restarting = restarting.then(restart);
+  });
+  return {
+    port,
+    async stop() {
+      stopped = true;
+      unsubscribe?.();
+      await restarting;
+      await Promise.all([current.server.shutdown(), ...draining]);
     },
-  }, (req, info) => {
-    const url = new URL(req.url);
-    const ip = normalizeAddress((info.remoteAddr as Deno.NetAddr).hostname);
-    return router.handle({ req, url, ip, secure: !!opts.tls, id: crypto.randomUUID().slice(0, 8) });
-  });
-  return ready.promise.then((port) => {
-    log.info(name, `listening on ${address.host}:${port}`);
-    return { port, stop: () => server.shutdown() };
-  });
+  };
 }
