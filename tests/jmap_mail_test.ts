@@ -320,6 +320,42 @@ Deno.test("jmap mail: SMTP delivery found with Email/query + Email/get; isolatio
       }
     });
 
+    await t.step(
+      "Email/query text conditions (RFC 8621 §4.4.1), as IMAP SEARCH reads them",
+      async () => {
+        const q = async (filter: Json, who = jmapA(), accountId = aliceId) => {
+          const [[name, r]] = await who.api([["Email/query", { accountId, filter }, "0"]]);
+          assert.equal(name, "Email/query", JSON.stringify(r));
+          return r.ids;
+        };
+        assert.deepEqual(await q({ text: "ATTACHED report" }), [ids[0]]);
+        assert.deepEqual(await q({ from: "dave" }), [ids[1]]);
+        assert.deepEqual(await q({ subject: "élès" }), [ids[1]]);
+        assert.deepEqual(await q({ to: "bob@example.test" }), [ids[0]]);
+        assert.deepEqual(await q({ cc: "carol" }), [ids[0]]);
+        assert.deepEqual(await q({ body: "the second" }), [ids[1]]);
+        assert.deepEqual(await q({ body: "nowhere to be found" }), []);
+        assert.deepEqual(
+          await q({ operator: "OR", conditions: [{ subject: "report" }, { from: "dave@remote" }] }),
+          ids,
+        );
+        assert.deepEqual(
+          await q({
+            operator: "AND",
+            conditions: [{ inMailbox: inboxId }, {
+              operator: "NOT",
+              conditions: [{ text: "report" }],
+            }],
+          }),
+          [ids[1]],
+        );
+        // bob got the same text in his own message: he finds only his own.
+        const bobs = await q({ text: "first line" }, jmapB(), bobId);
+        assert.equal(bobs.length, 1);
+        assert.ok(!ids.includes(bobs[0]), "his copy is a message of his own");
+      },
+    );
+
     await t.step("ids are the same after a restart", async () => {
       const [[, before]] = await jmapA().api([["Mailbox/get", { accountId: aliceId }, "0"]]);
       await ts.server.stop();

@@ -19,6 +19,8 @@ export interface EmailEntry {
   blobId: number;
   /** Storage ids of the mailboxes holding a copy. */
   mailboxIds: number[];
+  /** Every copy as [mailbox id, UID] (what the full-text index answers in). */
+  copies: Array<[number, number]>;
   /** Union of the copies' IMAP flags. */
   flags: Set<string>;
   /** Earliest internal date among the copies. */
@@ -50,6 +52,7 @@ export async function loadEmails(
     for (const m of messages) {
       const e = emails.get(m.blobId);
       if (e) {
+        e.copies.push([mb.id, m.uid]);
         if (!e.mailboxIds.includes(mb.id)) e.mailboxIds.push(mb.id);
         for (const f of m.flags) e.flags.add(f);
         e.receivedAt = Math.min(e.receivedAt, m.internalDate);
@@ -57,6 +60,7 @@ export async function loadEmails(
         emails.set(m.blobId, {
           blobId: m.blobId,
           mailboxIds: [mb.id],
+          copies: [[mb.id, m.uid]],
           flags: new Set(m.flags),
           receivedAt: m.internalDate,
           size: m.size,

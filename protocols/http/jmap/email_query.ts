@@ -3,7 +3,8 @@
  * and sorts over the account's Emails (account_view.ts).
  *
  * Filters are compiled once into predicates; nothing from the client becomes a RegExp.
- * Supported so far: the conditions in `CONDITIONS` and sorting by receivedAt and size;
+ * Supported so far: the conditions in `CONDITIONS`, the text conditions of email_text.ts,
+ * and sorting by receivedAt and size;
  * others are unsupportedFilter / unsupportedSort (RFC 8620 §5.5).
  *
  * @module
@@ -23,6 +24,7 @@ import { invalidArguments, MethodError } from "./errors.ts";
 import { emailIdOf, parseEmailId, parseMailboxId } from "./ids.ts";
 import { isObject, type JsonObject } from "./json.ts";
 import { MAIL } from "./session.ts";
+import { resolveTextConditions, TEXT_CONDITIONS, type TextCondition } from "./email_text.ts";
 
 function hasKeyword(e: EmailEntry, keyword: string): boolean {
   return Object.hasOwn(keywordsOf(e.flags), keyword.toLowerCase());
@@ -45,14 +47,17 @@ const CONDITIONS = [
 
 type Predicate = (e: EmailEntry) => boolean;
 
-/** Compiles a Filter (RFC 8620 §5.5: FilterOperator or FilterCondition). */
-function compileFilter(f: unknown, depth = 0): Predicate {
+/**
+ * Compiles a Filter (RFC 8620 §5.5: FilterOperator or FilterCondition). Text conditions
+ * are added to `texts`; their predicates hold once `resolveTextConditions` has run.
+ */
+function compileFilter(f: unknown, texts: TextCondition[], depth = 0): Predicate {
   if (!isObject(f)) throw invalidArguments("a filter is an object");
   if (depth > 16) throw new MethodError("unsupportedFilter", "filter nested too deeply");
   if (Object.hasOwn(f, "operator")) {
     const { operator, conditions } = f;
     if (!Array.isArray(conditions)) throw invalidArguments("conditions must be a list");
-    const parts = conditions.map((c) => compileFilter(c, depth + 1));
+    const parts = conditions.map((c) => compileFilter(c, texts, depth + 1));
     switch (operator) {
       case "AND":
         return (e) => parts.every((p) => p(e));
@@ -66,6 +71,13 @@ function compileFilter(f: unknown, depth = 0): Predicate {
   }
   const preds: Predicate[] = [];
   for (const [k, v] of Object.entries(f)) {
+    if (Object.hasOwn(TEXT_CONDITIONS, k)) {
+      if (typeof v !== "string") throw invalidArguments(`${k} must be a string`);
+      const c: TextCondition = { kind: k, needle: v.toLowerCase(), matches: new Set() };
+      texts.push(c);
+      preds.push((e) => c.matches.has(e.blobId));
+      continue;
+    }
     if (!CONDITIONS.includes(k)) {
       throw new MethodError("unsupportedFilter", `unsupported condition ${k.slice(0, 100)}`);
     }
@@ -191,7 +203,8 @@ const query: JmapMethod = {
     ]);
     const accountId = requireAccount(ctx, args);
     const filter = objectArg(args, "filter");
-    const matches = filter ? compileFilter(filter) : () => true;
+    const texts: TextCondition[] = [];
+    const matches = filter ? compileFilter(filter, texts) : () => true;
     const compare = compileSort(args.sort);
     const givenPosition = args.position ?? 0;
     if (typeof givenPosition !== "number" || !Number.isSafeInteger(givenPosition)) {
@@ -210,8 +223,9 @@ const query: JmapMethod = {
     boolArg(args, "collapseThreads", false); // one thread per email: collapsing changes nothing
 
     const mailboxes = await ctx.deps.store.listMailboxes(ctx.account.id);
-    const all = [...(await loadEmails(ctx.deps.store, mailboxes)).values()];
-    const sorted = all.filter(matches).sort(compare);
+    const emails = await loadEmails(ctx.deps.store, mailboxes);
+    await resolveTextConditions(ctx.deps.store, emails, texts);
+    const sorted = [...emails.values()].filter(matches).sort(compare);
     const total = sorted.length;
     if (anchor !== null) {
       const blob = parseEmailId(anchor);
