@@ -304,3 +304,44 @@ Deno.test("jmap auth: plaintext credentials only from loopback when allowed; fai
     await ts.stop();
   }
 });
+
+Deno.test("jmap limits: maxConcurrentRequests and maxConcurrentUpload per user", async () => {
+  const ts = await startTestServer({ listeners: { http: "127.0.0.1:0" } });
+  try {
+    const dana = await ts.addUser("dana@example.test", "dana-password");
+    const http = `http://127.0.0.1:${ts.port("http")}`;
+    const jmap = new JmapClient(http, basic("dana@example.test", "dana-password"));
+    const core = (await jmap.session()).capabilities[CORE];
+    // Requests whose bodies never finish hold their slot while the server reads them.
+    const stalled: Array<ReadableStreamDefaultController<Uint8Array>> = [];
+    const hold = (path: string, n: number) =>
+      Array.from({ length: n }, () =>
+        jmap.fetch(path, {
+          method: "POST",
+          body: new ReadableStream<Uint8Array>({
+            start(c) {
+              c.enqueue(new TextEncoder().encode("{"));
+              stalled.push(c);
+            },
+          }),
+          duplex: "half",
+        } as RequestInit).then((r) => r.body?.cancel()).catch(() => {}));
+    const held = [
+      ...hold("/jmap/api/", core.maxConcurrentRequests),
+      ...hold(`/jmap/upload/a${dana.id}/`, core.maxConcurrentUpload),
+    ];
+    await new Promise((r) => setTimeout(r, 300)); // the held requests are in
+    const over = await jmap.post(JSON.stringify({ using: [CORE], methodCalls: [] }));
+    assert.equal(over.status, 400);
+    assert.equal(over.json.limit, "maxConcurrentRequests");
+    const up = await jmap.fetch(`/jmap/upload/a${dana.id}/`, { method: "POST", body: "x" });
+    assert.equal(up.status, 400);
+    assert.equal((await up.json()).limit, "maxConcurrentUpload");
+    for (const c of stalled) c.close(); // the held ones end (as notJSON and a 1-byte upload)
+    await Promise.all(held);
+    const [[name]] = await jmap.api([["Core/echo", {}, "0"]], [CORE]);
+    assert.equal(name, "Core/echo", "slots are given back");
+  } finally {
+    await ts.stop();
+  }
+});

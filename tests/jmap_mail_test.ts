@@ -99,6 +99,31 @@ Deno.test("jmap mail: SMTP delivery found with Email/query + Email/get; isolatio
       ]);
     });
 
+    await t.step("Mailbox/query: filters, sort by sortOrder and name, sortAsTree", async () => {
+      const r = await jmapA().api([
+        ["Mailbox/get", { accountId: aliceId, properties: ["name"] }, "g"],
+        ["Mailbox/query", {
+          accountId: aliceId,
+          filter: { hasAnyRole: true },
+          sort: [{ property: "sortOrder" }],
+        }, "roles"],
+        ["Mailbox/query", {
+          accountId: aliceId,
+          filter: { hasAnyRole: false },
+          sort: [{ property: "name", isAscending: false }],
+          sortAsTree: true,
+          calculateTotal: true,
+        }, "tree"],
+        ["Mailbox/query", { accountId: aliceId, filter: { name: "WOR" } }, "name"],
+      ]);
+      const names = new Map(r[0][1].list.map((m: Json) => [m.id, m.name]));
+      const named = (i: number) => r[i][1].ids.map((id: string) => names.get(id));
+      assert.deepEqual(named(1), ["Inbox", "Drafts", "Sent", "Junk", "Trash"]);
+      assert.deepEqual(named(2), ["Projects", "Work"], "a parent before its children");
+      assert.equal(r[2][1].total, 2);
+      assert.deepEqual(named(3), ["Work"]);
+    });
+
     let ids: string[] = [];
     await t.step(
       "Email/query (inMailbox, receivedAt desc, total) + Email/get by reference",

@@ -64,7 +64,10 @@ function roleOf(m: Mailbox): string | null {
 }
 
 /** The JMAP Mailbox object of one entry (`byName`: the account's mailboxes by full name). */
-function toJmap(e: MailboxEntry, byName: ReadonlyMap<string, Mailbox>): Record<string, unknown> {
+export function toJmap(
+  e: MailboxEntry,
+  byName: ReadonlyMap<string, Mailbox>,
+): Record<string, unknown> {
   const m = e.mailbox;
   let parent: Mailbox | null = null;
   let name = m.name === "INBOX" ? "Inbox" : m.name;

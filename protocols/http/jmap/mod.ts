@@ -23,6 +23,7 @@ import { EMAIL_QUERY_METHODS } from "./email_query.ts";
 import { problem } from "./errors.ts";
 import { jmapLimits } from "./limits.ts";
 import { MAILBOX_METHODS } from "./mailbox.ts";
+import { MAILBOX_QUERY_METHODS } from "./mailbox_query.ts";
 import { THREAD_METHODS } from "./thread.ts";
 import { baseUrl, PATHS, sessionObject } from "./session.ts";
 
@@ -31,6 +32,7 @@ function methodTable(): ReadonlyMap<string, JmapMethod> {
   return new Map(Object.entries({
     ...CORE_METHODS,
     ...MAILBOX_METHODS,
+    ...MAILBOX_QUERY_METHODS,
     ...THREAD_METHODS,
     ...EMAIL_METHODS,
     ...EMAIL_QUERY_METHODS,
