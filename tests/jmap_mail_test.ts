@@ -314,6 +314,22 @@ Deno.test("jmap mail: SMTP delivery found with Email/query + Email/get; isolatio
       await other.body?.cancel();
     });
 
+    await t.step("header:{name}:as{Form} properties (RFC 8621 §4.1.3)", async () => {
+      const r = await jmapA().api([
+        ["Email/get", {
+          accountId: aliceId,
+          ids: [ids[1]],
+          properties: ["header:Subject", "header:Subject:asText", "header:Received:all"],
+        }, "0"],
+        ["Email/get", { accountId: aliceId, ids, properties: ["header:Subject:asDate"] }, "1"],
+      ]);
+      const e = r[0][1].list[0];
+      assert.equal(e["header:Subject"], " =?UTF-8?B?SGVsbG8gw6lsw6hzIQ==?=");
+      assert.equal(e["header:Subject:asText"], "Hello élès!");
+      assert.ok(e["header:Received:all"].length >= 1, "our Received field");
+      assert.deepEqual([r[1][0], r[1][1].type], ["error", "invalidArguments"]);
+    });
+
     await t.step("isolation: bob never reads alice's mailboxes, emails or blobs", async () => {
       const r = await jmapB().api([
         ["Mailbox/get", { accountId: aliceId }, "0"],

@@ -26,15 +26,8 @@ import {
   requireAccount,
   stringArg,
 } from "./context.ts";
-import {
-  addresses,
-  hasAttachment,
-  headerDate,
-  headerText,
-  messageIds,
-  preview,
-  utcDate,
-} from "./email_parse.ts";
+import { hasAttachment, headerAs, preview, utcDate } from "./email_parse.ts";
+import { headerProperty, parseHeaderProperty } from "./email_headers.ts";
 import { invalidArguments, MethodError } from "./errors.ts";
 import { blobIdOf, emailIdOf, mailboxIdOf, parseEmailId, threadIdOf } from "./ids.ts";
 import type { JsonObject } from "./json.ts";
@@ -82,7 +75,12 @@ const get: JmapMethod = {
     const accountId = requireAccount(ctx, args);
     const ids = idList(args, "ids", ctx.limits.maxObjectsInGet);
     const properties = propertyList(args, "properties") ?? DEFAULT_PROPERTIES;
-    const unknown = properties.find((p) => !PROPERTIES.includes(p));
+    const headerProps = new Map(
+      properties.filter((p) => p.startsWith("header:")).map((p) => [p, parseHeaderProperty(p)]),
+    );
+    const unknown = properties.find((p) =>
+      headerProps.has(p) ? headerProps.get(p) === null : !PROPERTIES.includes(p)
+    );
     if (unknown !== undefined) {
       throw invalidArguments(`unsupported property ${unknown.slice(0, 100)}`);
     }
@@ -102,7 +100,8 @@ const get: JmapMethod = {
     const emails = await loadEmails(store, mailboxes);
     const wanted = ids ?? [...emails.keys()].map(emailIdOf);
     if (wanted.length > ctx.limits.maxObjectsInGet) throw new MethodError("requestTooLarge");
-    const parse = properties.some((p) => PARSED.includes(p) || BODY.includes(p));
+    const parse = headerProps.size > 0 ||
+      properties.some((p) => PARSED.includes(p) || BODY.includes(p));
     const list: unknown[] = [];
     const notFound: string[] = [];
     for (const id of wanted) {
@@ -125,6 +124,7 @@ const get: JmapMethod = {
         const bytes = await store.readBlob(e.blobId);
         const root = parseMime(bytes);
         Object.assign(obj, parsedProperties(bytes, root));
+        for (const [name, spec] of headerProps) obj[name] = headerProperty(root, spec!);
         if (properties.some((p) => BODY.includes(p))) {
           Object.assign(obj, bodyParts(bytes, e.blobId, root, bodyProperties, values));
         }
@@ -163,19 +163,20 @@ function bodyParts(
   };
 }
 
+/** RFC 8621 §4.1.3 convenience properties: the last field of each name, in its form. */
 function parsedProperties(bytes: Uint8Array, root: MimePart): JsonObject {
   return {
-    messageId: messageIds(root, "message-id"),
-    inReplyTo: messageIds(root, "in-reply-to"),
-    references: messageIds(root, "references"),
-    sender: addresses(root, "sender"),
-    from: addresses(root, "from"),
-    to: addresses(root, "to"),
-    cc: addresses(root, "cc"),
-    bcc: addresses(root, "bcc"),
-    replyTo: addresses(root, "reply-to"),
-    subject: headerText(root, "subject"),
-    sentAt: headerDate(root, "date"),
+    messageId: headerAs(root, "message-id", "MessageIds"),
+    inReplyTo: headerAs(root, "in-reply-to", "MessageIds"),
+    references: headerAs(root, "references", "MessageIds"),
+    sender: headerAs(root, "sender", "Addresses"),
+    from: headerAs(root, "from", "Addresses"),
+    to: headerAs(root, "to", "Addresses"),
+    cc: headerAs(root, "cc", "Addresses"),
+    bcc: headerAs(root, "bcc", "Addresses"),
+    replyTo: headerAs(root, "reply-to", "Addresses"),
+    subject: headerAs(root, "subject", "Text"),
+    sentAt: headerAs(root, "date", "Date"),
     hasAttachment: hasAttachment(root),
     preview: preview(bytes, root),
   };

@@ -1,65 +1,19 @@
 /**
- * Email properties read from the message itself (RFC 8621 §4.1.2–4.1.4): header fields in
- * their parsed forms (addresses, message ids, dates, text) and the preview.
+ * Email properties read from the message itself (RFC 8621 §4.1.3–4.1.4): the convenience
+ * header properties (email_headers.ts forms), the preview, hasAttachment.
  *
  * Pure: bytes and the MIME tree in, JSON values out; never throws on message content.
  *
  * @module
  */
-import {
-  charsetOf,
-  decodeBody,
-  decodeCharset,
-  decodeEncodedWords,
-  headerValue,
-  type MimePart,
-  parseAddressList,
-} from "../../../mime/mod.ts";
+import { charsetOf, decodeBody, decodeCharset, type MimePart } from "../../../mime/mod.ts";
+import { type Form, headerProperty } from "./email_headers.ts";
 
-export interface EmailAddress {
-  name: string | null;
-  email: string;
-}
+export { utcDate } from "./email_headers.ts";
 
-/** RFC 8621 §4.1.2.3 asAddresses (groups flattened, as the header's address list). */
-export function addresses(root: MimePart, field: string): EmailAddress[] | null {
-  const v = headerValue(root, field);
-  if (v === null) return null;
-  const out: EmailAddress[] = [];
-  for (const a of parseAddressList(v)) {
-    if (a.mailbox === null || a.host === null) continue; // group markers
-    const name = a.name === null ? null : decodeEncodedWords(a.name).trim() || null;
-    out.push({ name, email: `${a.mailbox}@${a.host}` });
-  }
-  return out;
-}
-
-/** RFC 8621 §4.1.2.4 asMessageIds: the ids between angle brackets, or null. */
-export function messageIds(root: MimePart, field: string): string[] | null {
-  const v = headerValue(root, field);
-  if (v === null) return null;
-  const ids = [...v.matchAll(/<([^<>\s]{1,998})>/g)].map((m) => m[1]);
-  return ids.length ? ids : null;
-}
-
-/** RFC 8621 §4.1.2.2 asText: encoded words decoded, white space collapsed. */
-export function headerText(root: MimePart, field: string): string | null {
-  const v = headerValue(root, field);
-  return v === null ? null : decodeEncodedWords(v).replace(/\s+/g, " ").trim();
-}
-
-/** RFC 8621 §4.1.2.5 asDate, as a UTCDate (or null when absent or unparseable). */
-export function headerDate(root: MimePart, field: string): string | null {
-  const v = headerValue(root, field);
-  if (v === null) return null;
-  // Date.parse reads RFC 5322 dates; comments such as "(UTC)" are dropped first.
-  const t = Date.parse(v.replace(/\([^()]*\)/g, " ").trim());
-  return Number.isFinite(t) ? utcDate(t) : null;
-}
-
-/** RFC 8620 §1.4 UTCDate: "2014-10-30T14:12:00Z" (no fraction of a second when zero). */
-export function utcDate(ms: number): string {
-  return new Date(ms).toISOString().replace(".000Z", "Z");
+/** A convenience property: `header:{field}:as{form}` (RFC 8621 §4.1.3). */
+export function headerAs(root: MimePart, field: string, form: Form): unknown {
+  return headerProperty(root, { lname: field, form, all: false });
 }
 
 const PREVIEW_CHARS = 256;
