@@ -27,7 +27,7 @@ import { RecentTracker } from "../core/recent.ts";
 import { HookState } from "../core/hook_state.ts";
 import { MailboxKeywords } from "../core/mailbox_keywords.ts";
 import { smtpSender } from "../protocols/smtp/client/client.ts";
-import { type HttpListener, startHttp } from "../protocols/http/mod.ts";
+import { type HttpListener, startHttp, webRoutes } from "../protocols/http/mod.ts";
 
 /** A running server. */
 export interface RunningServer {
@@ -56,7 +56,8 @@ function protocolFor(name: ListenerName, deps: ServerDeps): ProtocolHandler | nu
     case "pop3s":
       return pop3Handler(deps, { implicitTls: true });
     case "http":
-      return null; // not a line protocol: started by startHttp below
+    case "https":
+      return null; // not line protocols: started by startHttp below
   }
 }
 
@@ -124,7 +125,7 @@ export async function startServer(
     }
   }
   const listeners: Listener[] = [];
-  let http: HttpListener | null = null;
+  const web: HttpListener[] = [];
   const ports: Partial<Record<ListenerName, number>> = {};
   let starting = ""; // "listeners.imap 127.0.0.1:2143": named in a bind error
   try {
@@ -156,16 +157,20 @@ export async function startServer(
       listeners.push(l);
       ports[name] = l.port;
     }
-    if (config.listeners.http) {
-      starting = `listeners.http ${formatHostPort(config.listeners.http)}`;
-      http = await startHttp(deps, config.listeners.http, {
-        connections: () => Object.fromEntries(listeners.map((l) => [l.name, l.connectionCount])),
-      });
-      ports.http = http.port;
+    const routes = webRoutes(deps, {
+      connections: () => Object.fromEntries(listeners.map((l) => [l.name, l.connectionCount])),
+    });
+    for (const name of ["http", "https"] as const) {
+      const address = config.listeners[name];
+      if (!address) continue;
+      starting = `listeners.${name} ${formatHostPort(address)}`;
+      const l = await startHttp(routes, address, { tls: name === "https" ? tls : undefined });
+      web.push(l);
+      ports[name] = l.port;
     }
   } catch (e) {
     for (const l of listeners) await l.stop();
-    await http?.stop();
+    for (const l of web) await l.stop();
     await deps.plugins?.stop();
     tls.close();
     if (!opts.store) await store.close();
@@ -193,7 +198,7 @@ export async function startServer(
         grace_ms: SHUTDOWN_GRACE_MS,
       });
       await Promise.all(listeners.map((l) => l.stop(SHUTDOWN_GRACE_MS)));
-      await http?.stop();
+      await Promise.all(web.map((l) => l.stop()));
       await queue.stop();
       await deps.plugins?.stop();
       deps.auth.close();

@@ -25,6 +25,7 @@ import * as dns from "./commands/dns.ts";
 import * as spam from "./commands/spam.ts";
 import * as importCmd from "./commands/import.ts";
 import * as exportCmd from "./commands/export.ts";
+import * as token from "./commands/token.ts";
 
 interface Command {
   usage: string;
@@ -69,6 +70,11 @@ const COMMANDS: Record<string, Command> = {
     usage: importCmd.usage,
     flags: { values: ["--config", "--user", "--mailbox"] },
     run: importCmd.run,
+  },
+  token: {
+    usage: token.usage,
+    flags: { values: ["--config", "--name"] },
+    run: token.run,
   },
   export: {
     usage: exportCmd.usage,

@@ -29,6 +29,7 @@ import {
   scramVerifier,
 } from "./auth/scram.ts";
 import { type Attempt, LoginThrottle, type ThrottleLimits } from "./auth/throttle.ts";
+import { hashApiToken, looksLikeApiToken } from "./auth/api_token.ts";
 
 export type { ThrottleLimits } from "./auth/throttle.ts";
 
@@ -171,6 +172,31 @@ export class Authenticator {
       throw e;
     }
     if (good && account) {
+      attempt.succeed();
+      return { ok: true, account };
+    }
+    attempt.fail();
+    return { ok: false, reason: this.isThrottled(ip) ? "throttled" : "invalid" };
+  }
+
+  /**
+   * Checks a JMAP bearer token (core/auth/api_token.ts) through the same throttle as
+   * passwords: a wrong token counts as a failed login of the address. Each token hash is its
+   * own "account" in the throttle, so failures never slow down other users' tokens.
+   */
+  async verifyToken(token: string, ip: string): Promise<AuthResult> {
+    const hash = hashApiToken(token.slice(0, 200));
+    const attempt = await this.#admit(ip, `token:${hash.slice(0, 16)}`);
+    if (!attempt) return { ok: false, reason: "throttled" };
+    let account: Account | null = null;
+    try {
+      const found = looksLikeApiToken(token) ? await this.#store.findApiToken(hash) : null;
+      if (found) account = await this.#store.getAccountById(found.accountId);
+    } catch (e) {
+      attempt.cancel();
+      throw e;
+    }
+    if (account) {
       attempt.succeed();
       return { ok: true, account };
     }

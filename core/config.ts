@@ -31,7 +31,8 @@ export type ListenerName =
   | "imaps"
   | "pop3"
   | "pop3s"
-  | "http";
+  | "http"
+  | "https";
 
 export const LISTENER_NAMES: readonly ListenerName[] = [
   "smtp",
@@ -42,6 +43,7 @@ export const LISTENER_NAMES: readonly ListenerName[] = [
   "pop3",
   "pop3s",
   "http",
+  "https",
 ];
 
 export interface Config {
@@ -280,6 +282,7 @@ export const DEV_LISTENERS: Record<ListenerName, string> = {
   pop3: "127.0.0.1:2110",
   pop3s: "127.0.0.1:2995",
   http: "127.0.0.1:8025",
+  https: "127.0.0.1:8443",
 };
 
 const PERMISSION_KINDS = ["net", "read", "write", "env", "run", "ffi", "sys"] as const;

@@ -64,24 +64,28 @@ export class TlsProvider {
   #files: TlsFiles;
   #context: SecureContext;
   #certPem: string;
+  #keyPem: string;
   #watcher: Deno.FsWatcher | null = null;
+  /** Called after each successful reload (listeners that hold PEM, not a context). */
+  #onReload = new Set<() => void>();
   #reloading: Promise<unknown> = Promise.resolve();
 
-  private constructor(files: TlsFiles, context: SecureContext, certPem: string) {
+  private constructor(files: TlsFiles, context: SecureContext, certPem: string, keyPem: string) {
     this.#files = files;
     this.#context = context;
     this.#certPem = certPem;
+    this.#keyPem = keyPem;
   }
 
   /** Loads and checks the pair; a pair that cannot serve is a ConfigError naming tls.cert/tls.key. */
   static async load(files: TlsFiles): Promise<TlsProvider> {
     try {
-      const { context, cert } = await buildContext(files);
+      const { context, cert, key } = await buildContext(files);
       log.info("tls", `serving ${describeCert(cert)}`, {
         cert: files.certPath,
         key: files.keyPath,
       });
-      return new TlsProvider(files, context, cert);
+      return new TlsProvider(files, context, cert, key);
     } catch (e) {
       if (e instanceof TlsPairError) throw new ConfigError(`${e.key}: ${e.message}`);
       throw e;
@@ -98,6 +102,11 @@ export class TlsProvider {
     return this.#certPem;
   }
 
+  /** PEM of the served key: for listeners that take PEM rather than a context (https). */
+  get keyPem(): string {
+    return this.#keyPem;
+  }
+
   /**
    * Re-reads the files; swaps only a pair that has completed a test handshake, and keeps
    * serving the old one otherwise. Reloads run one at a time (SIGHUP and the watcher).
@@ -105,10 +114,12 @@ export class TlsProvider {
   reload(): Promise<boolean> {
     const next = this.#reloading.then(async () => {
       try {
-        const { context, cert } = await buildContext(this.#files);
+        const { context, cert, key } = await buildContext(this.#files);
         this.#context = context;
         this.#certPem = cert;
+        this.#keyPem = key;
         log.info("tls", `certificate reloaded: serving ${describeCert(cert)}`);
+        for (const fn of this.#onReload) fn();
         return true;
       } catch (e) {
         const why = e instanceof TlsPairError ? `${e.key}: ${e.message}` : (e as Error).message;
@@ -118,6 +129,12 @@ export class TlsProvider {
     });
     this.#reloading = next;
     return next;
+  }
+
+  /** Calls `fn` after every successful reload; returns the function that unsubscribes. */
+  onReload(fn: () => void): () => void {
+    this.#onReload.add(fn);
+    return () => this.#onReload.delete(fn);
   }
 
   /** Reloads when the certificate or key file changes. */
@@ -145,7 +162,9 @@ export class TlsProvider {
   }
 }
 
-async function buildContext(files: TlsFiles): Promise<{ context: SecureContext; cert: string }> {
+async function buildContext(
+  files: TlsFiles,
+): Promise<{ context: SecureContext; cert: string; key: string }> {
   const cert = await readPem(files.certPath, "tls.cert");
   const key = await readPem(files.keyPath, "tls.key");
   let context: SecureContext;
@@ -155,7 +174,7 @@ async function buildContext(files: TlsFiles): Promise<{ context: SecureContext; 
     throw new TlsPairError("tls.key", `cannot use ${files.keyPath}: ${(e as Error).message}`);
   }
   await checkTlsPair(cert, key, context, files);
-  return { context, cert };
+  return { context, cert, key };
 }
 
 async function readPem(path: string, key: "tls.cert" | "tls.key"): Promise<string> {

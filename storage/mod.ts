@@ -167,6 +167,25 @@ export type MailboxChange =
   | { kind: "expunge"; mailboxId: number; uids: number[]; highestModseq: number }
   | { kind: "mailbox"; accountId: number };
 
+/** A JMAP bearer token of one account; only its SHA-256 is stored, never the token. */
+export interface ApiToken {
+  id: number;
+  accountId: number;
+  /** A label the admin chose ("phone", "webmail"). */
+  name: string;
+  createdAt: number;
+}
+
+/** A JMAP upload (RFC 8620 §6.1): bytes of one account, referred to later by id. */
+export interface Upload {
+  id: number;
+  accountId: number;
+  /** The media type the client declared. */
+  type: string;
+  size: number;
+  createdAt: number;
+}
+
 /** The storage interface every backend implements. */
 export interface Store {
   /** Publishes a MailboxChange after every committed change to mailboxes or messages. */
@@ -282,6 +301,30 @@ export interface Store {
     patch: Partial<Omit<QueueEntry, "id" | "blobId" | "createdAt">>,
   ): Promise<void>;
   removeQueueEntry(id: number): Promise<void>;
+
+  // --- JMAP bearer tokens ---
+  /** Stores a token by its SHA-256 (64 lower-case hex digits). */
+  createApiToken(accountId: number, name: string, tokenHash: string): Promise<ApiToken>;
+  /** The token with this SHA-256, or null. */
+  findApiToken(tokenHash: string): Promise<ApiToken | null>;
+  listApiTokens(accountId: number): Promise<ApiToken[]>;
+  /** Removes the token; false when there was none with this id. */
+  revokeApiToken(id: number): Promise<boolean>;
+
+  // --- JMAP uploads ---
+  /**
+   * Stores an upload of the account. Fails with StoreError("quota") when the account's
+   * uploads would then take more than `maxAccountBytes`.
+   */
+  storeUpload(
+    accountId: number,
+    data: Uint8Array,
+    opts: { type: string; maxAccountBytes: number },
+  ): Promise<Upload>;
+  /** The upload and its bytes, only if it belongs to `accountId`; else null. */
+  readUpload(accountId: number, id: number): Promise<{ upload: Upload; data: Uint8Array } | null>;
+  /** Removes uploads created before `before` (ms since the epoch); returns how many. */
+  expireUploads(before: number): Promise<number>;
 
   // --- plugin key-value area (namespaced per plugin) ---
   kvGet(ns: string, key: string): Promise<string | null>;

@@ -41,6 +41,7 @@ export async function startTestServer(
     pop3: "127.0.0.1:0",
     pop3s: "127.0.0.1:0",
     http: "",
+    https: "",
     ...(overrides.listeners as Record<string, string> | undefined),
   };
   const doc = { hostname: "mail.example.test", data_dir: dir, ...overrides, listeners };

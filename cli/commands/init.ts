@@ -42,6 +42,7 @@ imaps       = "[::]:993"
 pop3        = "[::]:110"
 pop3s       = "[::]:995"
 http        = "127.0.0.1:8025"
+https       = "[::]:443"
 
 [auth]
 # Passwords only over TLS, loopback included.

@@ -1,9 +1,11 @@
 /**
- * The HTTP listener: health and metrics for operators (webmail and the admin API come with
- * their own issue). Loopback by default (`listeners.http`).
+ * The web listeners: `http` (plain) and `https` (TLS with the server's certificate), one
+ * route table for both (router.ts): /healthz and /metrics for operators (ops.ts) and JMAP
+ * (jmap/). The webmail and the admin API come with their own issues.
  *
- * - `GET /healthz`: 200 when storage answers, else 503 (for load balancers and systemd).
- * - `GET /metrics`: Prometheus text format 0.0.4.
+ * Deno.serve takes the certificate as PEM at start, so when core/tls.ts reloads it the
+ * https listener starts again on the same address with the new pair: requests under way
+ * finish on the old server, new connections get the new certificate.
  *
  * May import `core/`, `storage/`, `lib/`; never another protocol.
  *
@@ -11,82 +13,101 @@
  */
 import type { HostPort } from "../../core/config.ts";
 import type { ServerDeps } from "../../core/deps.ts";
+import { normalizeAddress } from "../../core/connection.ts";
 import { log } from "../../lib/log.ts";
+import { addOperatorRoutes, type ServerGauges } from "./ops.ts";
+import { Router, text } from "./router.ts";
+import { addJmapRoutes } from "./jmap/mod.ts";
 
-/** Gauges the server exposes, read at scrape time. */
-export interface ServerGauges {
-  /** Open connections per listener name. */
-  connections(): Record<string, number>;
-}
+export type { ServerGauges } from "./ops.ts";
 
 export interface HttpListener {
   port: number;
   stop(): Promise<void>;
 }
 
-const started = Date.now();
-
-async function metrics(deps: ServerDeps, gauges: ServerGauges): Promise<string> {
-  const lines: string[] = [];
-  const gauge = (name: string, help: string, samples: Array<[string, number]>) => {
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
-    for (const [labels, v] of samples) lines.push(`${name}${labels} ${v}`);
-  };
-  gauge("denomail_up", "1 while the server runs.", [["", 1]]);
-  gauge("denomail_uptime_seconds", "Seconds since the server started.", [[
-    "",
-    Math.round((Date.now() - started) / 1000),
-  ]]);
-  gauge(
-    "denomail_connections",
-    "Open client connections per listener.",
-    Object.entries(gauges.connections()).map(([l, n]) => [`{listener="${l}"}`, n]),
-  );
-  const queue = await deps.store.listQueue();
-  gauge("denomail_queue_entries", "Messages in the outbound queue.", [["", queue.length]]);
-  gauge("denomail_accounts", "User accounts.", [["", (await deps.store.listAccounts()).length]]);
-  gauge("denomail_domains", "Local domains.", [["", (await deps.store.listDomains()).length]]);
-  return lines.join("\n") + "\n";
+/** What the https listener needs of core/tls.ts's TlsProvider. */
+export interface PemSource {
+  readonly certPem: string;
+  readonly keyPem: string;
+  onReload(fn: () => void): () => void;
 }
 
-/** Starts the HTTP listener on `address`. */
-export function startHttp(
-  deps: ServerDeps,
+/** The route table both web listeners serve. Build it once: its limits are shared. */
+export function webRoutes(deps: ServerDeps, gauges: ServerGauges): Router {
+  const router = new Router();
+  addOperatorRoutes(router, deps, gauges);
+  addJmapRoutes(router, deps);
+  return router;
+}
+
+/** How long a restart after a certificate reload keeps trying to bind the address again. */
+const REBIND_TRIES = 50;
+const REBIND_WAIT_MS = 20;
+
+/** Starts one web listener on `address`; with `tls` it is the https one. */
+export async function startHttp(
+  router: Router,
   address: HostPort,
-  gauges: ServerGauges,
+  opts: { tls?: PemSource } = {},
 ): Promise<HttpListener> {
-  const ready = Promise.withResolvers<number>();
-  const server = Deno.serve({
-    hostname: address.host,
-    port: address.port,
-    onListen: (a) => ready.resolve((a as Deno.NetAddr).port),
-    onError: (e) => {
-      log.error("http", `request failed: ${(e as Error).message}`);
-      return new Response("internal error\n", { status: 500 });
-    },
-  }, async (req) => {
-    const url = new URL(req.url);
-    if (req.method !== "GET" && req.method !== "HEAD") {
-      return new Response("method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } });
-    }
-    switch (url.pathname) {
-      case "/healthz":
-        try {
-          await deps.store.listDomains();
-          return Response.json({ status: "ok" });
-        } catch (e) {
-          return Response.json({ status: "error", error: (e as Error).message }, { status: 503 });
+  const name = opts.tls ? "https" : "http";
+  const serve = (port: number) => {
+    const ready = Promise.withResolvers<number>();
+    const server = Deno.serve({
+      hostname: address.host,
+      port,
+      ...(opts.tls ? { cert: opts.tls.certPem, key: opts.tls.keyPem } : {}),
+      onListen: (a) => ready.resolve((a as Deno.NetAddr).port),
+      onError: (e) => {
+        log.error(name, `request failed: ${(e as Error).message}`);
+        return text(500, "internal error\n");
+      },
+    }, (req, info) => {
+      const url = new URL(req.url);
+      const ip = normalizeAddress((info.remoteAddr as Deno.NetAddr).hostname);
+      const id = crypto.randomUUID().slice(0, 8);
+      return router.handle({ req, url, ip, secure: !!opts.tls, id });
+    });
+    return { server, port: ready.promise };
+  };
+  let current = serve(address.port);
+  const port = await current.port;
+  log.info(name, `listening on ${address.host}:${port}`);
+  const draining = new Set<Promise<void>>();
+  let stopped = false;
+  let restarting = Promise.resolve();
+  const restart = async () => {
+    if (stopped) return;
+    const old = current.server;
+    const done = old.shutdown(); // stops accepting now; requests under way finish
+    draining.add(done);
+    done.finally(() => draining.delete(done)).catch(() => {});
+    for (let i = 0;; i++) {
+      try {
+        current = serve(port);
+        await current.port;
+        log.info(name, `serving the reloaded certificate on ${address.host}:${port}`);
+        return;
+      } catch (e) {
+        if (!(e instanceof Deno.errors.AddrInUse) || i >= REBIND_TRIES) {
+          log.error(name, `cannot listen again after the certificate reload: ${e}`);
+          return;
         }
-      case "/metrics":
-        return new Response(await metrics(deps, gauges), {
-          headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" },
-        });
-      default:
-        return new Response("not found\n", { status: 404 });
+        await new Promise((r) => setTimeout(r, REBIND_WAIT_MS));
+      }
     }
+  };
+  const unsubscribe = opts.tls?.onReload(() => {
+    restarting = restarting.then(restart);
   });
-  return ready.promise.then((port) => {
-    log.info("http", `listening on ${address.host}:${port}`);
-    return { port, stop: () => server.shutdown() };
-  });
+  return {
+    port,
+    async stop() {
+      stopped = true;
+      unsubscribe?.();
+      await restarting;
+      await Promise.all([current.server.shutdown(), ...draining]);
+    },
+  };
 }

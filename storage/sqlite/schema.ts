@@ -14,6 +14,8 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { FTS_MIGRATION, FTS_NO_POSITIONS_MIGRATION } from "./fts.ts";
+import { API_TOKENS_MIGRATION } from "./tokens.ts";
+import { UPLOADS_MIGRATION } from "./uploads.ts";
 
 /** Migrations in order; migration i brings `user_version` from i to i + 1. Never edit one. */
 const MIGRATIONS: readonly string[] = [
@@ -160,6 +162,10 @@ const MIGRATIONS: readonly string[] = [
   FTS_MIGRATION,
   // 3: the full-text index without position lists (faster to build; see fts.ts).
   FTS_NO_POSITIONS_MIGRATION,
+  // 4: JMAP bearer tokens (see tokens.ts).
+  API_TOKENS_MIGRATION,
+  // 5: JMAP uploads (see uploads.ts).
+  UPLOADS_MIGRATION,
 ];
 
 /** The schema version this code writes. */

@@ -20,6 +20,7 @@ import type { DatabaseSync } from "node:sqlite";
 import {
   type Account,
   type Alias,
+  type ApiToken,
   type DeliveryTarget,
   type Domain,
   type FlagUpdate,
@@ -35,6 +36,7 @@ import {
   type Store,
   StoreError,
   type TextQuery,
+  type Upload,
 } from "../mod.ts";
 import {
   normalizeAliasSource,
@@ -57,6 +59,8 @@ import {
 } from "./rows.ts";
 import { CANDIDATES_SQL, matchExpression } from "./fts.ts";
 import { throwIfRefused } from "./kv_quota.ts";
+import { API_TOKEN_COLUMNS, toApiToken } from "./tokens.ts";
+import { toUpload, UPLOAD_COLUMNS } from "./uploads.ts";
 import { openReadDatabase } from "./schema.ts";
 import { InlineBackend, WorkerBackend, Writer, type WriterBackend } from "./writer.ts";
 import type { WriteArgs, WriteOp, WriteResult } from "./writes.ts";
@@ -631,6 +635,58 @@ export class SqliteStore implements Store {
 
   removeQueueEntry(id: number): Promise<void> {
     return this.#write("removeQueueEntry", { id });
+  }
+
+  // --- JMAP bearer tokens (tokens.ts) and uploads (uploads.ts) ---
+
+  createApiToken(accountId: number, name: string, tokenHash: string): Promise<ApiToken> {
+    return this.#write("createApiToken", { accountId, name, tokenHash });
+  }
+
+  // deno-lint-ignore require-await
+  async findApiToken(tokenHash: string): Promise<ApiToken | null> {
+    const r = this.#get(
+      `SELECT ${API_TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?`,
+      tokenHash,
+    );
+    return r ? toApiToken(r) : null;
+  }
+
+  // deno-lint-ignore require-await
+  async listApiTokens(accountId: number): Promise<ApiToken[]> {
+    return this.#all(
+      `SELECT ${API_TOKEN_COLUMNS} FROM api_tokens WHERE account_id = ? ORDER BY id`,
+      accountId,
+    ).map(toApiToken);
+  }
+
+  revokeApiToken(id: number): Promise<boolean> {
+    return this.#write("revokeApiToken", { id });
+  }
+
+  storeUpload(
+    accountId: number,
+    data: Uint8Array,
+    opts: { type: string; maxAccountBytes: number },
+  ): Promise<Upload> {
+    return this.#write("storeUpload", { accountId, data, ...opts });
+  }
+
+  // deno-lint-ignore require-await
+  async readUpload(
+    accountId: number,
+    id: number,
+  ): Promise<{ upload: Upload; data: Uint8Array } | null> {
+    const r = this.#get(
+      `SELECT ${UPLOAD_COLUMNS}, data FROM uploads WHERE id = ? AND account_id = ?`,
+      id,
+      accountId,
+    );
+    return r ? { upload: toUpload(r), data: new Uint8Array(r.data as Uint8Array) } : null;
+  }
+
+  expireUploads(before: number): Promise<number> {
+    return this.#write("expireUploads", { before });
   }
 
   // --- plugin kv ---

@@ -31,6 +31,8 @@ import { updateFlags } from "./writes/flags.ts";
 import { enqueue, removeQueueEntry, updateQueueEntry } from "./writes/queue.ts";
 import { kvDelete, kvIncr, kvSet } from "./writes/kv.ts";
 import { indexPending } from "./fts.ts";
+import { TOKEN_WRITES } from "./tokens.ts";
+import { UPLOAD_WRITES } from "./uploads.ts";
 
 export type { WriteContext } from "./writes/context.ts";
 
@@ -61,6 +63,8 @@ export const WRITES = {
   kvDelete,
   kvIncr,
   indexPending, // fts.ts: the full-text index's background step
+  ...TOKEN_WRITES, // tokens.ts: JMAP bearer tokens
+  ...UPLOAD_WRITES, // uploads.ts: JMAP uploads
 } as const;
 
 /** The name of a write operation. */

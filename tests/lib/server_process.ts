@@ -92,6 +92,7 @@ const ALL_LISTENERS = [
   "pop3",
   "pop3s",
   "http",
+  "https",
 ] as const;
 
 /**

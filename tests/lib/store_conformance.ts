@@ -1008,6 +1008,54 @@ export async function runStoreConformance(
     }
   });
 
+  await step("api tokens: create, find by hash, list, revoke; gone with the account", async (
+    store,
+  ) => {
+    const { account } = await user(store);
+    const { account: bob } = await user(store, "bob@example.test");
+    const hash = "a".repeat(64);
+    const tok = await store.createApiToken(account.id, "phone", hash);
+    assert.equal(tok.accountId, account.id);
+    assert.equal(tok.name, "phone");
+    assert.ok(tok.createdAt > 0);
+    assert.deepEqual(await store.findApiToken(hash), tok);
+    assert.equal(await store.findApiToken("b".repeat(64)), null);
+    await rejectsWith(store.createApiToken(bob.id, "dup", hash), "exists");
+    await rejectsWith(store.createApiToken(account.id, "x", "not-a-hash"), "invalid");
+    await rejectsWith(store.createApiToken(99999, "x", "c".repeat(64)), "not_found");
+    const second = await store.createApiToken(account.id, "web", "d".repeat(64));
+    assert.deepEqual((await store.listApiTokens(account.id)).map((t) => t.id), [tok.id, second.id]);
+    assert.deepEqual(await store.listApiTokens(bob.id), []);
+    assert.equal(await store.revokeApiToken(tok.id), true);
+    assert.equal(await store.revokeApiToken(tok.id), false);
+    assert.equal(await store.findApiToken(hash), null);
+    await store.removeAccount("alice@example.test");
+    assert.equal(await store.findApiToken("d".repeat(64)), null);
+  });
+
+  await step("uploads: per account, byte-exact, capped, expire", async (store) => {
+    const { account } = await user(store);
+    const { account: bob } = await user(store, "bob@example.test");
+    const bytes = new Uint8Array([0, 1, 2, 255, 0]);
+    const up = await store.storeUpload(account.id, bytes, {
+      type: "application/octet-stream",
+      maxAccountBytes: 8,
+    });
+    assert.equal(up.size, 5);
+    assert.equal(up.accountId, account.id);
+    const got = await store.readUpload(account.id, up.id);
+    assert.deepEqual(got?.data, bytes);
+    assert.equal(got?.upload.type, "application/octet-stream");
+    assert.equal(await store.readUpload(bob.id, up.id), null, "another account's upload");
+    await rejectsWith(
+      store.storeUpload(account.id, new Uint8Array(4), { type: "x/y", maxAccountBytes: 8 }),
+      "quota",
+    );
+    await store.storeUpload(bob.id, new Uint8Array(4), { type: "x/y", maxAccountBytes: 8 });
+    assert.equal(await store.expireUploads(Date.now() + 1000), 2);
+    assert.equal(await store.readUpload(account.id, up.id), null);
+  });
+
   await step("data survives close and reopen", async (store, fx) => {
     if (!fx.reopen) return;
     const { account, inbox } = await user(store);

@@ -1,0 +1,108 @@
+/**
+ * What a JMAP method gets, its signature, and the argument checks every method shares.
+ *
+ * Invariant: a method reads only the authenticated user's account. `requireAccount` is the
+ * one gate: an accountId that is not the caller's own is `accountNotFound` (RFC 8620
+ * §3.6.2), whether or not such an account exists, so ids of others reveal nothing.
+ *
+ * @module
+ */
+import type { ServerDeps } from "../../../core/deps.ts";
+import type { Account } from "../../../storage/mod.ts";
+import { invalidArguments, MethodError } from "./errors.ts";
+import { accountIdOf } from "./ids.ts";
+import type { JmapLimits } from "./limits.ts";
+import { isObject, type JsonObject } from "./json.ts";
+
+export interface MethodContext {
+  deps: ServerDeps;
+  /** The authenticated user: the only account a method may touch. */
+  account: Account;
+  limits: JmapLimits;
+  /** Creation id -> id, for the request (RFC 8620 §3.3 createdIds). */
+  createdIds: Map<string, string>;
+}
+
+/** One method: its capability (must be in `using`) and its body. */
+export interface JmapMethod {
+  capability: string;
+  run(ctx: MethodContext, args: JsonObject): Promise<JsonObject>;
+}
+
+/** Refuses arguments the method does not know (RFC 8620 §3.6.2 invalidArguments). */
+export function checkArgs(args: JsonObject, known: readonly string[]): void {
+  for (const k of Object.keys(args)) {
+    if (!known.includes(k)) throw invalidArguments(`unknown argument ${k.slice(0, 100)}`);
+  }
+}
+
+/** The accountId argument, which must name the caller's own account. */
+export function requireAccount(ctx: MethodContext, args: JsonObject): string {
+  const id = args.accountId;
+  if (typeof id !== "string") throw invalidArguments("accountId must be a string");
+  if (id !== accountIdOf(ctx.account.id)) throw new MethodError("accountNotFound");
+  return id;
+}
+
+/** An optional list of ids (null/absent: null), at most `max` long. */
+export function idList(args: JsonObject, name: string, max: number): string[] | null {
+  const v = args[name];
+  if (v === undefined || v === null) return null;
+  if (!Array.isArray(v) || !v.every((x) => typeof x === "string")) {
+    throw invalidArguments(`${name} must be a list of ids`);
+  }
+  if (v.length > max) throw new MethodError("requestTooLarge", `more than ${max} ${name}`);
+  return v as string[];
+}
+
+/** An optional list of property names (null/absent: null). */
+export function propertyList(args: JsonObject, name: string): string[] | null {
+  const v = args[name];
+  if (v === undefined || v === null) return null;
+  if (!Array.isArray(v) || !v.every((x) => typeof x === "string")) {
+    throw invalidArguments(`${name} must be a list of strings`);
+  }
+  return v as string[];
+}
+
+/** An optional integer in [min, max]. */
+export function intArg(args: JsonObject, name: string, dflt: number, min: number): number {
+  const v = args[name];
+  if (v === undefined || v === null) return dflt;
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min) {
+    throw invalidArguments(`${name} must be an integer >= ${min}`);
+  }
+  return v;
+}
+
+/** An optional boolean. */
+export function boolArg(args: JsonObject, name: string, dflt: boolean): boolean {
+  const v = args[name];
+  if (v === undefined || v === null) return dflt;
+  if (typeof v !== "boolean") throw invalidArguments(`${name} must be a boolean`);
+  return v;
+}
+
+/** An optional string (null/absent: null). */
+export function stringArg(args: JsonObject, name: string): string | null {
+  const v = args[name];
+  if (v === undefined || v === null) return null;
+  if (typeof v !== "string") throw invalidArguments(`${name} must be a string`);
+  return v;
+}
+
+/** An optional object (null/absent: null). */
+export function objectArg(args: JsonObject, name: string): JsonObject | null {
+  const v = args[name];
+  if (v === undefined || v === null) return null;
+  if (!isObject(v)) throw invalidArguments(`${name} must be an object`);
+  return v;
+}
+
+/** Keeps only `properties` of `obj` (id always, RFC 8620 §5.1). */
+export function pick(obj: JsonObject, properties: readonly string[]): JsonObject {
+  const out: JsonObject = Object.create(null);
+  out.id = obj.id;
+  for (const p of properties) out[p] = obj[p];
+  return out;
+}

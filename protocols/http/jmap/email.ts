@@ -1,0 +1,214 @@
+/**
+ * Email methods (RFC 8621 §4): Email/get and Email/changes, read through the Store
+ * (Email/query and Email/queryChanges: email_query.ts).
+ * Keywords are the IMAP flags (keywords.ts).
+ *
+ * @module
+ */
+import { type MimePart, parseMime } from "../../../mime/mod.ts";
+import {
+  BODY_PROPERTIES,
+  bodyLists,
+  bodyStructure,
+  bodyValue,
+  DEFAULT_BODY_PROPERTIES,
+  partList,
+} from "./email_body.ts";
+import { emailState, loadEmails } from "./account_view.ts";
+import {
+  boolArg,
+  checkArgs,
+  idList,
+  intArg,
+  type JmapMethod,
+  pick,
+  propertyList,
+  requireAccount,
+  stringArg,
+} from "./context.ts";
+import { hasAttachment, headerAs, preview, utcDate } from "./email_parse.ts";
+import { headerProperty, parseHeaderProperty } from "./email_headers.ts";
+import { invalidArguments, MethodError } from "./errors.ts";
+import { blobIdOf, emailIdOf, mailboxIdOf, parseEmailId, threadIdOf } from "./ids.ts";
+import type { JsonObject } from "./json.ts";
+import { MAIL } from "./session.ts";
+import { keywordsOf } from "./keywords.ts";
+
+/** Properties known from the store's records alone. */
+const META = ["id", "blobId", "threadId", "mailboxIds", "keywords", "size", "receivedAt"];
+/** Properties that need the message parsed. */
+const PARSED = [
+  "messageId",
+  "inReplyTo",
+  "references",
+  "sender",
+  "from",
+  "to",
+  "cc",
+  "bcc",
+  "replyTo",
+  "subject",
+  "sentAt",
+  "hasAttachment",
+  "preview",
+];
+/** Properties of the body (email_body.ts). */
+const BODY = ["bodyStructure", "textBody", "htmlBody", "attachments", "bodyValues"];
+const PROPERTIES = [...META, ...PARSED, ...BODY];
+/** RFC 8621 §4.2: what Email/get returns when no properties are given. */
+const DEFAULT_PROPERTIES = PROPERTIES.filter((p) => p !== "bodyStructure");
+
+/** RFC 8620 §5.1 /get for Email. */
+const get: JmapMethod = {
+  capability: MAIL,
+  async run(ctx, args) {
+    checkArgs(args, [
+      "accountId",
+      "ids",
+      "properties",
+      "bodyProperties",
+      "fetchTextBodyValues",
+      "fetchHTMLBodyValues",
+      "fetchAllBodyValues",
+      "maxBodyValueBytes",
+    ]);
+    const accountId = requireAccount(ctx, args);
+    const ids = idList(args, "ids", ctx.limits.maxObjectsInGet);
+    const properties = propertyList(args, "properties") ?? DEFAULT_PROPERTIES;
+    const headerProps = new Map(
+      properties.filter((p) => p.startsWith("header:")).map((p) => [p, parseHeaderProperty(p)]),
+    );
+    const unknown = properties.find((p) =>
+      headerProps.has(p) ? headerProps.get(p) === null : !PROPERTIES.includes(p)
+    );
+    if (unknown !== undefined) {
+      throw invalidArguments(`unsupported property ${unknown.slice(0, 100)}`);
+    }
+    const bodyProperties = propertyList(args, "bodyProperties") ?? DEFAULT_BODY_PROPERTIES;
+    const unknownPart = bodyProperties.find((p) => !BODY_PROPERTIES.includes(p));
+    if (unknownPart !== undefined) {
+      throw invalidArguments(`unsupported body property ${unknownPart.slice(0, 100)}`);
+    }
+    const values = {
+      text: boolArg(args, "fetchTextBodyValues", false),
+      html: boolArg(args, "fetchHTMLBodyValues", false),
+      all: boolArg(args, "fetchAllBodyValues", false),
+      maxBytes: intArg(args, "maxBodyValueBytes", 0, 0),
+    };
+    const store = ctx.deps.store;
+    const mailboxes = await store.listMailboxes(ctx.account.id);
+    const emails = await loadEmails(store, mailboxes);
+    const wanted = ids ?? [...emails.keys()].map(emailIdOf);
+    if (wanted.length > ctx.limits.maxObjectsInGet) throw new MethodError("requestTooLarge");
+    const parse = headerProps.size > 0 ||
+      properties.some((p) => PARSED.includes(p) || BODY.includes(p));
+    const list: unknown[] = [];
+    const notFound: string[] = [];
+    for (const id of wanted) {
+      const blob = parseEmailId(id);
+      const e = blob === null ? undefined : emails.get(blob);
+      if (!e) {
+        notFound.push(id);
+        continue;
+      }
+      const obj: JsonObject = {
+        id: emailIdOf(e.blobId),
+        blobId: blobIdOf(e.blobId),
+        threadId: threadIdOf(e.blobId),
+        mailboxIds: Object.fromEntries(e.mailboxIds.map((m) => [mailboxIdOf(m), true])),
+        keywords: keywordsOf(e.flags),
+        size: e.size,
+        receivedAt: utcDate(e.receivedAt),
+      };
+      if (parse) {
+        const bytes = await store.readBlob(e.blobId);
+        const root = parseMime(bytes);
+        Object.assign(obj, parsedProperties(bytes, root));
+        for (const [name, spec] of headerProps) obj[name] = headerProperty(root, spec!);
+        if (properties.some((p) => BODY.includes(p))) {
+          Object.assign(obj, bodyParts(bytes, e.blobId, root, bodyProperties, values));
+        }
+      }
+      list.push(pick(obj, properties));
+    }
+    return { accountId, state: emailState(mailboxes), list, notFound };
+  },
+};
+
+/** RFC 8621 §4.1.4 body properties and §4.2 bodyValues. */
+function bodyParts(
+  bytes: Uint8Array,
+  blob: number,
+  root: MimePart,
+  properties: readonly string[],
+  values: { text: boolean; html: boolean; all: boolean; maxBytes: number },
+): JsonObject {
+  const lists = bodyLists(root);
+  const bodyValues: JsonObject = Object.create(null);
+  const add = (leaves: typeof lists.text) => {
+    for (const l of leaves) {
+      if (l.part.type !== "text") continue;
+      bodyValues[l.path.join(".")] ??= bodyValue(bytes, l.part, values.maxBytes);
+    }
+  };
+  if (values.text || values.all) add(lists.text);
+  if (values.html || values.all) add(lists.html);
+  if (values.all) add(lists.attachments);
+  return {
+    bodyStructure: bodyStructure(bytes, blob, root, properties),
+    textBody: partList(bytes, blob, lists.text, properties),
+    htmlBody: partList(bytes, blob, lists.html, properties),
+    attachments: partList(bytes, blob, lists.attachments, properties),
+    bodyValues,
+  };
+}
+
+/** RFC 8621 §4.1.3 convenience properties: the last field of each name, in its form. */
+function parsedProperties(bytes: Uint8Array, root: MimePart): JsonObject {
+  return {
+    messageId: headerAs(root, "message-id", "MessageIds"),
+    inReplyTo: headerAs(root, "in-reply-to", "MessageIds"),
+    references: headerAs(root, "references", "MessageIds"),
+    sender: headerAs(root, "sender", "Addresses"),
+    from: headerAs(root, "from", "Addresses"),
+    to: headerAs(root, "to", "Addresses"),
+    cc: headerAs(root, "cc", "Addresses"),
+    bcc: headerAs(root, "bcc", "Addresses"),
+    replyTo: headerAs(root, "reply-to", "Addresses"),
+    subject: headerAs(root, "subject", "Text"),
+    sentAt: headerAs(root, "date", "Date"),
+    hasAttachment: hasAttachment(root),
+    preview: preview(bytes, root),
+  };
+}
+
+/**
+ * RFC 8620 §5.2 /changes for Email. The state is a digest (account_view.ts): the same state
+ * means no changes, any other is cannotCalculateChanges until the change log lands.
+ */
+const changes: JmapMethod = {
+  capability: MAIL,
+  async run(ctx, args) {
+    checkArgs(args, ["accountId", "sinceState", "maxChanges"]);
+    const accountId = requireAccount(ctx, args);
+    const since = stringArg(args, "sinceState");
+    if (since === null) throw invalidArguments("sinceState is required");
+    intArg(args, "maxChanges", 0, 1);
+    const state = emailState(await ctx.deps.store.listMailboxes(ctx.account.id));
+    if (since !== state) throw new MethodError("cannotCalculateChanges");
+    return {
+      accountId,
+      oldState: since,
+      newState: state,
+      hasMoreChanges: false,
+      created: [],
+      updated: [],
+      destroyed: [],
+    };
+  },
+};
+
+export const EMAIL_METHODS: Record<string, JmapMethod> = {
+  "Email/get": get,
+  "Email/changes": changes,
+};
