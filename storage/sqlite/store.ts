@@ -47,25 +47,22 @@ import {
 import {
   ACCOUNT_COLUMNS,
   MAILBOX_COLUMNS,
-  MESSAGE_COLUMNS,
-  parseFlags,
   QUEUE_COLUMNS,
   type Row,
   Statements,
   toAccount,
   toMailbox,
-  toMessage,
   toQueueEntry,
 } from "./rows.ts";
 import { CANDIDATES_SQL, matchExpression } from "./fts.ts";
 import { throwIfRefused } from "./kv_quota.ts";
+import * as messageReads from "./reads/messages.ts";
+import * as kvReads from "./reads/kv.ts";
 import { API_TOKEN_COLUMNS, toApiToken } from "./tokens.ts";
 import { toUpload, UPLOAD_COLUMNS } from "./uploads.ts";
 import { openReadDatabase } from "./schema.ts";
 import { InlineBackend, WorkerBackend, Writer, type WriterBackend } from "./writer.ts";
 import type { WriteArgs, WriteOp, WriteResult } from "./writes.ts";
-
-const utf8 = new TextDecoder();
 
 /**
  * One background indexing step: short, so a write arriving meanwhile is not held long, but
@@ -250,6 +247,12 @@ export class SqliteStore implements Store {
         return { args: args(copy), transfer: [copy.buffer] };
       },
     });
+  }
+
+  /** The reader connection's statements; throws once the store is closed. */
+  #reader(): Statements {
+    if (this.#closed) throw new Error("store is closed");
+    return this.#read;
   }
 
   #get(sql: string, ...params: Array<string | number | null>): Row | undefined {
@@ -491,85 +494,34 @@ export class SqliteStore implements Store {
     }));
   }
 
-  /** One indexed range scan on the primary key (mailbox_id, uid), already in UID order. */
   // deno-lint-ignore require-await
   async listMessages(mailboxId: number): Promise<MessageMeta[]> {
-    if (this.#closed) throw new Error("store is closed");
-    // Arrays instead of row objects: about twice as fast for 100k-message mailboxes.
-    const stmt = this.#read.get(
-      "SELECT uid, modseq, flags, internal_date, size, blob_id FROM messages WHERE mailbox_id = ? ORDER BY uid",
-    );
-    // setReturnArrays is missing from Deno's node:sqlite types but implemented.
-    (stmt as unknown as { setReturnArrays(on: boolean): void }).setReturnArrays(true);
-    const rows = stmt.all(mailboxId) as unknown as Array<
-      [number, number, string, number, number, number]
-    >;
-    const out: MessageMeta[] = new Array(rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i];
-      out[i] = {
-        mailboxId,
-        uid: r[0],
-        modseq: r[1],
-        flags: parseFlags(r[2]),
-        internalDate: r[3],
-        size: r[4],
-        blobId: r[5],
-      };
-    }
-    return out;
+    return messageReads.listMessages(this.#reader(), mailboxId);
   }
 
   // deno-lint-ignore require-await
   async getMessages(mailboxId: number, uids: number[]): Promise<MessageMeta[]> {
-    if (uids.length === 0) return [];
-    return this.#all(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages
-       WHERE mailbox_id = ? AND uid IN (SELECT value FROM json_each(?)) ORDER BY uid`,
-      mailboxId,
-      JSON.stringify(uids),
-    ).map(toMessage);
+    return messageReads.getMessages(this.#reader(), mailboxId, uids);
   }
 
   // deno-lint-ignore require-await
   async changedSince(mailboxId: number, modseq: number): Promise<MessageMeta[]> {
-    return this.#all(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE mailbox_id = ? AND modseq > ? ORDER BY uid`,
-      mailboxId,
-      modseq,
-    ).map(toMessage);
+    return messageReads.changedSince(this.#reader(), mailboxId, modseq);
   }
 
   // deno-lint-ignore require-await
   async expungedSince(mailboxId: number, modseq: number): Promise<number[]> {
-    return this.#all(
-      "SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid",
-      mailboxId,
-      modseq,
-    ).map((r) => r.uid as number);
+    return messageReads.expungedSince(this.#reader(), mailboxId, modseq);
   }
 
   // deno-lint-ignore require-await
   async readBlob(blobId: number): Promise<Uint8Array> {
-    const r = this.#get("SELECT data FROM blob_data WHERE id = ?", blobId);
-    if (!r) throw new StoreError("not_found", `no such blob: ${blobId}`);
-    return r.data as Uint8Array;
+    return messageReads.readBlob(this.#reader(), blobId);
   }
 
   // deno-lint-ignore require-await
   async readBlobRange(blobId: number, offset: number, length: number): Promise<Uint8Array> {
-    const start = Math.max(0, Math.trunc(offset));
-    const len = Math.max(0, Math.trunc(length));
-    // substr() on a BLOB counts bytes, 1-based, and clips at the end.
-    const r = this.#get(
-      "SELECT CASE WHEN ? = 0 THEN x'' ELSE substr(data, ?, ?) END AS part FROM blob_data WHERE id = ?",
-      len,
-      start + 1,
-      len,
-      blobId,
-    );
-    if (!r) throw new StoreError("not_found", `no such blob: ${blobId}`);
-    return (r.part as Uint8Array | null) ?? new Uint8Array(0);
+    return messageReads.readBlobRange(this.#reader(), blobId, offset, length);
   }
 
   updateFlags(update: FlagUpdate): Promise<FlagUpdateResult> {
@@ -693,32 +645,12 @@ export class SqliteStore implements Store {
 
   // deno-lint-ignore require-await
   async kvGet(ns: string, key: string): Promise<string | null> {
-    // As a BLOB: node:sqlite cuts TEXT results at the first NUL, the bytes are intact.
-    const r = this.#get(
-      `SELECT CAST(value AS BLOB) AS value FROM kv
-       WHERE ns = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?)`,
-      ns,
-      key,
-      Date.now(),
-    );
-    return r ? utf8.decode(r.value as Uint8Array) : null;
+    return kvReads.kvGet(this.#reader(), ns, key, Date.now());
   }
 
   // deno-lint-ignore require-await
   async kvGetMany(ns: string, keys: string[]): Promise<(string | null)[]> {
-    // One statement for any number of keys: the list goes in as one JSON array and the
-    // answer comes back as one JSON object built by SQLite (a row object and a value copy
-    // per key cost more than the lookups: measured). JSON escapes NUL, so values are whole.
-    const row = this.#get(
-      `SELECT json_group_object(key, value) AS found FROM kv
-       WHERE ns = ? AND key IN (SELECT value FROM json_each(?))
-         AND (expires_at IS NULL OR expires_at > ?)`,
-      ns,
-      JSON.stringify(keys),
-      Date.now(),
-    );
-    const found = JSON.parse((row?.found as string | undefined) ?? "{}") as Record<string, string>;
-    return keys.map((k) => Object.hasOwn(found, k) ? found[k] : null);
+    return kvReads.kvGetMany(this.#reader(), ns, keys, Date.now());
   }
 
   async kvSet(
