@@ -154,6 +154,25 @@ Deno.test("jmap core: session, auth, API, errors, blobs", async (t) => {
       assert.equal(notJson.json.type, "urn:ietf:params:jmap:error:notJSON");
       assert.equal(notJson.res.headers.get("content-type"), "application/problem+json");
 
+      // §3.6.1: a request whose content type is not application/json is notJSON too.
+      const echo = JSON.stringify({ using: [CORE], methodCalls: [["Core/echo", {}, "c0"]] });
+      for (const type of ["text/plain", "application/x-www-form-urlencoded", null]) {
+        const res = await jmap.fetch("/jmap/api/", {
+          method: "POST",
+          headers: type === null ? {} : { "content-type": type },
+          body: type === null ? new TextEncoder().encode(echo) : echo,
+        });
+        assert.equal(res.status, 400, `content type ${type}`);
+        assert.equal((await res.json()).type, "urn:ietf:params:jmap:error:notJSON");
+      }
+      const withCharset = await jmap.fetch("/jmap/api/", {
+        method: "POST",
+        headers: { "content-type": "Application/JSON; charset=utf-8" },
+        body: echo,
+      });
+      assert.equal(withCharset.status, 200);
+      await withCharset.body?.cancel();
+
       const notRequest = await jmap.post('{"using": "x"}');
       assert.equal(notRequest.json.type, "urn:ietf:params:jmap:error:notRequest");
 

@@ -3,7 +3,9 @@
  *
  * Order of checks, each answered with its RFC error:
  * 1. size over maxSizeRequest -> request-level `limit` (checked before the body is read);
- * 2. not UTF-8 JSON, or nested deeper than allowed -> `notJSON` / `notRequest`;
+ * 2. a Content-Type other than application/json, not UTF-8 JSON, or nested deeper than
+ *    allowed -> `notJSON` / `notRequest` (checked after the capped read, so a request holds
+ *    its maxConcurrentRequests slot until its body is in, whatever its headers say);
  * 3. not a Request object (§3.3) -> `notRequest`;
  * 4. a `using` capability we do not know -> `unknownCapability`;
  * 5. more than maxCallsInRequest calls -> `limit`;
@@ -41,6 +43,10 @@ export async function handleApi(
     return problem(400, "limit", `the request is larger than ${limits.maxSizeRequest} octets`, {
       limit: "maxSizeRequest",
     });
+  }
+  // RFC 8620 §3.6.1: notJSON is also "the content type of the request was not application/json".
+  if (!isJsonContentType(req.headers.get("content-type"))) {
+    return problem(400, "notJSON", "the request's Content-Type must be application/json");
   }
   const parsed = parseJson(body, limits.maxJsonDepth);
   if (!parsed.ok) {
@@ -107,6 +113,14 @@ async function runCall(
     });
     return error(new MethodError("serverFail"));
   }
+}
+
+/** True for `application/json`, with or without parameters (RFC 8259 §11 defines none). */
+export function isJsonContentType(header: string | null): boolean {
+  if (header === null) return false;
+  const semicolon = header.indexOf(";");
+  const type = (semicolon < 0 ? header : header.slice(0, semicolon)).trim().toLowerCase();
+  return type === "application/json";
 }
 
 /** Why `v` is not a Request object (RFC 8620 §3.3), or null when it is one. */
