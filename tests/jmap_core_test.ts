@@ -53,6 +53,16 @@ Deno.test("jmap core: session, auth, API, errors, blobs", async (t) => {
       assert.match(s.uploadUrl, /\{accountId\}/);
       assert.match(s.eventSourceUrl, /\{types\}.*\{closeafter\}.*\{ping\}/);
       assert.equal(typeof s.state, "string");
+
+      // RFC 8621 §1.3.1: emailQuerySortOptions lists exactly what Email/query can sort by.
+      const sortOptions = s.accounts[aliceId].accountCapabilities[MAIL].emailQuerySortOptions;
+      assert.deepEqual([...sortOptions].sort(), ["receivedAt", "size"]);
+      const sorted = await jmap.api(sortOptions.map((property: string, i: number) => [
+        "Email/query",
+        { accountId: aliceId, sort: [{ property, isAscending: true }] },
+        `${i}`,
+      ]));
+      for (const [name] of sorted) assert.equal(name, "Email/query");
     });
 
     await t.step(

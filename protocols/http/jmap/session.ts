@@ -33,7 +33,8 @@ function mailAccountCapability(limits: JmapLimits): Record<string, unknown> {
     maxMailboxDepth: null,
     maxSizeMailboxName: 490,
     maxSizeAttachmentsPerEmail: limits.maxSizeUpload,
-    emailQuerySortOptions: ["receivedAt"],
+    // Every property Email/query sorts by (email_query.ts), and no other.
+    emailQuerySortOptions: ["receivedAt", "size"],
     mayCreateTopLevelMailbox: true,
   };
 }
