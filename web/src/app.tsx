@@ -81,7 +81,11 @@ function Mail(props: { jmap: Jmap; onSignOut: () => void }) {
         : <section class="list" />}
       {current && route.emailId
         ? <MessageView key={route.emailId} jmap={jmap} emailId={route.emailId} />
-        : <section class="reader empty" aria-label="No message open" />}
+        : (
+          <section class="reader empty" aria-label="No message open">
+            <p class="empty-note">Select a message to read it.</p>
+          </section>
+        )}
     </div>
   );
 }
