@@ -300,6 +300,31 @@ Deno.test({
         assert.deepEqual(watch.dialogs, []);
       });
 
+      await t.step("a phone-sized screen stacks the panes", async () => {
+        await page.setViewportSize({ width: 390, height: 844 });
+        // An open message takes the list's place; the Inbox link leads back to the list.
+        assert.equal(await page.getByRole("list", { name: "Messages" }).isVisible(), false);
+        await page.getByRole("navigation", { name: "Mailboxes" })
+          .getByRole("link", { name: /^Inbox/ }).click();
+        await page.getByRole("list", { name: "Messages" }).waitFor();
+        await page.screenshot({ path: "/tmp/webmail-phone.png", fullPage: false });
+        await openMessage(page, "Hello from smtplib");
+        await page.screenshot({ path: "/tmp/webmail-phone-message.png", fullPage: false });
+        await page.setViewportSize({ width: 1280, height: 800 });
+      });
+
+      await t.step("a token revoked elsewhere leads back to the sign-in form", async () => {
+        for (const tok of await ts!.store.listApiTokens(alice.id)) {
+          await ts!.store.revokeApiToken(tok.id);
+        }
+        await page.getByRole("navigation", { name: "Mailboxes" }).getByRole("link", {
+          name: /^Trash/,
+        }).click();
+        await page.getByRole("button", { name: "Sign in" }).waitFor();
+        await signIn(page, "alice@example.test", "alice-password");
+        await page.getByRole("navigation", { name: "Mailboxes" }).waitFor();
+      });
+
       await t.step("Sign out revokes the token and shows the sign-in form", async () => {
         await page.getByRole("button", { name: "Sign out" }).click();
         await page.getByRole("button", { name: "Sign in" }).waitFor();

@@ -98,6 +98,8 @@ Deno.test("webmail: page, assets, sign-in and sign-out over http", async (t) => 
         headers: { authorization: `Bearer ${token}` },
       });
       assert.equal(after.status, 401);
+      // Only the Bearer challenge: a Basic one would make the browser prompt for a password.
+      assert.doesNotMatch(after.headers.get("www-authenticate") ?? "", /Basic/);
       await after.body?.cancel();
     });
   } finally {

@@ -22,7 +22,14 @@ export function App() {
   useEffect(() => {
     if (!token) return;
     let live = true;
-    Jmap.connect(token).then((j) => live && setJmap(j)).catch((e) => {
+    Jmap.connect(token).then((j) => {
+      j.onSignedOut = () => {
+        forgetToken();
+        setJmap(null);
+        setToken(null);
+      };
+      if (live) setJmap(j);
+    }).catch((e) => {
       if (!live) return;
       if (e instanceof SignedOut) {
         forgetToken();
@@ -62,7 +69,7 @@ function Mail(props: { jmap: Jmap; onSignOut: () => void }) {
 
   const current = mailboxes?.find((m) => m.id === route.mailboxId) ?? null;
   return (
-    <div class="mail">
+    <div class={route.emailId ? "mail reading" : "mail"}>
       <header class="top">
         <span class="brand">denomail</span>
         <span class="user">{jmap.username}</span>

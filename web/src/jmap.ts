@@ -55,6 +55,9 @@ export interface EmailFull extends EmailSummary {
 }
 
 export class Jmap {
+  /** Called once a call is refused with 401 (the token was revoked meanwhile). */
+  onSignedOut: (() => void) | null = null;
+
   private constructor(
     readonly token: string,
     readonly accountId: string,
@@ -78,7 +81,10 @@ export class Jmap {
       headers: { authorization: `Bearer ${this.token}`, "content-type": "application/json" },
       body: JSON.stringify({ using: [CORE, MAIL], methodCalls: calls }),
     });
-    if (res.status === 401) throw new SignedOut();
+    if (res.status === 401) {
+      this.onSignedOut?.();
+      throw new SignedOut();
+    }
     if (!res.ok) throw new Error(`the server answered ${res.status}`);
     const out = (await res.json()).methodResponses as Array<
       [string, Record<string, unknown>, string]
