@@ -9,7 +9,7 @@
  */
 import { UsageError } from "../args.ts";
 import type { CliContext } from "../context.ts";
-import { checkAddress } from "../validate.ts";
+import { checkAddress } from "../../core/admin/validate.ts";
 import { requireArg } from "./domain.ts";
 import { hashApiToken, newApiToken } from "../../core/auth/api_token.ts";
 
