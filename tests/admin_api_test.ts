@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startTestServer } from "./harness.ts";
-import { cli } from "./lib/server_process.ts";
+import { cli, startServerProcess } from "./lib/server_process.ts";
 import { basic, type Json } from "./lib/jmap_client.ts";
 import { ADMIN_ROUTES } from "../protocols/http/admin/routes.ts";
 import { hashApiToken, newApiToken } from "../core/auth/api_token.ts";
@@ -191,6 +191,8 @@ Deno.test("admin api: routes, validation, 401/403, CSRF, audit", async (t) => {
           badQuota.json.error,
           'SIZE must be a number of bytes (or with K, M, G) or "none", not lots',
         );
+        const noQuota = await change("PUT", "users/carol@example.test/quota", {});
+        assert.equal(noQuota.json.error, "missing argument SIZE");
         const list = await call("GET", "users");
         const carol = list.json.users.find((u: Json) => u.email === "carol@example.test");
         assert.deepEqual(
@@ -425,6 +427,31 @@ Deno.test("admin cli: --admin, user role, the API's messages, audit as cli", asy
       ]);
     } finally {
       await store.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("admin cli: serve on a data dir without an admin says how to create one", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "denomail-admin-serve-" });
+  const config = join(dir, "denomail.toml");
+  const off = ["smtp", "submission", "submissions", "imaps", "pop3", "pop3s", "http", "https"]
+    .map((n) => `${n} = ""`).join("\n");
+  await Deno.writeTextFile(
+    config,
+    `data_dir = "${dir}/data"\n[listeners]\nimap = "127.0.0.1:0"\n${off}\n`,
+  );
+  try {
+    const server = await startServerProcess(config, ["imap"]);
+    try {
+      const hint = /no admin account yet: create one with "deno task cli user add EMAIL --admin"/;
+      for (let i = 0; i < 100 && !hint.test(server.log()); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.match(server.log(), hint);
+    } finally {
+      await server.stop();
     }
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -129,8 +129,7 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     method: "PUT",
     path: "users/:email/quota",
     cli: "user quota EMAIL SIZE|none",
-    handle: async (c) =>
-      ok(await setQuota(c.ctx, c.params.email, stringField(c.body, "quota") ?? "none")),
+    handle: async (c) => ok(await setQuota(c.ctx, c.params.email, stringField(c.body, "quota"))),
   },
   {
     method: "PUT",
