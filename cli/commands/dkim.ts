@@ -3,8 +3,6 @@ import { UsageError } from "../args.ts";
 import type { CliContext } from "../context.ts";
 import { generateDkim } from "../../core/admin/dkim.ts";
 
-export { quoteTxt } from "../../core/admin/dns_records.ts";
-
 export const usage = "dkim generate DOMAIN [--selector S] [--force]";
 
 export async function run(ctx: CliContext): Promise<void> {

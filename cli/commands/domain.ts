@@ -3,8 +3,6 @@ import { UsageError } from "../args.ts";
 import type { CliContext } from "../context.ts";
 import { addDomain, listDomains, removeDomain } from "../../core/admin/domains.ts";
 
-export { requireArg } from "../../core/admin/validate.ts";
-
 export const usage = "domain add DOMAIN | domain remove DOMAIN | domain list";
 
 export async function run(ctx: CliContext): Promise<void> {

@@ -20,8 +20,6 @@ import {
   setRole,
 } from "../../core/admin/users.ts";
 
-export { parseQuotaSize } from "../../core/admin/validate.ts";
-
 export const usage =
   "user add EMAIL [--password-stdin] [--create-domain] [--admin] | user passwd EMAIL [--password-stdin] | user remove EMAIL | user list\n" +
   "  user key set EMAIL FILE.asc | user key show EMAIL | user key remove EMAIL\n" +
@@ -34,14 +32,14 @@ function password(ctx: CliContext): () => Promise<string> {
 }
 
 export async function run(ctx: CliContext): Promise<void> {
+  if (ctx.args.positional[0] !== "add" && ctx.args.booleans.has("--admin")) {
+    throw new UsageError("--admin: only for user add (use user role EMAIL admin|user)");
+  }
   if (ctx.args.positional[0] === "key") return await runKey(ctx);
   if (ctx.args.positional[0] === "quota") return await runQuota(ctx);
   if (ctx.args.positional[0] === "role") return await runRole(ctx);
   const [sub, email, ...extra] = ctx.args.positional;
   if (extra.length) throw new UsageError(`unexpected argument ${extra[0]}`);
-  if (sub !== "add" && ctx.args.booleans.has("--admin")) {
-    throw new UsageError("--admin: only for user add");
-  }
   switch (sub) {
     case "add": {
       const added = await addUser(await ctx.admin(), email, {
