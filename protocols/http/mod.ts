@@ -1,7 +1,7 @@
 /**
  * The web listeners: `http` (plain) and `https` (TLS with the server's certificate), one
  * route table for both (router.ts): /healthz and /metrics for operators (ops.ts), JMAP
- * (jmap/) and the webmail at `/` (web/). The admin API comes with its own issue.
+ * (jmap/), the webmail at `/` (web/) and the admin API (admin/).
  *
  * Deno.serve takes the certificate as PEM at start, so when core/tls.ts reloads it the
  * https listener starts again on the same address with the new pair: requests under way
@@ -19,6 +19,7 @@ import { addOperatorRoutes, type ServerGauges } from "./ops.ts";
 import { Router, text } from "./router.ts";
 import { addJmapRoutes } from "./jmap/mod.ts";
 import { addWebmailRoutes } from "./web/mod.ts";
+import { addAdminRoutes } from "./admin/mod.ts";
 
 export type { ServerGauges } from "./ops.ts";
 
@@ -40,6 +41,7 @@ export function webRoutes(deps: ServerDeps, gauges: ServerGauges): Router {
   addOperatorRoutes(router, deps, gauges);
   addJmapRoutes(router, deps);
   addWebmailRoutes(router, deps);
+  addAdminRoutes(router, deps, gauges);
   return router;
 }
 
