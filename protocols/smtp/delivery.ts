@@ -13,7 +13,13 @@ import type { ServerDeps } from "../../core/deps.ts";
 import type { Account, DeliveryTarget, QueueRecipient } from "../../storage/mod.ts";
 import type { AcceptedRecipient, Envelope, SmtpRole } from "./context.ts";
 import { encodeXtext } from "./parser.ts";
-import { receivedHeader, returnPathHeader, submissionFixups, withProtocol } from "./trace.ts";
+import {
+  receivedHeader,
+  returnPathHeader,
+  submissionFixups,
+  withProtocol,
+} from "../../core/trace.ts";
+export { newMessageId } from "../../core/trace.ts";
 import { reply, SmtpError } from "./replies.ts";
 import { type LocalCopy, planDelivery } from "../../core/deliver_hook.ts";
 import type { PluginResultSummary } from "../../plugins/sdk.ts";
@@ -54,16 +60,6 @@ export class NoDestinationError extends Error {
     super(`message ${id} has no destination (recipients: ${recipients.join(",") || "none"})`);
     this.name = "NoDestinationError";
   }
-}
-
-// Process-wide on purpose: with the time and randomness it keeps ids of this process apart.
-let counter = 0;
-
-/** A short unique id: time, a counter and randomness, in base 36 (an RFC 5322 atom). */
-export function newMessageId(now: number): string {
-  counter = (counter + 1) % 1296;
-  const rand = crypto.getRandomValues(new Uint32Array(1))[0].toString(36).padStart(7, "0");
-  return `${now.toString(36)}${counter.toString(36).padStart(2, "0")}${rand}`.toUpperCase();
 }
 
 /** Queue recipients for the remote destinations, DSN parameters kept (RFC 3461). */

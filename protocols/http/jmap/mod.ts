@@ -25,6 +25,10 @@ import { jmapLimits } from "./limits.ts";
 import { MAILBOX_METHODS } from "./mailbox.ts";
 import { MAILBOX_QUERY_METHODS } from "./mailbox_query.ts";
 import { THREAD_METHODS } from "./thread.ts";
+import { RecordLocks } from "./records.ts";
+import { IDENTITY_METHODS } from "./identity.ts";
+import { SUBMISSION_METHODS } from "./submission.ts";
+import { VACATION_METHODS } from "./vacation.ts";
 import { baseUrl, PATHS, sessionObject } from "./session.ts";
 
 /** Every method by name (one family per file). */
@@ -36,6 +40,9 @@ function methodTable(): ReadonlyMap<string, JmapMethod> {
     ...THREAD_METHODS,
     ...EMAIL_METHODS,
     ...EMAIL_QUERY_METHODS,
+    ...IDENTITY_METHODS,
+    ...SUBMISSION_METHODS,
+    ...VACATION_METHODS,
   }));
 }
 
@@ -66,6 +73,7 @@ export function addJmapRoutes(router: Router, deps: ServerDeps): void {
   const methods = methodTable();
   const requests = new InFlight(limits.maxConcurrentRequests);
   const uploads = new InFlight(limits.maxConcurrentUpload);
+  const locks = new RecordLocks();
 
   const authed = (
     handle: (
@@ -100,7 +108,15 @@ export function addJmapRoutes(router: Router, deps: ServerDeps): void {
         });
       }
       try {
-        return await handleApi(r.req, { deps, account, limits, methods, requestId: r.id });
+        return await handleApi(r.req, {
+          deps,
+          account,
+          limits,
+          methods,
+          requestId: r.id,
+          locks,
+          client: { ip: r.ip, secure: r.secure },
+        });
       } finally {
         release();
       }

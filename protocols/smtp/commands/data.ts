@@ -6,7 +6,7 @@
  */
 import { ownsAddress } from "../../../core/identity.ts";
 import { clientText, log } from "../../../lib/log.ts";
-import { authorFields } from "../author.ts";
+import { authorFields } from "../../../core/author.ts";
 import type { CommandHandler, Envelope, SmtpSession } from "../context.ts";
 import { deliverMessage, newMessageId } from "../delivery.ts";
 import { parseBdatArg } from "../parser.ts";
