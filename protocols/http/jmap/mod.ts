@@ -26,6 +26,7 @@ import { MAILBOX_METHODS } from "./mailbox.ts";
 import { MAILBOX_QUERY_METHODS } from "./mailbox_query.ts";
 import { THREAD_METHODS } from "./thread.ts";
 import { RecordLocks } from "./records.ts";
+import { PushHub, pushParams } from "./push.ts";
 import { IDENTITY_METHODS } from "./identity.ts";
 import { SUBMISSION_METHODS } from "./submission.ts";
 import { VACATION_METHODS } from "./vacation.ts";
@@ -151,10 +152,15 @@ export function addJmapRoutes(router: Router, deps: ServerDeps): void {
     ),
   );
 
-  // Push (RFC 8620 §7.3) comes with the change-hub work; the URL is already announced.
+  // Push (RFC 8620 §7.3): EventSource streams, ended when a listener stops.
+  const push = new PushHub(deps);
+  router.onStop(() => push.stop());
   router.prefix(
     PATHS.eventSource,
     ["GET"],
-    authed(() => Promise.resolve(text(501, "push is not implemented yet\n"))),
+    authed((r, account) => {
+      const p = pushParams(r.url);
+      return Promise.resolve(typeof p === "string" ? text(400, `${p}\n`) : push.open(account, p));
+    }),
   );
 }
