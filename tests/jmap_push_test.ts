@@ -151,6 +151,71 @@ Deno.test("jmap push: EventSource StateChange after SMTP and IMAP changes", asyn
       assert.deepEqual(ping?.data, { interval: 1 });
     });
 
+    await t.step(
+      "PushSubscription: verification, then StateChange POSTs (loopback only)",
+      async () => {
+        const posts: Json[] = [];
+        let notify = () => {};
+        const sink = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+          posts.push(await req.json());
+          notify();
+          return new Response(null, { status: 201 });
+        });
+        const nextPost = (ms = 3000) =>
+          new Promise<Json>((resolve, reject) => {
+            const timer = setTimeout(() => {
+              notify = () => {}; // a late POST stays in `posts` for the next wait
+              reject(new Error("no POST in time"));
+            }, ms);
+            const check = () => {
+              if (posts.length === 0) return;
+              clearTimeout(timer);
+              resolve(posts.shift());
+            };
+            notify = check;
+            check();
+          });
+        try {
+          const url = `http://127.0.0.1:${sink.addr.port}/push`;
+          const [[, r]] = await jmap.api([["PushSubscription/set", {
+            create: {
+              p: { deviceClientId: "phone-1", url, types: ["Email"] },
+              far: { deviceClientId: "x", url: "http://192.0.2.1/push" },
+            },
+          }, "0"]]);
+          assert.equal(r.notCreated.far.type, "invalidProperties");
+          const id = r.created.p.id;
+          const verification = await nextPost();
+          assert.deepEqual(Object.keys(verification).sort(), [
+            "@type",
+            "pushSubscriptionId",
+            "verificationCode",
+          ]);
+          assert.equal(verification["@type"], "PushVerification");
+          assert.equal(verification.pushSubscriptionId, id);
+          // Not verified yet: a change is not POSTed.
+          await sendWithSmtplib(ts.port("smtp"), "dave@remote.test", "alice@example.test", MESSAGE);
+          await assert.rejects(nextPost(300), /no POST in time/);
+          const [[, u]] = await jmap.api([["PushSubscription/set", {
+            update: { [id]: { verificationCode: verification.verificationCode } },
+          }, "0"], ["PushSubscription/get", { ids: [id] }, "1"]]).then((x) => [x[0], x[1]]);
+          assert.deepEqual(u.updated, { [id]: null });
+          const [[, g]] = await jmap.api([["PushSubscription/get", { ids: null }, "0"]]);
+          assert.equal(g.list[0].verificationCode, verification.verificationCode);
+          assert.equal(g.list[0].url, undefined, "url is never returned");
+          const [[e]] = await jmap.api([["PushSubscription/get", { properties: ["url"] }, "0"]]);
+          assert.equal(e, "error");
+          await sendWithSmtplib(ts.port("smtp"), "dave@remote.test", "alice@example.test", MESSAGE);
+          const change = await nextPost();
+          assert.equal(change["@type"], "StateChange");
+          assert.deepEqual(Object.keys(change.changed[accountId]), ["Email"]);
+          await jmap.api([["PushSubscription/set", { destroy: [id] }, "0"]]);
+        } finally {
+          await sink.shutdown();
+        }
+      },
+    );
+
     await t.step("bad parameters are 400", async () => {
       const r = await jmap.fetch("/jmap/eventsource/?types=*&closeafter=maybe&ping=0");
       assert.equal(r.status, 400);

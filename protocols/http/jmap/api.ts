@@ -23,6 +23,7 @@ import type { JmapLimits } from "./limits.ts";
 import type { JmapMethod, MethodContext } from "./context.ts";
 import { type Invocation, resolveReferences } from "./refs.ts";
 import type { RecordLocks } from "./records.ts";
+import type { PushHub } from "./push.ts";
 import { CAPABILITIES, sessionState } from "./session.ts";
 
 /** Runs one API request for `account`. */
@@ -35,6 +36,7 @@ export async function handleApi(
     methods: ReadonlyMap<string, JmapMethod>;
     requestId: string;
     locks: RecordLocks;
+    push: PushHub;
     client: { ip: string; secure: boolean };
   },
 ): Promise<Response> {
@@ -75,6 +77,7 @@ export async function handleApi(
     createdIds,
     followUps: [],
     locks: opts.locks,
+    push: opts.push,
     client: opts.client,
   };
   const responses: Invocation[] = [];

@@ -14,6 +14,7 @@ import { accountIdOf } from "./ids.ts";
 import type { JmapLimits } from "./limits.ts";
 import { isObject, type JsonObject } from "./json.ts";
 import type { RecordLocks } from "./records.ts";
+import type { PushHub } from "./push.ts";
 
 export interface MethodContext {
   deps: ServerDeps;
@@ -26,6 +27,8 @@ export interface MethodContext {
   followUps: Array<[string, JsonObject]>;
   /** Serializes writes of the kv-kept objects (records.ts); one per server. */
   locks: RecordLocks;
+  /** The server's push hub (PushSubscription/set refreshes its cache). */
+  push: PushHub;
   /** The client's address and whether it came over TLS (submission's Received field). */
   client: { ip: string; secure: boolean };
 }

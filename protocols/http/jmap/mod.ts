@@ -27,6 +27,7 @@ import { MAILBOX_QUERY_METHODS } from "./mailbox_query.ts";
 import { THREAD_METHODS } from "./thread.ts";
 import { RecordLocks } from "./records.ts";
 import { PushHub, pushParams } from "./push.ts";
+import { PUSH_SUBSCRIPTION_METHODS } from "./push_subscription.ts";
 import { IDENTITY_METHODS } from "./identity.ts";
 import { SUBMISSION_METHODS } from "./submission.ts";
 import { VACATION_METHODS } from "./vacation.ts";
@@ -44,6 +45,7 @@ function methodTable(): ReadonlyMap<string, JmapMethod> {
     ...IDENTITY_METHODS,
     ...SUBMISSION_METHODS,
     ...VACATION_METHODS,
+    ...PUSH_SUBSCRIPTION_METHODS,
   }));
 }
 
@@ -75,6 +77,8 @@ export function addJmapRoutes(router: Router, deps: ServerDeps): void {
   const requests = new InFlight(limits.maxConcurrentRequests);
   const uploads = new InFlight(limits.maxConcurrentUpload);
   const locks = new RecordLocks();
+  const push = new PushHub(deps);
+  router.onStop(() => push.stop());
 
   const authed = (
     handle: (
@@ -116,6 +120,7 @@ export function addJmapRoutes(router: Router, deps: ServerDeps): void {
           methods,
           requestId: r.id,
           locks,
+          push,
           client: { ip: r.ip, secure: r.secure },
         });
       } finally {
@@ -153,8 +158,6 @@ export function addJmapRoutes(router: Router, deps: ServerDeps): void {
   );
 
   // Push (RFC 8620 §7.3): EventSource streams, ended when a listener stops.
-  const push = new PushHub(deps);
-  router.onStop(() => push.stop());
   router.prefix(
     PATHS.eventSource,
     ["GET"],

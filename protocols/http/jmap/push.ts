@@ -22,6 +22,8 @@ import type { Account, MailboxChange } from "../../../storage/mod.ts";
 import { log } from "../../../lib/log.ts";
 import { emailState, loadMailboxes, mailboxState } from "./account_view.ts";
 import { accountIdOf } from "./ids.ts";
+import { postPush, PUSHSUB_TYPE } from "./push_subscription.ts";
+import { readDoc } from "./records.ts";
 
 /** Types this server pushes (RFC 8621 §1.5 EmailDelivery: a new Email arrived). */
 const PUSH_TYPES = ["Mailbox", "Email", "Thread", "EmailDelivery"] as const;
@@ -70,9 +72,35 @@ export class PushHub {
   #flush: ReturnType<typeof setTimeout> | null = null;
   #unsubscribe: (() => void) | null = null;
   #enc = new TextEncoder();
+  /** Verified, unexpired push subscriptions per account (loaded on the first change). */
+  #subs = new Map<number, Array<{ url: string; types: ReadonlySet<PushType> }>>();
+  #stopped = false;
 
   constructor(deps: ServerDeps) {
     this.#deps = deps;
+    // Subscriptions outlive connections, so the hub listens for as long as the server runs.
+    this.#unsubscribe = deps.changeHub.subscribeChanges((c) => this.#onChange(c));
+  }
+
+  /** Drops the cached subscriptions of an account (after PushSubscription/set). */
+  forget(accountId: number): void {
+    this.#subs.delete(accountId);
+  }
+
+  async #loadSubs(accountId: number): Promise<void> {
+    const doc = await readDoc(this.#deps.store, PUSHSUB_TYPE, accountId);
+    const now = this.#deps.now();
+    const list = Object.values(doc.objects).filter((o) =>
+      o.verificationCode !== null && Date.parse(o.expires as string) > now
+    ).map((o) => ({
+      url: o.url as string,
+      types: new Set(
+        Array.isArray(o.types)
+          ? PUSH_TYPES.filter((t) => (o.types as string[]).includes(t))
+          : PUSH_TYPES,
+      ),
+    }));
+    this.#subs.set(accountId, list);
   }
 
   /** Number of open streams (for tests and metrics). */
@@ -92,7 +120,6 @@ export class PushHub {
         let set = this.#streams.get(accountId);
         if (!set) this.#streams.set(accountId, set = new Set());
         set.add(stream);
-        this.#unsubscribe ??= this.#deps.changeHub.subscribeChanges((c) => this.#onChange(c));
         if (!this.#last.has(accountId)) {
           this.#last.set(accountId, {});
           this.#states(accountId, new Set(PUSH_TYPES)).then((s) => {
@@ -117,6 +144,9 @@ export class PushHub {
 
   /** Ends every stream. */
   stop(): void {
+    this.#stopped = true;
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
     for (const [accountId, set] of [...this.#streams]) {
       for (const s of [...set]) this.#close(accountId, s, true);
     }
@@ -137,12 +167,7 @@ export class PushHub {
     set?.delete(s);
     if (set && set.size === 0) {
       this.#streams.delete(accountId);
-      this.#last.delete(accountId);
-      this.#dirty.delete(accountId);
-    }
-    if (this.#streams.size === 0 && this.#unsubscribe) {
-      this.#unsubscribe();
-      this.#unsubscribe = null;
+      if (!this.#subs.get(accountId)?.length) this.#last.delete(accountId);
     }
   }
 
@@ -168,7 +193,12 @@ export class PushHub {
   }
 
   #mark(accountId: number, delivery: boolean): void {
-    if (!this.#streams.has(accountId)) return;
+    if (this.#stopped) return;
+    if (!this.#subs.has(accountId)) {
+      this.#loadSubs(accountId).then(() => this.#mark(accountId, delivery)).catch(() => {});
+      return;
+    }
+    if (!this.#streams.has(accountId) && this.#subs.get(accountId)!.length === 0) return;
     const d = this.#dirty.get(accountId);
     if (d) d.delivery ||= delivery;
     else this.#dirty.set(accountId, { delivery });
@@ -194,11 +224,14 @@ export class PushHub {
     const dirty = [...this.#dirty];
     this.#dirty.clear();
     for (const [accountId, { delivery }] of dirty) {
-      const set = this.#streams.get(accountId);
-      const last = this.#last.get(accountId);
-      if (!set || !last) continue;
+      const set = this.#streams.get(accountId) ?? new Set<Stream>();
+      const subs = this.#subs.get(accountId) ?? [];
+      if (set.size === 0 && subs.length === 0) continue;
+      let last = this.#last.get(accountId);
+      if (!last) this.#last.set(accountId, last = {});
       const wanted = new Set<PushType>();
       for (const s of set) s.types.forEach((t) => wanted.add(t));
+      for (const s of subs) s.types.forEach((t) => wanted.add(t));
       const now = await this.#states(accountId, wanted);
       const moved = new Set<PushType>();
       for (const t of wanted) {
@@ -206,11 +239,15 @@ export class PushHub {
       }
       Object.assign(last, now);
       if (moved.size === 0) continue;
-      for (const s of [...set]) {
+      const changeFor = (types: ReadonlySet<PushType>) => {
         const changed: Record<string, string> = {};
-        for (const t of s.types) if (moved.has(t)) changed[t] = now[t]!;
-        if (Object.keys(changed).length === 0) continue;
-        const event = { "@type": "StateChange", changed: { [accountIdOf(accountId)]: changed } };
+        for (const t of types) if (moved.has(t)) changed[t] = now[t]!;
+        if (Object.keys(changed).length === 0) return null;
+        return { "@type": "StateChange", changed: { [accountIdOf(accountId)]: changed } };
+      };
+      for (const s of [...set]) {
+        const event = changeFor(s.types);
+        if (!event) continue;
         this.#write(
           accountId,
           s,
@@ -218,6 +255,11 @@ export class PushHub {
         );
         // RFC 8620 §7.3 closeafter=state: end the response after one state event.
         if (s.closeAfterState) this.#close(accountId, s, true);
+      }
+      // RFC 8620 §7.2: verified subscriptions get the StateChange POSTed (not awaited).
+      for (const sub of subs) {
+        const event = changeFor(sub.types);
+        if (event) postPush(sub.url, event).catch(() => {});
       }
     }
   }
