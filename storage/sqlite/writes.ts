@@ -33,6 +33,7 @@ import { kvDelete, kvIncr, kvSet } from "./writes/kv.ts";
 import { indexPending } from "./fts.ts";
 import { TOKEN_WRITES } from "./tokens.ts";
 import { UPLOAD_WRITES } from "./uploads.ts";
+import { JMAP_RECORD_WRITES } from "./jmap_records.ts";
 
 export type { WriteContext } from "./writes/context.ts";
 
@@ -65,6 +66,7 @@ export const WRITES = {
   indexPending, // fts.ts: the full-text index's background step
   ...TOKEN_WRITES, // tokens.ts: JMAP bearer tokens
   ...UPLOAD_WRITES, // uploads.ts: JMAP uploads
+  ...JMAP_RECORD_WRITES, // jmap_records.ts: Identity, EmailSubmission, … documents
 } as const;
 
 /** The name of a write operation. */

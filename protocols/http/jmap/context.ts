@@ -25,7 +25,7 @@ export interface MethodContext {
   createdIds: Map<string, string>;
   /** Responses a method adds after its own, same call id (RFC 8621 §7.5 implicit Email/set). */
   followUps: Array<[string, JsonObject]>;
-  /** Serializes writes of the kv-kept objects (records.ts); one per server. */
+  /** Serializes writes of the stored records (records.ts); one per server. */
   locks: RecordLocks;
   /** The server's push hub (PushSubscription/set refreshes its cache). */
   push: PushHub;

@@ -4,7 +4,7 @@
  * A new subscription gets a random verificationCode, POSTed at once to its url as a
  * PushVerification object (§7.2.2); it receives StateChange POSTs (push.ts) only after the
  * client has set that code on it. Subscriptions belong to the user (not an account) and are
- * kept in the kv-kept records (records.ts, type "pushsub").
+ * kept in the stored records (records.ts, type "pushsub").
  *
  * URL policy: https URLs, or http to a loopback address (development and tests). Encrypted
  * pushes (RFC 8291 `keys`) are not supported and refused with invalidProperties. Every POST

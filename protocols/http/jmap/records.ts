@@ -1,7 +1,7 @@
 /**
- * Small per-account JMAP object sets (Identity, EmailSubmission, VacationResponse) kept as
- * one JSON document per account and type in the store's kv table (namespace "jmap"), with
- * a counter state and a short change log for the /changes methods (RFC 8620 §5.2).
+ * Small per-account JMAP object sets (Identity, EmailSubmission, VacationResponse,
+ * PushSubscription) kept as one JSON document per account and type (the Store's
+ * getJmapRecord/putJmapRecord; removed with the account), with a counter state and a short change log for the /changes methods (RFC 8620 §5.2).
  *
  * Invariants:
  * - The state is the number of the last change; a sinceState older than the log's first
@@ -13,7 +13,6 @@
  */
 import type { Store } from "../../../storage/mod.ts";
 
-const NS = "jmap";
 /** Change log entries kept per document. */
 const MAX_LOG = 500;
 /** Objects per document (identities, submissions): old submissions are dropped first. */
@@ -35,7 +34,7 @@ const key = (type: string, accountId: number) => `${type}:${accountId}`;
 
 /** The document of `type` for the account (empty when none was written). */
 export async function readDoc(store: Store, type: string, accountId: number): Promise<RecordDoc> {
-  const raw = await store.kvGet(NS, key(type, accountId));
+  const raw = await store.getJmapRecord(accountId, type);
   if (raw === null) return { state: 0, objects: {}, log: [], next: 1 };
   return JSON.parse(raw) as RecordDoc;
 }
@@ -53,7 +52,7 @@ export async function writeDoc(
   accountId: number,
   doc: RecordDoc,
 ): Promise<void> {
-  await store.kvSet(NS, key(type, accountId), JSON.stringify(doc));
+  await store.putJmapRecord(accountId, type, JSON.stringify(doc));
 }
 
 /** Serializes read-modify-write cycles per document. */

@@ -6,7 +6,7 @@
  * derived from the message as §7 says (Sender, else From; To+Cc+Bcc). The Bcc field is
  * removed from what is sent (§7: it must not reach the recipients). Sending happens at
  * once (maxDelayedSend 0), so undoStatus is "final" and a cancel is `cannotUnsend`.
- * Submissions are kept in the kv-kept records (records.ts, type "submission", the newest
+ * Submissions are kept in the stored records (records.ts, type "submission", the newest
  * MAX_OBJECTS).
  *
  * @module

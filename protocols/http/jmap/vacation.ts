@@ -1,6 +1,6 @@
 /**
  * VacationResponse (RFC 8621 §8): one object per account, id "singleton", stored in the
- * kv-kept records (records.ts, type "vacation"). Only stored for now: sending the
+ * stored records (records.ts, type "vacation"). Only stored for now: sending the
  * automatic replies comes with Sieve (RFC 5230), which will read this object.
  *
  * @module
