@@ -2,22 +2,23 @@
  * Submitting a message without an SMTP session (JMAP EmailSubmission, RFC 8621 §7): the
  * same steps as a message accepted on port 587, in the same order:
  * 1. the envelope sender and every From:/Sender: address must be owned by the user
- *    (core/identity.ts, core/author.ts) — else `forbiddenFrom`;
+ *    (`checkAuthors` here, which port 587 calls too) — else forbiddenMailFrom / forbiddenFrom;
  * 2. every recipient is routed (relaying allowed: the user is authenticated);
  * 3. the plugins' mail, rcpt and data hooks run with role "submission";
- * 4. Date / Message-ID are added when missing (RFC 6409 §8) with a Received field, local
- *    copies go through the deliver hook and the store, remote recipients to the queue
- *    (which DKIM-signs and runs the queue hooks), all written in one tick.
+ * 4. Date / Message-ID are added when missing (RFC 6409 §8) with a Received field, and
+ *    commit_message.ts (SMTP's last step too) runs the deliver hook, stores the local
+ *    copies and queues the remote recipients (the queue DKIM-signs and runs its hooks).
  *
  * Invariant: nothing is stored or queued unless every check passed.
  *
  * @module
  */
-import type { Account, DeliveryTarget, QueueRecipient } from "../storage/mod.ts";
+import type { Account, QueueRecipient } from "../storage/mod.ts";
 import type { ServerDeps } from "./deps.ts";
 import { ownsAddress } from "./identity.ts";
 import { authorFields } from "./author.ts";
-import { type LocalCopy, planDelivery, refusalOf } from "./deliver_hook.ts";
+import { type LocalCopy, refusalOf } from "./deliver_hook.ts";
+import { commitMessage } from "./commit_message.ts";
 import { receivedHeader, returnPathHeader, submissionFixups } from "./trace.ts";
 import { concatBytes } from "../lib/bytes.ts";
 import type { PluginResultSummary, SessionInfo } from "../plugins/sdk.ts";
@@ -53,7 +54,41 @@ export type SubmissionResult =
 const MAX_AUTHORS = 50;
 const enc = new TextEncoder();
 
-/** Step 1: the identity check of port 587, or the refusal. */
+/** Why a message's authors were refused (the SMTP and JMAP sides word it each their way). */
+export type AuthorRefusal =
+  | { reason: "too_many" }
+  | { reason: "unusable"; field: string }
+  | { reason: "not_owned"; field: string; address: string };
+
+/**
+ * RFC 6409 §6.1 (the MSA may check the message's author against the authenticated user):
+ * every address in From: and Sender: must be one the user owns (identity.ts). The one
+ * check of port 587 and of JMAP EmailSubmission. `[submission] admins` may send as anyone.
+ */
+export async function checkAuthors(
+  deps: Pick<ServerDeps, "router" | "config">,
+  account: Account,
+  message: Uint8Array,
+): Promise<AuthorRefusal | null> {
+  if (deps.config.submission.admins.includes(account.email)) return null;
+  const fields = authorFields(message);
+  // Each address costs a router lookup: a header naming more authors than any real message
+  // does is refused outright instead of looked up one by one.
+  if (fields.reduce((n, f) => n + f.addresses.length, 0) > MAX_AUTHORS) {
+    return { reason: "too_many" };
+  }
+  for (const f of fields) {
+    if (f.unusable) return { reason: "unusable", field: f.field };
+    for (const address of f.addresses) {
+      if (!(await ownsAddress(deps, account, address))) {
+        return { reason: "not_owned", field: f.field, address };
+      }
+    }
+  }
+  return null;
+}
+
+/** Step 1 for JMAP: the envelope sender and the authors, or the SetError to answer. */
 export async function checkSender(
   deps: ServerDeps,
   account: Account,
@@ -64,19 +99,17 @@ export async function checkSender(
   if (mailFrom !== "" && !(await ownsAddress(deps, account, mailFrom))) {
     return { kind: "forbiddenMailFrom", text: "the envelope sender is not an address you own" };
   }
-  const fields = authorFields(message);
-  if (fields.reduce((n, f) => n + f.addresses.length, 0) > MAX_AUTHORS) {
+  const r = await checkAuthors(deps, account, message);
+  if (r?.reason === "too_many") {
     return { kind: "forbiddenFrom", text: "too many From:/Sender: addresses" };
   }
-  for (const f of fields) {
-    if (f.unusable) return { kind: "forbiddenFrom", text: `${f.field}: has no usable address` };
-    for (const a of f.addresses) {
-      if (!(await ownsAddress(deps, account, a))) {
-        return { kind: "forbiddenFrom", text: `${f.field}: address not owned by you` };
-      }
-    }
+  if (r?.reason === "unusable") {
+    return { kind: "forbiddenFrom", text: `${r.field}: has no usable address` };
   }
-  if (fields.length === 0) return { kind: "forbiddenFrom", text: "the message has no From:" };
+  if (r) return { kind: "forbiddenFrom", text: `${r.field}: address not owned by you` };
+  if (authorFields(message).length === 0) {
+    return { kind: "forbiddenFrom", text: "the message has no From:" };
+  }
   return null;
 }
 
@@ -148,44 +181,35 @@ export async function submitMessage(
     date: now,
   });
   message = concatBytes([enc.encode(fixups), message]);
-  const plan = await planDelivery(deps.plugins, {
+  const done = await commitMessage(deps, {
     session,
     sender: input.mailFrom,
-    message: concatBytes([enc.encode(returnPathHeader(input.mailFrom) + received), message]),
+    localMessage: concatBytes([enc.encode(returnPathHeader(input.mailFrom) + received), message]),
+    queueMessage: () => concatBytes([enc.encode(received), message]),
     copies: [...copies.values()],
+    remote: [...remote.values()],
+    meta: {
+      messageId: input.id,
+      envid: null,
+      ret: null,
+      requireTls: false,
+      smtputf8: false,
+      body: null,
+      authenticatedAs: input.account.email,
+      clientIp: input.clientIp,
+      helo: "jmap",
+    },
+    now,
     results: hooked.results,
   });
-  if (plan.refused) {
-    return { ok: false, refusal: { kind: "forbiddenToSend", text: plan.refused.text } };
+  if (done.refused) {
+    return { ok: false, refusal: { kind: "forbiddenToSend", text: done.refused.text } };
   }
-  const targets: DeliveryTarget[] = plan.writes.flatMap((w) => w.targets);
-  // All writes start in the same tick: the store commits them together.
-  const [, queued] = await Promise.all([
-    Promise.all(plan.writes.map((w) => deps.store.deliver(w.message, w.targets))),
-    remote.size > 0
-      ? deps.store.enqueue(concatBytes([enc.encode(received), message]), {
-        sender: input.mailFrom,
-        recipients: [...remote.values()],
-        nextAttemptAt: now,
-        meta: {
-          messageId: input.id,
-          envid: null,
-          ret: null,
-          requireTls: false,
-          smtputf8: false,
-          body: null,
-          authenticatedAs: input.account.email,
-          clientIp: input.clientIp,
-          helo: "jmap",
-        },
-      })
-      : Promise.resolve(null),
-  ]);
   return {
     ok: true,
-    localAccounts: targets.length,
+    localAccounts: done.localAccounts,
     remoteRecipients: remote.size,
-    queueId: queued?.id ?? null,
+    queueId: done.queueId,
   };
 }
 

@@ -10,7 +10,7 @@
  * @module
  */
 import type { ServerDeps } from "../../core/deps.ts";
-import type { Account, DeliveryTarget, QueueRecipient } from "../../storage/mod.ts";
+import type { Account, QueueRecipient } from "../../storage/mod.ts";
 import type { AcceptedRecipient, Envelope, SmtpRole } from "./context.ts";
 import { encodeXtext } from "./parser.ts";
 import {
@@ -21,7 +21,8 @@ import {
 } from "../../core/trace.ts";
 export { newMessageId } from "../../core/trace.ts";
 import { reply, SmtpError } from "./replies.ts";
-import { type LocalCopy, planDelivery } from "../../core/deliver_hook.ts";
+import type { LocalCopy } from "../../core/deliver_hook.ts";
+import { commitMessage } from "../../core/commit_message.ts";
 import type { PluginResultSummary } from "../../plugins/sdk.ts";
 import { concatBytes } from "../../lib/bytes.ts";
 
@@ -131,7 +132,8 @@ export async function deliverMessage(
   }
   // Plugins (deliver hook, once per local account): may pick the mailbox, transform or drop
   // that account's copy, or refuse the whole message. Unchanged copies share one blob.
-  const plan = await planDelivery(deps.plugins, {
+  // Both the local copies and the queue entry must commit before 250 (commit_message.ts).
+  const done = await commitMessage(deps, {
     session: {
       id: msg.plugins?.sessionId ?? msg.id,
       remoteIp: msg.clientIp,
@@ -141,46 +143,33 @@ export async function deliverMessage(
       ...(msg.account ? { user: msg.account.email } : {}),
     },
     sender,
-    message: concatBytes([enc.encode(returnPathHeader(sender) + received), body]),
+    localMessage: concatBytes([enc.encode(returnPathHeader(sender) + received), body]),
+    queueMessage: () => concatBytes([enc.encode(received), body]),
     copies: [...copies.values()],
+    remote,
+    meta: {
+      messageId: msg.id,
+      envid: env.params.envid,
+      ret: env.params.ret,
+      requireTls: env.params.requireTls,
+      smtputf8: env.params.smtputf8,
+      body: env.params.body,
+      authenticatedAs: msg.account?.email ?? null,
+      clientIp: msg.clientIp,
+      helo: msg.helo,
+    },
+    now,
     score: msg.plugins?.score,
     results: msg.plugins?.results,
   });
-  if (plan.refused) {
-    const r = plan.refused;
+  if (done.refused) {
+    const r = done.refused;
     throw new SmtpError(reply(r.code, r.enhanced, r.text), { bad: false });
   }
-  const targets: DeliveryTarget[] = plan.writes.flatMap((w) => w.targets);
-
-  // All writes start in the same tick: the store commits them together.
-  const writes: [Promise<unknown>, Promise<{ id: number } | null>] = [
-    Promise.all(plan.writes.map((w) => deps.store.deliver(w.message, w.targets))),
-    remote.length > 0
-      ? deps.store.enqueue(concatBytes([enc.encode(received), body]), {
-        sender,
-        recipients: remote,
-        nextAttemptAt: now,
-        meta: {
-          messageId: msg.id,
-          envid: env.params.envid,
-          ret: env.params.ret,
-          requireTls: env.params.requireTls,
-          smtputf8: env.params.smtputf8,
-          body: env.params.body,
-          authenticatedAs: msg.account?.email ?? null,
-          clientIp: msg.clientIp,
-          helo: msg.helo,
-        },
-      })
-      : Promise.resolve(null),
-  ];
-  // Both must commit before 250. If one fails the client retries the whole message: a
-  // possible duplicate is better than a lost message.
-  const [, queued] = await Promise.all(writes);
   return {
-    localAccounts: targets.length,
+    localAccounts: done.localAccounts,
     remoteRecipients: remote.length,
-    queueId: queued?.id ?? null,
-    pluginResults: plan.results,
+    queueId: done.queueId,
+    pluginResults: done.pluginResults,
   };
 }
