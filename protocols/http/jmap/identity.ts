@@ -253,6 +253,7 @@ const set: JmapMethod = {
       }
       if (String(doc.state) !== oldState) {
         await writeDoc(ctx.deps.store, TYPE, ctx.account.id, doc);
+        ctx.push.recordChanged(ctx.account.id, "Identity", String(doc.state));
       }
       return { accountId, oldState, newState: String(doc.state), ...out };
     });

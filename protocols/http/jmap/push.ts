@@ -25,9 +25,16 @@ import { accountIdOf } from "./ids.ts";
 import { postPush, PUSHSUB_TYPE } from "./push_subscription.ts";
 import { readDoc } from "./records.ts";
 
-/** Types this server pushes (RFC 8621 §1.5 EmailDelivery: a new Email arrived). */
-const PUSH_TYPES = ["Mailbox", "Email", "Thread", "EmailDelivery"] as const;
+/**
+ * Types this server pushes: the mail types, whose states follow store changes (RFC 8621
+ * §1.5 EmailDelivery: a new Email arrived), and the record types, whose /set methods
+ * report their new state (`recordChanged`).
+ */
+const MAIL_TYPES = ["Mailbox", "Email", "Thread", "EmailDelivery"] as const;
+const RECORD_TYPES = ["Identity", "EmailSubmission", "VacationResponse"] as const;
+const PUSH_TYPES = [...MAIL_TYPES, ...RECORD_TYPES] as const;
 type PushType = typeof PUSH_TYPES[number];
+export type RecordType = typeof RECORD_TYPES[number];
 type States = Partial<Record<PushType, string>>;
 
 /** Ping intervals accepted, in seconds (RFC 8620 §7.3: the server may pick another). */
@@ -82,6 +89,18 @@ export class PushHub {
     this.#unsubscribe = deps.changeHub.subscribeChanges((c) => this.#onChange(c));
   }
 
+  /** A record type's state moved (Identity/set, …): tell the account's streams now. */
+  recordChanged(accountId: number, type: RecordType, state: string): void {
+    const event = (types: ReadonlySet<PushType>) =>
+      types.has(type)
+        ? { "@type": "StateChange", changed: { [accountIdOf(accountId)]: { [type]: state } } }
+        : null;
+    this.#send(accountId, event);
+    if (!this.#subs.has(accountId)) {
+      this.#loadSubs(accountId).then(() => this.#post(accountId, event)).catch(() => {});
+    } else this.#post(accountId, event);
+  }
+
   /** Drops the cached subscriptions of an account (after PushSubscription/set). */
   forget(accountId: number): void {
     this.#subs.delete(accountId);
@@ -122,7 +141,7 @@ export class PushHub {
         set.add(stream);
         if (!this.#last.has(accountId)) {
           this.#last.set(accountId, {});
-          this.#states(accountId, new Set(PUSH_TYPES)).then((s) => {
+          this.#states(accountId, new Set(MAIL_TYPES)).then((s) => {
             const last = this.#last.get(accountId);
             if (last) Object.assign(last, s, { ...last });
           }).catch(() => {});
@@ -230,8 +249,9 @@ export class PushHub {
       let last = this.#last.get(accountId);
       if (!last) this.#last.set(accountId, last = {});
       const wanted = new Set<PushType>();
-      for (const s of set) s.types.forEach((t) => wanted.add(t));
-      for (const s of subs) s.types.forEach((t) => wanted.add(t));
+      const mail = (t: PushType) => (MAIL_TYPES as readonly string[]).includes(t);
+      for (const s of set) s.types.forEach((t) => mail(t) && wanted.add(t));
+      for (const s of subs) s.types.forEach((t) => mail(t) && wanted.add(t));
       const now = await this.#states(accountId, wanted);
       const moved = new Set<PushType>();
       for (const t of wanted) {
@@ -245,22 +265,31 @@ export class PushHub {
         if (Object.keys(changed).length === 0) return null;
         return { "@type": "StateChange", changed: { [accountIdOf(accountId)]: changed } };
       };
-      for (const s of [...set]) {
-        const event = changeFor(s.types);
-        if (!event) continue;
-        this.#write(
-          accountId,
-          s,
-          this.#enc.encode(`event: state\ndata: ${JSON.stringify(event)}\n\n`),
-        );
-        // RFC 8620 §7.3 closeafter=state: end the response after one state event.
-        if (s.closeAfterState) this.#close(accountId, s, true);
-      }
-      // RFC 8620 §7.2: verified subscriptions get the StateChange POSTed (not awaited).
-      for (const sub of subs) {
-        const event = changeFor(sub.types);
-        if (event) postPush(sub.url, event).catch(() => {});
-      }
+      this.#send(accountId, changeFor);
+      this.#post(accountId, changeFor);
+    }
+  }
+
+  /** Writes the event `eventFor` gives each stream of the account (null: none for it). */
+  #send(accountId: number, eventFor: (types: ReadonlySet<PushType>) => unknown | null): void {
+    for (const s of [...this.#streams.get(accountId) ?? []]) {
+      const event = eventFor(s.types);
+      if (!event) continue;
+      this.#write(
+        accountId,
+        s,
+        this.#enc.encode(`event: state\ndata: ${JSON.stringify(event)}\n\n`),
+      );
+      // RFC 8620 §7.3 closeafter=state: end the response after one state event.
+      if (s.closeAfterState) this.#close(accountId, s, true);
+    }
+  }
+
+  /** RFC 8620 §7.2: verified subscriptions get the StateChange POSTed (not awaited). */
+  #post(accountId: number, eventFor: (types: ReadonlySet<PushType>) => unknown | null): void {
+    for (const sub of this.#subs.get(accountId) ?? []) {
+      const event = eventFor(sub.types);
+      if (event) postPush(sub.url, event).catch(() => {});
     }
   }
 }

@@ -456,6 +456,7 @@ const set: JmapMethod = {
       }
       if (String(doc.state) !== oldState) {
         await writeDoc(ctx.deps.store, TYPE, ctx.account.id, doc);
+        ctx.push.recordChanged(ctx.account.id, "EmailSubmission", String(doc.state));
       }
       await onSuccess(ctx, accountId, doc, created, args);
       return {
