@@ -15,7 +15,7 @@ import { parseMime } from "../../../mime/mod.ts";
 import { newMessageId } from "../../../core/trace.ts";
 import { submitMessage } from "../../../core/submission.ts";
 import { log } from "../../../lib/log.ts";
-import { loadEmails } from "./account_view.ts";
+import { emailState, loadEmails } from "./account_view.ts";
 import {
   checkArgs,
   idList,
@@ -358,8 +358,8 @@ async function onSuccess(
   const own = new Set(mailboxes.map((m) => m.id));
   const out = {
     accountId,
-    oldState: null,
-    newState: null,
+    oldState: emailState(mailboxes),
+    newState: "",
     updated: null as JsonObject | null,
     notUpdated: null as JsonObject | null,
     destroyed: null as string[] | null,
@@ -386,6 +386,7 @@ async function onSuccess(
       (out.destroyed ??= []).push(emailId);
     } else (out.notDestroyed ??= {})[emailId] = { type: "notFound" };
   }
+  out.newState = emailState(await store.listMailboxes(ctx.account.id));
   ctx.followUps.push(["Email/set", out]);
 }
 
