@@ -154,7 +154,7 @@ Deno.test("jmap submission: identities, local + remote delivery, forbiddenFrom, 
         assert.equal(r.created.s1.undoStatus, "final");
         assert.equal(responses[1][0], "Email/set");
         assert.deepEqual(Object.keys(responses[1][1].updated), [emailId]);
-      assert.notEqual(responses[1][1].oldState, responses[1][1].newState);
+        assert.notEqual(responses[1][1].oldState, responses[1][1].newState);
         // The local recipient, read over IMAP.
         const carol = await waitFor(async () => {
           const out =

@@ -67,10 +67,11 @@ async function offeredAddresses(ctx: MethodContext, account: Account): Promise<s
 /** Every identity of the account: offered ones merged with what was stored. */
 export async function loadIdentities(
   ctx: MethodContext,
-): Promise<{ doc: RecordDoc; identities: Map<string, JsonObject> }> {
+): Promise<{ doc: RecordDoc; identities: Map<string, JsonObject>; state: string }> {
   const doc = await readDoc(ctx.deps.store, TYPE, ctx.account.id);
   const identities = new Map<string, JsonObject>();
-  for (const email of await offeredAddresses(ctx, ctx.account)) {
+  const offered = await offeredAddresses(ctx, ctx.account);
+  for (const email of offered) {
     const id = offeredId(email);
     identities.set(id, {
       id,
@@ -87,7 +88,17 @@ export async function loadIdentities(
   for (const [id, o] of Object.entries(doc.objects)) {
     if (id.startsWith("n")) identities.set(id, { ...o, id, mayDelete: true } as JsonObject);
   }
-  return { doc, identities };
+  return { doc, identities, state: stateOf(doc, offered) };
+}
+
+/**
+ * The Identity state: the record's change counter and a digest of the offered addresses,
+ * which change without an Identity/set (config, aliases) — then /changes cannot say what
+ * changed and answers cannotCalculateChanges.
+ */
+function stateOf(doc: RecordDoc, offered: readonly string[]): string {
+  const digest = createHash("sha256").update(offered.join("\n")).digest("hex").slice(0, 12);
+  return `${doc.state}-${digest}`;
 }
 
 const get: JmapMethod = {
@@ -99,7 +110,7 @@ const get: JmapMethod = {
     const properties = propertyList(args, "properties") ?? PROPERTIES;
     const unknown = properties.find((p) => !PROPERTIES.includes(p));
     if (unknown !== undefined) throw invalidArguments(`unknown property ${unknown.slice(0, 100)}`);
-    const { doc, identities } = await loadIdentities(ctx);
+    const { identities, state } = await loadIdentities(ctx);
     const list: unknown[] = [];
     const notFound: string[] = [];
     for (const id of ids ?? [...identities.keys()]) {
@@ -107,7 +118,7 @@ const get: JmapMethod = {
       if (o) list.push(pick(o, properties));
       else notFound.push(id);
     }
-    return { accountId, state: String(doc.state), list, notFound };
+    return { accountId, state, list, notFound };
   },
 };
 
@@ -119,10 +130,11 @@ const changes: JmapMethod = {
     const since = stringArg(args, "sinceState");
     if (since === null) throw invalidArguments("sinceState is required");
     const max = intArg(args, "maxChanges", 0, 1);
-    const doc = await readDoc(ctx.deps.store, TYPE, ctx.account.id);
-    const c = changesSince(doc, since, max);
+    const { doc, state } = await loadIdentities(ctx);
+    const [counter, digest] = since.split("-");
+    const c = digest === state.split("-")[1] ? changesSince(doc, counter, max) : null;
     if (!c) throw new MethodError("cannotCalculateChanges");
-    return { accountId, oldState: since, ...c };
+    return { accountId, oldState: since, ...c, newState: `${c.newState}-${digest}` };
   },
 };
 
@@ -159,8 +171,8 @@ const set: JmapMethod = {
     checkArgs(args, ["accountId", "ifInState", "create", "update", "destroy"]);
     const accountId = requireAccount(ctx, args);
     return ctx.locks.with(TYPE, ctx.account.id, async () => {
-      const { doc, identities } = await loadIdentities(ctx);
-      const oldState = String(doc.state);
+      const { doc, identities, state: oldState } = await loadIdentities(ctx);
+      const digest = oldState.split("-")[1];
       const ifInState = stringArg(args, "ifInState");
       if (ifInState !== null && ifInState !== oldState) throw new MethodError("stateMismatch");
       const create = isObject(args.create) ? args.create : {};
@@ -251,11 +263,12 @@ const set: JmapMethod = {
           out.destroyed.push(id);
         }
       }
-      if (String(doc.state) !== oldState) {
+      const newState = `${doc.state}-${digest}`;
+      if (newState !== oldState) {
         await writeDoc(ctx.deps.store, TYPE, ctx.account.id, doc);
-        ctx.push.recordChanged(ctx.account.id, "Identity", String(doc.state));
+        ctx.push.recordChanged(ctx.account.id, "Identity", newState);
       }
-      return { accountId, oldState, newState: String(doc.state), ...out };
+      return { accountId, oldState, newState, ...out };
     });
   },
 };
