@@ -334,6 +334,15 @@ export interface Store {
   /** Removes the token; false when there was none with this id. */
   revokeApiToken(id: number): Promise<boolean>;
 
+  // --- small JMAP object sets (Identity, EmailSubmission, VacationResponse, PushSubscription) ---
+  /** The JSON document of `type` ([a-z]{1,32}) for the account, or null. */
+  getJmapRecord(accountId: number, type: string): Promise<string | null>;
+  /**
+   * Stores (replaces) the document. StoreError("not_found") without such an account,
+   * "invalid" for a bad type or a document over 4 MB. Removed with the account.
+   */
+  putJmapRecord(accountId: number, type: string, doc: string): Promise<void>;
+
   // --- JMAP uploads ---
   /**
    * Stores an upload of the account. Fails with StoreError("quota") when the account's

@@ -652,6 +652,20 @@ export class SqliteStore implements Store {
     return this.#write("revokeApiToken", { id });
   }
 
+  // deno-lint-ignore require-await
+  async getJmapRecord(accountId: number, type: string): Promise<string | null> {
+    const r = this.#get(
+      "SELECT doc FROM jmap_records WHERE account_id = ? AND type = ?",
+      accountId,
+      type,
+    );
+    return r ? r.doc as string : null;
+  }
+
+  putJmapRecord(accountId: number, type: string, doc: string): Promise<void> {
+    return this.#write("putJmapRecord", { accountId, type, doc });
+  }
+
   storeUpload(
     accountId: number,
     data: Uint8Array,

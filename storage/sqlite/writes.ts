@@ -34,6 +34,7 @@ import { indexPending } from "./fts.ts";
 import { TOKEN_WRITES } from "./tokens.ts";
 import { UPLOAD_WRITES } from "./uploads.ts";
 import { ADMIN_WRITES } from "./admin.ts";
+import { JMAP_RECORD_WRITES } from "./jmap_records.ts";
 
 export type { WriteContext } from "./writes/context.ts";
 
@@ -67,6 +68,7 @@ export const WRITES = {
   ...TOKEN_WRITES, // tokens.ts: JMAP bearer tokens
   ...UPLOAD_WRITES, // uploads.ts: JMAP uploads
   ...ADMIN_WRITES, // admin.ts: admin role and audit log
+  ...JMAP_RECORD_WRITES, // jmap_records.ts: Identity, EmailSubmission, … documents
 } as const;
 
 /** The name of a write operation. */

@@ -1089,6 +1089,24 @@ export async function runStoreConformance(
     assert.deepEqual((await store.listAudit({ limit: 1 }))[0], long);
   });
 
+  await step("jmap records: per account and type, replaced whole, gone with the account", async (
+    store,
+  ) => {
+    const { account } = await user(store);
+    const { account: bob } = await user(store, "bob@example.test");
+    assert.equal(await store.getJmapRecord(account.id, "identity"), null);
+    await store.putJmapRecord(account.id, "identity", '{"state":1}');
+    await store.putJmapRecord(account.id, "vacation", '{"state":7,"x":"\u00e9"}');
+    await store.putJmapRecord(account.id, "identity", '{"state":2}');
+    assert.equal(await store.getJmapRecord(account.id, "identity"), '{"state":2}');
+    assert.equal(await store.getJmapRecord(account.id, "vacation"), '{"state":7,"x":"\u00e9"}');
+    assert.equal(await store.getJmapRecord(bob.id, "identity"), null);
+    await rejectsWith(store.putJmapRecord(99999, "identity", "{}"), "not_found");
+    await rejectsWith(store.putJmapRecord(account.id, "Bad-Type", "{}"), "invalid");
+    await store.removeAccount("alice@example.test");
+    assert.equal(await store.getJmapRecord(account.id, "identity"), null);
+  });
+
   await step("uploads: per account, byte-exact, capped, expire", async (store) => {
     const { account } = await user(store);
     const { account: bob } = await user(store, "bob@example.test");

@@ -46,7 +46,8 @@ export type MethodErrorType =
   | "anchorNotFound"
   | "unsupportedSort"
   | "unsupportedFilter"
-  | "tooManyChanges";
+  | "tooManyChanges"
+  | "stateMismatch";
 
 /** Thrown by a method; the API turns it into `["error", {type, description}, callId]`. */
 export class MethodError extends Error {
