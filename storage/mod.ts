@@ -186,6 +186,23 @@ export interface Upload {
   createdAt: number;
 }
 
+/**
+ * One change-log record (JMAP states, RFC 8620 §5.2): ids grow per store and are never
+ * reused. Email records name the message copy; mailbox records have null mailboxId/uid.
+ * `op`: c created, u updated, d destroyed, n only a mailbox's counters moved.
+ */
+export interface ChangeRecord {
+  id: number;
+  /** The blob id (email) or the mailbox id (mailbox). */
+  objectId: number;
+  op: "c" | "u" | "d" | "n";
+  mailboxId: number | null;
+  uid: number | null;
+}
+
+/** The kinds of object the change log follows. */
+export type ChangeKind = "email" | "mailbox";
+
 /** The storage interface every backend implements. */
 export interface Store {
   /** Publishes a MailboxChange after every committed change to mailboxes or messages. */
@@ -267,6 +284,15 @@ export interface Store {
   flushTextIndex?(): Promise<void>;
   /** Optional: how many stored messages wait to enter the full-text index. */
   textIndexBacklog?(): Promise<number>;
+  /** The id of the account's last change-log record of `kind` (0 when there is none). */
+  changeLogHead(accountId: number, kind: ChangeKind): Promise<number>;
+  /** The account's change-log records of `kind` after id `after`, in id order, at most `limit`. */
+  changeLogSince(
+    accountId: number,
+    kind: ChangeKind,
+    after: number,
+    limit: number,
+  ): Promise<ChangeRecord[]>;
   readBlob(blobId: number): Promise<Uint8Array>;
   /** Bytes [offset, offset+length) of a stored message, clipped to its end. */
   readBlobRange(blobId: number, offset: number, length: number): Promise<Uint8Array>;

@@ -16,6 +16,7 @@ import { DatabaseSync } from "node:sqlite";
 import { FTS_MIGRATION, FTS_NO_POSITIONS_MIGRATION } from "./fts.ts";
 import { API_TOKENS_MIGRATION } from "./tokens.ts";
 import { UPLOADS_MIGRATION } from "./uploads.ts";
+import { CHANGE_LOG_MIGRATION } from "./change_log.ts";
 
 /** Migrations in order; migration i brings `user_version` from i to i + 1. Never edit one. */
 const MIGRATIONS: readonly string[] = [
@@ -166,6 +167,8 @@ const MIGRATIONS: readonly string[] = [
   API_TOKENS_MIGRATION,
   // 5: JMAP uploads (see uploads.ts).
   UPLOADS_MIGRATION,
+  // change_log: the per-account change log behind JMAP states (see change_log.ts).
+  CHANGE_LOG_MIGRATION,
 ];
 
 /** The schema version this code writes. */

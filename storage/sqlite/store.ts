@@ -21,6 +21,8 @@ import {
   type Account,
   type Alias,
   type ApiToken,
+  type ChangeKind,
+  type ChangeRecord,
   type DeliveryTarget,
   type Domain,
   type FlagUpdate,
@@ -60,6 +62,7 @@ import * as messageReads from "./reads/messages.ts";
 import * as kvReads from "./reads/kv.ts";
 import { API_TOKEN_COLUMNS, toApiToken } from "./tokens.ts";
 import { toUpload, UPLOAD_COLUMNS } from "./uploads.ts";
+import { HEAD_SQL, SINCE_SQL, toChangeRecord } from "./change_log.ts";
 import { openReadDatabase } from "./schema.ts";
 import { InlineBackend, WorkerBackend, Writer, type WriterBackend } from "./writer.ts";
 import type { WriteArgs, WriteOp, WriteResult } from "./writes.ts";
@@ -587,6 +590,23 @@ export class SqliteStore implements Store {
 
   removeQueueEntry(id: number): Promise<void> {
     return this.#write("removeQueueEntry", { id });
+  }
+
+  // --- the change log (change_log.ts) ---
+
+  // deno-lint-ignore require-await
+  async changeLogHead(accountId: number, kind: ChangeKind): Promise<number> {
+    return this.#get(HEAD_SQL, accountId, kind)!.n as number;
+  }
+
+  // deno-lint-ignore require-await
+  async changeLogSince(
+    accountId: number,
+    kind: ChangeKind,
+    after: number,
+    limit: number,
+  ): Promise<ChangeRecord[]> {
+    return this.#all(SINCE_SQL, accountId, kind, after, limit).map(toChangeRecord);
   }
 
   // --- JMAP bearer tokens (tokens.ts) and uploads (uploads.ts) ---

@@ -14,7 +14,8 @@ import {
   DEFAULT_BODY_PROPERTIES,
   partList,
 } from "./email_body.ts";
-import { emailState, loadEmails } from "./account_view.ts";
+import { loadEmails } from "./account_view.ts";
+import { emailChanges, stateOf } from "./state.ts";
 import {
   boolArg,
   checkArgs,
@@ -96,6 +97,7 @@ const get: JmapMethod = {
       maxBytes: intArg(args, "maxBodyValueBytes", 0, 0),
     };
     const store = ctx.deps.store;
+    const state = await stateOf(store, ctx.account.id, "email");
     const mailboxes = await store.listMailboxes(ctx.account.id);
     const emails = await loadEmails(store, mailboxes);
     const wanted = ids ?? [...emails.keys()].map(emailIdOf);
@@ -131,7 +133,7 @@ const get: JmapMethod = {
       }
       list.push(pick(obj, properties));
     }
-    return { accountId, state: emailState(mailboxes), list, notFound };
+    return { accountId, state, list, notFound };
   },
 };
 
@@ -182,10 +184,7 @@ function parsedProperties(bytes: Uint8Array, root: MimePart): JsonObject {
   };
 }
 
-/**
- * RFC 8620 §5.2 /changes for Email. The state is a digest (account_view.ts): the same state
- * means no changes, any other is cannotCalculateChanges until the change log lands.
- */
+/** RFC 8620 §5.2 /changes for Email, from the change log (state.ts). */
 const changes: JmapMethod = {
   capability: MAIL,
   async run(ctx, args) {
@@ -193,17 +192,16 @@ const changes: JmapMethod = {
     const accountId = requireAccount(ctx, args);
     const since = stringArg(args, "sinceState");
     if (since === null) throw invalidArguments("sinceState is required");
-    intArg(args, "maxChanges", 0, 1);
-    const state = emailState(await ctx.deps.store.listMailboxes(ctx.account.id));
-    if (since !== state) throw new MethodError("cannotCalculateChanges");
+    const max = args.maxChanges == null ? null : intArg(args, "maxChanges", 0, 1);
+    const c = await emailChanges(ctx.deps.store, ctx.account.id, since, max);
     return {
       accountId,
       oldState: since,
-      newState: state,
-      hasMoreChanges: false,
-      created: [],
-      updated: [],
-      destroyed: [],
+      newState: c.newState,
+      hasMoreChanges: c.hasMoreChanges,
+      created: c.created.map(emailIdOf),
+      updated: c.updated.map(emailIdOf),
+      destroyed: c.destroyed.map(emailIdOf),
     };
   },
 };
