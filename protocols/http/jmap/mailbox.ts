@@ -8,7 +8,6 @@
  * @module
  */
 import type { Mailbox, SpecialUse } from "../../../storage/mod.ts";
-import { MethodError } from "./errors.ts";
 import { mailboxIdOf, parseMailboxId } from "./ids.ts";
 import {
   checkArgs,
