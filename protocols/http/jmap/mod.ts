@@ -20,6 +20,8 @@ import type { JmapMethod } from "./context.ts";
 import { CORE_METHODS } from "./core.ts";
 import { EMAIL_METHODS } from "./email.ts";
 import { EMAIL_QUERY_METHODS } from "./email_query.ts";
+import { EMAIL_SET_METHODS } from "./email_set.ts";
+import { EMAIL_IMPORT_METHODS } from "./email_import.ts";
 import { problem } from "./errors.ts";
 import { jmapLimits } from "./limits.ts";
 import { MAILBOX_METHODS } from "./mailbox.ts";
@@ -36,6 +38,8 @@ function methodTable(): ReadonlyMap<string, JmapMethod> {
     ...THREAD_METHODS,
     ...EMAIL_METHODS,
     ...EMAIL_QUERY_METHODS,
+    ...EMAIL_SET_METHODS,
+    ...EMAIL_IMPORT_METHODS,
   }));
 }
 
