@@ -255,3 +255,107 @@ Deno.test("jmap write: Email/set, Email/import, changes shared with IMAP", async
     await ts.stop();
   }
 });
+
+Deno.test("jmap write: Mailbox/set create, rename/move, destroy; Mailbox/changes", async (t) => {
+  const ts = await startTestServer({ listeners: { http: "127.0.0.1:0" } });
+  const alice = await ts.addUser("alice@example.test", "alice-password");
+  const bob = await ts.addUser("bob@example.test", "bob-password");
+  const aliceId = `a${alice.id}`;
+  const base = `http://127.0.0.1:${ts.port("http")}`;
+  const jmapA = new JmapClient(base, basic("alice@example.test", "alice-password"));
+  const jmapB = new JmapClient(base, basic("bob@example.test", "bob-password"));
+  const call = async (name: string, args: Json, client = jmapA, accountId = aliceId) => {
+    const [[n, r]] = await client.api([[name, { accountId, ...args }, "0"]]);
+    return { n, r };
+  };
+  try {
+    const inbox = (await ts.store.getMailbox(alice.id, "INBOX"))!;
+    const s0 = (await call("Mailbox/get", { ids: [] })).r.state;
+    let projects = "";
+    let work = "";
+    await t.step("create a parent and a child (#ref), with a role", async () => {
+      const { n, r } = await call("Mailbox/set", {
+        create: {
+          p: { name: "Projects" },
+          w: { name: "Work", parentId: "#p" },
+          a: { name: "Archive", role: "archive" },
+          dup: { name: "Trash2", role: "trash" },
+          slash: { name: "a/b" },
+        },
+      });
+      assert.equal(n, "Mailbox/set", JSON.stringify(r));
+      projects = r.created.p.id;
+      work = r.created.w.id;
+      assert.equal(r.created.w.parentId, undefined, "given properties are not echoed");
+      assert.equal(r.created.p.totalEmails, 0);
+      assert.deepEqual([r.notCreated.dup.type, r.notCreated.slash.type], [
+        "invalidProperties",
+        "invalidProperties",
+      ]);
+      assert.ok(await ts.store.getMailbox(alice.id, "Projects/Work"));
+      assert.equal((await ts.store.getMailbox(alice.id, "Archive"))!.specialUse, "\\Archive");
+      const c = (await call("Mailbox/changes", { sinceState: s0 })).r;
+      assert.equal(c.created.length, 3);
+    });
+
+    await t.step("rename and move by parentId; INBOX stays", async () => {
+      const s1 = (await call("Mailbox/get", { ids: [] })).r.state;
+      const { r } = await call("Mailbox/set", {
+        update: {
+          [projects]: { name: "Clients" },
+          [`m${inbox.id}`]: { name: "Other" },
+        },
+      });
+      assert.ok(r.updated && projects in r.updated, JSON.stringify(r));
+      assert.equal(r.notUpdated[`m${inbox.id}`].type, "forbidden");
+      assert.ok(await ts.store.getMailbox(alice.id, "Clients/Work"), "inferiors follow");
+      const moved = (await call("Mailbox/set", { update: { [work]: { parentId: null } } })).r;
+      assert.ok(moved.updated, JSON.stringify(moved));
+      const g = (await call("Mailbox/get", { ids: [work] })).r.list[0];
+      assert.deepEqual([g.name, g.parentId], ["Work", null]);
+      const c = (await call("Mailbox/changes", { sinceState: s1 })).r;
+      assert.ok(c.updated.includes(projects) && c.updated.includes(work), JSON.stringify(c));
+      assert.equal(c.updatedProperties, null);
+    });
+
+    await t.step("destroy: mailboxHasEmail, onDestroyRemoveEmails, forbidden INBOX", async () => {
+      await ts.store.deliver(sampleMessage("in work"), [{
+        accountId: alice.id,
+        mailbox: "Work",
+      }]);
+      const s2 = (await call("Email/get", { ids: [] })).r.state;
+      const r1 = (await call("Mailbox/set", { destroy: [work, `m${inbox.id}`] })).r;
+      assert.equal(r1.notDestroyed[work].type, "mailboxHasEmail");
+      assert.equal(r1.notDestroyed[`m${inbox.id}`].type, "forbidden");
+      const r2 = (await call("Mailbox/set", { destroy: [work], onDestroyRemoveEmails: true })).r;
+      assert.deepEqual(r2.destroyed, [work]);
+      const ec = (await call("Email/changes", { sinceState: s2 })).r;
+      assert.equal(ec.destroyed.length, 1, JSON.stringify(ec));
+      const st = (await call("Mailbox/get", { ids: [] })).r.state;
+      const mismatch = await call("Mailbox/set", { ifInState: s0, destroy: [projects] });
+      assert.deepEqual([mismatch.n, mismatch.r.type], ["error", "stateMismatch"]);
+      assert.equal((await call("Mailbox/set", { ifInState: st })).n, "Mailbox/set");
+    });
+
+    await t.step("another account's mailboxes are not found", async () => {
+      const own = (await call(
+        "Mailbox/set",
+        {
+          update: { [projects]: { name: "Stolen" } },
+          destroy: [projects],
+          create: { c: { name: "X", parentId: projects } },
+        },
+        jmapB,
+        `a${bob.id}`,
+      )).r;
+      assert.equal(own.notUpdated[projects].type, "notFound");
+      assert.equal(own.notDestroyed[projects].type, "notFound");
+      assert.equal(own.notCreated.c.type, "invalidProperties");
+      const other = await call("Mailbox/set", { destroy: [projects] }, jmapB);
+      assert.deepEqual([other.n, other.r.type], ["error", "accountNotFound"]);
+      assert.ok(await ts.store.getMailbox(alice.id, "Clients"));
+    });
+  } finally {
+    await ts.stop();
+  }
+});

@@ -24,7 +24,7 @@ import { COUNT_PROPERTIES, mailboxChanges, stateOf } from "./state.ts";
 import { invalidArguments } from "./errors.ts";
 import { MAIL } from "./session.ts";
 
-const ROLES: Record<SpecialUse, string> = {
+export const ROLES: Record<SpecialUse, string> = {
   "\\Drafts": "drafts",
   "\\Sent": "sent",
   "\\Trash": "trash",

@@ -26,6 +26,7 @@ import { problem } from "./errors.ts";
 import { jmapLimits } from "./limits.ts";
 import { MAILBOX_METHODS } from "./mailbox.ts";
 import { MAILBOX_QUERY_METHODS } from "./mailbox_query.ts";
+import { MAILBOX_SET_METHODS } from "./mailbox_set.ts";
 import { THREAD_METHODS } from "./thread.ts";
 import { baseUrl, PATHS, sessionObject } from "./session.ts";
 
@@ -35,6 +36,7 @@ function methodTable(): ReadonlyMap<string, JmapMethod> {
     ...CORE_METHODS,
     ...MAILBOX_METHODS,
     ...MAILBOX_QUERY_METHODS,
+    ...MAILBOX_SET_METHODS,
     ...THREAD_METHODS,
     ...EMAIL_METHODS,
     ...EMAIL_QUERY_METHODS,
