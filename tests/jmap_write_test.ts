@@ -10,6 +10,17 @@ import { basic, JmapClient, type Json } from "./lib/jmap_client.ts";
 import { deliver, flowClient, once, sampleMessage } from "./imap_helpers.ts";
 
 const enc = new TextEncoder();
+const PLUGIN_FIX = new URL("./fixtures/plugins/", import.meta.url);
+
+async function until<T>(what: string, fn: () => Promise<T | null>, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const v = await fn();
+    if (v !== null) return v;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
 
 Deno.test("jmap write: Email/set, Email/import, changes shared with IMAP", async (t) => {
   const ts = await startTestServer({ listeners: { http: "127.0.0.1:0" } });
@@ -354,6 +365,66 @@ Deno.test("jmap write: Mailbox/set create, rename/move, destroy; Mailbox/changes
       const other = await call("Mailbox/set", { destroy: [projects] }, jmapB);
       assert.deepEqual([other.n, other.r.type], ["error", "accountNotFound"]);
       assert.ok(await ts.store.getMailbox(alice.id, "Clients"));
+    });
+  } finally {
+    await ts.stop();
+  }
+});
+
+Deno.test("jmap write: plugins see create (deliver) and Junk moves (mailbox_move)", async (t) => {
+  const ts = await startTestServer({
+    listeners: { http: "127.0.0.1:0" },
+    plugins: [{ name: "life", module: new URL("lifecycle.ts", PLUGIN_FIX).pathname }],
+  });
+  const alice = await ts.addUser("alice@example.test", "alice-password");
+  const aliceId = `a${alice.id}`;
+  const jmapA = new JmapClient(
+    `http://127.0.0.1:${ts.port("http")}`,
+    basic("alice@example.test", "alice-password"),
+  );
+  const call = async (name: string, args: Json) => {
+    const [[n, r]] = await jmapA.api([[name, { accountId: aliceId, ...args }, "0"]]);
+    return { n, r };
+  };
+  const lifeKv = (key: string) => ts.store.kvGet("plugin:life", key);
+  try {
+    const sent = (await ts.store.getMailbox(alice.id, "Sent"))!;
+    const junk = (await ts.store.getMailbox(alice.id, "Junk"))!;
+    const inbox = (await ts.store.getMailbox(alice.id, "INBOX"))!;
+    await t.step(
+      "Email/set create into Sent runs the deliver hook (the copy is sealed)",
+      async () => {
+        const { r } = await call("Email/set", {
+          create: {
+            s: {
+              mailboxIds: { [`m${sent.id}`]: true },
+              subject: "to seal",
+              textBody: [{ partId: "1" }],
+              bodyValues: { "1": { value: "secret" } },
+            },
+          },
+        });
+        assert.ok(r.created?.s, JSON.stringify(r));
+        const [m] = await ts.store.listMessages(sent.id);
+        const text = new TextDecoder().decode(await ts.store.readBlob(m.blobId));
+        assert.ok(text.startsWith("X-Sealed: for alice@example.test"), text.slice(0, 80));
+      },
+    );
+    await t.step("a move into Junk and out again teaches junk, then ham", async () => {
+      const uid = await deliver(ts, alice.id, sampleMessage("cheap watches"));
+      const [m] = await ts.store.getMessages(inbox.id, [uid]);
+      const id = `e${m.blobId}`;
+      await call("Email/set", { update: { [id]: { mailboxIds: { [`m${junk.id}`]: true } } } });
+      const j = await until("junk", () => lifeKv("move:junk:cheap watches"));
+      assert.match(j, /alice@example.test INBOX->Junk move/);
+      await call("Email/set", { update: { [id]: { mailboxIds: { [`m${inbox.id}`]: true } } } });
+      const h = await until("ham", () => lifeKv("move:ham:cheap watches"));
+      assert.match(h, /Junk->INBOX move/);
+      const uid2 = await deliver(ts, alice.id, sampleMessage("marked"));
+      const [m2] = await ts.store.getMessages(inbox.id, [uid2]);
+      await call("Email/set", { update: { [`e${m2.blobId}`]: { "keywords/$junk": true } } });
+      const k = await until("keyword", () => lifeKv("move:junk:marked"));
+      assert.match(k, /INBOX->INBOX store/);
     });
   } finally {
     await ts.stop();
