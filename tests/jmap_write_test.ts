@@ -32,8 +32,8 @@ Deno.test("jmap write: Email/set, Email/import, changes shared with IMAP", async
   const jmapA = new JmapClient(base, basic("alice@example.test", "alice-password"));
   const jmapB = new JmapClient(base, basic("bob@example.test", "bob-password"));
   const imap = flowClient(ts.port("imap"), ts.certPem, "alice@example.test", "alice-password");
-  const call = async (name: string, args: Json, client = jmapA) => {
-    const [[n, r]] = await client.api([[name, { accountId: aliceId, ...args }, "0"]]);
+  const call = async (name: string, args: Json, client = jmapA, accountId = aliceId) => {
+    const [[n, r]] = await client.api([[name, { accountId, ...args }, "0"]]);
     return { n, r };
   };
   const state = async () => (await call("Email/get", { ids: [] })).r.state as string;
@@ -231,6 +231,47 @@ Deno.test("jmap write: Email/set, Email/import, changes shared with IMAP", async
       assert.deepEqual([mismatch.n, mismatch.r.type], ["error", "stateMismatch"]);
       const ok = await call("Email/set", { ifInState: await state(), update: {} });
       assert.equal(ok.n, "Email/set");
+    });
+
+    await t.step("Email/copy, Email/parse, Blob/copy within the account", async () => {
+      const { n, r } = await call("Email/copy", {
+        fromAccountId: aliceId,
+        create: {
+          c1: { id: createdId, mailboxIds: { [`m${trash.id}`]: true } },
+          c2: { id: "e999999", mailboxIds: { [`m${trash.id}`]: true } },
+        },
+      });
+      assert.equal(n, "Email/copy", JSON.stringify(r));
+      assert.ok(r.created.c1.id && r.created.c1.id !== createdId);
+      assert.equal(r.notCreated.c2.type, "notFound");
+      const g = (await call("Email/get", {
+        ids: [r.created.c1.id],
+        properties: ["subject", "keywords", "mailboxIds"],
+      })).r.list[0];
+      assert.deepEqual([g.subject, g.keywords], ["Grüße", { $draft: true, $seen: true }]);
+      const other = await call("Email/copy", { fromAccountId: bobId, create: {} });
+      assert.deepEqual([other.n, other.r.type], ["error", "fromAccountNotFound"]);
+
+      const blobId = (await call("Email/get", { ids: [createdId], properties: ["blobId"] })).r
+        .list[0].blobId;
+      const up = await jmapA.fetch(`/jmap/upload/${aliceId}/`, {
+        method: "POST",
+        headers: { "content-type": "message/rfc822" },
+        body: sampleMessage("parse me") as Uint8Array<ArrayBuffer>,
+      });
+      const upId = (await up.json()).blobId;
+      const p = (await call("Email/parse", {
+        blobIds: [blobId, upId, "b999999"],
+        properties: ["subject", "textBody", "size"],
+      })).r;
+      assert.equal(p.parsed[blobId].subject, "Grüße");
+      assert.equal(p.parsed[upId].subject, "parse me");
+      assert.deepEqual(p.notFound, ["b999999"]);
+      const bc = (await call("Blob/copy", { fromAccountId: aliceId, blobIds: [upId, "u999999"] }))
+        .r;
+      assert.deepEqual([bc.copied[upId], bc.notCopied.u999999.type], [upId, "blobNotFound"]);
+      const asBob = (await call("Email/parse", { blobIds: [blobId] }, jmapB, bobId)).r;
+      assert.deepEqual(asBob.notFound, [blobId], "another account's blob is not found");
     });
 
     await t.step("a move into Junk through Email/set is a MOVE (Junk gets the copy)", async () => {

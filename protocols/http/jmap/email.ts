@@ -38,7 +38,7 @@ import { keywordsOf } from "./keywords.ts";
 /** Properties known from the store's records alone. */
 const META = ["id", "blobId", "threadId", "mailboxIds", "keywords", "size", "receivedAt"];
 /** Properties that need the message parsed. */
-const PARSED = [
+export const PARSED = [
   "messageId",
   "inReplyTo",
   "references",
@@ -54,8 +54,8 @@ const PARSED = [
   "preview",
 ];
 /** Properties of the body (email_body.ts). */
-const BODY = ["bodyStructure", "textBody", "htmlBody", "attachments", "bodyValues"];
-const PROPERTIES = [...META, ...PARSED, ...BODY];
+export const BODY = ["bodyStructure", "textBody", "htmlBody", "attachments", "bodyValues"];
+export const PROPERTIES = [...META, ...PARSED, ...BODY];
 /** RFC 8621 §4.2: what Email/get returns when no properties are given. */
 const DEFAULT_PROPERTIES = PROPERTIES.filter((p) => p !== "bodyStructure");
 
@@ -138,7 +138,7 @@ const get: JmapMethod = {
 };
 
 /** RFC 8621 §4.1.4 body properties and §4.2 bodyValues. */
-function bodyParts(
+export function bodyParts(
   bytes: Uint8Array,
   blob: number,
   root: MimePart,
@@ -166,7 +166,7 @@ function bodyParts(
 }
 
 /** RFC 8621 §4.1.3 convenience properties: the last field of each name, in its form. */
-function parsedProperties(bytes: Uint8Array, root: MimePart): JsonObject {
+export function parsedProperties(bytes: Uint8Array, root: MimePart): JsonObject {
   return {
     messageId: headerAs(root, "message-id", "MessageIds"),
     inReplyTo: headerAs(root, "in-reply-to", "MessageIds"),

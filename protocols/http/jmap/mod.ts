@@ -22,6 +22,7 @@ import { EMAIL_METHODS } from "./email.ts";
 import { EMAIL_QUERY_METHODS } from "./email_query.ts";
 import { EMAIL_SET_METHODS } from "./email_set.ts";
 import { EMAIL_IMPORT_METHODS } from "./email_import.ts";
+import { EMAIL_COPY_METHODS } from "./email_copy.ts";
 import { problem } from "./errors.ts";
 import { jmapLimits } from "./limits.ts";
 import { MAILBOX_METHODS } from "./mailbox.ts";
@@ -42,6 +43,7 @@ function methodTable(): ReadonlyMap<string, JmapMethod> {
     ...EMAIL_QUERY_METHODS,
     ...EMAIL_SET_METHODS,
     ...EMAIL_IMPORT_METHODS,
+    ...EMAIL_COPY_METHODS,
   }));
 }
 
