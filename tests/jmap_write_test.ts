@@ -23,7 +23,10 @@ async function until<T>(what: string, fn: () => Promise<T | null>, ms = 5000): P
 }
 
 Deno.test("jmap write: Email/set, Email/import, changes shared with IMAP", async (t) => {
-  const ts = await startTestServer({ listeners: { http: "127.0.0.1:0" } });
+  const ts = await startTestServer({
+    listeners: { http: "127.0.0.1:0" },
+    limits: { max_message_bytes: 100_000 },
+  });
   const alice = await ts.addUser("alice@example.test", "alice-password");
   const bob = await ts.addUser("bob@example.test", "bob-password");
   const aliceId = `a${alice.id}`;
@@ -272,6 +275,25 @@ Deno.test("jmap write: Email/set, Email/import, changes shared with IMAP", async
       assert.deepEqual([bc.copied[upId], bc.notCopied.u999999.type], [upId, "blobNotFound"]);
       const asBob = (await call("Email/parse", { blobIds: [blobId] }, jmapB, bobId)).r;
       assert.deepEqual(asBob.notFound, [blobId], "another account's blob is not found");
+    });
+
+    await t.step("overQuota and tooLarge are per-item SetErrors", async () => {
+      await ts.store.setQuota("alice@example.test", 1);
+      const { r } = await call("Email/set", {
+        create: { q: { mailboxIds: { [`m${inbox.id}`]: true }, subject: "over" } },
+      });
+      assert.equal(r.notCreated.q.type, "overQuota", JSON.stringify(r));
+      await ts.store.setQuota("alice@example.test", null);
+      const big = (await call("Email/set", {
+        create: {
+          b: {
+            mailboxIds: { [`m${inbox.id}`]: true },
+            textBody: [{ partId: "1" }],
+            bodyValues: { "1": { value: "x".repeat(ts.config.limits.maxMessageBytes + 10) } },
+          },
+        },
+      })).r;
+      assert.equal(big.notCreated?.b?.type, "tooLarge", JSON.stringify(big).slice(0, 200));
     });
 
     await t.step("a move into Junk through Email/set is a MOVE (Junk gets the copy)", async () => {

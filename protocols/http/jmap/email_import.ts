@@ -45,6 +45,16 @@ export function receivedAtOf(v: unknown): number {
   return t;
 }
 
+/** overQuota when `bytes` more would take the account past its quota (as APPEND checks). */
+async function checkQuota(ctx: MethodContext, bytes: number): Promise<void> {
+  const store = ctx.deps.store;
+  const limit = (await store.getAccountById(ctx.account.id))?.quotaBytes ?? null;
+  if (limit === null) return;
+  if (await store.accountUsage(ctx.account.id) + bytes > limit) {
+    throw new SetFailure("overQuota");
+  }
+}
+
 /** Stores `message` in `boxes` with `keywords`; returns the created Email's server-set properties. */
 export async function placeEmail(
   ctx: MethodContext,
@@ -58,6 +68,7 @@ export async function placeEmail(
     throw new SetFailure("invalidProperties", "an Email needs a mailbox", ["mailboxIds"]);
   }
   if (message.byteLength > ctx.limits.maxSizeUpload) throw new SetFailure("tooLarge");
+  await checkQuota(ctx, message.byteLength * boxes.size);
   const [first, ...rest] = boxes.values();
   const flags = flagsOf(keywords);
   const decision = await deliverHook(ctx, first, message, flags);
