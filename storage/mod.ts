@@ -243,6 +243,8 @@ export interface Store {
   deleteMailbox(mailboxId: number): Promise<void>;
   /** Renames the mailbox and its children (RFC 9051 §6.3.6). Renaming INBOX moves its messages. */
   renameMailbox(mailboxId: number, newName: string): Promise<void>;
+  /** Sets or clears the mailbox's SPECIAL-USE attribute (the JMAP role). */
+  setSpecialUse(mailboxId: number, specialUse: SpecialUse | null): Promise<void>;
   setSubscribed(accountId: number, name: string, subscribed: boolean): Promise<void>;
   /** Names subscribed by the account (may include names of mailboxes that do not exist). */
   listSubscriptions(accountId: number): Promise<string[]>;

@@ -387,6 +387,12 @@ Deno.test("jmap write: Mailbox/set create, rename/move, destroy; Mailbox/changes
       assert.ok(moved.updated, JSON.stringify(moved));
       const g = (await call("Mailbox/get", { ids: [work] })).r.list[0];
       assert.deepEqual([g.name, g.parentId], ["Work", null]);
+      const roles = (await call("Mailbox/set", {
+        update: { [projects]: { role: "drafts" }, [work]: { role: "all" } },
+      })).r;
+      assert.equal(roles.notUpdated[projects].type, "invalidProperties", "Drafts has the role");
+      assert.ok(roles.updated && work in roles.updated, JSON.stringify(roles));
+      assert.equal((await ts.store.getMailboxById(Number(work.slice(1))))!.specialUse, "\\All");
       const c = (await call("Mailbox/changes", { sinceState: s1 })).r;
       assert.ok(c.updated.includes(projects) && c.updated.includes(work), JSON.stringify(c));
       assert.equal(c.updatedProperties, null);

@@ -418,6 +418,10 @@ export class SqliteStore implements Store {
     return this.#write("renameMailbox", { mailboxId, newName });
   }
 
+  setSpecialUse(mailboxId: number, specialUse: SpecialUse | null): Promise<void> {
+    return this.#write("setSpecialUse", { mailboxId, specialUse });
+  }
+
   setSubscribed(accountId: number, name: string, subscribed: boolean): Promise<void> {
     return this.#write("setSubscribed", { accountId, name, subscribed });
   }

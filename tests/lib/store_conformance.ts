@@ -1085,6 +1085,10 @@ export async function runStoreConformance(
     assert.ok(boxes.every((r) => r.op === "n"), "only counters moved");
     assert.deepEqual(await store.changeLogSince(bob.id, "email", 0, 100), []);
     const made = await store.createMailbox(account.id, "Lists");
+    await store.setSpecialUse(made.id, "\\Archive");
+    assert.equal((await store.getMailboxById(made.id))!.specialUse, "\\Archive");
+    await store.setSpecialUse(made.id, null);
+    assert.equal((await store.getMailboxById(made.id))!.specialUse, null);
     await store.renameMailbox(made.id, "Lists2");
     await store.deleteMailbox(made.id);
     const ops = (await store.changeLogSince(account.id, "mailbox", m0, 100))

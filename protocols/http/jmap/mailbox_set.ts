@@ -6,8 +6,8 @@
  *
  * Names: the JMAP name is the last "/"-separated level of the IMAP name, so a name may not
  * contain "/" itself. INBOX (role inbox) can be neither renamed nor destroyed (RFC 9051
- * §6.3.5). Roles cannot change after creation (the store keeps SPECIAL-USE fixed):
- * updating `role` to another value is invalidProperties. `sortOrder` is not stored.
+ * §6.3.5). A role is a SPECIAL-USE attribute that at most one mailbox has; INBOX's role
+ * is fixed. `sortOrder` is not stored.
  *
  * @module
  */
@@ -81,6 +81,17 @@ function storeFailure(e: unknown): never {
   throw e;
 }
 
+/** RFC 8621 §2: a role (one per account) as a SPECIAL-USE attribute; null/absent: none. */
+function roleToSpecialUse(view: View, role: unknown): SpecialUse | null {
+  if (role === undefined || role === null) return null;
+  const specialUse = typeof role === "string" ? SPECIAL_USE_OF[role] ?? null : null;
+  if (!specialUse) throw bad("role", "unknown role (inbox exists already)");
+  if ([...view.byId.values()].some((m) => m.specialUse === specialUse)) {
+    throw bad("role", "another mailbox has that role");
+  }
+  return specialUse;
+}
+
 const CREATE_PROPS = ["name", "parentId", "role", "sortOrder", "isSubscribed"];
 
 async function create(view: View, obj: unknown): Promise<Mailbox> {
@@ -88,14 +99,7 @@ async function create(view: View, obj: unknown): Promise<Mailbox> {
   const unknown = Object.keys(obj).find((k) => !CREATE_PROPS.includes(k));
   if (unknown) throw bad(unknown, `cannot set ${unknown}`);
   const name = fullName(view, obj.name, obj.parentId);
-  let specialUse: SpecialUse | null = null;
-  if (obj.role !== undefined && obj.role !== null) {
-    specialUse = typeof obj.role === "string" ? SPECIAL_USE_OF[obj.role] ?? null : null;
-    if (!specialUse) throw bad("role", "unknown role (inbox exists already)");
-    if ([...view.byId.values()].some((m) => m.specialUse === specialUse)) {
-      throw bad("role", "another mailbox has that role");
-    }
-  }
+  const specialUse = roleToSpecialUse(view, obj.role);
   const store = view.ctx.deps.store;
   const mb = await store.createMailbox(view.ctx.account.id, name, specialUse).catch(storeFailure);
   if (obj.isSubscribed !== false) await store.setSubscribed(view.ctx.account.id, name, true);
@@ -111,7 +115,12 @@ async function update(view: View, mb: Mailbox, patch: unknown): Promise<void> {
   }
   if (patch.role !== undefined) {
     const now = mb.name === "INBOX" ? "inbox" : mb.specialUse ? ROLES[mb.specialUse] : null;
-    if (patch.role !== now) throw bad("role", "roles cannot change");
+    if (patch.role !== now) {
+      if (mb.name === "INBOX") throw bad("role", "INBOX keeps its role");
+      const specialUse = roleToSpecialUse(view, patch.role);
+      await store.setSpecialUse(mb.id, specialUse);
+      view.byId.set(mb.id, { ...mb, specialUse });
+    }
   }
   if (patch.name !== undefined || patch.parentId !== undefined) {
     const name = patch.name ?? (mb.name === "INBOX" ? "Inbox" : leafOf(mb));
