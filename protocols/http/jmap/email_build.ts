@@ -64,9 +64,18 @@ function base64Lines(b: Uint8Array): string {
 }
 
 const clean = (s: string) => s.replace(/[\r\n]+/g, " ");
+const ADDR_SPEC = /^[^\s<>@,;:"()[\]\\]+@[^\s<>@,;:"()[\]\\]+$/;
+
+/** A raw header value: one line of printable ASCII (raw forms are not encoded for us). */
+function rawValue(v: string, prop: string): string {
+  const one = clean(v).trim();
+  if (!/^[\x20-\x7e\t]*$/.test(one) || one.length > 900) throw bad(prop, "raw values are ASCII");
+  return one;
+}
 
 function address(v: unknown, prop: string): string {
-  if (!isObject(v) || typeof v.email !== "string" || !/^[^\s<>@]+@[^\s<>@]+$/.test(v.email)) {
+  // An addr-spec with nothing that would split or quote it in the header.
+  if (!isObject(v) || typeof v.email !== "string" || !ADDR_SPEC.test(v.email)) {
     throw bad(prop);
   }
   const name = typeof v.name === "string" ? clean(v.name) : "";
@@ -118,13 +127,13 @@ function headerLines(obj: JsonObject, hostname: string): string[] {
           throw bad(key);
         }
         if (!/^[\x21-\x39\x3b-\x7e]+$/.test(h.name) || /^content-/i.test(h.name)) throw bad(key);
-        add(h.name, clean(h.value).trim());
+        add(h.name, rawValue(h.value, key));
       }
     } else if (key.startsWith("header:")) {
       const [, name, form, extra] = key.split(":");
       if (!name || extra !== undefined || !/^[\x21-\x39\x3b-\x7e]+$/.test(name)) throw bad(key);
       if (/^content-/i.test(name) || typeof v !== "string") throw bad(key);
-      if (form === undefined || form === "asRaw") add(name, clean(v).trim());
+      if (form === undefined || form === "asRaw") add(name, rawValue(v, key));
       else if (form === "asText") add(name, encodeWords(clean(v)));
       else throw bad(key);
     } else if (
