@@ -189,7 +189,8 @@ export interface Upload {
 /**
  * One change-log record (JMAP states, RFC 8620 §5.2): ids grow per store and are never
  * reused. Email records name the message copy; mailbox records have null mailboxId/uid.
- * `op`: c created, u updated, d destroyed, n only a mailbox's counters moved.
+ * `op`: c created, u updated, d destroyed (n: only a mailbox's counters moved, derived by
+ * readers from email records, never stored).
  */
 export interface ChangeRecord {
   id: number;

@@ -12,8 +12,9 @@
  * - Email rows name the copy (mailbox, uid) with `c` (placed), `u` (flags changed) or `d`
  *   (removed); a mailbox that is deleted first records `d` for each message in it, since
  *   its messages go by cascade after the mailbox row (whose account is then unknown).
- * - Mailbox rows: `c`, `u` (name, role, subscription), `d`, and `n` when only its counters
- *   moved (a message placed, removed, or its \Seen flag changed).
+ * - Mailbox rows: `c`, `u` (name, role, subscription), `d`. A mailbox's counters move with
+ *   its email rows (which name the mailbox), so they get no rows of their own: one row per
+ *   delivered copy keeps the log's cost on delivery small.
  *
  * @module
  */
@@ -27,7 +28,7 @@ export const CHANGE_LOG_MIGRATION = `
     account_id INTEGER NOT NULL,
     kind       TEXT NOT NULL,     -- 'email' (object: blob id) | 'mailbox' (object: mailbox id)
     object_id  INTEGER NOT NULL,
-    op         TEXT NOT NULL,     -- 'c' | 'u' | 'd' | 'n'
+    op         TEXT NOT NULL,     -- 'c' | 'u' | 'd'
     mailbox_id INTEGER,           -- email rows: the copy
     uid        INTEGER
   );
@@ -37,24 +38,17 @@ export const CHANGE_LOG_MIGRATION = `
     INSERT INTO change_log (account_id, kind, object_id, op, mailbox_id, uid)
       SELECT account_id, 'email', NEW.blob_id, 'c', NEW.mailbox_id, NEW.uid
       FROM mailboxes WHERE id = NEW.mailbox_id;
-    INSERT INTO change_log (account_id, kind, object_id, op)
-      SELECT account_id, 'mailbox', id, 'n' FROM mailboxes WHERE id = NEW.mailbox_id;
   END;
   CREATE TRIGGER change_log_messages_ad AFTER DELETE ON messages BEGIN
     INSERT INTO change_log (account_id, kind, object_id, op, mailbox_id, uid)
       SELECT account_id, 'email', OLD.blob_id, 'd', OLD.mailbox_id, OLD.uid
       FROM mailboxes WHERE id = OLD.mailbox_id;
-    INSERT INTO change_log (account_id, kind, object_id, op)
-      SELECT account_id, 'mailbox', id, 'n' FROM mailboxes WHERE id = OLD.mailbox_id;
   END;
   CREATE TRIGGER change_log_messages_flags AFTER UPDATE OF flags ON messages
   WHEN OLD.mailbox_id = NEW.mailbox_id BEGIN
     INSERT INTO change_log (account_id, kind, object_id, op, mailbox_id, uid)
       SELECT account_id, 'email', NEW.blob_id, 'u', NEW.mailbox_id, NEW.uid
       FROM mailboxes WHERE id = NEW.mailbox_id;
-    INSERT INTO change_log (account_id, kind, object_id, op)
-      SELECT account_id, 'mailbox', id, 'n' FROM mailboxes
-      WHERE id = NEW.mailbox_id AND OLD.seen <> NEW.seen;
   END;
   CREATE TRIGGER change_log_messages_moved AFTER UPDATE OF mailbox_id ON messages
   WHEN OLD.mailbox_id <> NEW.mailbox_id BEGIN
@@ -64,9 +58,6 @@ export const CHANGE_LOG_MIGRATION = `
     INSERT INTO change_log (account_id, kind, object_id, op, mailbox_id, uid)
       SELECT account_id, 'email', NEW.blob_id, 'c', NEW.mailbox_id, NEW.uid
       FROM mailboxes WHERE id = NEW.mailbox_id;
-    INSERT INTO change_log (account_id, kind, object_id, op)
-      SELECT account_id, 'mailbox', id, 'n' FROM mailboxes
-      WHERE id IN (OLD.mailbox_id, NEW.mailbox_id);
   END;
 
   CREATE TRIGGER change_log_mailboxes_ai AFTER INSERT ON mailboxes BEGIN

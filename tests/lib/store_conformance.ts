@@ -1082,7 +1082,7 @@ export async function runStoreConformance(
     assert.equal(await store.changeLogHead(account.id, "email"), email.at(-1)!.id);
     assert.equal((await store.changeLogSince(account.id, "email", e0, 2)).length, 2);
     const boxes = await store.changeLogSince(account.id, "mailbox", m0, 100);
-    assert.ok(boxes.every((r) => r.op === "n"), "only counters moved");
+    assert.deepEqual(boxes, [], "message changes are email records only");
     assert.deepEqual(await store.changeLogSince(bob.id, "email", 0, 100), []);
     const made = await store.createMailbox(account.id, "Lists");
     await store.setSpecialUse(made.id, "\\Archive");

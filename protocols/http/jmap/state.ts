@@ -3,7 +3,8 @@
  * IMAP writes to as well: a flag set over IMAP is an Email update here, and a JMAP write is
  * seen by IMAP through the MODSEQs of the same transaction.
  *
- * A state is `s<N>`: the id of the account's last change-log record of that kind. Changes
+ * A state is `s<N>`: the id of the account's last change-log record of that kind (for
+ * Mailbox, of either kind: its counters move with email records). Changes
  * since N are classified by whether the object existed at N and exists at the new state,
  * which the copies' `c`/`d` records decide (a copy with no `c` record after N was already
  * there). Anything that is not such a state, or is ahead of the log, is
@@ -23,9 +24,45 @@ const MAX_RECORDS = 200_000;
 /** Mailbox properties that only counters changes touch (RFC 8621 §2.2 updatedProperties). */
 export const COUNT_PROPERTIES = ["totalEmails", "unreadEmails", "totalThreads", "unreadThreads"];
 
+/**
+ * The log position a state of `kind` stands for. Mailbox counters move with email records,
+ * so the Mailbox state is the later of the two heads.
+ */
+async function headOf(store: Store, accountId: number, kind: ChangeKind): Promise<number> {
+  const email = await store.changeLogHead(accountId, "email");
+  return kind === "email" ? email : Math.max(email, await store.changeLogHead(accountId, kind));
+}
+
 /** The current state of the account's objects of `kind`. */
 export async function stateOf(store: Store, accountId: number, kind: ChangeKind): Promise<string> {
-  return `s${await store.changeLogHead(accountId, kind)}`;
+  return `s${await headOf(store, accountId, kind)}`;
+}
+
+/** Records after `from`: email records, or for mailboxes their own plus counter moves. */
+async function loadRecords(
+  store: Store,
+  accountId: number,
+  kind: ChangeKind,
+  from: number,
+): Promise<ChangeRecord[]> {
+  const email = await store.changeLogSince(accountId, "email", from, MAX_RECORDS);
+  if (email.length === MAX_RECORDS) {
+    throw new MethodError("cannotCalculateChanges", "too many changes since that state");
+  }
+  if (kind === "email") return email;
+  const own = await store.changeLogSince(accountId, "mailbox", from, MAX_RECORDS);
+  if (own.length === MAX_RECORDS) {
+    throw new MethodError("cannotCalculateChanges", "too many changes since that state");
+  }
+  // A copy placed, removed or flagged moves its mailbox's counters.
+  const counters = email.map((r): ChangeRecord => ({
+    id: r.id,
+    objectId: r.mailboxId!,
+    op: "n",
+    mailboxId: null,
+    uid: null,
+  }));
+  return [...own, ...counters].sort((x, y) => x.id - y.id);
 }
 
 function parseState(state: string): number | null {
@@ -52,15 +89,13 @@ async function recordsSince(
   maxChanges: number | null,
 ): Promise<{ from: number; to: number; rows: ChangeRecord[]; objects: number[]; more: boolean }> {
   const from = parseState(since);
-  const head = await store.changeLogHead(accountId, kind);
+  const head = await headOf(store, accountId, kind);
   if (from === null || from > head) throw new MethodError("cannotCalculateChanges");
-  const rows = await store.changeLogSince(accountId, kind, from, MAX_RECORDS);
-  if (rows.length === MAX_RECORDS) {
-    throw new MethodError("cannotCalculateChanges", "too many changes since that state");
-  }
+  const rows = await loadRecords(store, accountId, kind, from);
   const objects: number[] = [];
   const seen = new Set<number>();
-  let to = rows.length ? rows[rows.length - 1].id : from;
+  // Every record up to `head` is in `rows`; a later one (written meanwhile) may be too.
+  let to = Math.max(head, rows.length ? rows[rows.length - 1].id : from);
   let more = false;
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
