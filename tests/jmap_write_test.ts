@@ -73,6 +73,8 @@ Deno.test("jmap write: Email/set, Email/import, changes shared with IMAP", async
       ]);
       const mb = (await call("Mailbox/changes", { sinceState: "s0" })).r;
       assert.ok(Array.isArray(mb.updated), JSON.stringify(mb));
+      const th = (await call("Thread/changes", { sinceState: s0 })).r;
+      assert.deepEqual(th.updated.sort(), [`t${m1.blobId}`, `t${m2.blobId}`].sort());
     });
 
     await t.step("Email/set keywords: whole and patch, seen by IMAP FETCH FLAGS", async () => {
@@ -415,6 +417,21 @@ Deno.test("jmap write: Mailbox/set create, rename/move, destroy; Mailbox/changes
       const mismatch = await call("Mailbox/set", { ifInState: s0, destroy: [projects] });
       assert.deepEqual([mismatch.n, mismatch.r.type], ["error", "stateMismatch"]);
       assert.equal((await call("Mailbox/set", { ifInState: st })).n, "Mailbox/set");
+    });
+
+    await t.step("one request: Mailbox/set create, then Email/set into #it", async () => {
+      const [[n1, r1], [n2, r2]] = await jmapA.api([
+        ["Mailbox/set", { accountId: aliceId, create: { box: { name: "Fresh" } } }, "0"],
+        ["Email/set", {
+          accountId: aliceId,
+          create: { mail: { mailboxIds: { "#box": true }, subject: "into fresh" } },
+        }, "1"],
+      ]);
+      assert.deepEqual([n1, n2], ["Mailbox/set", "Email/set"], JSON.stringify(r2));
+      assert.ok(r2.created?.mail, JSON.stringify(r2));
+      const fresh = (await ts.store.getMailbox(alice.id, "Fresh"))!;
+      assert.equal(`m${fresh.id}`, r1.created.box.id);
+      assert.equal((await ts.store.listMessages(fresh.id)).length, 1);
     });
 
     await t.step("another account's mailboxes are not found", async () => {
