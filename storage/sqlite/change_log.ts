@@ -8,7 +8,8 @@
  * Invariants:
  * - Row ids grow (AUTOINCREMENT) and are never reused, so "the account's last row id" is a
  *   state that only moves forward.
- * - A row is written in the transaction of the change it records.
+ * - A row is written in the transaction of the change it records; a removed account's rows
+ *   go with it.
  * - Email rows name the copy (mailbox, uid) with `c` (placed), `u` (flags changed) or `d`
  *   (removed); a mailbox that is deleted first records `d` for each message in it, since
  *   its messages go by cascade after the mailbox row (whose account is then unknown).
@@ -74,6 +75,11 @@ export const CHANGE_LOG_MIGRATION = `
       FROM messages WHERE mailbox_id = OLD.id;
     INSERT INTO change_log (account_id, kind, object_id, op)
       VALUES (OLD.account_id, 'mailbox', OLD.id, 'd');
+  END;
+
+  -- Runs after the cascade removed the account's mailboxes (whose triggers logged them).
+  CREATE TRIGGER change_log_accounts_ad AFTER DELETE ON accounts BEGIN
+    DELETE FROM change_log WHERE account_id = OLD.id;
   END;
 
   CREATE TRIGGER change_log_subscriptions_ai AFTER INSERT ON subscriptions BEGIN

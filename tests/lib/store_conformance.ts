@@ -1094,6 +1094,9 @@ export async function runStoreConformance(
     const ops = (await store.changeLogSince(account.id, "mailbox", m0, 100))
       .filter((r) => r.objectId === made.id).map((r) => r.op);
     assert.deepEqual([ops[0], ops.includes("u"), ops.at(-1)], ["c", true, "d"]);
+    await store.removeAccount("alice@example.test");
+    assert.deepEqual(await store.changeLogSince(account.id, "mailbox", 0, 10), []);
+    assert.deepEqual(await store.changeLogSince(account.id, "email", 0, 10), []);
   });
 
   await step("data survives close and reopen", async (store, fx) => {
