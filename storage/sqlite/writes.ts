@@ -25,7 +25,13 @@ import {
   setPasswordHash,
   setQuota,
 } from "./writes/accounts.ts";
-import { createMailbox, deleteMailbox, renameMailbox, setSubscribed } from "./writes/mailboxes.ts";
+import {
+  createMailbox,
+  deleteMailbox,
+  renameMailbox,
+  setSpecialUse,
+  setSubscribed,
+} from "./writes/mailboxes.ts";
 import { append, copyMessages, deliver, expunge, moveMessages } from "./writes/messages.ts";
 import { updateFlags } from "./writes/flags.ts";
 import { enqueue, removeQueueEntry, updateQueueEntry } from "./writes/queue.ts";
@@ -51,6 +57,7 @@ export const WRITES = {
   createMailbox,
   deleteMailbox,
   renameMailbox,
+  setSpecialUse,
   setSubscribed,
   deliver,
   append,

@@ -20,10 +20,14 @@ import type { JmapMethod } from "./context.ts";
 import { CORE_METHODS } from "./core.ts";
 import { EMAIL_METHODS } from "./email.ts";
 import { EMAIL_QUERY_METHODS } from "./email_query.ts";
+import { EMAIL_SET_METHODS } from "./email_set.ts";
+import { EMAIL_IMPORT_METHODS } from "./email_import.ts";
+import { EMAIL_COPY_METHODS } from "./email_copy.ts";
 import { problem } from "./errors.ts";
 import { jmapLimits } from "./limits.ts";
 import { MAILBOX_METHODS } from "./mailbox.ts";
 import { MAILBOX_QUERY_METHODS } from "./mailbox_query.ts";
+import { MAILBOX_SET_METHODS } from "./mailbox_set.ts";
 import { THREAD_METHODS } from "./thread.ts";
 import { RecordLocks } from "./records.ts";
 import { PushHub, pushParams } from "./push.ts";
@@ -39,6 +43,7 @@ function methodTable(): ReadonlyMap<string, JmapMethod> {
     ...CORE_METHODS,
     ...MAILBOX_METHODS,
     ...MAILBOX_QUERY_METHODS,
+    ...MAILBOX_SET_METHODS,
     ...THREAD_METHODS,
     ...EMAIL_METHODS,
     ...EMAIL_QUERY_METHODS,
@@ -46,6 +51,9 @@ function methodTable(): ReadonlyMap<string, JmapMethod> {
     ...SUBMISSION_METHODS,
     ...VACATION_METHODS,
     ...PUSH_SUBSCRIPTION_METHODS,
+    ...EMAIL_SET_METHODS,
+    ...EMAIL_IMPORT_METHODS,
+    ...EMAIL_COPY_METHODS,
   }));
 }
 

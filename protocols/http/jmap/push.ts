@@ -20,7 +20,7 @@
 import type { ServerDeps } from "../../../core/deps.ts";
 import type { Account, MailboxChange } from "../../../storage/mod.ts";
 import { log } from "../../../lib/log.ts";
-import { emailState, loadMailboxes, mailboxState } from "./account_view.ts";
+import { stateOf } from "./state.ts";
 import { accountIdOf } from "./ids.ts";
 import { postPush, PUSHSUB_TYPE } from "./push_subscription.ts";
 import { readDoc } from "./records.ts";
@@ -231,9 +231,9 @@ export class PushHub {
   async #states(accountId: number, types: ReadonlySet<PushType>): Promise<States> {
     const store = this.#deps.store;
     const out: States = {};
-    if (types.has("Mailbox")) out.Mailbox = mailboxState(await loadMailboxes(store, accountId));
+    if (types.has("Mailbox")) out.Mailbox = await stateOf(store, accountId, "mailbox");
     if (types.has("Email") || types.has("Thread") || types.has("EmailDelivery")) {
-      const email = emailState(await store.listMailboxes(accountId));
+      const email = await stateOf(store, accountId, "email");
       out.Email = out.Thread = out.EmailDelivery = email;
     }
     return out;

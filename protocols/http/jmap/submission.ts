@@ -15,7 +15,8 @@ import { parseMime } from "../../../mime/mod.ts";
 import { newMessageId } from "../../../core/trace.ts";
 import { submitMessage } from "../../../core/submission.ts";
 import { log } from "../../../lib/log.ts";
-import { emailState, loadEmails } from "./account_view.ts";
+import { loadEmails } from "./account_view.ts";
+import { stateOf } from "./state.ts";
 import {
   checkArgs,
   idList,
@@ -358,7 +359,7 @@ async function onSuccess(
   const own = new Set(mailboxes.map((m) => m.id));
   const out = {
     accountId,
-    oldState: emailState(mailboxes),
+    oldState: await stateOf(store, ctx.account.id, "email"),
     newState: "",
     updated: null as JsonObject | null,
     notUpdated: null as JsonObject | null,
@@ -386,7 +387,7 @@ async function onSuccess(
       (out.destroyed ??= []).push(emailId);
     } else (out.notDestroyed ??= {})[emailId] = { type: "notFound" };
   }
-  out.newState = emailState(await store.listMailboxes(ctx.account.id));
+  out.newState = await stateOf(store, ctx.account.id, "email");
   ctx.followUps.push(["Email/set", out]);
 }
 
