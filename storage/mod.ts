@@ -92,6 +92,22 @@ export interface MessageMeta {
   blobId: number;
 }
 
+/** One copy of an Email (RFC 8621 §4) with the thread its account gave it (§3). */
+export interface EmailCopy extends MessageMeta {
+  threadId: number;
+}
+
+/** One page of a mailbox's Emails in an indexed order (JMAP Email/query's fast path). */
+export interface MailboxPageQuery {
+  mailboxId: number;
+  sort: "receivedAt" | "size";
+  ascending: boolean;
+  position: number;
+  limit: number;
+  /** Also count the mailbox's distinct Emails. */
+  total: boolean;
+}
+
 /** Where one delivered copy goes. */
 export interface DeliveryTarget {
   accountId: number;
@@ -310,6 +326,16 @@ export interface Store {
   listApiTokens(accountId: number): Promise<ApiToken[]>;
   /** Removes the token; false when there was none with this id. */
   revokeApiToken(id: number): Promise<boolean>;
+
+  // --- JMAP Emails and Threads (RFC 8621 §3, §4) ---
+  /** Every copy of the given blobs in the account's mailboxes (any order). */
+  emailCopies(accountId: number, blobIds: number[]): Promise<EmailCopy[]>;
+  /** Every copy of the Emails of the given threads in the account's mailboxes. */
+  threadCopies(accountId: number, threadIds: number[]): Promise<EmailCopy[]>;
+  /** Every copy in the account's mailboxes. */
+  accountCopies(accountId: number): Promise<EmailCopy[]>;
+  /** Blob ids of one page of a mailbox; copies of one blob count once. */
+  mailboxPage(q: MailboxPageQuery): Promise<{ blobIds: number[]; total: number | null }>;
 
   // --- JMAP uploads ---
   /**

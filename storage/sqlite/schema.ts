@@ -16,6 +16,7 @@ import { DatabaseSync } from "node:sqlite";
 import { FTS_MIGRATION, FTS_NO_POSITIONS_MIGRATION } from "./fts.ts";
 import { API_TOKENS_MIGRATION } from "./tokens.ts";
 import { UPLOADS_MIGRATION } from "./uploads.ts";
+import { backfillThreads, THREADS_MIGRATION } from "./threads.ts";
 
 /** Migrations in order; migration i brings `user_version` from i to i + 1. Never edit one. */
 const MIGRATIONS: readonly string[] = [
@@ -166,6 +167,8 @@ const MIGRATIONS: readonly string[] = [
   API_TOKENS_MIGRATION,
   // 5: JMAP uploads (see uploads.ts).
   UPLOADS_MIGRATION,
+  // threads: JMAP threads and the indexes of Email/get and Email/query (see threads.ts).
+  THREADS_MIGRATION,
 ];
 
 /** The schema version this code writes. */
@@ -193,6 +196,7 @@ export function openWriteDatabase(path: string, busyTimeoutMs = 10_000): Databas
       throw new Error(`sqlite: could not enable WAL on ${path} (got ${mode.journal_mode})`);
     }
     migrate(db);
+    backfillThreads(db);
     return db;
   } catch (e) {
     db.close();

@@ -23,11 +23,13 @@ import {
   type ApiToken,
   type DeliveryTarget,
   type Domain,
+  type EmailCopy,
   type FlagUpdate,
   type FlagUpdateResult,
   type KvQuota,
   type Mailbox,
   type MailboxChange,
+  type MailboxPageQuery,
   type MailboxStatus,
   type MessageMeta,
   type Placed,
@@ -59,6 +61,7 @@ import { throwIfRefused } from "./kv_quota.ts";
 import * as messageReads from "./reads/messages.ts";
 import * as kvReads from "./reads/kv.ts";
 import { API_TOKEN_COLUMNS, toApiToken } from "./tokens.ts";
+import * as threads from "./threads.ts";
 import { toUpload, UPLOAD_COLUMNS } from "./uploads.ts";
 import { openReadDatabase } from "./schema.ts";
 import { InlineBackend, WorkerBackend, Writer, type WriterBackend } from "./writer.ts";
@@ -587,6 +590,27 @@ export class SqliteStore implements Store {
 
   removeQueueEntry(id: number): Promise<void> {
     return this.#write("removeQueueEntry", { id });
+  }
+
+  // --- JMAP Emails and Threads (threads.ts) ---
+  // deno-lint-ignore require-await
+  async emailCopies(accountId: number, blobIds: number[]): Promise<EmailCopy[]> {
+    return threads.emailCopies(this.#reader(), accountId, blobIds);
+  }
+
+  // deno-lint-ignore require-await
+  async threadCopies(accountId: number, threadIds: number[]): Promise<EmailCopy[]> {
+    return threads.threadCopies(this.#reader(), accountId, threadIds);
+  }
+
+  // deno-lint-ignore require-await
+  async accountCopies(accountId: number): Promise<EmailCopy[]> {
+    return threads.accountCopies(this.#reader(), accountId);
+  }
+
+  // deno-lint-ignore require-await
+  async mailboxPage(q: MailboxPageQuery): Promise<{ blobIds: number[]; total: number | null }> {
+    return threads.mailboxPage(this.#reader(), q);
   }
 
   // --- JMAP bearer tokens (tokens.ts) and uploads (uploads.ts) ---

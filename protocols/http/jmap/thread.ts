@@ -1,11 +1,11 @@
 /**
- * Thread methods (RFC 8621 §3). Until threading lands, every Email is its own Thread
- * (`t<blob>` holds `e<blob>`, ids.ts), which RFC 8621 §3 allows ("a server MAY ... put
- * each Email in its own Thread"); the Thread state is the Email state.
+ * Thread methods (RFC 8621 §3). Threads are assigned by the store when mail arrives
+ * (storage/sqlite/threads.ts: references plus base subject); a thread's id is `t<blob>` of
+ * its first Email (ids.ts), so it never changes. The Thread state is the Email state.
  *
  * @module
  */
-import { emailState, loadEmails } from "./account_view.ts";
+import { type EmailEntry, emailsOf, emailState } from "./account_view.ts";
 import {
   checkArgs,
   idList,
@@ -20,6 +20,20 @@ import { invalidArguments, MethodError } from "./errors.ts";
 import { emailIdOf, parseThreadId, threadIdOf } from "./ids.ts";
 import { MAIL } from "./session.ts";
 
+/** Emails by thread id, each thread oldest first (RFC 8621 §3: sorted by receivedAt). */
+export function threadsOf(emails: Iterable<EmailEntry>): Map<number, EmailEntry[]> {
+  const threads = new Map<number, EmailEntry[]>();
+  for (const e of emails) {
+    const t = threads.get(e.threadId);
+    if (t) t.push(e);
+    else threads.set(e.threadId, [e]);
+  }
+  for (const t of threads.values()) {
+    t.sort((a, b) => a.receivedAt - b.receivedAt || a.blobId - b.blobId);
+  }
+  return threads;
+}
+
 /** RFC 8620 §5.1 /get for Thread. */
 const get: JmapMethod = {
   capability: MAIL,
@@ -30,16 +44,24 @@ const get: JmapMethod = {
     const properties = propertyList(args, "properties") ?? ["id", "emailIds"];
     const unknown = properties.find((p) => p !== "id" && p !== "emailIds");
     if (unknown !== undefined) throw invalidArguments(`unknown property ${unknown.slice(0, 100)}`);
-    const mailboxes = await ctx.deps.store.listMailboxes(ctx.account.id);
-    const emails = await loadEmails(ctx.deps.store, mailboxes);
-    const wanted = ids ?? [...emails.keys()].map(threadIdOf);
+    const store = ctx.deps.store;
+    const mailboxes = await store.listMailboxes(ctx.account.id);
+    const emails = emailsOf(
+      ids === null ? await store.accountCopies(ctx.account.id) : await store.threadCopies(
+        ctx.account.id,
+        ids.map(parseThreadId).filter((t) => t !== null),
+      ),
+    );
+    const threads = threadsOf(emails.values());
+    const wanted = ids ?? [...threads.keys()].map(threadIdOf);
     if (wanted.length > ctx.limits.maxObjectsInGet) throw new MethodError("requestTooLarge");
     const list: unknown[] = [];
     const notFound: string[] = [];
     for (const id of wanted) {
-      const blob = parseThreadId(id);
-      if (blob !== null && emails.has(blob)) {
-        list.push(pick({ id, emailIds: [emailIdOf(blob)] }, properties));
+      const thread = parseThreadId(id);
+      const members = thread === null ? undefined : threads.get(thread);
+      if (members) {
+        list.push(pick({ id, emailIds: members.map((e) => emailIdOf(e.blobId)) }, properties));
       } else {
         notFound.push(id);
       }
