@@ -25,6 +25,7 @@ import { jmapLimits } from "./limits.ts";
 import { MAILBOX_METHODS } from "./mailbox.ts";
 import { MAILBOX_QUERY_METHODS } from "./mailbox_query.ts";
 import { THREAD_METHODS } from "./thread.ts";
+import { SNIPPET_METHODS } from "./snippet.ts";
 import { baseUrl, PATHS, sessionObject } from "./session.ts";
 
 /** Every method by name (one family per file). */
@@ -36,6 +37,7 @@ function methodTable(): ReadonlyMap<string, JmapMethod> {
     ...THREAD_METHODS,
     ...EMAIL_METHODS,
     ...EMAIL_QUERY_METHODS,
+    ...SNIPPET_METHODS,
   }));
 }
 
