@@ -41,8 +41,8 @@ export const THREADS_MIGRATION = `
     subject    TEXT NOT NULL,
     PRIMARY KEY (account_id, message_id)
   ) WITHOUT ROWID;
-  -- Email/get by id and the copies of one blob, without listing the account.
-  CREATE INDEX messages_blob ON messages(blob_id);
+  -- Email/get by id (probed per mailbox of the account) and distinct counts per mailbox.
+  CREATE INDEX messages_mailbox_blob ON messages(mailbox_id, blob_id);
   -- Email/query by mailbox sorted by receivedAt or size, LIMIT without sorting everything.
   CREATE INDEX messages_date ON messages(mailbox_id, internal_date, blob_id);
   CREATE INDEX messages_size ON messages(mailbox_id, size, blob_id);
@@ -207,10 +207,15 @@ export function accountCopies(read: Statements, accountId: number): EmailCopy[] 
   return (stmt.all(accountId) as Row[]).map(toCopy);
 }
 
+/** Positions up to which a page is found by walking the index (cheap, exact with copies). */
+const WALK_LIMIT = 2000;
+
 /**
  * One page of a mailbox's Emails sorted by receivedAt or size (ties: blob id), read along
- * an index; blobs with several copies in the mailbox count once. `total` is the number of
- * distinct Emails in the mailbox.
+ * an index; blobs with several copies in the mailbox (IMAP COPY into the same mailbox)
+ * count once. Near the top the index is walked and copies skipped; deeper, SQL's OFFSET
+ * is used when the mailbox has no such copies (distinct count = message count), else the
+ * walk. `total` is the number of distinct Emails in the mailbox.
  */
 export function mailboxPage(
   read: Statements,
@@ -225,14 +230,27 @@ export function mailboxPage(
 ): { blobIds: number[]; total: number | null } {
   const col = q.sort === "size" ? "size" : "internal_date";
   const dir = q.ascending ? "ASC" : "DESC";
-  const stmt = read.get(
-    `SELECT blob_id FROM messages INDEXED BY messages_${q.sort === "size" ? "size" : "date"}
-     WHERE mailbox_id = ? ORDER BY ${col} ${dir}, blob_id ${dir}`,
-  );
+  const order = `FROM messages INDEXED BY messages_${q.sort === "size" ? "size" : "date"}
+     WHERE mailbox_id = ? ORDER BY ${col} ${dir}, blob_id ${dir}`;
+  const distinct = () =>
+    (read.get("SELECT count(DISTINCT blob_id) AS n FROM messages WHERE mailbox_id = ?")
+      .get(q.mailboxId) as Row).n as number;
+  let total: number | null = q.total ? distinct() : null;
+  if (q.position + q.limit > WALK_LIMIT) {
+    total ??= distinct();
+    const counted = read.get("SELECT messages FROM mailboxes WHERE id = ?").get(q.mailboxId) as
+      | Row
+      | undefined;
+    if (counted?.messages === total) {
+      const rows = read.get(`SELECT blob_id ${order} LIMIT ? OFFSET ?`)
+        .all(q.mailboxId, q.limit, q.position) as Row[];
+      return { blobIds: rows.map((r) => r.blob_id as number), total: q.total ? total : null };
+    }
+  }
   const seen = new Set<number>();
   const blobIds: number[] = [];
   let index = 0;
-  for (const r of stmt.iterate(q.mailboxId) as Iterable<Row>) {
+  for (const r of read.get(`SELECT blob_id ${order}`).iterate(q.mailboxId) as Iterable<Row>) {
     const blob = r.blob_id as number;
     if (seen.has(blob)) continue;
     seen.add(blob);
@@ -240,12 +258,5 @@ export function mailboxPage(
     if (blobIds.length >= q.limit) break;
     blobIds.push(blob);
   }
-  let total: number | null = null;
-  if (q.total) {
-    const r = read.get(
-      "SELECT count(DISTINCT blob_id) AS n FROM messages WHERE mailbox_id = ?",
-    ).get(q.mailboxId) as Row;
-    total = r.n as number;
-  }
-  return { blobIds, total };
+  return { blobIds, total: q.total ? total : null };
 }

@@ -1101,6 +1101,17 @@ export async function runStoreConformance(
       total: true,
     });
     assert.deepEqual(page, { blobIds: [blobs[0], blobs[2]], total: 4 });
+    // A second copy in the same mailbox is still one Email.
+    await store.copyMessages(inbox.id, [msgs[2].uid], inbox.id);
+    const again = await store.mailboxPage({
+      mailboxId: inbox.id,
+      sort: "size",
+      ascending: true,
+      position: 0,
+      limit: 10,
+      total: true,
+    });
+    assert.deepEqual([new Set(again.blobIds).size, again.blobIds.length, again.total], [4, 4, 4]);
     if (fx.reopen) {
       const s2 = await fx.reopen();
       const again = await s2.emailCopies(account.id, blobs);
