@@ -104,8 +104,10 @@ export interface MailboxPageQuery {
   ascending: boolean;
   position: number;
   limit: number;
-  /** Also count the mailbox's distinct Emails. */
+  /** Also count the mailbox's distinct Emails (threads when collapsing). */
   total: boolean;
+  /** Only the first Email of each thread (RFC 8621 §4.4.3). */
+  collapseThreads?: boolean;
 }
 
 /** Where one delivered copy goes. */

@@ -184,6 +184,12 @@ Deno.test("jmap query: threads, every filter and sort, collapseThreads, snippets
         calculateTotal: true,
       });
       assert.deepEqual([collapsed.ids, collapsed.total], [[A, C, D], 3]);
+      const collapsedBox = await call("Email/query", {
+        filter: { inMailbox: inbox },
+        collapseThreads: true,
+        calculateTotal: true,
+      });
+      assert.deepEqual([collapsedBox.ids, collapsedBox.total], [[D, C, B], 3]);
       const anchored = await call("Email/query", {
         sort: [{ property: "receivedAt", isAscending: true }],
         anchor: C,

@@ -21,7 +21,7 @@
 import type { DatabaseSync } from "node:sqlite";
 import { decodeEncodedWords, headerValue, parseMime } from "../../mime/mod.ts";
 import { baseSubject } from "../../mime/subject.ts";
-import type { EmailCopy } from "../mod.ts";
+import type { EmailCopy, MailboxPageQuery } from "../mod.ts";
 import { parseFlags, type Row, Statements } from "./rows.ts";
 
 /** Migration: the thread tables; mail already stored is threaded at the next open. */
@@ -213,50 +213,58 @@ const WALK_LIMIT = 2000;
 /**
  * One page of a mailbox's Emails sorted by receivedAt or size (ties: blob id), read along
  * an index; blobs with several copies in the mailbox (IMAP COPY into the same mailbox)
- * count once. Near the top the index is walked and copies skipped; deeper, SQL's OFFSET
- * is used when the mailbox has no such copies (distinct count = message count), else the
- * walk. `total` is the number of distinct Emails in the mailbox.
+ * count once, and with `collapseThreads` only the first Email of each thread counts
+ * (RFC 8621 §4.4.3). Near the top the index is walked, skipping what does not count;
+ * deeper, without collapsing, SQL's OFFSET is used when the mailbox has no second copies
+ * (distinct count = message count). `total` counts what the page is taken from.
  */
-export function mailboxPage(
-  read: Statements,
-  q: {
-    mailboxId: number;
-    sort: "receivedAt" | "size";
-    ascending: boolean;
-    position: number;
-    limit: number;
-    total: boolean;
-  },
-): { blobIds: number[]; total: number | null } {
+export function mailboxPage(read: Statements, q: MailboxPageQuery): {
+  blobIds: number[];
+  total: number | null;
+} {
   const col = q.sort === "size" ? "size" : "internal_date";
   const dir = q.ascending ? "ASC" : "DESC";
-  const order = `FROM messages INDEXED BY messages_${q.sort === "size" ? "size" : "date"}
-     WHERE mailbox_id = ? ORDER BY ${col} ${dir}, blob_id ${dir}`;
+  const index = `messages_${q.sort === "size" ? "size" : "date"}`;
+  const order = `ORDER BY m.${col} ${dir}, m.blob_id ${dir}`;
+  const collapse = q.collapseThreads === true;
+  const threadOf =
+    `LEFT JOIN email_threads t ON t.account_id = b.account_id AND t.blob_id = m.blob_id`;
+  const from = `FROM messages m INDEXED BY ${index} JOIN mailboxes b ON b.id = m.mailbox_id
+     ${collapse ? threadOf : ""} WHERE m.mailbox_id = ?`;
   const distinct = () =>
-    (read.get("SELECT count(DISTINCT blob_id) AS n FROM messages WHERE mailbox_id = ?")
-      .get(q.mailboxId) as Row).n as number;
+    (read.get(
+      collapse
+        ? `SELECT count(DISTINCT coalesce(t.thread_id, m.blob_id)) AS n FROM messages m
+           JOIN mailboxes b ON b.id = m.mailbox_id ${threadOf} WHERE m.mailbox_id = ?`
+        : "SELECT count(DISTINCT blob_id) AS n FROM messages WHERE mailbox_id = ?",
+    ).get(q.mailboxId) as Row).n as number;
   let total: number | null = q.total ? distinct() : null;
-  if (q.position + q.limit > WALK_LIMIT) {
+  if (!collapse && q.position + q.limit > WALK_LIMIT) {
     total ??= distinct();
     const counted = read.get("SELECT messages FROM mailboxes WHERE id = ?").get(q.mailboxId) as
       | Row
       | undefined;
     if (counted?.messages === total) {
-      const rows = read.get(`SELECT blob_id ${order} LIMIT ? OFFSET ?`)
+      const rows = read.get(`SELECT m.blob_id ${from} ${order} LIMIT ? OFFSET ?`)
         .all(q.mailboxId, q.limit, q.position) as Row[];
       return { blobIds: rows.map((r) => r.blob_id as number), total: q.total ? total : null };
     }
   }
   const seen = new Set<number>();
   const blobIds: number[] = [];
-  let index = 0;
-  for (const r of read.get(`SELECT blob_id ${order}`).iterate(q.mailboxId) as Iterable<Row>) {
-    const blob = r.blob_id as number;
-    if (seen.has(blob)) continue;
-    seen.add(blob);
-    if (index++ < q.position) continue;
+  let at = 0;
+  const walk = read.get(
+    `SELECT m.blob_id${collapse ? ", coalesce(t.thread_id, m.blob_id) AS thread_id" : ""}
+     ${from} ${order}`,
+  );
+  for (const r of walk.iterate(q.mailboxId) as Iterable<Row>) {
+    // Copies of one blob share its thread, so collapsing also drops second copies.
+    const key = (collapse ? r.thread_id : r.blob_id) as number;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (at++ < q.position) continue;
     if (blobIds.length >= q.limit) break;
-    blobIds.push(blob);
+    blobIds.push(r.blob_id as number);
   }
   return { blobIds, total: q.total ? total : null };
 }

@@ -1112,6 +1112,17 @@ export async function runStoreConformance(
       total: true,
     });
     assert.deepEqual([new Set(again.blobIds).size, again.blobIds.length, again.total], [4, 4, 4]);
+    const collapsed = await store.mailboxPage({
+      mailboxId: inbox.id,
+      sort: "receivedAt",
+      ascending: true,
+      position: 0,
+      limit: 10,
+      total: true,
+      collapseThreads: true,
+    });
+    // receivedAt: reply 1000, "Plans" 2000, parent 3000, "Other" 4000; reply+parent collapse.
+    assert.deepEqual(collapsed, { blobIds: [blobs[1], blobs[2], blobs[3]], total: 3 });
     if (fx.reopen) {
       const s2 = await fx.reopen();
       const again = await s2.emailCopies(account.id, blobs);
