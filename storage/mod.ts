@@ -99,7 +99,9 @@ export interface EmailCopy extends MessageMeta {
 
 /** One page of a mailbox's Emails in an indexed order (JMAP Email/query's fast path). */
 export interface MailboxPageQuery {
-  mailboxId: number;
+  accountId: number;
+  /** The mailbox (of `accountId`), or null for every mailbox of the account. */
+  mailboxId: number | null;
   sort: "receivedAt" | "size";
   ascending: boolean;
   position: number;
@@ -336,7 +338,7 @@ export interface Store {
   threadCopies(accountId: number, threadIds: number[]): Promise<EmailCopy[]>;
   /** Every copy in the account's mailboxes. */
   accountCopies(accountId: number): Promise<EmailCopy[]>;
-  /** Blob ids of one page of a mailbox; copies of one blob count once. */
+  /** Blob ids of one page of a mailbox or account; copies of one blob count once. */
   mailboxPage(q: MailboxPageQuery): Promise<{ blobIds: number[]; total: number | null }>;
 
   // --- JMAP uploads ---

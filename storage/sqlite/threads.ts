@@ -211,12 +211,13 @@ export function accountCopies(read: Statements, accountId: number): EmailCopy[] 
 const WALK_LIMIT = 2000;
 
 /**
- * One page of a mailbox's Emails sorted by receivedAt or size (ties: blob id), read along
- * an index; blobs with several copies in the mailbox (IMAP COPY into the same mailbox)
- * count once, and with `collapseThreads` only the first Email of each thread counts
- * (RFC 8621 §4.4.3). Near the top the index is walked, skipping what does not count;
- * deeper, without collapsing, SQL's OFFSET is used when the mailbox has no second copies
- * (distinct count = message count). `total` counts what the page is taken from.
+ * One page of a mailbox's (or, with `mailboxId` null, the whole account's) Emails sorted by
+ * receivedAt or size (ties: blob id), read in index order; blobs with several copies (in
+ * several mailboxes, or IMAP COPY into the same one) count once, and with
+ * `collapseThreads` only the first Email of each thread counts (RFC 8621 §4.4.3). Near
+ * the top the order is walked, skipping what does not count; deeper, without collapsing,
+ * SQL's OFFSET is used when there are no second copies (distinct count = message count).
+ * `total` counts what the page is taken from.
  */
 export function mailboxPage(read: Statements, q: MailboxPageQuery): {
   blobIds: number[];
@@ -224,29 +225,32 @@ export function mailboxPage(read: Statements, q: MailboxPageQuery): {
 } {
   const col = q.sort === "size" ? "size" : "internal_date";
   const dir = q.ascending ? "ASC" : "DESC";
-  const index = `messages_${q.sort === "size" ? "size" : "date"}`;
+  const one = q.mailboxId !== null;
+  // One mailbox: the (mailbox_id, col, blob_id) index gives the order without sorting.
+  const index = one ? `INDEXED BY messages_${q.sort === "size" ? "size" : "date"}` : "";
   const order = `ORDER BY m.${col} ${dir}, m.blob_id ${dir}`;
   const collapse = q.collapseThreads === true;
+  const scope = one ? q.mailboxId : q.accountId;
+  const where = one ? "m.mailbox_id = ?" : "b.account_id = ?";
   const threadOf =
     `LEFT JOIN email_threads t ON t.account_id = b.account_id AND t.blob_id = m.blob_id`;
-  const from = `FROM messages m INDEXED BY ${index} JOIN mailboxes b ON b.id = m.mailbox_id
-     ${collapse ? threadOf : ""} WHERE m.mailbox_id = ?`;
+  const from = `FROM messages m ${index} JOIN mailboxes b ON b.id = m.mailbox_id
+     ${collapse ? threadOf : ""} WHERE ${where}`;
   const distinct = () =>
     (read.get(
-      collapse
-        ? `SELECT count(DISTINCT coalesce(t.thread_id, m.blob_id)) AS n FROM messages m
-           JOIN mailboxes b ON b.id = m.mailbox_id ${threadOf} WHERE m.mailbox_id = ?`
-        : "SELECT count(DISTINCT blob_id) AS n FROM messages WHERE mailbox_id = ?",
-    ).get(q.mailboxId) as Row).n as number;
+      `SELECT count(DISTINCT ${collapse ? "coalesce(t.thread_id, m.blob_id)" : "m.blob_id"})
+       AS n FROM messages m JOIN mailboxes b ON b.id = m.mailbox_id
+       ${collapse ? threadOf : ""} WHERE ${where}`,
+    ).get(scope) as Row).n as number;
   let total: number | null = q.total ? distinct() : null;
   if (!collapse && q.position + q.limit > WALK_LIMIT) {
     total ??= distinct();
-    const counted = read.get("SELECT messages FROM mailboxes WHERE id = ?").get(q.mailboxId) as
-      | Row
-      | undefined;
-    if (counted?.messages === total) {
+    const counted = read.get(
+      `SELECT sum(messages) AS n FROM mailboxes WHERE ${one ? "id" : "account_id"} = ?`,
+    ).get(scope) as Row;
+    if (counted.n === total) {
       const rows = read.get(`SELECT m.blob_id ${from} ${order} LIMIT ? OFFSET ?`)
-        .all(q.mailboxId, q.limit, q.position) as Row[];
+        .all(scope, q.limit, q.position) as Row[];
       return { blobIds: rows.map((r) => r.blob_id as number), total: q.total ? total : null };
     }
   }
@@ -257,7 +261,7 @@ export function mailboxPage(read: Statements, q: MailboxPageQuery): {
     `SELECT m.blob_id${collapse ? ", coalesce(t.thread_id, m.blob_id) AS thread_id" : ""}
      ${from} ${order}`,
   );
-  for (const r of walk.iterate(q.mailboxId) as Iterable<Row>) {
+  for (const r of walk.iterate(scope) as Iterable<Row>) {
     // Copies of one blob share its thread, so collapsing also drops second copies.
     const key = (collapse ? r.thread_id : r.blob_id) as number;
     if (seen.has(key)) continue;

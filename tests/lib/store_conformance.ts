@@ -1093,6 +1093,7 @@ export async function runStoreConformance(
     assert.equal(bobCopy.threadId, blobs[0]);
     assert.equal((await store.accountCopies(account.id)).length, 4);
     const page = await store.mailboxPage({
+      accountId: account.id,
       mailboxId: inbox.id,
       sort: "receivedAt",
       ascending: false,
@@ -1104,6 +1105,7 @@ export async function runStoreConformance(
     // A second copy in the same mailbox is still one Email.
     await store.copyMessages(inbox.id, [msgs[2].uid], inbox.id);
     const again = await store.mailboxPage({
+      accountId: account.id,
       mailboxId: inbox.id,
       sort: "size",
       ascending: true,
@@ -1113,6 +1115,7 @@ export async function runStoreConformance(
     });
     assert.deepEqual([new Set(again.blobIds).size, again.blobIds.length, again.total], [4, 4, 4]);
     const collapsed = await store.mailboxPage({
+      accountId: account.id,
       mailboxId: inbox.id,
       sort: "receivedAt",
       ascending: true,
@@ -1123,6 +1126,28 @@ export async function runStoreConformance(
     });
     // receivedAt: reply 1000, "Plans" 2000, parent 3000, "Other" 4000; reply+parent collapse.
     assert.deepEqual(collapsed, { blobIds: [blobs[1], blobs[2], blobs[3]], total: 3 });
+    const archive = await store.createMailbox(account.id, "Archive");
+    await store.copyMessages(inbox.id, [msgs[3].uid], archive.id);
+    const whole = await store.mailboxPage({
+      accountId: account.id,
+      mailboxId: null,
+      sort: "receivedAt",
+      ascending: false,
+      position: 0,
+      limit: 10,
+      total: true,
+    });
+    assert.deepEqual(whole, { blobIds: [blobs[3], blobs[0], blobs[2], blobs[1]], total: 4 });
+    const bobs = await store.mailboxPage({
+      accountId: bob.account.id,
+      mailboxId: null,
+      sort: "receivedAt",
+      ascending: false,
+      position: 0,
+      limit: 10,
+      total: true,
+    });
+    assert.deepEqual(bobs, { blobIds: [blobs[0]], total: 1 }, "only the account's own");
     if (fx.reopen) {
       const s2 = await fx.reopen();
       const again = await s2.emailCopies(account.id, blobs);

@@ -2,8 +2,8 @@
  * Email/query and Email/queryChanges (RFC 8621 §4.4, §4.5; RFC 8620 §5.5, §5.6).
  *
  * Filters: email_filter.ts; sorts: email_sort.ts. Three ways to answer, cheapest first:
- * 1. a filter that is exactly one inMailbox, sorted by receivedAt or size, without anchor:
- *    one page read along a store index (`mailboxPage`, which also collapses threads);
+ * 1. no filter or exactly one inMailbox, sorted by receivedAt or size, without anchor: one
+ *    page read in the store's order (`mailboxPage`, which also collapses threads);
  * 2. a filter whose top level requires a text condition (and needs no threads): the
  *    full-text index's candidates only are loaded and checked;
  * 3. otherwise every Email of the account is loaded, filtered and sorted.
@@ -168,11 +168,12 @@ const query: JmapMethod = {
     const mailboxId = onlyMailbox(filter);
     const sortKey = sortKeys.length === 1 ? sortKeys[0] : null;
     if (
-      mailboxId !== null && mailboxes.some((m) => m.id === mailboxId) && anchor === null &&
+      (filter === null || mailboxes.some((m) => m.id === mailboxId)) && anchor === null &&
       position >= 0 &&
       (sortKey?.property === "receivedAt" || sortKey?.property === "size")
     ) {
       const r = await store.mailboxPage({
+        accountId: ctx.account.id,
         mailboxId,
         sort: sortKey.property,
         ascending: sortKey.asc,
