@@ -142,7 +142,7 @@ export async function benchJmap(args: string[]): Promise<void> {
     }]);
     row("Email/query inMailbox, collapseThreads", collapsed.ms, null, "with total");
     const whole = await time(["Email/query", { accountId, limit: 50 }]);
-    row("Email/query no filter", whole.ms, null, "whole account, no index");
+    row("Email/query no filter (whole account)", whole.ms, null, "sorted by SQLite");
     console.log(`\nJMAP on a ${total}-message mailbox (built in ${buildSec.toFixed(0)} s):\n`);
     printMarkdownTable(["what", "median", "slowest", "target", "ok", "note"], rows);
   } finally {
