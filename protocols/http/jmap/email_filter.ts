@@ -12,7 +12,7 @@
 import { decodeEncodedWords, headerValues } from "../../../mime/mod.ts";
 import type { EmailEntry } from "./account_view.ts";
 import { hasAttachment } from "./email_parse.ts";
-import { resolveTextConditions, TEXT_CONDITIONS, type TextCondition } from "./email_text.ts";
+import { TEXT_CONDITIONS, type TextCondition } from "./email_text.ts";
 import { invalidArguments, MethodError } from "./errors.ts";
 import { parseMailboxId } from "./ids.ts";
 import { isObject } from "./json.ts";
@@ -214,5 +214,3 @@ function headerCondition(v: unknown, needs: QueryNeeds): Predicate {
     return values.some((x) => decodeEncodedWords(x).toLowerCase().includes(value));
   };
 }
-
-export { resolveTextConditions };

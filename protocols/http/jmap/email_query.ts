@@ -22,16 +22,10 @@ import {
   requireAccount,
   stringArg,
 } from "./context.ts";
-import {
-  compileFilter,
-  newNeeds,
-  type Predicate,
-  type QueryData,
-  resolveTextConditions,
-} from "./email_filter.ts";
+import { compileFilter, newNeeds, type Predicate, type QueryData } from "./email_filter.ts";
 import { MessageInfo } from "./email_info.ts";
 import { compileSort, parseSort, type SortKey } from "./email_sort.ts";
-import { TEXT_CONDITIONS, type TextCondition } from "./email_text.ts";
+import { resolveTextConditions, TEXT_CONDITIONS, type TextCondition } from "./email_text.ts";
 import { invalidArguments, MethodError } from "./errors.ts";
 import { emailIdOf, parseEmailId, parseMailboxId } from "./ids.ts";
 import { isObject, type JsonObject } from "./json.ts";

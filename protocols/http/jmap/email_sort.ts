@@ -65,10 +65,12 @@ export function parseSort(sort: unknown): SortKey[] {
 const PLAIN_SORTS = ["receivedAt", "size", "from", "to", "subject", "sentAt"];
 const KEYWORD_SORTS = ["hasKeyword", "allInThreadHaveKeyword", "someInThreadHaveKeyword"];
 
-function compareText(a: string, b: string, collation: string): number {
-  if (collation === "i;octet") return a < b ? -1 : a > b ? 1 : 0;
-  // The keys are already case folded (email_info.ts); i;ascii-casemap folds ASCII only,
-  // which for lower-cased keys gives the same order.
+/**
+ * Compares two sort keys. The keys are case folded when read (email_info.ts), which is
+ * i;unicode-casemap; i;ascii-casemap orders such keys the same way, and i;octet is
+ * accepted but compares the folded keys too (a documented simplification).
+ */
+function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
@@ -86,7 +88,7 @@ export function compileSort(keys: SortKey[], needs: QueryNeeds): Compare {
       case "subject": {
         needs.parse = true;
         const p = k.property;
-        return (a, b, d) => compareText(d.info(a)[p], d.info(b)[p], k.collation);
+        return (a, b, d) => compareText(d.info(a)[p], d.info(b)[p]);
       }
       case "sentAt":
         needs.parse = true;
