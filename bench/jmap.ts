@@ -70,11 +70,11 @@ export async function benchJmap(args: string[]): Promise<void> {
       if (name === "error") throw new Error(`${call[0]}: ${JSON.stringify(out)}`);
       return out;
     };
-    const time = async (call: [string, Json]) => {
+    const time = async (call: [string, Json], n = runs) => {
       await api(call);
       const ms: number[] = [];
       let last: Json = null;
-      for (let i = 0; i < runs; i++) {
+      for (let i = 0; i < n; i++) {
         const t0 = performance.now();
         last = await api(call);
         ms.push(performance.now() - t0);
@@ -119,6 +119,18 @@ export async function benchJmap(args: string[]): Promise<void> {
       calculateTotal: true,
     }]);
     row("Email/query text filter", text.ms, 100, `${text.last.total} hits`);
+    const common = await time(["Email/query", {
+      accountId,
+      filter: { inMailbox: big, text: "gamma" },
+      limit: 50,
+    }], 2);
+    row("  a word in every message", common.ms, null, "order walked");
+    const rare = await time(["Email/query", {
+      accountId,
+      filter: { text: "needle-in-haystack" },
+      limit: 50,
+    }]);
+    row("  rare word, no total", rare.ms, 100, "walk gives up, index");
     const textIn = await time(["Email/query", {
       accountId,
       filter: { operator: "AND", conditions: [{ inMailbox: big }, { subject: "message 4242" }] },

@@ -143,6 +143,11 @@ Deno.test("jmap query: threads, every filter and sort, collapseThreads, snippets
       assert.deepEqual(await f({ hasAttachment: true }), [C]);
       assert.deepEqual(await f({ hasAttachment: false }), [A, B, D]);
       assert.deepEqual(await f({ text: "noon" }), [A, B]);
+      // Without a total the order is walked (a mailbox still restricts it); with one, the index.
+      assert.deepEqual(await f({ inMailbox: `m${other.id}`, subject: "lunch" }), [C]);
+      assert.deepEqual(await f({ inMailbox: `m${other.id}`, subject: "noon" }), []);
+      const counted = await call("Email/query", { filter: { text: "noon" }, calculateTotal: true });
+      assert.deepEqual([counted.ids, counted.total], [[B, A], 2]);
       assert.deepEqual(await f({ from: "erin" }), [B]);
       assert.deepEqual(await f({ to: "bob@" }), [C]);
       assert.deepEqual(await f({ cc: "carol" }), [C]);

@@ -6,6 +6,10 @@
  *    page read in the store's order (`mailboxPage`, which also collapses threads);
  * 2. a filter whose top level requires a text condition (and needs no threads): the
  *    full-text index's candidates only are loaded and checked;
+ *    Before that, when the filter is only text conditions (and an inMailbox), sorted by
+ *    receivedAt or size without a total, the page order is walked and messages confirmed
+ *    until the page is full, within a budget of reads (`textPage`): a common word fills
+ *    the page at once, where the index would give every message as a candidate;
  * 3. otherwise every Email of the account is loaded, filtered and sorted.
  * Messages are read and parsed only when a condition or sort needs them, once per query.
  *
@@ -25,7 +29,12 @@ import {
 import { compileFilter, newNeeds, type Predicate, type QueryData } from "./email_filter.ts";
 import { MessageInfo } from "./email_info.ts";
 import { compileSort, parseSort, type SortKey } from "./email_sort.ts";
-import { resolveTextConditions, TEXT_CONDITIONS, type TextCondition } from "./email_text.ts";
+import {
+  matchesAll,
+  resolveTextConditions,
+  TEXT_CONDITIONS,
+  type TextCondition,
+} from "./email_text.ts";
 import { invalidArguments, MethodError } from "./errors.ts";
 import { emailIdOf, parseEmailId, parseMailboxId } from "./ids.ts";
 import { isObject, type JsonObject } from "./json.ts";
@@ -76,6 +85,51 @@ async function textCandidates(
     for (const m of await store.getMessages(mb.id, uids)) blobs.add(m.blobId);
   }
   return [...blobs];
+}
+
+/** Messages read by the walk of `textPage` beyond the page itself before it gives up. */
+const WALK_BUDGET = 300;
+/** Blob ids read per step of that walk. */
+const WALK_STEP = 100;
+
+/** True for a filter of text conditions and at most one inMailbox (no operator). */
+function onlyTextAndMailbox(filter: JsonObject): boolean {
+  return !Object.hasOwn(filter, "operator") &&
+    Object.keys(filter).every((k) => k === "inMailbox" || Object.hasOwn(TEXT_CONDITIONS, k));
+}
+
+/**
+ * The page of a text query in the order of the store's page (`mailboxPage`): messages are
+ * read and confirmed one by one until `position + limit` have matched. Null when that
+ * needs more than `position + limit + WALK_BUDGET` reads (a rare word: the index is then
+ * the cheaper way).
+ */
+async function textPage(
+  store: Store,
+  q: {
+    accountId: number;
+    mailboxId: number | null;
+    sort: "receivedAt" | "size";
+    ascending: boolean;
+    position: number;
+    limit: number;
+  },
+  texts: readonly TextCondition[],
+): Promise<number[] | null> {
+  const out: number[] = [];
+  let matched = 0;
+  let budget = q.position + q.limit + WALK_BUDGET;
+  for (let at = 0; out.length < q.limit; at += WALK_STEP) {
+    const page = await store.mailboxPage({ ...q, position: at, limit: WALK_STEP, total: false });
+    for (const blob of page.blobIds) {
+      if (budget-- <= 0) return null;
+      if (!matchesAll(await store.readBlob(blob), texts)) continue;
+      if (matched++ >= q.position) out.push(blob);
+      if (out.length >= q.limit) break;
+    }
+    if (page.blobIds.length < WALK_STEP) break;
+  }
+  return out;
 }
 
 /** The query data: parsed messages (loaded up front when needed) and threads. */
@@ -181,6 +235,25 @@ const query: JmapMethod = {
       return out;
     }
 
+    const textBox = filter?.inMailbox === undefined ? null : parseMailboxId(filter.inMailbox);
+    if (
+      needs.texts.length > 0 && filter && onlyTextAndMailbox(filter) &&
+      (textBox === null
+        ? filter.inMailbox === undefined
+        : mailboxes.some((m) => m.id === textBox)) &&
+      !calculateTotal && !collapse && anchor === null && position >= 0 &&
+      (sortKey?.property === "receivedAt" || sortKey?.property === "size")
+    ) {
+      const blobIds = await textPage(store, {
+        accountId: ctx.account.id,
+        mailboxId: textBox,
+        sort: sortKey.property,
+        ascending: sortKey.asc,
+        position,
+        limit,
+      }, needs.texts);
+      if (blobIds) return Object.assign(out, { position, ids: blobIds.map(emailIdOf) });
+    }
     const text = needs.threads ? null : requiredText(filter);
     const candidates = text ? await textCandidates(store, mailboxes, text) : null;
     const emails = candidates
