@@ -88,9 +88,9 @@ async function textCandidates(
 }
 
 /** Messages read by the walk of `textPage` beyond the page itself before it gives up. */
-const WALK_BUDGET = 300;
-/** Blob ids read per step of that walk. */
-const WALK_STEP = 100;
+const WALK_BUDGET = 200;
+/** Deepest page end the walk tries (deeper pages take the index). */
+const WALK_MAX = 1000;
 
 /** True for a filter of text conditions and at most one inMailbox (no operator). */
 function onlyTextAndMailbox(filter: JsonObject): boolean {
@@ -102,7 +102,8 @@ function onlyTextAndMailbox(filter: JsonObject): boolean {
  * The page of a text query in the order of the store's page (`mailboxPage`): messages are
  * read and confirmed one by one until `position + limit` have matched. Null when that
  * needs more than `position + limit + WALK_BUDGET` reads (a rare word: the index is then
- * the cheaper way).
+ * the cheaper way) or the page ends beyond `WALK_MAX`. The window is read in one store call (sorting a whole account is the
+ * expensive part, done once).
  */
 async function textPage(
   store: Store,
@@ -116,20 +117,18 @@ async function textPage(
   },
   texts: readonly TextCondition[],
 ): Promise<number[] | null> {
+  if (q.position + q.limit > WALK_MAX) return null;
+  const window = q.position + q.limit + WALK_BUDGET;
+  const page = await store.mailboxPage({ ...q, position: 0, limit: window, total: false });
   const out: number[] = [];
   let matched = 0;
-  let budget = q.position + q.limit + WALK_BUDGET;
-  for (let at = 0; out.length < q.limit; at += WALK_STEP) {
-    const page = await store.mailboxPage({ ...q, position: at, limit: WALK_STEP, total: false });
-    for (const blob of page.blobIds) {
-      if (budget-- <= 0) return null;
-      if (!matchesAll(await store.readBlob(blob), texts)) continue;
-      if (matched++ >= q.position) out.push(blob);
-      if (out.length >= q.limit) break;
-    }
-    if (page.blobIds.length < WALK_STEP) break;
+  for (const blob of page.blobIds) {
+    if (out.length >= q.limit) break;
+    if (!matchesAll(await store.readBlob(blob), texts)) continue;
+    if (matched++ >= q.position) out.push(blob);
   }
-  return out;
+  // The window held every Email, or the page is full: the answer is exact.
+  return out.length >= q.limit || page.blobIds.length < window ? out : null;
 }
 
 /** The query data: parsed messages (loaded up front when needed) and threads. */
