@@ -142,7 +142,7 @@ export function tokenize(src: string): Token[] {
   // a line starting with ".." loses one dot.
   function multiline(start: number): Token {
     const tok: Token = { kind: "string", text: "", line, column: col(start) };
-    i += 5;
+    i = start + 5;
     while (src[i] === " " || src[i] === "\t") i++;
     if (src[i] === "#") { while (i < src.length && src[i] !== "\n") i++; }
     if (src[i] === "\r") i++;
