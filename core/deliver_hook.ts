@@ -11,6 +11,8 @@
  *   on_error = "tempfail") for any copy refuses the whole message: nothing is stored. SMTP
  *   answers once per message after DATA, so one recipient's copy cannot be refused alone.
  * - `discard` drops that account's copy only.
+ * - A plugin's `copies` file that account's copy in several mailboxes, with flags, and may
+ *   create a missing mailbox; without them the copy goes to the chosen `mailbox`.
  * - With no plugin declaring `deliver`, no context is built and the plan is one write.
  *
  * @module
@@ -102,9 +104,13 @@ export async function planDelivery(
     const refused = refusalOf(out);
     if (refused) return { writes: [], refused, results };
     if (out.action === "discard") continue;
-    const t = { ...target(input.copies[i]), mailbox: out.mailbox ?? input.copies[i].mailbox };
-    if (out.message) writes.push({ message: out.message, targets: [t] });
-    else shared.push(t);
+    const base = target(input.copies[i]);
+    // A plugin's `copies` (a Sieve filter's fileinto/keep list) replace the one mailbox.
+    const ts: DeliveryTarget[] = out.copies
+      ? out.copies.map((c) => ({ ...base, mailbox: c.mailbox, flags: c.flags, create: c.create }))
+      : [{ ...base, mailbox: out.mailbox ?? base.mailbox }];
+    if (out.message) writes.push({ message: out.message, targets: ts });
+    else shared.push(...ts);
   }
   if (shared.length > 0) writes.unshift({ message: input.message, targets: shared });
   return { writes, refused: null, results };

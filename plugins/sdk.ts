@@ -90,6 +90,11 @@ export interface HookResult {
   score?: number;
   /** data / deliver: the mailbox to file the message in (e.g. "Junk"); a missing one: INBOX. */
   mailbox?: string;
+  /**
+   * deliver (SMTP): store this account's copy in each of these mailboxes, each with its
+   * flags (replaces `mailbox`; at most 32). A Sieve filter's fileinto / keep list.
+   */
+  copies?: DeliverCopy[];
   /** queue: deliver through this relay instead of the MX hosts ("host" or "host:port"). */
   relay?: string;
   /**
@@ -99,6 +104,15 @@ export interface HookResult {
   tls?: "require" | "opportunistic" | "none";
   /** A short note for the log line and for later plugins. */
   note?: string;
+}
+
+/** One stored copy a deliver hook asks for (see {@link HookResult.copies}). */
+export interface DeliverCopy {
+  mailbox: string;
+  /** IMAP flags and keywords to set on the stored message ("\\Seen", "$Label1"). */
+  flags?: string[];
+  /** Create the mailbox when it does not exist (else a missing mailbox means INBOX). */
+  create?: boolean;
 }
 
 /** One earlier plugin's result, as later plugins and the log line see it. */

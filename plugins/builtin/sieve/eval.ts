@@ -49,6 +49,23 @@ export interface Outcome {
   error?: string;
 }
 
+/** One action as a short string. */
+export function describeAction(a: Action): string {
+  switch (a.type) {
+    case "keep":
+      return a.flags.length ? `keep [${a.flags.join(" ")}]` : "keep";
+    case "fileinto":
+      return `fileinto ${a.mailbox}` + (a.flags.length ? ` [${a.flags.join(" ")}]` : "") +
+        (a.create ? " create" : "");
+    case "redirect":
+      return `redirect ${a.address}`;
+    case "reject":
+      return `${a.ereject ? "ereject" : "reject"} ${a.reason}`;
+    case "discard":
+      return "discard";
+  }
+}
+
 class RunError extends Error {}
 
 /** Splits flag strings into flags, merged case-insensitively (RFC 5232 §3). */

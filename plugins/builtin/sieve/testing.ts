@@ -5,7 +5,7 @@
  * @module
  */
 import { compile } from "./compile.ts";
-import { type Action, evaluate, type Limits, type Outcome } from "./eval.ts";
+import { describeAction as show, evaluate, type Limits, type Outcome } from "./eval.ts";
 import { inputFromBytes } from "./message.ts";
 
 export const SAMPLE = [
@@ -23,23 +23,6 @@ export const SAMPLE = [
   "Hello Bob, the *new* release is here.",
   "",
 ].join("\r\n");
-
-/** One action as a short string. */
-export function show(a: Action): string {
-  switch (a.type) {
-    case "keep":
-      return a.flags.length ? `keep [${a.flags.join(" ")}]` : "keep";
-    case "fileinto":
-      return `fileinto ${a.mailbox}` + (a.flags.length ? ` [${a.flags.join(" ")}]` : "") +
-        (a.create ? " create" : "");
-    case "redirect":
-      return `redirect ${a.address}`;
-    case "reject":
-      return `${a.ereject ? "ereject" : "reject"} ${a.reason}`;
-    case "discard":
-      return "discard";
-  }
-}
 
 export function runScript(
   src: string,
