@@ -11,6 +11,8 @@
  *   on_error = "tempfail") for any copy refuses the whole message: nothing is stored. SMTP
  *   answers once per message after DATA, so one recipient's copy cannot be refused alone.
  * - `discard` drops that account's copy only.
+ * - A plugin's `redirect` forwards that account's copy through the queue (sender: the
+ *   account), in the same commit as the writes; also after `discard`.
  * - A plugin's `copies` file that account's copy in several mailboxes, with flags, and may
  *   create a missing mailbox; without them the copy goes to the chosen `mailbox`.
  * - With no plugin declaring `deliver`, no context is built and the plan is one write.
@@ -48,6 +50,11 @@ export interface DeliveryPlan {
   refused: Refusal | null;
   /** Every deliver-hook result, for the message's log line. */
   results: PluginResultSummary[];
+  /**
+   * Messages a plugin forwards (a Sieve redirect): the caller enqueues the message as
+   * received (without Return-Path, before any plugin's change), sender the account.
+   */
+  forwards: Array<{ sender: string; recipients: string[] }>;
 }
 
 /** What the SMTP side knows when it plans local delivery. */
@@ -76,12 +83,13 @@ export async function planDelivery(
   input: DeliverInput,
 ): Promise<DeliveryPlan> {
   const target = (c: LocalCopy): DeliveryTarget => ({ accountId: c.accountId, mailbox: c.mailbox });
-  if (input.copies.length === 0) return { writes: [], refused: null, results: [] };
+  if (input.copies.length === 0) return { writes: [], refused: null, results: [], forwards: [] };
   if (!host?.wants("deliver")) {
     return {
       writes: [{ message: input.message, targets: input.copies.map(target) }],
       refused: null,
       results: [],
+      forwards: [],
     };
   }
   const outcomes = await Promise.all(input.copies.map((c) =>
@@ -100,9 +108,13 @@ export async function planDelivery(
   const results = outcomes.flatMap((o) => o.results);
   const shared: DeliveryTarget[] = [];
   const writes: DeliveryPlan["writes"] = [];
+  const forwards: DeliveryPlan["forwards"] = [];
   for (const [i, out] of outcomes.entries()) {
     const refused = refusalOf(out);
-    if (refused) return { writes: [], refused, results };
+    if (refused) return { writes: [], refused, results, forwards: [] };
+    if (out.redirect?.length) {
+      forwards.push({ sender: input.copies[i].account, recipients: out.redirect });
+    }
     if (out.action === "discard") continue;
     const base = target(input.copies[i]);
     // A plugin's `copies` (a Sieve filter's fileinto/keep list) replace the one mailbox.
@@ -113,5 +125,5 @@ export async function planDelivery(
     else shared.push(...ts);
   }
   if (shared.length > 0) writes.unshift({ message: input.message, targets: shared });
-  return { writes, refused: null, results };
+  return { writes, refused: null, results, forwards };
 }

@@ -95,6 +95,12 @@ export interface HookResult {
    * flags (replaces `mailbox`; at most 32). A Sieve filter's fileinto / keep list.
    */
   copies?: DeliverCopy[];
+  /**
+   * deliver (SMTP): also send this account's copy, unchanged, on to these addresses (at
+   * most 4) through the outbound queue, with the account as envelope sender (bounces go to
+   * the user who asked). Works with `discard` (forward only). A Sieve filter's redirect.
+   */
+  redirect?: string[];
   /** queue: deliver through this relay instead of the MX hosts ("host" or "host:port"). */
   relay?: string;
   /**

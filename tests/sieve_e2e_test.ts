@@ -3,7 +3,9 @@
  * plugin configured, a script stored and activated with the CLI (`sieve put`, `sieve
  * activate`, `sieve list`), mail sent with python3 smtplib, and the result read with
  * imaplib: the list message filed into "Lists" (created by :create) with its flag, the other
- * message in INBOX, a discarded one nowhere.
+ * message in INBOX, a discarded one nowhere, a redirected one sent through the outbound
+ * queue with the user as envelope sender (the bounce from an unresolvable domain comes back
+ * to the user).
  */
 import assert from "node:assert/strict";
 import { cli, startDenomailProcess } from "./lib/server_process.ts";
@@ -18,6 +20,8 @@ if header :contains "List-Id" "acme-users" {
   fileinto :create "Lists";
 } elsif header :is "Subject" "drop me" {
   discard;
+} elsif header :is "Subject" "forward me" {
+  redirect "carol@remote.invalid";
 }
 `;
 
@@ -26,7 +30,7 @@ import smtplib, sys
 port, user = int(sys.argv[1]), sys.argv[2]
 s = smtplib.SMTP("127.0.0.1", port, timeout=10)
 for subject, extra in [("list mail", "List-Id: Acme <acme-users.lists.example.org>\\r\\n"),
-                       ("plain mail", ""), ("drop me", "")]:
+                       ("plain mail", ""), ("drop me", ""), ("forward me", "")]:
     msg = "From: alice@example.org\\r\\nTo: %s\\r\\nSubject: %s\\r\\n%s\\r\\nhello\\r\\n" % (user, subject, extra)
     s.sendmail("alice@example.org", [user], msg.encode())
 s.quit()
@@ -51,6 +55,9 @@ for box in ["INBOX", "Lists"]:
             flags = " ".join(f for f in flags if f != "\\\\Recent")
             items.append([d[1].decode().strip(), flags])
     out[box] = items
+    if box == "INBOX":
+        typ, data = m.search(None, "TEXT", '"carol@remote.invalid"')
+        out["bounces"] = len(data[0].split())
 m.logout()
 print(json.dumps(out))
 `;
@@ -79,11 +86,22 @@ Deno.test("sieve e2e: CLI put/activate, smtplib, imaplib reads folder and flags"
     assert.match(bad.stderr, /line 2:4: unknown test "frob"/);
 
     await python(SEND, [String(d.proc.ports.smtp), USER]);
-    const read = JSON.parse(
-      (await python(READ, [String(d.proc.ports.imap), USER, PASS])).stdout,
-    );
+    // The redirect goes through the queue with the user as envelope sender: remote.invalid
+    // does not resolve, so the user gets the bounce (RFC 3464), which proves both.
+    const deadline = Date.now() + 20_000;
+    let read;
+    for (;;) {
+      read = JSON.parse((await python(READ, [String(d.proc.ports.imap), USER, PASS])).stdout);
+      if (read.bounces > 0 || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
     assert.deepEqual(read.Lists, [["Subject: list mail", "$Lists"]]);
-    assert.deepEqual(read.INBOX, [["Subject: plain mail", ""]]);
+    assert.equal(read.bounces, 1, JSON.stringify(read));
+    const subjects = read.INBOX.map((m: string[]) => m[0]).sort();
+    assert.deepEqual(subjects, [
+      "Subject: Undelivered Mail Returned to Sender",
+      "Subject: plain mail",
+    ], "the discarded and the redirected messages are not in INBOX");
   } finally {
     await d.stop();
   }

@@ -37,6 +37,8 @@ export class ChainState {
   mailbox?: string;
   /** deliver: the copies the last plugin that gave them asked for. */
   copies?: DeliverCopy[];
+  /** deliver: the addresses the last plugin that gave them forwards the copy to. */
+  redirect?: string[];
   relay?: string;
   tls?: "require" | "opportunistic" | "none";
   /** Header fields added by every plugin so far, in order. */
@@ -70,6 +72,7 @@ export class ChainState {
     this.score += r.score;
     if (r.mailbox) this.mailbox = r.mailbox;
     if (r.copies) this.copies = r.copies;
+    if (r.redirect) this.redirect = r.redirect;
     if (r.relay) this.relay = r.relay;
     if (r.tls) this.tls = r.tls;
     if (this.message && r.message) {

@@ -80,6 +80,8 @@ export interface HookOutcome {
   mailbox?: string;
   /** deliver: the copies a plugin asked for (replacing `mailbox`). */
   copies?: DeliverCopy[];
+  /** deliver: forward this account's copy to these addresses. */
+  redirect?: string[];
   relay?: string;
   tls?: "require" | "opportunistic" | "none";
   /** One entry per asked plugin. */
@@ -402,6 +404,7 @@ export class PluginHost {
       score: state.score,
       mailbox: state.mailbox,
       ...(state.copies ? { copies: state.copies } : {}),
+      ...(state.redirect ? { redirect: state.redirect } : {}),
       relay: state.relay,
       tls: state.tls,
       results: state.results,

@@ -22,6 +22,7 @@ export interface CheckedResult {
   score: number;
   mailbox?: string;
   copies?: DeliverCopy[];
+  redirect?: string[];
   relay?: string;
   tls?: "require" | "opportunistic" | "none";
   note?: string;
@@ -87,6 +88,7 @@ export function checkResult(r: WireResult | null): CheckedResult {
   const mailbox = oneLine(r.mailbox, 200);
   if (mailbox) out.mailbox = mailbox;
   if (r.copies !== undefined) out.copies = checkCopies(r.copies);
+  if (r.redirect !== undefined) out.redirect = checkRedirect(r.redirect);
   const relay = oneLine(r.relay, 300);
   if (relay) out.relay = relay;
   if (r.tls === "require" || r.tls === "opportunistic" || r.tls === "none") out.tls = r.tls;
@@ -117,4 +119,21 @@ function checkCopies(v: unknown): DeliverCopy[] {
     const create = (c as DeliverCopy).create === true;
     return { mailbox, ...(flags.length ? { flags } : {}), ...(create ? { create } : {}) };
   });
+}
+
+const MAX_REDIRECTS = 4;
+/** A plain address: no white space, brackets or a second "@" (it becomes an RCPT TO). */
+const ADDRESS = /^[^\s<>@",;()\[\]\\]{1,64}@[A-Za-z0-9.-]{1,253}$/;
+
+/** deliver `redirect`: at most 4 plain addresses. */
+function checkRedirect(v: unknown): string[] {
+  if (!Array.isArray(v) || v.length > MAX_REDIRECTS) {
+    throw new Error(`redirect must be a list of at most ${MAX_REDIRECTS} addresses`);
+  }
+  for (const a of v) {
+    if (typeof a !== "string" || !ADDRESS.test(a)) {
+      throw new Error(`redirect: bad address "${String(a).slice(0, 80)}"`);
+    }
+  }
+  return [...new Set(v as string[])];
 }

@@ -16,3 +16,16 @@ Deno.test("verdict: deliver copies are checked (mailbox, flags, create, at most 
   assert.throws(() => checkResult({ copies: many }), /at most 32/);
   assert.equal(checkResult({ copies: [{ mailbox: "A\r\nB" }] }).copies?.[0].mailbox, "A B");
 });
+
+Deno.test("verdict: deliver redirect takes at most 4 plain addresses", () => {
+  assert.deepEqual(checkResult({ redirect: ["a@example.org", "a@example.org"] }).redirect, [
+    "a@example.org",
+  ]);
+  assert.throws(
+    () => checkResult({ redirect: ["a@b.c", "b@b.c", "c@b.c", "d@b.c", "e@b.c"] }),
+    /at most 4/,
+  );
+  assert.throws(() => checkResult({ redirect: ["<a@b.c>"] }), /bad address/);
+  assert.throws(() => checkResult({ redirect: ["a@b.c\r\nRCPT TO:<x@y.z>"] }), /bad address/);
+  assert.throws(() => checkResult({ redirect: ["nobody"] }), /bad address/);
+});

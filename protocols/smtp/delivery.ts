@@ -178,9 +178,19 @@ export async function deliverMessage(
       })
       : Promise.resolve(null),
   ];
-  // Both must commit before 250. If one fails the client retries the whole message: a
+  // A plugin's redirect (Sieve): the message as received, from the account that asked, so
+  // bounces go to that user. Same tick, same commit as the rest.
+  const forwards = plan.forwards.map((f) =>
+    deps.store.enqueue(concatBytes([enc.encode(received), body]), {
+      sender: f.sender,
+      recipients: f.recipients.map((address) => ({ address, status: "pending" as const })),
+      nextAttemptAt: now,
+      meta: { messageId: msg.id, redirectedBy: f.sender, clientIp: msg.clientIp },
+    })
+  );
+  // All must commit before 250. If one fails the client retries the whole message: a
   // possible duplicate is better than a lost message.
-  const [, queued] = await Promise.all(writes);
+  const [[, queued]] = await Promise.all([Promise.all(writes), Promise.all(forwards)]);
   return {
     localAccounts: targets.length,
     remoteRecipients: remote.length,

@@ -45,8 +45,13 @@ Deno.test("verdict: copies with flags and create, keep to the chosen mailbox, di
   const r = v('require "reject"; reject text:\nNot here.\nReally.\n.\n;');
   assert.deepEqual([r.action, r.code, r.text], ["reject", 550, "Not here."]);
   const red = v('redirect "x@example.org";');
-  assert.deepEqual(red.copies, [{ mailbox: "INBOX" }], "a redirect is not carried out yet: kept");
-  assert.match(red.note ?? "", /not yet supported/);
+  assert.deepEqual([red.action, red.redirect, red.copies], [
+    "discard",
+    ["x@example.org"],
+    undefined,
+  ]);
+  const copy = v('require "copy"; redirect :copy "x@example.org";');
+  assert.deepEqual([copy.redirect, copy.copies], [["x@example.org"], [{ mailbox: "INBOX" }]]);
   assert.deepEqual(v('require "imap4flags"; addflag "ok bad(flag";').copies, [
     { mailbox: "INBOX", flags: ["ok"] },
   ]);

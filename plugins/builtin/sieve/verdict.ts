@@ -1,7 +1,7 @@
 /**
  * Turns a Sieve outcome into the SDK's deliver verdict: stored copies (mailbox, flags,
- * create) for keep and fileinto, `discard`, or `reject`. Redirects are not carried out by
- * the host yet: a script that redirects keeps a copy instead, so no mail is lost.
+ * create) for keep and fileinto, `redirect` addresses (the host forwards through the
+ * queue), `discard` when nothing is stored, or `reject`.
  *
  * @module
  */
@@ -17,6 +17,7 @@ export function verdictOf(out: Outcome, mailbox: string): HookResult {
   const notes: string[] = [];
   if (out.error) notes.push(`error: ${out.error}`);
   const copies: DeliverCopy[] = [];
+  const redirect: string[] = [];
   for (const a of out.actions) {
     if (a.type === "reject") {
       return {
@@ -24,9 +25,7 @@ export function verdictOf(out: Outcome, mailbox: string): HookResult {
         note: "sieve reject",
       };
     }
-    if (a.type === "redirect") {
-      notes.push(`redirect to ${a.address} not carried out (not yet supported)`);
-    }
+    if (a.type === "redirect") redirect.push(a.address);
     if (a.type !== "keep" && a.type !== "fileinto") continue;
     const flags = a.flags.filter((f) => FLAG.test(f));
     copies.push({
@@ -35,11 +34,12 @@ export function verdictOf(out: Outcome, mailbox: string): HookResult {
       ...(a.type === "fileinto" && a.create ? { create: true } : {}),
     });
   }
-  if (copies.length === 0 && notes.some((n) => n.startsWith("redirect"))) copies.push({ mailbox });
-  if (copies.length === 0) return discard("sieve discard");
+  const fwd = redirect.length ? { redirect: redirect.slice(0, 4) } : {};
   const note = [
-    `sieve: ${copies.map((c) => c.mailbox).join(",")}`,
+    `sieve: ${copies.map((c) => c.mailbox).join(",") || "discard"}`,
+    ...redirect.map((r) => `redirect ${r}`),
     ...notes,
   ].join("; ").slice(0, 200);
-  return { copies: copies.slice(0, 32), note };
+  if (copies.length === 0) return { ...discard(note), ...fwd };
+  return { copies: copies.slice(0, 32), ...fwd, note };
 }
