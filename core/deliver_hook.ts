@@ -13,6 +13,7 @@
  * - `discard` drops that account's copy only.
  * - A plugin's `redirect` forwards that account's copy through the queue (sender: the
  *   account), in the same commit as the writes; also after `discard`.
+ * - A plugin's `reply` goes only to this message's (non-null) envelope sender.
  * - A plugin's `copies` file that account's copy in several mailboxes, with flags, and may
  *   create a missing mailbox; without them the copy goes to the chosen `mailbox`.
  * - With no plugin declaring `deliver`, no context is built and the plan is one write.
@@ -55,6 +56,11 @@ export interface DeliveryPlan {
    * received (without Return-Path, before any plugin's change), sender the account.
    */
   forwards: Array<{ sender: string; recipients: string[] }>;
+  /**
+   * Automatic replies (a Sieve vacation) to the message's envelope sender: the caller
+   * enqueues each with the null envelope sender (RFC 3834), so nothing answers them.
+   */
+  replies: Array<{ to: string; message: Uint8Array }>;
 }
 
 /** What the SMTP side knows when it plans local delivery. */
@@ -83,13 +89,16 @@ export async function planDelivery(
   input: DeliverInput,
 ): Promise<DeliveryPlan> {
   const target = (c: LocalCopy): DeliveryTarget => ({ accountId: c.accountId, mailbox: c.mailbox });
-  if (input.copies.length === 0) return { writes: [], refused: null, results: [], forwards: [] };
+  if (input.copies.length === 0) {
+    return { writes: [], refused: null, results: [], forwards: [], replies: [] };
+  }
   if (!host?.wants("deliver")) {
     return {
       writes: [{ message: input.message, targets: input.copies.map(target) }],
       refused: null,
       results: [],
       forwards: [],
+      replies: [],
     };
   }
   const outcomes = await Promise.all(input.copies.map((c) =>
@@ -109,11 +118,16 @@ export async function planDelivery(
   const shared: DeliveryTarget[] = [];
   const writes: DeliveryPlan["writes"] = [];
   const forwards: DeliveryPlan["forwards"] = [];
+  const replies: DeliveryPlan["replies"] = [];
   for (const [i, out] of outcomes.entries()) {
     const refused = refusalOf(out);
-    if (refused) return { writes: [], refused, results, forwards: [] };
+    if (refused) return { writes: [], refused, results, forwards: [], replies: [] };
     if (out.redirect?.length) {
       forwards.push({ sender: input.copies[i].account, recipients: out.redirect });
+    }
+    // Only to the sender of this very message: a plugin cannot make us mail anyone else.
+    if (out.reply && input.sender !== "" && sameAddress(out.reply.to, input.sender)) {
+      replies.push({ to: input.sender, message: new TextEncoder().encode(out.reply.message) });
     }
     if (out.action === "discard") continue;
     const base = target(input.copies[i]);
@@ -125,5 +139,9 @@ export async function planDelivery(
     else shared.push(...ts);
   }
   if (shared.length > 0) writes.unshift({ message: input.message, targets: shared });
-  return { writes, refused: null, results, forwards };
+  return { writes, refused: null, results, forwards, replies };
+}
+
+function sameAddress(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
 }

@@ -101,6 +101,12 @@ export interface HookResult {
    * the user who asked). Works with `discard` (forward only). A Sieve filter's redirect.
    */
   redirect?: string[];
+  /**
+   * deliver (SMTP): an automatic reply (a Sieve vacation) to the envelope sender of this
+   * message — `to` must be that sender; the host refuses any other — sent through the queue
+   * with the null envelope sender (RFC 3834), `message` the whole reply (at most 64 KiB).
+   */
+  reply?: { to: string; message: string };
   /** queue: deliver through this relay instead of the MX hosts ("host" or "host:port"). */
   relay?: string;
   /**

@@ -39,6 +39,8 @@ export class ChainState {
   copies?: DeliverCopy[];
   /** deliver: the addresses the last plugin that gave them forwards the copy to. */
   redirect?: string[];
+  /** deliver: an automatic reply to the sender. */
+  reply?: { to: string; message: string };
   relay?: string;
   tls?: "require" | "opportunistic" | "none";
   /** Header fields added by every plugin so far, in order. */
@@ -73,6 +75,7 @@ export class ChainState {
     if (r.mailbox) this.mailbox = r.mailbox;
     if (r.copies) this.copies = r.copies;
     if (r.redirect) this.redirect = r.redirect;
+    if (r.reply) this.reply = r.reply;
     if (r.relay) this.relay = r.relay;
     if (r.tls) this.tls = r.tls;
     if (this.message && r.message) {

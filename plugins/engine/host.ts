@@ -82,6 +82,8 @@ export interface HookOutcome {
   copies?: DeliverCopy[];
   /** deliver: forward this account's copy to these addresses. */
   redirect?: string[];
+  /** deliver: an automatic reply to the envelope sender. */
+  reply?: { to: string; message: string };
   relay?: string;
   tls?: "require" | "opportunistic" | "none";
   /** One entry per asked plugin. */
@@ -405,6 +407,7 @@ export class PluginHost {
       mailbox: state.mailbox,
       ...(state.copies ? { copies: state.copies } : {}),
       ...(state.redirect ? { redirect: state.redirect } : {}),
+      ...(state.reply ? { reply: state.reply } : {}),
       relay: state.relay,
       tls: state.tls,
       results: state.results,

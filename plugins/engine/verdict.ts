@@ -23,6 +23,7 @@ export interface CheckedResult {
   mailbox?: string;
   copies?: DeliverCopy[];
   redirect?: string[];
+  reply?: { to: string; message: string };
   relay?: string;
   tls?: "require" | "opportunistic" | "none";
   note?: string;
@@ -89,6 +90,7 @@ export function checkResult(r: WireResult | null): CheckedResult {
   if (mailbox) out.mailbox = mailbox;
   if (r.copies !== undefined) out.copies = checkCopies(r.copies);
   if (r.redirect !== undefined) out.redirect = checkRedirect(r.redirect);
+  if (r.reply !== undefined) out.reply = checkReply(r.reply);
   const relay = oneLine(r.relay, 300);
   if (relay) out.relay = relay;
   if (r.tls === "require" || r.tls === "opportunistic" || r.tls === "none") out.tls = r.tls;
@@ -136,4 +138,18 @@ function checkRedirect(v: unknown): string[] {
     }
   }
   return [...new Set(v as string[])];
+}
+
+const MAX_REPLY = 64 * 1024;
+
+/** deliver `reply`: an address and a bounded message (the host checks `to` against the sender). */
+function checkReply(v: unknown): { to: string; message: string } {
+  const r = v as { to?: unknown; message?: unknown } | null;
+  if (typeof r !== "object" || r === null || typeof r.to !== "string" || !ADDRESS.test(r.to)) {
+    throw new Error("reply: needs { to: address, message }");
+  }
+  if (typeof r.message !== "string" || r.message.length === 0 || r.message.length > MAX_REPLY) {
+    throw new Error(`reply: message must be 1 to ${MAX_REPLY} characters`);
+  }
+  return { to: r.to, message: r.message };
 }

@@ -29,3 +29,16 @@ Deno.test("verdict: deliver redirect takes at most 4 plain addresses", () => {
   assert.throws(() => checkResult({ redirect: ["a@b.c\r\nRCPT TO:<x@y.z>"] }), /bad address/);
   assert.throws(() => checkResult({ redirect: ["nobody"] }), /bad address/);
 });
+
+Deno.test("verdict: deliver reply needs an address and a bounded message", () => {
+  assert.deepEqual(checkResult({ reply: { to: "a@example.org", message: "x" } }).reply, {
+    to: "a@example.org",
+    message: "x",
+  });
+  assert.throws(() => checkResult({ reply: { to: "a", message: "x" } }), /needs \{ to/);
+  assert.throws(() => checkResult({ reply: { to: "a@b.c", message: "" } }), /1 to 65536/);
+  assert.throws(
+    () => checkResult({ reply: { to: "a@b.c", message: "x".repeat(70_000) } }),
+    /65536/,
+  );
+});

@@ -188,6 +188,15 @@ export async function deliverMessage(
       meta: { messageId: msg.id, redirectedBy: f.sender, clientIp: msg.clientIp },
     })
   );
+  // Automatic replies (Sieve vacation): null envelope sender, so nothing answers them.
+  for (const r of plan.replies) {
+    forwards.push(deps.store.enqueue(r.message, {
+      sender: "",
+      recipients: [{ address: r.to, status: "pending" }],
+      nextAttemptAt: now,
+      meta: { messageId: msg.id, autoReply: true },
+    }));
+  }
   // All must commit before 250. If one fails the client retries the whole message: a
   // possible duplicate is better than a lost message.
   const [[, queued]] = await Promise.all([Promise.all(writes), Promise.all(forwards)]);

@@ -27,6 +27,8 @@ export const EXTENSIONS: readonly string[] = [
   "mailbox",
   "spamtest",
   "spamtestplus",
+  "vacation",
+  "vacation-seconds",
   "comparator-i;octet",
   "comparator-i;ascii-casemap",
   "comparator-i;ascii-numeric",
@@ -86,7 +88,23 @@ export function compile(src: string): Script {
     }
   }
   const c = new Compiler(require);
-  return { commands: c.block(nodes.slice(i)), require };
+  const commands = c.block(nodes.slice(i));
+  // RFC 5230 §4.7: vacation and reject are incompatible; refuse the pair up front.
+  const used = new Set<string>();
+  const walk = (cs: Command[]) => {
+    for (const x of cs) {
+      used.add(x.c);
+      if (x.c === "if") {
+        for (const b of x.branches) walk(b.body);
+        if (x.otherwise) walk(x.otherwise);
+      }
+    }
+  };
+  walk(commands);
+  if (used.has("vacation") && used.has("reject")) {
+    err("vacation cannot be used with reject or ereject", nodes[0]);
+  }
+  return { commands, require };
 }
 
 /** The tags a command or test accepts: name -> whether a value follows it. */
@@ -216,6 +234,36 @@ class Compiler {
         this.need(n.name, n.name, n);
         const p = this.args(n, {}, 1);
         return { c: "reject", reason: this.one(p.positional[0]), ereject: n.name === "ereject" };
+      }
+      case "vacation": {
+        this.need("vacation", "vacation", n);
+        const p = this.args(n, {
+          days: "number",
+          seconds: "number",
+          subject: "string",
+          from: "string",
+          addresses: "strings",
+          mime: "flag",
+          handle: "string",
+        }, 1);
+        if (p.tags.has("days") && p.tags.has("seconds")) err("vacation: :days or :seconds", n);
+        if (p.tags.has("seconds")) this.need("vacation-seconds", ":seconds", n);
+        const num = (k: string) => (p.tags.get(k) as { value: number } | undefined)?.value;
+        // RFC 5230 §4.1: 7 days by default, at least 1; RFC 6131 §2: :seconds may be 0.
+        const period = p.tags.has("seconds")
+          ? num("seconds")!
+          : Math.max(1, num("days") ?? 7) * 86_400;
+        const opt = (k: string) => p.tags.has(k) ? this.one(p.tags.get(k) as Arg) : null;
+        return {
+          c: "vacation",
+          reason: this.one(p.positional[0]),
+          period: Math.min(period, 365 * 86_400),
+          subject: opt("subject"),
+          from: opt("from"),
+          addresses: p.tags.has("addresses") ? this.list(p.tags.get("addresses") as Arg) : [],
+          mime: p.tags.has("mime"),
+          handle: opt("handle"),
+        };
       }
       default:
         return err(`unknown command "${n.name}"`, n);

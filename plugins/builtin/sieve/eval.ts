@@ -38,7 +38,22 @@ export type Action =
   | { type: "fileinto"; mailbox: string; flags: string[]; create: boolean }
   | { type: "redirect"; address: string }
   | { type: "reject"; reason: string; ereject: boolean }
-  | { type: "discard" };
+  | { type: "discard" }
+  | {
+    type: "vacation";
+    /** The envelope sender the reply goes to. */
+    to: string;
+    from: string | null;
+    subject: string;
+    reason: string;
+    mime: boolean;
+    /** Seconds between two replies to one sender. */
+    period: number;
+    /** What makes two vacation actions "the same" for the once-per-period rule. */
+    handle: string;
+    /** The original's Message-ID, for In-Reply-To / References. */
+    inReplyTo: string | null;
+  };
 
 export interface Outcome {
   /** What to do, in script order; an implicit keep is included as a "keep". */
@@ -47,6 +62,8 @@ export interface Outcome {
   implicitKeep: boolean;
   /** A run-time error (the actions are then just the implicit keep). */
   error?: string;
+  /** Why a vacation the script asked for is not sent (RFC 3834, RFC 5230 §4.5). */
+  vacationSkipped?: string;
 }
 
 /** One action as a short string. */
@@ -63,6 +80,8 @@ export function describeAction(a: Action): string {
       return `${a.ereject ? "ereject" : "reject"} ${a.reason}`;
     case "discard":
       return "discard";
+    case "vacation":
+      return `vacation to ${a.to} "${a.subject}" every ${a.period}s`;
   }
 }
 
@@ -116,6 +135,8 @@ class Run {
   matchVars: string[] = [];
   /** The internal flags variable of imap4flags (RFC 5232 §3). */
   flags: string[] = [];
+  vacationAsked = false;
+  vacationSkipped: string | undefined;
   readonly variables: boolean;
 
   constructor(readonly script: Script, readonly input: SieveInput, readonly limits: Limits) {
@@ -127,7 +148,20 @@ class Run {
   }
 
   finish(): Outcome {
+    const skipped = this.vacationSkipped ? { vacationSkipped: this.vacationSkipped } : {};
+    return { ...this.resolve(), ...skipped };
+  }
+
+  resolve(): Outcome {
     const rejected = this.actions.find((a) => a.type === "reject");
+    if (rejected && this.vacationAsked) {
+      // RFC 5230 §4.7: vacation and reject are incompatible.
+      return {
+        actions: [{ type: "keep", mailbox: "INBOX", flags: [] }],
+        implicitKeep: true,
+        error: "vacation cannot be combined with reject",
+      };
+    }
     if (rejected && this.actions.some((a) => a.type === "keep" || a.type === "fileinto")) {
       // RFC 5429 §2.1: reject cannot go with a delivery of the message.
       return {
@@ -258,7 +292,66 @@ class Run {
         this.add({ type: "reject", reason: this.expand(c.reason), ereject: c.ereject });
         this.cancelKeep = true;
         return;
+      case "vacation":
+        return this.vacation(c);
     }
+  }
+
+  /** RFC 5230 with the RFC 3834 rules; the once-per-period rule is the caller's (kv). */
+  vacation(c: Extract<Command, { c: "vacation" }>): void {
+    if (this.vacationAsked) throw new RunError("more than one vacation action");
+    this.vacationAsked = true;
+    const sender = this.input.envelope.from;
+    const skip = (why: string) => void (this.vacationSkipped = why);
+    if (sender === "") return skip("null sender");
+    const at = sender.lastIndexOf("@");
+    const local = asciiLower(at > 0 ? sender.slice(0, at) : sender);
+    if (
+      ["mailer-daemon", "listserv", "majordomo", "postmaster"].includes(local) ||
+      local.startsWith("owner-") || local.endsWith("-request")
+    ) return skip(`sender ${sender} is a list or system address`);
+    const auto = this.input.headerAll("auto-submitted")[0];
+    if (auto !== undefined && asciiLower(auto.split(";")[0].trim()) !== "no") {
+      return skip("Auto-Submitted message");
+    }
+    const prec = asciiLower((this.input.headerAll("precedence")[0] ?? "").trim());
+    if (prec === "bulk" || prec === "list" || prec === "junk") return skip(`Precedence: ${prec}`);
+    const list = ["list-id", "list-unsubscribe", "list-post", "list-help", "list-subscribe"];
+    if (list.some((h) => this.input.headerAll(h).length > 0)) return skip("mailing list message");
+    // RFC 5230 §4.5: reply only when one of the user's addresses is a visible recipient.
+    const mine = new Set(
+      [this.input.envelope.to, ...this.expandAll(c.addresses)].flatMap((a) => {
+        const l = asciiLower(a.trim());
+        const at = l.lastIndexOf("@"), plus = l.indexOf("+");
+        return plus > 0 && plus < at ? [l, l.slice(0, plus) + l.slice(at)] : [l];
+      }),
+    );
+    if (mine.has(asciiLower(sender))) return skip("the sender is the user");
+    const visible = ["to", "cc", "bcc", "resent-to", "resent-cc", "resent-bcc"].some((h) =>
+      this.input.headerAll(h).some((v) =>
+        addressesOf(v).some((a) => mine.has(asciiLower(`${a.local}@${a.domain}`)))
+      )
+    );
+    if (!visible) return skip("the user is not in To, Cc or Bcc");
+    const reason = this.expand(c.reason);
+    const original = decodedHeader(this.input, "subject")[0] ?? "";
+    const subject = c.subject !== null ? this.expand(c.subject) : `Auto: ${original}`;
+    const from = c.from !== null ? this.expand(c.from) : null;
+    const handle = c.handle !== null
+      ? this.expand(c.handle)
+      : JSON.stringify([reason, c.subject, c.from, c.mime]);
+    const inReplyTo = this.input.headerAll("message-id")[0]?.trim() || null;
+    this.add({
+      type: "vacation",
+      to: sender,
+      from,
+      subject: subject.replace(/[\r\n]+/g, " ").slice(0, 400),
+      reason,
+      mime: c.mime,
+      period: c.period,
+      handle,
+      inReplyTo,
+    });
   }
 
   setVar(name: string, value: string): void {

@@ -12,7 +12,8 @@
  *
  * Scripts are kept in this plugin's kv area (scripts.ts), written by `denomail sieve put`
  * and `sieve activate`. The deliver hook answers with `copies` (fileinto / keep with their
- * flags; `:create` makes the mailbox), `discard`, or `reject` (which refuses the whole
+ * flags; `:create` makes the mailbox), `redirect`, a vacation `reply` (once per sender and
+ * period: vacation.ts), `discard`, or `reject` (which refuses the whole
  * message, for every recipient: SMTP answers once after DATA). A script that fails at run
  * time keeps the message (RFC 5228 §2.10.6). Only SMTP deliveries are filtered, not APPEND.
  *
@@ -28,6 +29,7 @@ import { inputFromBytes } from "./message.ts";
 import { activeScript } from "./scripts.ts";
 import type { Script } from "./tree.ts";
 import { verdictOf } from "./verdict.ts";
+import { firstInPeriod, vacationMessage } from "./vacation.ts";
 
 const CACHE_SIZE = 256;
 
@@ -71,7 +73,15 @@ export function sievePlugin() {
           { from: ctx.sender.address, to: ctx.recipient.address },
           spamOf(ctx),
         );
-        return verdictOf(evaluate(script, input), ctx.mailbox);
+        const out = evaluate(script, input);
+        const verdict = verdictOf(out, ctx.mailbox);
+        const vacation = out.actions.find((a) => a.type === "vacation");
+        if (vacation && verdict.action !== "reject") {
+          if (await firstInPeriod(ctx.kv, ctx.account, vacation)) {
+            verdict.reply = { to: vacation.to, message: vacationMessage(vacation, ctx.account) };
+          } else verdict.note = `${verdict.note ?? ""}; vacation already sent`.slice(0, 200);
+        }
+        return verdict;
       },
     },
   });

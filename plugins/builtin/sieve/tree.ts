@@ -41,7 +41,18 @@ export type Command =
   | { c: "fileinto"; mailbox: string; copy: boolean; create: boolean; flags: string[] | null }
   | { c: "flag"; op: "set" | "add" | "remove"; variable: string | null; flags: string[] }
   | { c: "set"; name: string; value: string; modifiers: string[] }
-  | { c: "reject"; reason: string; ereject: boolean };
+  | { c: "reject"; reason: string; ereject: boolean }
+  | {
+    c: "vacation";
+    reason: string;
+    /** Seconds between two replies to one sender (RFC 5230 :days, RFC 6131 :seconds). */
+    period: number;
+    subject: string | null;
+    from: string | null;
+    addresses: string[];
+    mime: boolean;
+    handle: string | null;
+  };
 
 export interface Script {
   commands: Command[];

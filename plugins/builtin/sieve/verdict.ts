@@ -26,6 +26,7 @@ export function verdictOf(out: Outcome, mailbox: string): HookResult {
       };
     }
     if (a.type === "redirect") redirect.push(a.address);
+    if (a.type === "vacation") notes.push(`vacation to ${a.to}`);
     if (a.type !== "keep" && a.type !== "fileinto") continue;
     const flags = a.flags.filter((f) => FLAG.test(f));
     copies.push({
