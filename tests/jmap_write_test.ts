@@ -370,6 +370,19 @@ Deno.test("jmap write: Mailbox/set create, rename/move, destroy; Mailbox/changes
       ]);
       assert.ok(await ts.store.getMailbox(alice.id, "Projects/Work"));
       assert.equal((await ts.store.getMailbox(alice.id, "Archive"))!.specialUse, "\\Archive");
+      // A sibling's name: alreadyExists naming the sibling (RFC 8620 §5.4), create or rename.
+      const twice = (await call("Mailbox/set", {
+        create: { again: { name: "Work", parentId: projects } },
+        update: { [r.created.a.id]: { name: "Projects" } },
+      })).r;
+      assert.deepEqual(twice.notCreated.again, {
+        type: "alreadyExists",
+        description: "a sibling has that name",
+        properties: ["name"],
+        existingId: work,
+      });
+      assert.equal(twice.notUpdated[r.created.a.id].type, "alreadyExists");
+      assert.equal(twice.notUpdated[r.created.a.id].existingId, projects);
       const c = (await call("Mailbox/changes", { sinceState: s0 })).r;
       assert.equal(c.created.length, 3);
     });

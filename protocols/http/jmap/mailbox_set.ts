@@ -7,7 +7,7 @@
  * Names: the JMAP name is the last "/"-separated level of the IMAP name, so a name may not
  * contain "/" itself. INBOX (role inbox) can be neither renamed nor destroyed (RFC 9051
  * §6.3.5). A role is a SPECIAL-USE attribute that at most one mailbox has; INBOX's role
- * is fixed. `sortOrder` is not stored.
+ * is fixed. A name a sibling has is alreadyExists. `sortOrder` is not stored.
  *
  * @module
  */
@@ -72,9 +72,17 @@ function fullName(view: View, name: unknown, parentId: unknown): string {
   }
 }
 
-function storeFailure(e: unknown): never {
+/**
+ * A store error as the SetError of one object. A name a sibling has already is
+ * alreadyExists with the sibling's id (the SetError of RFC 8620 §5.4 for a duplicate).
+ */
+async function storeFailure(view: View, name: string, e: unknown): Promise<never> {
   if (e instanceof StoreError) {
-    if (e.code === "exists") throw bad("name", "a sibling has that name");
+    if (e.code === "exists") {
+      const sibling = await view.ctx.deps.store.getMailbox(view.ctx.account.id, name);
+      const existingId = sibling ? mailboxIdOf(sibling.id) : undefined;
+      throw new SetFailure("alreadyExists", "a sibling has that name", ["name"], existingId);
+    }
     if (e.code === "invalid") throw bad("name", e.message);
     if (e.code === "not_found") throw new SetFailure("notFound");
   }
@@ -101,7 +109,9 @@ async function create(view: View, obj: unknown): Promise<Mailbox> {
   const name = fullName(view, obj.name, obj.parentId);
   const specialUse = roleToSpecialUse(view, obj.role);
   const store = view.ctx.deps.store;
-  const mb = await store.createMailbox(view.ctx.account.id, name, specialUse).catch(storeFailure);
+  const mb = await store.createMailbox(view.ctx.account.id, name, specialUse).catch((e) =>
+    storeFailure(view, name, e)
+  );
   if (obj.isSubscribed !== false) await store.setSubscribed(view.ctx.account.id, name, true);
   view.byId.set(mb.id, mb);
   return mb;
@@ -135,7 +145,7 @@ async function update(view: View, mb: Mailbox, patch: unknown): Promise<void> {
     if (to !== mb.name) {
       if (mb.name === "INBOX") throw new SetFailure("forbidden", "INBOX cannot be renamed");
       if (to.startsWith(mb.name + "/")) throw bad("parentId", "a mailbox cannot be its own child");
-      await store.renameMailbox(mb.id, to).catch(storeFailure);
+      await store.renameMailbox(mb.id, to).catch((e) => storeFailure(view, to, e));
     }
   }
   if (patch.isSubscribed !== undefined) {
@@ -155,7 +165,7 @@ async function destroy(view: View, mb: Mailbox, removeEmails: boolean): Promise<
   if (!removeEmails && (await store.mailboxStatus(mb.id)).messages > 0) {
     throw new SetFailure("mailboxHasEmail");
   }
-  await store.deleteMailbox(mb.id).catch(storeFailure);
+  await store.deleteMailbox(mb.id).catch((e) => storeFailure(view, mb.name, e));
   view.byId.delete(mb.id);
 }
 
