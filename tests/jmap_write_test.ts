@@ -411,6 +411,17 @@ Deno.test("jmap write: Mailbox/set create, rename/move, destroy; Mailbox/changes
       const c = (await call("Mailbox/changes", { sinceState: s1 })).r;
       assert.ok(c.updated.includes(projects) && c.updated.includes(work), JSON.stringify(c));
       assert.equal(c.updatedProperties, null);
+
+      // sortOrder is stored (RFC 8621 §2.1), moves the state and is validated.
+      const s2 = (await call("Mailbox/get", { ids: [] })).r.state;
+      const so = (await call("Mailbox/set", {
+        update: { [work]: { sortOrder: 99 }, [projects]: { sortOrder: -1 } },
+      })).r;
+      assert.ok(so.updated && work in so.updated, JSON.stringify(so));
+      assert.equal(so.notUpdated[projects].type, "invalidProperties");
+      const got = (await call("Mailbox/get", { ids: [work, projects] })).r.list;
+      assert.deepEqual(got.map((m: Json) => m.sortOrder), [99, 10]);
+      assert.deepEqual((await call("Mailbox/changes", { sinceState: s2 })).r.updated, [work]);
     });
 
     await t.step("destroy: mailboxHasEmail, onDestroyRemoveEmails, forbidden INBOX", async () => {

@@ -7,7 +7,7 @@
  * Names: the JMAP name is the last "/"-separated level of the IMAP name, so a name may not
  * contain "/" itself. INBOX (role inbox) can be neither renamed nor destroyed (RFC 9051
  * §6.3.5). A role is a SPECIAL-USE attribute that at most one mailbox has; INBOX's role
- * is fixed. A name a sibling has is alreadyExists. `sortOrder` is not stored.
+ * is fixed. A name a sibling has is alreadyExists. `sortOrder` is kept in sort_order.ts.
  *
  * @module
  */
@@ -30,6 +30,7 @@ import { mailboxIdOf, parseMailboxId } from "./ids.ts";
 import { isObject, type JsonObject } from "./json.ts";
 import { ROLES, toJmap } from "./mailbox.ts";
 import { MAIL } from "./session.ts";
+import { isUnsignedInt, readSortOrders, writeSortOrder } from "./sort_order.ts";
 import { stateOf } from "./state.ts";
 
 const SPECIAL_USE_OF = Object.fromEntries(
@@ -100,6 +101,13 @@ function roleToSpecialUse(view: View, role: unknown): SpecialUse | null {
   return specialUse;
 }
 
+/** A given sortOrder (RFC 8621 §2.1: UnsignedInt), or null when absent. */
+function sortOrderOf(v: unknown): number | null {
+  if (v === undefined) return null;
+  if (!isUnsignedInt(v)) throw bad("sortOrder", "sortOrder is an unsigned integer");
+  return v;
+}
+
 const CREATE_PROPS = ["name", "parentId", "role", "sortOrder", "isSubscribed"];
 
 async function create(view: View, obj: unknown): Promise<Mailbox> {
@@ -107,12 +115,14 @@ async function create(view: View, obj: unknown): Promise<Mailbox> {
   const unknown = Object.keys(obj).find((k) => !CREATE_PROPS.includes(k));
   if (unknown) throw bad(unknown, `cannot set ${unknown}`);
   const name = fullName(view, obj.name, obj.parentId);
+  const sortOrder = sortOrderOf(obj.sortOrder);
   const specialUse = roleToSpecialUse(view, obj.role);
   const store = view.ctx.deps.store;
   const mb = await store.createMailbox(view.ctx.account.id, name, specialUse).catch((e) =>
     storeFailure(view, name, e)
   );
   if (obj.isSubscribed !== false) await store.setSubscribed(view.ctx.account.id, name, true);
+  if (sortOrder !== null) await writeSortOrder(view.ctx, mb.id, sortOrder);
   view.byId.set(mb.id, mb);
   return mb;
 }
@@ -123,6 +133,7 @@ async function update(view: View, mb: Mailbox, patch: unknown): Promise<void> {
   for (const k of Object.keys(patch)) {
     if (!CREATE_PROPS.includes(k)) throw bad(k, `cannot update ${k}`);
   }
+  const sortOrder = sortOrderOf(patch.sortOrder);
   if (patch.role !== undefined) {
     const now = mb.name === "INBOX" ? "inbox" : mb.specialUse ? ROLES[mb.specialUse] : null;
     if (patch.role !== now) {
@@ -148,6 +159,16 @@ async function update(view: View, mb: Mailbox, patch: unknown): Promise<void> {
       await store.renameMailbox(mb.id, to).catch((e) => storeFailure(view, to, e));
     }
   }
+  if (sortOrder !== null) {
+    const now = (await readSortOrders(store, view.ctx.account.id)).get(mb.id);
+    if (sortOrder !== now) {
+      await writeSortOrder(view.ctx, mb.id, sortOrder);
+      // The document is not in the change log: a same-value write of the mailbox row logs
+      // the update, so the Mailbox state moves and /changes names it (RFC 8620 §5.2).
+      const fresh = (await store.getMailboxById(mb.id))!;
+      await store.setSpecialUse(mb.id, fresh.specialUse);
+    }
+  }
   if (patch.isSubscribed !== undefined) {
     if (typeof patch.isSubscribed !== "boolean") throw bad("isSubscribed", "not a boolean");
     const fresh = (await store.getMailboxById(mb.id))!;
@@ -166,6 +187,7 @@ async function destroy(view: View, mb: Mailbox, removeEmails: boolean): Promise<
     throw new SetFailure("mailboxHasEmail");
   }
   await store.deleteMailbox(mb.id).catch((e) => storeFailure(view, mb.name, e));
+  await writeSortOrder(view.ctx, mb.id, null);
   view.byId.delete(mb.id);
 }
 
