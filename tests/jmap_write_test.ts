@@ -231,7 +231,12 @@ Deno.test("jmap write: Email/set, Email/import, changes shared with IMAP", async
         },
       })).r;
       assert.ok(imp.created?.i1?.id, JSON.stringify(imp));
-      assert.equal(imp.notCreated.i2.type, "blobNotFound");
+      // RFC 8621 §4.8: an unknown blobId is invalidProperties.
+      assert.deepEqual(imp.notCreated.i2, {
+        type: "invalidProperties",
+        description: "blob not found",
+        properties: ["blobId"],
+      });
       const mismatch = await call("Email/set", { ifInState: s0, update: {} });
       assert.deepEqual([mismatch.n, mismatch.r.type], ["error", "stateMismatch"]);
       const ok = await call("Email/set", { ifInState: await state(), update: {} });
@@ -322,7 +327,7 @@ Deno.test("jmap write: Email/set, Email/import, changes shared with IMAP", async
         accountId: bobId,
         emails: { x: { blobId: `b${m2.blobId}`, mailboxIds: {} } },
       }, "0"]]);
-      assert.equal(imp.notCreated.x.type, "blobNotFound");
+      assert.equal(imp.notCreated.x.type, "invalidProperties");
       const still = await ts.store.getMessages(inbox.id, [uid2]);
       assert.equal(still.length, 1, "alice's message untouched");
     });

@@ -150,7 +150,9 @@ const importEmails: JmapMethod = {
           ? ctx.createdIds.get(spec.blobId.slice(1)) ?? spec.blobId
           : spec.blobId;
         const blob = await readAccountBlob(store, ctx.account.id, blobRef);
-        if (!blob) throw new SetFailure("blobNotFound");
+        // RFC 8621 §4.8: a blobId that is not found is invalidProperties (Email/set's
+        // blobNotFound is §4.6's, for blobs a new Email's parts name).
+        if (!blob) throw new SetFailure("invalidProperties", "blob not found", ["blobId"]);
         return await placeEmail(
           ctx,
           view,
