@@ -236,6 +236,7 @@ Deno.test("jmap query: threads, every filter and sort, collapseThreads, snippets
       assert.deepEqual(r.notFound, ["e999999"]);
       const s = await call("SearchSnippet/get", { filter: { subject: "lunch" }, emailIds: [B] });
       assert.equal(s.list[0].subject, "Re: <mark>Lunch</mark> plans");
+      assert.equal(s.notFound, null, "every id found: null (RFC 8621 §5.1)");
     });
 
     await t.step(
