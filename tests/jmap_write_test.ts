@@ -220,6 +220,12 @@ Deno.test("jmap write: Email/set, Email/import, changes shared with IMAP", async
         body: sampleMessage("imported") as Uint8Array<ArrayBuffer>,
       });
       const rawBlob = (await raw.json()).blobId;
+      const junk = await jmapA.fetch(`/jmap/upload/${aliceId}/`, {
+        method: "POST",
+        headers: { "content-type": "application/octet-stream" },
+        body: new TextEncoder().encode("this is not an email"),
+      });
+      const junkBlob = (await junk.json()).blobId;
       const imp = (await call("Email/import", {
         emails: {
           i1: {
@@ -228,9 +234,11 @@ Deno.test("jmap write: Email/set, Email/import, changes shared with IMAP", async
             keywords: { $seen: true },
           },
           i2: { blobId: "u999999", mailboxIds: { [`m${inbox.id}`]: true } },
+          i3: { blobId: junkBlob, mailboxIds: { [`m${inbox.id}`]: true } },
         },
       })).r;
       assert.ok(imp.created?.i1?.id, JSON.stringify(imp));
+      assert.equal(imp.notCreated.i3.type, "invalidEmail", "no header fields: not a message");
       // RFC 8621 §4.8: an unknown blobId is invalidProperties.
       assert.deepEqual(imp.notCreated.i2, {
         type: "invalidProperties",
