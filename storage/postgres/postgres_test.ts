@@ -1,0 +1,128 @@
+/**
+ * The PostgreSQL store against a private cluster (tests/lib/postgres.ts): the same Store
+ * conformance suite as SQLite, unchanged, and what only several writers can show. Without
+ * PostgreSQL installed these tests are ignored, and say why.
+ */
+import assert from "node:assert/strict";
+import { runStoreConformance, type StoreFixture } from "../../tests/lib/store_conformance.ts";
+import { type PostgresCluster, skipPostgres, startPostgres } from "../../tests/lib/postgres.ts";
+import type { Store } from "../mod.ts";
+import { openStore } from "../open.ts";
+import { openPostgresStore } from "./store.ts";
+
+const ignore = skipPostgres();
+
+/** Runs `fn` with a private cluster, stopped afterwards whatever happens. */
+async function withCluster(fn: (pg: PostgresCluster) => Promise<void>): Promise<void> {
+  const pg = await startPostgres();
+  try {
+    await fn(pg);
+  } finally {
+    await pg.stop();
+  }
+}
+
+Deno.test({
+  name: "postgres store conformance",
+  ignore,
+  fn: (t) =>
+    withCluster(async (pg) => {
+      let n = 0;
+      await runStoreConformance(t, async (): Promise<StoreFixture> => {
+        const url = await pg.createDatabase(`conformance_${++n}`);
+        let current: Store = await openPostgresStore(url);
+        return {
+          store: current,
+          async reopen() {
+            await current.close();
+            current = await openPostgresStore(url);
+            return current;
+          },
+          async cleanup() {
+            await current.close();
+          },
+        };
+      });
+    }),
+});
+
+Deno.test({
+  name: "postgres: two stores on one database deliver into one mailbox at once",
+  ignore,
+  fn: () =>
+    withCluster(async (pg) => {
+      // Two instances, as two nodes would have: separate pools, one database.
+      const a = await openPostgresStore(pg.url, { maxConnections: 5 });
+      const b = await openPostgresStore(pg.url, { maxConnections: 5 });
+      try {
+        const account = await a.createAccount("race@example.test", "h");
+        const inbox = (await b.getMailbox(account.id, "INBOX"))!;
+        const target = [{ accountId: account.id, mailbox: "INBOX" }];
+        const body = (i: number) => new TextEncoder().encode(`Subject: ${i}\r\n\r\nbody ${i}\r\n`);
+        const before = (await a.mailboxStatus(inbox.id)).highestModseq;
+        const placed = await Promise.all(
+          Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b).deliver(body(i), target)),
+        );
+        const got = placed.map((p) => p[0].uid).sort((x, y) => x - y);
+        assert.deepEqual(got, Array.from({ length: 200 }, (_, i) => i + 1), "1..200, no dupes");
+        const list = await a.listMessages(inbox.id);
+        assert.deepEqual(list.map((m) => m.uid), got);
+        // Modseqs rise with the UIDs: each delivery committed in UID order.
+        for (let i = 1; i < list.length; i++) assert.ok(list[i].modseq > list[i - 1].modseq);
+        const st = await b.mailboxStatus(inbox.id);
+        assert.equal(st.messages, 200);
+        assert.equal(st.uidNext, 201);
+        assert.equal(st.highestModseq, before + 200);
+        // Each UID holds the bytes its deliver sent.
+        for (const [i, p] of placed.entries()) {
+          if (i % 37 !== 0) continue;
+          const [m] = await b.getMessages(inbox.id, [p[0].uid]);
+          assert.deepEqual(await a.readBlob(m.blobId), body(i));
+        }
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    }),
+});
+
+Deno.test({
+  name: "postgres: two stores racing past a quota store no more than it allows",
+  ignore,
+  fn: () =>
+    withCluster(async (pg) => {
+      const a = await openPostgresStore(pg.url, { maxConnections: 5 });
+      const b = await openPostgresStore(pg.url, { maxConnections: 5 });
+      try {
+        const account = await a.createAccount("quota@example.test", "h");
+        const msg = (i: number) =>
+          new TextEncoder().encode(`Subject: ${i}\r\n\r\n${"x".repeat(90)}`);
+        const size = msg(10).byteLength; // every message below is this size
+        await a.setQuota(account.email, size * 10);
+        const target = [{ accountId: account.id, mailbox: "INBOX" }];
+        const results = await Promise.allSettled(
+          Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).deliver(msg(i + 10), target)),
+        );
+        assert.equal(results.filter((r) => r.status === "fulfilled").length, 10);
+        assert.equal(await b.accountUsage(account.id), size * 10);
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    }),
+});
+
+Deno.test({
+  name: "openStore: backend postgres opens the database at url",
+  ignore,
+  fn: () =>
+    withCluster(async (pg) => {
+      const store = await openStore({ backend: "postgres", dataDir: "/nonexistent", url: pg.url });
+      try {
+        await store.addDomain("example.test");
+        assert.equal(await store.hasDomain("EXAMPLE.test"), true);
+      } finally {
+        await store.close();
+      }
+    }),
+});
