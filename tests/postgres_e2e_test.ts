@@ -25,12 +25,17 @@ typ, data = m.select("INBOX")
 assert typ == "OK" and data[0] == b"1", data
 typ, data = m.fetch("1", "(BODY.PEEK[])")
 assert typ == "OK", data
-sys.stdout.write(base64.b64encode(data[0][1]).decode())
+body = data[0][1]
+# SEARCH goes through the PostgreSQL pre-filter, then the evaluator confirms.
+assert m.search("UTF-8", "BODY", '"LEADING DOT"') == ("OK", [b"1"]), "body search"
+assert m.search(None, "TEXT", "over") == ("OK", [b"1"]), "text search"
+assert m.search(None, "BODY", "postgresql") == ("OK", [b""]), "subject is not body"
+sys.stdout.write(base64.b64encode(body).decode())
 m.logout()
 `;
 
 Deno.test({
-  name: "postgres e2e: smtplib delivers, imaplib reads it back byte-exact",
+  name: "postgres e2e: smtplib delivers, imaplib reads it back byte-exact and SEARCHes it",
   ignore: skipPostgres(),
   async fn() {
     const pg = await startPostgres();

@@ -9,6 +9,9 @@ import { type PostgresCluster, skipPostgres, startPostgres } from "../../tests/l
 import type { Store } from "../mod.ts";
 import { openStore } from "../open.ts";
 import { openPostgresStore } from "./store.ts";
+import { parseMime } from "../../mime/mod.ts";
+import { bodyText, headerText } from "../../mime/search_text.ts";
+import { generateMessages } from "../../bench/corpus.ts";
 
 const ignore = skipPostgres();
 
@@ -121,6 +124,59 @@ Deno.test({
       try {
         await store.addDomain("example.test");
         assert.equal(await store.hasDomain("EXAMPLE.test"), true);
+      } finally {
+        await store.close();
+      }
+    }),
+});
+
+Deno.test({
+  name: "postgres search pre-filter: every message a scan matches is a candidate",
+  ignore,
+  fn: () =>
+    withCluster(async (pg) => {
+      const store = await openPostgresStore(pg.url);
+      try {
+        const enc = new TextEncoder();
+        const account = await store.createAccount("fts@example.test", "x");
+        const inbox = (await store.getMailbox(account.id, "INBOX"))!;
+        const special = [
+          "From: RealFrom <user-from@domain.org>\r\nSubject: Quarterly report\r\n\r\nThe numbers.\r\n",
+          "From: =?utf-8?q?J=C3=BCrgen?= <j@domain.org>\r\nSubject: hello\r\n\r\nGr\u00fc\u00dfe\r\n",
+          "Subject: nul\r\n\r\nbefore\u0000after\r\n",
+        ];
+        const texts: Array<{ header: string; body: string }> = [];
+        for (const m of [...special, ...generateMessages(150)]) {
+          const bytes = enc.encode(m.replaceAll(/\r?\n/g, "\r\n"));
+          await store.deliver(bytes, [{ accountId: account.id, mailbox: "INBOX" }]);
+          const root = parseMime(bytes);
+          texts.push({ header: headerText(root), body: bodyText(bytes, root) });
+        }
+        const search = (part: "header" | "body" | "text", value: string) =>
+          store.searchText(inbox.id, { part, value });
+        assert.deepEqual(await search("header", "ser-fro"), [1]);
+        assert.deepEqual(await search("header", "J\u00dcRGEN"), [2]); // RFC 2047, any case
+        assert.deepEqual(await search("body", "quarterly"), []);
+        assert.deepEqual(await search("text", "quarterly"), [1]);
+        assert.deepEqual(await search("body", "before after"), [3], "NUL reads as a space");
+        assert.equal(await search("body", "a\u0000b"), null, "NUL in a query: the caller scans");
+        // Substrings of the corpus, and strings it does not hold: candidates cover the scan.
+        const words = ["the", "uniq7", "subject: ", "re:", "zzzq", "@", "message", "x"];
+        for (const part of ["header", "body", "text"] as const) {
+          for (const w of words) {
+            const v = w.toLowerCase();
+            const truth = texts.flatMap((t, i) => {
+              const hit = part === "header"
+                ? t.header.includes(v)
+                : part === "body"
+                ? t.body.includes(v)
+                : t.header.includes(v) || t.body.includes(v);
+              return hit ? [i + 1] : [];
+            });
+            const got = new Set(await search(part, w.toUpperCase()));
+            for (const uid of truth) assert.ok(got.has(uid), `${part} ${w}: uid ${uid} missed`);
+          }
+        }
       } finally {
         await store.close();
       }
