@@ -9,6 +9,7 @@ import { type PostgresCluster, skipPostgres, startPostgres } from "../../tests/l
 import type { Store } from "../mod.ts";
 import { openStore } from "../open.ts";
 import { openPostgresStore } from "./store.ts";
+import { connect } from "./rows.ts";
 import { parseMime } from "../../mime/mod.ts";
 import { bodyText, headerText } from "../../mime/search_text.ts";
 import { generateMessages } from "../../bench/corpus.ts";
@@ -16,8 +17,11 @@ import { generateMessages } from "../../bench/corpus.ts";
 const ignore = skipPostgres();
 
 /** Runs `fn` with a private cluster, stopped afterwards whatever happens. */
-async function withCluster(fn: (pg: PostgresCluster) => Promise<void>): Promise<void> {
-  const pg = await startPostgres();
+async function withCluster(
+  fn: (pg: PostgresCluster) => Promise<void>,
+  opts: { tls?: boolean } = {},
+): Promise<void> {
+  const pg = await startPostgres(opts);
   try {
     await fn(pg);
   } finally {
@@ -181,4 +185,33 @@ Deno.test({
         await store.close();
       }
     }),
+});
+
+Deno.test({
+  name:
+    "postgres: ?sslmode=require encrypts; ?sslmode=verify-full refuses an untrusted certificate",
+  ignore,
+  fn: () =>
+    withCluster(async (pg) => {
+      const store = await openPostgresStore(`${pg.url}?sslmode=require`);
+      try {
+        await store.addDomain("tls.example.test");
+        assert.equal(await store.hasDomain("tls.example.test"), true);
+      } finally {
+        await store.close();
+      }
+      // The same session's view of its own connection, through the driver directly.
+      const db = connect(`${pg.url}?sslmode=require`, { max: 1 });
+      try {
+        const [r] = await db`SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()`;
+        assert.equal(r.ssl, true, "the connection is encrypted");
+      } finally {
+        await db.end();
+      }
+      // Self-signed: a client that checks certificates must refuse it.
+      await assert.rejects(
+        openPostgresStore(`${pg.url}?sslmode=verify-full`),
+        /certificate|self[- ]signed/i,
+      );
+    }, { tls: true }),
 });

@@ -97,14 +97,43 @@ async function run(bin: string, args: string[]): Promise<string> {
   return text;
 }
 
-/** Starts a private cluster with a database `denomail`. */
-export async function startPostgres(): Promise<PostgresCluster> {
+/** A self-signed certificate for `localhost` in `dir` (server.crt, server.key; mode 0600). */
+async function selfSigned(dir: string): Promise<void> {
+  const out = await new Deno.Command("openssl", {
+    args: [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=localhost",
+      "-keyout",
+      join(dir, "server.key"),
+      "-out",
+      join(dir, "server.crt"),
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(`openssl: ${new TextDecoder().decode(out.stderr)}`);
+  await Deno.chmod(join(dir, "server.key"), 0o600);
+}
+
+/**
+ * Starts a private cluster with a database `denomail`. `tls`: the server also accepts TLS,
+ * with a self-signed certificate for `localhost` (clients choose with `?sslmode=`).
+ */
+export async function startPostgres(opts: { tls?: boolean } = {}): Promise<PostgresCluster> {
   const why = postgresMissing();
   if (why) throw new Error(why);
   const bin = findPostgresBin()!;
   const dir = await Deno.makeTempDir({ prefix: "denomail-pg-" });
   const data = join(dir, "data");
-  if (isRoot()) await new Deno.Command("chown", { args: ["postgres:", dir] }).output();
+  if (opts.tls) await selfSigned(dir);
+  if (isRoot()) await new Deno.Command("chown", { args: ["-R", "postgres:", dir] }).output();
   const user = isRoot() ? "postgres" : Deno.env.get("USER") ?? "postgres";
   await run(join(bin, "initdb"), [
     "-D",
@@ -116,12 +145,15 @@ export async function startPostgres(): Promise<PostgresCluster> {
     "--no-sync",
   ]);
   const port = freePort();
-  const opts = [
+  const serverOptions = [
     "-c listen_addresses=127.0.0.1",
     `-c port=${port}`,
     `-c unix_socket_directories=${dir}`,
     "-c fsync=off", // a throwaway test cluster: durability is not what these tests check
     "-c max_connections=200",
+    ...(opts.tls
+      ? ["-c ssl=on", `-c ssl_cert_file=${dir}/server.crt`, `-c ssl_key_file=${dir}/server.key`]
+      : []),
   ].join(" ");
   let stopped = false;
   const stop = async () => {
@@ -131,7 +163,16 @@ export async function startPostgres(): Promise<PostgresCluster> {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   };
   try {
-    await run(join(bin, "pg_ctl"), ["-D", data, "-o", opts, "-l", join(dir, "log"), "-w", "start"]);
+    await run(join(bin, "pg_ctl"), [
+      "-D",
+      data,
+      "-o",
+      serverOptions,
+      "-l",
+      join(dir, "log"),
+      "-w",
+      "start",
+    ]);
     const createDatabase = async (name: string) => {
       await run(join(bin, "createdb"), ["-h", dir, "-p", String(port), "-U", user, name]);
       return `postgres://${user}@127.0.0.1:${port}/${name}`;
