@@ -58,9 +58,12 @@ Deno.test({
   ignore,
   fn: () =>
     withCluster(async (pg) => {
-      // Two instances, as two nodes would have: separate pools, one database.
-      const a = await openPostgresStore(pg.url, { maxConnections: 5 });
-      const b = await openPostgresStore(pg.url, { maxConnections: 5 });
+      // Two instances, as two nodes would have: separate pools, one database, opened at once
+      // on an empty database (one of them creates the schema, the other waits for it).
+      const [a, b] = await Promise.all([
+        openPostgresStore(pg.url, { maxConnections: 5 }),
+        openPostgresStore(pg.url, { maxConnections: 5 }),
+      ]);
       try {
         const account = await a.createAccount("race@example.test", "h");
         const inbox = (await b.getMailbox(account.id, "INBOX"))!;

@@ -176,15 +176,11 @@ const MIGRATION_LOCK = 0x64656e6f; // "deno"
 
 /** Applies every migration the database has not seen, each in its own transaction. */
 export async function migrate(db: Db): Promise<void> {
-  await db.unsafe(
-    "CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)",
-  ).catch((e) => {
-    // Two nodes creating it at once: one wins, the other sees it exists.
-    if ((e as { code?: string }).code !== "23505") throw e;
-  });
   for (;;) {
     const done = await db.begin(async (tx) => {
+      // First, so that even creating `schema_version` happens on one node at a time.
       await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`;
+      await tx`CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)`;
       const rows = await tx`SELECT version FROM schema_version`;
       if (rows.length === 0) await tx`INSERT INTO schema_version (version) VALUES (0)`;
       const current = rows.length === 0 ? 0 : Number(rows[0].version);
