@@ -123,7 +123,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "openStore: backend postgres opens the database at url",
+  name: "openStore: backend postgres opens the database at url; a newer schema is refused",
   ignore,
   fn: () =>
     withCluster(async (pg) => {
@@ -131,9 +131,21 @@ Deno.test({
       try {
         await store.addDomain("example.test");
         assert.equal(await store.hasDomain("EXAMPLE.test"), true);
+        // kv names holding NUL cannot be stored in PostgreSQL text: refused, never found.
+        await assert.rejects(store.kvSet("ns", "a\u0000b", "v"), /NUL/);
+        assert.equal(await store.kvGet("ns", "a\u0000b"), null);
+        assert.deepEqual(await store.kvGetMany!("ns", ["a\u0000b", "x"]), [null, null]);
       } finally {
         await store.close();
       }
+      // A database written by a newer denomail is not touched.
+      const db = connect(pg.url, { max: 1 });
+      await db`UPDATE schema_version SET version = 99`;
+      await db.end();
+      await assert.rejects(
+        openStore({ backend: "postgres", dataDir: "/nonexistent", url: pg.url }),
+        /schema version 99 is newer/,
+      );
     }),
 });
 

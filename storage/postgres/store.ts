@@ -74,6 +74,11 @@ const RETRY_CODES: ReadonlySet<string> = new Set(["40001", "40P01"]);
 
 const utf8 = new TextDecoder();
 
+/** PostgreSQL text cannot hold NUL: such a kv name was never stored. */
+function hasNul(s: string): boolean {
+  return s.includes("\u0000");
+}
+
 /** Options of `openPostgresStore`. */
 export interface PostgresStoreOptions {
   /** Connections in the pool (default 10). */
@@ -496,6 +501,7 @@ export class PostgresStore implements Store {
   // --- plugin kv ---
 
   async kvGet(ns: string, key: string): Promise<string | null> {
+    if (hasNul(ns) || hasNul(key)) return null; // never stored (kv.ts refuses NUL in names)
     const r = await this.#get(
       `SELECT value FROM kv WHERE ns = $1 AND key = $2 AND (expires_at IS NULL OR expires_at > $3)`,
       [ns, key, Date.now()],
@@ -505,10 +511,11 @@ export class PostgresStore implements Store {
 
   async kvGetMany(ns: string, keys: string[]): Promise<(string | null)[]> {
     if (keys.length === 0) return [];
+    if (hasNul(ns)) return keys.map(() => null);
     const rows = await this.#all(
       `SELECT key, value FROM kv WHERE ns = $1 AND key = ANY($2::text[])
          AND (expires_at IS NULL OR expires_at > $3)`,
-      [ns, keys as never, Date.now()],
+      [ns, keys.filter((k) => !hasNul(k)) as never, Date.now()],
     );
     const found = new Map(rows.map((r) => [r.key as string, utf8.decode(r.value as Uint8Array)]));
     return keys.map((k) => found.get(k) ?? null);
