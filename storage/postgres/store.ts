@@ -16,6 +16,11 @@
  * - Group commit is left to PostgreSQL (concurrent commits share WAL flushes); writes run
  *   concurrently up to the pool size.
  *
+ * Speed, first measure (2-core machine, fsync on, 2,000 deliveries of 10 KiB from 20 callers):
+ * about 370 messages/s into one mailbox and 490/s into 20 mailboxes, against about 11,000/s
+ * for SQLite's batching writer. Each delivery is some ten round trips in its own transaction;
+ * batching deliveries per transaction, as the SQLite writer does, is the next step.
+ *
  * @module
  */
 import {

@@ -125,8 +125,11 @@ async function selfSigned(dir: string): Promise<void> {
 /**
  * Starts a private cluster with a database `denomail`. `tls`: the server also accepts TLS,
  * with a self-signed certificate for `localhost` (clients choose with `?sslmode=`).
+ * `durable`: keep fsync on (benchmarks); tests turn it off.
  */
-export async function startPostgres(opts: { tls?: boolean } = {}): Promise<PostgresCluster> {
+export async function startPostgres(
+  opts: { tls?: boolean; durable?: boolean } = {},
+): Promise<PostgresCluster> {
   const why = postgresMissing();
   if (why) throw new Error(why);
   const bin = findPostgresBin()!;
@@ -149,7 +152,8 @@ export async function startPostgres(opts: { tls?: boolean } = {}): Promise<Postg
     "-c listen_addresses=127.0.0.1",
     `-c port=${port}`,
     `-c unix_socket_directories=${dir}`,
-    "-c fsync=off", // a throwaway test cluster: durability is not what these tests check
+    // A throwaway test cluster: durability is not what these tests check.
+    ...(opts.durable ? [] : ["-c fsync=off"]),
     "-c max_connections=200",
     ...(opts.tls
       ? ["-c ssl=on", `-c ssl_cert_file=${dir}/server.crt`, `-c ssl_key_file=${dir}/server.key`]
