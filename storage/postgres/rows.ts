@@ -7,7 +7,15 @@
  * @module
  */
 import postgres from "postgres";
-import type { Account, Mailbox, MessageMeta, QueueEntry, SpecialUse } from "../mod.ts";
+import type {
+  Account,
+  ApiToken,
+  Mailbox,
+  MessageMeta,
+  QueueEntry,
+  SpecialUse,
+  Upload,
+} from "../mod.ts";
 
 /** A connection pool (or a transaction: both run queries). */
 export type Db = postgres.Sql<Record<string, never>>;
@@ -97,6 +105,29 @@ export function toQueueEntry(r: Row): QueueEntry {
     attempts: r.attempts as number,
     lastError: r.last_error as string | null,
     meta: JSON.parse(r.meta as string),
+  };
+}
+
+export const API_TOKEN_COLUMNS = "id, account_id, name, created_at";
+
+export function toApiToken(r: Row): ApiToken {
+  return {
+    id: r.id as number,
+    accountId: r.account_id as number,
+    name: r.name as string,
+    createdAt: r.created_at as number,
+  };
+}
+
+export const UPLOAD_COLUMNS = "id, account_id, type, size, created_at";
+
+export function toUpload(r: Row): Upload {
+  return {
+    id: r.id as number,
+    accountId: r.account_id as number,
+    type: r.type as string,
+    size: r.size as number,
+    createdAt: r.created_at as number,
   };
 }
 

@@ -166,6 +166,30 @@ const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER queue_blob_refs AFTER INSERT OR DELETE ON queue
     FOR EACH ROW EXECUTE FUNCTION blob_refs();
   `,
+  // 2: JMAP bearer tokens (writes/tokens.ts); only the token's SHA-256 is kept.
+  `
+  CREATE TABLE api_tokens (
+    id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    account_id bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    name       text NOT NULL,
+    token_hash text COLLATE "C" NOT NULL UNIQUE,
+    created_at bigint NOT NULL
+  );
+  CREATE INDEX api_tokens_account ON api_tokens(account_id);
+  `,
+  // 3: JMAP uploads (writes/uploads.ts; RFC 8620 §6.1).
+  `
+  CREATE TABLE uploads (
+    id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    account_id bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    type       text NOT NULL,
+    size       bigint NOT NULL,
+    created_at bigint NOT NULL,
+    data       bytea NOT NULL
+  );
+  CREATE INDEX uploads_account ON uploads(account_id, id);
+  CREATE INDEX uploads_created ON uploads(created_at);
+  `,
 ];
 
 /** The schema version this code writes. */

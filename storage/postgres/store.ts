@@ -26,6 +26,7 @@
 import {
   type Account,
   type Alias,
+  type ApiToken,
   type DeliveryTarget,
   type Domain,
   type FlagUpdate,
@@ -41,6 +42,7 @@ import {
   type Store,
   StoreError,
   type TextQuery,
+  type Upload,
 } from "../mod.ts";
 import {
   normalizeAliasSource,
@@ -50,6 +52,7 @@ import {
 } from "../names.ts";
 import {
   ACCOUNT_COLUMNS,
+  API_TOKEN_COLUMNS,
   connect,
   type Db,
   MAILBOX_COLUMNS,
@@ -57,10 +60,13 @@ import {
   QUEUE_COLUMNS,
   type Row,
   toAccount,
+  toApiToken,
   toBytes,
   toMailbox,
   toMessage,
   toQueueEntry,
+  toUpload,
+  UPLOAD_COLUMNS,
 } from "./rows.ts";
 import { migrate } from "./schema.ts";
 import { candidatesSql, needle } from "./text.ts";
@@ -71,6 +77,8 @@ import * as messages from "./writes/messages.ts";
 import * as flags from "./writes/flags.ts";
 import * as queue from "./writes/queue.ts";
 import * as kv from "./writes/kv.ts";
+import * as tokens from "./writes/tokens.ts";
+import * as uploads from "./writes/uploads.ts";
 
 /** Attempts of a write that keeps losing deadlocks or serialisation races. */
 const MAX_ATTEMPTS = 8;
@@ -501,6 +509,55 @@ export class PostgresStore implements Store {
 
   removeQueueEntry(id: number): Promise<void> {
     return this.#write(queue.removeQueueEntry, { id });
+  }
+
+  // --- JMAP bearer tokens (writes/tokens.ts) and uploads (writes/uploads.ts) ---
+
+  createApiToken(accountId: number, name: string, tokenHash: string): Promise<ApiToken> {
+    return this.#write(tokens.createApiToken, { accountId, name, tokenHash });
+  }
+
+  async findApiToken(tokenHash: string): Promise<ApiToken | null> {
+    if (hasNul(tokenHash)) return null; // never stored (a hash is hex digits)
+    const r = await this.#get(
+      `SELECT ${API_TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1`,
+      [tokenHash],
+    );
+    return r ? toApiToken(r) : null;
+  }
+
+  async listApiTokens(accountId: number): Promise<ApiToken[]> {
+    return (await this.#all(
+      `SELECT ${API_TOKEN_COLUMNS} FROM api_tokens WHERE account_id = $1 ORDER BY id`,
+      [accountId],
+    )).map(toApiToken);
+  }
+
+  revokeApiToken(id: number): Promise<boolean> {
+    return this.#write(tokens.revokeApiToken, { id });
+  }
+
+  storeUpload(
+    accountId: number,
+    data: Uint8Array,
+    opts: { type: string; maxAccountBytes: number },
+  ): Promise<Upload> {
+    return this.#write(uploads.storeUpload, { accountId, data, ...opts });
+  }
+
+  async readUpload(
+    accountId: number,
+    id: number,
+  ): Promise<{ upload: Upload; data: Uint8Array } | null> {
+    const r = await this.#get(
+      `SELECT ${UPLOAD_COLUMNS}, data FROM uploads WHERE id = $1 AND account_id = $2`,
+      [id, accountId],
+    );
+    return r ? { upload: toUpload(r), data: toBytes(r.data as Uint8Array) } : null;
+  }
+
+  expireUploads(before: number): Promise<number> {
+    return this.#write(uploads.expireUploads, { before });
   }
 
   // --- plugin kv ---
