@@ -97,7 +97,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "postgres: two stores racing past a quota store no more than it allows",
+  name: "postgres: two stores racing past a quota (messages, uploads) store no more than it allows",
   ignore,
   fn: () =>
     withCluster(async (pg) => {
@@ -115,6 +115,20 @@ Deno.test({
         );
         assert.equal(results.filter((r) => r.status === "fulfilled").length, 10);
         assert.equal(await b.accountUsage(account.id), size * 10);
+        // The JMAP upload cap is checked under the same account lock.
+        const uploads = await Promise.allSettled(
+          Array.from({ length: 20 }, (_, i) =>
+            (i % 2 ? a : b).storeUpload(account.id, new Uint8Array(100), {
+              type: "x/y",
+              maxAccountBytes: 500,
+            })),
+        );
+        assert.equal(
+          uploads.filter((r) =>
+            r.status === "fulfilled"
+          ).length,
+          5,
+        );
       } finally {
         await a.close();
         await b.close();
