@@ -159,6 +159,7 @@ export async function startServer(
     }
     const routes = webRoutes(deps, {
       connections: () => Object.fromEntries(listeners.map((l) => [l.name, l.connectionCount])),
+      ports: () => ({ ...ports }) as Record<string, number>,
     });
     for (const name of ["http", "https"] as const) {
       const address = config.listeners[name];

@@ -4,13 +4,9 @@
  * @module
  */
 
-/** Bad command-line usage: the CLI prints the message and exits 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
+/** Bad command-line usage: the CLI prints the message and exits 2 (shared with the admin API). */
+export { UsageError } from "../core/admin/errors.ts";
+import { UsageError } from "../core/admin/errors.ts";
 
 export interface FlagSpec {
   /** Flags that take a value: "--config FILE" or "--config=FILE". */

@@ -7,6 +7,7 @@ import { type Config, loadConfig } from "../core/config.ts";
 import type { Store } from "../storage/mod.ts";
 import { openConfiguredStore } from "../app/store.ts";
 import type { ParsedArgs } from "./args.ts";
+import type { AdminContext } from "../core/admin/context.ts";
 
 export class CliContext {
   #config: Config | null = null;
@@ -30,6 +31,18 @@ export class CliContext {
       this.#store = await openConfiguredStore(config, { inlineWrites: !opts.groupCommit });
     }
     return this.#store;
+  }
+
+  /** The context of the shared admin operations (core/admin/); the CLI audits as "cli". */
+  async admin(): Promise<AdminContext> {
+    const config = await this.config();
+    const store = await this.store();
+    return {
+      store,
+      hostname: config.hostname,
+      dataDir: config.dataDir,
+      actor: { who: "cli", ip: "" },
+    };
   }
 
   async close(): Promise<void> {

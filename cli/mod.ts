@@ -45,7 +45,7 @@ const COMMANDS: Record<string, Command> = {
   domain: { usage: domain.usage, flags: CONFIG, run: domain.run },
   user: {
     usage: user.usage,
-    flags: { ...CONFIG, booleans: ["--password-stdin", "--create-domain"] },
+    flags: { ...CONFIG, booleans: ["--password-stdin", "--create-domain", "--admin"] },
     run: user.run,
   },
   alias: { usage: alias.usage, flags: CONFIG, run: alias.run },

@@ -60,9 +60,3 @@ async function promptHidden(label: string): Promise<string> {
   }
   return new TextDecoder().decode(Uint8Array.from(out, (ch) => ch.charCodeAt(0)));
 }
-
-/** Rules every password must pass. */
-export function checkPassword(pw: string): void {
-  if (pw.length < 8) throw new UsageError("password must be at least 8 characters");
-  if (pw.length > 1024) throw new UsageError("password must be at most 1024 characters");
-}

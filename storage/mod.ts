@@ -186,6 +186,23 @@ export interface Upload {
   createdAt: number;
 }
 
+/** What an admin did (the admin API's audit log; the CLI writes there too). */
+export interface AuditEntry {
+  id: number;
+  /** Milliseconds since the epoch. */
+  at: number;
+  /** Who: the admin's address, or "cli" for the command line. */
+  actor: string;
+  /** From which client address ("" when local, the CLI). */
+  ip: string;
+  /** What, as a verb: "user.add", "domain.remove", "queue.retry", ... */
+  action: string;
+  /** On what: an address, a domain, a queue id. */
+  target: string;
+  /** Extra facts as JSON text ("{}" when none); never a password. */
+  detail: string;
+}
+
 /** The storage interface every backend implements. */
 export interface Store {
   /** Publishes a MailboxChange after every committed change to mailboxes or messages. */
@@ -210,6 +227,12 @@ export interface Store {
   getAccountById(id: number): Promise<Account | null>;
   listAccounts(): Promise<Account[]>;
   setQuota(email: string, quotaBytes: number | null): Promise<void>;
+  /** Gives or takes the admin role (the admin API is for admins only). */
+  setAdmin(email: string, admin: boolean): Promise<void>;
+  /** True when the account exists and has the admin role. */
+  isAdmin(accountId: number): Promise<boolean>;
+  /** Addresses of the admin accounts, sorted. */
+  listAdmins(): Promise<string[]>;
 
   // --- aliases ---
   setAlias(source: string, targets: string[]): Promise<void>;
@@ -325,6 +348,12 @@ export interface Store {
   readUpload(accountId: number, id: number): Promise<{ upload: Upload; data: Uint8Array } | null>;
   /** Removes uploads created before `before` (ms since the epoch); returns how many. */
   expireUploads(before: number): Promise<number>;
+
+  // --- audit log (admin changes) ---
+  /** Appends one entry; `at` is the store's clock. Fields are cut to bounded lengths. */
+  addAuditEntry(entry: Omit<AuditEntry, "id" | "at">): Promise<AuditEntry>;
+  /** Entries newest first: at most `limit`, with id < `before` when given (paging). */
+  listAudit(opts: { limit: number; before?: number }): Promise<AuditEntry[]>;
 
   // --- plugin key-value area (namespaced per plugin) ---
   kvGet(ns: string, key: string): Promise<string | null>;

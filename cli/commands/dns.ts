@@ -1,9 +1,8 @@
 /** `dns DOMAIN`: print the DNS records to publish for a mail domain. */
 import { UsageError } from "../args.ts";
 import type { CliContext } from "../context.ts";
-import { checkDomain } from "../validate.ts";
-import { requireArg } from "./domain.ts";
-import { dnsRecords } from "../dns_records.ts";
+import { checkDomain, requireArg } from "../../core/admin/validate.ts";
+import { dnsRecords } from "../../core/admin/dns_records.ts";
 
 export const usage = "dns DOMAIN";
 

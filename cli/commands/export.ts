@@ -6,8 +6,8 @@
  */
 import { UsageError } from "../args.ts";
 import type { CliContext } from "../context.ts";
-import { checkAddress } from "../validate.ts";
-import { requireArg } from "./domain.ts";
+import { checkAddress } from "../../core/admin/validate.ts";
+import { requireArg } from "../../core/admin/validate.ts";
 
 export const usage = "export mbox --user EMAIL --mailbox NAME --out FILE";
 

@@ -13,9 +13,9 @@
  */
 import { UsageError } from "../args.ts";
 import type { CliContext } from "../context.ts";
-import { checkAddress } from "../validate.ts";
+import { checkAddress } from "../../core/admin/validate.ts";
 import { Progress } from "../progress.ts";
-import { requireArg } from "./domain.ts";
+import { requireArg } from "../../core/admin/validate.ts";
 import { planCorpus, readCorpus } from "../../core/mailfiles.ts";
 import { headerValue, parseMime } from "../../mime/mod.ts";
 

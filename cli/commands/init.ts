@@ -1,8 +1,8 @@
 /** `init --domain D --hostname H [--out F]`: write a production config, print DNS records. */
 import { UsageError } from "../args.ts";
 import type { CliContext } from "../context.ts";
-import { checkDomain } from "../validate.ts";
-import { dnsRecords } from "../dns_records.ts";
+import { checkDomain } from "../../core/admin/validate.ts";
+import { dnsRecords } from "../../core/admin/dns_records.ts";
 import { dirname, resolve } from "node:path";
 
 export const usage = "init --domain DOMAIN --hostname HOST [--out FILE]";

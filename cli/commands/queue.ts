@@ -1,26 +1,18 @@
-/** `queue list | retry ID | drop ID | flush`: the outbound queue. */
+/** `queue list | retry ID | drop ID | flush`: the outbound queue (core/admin/queue.ts). */
 import { UsageError } from "../args.ts";
 import type { CliContext } from "../context.ts";
-import { requireArg } from "./domain.ts";
-import { StoreError } from "../../storage/mod.ts";
+import { dropEntry, flushQueue, listQueue, retryEntry } from "../../core/admin/queue.ts";
 
 export const usage = "queue list | queue retry ID | queue drop ID | queue flush";
-
-function parseId(raw: string | undefined): number {
-  const v = requireArg(raw, "ID");
-  if (!/^\d{1,15}$/.test(v)) throw new UsageError(`ID must be a number (got "${v}")`);
-  return Number(v);
-}
 
 export async function run(ctx: CliContext): Promise<void> {
   const [sub, arg, ...extra] = ctx.args.positional;
   if (extra.length) throw new UsageError(`unexpected argument ${extra[0]}`);
-  const store = await ctx.store();
-  const now = Date.now();
+  const admin = await ctx.admin();
   switch (sub) {
     case "list": {
       if (arg !== undefined) throw new UsageError(`unexpected argument ${arg}`);
-      const entries = await store.listQueue();
+      const entries = await listQueue(admin);
       for (const e of entries) {
         ctx.print(
           [
@@ -37,30 +29,15 @@ export async function run(ctx: CliContext): Promise<void> {
       if (entries.length === 0) ctx.print("queue is empty");
       return;
     }
-    case "retry": {
-      const id = parseId(arg);
-      // The running server picks it up at its next poll.
-      await store.updateQueueEntry(id, { nextAttemptAt: now });
-      ctx.print(`queue entry ${id} will be retried now`);
+    case "retry":
+      ctx.print(`queue entry ${await retryEntry(admin, arg)} will be retried now`);
       return;
-    }
-    case "drop": {
-      const id = parseId(arg);
-      await store.removeQueueEntry(id);
-      ctx.print(`dropped queue entry ${id}`);
+    case "drop":
+      ctx.print(`dropped queue entry ${await dropEntry(admin, arg)}`);
       return;
-    }
     case "flush": {
       if (arg !== undefined) throw new UsageError(`unexpected argument ${arg}`);
-      let n = 0;
-      for (const e of await store.listQueue()) {
-        try {
-          await store.updateQueueEntry(e.id, { nextAttemptAt: now });
-          n++;
-        } catch (err) {
-          if (!(err instanceof StoreError && err.code === "not_found")) throw err;
-        }
-      }
+      const n = await flushQueue(admin);
       ctx.print(`${n} queue entr${n === 1 ? "y" : "ies"} will be retried now`);
       return;
     }

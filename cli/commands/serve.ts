@@ -54,6 +54,13 @@ export async function run(ctx: CliContext): Promise<void> {
     Deno.removeSignalListener("SIGTERM", stop);
     throw e;
   });
+  if ((await server.deps.store.listAdmins()).length === 0) {
+    log.info(
+      "server",
+      'no admin account yet: create one with "deno task cli user add EMAIL --admin" ' +
+        '(or give an existing user the role: "deno task cli user role EMAIL admin")',
+    );
+  }
   let seq = 0;
   let reloading: Promise<void> = Promise.resolve();
 

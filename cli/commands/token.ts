@@ -9,8 +9,8 @@
  */
 import { UsageError } from "../args.ts";
 import type { CliContext } from "../context.ts";
-import { checkAddress } from "../validate.ts";
-import { requireArg } from "./domain.ts";
+import { checkAddress } from "../../core/admin/validate.ts";
+import { requireArg } from "../../core/admin/validate.ts";
 import { hashApiToken, newApiToken } from "../../core/auth/api_token.ts";
 
 export const usage = "token create EMAIL [--name N] | token list EMAIL | token revoke ID";

@@ -1,10 +1,8 @@
-/** `user add|passwd|remove|list`, `user key set|show|remove` */
+/** `user add|passwd|remove|list|quota|role` (core/admin/users.ts), `user key set|show|remove` */
 import { UsageError } from "../args.ts";
 import type { CliContext } from "../context.ts";
-import { checkAddress, likelyTypoOf } from "../validate.ts";
-import { checkPassword, promptPassword, readPasswordLine } from "../password.ts";
-import { hashPassword } from "../../core/auth.ts";
-import { requireArg } from "./domain.ts";
+import { checkAddress, requireArg } from "../../core/admin/validate.ts";
+import { promptPassword, readPasswordLine } from "../password.ts";
 import { kvNamespace } from "../../plugins/engine/services.ts";
 import {
   checkPublicKey,
@@ -13,97 +11,82 @@ import {
   kvKeyFor,
   readStoredKey,
 } from "../../plugins/builtin/encrypt/keys.ts";
-import { domainPart } from "../../mime/address.ts";
+import {
+  addUser,
+  listUsers,
+  removeUser,
+  setPassword,
+  setQuota,
+  setRole,
+} from "../../core/admin/users.ts";
 
 export const usage =
-  "user add EMAIL [--password-stdin] [--create-domain] | user passwd EMAIL [--password-stdin] | user remove EMAIL | user list\n" +
+  "user add EMAIL [--password-stdin] [--create-domain] [--admin] | user passwd EMAIL [--password-stdin] | user remove EMAIL | user list\n" +
   "  user key set EMAIL FILE.asc | user key show EMAIL | user key remove EMAIL\n" +
-  "  user quota EMAIL SIZE|none   (SIZE in bytes, or with K, M, G: 500M)";
+  "  user quota EMAIL SIZE|none   (SIZE in bytes, or with K, M, G: 500M)\n" +
+  "  user role EMAIL admin|user   (admins may use the admin API)";
 
-async function password(ctx: CliContext): Promise<string> {
-  const pw = ctx.args.booleans.has("--password-stdin")
-    ? await readPasswordLine()
-    : await promptPassword();
-  checkPassword(pw);
-  return pw;
+/** The password: one line of stdin with --password-stdin, else a prompt. */
+function password(ctx: CliContext): () => Promise<string> {
+  return () => ctx.args.booleans.has("--password-stdin") ? readPasswordLine() : promptPassword();
 }
 
 export async function run(ctx: CliContext): Promise<void> {
+  if (ctx.args.positional[0] !== "add" && ctx.args.booleans.has("--admin")) {
+    throw new UsageError("--admin: only for user add (use user role EMAIL admin|user)");
+  }
   if (ctx.args.positional[0] === "key") return await runKey(ctx);
   if (ctx.args.positional[0] === "quota") return await runQuota(ctx);
+  if (ctx.args.positional[0] === "role") return await runRole(ctx);
   const [sub, email, ...extra] = ctx.args.positional;
   if (extra.length) throw new UsageError(`unexpected argument ${extra[0]}`);
   switch (sub) {
     case "add": {
-      const addr = checkAddress(requireArg(email, "EMAIL"), "EMAIL");
-      const store = await ctx.store();
-      if (await store.getAccount(addr)) throw new UsageError(`user ${addr} already exists`);
-      // A new domain is added with the user (CONTRACT), but never silently, and a likely
-      // typo of a known domain is refused unless --create-domain says it is meant.
-      const domain = domainPart(addr);
-      const known = (await store.listDomains()).map((d) => d.name);
-      const newDomain = !known.includes(domain);
-      const near = newDomain ? likelyTypoOf(domain, known) : undefined;
-      if (near && !ctx.args.booleans.has("--create-domain")) {
-        throw new UsageError(
-          `EMAIL: domain ${domain} is not known; did you mean ${near}? ` +
-            `use --create-domain to add it anyway`,
-        );
+      const added = await addUser(await ctx.admin(), email, {
+        password: password(ctx),
+        createDomain: ctx.args.booleans.has("--create-domain"),
+        admin: ctx.args.booleans.has("--admin"),
+      });
+      if (added.newDomain) {
+        console.error(`denomail: added domain ${added.newDomain} (it was not known)`);
       }
-      const hash = await hashPassword(await password(ctx));
-      await store.createAccount(addr, hash);
-      if (newDomain) console.error(`denomail: added domain ${domain} (it was not known)`);
-      ctx.print(`added user ${addr}`);
+      ctx.print(`added user ${added.email}${added.role === "admin" ? " (admin)" : ""}`);
       return;
     }
-    case "passwd": {
-      const addr = checkAddress(requireArg(email, "EMAIL"), "EMAIL");
-      const store = await ctx.store();
-      if (!(await store.getAccount(addr))) throw new UsageError(`no such user ${addr}`);
-      await store.setPasswordHash(addr, await hashPassword(await password(ctx)));
-      ctx.print(`password changed for ${addr}`);
+    case "passwd":
+      ctx.print(
+        `password changed for ${await setPassword(await ctx.admin(), email, password(ctx))}`,
+      );
       return;
-    }
-    case "remove": {
-      const addr = checkAddress(requireArg(email, "EMAIL"), "EMAIL");
-      const store = await ctx.store();
-      if (!(await store.getAccount(addr))) throw new UsageError(`no such user ${addr}`);
-      await store.removeAccount(addr);
-      ctx.print(`removed user ${addr}`);
+    case "remove":
+      ctx.print(`removed user ${await removeUser(await ctx.admin(), email)}`);
       return;
-    }
-    case "list": {
-      const store = await ctx.store();
-      for (const a of await store.listAccounts()) ctx.print(a.email);
+    case "list":
+      for (const u of await listUsers(await ctx.admin())) ctx.print(u.email);
       return;
-    }
     default:
       throw new UsageError(`user: unknown subcommand ${sub ?? "(none)"}; use ${usage}`);
   }
-}
-
-/** "1048576", "500K", "500M", "2G" (1024-based) -> bytes; "none" -> null (no limit). */
-export function parseQuotaSize(text: string): number | null {
-  if (text.toLowerCase() === "none") return null;
-  const m = /^(\d+)([KMG]?)B?$/i.exec(text);
-  const scale: Record<string, number> = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
-  const n = m ? Number(m[1]) * scale[m[2].toUpperCase()] : NaN;
-  if (!Number.isSafeInteger(n)) {
-    throw new UsageError(`SIZE must be a number of bytes (or with K, M, G) or "none", not ${text}`);
-  }
-  return n;
 }
 
 /** `user quota EMAIL SIZE|none`: the account's storage limit (IMAP QUOTA, RFC 9208). */
 async function runQuota(ctx: CliContext): Promise<void> {
   const [, email, size, ...extra] = ctx.args.positional;
   if (extra.length) throw new UsageError(`unexpected argument ${extra[0]}`);
-  const addr = checkAddress(requireArg(email, "EMAIL"), "EMAIL");
-  const bytes = parseQuotaSize(requireArg(size, "SIZE"));
-  const store = await ctx.store();
-  if (!(await store.getAccount(addr))) throw new UsageError(`no such user ${addr}`);
-  await store.setQuota(addr, bytes);
-  ctx.print(bytes === null ? `no quota for ${addr}` : `quota for ${addr}: ${bytes} bytes`);
+  const q = await setQuota(await ctx.admin(), email, size);
+  ctx.print(
+    q.quotaBytes === null
+      ? `no quota for ${q.email}`
+      : `quota for ${q.email}: ${q.quotaBytes} bytes`,
+  );
+}
+
+/** `user role EMAIL admin|user`: gives or takes the admin role. */
+async function runRole(ctx: CliContext): Promise<void> {
+  const [, email, role, ...extra] = ctx.args.positional;
+  if (extra.length) throw new UsageError(`unexpected argument ${extra[0]}`);
+  const r = await setRole(await ctx.admin(), email, role);
+  ctx.print(`role of ${r.email}: ${r.role}`);
 }
 
 /**

@@ -35,7 +35,12 @@ function refuse(deps: ServerDeps, r: WebRequest, reason: Failure, login: string,
     });
   }
   const headers = new Headers();
-  for (const c of CHALLENGES) headers.append("www-authenticate", c);
+  // RFC 6750 §3.1: a refused token gets the Bearer challenge alone. Offering Basic there would
+  // make a browser (the webmail's fetch) open its own password prompt and stall the request.
+  const challenges = how === "bearer"
+    ? ['Bearer realm="denomail", error="invalid_token"']
+    : CHALLENGES;
+  for (const c of challenges) headers.append("www-authenticate", c);
   switch (reason) {
     case "privacy":
       return text(403, "use https: credentials are not accepted over plain http\n");

@@ -1,7 +1,7 @@
 /**
  * The web listeners: `http` (plain) and `https` (TLS with the server's certificate), one
- * route table for both (router.ts): /healthz and /metrics for operators (ops.ts) and JMAP
- * (jmap/). The webmail and the admin API come with their own issues.
+ * route table for both (router.ts): /healthz and /metrics for operators (ops.ts), JMAP
+ * (jmap/), the webmail at `/` (web/) and the admin API (admin/).
  *
  * Deno.serve takes the certificate as PEM at start, so when core/tls.ts reloads it the
  * https listener starts again on the same address with the new pair: requests under way
@@ -18,6 +18,8 @@ import { log } from "../../lib/log.ts";
 import { addOperatorRoutes, type ServerGauges } from "./ops.ts";
 import { Router, text } from "./router.ts";
 import { addJmapRoutes } from "./jmap/mod.ts";
+import { addWebmailRoutes } from "./web/mod.ts";
+import { addAdminRoutes } from "./admin/mod.ts";
 
 export type { ServerGauges } from "./ops.ts";
 
@@ -38,6 +40,8 @@ export function webRoutes(deps: ServerDeps, gauges: ServerGauges): Router {
   const router = new Router();
   addOperatorRoutes(router, deps, gauges);
   addJmapRoutes(router, deps);
+  addWebmailRoutes(router, deps);
+  addAdminRoutes(router, deps, gauges);
   return router;
 }
 

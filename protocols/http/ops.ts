@@ -11,6 +11,8 @@ import type { Router } from "./router.ts";
 export interface ServerGauges {
   /** Open connections per listener name. */
   connections(): Record<string, number>;
+  /** Bound port per listener name (the config may say port 0). */
+  ports?(): Record<string, number>;
 }
 
 async function metrics(deps: ServerDeps, gauges: ServerGauges, started: number): Promise<string> {

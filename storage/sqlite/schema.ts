@@ -16,6 +16,7 @@ import { DatabaseSync } from "node:sqlite";
 import { FTS_MIGRATION, FTS_NO_POSITIONS_MIGRATION } from "./fts.ts";
 import { API_TOKENS_MIGRATION } from "./tokens.ts";
 import { UPLOADS_MIGRATION } from "./uploads.ts";
+import { ADMIN_ROLE_MIGRATION, AUDIT_MIGRATION } from "./admin.ts";
 
 /** Migrations in order; migration i brings `user_version` from i to i + 1. Never edit one. */
 const MIGRATIONS: readonly string[] = [
@@ -166,6 +167,10 @@ const MIGRATIONS: readonly string[] = [
   API_TOKENS_MIGRATION,
   // 5: JMAP uploads (see uploads.ts).
   UPLOADS_MIGRATION,
+  // 6: the admin role on accounts (see admin.ts).
+  ADMIN_ROLE_MIGRATION,
+  // 7: the audit log of admin changes (see admin.ts).
+  AUDIT_MIGRATION,
 ];
 
 /** The schema version this code writes. */

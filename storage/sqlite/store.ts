@@ -21,6 +21,7 @@ import {
   type Account,
   type Alias,
   type ApiToken,
+  type AuditEntry,
   type DeliveryTarget,
   type Domain,
   type FlagUpdate,
@@ -60,6 +61,7 @@ import * as messageReads from "./reads/messages.ts";
 import * as kvReads from "./reads/kv.ts";
 import { API_TOKEN_COLUMNS, toApiToken } from "./tokens.ts";
 import { toUpload, UPLOAD_COLUMNS } from "./uploads.ts";
+import { AUDIT_COLUMNS, toAuditEntry } from "./admin.ts";
 import { openReadDatabase } from "./schema.ts";
 import { InlineBackend, WorkerBackend, Writer, type WriterBackend } from "./writer.ts";
 import type { WriteArgs, WriteOp, WriteResult } from "./writes.ts";
@@ -335,6 +337,40 @@ export class SqliteStore implements Store {
 
   setQuota(email: string, quotaBytes: number | null): Promise<void> {
     return this.#write("setQuota", { email, quotaBytes });
+  }
+
+  // --- admin role and audit log (admin.ts) ---
+
+  setAdmin(email: string, admin: boolean): Promise<void> {
+    return this.#write("setAdmin", { email, admin });
+  }
+
+  // deno-lint-ignore require-await
+  async isAdmin(accountId: number): Promise<boolean> {
+    return this.#get("SELECT 1 AS x FROM accounts WHERE id = ? AND is_admin = 1", accountId) !==
+      undefined;
+  }
+
+  // deno-lint-ignore require-await
+  async listAdmins(): Promise<string[]> {
+    return this.#all("SELECT email FROM accounts WHERE is_admin = 1 ORDER BY email").map((r) =>
+      r.email as string
+    );
+  }
+
+  addAuditEntry(entry: Omit<AuditEntry, "id" | "at">): Promise<AuditEntry> {
+    return this.#write("addAuditEntry", entry);
+  }
+
+  // deno-lint-ignore require-await
+  async listAudit(opts: { limit: number; before?: number }): Promise<AuditEntry[]> {
+    const limit = Math.max(0, Math.min(10_000, Math.floor(opts.limit)));
+    const before = opts.before ?? Number.MAX_SAFE_INTEGER;
+    return this.#all(
+      `SELECT ${AUDIT_COLUMNS} FROM audit WHERE id < ? ORDER BY id DESC LIMIT ?`,
+      before,
+      limit,
+    ).map(toAuditEntry);
   }
 
   // --- aliases ---

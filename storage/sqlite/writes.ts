@@ -33,6 +33,7 @@ import { kvDelete, kvIncr, kvSet } from "./writes/kv.ts";
 import { indexPending } from "./fts.ts";
 import { TOKEN_WRITES } from "./tokens.ts";
 import { UPLOAD_WRITES } from "./uploads.ts";
+import { ADMIN_WRITES } from "./admin.ts";
 
 export type { WriteContext } from "./writes/context.ts";
 
@@ -65,6 +66,7 @@ export const WRITES = {
   indexPending, // fts.ts: the full-text index's background step
   ...TOKEN_WRITES, // tokens.ts: JMAP bearer tokens
   ...UPLOAD_WRITES, // uploads.ts: JMAP uploads
+  ...ADMIN_WRITES, // admin.ts: admin role and audit log
 } as const;
 
 /** The name of a write operation. */

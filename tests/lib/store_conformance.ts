@@ -1033,6 +1033,62 @@ export async function runStoreConformance(
     assert.equal(await store.findApiToken("d".repeat(64)), null);
   });
 
+  await step("admin role: set, check, list; not_found; gone with the account", async (store) => {
+    const { account } = await user(store);
+    const { account: bob } = await user(store, "bob@example.test");
+    assert.equal(await store.isAdmin(account.id), false);
+    assert.deepEqual(await store.listAdmins(), []);
+    await store.setAdmin("Alice@Example.TEST", true);
+    assert.equal(await store.isAdmin(account.id), true);
+    assert.equal(await store.isAdmin(bob.id), false);
+    await store.setAdmin("bob@example.test", true);
+    assert.deepEqual(await store.listAdmins(), ["alice@example.test", "bob@example.test"]);
+    await store.setAdmin("bob@example.test", false);
+    assert.deepEqual(await store.listAdmins(), ["alice@example.test"]);
+    await rejectsWith(store.setAdmin("nobody@example.test", true), "not_found");
+    await store.removeAccount("alice@example.test");
+    assert.equal(await store.isAdmin(account.id), false);
+    assert.deepEqual(await store.listAdmins(), []);
+  });
+
+  await step("audit log: append, newest first, paged with before, bounded fields", async (
+    store,
+  ) => {
+    assert.deepEqual(await store.listAudit({ limit: 10 }), []);
+    const made = [];
+    for (let i = 0; i < 5; i++) {
+      made.push(
+        await store.addAuditEntry({
+          actor: "admin@example.test",
+          ip: "192.0.2.1",
+          action: "user.add",
+          target: `u${i}@example.test`,
+          detail: "{}",
+        }),
+      );
+    }
+    for (let i = 1; i < made.length; i++) assert.ok(made[i].id > made[i - 1].id);
+    assert.ok(made[0].at > 0);
+    const page1 = await store.listAudit({ limit: 2 });
+    assert.deepEqual(page1.map((e) => e.target), ["u4@example.test", "u3@example.test"]);
+    assert.deepEqual(page1[0], made[4]);
+    const page2 = await store.listAudit({ limit: 10, before: page1[1].id });
+    assert.deepEqual(page2.map((e) => e.target), [
+      "u2@example.test",
+      "u1@example.test",
+      "u0@example.test",
+    ]);
+    const long = await store.addAuditEntry({
+      actor: "x".repeat(10_000),
+      ip: "",
+      action: "a",
+      target: "t",
+      detail: "d".repeat(100_000),
+    });
+    assert.ok(long.actor.length <= 1000 && long.detail.length <= 10_000);
+    assert.deepEqual((await store.listAudit({ limit: 1 }))[0], long);
+  });
+
   await step("uploads: per account, byte-exact, capped, expire", async (store) => {
     const { account } = await user(store);
     const { account: bob } = await user(store, "bob@example.test");

@@ -1,12 +1,18 @@
 /**
- * The DNS records to publish for a mail domain: one list, printed by both `init` and `dns`
+ * The DNS records to publish for a mail domain: one list, printed by `init` and `dns` and served by the admin API
  * so the two never disagree.
  *
  * @module
  */
 import { createPublicKey } from "node:crypto";
-import { dkimTxtRecord, loadDkimKey } from "../core/queue/dkim.ts";
-import { quoteTxt } from "./commands/dkim.ts";
+import { dkimTxtRecord, loadDkimKey } from "../queue/dkim.ts";
+
+/** A TXT value as quoted character-strings of at most 255 octets (RFC 1035 §3.3.14). */
+export function quoteTxt(value: string): string {
+  const parts: string[] = [];
+  for (let i = 0; i < value.length; i += 255) parts.push(`"${value.slice(i, i + 255)}"`);
+  return parts.join(" ");
+}
 
 /** Zone-file lines (";" comments included) for `domain` served by `host`. */
 export async function dnsRecords(domain: string, host: string, dataDir: string): Promise<string[]> {

@@ -1,10 +1,51 @@
 /**
- * Checks for names an admin types: domains and addresses.
+ * Checks for what an admin types — domains, addresses, passwords, sizes, ids — with the
+ * messages both the CLI and the admin API show (one set of rules, one wording).
  *
  * @module
  */
-import { UsageError } from "./args.ts";
-import { isDomainName, splitMailbox } from "../mime/address.ts";
+import { UsageError } from "./errors.ts";
+import { isDomainName, splitMailbox } from "../../mime/address.ts";
+
+/** The value, or UsageError "missing argument NAME" when absent or empty. */
+export function requireArg(v: string | undefined, name: string): string {
+  if (v === undefined || v === "") throw new UsageError(`missing argument ${name}`);
+  return v;
+}
+
+/** Rules every password must pass. */
+export function checkPassword(pw: string): void {
+  if (pw.length < 8) throw new UsageError("password must be at least 8 characters");
+  if (pw.length > 1024) throw new UsageError("password must be at most 1024 characters");
+}
+
+/** "1048576", "500K", "500M", "2G" (1024-based) -> bytes; "none" -> null (no limit). */
+export function parseQuotaSize(text: string): number | null {
+  if (text.toLowerCase() === "none") return null;
+  const m = /^(\d+)([KMG]?)B?$/i.exec(text);
+  const scale: Record<string, number> = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
+  const n = m ? Number(m[1]) * scale[m[2].toUpperCase()] : NaN;
+  if (!Number.isSafeInteger(n)) {
+    throw new UsageError(`SIZE must be a number of bytes (or with K, M, G) or "none", not ${text}`);
+  }
+  return n;
+}
+
+/** A queue entry id. */
+export function parseQueueId(raw: string | undefined): number {
+  const v = requireArg(raw, "ID");
+  if (!/^\d{1,15}$/.test(v)) throw new UsageError(`ID must be a number (got "${v}")`);
+  return Number(v);
+}
+
+/** The two roles an account can have. */
+export type Role = "admin" | "user";
+
+export function parseRole(raw: string | undefined): Role {
+  const v = requireArg(raw, "ROLE");
+  if (v !== "admin" && v !== "user") throw new UsageError(`ROLE must be admin or user, not ${v}`);
+  return v;
+}
 
 /** A domain name (lower-cased, one trailing dot dropped; the rule: mime/address.ts). */
 export function checkDomain(raw: string, what = "domain"): string {

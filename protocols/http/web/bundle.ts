@@ -1,0 +1,155 @@
+/**
+ * Builds the webmail (the JMAP client in `web/`, preact + DOMPurify) with esbuild when the
+ * server first serves it, so that `deno task start` on a fresh clone needs no build step.
+ *
+ * Invariants:
+ * - The output lives in `<data_dir>/web/<digest>/`, where the digest covers every source file
+ *   under `web/` and the exact package versions: a changed source or dependency gets a new
+ *   folder, an unchanged one is reused across restarts. Nothing built is committed.
+ * - A folder appears only complete (built in a temp folder, then renamed into place), so two
+ *   servers sharing a data_dir never serve half a bundle.
+ * - Asset names carry a content hash (esbuild's `[hash]`), so they may be cached forever.
+ *
+ * @module
+ */
+import * as esbuild from "esbuild";
+import { createHash } from "node:crypto";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { join, relative } from "node:path";
+// The web app's packages, imported here only so that Deno fetches them into its npm cache,
+// where esbuild finds them through require.resolve (the server never calls them).
+import "preact";
+import "preact/hooks";
+import "preact/jsx-runtime";
+import "dompurify";
+
+/** One file the web listeners serve. */
+export interface WebAsset {
+  body: Uint8Array<ArrayBuffer>;
+  type: string;
+  /** A strong ETag (quoted SHA-256 prefix of the body). */
+  etag: string;
+}
+
+/** The built app: the page, and its hashed assets by file name. */
+export interface WebBundle {
+  index: WebAsset;
+  assets: ReadonlyMap<string, WebAsset>;
+}
+
+const WEB_ROOT = fileURLToPath(new URL("../../../web/", import.meta.url));
+/** Packages the app may import by bare name (everything else is relative). */
+const PACKAGES = /^(preact|dompurify)(\/.*)?$/;
+const TYPES: Record<string, string> = {
+  js: "text/javascript; charset=utf-8",
+  css: "text/css; charset=utf-8",
+  html: "text/html; charset=utf-8",
+  svg: "image/svg+xml",
+};
+
+function asset(body: Uint8Array<ArrayBuffer>, name: string): WebAsset {
+  const ext = name.slice(name.lastIndexOf(".") + 1);
+  const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 22)}"`;
+  return { body, type: TYPES[ext] ?? "application/octet-stream", etag };
+}
+
+/** Every source file under web/ (relative path, bytes), in a stable order. */
+async function sources(): Promise<Array<[string, Uint8Array]>> {
+  const out: Array<[string, Uint8Array]> = [];
+  const walk = async (dir: string) => {
+    for await (const e of Deno.readDir(dir)) {
+      const path = join(dir, e.name);
+      if (e.isDirectory) await walk(path);
+      else if (e.isFile) out.push([relative(WEB_ROOT, path), await Deno.readFile(path)]);
+    }
+  };
+  await walk(WEB_ROOT);
+  return out.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+}
+
+/** The digest naming a build: sources, resolved package paths (they hold the versions). */
+function digest(files: Array<[string, Uint8Array]>, resolved: string[]): string {
+  const h = createHash("sha256").update(esbuild.version);
+  for (const r of resolved) h.update(`\0${r}`);
+  for (const [name, body] of files) h.update(`\0${name}\0`).update(body);
+  return h.digest("hex").slice(0, 16);
+}
+
+type NodeRequire = ReturnType<typeof createRequire>;
+
+/** Runs esbuild over web/src/main.tsx; returns file name -> bytes (index.html included). */
+async function build(require: NodeRequire): Promise<Map<string, Uint8Array<ArrayBuffer>>> {
+  const result = await esbuild.build({
+    entryPoints: [join(WEB_ROOT, "src", "main.tsx")],
+    bundle: true,
+    write: false,
+    minify: true,
+    format: "esm",
+    target: "es2022",
+    jsx: "automatic",
+    jsxImportSource: "preact",
+    entryNames: "[name]-[hash]",
+    outdir: "/assets",
+    legalComments: "none",
+    logLevel: "silent",
+    plugins: [{
+      name: "deno-npm",
+      setup(b) {
+        b.onResolve({ filter: PACKAGES }, (args) => ({ path: require.resolve(args.path) }));
+      },
+    }],
+  });
+  // esbuild keeps a helper process alive between builds; this server builds once.
+  await esbuild.stop();
+  const files = new Map<string, Uint8Array<ArrayBuffer>>();
+  for (const f of result.outputFiles) {
+    files.set(f.path.slice("/assets/".length), new Uint8Array(f.contents));
+  }
+  const js = [...files.keys()].find((n) => n.endsWith(".js"));
+  const css = [...files.keys()].find((n) => n.endsWith(".css"));
+  if (!js || !css) throw new Error("webmail build produced no script or stylesheet");
+  const page = (await Deno.readTextFile(join(WEB_ROOT, "index.html")))
+    .replace("{{SCRIPT}}", `/assets/${js}`).replace("{{STYLE}}", `/assets/${css}`);
+  files.set("index.html", new TextEncoder().encode(page));
+  return files;
+}
+
+/** Reads a finished build folder, or null when there is none. */
+async function readBuild(dir: string): Promise<Map<string, Uint8Array<ArrayBuffer>> | null> {
+  const files = new Map<string, Uint8Array<ArrayBuffer>>();
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      if (e.isFile) files.set(e.name, await Deno.readFile(join(dir, e.name)));
+    }
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+  return files.has("index.html") ? files : null;
+}
+
+/** The built app, from `<cacheRoot>/<digest>/`, building it first when missing or stale. */
+export async function loadWebBundle(cacheRoot: string): Promise<WebBundle> {
+  const require = createRequire(import.meta.url);
+  const resolved = ["preact", "preact/hooks", "preact/jsx-runtime", "dompurify"].map((p) =>
+    require.resolve(p)
+  );
+  const dir = join(cacheRoot, digest(await sources(), resolved));
+  let files = await readBuild(dir);
+  if (!files) {
+    files = await build(require);
+    await Deno.mkdir(cacheRoot, { recursive: true });
+    const tmp = await Deno.makeTempDir({ dir: cacheRoot, prefix: ".build-" });
+    for (const [name, body] of files) await Deno.writeFile(join(tmp, name), body);
+    try {
+      await Deno.rename(tmp, dir);
+    } catch {
+      // Another server finished the same build first: theirs is identical.
+      await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    }
+  }
+  const assets = new Map<string, WebAsset>();
+  for (const [name, body] of files) if (name !== "index.html") assets.set(name, asset(body, name));
+  return { index: asset(files.get("index.html")!, "index.html"), assets };
+}

@@ -1,0 +1,155 @@
+/**
+ * A small JMAP client (RFC 8620) for the webmail: the session resource and API calls with
+ * the bearer token. Only paths of the session's URLs are used, so every request stays on
+ * the page's own origin (the CSP's connect-src 'self').
+ *
+ * @module
+ */
+/// <reference lib="dom" />
+
+export const CORE = "urn:ietf:params:jmap:core";
+export const MAIL = "urn:ietf:params:jmap:mail";
+
+/** The session answered 401: the token is gone (revoked or never valid). */
+export class SignedOut extends Error {}
+
+/** A method call: [name, arguments, call id] (RFC 8620 §3.2). */
+export type Invocation = [string, Record<string, unknown>, string];
+
+export interface Mailbox {
+  id: string;
+  name: string;
+  role: string | null;
+  parentId: string | null;
+  sortOrder: number;
+  totalEmails: number;
+  unreadEmails: number;
+}
+
+export interface EmailAddress {
+  name: string | null;
+  email: string;
+}
+
+export interface EmailSummary {
+  id: string;
+  from: EmailAddress[] | null;
+  subject: string | null;
+  receivedAt: string;
+  preview: string;
+  keywords: Record<string, boolean>;
+  hasAttachment: boolean;
+}
+
+export interface BodyPart {
+  partId: string;
+  type: string;
+}
+
+export interface EmailFull extends EmailSummary {
+  to: EmailAddress[] | null;
+  cc: EmailAddress[] | null;
+  textBody: BodyPart[];
+  htmlBody: BodyPart[];
+  bodyValues: Record<string, { value: string; isTruncated: boolean }>;
+}
+
+export class Jmap {
+  /** Called once a call is refused with 401 (the token was revoked meanwhile). */
+  onSignedOut: (() => void) | null = null;
+
+  private constructor(
+    readonly token: string,
+    readonly accountId: string,
+    readonly username: string,
+    private apiPath: string,
+  ) {}
+
+  /** Fetches the session resource; throws SignedOut when the token is not accepted. */
+  static async connect(token: string): Promise<Jmap> {
+    const res = await fetch("/.well-known/jmap", { headers: { authorization: `Bearer ${token}` } });
+    if (res.status === 401) throw new SignedOut();
+    if (!res.ok) throw new Error(`the server answered ${res.status}`);
+    const s = await res.json();
+    return new Jmap(token, s.primaryAccounts[MAIL], s.username, new URL(s.apiUrl).pathname);
+  }
+
+  /** Runs method calls in one request; a method-level error throws. */
+  async call(calls: Invocation[]): Promise<Array<[string, Record<string, unknown>, string]>> {
+    const res = await fetch(this.apiPath, {
+      method: "POST",
+      headers: { authorization: `Bearer ${this.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ using: [CORE, MAIL], methodCalls: calls }),
+    });
+    if (res.status === 401) {
+      this.onSignedOut?.();
+      throw new SignedOut();
+    }
+    if (!res.ok) throw new Error(`the server answered ${res.status}`);
+    const out = (await res.json()).methodResponses as Array<
+      [string, Record<string, unknown>, string]
+    >;
+    const failed = out.find((r) => r[0] === "error");
+    if (failed) throw new Error(`JMAP error: ${failed[1].type}`);
+    return out;
+  }
+
+  /** Every mailbox of the account. */
+  async mailboxes(): Promise<Mailbox[]> {
+    const [[, got]] = await this.call([
+      ["Mailbox/get", { accountId: this.accountId, ids: null }, "m"],
+    ]);
+    return got.list as Mailbox[];
+  }
+
+  /** One page of a mailbox's messages, newest first, and how many there are. */
+  async page(
+    mailboxId: string,
+    position: number,
+    limit: number,
+  ): Promise<{ emails: EmailSummary[]; total: number }> {
+    const out = await this.call([
+      ["Email/query", {
+        accountId: this.accountId,
+        filter: { inMailbox: mailboxId },
+        sort: [{ property: "receivedAt", isAscending: false }],
+        position,
+        limit,
+        calculateTotal: true,
+      }, "q"],
+      ["Email/get", {
+        accountId: this.accountId,
+        "#ids": { resultOf: "q", name: "Email/query", path: "/ids" },
+        properties: ["from", "subject", "receivedAt", "preview", "keywords", "hasAttachment"],
+      }, "g"],
+    ]);
+    return { emails: out[1][1].list as EmailSummary[], total: out[0][1].total as number };
+  }
+
+  /** One message with its text and HTML bodies. */
+  async email(id: string): Promise<EmailFull | null> {
+    const [[, got]] = await this.call([
+      ["Email/get", {
+        accountId: this.accountId,
+        ids: [id],
+        properties: [
+          "from",
+          "to",
+          "cc",
+          "subject",
+          "receivedAt",
+          "preview",
+          "keywords",
+          "hasAttachment",
+          "textBody",
+          "htmlBody",
+          "bodyValues",
+        ],
+        fetchTextBodyValues: true,
+        fetchHTMLBodyValues: true,
+        maxBodyValueBytes: 2_000_000,
+      }, "e"],
+    ]);
+    return (got.list as EmailFull[])[0] ?? null;
+  }
+}

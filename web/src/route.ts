@@ -1,0 +1,34 @@
+/**
+ * Where the user is, kept in the URL's fragment (`#/m/<mailbox>` and `#/m/<mailbox>/<email>`)
+ * so that reloads and the back button work and the server serves only `/`.
+ *
+ * @module
+ */
+/// <reference lib="dom" />
+import { useEffect, useState } from "preact/hooks";
+
+export interface Route {
+  mailboxId: string | null;
+  emailId: string | null;
+}
+
+function parse(hash: string): Route {
+  const parts = hash.replace(/^#\/?/, "").split("/").map((p) => decodeURIComponent(p));
+  if (parts[0] !== "m" || !parts[1]) return { mailboxId: null, emailId: null };
+  return { mailboxId: parts[1], emailId: parts[2] || null };
+}
+
+export function href(mailboxId: string, emailId?: string): string {
+  const m = `#/m/${encodeURIComponent(mailboxId)}`;
+  return emailId ? `${m}/${encodeURIComponent(emailId)}` : m;
+}
+
+export function useRoute(): Route {
+  const [route, setRoute] = useState(() => parse(location.hash));
+  useEffect(() => {
+    const on = () => setRoute(parse(location.hash));
+    addEventListener("hashchange", on);
+    return () => removeEventListener("hashchange", on);
+  }, []);
+  return route;
+}
