@@ -10,6 +10,7 @@ import postgres from "postgres";
 import type {
   Account,
   ApiToken,
+  AuditEntry,
   Mailbox,
   MessageMeta,
   QueueEntry,
@@ -128,6 +129,20 @@ export function toUpload(r: Row): Upload {
     type: r.type as string,
     size: r.size as number,
     createdAt: r.created_at as number,
+  };
+}
+
+export const AUDIT_COLUMNS = "id, at, actor, ip, action, target, detail";
+
+export function toAuditEntry(r: Row): AuditEntry {
+  return {
+    id: r.id as number,
+    at: r.at as number,
+    actor: r.actor as string,
+    ip: r.ip as string,
+    action: r.action as string,
+    target: r.target as string,
+    detail: r.detail as string,
   };
 }
 

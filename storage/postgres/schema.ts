@@ -190,6 +190,22 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX uploads_account ON uploads(account_id, id);
   CREATE INDEX uploads_created ON uploads(created_at);
   `,
+  // 4: the admin role on accounts (writes/admin.ts).
+  `
+  ALTER TABLE accounts ADD COLUMN is_admin boolean NOT NULL DEFAULT false;
+  `,
+  // 5: the audit log of admin changes (writes/admin.ts); only appended.
+  `
+  CREATE TABLE audit (
+    id     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at     bigint NOT NULL,
+    actor  text NOT NULL,
+    ip     text NOT NULL,
+    action text NOT NULL,
+    target text NOT NULL,
+    detail text NOT NULL
+  );
+  `,
 ];
 
 /** The schema version this code writes. */

@@ -27,6 +27,7 @@ import {
   type Account,
   type Alias,
   type ApiToken,
+  type AuditEntry,
   type DeliveryTarget,
   type Domain,
   type FlagUpdate,
@@ -53,6 +54,7 @@ import {
 import {
   ACCOUNT_COLUMNS,
   API_TOKEN_COLUMNS,
+  AUDIT_COLUMNS,
   connect,
   type Db,
   MAILBOX_COLUMNS,
@@ -61,6 +63,7 @@ import {
   type Row,
   toAccount,
   toApiToken,
+  toAuditEntry,
   toBytes,
   toMailbox,
   toMessage,
@@ -79,6 +82,7 @@ import * as queue from "./writes/queue.ts";
 import * as kv from "./writes/kv.ts";
 import * as tokens from "./writes/tokens.ts";
 import * as uploads from "./writes/uploads.ts";
+import * as admin from "./writes/admin.ts";
 
 /** Attempts of a write that keeps losing deadlocks or serialisation races. */
 const MAX_ATTEMPTS = 8;
@@ -249,6 +253,37 @@ export class PostgresStore implements Store {
 
   setQuota(email: string, quotaBytes: number | null): Promise<void> {
     return this.#write(accounts.setQuota, { email, quotaBytes });
+  }
+
+  // --- admin role and audit log (writes/admin.ts) ---
+
+  setAdmin(email: string, isAdmin: boolean): Promise<void> {
+    return this.#write(admin.setAdmin, { email, admin: isAdmin });
+  }
+
+  async isAdmin(accountId: number): Promise<boolean> {
+    return (await this.#get("SELECT 1 AS x FROM accounts WHERE id = $1 AND is_admin", [
+      accountId,
+    ])) !== undefined;
+  }
+
+  async listAdmins(): Promise<string[]> {
+    return (await this.#all("SELECT email FROM accounts WHERE is_admin ORDER BY email")).map((r) =>
+      r.email as string
+    );
+  }
+
+  addAuditEntry(entry: Omit<AuditEntry, "id" | "at">): Promise<AuditEntry> {
+    return this.#write(admin.addAuditEntry, entry);
+  }
+
+  async listAudit(opts: { limit: number; before?: number }): Promise<AuditEntry[]> {
+    const limit = Math.max(0, Math.min(10_000, Math.floor(opts.limit)));
+    const before = opts.before ?? Number.MAX_SAFE_INTEGER;
+    return (await this.#all(
+      `SELECT ${AUDIT_COLUMNS} FROM audit WHERE id < $1 ORDER BY id DESC LIMIT $2`,
+      [Math.ceil(before), limit],
+    )).map(toAuditEntry);
   }
 
   // --- aliases ---
