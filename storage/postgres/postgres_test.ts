@@ -137,6 +137,39 @@ Deno.test({
 });
 
 Deno.test({
+  name: "postgres: deliveries and STORE \\Seen on one account at once never deadlock",
+  ignore,
+  fn: () =>
+    withCluster(async (pg) => {
+      const a = await openPostgresStore(pg.url, { maxConnections: 5 });
+      const b = await openPostgresStore(pg.url, { maxConnections: 5 });
+      try {
+        const account = await a.createAccount("seen@example.test", "h");
+        const inbox = (await a.getMailbox(account.id, "INBOX"))!;
+        const target = [{ accountId: account.id, mailbox: "INBOX" }];
+        const body = (i: number) => new TextEncoder().encode(`Subject: ${i}\r\n\r\n${i}\r\n`);
+        const started = Date.now();
+        // Each deadlock would cost PostgreSQL's deadlock_timeout (1 s) and a retry.
+        await Promise.all(Array.from({ length: 40 }, async (_, i) => {
+          const store = i % 2 ? a : b;
+          const [p] = await store.deliver(body(i), target);
+          await store.updateFlags({
+            mailboxId: inbox.id,
+            uids: [p.uid],
+            op: "add",
+            flags: ["\\Seen"],
+          });
+        }));
+        assert.equal((await a.mailboxStatus(inbox.id)).unseen, 0);
+        assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    }),
+});
+
+Deno.test({
   name: "openStore: backend postgres opens the database at url; a newer schema is refused",
   ignore,
   fn: () =>

@@ -77,10 +77,15 @@ export async function account(ctx: WriteContext, email: string): Promise<Account
   return toAccount(r);
 }
 
-/** Locks the accounts' rows (ascending id); throws "not_found" for a missing one. */
+/**
+ * Locks the accounts' rows (ascending id); throws "not_found" for a missing one. FOR NO KEY
+ * UPDATE: writers of one account still queue, but a foreign-key check on the account (KEY
+ * SHARE, which a write that updates its mailbox row twice takes) never waits behind it —
+ * with FOR UPDATE, a STORE \Seen and a delivery to the same account deadlocked (retried).
+ */
 export async function lockAccounts(ctx: WriteContext, ids: number[]): Promise<void> {
   for (const id of [...new Set(ids)].sort((a, b) => a - b)) {
-    const r = await q1(ctx, "SELECT id FROM accounts WHERE id = $1 FOR UPDATE", [id]);
+    const r = await q1(ctx, "SELECT id FROM accounts WHERE id = $1 FOR NO KEY UPDATE", [id]);
     if (!r) throw new StoreError("not_found", `no such account: ${id}`);
   }
 }
@@ -91,7 +96,7 @@ export async function mailboxById(ctx: WriteContext, id: number): Promise<Mailbo
   return toMailbox(r);
 }
 
-/** Locks the mailboxes' rows (ascending id) and returns them by id. */
+/** Locks the mailboxes' rows (ascending id; FOR NO KEY UPDATE, as `lockAccounts`); by id. */
 export async function lockMailboxes(
   ctx: WriteContext,
   ids: number[],
@@ -100,7 +105,7 @@ export async function lockMailboxes(
   for (const id of [...new Set(ids)].sort((a, b) => a - b)) {
     const r = await q1(
       ctx,
-      `SELECT ${MAILBOX_COLUMNS} FROM mailboxes m WHERE m.id = $1 FOR UPDATE OF m`,
+      `SELECT ${MAILBOX_COLUMNS} FROM mailboxes m WHERE m.id = $1 FOR NO KEY UPDATE OF m`,
       [id],
     );
     if (!r) throw new StoreError("not_found", `no such mailbox: ${id}`);
