@@ -203,6 +203,24 @@ export interface AuditEntry {
   detail: string;
 }
 
+/**
+ * One change-log record (JMAP states, RFC 8620 §5.2): ids grow per store and are never
+ * reused. Email records name the message copy; mailbox records have null mailboxId/uid.
+ * `op`: c created, u updated, d destroyed (n: only a mailbox's counters moved, derived by
+ * readers from email records, never stored).
+ */
+export interface ChangeRecord {
+  id: number;
+  /** The blob id (email) or the mailbox id (mailbox). */
+  objectId: number;
+  op: "c" | "u" | "d" | "n";
+  mailboxId: number | null;
+  uid: number | null;
+}
+
+/** The kinds of object the change log follows. */
+export type ChangeKind = "email" | "mailbox";
+
 /** The storage interface every backend implements. */
 export interface Store {
   /** Publishes a MailboxChange after every committed change to mailboxes or messages. */
@@ -249,6 +267,8 @@ export interface Store {
   deleteMailbox(mailboxId: number): Promise<void>;
   /** Renames the mailbox and its children (RFC 9051 §6.3.6). Renaming INBOX moves its messages. */
   renameMailbox(mailboxId: number, newName: string): Promise<void>;
+  /** Sets or clears the mailbox's SPECIAL-USE attribute (the JMAP role). */
+  setSpecialUse(mailboxId: number, specialUse: SpecialUse | null): Promise<void>;
   setSubscribed(accountId: number, name: string, subscribed: boolean): Promise<void>;
   /** Names subscribed by the account (may include names of mailboxes that do not exist). */
   listSubscriptions(accountId: number): Promise<string[]>;
@@ -290,6 +310,15 @@ export interface Store {
   flushTextIndex?(): Promise<void>;
   /** Optional: how many stored messages wait to enter the full-text index. */
   textIndexBacklog?(): Promise<number>;
+  /** The id of the account's last change-log record of `kind` (0 when there is none). */
+  changeLogHead(accountId: number, kind: ChangeKind): Promise<number>;
+  /** The account's change-log records of `kind` after id `after`, in id order, at most `limit`. */
+  changeLogSince(
+    accountId: number,
+    kind: ChangeKind,
+    after: number,
+    limit: number,
+  ): Promise<ChangeRecord[]>;
   readBlob(blobId: number): Promise<Uint8Array>;
   /** Bytes [offset, offset+length) of a stored message, clipped to its end. */
   readBlobRange(blobId: number, offset: number, length: number): Promise<Uint8Array>;
@@ -333,6 +362,15 @@ export interface Store {
   listApiTokens(accountId: number): Promise<ApiToken[]>;
   /** Removes the token; false when there was none with this id. */
   revokeApiToken(id: number): Promise<boolean>;
+
+  // --- small JMAP object sets (Identity, EmailSubmission, VacationResponse, PushSubscription) ---
+  /** The JSON document of `type` ([a-z]{1,32}) for the account, or null. */
+  getJmapRecord(accountId: number, type: string): Promise<string | null>;
+  /**
+   * Stores (replaces) the document. StoreError("not_found") without such an account,
+   * "invalid" for a bad type or a document over 4 MB. Removed with the account.
+   */
+  putJmapRecord(accountId: number, type: string, doc: string): Promise<void>;
 
   // --- JMAP uploads ---
   /**

@@ -21,6 +21,12 @@ const METHODS = [
   "Email/changes",
   "Email/query",
   "Email/queryChanges",
+  "Email/set",
+  "Email/import",
+  "Email/copy",
+  "Email/parse",
+  "Mailbox/set",
+  "Blob/copy",
   "Nope/nope",
 ];
 
@@ -41,6 +47,12 @@ const ARGS: Record<string, string[]> = {
   "Email/changes": CHANGES,
   "Email/query": [...QUERY, "collapseThreads"],
   "Email/queryChanges": QUERY_CHANGES,
+  "Email/set": ["ifInState", "create", "update", "destroy"],
+  "Email/import": ["ifInState", "emails"],
+  "Email/copy": ["fromAccountId", "create", "ifInState"],
+  "Email/parse": ["blobIds", "properties"],
+  "Mailbox/set": ["ifInState", "create", "update", "destroy", "onDestroyRemoveEmails"],
+  "Blob/copy": ["fromAccountId", "blobIds"],
   "Nope/nope": ["x"],
 };
 
@@ -60,6 +72,8 @@ const EXPECTED_ERRORS = new Set([
   "anchorNotFound",
   "unsupportedSort",
   "unsupportedFilter",
+  "stateMismatch",
+  "fromAccountNotFound",
 ]);
 
 Deno.test("jmap fuzz: random calls end in a response or an RFC error, never serverFail", async () => {
@@ -154,6 +168,49 @@ Deno.test("jmap fuzz: random calls end in a response or an RFC error, never serv
       ),
       anchor: someId,
       sinceState: fc.string({ maxLength: 20 }),
+      // Writes: patches and creations with real and odd ids, keys and values.
+      update: fc.dictionary(
+        someId,
+        fc.dictionary(
+          fc.constantFrom(
+            "keywords",
+            "keywords/$seen",
+            "keywords/a(b",
+            `mailboxIds/${boxes.list[0].id}`,
+            "mailboxIds",
+            "name",
+            "parentId",
+            "isSubscribed",
+            "role",
+          ),
+          fc.oneof(fc.constant(true), fc.constant(null), someId, garbage),
+          { maxKeys: 2 },
+        ),
+        { maxKeys: 2 },
+      ),
+      create: fc.dictionary(
+        fc.constantFrom("k1", "k2"),
+        fc.dictionary(
+          fc.constantFrom(
+            "mailboxIds",
+            "name",
+            "parentId",
+            "role",
+            "subject",
+            "from",
+            "textBody",
+            "bodyStructure",
+            "bodyValues",
+            "id",
+            "blobId",
+          ),
+          fc.oneof(someId, garbage, fc.constant({ [boxes.list[0].id]: true })),
+          { maxKeys: 3 },
+        ),
+        { maxKeys: 2 },
+      ),
+      destroy: fc.array(someId, { maxLength: 2 }),
+      blobIds: fc.array(fc.oneof(someId, fc.constantFrom("u1", "b1", "p1_1")), { maxLength: 2 }),
       sinceQueryState: fc.string({ maxLength: 20 }),
     };
     const scalar = fc.oneof(fc.integer({ min: -5, max: 50 }), fc.boolean());

@@ -110,6 +110,7 @@ export async function startHttp(
     async stop() {
       stopped = true;
       unsubscribe?.();
+      router.stopStreams();
       await restarting;
       await Promise.all([current.server.shutdown(), ...draining]);
     },

@@ -62,6 +62,18 @@ export function text(status: number, body: string, headers: HeadersInit = {}): R
 export class Router {
   #exact = new Map<string, Route>();
   #prefixes: Array<Route & { prefix: string }> = [];
+  #onStop: Array<() => void> = [];
+
+  /** Registers what ends long-lived responses (push streams) when a listener stops. */
+  onStop(fn: () => void): this {
+    this.#onStop.push(fn);
+    return this;
+  }
+
+  /** Ends long-lived responses, so a listener's graceful shutdown does not wait on them. */
+  stopStreams(): void {
+    for (const f of this.#onStop) f();
+  }
 
   /** Answers `path` exactly. HEAD is allowed wherever GET is. */
   route(path: string, methods: string[], handler: WebHandler): this {

@@ -13,6 +13,9 @@ import { Code } from "./codes.ts";
 import { no } from "./errors.ts";
 import type { PluginHost } from "../../plugins/engine/host.ts";
 import { refusalOf } from "../../core/deliver_hook.ts";
+import { keywordKind, moveKind } from "../../core/junk_learning.ts";
+
+export { keywordKind, moveKind };
 import type { MailboxMoveContext, SessionInfo } from "../../plugins/sdk.ts";
 import { addressOf } from "../../plugins/engine/address.ts";
 
@@ -71,15 +74,6 @@ export async function appendDeliverHook(
   return { message: out.message ?? message, discard: out.action === "discard" };
 }
 
-/** "junk" into Junk, "ham" out of Junk (not into Trash), else null. */
-export function moveKind(from: Mailbox, to: Mailbox): "junk" | "ham" | null {
-  const junk = (m: Mailbox) => m.specialUse === "\\Junk";
-  if (junk(to) && !junk(from)) return "junk";
-  // Out of Junk into Trash is deleting spam, not calling it good mail.
-  if (junk(from) && !junk(to) && to.specialUse !== "\\Trash") return "ham";
-  return null;
-}
-
 /**
  * Tells plugins about messages moved or copied into or out of Junk. Fire-and-forget:
  * returns at once; the messages are read and reported one at a time in the background.
@@ -102,29 +96,6 @@ export function notifyMailboxMove(
     command: move.command,
     messages: move.messages.map((m) => ({ ...m, kind })),
   });
-}
-
-// RFC 5788 registers $Junk / $NotJunk (IANA IMAP keywords); Thunderbird spells them
-// Junk / NonJunk. Keywords compare case-insensitively, as the store keeps them.
-const JUNK = new Set(["$junk", "junk"]);
-const NOT_JUNK = new Set(["$notjunk", "nonjunk"]);
-
-/**
- * "junk" when a STORE newly marked a message junk ($Junk or Junk, and neither was there
- * before), "ham" likewise for $NotJunk / NonJunk, null when neither or both.
- */
-export function keywordKind(
-  before: readonly string[],
-  after: readonly string[],
-): "junk" | "ham" | null {
-  const had = before.map((f) => f.toLowerCase());
-  const has = after.map((f) => f.toLowerCase());
-  const newly = (set: Set<string>) => !had.some((f) => set.has(f)) && has.some((f) => set.has(f));
-  const junk = newly(JUNK);
-  const ham = newly(NOT_JUNK);
-  // Both at once says nothing about the message: teach neither.
-  if (junk === ham) return null;
-  return junk ? "junk" : "ham";
 }
 
 /**

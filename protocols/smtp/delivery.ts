@@ -10,12 +10,19 @@
  * @module
  */
 import type { ServerDeps } from "../../core/deps.ts";
-import type { Account, DeliveryTarget, QueueRecipient } from "../../storage/mod.ts";
+import type { Account, QueueRecipient } from "../../storage/mod.ts";
 import type { AcceptedRecipient, Envelope, SmtpRole } from "./context.ts";
 import { encodeXtext } from "./parser.ts";
-import { receivedHeader, returnPathHeader, submissionFixups, withProtocol } from "./trace.ts";
+import {
+  receivedHeader,
+  returnPathHeader,
+  submissionFixups,
+  withProtocol,
+} from "../../core/trace.ts";
+export { newMessageId } from "../../core/trace.ts";
 import { reply, SmtpError } from "./replies.ts";
-import { type LocalCopy, planDelivery } from "../../core/deliver_hook.ts";
+import type { LocalCopy } from "../../core/deliver_hook.ts";
+import { commitMessage } from "../../core/commit_message.ts";
 import type { PluginResultSummary } from "../../plugins/sdk.ts";
 import { concatBytes } from "../../lib/bytes.ts";
 
@@ -54,16 +61,6 @@ export class NoDestinationError extends Error {
     super(`message ${id} has no destination (recipients: ${recipients.join(",") || "none"})`);
     this.name = "NoDestinationError";
   }
-}
-
-// Process-wide on purpose: with the time and randomness it keeps ids of this process apart.
-let counter = 0;
-
-/** A short unique id: time, a counter and randomness, in base 36 (an RFC 5322 atom). */
-export function newMessageId(now: number): string {
-  counter = (counter + 1) % 1296;
-  const rand = crypto.getRandomValues(new Uint32Array(1))[0].toString(36).padStart(7, "0");
-  return `${now.toString(36)}${counter.toString(36).padStart(2, "0")}${rand}`.toUpperCase();
 }
 
 /** Queue recipients for the remote destinations, DSN parameters kept (RFC 3461). */
@@ -135,7 +132,8 @@ export async function deliverMessage(
   }
   // Plugins (deliver hook, once per local account): may pick the mailbox, transform or drop
   // that account's copy, or refuse the whole message. Unchanged copies share one blob.
-  const plan = await planDelivery(deps.plugins, {
+  // Both the local copies and the queue entry must commit before 250 (commit_message.ts).
+  const done = await commitMessage(deps, {
     session: {
       id: msg.plugins?.sessionId ?? msg.id,
       remoteIp: msg.clientIp,
@@ -145,46 +143,33 @@ export async function deliverMessage(
       ...(msg.account ? { user: msg.account.email } : {}),
     },
     sender,
-    message: concatBytes([enc.encode(returnPathHeader(sender) + received), body]),
+    localMessage: concatBytes([enc.encode(returnPathHeader(sender) + received), body]),
+    queueMessage: () => concatBytes([enc.encode(received), body]),
     copies: [...copies.values()],
+    remote,
+    meta: {
+      messageId: msg.id,
+      envid: env.params.envid,
+      ret: env.params.ret,
+      requireTls: env.params.requireTls,
+      smtputf8: env.params.smtputf8,
+      body: env.params.body,
+      authenticatedAs: msg.account?.email ?? null,
+      clientIp: msg.clientIp,
+      helo: msg.helo,
+    },
+    now,
     score: msg.plugins?.score,
     results: msg.plugins?.results,
   });
-  if (plan.refused) {
-    const r = plan.refused;
+  if (done.refused) {
+    const r = done.refused;
     throw new SmtpError(reply(r.code, r.enhanced, r.text), { bad: false });
   }
-  const targets: DeliveryTarget[] = plan.writes.flatMap((w) => w.targets);
-
-  // All writes start in the same tick: the store commits them together.
-  const writes: [Promise<unknown>, Promise<{ id: number } | null>] = [
-    Promise.all(plan.writes.map((w) => deps.store.deliver(w.message, w.targets))),
-    remote.length > 0
-      ? deps.store.enqueue(concatBytes([enc.encode(received), body]), {
-        sender,
-        recipients: remote,
-        nextAttemptAt: now,
-        meta: {
-          messageId: msg.id,
-          envid: env.params.envid,
-          ret: env.params.ret,
-          requireTls: env.params.requireTls,
-          smtputf8: env.params.smtputf8,
-          body: env.params.body,
-          authenticatedAs: msg.account?.email ?? null,
-          clientIp: msg.clientIp,
-          helo: msg.helo,
-        },
-      })
-      : Promise.resolve(null),
-  ];
-  // Both must commit before 250. If one fails the client retries the whole message: a
-  // possible duplicate is better than a lost message.
-  const [, queued] = await Promise.all(writes);
   return {
-    localAccounts: targets.length,
+    localAccounts: done.localAccounts,
     remoteRecipients: remote.length,
-    queueId: queued?.id ?? null,
-    pluginResults: plan.results,
+    queueId: done.queueId,
+    pluginResults: done.pluginResults,
   };
 }

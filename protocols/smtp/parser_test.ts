@@ -20,7 +20,7 @@ import {
   receivedHeader,
   submissionFixups,
   withProtocol,
-} from "./trace.ts";
+} from "../../core/trace.ts";
 
 const enc = new TextEncoder();
 

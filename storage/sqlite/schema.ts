@@ -17,6 +17,8 @@ import { FTS_MIGRATION, FTS_NO_POSITIONS_MIGRATION } from "./fts.ts";
 import { API_TOKENS_MIGRATION } from "./tokens.ts";
 import { UPLOADS_MIGRATION } from "./uploads.ts";
 import { ADMIN_ROLE_MIGRATION, AUDIT_MIGRATION } from "./admin.ts";
+import { JMAP_RECORDS_MIGRATION } from "./jmap_records.ts";
+import { CHANGE_LOG_MIGRATION } from "./change_log.ts";
 
 /** Migrations in order; migration i brings `user_version` from i to i + 1. Never edit one. */
 const MIGRATIONS: readonly string[] = [
@@ -171,6 +173,11 @@ const MIGRATIONS: readonly string[] = [
   ADMIN_ROLE_MIGRATION,
   // 7: the audit log of admin changes (see admin.ts).
   AUDIT_MIGRATION,
+  // 8: JMAP Identity/EmailSubmission/VacationResponse/PushSubscription documents
+  // (see jmap_records.ts).
+  JMAP_RECORDS_MIGRATION,
+  // 9: the per-account change log behind JMAP states (see change_log.ts).
+  CHANGE_LOG_MIGRATION,
 ];
 
 /** The schema version this code writes. */

@@ -22,6 +22,8 @@ import {
   type Alias,
   type ApiToken,
   type AuditEntry,
+  type ChangeKind,
+  type ChangeRecord,
   type DeliveryTarget,
   type Domain,
   type FlagUpdate,
@@ -62,6 +64,7 @@ import * as kvReads from "./reads/kv.ts";
 import { API_TOKEN_COLUMNS, toApiToken } from "./tokens.ts";
 import { toUpload, UPLOAD_COLUMNS } from "./uploads.ts";
 import { AUDIT_COLUMNS, toAuditEntry } from "./admin.ts";
+import { HEAD_SQL, SINCE_SQL, toChangeRecord } from "./change_log.ts";
 import { openReadDatabase } from "./schema.ts";
 import { InlineBackend, WorkerBackend, Writer, type WriterBackend } from "./writer.ts";
 import type { WriteArgs, WriteOp, WriteResult } from "./writes.ts";
@@ -451,6 +454,10 @@ export class SqliteStore implements Store {
     return this.#write("renameMailbox", { mailboxId, newName });
   }
 
+  setSpecialUse(mailboxId: number, specialUse: SpecialUse | null): Promise<void> {
+    return this.#write("setSpecialUse", { mailboxId, specialUse });
+  }
+
   setSubscribed(accountId: number, name: string, subscribed: boolean): Promise<void> {
     return this.#write("setSubscribed", { accountId, name, subscribed });
   }
@@ -625,6 +632,23 @@ export class SqliteStore implements Store {
     return this.#write("removeQueueEntry", { id });
   }
 
+  // --- the change log (change_log.ts) ---
+
+  // deno-lint-ignore require-await
+  async changeLogHead(accountId: number, kind: ChangeKind): Promise<number> {
+    return this.#get(HEAD_SQL, accountId, kind)!.n as number;
+  }
+
+  // deno-lint-ignore require-await
+  async changeLogSince(
+    accountId: number,
+    kind: ChangeKind,
+    after: number,
+    limit: number,
+  ): Promise<ChangeRecord[]> {
+    return this.#all(SINCE_SQL, accountId, kind, after, limit).map(toChangeRecord);
+  }
+
   // --- JMAP bearer tokens (tokens.ts) and uploads (uploads.ts) ---
 
   createApiToken(accountId: number, name: string, tokenHash: string): Promise<ApiToken> {
@@ -650,6 +674,20 @@ export class SqliteStore implements Store {
 
   revokeApiToken(id: number): Promise<boolean> {
     return this.#write("revokeApiToken", { id });
+  }
+
+  // deno-lint-ignore require-await
+  async getJmapRecord(accountId: number, type: string): Promise<string | null> {
+    const r = this.#get(
+      "SELECT doc FROM jmap_records WHERE account_id = ? AND type = ?",
+      accountId,
+      type,
+    );
+    return r ? r.doc as string : null;
+  }
+
+  putJmapRecord(accountId: number, type: string, doc: string): Promise<void> {
+    return this.#write("putJmapRecord", { accountId, type, doc });
   }
 
   storeUpload(

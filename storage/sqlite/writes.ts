@@ -25,7 +25,13 @@ import {
   setPasswordHash,
   setQuota,
 } from "./writes/accounts.ts";
-import { createMailbox, deleteMailbox, renameMailbox, setSubscribed } from "./writes/mailboxes.ts";
+import {
+  createMailbox,
+  deleteMailbox,
+  renameMailbox,
+  setSpecialUse,
+  setSubscribed,
+} from "./writes/mailboxes.ts";
 import { append, copyMessages, deliver, expunge, moveMessages } from "./writes/messages.ts";
 import { updateFlags } from "./writes/flags.ts";
 import { enqueue, removeQueueEntry, updateQueueEntry } from "./writes/queue.ts";
@@ -34,6 +40,7 @@ import { indexPending } from "./fts.ts";
 import { TOKEN_WRITES } from "./tokens.ts";
 import { UPLOAD_WRITES } from "./uploads.ts";
 import { ADMIN_WRITES } from "./admin.ts";
+import { JMAP_RECORD_WRITES } from "./jmap_records.ts";
 
 export type { WriteContext } from "./writes/context.ts";
 
@@ -50,6 +57,7 @@ export const WRITES = {
   createMailbox,
   deleteMailbox,
   renameMailbox,
+  setSpecialUse,
   setSubscribed,
   deliver,
   append,
@@ -67,6 +75,7 @@ export const WRITES = {
   ...TOKEN_WRITES, // tokens.ts: JMAP bearer tokens
   ...UPLOAD_WRITES, // uploads.ts: JMAP uploads
   ...ADMIN_WRITES, // admin.ts: admin role and audit log
+  ...JMAP_RECORD_WRITES, // jmap_records.ts: Identity, EmailSubmission, … documents
 } as const;
 
 /** The name of a write operation. */

@@ -1089,6 +1089,24 @@ export async function runStoreConformance(
     assert.deepEqual((await store.listAudit({ limit: 1 }))[0], long);
   });
 
+  await step("jmap records: per account and type, replaced whole, gone with the account", async (
+    store,
+  ) => {
+    const { account } = await user(store);
+    const { account: bob } = await user(store, "bob@example.test");
+    assert.equal(await store.getJmapRecord(account.id, "identity"), null);
+    await store.putJmapRecord(account.id, "identity", '{"state":1}');
+    await store.putJmapRecord(account.id, "vacation", '{"state":7,"x":"\u00e9"}');
+    await store.putJmapRecord(account.id, "identity", '{"state":2}');
+    assert.equal(await store.getJmapRecord(account.id, "identity"), '{"state":2}');
+    assert.equal(await store.getJmapRecord(account.id, "vacation"), '{"state":7,"x":"\u00e9"}');
+    assert.equal(await store.getJmapRecord(bob.id, "identity"), null);
+    await rejectsWith(store.putJmapRecord(99999, "identity", "{}"), "not_found");
+    await rejectsWith(store.putJmapRecord(account.id, "Bad-Type", "{}"), "invalid");
+    await store.removeAccount("alice@example.test");
+    assert.equal(await store.getJmapRecord(account.id, "identity"), null);
+  });
+
   await step("uploads: per account, byte-exact, capped, expire", async (store) => {
     const { account } = await user(store);
     const { account: bob } = await user(store, "bob@example.test");
@@ -1110,6 +1128,49 @@ export async function runStoreConformance(
     await store.storeUpload(bob.id, new Uint8Array(4), { type: "x/y", maxAccountBytes: 8 });
     assert.equal(await store.expireUploads(Date.now() + 1000), 2);
     assert.equal(await store.readUpload(account.id, up.id), null);
+  });
+
+  await step("change log: placed, flagged, moved, removed, per account and kind", async (store) => {
+    const { account, inbox } = await user(store);
+    const { account: bob } = await user(store, "bob@example.test");
+    const m0 = await store.changeLogHead(account.id, "mailbox");
+    const e0 = await store.changeLogHead(account.id, "email");
+    const [p] = await store.deliver(message(1), [{ accountId: account.id, mailbox: "INBOX" }]);
+    const [m] = await store.getMessages(inbox.id, [p.uid]);
+    await store.updateFlags({ mailboxId: inbox.id, uids: [p.uid], op: "add", flags: ["\\Seen"] });
+    const trash = (await store.getMailbox(account.id, "Trash"))!;
+    const [[, moved]] = await store.moveMessages(inbox.id, [p.uid], trash.id);
+    await store.expunge(trash.id, [moved]);
+    const email = await store.changeLogSince(account.id, "email", e0, 100);
+    assert.deepEqual(
+      email.map((r) => `${r.objectId} ${r.op} ${r.mailboxId} ${r.uid}`).sort(),
+      [
+        [m.blobId, "c", inbox.id, p.uid],
+        [m.blobId, "u", inbox.id, p.uid],
+        [m.blobId, "c", trash.id, moved],
+        [m.blobId, "d", inbox.id, p.uid],
+        [m.blobId, "d", trash.id, moved],
+      ].map((r) => r.join(" ")).sort(),
+    );
+    assert.ok(email.every((r, i) => i === 0 || r.id > email[i - 1].id), "ids grow");
+    assert.equal(await store.changeLogHead(account.id, "email"), email.at(-1)!.id);
+    assert.equal((await store.changeLogSince(account.id, "email", e0, 2)).length, 2);
+    const boxes = await store.changeLogSince(account.id, "mailbox", m0, 100);
+    assert.deepEqual(boxes, [], "message changes are email records only");
+    assert.deepEqual(await store.changeLogSince(bob.id, "email", 0, 100), []);
+    const made = await store.createMailbox(account.id, "Lists");
+    await store.setSpecialUse(made.id, "\\Archive");
+    assert.equal((await store.getMailboxById(made.id))!.specialUse, "\\Archive");
+    await store.setSpecialUse(made.id, null);
+    assert.equal((await store.getMailboxById(made.id))!.specialUse, null);
+    await store.renameMailbox(made.id, "Lists2");
+    await store.deleteMailbox(made.id);
+    const ops = (await store.changeLogSince(account.id, "mailbox", m0, 100))
+      .filter((r) => r.objectId === made.id).map((r) => r.op);
+    assert.deepEqual([ops[0], ops.includes("u"), ops.at(-1)], ["c", true, "d"]);
+    await store.removeAccount("alice@example.test");
+    assert.deepEqual(await store.changeLogSince(account.id, "mailbox", 0, 10), []);
+    assert.deepEqual(await store.changeLogSince(account.id, "email", 0, 10), []);
   });
 
   await step("data survives close and reopen", async (store, fx) => {

@@ -11,7 +11,6 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
 import type { Mailbox, MailboxStatus, MessageMeta, Store } from "../../../storage/mod.ts";
 
 /** One Email of the account. */
@@ -69,31 +68,4 @@ export async function loadEmails(
     }
   }
   return emails;
-}
-
-const digest = (v: unknown) =>
-  createHash("sha256").update(JSON.stringify(v)).digest("base64url").slice(0, 16);
-
-/**
- * The Mailbox state: changes whenever any Mailbox property may have (names, roles,
- * subscriptions, counters). Opaque; Mailbox/changes can only tell "same" from "different".
- */
-export function mailboxState(entries: readonly MailboxEntry[]): string {
-  return digest(entries.map(({ mailbox: m, status: s }) => [
-    m.id,
-    m.name,
-    m.specialUse,
-    m.subscribed,
-    s.messages,
-    s.unseen,
-  ]));
-}
-
-/**
- * The Email state: every new message, flag change and expunge raises a mailbox's
- * HIGHESTMODSEQ (storage/mod.ts), so the list of (mailbox, UIDVALIDITY, HIGHESTMODSEQ)
- * changes whenever any Email does.
- */
-export function emailState(mailboxes: readonly Mailbox[]): string {
-  return digest(mailboxes.map((m) => [m.id, m.uidValidity, m.highestModseq]));
 }

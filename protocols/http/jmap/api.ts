@@ -24,6 +24,8 @@ import { isObject, type JsonObject, parseJson } from "./json.ts";
 import type { JmapLimits } from "./limits.ts";
 import type { JmapMethod, MethodContext } from "./context.ts";
 import { type Invocation, resolveReferences } from "./refs.ts";
+import type { RecordLocks } from "./records.ts";
+import type { PushHub } from "./push.ts";
 import { CAPABILITIES, sessionState } from "./session.ts";
 
 /** Runs one API request for `account`. */
@@ -35,6 +37,9 @@ export async function handleApi(
     limits: JmapLimits;
     methods: ReadonlyMap<string, JmapMethod>;
     requestId: string;
+    locks: RecordLocks;
+    push: PushHub;
+    client: { ip: string; secure: boolean };
   },
 ): Promise<Response> {
   const { limits } = opts;
@@ -71,10 +76,20 @@ export async function handleApi(
   const createdIds = new Map<string, string>(
     isObject(r.createdIds) ? Object.entries(r.createdIds as Record<string, string>) : [],
   );
-  const ctx: MethodContext = { deps: opts.deps, account: opts.account, limits, createdIds };
+  const ctx: MethodContext = {
+    deps: opts.deps,
+    account: opts.account,
+    limits,
+    createdIds,
+    followUps: [],
+    locks: opts.locks,
+    push: opts.push,
+    client: opts.client,
+  };
   const responses: Invocation[] = [];
   for (const [name, args, callId] of r.methodCalls) {
     responses.push([...await runCall(ctx, opts, { name, args, callId, using, responses })]);
+    for (const [n, a] of ctx.followUps.splice(0)) responses.push([n, a, callId]);
   }
   const out: Record<string, unknown> = {
     methodResponses: responses,

@@ -69,6 +69,39 @@ async function ownsBlob(store: Store, accountId: number, blob: number): Promise<
   return (await loadEmails(store, await store.listMailboxes(accountId))).has(blob);
 }
 
+/**
+ * The bytes and media type of blob `blobId` of the account (an upload, one of its messages,
+ * or a part of one), or null when the account has no such blob: another account's blob is
+ * as absent as one that never existed.
+ */
+export async function readAccountBlob(
+  store: Store,
+  accountId: number,
+  blobId: string,
+): Promise<{ data: Uint8Array; type: string } | null> {
+  const uploadId = parseUploadId(blobId);
+  const messageBlob = parseBlobId(blobId);
+  const part = parsePartBlobId(blobId);
+  if (uploadId !== null) {
+    const up = await store.readUpload(accountId, uploadId);
+    return up ? { data: up.data, type: up.upload.type } : null;
+  } else if (messageBlob !== null) {
+    if (!await ownsBlob(store, accountId, messageBlob)) return null;
+    return { data: await store.readBlob(messageBlob), type: "message/rfc822" };
+  } else if (part !== null && await ownsBlob(store, accountId, part.blob)) {
+    // A body part (email_body.ts): its content with the transfer encoding removed.
+    const bytes = await store.readBlob(part.blob);
+    const p = findPart(parseMime(bytes), part.path);
+    if (p && p.kind !== "multipart") {
+      return {
+        data: decodeBody(bytes, p) ?? bytes.subarray(p.bodyStart, p.bodyEnd),
+        type: `${p.type}/${p.subtype}`,
+      };
+    }
+  }
+  return null;
+}
+
 /** RFC 8620 §6.2: the bytes of a blob of `account`, byte-exact. */
 export async function download(
   url: URL,
@@ -85,33 +118,9 @@ export async function download(
   } catch {
     return text(400, "bad name\n");
   }
-  const store = opts.deps.store;
-  let data: Uint8Array | null = null;
-  let type = "application/octet-stream";
-  const uploadId = parseUploadId(blobId);
-  const messageBlob = parseBlobId(blobId);
-  const part = parsePartBlobId(blobId);
-  if (uploadId !== null) {
-    const up = await store.readUpload(opts.account.id, uploadId);
-    if (up) {
-      data = up.data;
-      type = up.upload.type;
-    }
-  } else if (messageBlob !== null) {
-    if (await ownsBlob(store, opts.account.id, messageBlob)) {
-      data = await store.readBlob(messageBlob);
-      type = "message/rfc822";
-    }
-  } else if (part !== null && await ownsBlob(store, opts.account.id, part.blob)) {
-    // A body part (email_body.ts): its content with the transfer encoding removed.
-    const bytes = await store.readBlob(part.blob);
-    const p = findPart(parseMime(bytes), part.path);
-    if (p && p.kind !== "multipart") {
-      data = decodeBody(bytes, p) ?? bytes.subarray(p.bodyStart, p.bodyEnd);
-      type = `${p.type}/${p.subtype}`;
-    }
-  }
-  if (!data) return text(404, "not found\n");
+  const found = await readAccountBlob(opts.deps.store, opts.account.id, blobId);
+  if (!found) return text(404, "not found\n");
+  const { data, type } = found;
   const headers = new Headers({
     "content-type": mediaType(url.searchParams.get("accept"), type),
     // RFC 6266 with RFC 8187 encoding: any name, safely.

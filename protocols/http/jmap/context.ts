@@ -13,6 +13,8 @@ import { invalidArguments, MethodError } from "./errors.ts";
 import { accountIdOf } from "./ids.ts";
 import type { JmapLimits } from "./limits.ts";
 import { isObject, type JsonObject } from "./json.ts";
+import type { RecordLocks } from "./records.ts";
+import type { PushHub } from "./push.ts";
 
 export interface MethodContext {
   deps: ServerDeps;
@@ -21,6 +23,14 @@ export interface MethodContext {
   limits: JmapLimits;
   /** Creation id -> id, for the request (RFC 8620 §3.3 createdIds). */
   createdIds: Map<string, string>;
+  /** Responses a method adds after its own, same call id (RFC 8621 §7.5 implicit Email/set). */
+  followUps: Array<[string, JsonObject]>;
+  /** Serializes writes of the stored records (records.ts); one per server. */
+  locks: RecordLocks;
+  /** The server's push hub (PushSubscription/set refreshes its cache). */
+  push: PushHub;
+  /** The client's address and whether it came over TLS (submission's Received field). */
+  client: { ip: string; secure: boolean };
 }
 
 /** One method: its capability (must be in `using`) and its body. */

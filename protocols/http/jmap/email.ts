@@ -14,7 +14,8 @@ import {
   DEFAULT_BODY_PROPERTIES,
   partList,
 } from "./email_body.ts";
-import { emailState, loadEmails } from "./account_view.ts";
+import { loadEmails } from "./account_view.ts";
+import { emailChanges, stateOf } from "./state.ts";
 import {
   boolArg,
   checkArgs,
@@ -37,7 +38,7 @@ import { keywordsOf } from "./keywords.ts";
 /** Properties known from the store's records alone. */
 const META = ["id", "blobId", "threadId", "mailboxIds", "keywords", "size", "receivedAt"];
 /** Properties that need the message parsed. */
-const PARSED = [
+export const PARSED = [
   "messageId",
   "inReplyTo",
   "references",
@@ -53,8 +54,8 @@ const PARSED = [
   "preview",
 ];
 /** Properties of the body (email_body.ts). */
-const BODY = ["bodyStructure", "textBody", "htmlBody", "attachments", "bodyValues"];
-const PROPERTIES = [...META, ...PARSED, ...BODY];
+export const BODY = ["bodyStructure", "textBody", "htmlBody", "attachments", "bodyValues"];
+export const PROPERTIES = [...META, ...PARSED, ...BODY];
 /** RFC 8621 §4.2: what Email/get returns when no properties are given. */
 const DEFAULT_PROPERTIES = PROPERTIES.filter((p) => p !== "bodyStructure");
 
@@ -96,6 +97,7 @@ const get: JmapMethod = {
       maxBytes: intArg(args, "maxBodyValueBytes", 0, 0),
     };
     const store = ctx.deps.store;
+    const state = await stateOf(store, ctx.account.id, "email");
     const mailboxes = await store.listMailboxes(ctx.account.id);
     const emails = await loadEmails(store, mailboxes);
     const wanted = ids ?? [...emails.keys()].map(emailIdOf);
@@ -131,12 +133,12 @@ const get: JmapMethod = {
       }
       list.push(pick(obj, properties));
     }
-    return { accountId, state: emailState(mailboxes), list, notFound };
+    return { accountId, state, list, notFound };
   },
 };
 
 /** RFC 8621 §4.1.4 body properties and §4.2 bodyValues. */
-function bodyParts(
+export function bodyParts(
   bytes: Uint8Array,
   blob: number,
   root: MimePart,
@@ -164,7 +166,7 @@ function bodyParts(
 }
 
 /** RFC 8621 §4.1.3 convenience properties: the last field of each name, in its form. */
-function parsedProperties(bytes: Uint8Array, root: MimePart): JsonObject {
+export function parsedProperties(bytes: Uint8Array, root: MimePart): JsonObject {
   return {
     messageId: headerAs(root, "message-id", "MessageIds"),
     inReplyTo: headerAs(root, "in-reply-to", "MessageIds"),
@@ -182,10 +184,7 @@ function parsedProperties(bytes: Uint8Array, root: MimePart): JsonObject {
   };
 }
 
-/**
- * RFC 8620 §5.2 /changes for Email. The state is a digest (account_view.ts): the same state
- * means no changes, any other is cannotCalculateChanges until the change log lands.
- */
+/** RFC 8620 §5.2 /changes for Email, from the change log (state.ts). */
 const changes: JmapMethod = {
   capability: MAIL,
   async run(ctx, args) {
@@ -193,17 +192,16 @@ const changes: JmapMethod = {
     const accountId = requireAccount(ctx, args);
     const since = stringArg(args, "sinceState");
     if (since === null) throw invalidArguments("sinceState is required");
-    intArg(args, "maxChanges", 0, 1);
-    const state = emailState(await ctx.deps.store.listMailboxes(ctx.account.id));
-    if (since !== state) throw new MethodError("cannotCalculateChanges");
+    const max = args.maxChanges == null ? null : intArg(args, "maxChanges", 0, 1);
+    const c = await emailChanges(ctx.deps.store, ctx.account.id, since, max);
     return {
       accountId,
       oldState: since,
-      newState: state,
-      hasMoreChanges: false,
-      created: [],
-      updated: [],
-      destroyed: [],
+      newState: c.newState,
+      hasMoreChanges: c.hasMoreChanges,
+      created: c.created.map(emailIdOf),
+      updated: c.updated.map(emailIdOf),
+      destroyed: c.destroyed.map(emailIdOf),
     };
   },
 };

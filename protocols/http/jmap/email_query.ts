@@ -9,7 +9,8 @@
  *
  * @module
  */
-import { type EmailEntry, emailState, loadEmails } from "./account_view.ts";
+import { type EmailEntry, loadEmails } from "./account_view.ts";
+import { stateOf } from "./state.ts";
 import {
   boolArg,
   checkArgs,
@@ -222,6 +223,7 @@ const query: JmapMethod = {
     const calculateTotal = boolArg(args, "calculateTotal", false);
     boolArg(args, "collapseThreads", false); // one thread per email: collapsing changes nothing
 
+    const queryState = await stateOf(ctx.deps.store, ctx.account.id, "email");
     const mailboxes = await ctx.deps.store.listMailboxes(ctx.account.id);
     const emails = await loadEmails(ctx.deps.store, mailboxes);
     await resolveTextConditions(ctx.deps.store, emails, texts);
@@ -239,7 +241,7 @@ const query: JmapMethod = {
     const ids = sorted.slice(position, position + limit).map((e) => emailIdOf(e.blobId));
     const out: JsonObject = {
       accountId,
-      queryState: emailState(mailboxes),
+      queryState,
       canCalculateChanges: false,
       position,
       ids,

@@ -46,7 +46,9 @@ export type MethodErrorType =
   | "anchorNotFound"
   | "unsupportedSort"
   | "unsupportedFilter"
-  | "tooManyChanges";
+  | "tooManyChanges"
+  | "stateMismatch"
+  | "fromAccountNotFound";
 
 /** Thrown by a method; the API turns it into `["error", {type, description}, callId]`. */
 export class MethodError extends Error {
@@ -66,4 +68,27 @@ export class MethodError extends Error {
 /** Shorthand for the most common error. */
 export function invalidArguments(description: string): MethodError {
   return new MethodError("invalidArguments", description);
+}
+
+/** RFC 8620 §5.3 SetError: why one object of a /set (or /copy, /import) was not written. */
+export interface SetError {
+  type: string;
+  description?: string;
+  properties?: string[];
+}
+
+/** Thrown inside one object's write; the /set method reports it for that object only. */
+export class SetFailure extends Error {
+  constructor(readonly type: string, description?: string, readonly properties?: string[]) {
+    super(description ?? type);
+    this.name = "SetFailure";
+  }
+
+  toSetError(): SetError {
+    return {
+      type: this.type,
+      ...(this.message !== this.type ? { description: this.message } : {}),
+      ...(this.properties ? { properties: this.properties } : {}),
+    };
+  }
 }

@@ -24,3 +24,22 @@ export function keywordsOf(flags: Iterable<string>): JsonObject {
   }
   return out;
 }
+
+const FLAG_OF: Record<string, string> = Object.fromEntries(
+  Object.entries(SYSTEM_KEYWORDS).map((
+    [flag, kw],
+  ) => [kw, `\\${flag[1].toUpperCase()}${flag.slice(2)}`]),
+);
+
+/**
+ * RFC 8621 §4.1.1: a keyword is 1–255 characters of %x21–%x7E but ( ) { ] % * " \ — which
+ * also makes it a valid IMAP flag atom.
+ */
+export function isKeyword(k: string): boolean {
+  return k.length >= 1 && k.length <= 255 && /^[\x21-\x7e]+$/.test(k) && !/[(){\]%*"\\]/.test(k);
+}
+
+/** The IMAP flags of JMAP keywords (already validated, any case). */
+export function flagsOf(keywords: Iterable<string>): string[] {
+  return [...new Set([...keywords].map((k) => k.toLowerCase()))].map((k) => FLAG_OF[k] ?? k);
+}

@@ -8,7 +8,6 @@
  * @module
  */
 import type { Mailbox, SpecialUse } from "../../../storage/mod.ts";
-import { MethodError } from "./errors.ts";
 import { mailboxIdOf, parseMailboxId } from "./ids.ts";
 import {
   checkArgs,
@@ -20,11 +19,12 @@ import {
   requireAccount,
   stringArg,
 } from "./context.ts";
-import { loadMailboxes, type MailboxEntry, mailboxState } from "./account_view.ts";
+import { loadMailboxes, type MailboxEntry } from "./account_view.ts";
+import { COUNT_PROPERTIES, mailboxChanges, stateOf } from "./state.ts";
 import { invalidArguments } from "./errors.ts";
 import { MAIL } from "./session.ts";
 
-const ROLES: Record<SpecialUse, string> = {
+export const ROLES: Record<SpecialUse, string> = {
   "\\Drafts": "drafts",
   "\\Sent": "sent",
   "\\Trash": "trash",
@@ -117,6 +117,7 @@ const get: JmapMethod = {
     const properties = propertyList(args, "properties") ?? [...PROPERTIES];
     const unknown = properties.find((p) => !(PROPERTIES as readonly string[]).includes(p));
     if (unknown !== undefined) throw invalidArguments(`unknown property ${unknown.slice(0, 100)}`);
+    const state = await stateOf(ctx.deps.store, ctx.account.id, "mailbox");
     const entries = await loadMailboxes(ctx.deps.store, ctx.account.id);
     const byName = new Map(entries.map((e) => [e.mailbox.name, e.mailbox]));
     const byId = new Map(entries.map((e) => [e.mailbox.id, e]));
@@ -128,13 +129,13 @@ const get: JmapMethod = {
       if (e) list.push(pick(toJmap(e, byName), properties));
       else notFound.push(id);
     }
-    return { accountId, state: mailboxState(entries), list, notFound };
+    return { accountId, state, list, notFound };
   },
 };
 
 /**
- * RFC 8620 §5.2 /changes for Mailbox. The state is a digest, not a log position: the same
- * state means no changes, any other is cannotCalculateChanges (the client re-fetches).
+ * RFC 8620 §5.2 /changes for Mailbox (RFC 8621 §2.2: updatedProperties names the counters
+ * when nothing else changed), from the change log (state.ts).
  */
 const changes: JmapMethod = {
   capability: MAIL,
@@ -143,18 +144,17 @@ const changes: JmapMethod = {
     const accountId = requireAccount(ctx, args);
     const since = stringArg(args, "sinceState");
     if (since === null) throw invalidArguments("sinceState is required");
-    intArg(args, "maxChanges", 0, 1);
-    const state = mailboxState(await loadMailboxes(ctx.deps.store, ctx.account.id));
-    if (since !== state) throw new MethodError("cannotCalculateChanges");
+    const max = args.maxChanges == null ? null : intArg(args, "maxChanges", 0, 1);
+    const c = await mailboxChanges(ctx.deps.store, ctx.account.id, since, max);
     return {
       accountId,
       oldState: since,
-      newState: state,
-      hasMoreChanges: false,
-      created: [],
-      updated: [],
-      destroyed: [],
-      updatedProperties: null,
+      newState: c.newState,
+      hasMoreChanges: c.hasMoreChanges,
+      created: c.created.map(mailboxIdOf),
+      updated: c.updated.map(mailboxIdOf),
+      destroyed: c.destroyed.map(mailboxIdOf),
+      updatedProperties: c.countsOnly && c.updated.length > 0 ? COUNT_PROPERTIES : null,
     };
   },
 };

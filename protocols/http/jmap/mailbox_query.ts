@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { loadMailboxes, mailboxState } from "./account_view.ts";
+import { loadMailboxes } from "./account_view.ts";
+import { stateOf } from "./state.ts";
 import {
   boolArg,
   checkArgs,
@@ -122,6 +123,7 @@ const query: JmapMethod = {
     const sortAsTree = boolArg(args, "sortAsTree", false);
     const filterAsTree = boolArg(args, "filterAsTree", false);
 
+    const queryState = await stateOf(ctx.deps.store, ctx.account.id, "mailbox");
     const entries = await loadMailboxes(ctx.deps.store, ctx.account.id);
     const byName = new Map(entries.map((e) => [e.mailbox.name, e.mailbox]));
     const boxes = entries.map((e) => toJmap(e, byName) as Box);
@@ -140,7 +142,7 @@ const query: JmapMethod = {
     const ids = list.slice(start, limit === null ? undefined : start + limit).map((b) => b.id);
     const out: JsonObject = {
       accountId,
-      queryState: mailboxState(entries),
+      queryState,
       canCalculateChanges: false,
       position: start,
       ids,

@@ -20,11 +20,21 @@ import type { JmapMethod } from "./context.ts";
 import { CORE_METHODS } from "./core.ts";
 import { EMAIL_METHODS } from "./email.ts";
 import { EMAIL_QUERY_METHODS } from "./email_query.ts";
+import { EMAIL_SET_METHODS } from "./email_set.ts";
+import { EMAIL_IMPORT_METHODS } from "./email_import.ts";
+import { EMAIL_COPY_METHODS } from "./email_copy.ts";
 import { problem } from "./errors.ts";
 import { jmapLimits } from "./limits.ts";
 import { MAILBOX_METHODS } from "./mailbox.ts";
 import { MAILBOX_QUERY_METHODS } from "./mailbox_query.ts";
+import { MAILBOX_SET_METHODS } from "./mailbox_set.ts";
 import { THREAD_METHODS } from "./thread.ts";
+import { RecordLocks } from "./records.ts";
+import { PushHub, pushParams } from "./push.ts";
+import { PUSH_SUBSCRIPTION_METHODS } from "./push_subscription.ts";
+import { IDENTITY_METHODS } from "./identity.ts";
+import { SUBMISSION_METHODS } from "./submission.ts";
+import { VACATION_METHODS } from "./vacation.ts";
 import { baseUrl, PATHS, sessionObject } from "./session.ts";
 
 /** Every method by name (one family per file). */
@@ -33,9 +43,17 @@ function methodTable(): ReadonlyMap<string, JmapMethod> {
     ...CORE_METHODS,
     ...MAILBOX_METHODS,
     ...MAILBOX_QUERY_METHODS,
+    ...MAILBOX_SET_METHODS,
     ...THREAD_METHODS,
     ...EMAIL_METHODS,
     ...EMAIL_QUERY_METHODS,
+    ...IDENTITY_METHODS,
+    ...SUBMISSION_METHODS,
+    ...VACATION_METHODS,
+    ...PUSH_SUBSCRIPTION_METHODS,
+    ...EMAIL_SET_METHODS,
+    ...EMAIL_IMPORT_METHODS,
+    ...EMAIL_COPY_METHODS,
   }));
 }
 
@@ -66,6 +84,9 @@ export function addJmapRoutes(router: Router, deps: ServerDeps): void {
   const methods = methodTable();
   const requests = new InFlight(limits.maxConcurrentRequests);
   const uploads = new InFlight(limits.maxConcurrentUpload);
+  const locks = new RecordLocks();
+  const push = new PushHub(deps);
+  router.onStop(() => push.stop());
 
   const authed = (
     handle: (
@@ -100,7 +121,16 @@ export function addJmapRoutes(router: Router, deps: ServerDeps): void {
         });
       }
       try {
-        return await handleApi(r.req, { deps, account, limits, methods, requestId: r.id });
+        return await handleApi(r.req, {
+          deps,
+          account,
+          limits,
+          methods,
+          requestId: r.id,
+          locks,
+          push,
+          client: { ip: r.ip, secure: r.secure },
+        });
       } finally {
         release();
       }
@@ -135,10 +165,13 @@ export function addJmapRoutes(router: Router, deps: ServerDeps): void {
     ),
   );
 
-  // Push (RFC 8620 §7.3) comes with the change-hub work; the URL is already announced.
+  // Push (RFC 8620 §7.3): EventSource streams, ended when a listener stops.
   router.prefix(
     PATHS.eventSource,
     ["GET"],
-    authed(() => Promise.resolve(text(501, "push is not implemented yet\n"))),
+    authed((r, account) => {
+      const p = pushParams(r.url);
+      return Promise.resolve(typeof p === "string" ? text(400, `${p}\n`) : push.open(account, p));
+    }),
   );
 }

@@ -14,9 +14,11 @@ import { coreCapability, type JmapLimits } from "./limits.ts";
 
 export const CORE = "urn:ietf:params:jmap:core";
 export const MAIL = "urn:ietf:params:jmap:mail";
+export const SUBMISSION = "urn:ietf:params:jmap:submission";
+export const VACATION = "urn:ietf:params:jmap:vacationresponse";
 
 /** Capabilities the server knows (a `using` outside this set is unknownCapability). */
-export const CAPABILITIES: ReadonlySet<string> = new Set([CORE, MAIL]);
+export const CAPABILITIES: ReadonlySet<string> = new Set([CORE, MAIL, SUBMISSION, VACATION]);
 
 /** The paths of the session's URLs (templates per RFC 6570 level 1). */
 export const PATHS = {
@@ -47,16 +49,27 @@ export function sessionObject(
 ): Record<string, unknown> {
   const id = accountIdOf(account.id);
   const session: Record<string, unknown> = {
-    capabilities: { [CORE]: coreCapability(limits), [MAIL]: {} },
+    capabilities: {
+      [CORE]: coreCapability(limits),
+      [MAIL]: {},
+      [SUBMISSION]: {},
+      [VACATION]: {},
+    },
     accounts: {
       [id]: {
         name: account.email,
         isPersonal: true,
         isReadOnly: false,
-        accountCapabilities: { [CORE]: {}, [MAIL]: mailAccountCapability(limits) },
+        accountCapabilities: {
+          [CORE]: {},
+          [MAIL]: mailAccountCapability(limits),
+          // RFC 8621 §1.3.2: no delayed sending; no SMTP extensions offered to clients.
+          [SUBMISSION]: { maxDelayedSend: 0, submissionExtensions: {} },
+          [VACATION]: {},
+        },
       },
     },
-    primaryAccounts: { [CORE]: id, [MAIL]: id },
+    primaryAccounts: { [CORE]: id, [MAIL]: id, [SUBMISSION]: id, [VACATION]: id },
     username: account.email,
     apiUrl: `${base}${PATHS.api}`,
     downloadUrl: `${base}${PATHS.download}{accountId}/{blobId}/{name}?accept={type}`,

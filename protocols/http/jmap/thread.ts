@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { emailState, loadEmails } from "./account_view.ts";
+import { loadEmails } from "./account_view.ts";
+import { emailChanges, stateOf } from "./state.ts";
 import {
   checkArgs,
   idList,
@@ -30,6 +31,7 @@ const get: JmapMethod = {
     const properties = propertyList(args, "properties") ?? ["id", "emailIds"];
     const unknown = properties.find((p) => p !== "id" && p !== "emailIds");
     if (unknown !== undefined) throw invalidArguments(`unknown property ${unknown.slice(0, 100)}`);
+    const state = await stateOf(ctx.deps.store, ctx.account.id, "email");
     const mailboxes = await ctx.deps.store.listMailboxes(ctx.account.id);
     const emails = await loadEmails(ctx.deps.store, mailboxes);
     const wanted = ids ?? [...emails.keys()].map(threadIdOf);
@@ -44,11 +46,11 @@ const get: JmapMethod = {
         notFound.push(id);
       }
     }
-    return { accountId, state: emailState(mailboxes), list, notFound };
+    return { accountId, state, list, notFound };
   },
 };
 
-/** RFC 8620 §5.2 /changes for Thread: same state or cannotCalculateChanges. */
+/** RFC 8620 §5.2 /changes for Thread: one Thread per Email, so the Email changes. */
 const changes: JmapMethod = {
   capability: MAIL,
   async run(ctx, args) {
@@ -56,17 +58,16 @@ const changes: JmapMethod = {
     const accountId = requireAccount(ctx, args);
     const since = stringArg(args, "sinceState");
     if (since === null) throw invalidArguments("sinceState is required");
-    intArg(args, "maxChanges", 0, 1);
-    const state = emailState(await ctx.deps.store.listMailboxes(ctx.account.id));
-    if (since !== state) throw new MethodError("cannotCalculateChanges");
+    const max = args.maxChanges == null ? null : intArg(args, "maxChanges", 0, 1);
+    const c = await emailChanges(ctx.deps.store, ctx.account.id, since, max);
     return {
       accountId,
       oldState: since,
-      newState: state,
-      hasMoreChanges: false,
-      created: [],
-      updated: [],
-      destroyed: [],
+      newState: c.newState,
+      hasMoreChanges: c.hasMoreChanges,
+      created: c.created.map(threadIdOf),
+      updated: c.updated.map(threadIdOf),
+      destroyed: c.destroyed.map(threadIdOf),
     };
   },
 };

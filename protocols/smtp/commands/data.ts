@@ -4,9 +4,8 @@
  *
  * @module
  */
-import { ownsAddress } from "../../../core/identity.ts";
+import { checkAuthors } from "../../../core/submission.ts";
 import { clientText, log } from "../../../lib/log.ts";
-import { authorFields } from "../author.ts";
 import type { CommandHandler, Envelope, SmtpSession } from "../context.ts";
 import { deliverMessage, newMessageId } from "../delivery.ts";
 import { parseBdatArg } from "../parser.ts";
@@ -33,40 +32,28 @@ function aboutMessage(s: SmtpSession, env: Envelope, id?: string): void {
   });
 }
 
-/** More From:/Sender: addresses than this in one submitted message are refused. */
-const MAX_AUTHORS = 50;
-
 /**
- * RFC 6409 §6.1 (the MSA may check the message's author against the authenticated user):
- * every address in From: and Sender: must be one the user owns (core/identity.ts), else
- * 550 5.7.1 — impersonation is refused, not delivered and queued out.
+ * RFC 6409 §6.1: the authors must be the user's (core/submission.ts checkAuthors, the same
+ * check JMAP EmailSubmission makes), else 550 5.7.1 — impersonation is refused, not
+ * delivered and queued out.
  */
-async function checkAuthors(s: SmtpSession, data: Uint8Array): Promise<void> {
-  // [submission] admins may send as anyone, even with a From: we cannot parse.
-  if (s.deps.config.submission.admins.includes(s.account!.email)) return;
-  const fields = authorFields(data);
-  // Each address costs a router lookup: a header naming more authors than any real message
-  // does is refused outright instead of looked up one by one.
-  if (fields.reduce((n, f) => n + f.addresses.length, 0) > MAX_AUTHORS) {
+async function checkAuthorsOf(s: SmtpSession, data: Uint8Array): Promise<void> {
+  const r = await checkAuthors(s.deps, s.account!, data);
+  if (!r) return;
+  if (r.reason === "too_many") {
     throw new SmtpError(withText(AUTHOR_NOT_OWNED, "Too many From:/Sender: addresses"));
   }
-  for (const f of fields) {
-    if (f.unusable) {
-      s.about({ header: f.field });
-      throw new SmtpError(withText(AUTHOR_NOT_OWNED, `${f.field}: header has no usable address`));
-    }
-    for (const address of f.addresses) {
-      if (!(await ownsAddress(s.deps, s.account!, address))) {
-        s.about({ header: f.field, address: clientText(address) });
-        throw new SmtpError(
-          withText(
-            AUTHOR_NOT_OWNED,
-            `${f.field}: address not owned by user: ${clientText(address, 100)}`,
-          ),
-        );
-      }
-    }
+  if (r.reason === "unusable") {
+    s.about({ header: r.field });
+    throw new SmtpError(withText(AUTHOR_NOT_OWNED, `${r.field}: header has no usable address`));
   }
+  s.about({ header: r.field, address: clientText(r.address) });
+  throw new SmtpError(
+    withText(
+      AUTHOR_NOT_OWNED,
+      `${r.field}: address not owned by user: ${clientText(r.address, 100)}`,
+    ),
+  );
 }
 
 /** Stores the finished message and replies; the transaction ends either way. */
@@ -75,7 +62,7 @@ async function finishMessage(s: SmtpSession, data: Uint8Array): Promise<void> {
   const id = newMessageId(s.deps.now());
   aboutMessage(s, env, id);
   s.resetTransaction();
-  if (s.account) await checkAuthors(s, data);
+  if (s.account) await checkAuthorsOf(s, data);
   // Plugins (data hook): may refuse (SmtpError), discard, pick the mailbox, change the message.
   const plugged = await smtpDataHook(s, env, data);
   let pluginLog = plugged.log;

@@ -113,6 +113,16 @@ function renameInbox(ctx: WriteContext, inbox: Mailbox, newName: string): void {
   ctx.changes.push({ kind: "expunge", mailboxId: inbox.id, uids: moved, highestModseq: modseq });
 }
 
+/** Sets (or clears) a mailbox's SPECIAL-USE attribute (RFC 6154; JMAP Mailbox role). */
+export function setSpecialUse(
+  ctx: WriteContext,
+  a: { mailboxId: number; specialUse: SpecialUse | null },
+): void {
+  const mb = mailboxById(ctx, a.mailboxId);
+  ctx.sql.get("UPDATE mailboxes SET special_use = ? WHERE id = ?").run(a.specialUse, mb.id);
+  mailboxChanged(ctx, mb.accountId);
+}
+
 export function setSubscribed(
   ctx: WriteContext,
   a: { accountId: number; name: string; subscribed: boolean },

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { rfc5322Date } from "../../lib/dates.ts";
+import { rfc5322Date } from "../lib/dates.ts";
 
 /** RFC 5321 §4.1.3 address literal for an IP: "[192.0.2.1]" or "[IPv6:2001:db8::1]". */
 export function addressLiteral(ip: string): string {
@@ -86,4 +86,14 @@ export function submissionFixups(
   if (!hasHeader(section, "Date")) add += `Date: ${rfc5322Date(o.date)}\r\n`;
   if (!hasHeader(section, "Message-ID")) add += `Message-ID: <${o.id}@${o.hostname}>\r\n`;
   return add;
+}
+
+// Process-wide on purpose: with the time and randomness it keeps ids of this process apart.
+let counter = 0;
+
+/** A short unique id: time, a counter and randomness, in base 36 (an RFC 5322 atom). */
+export function newMessageId(now: number): string {
+  counter = (counter + 1) % 1296;
+  const rand = crypto.getRandomValues(new Uint32Array(1))[0].toString(36).padStart(7, "0");
+  return `${now.toString(36)}${counter.toString(36).padStart(2, "0")}${rand}`.toUpperCase();
 }

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { parseAddressList } from "../../mime/address.ts";
+import { parseAddressList } from "../mime/address.ts";
 
 /** The header section is looked at up to this many bytes (as trace.ts headerSection). */
 const MAX_HEADER_BYTES = 256 * 1024;

@@ -1,0 +1,76 @@
+/**
+ * The last step of accepting a message, shared by SMTP (every role) and JMAP
+ * EmailSubmission: the deliver hook for the local copies (deliver_hook.ts), then one
+ * `store.deliver` per planned write and one `store.enqueue` for the remote recipients,
+ * all started in the same tick so the store commits them together.
+ *
+ * Invariant: resolves only when every write is durably committed (the caller acknowledges
+ * after that); throws when storage fails; stores nothing when a plugin refuses.
+ *
+ * @module
+ */
+import type { QueueRecipient } from "../storage/mod.ts";
+import type { ServerDeps } from "./deps.ts";
+import { type LocalCopy, planDelivery, type Refusal } from "./deliver_hook.ts";
+import type { PluginResultSummary, SessionInfo } from "../plugins/sdk.ts";
+
+export interface CommitInput {
+  session: SessionInfo;
+  /** The envelope sender ("" for the null sender). */
+  sender: string;
+  /** The bytes a local copy stores (trace fields included). */
+  localMessage: Uint8Array;
+  /** The bytes the queue sends on (Received, no Return-Path); built only when queued. */
+  queueMessage: () => Uint8Array;
+  copies: LocalCopy[];
+  remote: QueueRecipient[];
+  /** The queue entry's meta (core/queue reads messageId, envid, authenticatedAs, …). */
+  meta: Record<string, unknown>;
+  now: number;
+  /** The data hook's score and results, for the deliver hook. */
+  score?: number;
+  results?: PluginResultSummary[];
+}
+
+export type CommitResult =
+  | { refused: Refusal }
+  | {
+    refused: null;
+    localAccounts: number;
+    queueId: number | null;
+    /** The deliver hook's results, for the log line. */
+    pluginResults: PluginResultSummary[];
+  };
+
+/** Plans, then writes; see the module doc. */
+export async function commitMessage(deps: ServerDeps, input: CommitInput): Promise<CommitResult> {
+  const plan = await planDelivery(deps.plugins, {
+    session: input.session,
+    sender: input.sender,
+    message: input.localMessage,
+    copies: input.copies,
+    score: input.score,
+    results: input.results,
+  });
+  if (plan.refused) return { refused: plan.refused };
+  const targets = plan.writes.flatMap((w) => w.targets);
+  // All writes start in the same tick: the store commits them together. If one fails the
+  // client retries the whole message: a possible duplicate is better than a lost message.
+  const [, queued] = await Promise.all([
+    Promise.all(plan.writes.map((w) => deps.store.deliver(w.message, w.targets))),
+    input.remote.length > 0
+      ? deps.store.enqueue(input.queueMessage(), {
+        sender: input.sender,
+        recipients: input.remote,
+        nextAttemptAt: input.now,
+        meta: input.meta,
+      })
+      : Promise.resolve(null),
+  ]);
+  return {
+    refused: null,
+    localAccounts: targets.length,
+    queueId: queued?.id ?? null,
+    pluginResults: plan.results,
+  };
+}
