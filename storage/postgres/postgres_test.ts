@@ -137,6 +137,62 @@ Deno.test({
 });
 
 Deno.test({
+  name: "postgres change log: a reader polling while two stores write never misses a record",
+  ignore,
+  fn: () =>
+    withCluster(async (pg) => {
+      const a = await openPostgresStore(pg.url, { maxConnections: 5 });
+      const b = await openPostgresStore(pg.url, { maxConnections: 5 });
+      try {
+        const account = await a.createAccount("log@example.test", "h");
+        const inbox = (await a.getMailbox(account.id, "INBOX"))!;
+        const target = [{ accountId: account.id, mailbox: "INBOX" }];
+        const body = (i: number) => new TextEncoder().encode(`Subject: ${i}\r\n\r\n${i}\r\n`);
+        // A JMAP client: remembers the last id it saw and asks for what came after.
+        const seen = new Set<number>();
+        let last = 0;
+        let writing = true;
+        const poll = async () => {
+          while (writing) {
+            for (const r of await a.changeLogSince(account.id, "email", last, 1000)) {
+              seen.add(r.id);
+              last = r.id;
+            }
+          }
+        };
+        const poller = poll();
+        try {
+          await Promise.all(
+            Array.from({ length: 120 }, async (_, i) => {
+              const store = i % 2 ? a : b;
+              const [p] = await store.deliver(body(i), target);
+              if (i % 3 === 0) {
+                await store.updateFlags({
+                  mailboxId: inbox.id,
+                  uids: [p.uid],
+                  op: "add",
+                  flags: ["\\Seen"],
+                });
+              }
+            }),
+          );
+        } finally {
+          writing = false;
+          await poller;
+        }
+        const all = await b.changeLogSince(account.id, "email", 0, 10_000);
+        assert.equal(all.length, 160);
+        for (const r of all) {
+          if (r.id <= last) assert.ok(seen.has(r.id), `record ${r.id} below ${last} was missed`);
+        }
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    }),
+});
+
+Deno.test({
   name: "postgres: deliveries and STORE \\Seen on one account at once never deadlock",
   ignore,
   fn: () =>

@@ -17,6 +17,7 @@
  * @module
  */
 import type { Db } from "./rows.ts";
+import { CHANGE_LOG_MIGRATION } from "./change_log.ts";
 
 /** Migrations in order; migration i brings the version from i to i + 1. Never edit one. */
 const MIGRATIONS: readonly string[] = [
@@ -204,6 +205,18 @@ const MIGRATIONS: readonly string[] = [
     action text NOT NULL,
     target text NOT NULL,
     detail text NOT NULL
+  );
+  `,
+  // 6: the per-account change log behind JMAP states (see change_log.ts).
+  CHANGE_LOG_MIGRATION,
+  // 7: JMAP Identity/EmailSubmission/VacationResponse/PushSubscription documents
+  // (writes/jmap_records.ts), one per account and type.
+  `
+  CREATE TABLE jmap_records (
+    account_id bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    type       text COLLATE "C" NOT NULL,
+    doc        text NOT NULL,
+    PRIMARY KEY (account_id, type)
   );
   `,
 ];

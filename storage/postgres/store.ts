@@ -28,6 +28,8 @@ import {
   type Alias,
   type ApiToken,
   type AuditEntry,
+  type ChangeKind,
+  type ChangeRecord,
   type DeliveryTarget,
   type Domain,
   type FlagUpdate,
@@ -72,6 +74,7 @@ import {
   UPLOAD_COLUMNS,
 } from "./rows.ts";
 import { migrate } from "./schema.ts";
+import { HEAD_SQL, SINCE_SQL, toChangeRecord } from "./change_log.ts";
 import { candidatesSql, needle } from "./text.ts";
 import type { Param, WriteContext } from "./writes/context.ts";
 import * as accounts from "./writes/accounts.ts";
@@ -83,6 +86,7 @@ import * as kv from "./writes/kv.ts";
 import * as tokens from "./writes/tokens.ts";
 import * as uploads from "./writes/uploads.ts";
 import * as admin from "./writes/admin.ts";
+import * as jmapRecords from "./writes/jmap_records.ts";
 
 /** Attempts of a write that keeps losing deadlocks or serialisation races. */
 const MAX_ATTEMPTS = 8;
@@ -360,6 +364,10 @@ export class PostgresStore implements Store {
     return this.#write(mailboxes.renameMailbox, { mailboxId, newName });
   }
 
+  setSpecialUse(mailboxId: number, specialUse: SpecialUse | null): Promise<void> {
+    return this.#write(mailboxes.setSpecialUse, { mailboxId, specialUse });
+  }
+
   setSubscribed(accountId: number, name: string, subscribed: boolean): Promise<void> {
     return this.#write(mailboxes.setSubscribed, { accountId, name, subscribed });
   }
@@ -546,6 +554,26 @@ export class PostgresStore implements Store {
     return this.#write(queue.removeQueueEntry, { id });
   }
 
+  // --- the change log (change_log.ts) ---
+
+  async changeLogHead(accountId: number, kind: ChangeKind): Promise<number> {
+    return (await this.#get(HEAD_SQL, [accountId, kind]))!.n as number;
+  }
+
+  async changeLogSince(
+    accountId: number,
+    kind: ChangeKind,
+    after: number,
+    limit: number,
+  ): Promise<ChangeRecord[]> {
+    return (await this.#all(SINCE_SQL, [
+      accountId,
+      kind,
+      Math.trunc(after),
+      Math.max(0, Math.trunc(limit)),
+    ])).map(toChangeRecord);
+  }
+
   // --- JMAP bearer tokens (writes/tokens.ts) and uploads (writes/uploads.ts) ---
 
   createApiToken(accountId: number, name: string, tokenHash: string): Promise<ApiToken> {
@@ -570,6 +598,21 @@ export class PostgresStore implements Store {
 
   revokeApiToken(id: number): Promise<boolean> {
     return this.#write(tokens.revokeApiToken, { id });
+  }
+
+  // --- small JMAP object sets (writes/jmap_records.ts) ---
+
+  async getJmapRecord(accountId: number, type: string): Promise<string | null> {
+    if (hasNul(type)) return null; // never stored (types are [a-z]{1,32})
+    const r = await this.#get(
+      "SELECT doc FROM jmap_records WHERE account_id = $1 AND type = $2",
+      [accountId, type],
+    );
+    return r ? r.doc as string : null;
+  }
+
+  putJmapRecord(accountId: number, type: string, doc: string): Promise<void> {
+    return this.#write(jmapRecords.putJmapRecord, { accountId, type, doc });
   }
 
   storeUpload(

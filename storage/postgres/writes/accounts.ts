@@ -5,7 +5,15 @@
  */
 import { type Account, DEFAULT_MAILBOXES, StoreError } from "../../mod.ts";
 import { normalizeAliasSource, normalizeDomain, normalizeEmail } from "../../names.ts";
-import { account, insertMailbox, mailboxChanged, q, q1, type WriteContext } from "./context.ts";
+import {
+  account,
+  insertMailbox,
+  lockChangeLogs,
+  mailboxChanged,
+  q,
+  q1,
+  type WriteContext,
+} from "./context.ts";
 
 export async function addDomain(ctx: WriteContext, a: { name: string }): Promise<void> {
   const name = normalizeDomain(a.name);
@@ -74,8 +82,11 @@ export async function setPasswordHash(
 
 export async function removeAccount(ctx: WriteContext, a: { email: string }): Promise<void> {
   const acc = await account(ctx, a.email);
+  await lockChangeLogs(ctx, [acc.id]); // before the cascade locks the mailbox rows
   // Cascades to mailboxes -> messages (blobs released by trigger), expunged, subscriptions.
   await q(ctx, "DELETE FROM accounts WHERE id = $1", [acc.id]);
+  // Last: the cascade's triggers logged the mailboxes and messages it removed.
+  await q(ctx, "DELETE FROM change_log WHERE account_id = $1", [acc.id]);
   mailboxChanged(ctx, acc.id);
 }
 

@@ -5,7 +5,9 @@
  * its own transaction.
  *
  * Locks, always taken in this order so that writers queue instead of deadlocking: account
- * rows (ascending id), then mailbox rows (ascending id), then blob rows. A write that adds
+ * rows (ascending id), then the accounts' change-log locks (`lockChangeLogs`, ascending;
+ * `lockMailboxes` takes those of its mailboxes' accounts), then mailbox rows (ascending id),
+ * then blob rows. A write that adds
  * messages locks its accounts first (the quota check then sees every committed octet and no
  * concurrent delivery can slip past it), then its mailboxes (UIDs and modseqs are handed out
  * under the mailbox's row lock, held until COMMIT, so UIDs commit in increasing order).
@@ -31,6 +33,7 @@ import {
   toMessage,
   type Tx,
 } from "../rows.ts";
+import { CHANGE_LOG_LOCK_CLASS } from "../change_log.ts";
 
 /** What a write function gets besides its arguments. */
 export interface WriteContext {
@@ -90,6 +93,21 @@ export async function lockAccounts(ctx: WriteContext, ids: number[]): Promise<vo
   }
 }
 
+/**
+ * Takes the change-log locks of the accounts (ascending; see ../change_log.ts) before any
+ * mailbox row, so that the change-log triggers find them held and never wait behind a
+ * writer that waits for a mailbox this write holds.
+ */
+export async function lockChangeLogs(ctx: WriteContext, accountIds: number[]): Promise<void> {
+  if (accountIds.length === 0) return;
+  await q(
+    ctx,
+    `SELECT pg_advisory_xact_lock(${CHANGE_LOG_LOCK_CLASS}, k) FROM
+       (SELECT DISTINCT (a % 2147483647)::int AS k FROM unnest($1::bigint[]) AS a ORDER BY k) s`,
+    [accountIds],
+  );
+}
+
 export async function mailboxById(ctx: WriteContext, id: number): Promise<Mailbox> {
   const r = await q1(ctx, `SELECT ${MAILBOX_COLUMNS} FROM mailboxes m WHERE m.id = $1`, [id]);
   if (!r) throw new StoreError("not_found", `no such mailbox: ${id}`);
@@ -102,6 +120,14 @@ export async function lockMailboxes(
   ids: number[],
 ): Promise<Map<number, Mailbox>> {
   const out = new Map<number, Mailbox>();
+  // The change-log locks of their accounts first (see lockChangeLogs), in one statement.
+  await q(
+    ctx,
+    `SELECT pg_advisory_xact_lock(${CHANGE_LOG_LOCK_CLASS}, k) FROM
+       (SELECT DISTINCT (account_id % 2147483647)::int AS k FROM mailboxes
+        WHERE id = ANY($1::bigint[]) ORDER BY k) s`,
+    [ids],
+  );
   for (const id of [...new Set(ids)].sort((a, b) => a - b)) {
     const r = await q1(
       ctx,
@@ -144,15 +170,20 @@ export async function nextUidValidity(ctx: WriteContext): Promise<number> {
   return r!.value as number;
 }
 
+/** Throws StoreError "invalid" unless `specialUse` is null or an RFC 6154 attribute. */
+export function checkSpecialUse(specialUse: SpecialUse | null): void {
+  if (specialUse !== null && !SPECIAL_USES.has(specialUse)) {
+    throw new StoreError("invalid", `invalid special-use attribute: ${specialUse}`);
+  }
+}
+
 export async function insertMailbox(
   ctx: WriteContext,
   accountId: number,
   name: string,
   specialUse: SpecialUse | null,
 ): Promise<Mailbox> {
-  if (specialUse !== null && !SPECIAL_USES.has(specialUse)) {
-    throw new StoreError("invalid", `invalid special-use attribute: ${specialUse}`);
-  }
+  checkSpecialUse(specialUse);
   if (await mailboxByName(ctx, accountId, name)) {
     throw new StoreError("exists", `mailbox already exists: ${name}`);
   }

@@ -9,8 +9,10 @@ import { type Mailbox, type SpecialUse, StoreError } from "../../mod.ts";
 import { DELIMITER, normalizeMailboxName } from "../../names.ts";
 import {
   bumpMailbox,
+  checkSpecialUse,
   insertMailbox,
   lockAccounts,
+  lockChangeLogs,
   lockMailboxes,
   mailboxById,
   mailboxByName,
@@ -54,6 +56,7 @@ export async function renameMailbox(
 ): Promise<void> {
   const found = await mailboxById(ctx, a.mailboxId);
   await lockAccounts(ctx, [found.accountId]);
+  await lockChangeLogs(ctx, [found.accountId]); // before the renames lock mailbox rows
   const mb = await mailboxById(ctx, a.mailboxId); // as of the lock
   const newName = normalizeMailboxName(a.newName);
   if (newName === mb.name) throw new StoreError("exists", `mailbox already exists: ${newName}`);
@@ -138,6 +141,17 @@ async function renameInbox(ctx: WriteContext, inbox: Mailbox, newName: string): 
   ctx.changes.push({ kind: "expunge", mailboxId: inbox.id, uids: moved, highestModseq: modseq });
 }
 
+/** Sets or clears the mailbox's SPECIAL-USE attribute (RFC 6154; the JMAP role). */
+export async function setSpecialUse(
+  ctx: WriteContext,
+  a: { mailboxId: number; specialUse: SpecialUse | null },
+): Promise<void> {
+  checkSpecialUse(a.specialUse);
+  const mb = (await lockMailboxes(ctx, [a.mailboxId])).get(a.mailboxId)!;
+  await q(ctx, "UPDATE mailboxes SET special_use = $1 WHERE id = $2", [a.specialUse, mb.id]);
+  mailboxChanged(ctx, mb.accountId);
+}
+
 export async function setSubscribed(
   ctx: WriteContext,
   a: { accountId: number; name: string; subscribed: boolean },
@@ -145,6 +159,7 @@ export async function setSubscribed(
   const name = normalizeMailboxName(a.name);
   const exists = await q(ctx, "SELECT 1 AS x FROM accounts WHERE id = $1", [a.accountId]);
   if (exists.length === 0) throw new StoreError("not_found", `no such account: ${a.accountId}`);
+  await lockChangeLogs(ctx, [a.accountId]); // a rename may be moving this subscription
   if (a.subscribed) {
     await q(
       ctx,
