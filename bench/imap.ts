@@ -321,7 +321,7 @@ interface BigResult {
 }
 
 /** Builds the mailbox through the store: small messages, one rare word in a few of them. */
-async function buildBig(dbPath: string, total: number): Promise<number> {
+export async function buildBig(dbPath: string, total: number): Promise<number> {
   const store = await openSqliteStore(dbPath);
   const t0 = performance.now();
   try {

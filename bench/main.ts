@@ -1,5 +1,5 @@
 /**
- * `deno task bench [smtp|imap|outbound|plugins|spam|encrypt|freeze|index] [options]`: the
+ * `deno task bench [smtp|imap|outbound|plugins|spam|encrypt|freeze|index|jmap] [options]`: the
  * benchmarks;
  * each prints a table. Without a name, `smtp`.
  *
@@ -13,6 +13,7 @@ import { benchPlugins } from "./plugins.ts";
 import { benchSpam } from "./spam.ts";
 import { benchFreeze } from "./freeze.ts";
 import { benchIndex } from "./index.ts";
+import { benchJmap } from "./jmap.ts";
 
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   smtp: benchSmtp,
@@ -23,6 +24,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   spam: benchSpam,
   freeze: benchFreeze,
   index: benchIndex,
+  jmap: benchJmap,
 };
 
 const [name = "smtp", ...rest] = Deno.args;

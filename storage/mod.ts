@@ -92,6 +92,26 @@ export interface MessageMeta {
   blobId: number;
 }
 
+/** One copy of an Email (RFC 8621 §4) with the thread its account gave it (§3). */
+export interface EmailCopy extends MessageMeta {
+  threadId: number;
+}
+
+/** One page of a mailbox's Emails in an indexed order (JMAP Email/query's fast path). */
+export interface MailboxPageQuery {
+  accountId: number;
+  /** The mailbox (of `accountId`), or null for every mailbox of the account. */
+  mailboxId: number | null;
+  sort: "receivedAt" | "size";
+  ascending: boolean;
+  position: number;
+  limit: number;
+  /** Also count the mailbox's distinct Emails (threads when collapsing). */
+  total: boolean;
+  /** Only the first Email of each thread (RFC 8621 §4.4.3). */
+  collapseThreads?: boolean;
+}
+
 /** Where one delivered copy goes. */
 export interface DeliveryTarget {
   accountId: number;
@@ -371,6 +391,15 @@ export interface Store {
    * "invalid" for a bad type or a document over 4 MB. Removed with the account.
    */
   putJmapRecord(accountId: number, type: string, doc: string): Promise<void>;
+  // --- JMAP Emails and Threads (RFC 8621 §3, §4) ---
+  /** Every copy of the given blobs in the account's mailboxes (any order). */
+  emailCopies(accountId: number, blobIds: number[]): Promise<EmailCopy[]>;
+  /** Every copy of the Emails of the given threads in the account's mailboxes. */
+  threadCopies(accountId: number, threadIds: number[]): Promise<EmailCopy[]>;
+  /** Every copy in the account's mailboxes. */
+  accountCopies(accountId: number): Promise<EmailCopy[]>;
+  /** Blob ids of one page of a mailbox or account; copies of one blob count once. */
+  mailboxPage(q: MailboxPageQuery): Promise<{ blobIds: number[]; total: number | null }>;
 
   // --- JMAP uploads ---
   /**

@@ -198,7 +198,7 @@ Deno.test("jmap mail: SMTP delivery found with Email/query + Email/get; isolatio
         ]);
         assert.deepEqual(asc.ids, [...ids].reverse());
         const [[errName, err]] = await jmapA().api([
-          ["Email/query", { accountId: aliceId, sort: [{ property: "subject" }] }, "0"],
+          ["Email/query", { accountId: aliceId, sort: [{ property: "nonsense" }] }, "0"],
         ]);
         assert.deepEqual([errName, err.type], ["error", "unsupportedSort"]);
       },

@@ -19,6 +19,7 @@ import { UPLOADS_MIGRATION } from "./uploads.ts";
 import { ADMIN_ROLE_MIGRATION, AUDIT_MIGRATION } from "./admin.ts";
 import { JMAP_RECORDS_MIGRATION } from "./jmap_records.ts";
 import { CHANGE_LOG_MIGRATION } from "./change_log.ts";
+import { backfillThreads, THREADS_MIGRATION } from "./threads.ts";
 
 /** Migrations in order; migration i brings `user_version` from i to i + 1. Never edit one. */
 const MIGRATIONS: readonly string[] = [
@@ -178,6 +179,8 @@ const MIGRATIONS: readonly string[] = [
   JMAP_RECORDS_MIGRATION,
   // 9: the per-account change log behind JMAP states (see change_log.ts).
   CHANGE_LOG_MIGRATION,
+  // 10: JMAP threads and the indexes of Email/get and Email/query (see threads.ts).
+  THREADS_MIGRATION,
 ];
 
 /** The schema version this code writes. */
@@ -205,6 +208,7 @@ export function openWriteDatabase(path: string, busyTimeoutMs = 10_000): Databas
       throw new Error(`sqlite: could not enable WAL on ${path} (got ${mode.journal_mode})`);
     }
     migrate(db);
+    backfillThreads(db);
     return db;
   } catch (e) {
     db.close();

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { runStoreConformance, type StoreFixture } from "../../tests/lib/store_conformance.ts";
 import type { Store } from "../mod.ts";
 import { openSqliteStore, type SqliteStore } from "./store.ts";
@@ -191,5 +192,32 @@ Deno.test("sqlite worker: an uncloneable request fails alone", async () => {
     assert.equal((await store.listQueue()).length, 1);
   } finally {
     await fx.cleanup();
+  }
+});
+
+Deno.test("sqlite threads: mail stored before the thread tables is threaded on upgrade", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "denomail-sqlite-" });
+  const path = join(dir, "denomail.db");
+  try {
+    const store = await openSqliteStore(path, { inlineWrites: true });
+    const a = await store.createAccount("old@example.test", "hash");
+    const enc = (h: string) => new TextEncoder().encode(`${h}\r\n\r\nbody\r\n`);
+    const to = [{ accountId: a.id, mailbox: "INBOX" }];
+    await store.deliver(enc("Subject: Hi\r\nMessage-ID: <h@x>"), to);
+    await store.deliver(enc("Subject: Re: Hi\r\nIn-Reply-To: <h@x>"), to);
+    await store.close();
+    // What a database from before the migration looks like: no thread rows, backfill due.
+    const db = new DatabaseSync(path);
+    db.exec("DELETE FROM email_threads; DELETE FROM thread_message_ids");
+    db.exec("INSERT INTO meta (key, value) VALUES ('threads_backfill', 1)");
+    db.close();
+    const s2 = await openSqliteStore(path, { inlineWrites: true });
+    const copies = await s2.accountCopies(a.id);
+    await s2.close();
+    assert.equal(copies.length, 2);
+    assert.equal(copies[0].threadId, copies[1].threadId);
+    assert.equal(copies[0].threadId, Math.min(copies[0].blobId, copies[1].blobId));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -26,11 +26,13 @@ import {
   type ChangeRecord,
   type DeliveryTarget,
   type Domain,
+  type EmailCopy,
   type FlagUpdate,
   type FlagUpdateResult,
   type KvQuota,
   type Mailbox,
   type MailboxChange,
+  type MailboxPageQuery,
   type MailboxStatus,
   type MessageMeta,
   type Placed,
@@ -62,6 +64,7 @@ import { throwIfRefused } from "./kv_quota.ts";
 import * as messageReads from "./reads/messages.ts";
 import * as kvReads from "./reads/kv.ts";
 import { API_TOKEN_COLUMNS, toApiToken } from "./tokens.ts";
+import * as threads from "./threads.ts";
 import { toUpload, UPLOAD_COLUMNS } from "./uploads.ts";
 import { AUDIT_COLUMNS, toAuditEntry } from "./admin.ts";
 import { HEAD_SQL, SINCE_SQL, toChangeRecord } from "./change_log.ts";
@@ -647,6 +650,27 @@ export class SqliteStore implements Store {
     limit: number,
   ): Promise<ChangeRecord[]> {
     return this.#all(SINCE_SQL, accountId, kind, after, limit).map(toChangeRecord);
+  }
+
+  // --- JMAP Emails and Threads (threads.ts) ---
+  // deno-lint-ignore require-await
+  async emailCopies(accountId: number, blobIds: number[]): Promise<EmailCopy[]> {
+    return threads.emailCopies(this.#reader(), accountId, blobIds);
+  }
+
+  // deno-lint-ignore require-await
+  async threadCopies(accountId: number, threadIds: number[]): Promise<EmailCopy[]> {
+    return threads.threadCopies(this.#reader(), accountId, threadIds);
+  }
+
+  // deno-lint-ignore require-await
+  async accountCopies(accountId: number): Promise<EmailCopy[]> {
+    return threads.accountCopies(this.#reader(), accountId);
+  }
+
+  // deno-lint-ignore require-await
+  async mailboxPage(q: MailboxPageQuery): Promise<{ blobIds: number[]; total: number | null }> {
+    return threads.mailboxPage(this.#reader(), q);
   }
 
   // --- JMAP bearer tokens (tokens.ts) and uploads (uploads.ts) ---

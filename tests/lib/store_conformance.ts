@@ -1173,6 +1173,105 @@ export async function runStoreConformance(
     assert.deepEqual(await store.changeLogSince(account.id, "email", 0, 10), []);
   });
 
+  await step("threads (RFC 8621 §3): references + base subject; copies, pages", async (
+    store,
+    fx,
+  ) => {
+    const { account, inbox } = await user(store);
+    const bob = await user(store, "bob@example.test");
+    const enc = (h: string[]) => new TextEncoder().encode([...h, "", "body", ""].join("\r\n"));
+    const to = (id: number) => [{ accountId: id, mailbox: "INBOX" }];
+    const parent = enc(["Subject: Plans", "Message-ID: <p@x>"]);
+    await store.deliver(parent, [...to(account.id), ...to(bob.account.id)], {
+      internalDate: 3000,
+    });
+    await store.deliver(enc(["Subject: RE: [list] plans", "References: <p@x>"]), to(account.id), {
+      internalDate: 1000,
+    });
+    await store.deliver(enc(["Subject: Plans"]), to(account.id), { internalDate: 2000 });
+    await store.deliver(enc(["Subject: Other", "In-Reply-To: <p@x>"]), to(account.id), {
+      internalDate: 4000,
+    });
+    const msgs = await store.listMessages(inbox.id);
+    const blobs = msgs.map((m) => m.blobId);
+    const copies = await store.emailCopies(account.id, blobs);
+    const thread = new Map(copies.map((c) => [c.blobId, c.threadId]));
+    assert.equal(thread.get(blobs[0]), blobs[0], "a thread is named by its first Email");
+    assert.equal(thread.get(blobs[1]), blobs[0], "a reply joins its parent");
+    assert.equal(thread.get(blobs[2]), blobs[2], "the same subject alone does not merge");
+    assert.equal(thread.get(blobs[3]), blobs[3], "a reference with another subject does not");
+    assert.deepEqual(
+      (await store.threadCopies(account.id, [blobs[0]])).map((c) => c.blobId).sort(),
+      [blobs[0], blobs[1]].sort(),
+    );
+    assert.equal(copies.length, 4);
+    assert.deepEqual(await store.emailCopies(bob.account.id, [blobs[1]]), [], "only own copies");
+    const [bobCopy] = await store.emailCopies(bob.account.id, [blobs[0]]);
+    assert.equal(bobCopy.threadId, blobs[0]);
+    assert.equal((await store.accountCopies(account.id)).length, 4);
+    const page = await store.mailboxPage({
+      accountId: account.id,
+      mailboxId: inbox.id,
+      sort: "receivedAt",
+      ascending: false,
+      position: 1,
+      limit: 2,
+      total: true,
+    });
+    assert.deepEqual(page, { blobIds: [blobs[0], blobs[2]], total: 4 });
+    // A second copy in the same mailbox is still one Email.
+    await store.copyMessages(inbox.id, [msgs[2].uid], inbox.id);
+    const again = await store.mailboxPage({
+      accountId: account.id,
+      mailboxId: inbox.id,
+      sort: "size",
+      ascending: true,
+      position: 0,
+      limit: 10,
+      total: true,
+    });
+    assert.deepEqual([new Set(again.blobIds).size, again.blobIds.length, again.total], [4, 4, 4]);
+    const collapsed = await store.mailboxPage({
+      accountId: account.id,
+      mailboxId: inbox.id,
+      sort: "receivedAt",
+      ascending: true,
+      position: 0,
+      limit: 10,
+      total: true,
+      collapseThreads: true,
+    });
+    // receivedAt: reply 1000, "Plans" 2000, parent 3000, "Other" 4000; reply+parent collapse.
+    assert.deepEqual(collapsed, { blobIds: [blobs[1], blobs[2], blobs[3]], total: 3 });
+    const archive = await store.createMailbox(account.id, "Archive");
+    await store.copyMessages(inbox.id, [msgs[3].uid], archive.id);
+    const whole = await store.mailboxPage({
+      accountId: account.id,
+      mailboxId: null,
+      sort: "receivedAt",
+      ascending: false,
+      position: 0,
+      limit: 10,
+      total: true,
+    });
+    assert.deepEqual(whole, { blobIds: [blobs[3], blobs[0], blobs[2], blobs[1]], total: 4 });
+    const bobs = await store.mailboxPage({
+      accountId: bob.account.id,
+      mailboxId: null,
+      sort: "receivedAt",
+      ascending: false,
+      position: 0,
+      limit: 10,
+      total: true,
+    });
+    assert.deepEqual(bobs, { blobIds: [blobs[0]], total: 1 }, "only the account's own");
+    if (fx.reopen) {
+      const s2 = await fx.reopen();
+      const again = await s2.emailCopies(account.id, blobs);
+      assert.deepEqual(new Map(again.map((c) => [c.blobId, c.threadId])), thread, "stable");
+    }
+  });
+
   await step("data survives close and reopen", async (store, fx) => {
     if (!fx.reopen) return;
     const { account, inbox } = await user(store);

@@ -6,12 +6,12 @@
  * union of the copies' flags. Only this account's mailboxes are read, so a blob delivered
  * to several accounts is found only in the caller's own.
  *
- * This first version reads every message entry of the account per request (linear in the
- * account's size); an index by blob comes with the JMAP performance work.
+ * Reads go by what a method needs: the copies of given Emails or Threads (an index by blob
+ * and by thread), or every copy of the account (queries that no index answers).
  *
  * @module
  */
-import type { Mailbox, MailboxStatus, MessageMeta, Store } from "../../../storage/mod.ts";
+import type { EmailCopy, Mailbox, MailboxStatus, Store } from "../../../storage/mod.ts";
 
 /** One Email of the account. */
 export interface EmailEntry {
@@ -25,6 +25,8 @@ export interface EmailEntry {
   /** Earliest internal date among the copies. */
   receivedAt: number;
   size: number;
+  /** The account's thread of this Email (RFC 8621 §3; storage/sqlite/threads.ts). */
+  threadId: number;
 }
 
 export interface MailboxEntry {
@@ -40,32 +42,44 @@ export async function loadMailboxes(store: Store, accountId: number): Promise<Ma
   );
 }
 
-/** Every Email of the account by blob id. */
-export async function loadEmails(
-  store: Store,
-  mailboxes: readonly Mailbox[],
-): Promise<Map<number, EmailEntry>> {
+/** Copies grouped into Emails by blob id (in the order of their first copy). */
+export function emailsOf(copies: readonly EmailCopy[]): Map<number, EmailEntry> {
   const emails = new Map<number, EmailEntry>();
-  for (const mb of mailboxes) {
-    const messages: MessageMeta[] = await store.listMessages(mb.id);
-    for (const m of messages) {
-      const e = emails.get(m.blobId);
-      if (e) {
-        e.copies.push([mb.id, m.uid]);
-        if (!e.mailboxIds.includes(mb.id)) e.mailboxIds.push(mb.id);
-        for (const f of m.flags) e.flags.add(f);
-        e.receivedAt = Math.min(e.receivedAt, m.internalDate);
-      } else {
-        emails.set(m.blobId, {
-          blobId: m.blobId,
-          mailboxIds: [mb.id],
-          copies: [[mb.id, m.uid]],
-          flags: new Set(m.flags),
-          receivedAt: m.internalDate,
-          size: m.size,
-        });
-      }
+  for (const m of copies) {
+    const e = emails.get(m.blobId);
+    if (e) {
+      e.copies.push([m.mailboxId, m.uid]);
+      if (!e.mailboxIds.includes(m.mailboxId)) e.mailboxIds.push(m.mailboxId);
+      for (const f of m.flags) e.flags.add(f);
+      e.receivedAt = Math.min(e.receivedAt, m.internalDate);
+    } else {
+      emails.set(m.blobId, {
+        blobId: m.blobId,
+        mailboxIds: [m.mailboxId],
+        copies: [[m.mailboxId, m.uid]],
+        flags: new Set(m.flags),
+        receivedAt: m.internalDate,
+        size: m.size,
+        threadId: m.threadId,
+      });
     }
   }
   return emails;
+}
+
+/** Every Email of the account by blob id. */
+export async function loadEmails(
+  store: Store,
+  accountId: number,
+): Promise<Map<number, EmailEntry>> {
+  return emailsOf(await store.accountCopies(accountId));
+}
+
+/** The given Emails of the account that exist, by blob id. */
+export async function loadEmailsByBlob(
+  store: Store,
+  accountId: number,
+  blobIds: number[],
+): Promise<Map<number, EmailEntry>> {
+  return emailsOf(await store.emailCopies(accountId, blobIds));
 }

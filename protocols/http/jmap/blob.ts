@@ -14,7 +14,7 @@ import { StoreError } from "../../../storage/mod.ts";
 import type { ServerDeps } from "../../../core/deps.ts";
 import { readBody } from "../body.ts";
 import { text } from "../router.ts";
-import { loadEmails } from "./account_view.ts";
+import { loadEmailsByBlob } from "./account_view.ts";
 import { problem } from "./errors.ts";
 import { accountIdOf, parseBlobId, parsePartBlobId, parseUploadId, uploadIdOf } from "./ids.ts";
 import type { JmapLimits } from "./limits.ts";
@@ -66,7 +66,7 @@ export async function upload(
 
 /** True when a message of the account is stored as `blob` (never another account's). */
 async function ownsBlob(store: Store, accountId: number, blob: number): Promise<boolean> {
-  return (await loadEmails(store, await store.listMailboxes(accountId))).has(blob);
+  return (await loadEmailsByBlob(store, accountId, [blob])).has(blob);
 }
 
 /**

@@ -14,7 +14,7 @@ import {
   DEFAULT_BODY_PROPERTIES,
   partList,
 } from "./email_body.ts";
-import { loadEmails } from "./account_view.ts";
+import { loadEmails, loadEmailsByBlob } from "./account_view.ts";
 import { emailChanges, stateOf } from "./state.ts";
 import {
   boolArg,
@@ -97,9 +97,11 @@ const get: JmapMethod = {
       maxBytes: intArg(args, "maxBodyValueBytes", 0, 0),
     };
     const store = ctx.deps.store;
-    const state = await stateOf(store, ctx.account.id, "email");
-    const mailboxes = await store.listMailboxes(ctx.account.id);
-    const emails = await loadEmails(store, mailboxes);
+    const emails = ids === null ? await loadEmails(store, ctx.account.id) : await loadEmailsByBlob(
+      store,
+      ctx.account.id,
+      ids.map(parseEmailId).filter((b) => b !== null),
+    );
     const wanted = ids ?? [...emails.keys()].map(emailIdOf);
     if (wanted.length > ctx.limits.maxObjectsInGet) throw new MethodError("requestTooLarge");
     const parse = headerProps.size > 0 ||
@@ -116,7 +118,7 @@ const get: JmapMethod = {
       const obj: JsonObject = {
         id: emailIdOf(e.blobId),
         blobId: blobIdOf(e.blobId),
-        threadId: threadIdOf(e.blobId),
+        threadId: threadIdOf(e.threadId),
         mailboxIds: Object.fromEntries(e.mailboxIds.map((m) => [mailboxIdOf(m), true])),
         keywords: keywordsOf(e.flags),
         size: e.size,
@@ -133,7 +135,7 @@ const get: JmapMethod = {
       }
       list.push(pick(obj, properties));
     }
-    return { accountId, state, list, notFound };
+    return { accountId, state: await stateOf(store, ctx.account.id, "email"), list, notFound };
   },
 };
 

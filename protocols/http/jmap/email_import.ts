@@ -33,7 +33,7 @@ export async function loadSetView(ctx: MethodContext): Promise<SetView> {
   const boxes = await store.listMailboxes(ctx.account.id);
   return {
     mailboxes: new Map(boxes.map((m) => [m.id, m])),
-    emails: await loadEmails(store, boxes),
+    emails: await loadEmails(store, ctx.account.id),
   };
 }
 
@@ -82,6 +82,9 @@ export async function placeEmail(
     });
     for (const mb of rest) await store.copyMessages(first.id, [placed.uid], mb.id);
     const [meta] = await store.getMessages(first.id, [placed.uid]);
+    // The store threads a message when it is placed (RFC 8621 §3): ask which thread it joined.
+    const [copy] = await store.emailCopies(ctx.account.id, [meta.blobId]);
+    const threadId = copy?.threadId ?? meta.blobId;
     view.emails.set(meta.blobId, {
       blobId: meta.blobId,
       mailboxIds: [...boxes.keys()],
@@ -89,11 +92,12 @@ export async function placeEmail(
       flags: new Set(meta.flags),
       receivedAt: meta.internalDate,
       size: meta.size,
+      threadId,
     });
     return {
       id: emailIdOf(meta.blobId),
       blobId: blobIdOf(meta.blobId),
-      threadId: threadIdOf(meta.blobId),
+      threadId: threadIdOf(threadId),
       size: meta.size,
     };
   } catch (e) {

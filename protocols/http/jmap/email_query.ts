@@ -1,15 +1,22 @@
 /**
- * Email/query and Email/queryChanges (RFC 8621 §4.4, §4.5; RFC 8620 §5.5, §5.6): filters
- * and sorts over the account's Emails (account_view.ts).
+ * Email/query and Email/queryChanges (RFC 8621 §4.4, §4.5; RFC 8620 §5.5, §5.6).
  *
- * Filters are compiled once into predicates; nothing from the client becomes a RegExp.
- * Supported so far: the conditions in `CONDITIONS`, the text conditions of email_text.ts,
- * and sorting by receivedAt and size;
- * others are unsupportedFilter / unsupportedSort (RFC 8620 §5.5).
+ * Filters: email_filter.ts; sorts: email_sort.ts. Three ways to answer, cheapest first:
+ * 1. no filter or exactly one inMailbox, sorted by receivedAt or size, without anchor: one
+ *    page read in the store's order (`mailboxPage`, which also collapses threads);
+ * 2. a filter whose top level requires a text condition (and needs no threads): the
+ *    full-text index's candidates only are loaded and checked;
+ *    Before that, when the filter is only text conditions (and an inMailbox), sorted by
+ *    receivedAt or size without a total, the page order is walked and messages confirmed
+ *    until the page is full, within a budget of reads (`textPage`): a common word fills
+ *    the page at once, where the index would give every message as a candidate;
+ * 3. otherwise every Email of the account is loaded, filtered and sorted.
+ * Messages are read and parsed only when a condition or sort needs them, once per query.
  *
  * @module
  */
-import { type EmailEntry, loadEmails } from "./account_view.ts";
+import type { Mailbox, Store } from "../../../storage/mod.ts";
+import { type EmailEntry, loadEmails, loadEmailsByBlob } from "./account_view.ts";
 import { stateOf } from "./state.ts";
 import {
   boolArg,
@@ -20,171 +27,144 @@ import {
   requireAccount,
   stringArg,
 } from "./context.ts";
-import { keywordsOf } from "./keywords.ts";
+import { compileFilter, newNeeds, type Predicate, type QueryData } from "./email_filter.ts";
+import { MessageInfo } from "./email_info.ts";
+import { compileSort, parseSort, type SortKey } from "./email_sort.ts";
+import {
+  matchesAll,
+  resolveTextConditions,
+  TEXT_CONDITIONS,
+  type TextCondition,
+} from "./email_text.ts";
 import { invalidArguments, MethodError } from "./errors.ts";
 import { emailIdOf, parseEmailId, parseMailboxId } from "./ids.ts";
 import { isObject, type JsonObject } from "./json.ts";
 import { MAIL } from "./session.ts";
-import { resolveTextConditions, TEXT_CONDITIONS, type TextCondition } from "./email_text.ts";
-
-function hasKeyword(e: EmailEntry, keyword: string): boolean {
-  return Object.hasOwn(keywordsOf(e.flags), keyword.toLowerCase());
-}
+import { threadsOf } from "./thread.ts";
 
 /** Most ids one Email/query returns when the client sets no (or a larger) limit. */
 const MAX_QUERY_LIMIT = 1000;
 
-/** RFC 8621 §4.4.1 filter conditions supported so far. */
-const CONDITIONS = [
-  "inMailbox",
-  "inMailboxOtherThan",
-  "before",
-  "after",
-  "minSize",
-  "maxSize",
-  "hasKeyword",
-  "notKeyword",
-];
+/** The mailbox of a filter that is exactly `{inMailbox: id}`, else null. */
+function onlyMailbox(filter: JsonObject | null): number | null {
+  if (!filter) return null;
+  const keys = Object.keys(filter);
+  if (keys.length !== 1 || keys[0] !== "inMailbox") return null;
+  return parseMailboxId(filter.inMailbox);
+}
 
-type Predicate = (e: EmailEntry) => boolean;
+/** A text condition the whole filter requires (top level, or an AND's direct member). */
+function requiredText(filter: JsonObject | null): TextCondition | null {
+  if (!filter) return null;
+  const conds = filter.operator === "AND" && Array.isArray(filter.conditions)
+    ? filter.conditions
+    : Object.hasOwn(filter, "operator")
+    ? []
+    : [filter];
+  for (const c of conds) {
+    if (!isObject(c) || Object.hasOwn(c, "operator")) continue;
+    for (const [k, v] of Object.entries(c)) {
+      if (Object.hasOwn(TEXT_CONDITIONS, k) && typeof v === "string") {
+        return { kind: k, needle: v.toLowerCase(), matches: new Set() };
+      }
+    }
+  }
+  return null;
+}
+
+/** Blob ids the full-text index gives for `c` in the account, or null if it cannot narrow. */
+async function textCandidates(
+  store: Store,
+  mailboxes: readonly Mailbox[],
+  c: TextCondition,
+): Promise<number[] | null> {
+  if (!store.searchText) return null;
+  const blobs = new Set<number>();
+  for (const mb of mailboxes) {
+    const uids = await store.searchText(mb.id, { part: TEXT_CONDITIONS[c.kind], value: c.needle });
+    if (uids === null) return null;
+    for (const m of await store.getMessages(mb.id, uids)) blobs.add(m.blobId);
+  }
+  return [...blobs];
+}
+
+/** Messages read by the walk of `textPage` beyond the page itself before it gives up. */
+const WALK_BUDGET = 200;
+/** Deepest page end the walk tries (deeper pages take the index). */
+const WALK_MAX = 1000;
+
+/** True for a filter of text conditions and at most one inMailbox (no operator). */
+function onlyTextAndMailbox(filter: JsonObject): boolean {
+  return !Object.hasOwn(filter, "operator") &&
+    Object.keys(filter).every((k) => k === "inMailbox" || Object.hasOwn(TEXT_CONDITIONS, k));
+}
 
 /**
- * Compiles a Filter (RFC 8620 §5.5: FilterOperator or FilterCondition). Text conditions
- * are added to `texts`; their predicates hold once `resolveTextConditions` has run.
+ * The page of a text query in the order of the store's page (`mailboxPage`): messages are
+ * read and confirmed one by one until `position + limit` have matched. Null when that
+ * needs more than `position + limit + WALK_BUDGET` reads (a rare word: the index is then
+ * the cheaper way) or the page ends beyond `WALK_MAX`. The window is read in one store call (sorting a whole account is the
+ * expensive part, done once).
  */
-function compileFilter(f: unknown, texts: TextCondition[], depth = 0): Predicate {
-  if (!isObject(f)) throw invalidArguments("a filter is an object");
-  if (depth > 16) throw new MethodError("unsupportedFilter", "filter nested too deeply");
-  if (Object.hasOwn(f, "operator")) {
-    const { operator, conditions } = f;
-    if (!Array.isArray(conditions)) throw invalidArguments("conditions must be a list");
-    const parts = conditions.map((c) => compileFilter(c, texts, depth + 1));
-    switch (operator) {
-      case "AND":
-        return (e) => parts.every((p) => p(e));
-      case "OR":
-        return (e) => parts.some((p) => p(e));
-      case "NOT":
-        return (e) => !parts.some((p) => p(e));
-      default:
-        throw invalidArguments("operator must be AND, OR or NOT");
-    }
+async function textPage(
+  store: Store,
+  q: {
+    accountId: number;
+    mailboxId: number | null;
+    sort: "receivedAt" | "size";
+    ascending: boolean;
+    position: number;
+    limit: number;
+  },
+  texts: readonly TextCondition[],
+): Promise<number[] | null> {
+  if (q.position + q.limit > WALK_MAX) return null;
+  const window = q.position + q.limit + WALK_BUDGET;
+  const page = await store.mailboxPage({ ...q, position: 0, limit: window, total: false });
+  const out: number[] = [];
+  let matched = 0;
+  for (const blob of page.blobIds) {
+    if (out.length >= q.limit) break;
+    if (!matchesAll(await store.readBlob(blob), texts)) continue;
+    if (matched++ >= q.position) out.push(blob);
   }
-  const preds: Predicate[] = [];
-  for (const [k, v] of Object.entries(f)) {
-    if (Object.hasOwn(TEXT_CONDITIONS, k)) {
-      if (typeof v !== "string") throw invalidArguments(`${k} must be a string`);
-      const c: TextCondition = { kind: k, needle: v.toLowerCase(), matches: new Set() };
-      texts.push(c);
-      preds.push((e) => c.matches.has(e.blobId));
-      continue;
-    }
-    if (!CONDITIONS.includes(k)) {
-      throw new MethodError("unsupportedFilter", `unsupported condition ${k.slice(0, 100)}`);
-    }
-    preds.push(condition(k, v));
-  }
-  return (e) => preds.every((p) => p(e));
+  // The window held every Email, or the page is full: the answer is exact.
+  return out.length >= q.limit || page.blobIds.length < window ? out : null;
 }
 
-function condition(k: string, v: unknown): Predicate {
-  const mailboxId = () => {
-    // An id that is not a mailbox id matches nothing (it cannot name one of ours).
-    if (typeof v !== "string") throw invalidArguments(`${k} must be a mailbox id`);
-    return parseMailboxId(v) ?? -1;
-  };
-  const date = () => {
-    const t = typeof v === "string" && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/.test(v)
-      ? Date.parse(v)
-      : NaN;
-    if (!Number.isFinite(t)) throw invalidArguments(`${k} must be a UTCDate`);
-    return t;
-  };
-  const size = () => {
-    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) {
-      throw invalidArguments(`${k} must be an unsigned integer`);
-    }
-    return v;
-  };
-  const keyword = () => {
-    if (typeof v !== "string" || v === "") throw invalidArguments(`${k} must be a keyword`);
-    return v;
-  };
-  switch (k) {
-    case "inMailbox": {
-      const id = mailboxId();
-      return (e) => e.mailboxIds.includes(id);
-    }
-    case "inMailboxOtherThan": {
-      if (!Array.isArray(v) || !v.every((x) => typeof x === "string")) {
-        throw invalidArguments("inMailboxOtherThan must be a list of mailbox ids");
-      }
-      const ids = new Set(v.map((x) => parseMailboxId(x) ?? -1));
-      return (e) => e.mailboxIds.some((m) => !ids.has(m));
-    }
-    case "before": {
-      const t = date();
-      return (e) => e.receivedAt < t;
-    }
-    case "after": {
-      const t = date();
-      return (e) => e.receivedAt >= t;
-    }
-    case "minSize": {
-      const n = size();
-      return (e) => e.size >= n;
-    }
-    case "maxSize": {
-      const n = size();
-      return (e) => e.size < n;
-    }
-    case "hasKeyword": {
-      const kw = keyword();
-      return (e) => hasKeyword(e, kw);
-    }
-    default: {
-      const kw = keyword();
-      return (e) => !hasKeyword(e, kw);
-    }
+/** The query data: parsed messages (loaded up front when needed) and threads. */
+async function queryData(
+  store: Store,
+  emails: Map<number, EmailEntry>,
+  needs: { parse: boolean; threads: boolean },
+): Promise<QueryData> {
+  const infos = new Map<number, MessageInfo>();
+  if (needs.parse) {
+    for (const blob of emails.keys()) infos.set(blob, new MessageInfo(await store.readBlob(blob)));
   }
+  const threads = needs.threads ? threadsOf(emails.values()) : new Map<number, EmailEntry[]>();
+  return {
+    info: (e) => infos.get(e.blobId)!,
+    thread: (e) => threads.get(e.threadId) ?? [e],
+  };
 }
 
-type Compare = (a: EmailEntry, b: EmailEntry) => number;
-
-/** RFC 8621 §4.4.2 sort; receivedAt newest first when none is given. */
-function compileSort(sort: unknown): Compare {
-  const keys: Array<{ property: string; asc: boolean }> = [];
-  if (sort === undefined || sort === null) {
-    keys.push({ property: "receivedAt", asc: false });
-  } else {
-    if (!Array.isArray(sort)) throw invalidArguments("sort must be a list");
-    for (const c of sort) {
-      if (!isObject(c) || typeof c.property !== "string") {
-        throw invalidArguments("each sort is a Comparator object");
-      }
-      for (const k of Object.keys(c)) {
-        if (!["property", "isAscending", "collation"].includes(k)) {
-          throw invalidArguments(`unknown comparator property ${k.slice(0, 100)}`);
-        }
-      }
-      if (c.isAscending !== undefined && typeof c.isAscending !== "boolean") {
-        throw invalidArguments("isAscending must be a boolean");
-      }
-      if (c.property !== "receivedAt" && c.property !== "size") {
-        throw new MethodError("unsupportedSort", `cannot sort by ${c.property.slice(0, 100)}`);
-      }
-      keys.push({ property: c.property, asc: c.isAscending !== false });
-    }
+/** The page of a query once the matching Emails are known in order. */
+function page(
+  sorted: readonly EmailEntry[],
+  p: { position: number; anchor: string | null; anchorOffset: number; limit: number },
+): { position: number; ids: string[] } {
+  let position = p.position;
+  if (p.anchor !== null) {
+    const blob = parseEmailId(p.anchor);
+    const at = blob === null ? -1 : sorted.findIndex((e) => e.blobId === blob);
+    if (at < 0) throw new MethodError("anchorNotFound");
+    position = Math.max(0, at + p.anchorOffset);
+  } else if (position < 0) {
+    position = Math.max(0, sorted.length + position);
   }
-  const value = (e: EmailEntry, p: string) => p === "size" ? e.size : e.receivedAt;
-  return (a, b) => {
-    for (const k of keys) {
-      const d = value(a, k.property) - value(b, k.property);
-      if (d !== 0) return k.asc ? d : -d;
-    }
-    // A stable order for equal keys: newer storage first, like the default.
-    return b.blobId - a.blobId;
-  };
+  const ids = sorted.slice(position, position + p.limit).map((e) => emailIdOf(e.blobId));
+  return { position, ids };
 }
 
 /** RFC 8620 §5.5 /query for Email. */
@@ -204,14 +184,14 @@ const query: JmapMethod = {
     ]);
     const accountId = requireAccount(ctx, args);
     const filter = objectArg(args, "filter");
-    const texts: TextCondition[] = [];
-    const matches = filter ? compileFilter(filter, texts) : () => true;
-    const compare = compileSort(args.sort);
-    const givenPosition = args.position ?? 0;
-    if (typeof givenPosition !== "number" || !Number.isSafeInteger(givenPosition)) {
+    const needs = newNeeds();
+    const predicate: Predicate | null = filter ? compileFilter(filter, needs) : null;
+    const sortKeys: SortKey[] = parseSort(args.sort);
+    const compare = compileSort(sortKeys, needs);
+    const position = args.position ?? 0;
+    if (typeof position !== "number" || !Number.isSafeInteger(position)) {
       throw invalidArguments("position must be an integer");
     }
-    let position = givenPosition;
     const anchor = stringArg(args, "anchor");
     const anchorOffset = args.anchorOffset ?? 0;
     if (typeof anchorOffset !== "number" || !Number.isSafeInteger(anchorOffset)) {
@@ -220,34 +200,77 @@ const query: JmapMethod = {
     const asked = args.limit === undefined || args.limit === null
       ? null
       : intArg(args, "limit", 0, 0);
-    const calculateTotal = boolArg(args, "calculateTotal", false);
-    boolArg(args, "collapseThreads", false); // one thread per email: collapsing changes nothing
-
-    const queryState = await stateOf(ctx.deps.store, ctx.account.id, "email");
-    const mailboxes = await ctx.deps.store.listMailboxes(ctx.account.id);
-    const emails = await loadEmails(ctx.deps.store, mailboxes);
-    await resolveTextConditions(ctx.deps.store, emails, texts);
-    const sorted = [...emails.values()].filter(matches).sort(compare);
-    const total = sorted.length;
-    if (anchor !== null) {
-      const blob = parseEmailId(anchor);
-      const at = blob === null ? -1 : sorted.findIndex((e) => e.blobId === blob);
-      if (at < 0) throw new MethodError("anchorNotFound");
-      position = Math.max(0, at + anchorOffset);
-    } else if (position < 0) {
-      position = Math.max(0, total + position);
-    }
     const limit = Math.min(asked ?? MAX_QUERY_LIMIT, MAX_QUERY_LIMIT);
-    const ids = sorted.slice(position, position + limit).map((e) => emailIdOf(e.blobId));
+    const calculateTotal = boolArg(args, "calculateTotal", false);
+    const collapse = boolArg(args, "collapseThreads", false);
+
+    const store = ctx.deps.store;
+    const mailboxes = await store.listMailboxes(ctx.account.id);
     const out: JsonObject = {
       accountId,
-      queryState,
+      queryState: await stateOf(store, ctx.account.id, "email"),
       canCalculateChanges: false,
-      position,
-      ids,
     };
-    if (calculateTotal) out.total = total;
     if (asked === null || asked > MAX_QUERY_LIMIT) out.limit = limit;
+
+    const mailboxId = onlyMailbox(filter);
+    const sortKey = sortKeys.length === 1 ? sortKeys[0] : null;
+    if (
+      (filter === null || mailboxes.some((m) => m.id === mailboxId)) && anchor === null &&
+      position >= 0 &&
+      (sortKey?.property === "receivedAt" || sortKey?.property === "size")
+    ) {
+      const r = await store.mailboxPage({
+        accountId: ctx.account.id,
+        mailboxId,
+        sort: sortKey.property,
+        ascending: sortKey.asc,
+        position,
+        limit,
+        total: calculateTotal,
+        collapseThreads: collapse,
+      });
+      Object.assign(out, { position, ids: r.blobIds.map(emailIdOf) });
+      if (calculateTotal) out.total = r.total;
+      return out;
+    }
+
+    const textBox = filter?.inMailbox === undefined ? null : parseMailboxId(filter.inMailbox);
+    if (
+      needs.texts.length > 0 && filter && onlyTextAndMailbox(filter) &&
+      (textBox === null
+        ? filter.inMailbox === undefined
+        : mailboxes.some((m) => m.id === textBox)) &&
+      !calculateTotal && !collapse && anchor === null && position >= 0 &&
+      (sortKey?.property === "receivedAt" || sortKey?.property === "size")
+    ) {
+      const blobIds = await textPage(store, {
+        accountId: ctx.account.id,
+        mailboxId: textBox,
+        sort: sortKey.property,
+        ascending: sortKey.asc,
+        position,
+        limit,
+      }, needs.texts);
+      if (blobIds) return Object.assign(out, { position, ids: blobIds.map(emailIdOf) });
+    }
+    const text = needs.threads ? null : requiredText(filter);
+    const candidates = text ? await textCandidates(store, mailboxes, text) : null;
+    const emails = candidates
+      ? await loadEmailsByBlob(store, ctx.account.id, candidates)
+      : await loadEmails(store, ctx.account.id);
+    await resolveTextConditions(store, emails, needs.texts);
+    const data = await queryData(store, emails, needs);
+    let sorted = [...emails.values()];
+    if (predicate) sorted = sorted.filter((e) => predicate(e, data));
+    sorted.sort((a, b) => compare(a, b, data));
+    if (collapse) {
+      // RFC 8621 §4.4.3: only the first Email of each thread in the sorted results.
+      const seen = new Set<number>();
+      sorted = sorted.filter((e) => !seen.has(e.threadId) && seen.add(e.threadId) !== null);
+    }
+    Object.assign(out, page(sorted, { position, anchor, anchorOffset, limit }));
+    if (calculateTotal) out.total = sorted.length;
     return out;
   },
 };

@@ -61,6 +61,12 @@ function test(c: TextCondition, t: Texts): boolean {
   }
 }
 
+/** True when the message `bytes` matches every condition. */
+export function matchesAll(bytes: Uint8Array, conditions: readonly TextCondition[]): boolean {
+  const t = new Texts(bytes);
+  return conditions.every((c) => test(c, t));
+}
+
 /** Fills each condition's `matches` among `emails`. */
 export async function resolveTextConditions(
   store: Store,

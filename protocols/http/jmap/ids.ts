@@ -8,7 +8,7 @@
  * | mailbox | `m<id>`    | Mailbox.id                                                  |
  * | email   | `e<blob>`  | the message's blob: copies in several mailboxes of one      |
  * |         |            | account are one Email with several mailboxIds (RFC 8621 §4) |
- * | thread  | `t<blob>`  | one thread per email until threading lands                  |
+ * | thread  | `t<blob>`  | the blob of the thread's first Email (storage threads.ts)   |
  * | blob    | `b<blob>`  | a stored message; `u<id>` an upload;                        |
  * |         |            | `p<blob>_1_2` part 1.2 of a message (transfer-decoded)      |
  *

@@ -47,6 +47,6 @@ export function coreCapability(l: JmapLimits): Record<string, unknown> {
     maxCallsInRequest: l.maxCallsInRequest,
     maxObjectsInGet: l.maxObjectsInGet,
     maxObjectsInSet: l.maxObjectsInSet,
-    collationAlgorithms: ["i;ascii-casemap", "i;octet"],
+    collationAlgorithms: ["i;unicode-casemap", "i;ascii-casemap", "i;octet"],
   };
 }

@@ -35,6 +35,7 @@ import { PUSH_SUBSCRIPTION_METHODS } from "./push_subscription.ts";
 import { IDENTITY_METHODS } from "./identity.ts";
 import { SUBMISSION_METHODS } from "./submission.ts";
 import { VACATION_METHODS } from "./vacation.ts";
+import { SNIPPET_METHODS } from "./snippet.ts";
 import { baseUrl, PATHS, sessionObject } from "./session.ts";
 
 /** Every method by name (one family per file). */
@@ -54,6 +55,7 @@ function methodTable(): ReadonlyMap<string, JmapMethod> {
     ...EMAIL_SET_METHODS,
     ...EMAIL_IMPORT_METHODS,
     ...EMAIL_COPY_METHODS,
+    ...SNIPPET_METHODS,
   }));
 }
 

@@ -15,7 +15,7 @@
  * @module
  */
 import type { ChangeKind, ChangeRecord, Store } from "../../../storage/mod.ts";
-import { loadEmails } from "./account_view.ts";
+import { loadEmailsByBlob } from "./account_view.ts";
 import { MethodError } from "./errors.ts";
 
 /** How many records one /changes call reads at most (bounded memory). */
@@ -158,7 +158,7 @@ export async function emailChanges(
     if (r.op === "d") c.d = r.id;
   }
   if (objects.length > 0) {
-    const emails = await loadEmails(store, await store.listMailboxes(accountId));
+    const emails = await loadEmailsByBlob(store, accountId, objects);
     for (const id of objects) {
       for (const [mb, uid] of emails.get(id)?.copies ?? []) copy(id, `${mb}:${uid}`);
     }

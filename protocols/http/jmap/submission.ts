@@ -246,7 +246,7 @@ async function createOne(
   if (!identity) return { error: { type: "invalidProperties", properties: ["identityId"] } };
   const blob = parseEmailId(emailId);
   const store = ctx.deps.store;
-  const emails = await loadEmails(store, await store.listMailboxes(ctx.account.id));
+  const emails = await loadEmails(store, ctx.account.id);
   const email = blob === null ? undefined : emails.get(blob);
   if (!email) return { error: { type: "invalidProperties", properties: ["emailId"] } };
   const bytes = await store.readBlob(email.blobId);
@@ -324,7 +324,7 @@ async function createOne(
     obj: {
       identityId,
       emailId: emailIdOf(email.blobId),
-      threadId: threadIdOf(email.blobId),
+      threadId: threadIdOf(email.threadId),
       envelope: {
         mailFrom: { ...envelope.mailFrom, parameters: null },
         rcptTo: envelope.rcptTo.map((r) => ({ ...r, parameters: null })),
@@ -370,7 +370,7 @@ async function onSuccess(
     const sub = subOf(ref);
     if (sub === undefined || !doc.objects[sub] || !isObject(patch)) continue;
     const emailId = doc.objects[sub].emailId as string;
-    const emails = await loadEmails(store, mailboxes);
+    const emails = await loadEmails(store, ctx.account.id);
     const e = emails.get(parseEmailId(emailId)!);
     const err = e ? await patchEmail(store, e, own, patch) : { type: "notFound" };
     if (err) (out.notUpdated ??= {})[emailId] = err;
@@ -380,7 +380,7 @@ async function onSuccess(
     const sub = subOf(ref);
     if (sub === undefined || !doc.objects[sub]) continue;
     const emailId = doc.objects[sub].emailId as string;
-    const emails = await loadEmails(store, await store.listMailboxes(ctx.account.id));
+    const emails = await loadEmails(store, ctx.account.id);
     const e = emails.get(parseEmailId(emailId)!);
     if (e) {
       await destroyEmail(store, e);

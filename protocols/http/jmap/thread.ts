@@ -1,11 +1,11 @@
 /**
- * Thread methods (RFC 8621 §3). Until threading lands, every Email is its own Thread
- * (`t<blob>` holds `e<blob>`, ids.ts), which RFC 8621 §3 allows ("a server MAY ... put
- * each Email in its own Thread"); the Thread state is the Email state.
+ * Thread methods (RFC 8621 §3). Threads are assigned by the store when mail arrives
+ * (storage/sqlite/threads.ts: references plus base subject); a thread's id is `t<blob>` of
+ * its first Email (ids.ts), so it never changes. The Thread state is the Email state.
  *
  * @module
  */
-import { loadEmails } from "./account_view.ts";
+import { type EmailEntry, emailsOf } from "./account_view.ts";
 import { emailChanges, stateOf } from "./state.ts";
 import {
   checkArgs,
@@ -21,6 +21,20 @@ import { invalidArguments, MethodError } from "./errors.ts";
 import { emailIdOf, parseThreadId, threadIdOf } from "./ids.ts";
 import { MAIL } from "./session.ts";
 
+/** Emails by thread id, each thread oldest first (RFC 8621 §3: sorted by receivedAt). */
+export function threadsOf(emails: Iterable<EmailEntry>): Map<number, EmailEntry[]> {
+  const threads = new Map<number, EmailEntry[]>();
+  for (const e of emails) {
+    const t = threads.get(e.threadId);
+    if (t) t.push(e);
+    else threads.set(e.threadId, [e]);
+  }
+  for (const t of threads.values()) {
+    t.sort((a, b) => a.receivedAt - b.receivedAt || a.blobId - b.blobId);
+  }
+  return threads;
+}
+
 /** RFC 8620 §5.1 /get for Thread. */
 const get: JmapMethod = {
   capability: MAIL,
@@ -31,26 +45,38 @@ const get: JmapMethod = {
     const properties = propertyList(args, "properties") ?? ["id", "emailIds"];
     const unknown = properties.find((p) => p !== "id" && p !== "emailIds");
     if (unknown !== undefined) throw invalidArguments(`unknown property ${unknown.slice(0, 100)}`);
-    const state = await stateOf(ctx.deps.store, ctx.account.id, "email");
-    const mailboxes = await ctx.deps.store.listMailboxes(ctx.account.id);
-    const emails = await loadEmails(ctx.deps.store, mailboxes);
-    const wanted = ids ?? [...emails.keys()].map(threadIdOf);
+    const store = ctx.deps.store;
+    const emails = emailsOf(
+      ids === null ? await store.accountCopies(ctx.account.id) : await store.threadCopies(
+        ctx.account.id,
+        ids.map(parseThreadId).filter((t) => t !== null),
+      ),
+    );
+    const threads = threadsOf(emails.values());
+    const wanted = ids ?? [...threads.keys()].map(threadIdOf);
     if (wanted.length > ctx.limits.maxObjectsInGet) throw new MethodError("requestTooLarge");
     const list: unknown[] = [];
     const notFound: string[] = [];
     for (const id of wanted) {
-      const blob = parseThreadId(id);
-      if (blob !== null && emails.has(blob)) {
-        list.push(pick({ id, emailIds: [emailIdOf(blob)] }, properties));
+      const thread = parseThreadId(id);
+      const members = thread === null ? undefined : threads.get(thread);
+      if (members) {
+        list.push(pick({ id, emailIds: members.map((e) => emailIdOf(e.blobId)) }, properties));
       } else {
         notFound.push(id);
       }
     }
-    return { accountId, state, list, notFound };
+    return { accountId, state: await stateOf(store, ctx.account.id, "email"), list, notFound };
   },
 };
 
-/** RFC 8620 §5.2 /changes for Thread: one Thread per Email, so the Email changes. */
+/**
+ * RFC 8620 §5.2 /changes for Thread, from the Email change log: a thread changes when one of
+ * its Emails does. A thread is created with its first Email (its id is that Email's blob id),
+ * so a created Email that starts its thread is a created thread; any other changed Email
+ * updates its thread. A destroyed Email's thread is reported by that Email's id (a thread
+ * that lost its first Email): a client re-fetching it gets it, or notFound.
+ */
 const changes: JmapMethod = {
   capability: MAIL,
   async run(ctx, args) {
@@ -59,15 +85,32 @@ const changes: JmapMethod = {
     const since = stringArg(args, "sinceState");
     if (since === null) throw invalidArguments("sinceState is required");
     const max = args.maxChanges == null ? null : intArg(args, "maxChanges", 0, 1);
-    const c = await emailChanges(ctx.deps.store, ctx.account.id, since, max);
+    const store = ctx.deps.store;
+    const c = await emailChanges(store, ctx.account.id, since, max);
+    const threadOf = new Map(
+      (await store.emailCopies(ctx.account.id, [...c.created, ...c.updated]))
+        .map((m) => [m.blobId, m.threadId]),
+    );
+    const created = new Set<number>();
+    const updated = new Set<number>();
+    for (const blob of c.created) {
+      const t = threadOf.get(blob);
+      if (t === undefined) continue;
+      (t === blob ? created : updated).add(t);
+    }
+    for (const blob of c.updated) {
+      const t = threadOf.get(blob);
+      if (t !== undefined && !created.has(t)) updated.add(t);
+    }
+    for (const t of created) updated.delete(t);
     return {
       accountId,
       oldState: since,
       newState: c.newState,
       hasMoreChanges: c.hasMoreChanges,
-      created: c.created.map(threadIdOf),
-      updated: c.updated.map(threadIdOf),
-      destroyed: c.destroyed.map(threadIdOf),
+      created: [...created].map(threadIdOf),
+      updated: [...updated].map(threadIdOf),
+      destroyed: c.destroyed.filter((b) => !threadOf.has(b)).map(threadIdOf),
     };
   },
 };

@@ -8,6 +8,7 @@
 import { type DeliveryTarget, type Placed, StoreError } from "../../mod.ts";
 import { normalizeFlags, normalizeMailboxName } from "../../names.ts";
 import { type Row } from "../rows.ts";
+import { assignThread } from "../threads.ts";
 import {
   bumpMailbox,
   checkMessage,
@@ -52,7 +53,7 @@ export function deliver(
       | { id: number }
       | undefined;
     if (!mb) throw new StoreError("not_found", `no such account: ${t.accountId}`);
-    placed.push(place(ctx, mb.id, t.accountId, a.message.byteLength, blobId, {
+    placed.push(place(ctx, mb.id, t.accountId, a.message, blobId, {
       flags: normalizeFlags(t.flags ?? []),
       internalDate,
     }));
@@ -64,11 +65,13 @@ function place(
   ctx: WriteContext,
   mailboxId: number,
   accountId: number,
-  size: number,
+  message: Uint8Array,
   blobId: number,
   o: { flags: string[]; internalDate: number },
 ): Placed {
+  const size = message.byteLength;
   checkQuota(ctx, accountId, size);
+  assignThread(ctx.sql, accountId, blobId, message);
   const { firstUid: uid, modseq, uidValidity } = bumpMailbox(ctx, mailboxId, 1);
   insertMessage(ctx, {
     mailboxId,
@@ -92,7 +95,7 @@ export function append(
   const flags = normalizeFlags(a.flags ?? []);
   const internalDate = internalDateOf(ctx, a.internalDate);
   const blobId = storeBlob(ctx, a.message);
-  return place(ctx, mb.id, mb.accountId, a.message.byteLength, blobId, { flags, internalDate });
+  return place(ctx, mb.id, mb.accountId, a.message, blobId, { flags, internalDate });
 }
 
 function removeMessages(ctx: WriteContext, mailboxId: number, uids: number[]): number[] {
