@@ -226,6 +226,39 @@ Deno.test({
 });
 
 Deno.test({
+  name: "postgres threads: mail stored before the thread tables is threaded on upgrade; NUL ids",
+  ignore,
+  fn: () =>
+    withCluster(async (pg) => {
+      let store = await openPostgresStore(pg.url);
+      try {
+        const a = await store.createAccount("old@example.test", "hash");
+        const enc = (h: string) => new TextEncoder().encode(`${h}\r\n\r\nbody\r\n`);
+        const to = [{ accountId: a.id, mailbox: "INBOX" }];
+        await store.deliver(enc("Subject: Hi\r\nMessage-ID: <h@x>"), to);
+        await store.deliver(enc("Subject: Re: Hi\r\nIn-Reply-To: <h@x>"), to);
+        // Text cannot hold NUL: such ids and subjects are skipped or replaced, never refused.
+        await store.deliver(enc("Subject: N\u0000ul\r\nMessage-ID: <n\u0000@x>"), to);
+        await store.close();
+        // What a database from before the migration looks like: no thread rows, backfill due.
+        const db = connect(pg.url, { max: 1 });
+        await db`DELETE FROM email_threads`;
+        await db`DELETE FROM thread_message_ids`;
+        await db`INSERT INTO meta (key, value) VALUES ('threads_backfill', 1)`;
+        await db.end();
+        store = await openPostgresStore(pg.url);
+        const copies = (await store.accountCopies(a.id)).sort((x, y) => x.blobId - y.blobId);
+        assert.equal(copies.length, 3);
+        assert.equal(copies[0].threadId, copies[0].blobId);
+        assert.equal(copies[1].threadId, copies[0].blobId);
+        assert.equal(copies[2].threadId, copies[2].blobId);
+      } finally {
+        await store.close();
+      }
+    }),
+});
+
+Deno.test({
   name: "openStore: backend postgres opens the database at url; a newer schema is refused",
   ignore,
   fn: () =>

@@ -219,6 +219,30 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (account_id, type)
   );
   `,
+  // 8: JMAP threads (writes/threads.ts) and the indexes of Email/get and Email/query
+  // (reads/threads.ts); mail already stored is threaded when the store opens.
+  `
+  CREATE TABLE email_threads (
+    account_id bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    blob_id    bigint NOT NULL,
+    thread_id  bigint NOT NULL,
+    PRIMARY KEY (account_id, blob_id)
+  );
+  CREATE INDEX email_threads_thread ON email_threads(account_id, thread_id);
+  -- Message-IDs seen in an account, with the thread and base subject of their message.
+  CREATE TABLE thread_message_ids (
+    account_id bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    message_id text COLLATE "C" NOT NULL,
+    thread_id  bigint NOT NULL,
+    subject    text COLLATE "C" NOT NULL,
+    PRIMARY KEY (account_id, message_id)
+  );
+  CREATE INDEX messages_mailbox_blob ON messages(mailbox_id, blob_id);
+  CREATE INDEX messages_date ON messages(mailbox_id, internal_date, blob_id);
+  CREATE INDEX messages_size ON messages(mailbox_id, size, blob_id);
+  CREATE INDEX messages_blob ON messages(blob_id);
+  INSERT INTO meta (key, value) VALUES ('threads_backfill', 1);
+  `,
 ];
 
 /** The schema version this code writes. */

@@ -32,11 +32,13 @@ import {
   type ChangeRecord,
   type DeliveryTarget,
   type Domain,
+  type EmailCopy,
   type FlagUpdate,
   type FlagUpdateResult,
   type KvQuota,
   type Mailbox,
   type MailboxChange,
+  type MailboxPageQuery,
   type MailboxStatus,
   type MessageMeta,
   type Placed,
@@ -87,6 +89,8 @@ import * as tokens from "./writes/tokens.ts";
 import * as uploads from "./writes/uploads.ts";
 import * as admin from "./writes/admin.ts";
 import * as jmapRecords from "./writes/jmap_records.ts";
+import { backfillThreads } from "./writes/threads.ts";
+import * as threads from "./reads/threads.ts";
 
 /** Attempts of a write that keeps losing deadlocks or serialisation races. */
 const MAX_ATTEMPTS = 8;
@@ -114,6 +118,7 @@ export async function openPostgresStore(
   const db = connect(url, { max: opts.maxConnections });
   try {
     await migrate(db);
+    await backfillThreads(db);
   } catch (e) {
     await db.end({ timeout: 1 });
     throw e;
@@ -552,6 +557,27 @@ export class PostgresStore implements Store {
 
   removeQueueEntry(id: number): Promise<void> {
     return this.#write(queue.removeQueueEntry, { id });
+  }
+
+  // --- JMAP Emails and Threads (reads/threads.ts) ---
+
+  /** The reads of reads/threads.ts, on the pool. */
+  #read = (text: string, params: Param[]): Promise<Row[]> => this.#all(text, params);
+
+  emailCopies(accountId: number, blobIds: number[]): Promise<EmailCopy[]> {
+    return threads.emailCopies(this.#read, accountId, blobIds);
+  }
+
+  threadCopies(accountId: number, threadIds: number[]): Promise<EmailCopy[]> {
+    return threads.threadCopies(this.#read, accountId, threadIds);
+  }
+
+  accountCopies(accountId: number): Promise<EmailCopy[]> {
+    return threads.accountCopies(this.#read, accountId);
+  }
+
+  mailboxPage(q: MailboxPageQuery): Promise<{ blobIds: number[]; total: number | null }> {
+    return threads.mailboxPage(this.#read, q);
   }
 
   // --- the change log (change_log.ts) ---

@@ -8,6 +8,7 @@
 import { type DeliveryTarget, type MessageMeta, type Placed, StoreError } from "../../mod.ts";
 import { normalizeFlags, normalizeMailboxName } from "../../names.ts";
 import { storeBlob } from "./blobs.ts";
+import { assignThread } from "./threads.ts";
 import {
   bumpMailbox,
   checkMessage,
@@ -68,7 +69,7 @@ export async function deliver(
   for (let i = 0; i < a.targets.length; i++) {
     const t = a.targets[i];
     placed.push(
-      await place(ctx, boxes[i], t.accountId, a.message.byteLength, blobId, {
+      await place(ctx, boxes[i], t.accountId, a.message, blobId, {
         flags: normalizeFlags(t.flags ?? []),
         internalDate,
       }),
@@ -81,11 +82,13 @@ async function place(
   ctx: WriteContext,
   mailboxId: number,
   accountId: number,
-  size: number,
+  message: Uint8Array,
   blobId: number,
   o: { flags: string[]; internalDate: number },
 ): Promise<Placed> {
+  const size = message.byteLength;
   await checkQuota(ctx, accountId, size);
+  await assignThread(ctx, accountId, blobId, message); // under the account's row lock
   const { firstUid: uid, modseq, uidValidity } = await bumpMailbox(ctx, mailboxId, 1);
   await insertMessages(ctx, [{
     mailboxId,
@@ -111,7 +114,7 @@ export async function append(
   await lockAccounts(ctx, [found.accountId]);
   const mb = (await lockMailboxes(ctx, [a.mailboxId])).get(a.mailboxId)!;
   const blobId = await storeBlob(ctx, a.message, true);
-  return place(ctx, mb.id, mb.accountId, a.message.byteLength, blobId, { flags, internalDate });
+  return place(ctx, mb.id, mb.accountId, a.message, blobId, { flags, internalDate });
 }
 
 async function removeMessages(
