@@ -26,6 +26,7 @@ import * as spam from "./commands/spam.ts";
 import * as importCmd from "./commands/import.ts";
 import * as exportCmd from "./commands/export.ts";
 import * as token from "./commands/token.ts";
+import * as sieve from "./commands/sieve.ts";
 
 interface Command {
   usage: string;
@@ -70,6 +71,11 @@ const COMMANDS: Record<string, Command> = {
     usage: importCmd.usage,
     flags: { values: ["--config", "--user", "--mailbox"] },
     run: importCmd.run,
+  },
+  sieve: {
+    usage: sieve.usage,
+    flags: { values: ["--config", "--eml", "--from", "--to"] },
+    run: sieve.run,
   },
   token: {
     usage: token.usage,

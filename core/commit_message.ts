@@ -1,8 +1,8 @@
 /**
  * The last step of accepting a message, shared by SMTP (every role) and JMAP
  * EmailSubmission: the deliver hook for the local copies (deliver_hook.ts), then one
- * `store.deliver` per planned write and one `store.enqueue` for the remote recipients,
- * all started in the same tick so the store commits them together.
+ * `store.deliver` per planned write, one `store.enqueue` for the remote recipients and one
+ * per plugin redirect or automatic reply (Sieve), all started in the same tick so the store commits them together.
  *
  * Invariant: resolves only when every write is durably committed (the caller acknowledges
  * after that); throws when storage fails; stores nothing when a plugin refuses.
@@ -56,6 +56,7 @@ export async function commitMessage(deps: ServerDeps, input: CommitInput): Promi
   const targets = plan.writes.flatMap((w) => w.targets);
   // All writes start in the same tick: the store commits them together. If one fails the
   // client retries the whole message: a possible duplicate is better than a lost message.
+  const messageId = input.meta.messageId;
   const [, queued] = await Promise.all([
     Promise.all(plan.writes.map((w) => deps.store.deliver(w.message, w.targets))),
     input.remote.length > 0
@@ -66,6 +67,26 @@ export async function commitMessage(deps: ServerDeps, input: CommitInput): Promi
         meta: input.meta,
       })
       : Promise.resolve(null),
+    // A plugin's redirect (Sieve): the message as received, from the account that asked,
+    // so bounces go to that user.
+    ...plan.forwards.map((f) =>
+      deps.store.enqueue(input.queueMessage(), {
+        sender: f.sender,
+        recipients: f.recipients.map((address) => ({ address, status: "pending" as const })),
+        nextAttemptAt: input.now,
+        meta: { messageId, redirectedBy: f.sender, clientIp: input.session.remoteIp },
+      })
+    ),
+    // Automatic replies (Sieve vacation): null envelope sender, so nothing answers them
+    // (RFC 3834 §3.1.7 via RFC 5230 §5.8).
+    ...plan.replies.map((r) =>
+      deps.store.enqueue(r.message, {
+        sender: "",
+        recipients: [{ address: r.to, status: "pending" as const }],
+        nextAttemptAt: input.now,
+        meta: { messageId, autoReply: true },
+      })
+    ),
   ]);
   return {
     refused: null,

@@ -11,6 +11,11 @@
  *   on_error = "tempfail") for any copy refuses the whole message: nothing is stored. SMTP
  *   answers once per message after DATA, so one recipient's copy cannot be refused alone.
  * - `discard` drops that account's copy only.
+ * - A plugin's `redirect` forwards that account's copy through the queue (sender: the
+ *   account), in the same commit as the writes; also after `discard`.
+ * - A plugin's `reply` goes only to this message's (non-null) envelope sender.
+ * - A plugin's `copies` file that account's copy in several mailboxes, with flags, and may
+ *   create a missing mailbox; without them the copy goes to the chosen `mailbox`.
  * - With no plugin declaring `deliver`, no context is built and the plan is one write.
  *
  * @module
@@ -46,6 +51,16 @@ export interface DeliveryPlan {
   refused: Refusal | null;
   /** Every deliver-hook result, for the message's log line. */
   results: PluginResultSummary[];
+  /**
+   * Messages a plugin forwards (a Sieve redirect): the caller enqueues the message as
+   * received (without Return-Path, before any plugin's change), sender the account.
+   */
+  forwards: Array<{ sender: string; recipients: string[] }>;
+  /**
+   * Automatic replies (a Sieve vacation) to the message's envelope sender: the caller
+   * enqueues each with the null envelope sender (RFC 3834), so nothing answers them.
+   */
+  replies: Array<{ to: string; message: Uint8Array }>;
 }
 
 /** What the SMTP side knows when it plans local delivery. */
@@ -74,12 +89,16 @@ export async function planDelivery(
   input: DeliverInput,
 ): Promise<DeliveryPlan> {
   const target = (c: LocalCopy): DeliveryTarget => ({ accountId: c.accountId, mailbox: c.mailbox });
-  if (input.copies.length === 0) return { writes: [], refused: null, results: [] };
+  if (input.copies.length === 0) {
+    return { writes: [], refused: null, results: [], forwards: [], replies: [] };
+  }
   if (!host?.wants("deliver")) {
     return {
       writes: [{ message: input.message, targets: input.copies.map(target) }],
       refused: null,
       results: [],
+      forwards: [],
+      replies: [],
     };
   }
   const outcomes = await Promise.all(input.copies.map((c) =>
@@ -98,14 +117,31 @@ export async function planDelivery(
   const results = outcomes.flatMap((o) => o.results);
   const shared: DeliveryTarget[] = [];
   const writes: DeliveryPlan["writes"] = [];
+  const forwards: DeliveryPlan["forwards"] = [];
+  const replies: DeliveryPlan["replies"] = [];
   for (const [i, out] of outcomes.entries()) {
     const refused = refusalOf(out);
-    if (refused) return { writes: [], refused, results };
+    if (refused) return { writes: [], refused, results, forwards: [], replies: [] };
+    if (out.redirect?.length) {
+      forwards.push({ sender: input.copies[i].account, recipients: out.redirect });
+    }
+    // Only to the sender of this very message: a plugin cannot make us mail anyone else.
+    if (out.reply && input.sender !== "" && sameAddress(out.reply.to, input.sender)) {
+      replies.push({ to: input.sender, message: new TextEncoder().encode(out.reply.message) });
+    }
     if (out.action === "discard") continue;
-    const t = { ...target(input.copies[i]), mailbox: out.mailbox ?? input.copies[i].mailbox };
-    if (out.message) writes.push({ message: out.message, targets: [t] });
-    else shared.push(t);
+    const base = target(input.copies[i]);
+    // A plugin's `copies` (a Sieve filter's fileinto/keep list) replace the one mailbox.
+    const ts: DeliveryTarget[] = out.copies
+      ? out.copies.map((c) => ({ ...base, mailbox: c.mailbox, flags: c.flags, create: c.create }))
+      : [{ ...base, mailbox: out.mailbox ?? base.mailbox }];
+    if (out.message) writes.push({ message: out.message, targets: ts });
+    else shared.push(...ts);
   }
   if (shared.length > 0) writes.unshift({ message: input.message, targets: shared });
-  return { writes, refused: null, results };
+  return { writes, refused: null, results, forwards, replies };
+}
+
+function sameAddress(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
 }

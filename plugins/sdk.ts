@@ -90,6 +90,23 @@ export interface HookResult {
   score?: number;
   /** data / deliver: the mailbox to file the message in (e.g. "Junk"); a missing one: INBOX. */
   mailbox?: string;
+  /**
+   * deliver (SMTP): store this account's copy in each of these mailboxes, each with its
+   * flags (replaces `mailbox`; at most 32). A Sieve filter's fileinto / keep list.
+   */
+  copies?: DeliverCopy[];
+  /**
+   * deliver (SMTP): also send this account's copy, unchanged, on to these addresses (at
+   * most 4) through the outbound queue, with the account as envelope sender (bounces go to
+   * the user who asked). Works with `discard` (forward only). A Sieve filter's redirect.
+   */
+  redirect?: string[];
+  /**
+   * deliver (SMTP): an automatic reply (a Sieve vacation) to the envelope sender of this
+   * message — `to` must be that sender; the host refuses any other — sent through the queue
+   * with the null envelope sender (RFC 3834), `message` the whole reply (at most 64 KiB).
+   */
+  reply?: { to: string; message: string };
   /** queue: deliver through this relay instead of the MX hosts ("host" or "host:port"). */
   relay?: string;
   /**
@@ -99,6 +116,15 @@ export interface HookResult {
   tls?: "require" | "opportunistic" | "none";
   /** A short note for the log line and for later plugins. */
   note?: string;
+}
+
+/** One stored copy a deliver hook asks for (see {@link HookResult.copies}). */
+export interface DeliverCopy {
+  mailbox: string;
+  /** IMAP flags and keywords to set on the stored message ("\\Seen", "$Label1"). */
+  flags?: string[];
+  /** Create the mailbox when it does not exist (else a missing mailbox means INBOX). */
+  create?: boolean;
 }
 
 /** One earlier plugin's result, as later plugins and the log line see it. */

@@ -118,6 +118,8 @@ export interface DeliveryTarget {
   /** Mailbox name; a missing mailbox falls back to INBOX. */
   mailbox: string;
   flags?: string[];
+  /** Create the mailbox when it does not exist (a Sieve `fileinto :create`), else INBOX. */
+  create?: boolean;
 }
 
 /** Result of one placed copy. */

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import type { Action, HeaderField, HookName, PluginResultSummary } from "../sdk.ts";
+import type { Action, DeliverCopy, HeaderField, HookName, PluginResultSummary } from "../sdk.ts";
 import type { CheckedResult } from "./verdict.ts";
 import { rewriteMessage } from "./message.ts";
 
@@ -35,6 +35,12 @@ export class ChainState {
   decidedBy?: string;
   score: number;
   mailbox?: string;
+  /** deliver: the copies the last plugin that gave them asked for. */
+  copies?: DeliverCopy[];
+  /** deliver: the addresses the last plugin that gave them forwards the copy to. */
+  redirect?: string[];
+  /** deliver: an automatic reply to the sender. */
+  reply?: { to: string; message: string };
   relay?: string;
   tls?: "require" | "opportunistic" | "none";
   /** Header fields added by every plugin so far, in order. */
@@ -67,6 +73,9 @@ export class ChainState {
     });
     this.score += r.score;
     if (r.mailbox) this.mailbox = r.mailbox;
+    if (r.copies) this.copies = r.copies;
+    if (r.redirect) this.redirect = r.redirect;
+    if (r.reply) this.reply = r.reply;
     if (r.relay) this.relay = r.relay;
     if (r.tls) this.tls = r.tls;
     if (this.message && r.message) {

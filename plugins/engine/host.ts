@@ -39,7 +39,14 @@
 import { explainDenied } from "./denied.ts";
 import type { PluginConfig } from "./config.ts";
 import { log } from "../../lib/log.ts";
-import type { Action, HeaderField, HookName, PluginResultSummary, SessionInfo } from "../sdk.ts";
+import type {
+  Action,
+  DeliverCopy,
+  HeaderField,
+  HookName,
+  PluginResultSummary,
+  SessionInfo,
+} from "../sdk.ts";
 import { PluginProcess, type ProcessOptions, type ServiceHandler } from "./process.ts";
 import { checkResult } from "./verdict.ts";
 import { ChainState } from "./chain.ts";
@@ -71,6 +78,12 @@ export interface HookOutcome {
   message?: Uint8Array;
   score: number;
   mailbox?: string;
+  /** deliver: the copies a plugin asked for (replacing `mailbox`). */
+  copies?: DeliverCopy[];
+  /** deliver: forward this account's copy to these addresses. */
+  redirect?: string[];
+  /** deliver: an automatic reply to the envelope sender. */
+  reply?: { to: string; message: string };
   relay?: string;
   tls?: "require" | "opportunistic" | "none";
   /** One entry per asked plugin. */
@@ -392,6 +405,9 @@ export class PluginHost {
       ...(state.changed ? { message: state.message } : {}),
       score: state.score,
       mailbox: state.mailbox,
+      ...(state.copies ? { copies: state.copies } : {}),
+      ...(state.redirect ? { redirect: state.redirect } : {}),
+      ...(state.reply ? { reply: state.reply } : {}),
       relay: state.relay,
       tls: state.tls,
       results: state.results,

@@ -174,6 +174,9 @@ export function formatStep(step: ReplayStep): string {
   if (o.decidedBy) parts.push(`by ${o.decidedBy}`);
   if (o.score) parts.push(`score=${o.score}`);
   if (o.mailbox) parts.push(`mailbox=${o.mailbox}`);
+  for (const c of o.copies ?? []) {
+    parts.push(`copy=${c.mailbox}${c.flags?.length ? `(${c.flags.join(" ")})` : ""}`);
+  }
   if (o.relay) parts.push(`relay=${o.relay}`);
   if (o.tls) parts.push(`tls=${o.tls}`);
   for (const [n, v] of o.addHeaders) parts.push(`+header ${n}: ${v}`);

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type Action, ACTIONS, type HeaderField } from "../sdk.ts";
+import { type Action, ACTIONS, type DeliverCopy, type HeaderField } from "../sdk.ts";
 import type { WireResult } from "./protocol.ts";
 import { validHeaderName } from "./message.ts";
 
@@ -21,6 +21,9 @@ export interface CheckedResult {
   message?: Uint8Array;
   score: number;
   mailbox?: string;
+  copies?: DeliverCopy[];
+  redirect?: string[];
+  reply?: { to: string; message: string };
   relay?: string;
   tls?: "require" | "opportunistic" | "none";
   note?: string;
@@ -85,10 +88,68 @@ export function checkResult(r: WireResult | null): CheckedResult {
   }
   const mailbox = oneLine(r.mailbox, 200);
   if (mailbox) out.mailbox = mailbox;
+  if (r.copies !== undefined) out.copies = checkCopies(r.copies);
+  if (r.redirect !== undefined) out.redirect = checkRedirect(r.redirect);
+  if (r.reply !== undefined) out.reply = checkReply(r.reply);
   const relay = oneLine(r.relay, 300);
   if (relay) out.relay = relay;
   if (r.tls === "require" || r.tls === "opportunistic" || r.tls === "none") out.tls = r.tls;
   const note = oneLine(r.note, 200);
   if (note) out.note = note;
   return out;
+}
+
+const MAX_COPIES = 32;
+const MAX_FLAGS = 64;
+/** An IMAP flag or keyword (RFC 9051 §9 flag-keyword, and "\\" for system flags). */
+// deno-lint-ignore no-control-regex
+const IMAP_FLAG = /^[^\s()\{%*"\]\x00-\x1f\x7f]{1,100}$/;
+
+/** deliver `copies`: bounded, one-line mailbox names, flags without white space. */
+function checkCopies(v: unknown): DeliverCopy[] {
+  if (!Array.isArray(v) || v.length > MAX_COPIES) {
+    throw new Error(`copies must be a list of at most ${MAX_COPIES} { mailbox, flags? }`);
+  }
+  return v.map((c) => {
+    const mailbox = oneLine((c as DeliverCopy)?.mailbox, 200);
+    if (!mailbox) throw new Error("copies: each needs a mailbox");
+    const flags = (c as DeliverCopy).flags ?? [];
+    if (
+      !Array.isArray(flags) || flags.length > MAX_FLAGS ||
+      !flags.every((f) => typeof f === "string" && IMAP_FLAG.test(f))
+    ) throw new Error("copies: flags must be a list of IMAP flags");
+    const create = (c as DeliverCopy).create === true;
+    return { mailbox, ...(flags.length ? { flags } : {}), ...(create ? { create } : {}) };
+  });
+}
+
+const MAX_REDIRECTS = 4;
+/** A plain address: no white space, brackets or a second "@" (it becomes an RCPT TO). */
+const ADDRESS = /^[^\s<>@",;()\[\]\\]{1,64}@[A-Za-z0-9.-]{1,253}$/;
+
+/** deliver `redirect`: at most 4 plain addresses. */
+function checkRedirect(v: unknown): string[] {
+  if (!Array.isArray(v) || v.length > MAX_REDIRECTS) {
+    throw new Error(`redirect must be a list of at most ${MAX_REDIRECTS} addresses`);
+  }
+  for (const a of v) {
+    if (typeof a !== "string" || !ADDRESS.test(a)) {
+      throw new Error(`redirect: bad address "${String(a).slice(0, 80)}"`);
+    }
+  }
+  return [...new Set(v as string[])];
+}
+
+const MAX_REPLY = 64 * 1024;
+
+/** deliver `reply`: an address and a bounded message (the host checks `to` against the sender). */
+function checkReply(v: unknown): { to: string; message: string } {
+  const r = v as { to?: unknown; message?: unknown } | null;
+  if (typeof r !== "object" || r === null || typeof r.to !== "string" || !ADDRESS.test(r.to)) {
+    throw new Error("reply: needs { to: address, message }");
+  }
+  if (typeof r.message !== "string" || r.message.length === 0 || r.message.length > MAX_REPLY) {
+    throw new Error(`reply: message must be 1 to ${MAX_REPLY} characters`);
+  }
+  return { to: r.to, message: r.message };
 }

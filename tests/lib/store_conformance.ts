@@ -457,6 +457,28 @@ export async function runStoreConformance(
     );
   });
 
+  await step("deliver: a target with create makes its missing mailbox (Sieve :create)", async (
+    store,
+  ) => {
+    const a = await user(store, "a@example.test");
+    const [p1, p2] = await store.deliver(message(1), [
+      { accountId: a.account.id, mailbox: "Lists", create: true, flags: ["$Label1"] },
+      { accountId: a.account.id, mailbox: "Other" },
+    ]);
+    const lists = (await store.getMailbox(a.account.id, "Lists"))!;
+    assert.ok(lists, "created");
+    assert.equal(p1.mailboxId, lists.id);
+    assert.equal(p2.mailboxId, a.inbox.id, "without create: INBOX");
+    assert.equal(await store.getMailbox(a.account.id, "Other"), null);
+    const [m] = await store.listMessages(lists.id);
+    assert.deepEqual(m.flags, ["$Label1"]);
+    const [p3] = await store.deliver(message(2), [
+      { accountId: a.account.id, mailbox: "Lists", create: true },
+    ]);
+    assert.equal(p3.mailboxId, lists.id, "an existing mailbox is used");
+    assert.equal(p3.uid, 2);
+  });
+
   await step("append, listMessages, getMessages, mailboxStatus", async (store) => {
     const { account, inbox } = await user(store);
     const sizes: number[] = [];

@@ -9,6 +9,7 @@ import { type DeliveryTarget, type Placed, StoreError } from "../../mod.ts";
 import { normalizeFlags, normalizeMailboxName } from "../../names.ts";
 import { type Row } from "../rows.ts";
 import { assignThread } from "../threads.ts";
+import { createMailbox } from "./mailboxes.ts";
 import {
   bumpMailbox,
   checkMessage,
@@ -28,7 +29,10 @@ function internalDateOf(ctx: WriteContext, internalDate: number | undefined): nu
   return Math.trunc(internalDate);
 }
 
-/** Stores the bytes once and places them in every target (missing mailbox -> INBOX). */
+/**
+ * Stores the bytes once and places them in every target (missing mailbox -> INBOX, or
+ * created when the target says `create`).
+ */
 export function deliver(
   ctx: WriteContext,
   a: { message: Uint8Array; targets: DeliveryTarget[]; internalDate?: number },
@@ -49,6 +53,10 @@ export function deliver(
       if (!(e instanceof StoreError)) throw e; // an invalid name falls back to INBOX too
     }
     const byName = ctx.sql.get("SELECT id FROM mailboxes WHERE account_id = ? AND name = ?");
+    if (t.create && name !== "INBOX" && !byName.get(t.accountId, name)) {
+      const exists = ctx.sql.get("SELECT 1 AS x FROM accounts WHERE id = ?").get(t.accountId);
+      if (exists) createMailbox(ctx, { accountId: t.accountId, name });
+    }
     const mb = (byName.get(t.accountId, name) ?? byName.get(t.accountId, "INBOX")) as
       | { id: number }
       | undefined;

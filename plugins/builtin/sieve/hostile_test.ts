@@ -1,0 +1,53 @@
+/** Hostile scripts: each is refused at compile time or cut off at its limit and keeps. */
+import assert from "node:assert/strict";
+import { compile } from "./compile.ts";
+import { actions, runScript } from "./testing.ts";
+
+Deno.test("hostile: a 1 MB script is refused", () => {
+  const big = 'require "fileinto";\n' +
+    'if header :contains "subject" "x" { fileinto "y"; }\n'.repeat(20_000);
+  assert.ok(big.length > 1_000_000);
+  assert.throws(() => compile(big), /too large/);
+});
+
+Deno.test("hostile: deep nesting is refused, not a stack overflow", () => {
+  assert.throws(() => compile("if true {".repeat(10_000) + "}".repeat(10_000)), /nesting/);
+  assert.throws(() => compile("if " + "not ".repeat(50_000) + "true {}"), /nesting/);
+});
+
+Deno.test("hostile: thousands of redirects are cut at the limit and the message is kept", () => {
+  const lines = Array.from({ length: 5000 }, (_, i) => `redirect "u${i}@example.org";`);
+  const o = runScript(lines.join("\n"));
+  assert.deepEqual(actions(lines.join("\n")), ["keep"]);
+  assert.match(o.error ?? "", /more than 4 redirects/);
+  assert.deepEqual(actions(lines.slice(0, 4).join("\n")).length, 4);
+});
+
+Deno.test("hostile: too many steps or too much matching stops the run, message kept", () => {
+  const steps = "if true { keep; }\n".repeat(6000);
+  const o = runScript(steps);
+  assert.match(o.error ?? "", /too many steps/);
+  const keys = JSON.stringify(Array.from({ length: 2000 }, (_, i) => `k${i}`));
+  const message = "X-A: v\r\n".repeat(2000) + "\r\nbody\r\n";
+  const w = runScript(`if header :contains "x-a" ${keys} { discard; }`, { message });
+  assert.match(w.error ?? "", /too much matching work/);
+  assert.deepEqual(w.actions.map((a) => a.type), ["keep"]);
+});
+
+Deno.test("hostile: exponential-looking :matches patterns finish fast", () => {
+  const subject = "a".repeat(20_000);
+  const message = `Subject: ${subject}\r\n\r\nx\r\n`;
+  const pattern = "*a".repeat(2000) + "*b";
+  const t0 = performance.now();
+  assert.deepEqual(actions(`if header :matches "subject" "${pattern}" { discard; }`, { message }), [
+    "keep",
+  ]);
+  assert.ok(performance.now() - t0 < 2000, `took ${performance.now() - t0} ms`);
+});
+
+Deno.test("hostile: variables cannot grow without bound", () => {
+  const r = 'require ["variables", "fileinto"]; set "a" "xxxxxxxxxxxxxxxx";\n';
+  const grow = 'set "a" "${a}${a}";\n'.repeat(40);
+  const o = runScript(r + grow + 'fileinto "${a}";');
+  assert.match(o.error ?? "", /bad mailbox/); // 4096 characters: too long for a mailbox name
+});

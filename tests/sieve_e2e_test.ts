@@ -1,0 +1,108 @@
+/**
+ * builtin:sieve end to end, the way an admin and a user meet it: `denomail serve` with the
+ * plugin configured, a script stored and activated with the CLI (`sieve put`, `sieve
+ * activate`, `sieve list`), mail sent with python3 smtplib, and the result read with
+ * imaplib: the list message filed into "Lists" (created by :create) with its flag, the other
+ * message in INBOX, a discarded one nowhere, a redirected one sent through the outbound
+ * queue with the user as envelope sender (the bounce from an unresolvable domain comes back
+ * to the user).
+ */
+import assert from "node:assert/strict";
+import { cli, startDenomailProcess } from "./lib/server_process.ts";
+import { python } from "./harness.ts";
+
+const USER = "bob@example.test";
+const PASS = "bob-secret-pw";
+
+const SCRIPT = `require ["fileinto", "imap4flags", "mailbox"];
+if header :contains "List-Id" "acme-users" {
+  addflag "$Lists";
+  fileinto :create "Lists";
+} elsif header :is "Subject" "drop me" {
+  discard;
+} elsif header :is "Subject" "forward me" {
+  redirect "carol@remote.invalid";
+}
+`;
+
+const SEND = `
+import smtplib, sys
+port, user = int(sys.argv[1]), sys.argv[2]
+s = smtplib.SMTP("127.0.0.1", port, timeout=10)
+for subject, extra in [("list mail", "List-Id: Acme <acme-users.lists.example.org>\\r\\n"),
+                       ("plain mail", ""), ("drop me", ""), ("forward me", "")]:
+    msg = "From: alice@example.org\\r\\nTo: %s\\r\\nSubject: %s\\r\\n%s\\r\\nhello\\r\\n" % (user, subject, extra)
+    s.sendmail("alice@example.org", [user], msg.encode())
+s.quit()
+`;
+
+const READ = `
+import imaplib, json, sys
+port, user, pw = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+m = imaplib.IMAP4("127.0.0.1", port)
+m.login(user, pw)
+out = {}
+for box in ["INBOX", "Lists"]:
+    typ, _ = m.select(box, readonly=True)
+    if typ != "OK":
+        out[box] = None
+        continue
+    typ, data = m.fetch("1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+    items = []
+    for d in data:
+        if isinstance(d, tuple):
+            flags = d[0].decode().split("FLAGS (")[1].split(")")[0].split()
+            flags = " ".join(f for f in flags if f != "\\\\Recent")
+            items.append([d[1].decode().strip(), flags])
+    out[box] = items
+    if box == "INBOX":
+        typ, data = m.search(None, "TEXT", '"carol@remote.invalid"')
+        out["bounces"] = len(data[0].split())
+m.logout()
+print(json.dumps(out))
+`;
+
+Deno.test("sieve e2e: CLI put/activate, smtplib, imaplib reads folder and flags", async () => {
+  const d = await startDenomailProcess({
+    prefix: "denomail-sieve-",
+    listen: ["smtp", "imap"],
+    user: [USER, PASS],
+    tables: '[[plugins]]\nname = "sieve"\nmodule = "builtin:sieve"\n',
+  });
+  try {
+    const file = `${d.dir}/filter.sieve`;
+    await Deno.writeTextFile(file, SCRIPT);
+    const sieve = (...args: string[]) => cli(["sieve", ...args, "--config", d.configPath]);
+    const put = await sieve("put", USER, "main", file);
+    assert.equal(put.code, 0, put.stderr);
+    const act = await sieve("activate", USER, "main");
+    assert.equal(act.code, 0, act.stderr);
+    const list = await sieve("list", USER);
+    assert.equal(list.stdout.trim(), "main  ACTIVE");
+
+    await Deno.writeTextFile(`${d.dir}/bad.sieve`, 'require "fileinto";\nif frob { keep; }\n');
+    const bad = await sieve("put", USER, "bad", `${d.dir}/bad.sieve`);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /line 2:4: unknown test "frob"/);
+
+    await python(SEND, [String(d.proc.ports.smtp), USER]);
+    // The redirect goes through the queue with the user as envelope sender: remote.invalid
+    // does not resolve, so the user gets the bounce (RFC 3464), which proves both.
+    const deadline = Date.now() + 20_000;
+    let read;
+    for (;;) {
+      read = JSON.parse((await python(READ, [String(d.proc.ports.imap), USER, PASS])).stdout);
+      if (read.bounces > 0 || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.deepEqual(read.Lists, [["Subject: list mail", "$Lists"]]);
+    assert.equal(read.bounces, 1, JSON.stringify(read));
+    const subjects = read.INBOX.map((m: string[]) => m[0]).sort();
+    assert.deepEqual(subjects, [
+      "Subject: Undelivered Mail Returned to Sender",
+      "Subject: plain mail",
+    ], "the discarded and the redirected messages are not in INBOX");
+  } finally {
+    await d.stop();
+  }
+});
