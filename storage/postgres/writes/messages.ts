@@ -14,10 +14,13 @@ import {
   checkMessage,
   checkQuota,
   checkUids,
+  insertMailbox,
   insertMessages,
   lockAccounts,
   lockMailboxes,
   mailboxById,
+  mailboxByName,
+  mailboxChanged,
   q,
   q1,
   recordExpunged,
@@ -31,13 +34,22 @@ function internalDateOf(ctx: WriteContext, internalDate: number | undefined): nu
   return Math.trunc(internalDate);
 }
 
-/** The mailbox a delivery target lands in: its named mailbox, else INBOX. */
+/**
+ * The mailbox a delivery target lands in: its named mailbox (created first when the target
+ * says `create`, a Sieve `fileinto :create`), else INBOX. The caller holds the account lock.
+ */
 async function targetMailbox(ctx: WriteContext, t: DeliveryTarget): Promise<number> {
   let name = "INBOX";
   try {
     name = normalizeMailboxName(t.mailbox);
   } catch (e) {
     if (!(e instanceof StoreError)) throw e; // an invalid name falls back to INBOX too
+  }
+  if (t.create && name !== "INBOX" && !(await mailboxByName(ctx, t.accountId, name))) {
+    if (await q1(ctx, "SELECT 1 AS x FROM accounts WHERE id = $1", [t.accountId])) {
+      await insertMailbox(ctx, t.accountId, name, null);
+      mailboxChanged(ctx, t.accountId);
+    }
   }
   const r = await q1(
     ctx,
@@ -49,7 +61,10 @@ async function targetMailbox(ctx: WriteContext, t: DeliveryTarget): Promise<numb
   return r.id as number;
 }
 
-/** Stores the bytes once and places them in every target (missing mailbox -> INBOX). */
+/**
+ * Stores the bytes once and places them in every target (missing mailbox -> INBOX, or
+ * created when the target says `create`).
+ */
 export async function deliver(
   ctx: WriteContext,
   a: { message: Uint8Array; targets: DeliveryTarget[]; internalDate?: number },
