@@ -271,6 +271,15 @@ Deno.test({
         await assert.rejects(store.kvSet("ns", "a\u0000b", "v"), /NUL/);
         assert.equal(await store.kvGet("ns", "a\u0000b"), null);
         assert.deepEqual(await store.kvGetMany!("ns", ["a\u0000b", "x"]), [null, null]);
+        // The same bytes appended twice are two blobs (two JMAP Emails), as on SQLite.
+        const acc = await store.createAccount("twice@example.test", "h");
+        const inbox = (await store.getMailbox(acc.id, "INBOX"))!;
+        const bytes = new TextEncoder().encode("Subject: twice\r\n\r\nsame\r\n");
+        await store.append(inbox.id, bytes);
+        await store.append(inbox.id, bytes);
+        const [m1, m2] = await store.listMessages(inbox.id);
+        assert.notEqual(m1.blobId, m2.blobId);
+        assert.deepEqual(await store.readBlob(m2.blobId), bytes);
       } finally {
         await store.close();
       }

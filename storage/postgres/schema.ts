@@ -6,7 +6,8 @@
  *   count drops to zero is deleted (with its search text) in the same transaction.
  * - `mailboxes.messages`, `.unseen` and `.size` are the row count, the unseen count and the
  *   octet sum of the mailbox's messages, so STATUS, SELECT and QUOTA never scan messages.
- * - Blobs are unique by SHA-256 digest: the same bytes are stored once, whoever sends them.
+ * - One blob per stored message, as on SQLite (a JMAP Email is a blob of an account); until
+ *   migration 9 blobs were shared by SHA-256 digest, and those already shared stay so.
  *
  * Names that are compared or ordered byte-wise (mailbox names, addresses, kv keys) use the
  * "C" collation, whatever the database's locale: the same order as SQLite's.
@@ -242,6 +243,11 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX messages_size ON messages(mailbox_id, size, blob_id);
   CREATE INDEX messages_blob ON messages(blob_id);
   INSERT INTO meta (key, value) VALUES ('threads_backfill', 1);
+  `,
+  // 9: blobs are no longer shared by digest (writes/blobs.ts): the same bytes appended
+  // twice are two JMAP Emails, as on SQLite.
+  `
+  ALTER TABLE blobs DROP CONSTRAINT blobs_digest_key;
   `,
 ];
 

@@ -1,8 +1,10 @@
 /**
- * Message bytes in PostgreSQL: one `blobs` row per distinct SHA-256 digest, so the same bytes
- * are stored once (several mailbox and queue entries share it; `refs` counts them, kept by
- * triggers). Only this file and the store's blob reads touch `blobs.data`: the place an
- * S3-compatible blob store would plug in.
+ * Message bytes in PostgreSQL: one `blobs` row per stored message (a delivery to many
+ * targets shares one; `refs` counts the mailbox and queue entries, kept by triggers), as on
+ * SQLite. Not shared by digest: a JMAP Email is a blob of an account, so the same bytes
+ * appended twice (IMAP APPEND, JMAP Email/copy or import) must be two Emails (migration 9).
+ * Only this file and the store's blob reads touch `blobs.data`: the place an S3-compatible
+ * blob store would plug in.
  *
  * @module
  */
@@ -17,8 +19,7 @@ function asBuffer(b: Uint8Array): Buffer {
 }
 
 /**
- * Stores `message` (or finds it stored) and returns its blob id. The row stays locked until
- * COMMIT, so a concurrent expunge cannot delete it before our reference is counted.
+ * Stores `message` as a new blob and returns its id; its SHA-256 is kept in `digest`.
  * `searchable`: also store its search text (messages; queue entries need none).
  */
 export async function storeBlob(
@@ -29,17 +30,15 @@ export async function storeBlob(
   const digest = createHash("sha256").update(message).digest();
   const r = await q1(
     ctx,
-    `INSERT INTO blobs (digest, size, data) VALUES ($1, $2, $3)
-     ON CONFLICT (digest) DO UPDATE SET refs = blobs.refs RETURNING id`,
+    "INSERT INTO blobs (digest, size, data) VALUES ($1, $2, $3) RETURNING id",
     [asBuffer(digest), message.byteLength, asBuffer(message)],
   );
   const id = r!.id as number;
-  if (searchable && !(await q1(ctx, "SELECT 1 AS x FROM blob_text WHERE blob_id = $1", [id]))) {
+  if (searchable) {
     const t = searchableText(message);
     await q(
       ctx,
-      `INSERT INTO blob_text (blob_id, header, body, partial) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (blob_id) DO NOTHING`,
+      "INSERT INTO blob_text (blob_id, header, body, partial) VALUES ($1, $2, $3, $4)",
       [id, t.header, t.body, t.partial],
     );
   }
