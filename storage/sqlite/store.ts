@@ -44,30 +44,22 @@ import {
   type Upload,
 } from "../mod.ts";
 import {
-  normalizeAliasSource,
-  normalizeDomain,
-  normalizeEmail,
-  normalizeMailboxName,
-} from "../names.ts";
-import {
   ACCOUNT_COLUMNS,
   MAILBOX_COLUMNS,
-  QUEUE_COLUMNS,
   type Row,
   Statements,
   toAccount,
   toMailbox,
-  toQueueEntry,
 } from "./rows.ts";
 import { CANDIDATES_SQL, matchExpression } from "./fts.ts";
 import { throwIfRefused } from "./kv_quota.ts";
 import * as messageReads from "./reads/messages.ts";
 import * as kvReads from "./reads/kv.ts";
-import { API_TOKEN_COLUMNS, toApiToken } from "./tokens.ts";
+import * as accountReads from "./reads/accounts.ts";
+import * as jmapReads from "./reads/jmap.ts";
+import * as mailboxReads from "./reads/mailboxes.ts";
+import * as queueReads from "./reads/queue.ts";
 import * as threads from "./threads.ts";
-import { toUpload, UPLOAD_COLUMNS } from "./uploads.ts";
-import { AUDIT_COLUMNS, toAuditEntry } from "./admin.ts";
-import { HEAD_SQL, SINCE_SQL, toChangeRecord } from "./change_log.ts";
 import { openReadDatabase } from "./schema.ts";
 import { InlineBackend, WorkerBackend, Writer, type WriterBackend } from "./writer.ts";
 import type { WriteArgs, WriteOp, WriteResult } from "./writes.ts";
@@ -295,13 +287,7 @@ export class SqliteStore implements Store {
 
   // deno-lint-ignore require-await
   async hasDomain(name: string): Promise<boolean> {
-    let normalized: string;
-    try {
-      normalized = normalizeDomain(name);
-    } catch {
-      return false; // not a domain name, so not one of ours
-    }
-    return this.#get("SELECT 1 AS x FROM domains WHERE name = ?", normalized) !== undefined;
+    return accountReads.hasDomain(this.#reader(), name);
   }
 
   // --- accounts ---
@@ -320,14 +306,7 @@ export class SqliteStore implements Store {
 
   // deno-lint-ignore require-await
   async getAccount(email: string): Promise<Account | null> {
-    let normalized: string;
-    try {
-      normalized = normalizeEmail(email).email;
-    } catch {
-      return null; // not an address, so no such account
-    }
-    const r = this.#get(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE email = ?`, normalized);
-    return r ? toAccount(r) : null;
+    return accountReads.getAccount(this.#reader(), email);
   }
 
   // deno-lint-ignore require-await
@@ -353,15 +332,12 @@ export class SqliteStore implements Store {
 
   // deno-lint-ignore require-await
   async isAdmin(accountId: number): Promise<boolean> {
-    return this.#get("SELECT 1 AS x FROM accounts WHERE id = ? AND is_admin = 1", accountId) !==
-      undefined;
+    return accountReads.isAdmin(this.#reader(), accountId);
   }
 
   // deno-lint-ignore require-await
   async listAdmins(): Promise<string[]> {
-    return this.#all("SELECT email FROM accounts WHERE is_admin = 1 ORDER BY email").map((r) =>
-      r.email as string
-    );
+    return accountReads.listAdmins(this.#reader());
   }
 
   addAuditEntry(entry: Omit<AuditEntry, "id" | "at">): Promise<AuditEntry> {
@@ -370,13 +346,7 @@ export class SqliteStore implements Store {
 
   // deno-lint-ignore require-await
   async listAudit(opts: { limit: number; before?: number }): Promise<AuditEntry[]> {
-    const limit = Math.max(0, Math.min(10_000, Math.floor(opts.limit)));
-    const before = opts.before ?? Number.MAX_SAFE_INTEGER;
-    return this.#all(
-      `SELECT ${AUDIT_COLUMNS} FROM audit WHERE id < ? ORDER BY id DESC LIMIT ?`,
-      before,
-      limit,
-    ).map(toAuditEntry);
+    return accountReads.listAudit(this.#reader(), opts);
   }
 
   // --- aliases ---
@@ -391,22 +361,12 @@ export class SqliteStore implements Store {
 
   // deno-lint-ignore require-await
   async getAlias(source: string): Promise<string[] | null> {
-    let normalized: string;
-    try {
-      normalized = normalizeAliasSource(source);
-    } catch {
-      return null;
-    }
-    const r = this.#get("SELECT targets FROM aliases WHERE source = ?", normalized);
-    return r ? JSON.parse(r.targets as string) : null;
+    return accountReads.getAlias(this.#reader(), source);
   }
 
   // deno-lint-ignore require-await
   async listAliases(): Promise<Alias[]> {
-    return this.#all("SELECT source, targets FROM aliases ORDER BY source").map((r) => ({
-      source: r.source as string,
-      targets: JSON.parse(r.targets as string),
-    }));
+    return accountReads.listAliases(this.#reader());
   }
 
   // --- mailboxes ---
@@ -421,18 +381,7 @@ export class SqliteStore implements Store {
 
   // deno-lint-ignore require-await
   async getMailbox(accountId: number, name: string): Promise<Mailbox | null> {
-    let normalized: string;
-    try {
-      normalized = normalizeMailboxName(name);
-    } catch {
-      return null; // an invalid name names no mailbox
-    }
-    const r = this.#get(
-      `SELECT ${MAILBOX_COLUMNS} FROM mailboxes m WHERE m.account_id = ? AND m.name = ?`,
-      accountId,
-      normalized,
-    );
-    return r ? toMailbox(r) : null;
+    return mailboxReads.getMailbox(this.#reader(), accountId, name);
   }
 
   // deno-lint-ignore require-await
@@ -473,44 +422,14 @@ export class SqliteStore implements Store {
     ).map((r) => r.name as string);
   }
 
-  /**
-   * Counters come from the mailbox row (kept by triggers); the first unseen message is
-   * found on the partial `seen = 0` index and its sequence number by counting the UIDs
-   * below it on the primary key.
-   */
   // deno-lint-ignore require-await
   async mailboxStatus(mailboxId: number): Promise<MailboxStatus> {
-    // One statement: one snapshot, so the counters and firstUnseen agree.
-    const r = this.#get(
-      `SELECT m.messages, m.unseen, m.size, m.uid_next, m.uid_validity, m.highest_modseq,
-         f.uid AS first_unseen_uid,
-         (SELECT count(*) FROM messages WHERE mailbox_id = m.id AND uid < f.uid) AS below
-       FROM mailboxes m,
-         (SELECT min(uid) AS uid FROM messages WHERE mailbox_id = ?1 AND seen = 0) f
-       WHERE m.id = ?1`,
-      mailboxId,
-    );
-    if (!r) throw new StoreError("not_found", `no such mailbox: ${mailboxId}`);
-    // RFC 9051 §7.3.1 / RFC 3501 UNSEEN: the sequence number of the first unseen message.
-    const firstUnseen = r.first_unseen_uid === null ? 0 : (r.below as number) + 1;
-    return {
-      messages: r.messages as number,
-      unseen: r.unseen as number,
-      size: r.size as number,
-      uidNext: r.uid_next as number,
-      uidValidity: r.uid_validity as number,
-      highestModseq: r.highest_modseq as number,
-      firstUnseen,
-    };
+    return mailboxReads.mailboxStatus(this.#reader(), mailboxId);
   }
 
   // deno-lint-ignore require-await
   async accountUsage(accountId: number): Promise<number> {
-    const r = this.#get(
-      "SELECT coalesce(sum(size), 0) AS used FROM mailboxes WHERE account_id = ?",
-      accountId,
-    )!;
-    return r.used as number;
+    return mailboxReads.accountUsage(this.#reader(), accountId);
   }
 
   // --- messages ---
@@ -605,23 +524,17 @@ export class SqliteStore implements Store {
 
   // deno-lint-ignore require-await
   async listQueue(): Promise<QueueEntry[]> {
-    return this.#all(`SELECT ${QUEUE_COLUMNS} FROM queue ORDER BY id`).map(toQueueEntry);
+    return queueReads.listQueue(this.#reader());
   }
 
   // deno-lint-ignore require-await
   async dueQueue(now: number, limit: number): Promise<QueueEntry[]> {
-    return this.#all(
-      `SELECT ${QUEUE_COLUMNS} FROM queue WHERE next_attempt_at <= ?
-       ORDER BY next_attempt_at, id LIMIT ?`,
-      now,
-      Math.max(0, Math.trunc(limit)),
-    ).map(toQueueEntry);
+    return queueReads.dueQueue(this.#reader(), now, limit);
   }
 
   // deno-lint-ignore require-await
   async getQueueEntry(id: number): Promise<QueueEntry | null> {
-    const r = this.#get(`SELECT ${QUEUE_COLUMNS} FROM queue WHERE id = ?`, id);
-    return r ? toQueueEntry(r) : null;
+    return queueReads.getQueueEntry(this.#reader(), id);
   }
 
   updateQueueEntry(
@@ -639,7 +552,7 @@ export class SqliteStore implements Store {
 
   // deno-lint-ignore require-await
   async changeLogHead(accountId: number, kind: ChangeKind): Promise<number> {
-    return this.#get(HEAD_SQL, accountId, kind)!.n as number;
+    return jmapReads.changeLogHead(this.#reader(), accountId, kind);
   }
 
   // deno-lint-ignore require-await
@@ -649,7 +562,7 @@ export class SqliteStore implements Store {
     after: number,
     limit: number,
   ): Promise<ChangeRecord[]> {
-    return this.#all(SINCE_SQL, accountId, kind, after, limit).map(toChangeRecord);
+    return jmapReads.changeLogSince(this.#reader(), accountId, kind, after, limit);
   }
 
   // --- JMAP Emails and Threads (threads.ts) ---
@@ -681,19 +594,12 @@ export class SqliteStore implements Store {
 
   // deno-lint-ignore require-await
   async findApiToken(tokenHash: string): Promise<ApiToken | null> {
-    const r = this.#get(
-      `SELECT ${API_TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = ?`,
-      tokenHash,
-    );
-    return r ? toApiToken(r) : null;
+    return jmapReads.findApiToken(this.#reader(), tokenHash);
   }
 
   // deno-lint-ignore require-await
   async listApiTokens(accountId: number): Promise<ApiToken[]> {
-    return this.#all(
-      `SELECT ${API_TOKEN_COLUMNS} FROM api_tokens WHERE account_id = ? ORDER BY id`,
-      accountId,
-    ).map(toApiToken);
+    return jmapReads.listApiTokens(this.#reader(), accountId);
   }
 
   revokeApiToken(id: number): Promise<boolean> {
@@ -702,12 +608,7 @@ export class SqliteStore implements Store {
 
   // deno-lint-ignore require-await
   async getJmapRecord(accountId: number, type: string): Promise<string | null> {
-    const r = this.#get(
-      "SELECT doc FROM jmap_records WHERE account_id = ? AND type = ?",
-      accountId,
-      type,
-    );
-    return r ? r.doc as string : null;
+    return jmapReads.getJmapRecord(this.#reader(), accountId, type);
   }
 
   putJmapRecord(accountId: number, type: string, doc: string): Promise<void> {
@@ -727,12 +628,7 @@ export class SqliteStore implements Store {
     accountId: number,
     id: number,
   ): Promise<{ upload: Upload; data: Uint8Array } | null> {
-    const r = this.#get(
-      `SELECT ${UPLOAD_COLUMNS}, data FROM uploads WHERE id = ? AND account_id = ?`,
-      id,
-      accountId,
-    );
-    return r ? { upload: toUpload(r), data: new Uint8Array(r.data as Uint8Array) } : null;
+    return jmapReads.readUpload(this.#reader(), accountId, id);
   }
 
   expireUploads(before: number): Promise<number> {

@@ -5,19 +5,8 @@
  * @module
  */
 import { type MessageMeta, StoreError } from "../../mod.ts";
-import { MESSAGE_COLUMNS, parseFlags, type Row, type Statements, toMessage } from "../rows.ts";
-
-function rows(read: Statements, sql: string, ...params: Array<string | number | null>): Row[] {
-  return read.get(sql).all(...params) as Row[];
-}
-
-function row(
-  read: Statements,
-  sql: string,
-  ...params: Array<string | number | null>
-): Row | undefined {
-  return read.get(sql).get(...params) as Row | undefined;
-}
+import { MESSAGE_COLUMNS, parseFlags, type Statements, toMessage } from "../rows.ts";
+import { row, rows } from "./query.ts";
 
 /** One indexed range scan on the primary key (mailbox_id, uid), already in UID order. */
 export function listMessages(read: Statements, mailboxId: number): MessageMeta[] {
