@@ -24,6 +24,11 @@ export type Db = postgres.Sql<Record<string, never>>;
 export type Tx = postgres.TransactionSql<Record<string, never>>;
 /** A row as the driver returns it. */
 export type Row = Record<string, unknown>;
+/** Runs one read statement on the pool (the store's; reads/ modules get it). */
+export type Read = (
+  text: string,
+  params: Array<string | number | boolean | null | number[]>,
+) => Promise<Row[]>;
 
 /** Opens a pool to `url` (`?sslmode=require` and the like are read by the driver). */
 export function connect(url: string, opts: { max?: number } = {}): Db {

@@ -57,26 +57,20 @@ import {
 } from "../names.ts";
 import {
   ACCOUNT_COLUMNS,
-  API_TOKEN_COLUMNS,
-  AUDIT_COLUMNS,
   connect,
   type Db,
   MAILBOX_COLUMNS,
   MESSAGE_COLUMNS,
   QUEUE_COLUMNS,
+  type Read,
   type Row,
   toAccount,
-  toApiToken,
-  toAuditEntry,
   toBytes,
   toMailbox,
   toMessage,
   toQueueEntry,
-  toUpload,
-  UPLOAD_COLUMNS,
 } from "./rows.ts";
 import { migrate } from "./schema.ts";
-import { HEAD_SQL, SINCE_SQL, toChangeRecord } from "./change_log.ts";
 import { candidatesSql, needle } from "./text.ts";
 import type { Param, WriteContext } from "./writes/context.ts";
 import * as accounts from "./writes/accounts.ts";
@@ -91,6 +85,8 @@ import * as admin from "./writes/admin.ts";
 import * as jmapRecords from "./writes/jmap_records.ts";
 import { backfillThreads } from "./writes/threads.ts";
 import * as threads from "./reads/threads.ts";
+import * as jmapReads from "./reads/jmap.ts";
+import * as adminReads from "./reads/admin.ts";
 
 /** Attempts of a write that keeps losing deadlocks or serialisation races. */
 const MAX_ATTEMPTS = 8;
@@ -194,6 +190,9 @@ export class PostgresStore implements Store {
     return (await this.#all(text, params))[0];
   }
 
+  /** The reads of reads/ modules, on the pool. */
+  #read: Read = (text, params) => this.#all(text, params);
+
   // --- domains ---
 
   addDomain(name: string): Promise<void> {
@@ -270,29 +269,20 @@ export class PostgresStore implements Store {
     return this.#write(admin.setAdmin, { email, admin: isAdmin });
   }
 
-  async isAdmin(accountId: number): Promise<boolean> {
-    return (await this.#get("SELECT 1 AS x FROM accounts WHERE id = $1 AND is_admin", [
-      accountId,
-    ])) !== undefined;
+  isAdmin(accountId: number): Promise<boolean> {
+    return adminReads.isAdmin(this.#read, accountId);
   }
 
-  async listAdmins(): Promise<string[]> {
-    return (await this.#all("SELECT email FROM accounts WHERE is_admin ORDER BY email")).map((r) =>
-      r.email as string
-    );
+  listAdmins(): Promise<string[]> {
+    return adminReads.listAdmins(this.#read);
   }
 
   addAuditEntry(entry: Omit<AuditEntry, "id" | "at">): Promise<AuditEntry> {
     return this.#write(admin.addAuditEntry, entry);
   }
 
-  async listAudit(opts: { limit: number; before?: number }): Promise<AuditEntry[]> {
-    const limit = Math.max(0, Math.min(10_000, Math.floor(opts.limit)));
-    const before = opts.before ?? Number.MAX_SAFE_INTEGER;
-    return (await this.#all(
-      `SELECT ${AUDIT_COLUMNS} FROM audit WHERE id < $1 ORDER BY id DESC LIMIT $2`,
-      [Math.ceil(before), limit],
-    )).map(toAuditEntry);
+  listAudit(opts: { limit: number; before?: number }): Promise<AuditEntry[]> {
+    return adminReads.listAudit(this.#read, opts);
   }
 
   // --- aliases ---
@@ -561,9 +551,6 @@ export class PostgresStore implements Store {
 
   // --- JMAP Emails and Threads (reads/threads.ts) ---
 
-  /** The reads of reads/threads.ts, on the pool. */
-  #read = (text: string, params: Param[]): Promise<Row[]> => this.#all(text, params);
-
   emailCopies(accountId: number, blobIds: number[]): Promise<EmailCopy[]> {
     return threads.emailCopies(this.#read, accountId, blobIds);
   }
@@ -582,22 +569,17 @@ export class PostgresStore implements Store {
 
   // --- the change log (change_log.ts) ---
 
-  async changeLogHead(accountId: number, kind: ChangeKind): Promise<number> {
-    return (await this.#get(HEAD_SQL, [accountId, kind]))!.n as number;
+  changeLogHead(accountId: number, kind: ChangeKind): Promise<number> {
+    return jmapReads.changeLogHead(this.#read, accountId, kind);
   }
 
-  async changeLogSince(
+  changeLogSince(
     accountId: number,
     kind: ChangeKind,
     after: number,
     limit: number,
   ): Promise<ChangeRecord[]> {
-    return (await this.#all(SINCE_SQL, [
-      accountId,
-      kind,
-      Math.trunc(after),
-      Math.max(0, Math.trunc(limit)),
-    ])).map(toChangeRecord);
+    return jmapReads.changeLogSince(this.#read, accountId, kind, after, limit);
   }
 
   // --- JMAP bearer tokens (writes/tokens.ts) and uploads (writes/uploads.ts) ---
@@ -606,20 +588,12 @@ export class PostgresStore implements Store {
     return this.#write(tokens.createApiToken, { accountId, name, tokenHash });
   }
 
-  async findApiToken(tokenHash: string): Promise<ApiToken | null> {
-    if (hasNul(tokenHash)) return null; // never stored (a hash is hex digits)
-    const r = await this.#get(
-      `SELECT ${API_TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1`,
-      [tokenHash],
-    );
-    return r ? toApiToken(r) : null;
+  findApiToken(tokenHash: string): Promise<ApiToken | null> {
+    return jmapReads.findApiToken(this.#read, tokenHash);
   }
 
-  async listApiTokens(accountId: number): Promise<ApiToken[]> {
-    return (await this.#all(
-      `SELECT ${API_TOKEN_COLUMNS} FROM api_tokens WHERE account_id = $1 ORDER BY id`,
-      [accountId],
-    )).map(toApiToken);
+  listApiTokens(accountId: number): Promise<ApiToken[]> {
+    return jmapReads.listApiTokens(this.#read, accountId);
   }
 
   revokeApiToken(id: number): Promise<boolean> {
@@ -628,13 +602,8 @@ export class PostgresStore implements Store {
 
   // --- small JMAP object sets (writes/jmap_records.ts) ---
 
-  async getJmapRecord(accountId: number, type: string): Promise<string | null> {
-    if (hasNul(type)) return null; // never stored (types are [a-z]{1,32})
-    const r = await this.#get(
-      "SELECT doc FROM jmap_records WHERE account_id = $1 AND type = $2",
-      [accountId, type],
-    );
-    return r ? r.doc as string : null;
+  getJmapRecord(accountId: number, type: string): Promise<string | null> {
+    return jmapReads.getJmapRecord(this.#read, accountId, type);
   }
 
   putJmapRecord(accountId: number, type: string, doc: string): Promise<void> {
@@ -649,15 +618,8 @@ export class PostgresStore implements Store {
     return this.#write(uploads.storeUpload, { accountId, data, ...opts });
   }
 
-  async readUpload(
-    accountId: number,
-    id: number,
-  ): Promise<{ upload: Upload; data: Uint8Array } | null> {
-    const r = await this.#get(
-      `SELECT ${UPLOAD_COLUMNS}, data FROM uploads WHERE id = $1 AND account_id = $2`,
-      [id, accountId],
-    );
-    return r ? { upload: toUpload(r), data: toBytes(r.data as Uint8Array) } : null;
+  readUpload(accountId: number, id: number): Promise<{ upload: Upload; data: Uint8Array } | null> {
+    return jmapReads.readUpload(this.#read, accountId, id);
   }
 
   expireUploads(before: number): Promise<number> {

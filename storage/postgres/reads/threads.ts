@@ -7,10 +7,7 @@
  * @module
  */
 import type { EmailCopy, MailboxPageQuery } from "../../mod.ts";
-import { parseFlags, type Row } from "../rows.ts";
-
-/** Runs one read statement (the store's pool). */
-export type Read = (text: string, params: Array<number | number[] | boolean>) => Promise<Row[]>;
+import { parseFlags, type Read, type Row } from "../rows.ts";
 
 const COPY_COLUMNS = `m.mailbox_id, m.uid, m.modseq, m.flags, m.internal_date, m.size,
   m.blob_id, coalesce(t.thread_id, m.blob_id) AS thread_id`;
