@@ -25,7 +25,6 @@ import {
   pick,
   propertyList,
   requireAccount,
-  stringArg,
 } from "./context.ts";
 import { hasAttachment, headerAs, preview, utcDate } from "./email_parse.ts";
 import { headerProperty, parseHeaderProperty } from "./email_headers.ts";
@@ -33,6 +32,7 @@ import { invalidArguments, MethodError } from "./errors.ts";
 import { blobIdOf, emailIdOf, mailboxIdOf, parseEmailId, threadIdOf } from "./ids.ts";
 import type { JsonObject } from "./json.ts";
 import { MAIL } from "./session.ts";
+import { changesMethod } from "./changes_method.ts";
 import { keywordsOf } from "./keywords.ts";
 
 /** Properties known from the store's records alone. */
@@ -187,26 +187,7 @@ export function parsedProperties(bytes: Uint8Array, root: MimePart): JsonObject 
 }
 
 /** RFC 8620 §5.2 /changes for Email, from the change log (state.ts). */
-const changes: JmapMethod = {
-  capability: MAIL,
-  async run(ctx, args) {
-    checkArgs(args, ["accountId", "sinceState", "maxChanges"]);
-    const accountId = requireAccount(ctx, args);
-    const since = stringArg(args, "sinceState");
-    if (since === null) throw invalidArguments("sinceState is required");
-    const max = args.maxChanges == null ? null : intArg(args, "maxChanges", 0, 1);
-    const c = await emailChanges(ctx.deps.store, ctx.account.id, since, max);
-    return {
-      accountId,
-      oldState: since,
-      newState: c.newState,
-      hasMoreChanges: c.hasMoreChanges,
-      created: c.created.map(emailIdOf),
-      updated: c.updated.map(emailIdOf),
-      destroyed: c.destroyed.map(emailIdOf),
-    };
-  },
-};
+const changes = changesMethod({ capability: MAIL, load: emailChanges, idOf: emailIdOf });
 
 export const EMAIL_METHODS: Record<string, JmapMethod> = {
   "Email/get": get,

@@ -12,17 +12,16 @@ import { mailboxIdOf, parseMailboxId } from "./ids.ts";
 import {
   checkArgs,
   idList,
-  intArg,
   type JmapMethod,
   pick,
   propertyList,
   requireAccount,
-  stringArg,
 } from "./context.ts";
 import { loadMailboxes, type MailboxEntry } from "./account_view.ts";
 import { COUNT_PROPERTIES, mailboxChanges, stateOf } from "./state.ts";
 import { invalidArguments } from "./errors.ts";
 import { MAIL } from "./session.ts";
+import { changesMethod } from "./changes_method.ts";
 
 export const ROLES: Record<SpecialUse, string> = {
   "\\Drafts": "drafts",
@@ -137,27 +136,14 @@ const get: JmapMethod = {
  * RFC 8620 §5.2 /changes for Mailbox (RFC 8621 §2.2: updatedProperties names the counters
  * when nothing else changed), from the change log (state.ts).
  */
-const changes: JmapMethod = {
+const changes = changesMethod({
   capability: MAIL,
-  async run(ctx, args) {
-    checkArgs(args, ["accountId", "sinceState", "maxChanges"]);
-    const accountId = requireAccount(ctx, args);
-    const since = stringArg(args, "sinceState");
-    if (since === null) throw invalidArguments("sinceState is required");
-    const max = args.maxChanges == null ? null : intArg(args, "maxChanges", 0, 1);
-    const c = await mailboxChanges(ctx.deps.store, ctx.account.id, since, max);
-    return {
-      accountId,
-      oldState: since,
-      newState: c.newState,
-      hasMoreChanges: c.hasMoreChanges,
-      created: c.created.map(mailboxIdOf),
-      updated: c.updated.map(mailboxIdOf),
-      destroyed: c.destroyed.map(mailboxIdOf),
-      updatedProperties: c.countsOnly && c.updated.length > 0 ? COUNT_PROPERTIES : null,
-    };
-  },
-};
+  load: mailboxChanges,
+  idOf: mailboxIdOf,
+  extra: (c) => ({
+    updatedProperties: c.countsOnly && c.updated.length > 0 ? COUNT_PROPERTIES : null,
+  }),
+});
 
 export const MAILBOX_METHODS: Record<string, JmapMethod> = {
   "Mailbox/get": get,

@@ -6,20 +6,20 @@
  * @module
  */
 import { type EmailEntry, emailsOf } from "./account_view.ts";
-import { emailChanges, stateOf } from "./state.ts";
+import { type Changes, emailChanges, stateOf } from "./state.ts";
+import type { Store } from "../../../storage/mod.ts";
 import {
   checkArgs,
   idList,
-  intArg,
   type JmapMethod,
   pick,
   propertyList,
   requireAccount,
-  stringArg,
 } from "./context.ts";
 import { invalidArguments, MethodError } from "./errors.ts";
 import { emailIdOf, parseThreadId, threadIdOf } from "./ids.ts";
 import { MAIL } from "./session.ts";
+import { changesMethod } from "./changes_method.ts";
 
 /** Emails by thread id, each thread oldest first (RFC 8621 §3: sorted by receivedAt). */
 export function threadsOf(emails: Iterable<EmailEntry>): Map<number, EmailEntry[]> {
@@ -77,43 +77,37 @@ const get: JmapMethod = {
  * updates its thread. A destroyed Email's thread is reported by that Email's id (a thread
  * that lost its first Email): a client re-fetching it gets it, or notFound.
  */
-const changes: JmapMethod = {
-  capability: MAIL,
-  async run(ctx, args) {
-    checkArgs(args, ["accountId", "sinceState", "maxChanges"]);
-    const accountId = requireAccount(ctx, args);
-    const since = stringArg(args, "sinceState");
-    if (since === null) throw invalidArguments("sinceState is required");
-    const max = args.maxChanges == null ? null : intArg(args, "maxChanges", 0, 1);
-    const store = ctx.deps.store;
-    const c = await emailChanges(store, ctx.account.id, since, max);
-    const threadOf = new Map(
-      (await store.emailCopies(ctx.account.id, [...c.created, ...c.updated]))
-        .map((m) => [m.blobId, m.threadId]),
-    );
-    const created = new Set<number>();
-    const updated = new Set<number>();
-    for (const blob of c.created) {
-      const t = threadOf.get(blob);
-      if (t === undefined) continue;
-      (t === blob ? created : updated).add(t);
-    }
-    for (const blob of c.updated) {
-      const t = threadOf.get(blob);
-      if (t !== undefined && !created.has(t)) updated.add(t);
-    }
-    for (const t of created) updated.delete(t);
-    return {
-      accountId,
-      oldState: since,
-      newState: c.newState,
-      hasMoreChanges: c.hasMoreChanges,
-      created: [...created].map(threadIdOf),
-      updated: [...updated].map(threadIdOf),
-      destroyed: c.destroyed.filter((b) => !threadOf.has(b)).map(threadIdOf),
-    };
-  },
-};
+async function threadChanges(
+  store: Store,
+  accountId: number,
+  since: string,
+  max: number | null,
+): Promise<Changes> {
+  const c = await emailChanges(store, accountId, since, max);
+  const threadOf = new Map(
+    (await store.emailCopies(accountId, [...c.created, ...c.updated]))
+      .map((m) => [m.blobId, m.threadId]),
+  );
+  const created = new Set<number>();
+  const updated = new Set<number>();
+  for (const blob of c.created) {
+    const t = threadOf.get(blob);
+    if (t !== undefined) (t === blob ? created : updated).add(t);
+  }
+  for (const blob of c.updated) {
+    const t = threadOf.get(blob);
+    if (t !== undefined) updated.add(t);
+  }
+  for (const t of created) updated.delete(t);
+  return {
+    ...c,
+    created: [...created],
+    updated: [...updated],
+    destroyed: c.destroyed.filter((b) => !threadOf.has(b)),
+  };
+}
+
+const changes = changesMethod({ capability: MAIL, load: threadChanges, idOf: threadIdOf });
 
 export const THREAD_METHODS: Record<string, JmapMethod> = {
   "Thread/get": get,
