@@ -7,7 +7,12 @@
  * JMAP). Each figure is the median (and the slowest) of `--runs` requests, timed at the
  * client over loopback, after one warm-up request.
  *
- * Options: --messages N (100000), --runs N (20).
+ * Then push (RFC 8620 §7.3): `--push` messages delivered over SMTP one at a time, each timed
+ * from just before its final "." is written to the StateChange arriving on an open
+ * EventSource stream (p50, p99); and the server's RSS (VmRSS, Linux) before and after
+ * `--streams` more streams are opened.
+ *
+ * Options: --messages N (100000), --runs N (20), --push N (200), --streams N (1000).
  *
  * @module
  */
@@ -15,6 +20,8 @@ import { join } from "node:path";
 import { hashApiToken, newApiToken } from "../core/auth/api_token.ts";
 import { openSqliteStore } from "../storage/sqlite/store.ts";
 import { configToml, startServerProcess } from "../tests/lib/server_process.ts";
+import { EventReader, openBearerStreams, rssOf } from "../tests/lib/event_stream.ts";
+import { sendMessage } from "../tests/lib/smtp_client.ts";
 import { buildBig } from "./imap.ts";
 import { flag } from "./smtp.ts";
 import { printMarkdownTable } from "./table.ts";
@@ -39,13 +46,19 @@ const LIST_PROPERTIES = [
 type Json = any;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** The nearest-rank percentile `p` (0..100) of `xs`. */
+const percentile = (xs: number[], p: number) =>
+  [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil(xs.length * p / 100) - 1)];
+const enc = new TextEncoder();
 
 export async function benchJmap(args: string[]): Promise<void> {
   const total = Number(flag(args, "--messages") ?? 100_000);
   const runs = Number(flag(args, "--runs") ?? 20);
+  const pushes = Number(flag(args, "--push") ?? 200);
+  const streams = Number(flag(args, "--streams") ?? 1000);
   const dir = await Deno.makeTempDir({ prefix: "bench-jmap-" });
   const configPath = join(dir, "denomail.toml");
-  await Deno.writeTextFile(configPath, configToml(`${dir}/data`, ["http"]));
+  await Deno.writeTextFile(configPath, configToml(`${dir}/data`, ["http", "smtp"]));
   const dbPath = join(dir, "data", "denomail.db");
   await Deno.mkdir(join(dir, "data"), { recursive: true });
   console.log(`jmap: building a ${total}-message mailbox through the store ...`);
@@ -55,7 +68,9 @@ export async function benchJmap(args: string[]): Promise<void> {
   const account = (await store.getAccount("big@example.test"))!;
   await store.createApiToken(account.id, "bench", hashApiToken(token));
   await store.close();
-  const proc = await startServerProcess(configPath, ["http"], 120_000);
+  const proc = await startServerProcess(configPath, ["http", "smtp"], 120_000);
+  const conns: Deno.Conn[] = [];
+  let events: EventReader | null = null;
   try {
     const url = `http://127.0.0.1:${proc.ports.http}/jmap/api/`;
     const accountId = `a${account.id}`;
@@ -155,10 +170,72 @@ export async function benchJmap(args: string[]): Promise<void> {
     row("Email/query inMailbox, collapseThreads", collapsed.ms, null, "with total");
     const whole = await time(["Email/query", { accountId, limit: 50 }]);
     row("Email/query no filter (whole account)", whole.ms, null, "sorted by SQLite");
+
+    // Push: the stream is open (its first comment read) before the first delivery.
+    const res = await fetch(
+      `http://127.0.0.1:${proc.ports.http}/jmap/eventsource/?types=*&closeafter=no&ping=0`,
+      { headers: { authorization: `Bearer ${token}`, accept: "text/event-stream" } },
+    );
+    if (res.status !== 200) throw new Error(`eventsource: ${res.status}`);
+    events = new EventReader(res);
+    const pushMs: number[] = [];
+    for (let i = 0; i < pushes; i++) {
+      const delivered = nextDelivery(events, accountId); // listening before the "."
+      delivered.catch(() => {}); // awaited below; a failed send must not leave it unhandled
+      const sent = await sendMessage({
+        port: proc.ports.smtp,
+        from: "dave@remote.test",
+        to: ["big@example.test"],
+        message: enc.encode(
+          `From: dave@remote.test\r\nTo: big@example.test\r\nSubject: push ${i}\r\n\r\nHi.\r\n`,
+        ),
+      });
+      if (sent.code !== 250) throw new Error(`smtp: ${sent.text}`);
+      pushMs.push(await delivered - sent.dataSentAt);
+    }
+    if (pushes > 0) {
+      const p99 = percentile(pushMs, 99);
+      rows.push([
+        'push: SMTP final "." to StateChange, p50',
+        `${percentile(pushMs, 50).toFixed(1)} ms`,
+        `${Math.max(...pushMs).toFixed(1)} ms`,
+        "p99 < 100 ms",
+        p99 < 100 ? "yes" : "NO",
+        `p99 ${p99.toFixed(1)} ms, ${pushes} deliveries`,
+      ]);
+    }
+    if (streams > 0 && Deno.build.os === "linux") {
+      const pid = proc.child.pid;
+      await new Promise((r) => setTimeout(r, 200));
+      const before = await rssOf(pid);
+      conns.push(...await openBearerStreams(proc.ports.http, token, streams));
+      await new Promise((r) => setTimeout(r, 200));
+      const after = await rssOf(pid);
+      const grown = (after - before) / 1e6;
+      rows.push([
+        `RSS with ${streams} open EventSource streams`,
+        `+${grown.toFixed(1)} MB`,
+        "-",
+        `< ${streams / 10} MB`, // the issue: 100 MB for 1,000
+        grown < streams / 10 ? "yes" : "NO",
+        `${(before / 1e6).toFixed(0)} -> ${(after / 1e6).toFixed(0)} MB`,
+      ]);
+    }
     console.log(`\nJMAP on a ${total}-message mailbox (built in ${buildSec.toFixed(0)} s):\n`);
     printMarkdownTable(["what", "median", "slowest", "target", "ok", "note"], rows);
   } finally {
+    for (const c of conns) c.close();
+    await events?.cancel();
     await proc.stop();
     await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** When the next StateChange carrying an EmailDelivery for `accountId` arrived. */
+async function nextDelivery(events: EventReader, accountId: string): Promise<number> {
+  for (;;) {
+    const ev = await events.next(10_000);
+    if (!ev) throw new Error("the event stream ended");
+    if (ev.event === "state" && ev.data.changed?.[accountId]?.EmailDelivery) return ev.at;
   }
 }

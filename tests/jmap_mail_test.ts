@@ -228,7 +228,8 @@ Deno.test("jmap mail: SMTP delivery found with Email/query + Email/get; isolatio
           [],
           false,
         ]);
-        assert.deepEqual([qn, qc.type], ["error", "cannotCalculateChanges"]);
+        // The query state is the Email state: nothing changed since (RFC 8620 §5.6).
+        assert.deepEqual([qn, qc.removed, qc.added], ["Email/queryChanges", [], []]);
       },
     );
 

@@ -11,49 +11,9 @@ import { startTestServer } from "./harness.ts";
 import { flowClient } from "./imap_helpers.ts";
 import { cli, startDenomailProcess } from "./lib/server_process.ts";
 import { basic, JmapClient, type Json, sendWithSmtplib } from "./lib/jmap_client.ts";
+import { EventReader, openBearerStreams, rssOf } from "./lib/event_stream.ts";
 
 const MESSAGE = "From: dave@remote.test\r\nTo: alice@example.test\r\nSubject: push\r\n\r\nHi.\r\n";
-
-/** Server-sent events read from a fetch body: `next()` resolves with the next event. */
-class EventReader {
-  #reader: ReadableStreamDefaultReader<string>;
-  #buf = "";
-  constructor(res: Response) {
-    this.#reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-  }
-
-  /** The next event (comments skipped), or null at the end of the stream. */
-  async next(ms = 3000): Promise<{ event: string; data: Json; at: number } | null> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const end = this.#buf.indexOf("\n\n");
-      if (end >= 0) {
-        const block = this.#buf.slice(0, end);
-        this.#buf = this.#buf.slice(end + 2);
-        const lines = block.split("\n").filter((l) => !l.startsWith(":"));
-        if (lines.length === 0) continue;
-        const event = lines.find((l) => l.startsWith("event: "))?.slice(7) ?? "message";
-        const data = lines.filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
-        return { event, data: JSON.parse(data), at: performance.now() };
-      }
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error("no event in time");
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const r = await Promise.race([
-        this.#reader.read(),
-        new Promise<"timeout">((res) => timer = setTimeout(() => res("timeout"), left)),
-      ]);
-      clearTimeout(timer);
-      if (r === "timeout") throw new Error("no event in time");
-      if (r.done) return null;
-      this.#buf += r.value;
-    }
-  }
-
-  cancel(): Promise<void> {
-    return this.#reader.cancel().catch(() => {});
-  }
-}
 
 Deno.test("jmap push: EventSource StateChange after SMTP and IMAP changes", async (t) => {
   const ts = await startTestServer({ listeners: { http: "127.0.0.1:0" } });
@@ -253,13 +213,6 @@ Deno.test("jmap push: EventSource StateChange after SMTP and IMAP changes", asyn
   }
 });
 
-/** Resident set size of a process, from /proc (Linux), in bytes. */
-async function rssOf(pid: number): Promise<number> {
-  const status = await Deno.readTextFile(`/proc/${pid}/status`);
-  const kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]);
-  return kb * 1024;
-}
-
 Deno.test({
   name: "jmap push: 1,000 open EventSource streams cost < 100 MB RSS in the server process",
   ignore: Deno.build.os !== "linux",
@@ -280,26 +233,14 @@ Deno.test({
       ]);
       assert.equal(created.code, 0, created.stderr);
       // A bearer token: 1,000 password hashes would measure the hasher, not push.
-      const request = new TextEncoder().encode(
-        `GET /jmap/eventsource/?types=*&closeafter=no&ping=300 HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
-          `Authorization: Bearer ${created.stdout.trim()}\r\n\r\n`,
-      );
+      const token = created.stdout.trim();
       const port = server.proc.ports.http;
       const pid = server.proc.child.pid;
-      const openBatch = async (n: number) => {
-        const batch = await Promise.all(
-          Array.from({ length: n }, () => Deno.connect({ hostname: "127.0.0.1", port })),
-        );
-        conns.push(...batch);
-        await Promise.all(batch.map((c) => c.write(request)));
-        // A stream is open once its headers and first comment arrived.
-        const buf = new Uint8Array(1024);
-        await Promise.all(batch.map((c) => c.read(buf)));
-      };
-      await openBatch(20); // warm up: the JIT and the first allocations are not per stream
+      // Warm up: the JIT and the first allocations are not per stream.
+      conns.push(...await openBearerStreams(port, token, 20));
       await new Promise((r) => setTimeout(r, 200));
       const before = await rssOf(pid);
-      for (let i = 0; i < 1000; i += 50) await openBatch(50);
+      conns.push(...await openBearerStreams(port, token, 1000));
       await new Promise((r) => setTimeout(r, 200));
       const grown = (await rssOf(pid) - before) / 1e6;
       console.log(`1,000 open EventSource streams: +${grown.toFixed(1)} MB server RSS`);

@@ -236,6 +236,7 @@ Deno.test("jmap query: threads, every filter and sort, collapseThreads, snippets
       assert.deepEqual(r.notFound, ["e999999"]);
       const s = await call("SearchSnippet/get", { filter: { subject: "lunch" }, emailIds: [B] });
       assert.equal(s.list[0].subject, "Re: <mark>Lunch</mark> plans");
+      assert.equal(s.notFound, null, "every id found: null (RFC 8621 §5.1)");
     });
 
     await t.step(
@@ -278,6 +279,68 @@ Deno.test("jmap query: threads, every filter and sort, collapseThreads, snippets
         assert.equal((await call("SearchSnippet/get", { filter: null })).error, "invalidArguments");
       },
     );
+    await t.step("queryChanges (RFC 8620 §5.6): added at its index, removed, errors", async () => {
+      const args = {
+        filter: { inMailbox: inbox },
+        sort: [{ property: "receivedAt", isAscending: false }],
+      };
+      const before = await call("Email/query", args);
+      assert.equal(before.canCalculateChanges, true);
+      const same = await call("Email/queryChanges", {
+        ...args,
+        sinceQueryState: before.queryState,
+      });
+      assert.deepEqual([same.removed, same.added], [[], []]);
+      await sendWithSmtplib(
+        ts.port("smtp"),
+        "x@remote.test",
+        "alice@example.test",
+        mail(["From: x@remote.test", "Subject: newest"], ["new"]),
+      );
+      const after = await call("Email/query", args);
+      const newest = after.ids[0];
+      assert.ok(!before.ids.includes(newest));
+      const added = await call("Email/queryChanges", {
+        ...args,
+        sinceQueryState: before.queryState,
+        calculateTotal: true,
+      });
+      assert.equal(added.oldQueryState, before.queryState);
+      assert.equal(added.newQueryState, after.queryState);
+      assert.deepEqual(added.added, [{ id: newest, index: 0 }]);
+      assert.deepEqual(added.removed, [newest]);
+      assert.equal(added.total, after.ids.length);
+      assert.equal(
+        (await call("Email/queryChanges", {
+          ...args,
+          sinceQueryState: before.queryState,
+          maxChanges: 1,
+        }))
+          .error,
+        "tooManyChanges",
+      );
+      assert.equal(
+        (await call("Email/queryChanges", { ...args, sinceQueryState: "bogus" })).error,
+        "cannotCalculateChanges",
+      );
+      await call("Email/set", { destroy: [newest] });
+      const removed = await call("Email/queryChanges", {
+        ...args,
+        sinceQueryState: after.queryState,
+      });
+      assert.deepEqual([removed.removed, removed.added], [[newest], []]);
+
+      const boxes = await call("Mailbox/query", { sort: [{ property: "name" }] });
+      assert.equal(boxes.canCalculateChanges, true);
+      const created = await call("Mailbox/set", { create: { n: { name: "Aaa first" } } });
+      const box = created.created.n.id;
+      const boxChanges = await call("Mailbox/queryChanges", {
+        sort: [{ property: "name" }],
+        sinceQueryState: boxes.queryState,
+      });
+      assert.deepEqual(boxChanges.added, [{ id: box, index: 0 }]);
+      assert.deepEqual(boxChanges.removed, [box]);
+    });
   } finally {
     await ts.stop();
   }

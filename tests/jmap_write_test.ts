@@ -220,6 +220,12 @@ Deno.test("jmap write: Email/set, Email/import, changes shared with IMAP", async
         body: sampleMessage("imported") as Uint8Array<ArrayBuffer>,
       });
       const rawBlob = (await raw.json()).blobId;
+      const junk = await jmapA.fetch(`/jmap/upload/${aliceId}/`, {
+        method: "POST",
+        headers: { "content-type": "application/octet-stream" },
+        body: new TextEncoder().encode("this is not an email"),
+      });
+      const junkBlob = (await junk.json()).blobId;
       const imp = (await call("Email/import", {
         emails: {
           i1: {
@@ -228,10 +234,17 @@ Deno.test("jmap write: Email/set, Email/import, changes shared with IMAP", async
             keywords: { $seen: true },
           },
           i2: { blobId: "u999999", mailboxIds: { [`m${inbox.id}`]: true } },
+          i3: { blobId: junkBlob, mailboxIds: { [`m${inbox.id}`]: true } },
         },
       })).r;
       assert.ok(imp.created?.i1?.id, JSON.stringify(imp));
-      assert.equal(imp.notCreated.i2.type, "blobNotFound");
+      assert.equal(imp.notCreated.i3.type, "invalidEmail", "no header fields: not a message");
+      // RFC 8621 §4.8: an unknown blobId is invalidProperties.
+      assert.deepEqual(imp.notCreated.i2, {
+        type: "invalidProperties",
+        description: "blob not found",
+        properties: ["blobId"],
+      });
       const mismatch = await call("Email/set", { ifInState: s0, update: {} });
       assert.deepEqual([mismatch.n, mismatch.r.type], ["error", "stateMismatch"]);
       const ok = await call("Email/set", { ifInState: await state(), update: {} });
@@ -322,7 +335,7 @@ Deno.test("jmap write: Email/set, Email/import, changes shared with IMAP", async
         accountId: bobId,
         emails: { x: { blobId: `b${m2.blobId}`, mailboxIds: {} } },
       }, "0"]]);
-      assert.equal(imp.notCreated.x.type, "blobNotFound");
+      assert.equal(imp.notCreated.x.type, "invalidProperties");
       const still = await ts.store.getMessages(inbox.id, [uid2]);
       assert.equal(still.length, 1, "alice's message untouched");
     });
@@ -370,6 +383,19 @@ Deno.test("jmap write: Mailbox/set create, rename/move, destroy; Mailbox/changes
       ]);
       assert.ok(await ts.store.getMailbox(alice.id, "Projects/Work"));
       assert.equal((await ts.store.getMailbox(alice.id, "Archive"))!.specialUse, "\\Archive");
+      // A sibling's name: alreadyExists naming the sibling (RFC 8620 §5.4), create or rename.
+      const twice = (await call("Mailbox/set", {
+        create: { again: { name: "Work", parentId: projects } },
+        update: { [r.created.a.id]: { name: "Projects" } },
+      })).r;
+      assert.deepEqual(twice.notCreated.again, {
+        type: "alreadyExists",
+        description: "a sibling has that name",
+        properties: ["name"],
+        existingId: work,
+      });
+      assert.equal(twice.notUpdated[r.created.a.id].type, "alreadyExists");
+      assert.equal(twice.notUpdated[r.created.a.id].existingId, projects);
       const c = (await call("Mailbox/changes", { sinceState: s0 })).r;
       assert.equal(c.created.length, 3);
     });
@@ -398,6 +424,17 @@ Deno.test("jmap write: Mailbox/set create, rename/move, destroy; Mailbox/changes
       const c = (await call("Mailbox/changes", { sinceState: s1 })).r;
       assert.ok(c.updated.includes(projects) && c.updated.includes(work), JSON.stringify(c));
       assert.equal(c.updatedProperties, null);
+
+      // sortOrder is stored (RFC 8621 §2.1), moves the state and is validated.
+      const s2 = (await call("Mailbox/get", { ids: [] })).r.state;
+      const so = (await call("Mailbox/set", {
+        update: { [work]: { sortOrder: 99 }, [projects]: { sortOrder: -1 } },
+      })).r;
+      assert.ok(so.updated && work in so.updated, JSON.stringify(so));
+      assert.equal(so.notUpdated[projects].type, "invalidProperties");
+      const got = (await call("Mailbox/get", { ids: [work, projects] })).r.list;
+      assert.deepEqual(got.map((m: Json) => m.sortOrder), [99, 10]);
+      assert.deepEqual((await call("Mailbox/changes", { sinceState: s2 })).r.updated, [work]);
     });
 
     await t.step("destroy: mailboxHasEmail, onDestroyRemoveEmails, forbidden INBOX", async () => {

@@ -44,6 +44,8 @@ export interface SendResult {
   text: string;
   /** Milliseconds from the last byte of DATA to the final reply. */
   dataToReplyMs: number;
+  /** `performance.now()` just before the message and its final "." were written. */
+  dataSentAt: number;
 }
 
 /** Sends one message over a new connection; resolves with the reply to the end of DATA. */
@@ -68,12 +70,14 @@ export async function sendMessage(
     await expect(250, "MAIL");
     for (const _ of opts.to) await expect(250, "RCPT");
     await expect(354, "DATA");
-    await conn.write(dotStuff(opts.message));
+    const data = dotStuff(opts.message);
+    const dataSentAt = performance.now();
+    await conn.write(data);
     const t0 = performance.now();
     const final = await r.reply();
     const dataToReplyMs = performance.now() - t0;
     await conn.write(enc.encode("QUIT\r\n")).catch(() => {});
-    return { ...final, dataToReplyMs };
+    return { ...final, dataToReplyMs, dataSentAt };
   } finally {
     try {
       conn.close();

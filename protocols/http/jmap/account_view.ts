@@ -12,6 +12,7 @@
  * @module
  */
 import type { EmailCopy, Mailbox, MailboxStatus, Store } from "../../../storage/mod.ts";
+import { readSortOrders } from "./sort_order.ts";
 
 /** One Email of the account. */
 export interface EmailEntry {
@@ -32,13 +33,20 @@ export interface EmailEntry {
 export interface MailboxEntry {
   mailbox: Mailbox;
   status: MailboxStatus;
+  /** The sortOrder a client set (sort_order.ts), or null for the default. */
+  sortOrder: number | null;
 }
 
 /** The account's mailboxes (with counters) in id order. */
 export async function loadMailboxes(store: Store, accountId: number): Promise<MailboxEntry[]> {
   const boxes = (await store.listMailboxes(accountId)).sort((a, b) => a.id - b.id);
+  const orders = await readSortOrders(store, accountId);
   return await Promise.all(
-    boxes.map(async (mailbox) => ({ mailbox, status: await store.mailboxStatus(mailbox.id) })),
+    boxes.map(async (mailbox) => ({
+      mailbox,
+      status: await store.mailboxStatus(mailbox.id),
+      sortOrder: orders.get(mailbox.id) ?? null,
+    })),
   );
 }
 

@@ -119,6 +119,21 @@ export async function oneObject<T>(write: () => Promise<T>): Promise<T | SetErro
 export const isSetError = (v: unknown): v is SetError =>
   isObject(v) && typeof v.type === "string" && !("id" in v);
 
+/** Bytes of a message's start looked at for its header section. */
+const HEADER_PEEK = 64 * 1024;
+
+/**
+ * True when the blob's header section (up to the first empty line) has a header field
+ * (RFC 5322 §2.2: printable name, colon). Anything else is not a message at all; a
+ * leading mbox "From " line is tolerated because a field follows it.
+ */
+export function looksLikeMessage(data: Uint8Array): boolean {
+  const head = new TextDecoder("latin1").decode(data.subarray(0, HEADER_PEEK));
+  const end = head.search(/\r?\n\r?\n/);
+  const lines = (end < 0 ? head : head.slice(0, end)).split(/\r?\n/);
+  return lines.some((l) => /^[\x21-\x39\x3b-\x7e]+[ \t]*:/.test(l));
+}
+
 /** RFC 8621 §4.8 Email/import: messages from blobs (uploads or this account's blobs). */
 const importEmails: JmapMethod = {
   capability: MAIL,
@@ -150,7 +165,13 @@ const importEmails: JmapMethod = {
           ? ctx.createdIds.get(spec.blobId.slice(1)) ?? spec.blobId
           : spec.blobId;
         const blob = await readAccountBlob(store, ctx.account.id, blobRef);
-        if (!blob) throw new SetFailure("blobNotFound");
+        // RFC 8621 §4.8: a blobId that is not found is invalidProperties (Email/set's
+        // blobNotFound is §4.6's, for blobs a new Email's parts name).
+        if (!blob) throw new SetFailure("invalidProperties", "blob not found", ["blobId"]);
+        // RFC 8621 §4.8: a blob that is not an RFC 5322 message is invalidEmail.
+        if (!looksLikeMessage(blob.data)) {
+          throw new SetFailure("invalidEmail", "the blob has no header fields");
+        }
         return await placeEmail(
           ctx,
           view,

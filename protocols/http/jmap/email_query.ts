@@ -17,12 +17,14 @@
  */
 import type { Mailbox, Store } from "../../../storage/mod.ts";
 import { type EmailEntry, loadEmails, loadEmailsByBlob } from "./account_view.ts";
-import { stateOf } from "./state.ts";
+import { emailChanges, stateOf } from "./state.ts";
+import { queryChangesResponse, queryDiff } from "./query_changes.ts";
 import {
   boolArg,
   checkArgs,
   intArg,
   type JmapMethod,
+  type MethodContext,
   objectArg,
   requireAccount,
   stringArg,
@@ -209,7 +211,7 @@ const query: JmapMethod = {
     const out: JsonObject = {
       accountId,
       queryState: await stateOf(store, ctx.account.id, "email"),
-      canCalculateChanges: false,
+      canCalculateChanges: true,
     };
     if (asked === null || asked > MAX_QUERY_LIMIT) out.limit = limit;
 
@@ -275,7 +277,30 @@ const query: JmapMethod = {
   },
 };
 
-/** RFC 8620 §5.6: query states are digests, so changes cannot be calculated yet. */
+/** Every id of the query's current results, read page by page through Email/query. */
+async function allResults(ctx: MethodContext, args: JsonObject): Promise<string[]> {
+  const ids: string[] = [];
+  for (;;) {
+    const r = await query.run(ctx, {
+      accountId: args.accountId,
+      filter: args.filter ?? null,
+      sort: args.sort ?? null,
+      collapseThreads: args.collapseThreads ?? false,
+      position: ids.length,
+      limit: MAX_QUERY_LIMIT,
+    });
+    const page = r.ids as string[];
+    ids.push(...page);
+    if (page.length < MAX_QUERY_LIMIT) return ids;
+  }
+}
+
+/**
+ * RFC 8620 §5.6 /queryChanges: the Emails the change log names since the state
+ * (query_changes.ts). Under collapseThreads or a thread condition a change to one Email
+ * moves others of its thread, which the log does not name, so there every current result
+ * is named too.
+ */
 const queryChanges: JmapMethod = {
   capability: MAIL,
   async run(ctx, args) {
@@ -289,12 +314,30 @@ const queryChanges: JmapMethod = {
       "calculateTotal",
       "collapseThreads",
     ]);
-    requireAccount(ctx, args);
-    if (stringArg(args, "sinceQueryState") === null) {
-      throw invalidArguments("sinceQueryState is required");
+    const accountId = requireAccount(ctx, args);
+    const since = stringArg(args, "sinceQueryState");
+    if (since === null) throw invalidArguments("sinceQueryState is required");
+    const maxChanges = args.maxChanges === undefined || args.maxChanges === null
+      ? null
+      : intArg(args, "maxChanges", 0, 1);
+    stringArg(args, "upToId");
+    const calculateTotal = boolArg(args, "calculateTotal", false);
+    const collapse = boolArg(args, "collapseThreads", false);
+    const filter = objectArg(args, "filter");
+    const needs = newNeeds();
+    if (filter) compileFilter(filter, needs);
+    const store = ctx.deps.store;
+    const queryState = await stateOf(store, ctx.account.id, "email");
+    const list = await allResults(ctx, args);
+    const total = calculateTotal ? list.length : null;
+    if (since === queryState) {
+      return queryChangesResponse(accountId, since, queryState, { removed: [], added: [] }, total);
     }
-    await Promise.resolve();
-    throw new MethodError("cannotCalculateChanges");
+    const c = await emailChanges(store, ctx.account.id, since, null);
+    const changed = [...c.created, ...c.updated, ...c.destroyed].map(emailIdOf);
+    const threads = collapse || needs.threads;
+    const diff = queryDiff(threads ? [...changed, ...list] : changed, list, maxChanges);
+    return queryChangesResponse(accountId, since, queryState, diff, total);
   },
 };
 

@@ -75,11 +75,18 @@ export interface SetError {
   type: string;
   description?: string;
   properties?: string[];
+  /** alreadyExists (RFC 8620 §5.4): the object that has the name already. */
+  existingId?: string;
 }
 
 /** Thrown inside one object's write; the /set method reports it for that object only. */
 export class SetFailure extends Error {
-  constructor(readonly type: string, description?: string, readonly properties?: string[]) {
+  constructor(
+    readonly type: string,
+    description?: string,
+    readonly properties?: string[],
+    readonly existingId?: string,
+  ) {
     super(description ?? type);
     this.name = "SetFailure";
   }
@@ -89,6 +96,7 @@ export class SetFailure extends Error {
       type: this.type,
       ...(this.message !== this.type ? { description: this.message } : {}),
       ...(this.properties ? { properties: this.properties } : {}),
+      ...(this.existingId ? { existingId: this.existingId } : {}),
     };
   }
 }

@@ -86,7 +86,7 @@ export function toJmap(
     name,
     parentId: parent ? mailboxIdOf(parent.id) : null,
     role,
-    sortOrder: role ? ROLE_ORDER[role] ?? 10 : 10,
+    sortOrder: e.sortOrder ?? (role ? ROLE_ORDER[role] ?? 10 : 10),
     totalEmails: e.status.messages,
     unreadEmails: e.status.unseen,
     totalThreads: e.status.messages,

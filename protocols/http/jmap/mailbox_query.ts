@@ -5,12 +5,15 @@
  * @module
  */
 import { loadMailboxes } from "./account_view.ts";
-import { stateOf } from "./state.ts";
+import { mailboxChanges, stateOf } from "./state.ts";
+import { queryChangesResponse, queryDiff } from "./query_changes.ts";
+import { mailboxIdOf } from "./ids.ts";
 import {
   boolArg,
   checkArgs,
   intArg,
   type JmapMethod,
+  type MethodContext,
   objectArg,
   requireAccount,
   stringArg,
@@ -87,6 +90,24 @@ function compileSort(sort: unknown): (a: Box, b: Box) => number {
   };
 }
 
+/** Every Mailbox the query's filter, sort, sortAsTree and filterAsTree give, in order. */
+async function results(ctx: MethodContext, args: JsonObject): Promise<Box[]> {
+  const filter = objectArg(args, "filter");
+  const matches = filter ? compileFilter(filter) : () => true;
+  const compare = compileSort(args.sort);
+  const sortAsTree = boolArg(args, "sortAsTree", false);
+  const filterAsTree = boolArg(args, "filterAsTree", false);
+  const entries = await loadMailboxes(ctx.deps.store, ctx.account.id);
+  const byName = new Map(entries.map((e) => [e.mailbox.name, e.mailbox]));
+  const boxes = entries.map((e) => toJmap(e, byName) as Box);
+  const byId = new Map(boxes.map((b) => [b.id, b]));
+  // filterAsTree: a mailbox matches only if its ancestors match too.
+  const ok = (b: Box): boolean =>
+    matches(b) && (!filterAsTree || b.parentId === null || ok(byId.get(b.parentId)!));
+  const list = boxes.filter(ok).sort(compare);
+  return sortAsTree ? asTree(list, compare) : list;
+}
+
 /** RFC 8620 §5.5 /query for Mailbox, with RFC 8621 §2.3 sortAsTree and filterAsTree. */
 const query: JmapMethod = {
   capability: MAIL,
@@ -104,9 +125,6 @@ const query: JmapMethod = {
       "filterAsTree",
     ]);
     const accountId = requireAccount(ctx, args);
-    const filter = objectArg(args, "filter");
-    const matches = filter ? compileFilter(filter) : () => true;
-    const compare = compileSort(args.sort);
     const position = args.position ?? 0;
     if (typeof position !== "number" || !Number.isSafeInteger(position)) {
       throw invalidArguments("position must be an integer");
@@ -120,19 +138,9 @@ const query: JmapMethod = {
       ? null
       : intArg(args, "limit", 0, 0);
     const calculateTotal = boolArg(args, "calculateTotal", false);
-    const sortAsTree = boolArg(args, "sortAsTree", false);
-    const filterAsTree = boolArg(args, "filterAsTree", false);
 
     const queryState = await stateOf(ctx.deps.store, ctx.account.id, "mailbox");
-    const entries = await loadMailboxes(ctx.deps.store, ctx.account.id);
-    const byName = new Map(entries.map((e) => [e.mailbox.name, e.mailbox]));
-    const boxes = entries.map((e) => toJmap(e, byName) as Box);
-    const byId = new Map(boxes.map((b) => [b.id, b]));
-    // filterAsTree: a mailbox matches only if its ancestors match too.
-    const ok = (b: Box): boolean =>
-      matches(b) && (!filterAsTree || b.parentId === null || ok(byId.get(b.parentId)!));
-    let list = boxes.filter(ok).sort(compare);
-    if (sortAsTree) list = asTree(list, compare);
+    const list = await results(ctx, args);
     let start = position < 0 ? Math.max(0, list.length + position) : position;
     if (anchor !== null) {
       const at = list.findIndex((b) => b.id === anchor);
@@ -143,7 +151,7 @@ const query: JmapMethod = {
     const out: JsonObject = {
       accountId,
       queryState,
-      canCalculateChanges: false,
+      canCalculateChanges: true,
       position: start,
       ids,
     };
@@ -174,7 +182,11 @@ function asTree(list: Box[], compare: (a: Box, b: Box) => number): Box[] {
   return out;
 }
 
-/** RFC 8620 §5.6: query states are digests, so changes cannot be calculated yet. */
+/**
+ * RFC 8620 §5.6 /queryChanges: the Mailboxes the change log names since the state
+ * (query_changes.ts). A tree query moves a child with its parent, which the log does not
+ * name, so there every current result is named too.
+ */
 const queryChanges: JmapMethod = {
   capability: MAIL,
   async run(ctx, args) {
@@ -189,12 +201,26 @@ const queryChanges: JmapMethod = {
       "sortAsTree",
       "filterAsTree",
     ]);
-    requireAccount(ctx, args);
-    if (stringArg(args, "sinceQueryState") === null) {
-      throw invalidArguments("sinceQueryState is required");
+    const accountId = requireAccount(ctx, args);
+    const since = stringArg(args, "sinceQueryState");
+    if (since === null) throw invalidArguments("sinceQueryState is required");
+    const maxChanges = args.maxChanges === undefined || args.maxChanges === null
+      ? null
+      : intArg(args, "maxChanges", 0, 1);
+    stringArg(args, "upToId");
+    const calculateTotal = boolArg(args, "calculateTotal", false);
+    const store = ctx.deps.store;
+    const queryState = await stateOf(store, ctx.account.id, "mailbox");
+    const list = (await results(ctx, args)).map((b) => b.id);
+    const total = calculateTotal ? list.length : null;
+    if (since === queryState) {
+      return queryChangesResponse(accountId, since, queryState, { removed: [], added: [] }, total);
     }
-    await Promise.resolve();
-    throw new MethodError("cannotCalculateChanges");
+    const c = await mailboxChanges(store, ctx.account.id, since, null);
+    const changed = [...c.created, ...c.updated, ...c.destroyed].map(mailboxIdOf);
+    const tree = boolArg(args, "sortAsTree", false) || boolArg(args, "filterAsTree", false);
+    const diff = queryDiff(tree ? [...changed, ...list] : changed, list, maxChanges);
+    return queryChangesResponse(accountId, since, queryState, diff, total);
   },
 };
 

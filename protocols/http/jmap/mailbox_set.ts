@@ -7,7 +7,7 @@
  * Names: the JMAP name is the last "/"-separated level of the IMAP name, so a name may not
  * contain "/" itself. INBOX (role inbox) can be neither renamed nor destroyed (RFC 9051
  * §6.3.5). A role is a SPECIAL-USE attribute that at most one mailbox has; INBOX's role
- * is fixed. `sortOrder` is not stored.
+ * is fixed. A name a sibling has is alreadyExists. `sortOrder` is kept in sort_order.ts.
  *
  * @module
  */
@@ -30,6 +30,7 @@ import { mailboxIdOf, parseMailboxId } from "./ids.ts";
 import { isObject, type JsonObject } from "./json.ts";
 import { ROLES, toJmap } from "./mailbox.ts";
 import { MAIL } from "./session.ts";
+import { isUnsignedInt, readSortOrders, writeSortOrder } from "./sort_order.ts";
 import { stateOf } from "./state.ts";
 
 const SPECIAL_USE_OF = Object.fromEntries(
@@ -72,9 +73,17 @@ function fullName(view: View, name: unknown, parentId: unknown): string {
   }
 }
 
-function storeFailure(e: unknown): never {
+/**
+ * A store error as the SetError of one object. A name a sibling has already is
+ * alreadyExists with the sibling's id (the SetError of RFC 8620 §5.4 for a duplicate).
+ */
+async function storeFailure(view: View, name: string, e: unknown): Promise<never> {
   if (e instanceof StoreError) {
-    if (e.code === "exists") throw bad("name", "a sibling has that name");
+    if (e.code === "exists") {
+      const sibling = await view.ctx.deps.store.getMailbox(view.ctx.account.id, name);
+      const existingId = sibling ? mailboxIdOf(sibling.id) : undefined;
+      throw new SetFailure("alreadyExists", "a sibling has that name", ["name"], existingId);
+    }
     if (e.code === "invalid") throw bad("name", e.message);
     if (e.code === "not_found") throw new SetFailure("notFound");
   }
@@ -92,6 +101,13 @@ function roleToSpecialUse(view: View, role: unknown): SpecialUse | null {
   return specialUse;
 }
 
+/** A given sortOrder (RFC 8621 §2.1: UnsignedInt), or null when absent. */
+function sortOrderOf(v: unknown): number | null {
+  if (v === undefined) return null;
+  if (!isUnsignedInt(v)) throw bad("sortOrder", "sortOrder is an unsigned integer");
+  return v;
+}
+
 const CREATE_PROPS = ["name", "parentId", "role", "sortOrder", "isSubscribed"];
 
 async function create(view: View, obj: unknown): Promise<Mailbox> {
@@ -99,10 +115,14 @@ async function create(view: View, obj: unknown): Promise<Mailbox> {
   const unknown = Object.keys(obj).find((k) => !CREATE_PROPS.includes(k));
   if (unknown) throw bad(unknown, `cannot set ${unknown}`);
   const name = fullName(view, obj.name, obj.parentId);
+  const sortOrder = sortOrderOf(obj.sortOrder);
   const specialUse = roleToSpecialUse(view, obj.role);
   const store = view.ctx.deps.store;
-  const mb = await store.createMailbox(view.ctx.account.id, name, specialUse).catch(storeFailure);
+  const mb = await store.createMailbox(view.ctx.account.id, name, specialUse).catch((e) =>
+    storeFailure(view, name, e)
+  );
   if (obj.isSubscribed !== false) await store.setSubscribed(view.ctx.account.id, name, true);
+  if (sortOrder !== null) await writeSortOrder(view.ctx, mb.id, sortOrder);
   view.byId.set(mb.id, mb);
   return mb;
 }
@@ -113,6 +133,7 @@ async function update(view: View, mb: Mailbox, patch: unknown): Promise<void> {
   for (const k of Object.keys(patch)) {
     if (!CREATE_PROPS.includes(k)) throw bad(k, `cannot update ${k}`);
   }
+  const sortOrder = sortOrderOf(patch.sortOrder);
   if (patch.role !== undefined) {
     const now = mb.name === "INBOX" ? "inbox" : mb.specialUse ? ROLES[mb.specialUse] : null;
     if (patch.role !== now) {
@@ -135,7 +156,17 @@ async function update(view: View, mb: Mailbox, patch: unknown): Promise<void> {
     if (to !== mb.name) {
       if (mb.name === "INBOX") throw new SetFailure("forbidden", "INBOX cannot be renamed");
       if (to.startsWith(mb.name + "/")) throw bad("parentId", "a mailbox cannot be its own child");
-      await store.renameMailbox(mb.id, to).catch(storeFailure);
+      await store.renameMailbox(mb.id, to).catch((e) => storeFailure(view, to, e));
+    }
+  }
+  if (sortOrder !== null) {
+    const now = (await readSortOrders(store, view.ctx.account.id)).get(mb.id);
+    if (sortOrder !== now) {
+      await writeSortOrder(view.ctx, mb.id, sortOrder);
+      // The document is not in the change log: a same-value write of the mailbox row logs
+      // the update, so the Mailbox state moves and /changes names it (RFC 8620 §5.2).
+      const fresh = (await store.getMailboxById(mb.id))!;
+      await store.setSpecialUse(mb.id, fresh.specialUse);
     }
   }
   if (patch.isSubscribed !== undefined) {
@@ -155,7 +186,8 @@ async function destroy(view: View, mb: Mailbox, removeEmails: boolean): Promise<
   if (!removeEmails && (await store.mailboxStatus(mb.id)).messages > 0) {
     throw new SetFailure("mailboxHasEmail");
   }
-  await store.deleteMailbox(mb.id).catch(storeFailure);
+  await store.deleteMailbox(mb.id).catch((e) => storeFailure(view, mb.name, e));
+  await writeSortOrder(view.ctx, mb.id, null);
   view.byId.delete(mb.id);
 }
 

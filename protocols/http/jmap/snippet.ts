@@ -118,7 +118,8 @@ const get: JmapMethod = {
       }
       list.push({ emailId: id, subject, preview });
     }
-    return { accountId, list, notFound };
+    // RFC 8621 §5.1: notFound is null when every id was found.
+    return { accountId, list, notFound: notFound.length > 0 ? notFound : null };
   },
 };
 

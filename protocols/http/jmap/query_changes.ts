@@ -1,0 +1,59 @@
+/**
+ * The /queryChanges answer (RFC 8620 §5.6) shared by Email and Mailbox: the query is run
+ * again and compared with the objects the change log names since `sinceQueryState`.
+ *
+ * Every changed object is listed in `removed` (§5.6 allows ids that did not really leave
+ * the results), and those of them in the current results are in `added` with their index
+ * there. Replaying removed then added on the client's old list gives the current list:
+ * an object the log does not name has not changed, so neither has its relative position.
+ * `upToId` is ignored, which §5.6 allows (it only lets a server omit changes).
+ *
+ * @module
+ */
+import { MethodError } from "./errors.ts";
+import type { JsonObject } from "./json.ts";
+
+export interface QueryDiff {
+  removed: string[];
+  added: { id: string; index: number }[];
+}
+
+/**
+ * `removed` and `added` for the ids the change log names (`changed`) against the full
+ * current result list (`current`); tooManyChanges once they exceed `maxChanges`.
+ */
+export function queryDiff(
+  changed: readonly string[],
+  current: readonly string[],
+  maxChanges: number | null,
+): QueryDiff {
+  const named = new Set(changed);
+  const added: QueryDiff["added"] = [];
+  current.forEach((id, index) => {
+    if (named.has(id)) added.push({ id, index });
+  });
+  const removed = [...named];
+  if (maxChanges !== null && removed.length + added.length > maxChanges) {
+    throw new MethodError("tooManyChanges");
+  }
+  return { removed, added };
+}
+
+/** The /queryChanges response object (RFC 8620 §5.6). */
+export function queryChangesResponse(
+  accountId: string,
+  oldQueryState: string,
+  newQueryState: string,
+  diff: QueryDiff,
+  total: number | null,
+): JsonObject {
+  const out: JsonObject = {
+    accountId,
+    oldQueryState,
+    newQueryState,
+    removed: diff.removed,
+    added: diff.added,
+  };
+  if (total !== null) out.total = total;
+  return out;
+}
