@@ -381,10 +381,15 @@ export function configFromObject(doc: Table, baseDir: string): Config {
   if (backend !== "sqlite" && backend !== "postgres") {
     throw new ConfigError(`config: storage.backend must be "sqlite" or "postgres"`);
   }
-  const url = s.optString("url");
+  // The URL may hold a password: $DENOMAIL_DATABASE_URL keeps it out of the config file.
+  const url = s.optString("url") ??
+    (backend === "postgres" ? Deno.env.get("DENOMAIL_DATABASE_URL") || null : null);
   if (backend === "postgres" && !url) {
-    throw new ConfigError(`config: storage.url is required when storage.backend = "postgres"`);
+    throw new ConfigError(
+      `config: storage.url (or $DENOMAIL_DATABASE_URL) is required when storage.backend = "postgres"`,
+    );
   }
+  if (url !== null) checkDatabaseUrl(url);
   s.rejectUnknown();
 
   const t = r.table("tls");
@@ -538,6 +543,27 @@ function readSubmission(t: TableReader): SubmissionConfig {
   }
   t.rejectUnknown();
   return { admins, allowedIdentities };
+}
+
+/**
+ * Checks `storage.url`: `postgres://USER[:PASS]@HOST[:PORT]/DB` (or `postgresql://`), query
+ * options such as `?sslmode=require` allowed. The message never repeats the password.
+ */
+function checkDatabaseUrl(url: string): void {
+  let u: URL | null = null;
+  try {
+    u = new URL(url);
+  } catch { /* reported below */ }
+  const ok = u !== null && (u.protocol === "postgres:" || u.protocol === "postgresql:") &&
+    u.hostname !== "" && u.username !== "" && /^\/[^/]+$/.test(u.pathname);
+  if (!ok) {
+    const shown = u ? (u.password ? url.replace(`:${u.password}@`, ":***@") : url) : "not a URL";
+    throw new ConfigError(
+      `config: storage.url must be postgres://USER[:PASS]@HOST[:PORT]/DB (got ${
+        JSON.stringify(shown)
+      })`,
+    );
+  }
 }
 
 /** Parses TOML text; syntax errors become a one-line ConfigError. */

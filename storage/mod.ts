@@ -13,7 +13,7 @@
  * - Message bytes are immutable once stored; several mailbox entries may share one blob.
  *
  * The storage layer owns this interface, the naming rules (`names.ts`), `open.ts` and the
- * backends (`sqlite/`). It receives its settings from the caller (`openStore`) and may import
+ * backends (`sqlite/`, `postgres/`). It receives its settings from the caller (`openStore`) and may import
  * only `mime/`, `lib/`, npm and `node:` built-ins — never `core/` or anything above it.
  *
  * @module

@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import type { Store } from "./mod.ts";
 import { openSqliteStore } from "./sqlite/store.ts";
+import { openPostgresStore } from "./postgres/store.ts";
 
 /** File name of the SQLite database inside `dataDir`. */
 export const SQLITE_FILE = "denomail.db";
@@ -16,7 +17,7 @@ export interface StoreSettings {
   backend: "sqlite" | "postgres";
   /** The folder of the SQLite database (created when missing). */
   dataDir: string;
-  /** The connection URL of backend = postgres. */
+  /** The connection URL of backend = postgres (`postgres://USER[:PASS]@HOST:PORT/DB`). */
   url?: string | null;
   /**
    * Commit on the calling thread instead of in the writer worker — for the CLI and other
@@ -25,7 +26,10 @@ export interface StoreSettings {
   inlineWrites?: boolean;
 }
 
-/** Opens the backend. SQLite lives at `<dataDir>/denomail.db`. */
+/**
+ * Opens the backend. SQLite lives at `<dataDir>/denomail.db`; PostgreSQL at `url` (its schema
+ * is created or migrated on open).
+ */
 export async function openStore(settings: StoreSettings): Promise<Store> {
   switch (settings.backend) {
     case "sqlite":
@@ -34,7 +38,8 @@ export async function openStore(settings: StoreSettings): Promise<Store> {
         inlineWrites: settings.inlineWrites,
       });
     case "postgres":
-      throw new Error("storage.backend = postgres is not implemented yet");
+      if (!settings.url) throw new Error("storage.backend = postgres needs storage.url");
+      return await openPostgresStore(settings.url);
     default:
       throw new Error(`unknown storage.backend: ${String(settings.backend)}`);
   }

@@ -44,6 +44,23 @@ Deno.test("cli: bad config and bad usage exit 2 with one line naming the problem
       assert.match(r.stderr, /auth\.allow_plaintext_loopback/);
     });
   });
+  await t.step("storage: a bad database URL names storage.url, hides the password", async () => {
+    const bad = `[storage]\nbackend = "postgres"\nurl = "mysql://u:secret@h/db"\n`;
+    await withConfig(bad, async (path) => {
+      const r = await cli(["serve", "--config", path]);
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /storage\.url must be postgres:\/\//);
+      assert.doesNotMatch(r.stderr, /secret/);
+      assert.equal(r.stderr.trim().split("\n").length, 1);
+    });
+    await withConfig(`[storage]\nbackend = "postgres"\n`, async (path) => {
+      const r = await cli(["domain", "list", "--config", path], {
+        env: { DENOMAIL_DATABASE_URL: "" },
+      });
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /storage\.url \(or \$DENOMAIL_DATABASE_URL\) is required/);
+    });
+  });
   await t.step("invalid TOML", async () => {
     await withConfig(`hostname = \n`, async (path) => {
       const r = await cli(["domain", "list", "--config", path]);

@@ -148,7 +148,7 @@ Deno.test("sqlite writes after close are refused", async () => {
   await fx.cleanup();
 });
 
-Deno.test("openStore: sqlite in dataDir, postgres not yet", async () => {
+Deno.test("openStore: sqlite in dataDir; postgres needs a url", async () => {
   const dir = await Deno.makeTempDir({ prefix: "denomail-open-" });
   try {
     const dataDir = join(dir, "nested", "data");
@@ -157,8 +157,8 @@ Deno.test("openStore: sqlite in dataDir, postgres not yet", async () => {
     await store.close();
     assert.ok((await Deno.stat(join(dataDir, "denomail.db"))).isFile);
     await assert.rejects(
-      openStore({ backend: "postgres", dataDir, url: "postgres://x" }),
-      /storage.backend = postgres is not implemented yet/,
+      openStore({ backend: "postgres", dataDir, url: null }),
+      /storage.backend = postgres needs storage.url/,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });

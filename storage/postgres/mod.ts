@@ -1,0 +1,6 @@
+/**
+ * The PostgreSQL backend of the Store (see store.ts).
+ *
+ * @module
+ */
+export { openPostgresStore, PostgresStore, type PostgresStoreOptions } from "./store.ts";

@@ -1,0 +1,675 @@
+/**
+ * The PostgreSQL Store: every read is one statement on the pool (one committed snapshot);
+ * every write is one transaction of its own (`writes/`), committed before its promise
+ * resolves, its change events dispatched after the COMMIT and before it resolves.
+ *
+ * Invariants (those of `../mod.ts`, on one database shared by any number of Store instances
+ * and nodes):
+ * - A write resolves only after COMMIT returned (PostgreSQL's `synchronous_commit = on`:
+ *   the commit is flushed to the write-ahead log).
+ * - UIDs and modseqs are handed out under the mailbox's row lock, held until COMMIT: they
+ *   commit in increasing order and are never handed out twice, whichever node writes.
+ * - A write that loses a deadlock or a serialisation race is retried whole (its changes are
+ *   recorded afresh each attempt), up to `MAX_ATTEMPTS`.
+ * - Change events reach listeners of THIS instance only (other nodes: LISTEN/NOTIFY, not
+ *   built yet).
+ * - Group commit is left to PostgreSQL (concurrent commits share WAL flushes); writes run
+ *   concurrently up to the pool size.
+ *
+ * Speed, first measure (2-core machine, fsync on, 2,000 deliveries of 10 KiB from 20 callers):
+ * about 370 messages/s into one mailbox and 490/s into 20 mailboxes, against about 11,000/s
+ * for SQLite's batching writer. Each delivery is some ten round trips in its own transaction;
+ * batching deliveries per transaction, as the SQLite writer does, is the next step.
+ *
+ * @module
+ */
+import {
+  type Account,
+  type Alias,
+  type ApiToken,
+  type AuditEntry,
+  type ChangeKind,
+  type ChangeRecord,
+  type DeliveryTarget,
+  type Domain,
+  type EmailCopy,
+  type FlagUpdate,
+  type FlagUpdateResult,
+  type KvQuota,
+  type Mailbox,
+  type MailboxChange,
+  type MailboxPageQuery,
+  type MailboxStatus,
+  type MessageMeta,
+  type Placed,
+  type QueueEntry,
+  type SpecialUse,
+  type Store,
+  StoreError,
+  type TextQuery,
+  type Upload,
+} from "../mod.ts";
+import {
+  normalizeAliasSource,
+  normalizeDomain,
+  normalizeEmail,
+  normalizeMailboxName,
+} from "../names.ts";
+import {
+  ACCOUNT_COLUMNS,
+  connect,
+  type Db,
+  MAILBOX_COLUMNS,
+  MESSAGE_COLUMNS,
+  QUEUE_COLUMNS,
+  type Read,
+  type Row,
+  toAccount,
+  toBytes,
+  toMailbox,
+  toMessage,
+  toQueueEntry,
+} from "./rows.ts";
+import { migrate } from "./schema.ts";
+import { candidatesSql, needle } from "./text.ts";
+import type { Param, WriteContext } from "./writes/context.ts";
+import * as accounts from "./writes/accounts.ts";
+import * as mailboxes from "./writes/mailboxes.ts";
+import * as messages from "./writes/messages.ts";
+import * as flags from "./writes/flags.ts";
+import * as queue from "./writes/queue.ts";
+import * as kv from "./writes/kv.ts";
+import * as tokens from "./writes/tokens.ts";
+import * as uploads from "./writes/uploads.ts";
+import * as admin from "./writes/admin.ts";
+import * as jmapRecords from "./writes/jmap_records.ts";
+import { backfillThreads } from "./writes/threads.ts";
+import * as threads from "./reads/threads.ts";
+import * as jmapReads from "./reads/jmap.ts";
+import * as adminReads from "./reads/admin.ts";
+
+/** Attempts of a write that keeps losing deadlocks or serialisation races. */
+const MAX_ATTEMPTS = 8;
+/** SQLSTATEs worth a retry: serialization_failure, deadlock_detected. */
+const RETRY_CODES: ReadonlySet<string> = new Set(["40001", "40P01"]);
+
+const utf8 = new TextDecoder();
+
+/** PostgreSQL text cannot hold NUL: such a kv name was never stored. */
+function hasNul(s: string): boolean {
+  return s.includes("\u0000");
+}
+
+/** Options of `openPostgresStore`. */
+export interface PostgresStoreOptions {
+  /** Connections in the pool (default 10). */
+  maxConnections?: number;
+}
+
+/** Connects to `url`, brings the schema up to date, and returns the store. */
+export async function openPostgresStore(
+  url: string,
+  opts: PostgresStoreOptions = {},
+): Promise<PostgresStore> {
+  const db = connect(url, { max: opts.maxConnections });
+  try {
+    await migrate(db);
+    await backfillThreads(db);
+  } catch (e) {
+    await db.end({ timeout: 1 });
+    throw e;
+  }
+  return new PostgresStore(db);
+}
+
+function throwIfRefused<T>(r: T | kv.KvRefusal): T {
+  if (r && typeof r === "object" && "refused" in r) throw new StoreError("quota", r.refused);
+  return r as T;
+}
+
+/** The PostgreSQL implementation of `Store`. Create it with `openPostgresStore`. */
+export class PostgresStore implements Store {
+  readonly changes: EventTarget = new EventTarget();
+  #db: Db;
+  #closed = false;
+  #inFlight = new Set<Promise<unknown>>();
+
+  /** Use `openPostgresStore`. */
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.allSettled([...this.#inFlight]);
+    await this.#db.end({ timeout: 5 });
+  }
+
+  #publish(changes: MailboxChange[]): void {
+    for (const detail of changes) {
+      this.changes.dispatchEvent(new CustomEvent("change", { detail }));
+    }
+  }
+
+  /** Runs one write in a transaction of its own; publishes its changes after COMMIT. */
+  #write<A, R>(fn: (ctx: WriteContext, a: A) => Promise<R>, args: A): Promise<R> {
+    if (this.#closed) return Promise.reject(new Error("store is closed"));
+    const p = this.#attempts(fn, args);
+    this.#inFlight.add(p);
+    p.catch(() => {}).finally(() => this.#inFlight.delete(p));
+    return p;
+  }
+
+  async #attempts<A, R>(fn: (ctx: WriteContext, a: A) => Promise<R>, args: A): Promise<R> {
+    for (let attempt = 1;; attempt++) {
+      let changes: MailboxChange[] = [];
+      try {
+        const result = await this.#db.begin(async (tx) => {
+          changes = [];
+          return { value: await fn({ tx, now: Date.now, changes }, args) };
+        });
+        this.#publish(changes);
+        return result.value as R;
+      } catch (e) {
+        const code = (e as { code?: string }).code ?? "";
+        if (RETRY_CODES.has(code) && attempt < MAX_ATTEMPTS) continue;
+        // A unique key raced by another writer: the same answer a lookup would have given.
+        if (code === "23505") throw new StoreError("exists", (e as Error).message);
+        throw e;
+      }
+    }
+  }
+
+  async #all(text: string, params: Param[] = []): Promise<Row[]> {
+    if (this.#closed) throw new Error("store is closed");
+    return await this.#db.unsafe(text, params as never[]) as unknown as Row[];
+  }
+
+  async #get(text: string, params: Param[] = []): Promise<Row | undefined> {
+    return (await this.#all(text, params))[0];
+  }
+
+  /** The reads of reads/ modules, on the pool. */
+  #read: Read = (text, params) => this.#all(text, params);
+
+  // --- domains ---
+
+  addDomain(name: string): Promise<void> {
+    return this.#write(accounts.addDomain, { name });
+  }
+
+  removeDomain(name: string): Promise<void> {
+    return this.#write(accounts.removeDomain, { name });
+  }
+
+  async listDomains(): Promise<Domain[]> {
+    return (await this.#all("SELECT name, created_at FROM domains ORDER BY name")).map((r) => ({
+      name: r.name as string,
+      createdAt: r.created_at as number,
+    }));
+  }
+
+  async hasDomain(name: string): Promise<boolean> {
+    let normalized: string;
+    try {
+      normalized = normalizeDomain(name);
+    } catch {
+      return false; // not a domain name, so not one of ours
+    }
+    return (await this.#get("SELECT 1 AS x FROM domains WHERE name = $1", [normalized])) !==
+      undefined;
+  }
+
+  // --- accounts ---
+
+  createAccount(email: string, passwordHash: string): Promise<Account> {
+    return this.#write(accounts.createAccount, { email, passwordHash });
+  }
+
+  setPasswordHash(email: string, passwordHash: string): Promise<void> {
+    return this.#write(accounts.setPasswordHash, { email, passwordHash });
+  }
+
+  removeAccount(email: string): Promise<void> {
+    return this.#write(accounts.removeAccount, { email });
+  }
+
+  async getAccount(email: string): Promise<Account | null> {
+    let normalized: string;
+    try {
+      normalized = normalizeEmail(email).email;
+    } catch {
+      return null; // not an address, so no such account
+    }
+    const r = await this.#get(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE email = $1`, [
+      normalized,
+    ]);
+    return r ? toAccount(r) : null;
+  }
+
+  async getAccountById(id: number): Promise<Account | null> {
+    const r = await this.#get(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE id = $1`, [id]);
+    return r ? toAccount(r) : null;
+  }
+
+  async listAccounts(): Promise<Account[]> {
+    return (await this.#all(`SELECT ${ACCOUNT_COLUMNS} FROM accounts ORDER BY email`)).map(
+      toAccount,
+    );
+  }
+
+  setQuota(email: string, quotaBytes: number | null): Promise<void> {
+    return this.#write(accounts.setQuota, { email, quotaBytes });
+  }
+
+  // --- admin role and audit log (writes/admin.ts) ---
+
+  setAdmin(email: string, isAdmin: boolean): Promise<void> {
+    return this.#write(admin.setAdmin, { email, admin: isAdmin });
+  }
+
+  isAdmin(accountId: number): Promise<boolean> {
+    return adminReads.isAdmin(this.#read, accountId);
+  }
+
+  listAdmins(): Promise<string[]> {
+    return adminReads.listAdmins(this.#read);
+  }
+
+  addAuditEntry(entry: Omit<AuditEntry, "id" | "at">): Promise<AuditEntry> {
+    return this.#write(admin.addAuditEntry, entry);
+  }
+
+  listAudit(opts: { limit: number; before?: number }): Promise<AuditEntry[]> {
+    return adminReads.listAudit(this.#read, opts);
+  }
+
+  // --- aliases ---
+
+  setAlias(source: string, targets: string[]): Promise<void> {
+    return this.#write(accounts.setAlias, { source, targets });
+  }
+
+  removeAlias(source: string): Promise<void> {
+    return this.#write(accounts.removeAlias, { source });
+  }
+
+  async getAlias(source: string): Promise<string[] | null> {
+    let normalized: string;
+    try {
+      normalized = normalizeAliasSource(source);
+    } catch {
+      return null;
+    }
+    const r = await this.#get("SELECT targets FROM aliases WHERE source = $1", [normalized]);
+    return r ? JSON.parse(r.targets as string) : null;
+  }
+
+  async listAliases(): Promise<Alias[]> {
+    return (await this.#all("SELECT source, targets FROM aliases ORDER BY source")).map((r) => ({
+      source: r.source as string,
+      targets: JSON.parse(r.targets as string),
+    }));
+  }
+
+  // --- mailboxes ---
+
+  async listMailboxes(accountId: number): Promise<Mailbox[]> {
+    return (await this.#all(
+      `SELECT ${MAILBOX_COLUMNS} FROM mailboxes m WHERE m.account_id = $1 ORDER BY m.name`,
+      [accountId],
+    )).map(toMailbox);
+  }
+
+  async getMailbox(accountId: number, name: string): Promise<Mailbox | null> {
+    let normalized: string;
+    try {
+      normalized = normalizeMailboxName(name);
+    } catch {
+      return null; // an invalid name names no mailbox
+    }
+    const r = await this.#get(
+      `SELECT ${MAILBOX_COLUMNS} FROM mailboxes m WHERE m.account_id = $1 AND m.name = $2`,
+      [accountId, normalized],
+    );
+    return r ? toMailbox(r) : null;
+  }
+
+  async getMailboxById(mailboxId: number): Promise<Mailbox | null> {
+    const r = await this.#get(`SELECT ${MAILBOX_COLUMNS} FROM mailboxes m WHERE m.id = $1`, [
+      mailboxId,
+    ]);
+    return r ? toMailbox(r) : null;
+  }
+
+  createMailbox(
+    accountId: number,
+    name: string,
+    specialUse: SpecialUse | null = null,
+  ): Promise<Mailbox> {
+    return this.#write(mailboxes.createMailbox, { accountId, name, specialUse });
+  }
+
+  deleteMailbox(mailboxId: number): Promise<void> {
+    return this.#write(mailboxes.deleteMailbox, { mailboxId });
+  }
+
+  renameMailbox(mailboxId: number, newName: string): Promise<void> {
+    return this.#write(mailboxes.renameMailbox, { mailboxId, newName });
+  }
+
+  setSpecialUse(mailboxId: number, specialUse: SpecialUse | null): Promise<void> {
+    return this.#write(mailboxes.setSpecialUse, { mailboxId, specialUse });
+  }
+
+  setSubscribed(accountId: number, name: string, subscribed: boolean): Promise<void> {
+    return this.#write(mailboxes.setSubscribed, { accountId, name, subscribed });
+  }
+
+  async listSubscriptions(accountId: number): Promise<string[]> {
+    return (await this.#all(
+      "SELECT name FROM subscriptions WHERE account_id = $1 ORDER BY name",
+      [accountId],
+    )).map((r) => r.name as string);
+  }
+
+  /** Counters from the mailbox row (kept by triggers); one statement, one snapshot. */
+  async mailboxStatus(mailboxId: number): Promise<MailboxStatus> {
+    const r = await this.#get(
+      `SELECT m.messages, m.unseen, m.size, m.uid_next, m.uid_validity, m.highest_modseq,
+         f.uid AS first_unseen_uid,
+         (SELECT count(*) FROM messages WHERE mailbox_id = m.id AND uid < f.uid) AS below
+       FROM mailboxes m,
+         (SELECT min(uid) AS uid FROM messages WHERE mailbox_id = $1 AND NOT seen) f
+       WHERE m.id = $1`,
+      [mailboxId],
+    );
+    if (!r) throw new StoreError("not_found", `no such mailbox: ${mailboxId}`);
+    // RFC 9051 §7.3.1 / RFC 3501 UNSEEN: the sequence number of the first unseen message.
+    const firstUnseen = r.first_unseen_uid === null ? 0 : (r.below as number) + 1;
+    return {
+      messages: r.messages as number,
+      unseen: r.unseen as number,
+      size: r.size as number,
+      uidNext: r.uid_next as number,
+      uidValidity: r.uid_validity as number,
+      highestModseq: r.highest_modseq as number,
+      firstUnseen,
+    };
+  }
+
+  async accountUsage(accountId: number): Promise<number> {
+    const r = await this.#get(
+      "SELECT coalesce(sum(size), 0)::bigint AS used FROM mailboxes WHERE account_id = $1",
+      [accountId],
+    );
+    return r!.used as number;
+  }
+
+  // --- messages ---
+
+  deliver(
+    message: Uint8Array,
+    targets: DeliveryTarget[],
+    opts: { internalDate?: number } = {},
+  ): Promise<Placed[]> {
+    return this.#write(messages.deliver, { message, targets, internalDate: opts.internalDate });
+  }
+
+  append(
+    mailboxId: number,
+    message: Uint8Array,
+    opts: { flags?: string[]; internalDate?: number } = {},
+  ): Promise<Placed> {
+    return this.#write(messages.append, {
+      mailboxId,
+      message,
+      flags: opts.flags,
+      internalDate: opts.internalDate,
+    });
+  }
+
+  async listMessages(mailboxId: number): Promise<MessageMeta[]> {
+    return (await this.#all(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE mailbox_id = $1 ORDER BY uid`,
+      [mailboxId],
+    )).map(toMessage);
+  }
+
+  async getMessages(mailboxId: number, uids: number[]): Promise<MessageMeta[]> {
+    if (uids.length === 0) return [];
+    return (await this.#all(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages
+       WHERE mailbox_id = $1 AND uid = ANY($2::bigint[]) ORDER BY uid`,
+      [mailboxId, uids],
+    )).map(toMessage);
+  }
+
+  async changedSince(mailboxId: number, modseq: number): Promise<MessageMeta[]> {
+    return (await this.#all(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE mailbox_id = $1 AND modseq > $2
+       ORDER BY uid`,
+      [mailboxId, modseq],
+    )).map(toMessage);
+  }
+
+  async expungedSince(mailboxId: number, modseq: number): Promise<number[]> {
+    return (await this.#all(
+      "SELECT uid FROM expunged WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid",
+      [mailboxId, modseq],
+    )).map((r) => r.uid as number);
+  }
+
+  /** Candidate UIDs for a full-text query (see text.ts); null when it cannot narrow it. */
+  async searchText(mailboxId: number, query: TextQuery): Promise<number[] | null> {
+    const value = needle(query);
+    if (value === null) return null;
+    return (await this.#all(candidatesSql(query.part), [mailboxId, value])).map((r) =>
+      r.uid as number
+    );
+  }
+
+  async readBlob(blobId: number): Promise<Uint8Array> {
+    const r = await this.#get("SELECT data FROM blobs WHERE id = $1", [blobId]);
+    if (!r) throw new StoreError("not_found", `no such blob: ${blobId}`);
+    return toBytes(r.data as Uint8Array);
+  }
+
+  async readBlobRange(blobId: number, offset: number, length: number): Promise<Uint8Array> {
+    const start = Math.max(0, Math.trunc(offset));
+    const len = Math.max(0, Math.trunc(length));
+    // substring() on bytea counts bytes, 1-based, and clips at the end.
+    const r = await this.#get(
+      "SELECT substring(data FROM $1::bigint::int FOR $2::bigint::int) AS part FROM blobs WHERE id = $3",
+      [Math.min(start + 1, 2 ** 31 - 1), Math.min(len, 2 ** 31 - 1), blobId],
+    );
+    if (!r) throw new StoreError("not_found", `no such blob: ${blobId}`);
+    return toBytes(r.part as Uint8Array);
+  }
+
+  updateFlags(update: FlagUpdate): Promise<FlagUpdateResult> {
+    return this.#write(flags.updateFlags, update);
+  }
+
+  expunge(mailboxId: number, uids: number[]): Promise<number[]> {
+    return this.#write(messages.expunge, { mailboxId, uids });
+  }
+
+  copyMessages(
+    fromMailboxId: number,
+    uids: number[],
+    toMailboxId: number,
+  ): Promise<Array<[number, number]>> {
+    return this.#write(messages.copyMessages, { fromMailboxId, uids, toMailboxId });
+  }
+
+  moveMessages(
+    fromMailboxId: number,
+    uids: number[],
+    toMailboxId: number,
+  ): Promise<Array<[number, number]>> {
+    return this.#write(messages.moveMessages, { fromMailboxId, uids, toMailboxId });
+  }
+
+  // --- outbound queue ---
+
+  enqueue(
+    message: Uint8Array,
+    entry: Omit<QueueEntry, "id" | "blobId" | "attempts" | "lastError" | "createdAt">,
+  ): Promise<QueueEntry> {
+    return this.#write(queue.enqueue, { message, entry });
+  }
+
+  async listQueue(): Promise<QueueEntry[]> {
+    return (await this.#all(`SELECT ${QUEUE_COLUMNS} FROM queue ORDER BY id`)).map(toQueueEntry);
+  }
+
+  async dueQueue(now: number, limit: number): Promise<QueueEntry[]> {
+    return (await this.#all(
+      `SELECT ${QUEUE_COLUMNS} FROM queue WHERE next_attempt_at <= $1
+       ORDER BY next_attempt_at, id LIMIT $2`,
+      [now, Math.max(0, Math.trunc(limit))],
+    )).map(toQueueEntry);
+  }
+
+  async getQueueEntry(id: number): Promise<QueueEntry | null> {
+    const r = await this.#get(`SELECT ${QUEUE_COLUMNS} FROM queue WHERE id = $1`, [id]);
+    return r ? toQueueEntry(r) : null;
+  }
+
+  updateQueueEntry(
+    id: number,
+    patch: Partial<Omit<QueueEntry, "id" | "blobId" | "createdAt">>,
+  ): Promise<void> {
+    return this.#write(queue.updateQueueEntry, { id, patch });
+  }
+
+  removeQueueEntry(id: number): Promise<void> {
+    return this.#write(queue.removeQueueEntry, { id });
+  }
+
+  // --- JMAP Emails and Threads (reads/threads.ts) ---
+
+  emailCopies(accountId: number, blobIds: number[]): Promise<EmailCopy[]> {
+    return threads.emailCopies(this.#read, accountId, blobIds);
+  }
+
+  threadCopies(accountId: number, threadIds: number[]): Promise<EmailCopy[]> {
+    return threads.threadCopies(this.#read, accountId, threadIds);
+  }
+
+  accountCopies(accountId: number): Promise<EmailCopy[]> {
+    return threads.accountCopies(this.#read, accountId);
+  }
+
+  mailboxPage(q: MailboxPageQuery): Promise<{ blobIds: number[]; total: number | null }> {
+    return threads.mailboxPage(this.#read, q);
+  }
+
+  // --- the change log (change_log.ts) ---
+
+  changeLogHead(accountId: number, kind: ChangeKind): Promise<number> {
+    return jmapReads.changeLogHead(this.#read, accountId, kind);
+  }
+
+  changeLogSince(
+    accountId: number,
+    kind: ChangeKind,
+    after: number,
+    limit: number,
+  ): Promise<ChangeRecord[]> {
+    return jmapReads.changeLogSince(this.#read, accountId, kind, after, limit);
+  }
+
+  // --- JMAP bearer tokens (writes/tokens.ts) and uploads (writes/uploads.ts) ---
+
+  createApiToken(accountId: number, name: string, tokenHash: string): Promise<ApiToken> {
+    return this.#write(tokens.createApiToken, { accountId, name, tokenHash });
+  }
+
+  findApiToken(tokenHash: string): Promise<ApiToken | null> {
+    return jmapReads.findApiToken(this.#read, tokenHash);
+  }
+
+  listApiTokens(accountId: number): Promise<ApiToken[]> {
+    return jmapReads.listApiTokens(this.#read, accountId);
+  }
+
+  revokeApiToken(id: number): Promise<boolean> {
+    return this.#write(tokens.revokeApiToken, { id });
+  }
+
+  // --- small JMAP object sets (writes/jmap_records.ts) ---
+
+  getJmapRecord(accountId: number, type: string): Promise<string | null> {
+    return jmapReads.getJmapRecord(this.#read, accountId, type);
+  }
+
+  putJmapRecord(accountId: number, type: string, doc: string): Promise<void> {
+    return this.#write(jmapRecords.putJmapRecord, { accountId, type, doc });
+  }
+
+  storeUpload(
+    accountId: number,
+    data: Uint8Array,
+    opts: { type: string; maxAccountBytes: number },
+  ): Promise<Upload> {
+    return this.#write(uploads.storeUpload, { accountId, data, ...opts });
+  }
+
+  readUpload(accountId: number, id: number): Promise<{ upload: Upload; data: Uint8Array } | null> {
+    return jmapReads.readUpload(this.#read, accountId, id);
+  }
+
+  expireUploads(before: number): Promise<number> {
+    return this.#write(uploads.expireUploads, { before });
+  }
+
+  // --- plugin kv ---
+
+  async kvGet(ns: string, key: string): Promise<string | null> {
+    if (hasNul(ns) || hasNul(key)) return null; // never stored (kv.ts refuses NUL in names)
+    const r = await this.#get(
+      `SELECT value FROM kv WHERE ns = $1 AND key = $2 AND (expires_at IS NULL OR expires_at > $3)`,
+      [ns, key, Date.now()],
+    );
+    return r ? utf8.decode(r.value as Uint8Array) : null;
+  }
+
+  async kvGetMany(ns: string, keys: string[]): Promise<(string | null)[]> {
+    if (keys.length === 0) return [];
+    if (hasNul(ns)) return keys.map(() => null);
+    const rows = await this.#all(
+      `SELECT key, value FROM kv WHERE ns = $1 AND key = ANY($2::text[])
+         AND (expires_at IS NULL OR expires_at > $3)`,
+      [ns, keys.filter((k) => !hasNul(k)) as never, Date.now()],
+    );
+    const found = new Map(rows.map((r) => [r.key as string, utf8.decode(r.value as Uint8Array)]));
+    return keys.map((k) => found.get(k) ?? null);
+  }
+
+  async kvSet(
+    ns: string,
+    key: string,
+    value: string,
+    ttlMs?: number,
+    quota?: KvQuota,
+  ): Promise<void> {
+    throwIfRefused(await this.#write(kv.kvSet, { ns, key, value, ttlMs, quota }));
+  }
+
+  kvDelete(ns: string, key: string): Promise<void> {
+    return this.#write(kv.kvDelete, { ns, key });
+  }
+
+  async kvIncr(
+    ns: string,
+    key: string,
+    by: number,
+    ttlMs?: number,
+    quota?: KvQuota,
+  ): Promise<number> {
+    return throwIfRefused(await this.#write(kv.kvIncr, { ns, key, by, ttlMs, quota }));
+  }
+}

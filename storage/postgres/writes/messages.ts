@@ -1,0 +1,199 @@
+/**
+ * Writes that add or remove messages: delivery (one blob, many targets), APPEND, EXPUNGE,
+ * COPY and MOVE. Every change raises the mailbox's modseq (RFC 7162 §3.1) and is recorded in
+ * `ctx.changes`. Locks follow the order of `context.ts`: accounts, mailboxes, blobs.
+ *
+ * @module
+ */
+import { type DeliveryTarget, type MessageMeta, type Placed, StoreError } from "../../mod.ts";
+import { normalizeFlags, normalizeMailboxName } from "../../names.ts";
+import { storeBlob } from "./blobs.ts";
+import { assignThread } from "./threads.ts";
+import {
+  bumpMailbox,
+  checkMessage,
+  checkQuota,
+  checkUids,
+  insertMailbox,
+  insertMessages,
+  lockAccounts,
+  lockMailboxes,
+  mailboxById,
+  mailboxByName,
+  mailboxChanged,
+  q,
+  q1,
+  recordExpunged,
+  selectMessages,
+  type WriteContext,
+} from "./context.ts";
+
+function internalDateOf(ctx: WriteContext, internalDate: number | undefined): number {
+  if (internalDate === undefined) return ctx.now();
+  if (!Number.isFinite(internalDate)) throw new StoreError("invalid", "invalid internal date");
+  return Math.trunc(internalDate);
+}
+
+/**
+ * The mailbox a delivery target lands in: its named mailbox (created first when the target
+ * says `create`, a Sieve `fileinto :create`), else INBOX. The caller holds the account lock.
+ */
+async function targetMailbox(ctx: WriteContext, t: DeliveryTarget): Promise<number> {
+  let name = "INBOX";
+  try {
+    name = normalizeMailboxName(t.mailbox);
+  } catch (e) {
+    if (!(e instanceof StoreError)) throw e; // an invalid name falls back to INBOX too
+  }
+  if (t.create && name !== "INBOX" && !(await mailboxByName(ctx, t.accountId, name))) {
+    if (await q1(ctx, "SELECT 1 AS x FROM accounts WHERE id = $1", [t.accountId])) {
+      await insertMailbox(ctx, t.accountId, name, null);
+      mailboxChanged(ctx, t.accountId);
+    }
+  }
+  const r = await q1(
+    ctx,
+    `SELECT id FROM mailboxes WHERE account_id = $1 AND name = ANY($2::text[])
+     ORDER BY name = 'INBOX' LIMIT 1`,
+    [t.accountId, [name, "INBOX"] as never],
+  );
+  if (!r) throw new StoreError("not_found", `no such account: ${t.accountId}`);
+  return r.id as number;
+}
+
+/**
+ * Stores the bytes once and places them in every target (missing mailbox -> INBOX, or
+ * created when the target says `create`).
+ */
+export async function deliver(
+  ctx: WriteContext,
+  a: { message: Uint8Array; targets: DeliveryTarget[]; internalDate?: number },
+): Promise<Placed[]> {
+  checkMessage(a.message);
+  // A message stored for no one would be acknowledged and lost: the caller has a bug.
+  if (!Array.isArray(a.targets) || a.targets.length === 0) {
+    throw new StoreError("invalid", "a delivery needs at least one target");
+  }
+  const internalDate = internalDateOf(ctx, a.internalDate);
+  await lockAccounts(ctx, a.targets.map((t) => t.accountId));
+  const boxes: number[] = [];
+  for (const t of a.targets) boxes.push(await targetMailbox(ctx, t));
+  await lockMailboxes(ctx, boxes);
+  const blobId = await storeBlob(ctx, a.message, true);
+  const placed: Placed[] = [];
+  for (let i = 0; i < a.targets.length; i++) {
+    const t = a.targets[i];
+    placed.push(
+      await place(ctx, boxes[i], t.accountId, a.message, blobId, {
+        flags: normalizeFlags(t.flags ?? []),
+        internalDate,
+      }),
+    );
+  }
+  return placed;
+}
+
+async function place(
+  ctx: WriteContext,
+  mailboxId: number,
+  accountId: number,
+  message: Uint8Array,
+  blobId: number,
+  o: { flags: string[]; internalDate: number },
+): Promise<Placed> {
+  const size = message.byteLength;
+  await checkQuota(ctx, accountId, size);
+  await assignThread(ctx, accountId, blobId, message); // under the account's row lock
+  const { firstUid: uid, modseq, uidValidity } = await bumpMailbox(ctx, mailboxId, 1);
+  await insertMessages(ctx, [{
+    mailboxId,
+    uid,
+    modseq,
+    flags: o.flags,
+    internalDate: o.internalDate,
+    size,
+    blobId,
+  }]);
+  ctx.changes.push({ kind: "append", mailboxId, uids: [uid], highestModseq: modseq });
+  return { accountId, mailboxId, uid, uidValidity };
+}
+
+export async function append(
+  ctx: WriteContext,
+  a: { mailboxId: number; message: Uint8Array; flags?: string[]; internalDate?: number },
+): Promise<Placed> {
+  checkMessage(a.message);
+  const found = await mailboxById(ctx, a.mailboxId);
+  const flags = normalizeFlags(a.flags ?? []);
+  const internalDate = internalDateOf(ctx, a.internalDate);
+  await lockAccounts(ctx, [found.accountId]);
+  const mb = (await lockMailboxes(ctx, [a.mailboxId])).get(a.mailboxId)!;
+  const blobId = await storeBlob(ctx, a.message, true);
+  return place(ctx, mb.id, mb.accountId, a.message, blobId, { flags, internalDate });
+}
+
+async function removeMessages(
+  ctx: WriteContext,
+  mailboxId: number,
+  uids: number[],
+): Promise<number[]> {
+  const removed = (await q(
+    ctx,
+    "DELETE FROM messages WHERE mailbox_id = $1 AND uid = ANY($2::bigint[]) RETURNING uid",
+    [mailboxId, uids],
+  )).map((r) => r.uid as number).sort((x, y) => x - y);
+  if (removed.length === 0) return removed;
+  // RFC 7162 §3.2.10: expunges get a modseq too, for VANISHED (EARLIER).
+  const { modseq } = await bumpMailbox(ctx, mailboxId, 0);
+  await recordExpunged(ctx, mailboxId, removed, modseq);
+  ctx.changes.push({ kind: "expunge", mailboxId, uids: removed, highestModseq: modseq });
+  return removed;
+}
+
+export async function expunge(
+  ctx: WriteContext,
+  a: { mailboxId: number; uids: number[] },
+): Promise<number[]> {
+  checkUids(a.uids);
+  await lockMailboxes(ctx, [a.mailboxId]);
+  return removeMessages(ctx, a.mailboxId, a.uids);
+}
+
+/** RFC 4315 COPYUID: [source UID, destination UID] pairs in source UID order. */
+export async function copyMessages(
+  ctx: WriteContext,
+  a: { fromMailboxId: number; uids: number[]; toMailboxId: number },
+): Promise<Array<[number, number]>> {
+  checkUids(a.uids);
+  await mailboxById(ctx, a.fromMailboxId);
+  const to = await mailboxById(ctx, a.toMailboxId);
+  await lockAccounts(ctx, [to.accountId]);
+  await lockMailboxes(ctx, [a.fromMailboxId, a.toMailboxId]);
+  const sources = await selectMessages(ctx, a.fromMailboxId, a.uids);
+  if (sources.length === 0) return [];
+  await checkQuota(ctx, to.accountId, sources.reduce((n, m) => n + m.size, 0));
+  const { firstUid, modseq } = await bumpMailbox(ctx, to.id, sources.length);
+  const pairs: Array<[number, number]> = [];
+  const copies: MessageMeta[] = sources.map((m, i) => {
+    pairs.push([m.uid, firstUid + i]);
+    return { ...m, mailboxId: to.id, uid: firstUid + i, modseq };
+  });
+  await insertMessages(ctx, copies);
+  ctx.changes.push({
+    kind: "append",
+    mailboxId: to.id,
+    uids: pairs.map((p) => p[1]),
+    highestModseq: modseq,
+  });
+  return pairs;
+}
+
+/** RFC 6851 MOVE: copy and expunge in the same transaction. */
+export async function moveMessages(
+  ctx: WriteContext,
+  a: { fromMailboxId: number; uids: number[]; toMailboxId: number },
+): Promise<Array<[number, number]>> {
+  const pairs = await copyMessages(ctx, a);
+  if (pairs.length > 0) await removeMessages(ctx, a.fromMailboxId, pairs.map((p) => p[0]));
+  return pairs;
+}
