@@ -14,7 +14,20 @@ import { accountIdOf } from "./ids.ts";
 import type { JmapLimits } from "./limits.ts";
 import { isObject, type JsonObject } from "./json.ts";
 import type { RecordLocks } from "./records.ts";
-import type { PushHub } from "./push.ts";
+
+/**
+ * What a method may tell the push hub (push.ts implements it; declared here so that the
+ * methods do not import the hub): a record type's /set reports its new state, and
+ * PushSubscription/set makes the hub re-read the account's subscriptions.
+ */
+export interface PushNotifier {
+  recordChanged(
+    accountId: number,
+    type: "Identity" | "EmailSubmission" | "VacationResponse",
+    state: string,
+  ): void;
+  forget(accountId: number): void;
+}
 
 export interface MethodContext {
   deps: ServerDeps;
@@ -27,8 +40,8 @@ export interface MethodContext {
   followUps: Array<[string, JsonObject]>;
   /** Serializes writes of the stored records (records.ts); one per server. */
   locks: RecordLocks;
-  /** The server's push hub (PushSubscription/set refreshes its cache). */
-  push: PushHub;
+  /** The server's push hub (push.ts), as the methods see it. */
+  push: PushNotifier;
   /** The client's address and whether it came over TLS (submission's Received field). */
   client: { ip: string; secure: boolean };
 }
