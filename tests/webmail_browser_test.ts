@@ -177,6 +177,67 @@ async function signIn(page: Page, email: string, password: string) {
   await page.getByRole("button", { name: "Sign in" }).click();
 }
 
+/** The raw message in `user`'s INBOX whose subject is `subject`, read with Python's imaplib. */
+async function imapFetch(port: number, user: string, password: string, subject: string) {
+  const script = `
+import imaplib, sys
+c = imaplib.IMAP4("127.0.0.1", int(sys.argv[1]))
+c.login(sys.argv[2], sys.argv[3])
+c.select("INBOX")
+typ, ids = c.search(None, "SUBJECT", '"' + sys.argv[4] + '"')
+num = ids[0].split()[-1]
+typ, data = c.fetch(num, "(BODY.PEEK[])")
+sys.stdout.buffer.write(data[0][1])
+c.logout()
+`;
+  const out = await run("python3", ["-c", script, String(port), user, password, subject]);
+  return new TextDecoder().decode(out.stdoutBytes);
+}
+
+/** Runs JMAP method calls with the page's own token (to check what the buttons did). */
+function jmapCall(
+  page: Page,
+  calls: unknown[],
+): Promise<Array<[string, Record<string, unknown>, string]>> {
+  return page.evaluate(async (calls) => {
+    const token = sessionStorage.getItem("denomail.token");
+    const s = await (await fetch("/.well-known/jmap", {
+      headers: { authorization: `Bearer ${token}` },
+    })).json();
+    const res = await fetch(new URL(s.apiUrl).pathname, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        using: ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"],
+        methodCalls: (calls as Array<[string, Record<string, unknown>, string]>).map((
+          [n, a, id],
+        ) => [n, { accountId: s.primaryAccounts["urn:ietf:params:jmap:mail"], ...a }, id]),
+      }),
+    });
+    return (await res.json()).methodResponses;
+  }, calls);
+}
+
+/** The keywords of the Email with this subject. */
+async function keywordsOf(page: Page, subject: string): Promise<Record<string, boolean>> {
+  const out = await jmapCall(page, [
+    ["Email/query", { filter: { subject } }, "q"],
+    ["Email/get", {
+      "#ids": { resultOf: "q", name: "Email/query", path: "/ids" },
+      properties: ["keywords"],
+    }, "g"],
+  ]);
+  return (out[1][1].list as Array<{ keywords: Record<string, boolean> }>)[0].keywords;
+}
+
+async function openMailbox(page: Page, name: RegExp) {
+  await page.getByRole("navigation", { name: "Mailboxes" }).getByRole("link", { name }).click();
+}
+
+function messageRow(page: Page, subject: string) {
+  return page.getByRole("list", { name: "Messages" }).getByRole("link", { name: subject });
+}
+
 async function openMessage(page: Page, subject: string) {
   await page.getByRole("list", { name: "Messages" }).getByRole("link", { name: subject }).click();
   await page.getByRole("heading", { name: subject }).waitFor();
@@ -193,6 +254,8 @@ Deno.test({
     try {
       ts = await startTestServer({ listeners: { http: "127.0.0.1:0" } });
       const alice = await ts.addUser("alice@example.test", "alice-password");
+      await ts.addUser("bob@example.test", "bob-password");
+      const imap = ts.port("imap");
       const smtp = ts.port("smtp");
       await sendMail(smtp, {
         from: "Bob Sender <bob@example.org>",
@@ -311,6 +374,132 @@ Deno.test({
         await openMessage(page, "Hello from smtplib");
         await page.screenshot({ path: "/tmp/webmail-phone-message.png", fullPage: false });
         await page.setViewportSize({ width: 1280, height: 800 });
+      });
+
+      await t.step("opening a message marks it read ($seen)", async () => {
+        // Every Inbox message has been opened by now: no unread count remains.
+        await page.reload();
+        const inbox = page.getByRole("navigation", { name: "Mailboxes" })
+          .getByRole("link", { name: /^Inbox/ });
+        await page.waitForFunction(() =>
+          [...document.querySelectorAll("nav a")].some((a) => a.textContent === "Inbox")
+        );
+        assert.equal(await inbox.textContent(), "Inbox");
+        assert.equal((await keywordsOf(page, "Hello from smtplib")).$seen, true);
+      });
+
+      await t.step("Delete moves the message to Trash", async () => {
+        await openMessage(page, "Hostile: forms");
+        await page.getByRole("button", { name: "Delete" }).click();
+        await messageRow(page, "Hostile: forms").waitFor({ state: "detached" });
+        await openMailbox(page, /^Trash/);
+        await messageRow(page, "Hostile: forms").waitFor();
+        await openMailbox(page, /^Inbox/);
+      });
+
+      await t.step("Archive moves it to Archive (created when missing)", async () => {
+        await openMessage(page, "Hostile: SVG with script");
+        await page.getByRole("button", { name: "Archive" }).click();
+        await messageRow(page, "Hostile: SVG with script").waitFor({ state: "detached" });
+        await openMailbox(page, /^Archive/);
+        await messageRow(page, "Hostile: SVG with script").waitFor();
+        await openMailbox(page, /^Inbox/);
+      });
+
+      await t.step("Mark as junk and Not junk move and set $junk / $notjunk", async () => {
+        await openMessage(page, "Hostile: nested frames");
+        await page.getByRole("button", { name: "Mark as junk" }).click();
+        await messageRow(page, "Hostile: nested frames").waitFor({ state: "detached" });
+        assert.equal((await keywordsOf(page, "Hostile: nested frames")).$junk, true);
+        await openMailbox(page, /^Junk/);
+        await openMessage(page, "Hostile: nested frames");
+        await page.getByRole("button", { name: "Not junk" }).click();
+        await messageRow(page, "Hostile: nested frames").waitFor({ state: "detached" });
+        const kw = await keywordsOf(page, "Hostile: nested frames");
+        assert.equal(kw.$notjunk, true);
+        assert.equal(kw.$junk, undefined);
+        await openMailbox(page, /^Inbox/);
+        await messageRow(page, "Hostile: nested frames").waitFor();
+      });
+
+      await t.step(
+        "Compose and Send: the recipient reads it over IMAP, a copy is in Sent",
+        async () => {
+          await page.getByRole("button", { name: "Compose" }).click();
+          await page.getByRole("textbox", { name: "To" }).fill("Bob Local <bob@example.test>");
+          await page.getByRole("textbox", { name: "Subject" }).fill("Grüße from the webmail");
+          await page.getByRole("textbox", { name: "Message" }).fill(
+            "Hello Bob,\n\nthis was written in the browser: ä ö ü €.\n\nAlice",
+          );
+          await page.screenshot({ path: "/tmp/webmail2-compose.png" });
+          await page.getByRole("button", { name: "Send" }).click();
+          await page.getByRole("textbox", { name: "To" }).waitFor({ state: "detached" });
+          const raw = await imapFetch(imap, "bob@example.test", "bob-password", "from the webmail");
+          assert.match(raw, /^Subject: =\?(UTF-8|utf-8)\?/m, "encoded subject");
+          assert.match(raw, /^From: .*alice@example\.test/m);
+          assert.match(raw, /^To: .*<bob@example\.test>/m);
+          const py = await run("python3", [
+            "-c",
+            `
+import email, email.policy, sys
+m = email.message_from_bytes(sys.stdin.buffer.read(), policy=email.policy.default)
+sys.stdout.write(m["subject"] + "\\n" + m.get_content())`,
+          ], { stdin: raw });
+          assert.equal(
+            py.stdout.replace(/\r\n/g, "\n").trimEnd(),
+            "Grüße from the webmail\nHello Bob,\n\nthis was written in the browser: ä ö ü €.\n\nAlice",
+          );
+          await openMailbox(page, /^Sent/);
+          await messageRow(page, "Grüße from the webmail").waitFor();
+          const kw = await keywordsOf(page, "Grüße from the webmail");
+          assert.equal(kw.$draft, undefined);
+          await openMailbox(page, /^Inbox/);
+        },
+      );
+
+      await t.step("Reply, Reply all and Forward fill the form; a reply arrives", async () => {
+        await openMessage(page, "Hello from smtplib");
+        await page.getByRole("button", { name: "Forward" }).click();
+        assert.equal(
+          await page.getByRole("textbox", { name: "Subject" }).inputValue(),
+          "Fwd: Hello from smtplib",
+        );
+        assert.match(
+          await page.getByRole("textbox", { name: "Message" }).inputValue(),
+          /Forwarded message[\s\S]*this came in over SMTP/,
+        );
+        await page.getByRole("button", { name: "Discard" }).click();
+        await page.getByRole("button", { name: "Reply all" }).click();
+        assert.equal(await page.getByRole("textbox", { name: "Cc" }).inputValue(), "");
+        await page.getByRole("button", { name: "Discard" }).click();
+        await page.getByRole("button", { name: "Reply", exact: true }).click();
+        const to = page.getByRole("textbox", { name: "To" });
+        assert.equal(await to.inputValue(), "Bob Sender <bob@example.org>");
+        assert.equal(
+          await page.getByRole("textbox", { name: "Subject" }).inputValue(),
+          "Re: Hello from smtplib",
+        );
+        assert.match(
+          await page.getByRole("textbox", { name: "Message" }).inputValue(),
+          /^> this came in over SMTP/m,
+        );
+        await to.fill("bob@example.test");
+        await page.getByRole("button", { name: "Send" }).click();
+        await to.waitFor({ state: "detached" });
+        const raw = await imapFetch(imap, "bob@example.test", "bob-password", "Re: Hello from");
+        assert.match(raw, /^Subject: Re: Hello from smtplib\r?$/m);
+        assert.match(raw, /^> this came in over SMTP\. <b>not bold<\/b> & escaped\.\r?$/m);
+      });
+
+      await t.step("Search mail finds messages by text (Enter)", async () => {
+        const box = page.getByRole("searchbox", { name: "Search mail" });
+        await box.fill("mutation");
+        await box.press("Enter");
+        const list = page.getByRole("list", { name: "Messages" });
+        await list.getByRole("link", { name: /Hostile: mutation XSS/ }).waitFor();
+        await page.waitForFunction(() => document.querySelectorAll("ul.messages li").length === 1);
+        await openMailbox(page, /^Inbox/);
+        await messageRow(page, "Hello from smtplib").waitFor();
       });
 
       await t.step("a token revoked elsewhere leads back to the sign-in form", async () => {

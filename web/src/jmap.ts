@@ -9,6 +9,7 @@
 
 export const CORE = "urn:ietf:params:jmap:core";
 export const MAIL = "urn:ietf:params:jmap:mail";
+export const SUBMISSION = "urn:ietf:params:jmap:submission";
 
 /** The session answered 401: the token is gone (revoked or never valid). */
 export class SignedOut extends Error {}
@@ -47,6 +48,10 @@ export interface BodyPart {
 }
 
 export interface EmailFull extends EmailSummary {
+  mailboxIds: Record<string, boolean>;
+  messageId: string[] | null;
+  references: string[] | null;
+  replyTo: EmailAddress[] | null;
   to: EmailAddress[] | null;
   cc: EmailAddress[] | null;
   textBody: BodyPart[];
@@ -79,7 +84,7 @@ export class Jmap {
     const res = await fetch(this.apiPath, {
       method: "POST",
       headers: { authorization: `Bearer ${this.token}`, "content-type": "application/json" },
-      body: JSON.stringify({ using: [CORE, MAIL], methodCalls: calls }),
+      body: JSON.stringify({ using: [CORE, MAIL, SUBMISSION], methodCalls: calls }),
     });
     if (res.status === 401) {
       this.onSignedOut?.();
@@ -102,16 +107,16 @@ export class Jmap {
     return got.list as Mailbox[];
   }
 
-  /** One page of a mailbox's messages, newest first, and how many there are. */
+  /** One page of the messages matching `filter`, newest first, and how many there are. */
   async page(
-    mailboxId: string,
+    filter: Record<string, unknown>,
     position: number,
     limit: number,
   ): Promise<{ emails: EmailSummary[]; total: number }> {
     const out = await this.call([
       ["Email/query", {
         accountId: this.accountId,
-        filter: { inMailbox: mailboxId },
+        filter,
         sort: [{ property: "receivedAt", isAscending: false }],
         position,
         limit,
@@ -133,6 +138,10 @@ export class Jmap {
         accountId: this.accountId,
         ids: [id],
         properties: [
+          "mailboxIds",
+          "messageId",
+          "references",
+          "replyTo",
           "from",
           "to",
           "cc",
@@ -151,5 +160,78 @@ export class Jmap {
       }, "e"],
     ]);
     return (got.list as EmailFull[])[0] ?? null;
+  }
+
+  /** Email/set update of several Emails with patches (RFC 8620 §5.3); a refusal throws. */
+  async updateEmails(patches: Record<string, Record<string, unknown>>): Promise<void> {
+    const [[, res]] = await this.call([
+      ["Email/set", { accountId: this.accountId, update: patches }, "u"],
+    ]);
+    const failed = res.notUpdated as Record<string, { type: string }> | null;
+    if (failed && Object.keys(failed).length) {
+      throw new Error(`not updated: ${Object.values(failed)[0].type}`);
+    }
+  }
+
+  /** Creates a mailbox at the top level, with a role when given; returns its id. */
+  async createMailbox(name: string, role: string | null): Promise<string> {
+    const [[, res]] = await this.call([
+      ["Mailbox/set", { accountId: this.accountId, create: { m: { name, role } } }, "c"],
+    ]);
+    const made = (res.created as Record<string, { id: string }> | null)?.m;
+    if (!made) throw new Error(`the mailbox ${name} could not be created`);
+    return made.id;
+  }
+
+  /** The account's first Identity (its From address). */
+  async identity(): Promise<{ id: string; name: string; email: string }> {
+    const [[, got]] = await this.call([
+      ["Identity/get", { accountId: this.accountId, ids: null }, "i"],
+    ]);
+    const first = (got.list as Array<{ id: string; name: string; email: string }>)[0];
+    if (!first) throw new Error("this account has no identity to send from");
+    return first;
+  }
+
+  /**
+   * Creates `email` in Drafts and submits it in the same request; on success the server
+   * moves it to Sent and drops $draft (RFC 8621 §7.5 onSuccessUpdateEmail).
+   */
+  async send(
+    email: Record<string, unknown>,
+    identityId: string,
+    draftsId: string,
+    sentId: string,
+  ): Promise<void> {
+    const out = await this.call([
+      ["Email/set", {
+        accountId: this.accountId,
+        create: {
+          draft: {
+            ...email,
+            mailboxIds: { [draftsId]: true },
+            keywords: { $draft: true, $seen: true },
+          },
+        },
+      }, "e"],
+      ["EmailSubmission/set", {
+        accountId: this.accountId,
+        create: { sub: { identityId, emailId: "#draft" } },
+        onSuccessUpdateEmail: {
+          "#sub": {
+            [`mailboxIds/${draftsId}`]: null,
+            [`mailboxIds/${sentId}`]: true,
+            "keywords/$draft": null,
+          },
+        },
+      }, "s"],
+    ]);
+    for (const [, res] of out) {
+      const failed = res.notCreated as Record<string, { type: string; description?: string }>;
+      if (failed && Object.keys(failed).length) {
+        const e = Object.values(failed)[0];
+        throw new Error(`not sent: ${e.description ?? e.type}`);
+      }
+    }
   }
 }

@@ -19,13 +19,19 @@ export function sortMailboxes(list: Mailbox[]): Mailbox[] {
   );
 }
 
-export function MailboxNav(props: { mailboxes: Mailbox[]; current: string | null }) {
+export function MailboxNav(
+  props: { mailboxes: Mailbox[]; current: string | null; onPick: () => void },
+) {
   return (
     <nav class="mailboxes" aria-label="Mailboxes">
       <ul>
         {props.mailboxes.map((m) => (
           <li key={m.id}>
-            <a href={href(m.id)} aria-current={m.id === props.current ? "page" : undefined}>
+            <a
+              href={href(m.id)}
+              onClick={props.onPick}
+              aria-current={m.id === props.current ? "page" : undefined}
+            >
               <span class="name">{m.name}</span>
               {m.unreadEmails > 0 && <span class="count">{` ${m.unreadEmails}`}</span>}
             </a>

@@ -10,25 +10,29 @@ import { href } from "./route.ts";
 
 const PAGE = 50;
 
-export function MessageList(props: { jmap: Jmap; mailbox: Mailbox; openId: string | null }) {
-  const { jmap, mailbox } = props;
+export function MessageList(
+  props: { jmap: Jmap; mailbox: Mailbox; openId: string | null; search: string; version: number },
+) {
+  const { jmap, mailbox, search } = props;
   const [position, setPosition] = useState(0);
   const [page, setPage] = useState<{ emails: EmailSummary[]; total: number } | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   useEffect(() => {
     let live = true;
-    jmap.page(mailbox.id, position, PAGE).then((p) => live && setPage(p))
+    // A search looks through every mailbox (Email/query text filter, RFC 8621 §4.4.1).
+    const filter = search ? { text: search } : { inMailbox: mailbox.id };
+    jmap.page(filter, position, PAGE).then((p) => live && setPage(p))
       .catch((e) => live && setError((e as Error).message));
     return () => {
       live = false;
     };
-  }, [jmap, mailbox.id, position]);
+  }, [jmap, mailbox.id, position, search, props.version]);
 
   const total = page?.total ?? 0;
   return (
-    <section class="list" aria-label={mailbox.name}>
-      <h2 class="list-title">{mailbox.name}</h2>
+    <section class="list" aria-label={search ? "Search results" : mailbox.name}>
+      <h2 class="list-title">{search ? `Search: ${search}` : mailbox.name}</h2>
       {error && <p role="alert" class="error">{error}</p>}
       <ul class="messages" aria-label="Messages" aria-busy={page ? undefined : "true"}>
         {page?.emails.map((e) => (
