@@ -56,11 +56,13 @@ async function sendMail(
   const script = `
 import json, smtplib, sys
 from email.message import EmailMessage
+from email.utils import make_msgid
 m = json.loads(sys.stdin.read())
 msg = EmailMessage()
 msg["From"] = m["from"]
 msg["To"] = m["to"]
 msg["Subject"] = m["subject"]
+msg["Message-ID"] = make_msgid(domain="example.org")
 msg.set_content(m["text"])
 if m.get("html"):
     msg.add_alternative(m["html"], subtype="html")
@@ -228,6 +230,18 @@ async function keywordsOf(page: Page, subject: string): Promise<Record<string, b
     }, "g"],
   ]);
   return (out[1][1].list as Array<{ keywords: Record<string, boolean> }>)[0].keywords;
+}
+
+/** The Message-ID of the first Email with this subject. */
+async function messageIdOf(page: Page, subject: string): Promise<{ messageId: string[] }> {
+  const out = await jmapCall(page, [
+    ["Email/query", { filter: { subject } }, "q"],
+    ["Email/get", {
+      "#ids": { resultOf: "q", name: "Email/query", path: "/ids" },
+      properties: ["messageId"],
+    }, "g"],
+  ]);
+  return (out[1][1].list as Array<{ messageId: string[] }>)[0];
 }
 
 async function openMailbox(page: Page, name: RegExp) {
@@ -458,6 +472,7 @@ sys.stdout.write(m["subject"] + "\\n" + m.get_content())`,
       );
 
       await t.step("Reply, Reply all and Forward fill the form; a reply arrives", async () => {
+        const parent = (await messageIdOf(page, "Hello from smtplib")).messageId[0];
         await openMessage(page, "Hello from smtplib");
         await page.getByRole("button", { name: "Forward" }).click();
         assert.equal(
@@ -488,6 +503,8 @@ sys.stdout.write(m["subject"] + "\\n" + m.get_content())`,
         await to.waitFor({ state: "detached" });
         const raw = await imapFetch(imap, "bob@example.test", "bob-password", "Re: Hello from");
         assert.match(raw, /^Subject: Re: Hello from smtplib\r?$/m);
+        assert.ok(raw.includes(`\r\nIn-Reply-To: <${parent}>\r\n`), "threaded");
+        assert.ok(raw.includes(`\r\nReferences: <${parent}>\r\n`), "threaded");
         assert.match(raw, /^> this came in over SMTP\. <b>not bold<\/b> & escaped\.\r?$/m);
       });
 
