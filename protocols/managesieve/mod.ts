@@ -4,7 +4,7 @@
  *
  * Layout: `session.ts` (loop, capabilities, error replies), `parser.ts` (strings and
  * literals), `commands.ts` (the verbs), `replies.ts`, `errors.ts`. Scripts are stored through
- * plugins/builtin/sieve/scripts.ts on the plugin's kv area (host_kv.ts), as the CLI does.
+ * plugins/builtin/sieve/scripts.ts on the plugin's kv area (plugins/engine/store_kv.ts), as the CLI does.
  *
  * May import `core/`, `storage/`, `lib/`, and the sieve interpreter; never another protocol.
  *

@@ -22,8 +22,8 @@ import {
 } from "../../core/session/mod.ts";
 import { log, newSessionId } from "../../lib/log.ts";
 import { EXTENSIONS } from "../../plugins/builtin/sieve/compile.ts";
-import { sieveKv } from "../../plugins/builtin/sieve/host_kv.ts";
 import { MAX_SCRIPT_BYTES, type ScriptKv } from "../../plugins/builtin/sieve/scripts.ts";
+import { pluginNameFor, pluginStoreKv } from "../../plugins/engine/store_kv.ts";
 import type { Account } from "../../storage/mod.ts";
 import { AFTER_LOGIN, BEFORE_LOGIN } from "./commands.ts";
 import type { SessionContext } from "./context.ts";
@@ -53,7 +53,9 @@ export class ManageSieveSession implements SessionContext {
   constructor(deps: ServerDeps, conn: Connection) {
     this.deps = deps;
     this.conn = conn;
-    this.scripts = sieveKv(deps.store, deps.config.plugins);
+    // The configured builtin:sieve's kv area: the keys the plugin reads at delivery.
+    const plugin = pluginNameFor(deps.config.plugins, "builtin:sieve", "sieve");
+    this.scripts = pluginStoreKv(deps.store, plugin);
     this.#out = new SessionOutput(conn, FLUSH_AT);
     this.#badCommands = new BadCommands(deps.config.limits.maxBadCommands);
     conn.writeTimeoutMs = this.#timeoutMs;
