@@ -105,6 +105,34 @@ assert b"about sieve" in data[0][1], data
 typ, data = i.select("INBOX", readonly=True)
 assert data[0] == b"1", data
 i.logout()
+# SCRAM-SHA-256 (RFC 5804 §2.1): challenges and responses are strings; the server's final
+# message is a last challenge, answered with an empty string.
+import hashlib, hmac, os
+b64 = lambda b: base64.b64encode(b).decode()
+s = socket.create_connection(("127.0.0.1", sieve_port), timeout=10)
+f = s.makefile("rb")
+response()
+cnonce = b64(os.urandom(18))
+first_bare = "n=bob@example.test,r=" + cnonce
+s.sendall(('AUTHENTICATE "SCRAM-SHA-256" "%s"\r\n' % b64(("n,," + first_bare).encode())).encode())
+server_first = base64.b64decode(f.readline().decode().strip().strip('"')).decode()
+attrs = dict(kv.split("=", 1) for kv in server_first.split(","))
+salted = hashlib.pbkdf2_hmac("sha256", b"bob-pw-12345", base64.b64decode(attrs["s"]), int(attrs["i"]))
+client_key = hmac.new(salted, b"Client Key", "sha256").digest()
+final_bare = "c=biws,r=" + attrs["r"]
+auth_msg = ",".join([first_bare, server_first, final_bare]).encode()
+sig = hmac.new(hashlib.sha256(client_key).digest(), auth_msg, "sha256").digest()
+proof = bytes(a ^ b for a, b in zip(client_key, sig))
+s.sendall(('"%s"\r\n' % b64((final_bare + ",p=" + b64(proof)).encode())).encode())
+server_final = base64.b64decode(f.readline().decode().strip().strip('"')).decode()
+server_key = hmac.new(salted, b"Server Key", "sha256").digest()
+assert server_final == "v=" + b64(hmac.new(server_key, auth_msg, "sha256").digest()), server_final
+_, last = cmd('""')
+assert last.startswith("OK"), last
+listing, _ = cmd("LISTSCRIPTS")
+assert listing == '"filter" ACTIVE\r\nOK\r\n', listing
+s.close()
+
 # Before login, a literal far over the bound ends the session unread.
 s = socket.create_connection(("127.0.0.1", sieve_port), timeout=10)
 f = s.makefile("rb")
