@@ -4,9 +4,10 @@
  * literals {n+}, LISTSCRIPTS, SETACTIVE, GETSCRIPT, DELETESCRIPT of the active script refused
  * (ACTIVE), RENAMESCRIPT, HAVESPACE; then mail sent with smtplib is filed by the active script
  * (fileinto), read back with imaplib. Before login, a large literal is refused unread.
+ * Debian's sieve-connect (STARTTLS, then SASL) uploads, activates, downloads and is refused.
  */
 import assert from "node:assert/strict";
-import { python, startTestServer } from "./harness.ts";
+import { python, run, startTestServer } from "./harness.ts";
 
 const CLIENT = String.raw`
 import base64, imaplib, smtplib, socket, sys, time
@@ -194,5 +195,37 @@ print("ok")
     assert.match(out.stdout, /ok/);
   } finally {
     await ts.stop();
+  }
+});
+
+Deno.test("managesieve: sieve-connect over STARTTLS uploads, activates, downloads; errors name the line", async () => {
+  const ts = await startTestServer({ plugins: [{ name: "sieve", module: "builtin:sieve" }] });
+  const dir = await Deno.makeTempDir({ prefix: "denomail-sieve-connect-" });
+  try {
+    await ts.addUser("bob@example.test", "bob-pw-12345");
+    const script = 'require "fileinto";\nfileinto "Lists";\n';
+    await Deno.writeTextFile(`${dir}/f.sieve`, script);
+    await Deno.writeTextFile(`${dir}/bad.sieve`, 'if true {\n  fileinto "x"\n}\n');
+    const sc = (...args: string[]) =>
+      run("sieve-connect", [
+        ...["--server", "127.0.0.1", "--port", String(ts.port("managesieve"))],
+        ...["--user", "bob@example.test", "--passwordfd", "0", "--notlsverify", ...args],
+      ], { stdin: "bob-pw-12345\n", check: false, cwd: dir });
+    const up = await sc("--upload", "--localsieve", "f.sieve", "--remotesieve", "main");
+    assert.equal(up.code, 0, up.stderr);
+    assert.equal((await sc("--activate", "--remotesieve", "main")).code, 0);
+    assert.match((await sc("--list")).stdout, /"main" ACTIVE/);
+    const down = await sc("--download", "--remotesieve", "main", "--localsieve", "dl.sieve");
+    assert.equal(down.code, 0, down.stderr);
+    assert.equal(await Deno.readTextFile(`${dir}/dl.sieve`), script);
+    const del = await sc("--delete", "--remotesieve", "main");
+    assert.notEqual(del.code, 0);
+    assert.match(del.stdout + del.stderr, /NO \(ACTIVE\)/);
+    const bad = await sc("--upload", "--localsieve", "bad.sieve", "--remotesieve", "bad");
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stdout + bad.stderr, /line 3:1: expected ";"/);
+  } finally {
+    await ts.stop();
+    await Deno.remove(dir, { recursive: true });
   }
 });
