@@ -93,7 +93,9 @@ export async function putScript(
 /** Makes a stored script the active one. Throws when there is no such script. */
 export async function activateScript(kv: ScriptKv, account: string, name: string): Promise<void> {
   const source = await kv.get(scriptKey(account, name));
-  if (source === null) throw new ScriptStoreError(`no script "${name}"`, "NONEXISTENT");
+  if (source === null) {
+    throw new ScriptStoreError(`no script "${name}" for ${account}`, "NONEXISTENT");
+  }
   await kv.set(activeKey(account), JSON.stringify({ name, source }));
 }
 
