@@ -17,6 +17,7 @@ import { openConfiguredStore } from "./store.ts";
 import { smtpHandler } from "../protocols/smtp/mod.ts";
 import { imapHandler } from "../protocols/imap/mod.ts";
 import { pop3Handler } from "../protocols/pop3/mod.ts";
+import { manageSieveHandler } from "../protocols/managesieve/mod.ts";
 import { PluginHost } from "../plugins/engine/host.ts";
 import { QueueRunner } from "../core/queue/runner.ts";
 import { pluginDnsLookup } from "../core/plugin_dns.ts";
@@ -55,6 +56,8 @@ function protocolFor(name: ListenerName, deps: ServerDeps): ProtocolHandler | nu
       return pop3Handler(deps, { implicitTls: false });
     case "pop3s":
       return pop3Handler(deps, { implicitTls: true });
+    case "managesieve":
+      return manageSieveHandler(deps);
     case "http":
     case "https":
       return null; // not line protocols: started by startHttp below

@@ -31,6 +31,7 @@ export type ListenerName =
   | "imaps"
   | "pop3"
   | "pop3s"
+  | "managesieve"
   | "http"
   | "https";
 
@@ -42,6 +43,7 @@ export const LISTENER_NAMES: readonly ListenerName[] = [
   "imaps",
   "pop3",
   "pop3s",
+  "managesieve",
   "http",
   "https",
 ];
@@ -281,6 +283,7 @@ export const DEV_LISTENERS: Record<ListenerName, string> = {
   imaps: "127.0.0.1:2993",
   pop3: "127.0.0.1:2110",
   pop3s: "127.0.0.1:2995",
+  managesieve: "127.0.0.1:24190",
   http: "127.0.0.1:8025",
   https: "127.0.0.1:8443",
 };

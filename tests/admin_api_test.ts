@@ -436,7 +436,17 @@ Deno.test("admin cli: --admin, user role, the API's messages, audit as cli", asy
 Deno.test("admin cli: serve on a data dir without an admin says how to create one", async () => {
   const dir = await Deno.makeTempDir({ prefix: "denomail-admin-serve-" });
   const config = join(dir, "denomail.toml");
-  const off = ["smtp", "submission", "submissions", "imaps", "pop3", "pop3s", "http", "https"]
+  const off = [
+    "smtp",
+    "submission",
+    "submissions",
+    "imaps",
+    "pop3",
+    "pop3s",
+    "managesieve",
+    "http",
+    "https",
+  ]
     .map((n) => `${n} = ""`).join("\n");
   await Deno.writeTextFile(
     config,

@@ -190,7 +190,17 @@ Deno.test("cli: user add says when it adds a domain and refuses a likely typo of
 Deno.test("cli: a port already in use names the listener and the address", async () => {
   const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (taken.addr as Deno.NetAddr).port;
-  const off = ["smtp", "submission", "submissions", "imaps", "pop3", "pop3s", "http", "https"]
+  const off = [
+    "smtp",
+    "submission",
+    "submissions",
+    "imaps",
+    "pop3",
+    "pop3s",
+    "managesieve",
+    "http",
+    "https",
+  ]
     .map((n) => `${n} = ""`).join("\n");
   try {
     await withConfig(`[listeners]\nimap = "127.0.0.1:${port}"\n${off}\n`, async (path) => {
@@ -208,7 +218,17 @@ Deno.test("cli: a port already in use names the listener and the address", async
 
 Deno.test("cli: serve logs the config file, the plugins loaded and a self-signed certificate", async () => {
   const hello = new URL("./fixtures/plugins/hello.ts", import.meta.url).pathname;
-  const off = ["smtp", "submission", "submissions", "imaps", "pop3", "pop3s", "http", "https"]
+  const off = [
+    "smtp",
+    "submission",
+    "submissions",
+    "imaps",
+    "pop3",
+    "pop3s",
+    "managesieve",
+    "http",
+    "https",
+  ]
     .map((n) => `${n} = ""`).join("\n");
   await withConfig(
     `[listeners]\nimap = "127.0.0.1:0"\n${off}\n[[plugins]]\nname = "hello"\nmodule = "${hello}"\n`,
@@ -250,7 +270,18 @@ Deno.test("cli: init writes a production config and prints the same records as d
 
     const config = parseConfig(await Deno.readTextFile(out), dir, out);
     assert.equal(config.auth.allowPlaintextLoopback, false, "production: no plaintext passwords");
-    for (const name of ["smtp", "submission", "submissions", "imap", "imaps", "pop3", "pop3s"]) {
+    for (
+      const name of [
+        "smtp",
+        "submission",
+        "submissions",
+        "imap",
+        "imaps",
+        "pop3",
+        "pop3s",
+        "managesieve",
+      ]
+    ) {
       assert.equal(config.listeners[name as ListenerName]?.host, "::", `${name} binds [::]`);
     }
   } finally {

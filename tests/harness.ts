@@ -40,6 +40,7 @@ export async function startTestServer(
     imaps: "127.0.0.1:0",
     pop3: "127.0.0.1:0",
     pop3s: "127.0.0.1:0",
+    managesieve: "127.0.0.1:0",
     http: "",
     https: "",
     ...(overrides.listeners as Record<string, string> | undefined),

@@ -101,7 +101,7 @@ Deno.test("plugin reload on a running serve: sessions carry on", async (t) => {
       configPath,
       `hostname = "mail.example.test"\ndata_dir = "${dir}/data"\n` +
         `[listeners]\nsmtp = "127.0.0.1:0"\nimap = "127.0.0.1:0"\nsubmission = ""\n` +
-        `submissions = ""\nimaps = ""\npop3 = ""\npop3s = ""\nhttp = ""\nhttps = ""\n` +
+        `submissions = ""\nimaps = ""\npop3 = ""\npop3s = ""\nmanagesieve = ""\nhttp = ""\nhttps = ""\n` +
         `[[plugins]]\nname = "versioned"\nmodule = "${fixture(plugin)}"\n` +
         `options = { version = ${version} }\n`,
     );

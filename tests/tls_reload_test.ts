@@ -95,7 +95,17 @@ Deno.test("tls: certificate files are reloaded on change; open connections carry
 /** A config for a server process serving imaps only, with the given pair. */
 async function tlsOnlyConfig(dir: string, live: { cert: string; key: string }) {
   const path = join(dir, "denomail.toml");
-  const off = ["smtp", "submission", "submissions", "imap", "pop3", "pop3s", "http", "https"]
+  const off = [
+    "smtp",
+    "submission",
+    "submissions",
+    "imap",
+    "pop3",
+    "pop3s",
+    "managesieve",
+    "http",
+    "https",
+  ]
     .map((n) => `${n} = ""`).join("\n");
   await Deno.writeTextFile(
     path,

@@ -4,7 +4,7 @@
  *
  * Scripts live in the sieve plugin's kv area in the store (namespace `plugin:<name>` of
  * the configured `builtin:sieve`, "sieve" when none is), through the plugin's own
- * plugins/builtin/sieve/scripts.ts, so what `put` stores is what the server runs. `check`
+ * plugins/builtin/sieve/scripts.ts (plugins/engine/store_kv.ts, as ManageSieve does), so what `put` stores is what the server runs. `check`
  * and `test` need no store. A script that does not compile is refused with its
  * line:column (exit 1).
  *
@@ -12,11 +12,11 @@
  */
 import { UsageError } from "../args.ts";
 import type { CliContext } from "../context.ts";
-import { storeKv } from "./spam.ts";
 import { compile } from "../../plugins/builtin/sieve/compile.ts";
 import { describeAction as show, evaluate } from "../../plugins/builtin/sieve/eval.ts";
 import { inputFromBytes } from "../../plugins/builtin/sieve/message.ts";
 import { activateScript, listScripts, putScript } from "../../plugins/builtin/sieve/scripts.ts";
+import { pluginNameFor, pluginStoreKv } from "../../plugins/engine/store_kv.ts";
 
 export const usage =
   "sieve put EMAIL NAME FILE | activate EMAIL NAME | list EMAIL | check FILE | test FILE --eml MSG [--from A --to B]";
@@ -38,10 +38,9 @@ async function readText(path: string): Promise<string> {
 /** The kv of the configured sieve plugin, after checking the account exists. */
 async function kvFor(ctx: CliContext, email: string) {
   const config = await ctx.config();
-  const p = config.plugins.find((x) => x.module === "builtin:sieve");
   const store = await ctx.store();
   if (!(await store.getAccount(email))) throw new UsageError(`no such user ${email}`);
-  return storeKv(store, p?.name ?? "sieve");
+  return pluginStoreKv(store, pluginNameFor(config.plugins, "builtin:sieve", "sieve"));
 }
 
 /** Compiles, naming the file in the error (exit 1). */

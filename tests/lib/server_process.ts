@@ -91,6 +91,7 @@ const ALL_LISTENERS = [
   "imaps",
   "pop3",
   "pop3s",
+  "managesieve",
   "http",
   "https",
 ] as const;

@@ -20,6 +20,40 @@ export interface ScriptKv {
 
 /** The most scripts one account may keep. */
 export const MAX_SCRIPTS = 32;
+/** The largest script source, in UTF-8 octets (ManageSieve HAVESPACE and PUTSCRIPT). */
+export const MAX_SCRIPT_BYTES = 256 * 1024;
+
+/** A refusal ManageSieve names with a response code (RFC 5804 §1.3). */
+export class ScriptStoreError extends Error {
+  constructor(
+    message: string,
+    readonly code:
+      | "QUOTA/MAXSCRIPTS"
+      | "QUOTA/MAXSIZE"
+      | "NONEXISTENT"
+      | "ACTIVE"
+      | "ALREADYEXISTS",
+  ) {
+    super(message);
+    this.name = "ScriptStoreError";
+  }
+}
+
+/** Throws when a script of `bytes` octets named `name` would not fit (RFC 5804 §2.5). */
+export async function checkSpace(
+  kv: Pick<ScriptKv, "get">,
+  account: string,
+  name: string,
+  bytes: number,
+): Promise<void> {
+  if (bytes > MAX_SCRIPT_BYTES) {
+    throw new ScriptStoreError(`scripts are at most ${MAX_SCRIPT_BYTES} octets`, "QUOTA/MAXSIZE");
+  }
+  const list = await names(kv, account);
+  if (!list.includes(name) && list.length >= MAX_SCRIPTS) {
+    throw new ScriptStoreError(`at most ${MAX_SCRIPTS} scripts per account`, "QUOTA/MAXSCRIPTS");
+  }
+}
 
 export const activeKey = (account: string) => `active:${account.toLowerCase()}`;
 const scriptKey = (account: string, name: string) => `script:${account.toLowerCase()}:${name}`;
@@ -33,7 +67,7 @@ export function checkScriptName(name: string): void {
   }
 }
 
-async function names(kv: ScriptKv, account: string): Promise<string[]> {
+async function names(kv: Pick<ScriptKv, "get">, account: string): Promise<string[]> {
   const raw = await kv.get(namesKey(account));
   return raw ? JSON.parse(raw) as string[] : [];
 }
@@ -47,11 +81,9 @@ export async function putScript(
 ): Promise<void> {
   checkScriptName(name);
   compile(source);
+  await checkSpace(kv, account, name, new TextEncoder().encode(source).length);
   const list = await names(kv, account);
-  if (!list.includes(name)) {
-    if (list.length >= MAX_SCRIPTS) throw new Error(`at most ${MAX_SCRIPTS} scripts per account`);
-    list.push(name);
-  }
+  if (!list.includes(name)) list.push(name);
   await kv.set(scriptKey(account, name), source);
   await kv.set(namesKey(account), JSON.stringify(list));
   const active = await activeScript(kv, account);
@@ -61,8 +93,57 @@ export async function putScript(
 /** Makes a stored script the active one. Throws when there is no such script. */
 export async function activateScript(kv: ScriptKv, account: string, name: string): Promise<void> {
   const source = await kv.get(scriptKey(account, name));
-  if (source === null) throw new Error(`no script "${name}" for ${account}`);
+  if (source === null) {
+    throw new ScriptStoreError(`no script "${name}" for ${account}`, "NONEXISTENT");
+  }
   await kv.set(activeKey(account), JSON.stringify({ name, source }));
+}
+
+/** RFC 5804 §2.8: no script is active any more. */
+export async function deactivateScripts(kv: ScriptKv, account: string): Promise<void> {
+  await kv.delete(activeKey(account));
+}
+
+/** A stored script's source, or null. */
+export function getScript(
+  kv: Pick<ScriptKv, "get">,
+  account: string,
+  name: string,
+): Promise<string | null> {
+  return kv.get(scriptKey(account, name));
+}
+
+/** RFC 5804 §2.10: deletes a script; the active one is refused (ACTIVE). */
+export async function deleteScript(kv: ScriptKv, account: string, name: string): Promise<void> {
+  const list = await names(kv, account);
+  if (!list.includes(name)) throw new ScriptStoreError(`no script "${name}"`, "NONEXISTENT");
+  if ((await activeScript(kv, account))?.name === name) {
+    throw new ScriptStoreError("the active script cannot be deleted", "ACTIVE");
+  }
+  await kv.delete(scriptKey(account, name));
+  await kv.set(namesKey(account), JSON.stringify(list.filter((n) => n !== name)));
+}
+
+/** RFC 5804 §2.11.1: renames a script; the active one stays active under its new name. */
+export async function renameScript(
+  kv: ScriptKv,
+  account: string,
+  from: string,
+  to: string,
+): Promise<void> {
+  checkScriptName(to);
+  const list = await names(kv, account);
+  const source = await kv.get(scriptKey(account, from));
+  if (!list.includes(from) || source === null) {
+    throw new ScriptStoreError(`no script "${from}"`, "NONEXISTENT");
+  }
+  if (list.includes(to)) throw new ScriptStoreError(`script "${to}" exists`, "ALREADYEXISTS");
+  await kv.set(scriptKey(account, to), source);
+  await kv.set(namesKey(account), JSON.stringify(list.map((n) => n === from ? to : n)));
+  if ((await activeScript(kv, account))?.name === from) {
+    await kv.set(activeKey(account), JSON.stringify({ name: to, source }));
+  }
+  await kv.delete(scriptKey(account, from));
 }
 
 /** The names of an account's scripts, and which is active. */
