@@ -1,6 +1,7 @@
 /**
- * Builds the webmail (the JMAP client in `web/`, preact + DOMPurify) with esbuild when the
- * server first serves it, so that `deno task start` on a fresh clone needs no build step.
+ * Builds the webmail (the JMAP client in `web/`, preact + DOMPurify) and the admin console
+ * (`web/src/admin.tsx`, same sign-in and look) with esbuild in one build when the server
+ * first serves them, so that `deno task start` on a fresh clone needs no build step.
  *
  * Invariants:
  * - The output lives in `<data_dir>/web/<digest>/`, where the digest covers every source file
@@ -32,9 +33,10 @@ export interface WebAsset {
   etag: string;
 }
 
-/** The built app: the page, and its hashed assets by file name. */
+/** The built apps: the webmail's page, the admin console's, and their hashed assets by file name. */
 export interface WebBundle {
   index: WebAsset;
+  admin: WebAsset;
   assets: ReadonlyMap<string, WebAsset>;
 }
 
@@ -78,10 +80,16 @@ function digest(files: Array<[string, Uint8Array]>, resolved: string[]): string 
 
 type NodeRequire = ReturnType<typeof createRequire>;
 
-/** Runs esbuild over web/src/main.tsx; returns file name -> bytes (index.html included). */
+/** The two apps: esbuild entry name -> source, and the page each gets. */
+const ENTRIES = { main: "main.tsx", admin: "admin.tsx" } as const;
+const PAGES = { main: "index.html", admin: "admin.html" } as const;
+
+/** Runs esbuild over the entries; returns file name -> bytes (the two pages included). */
 async function build(require: NodeRequire): Promise<Map<string, Uint8Array<ArrayBuffer>>> {
   const result = await esbuild.build({
-    entryPoints: [join(WEB_ROOT, "src", "main.tsx")],
+    entryPoints: Object.fromEntries(
+      Object.entries(ENTRIES).map(([name, file]) => [name, join(WEB_ROOT, "src", file)]),
+    ),
     bundle: true,
     write: false,
     minify: true,
@@ -106,12 +114,22 @@ async function build(require: NodeRequire): Promise<Map<string, Uint8Array<Array
   for (const f of result.outputFiles) {
     files.set(f.path.slice("/assets/".length), new Uint8Array(f.contents));
   }
-  const js = [...files.keys()].find((n) => n.endsWith(".js"));
-  const css = [...files.keys()].find((n) => n.endsWith(".css"));
-  if (!js || !css) throw new Error("webmail build produced no script or stylesheet");
-  const page = (await Deno.readTextFile(join(WEB_ROOT, "index.html")))
-    .replace("{{SCRIPT}}", `/assets/${js}`).replace("{{STYLE}}", `/assets/${css}`);
-  files.set("index.html", new TextEncoder().encode(page));
+  const template = await Deno.readTextFile(join(WEB_ROOT, "index.html"));
+  for (const name of Object.keys(ENTRIES) as Array<keyof typeof ENTRIES>) {
+    const output = (ext: string) =>
+      [...files.keys()].find((n) => n.startsWith(`${name}-`) && n.endsWith(ext));
+    const js = output(".js");
+    const css = output(".css");
+    if (!js || !css) throw new Error(`web build produced no script or stylesheet for ${name}`);
+    let page = template.replace("{{SCRIPT}}", `/assets/${js}`).replace(
+      "{{STYLE}}",
+      `/assets/${css}`,
+    );
+    if (name === "admin") {
+      page = page.replace("<title>denomail</title>", "<title>denomail admin</title>");
+    }
+    files.set(PAGES[name], new TextEncoder().encode(page));
+  }
   return files;
 }
 
@@ -126,7 +144,7 @@ async function readBuild(dir: string): Promise<Map<string, Uint8Array<ArrayBuffe
     if (e instanceof Deno.errors.NotFound) return null;
     throw e;
   }
-  return files.has("index.html") ? files : null;
+  return Object.values(PAGES).every((p) => files.has(p)) ? files : null;
 }
 
 /** The built app, from `<cacheRoot>/<digest>/`, building it first when missing or stale. */
@@ -150,6 +168,11 @@ export async function loadWebBundle(cacheRoot: string): Promise<WebBundle> {
     }
   }
   const assets = new Map<string, WebAsset>();
-  for (const [name, body] of files) if (name !== "index.html") assets.set(name, asset(body, name));
-  return { index: asset(files.get("index.html")!, "index.html"), assets };
+  const pages = new Set<string>(Object.values(PAGES));
+  for (const [name, body] of files) if (!pages.has(name)) assets.set(name, asset(body, name));
+  return {
+    index: asset(files.get(PAGES.main)!, PAGES.main),
+    admin: asset(files.get(PAGES.admin)!, PAGES.admin),
+    assets,
+  };
 }

@@ -1,7 +1,8 @@
 /**
- * The webmail on the web listeners: the page at `/`, its hashed assets under `/assets/`,
- * and sign-in/sign-out under `/webmail/` (sign_in.ts). Everything else the app does goes
- * through the JMAP API like any other client.
+ * The webmail on the web listeners: the page at `/`, the admin console's page at `/admin/`,
+ * their hashed assets under `/assets/`, and sign-in/sign-out under `/webmail/` (sign_in.ts,
+ * shared by both). Everything else the apps do goes through the JMAP API or the admin API
+ * like any other client; the admin page itself holds no data, so it needs no sign-in.
  *
  * Invariants:
  * - Every response here carries the app's CSP (below) on top of the router's headers.
@@ -76,6 +77,12 @@ export function addWebmailRoutes(router: Router, deps: ServerDeps): void {
 
   // The page itself is revalidated on every load (its ETag), so a new build is seen at once.
   router.route("/", ["GET"], (r) => withBundle((b) => serve(r, b.index, "no-cache"))(r));
+  router.route("/admin/", ["GET"], (r) => withBundle((b) => serve(r, b.admin, "no-cache"))(r));
+  router.route(
+    "/admin",
+    ["GET"],
+    () => new Response(null, { status: 308, headers: { location: "/admin/" } }),
+  );
   router.prefix("/assets/", ["GET"], (r) =>
     withBundle((b) => {
       const a = b.assets.get(r.url.pathname.slice("/assets/".length));
