@@ -18,7 +18,7 @@
 import type { Mailbox, Store } from "../../../storage/mod.ts";
 import { type EmailEntry, loadEmails, loadEmailsByBlob } from "./account_view.ts";
 import { emailChanges, stateOf } from "./state.ts";
-import { queryChangesResponse, queryDiff } from "./query_changes.ts";
+import { queryChangesArgs, queryChangesResponse, queryDiff } from "./query_changes.ts";
 import {
   boolArg,
   checkArgs,
@@ -304,24 +304,9 @@ async function allResults(ctx: MethodContext, args: JsonObject): Promise<string[
 const queryChanges: JmapMethod = {
   capability: MAIL,
   async run(ctx, args) {
-    checkArgs(args, [
-      "accountId",
-      "filter",
-      "sort",
-      "sinceQueryState",
-      "maxChanges",
-      "upToId",
-      "calculateTotal",
+    const { accountId, since, maxChanges, calculateTotal } = queryChangesArgs(ctx, args, [
       "collapseThreads",
     ]);
-    const accountId = requireAccount(ctx, args);
-    const since = stringArg(args, "sinceQueryState");
-    if (since === null) throw invalidArguments("sinceQueryState is required");
-    const maxChanges = args.maxChanges === undefined || args.maxChanges === null
-      ? null
-      : intArg(args, "maxChanges", 0, 1);
-    stringArg(args, "upToId");
-    const calculateTotal = boolArg(args, "calculateTotal", false);
     const collapse = boolArg(args, "collapseThreads", false);
     const filter = objectArg(args, "filter");
     const needs = newNeeds();

@@ -6,7 +6,7 @@
  */
 import { loadMailboxes } from "./account_view.ts";
 import { mailboxChanges, stateOf } from "./state.ts";
-import { queryChangesResponse, queryDiff } from "./query_changes.ts";
+import { queryChangesArgs, queryChangesResponse, queryDiff } from "./query_changes.ts";
 import { mailboxIdOf } from "./ids.ts";
 import {
   boolArg,
@@ -190,25 +190,10 @@ function asTree(list: Box[], compare: (a: Box, b: Box) => number): Box[] {
 const queryChanges: JmapMethod = {
   capability: MAIL,
   async run(ctx, args) {
-    checkArgs(args, [
-      "accountId",
-      "filter",
-      "sort",
-      "sinceQueryState",
-      "maxChanges",
-      "upToId",
-      "calculateTotal",
+    const { accountId, since, maxChanges, calculateTotal } = queryChangesArgs(ctx, args, [
       "sortAsTree",
       "filterAsTree",
     ]);
-    const accountId = requireAccount(ctx, args);
-    const since = stringArg(args, "sinceQueryState");
-    if (since === null) throw invalidArguments("sinceQueryState is required");
-    const maxChanges = args.maxChanges === undefined || args.maxChanges === null
-      ? null
-      : intArg(args, "maxChanges", 0, 1);
-    stringArg(args, "upToId");
-    const calculateTotal = boolArg(args, "calculateTotal", false);
     const store = ctx.deps.store;
     const queryState = await stateOf(store, ctx.account.id, "mailbox");
     const list = (await results(ctx, args)).map((b) => b.id);

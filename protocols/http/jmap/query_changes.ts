@@ -10,7 +10,15 @@
  *
  * @module
  */
-import { MethodError } from "./errors.ts";
+import {
+  boolArg,
+  checkArgs,
+  intArg,
+  type MethodContext,
+  requireAccount,
+  stringArg,
+} from "./context.ts";
+import { invalidArguments, MethodError } from "./errors.ts";
 import type { JsonObject } from "./json.ts";
 
 export interface QueryDiff {
@@ -56,4 +64,41 @@ export function queryChangesResponse(
   };
   if (total !== null) out.total = total;
   return out;
+}
+
+/** The arguments every /queryChanges takes (RFC 8620 §5.6), checked. */
+export interface QueryChangesArgs {
+  accountId: string;
+  since: string;
+  maxChanges: number | null;
+  calculateTotal: boolean;
+}
+
+/**
+ * Checks the common /queryChanges arguments; `own` names the type's own query arguments
+ * (collapseThreads, sortAsTree, …), which the caller reads.
+ */
+export function queryChangesArgs(
+  ctx: MethodContext,
+  args: JsonObject,
+  own: readonly string[] = [],
+): QueryChangesArgs {
+  checkArgs(args, [
+    "accountId",
+    "filter",
+    "sort",
+    "sinceQueryState",
+    "maxChanges",
+    "upToId",
+    "calculateTotal",
+    ...own,
+  ]);
+  const accountId = requireAccount(ctx, args);
+  const since = stringArg(args, "sinceQueryState");
+  if (since === null) throw invalidArguments("sinceQueryState is required");
+  const maxChanges = args.maxChanges === undefined || args.maxChanges === null
+    ? null
+    : intArg(args, "maxChanges", 0, 1);
+  stringArg(args, "upToId"); // RFC 8620 §5.6: a hint; every change is reported anyway
+  return { accountId, since, maxChanges, calculateTotal: boolArg(args, "calculateTotal", false) };
 }

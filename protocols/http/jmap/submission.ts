@@ -44,6 +44,7 @@ import {
   writeDoc,
 } from "./records.ts";
 import { SUBMISSION } from "./session.ts";
+import { queryChangesArgs } from "./query_changes.ts";
 
 const TYPE = "submission";
 const PROPERTIES = [
@@ -170,18 +171,7 @@ const query: JmapMethod = {
 const queryChanges: JmapMethod = {
   capability: SUBMISSION,
   async run(ctx, args) {
-    checkArgs(args, [
-      "accountId",
-      "filter",
-      "sort",
-      "sinceQueryState",
-      "maxChanges",
-      "upToId",
-      "calculateTotal",
-    ]);
-    const accountId = requireAccount(ctx, args);
-    const since = stringArg(args, "sinceQueryState");
-    if (since === null) throw invalidArguments("sinceQueryState is required");
+    const { accountId, since, calculateTotal } = queryChangesArgs(ctx, args);
     const doc = await readDoc(ctx.deps.store, TYPE, ctx.account.id);
     if (since !== String(doc.state)) throw new MethodError("cannotCalculateChanges");
     const out: JsonObject = {
@@ -191,7 +181,7 @@ const queryChanges: JmapMethod = {
       removed: [],
       added: [],
     };
-    if (args.calculateTotal === true) out.total = queryIds(doc, args).length;
+    if (calculateTotal) out.total = queryIds(doc, args).length;
     return out;
   },
 };
