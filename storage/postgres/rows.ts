@@ -7,16 +7,7 @@
  * @module
  */
 import postgres from "postgres";
-import type {
-  Account,
-  ApiToken,
-  AuditEntry,
-  Mailbox,
-  MessageMeta,
-  QueueEntry,
-  SpecialUse,
-  Upload,
-} from "../mod.ts";
+import type { Account, Mailbox, SpecialUse } from "../mod.ts";
 
 /** A connection pool (or a transaction: both run queries). */
 export type Db = postgres.Sql<Record<string, never>>;
@@ -78,78 +69,19 @@ export function toMailbox(r: Row): Mailbox {
   };
 }
 
-export const MESSAGE_COLUMNS = "mailbox_id, uid, modseq, flags, internal_date, size, blob_id";
-
-/** Flags are stored space separated ("" for none); IMAP flags are atoms without spaces. */
-export function parseFlags(text: string): string[] {
-  return text === "" ? [] : text.split(" ");
-}
-
-export function toMessage(r: Row): MessageMeta {
-  return {
-    mailboxId: r.mailbox_id as number,
-    uid: r.uid as number,
-    modseq: r.modseq as number,
-    flags: parseFlags(r.flags as string),
-    internalDate: r.internal_date as number,
-    size: r.size as number,
-    blobId: r.blob_id as number,
-  };
-}
-
-export const QUEUE_COLUMNS =
-  "id, blob_id, sender, recipients, created_at, next_attempt_at, attempts, last_error, meta";
-
-export function toQueueEntry(r: Row): QueueEntry {
-  return {
-    id: r.id as number,
-    blobId: r.blob_id as number,
-    sender: r.sender as string,
-    recipients: JSON.parse(r.recipients as string),
-    createdAt: r.created_at as number,
-    nextAttemptAt: r.next_attempt_at as number,
-    attempts: r.attempts as number,
-    lastError: r.last_error as string | null,
-    meta: JSON.parse(r.meta as string),
-  };
-}
-
-export const API_TOKEN_COLUMNS = "id, account_id, name, created_at";
-
-export function toApiToken(r: Row): ApiToken {
-  return {
-    id: r.id as number,
-    accountId: r.account_id as number,
-    name: r.name as string,
-    createdAt: r.created_at as number,
-  };
-}
-
-export const UPLOAD_COLUMNS = "id, account_id, type, size, created_at";
-
-export function toUpload(r: Row): Upload {
-  return {
-    id: r.id as number,
-    accountId: r.account_id as number,
-    type: r.type as string,
-    size: r.size as number,
-    createdAt: r.created_at as number,
-  };
-}
-
-export const AUDIT_COLUMNS = "id, at, actor, ip, action, target, detail";
-
-export function toAuditEntry(r: Row): AuditEntry {
-  return {
-    id: r.id as number,
-    at: r.at as number,
-    actor: r.actor as string,
-    ip: r.ip as string,
-    action: r.action as string,
-    target: r.target as string,
-    detail: r.detail as string,
-  };
-}
+export {
+  API_TOKEN_COLUMNS,
+  AUDIT_COLUMNS,
+  MESSAGE_COLUMNS,
+  parseFlags,
+  QUEUE_COLUMNS,
+  toApiToken,
+  toAuditEntry,
+  toMessage,
+  toQueueEntry,
+  toUpload,
+  UPLOAD_COLUMNS,
+} from "../rows.ts";
 
 /** A driver buffer as a plain Uint8Array (callers compare and keep it). */
 export function toBytes(b: Uint8Array): Uint8Array {

@@ -10,7 +10,6 @@
  * @module
  */
 import type { AuditEntry } from "../mod.ts";
-import type { Row } from "./rows.ts";
 import { account, type WriteContext } from "./writes/context.ts";
 
 /** Migration: the admin role on accounts. */
@@ -31,19 +30,7 @@ export const AUDIT_MIGRATION = `
   );
 `;
 
-export const AUDIT_COLUMNS = "id, at, actor, ip, action, target, detail";
-
-export function toAuditEntry(r: Row): AuditEntry {
-  return {
-    id: r.id as number,
-    at: r.at as number,
-    actor: r.actor as string,
-    ip: r.ip as string,
-    action: r.action as string,
-    target: r.target as string,
-    detail: r.detail as string,
-  };
-}
+export { AUDIT_COLUMNS, toAuditEntry } from "../rows.ts";
 
 export function setAdmin(ctx: WriteContext, a: { email: string; admin: boolean }): void {
   const acc = account(ctx, a.email);

@@ -5,7 +5,7 @@
  * @module
  */
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import type { Account, Mailbox, MessageMeta, QueueEntry, SpecialUse } from "../mod.ts";
+import type { Account, Mailbox, SpecialUse } from "../mod.ts";
 
 /** Prepares each SQL text once per connection (statements are reused, never re-parsed). */
 export class Statements {
@@ -57,38 +57,4 @@ export function toMailbox(r: Row): Mailbox {
   };
 }
 
-export const MESSAGE_COLUMNS = "mailbox_id, uid, modseq, flags, internal_date, size, blob_id";
-
-/** Flags are stored space separated ("" for none); IMAP flags are atoms without spaces. */
-export function parseFlags(text: string): string[] {
-  return text === "" ? [] : text.split(" ");
-}
-
-export function toMessage(r: Row): MessageMeta {
-  return {
-    mailboxId: r.mailbox_id as number,
-    uid: r.uid as number,
-    modseq: r.modseq as number,
-    flags: parseFlags(r.flags as string),
-    internalDate: r.internal_date as number,
-    size: r.size as number,
-    blobId: r.blob_id as number,
-  };
-}
-
-export const QUEUE_COLUMNS =
-  "id, blob_id, sender, recipients, created_at, next_attempt_at, attempts, last_error, meta";
-
-export function toQueueEntry(r: Row): QueueEntry {
-  return {
-    id: r.id as number,
-    blobId: r.blob_id as number,
-    sender: r.sender as string,
-    recipients: JSON.parse(r.recipients as string),
-    createdAt: r.created_at as number,
-    nextAttemptAt: r.next_attempt_at as number,
-    attempts: r.attempts as number,
-    lastError: r.last_error as string | null,
-    meta: JSON.parse(r.meta as string),
-  };
-}
+export { MESSAGE_COLUMNS, parseFlags, QUEUE_COLUMNS, toMessage, toQueueEntry } from "../rows.ts";

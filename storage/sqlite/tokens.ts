@@ -9,7 +9,6 @@
  * @module
  */
 import { type ApiToken, StoreError } from "../mod.ts";
-import type { Row } from "./rows.ts";
 import type { WriteContext } from "./writes/context.ts";
 
 /** Migration: the `api_tokens` table. */
@@ -24,16 +23,7 @@ export const API_TOKENS_MIGRATION = `
   CREATE INDEX api_tokens_account ON api_tokens(account_id);
 `;
 
-export const API_TOKEN_COLUMNS = "id, account_id, name, created_at";
-
-export function toApiToken(r: Row): ApiToken {
-  return {
-    id: r.id as number,
-    accountId: r.account_id as number,
-    name: r.name as string,
-    createdAt: r.created_at as number,
-  };
-}
+export { API_TOKEN_COLUMNS, toApiToken } from "../rows.ts";
 
 /** Longest token name kept (names are labels an admin types). */
 const MAX_NAME = 200;

@@ -26,17 +26,7 @@ export const UPLOADS_MIGRATION = `
   CREATE INDEX uploads_account ON uploads(account_id, id);
 `;
 
-export const UPLOAD_COLUMNS = "id, account_id, type, size, created_at";
-
-export function toUpload(r: Row): Upload {
-  return {
-    id: r.id as number,
-    accountId: r.account_id as number,
-    type: r.type as string,
-    size: r.size as number,
-    createdAt: r.created_at as number,
-  };
-}
+export { toUpload, UPLOAD_COLUMNS } from "../rows.ts";
 
 export function storeUpload(
   ctx: WriteContext,

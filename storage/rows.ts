@@ -1,0 +1,84 @@
+/**
+ * Row -> interface mappers that both backends share (sqlite/, postgres/): the columns each
+ * read selects and how a row becomes a Store type. Rows are plain column -> value records;
+ * each backend makes its integers JS numbers before they get here.
+ *
+ * @module
+ */
+import type { ApiToken, AuditEntry, MessageMeta, QueueEntry, Upload } from "./mod.ts";
+
+/** A row as a driver returns it. */
+export type Row = Record<string, unknown>;
+
+export const MESSAGE_COLUMNS = "mailbox_id, uid, modseq, flags, internal_date, size, blob_id";
+
+/** Flags are stored space separated ("" for none); IMAP flags are atoms without spaces. */
+export function parseFlags(text: string): string[] {
+  return text === "" ? [] : text.split(" ");
+}
+
+export function toMessage(r: Row): MessageMeta {
+  return {
+    mailboxId: r.mailbox_id as number,
+    uid: r.uid as number,
+    modseq: r.modseq as number,
+    flags: parseFlags(r.flags as string),
+    internalDate: r.internal_date as number,
+    size: r.size as number,
+    blobId: r.blob_id as number,
+  };
+}
+
+export const QUEUE_COLUMNS =
+  "id, blob_id, sender, recipients, created_at, next_attempt_at, attempts, last_error, meta";
+
+export function toQueueEntry(r: Row): QueueEntry {
+  return {
+    id: r.id as number,
+    blobId: r.blob_id as number,
+    sender: r.sender as string,
+    recipients: JSON.parse(r.recipients as string),
+    createdAt: r.created_at as number,
+    nextAttemptAt: r.next_attempt_at as number,
+    attempts: r.attempts as number,
+    lastError: r.last_error as string | null,
+    meta: JSON.parse(r.meta as string),
+  };
+}
+
+export const API_TOKEN_COLUMNS = "id, account_id, name, created_at";
+
+export function toApiToken(r: Row): ApiToken {
+  return {
+    id: r.id as number,
+    accountId: r.account_id as number,
+    name: r.name as string,
+    createdAt: r.created_at as number,
+  };
+}
+
+export const UPLOAD_COLUMNS = "id, account_id, type, size, created_at";
+
+export function toUpload(r: Row): Upload {
+  return {
+    id: r.id as number,
+    accountId: r.account_id as number,
+    type: r.type as string,
+    size: r.size as number,
+    createdAt: r.created_at as number,
+  };
+}
+
+export const AUDIT_COLUMNS = "id, at, actor, ip, action, target, detail";
+
+export function toAuditEntry(r: Row): AuditEntry {
+  return {
+    id: r.id as number,
+    at: r.at as number,
+    actor: r.actor as string,
+    ip: r.ip as string,
+    action: r.action as string,
+    target: r.target as string,
+    detail: r.detail as string,
+  };
+}
