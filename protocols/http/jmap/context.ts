@@ -129,3 +129,25 @@ export function pick(obj: JsonObject, properties: readonly string[]): JsonObject
   for (const p of properties) out[p] = obj[p];
   return out;
 }
+
+/** RFC 8620 §5.5 /query window arguments: position, anchor, anchorOffset, limit (null: none). */
+export function windowArgs(args: JsonObject): {
+  position: number;
+  anchor: string | null;
+  anchorOffset: number;
+  limit: number | null;
+} {
+  const position = args.position ?? 0;
+  if (typeof position !== "number" || !Number.isSafeInteger(position)) {
+    throw invalidArguments("position must be an integer");
+  }
+  const anchor = stringArg(args, "anchor");
+  const anchorOffset = args.anchorOffset ?? 0;
+  if (typeof anchorOffset !== "number" || !Number.isSafeInteger(anchorOffset)) {
+    throw invalidArguments("anchorOffset must be an integer");
+  }
+  const limit = args.limit === undefined || args.limit === null
+    ? null
+    : intArg(args, "limit", 0, 0);
+  return { position, anchor, anchorOffset, limit };
+}

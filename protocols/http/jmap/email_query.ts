@@ -22,12 +22,11 @@ import { queryChangesArgs, queryChangesResponse, queryDiff } from "./query_chang
 import {
   boolArg,
   checkArgs,
-  intArg,
   type JmapMethod,
   type MethodContext,
   objectArg,
   requireAccount,
-  stringArg,
+  windowArgs,
 } from "./context.ts";
 import { compileFilter, newNeeds, type Predicate, type QueryData } from "./email_filter.ts";
 import { MessageInfo } from "./email_info.ts";
@@ -38,7 +37,7 @@ import {
   TEXT_CONDITIONS,
   type TextCondition,
 } from "./email_text.ts";
-import { invalidArguments, MethodError } from "./errors.ts";
+import { MethodError } from "./errors.ts";
 import { emailIdOf, parseEmailId, parseMailboxId } from "./ids.ts";
 import { isObject, type JsonObject } from "./json.ts";
 import { MAIL } from "./session.ts";
@@ -190,18 +189,7 @@ const query: JmapMethod = {
     const predicate: Predicate | null = filter ? compileFilter(filter, needs) : null;
     const sortKeys: SortKey[] = parseSort(args.sort);
     const compare = compileSort(sortKeys, needs);
-    const position = args.position ?? 0;
-    if (typeof position !== "number" || !Number.isSafeInteger(position)) {
-      throw invalidArguments("position must be an integer");
-    }
-    const anchor = stringArg(args, "anchor");
-    const anchorOffset = args.anchorOffset ?? 0;
-    if (typeof anchorOffset !== "number" || !Number.isSafeInteger(anchorOffset)) {
-      throw invalidArguments("anchorOffset must be an integer");
-    }
-    const asked = args.limit === undefined || args.limit === null
-      ? null
-      : intArg(args, "limit", 0, 0);
+    const { position, anchor, anchorOffset, limit: asked } = windowArgs(args);
     const limit = Math.min(asked ?? MAX_QUERY_LIMIT, MAX_QUERY_LIMIT);
     const calculateTotal = boolArg(args, "calculateTotal", false);
     const collapse = boolArg(args, "collapseThreads", false);

@@ -11,12 +11,11 @@ import { mailboxIdOf } from "./ids.ts";
 import {
   boolArg,
   checkArgs,
-  intArg,
   type JmapMethod,
   type MethodContext,
   objectArg,
   requireAccount,
-  stringArg,
+  windowArgs,
 } from "./context.ts";
 import { invalidArguments, MethodError } from "./errors.ts";
 import { isObject, type JsonObject } from "./json.ts";
@@ -125,18 +124,7 @@ const query: JmapMethod = {
       "filterAsTree",
     ]);
     const accountId = requireAccount(ctx, args);
-    const position = args.position ?? 0;
-    if (typeof position !== "number" || !Number.isSafeInteger(position)) {
-      throw invalidArguments("position must be an integer");
-    }
-    const anchor = stringArg(args, "anchor");
-    const anchorOffset = args.anchorOffset ?? 0;
-    if (typeof anchorOffset !== "number" || !Number.isSafeInteger(anchorOffset)) {
-      throw invalidArguments("anchorOffset must be an integer");
-    }
-    const limit = args.limit === undefined || args.limit === null
-      ? null
-      : intArg(args, "limit", 0, 0);
+    const { position, anchor, anchorOffset, limit } = windowArgs(args);
     const calculateTotal = boolArg(args, "calculateTotal", false);
 
     const queryState = await stateOf(ctx.deps.store, ctx.account.id, "mailbox");
