@@ -32,7 +32,9 @@ export function dateValues(
   const name = expand(t.header);
   const out: string[] = [];
   const all = headers.headerAll(name);
-  for (const raw of pickIndex(all, t)) {
+  // Without :index only the first occurrence counts (as Pigeonhole; RFC 5260 §4 speaks of
+  // "the" header field). With :index, the chosen one (RFC 5260 §6).
+  for (const raw of t.index ? pickIndex(all, t) : all.slice(0, 1)) {
     const d = parseHeaderDate(name, raw);
     if (d === null) continue; // RFC 5260 §4: an unparsable date does not match
     const v = datePart(d.ms, zoneAt(t.zone, d.zone, input, d.ms), part);
