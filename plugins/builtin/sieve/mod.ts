@@ -34,9 +34,11 @@
  */
 import { definePlugin, type DeliverContext, type HookResult } from "../../sdk.ts";
 import { compile } from "./compile.ts";
-import { evaluate } from "./eval.ts";
+import { evaluate, type Outcome } from "./eval.ts";
 import { inputFromBytes } from "./message.ts";
-import { activeScript, getScript } from "./scripts.ts";
+import { activeKey, getScript } from "./scripts.ts";
+import { jmapVacationKey, parseJmapVacation, vacationRule } from "./jmap_vacation.ts";
+import { vacationAction } from "./vacation_rules.ts";
 import type { Script } from "./tree.ts";
 import { verdictOf } from "./verdict.ts";
 import { loadIncludes } from "./includes.ts";
@@ -95,13 +97,21 @@ export function sievePlugin() {
     hooks: {
       async deliver(ctx): Promise<HookResult | undefined> {
         if (ctx.source !== "smtp") return undefined;
-        const active = await activeScript(ctx.kv, ctx.account);
-        if (!active) return undefined;
-        let script: Script;
+        // One kv round trip: the active script and the JMAP VacationResponse.
+        const [activeRaw, jmapRaw] = await ctx.kv.getMany([
+          activeKey(ctx.account),
+          jmapVacationKey(ctx.account),
+        ]);
+        const active = activeRaw ? JSON.parse(activeRaw) as { name: string; source: string } : null;
+        const rule = vacationRule(parseJmapVacation(jmapRaw), Date.now());
+        if (!active && !rule) return undefined;
+        let script: Script | null = null;
         try {
-          script = compiled(active.source);
+          if (active) script = compiled(active.source);
         } catch (e) {
-          return { note: `sieve ${active.name}: ${(e as Error).message}`.slice(0, 200) };
+          if (!rule) {
+            return { note: `sieve ${active!.name}: ${(e as Error).message}`.slice(0, 200) };
+          }
         }
         const virus = virusOf(ctx);
         const input = inputFromBytes(
@@ -110,23 +120,41 @@ export function sievePlugin() {
           spamOf(ctx),
           virus === undefined ? {} : { virus },
         );
-        const resolve = await loadIncludes(
-          script,
-          (global, name) => global ? globalSource(ctx, name) : getScript(ctx.kv, ctx.account, name),
-          compiled,
-        );
-        const out = evaluate(script, input, undefined, resolve);
+        let out: Outcome = {
+          actions: [{ type: "keep", mailbox: "INBOX", flags: [] }],
+          implicitKeep: true,
+        };
+        if (script) {
+          const s = script;
+          const resolve = await loadIncludes(
+            s,
+            (global, name) =>
+              global ? globalSource(ctx, name) : getScript(ctx.kv, ctx.account, name),
+            compiled,
+          );
+          out = evaluate(s, input, undefined, resolve);
+        }
         const verdict = verdictOf(out, ctx.mailbox);
         // editheader: store the edited message (all of the header was parsed, else no edit).
         if (out.header && verdict.action !== "reject" && input.fields().length < MAX_FIELDS) {
           verdict.message = rebuildMessage(out.header, input.bodyBytes());
         }
-        const vacation = out.actions.find((a) => a.type === "vacation");
+        // The JMAP VacationResponse runs first, as a generated rule; then no script vacation.
+        let vacation = out.actions.find((a) => a.type === "vacation");
+        if (rule) {
+          const v = vacationAction(rule, input, input.envelope);
+          if (vacation) {
+            verdict.note = `${verdict.note ?? ""}; script vacation off: JMAP vacation on`;
+          }
+          vacation = typeof v === "string" ? undefined : v;
+          if (typeof v === "string") verdict.note = `${verdict.note ?? ""}; no vacation: ${v}`;
+        }
         if (vacation && verdict.action !== "reject") {
           if (await firstInPeriod(ctx.kv, ctx.account, vacation)) {
             verdict.reply = { to: vacation.to, message: vacationMessage(vacation, ctx.account) };
-          } else verdict.note = `${verdict.note ?? ""}; vacation already sent`.slice(0, 200);
+          } else verdict.note = `${verdict.note ?? ""}; vacation already sent`;
         }
+        if (verdict.note) verdict.note = verdict.note.slice(0, 200);
         return verdict;
       },
     },
