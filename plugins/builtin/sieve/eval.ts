@@ -22,7 +22,7 @@ import type { Action, AddressPart, Command, Matching, Script, Test } from "./tre
 import { type Field, HeaderView, MAX_EDITS } from "./headers.ts";
 import { dateValues, deleteHeader, pickIndex } from "./eval_ext.ts";
 import { vacationAction } from "./vacation_rules.ts";
-import { RegexError } from "./regex.ts";
+import { RegexError, type RegexWork } from "./regex.ts";
 import { PROTECTED_FIELDS, validFieldName } from "./compile_ext.ts";
 
 export interface Limits {
@@ -140,7 +140,7 @@ class Run {
   actions: Action[] = [];
   cancelKeep = false;
   redirects = 0;
-  regexWork: { steps: number; limit: number };
+  regexWork: RegexWork & { limit: number };
   /** RFC 6609 §3.4: variables declared global, shared by every script of the run. */
   globalVars = new Map<string, string>();
   frame!: Frame;
@@ -531,6 +531,8 @@ class Run {
     this.comparisons += Math.max(1, values.length) * Math.max(1, keys.length);
     if (this.comparisons > this.limits.comparisons) throw new RunError("too much matching work");
     let got: string[] | null;
+    // Groups are tracked only when a script could read them (RFC 5229 match variables).
+    this.regexWork.captures = this.frame.variables;
     try {
       got = matchAny(
         values,

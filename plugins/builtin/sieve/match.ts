@@ -12,7 +12,7 @@
  * @module
  */
 
-import { compileRegex, type Regex, RegexError, regexSearch } from "./regex.ts";
+import { compileRegex, type Regex, RegexError, regexSearch, type RegexWork } from "./regex.ts";
 
 export type Comparator = "i;octet" | "i;ascii-casemap" | "i;ascii-numeric";
 export type Relation = "gt" | "ge" | "lt" | "le" | "eq" | "ne";
@@ -90,7 +90,7 @@ export function matchOne(
   key: string,
   type: MatchType,
   cmp: Comparator,
-  work?: { steps: number; limit?: number },
+  work?: RegexWork,
 ): string[] | null {
   switch (type.kind) {
     case "is":
@@ -231,7 +231,7 @@ export function matchAny(
   keys: readonly string[],
   type: MatchType,
   cmp: Comparator,
-  work?: { steps: number; limit?: number },
+  work?: RegexWork,
 ): string[] | null {
   if (type.kind === "count") {
     const count = String(values.length);

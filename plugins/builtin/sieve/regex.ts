@@ -382,15 +382,17 @@ export function compileRegex(pattern: string, casemap: boolean): Regex {
   return { prog, groups: raw.groups, casemap };
 }
 
-/** A thread of the VM: its instruction and capture slots (positions, -1 unset). */
-interface Thread {
-  pc: number;
-  caps: Int32Array;
-}
-
 /** Leftmost first, then longest (POSIX). */
 function better(th: Int32Array, best: Int32Array | null): boolean {
   return best === null || th[0] < best[0] || (th[0] === best[0] && th[1] > best[1]);
+}
+
+/** The budget and options of a search: steps spent, the most allowed, groups wanted. */
+export interface RegexWork {
+  steps: number;
+  limit?: number;
+  /** false: only the whole match is tracked (cheaper; groups come back ""). */
+  captures?: boolean;
 }
 
 /**
@@ -398,75 +400,100 @@ function better(th: Int32Array, best: Int32Array | null): boolean {
  * group that took no part). `work` (optional) is charged one unit per thread step; past
  * its `limit` the search stops with a RegexError.
  */
-export function regexSearch(
-  re: Regex,
-  text: string,
-  work?: { steps: number; limit?: number },
-): string[] | null {
+export function regexSearch(re: Regex, text: string, work?: RegexWork): string[] | null {
   const cps = Array.from(text, (ch) => ch.codePointAt(0)!);
   const n = cps.length;
   const prog = re.prog;
+  const size = prog.length;
+  const captures = work?.captures ?? true;
+  // Thread lists as parallel arrays (instruction, capture slots); each pc at most once.
+  let cpc = new Int32Array(size), npc = new Int32Array(size);
+  let ccap: Int32Array[] = new Array(size), ncap: Int32Array[] = new Array(size);
+  let clen = 0, nlen = 0;
   // mark[pc] === at + 1: pc is already in the list of threads for position `at`.
-  const mark = new Int32Array(prog.length);
-  let clist: Thread[] = [];
+  const mark = new Int32Array(size);
+  const spc = new Int32Array(2 * size + 2);
+  const scap: Int32Array[] = new Array(2 * size + 2);
   let best: Int32Array | null = null;
   let steps = 0;
 
   // Follows jmp/split/save/assertions from pc at position `at`, adding the threads that
-  // consume a character (or match) to `list`, in priority order, each pc once.
-  const add = (list: Thread[], pc: number, caps: Int32Array, at: number) => {
-    const stack: Thread[] = [{ pc, caps }];
-    while (stack.length) {
-      const { pc: p, caps: c } = stack.pop()!;
+  // consume a character (or match) to the next list, in priority order.
+  const add = (pc: number, caps: Int32Array, at: number, into: "c" | "n") => {
+    const lpc = into === "c" ? cpc : npc, lcap = into === "c" ? ccap : ncap;
+    let len = into === "c" ? clen : nlen;
+    let sp = 0;
+    spc[sp] = pc;
+    scap[sp++] = caps;
+    while (sp > 0) {
+      const p = spc[--sp], c = scap[sp];
       if (mark[p] === at + 1) continue;
       mark[p] = at + 1;
       steps++;
       const inst = prog[p];
       switch (inst.op) {
         case "jmp":
-          stack.push({ pc: inst.x, caps: c });
+          spc[sp] = inst.x;
+          scap[sp++] = c;
           break;
-        case "split":
-          // y first so that x, the preferred branch, is explored first.
-          stack.push({ pc: inst.y, caps: c }, { pc: inst.x, caps: c });
+        case "split": // y below x, so that x, the preferred branch, runs first
+          spc[sp] = inst.y;
+          scap[sp++] = c;
+          spc[sp] = inst.x;
+          scap[sp++] = c;
           break;
         case "save": {
-          const copy = c.slice();
-          copy[inst.n] = at;
-          stack.push({ pc: p + 1, caps: copy });
+          let next = c;
+          if (captures || inst.n < 2) {
+            next = c.slice();
+            next[inst.n] = at;
+          }
+          spc[sp] = p + 1;
+          scap[sp++] = next;
           break;
         }
         case "bol":
-          if (at === 0) stack.push({ pc: p + 1, caps: c });
+          if (at === 0) {
+            spc[sp] = p + 1;
+            scap[sp++] = c;
+          }
           break;
         case "eol":
-          if (at === n) stack.push({ pc: p + 1, caps: c });
+          if (at === n) {
+            spc[sp] = p + 1;
+            scap[sp++] = c;
+          }
           break;
         default:
-          list.push({ pc: p, caps: c });
+          lpc[len] = p;
+          lcap[len++] = c;
       }
     }
+    if (into === "c") clen = len;
+    else nlen = len;
   };
 
-  const start = new Int32Array(2 * (re.groups + 1)).fill(-1);
+  const start = new Int32Array(captures ? 2 * (re.groups + 1) : 2).fill(-1);
   for (let at = 0; at <= n; at++) {
     // A new start has the lowest priority; none once a match began further left.
-    if (best === null) add(clist, 0, start, at);
-    else if (clist.length === 0) break;
+    if (best === null) add(0, start, at, "c");
+    else if (clen === 0) break;
     if (work?.limit !== undefined && work.steps + steps > work.limit) {
       work.steps += steps;
       throw new RegexError("too much regex work");
     }
     const c = at < n ? cps[at] : -1;
     const folded = re.casemap ? lowerCp(c) : c;
-    const nlist: Thread[] = [];
-    for (const th of clist) {
-      if (best !== null && th.caps[0] > best[0]) continue;
-      const inst = prog[th.pc];
+    nlen = 0;
+    for (let i = 0; i < clen; i++) {
+      const caps = ccap[i];
+      if (best !== null && caps[0] > best[0]) continue;
+      const pc = cpc[i];
+      const inst = prog[pc];
       let ok = false;
       switch (inst.op) {
         case "match":
-          if (better(th.caps, best)) best = th.caps;
+          if (better(caps, best)) best = caps;
           continue;
         case "char":
           ok = folded === inst.c;
@@ -478,16 +505,18 @@ export function regexSearch(
           ok = c >= 0 && setHas(inst.set, c, re.casemap);
           break;
       }
-      if (ok) add(nlist, th.pc + 1, th.caps, at + 1);
+      if (ok) add(pc + 1, caps, at + 1, "n");
     }
-    clist = nlist;
+    [cpc, npc] = [npc, cpc];
+    [ccap, ncap] = [ncap, ccap];
+    clen = nlen;
   }
   if (work) work.steps += steps;
   if (best === null) return null;
   const b: Int32Array = best;
   const out: string[] = [];
   for (let g = 0; g <= re.groups; g++) {
-    const s = b[2 * g], e = b[2 * g + 1];
+    const s = 2 * g < b.length ? b[2 * g] : -1, e = 2 * g + 1 < b.length ? b[2 * g + 1] : -1;
     out.push(s >= 0 && e >= s ? String.fromCodePoint(...cps.slice(s, e)) : "");
   }
   return out;
