@@ -25,7 +25,9 @@ Deno.test("regex engine: POSIX ERE syntax, leftmost-longest, submatches", () => 
   assert.deepEqual(re("(a)|b", "b"), ["b", ""]);
   assert.deepEqual(re("\\.com$", "x.com"), [".com"]);
   assert.deepEqual(re("caf.", "café"), ["café"]); // code points, not UTF-16 units
-  for (const bad of ["(a", "a)", "*a", "[a", "a{3,1}", "(a{255}){255}", "[[:nope:]]", "a\\"]) {
+  for (
+    const bad of ["(a", "a)", "*a", "[a", "a{3,1}", "(a{255}){255}", "[[:nope:]]", "a\\", "(a)\\1"]
+  ) {
     assert.throws(() => compileRegex(bad, false), /regex:/, bad);
   }
 });

@@ -250,6 +250,8 @@ class Parser {
           0x73: ["space", false],
           0x53: ["space", true],
         };
+        // Backreferences (a GNU extension to ERE) would need backtracking: refused.
+        if (e >= 0x31 && e <= 0x39) this.fail("backreferences are not supported");
         const n = named[e];
         if (n) return { k: "set", set: { ranges: [], classes: [n[0]], negated: n[1] } };
         return { k: "char", c: e };
