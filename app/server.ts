@@ -11,6 +11,7 @@ import { ensureTlsFiles, TlsProvider } from "../core/tls.ts";
 import { Authenticator, throttleLimits } from "../core/auth.ts";
 import { loadAuthSecret } from "../core/auth/secret.ts";
 import { Router } from "../core/router.ts";
+import { loadSrsSecret, Srs } from "../core/srs.ts";
 import { log } from "../lib/log.ts";
 import type { Store } from "../storage/mod.ts";
 import { openConfiguredStore } from "./store.ts";
@@ -99,7 +100,7 @@ export async function startServer(
       limits: throttleLimits(config.auth),
       secret: authSecret,
     }),
-    router: new Router(store),
+    router: new Router(store, new Srs(await loadSrsSecret(config.dataDir))),
     now,
     shutdown: opts.shutdown ?? new AbortController().signal,
     changeHub: new ChangeHub(store),
