@@ -1,0 +1,25 @@
+/**
+ * The admin API routes of the console's later pages (sign-up links, activity, plugin
+ * reload); each calls a shared operation of core/admin/ where the CLI has a twin.
+ *
+ * @module
+ */
+import { createSignup } from "../../../core/admin/signup.ts";
+import { booleanField, stringField } from "./request.ts";
+import { type AdminRoute, ok } from "./route_types.ts";
+
+export const MORE_ROUTES: readonly AdminRoute[] = [
+  {
+    method: "POST",
+    path: "invites",
+    cli: "user invite EMAIL [--admin] [--create-domain]",
+    handle: async (c) =>
+      ok(
+        await createSignup(c.ctx, stringField(c.body, "email"), {
+          admin: booleanField(c.body, "admin"),
+          createDomain: booleanField(c.body, "createDomain"),
+        }),
+        201,
+      ),
+  },
+];
