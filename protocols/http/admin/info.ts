@@ -10,6 +10,7 @@ import type { ServerDeps } from "../../../core/deps.ts";
 import { formatHostPort } from "../../../core/config.ts";
 import { VERSION } from "../../../core/version.ts";
 import type { ServerGauges } from "../ops.ts";
+import { pluginFigures } from "./plugin_stats.ts";
 
 /** Files looked at when adding up the data dir (a bound, not an expected size). */
 const MAX_FILES = 100_000;
@@ -79,8 +80,19 @@ export async function serverView(deps: ServerDeps, gauges: ServerGauges, started
   };
 }
 
-/** `GET /api/admin/plugins`: what the plugin host exposes, with each plugin's grant. */
+/**
+ * `GET /api/admin/plugins`: what the plugin host exposes, with each plugin's grant and its
+ * figures (calls, p50/p99, verdicts) when the host keeps them (`figures` says whether).
+ */
 export function pluginsView(deps: ServerDeps) {
+  const figures = pluginFigures(deps.plugins);
+  return {
+    plugins: pluginList(deps).map((p) => ({ ...p, figures: figures?.get(p.name) ?? null })),
+    figures: figures !== null,
+  };
+}
+
+function pluginList(deps: ServerDeps) {
   const list = deps.plugins?.list() ?? [];
   const running = new Map(list.map((p) => [p.name, p]));
   const configured = new Set(deps.config.plugins.map((c) => c.name));

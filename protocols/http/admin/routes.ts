@@ -24,7 +24,6 @@ import {
 } from "../../../core/admin/users.ts";
 import { listAliases, removeAlias, setAlias } from "../../../core/admin/aliases.ts";
 import { dropEntry, flushQueue, listQueue, retryEntry } from "../../../core/admin/queue.ts";
-import type { JsonObject } from "../jmap/json.ts";
 import { type AdminRoute, ok, passwordOf } from "./route_types.ts";
 import { MORE_ROUTES } from "./routes_more.ts";
 import { auditExport, auditPage } from "./audit.ts";
@@ -142,7 +141,15 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     method: "GET",
     path: "queue",
     cli: "queue list",
-    handle: async (c) => ok({ queue: (await listQueue(c.ctx)).map(({ meta: _, ...e }) => e) }),
+    handle: async (c) =>
+      ok({
+        queue: (await listQueue(c.ctx)).map(({ meta, ...e }) => ({
+          ...e,
+          // A bounce or delay notice (core/queue/notices.ts) names the entry it is about.
+          bounceOf: typeof meta.bounceOf === "number" ? meta.bounceOf : null,
+          notice: typeof meta.action === "string" ? meta.action : null,
+        })),
+      }),
   },
   {
     method: "POST",
@@ -166,7 +173,7 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     method: "GET",
     path: "plugins",
     cli: "plugin list",
-    handle: (c) => Promise.resolve(ok({ plugins: pluginsView(c.deps) })),
+    handle: (c) => Promise.resolve(ok(pluginsView(c.deps))),
   },
   {
     method: "GET",
