@@ -128,7 +128,9 @@ Deno.test("admin api: routes, validation, 401/403, CSRF, audit", async (t) => {
       assert.equal(dns.status, 200);
       assert.ok(dns.json.zone.some((l: string) => l.startsWith("other.test.\tMX\t10 ")));
       assert.ok(
-        dns.json.records.some((r: Json) => r.name === "s1._domainkey.other.test." && r.type === "TXT"),
+        dns.json.records.some((r: Json) =>
+          r.name === "s1._domainkey.other.test." && r.type === "TXT"
+        ),
       );
       const unknown = await change("DELETE", "domains/unknown.test");
       assert.equal(unknown.status, 404);
