@@ -103,7 +103,7 @@ export function DomainsPage(props: { session: Session }) {
                 <button
                   type="button"
                   onClick={() => remove(d.name)}
-                  aria-label={`Remove ${d.name}`}
+                  title={`Remove ${d.name}`}
                 >
                   Remove
                 </button>

@@ -154,7 +154,7 @@ export function UsersPage(props: { session: Session }) {
               <td class="actions">
                 <button
                   type="button"
-                  aria-label={`Reset password of ${u.email}`}
+                  title={`Reset the password of ${u.email}`}
                   onClick={() => setResetting(u.email)}
                 >
                   Reset password
