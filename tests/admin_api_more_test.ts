@@ -379,3 +379,69 @@ Deno.test("login throttle: blocked() lists the addresses that must wait, until w
   now = b.until;
   assert.deepEqual(th.blocked(), []);
 });
+
+Deno.test("admin api: a plugin's RCPT reject shows under activity as a plugin reject", async () => {
+  const hello = new URL("./fixtures/plugins/hello.ts", import.meta.url).pathname;
+  const ts = await startTestServer({
+    listeners: { http: "127.0.0.1:0" },
+    plugins: [{ name: "hello", module: hello }],
+  });
+  try {
+    await ts.addUser("root@example.test", "root-password");
+    await ts.store.setAdmin("root@example.test", true);
+    await ts.addUser("x@blocked.test", "x-password");
+    const replies = await smtpDialog(ts.port("smtp"), [
+      ["ehlo"],
+      ["cmd", "MAIL FROM:<a@elsewhere.test>"],
+      ["cmd", "RCPT TO:<x@blocked.test>"],
+      ["cmd", "QUIT"],
+    ]);
+    assert.equal(replies[3][0], 550);
+    const base = `http://127.0.0.1:${ts.port("http")}/api/admin`;
+    const r = await api(base, "GET", "activity?kind=refused&address=x@blocked.test");
+    assert.equal(r.json.events.length, 1, JSON.stringify(r.json));
+    assert.equal(r.json.events[0].reason, "plugin");
+    assert.match(r.json.events[0].detail, /blocked\.test is not welcome/);
+    const plugins = (await api(base, "GET", "plugins")).json;
+    assert.equal(plugins.plugins[0].name, "hello");
+    assert.equal(plugins.plugins[0].state, "ready");
+  } finally {
+    await ts.stop();
+  }
+});
+
+Deno.test("plugin figures: calls, p50/p99 from the host's histogram, verdicts", async () => {
+  const { pluginFigures } = await import("../protocols/http/admin/plugin_stats.ts");
+  assert.equal(pluginFigures(undefined), null);
+  const host = {
+    stats: () => [{
+      name: "spam",
+      // 90 calls <= 1 ms, 9 <= 10 ms, 1 past the last bucket (+Inf).
+      calls: {
+        rcpt: { calls: 50, buckets: [50, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], seconds: 0.02 },
+        data: { calls: 50, buckets: [40, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], seconds: 20 },
+      },
+      verdicts: { continue: 97, reject: 2, error: 1 },
+      timeouts: 1,
+      errors: 0,
+      restarts: 0,
+    }],
+  };
+  // deno-lint-ignore no-explicit-any
+  const f = pluginFigures(host as any)!.get("spam")!;
+  assert.equal(f.calls, 100);
+  assert.equal(f.p50Ms, 1);
+  assert.equal(f.p99Ms, 10);
+  assert.deepEqual(f.verdicts, { continue: 97, reject: 2, error: 1 });
+  host.stats()[0].calls.data.buckets[13] = 5;
+  const g = pluginFigures({
+    stats: () => [{
+      ...host.stats()[0],
+      calls: {
+        data: { calls: 2, buckets: [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], seconds: 20 },
+      },
+    }],
+    // deno-lint-ignore no-explicit-any
+  } as any)!.get("spam")!;
+  assert.equal(g.p99Ms, ">10000");
+});
