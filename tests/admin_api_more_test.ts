@@ -302,6 +302,10 @@ for s, f in conns:
       const entry = q.find((x: Json) => x.id === e.id);
       assert.equal(entry.bounceOf, 7);
       assert.equal(entry.notice, "failed");
+      const server = (await call("GET", "server")).json;
+      const m = new Map(server.metrics.map((x: Json) => [x.name, x.value]));
+      assert.equal(m.get("denomail_up"), 1);
+      assert.equal(m.get("denomail_queue_entries"), (await ts.store.listQueue()).length);
       const plugins = await call("GET", "plugins");
       assert.deepEqual(plugins.json.plugins, []);
       assert.equal(typeof plugins.json.figures, "boolean");

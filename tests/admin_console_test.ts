@@ -184,6 +184,15 @@ Deno.test({
           "ok",
         );
 
+        await page.getByRole("button", { name: "Set the quota of bob@example.test" }).click();
+        const quota = page.getByRole("form", { name: "Quota of bob@example.test" });
+        await quota.getByRole("textbox", { name: "New quota" }).fill("lots");
+        await quota.getByRole("button", { name: "Save quota" }).click();
+        assert.match(await quota.getByRole("alert").textContent() ?? "", /SIZE must be a number/);
+        await quota.getByRole("textbox", { name: "New quota" }).fill("2G");
+        await quota.getByRole("button", { name: "Save quota" }).click();
+        await bob.filter({ hasText: "2.0 GiB" }).waitFor();
+
         await page.getByRole("button", { name: "Make bob@example.test an admin" }).click();
         await bob.getByRole("cell", { name: "admin", exact: true }).waitFor();
         assert.equal(

@@ -29,6 +29,7 @@ export function UsersPage(props: { session: Session }) {
   const [error, setError] = useState<string | null>(null);
   const [link, setLink] = useState<{ email: string; url: string; expiresAt: string } | null>(null);
   const [resetting, setResetting] = useState<string | null>(null);
+  const [quotaOf, setQuotaOf] = useState<string | null>(null);
 
   const act = async (what: () => Promise<unknown>) => {
     setError(null);
@@ -120,6 +121,16 @@ export function UsersPage(props: { session: Session }) {
         </section>
       )}
       {(users.error ?? error) && <p role="alert" class="error">{users.error ?? error}</p>}
+      {quotaOf && (
+        <QuotaForm
+          email={quotaOf}
+          session={session}
+          done={() => {
+            setQuotaOf(null);
+            users.reload();
+          }}
+        />
+      )}
       {resetting && (
         <ResetPassword
           email={resetting}
@@ -158,6 +169,13 @@ export function UsersPage(props: { session: Session }) {
                   onClick={() => setResetting(u.email)}
                 >
                   Reset password
+                </button>{" "}
+                <button
+                  type="button"
+                  aria-label={`Set the quota of ${u.email}`}
+                  onClick={() => setQuotaOf(u.email)}
+                >
+                  Set quota
                 </button>{" "}
                 <button
                   type="button"
@@ -222,6 +240,37 @@ function ResetPassword(props: { email: string; session: Session; done: () => voi
       <div class="actions">
         {!saved && <button type="submit">Save password</button>}
         <button type="button" onClick={props.done}>{saved ? "Close" : "Cancel"}</button>
+      </div>
+    </form>
+  );
+}
+
+/** PUT users/EMAIL/quota (the CLI's `user quota`): "2G", "500M", bytes or "none". */
+function QuotaForm(props: { email: string; session: Session; done: () => void }) {
+  const [error, setError] = useState<string | null>(null);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const data = new FormData(e.currentTarget as HTMLFormElement);
+    try {
+      await call(props.session.token, "PUT", `users/${seg(props.email)}/quota`, {
+        quota: String(data.get("quota")).trim(),
+      });
+      props.done();
+    } catch (err) {
+      if (!props.session.fail(err as Error)) setError((err as Error).message);
+    }
+  };
+  return (
+    <form class="add-form" onSubmit={submit} aria-label={`Quota of ${props.email}`}>
+      <h2>Quota of {props.email}</h2>
+      <label>
+        New quota
+        <input name="quota" required placeholder='e.g. 2G, 500M, or "none"' />
+      </label>
+      {error && <p role="alert" class="error">{error}</p>}
+      <div class="actions">
+        <button type="submit">Save quota</button>
+        <button type="button" onClick={props.done}>Cancel</button>
       </div>
     </form>
   );
