@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { ActivityLog } from "../core/activity.ts";
 import type { Config, ListenerName } from "../core/config.ts";
 import { formatHostPort } from "../core/config.ts";
 import type { ProtocolHandler, ServerDeps } from "../core/deps.ts";
@@ -110,7 +111,9 @@ export async function startServer(
     recent: new RecentTracker(store),
     mailboxKeywords: new MailboxKeywords(),
     hookState: new HookState(),
+    activity: new ActivityLog(),
   };
+  const untapActivity = log.addTap(deps.activity!.observe);
   // Plugins load before any listener accepts: a plugin that cannot load stops the start.
   if (config.plugins.length > 0) {
     try {
@@ -123,6 +126,7 @@ export async function startServer(
       const loaded = deps.plugins.list().map((p) => `${p.name}(${p.hooks.join(",") || "-"})`);
       log.info("plugin", `plugins loaded: ${loaded.join(" ")}`);
     } catch (e) {
+      untapActivity();
       tls.close();
       if (!opts.store) await store.close();
       throw e;
@@ -177,6 +181,7 @@ export async function startServer(
     for (const l of listeners) await l.stop();
     for (const l of web) await l.stop();
     await deps.plugins?.stop();
+    untapActivity();
     tls.close();
     if (!opts.store) await store.close();
     const why = e instanceof Deno.errors.AddrInUse
@@ -207,6 +212,7 @@ export async function startServer(
       await queue.stop();
       await deps.plugins?.stop();
       deps.auth.close();
+      untapActivity();
       tls.close();
       if (!opts.store) await store.close();
       log.info("server", "stopped");

@@ -18,6 +18,7 @@ import type { MaildropLocks } from "./maildrop_lock.ts";
 import type { RecentTracker } from "./recent.ts";
 import type { HookState } from "./hook_state.ts";
 import type { MailboxKeywords } from "./mailbox_keywords.ts";
+import type { ActivityLog } from "./activity.ts";
 
 export interface ServerDeps {
   config: Config;
@@ -44,6 +45,13 @@ export interface ServerDeps {
   mailboxKeywords: MailboxKeywords;
   /** What the hook adapters remember per session. */
   hookState: HookState;
+  /**
+   * Re-reads the config and reloads the TLS certificate and the plugins, as SIGHUP does;
+   * set by `serve` (which knows the config file), absent otherwise.
+   */
+  reload?: () => Promise<{ ok: boolean; error?: string }>;
+  /** Recent deliveries, refusals, failed logins (the admin console's Activity). */
+  activity?: ActivityLog;
 }
 
 /** What a protocol module gives the listener for each accepted connection. */

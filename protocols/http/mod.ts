@@ -20,6 +20,7 @@ import { Router, text } from "./router.ts";
 import { addJmapRoutes } from "./jmap/mod.ts";
 import { addWebmailRoutes } from "./web/mod.ts";
 import { addAdminRoutes } from "./admin/mod.ts";
+import { addSignupRoutes } from "./admin/signup.ts";
 
 export type { ServerGauges } from "./ops.ts";
 
@@ -42,6 +43,7 @@ export function webRoutes(deps: ServerDeps, gauges: ServerGauges): Router {
   addJmapRoutes(router, deps);
   addWebmailRoutes(router, deps);
   addAdminRoutes(router, deps, gauges);
+  addSignupRoutes(router, deps);
   return router;
 }
 
