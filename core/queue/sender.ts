@@ -65,6 +65,11 @@ export interface SenderOptions {
   timeouts?: Partial<Timeouts>;
   /** Try STARTTLS when offered (default true). */
   starttls?: boolean;
+  /**
+   * PEM roots `TlsResult.verified` is judged against (default: the bundled roots). The
+   * system roots plus `[delivery] tls_ca_file` (core/outbound_security/tls_policy.ts).
+   */
+  ca?: string[];
 }
 
 /** One open connection to one mail server; may carry several transactions. */
@@ -74,6 +79,8 @@ export interface SmtpSession {
   readonly port: number;
   /** What STARTTLS gave, or null for a plaintext session. */
   readonly tls: TlsResult | null;
+  /** The certificates the server presented (DER, leaf first), for DANE (RFC 7672). */
+  readonly peerChain?: Uint8Array[];
   /** Usable for another transaction. */
   readonly usable: boolean;
   send(tx: Transaction): Promise<RecipientOutcome[]>;

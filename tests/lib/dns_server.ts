@@ -1,11 +1,17 @@
 /**
  * A DNS server on 127.0.0.1 for tests (npm dns2, UDP), answering from a mutable zone map.
  * Names missing from the zone get NXDOMAIN; a known name without the asked type gets an
- * empty NOERROR answer (NODATA).
+ * empty NOERROR answer (NODATA). An entry with `ad` answers with the AD bit set (as a
+ * validating resolver does for a DNSSEC-signed zone, RFC 4035 §3.2.3); TLSA records
+ * (RFC 6698, type 52) are served as raw RDATA.
  *
  * @module
  */
 import dns2 from "dns2";
+import { Buffer } from "node:buffer";
+
+/** RFC 6698 §7.1: the TLSA RR type (dns2 has no codec: raw RDATA is sent). */
+const TLSA_TYPE = 52;
 
 /** Records of one name. `servfail`/`drop` simulate a broken or silent server. */
 export interface ZoneEntry {
@@ -13,6 +19,9 @@ export interface ZoneEntry {
   A?: string[];
   AAAA?: string[];
   TXT?: string[];
+  TLSA?: Array<{ usage: number; selector: number; matching: number; data: Uint8Array }>;
+  /** Answers for this name carry the AD bit (validated by DNSSEC). */
+  ad?: boolean;
   servfail?: boolean;
   drop?: boolean;
 }
@@ -58,6 +67,7 @@ export async function startDnsServer(
         response.header.rcode = 2;
       } else {
         const base = { name: q.name, class: Packet.CLASS.IN, ttl: 60 };
+        if (entry.ad) response.header.ad = 1;
         if (q.type === Packet.TYPE.MX) {
           for (const m of entry.MX ?? []) {
             response.answers.push({
@@ -74,6 +84,13 @@ export async function startDnsServer(
         } else if (q.type === Packet.TYPE.AAAA) {
           for (const a of entry.AAAA ?? []) {
             response.answers.push({ ...base, type: Packet.TYPE.AAAA, address: a });
+          }
+        } else if (q.type === TLSA_TYPE) {
+          for (const t of entry.TLSA ?? []) {
+            const data = new Uint8Array(3 + t.data.length);
+            data.set([t.usage, t.selector, t.matching]);
+            data.set(t.data, 3);
+            response.answers.push({ ...base, type: TLSA_TYPE, data: Buffer.from(data) });
           }
         } else if (q.type === Packet.TYPE.TXT) {
           for (const t of entry.TXT ?? []) {

@@ -156,6 +156,11 @@ export class SmtpClient implements SmtpSession {
     return this.#t.tls;
   }
 
+  /** The certificates presented after STARTTLS (DER, leaf first). */
+  get peerChain(): Uint8Array[] {
+    return this.#t.peerChain;
+  }
+
   /** Usable for another transaction. */
   get usable(): boolean {
     return !this.#broken;
@@ -183,7 +188,7 @@ export class SmtpClient implements SmtpSession {
         const r = await c.#command("STARTTLS", timeouts.command);
         // RFC 3207 §4: 220 to go ahead; anything else: carry on in plaintext (opportunistic).
         if (r.code === 220) {
-          await t.upgradeTls(host, timeouts.command);
+          await t.upgradeTls(host, timeouts.command, opts.ca);
           // RFC 3207 §4.2: forget everything learned before TLS; EHLO again.
           await c.#hello(opts.helo);
         }
