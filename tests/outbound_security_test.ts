@@ -14,20 +14,9 @@ import { freePort, inbox, startSender, SUBMIT_PY, waitFor } from "./lib/outbound
 import { startTestCa, type TestCa } from "./lib/test_ca.ts";
 import { sendTlsReports } from "../core/reports/tlsrpt.ts";
 import { createResolver } from "../core/dns.ts";
-import { gunzip } from "../core/reports/mail.ts";
-import { decodeBase64 } from "../mime/decode.ts";
+import { reportAttachment } from "./lib/report_mail.ts";
 
 const sha256 = (b: Uint8Array) => new Uint8Array(createHash("sha256").update(b).digest());
-
-/** The gzip'd attachment of a report mail, decoded. */
-export async function reportAttachment(msg: string, type: string): Promise<string> {
-  const at = msg.indexOf(`Content-Type: ${type}`);
-  assert.ok(at >= 0, `no ${type} part in:\n${msg.slice(0, 2000)}`);
-  const start = msg.indexOf("\r\n\r\n", at) + 4;
-  const end = msg.indexOf("\r\n--", start);
-  const gz = decodeBase64(new TextEncoder().encode(msg.slice(start, end)));
-  return new TextDecoder().decode(await gunzip(gz, 10_000_000));
-}
 
 Deno.test("outbound security: MTA-STS, DANE, TLS-RPT", async (t) => {
   const ca: TestCa = await startTestCa();

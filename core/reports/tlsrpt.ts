@@ -12,6 +12,7 @@
 import type { Config } from "../config.ts";
 import { DnsError, type DnsResolver } from "../dns.ts";
 import { log } from "../../lib/log.ts";
+import { DayStore } from "./day_store.ts";
 import {
   buildReportMail,
   dayRange,
@@ -70,8 +71,6 @@ interface PolicyCounts {
   details: Detail[];
 }
 
-const NS = "denomail:tlsrpt";
-const INDEX = "index";
 /** Failure details kept per policy and day (bounded memory and report size). */
 const MAX_DETAILS = 100;
 
@@ -79,61 +78,49 @@ function policyKey(p: ReportedPolicy): string {
   return JSON.stringify([p.type, p.strings, p.mxHost ?? []]);
 }
 
+/** The kv area of TLS-RPT counts. */
+export function tlsRptDays(store: ReportSendDeps["store"]): DayStore<PolicyCounts[]> {
+  return new DayStore<PolicyCounts[]>(store, "denomail:tlsrpt");
+}
+
 /** Adds sessions to the day's counts. */
 export class TlsRptRecorder {
-  #chain: Promise<void> = Promise.resolve();
+  #days: DayStore<PolicyCounts[]>;
 
-  constructor(
-    readonly store: ReportSendDeps["store"],
-    readonly now: () => number,
-  ) {}
+  constructor(store: ReportSendDeps["store"], readonly now: () => number) {
+    this.#days = tlsRptDays(store);
+  }
 
   /** Counts one session (never throws; errors are logged). */
   record(ev: TlsEvent): Promise<void> {
-    const next = this.#chain.then(() => this.#apply(ev)).catch((e) =>
-      log.warn("tlsrpt", "session not counted", { error: (e as Error).message })
-    );
-    this.#chain = next;
-    return next;
-  }
-
-  async #apply(ev: TlsEvent): Promise<void> {
-    const key = `${utcDay(this.now())}|${ev.policy.domain.toLowerCase()}`;
-    const raw = await this.store.kvGet(NS, key);
-    const all: PolicyCounts[] = raw ? JSON.parse(raw) : [];
-    if (!raw) await addToIndex(this.store, key);
-    let p = all.find((x) => policyKey(x.policy) === policyKey(ev.policy));
-    if (!p) all.push(p = { policy: ev.policy, success: 0, failure: 0, details: [] });
-    if (!ev.failure) p.success++;
-    else {
-      p.failure++;
-      const f = ev.failure;
-      const d = p.details.find((x) =>
-        x.result === f.result && x.mx === (f.receivingMx ?? "") && x.ip === (f.receivingIp ?? "")
-      );
-      if (d) d.count++;
-      else if (p.details.length < MAX_DETAILS) {
-        p.details.push({
-          result: f.result,
-          mx: f.receivingMx ?? "",
-          ip: f.receivingIp ?? "",
-          reason: f.reasonCode ?? "",
-          count: 1,
-        });
-      }
-    }
-    await this.store.kvSet(NS, key, JSON.stringify(all));
+    return this.#days.update(utcDay(this.now()), ev.policy.domain, (cur) => count(cur ?? [], ev))
+      .catch((e) => log.warn("tlsrpt", "session not counted", { error: (e as Error).message }));
   }
 }
 
-async function readIndex(store: ReportSendDeps["store"]): Promise<string[]> {
-  const raw = await store.kvGet(NS, INDEX);
-  return raw ? JSON.parse(raw) as string[] : [];
-}
-
-async function addToIndex(store: ReportSendDeps["store"], key: string): Promise<void> {
-  const keys = await readIndex(store);
-  if (!keys.includes(key)) await store.kvSet(NS, INDEX, JSON.stringify([...keys, key]));
+function count(all: PolicyCounts[], ev: TlsEvent): PolicyCounts[] {
+  let p = all.find((x) => policyKey(x.policy) === policyKey(ev.policy));
+  if (!p) all.push(p = { policy: ev.policy, success: 0, failure: 0, details: [] });
+  if (!ev.failure) {
+    p.success++;
+    return all;
+  }
+  p.failure++;
+  const f = ev.failure;
+  const d = p.details.find((x) =>
+    x.result === f.result && x.mx === (f.receivingMx ?? "") && x.ip === (f.receivingIp ?? "")
+  );
+  if (d) d.count++;
+  else if (p.details.length < MAX_DETAILS) {
+    p.details.push({
+      result: f.result,
+      mx: f.receivingMx ?? "",
+      ip: f.receivingIp ?? "",
+      reason: f.reasonCode ?? "",
+      count: 1,
+    });
+  }
+  return all;
 }
 
 /** RFC 8460 §4.4: the report of one policy domain for one day. */
@@ -207,28 +194,23 @@ export async function sendTlsReports(
   opts: { includeToday?: boolean } = {},
 ): Promise<Array<{ domain: string; day: string; to: string[] }>> {
   const today = utcDay(d.now());
+  const days = tlsRptDays(d.store);
   const sent: Array<{ domain: string; day: string; to: string[] }> = [];
-  for (const key of await readIndex(d.store)) {
-    const [day, domain] = key.split("|");
-    if (day >= today && !(opts.includeToday && day === today)) continue;
-    const raw = await d.store.kvGet(NS, key);
+  for (const { day, domain } of await days.entries()) {
+    if (day > today || (day === today && !opts.includeToday)) continue;
+    const counts = await days.get(day, domain);
     let to: string[] = [];
     try {
-      to = raw ? await tlsRptRua(d.dns, domain) : [];
+      to = counts ? await tlsRptRua(d.dns, domain) : [];
     } catch (e) {
       log.warn("tlsrpt", "rua lookup failed; will retry", { domain, error: (e as Error).message });
       continue;
     }
-    if (raw && to.length > 0) {
-      await sendOne(d, JSON.parse(raw) as PolicyCounts[], day, domain, to);
+    if (counts && to.length > 0) {
+      await sendOne(d, counts, day, domain, to);
       sent.push({ domain, day, to });
     }
-    await d.store.kvDelete(NS, key);
-    await d.store.kvSet(
-      NS,
-      INDEX,
-      JSON.stringify((await readIndex(d.store)).filter((k) => k !== key)),
-    );
+    await days.drop(day, domain);
   }
   return sent;
 }
