@@ -18,6 +18,12 @@ import { reportAttachment } from "./lib/report_mail.ts";
 
 const sha256 = (b: Uint8Array) => new Uint8Array(createHash("sha256").update(b).digest());
 
+/** SUBMIT_PY with MAIL FROM ... REQUIRETLS (RFC 8689), over STARTTLS. */
+const REQUIRETLS_PY = SUBMIT_PY.replace(
+  "s.sendmail(frm, to, body.encode())",
+  's.sendmail(frm, to, body.encode(), mail_options=["REQUIRETLS"])',
+);
+
 Deno.test("outbound security: MTA-STS, DANE, TLS-RPT", async (t) => {
   const ca: TestCa = await startTestCa();
   const mx = await ca.issue("mx", ["mx.b.test"]);
@@ -183,6 +189,20 @@ Deno.test("outbound security: MTA-STS, DANE, TLS-RPT", async (t) => {
       await delivered("d@danenoad.test", "dane no ad");
     });
 
+    const submitRequireTls = (to: string, subject: string) =>
+      python(REQUIRETLS_PY, [String(a!.port("submission")), "alice@a.test", to, subject]);
+
+    await t.step("REQUIRETLS + enforced MTA-STS + verified TLS -> delivered", async () => {
+      await submitRequireTls("ok@sts.test", "requiretls ok");
+      await delivered("ok@sts.test", "requiretls ok");
+    });
+
+    await t.step("REQUIRETLS without DNSSEC or MTA-STS for the MX -> deferred", async () => {
+      await submitRequireTls("bob@b.test", "requiretls refused");
+      const err = await deferred("bob@b.test");
+      assert.match(err, /^451 4\.7\.30 mx\.b\.test .*REQUIRETLS: the MX of b\.test/);
+    });
+
     await t.step("the policy is cached: fetched once per domain", async () => {
       const before = fetches;
       await submit("ok@sts.test", "sts again");
@@ -227,7 +247,7 @@ Deno.test("outbound security: MTA-STS, DANE, TLS-RPT", async (t) => {
       assert.equal(p.policy["policy-domain"], "sts.test");
       assert.deepEqual(p.policy["mx-host"], ["*.b.test"]);
       assert.ok(p.policy["policy-string"].includes("mode: enforce"));
-      assert.equal(p.summary["total-successful-session-count"], 2);
+      assert.equal(p.summary["total-successful-session-count"], 3);
       assert.equal(p.summary["total-failure-session-count"], 0);
       // deno-lint-ignore no-explicit-any
       const testing = byDomain.get("testing.test") as any;

@@ -118,8 +118,8 @@ export class DomainPolicy {
   ) {}
 
   /** True when a host's session must not come from the shared pool (it must be judged). */
-  static strict(p: HostPolicy): boolean {
-    return p.kind !== "none";
+  static strict(p: HostPolicy, requireTls = false): boolean {
+    return p.kind !== "none" || requireTls;
   }
 
   /** The policy for one MX host: DANE first (RFC 8461 §2), then MTA-STS, else none. */
@@ -199,9 +199,35 @@ export class DomainPolicy {
 
   /**
    * Judges an open session (STARTTLS done or not): null to go ahead, or the failure that
-   * stops delivery on it (the session carried nothing but EHLO/STARTTLS).
+   * stops delivery on it (the session carried nothing but EHLO/STARTTLS). `requireTls`: the
+   * message came with REQUIRETLS (RFC 8689 §4.2.1) — checked after the policy.
    */
-  check(p: HostPolicy, session: SmtpSession): FailureInfo | null {
+  check(p: HostPolicy, session: SmtpSession, requireTls = false): FailureInfo | null {
+    return this.#checkPolicy(p, session) ?? (requireTls ? this.#requireTls(p, session) : null);
+  }
+
+  /**
+   * RFC 8689 §4.2.1: the MX came from DNSSEC or an enforced MTA-STS policy; the certificate
+   * verified (PKIX for the MX name, or DANE); the server offers REQUIRETLS. Else this host
+   * must not get the message: 4.7.30 (§7.2's code, temporary: the next host, then a retry).
+   */
+  #requireTls(p: HostPolicy, session: SmtpSession): FailureInfo | null {
+    const where = `${p.host} [${session.ip}]`;
+    const refuse = (why: string) =>
+      defer("4.7.30", `451 4.7.30 ${where}: REQUIRETLS: ${why}`, p.host);
+    const mxTrusted = p.kind === "dane" || (p.kind === "sts" && p.enforce) || this.mxSecure;
+    if (!mxTrusted) return refuse(`the MX of ${this.domain} is neither DNSSEC-signed nor MTA-STS`);
+    const tls = session.tls;
+    if (!tls) return refuse("no TLS");
+    const authenticated = p.kind === "dane" ? p.tlsa.length > 0 : tls.verified;
+    if (!authenticated) return refuse("the certificate is not verified");
+    if (!session.extensions?.has("REQUIRETLS")) {
+      return refuse("the server does not offer REQUIRETLS");
+    }
+    return null;
+  }
+
+  #checkPolicy(p: HostPolicy, session: SmtpSession): FailureInfo | null {
     const where = `${p.host} [${session.ip}]`;
     const fail = (result: TlsResultType, why: string, status = "4.7.5"): FailureInfo | null => {
       this.#report(p.report, result, p.host, session.ip, why.slice(0, 200));

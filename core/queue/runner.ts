@@ -280,6 +280,8 @@ export class QueueRunner {
         ? null
         : await this.#policies.forDomain(domain);
       const ca = await this.#policies.ca();
+      // RFC 8689: a REQUIRETLS message goes only over verified TLS to a host offering it.
+      const requireTls = entry.meta.requireTls === true;
       for (const mx of hosts) {
         const decision = policy ? await policy.forHost(mx.host, port) : null;
         if (decision?.failure) {
@@ -319,9 +321,10 @@ export class QueueRunner {
             ret: typeof entry.meta.ret === "string" ? entry.meta.ret : null,
             envid: typeof entry.meta.envid === "string" ? entry.meta.envid : null,
             smtputf8: entry.meta.smtputf8 === true,
+            requireTls,
           };
           // A session judged by a policy is a fresh one (the pool's was opened for any name).
-          let client: SmtpSession | null = hostPolicy && DomainPolicy.strict(hostPolicy)
+          let client: SmtpSession | null = hostPolicy && DomainPolicy.strict(hostPolicy, requireTls)
             ? null
             : this.#pool.take(ip, port);
           try {
@@ -332,7 +335,7 @@ export class QueueRunner {
               ca,
             });
             this.#open.add(client);
-            const refusal = hostPolicy ? policy!.check(hostPolicy, client) : null;
+            const refusal = hostPolicy ? policy!.check(hostPolicy, client, requireTls) : null;
             if (refusal) {
               last = refusal; // nothing was sent: try the next host, else retry later
               continue;

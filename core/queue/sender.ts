@@ -47,6 +47,8 @@ export interface Transaction {
   envid?: string | null;
   /** The message or envelope needs SMTPUTF8 (RFC 6531). */
   smtputf8?: boolean;
+  /** RFC 8689: MAIL FROM carries REQUIRETLS (the session was checked to offer it). */
+  requireTls?: boolean;
 }
 
 /**
@@ -81,6 +83,8 @@ export interface SmtpSession {
   readonly tls: TlsResult | null;
   /** The certificates the server presented (DER, leaf first), for DANE (RFC 7672). */
   readonly peerChain?: Uint8Array[];
+  /** EHLO keywords (upper case) -> parameters, as last announced. */
+  readonly extensions?: ReadonlyMap<string, string>;
   /** Usable for another transaction. */
   readonly usable: boolean;
   send(tx: Transaction): Promise<RecipientOutcome[]>;
