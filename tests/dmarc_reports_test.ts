@@ -20,8 +20,6 @@ import {
   waitFor,
 } from "./lib/outbound_fixture.ts";
 import { reportAttachment } from "./lib/report_mail.ts";
-import { sendReports } from "../core/reports/mod.ts";
-import { createResolver } from "../core/dns.ts";
 import { child, parseXml, textAt } from "../core/reports/xml.ts";
 import { dmarcSummary } from "../core/reports/dmarc_ingest.ts";
 import type { Store } from "../storage/mod.ts";
@@ -65,8 +63,11 @@ Deno.test("DMARC aggregate reports: sent, parsed back, received into the view", 
   let b: TestServer | null = null;
   const cfgDir = await Deno.makeTempDir({ prefix: "denomail-dmarc-cli-" });
   try {
-    a = await startSender(dns, bPort, {}, { listeners: { smtp: `127.0.0.1:${aPort}` } });
+    a = await startSender(dns, bPort, {}, {
+      listeners: { smtp: `127.0.0.1:${aPort}`, http: "127.0.0.1:0" },
+    });
     await a.addUser("postmaster@a.test", "pw-secret");
+    await a.store.setAdmin("postmaster@a.test", true);
     await publishDkimKey(dns, a.config.dataDir, "a.test", "s1");
     b = await startTestServer({
       hostname: "mx.b.test",
@@ -92,18 +93,8 @@ Deno.test("DMARC aggregate reports: sent, parsed back, received into the view", 
     );
     assert.match(spoof, /dmarc=fail/);
 
-    // B's daily run, today included; counting is after the commit: poll for both rows.
-    const bDns = createResolver({
-      nameserver: { host: "127.0.0.1", port: dns.port },
-      timeoutMs: 2000,
-    });
-    const deps = {
-      config: b.config,
-      store: b.store,
-      router: b.server.deps.router,
-      dns: bDns,
-      now: Date.now,
-    };
+    // B's daily run, today included, by the CLI (serve's queue sends what it queues).
+    // Counting is after the commit: wait until both messages are counted.
     const key = `${new Date().toISOString().slice(0, 10)}|a.test`;
     await waitFor(
       async () => {
@@ -113,9 +104,26 @@ Deno.test("DMARC aggregate reports: sent, parsed back, received into the view", 
       "both messages counted",
       30000,
     );
-    const sent = await sendReports(deps, true);
-    assert.equal(sent.dmarc.length, 1);
-    assert.deepEqual(sent.dmarc[0].to, ["postmaster@a.test"], "agg@third.test is not authorized");
+    const bCfg = join(cfgDir, "b.toml");
+    await Deno.writeTextFile(
+      bCfg,
+      `hostname = "mx.b.test"\ndata_dir = "${b.config.dataDir}"\n` +
+        `[dns]\nnameserver = "${dns.nameserver}"\n` +
+        `[reports]\ndmarc_aggregate = true\nfrom = "postmaster@b.test"\norg_name = "b.test"\n`,
+    );
+    const sent = await run("deno", [
+      "run",
+      "-A",
+      "main.ts",
+      "reports",
+      "send",
+      "--now",
+      "--config",
+      bCfg,
+    ]);
+    // agg@third.test is not authorized (RFC 7489 §7.1): only postmaster@a.test gets it.
+    assert.match(sent.stdout, /^dmarc\t\d{4}-\d\d-\d\d\ta\.test\tpostmaster@a\.test$/m);
+    assert.match(sent.stdout, /^1 report queued$/m);
 
     const report = await waitFor(
       async () =>
@@ -188,6 +196,13 @@ Deno.test("DMARC aggregate reports: sent, parsed back, received into the view", 
     assert.equal(summary.messages, 2);
     assert.equal(summary.pass, 1);
     assert.equal(summary.fail, 1);
+    const api = await fetch(`http://127.0.0.1:${a.port("http")}/api/admin/dmarc?domain=a.test`, {
+      headers: { authorization: `Basic ${btoa("postmaster@a.test:pw-secret")}` },
+    });
+    const view = await api.json();
+    assert.equal(api.status, 200, JSON.stringify(view));
+    assert.equal(view.domains[0].domain, "a.test");
+    assert.equal(view.domains[0].fail, 1);
     const cfg = join(cfgDir, "denomail.toml");
     await Deno.writeTextFile(cfg, `hostname = "mx.a.test"\ndata_dir = "${a.config.dataDir}"\n`);
     const out = await run("deno", [
