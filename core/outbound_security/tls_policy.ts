@@ -52,10 +52,15 @@ function defer(status: string, diagnostic: string, remoteMta?: string): FailureI
   return { permanent: false, status, diagnostic, ...(remoteMta ? { remoteMta } : {}) };
 }
 
+/** How long a domain's looked-up policy context is reused, and how many are kept. */
+export const MEMO_MS = 60_000;
+const MEMO_MAX = 10_000;
+
 /** Builds per-domain policies for the queue runner. */
 export class TlsPolicies {
   #deps: PolicyDeps;
   #ca: Promise<string[]> | null = null;
+  #memo = new Map<string, { policy: Promise<DomainPolicy>; until: number }>();
 
   constructor(deps: PolicyDeps) {
     this.#deps = deps;
@@ -76,8 +81,24 @@ export class TlsPolicies {
     return this.#ca;
   }
 
-  /** The policy context of one destination domain (MTA-STS looked up once per attempt). */
-  async forDomain(domain: string): Promise<DomainPolicy> {
+  /**
+   * The policy context of one destination domain. Looked up at most once a minute per
+   * domain (MEMO_MS): a busy queue does not repeat the TXT, MX-AD and kv reads per message.
+   */
+  forDomain(domain: string): Promise<DomainPolicy> {
+    const key = domain.toLowerCase();
+    const now = this.#deps.now();
+    const hit = this.#memo.get(key);
+    if (hit && hit.until > now) return hit.policy;
+    const policy = this.#lookup(key);
+    this.#memo.delete(key);
+    if (this.#memo.size >= MEMO_MAX) this.#memo.delete(this.#memo.keys().next().value!);
+    this.#memo.set(key, { policy, until: now + MEMO_MS });
+    policy.catch(() => this.#memo.delete(key));
+    return policy;
+  }
+
+  async #lookup(domain: string): Promise<DomainPolicy> {
     const d = this.#deps;
     const sts: StsLookup = d.config.delivery.mtaSts
       ? await lookupSts({
