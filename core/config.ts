@@ -497,6 +497,15 @@ export function configFromObject(doc: Table, baseDir: string): Config {
     mtaStsHttpsPort: dl.int("mta_sts_https_port", 443, 1, 65535),
   };
   dl.rejectUnknown();
+  if (delivery.tlsCaFile !== null) {
+    try {
+      Deno.statSync(delivery.tlsCaFile);
+    } catch (e) {
+      throw new ConfigError(
+        `config: delivery.tls_ca_file: cannot read ${delivery.tlsCaFile} (${(e as Error).name})`,
+      );
+    }
+  }
 
   const rp = r.table("reports");
   const reports = {

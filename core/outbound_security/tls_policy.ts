@@ -296,6 +296,13 @@ export class DomainPolicy {
     return null;
   }
 
+  /** A TLS handshake under a policy failed (the next host is tried): counted for TLS-RPT. */
+  handshakeFailed(p: HostPolicy, ip: string, why: string): void {
+    if (p.kind !== "none") {
+      this.#report(p.report, "validation-failure", p.host, ip, why.slice(0, 200));
+    }
+  }
+
   #report(
     policy: ReportedPolicy,
     result: TlsResultType | null,

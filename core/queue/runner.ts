@@ -384,6 +384,9 @@ export class QueueRunner {
               return all(e);
             }
             if (e instanceof NetworkError) {
+              if (hostPolicy && /^TLS handshake/.test(e.message)) {
+                policy!.handshakeFailed(hostPolicy, ip, e.message);
+              }
               last = {
                 permanent: false,
                 status: "4.4.2",

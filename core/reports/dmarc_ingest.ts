@@ -40,8 +40,11 @@ export interface ReceivedReport {
 
 /** A report's XML, decompressed, at most this long. */
 export const MAX_REPORT_BYTES = 20 * 1024 * 1024;
-const MAX_ROWS = 5000;
-const MAX_REPORTS_PER_DAY = 500;
+/** Rows kept per report and reports per domain and day: a flood of fake reports stays small. */
+const MAX_ROWS = 200;
+const MAX_REPORTS_PER_DAY = 100;
+/** Received reports are forgotten after this many days. */
+export const KEEP_DAYS = 180;
 
 function received(store: Store): DayStore<ReceivedReport[]> {
   return new DayStore<ReceivedReport[]>(store, "denomail:dmarc-in");
@@ -158,6 +161,7 @@ export async function ingestDmarcReports(
       return all;
     });
     kept++;
+    await forgetOld(store, r.begin * 1000 - KEEP_DAYS * 86_400_000);
     log.info("dmarc", "aggregate report received", {
       domain: r.domain,
       org: r.org,
@@ -166,6 +170,13 @@ export async function ingestDmarcReports(
     });
   }
   return kept;
+}
+
+/** Drops the received reports of days before `before` (ms). */
+async function forgetOld(store: Store, before: number): Promise<void> {
+  const days = received(store);
+  const limit = utcDay(before);
+  for (const e of await days.entries()) if (e.day < limit) await days.drop(e.day, e.domain);
 }
 
 /** The view of one domain's received reports. */
