@@ -9,7 +9,6 @@
  */
 import { connect as tlsConnect } from "node:tls";
 import type { DnsResolver } from "../dns.ts";
-import { hostAddresses } from "../queue/mx.ts";
 import { concatBytes, indexOfBytes } from "../../lib/bytes.ts";
 
 /** What came back: status, lower-case header names -> value, body. */
@@ -37,7 +36,8 @@ export async function httpsGet(
   path: string,
   o: HttpsGetOptions,
 ): Promise<HttpsResponse> {
-  const ips = await hostAddresses(host, o.dns);
+  // A first, then AAAA (as for MX hosts); a lookup failure is the fetch's failure.
+  const ips = await o.dns.a(host).catch(() => o.dns.aaaa(host));
   const raw = await exchange(host, ips[0], path, o);
   return parseResponse(raw);
 }

@@ -13,12 +13,29 @@ import { rootCertificates } from "node:tls";
 import type { Config } from "../config.ts";
 import { DnsError, type DnsResolver, type TlsaRecord } from "../dns.ts";
 import type { Store } from "../../storage/mod.ts";
-import type { FailureInfo } from "../queue/failure.ts";
-import type { SmtpSession } from "../queue/sender.ts";
 import { log } from "../../lib/log.ts";
 import { daneVerify, describe, usableTlsa } from "./dane.ts";
 import { lookupSts, mxMatches, type StsLookup } from "./mta_sts.ts";
 import type { ReportedPolicy, TlsEvent, TlsResultType } from "../reports/tlsrpt.ts";
+
+/**
+ * Why a host may not get the message: the queue's FailureInfo (core/queue/failure.ts), the
+ * same shape, named here so this folder does not import the queue that uses it.
+ */
+export interface FailureInfo {
+  permanent: boolean;
+  status: string;
+  diagnostic: string;
+  remoteMta?: string;
+}
+
+/** What a check needs of an open session (core/queue/sender.ts SmtpSession has it). */
+export interface JudgedSession {
+  readonly ip: string;
+  readonly tls: { verified: boolean; verifyError?: string } | null;
+  readonly peerChain?: Uint8Array[];
+  readonly extensions?: ReadonlyMap<string, string>;
+}
 
 /** How one MX host must be talked to. */
 export interface HostPolicy {
@@ -223,7 +240,7 @@ export class DomainPolicy {
    * stops delivery on it (the session carried nothing but EHLO/STARTTLS). `requireTls`: the
    * message came with REQUIRETLS (RFC 8689 §4.2.1) — checked after the policy.
    */
-  check(p: HostPolicy, session: SmtpSession, requireTls = false): FailureInfo | null {
+  check(p: HostPolicy, session: JudgedSession, requireTls = false): FailureInfo | null {
     return this.#checkPolicy(p, session) ?? (requireTls ? this.#requireTls(p, session) : null);
   }
 
@@ -232,7 +249,7 @@ export class DomainPolicy {
    * verified (PKIX for the MX name, or DANE); the server offers REQUIRETLS. Else this host
    * must not get the message: 4.7.30 (§7.2's code, temporary: the next host, then a retry).
    */
-  #requireTls(p: HostPolicy, session: SmtpSession): FailureInfo | null {
+  #requireTls(p: HostPolicy, session: JudgedSession): FailureInfo | null {
     const where = `${p.host} [${session.ip}]`;
     const refuse = (why: string) =>
       defer("4.7.30", `451 4.7.30 ${where}: REQUIRETLS: ${why}`, p.host);
@@ -248,7 +265,7 @@ export class DomainPolicy {
     return null;
   }
 
-  #checkPolicy(p: HostPolicy, session: SmtpSession): FailureInfo | null {
+  #checkPolicy(p: HostPolicy, session: JudgedSession): FailureInfo | null {
     const where = `${p.host} [${session.ip}]`;
     const fail = (result: TlsResultType, why: string, status = "4.7.5"): FailureInfo | null => {
       this.#report(p.report, result, p.host, session.ip, why.slice(0, 200));
