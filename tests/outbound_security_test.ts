@@ -7,7 +7,7 @@
  * certificate from the same CA, trusted by A through `[delivery] tls_ca_file`).
  */
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
+import { createHash, X509Certificate } from "node:crypto";
 import { python, startTestServer, type TestServer } from "./harness.ts";
 import { startDnsServer, type TestDnsServer, type ZoneEntry } from "./lib/dns_server.ts";
 import { freePort, inbox, startSender, SUBMIT_PY, waitFor } from "./lib/outbound_fixture.ts";
@@ -60,7 +60,7 @@ Deno.test("outbound security: MTA-STS, DANE, TLS-RPT", async (t) => {
     "a.test": { MX: [{ preference: 10, exchange: "mx.a.test" }] },
     "mx.a.test": lo,
     "b.test": { MX: [{ preference: 10, exchange: "mx.b.test" }] },
-    "mx.b.test": lo,
+    "mx.b.test": { ...lo, ad: true }, // signed: DANE-TA below applies to it
     "mx.bad.test": lo,
     "sts.test": { MX: [{ preference: 10, exchange: "mx.b.test" }] },
     "bad.test": { MX: [{ preference: 10, exchange: "mx.bad.test" }] },
@@ -95,9 +95,7 @@ Deno.test("outbound security: MTA-STS, DANE, TLS-RPT", async (t) => {
         usage: 2,
         selector: 0,
         matching: 1,
-        data: sha256(
-          new Uint8Array(new (await import("node:crypto")).X509Certificate(ca.caPem).raw),
-        ),
+        data: sha256(new Uint8Array(new X509Certificate(ca.caPem).raw)),
       }],
     },
   };

@@ -148,6 +148,8 @@ export class TlsPolicies {
 
 /** One destination domain's policies. */
 export class DomainPolicy {
+  #hosts = new Map<string, Promise<HostDecision>>();
+
   constructor(
     readonly domain: string,
     readonly sts: StsLookup,
@@ -161,10 +163,30 @@ export class DomainPolicy {
   }
 
   /** The policy for one MX host: DANE first (RFC 8461 §2), then MTA-STS, else none. */
-  async forHost(host: string, port: number): Promise<HostDecision> {
+  forHost(host: string, port: number): Promise<HostDecision> {
+    // Shared while this context lives (TlsPolicies.MEMO_MS): one TLSA lookup per host.
+    const key = `${host.toLowerCase()}|${port}`;
+    let d = this.#hosts.get(key);
+    if (!d) {
+      this.#hosts.set(key, d = this.#forHost(host, port));
+      d.catch(() => this.#hosts.delete(key));
+    }
+    return d;
+  }
+
+  /** RFC 7672 §2.2.2: DANE applies to a host whose address records are signed too. */
+  async #hostSecure(host: string): Promise<boolean> {
+    const auth = this.deps.dns.authenticated;
+    if (!auth) return false;
+    return await auth.call(this.deps.dns, host, "A")
+      .catch(() => auth.call(this.deps.dns, host, "AAAA"))
+      .catch(() => false);
+  }
+
+  async #forHost(host: string, port: number): Promise<HostDecision> {
     const { deps, domain } = this;
     const base = { host, enforce: true, mxOk: true, tlsa: [] as TlsaRecord[] };
-    if (this.mxSecure && deps.dns.tlsa) {
+    if (this.mxSecure && deps.dns.tlsa && await this.#hostSecure(host)) {
       const name = `_${port}._tcp.${host}`;
       try {
         const t = await deps.dns.tlsa(name);
