@@ -68,6 +68,7 @@ Deno.test("outbound security: MTA-STS, DANE, TLS-RPT", async (t) => {
     "testing.test": { MX: [{ preference: 10, exchange: "mx.bad.test" }] },
     "_smtp._tls.sts.test": { TXT: ["v=TLSRPTv1; rua=mailto:tlsrpt@b.test"] },
     "_smtp._tls.testing.test": { TXT: ["v=TLSRPTv1;rua=mailto:tlsrpt@b.test"] },
+    "_smtp._tls.danebad.test": { TXT: ["v=TLSRPTv1; rua=mailto:tlsrpt@b.test"] },
     // DANE: signed MX (AD) and TLSA records.
     "dane.test": { ad: true, MX: [{ preference: 10, exchange: "mx.dane.test" }] },
     "mx.dane.test": { ...lo, ad: true },
@@ -216,13 +217,17 @@ Deno.test("outbound security: MTA-STS, DANE, TLS-RPT", async (t) => {
         dns: createResolver({ nameserver: { host: "127.0.0.1", port: dns.port }, timeoutMs: 2000 }),
         now: Date.now,
       }, { includeToday: true });
-      assert.deepEqual(sent.map((s) => s.domain).sort(), ["sts.test", "testing.test"]);
+      assert.deepEqual(sent.map((s) => s.domain).sort(), [
+        "danebad.test",
+        "sts.test",
+        "testing.test",
+      ]);
       const reports = await waitFor(
         async () => {
           const m = await inbox(b!.store, "tlsrpt@b.test");
-          return m.length === 2 ? m : null;
+          return m.length === 3 ? m : null;
         },
-        "two reports at tlsrpt@b.test",
+        "three reports at tlsrpt@b.test",
         30000,
       );
       const byDomain = new Map<string, Record<string, unknown>>();
@@ -254,6 +259,13 @@ Deno.test("outbound security: MTA-STS, DANE, TLS-RPT", async (t) => {
       assert.equal(tp["failure-details"][0]["result-type"], "certificate-host-mismatch");
       assert.equal(tp["failure-details"][0]["receiving-mx-hostname"], "mx.bad.test");
       assert.equal(tp["failure-details"][0]["receiving-ip"], "127.0.0.1");
+      // deno-lint-ignore no-explicit-any
+      const dane = (byDomain.get("danebad.test") as any).policies[0];
+      assert.equal(dane.policy["policy-type"], "tlsa");
+      assert.deepEqual(dane.policy["policy-string"], [`3 1 1 ${"07".repeat(32)}`]);
+      assert.equal(dane.summary["total-successful-session-count"], 0);
+      assert.ok(dane.summary["total-failure-session-count"] >= 1);
+      assert.equal(dane["failure-details"][0]["result-type"], "tlsa-invalid");
     });
   } finally {
     await a?.stop();
