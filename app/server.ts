@@ -22,6 +22,8 @@ import { pop3Handler } from "../protocols/pop3/mod.ts";
 import { manageSieveHandler } from "../protocols/managesieve/mod.ts";
 import { PluginHost } from "../plugins/engine/host.ts";
 import { QueueRunner } from "../core/queue/runner.ts";
+import { scheduleReports } from "../core/reports/mod.ts";
+import { createResolver } from "../core/dns.ts";
 import { pluginDnsLookup } from "../core/plugin_dns.ts";
 import { ChangeHub } from "../core/change_hub.ts";
 import { UserSessions } from "../core/user_sessions.ts";
@@ -196,6 +198,8 @@ export async function startServer(
   });
   const queue = new QueueRunner(deps, smtpSender);
   queue.start();
+  // TLS-RPT / DMARC aggregate reports of finished days, hourly (core/reports/mod.ts).
+  const stopReports = scheduleReports({ ...deps, dns: createResolver(config.dns) });
   let stopped = false;
   return {
     deps,
@@ -209,6 +213,7 @@ export async function startServer(
       });
       await Promise.all(listeners.map((l) => l.stop(SHUTDOWN_GRACE_MS)));
       await Promise.all(web.map((l) => l.stop()));
+      stopReports();
       await queue.stop();
       await deps.plugins?.stop();
       deps.auth.close();
