@@ -1,0 +1,66 @@
+/**
+ * A simple rich-text editor: a contenteditable region (role textbox, named "Message" like
+ * the plain one) with Bold, Italic, Link and Bulleted list. The browser's editing commands
+ * do the work; what leaves is sanitised again before sending (outgoing_html.ts). Pasted
+ * content is taken as plain text, so no foreign markup enters the editor at all.
+ */
+/// <reference lib="dom" />
+import { useEffect, useRef } from "preact/hooks";
+
+const COMMANDS: Array<[label: string, command: string, keys: string]> = [
+  ["Bold", "bold", "Control+B"],
+  ["Italic", "italic", "Control+I"],
+  ["Bulleted list", "insertUnorderedList", ""],
+];
+
+export function HtmlEditor(props: { initial: string; onChange: (html: string) => void }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    // Set once: the editor owns its DOM from here on (a re-render must not reset the caret).
+    if (ref.current) ref.current.innerHTML = props.initial;
+  }, []);
+  const report = () => ref.current && props.onChange(ref.current.innerHTML);
+  const run = (command: string, value?: string) => {
+    ref.current?.focus();
+    document.execCommand(command, false, value);
+    report();
+  };
+  const link = () => {
+    const url = prompt("Link address (https://…)");
+    if (url && /^(https?:|mailto:)/i.test(url.trim())) run("createLink", url.trim());
+  };
+  const paste = (e: ClipboardEvent) => {
+    e.preventDefault();
+    document.execCommand("insertText", false, e.clipboardData?.getData("text/plain") ?? "");
+  };
+  return (
+    <div class="editor">
+      <div role="toolbar" aria-label="Formatting" class="toolbar">
+        {COMMANDS.map(([label, command, keys]) => (
+          <button
+            type="button"
+            key={command}
+            aria-keyshortcuts={keys || undefined}
+            onMouseDown={(e) => e.preventDefault()}
+            onClick={() => run(command)}
+          >
+            {label}
+          </button>
+        ))}
+        <button type="button" onMouseDown={(e) => e.preventDefault()} onClick={link}>
+          Link
+        </button>
+      </div>
+      <div
+        ref={ref}
+        class="editable"
+        contentEditable
+        role="textbox"
+        aria-multiline="true"
+        aria-label="Message"
+        onInput={report}
+        onPaste={paste}
+      />
+    </div>
+  );
+}

@@ -1,0 +1,63 @@
+/**
+ * Live updates (RFC 8620 §7.3 push by event source). The browser's EventSource cannot send
+ * an Authorization header, and putting the token in the URL would leak it into logs and
+ * history, so the stream is read with fetch() — which sends the bearer header like every
+ * other call — and its text/event-stream parsed here (only `event:` and `data:` lines).
+ * Each `state` event calls `onChange`; a dropped stream reconnects after a growing pause.
+ *
+ * @module
+ */
+/// <reference lib="dom" />
+import type { Jmap } from "./jmap.ts";
+
+/** Reads the stream until it ends or `signal` aborts; calls `onState` for state events. */
+async function readStream(
+  jmap: Jmap,
+  signal: AbortSignal,
+  onState: () => void,
+  onOpen: () => void,
+): Promise<void> {
+  const res = await fetch(jmap.eventSourceUrl("Email,Mailbox", 60), {
+    headers: { ...jmap.auth, accept: "text/event-stream" },
+    signal,
+    cache: "no-store",
+  });
+  if (!res.ok || !res.body) throw new Error(`push refused (${res.status})`);
+  onOpen();
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = "";
+  let event = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buf += value;
+    let nl: number;
+    while ((nl = buf.indexOf("\n")) >= 0) {
+      const line = buf.slice(0, nl).replace(/\r$/, "");
+      buf = buf.slice(nl + 1);
+      if (line === "") {
+        if (event === "state") onState();
+        event = "";
+      } else if (line.startsWith("event:")) event = line.slice(6).trim();
+    }
+    if (buf.length > 1_000_000) throw new Error("push event too large");
+  }
+}
+
+/** Keeps a push stream open until the returned function is called. */
+export function startPush(jmap: Jmap, onChange: () => void): () => void {
+  const stop = new AbortController();
+  (async () => {
+    let pause = 1000;
+    while (!stop.signal.aborted) {
+      try {
+        await readStream(jmap, stop.signal, onChange, () => (pause = 1000));
+      } catch { /* dropped or refused: try again below */ }
+      if (stop.signal.aborted) return;
+      await new Promise((r) => setTimeout(r, pause));
+      pause = Math.min(pause * 2, 60_000);
+      onChange(); // catch up on what happened while the stream was down
+    }
+  })();
+  return () => stop.abort();
+}
