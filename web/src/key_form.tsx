@@ -71,7 +71,8 @@ export function KeyForm(props: { jmap: Jmap }) {
           onInput={(e) => setArmored((e.target as HTMLTextAreaElement).value)}
         />
       </label>
-      {note && <p role={note.ok ? "status" : "alert"} class={note.ok ? "" : "error"}>{note.text}</p>}
+      {note && <p role={note.ok ? "status" : "alert"} class={note.ok ? "" : "error"}>{note.text}
+      </p>}
       <div class="actions">
         <button type="submit" disabled={!armored.trim()}>Save key</button>
         {info && <button type="button" onClick={remove}>Remove key</button>}

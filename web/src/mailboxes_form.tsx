@@ -62,8 +62,10 @@ export function MailboxesForm(
                   aria-label={`Rename ${m.name}`}
                   onSubmit={(e) => {
                     e.preventDefault();
-                    run({ update: { [m.id]: { name: renaming.name.trim() } } }, () =>
-                      setRenaming(null));
+                    run(
+                      { update: { [m.id]: { name: renaming.name.trim() } } },
+                      () => setRenaming(null),
+                    );
                   }}
                 >
                   <label>
@@ -90,7 +92,12 @@ export function MailboxesForm(
                   >
                     Yes, delete
                   </button>
-                  <button type="button" onClick={() => setConfirm(null)}>Cancel</button>
+                  <button
+                    type="button"
+                    onClick={() => setConfirm(null)}
+                  >
+                    Cancel
+                  </button>
                 </span>
               )
               : (

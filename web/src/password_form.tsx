@@ -33,7 +33,8 @@ export function PasswordForm(props: { jmap: Jmap }) {
         New password
         <input name="new" type="password" autocomplete="new-password" minLength={8} required />
       </label>
-      {note && <p role={note.ok ? "status" : "alert"} class={note.ok ? "" : "error"}>{note.text}</p>}
+      {note && <p role={note.ok ? "status" : "alert"} class={note.ok ? "" : "error"}>{note.text}
+      </p>}
       <button type="submit">Change password</button>
     </form>
   );

@@ -10,7 +10,9 @@ import { KeyForm } from "./key_form.tsx";
 import { MailboxesForm } from "./mailboxes_form.tsx";
 
 export function Settings(props: { jmap: Jmap; mailboxes: Mailbox[]; onChanged: () => void }) {
-  const profile = `/apple/mail.mobileconfig?emailaddress=${encodeURIComponent(props.jmap.username)}`;
+  const profile = `/apple/mail.mobileconfig?emailaddress=${
+    encodeURIComponent(props.jmap.username)
+  }`;
   return (
     <main class="reader settings" aria-labelledby="settings-title">
       <h2 id="settings-title">Settings</h2>

@@ -15,7 +15,12 @@ export function ShortcutsHelp(props: { open: boolean; onClose: () => void }) {
     <dialog ref={ref} class="shortcuts" aria-labelledby="shortcuts-title" onClose={props.onClose}>
       <h2 id="shortcuts-title">Keyboard shortcuts</h2>
       <dl>
-        {SHORTCUTS.map(([k, what]) => [<dt key={`k${k}`}><kbd>{k}</kbd></dt>, <dd key={k}>{what}</dd>])}
+        {SHORTCUTS.map(([k, what]) => [
+          <dt key={`k${k}`}>
+            <kbd>{k}</kbd>
+          </dt>,
+          <dd key={k}>{what}</dd>,
+        ])}
       </dl>
       <button type="button" onClick={props.onClose}>Close</button>
     </dialog>

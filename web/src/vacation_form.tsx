@@ -77,7 +77,8 @@ export function VacationForm(props: { jmap: Jmap }) {
         Reply text
         <textarea rows={5} value={v.textBody ?? ""} onInput={set("textBody")} />
       </label>
-      {note && <p role={note.ok ? "status" : "alert"} class={note.ok ? "" : "error"}>{note.text}</p>}
+      {note && <p role={note.ok ? "status" : "alert"} class={note.ok ? "" : "error"}>{note.text}
+      </p>}
       <button type="submit">Save vacation reply</button>
     </form>
   );

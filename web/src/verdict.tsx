@@ -59,14 +59,12 @@ export function VerdictPanel(props: { email: EmailFull; inJunk: boolean }) {
   return (
     <details class="verdict" open={props.inJunk}>
       <summary>{props.inJunk ? "Why is this in Junk?" : "Spam check and sender checks"}</summary>
-      {v.spam === null
-        ? <p>The spam filter left no verdict on this message.</p>
-        : (
-          <p>
-            {v.spam ? "The spam filter judged this message to be spam" : "Not judged spam"}
-            {v.score !== null && ` (score ${v.score}${v.required ? ` of ${v.required}` : ""})`}.
-          </p>
-        )}
+      {v.spam === null ? <p>The spam filter left no verdict on this message.</p> : (
+        <p>
+          {v.spam ? "The spam filter judged this message to be spam" : "Not judged spam"}
+          {v.score !== null && ` (score ${v.score}${v.required ? ` of ${v.required}` : ""})`}.
+        </p>
+      )}
       {v.tests.length > 0 && <p>{`Rules that matched: ${v.tests.join(", ")}`}</p>}
       {props.inJunk && v.spam !== true && (
         <p>It was moved here by you, a filter rule, or a mail program.</p>
