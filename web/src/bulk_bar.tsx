@@ -1,16 +1,21 @@
 /**
  * Actions on the selected messages of the list (several at once, one Email/set). Their
  * names say "selected" so that they are not confused with the open message's buttons.
+ * "Move selected to" is the keyboard's way to do what dragging onto a mailbox does.
  */
 import type { MoveAction } from "./actions.ts";
+import type { Mailbox } from "./jmap.ts";
 
 export interface BulkActions {
   onBulkMove: (action: MoveAction) => void;
   onBulkKeyword: (keyword: string, on: boolean) => void;
+  onBulkMoveTo: (mailboxId: string) => void;
   onClear: () => void;
 }
 
-export function BulkBar(props: BulkActions & { count: number; inJunk: boolean }) {
+export function BulkBar(
+  props: BulkActions & { count: number; inJunk: boolean; mailboxes: Mailbox[]; current: string },
+) {
   const b = (label: string, onClick: () => void) => (
     <button type="button" onClick={onClick}>{label}</button>
   );
@@ -26,6 +31,19 @@ export function BulkBar(props: BulkActions & { count: number; inJunk: boolean })
       {b("Mark selected as unread", () => props.onBulkKeyword("$seen", false))}
       {b("Flag selected", () => props.onBulkKeyword("$flagged", true))}
       {b("Unflag selected", () => props.onBulkKeyword("$flagged", false))}
+      <select
+        aria-label="Move selected to"
+        value=""
+        onChange={(e) => {
+          const id = (e.target as HTMLSelectElement).value;
+          if (id) props.onBulkMoveTo(id);
+        }}
+      >
+        <option value="">Move to…</option>
+        {props.mailboxes.filter((m) => m.id !== props.current).map((m) => (
+          <option key={m.id} value={m.id}>{m.name}</option>
+        ))}
+      </select>
       {b("Clear selection", props.onClear)}
     </div>
   );

@@ -68,6 +68,25 @@ export interface EmailFull extends EmailSummary {
   bodyValues: Record<string, { value: string; isTruncated: boolean }>;
 }
 
+const SESSION_KEY = "denomail.session";
+
+/** A short tag of the token, so the cached session is only used with the token it came with. */
+function tokenTag(token: string): string {
+  let h = 0;
+  for (let i = 0; i < token.length; i++) h = (h * 31 + token.charCodeAt(i)) | 0;
+  return `${token.length}:${h}`;
+}
+
+// deno-lint-ignore no-explicit-any
+function cachedSession(token: string): any {
+  try {
+    const c = JSON.parse(sessionStorage.getItem(SESSION_KEY) ?? "null");
+    return c?.token === tokenTag(token) && c.session?.apiUrl ? c.session : null;
+  } catch {
+    return null;
+  }
+}
+
 export class Jmap {
   /** Called once a call is refused with 401 (the token was revoked meanwhile). */
   onSignedOut: (() => void) | null = null;
@@ -89,10 +108,18 @@ export class Jmap {
 
   /** Fetches the session resource; throws SignedOut when the token is not accepted. */
   static async connect(token: string): Promise<Jmap> {
-    const res = await fetch("/.well-known/jmap", { headers: { authorization: `Bearer ${token}` } });
-    if (res.status === 401) throw new SignedOut();
-    if (!res.ok) throw new Error(`the server answered ${res.status}`);
-    const s = await res.json();
+    // A reload reuses the session object kept beside the token (one round trip less before
+    // the list); a revoked token still ends at the first API call (401 -> onSignedOut).
+    let s = cachedSession(token);
+    if (!s) {
+      const res = await fetch("/.well-known/jmap", {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      if (res.status === 401) throw new SignedOut();
+      if (!res.ok) throw new Error(`the server answered ${res.status}`);
+      s = await res.json();
+      sessionStorage.setItem(SESSION_KEY, JSON.stringify({ token: tokenTag(token), session: s }));
+    }
     // Only paths: every URL the session names is fetched on this page's origin.
     const path = (u: string) => u.replace(/^https?:\/\/[^/]+/, "");
     return new Jmap(token, s.primaryAccounts[MAIL], s.username, path(s.apiUrl), {

@@ -21,6 +21,18 @@ import { startPush } from "./push.ts";
 import { useShortcuts } from "./keyboard.ts";
 import { ShortcutsHelp } from "./shortcuts_help.tsx";
 
+function placeholder(id: string): Mailbox {
+  return {
+    id,
+    name: "",
+    role: null,
+    parentId: null,
+    sortOrder: 0,
+    totalEmails: 0,
+    unreadEmails: 0,
+  };
+}
+
 export function Mail(props: { jmap: Jmap; onSignOut: () => void }) {
   const { jmap } = props;
   const route = useRoute();
@@ -68,7 +80,9 @@ export function Mail(props: { jmap: Jmap; onSignOut: () => void }) {
   useEffect(() => setDraft(null), [route.emailId, route.settings]);
   useEffect(() => setSelected(new Set()), [route.mailboxId, search]);
 
-  const current = mailboxes?.find((m) => m.id === route.mailboxId) ?? null;
+  // Until the mailboxes arrive, the list already loads for the mailbox in the URL.
+  const current = mailboxes?.find((m) => m.id === route.mailboxId) ??
+    (route.mailboxId && !mailboxes ? placeholder(route.mailboxId) : null);
   const fail = (e: unknown) => setError((e as Error).message);
   const after = (p: Promise<unknown>, leave: boolean) => {
     setError(null);
@@ -192,6 +206,7 @@ export function Mail(props: { jmap: Jmap; onSignOut: () => void }) {
             key={`${current.id}/${search}`}
             jmap={jmap}
             mailbox={current}
+            mailboxes={mailboxes ?? []}
             openId={route.emailId}
             search={search}
             version={version}
@@ -202,6 +217,7 @@ export function Mail(props: { jmap: Jmap; onSignOut: () => void }) {
             onShown={(ids) => (shown.current = ids)}
             onBulkMove={(a) => mailboxes && bulk(moveEmails(jmap, mailboxes, [...selected], a))}
             onBulkKeyword={(k, on) => bulk(setKeyword(jmap, [...selected], k, on))}
+            onBulkMoveTo={(id) => bulk(moveToMailbox(jmap, [...selected], id))}
             onClear={() => setSelected(new Set())}
           />
         )

@@ -19,6 +19,7 @@ export function MessageList(
   props: BulkActions & {
     jmap: Jmap;
     mailbox: Mailbox;
+    mailboxes: Mailbox[];
     openId: string | null;
     search: string;
     version: number;
@@ -79,7 +80,12 @@ export function MessageList(
         </label>
       </div>
       {selected.size > 0 && (
-        <BulkBar {...props} count={selected.size} inJunk={mailbox.role === "junk"} />
+        <BulkBar
+          {...props}
+          count={selected.size}
+          inJunk={mailbox.role === "junk"}
+          current={mailbox.id}
+        />
       )}
       {error && <p role="alert" class="error">{error}</p>}
       <ul class="messages" aria-label="Messages" aria-busy={page ? undefined : "true"}>

@@ -49,7 +49,17 @@ export function MessageRow(
           {!seen && <span class="dot" title="Unread" aria-label="Unread">●</span>}
           {flagged && <span class="flag" title="Flagged" aria-label="Flagged">⚑</span>}
           {e.hasAttachment && (
-            <span class="clip" title="Has attachments" aria-label="Has attachments">📎</span>
+            <span class="clip" title="Has attachments" aria-label="Has attachments">
+              <svg viewBox="0 0 16 16" width="13" height="13" aria-hidden="true">
+                <path
+                  d="M10.5 4.5 5.6 9.4a1.3 1.3 0 0 0 1.8 1.8l5-5a2.6 2.6 0 0 0-3.7-3.7l-5 5a3.9 3.9 0 0 0 5.5 5.5l4.3-4.3"
+                  fill="none"
+                  stroke="currentColor"
+                  stroke-width="1.4"
+                  stroke-linecap="round"
+                />
+              </svg>
+            </span>
           )}
         </span>
         <time dateTime={e.receivedAt}>{shortDate(e.receivedAt)}</time>
