@@ -7,7 +7,7 @@
  * @module
  */
 /// <reference lib="dom" />
-import { useEffect } from "preact/hooks";
+import { useEffect, useRef } from "preact/hooks";
 
 export const SHORTCUTS: Array<[key: string, what: string]> = [
   ["j / k", "next / previous message"],
@@ -32,16 +32,20 @@ function typing(t: EventTarget | null): boolean {
   return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
 }
 
-/** Calls `handle(key)` for shortcut keys; a true answer means handled (default prevented). */
+/**
+ * Calls `handle(key)` for shortcut keys; a true answer means handled (default prevented).
+ * The listener is added once and calls the handler of the latest render (a ref), so a key
+ * pressed right after a change never reaches a handler that still sees the old state.
+ */
 export function useShortcuts(handle: ShortcutHandler): void {
+  const latest = useRef(handle);
+  latest.current = handle;
   useEffect(() => {
     const on = (e: KeyboardEvent) => {
       if (e.ctrlKey || e.altKey || e.metaKey || typing(e.target)) return;
-      if (e.key === "Escape" || e.key.length === 1) {
-        if (handle(e.key)) e.preventDefault();
-      }
+      if (e.key.length === 1 && latest.current(e.key)) e.preventDefault();
     };
     addEventListener("keydown", on);
     return () => removeEventListener("keydown", on);
-  }, [handle]);
+  }, []);
 }

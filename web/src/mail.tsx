@@ -7,7 +7,7 @@
  * @module
  */
 /// <reference lib="dom" />
-import { useCallback, useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { EmailFull, Jmap, Mailbox } from "./jmap.ts";
 import { type MoveAction, moveEmails, moveToMailbox, setKeyword } from "./actions.ts";
 import { Compose } from "./compose.tsx";
@@ -120,7 +120,7 @@ export function Mail(props: { jmap: Jmap; onSignOut: () => void }) {
     const next = ids[Math.min(ids.length - 1, Math.max(0, i < 0 ? 0 : i + by))];
     location.hash = href(current.id, next);
   };
-  const shortcut = useCallback((key: string): boolean => {
+  const shortcut = (key: string): boolean => {
     const email = openEmail.current;
     const on: Record<string, () => unknown> = {
       j: () => step(1),
@@ -138,7 +138,7 @@ export function Mail(props: { jmap: Jmap; onSignOut: () => void }) {
     if (!on[key] || draft || route.settings) return false;
     on[key]();
     return true;
-  }, [route, draft, mailboxes, current]);
+  };
   useShortcuts(shortcut);
 
   const main = route.settings && mailboxes
