@@ -135,7 +135,14 @@ async function key(deps: ServerDeps, r: WebRequest, account: Account): Promise<R
   try {
     checked = await checkPublicKey(new TextEncoder().encode(body.armored), account.email);
   } catch (e) {
-    if (e instanceof KeyError || e instanceof UsageError) return problem(400, e.message);
+    if (e instanceof KeyError || e instanceof UsageError) {
+      log.info("http", "encryption key refused", {
+        session: r.id,
+        login: account.email,
+        reason: clientText(e.message),
+      });
+      return problem(400, e.message);
+    }
     throw e;
   }
   await deps.store.kvSet(ns, id, checked.armored);
