@@ -188,8 +188,15 @@ export function Mail(props: { jmap: Jmap; onSignOut: () => void }) {
         />
         {error && <span role="alert" class="error">{error}</span>}
         <span class="user">{jmap.username}</span>
-        <button type="button" aria-keyshortcuts="?" onClick={() => setHelp(true)}>
-          Keyboard shortcuts
+        <button
+          type="button"
+          class="help"
+          aria-label="Keyboard shortcuts"
+          title="Keyboard shortcuts (?)"
+          aria-keyshortcuts="?"
+          onClick={() => setHelp(true)}
+        >
+          ?
         </button>
         <a class="button" href={SETTINGS_HREF}>Settings</a>
         <button type="button" onClick={props.onSignOut}>Sign out</button>

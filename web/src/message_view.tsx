@@ -102,6 +102,7 @@ export function MessageView(
         </dd>
       </dl>
       <VerdictPanel email={email} inJunk={props.inJunk} />
+      <AttachmentList jmap={props.jmap} parts={files} />
       {body.remote > 0 && !allowRemote && (
         <p class="remote-note">
           Remote images are blocked to protect your privacy.{" "}
@@ -127,7 +128,6 @@ export function MessageView(
         referrerpolicy="no-referrer"
         srcdoc={body.doc}
       />
-      <AttachmentList jmap={props.jmap} parts={files} />
     </article>
   );
 }
