@@ -440,6 +440,24 @@ Deno.test({
         },
       );
 
+      await t.step("From: a second identity is offered and used", async () => {
+        const made = await jmapCall(page, [["Identity/set", {
+          create: { n: { email: "alice+news@example.test", name: "Alice News" } },
+        }, "i"]]);
+        assert.ok((made[0][1].created as Record<string, unknown>).n, JSON.stringify(made));
+        await page.getByRole("button", { name: "Compose" }).click();
+        await page.getByRole("combobox", { name: "From" }).selectOption({
+          label: "Alice News <alice+news@example.test>",
+        });
+        await page.getByRole("textbox", { name: "To" }).fill("bob@example.test");
+        await page.getByRole("textbox", { name: "Subject" }).fill("From the news identity");
+        await page.getByRole("textbox", { name: "Message" }).fill("sent as a tag");
+        await page.getByRole("button", { name: "Send" }).click();
+        await page.getByRole("textbox", { name: "To" }).waitFor({ state: "detached" });
+        const raw = await imapFetch(imap, "bob@example.test", "bob-password", "news identity");
+        assert.match(raw, /^From: "?Alice News"? <alice\+news@example\.test>\r?$/m);
+      });
+
       await t.step("forward as attachment sends the message as message/rfc822", async () => {
         await openMessage(page, "Cheap pills");
         await page.getByRole("button", { name: "Send as attachment" }).click();

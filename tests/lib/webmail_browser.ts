@@ -167,7 +167,11 @@ export function jmapCall(
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
       body: JSON.stringify({
-        using: ["urn:ietf:params:jmap:core", "urn:ietf:params:jmap:mail"],
+        using: [
+          "urn:ietf:params:jmap:core",
+          "urn:ietf:params:jmap:mail",
+          "urn:ietf:params:jmap:submission",
+        ],
         methodCalls: (calls as Array<[string, Record<string, unknown>, string]>).map((
           [n, a, id],
         ) => [n, { accountId: s.primaryAccounts["urn:ietf:params:jmap:mail"], ...a }, id]),
