@@ -11,7 +11,7 @@
  * - the app's JavaScript and CSS, gzipped (what a browser downloads).
  * The first page load (esbuild builds the bundle once per source change) is not counted.
  *
- * Options: --messages N (100000), --runs N (10).
+ * Options: --messages N (100000), --runs N (10), --trace (each load's requests, timed).
  *
  * @module
  */
@@ -32,6 +32,7 @@ export async function benchWeb(args: string[]): Promise<void> {
   if (!CHROMIUM) throw new Error("bench web needs chromium (apt-get install chromium)");
   const total = Number(flag(args, "--messages") ?? 100_000);
   const runs = Number(flag(args, "--runs") ?? 10);
+  const trace = args.includes("--trace");
   const dir = await Deno.makeTempDir({ prefix: "bench-web-" });
   const configPath = join(dir, "denomail.toml");
   await Deno.writeTextFile(configPath, configToml(`${dir}/data`, ["http"]));
@@ -93,6 +94,16 @@ export async function benchWeb(args: string[]): Promise<void> {
           new Promise<number>((r) => requestAnimationFrame(() => r(performance.now())))
         ),
       );
+      if (trace) {
+        const entries = await page.evaluate(() =>
+          performance.getEntriesByType("resource").map((e) =>
+            `  ${e.name.replace(/^https?:\/\/[^/]+/, "")} ${e.startTime.toFixed(0)}-${
+              (e as PerformanceResourceTiming).responseEnd.toFixed(0)
+            }`
+          )
+        );
+        console.log(`load ${load.at(-1)!.toFixed(0)} ms:\n${entries.join("\n")}`);
+      }
       // Open the i-th row: click to heading and body frame drawn, timed in the page.
       open.push(
         await page.evaluate(async (n) => {
