@@ -361,6 +361,16 @@ Deno.test({
           "back on the first",
           async () => first!.includes(await page.locator("#message-subject").textContent() ?? "\0"),
         );
+        // Enter on a focused row opens it (keyboard only: Tab reaches the rows).
+        await list(page).getByRole("link").nth(1).focus();
+        const second = await list(page).getByRole("link").nth(1).locator(".subject").textContent();
+        await page.keyboard.press("Enter");
+        await page.getByRole("heading", { name: second! }).waitFor();
+        await page.keyboard.press("k");
+        await until(
+          "back on the first",
+          async () => first!.includes(await page.locator("#message-subject").textContent() ?? "\0"),
+        );
         await page.keyboard.press("r");
         await page.getByRole("textbox", { name: "Subject" }).waitFor();
         assert.match(await page.getByRole("textbox", { name: "Subject" }).inputValue(), /^Re: /);
@@ -428,6 +438,10 @@ Deno.test({
           await page.keyboard.type("plain then ");
           await page.getByRole("button", { name: "Bold" }).click();
           await page.keyboard.type("strong words");
+          await page.getByRole("button", { name: "Bold" }).click();
+          await page.keyboard.press("Enter");
+          await page.getByRole("button", { name: "Bulleted list" }).click();
+          await page.keyboard.type("item one");
           await page.screenshot({ path: "/tmp/webmail-rich.png" });
           await page.getByRole("button", { name: "Send" }).click();
           await page.getByRole("textbox", { name: "To" }).waitFor({ state: "detached" });
@@ -436,6 +450,8 @@ Deno.test({
           const html = atob(parts.find((p) => p.type === "text/html")!.b64);
           const text = atob(parts.find((p) => p.type === "text/plain")!.b64);
           assert.match(html, /<b>strong words<\/b>/);
+          assert.match(html, /<ul><li>item one<\/li><\/ul>/);
+          assert.match(text, /^- item one$/m);
           assert.match(text, /plain then strong words/);
         },
       );
@@ -625,6 +641,14 @@ c.logout()
           await page.getByRole("link", { name: "Set up a mail program" }).getAttribute("href"),
           "/apple/mail.mobileconfig?emailaddress=alice%40example.test",
         );
+      });
+
+      await t.step("dark mode follows the system", async () => {
+        const bg = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+        await page.emulateMedia({ colorScheme: "dark" });
+        assert.equal(await bg(), "rgb(22, 24, 28)");
+        await page.emulateMedia({ colorScheme: "light" });
+        assert.equal(await bg(), "rgb(255, 255, 255)");
       });
 
       await t.step("nothing from a message ran or left for another host", () => {

@@ -53,7 +53,8 @@ export function MessageView(
       const first = email === null;
       setEmail(e);
       props.onLoaded(e);
-      if (first && trustsSender(e.from?.[0]?.email)) setAllowRemote(true);
+      // A From address can be forged: mail the spam filter put in Junk never gets the trust.
+      if (first && !props.inJunk && trustsSender(e.from?.[0]?.email)) setAllowRemote(true);
       if (first) loadInline(props.jmap, e).then((m) => live && m.size && setInline(m));
       if (first && !e.keywords?.$seen) {
         markSeen(props.jmap, e.id).then(() => live && props.onSeen());
