@@ -426,6 +426,45 @@ Deno.test({
         await openMailbox(page, /^Inbox/);
       });
 
+      await t.step("a hostile saved draft opens sanitised in the editor", async () => {
+        const [[, q]] = await jmapCall(page, [[
+          "Mailbox/query",
+          { filter: { role: "drafts" } },
+          "m",
+        ]]);
+        const drafts = (q.ids as string[])[0];
+        await jmapCall(page, [["Email/set", {
+          create: {
+            h: {
+              mailboxIds: { [drafts]: true },
+              keywords: { $draft: true, $seen: true },
+              subject: "Planted draft",
+              htmlBody: [{ partId: "1", type: "text/html" }],
+              bodyValues: {
+                "1": {
+                  value: `<p>planted-marker</p><img src=x onerror="alert('draft')">` +
+                    `<script>alert('s')</script><a href="javascript:alert(1)">j</a>`,
+                },
+              },
+            },
+          },
+        }, "s"]]);
+        await openMailbox(page, /^Drafts/);
+        await openMessage(page, "Planted draft");
+        await page.getByRole("button", { name: "Edit draft" }).click();
+        const editor = page.getByRole("textbox", { name: "Message" });
+        await editor.getByText("planted-marker").waitFor();
+        assert.equal(
+          await editor.locator("img, script, [onerror], [href^='javascript' i]").count(),
+          0,
+        );
+        await page.getByRole("button", { name: "Discard" }).click();
+        await page.getByRole("textbox", { name: "To" }).waitFor({ state: "detached" });
+        assert.deepEqual(await emailsIn(page, "drafts"), [], "Discard deletes the saved draft");
+        assert.deepEqual(watch.dialogs, []);
+        await openMailbox(page, /^Inbox/);
+      });
+
       await t.step(
         "rich text: bold and a list go out as HTML with a text alternative",
         async () => {

@@ -6,6 +6,7 @@
  */
 /// <reference lib="dom" />
 import { useEffect, useRef } from "preact/hooks";
+import { cleanOutgoing } from "./outgoing_html.ts";
 
 const COMMANDS: Array<[label: string, command: string, keys: string]> = [
   ["Bold", "bold", "Control+B"],
@@ -17,7 +18,9 @@ export function HtmlEditor(props: { initial: string; onChange: (html: string) =>
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
     // Set once: the editor owns its DOM from here on (a re-render must not reset the caret).
-    if (ref.current) ref.current.innerHTML = props.initial;
+    // Sanitised first: a saved draft's HTML comes from the mailbox, which mail programs and
+    // filters can also write to, and it must not become markup of this page unchecked.
+    if (ref.current) ref.current.innerHTML = cleanOutgoing(props.initial);
   }, []);
   const report = () => ref.current && props.onChange(ref.current.innerHTML);
   const run = (command: string, value?: string) => {
