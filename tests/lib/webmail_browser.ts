@@ -4,7 +4,8 @@
  * mail with smtplib, read it back with imaplib, and call JMAP with the page's own token.
  */
 import type { Browser, Page } from "playwright-core";
-import { run } from "../harness.ts";
+import { run, startTestServer, type TestServer } from "../harness.ts";
+import { chromium } from "playwright-core";
 
 const CANDIDATES = [
   Deno.env.get("CHROMIUM_PATH"),
@@ -203,4 +204,152 @@ export async function messageIdOf(page: Page, subject: string): Promise<{ messag
     }, "g"],
   ]);
   return (out[1][1].list as Array<{ messageId: string[] }>)[0];
+}
+
+export async function partsOf(
+  raw: string,
+): Promise<Array<{ type: string; name: string | null; b64: string }>> {
+  const py = await run("python3", [
+    "-c",
+    `
+import base64, email, email.policy, json, sys
+m = email.message_from_bytes(sys.stdin.buffer.read(), policy=email.policy.default)
+out = []
+for p in m.walk():
+    if p.is_multipart():
+        continue
+    out.append({"type": p.get_content_type(), "name": p.get_filename(),
+                "b64": base64.b64encode(p.get_payload(decode=True) or b"").decode()})
+    if p.get_content_type() == "message/rfc822":
+        break
+print(json.dumps(out))
+`,
+  ], { stdin: raw });
+  return JSON.parse(py.stdout);
+}
+
+export const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
+
+export function list(page: Page) {
+  return page.getByRole("list", { name: "Messages" });
+}
+
+export function row(page: Page, subject: string) {
+  return list(page).getByRole("listitem").filter({ hasText: subject });
+}
+
+export async function openMessage(page: Page, subject: string) {
+  await list(page).getByRole("link", { name: subject }).first().click();
+  await page.getByRole("heading", { name: subject }).waitFor();
+}
+
+export async function openMailbox(page: Page, name: RegExp) {
+  await page.getByRole("navigation", { name: "Mailboxes" }).getByRole("link", { name }).click();
+}
+
+/** The Emails of the mailbox with `role`: subject and keywords. */
+export async function emailsIn(page: Page, role: string) {
+  const out = await jmapCall(page, [["Mailbox/query", { filter: { role } }, "m"]]);
+  const mailboxId = (out[0][1].ids as string[])[0];
+  const got = await jmapCall(page, [
+    ["Email/query", { filter: { inMailbox: mailboxId } }, "q"],
+    ["Email/get", {
+      "#ids": { resultOf: "q", name: "Email/query", path: "/ids" },
+      properties: ["subject", "keywords"],
+    }, "g"],
+  ]);
+  return got[1][1].list as Array<{ subject: string; keywords: Record<string, boolean> }>;
+}
+
+/** Polls `check` until it holds (generous deadline: the machine is shared). */
+export async function until(what: string, check: () => Promise<boolean>, ms = 30_000) {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Bytes 0..255 repeated: a binary attachment that any re-encoding would break. */
+export const BINARY = Uint8Array.from({ length: 5000 }, (_, i) => (i * 7 + (i >> 8)) & 0xff);
+
+/** What the webmail feature tests share: a server with alice and bob, a corpus in alice's
+ * Inbox, and a signed-in page. */
+export interface Fixture {
+  ts: TestServer;
+  browser: Browser;
+  page: Page;
+  watch: Watch;
+  imap: number;
+  smtp: number;
+}
+
+export async function startFixture(): Promise<Fixture> {
+  // A small message limit, so that "too large" is quick to reach.
+  const ts = await startTestServer({
+    listeners: { http: "127.0.0.1:0" },
+    limits: { max_message_bytes: 1_000_000 },
+  });
+  let browser: Browser | null = null;
+  try {
+    await ts.addUser("alice@example.test", "alice-password");
+    await ts.addUser("bob@example.test", "bob-password");
+    const imap = ts.port("imap");
+    const smtp = ts.port("smtp");
+    await sendMail(smtp, {
+      from: "Carol <carol@example.org>",
+      to: "alice@example.test",
+      subject: "Report with picture",
+      text: "see the HTML",
+      html: `<p>marker-cid</p><img alt="inline picture" src="cid:pic1@example.org">`,
+      inlinePng: { cid: "pic1@example.org", bytes: PIXEL },
+      attachment: { name: "data.bin", type: "application/octet-stream", bytes: BINARY },
+    });
+    for (const n of [1, 2, 3]) {
+      await sendMail(smtp, {
+        from: "Dan <dan@example.org>",
+        to: "alice@example.test",
+        subject: `Bulk ${n}`,
+        text: `bulk message ${n}`,
+      });
+    }
+    await sendMail(smtp, {
+      from: "Spammer <spam@example.net>",
+      to: "alice@example.test",
+      subject: "Cheap pills",
+      text: "buy now",
+      headers: {
+        "X-Spam-Status": "Yes, score=7.3 required=5.0 tests=BAYES_99,HTML_ONLY",
+        "X-Spam-Score": "7.3",
+        "Authentication-Results":
+          "mail.example.test; spf=fail smtp.mailfrom=spam@example.net; dkim=none",
+      },
+    });
+    await sendMail(smtp, {
+      from: "News <news@shop.example>",
+      to: "alice@example.test",
+      subject: "Newsletter one",
+      text: "html",
+      html: `<p>marker-news</p><img alt="banner" src="http://tracker.example.net/one.png">`,
+    });
+    await sendMail(smtp, {
+      from: "News <news@shop.example>",
+      to: "alice@example.test",
+      subject: "Newsletter two",
+      text: "html",
+      html: `<p>marker-news2</p><img alt="banner2" src="http://tracker.example.net/two.png">`,
+    });
+    const host = `127.0.0.1:${ts.port("http")}`;
+    browser = await chromium.launch({ executablePath: CHROMIUM!, headless: true });
+    const [page, watch] = await openPage(browser, host);
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(`http://${host}/`);
+    await signIn(page, "alice@example.test", "alice-password");
+    await row(page, "Report with picture").waitFor();
+    return { ts, browser, page, watch, imap, smtp };
+  } catch (e) {
+    await browser?.close();
+    await ts.stop();
+    throw e;
+  }
 }
