@@ -51,7 +51,8 @@ export function Mail(props: { jmap: Jmap; onSignOut: () => void }) {
   const refresh = () => setVersion((v) => v + 1);
 
   useEffect(() => {
-    jmap.mailboxes().then((m) => setMailboxes(sortMailboxes(m)));
+    jmap.mailboxes().then((m) => setMailboxes(sortMailboxes(m)))
+      .catch((e) => setError((e as Error).message));
   }, [jmap, version]);
 
   // Live updates: a burst of state changes becomes one refresh.
@@ -121,7 +122,8 @@ export function Mail(props: { jmap: Jmap; onSignOut: () => void }) {
     location.hash = href(current.id, next);
   };
   const shortcut = (key: string): boolean => {
-    const email = openEmail.current;
+    // Only the message on screen: not the one before while the next is still loading.
+    const email = openEmail.current?.id === route.emailId ? openEmail.current : null;
     const on: Record<string, () => unknown> = {
       j: () => step(1),
       k: () => step(-1),
