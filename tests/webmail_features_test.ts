@@ -159,6 +159,24 @@ Deno.test({
         await page.getByRole("textbox", { name: "To" }).waitFor({ state: "detached" });
       });
 
+      await t.step("Search mail with from: and has:attachment", async () => {
+        const box = page.getByRole("searchbox", { name: "Search mail" });
+        await box.fill("from:carol has:attachment");
+        await box.press("Enter");
+        await page.getByRole("heading", { name: "Search: from:carol has:attachment" }).waitFor();
+        await until(
+          "one result",
+          async () =>
+            (await list(page).getByRole("listitem").count()) === 1 &&
+            (await row(page, "Report with picture").count()) === 1,
+        );
+        await box.fill("from:carol subject:nothing-like-this");
+        await box.press("Enter");
+        await page.getByText("No messages.").waitFor();
+        await openMailbox(page, /^Inbox/);
+        await row(page, "Cheap pills").waitFor();
+      });
+
       await t.step("why is this in Junk: score, rules and sender checks in words", async () => {
         await openMessage(page, "Cheap pills");
         await page.getByRole("button", { name: "Mark as junk" }).click();
