@@ -231,6 +231,13 @@ Deno.test({
           await page.keyboard.press("Enter");
           await page.getByRole("button", { name: "Bulleted list" }).click();
           await page.keyboard.type("item one");
+          await page.keyboard.press("Enter");
+          await page.keyboard.press("Enter");
+          await page.keyboard.type("see site");
+          for (let i = 0; i < 4; i++) await page.keyboard.press("Shift+ArrowLeft");
+          await page.getByRole("button", { name: "Link", exact: true }).click();
+          await page.getByLabel("Link address").fill("https://example.org/x");
+          await page.getByRole("button", { name: "Add link" }).click();
           await page.screenshot({ path: "/tmp/webmail-rich.png" });
           await page.getByRole("button", { name: "Send" }).click();
           await page.getByRole("textbox", { name: "To" }).waitFor({ state: "detached" });
@@ -241,6 +248,8 @@ Deno.test({
           assert.match(html, /<b>strong words<\/b>/);
           assert.match(html, /<ul><li>item one<\/li><\/ul>/);
           assert.match(text, /^- item one$/m);
+          assert.match(html, /<a href="https:\/\/example\.org\/x">site<\/a>/);
+          assert.match(text, /see site <https:\/\/example\.org\/x>/);
           assert.match(text, /plain then strong words/);
         },
       );

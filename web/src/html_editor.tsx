@@ -5,7 +5,7 @@
  * content is taken as plain text, so no foreign markup enters the editor at all.
  */
 /// <reference lib="dom" />
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { cleanOutgoing } from "./outgoing_html.ts";
 
 const COMMANDS: Array<[label: string, command: string, keys: string]> = [
@@ -28,9 +28,26 @@ export function HtmlEditor(props: { initial: string; onChange: (html: string) =>
     document.execCommand(command, false, value);
     report();
   };
-  const link = () => {
-    const url = prompt("Link address (https://…)");
-    if (url && /^(https?:|mailto:)/i.test(url.trim())) run("createLink", url.trim());
+  // Link: the selection is kept while the address is typed into a field (no prompt dialog).
+  const [linking, setLinking] = useState(false);
+  const [address, setAddress] = useState("https://");
+  const saved = useRef<Range | null>(null);
+  const startLink = () => {
+    const sel = getSelection();
+    saved.current = sel && sel.rangeCount ? sel.getRangeAt(0).cloneRange() : null;
+    setLinking(true);
+  };
+  const addLink = () => {
+    const url = address.trim();
+    setLinking(false);
+    if (!/^(https?:\/\/[^\s]+|mailto:[^\s]+)$/i.test(url)) return;
+    ref.current?.focus();
+    const sel = getSelection();
+    if (saved.current && sel) {
+      sel.removeAllRanges();
+      sel.addRange(saved.current);
+    }
+    run("createLink", url);
   };
   const paste = (e: ClipboardEvent) => {
     e.preventDefault();
@@ -50,9 +67,29 @@ export function HtmlEditor(props: { initial: string; onChange: (html: string) =>
             {label}
           </button>
         ))}
-        <button type="button" onMouseDown={(e) => e.preventDefault()} onClick={link}>
+        <button type="button" onMouseDown={(e) => e.preventDefault()} onClick={startLink}>
           Link
         </button>
+        {linking && (
+          <span class="link-form">
+            <label>
+              Link address{" "}
+              <input
+                type="url"
+                value={address}
+                autoFocus
+                onInput={(e) => setAddress((e.target as HTMLInputElement).value)}
+                onKeyDown={(e) => {
+                  if (e.key === "Enter") {
+                    e.preventDefault();
+                    addLink();
+                  } else if (e.key === "Escape") setLinking(false);
+                }}
+              />
+            </label>
+            <button type="button" onClick={addLink}>Add link</button>
+          </span>
+        )}
       </div>
       <div
         ref={ref}
