@@ -67,7 +67,8 @@ msg = EmailMessage()
 msg["From"] = m["from"]
 msg["To"] = m["to"]
 msg["Subject"] = m["subject"]
-msg["Message-ID"] = make_msgid(domain="example.org")
+if "Message-ID" not in (m.get("headers") or {}):
+    msg["Message-ID"] = make_msgid(domain="example.org")
 for k, v in (m.get("headers") or {}).items():
     msg[k] = v
 msg.set_content(m["text"])

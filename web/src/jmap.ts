@@ -246,6 +246,7 @@ export class Jmap {
           "htmlBody",
           "attachments",
           "blobId",
+          "threadId",
           "bodyValues",
           "header:Authentication-Results:asText:all",
           "header:X-Spam-Status:asText",

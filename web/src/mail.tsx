@@ -155,6 +155,7 @@ export function Mail(props: { jmap: Jmap; onSignOut: () => void }) {
         emailId={route.emailId}
         inJunk={current.role === "junk"}
         inDrafts={current.role === "drafts"}
+        mailboxId={current.id}
         version={version}
         onLoaded={(e) => (openEmail.current = e)}
         onMove={move}

@@ -16,6 +16,7 @@ import { loadInline } from "./cid.ts";
 import { AttachmentList } from "./attachment_list.tsx";
 import { type MessageActions, MessageToolbar } from "./message_toolbar.tsx";
 import { VerdictPanel } from "./verdict.tsx";
+import { ThreadView } from "./thread_view.tsx";
 import { trustSender, trustsSender } from "./remote_senders.ts";
 
 function bodyOf(email: EmailFull, allowRemote: boolean, inline: Map<string, string>) {
@@ -34,6 +35,8 @@ export function MessageView(
     emailId: string;
     inJunk: boolean;
     inDrafts: boolean;
+    /** The mailbox in the URL (links to the other messages of the thread stay in it). */
+    mailboxId: string;
     /** Bumped when the message's keywords changed (flag, unread): fetch again. */
     version: number;
     onSeen: () => void;
@@ -104,6 +107,14 @@ export function MessageView(
       </dl>
       <VerdictPanel email={email} inJunk={props.inJunk} />
       <AttachmentList jmap={props.jmap} parts={files} />
+      {email.threadId && (
+        <ThreadView
+          jmap={props.jmap}
+          threadId={email.threadId}
+          openId={email.id}
+          mailboxId={props.mailboxId}
+        />
+      )}
       {body.remote > 0 && !allowRemote && (
         <p class="remote-note">
           Remote images are blocked to protect your privacy.{" "}
