@@ -12,7 +12,6 @@ import {
   CHROMIUM,
   emailsIn,
   type Fixture,
-  jmapCall,
   list,
   openMailbox,
   openMessage,

@@ -44,8 +44,11 @@ export function Compose(
   const drafts = props.mailboxes.find((m) => m.role === "drafts");
   const sentBox = props.mailboxes.find((m) => m.role === "sent");
 
+  // Send may be pressed before the identities arrive: it waits for this same request.
+  const loading = useRef<Promise<Identity[]> | null>(null);
   useEffect(() => {
-    jmap.identities().then((list) => {
+    loading.current = jmap.identities();
+    loading.current.then((list) => {
       setIds(list);
       setFromId(list[0].id);
     }).catch((e) => setError((e as Error).message));
@@ -90,10 +93,11 @@ export function Compose(
     setBusy(true);
     try {
       if (!drafts || !sentBox) throw new Error("the Drafts or Sent mailbox is missing");
-      if (!from) throw new Error("this account has no identity to send from");
-      const obj = emailObject(d, from, true);
+      const sender = from ?? (await loading.current)?.[0];
+      if (!sender) throw new Error("this account has no identity to send from");
+      const obj = emailObject(d, sender, true);
       await saving.current;
-      await jmap.send(obj, from.id, { drafts: drafts.id, sent: sentBox.id }, saved.current);
+      await jmap.send(obj, sender.id, { drafts: drafts.id, sent: sentBox.id }, saved.current);
       props.onDone(true);
     } catch (err) {
       setError((err as Error).message);

@@ -4,7 +4,7 @@
  * key is read from a chosen .asc file or pasted; the stored key's fingerprint is shown.
  */
 /// <reference lib="dom" />
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import type { Jmap } from "./jmap.ts";
 import { settingsCall } from "./settings_api.ts";
 
@@ -20,9 +20,12 @@ export function KeyForm(props: { jmap: Jmap }) {
   const [info, setInfo] = useState<KeyInfo | null>(null);
   const [armored, setArmored] = useState("");
   const [note, setNote] = useState<{ ok: boolean; text: string } | null>(null);
+  // The first GET must not overwrite what a quicker Save or Remove already showed.
+  const changed = useRef(false);
   useEffect(() => {
-    settingsCall(jmap, "GET", "/webmail/key").then((k) => setInfo(k as KeyInfo | null))
-      .catch((e) => setNote({ ok: false, text: (e as Error).message }));
+    settingsCall(jmap, "GET", "/webmail/key").then((k) =>
+      !changed.current && setInfo(k as KeyInfo | null)
+    ).catch((e) => setNote({ ok: false, text: (e as Error).message }));
   }, [jmap]);
   const pick = async (e: Event) => {
     const f = (e.target as HTMLInputElement).files?.[0];
@@ -31,6 +34,7 @@ export function KeyForm(props: { jmap: Jmap }) {
   const save = async (e: Event) => {
     e.preventDefault();
     setNote(null);
+    changed.current = true;
     try {
       setInfo(await settingsCall(jmap, "POST", "/webmail/key", { armored }) as KeyInfo | null);
       setArmored("");
@@ -40,6 +44,7 @@ export function KeyForm(props: { jmap: Jmap }) {
     }
   };
   const remove = async () => {
+    changed.current = true;
     await settingsCall(jmap, "DELETE", "/webmail/key").catch(() => {});
     setInfo(null);
     setNote({ ok: true, text: "Key removed: new mail is stored unencrypted." });

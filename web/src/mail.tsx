@@ -92,9 +92,11 @@ export function Mail(props: { jmap: Jmap; onSignOut: () => void }) {
       refresh();
     }).catch(fail);
   };
+  // Moves need the mailboxes' roles: fetched here if the list arrived before them.
+  const boxes = async () => mailboxes ?? await jmap.mailboxes();
   const move = (action: MoveAction) =>
-    mailboxes && route.emailId &&
-    after(moveEmails(jmap, mailboxes, [route.emailId], action), true);
+    route.emailId &&
+    after(boxes().then((m) => moveEmails(jmap, m, [route.emailId!], action)), true);
   const keyword = (k: string, on: boolean) =>
     route.emailId && after(setKeyword(jmap, [route.emailId], k, on), false);
   const bulk = (p: Promise<unknown>) => {
@@ -225,7 +227,7 @@ export function Mail(props: { jmap: Jmap; onSignOut: () => void }) {
             onThreads={setThreads}
             onSelect={select}
             onShown={(ids) => (shown.current = ids)}
-            onBulkMove={(a) => mailboxes && bulk(moveEmails(jmap, mailboxes, [...selected], a))}
+            onBulkMove={(a) => bulk(boxes().then((m) => moveEmails(jmap, m, [...selected], a)))}
             onBulkKeyword={(k, on) => bulk(setKeyword(jmap, [...selected], k, on))}
             onBulkMoveTo={(id) => bulk(moveToMailbox(jmap, [...selected], id))}
             onClear={() => setSelected(new Set())}
