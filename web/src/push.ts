@@ -22,6 +22,11 @@ async function readStream(
     signal,
     cache: "no-store",
   });
+  if (res.status === 401) {
+    // The token was revoked: sign out (the app then stops this loop) instead of retrying.
+    jmap.onSignedOut?.();
+    throw new Error("signed out");
+  }
   if (!res.ok || !res.body) throw new Error(`push refused (${res.status})`);
   onOpen();
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
