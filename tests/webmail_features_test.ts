@@ -226,6 +226,28 @@ Deno.test({
         );
       });
 
+      await t.step("a second tab gets live updates without a second stream", async () => {
+        const token = await page.evaluate(() => sessionStorage.getItem("denomail.token"));
+        const second = await page.context().newPage();
+        const streams: string[] = [];
+        second.on("request", (r) => {
+          if (r.url().includes("/jmap/eventsource/")) streams.push(r.url());
+        });
+        await second.addInitScript((t) => sessionStorage.setItem("denomail.token", t), token!);
+        await second.goto(page.url());
+        await row(second, "Pushed in live").waitFor();
+        await sendMail(smtp, {
+          from: "Eve <eve@example.org>",
+          to: "alice@example.test",
+          subject: "Seen in both tabs",
+          text: "one stream, two tabs",
+        });
+        await row(second, "Seen in both tabs").waitFor({ timeout: 30_000 });
+        await row(page, "Seen in both tabs").waitFor({ timeout: 30_000 });
+        assert.deepEqual(streams, [], "the first tab holds the only stream");
+        await second.close();
+      });
+
       await t.step("Group by thread collapses a thread into one row", async () => {
         await sendMail(smtp, {
           from: "Eve <eve@example.org>",

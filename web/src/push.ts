@@ -49,20 +49,45 @@ async function readStream(
   }
 }
 
-/** Keeps a push stream open until the returned function is called. */
+/** Reads streams one after another until `signal` aborts (reconnecting after a pause). */
+async function streamLoop(jmap: Jmap, signal: AbortSignal, onChange: () => void): Promise<void> {
+  let pause = 1000;
+  while (!signal.aborted) {
+    try {
+      await readStream(jmap, signal, onChange, () => (pause = 1000));
+    } catch { /* dropped or refused: try again below */ }
+    if (signal.aborted) return;
+    await new Promise((r) => setTimeout(r, pause));
+    pause = Math.min(pause * 2, 60_000);
+    onChange(); // catch up on what happened while the stream was down
+  }
+}
+
+/**
+ * Keeps live updates coming until the returned function is called. Only one tab per account
+ * holds a stream (a Web Lock; the others hear of changes on a BroadcastChannel), because
+ * over HTTP/1.1 a browser opens at most 6 connections to a server and every stream keeps
+ * one: with more tabs than that, the API calls would wait for ever. When the tab with the
+ * stream closes, another one takes the lock.
+ */
 export function startPush(jmap: Jmap, onChange: () => void): () => void {
   const stop = new AbortController();
-  (async () => {
-    let pause = 1000;
-    while (!stop.signal.aborted) {
-      try {
-        await readStream(jmap, stop.signal, onChange, () => (pause = 1000));
-      } catch { /* dropped or refused: try again below */ }
-      if (stop.signal.aborted) return;
-      await new Promise((r) => setTimeout(r, pause));
-      pause = Math.min(pause * 2, 60_000);
-      onChange(); // catch up on what happened while the stream was down
-    }
-  })();
-  return () => stop.abort();
+  const name = `denomail-push:${jmap.username}`;
+  const channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(name) : null;
+  if (channel) channel.onmessage = () => onChange();
+  const changed = () => {
+    onChange();
+    channel?.postMessage("changed");
+  };
+  if (navigator.locks) {
+    navigator.locks.request(
+      name,
+      { signal: stop.signal },
+      () => streamLoop(jmap, stop.signal, changed),
+    ).catch(() => {/* aborted while waiting */});
+  } else streamLoop(jmap, stop.signal, changed);
+  return () => {
+    stop.abort();
+    channel?.close();
+  };
 }
