@@ -22,23 +22,45 @@ const KEYWORDS: Partial<Record<MoveAction, Record<string, true | null>>> = {
   notjunk: { "keywords/$notjunk": true, "keywords/$junk": null },
 };
 
-/** Moves one Email for `action`; returns the id of the mailbox it is now in. */
-export async function moveEmail(
+/** Moves Emails for `action`; returns the id of the mailbox they are now in. */
+export async function moveEmails(
   jmap: Jmap,
   mailboxes: Mailbox[],
-  emailId: string,
+  emailIds: string[],
   action: MoveAction,
 ): Promise<string> {
   const { role, name } = TARGET[action];
   const target = mailboxes.find((m) => m.role === role)?.id ??
     await jmap.createMailbox(name, role);
-  await jmap.updateEmails({
-    [emailId]: { mailboxIds: { [target]: true }, ...KEYWORDS[action] },
-  });
+  await jmap.updateEmails(Object.fromEntries(
+    emailIds.map((id) => [id, { mailboxIds: { [target]: true }, ...KEYWORDS[action] }]),
+  ));
   return target;
 }
 
-/** Marks an Email read (a patch of the one keyword, so other flags stay). */
+/** Moves Emails into one mailbox (drag and drop): it becomes their only mailbox. */
+export function moveToMailbox(jmap: Jmap, emailIds: string[], mailboxId: string): Promise<void> {
+  return jmap.updateEmails(
+    Object.fromEntries(emailIds.map((id) => [id, { mailboxIds: { [mailboxId]: true } }])),
+  );
+}
+
+/**
+ * Sets or clears one keyword ($seen, $flagged) on Emails: a patch of that keyword alone
+ * (RFC 8620 §5.3 patch paths), so other flags stay as they are.
+ */
+export function setKeyword(
+  jmap: Jmap,
+  emailIds: string[],
+  keyword: string,
+  on: boolean,
+): Promise<void> {
+  return jmap.updateEmails(
+    Object.fromEntries(emailIds.map((id) => [id, { [`keywords/${keyword}`]: on ? true : null }])),
+  );
+}
+
+/** Marks an Email read. */
 export function markSeen(jmap: Jmap, emailId: string): Promise<void> {
-  return jmap.updateEmails({ [emailId]: { "keywords/$seen": true } });
+  return setKeyword(jmap, [emailId], "$seen", true);
 }

@@ -16,6 +16,7 @@ export function savedToken(): string | null {
 
 export function forgetToken(): void {
   sessionStorage.removeItem(KEY);
+  sessionStorage.removeItem("denomail.session"); // jmap.ts's cached session object
 }
 
 /** Signs in; resolves to the token, or throws an Error whose message the user may read. */

@@ -8,16 +8,22 @@
  */
 import type { EmailAddress, EmailFull } from "./jmap.ts";
 import { fullAddresses } from "./format.ts";
+import type { Attachment } from "./attach_picker.tsx";
 
-export type ComposeKind = "new" | "reply" | "replyAll" | "forward";
+export type ComposeKind = "new" | "reply" | "replyAll" | "forward" | "forwardAttached";
 
 export interface Draft {
   to: string;
   cc: string;
   subject: string;
   body: string;
+  /** The HTML editor's content, or null for plain text. */
+  html: string | null;
   inReplyTo: string[] | null;
   references: string[] | null;
+  attachments: Attachment[];
+  /** The saved draft this one continues (an Email in Drafts), replaced on each save. */
+  savedId: string | null;
 }
 
 export const EMPTY_DRAFT: Draft = {
@@ -25,8 +31,11 @@ export const EMPTY_DRAFT: Draft = {
   cc: "",
   subject: "",
   body: "",
+  html: null,
   inReplyTo: null,
   references: null,
+  attachments: [],
+  savedId: null,
 };
 
 function plainText(email: EmailFull): string {
@@ -46,6 +55,23 @@ function without(list: EmailAddress[] | null, self: string): EmailAddress[] {
 export function draftFrom(kind: ComposeKind, email: EmailFull, self: string): Draft {
   const text = plainText(email);
   const date = new Date(email.receivedAt).toLocaleString();
+  if (kind === "forwardAttached") {
+    // RFC 2046 §5.2.1: the whole message as a message/rfc822 part, its blob unchanged.
+    const name = `${(email.subject ?? "message").replace(/[\\/:*?"<>|]/g, "_").slice(0, 60)}.eml`;
+    return {
+      ...EMPTY_DRAFT,
+      subject: prefixed("Fwd:", email.subject),
+      attachments: [{
+        key: `fwd-${email.id}`,
+        name,
+        type: "message/rfc822",
+        size: 0,
+        blobId: email.blobId,
+        error: null,
+        disposition: "attachment",
+      }],
+    };
+  }
   if (kind === "forward") {
     return {
       ...EMPTY_DRAFT,
@@ -60,6 +86,7 @@ export function draftFrom(kind: ComposeKind, email: EmailFull, self: string): Dr
   const cc = kind === "replyAll" ? without(email.cc, self) : [];
   const quoted = text.split("\n").map((l) => `> ${l}`).join("\n");
   return {
+    ...EMPTY_DRAFT,
     to: fullAddresses(without(to, self).length ? without(to, self) : to),
     cc: fullAddresses(cc),
     subject: prefixed("Re:", email.subject),
@@ -81,4 +108,28 @@ export function parseAddresses(field: string): EmailAddress[] {
     const name = lt > 0 ? p.slice(0, lt).trim().replace(/^"|"$/g, "") : "";
     return { name: name || null, email };
   });
+}
+
+/** A saved draft (an Email in Drafts) back as the form's content, to continue writing. */
+export function draftFromSaved(email: EmailFull): Draft {
+  const html = email.htmlBody?.find((p) => p.type === "text/html");
+  return {
+    ...EMPTY_DRAFT,
+    to: fullAddresses(email.to),
+    cc: fullAddresses(email.cc),
+    subject: email.subject ?? "",
+    body: plainText(email),
+    html: html ? email.bodyValues[html.partId]?.value ?? null : null,
+    inReplyTo: null,
+    references: email.references,
+    attachments: (email.attachments ?? []).map((a) => ({
+      key: `saved-${a.partId}`,
+      name: a.name ?? "attachment",
+      type: a.type,
+      size: a.size ?? 0,
+      blobId: a.blobId ?? null,
+      error: null,
+    })),
+    savedId: email.id,
+  };
 }

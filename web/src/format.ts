@@ -18,3 +18,16 @@ export function shortDate(iso: string): string {
     ? d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })
     : d.toLocaleDateString([], { year: "numeric", month: "short", day: "numeric" });
 }
+
+/** 1536 -> "1.5 KB" (1024-based, as mail programs show sizes). */
+export function byteSize(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ["KB", "MB", "GB"];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
+}

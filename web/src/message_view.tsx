@@ -1,22 +1,28 @@
 /**
- * One open message: its subject as a heading, the addresses, and the body in a sandboxed
- * iframe titled "Message body" (sanitize.ts says what is removed and why). Remote images
- * stay blocked until "Show remote images" is pressed, for this message only. The toolbar's
- * buttons (Reply, Reply all, Forward, Delete, Archive, Mark as junk / Not junk) are handled
- * by the app shell; opening an unread message marks it read.
+ * One open message: its subject as a heading, the addresses, the spam and sender checks
+ * (verdict.tsx), the body in a sandboxed iframe titled "Message body" (sanitize.ts says what
+ * is removed and why; inline cid: images come from cid.ts), and the attachments to download.
+ * Remote images stay blocked until "Show remote images" is pressed, for this message, or
+ * for every message of this sender ("Always show images from …", remote_senders.ts).
+ * Opening an unread message marks it read.
  */
 /// <reference lib="dom" />
 import { useEffect, useMemo, useState } from "preact/hooks";
 import type { EmailFull, Jmap } from "./jmap.ts";
 import { fullAddresses } from "./format.ts";
 import { renderHtml, renderText } from "./sanitize.ts";
-import { markSeen, type MoveAction } from "./actions.ts";
-import type { ComposeKind } from "./draft.ts";
+import { markSeen } from "./actions.ts";
+import { loadInline } from "./cid.ts";
+import { AttachmentList } from "./attachment_list.tsx";
+import { type MessageActions, MessageToolbar } from "./message_toolbar.tsx";
+import { VerdictPanel } from "./verdict.tsx";
+import { ThreadView } from "./thread_view.tsx";
+import { trustSender, trustsSender } from "./remote_senders.ts";
 
-function bodyOf(email: EmailFull, allowRemote: boolean) {
+function bodyOf(email: EmailFull, allowRemote: boolean, inline: Map<string, string>) {
   const html = email.htmlBody?.find((p) => p.type === "text/html");
   if (html && email.bodyValues[html.partId]) {
-    return renderHtml(email.bodyValues[html.partId].value, allowRemote);
+    return renderHtml(email.bodyValues[html.partId].value, allowRemote, inline);
   }
   const text = (email.textBody ?? []).map((p) => email.bodyValues[p.partId]?.value ?? "")
     .join("\n");
@@ -24,33 +30,49 @@ function bodyOf(email: EmailFull, allowRemote: boolean) {
 }
 
 export function MessageView(
-  props: {
+  props: MessageActions & {
     jmap: Jmap;
     emailId: string;
     inJunk: boolean;
-    onMove: (action: MoveAction) => void;
-    onCompose: (kind: ComposeKind, email: EmailFull) => void;
+    inDrafts: boolean;
+    /** The mailbox in the URL (links to the other messages of the thread stay in it). */
+    mailboxId: string;
+    /** Bumped when the message's keywords changed (flag, unread): fetch again. */
+    version: number;
     onSeen: () => void;
+    onLoaded: (email: EmailFull) => void;
   },
 ) {
   const [email, setEmail] = useState<EmailFull | null>(null);
   const [missing, setMissing] = useState(false);
   const [allowRemote, setAllowRemote] = useState(false);
+  const [inline, setInline] = useState<Map<string, string>>(new Map());
 
   useEffect(() => {
     let live = true;
     props.jmap.email(props.emailId).then((e) => {
       if (!live) return;
       if (!e) return setMissing(true);
+      const first = email === null;
       setEmail(e);
-      if (!e.keywords?.$seen) markSeen(props.jmap, e.id).then(() => live && props.onSeen());
+      props.onLoaded(e);
+      // A From address can be forged: mail the spam filter put in Junk never gets the trust.
+      if (first && !props.inJunk && trustsSender(e.from?.[0]?.email)) setAllowRemote(true);
+      if (first) loadInline(props.jmap, e).then((m) => live && m.size && setInline(m));
+      if (first && !e.keywords?.$seen) {
+        markSeen(props.jmap, e.id).then(() => live && props.onSeen());
+      }
     }).catch(() => live && setMissing(true));
     return () => {
       live = false;
     };
-  }, [props.jmap, props.emailId]);
+  }, [props.jmap, props.emailId, props.version]);
 
-  const body = useMemo(() => email && bodyOf(email, allowRemote), [email, allowRemote]);
+  const body = useMemo(() => email && bodyOf(email, allowRemote, inline), [
+    email,
+    allowRemote,
+    inline,
+  ]);
 
   if (missing) {
     return (
@@ -60,21 +82,17 @@ export function MessageView(
     );
   }
   if (!email || !body) return <section class="reader" aria-busy="true" />;
+  const sender = email.from?.[0]?.email;
+  const usedCids = new Set(inline.keys());
+  // Inline images the HTML shows are not listed again; all other parts are.
+  const files = (email.attachments ?? []).filter((p) => !(p.cid && usedCids.has(p.cid)));
   return (
     <article class="reader" aria-labelledby="message-subject">
-      <div class="toolbar" role="toolbar" aria-label="Message actions">
-        <button type="button" onClick={() => props.onCompose("reply", email)}>Reply</button>
-        <button type="button" onClick={() => props.onCompose("replyAll", email)}>
-          Reply all
-        </button>
-        <button type="button" onClick={() => props.onCompose("forward", email)}>Forward</button>
-        <button type="button" onClick={() => props.onMove("delete")}>Delete</button>
-        <button type="button" onClick={() => props.onMove("archive")}>Archive</button>
-        {props.inJunk
-          ? <button type="button" onClick={() => props.onMove("notjunk")}>Not junk</button>
-          : <button type="button" onClick={() => props.onMove("junk")}>Mark as junk</button>}
-      </div>
-      <h2 id="message-subject">{email.subject || "(no subject)"}</h2>
+      <MessageToolbar {...props} email={email} />
+      <h2 id="message-subject">
+        {email.keywords?.$flagged && <span class="flag" aria-label="Flagged">⚑</span>}
+        {email.subject || "(no subject)"}
+      </h2>
       <dl class="headers">
         <dt>From</dt>
         <dd>{fullAddresses(email.from)}</dd>
@@ -87,10 +105,31 @@ export function MessageView(
           <time dateTime={email.receivedAt}>{new Date(email.receivedAt).toLocaleString()}</time>
         </dd>
       </dl>
+      <VerdictPanel email={email} inJunk={props.inJunk} />
+      <AttachmentList jmap={props.jmap} parts={files} />
+      {email.threadId && (
+        <ThreadView
+          jmap={props.jmap}
+          threadId={email.threadId}
+          openId={email.id}
+          mailboxId={props.mailboxId}
+        />
+      )}
       {body.remote > 0 && !allowRemote && (
         <p class="remote-note">
           Remote images are blocked to protect your privacy.{" "}
           <button type="button" onClick={() => setAllowRemote(true)}>Show remote images</button>
+          {sender && (
+            <button
+              type="button"
+              onClick={() => {
+                trustSender(sender);
+                setAllowRemote(true);
+              }}
+            >
+              {`Always show images from ${sender}`}
+            </button>
+          )}
         </p>
       )}
       {/* No allow-scripts, no allow-same-origin: the message is an opaque, inert document. */}

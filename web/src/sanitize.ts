@@ -71,8 +71,16 @@ const FORBID_TAGS = [
 
 const URL_ATTRS = ["src", "srcset", "background", "poster", "lowsrc", "dynsrc"];
 
-/** Sanitises an HTML body; remote references are kept only with `allowRemote`. */
-export function sanitizeHtml(html: string, allowRemote: boolean): { html: string; remote: number } {
+/**
+ * Sanitises an HTML body; remote references are kept only with `allowRemote`. `cid:`
+ * references (RFC 2392) become the data: URLs of the message's own parts in `inline`
+ * (fetched by cid.ts), so inline images show without any request.
+ */
+export function sanitizeHtml(
+  html: string,
+  allowRemote: boolean,
+  inline: ReadonlyMap<string, string> = new Map(),
+): { html: string; remote: number } {
   const purify = DOMPurify(window);
   const found = { n: 0 };
   purify.addHook("uponSanitizeElement", (node, data) => {
@@ -85,9 +93,15 @@ export function sanitizeHtml(html: string, allowRemote: boolean): { html: string
     for (const attr of URL_ATTRS) {
       const v = el.getAttribute?.(attr);
       if (v === null || v === undefined) continue;
+      if (/^\s*cid:/i.test(v)) {
+        const data = inline.get(cidOf(v));
+        if (data && attr === "src") el.setAttribute(attr, data);
+        else el.removeAttribute(attr);
+        continue;
+      }
       if (isRemote(v)) {
         found.n++;
-        // Only http(s) images ever load; cid: (inline parts) comes with a later step.
+        // Only http(s) images ever load.
         if (!allowRemote || !/^\s*https?:/i.test(v)) el.removeAttribute(attr);
       }
     }
@@ -105,6 +119,16 @@ export function sanitizeHtml(html: string, allowRemote: boolean): { html: string
     FORCE_BODY: true,
   }) as string;
   return { html: clean, remote: found.n };
+}
+
+/** "cid:abc%40x" -> "abc@x" (RFC 2392 §2: the URL is the %-encoded Content-ID). */
+export function cidOf(url: string): string {
+  const raw = url.trim().slice(4);
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
 }
 
 function escapeText(s: string): string {
@@ -125,8 +149,12 @@ function frameDocument(body: string, allowRemote: boolean): string {
 }
 
 /** The iframe document for an HTML body. */
-export function renderHtml(html: string, allowRemote: boolean): RenderedBody {
-  const clean = sanitizeHtml(html, allowRemote);
+export function renderHtml(
+  html: string,
+  allowRemote: boolean,
+  inline?: ReadonlyMap<string, string>,
+): RenderedBody {
+  const clean = sanitizeHtml(html, allowRemote, inline);
   return { doc: frameDocument(clean.html, allowRemote), remote: clean.remote };
 }
 

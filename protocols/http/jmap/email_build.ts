@@ -205,7 +205,9 @@ async function leaf(
   }
   if (typeof p.cid === "string" && /^[^\s<>]+$/.test(p.cid)) headers.push(`Content-ID: <${p.cid}>`);
   const str = new TextDecoder().decode(data);
-  const sevenBit = text && data.every((b) => b < 0x80 && b !== 0) &&
+  // RFC 2046 §5.2.1: a message/rfc822 part should not be base64; a 7-bit one goes as is.
+  const asIs = text || type === "message/rfc822";
+  const sevenBit = asIs && data.every((b) => b < 0x80 && b !== 0) &&
     str.split("\r\n").every((l) => l.length <= 998 && !l.includes("\r") && !l.includes("\n"));
   if (sevenBit) return { headers: [...headers, "Content-Transfer-Encoding: 7bit"], body: str };
   return { headers: [...headers, "Content-Transfer-Encoding: base64"], body: base64Lines(data) };

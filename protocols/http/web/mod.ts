@@ -18,6 +18,7 @@ import { log } from "../../../lib/log.ts";
 import { type Router, text, type WebRequest } from "../router.ts";
 import { loadWebBundle, type WebAsset, type WebBundle } from "./bundle.ts";
 import { signIn, signOut } from "./sign_in.ts";
+import { addSettingsRoutes } from "./account_settings.ts";
 
 /**
  * The app's Content-Security-Policy. Scripts and connections: this origin only, no inline
@@ -93,4 +94,5 @@ export function addWebmailRoutes(router: Router, deps: ServerDeps): void {
     })(r));
   router.route("/webmail/signin", ["POST"], (r) => signIn(deps, r));
   router.route("/webmail/signout", ["POST"], (r) => signOut(deps, r));
+  addSettingsRoutes(router, deps);
 }
