@@ -37,7 +37,11 @@ interface Command {
 const CONFIG: FlagSpec = { values: ["--config"] };
 
 const COMMANDS: Record<string, Command> = {
-  serve: { usage: serve.usage, flags: CONFIG, run: serve.run },
+  serve: {
+    usage: serve.usage,
+    flags: { ...CONFIG, booleans: ["--dry-run-migrations", "--skip-migration-backup"] },
+    run: serve.run,
+  },
   init: {
     usage: init.usage,
     flags: { values: ["--config", "--domain", "--hostname", "--out"] },

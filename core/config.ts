@@ -54,7 +54,14 @@ export interface Config {
   dataDir: string;
   /** Folder of the config file (or the cwd for the defaults); relative paths resolve here. */
   baseDir: string;
-  storage: { backend: "sqlite" | "postgres"; url: string | null };
+  storage: {
+    backend: "sqlite" | "postgres";
+    url: string | null;
+    /** A database larger than this is not copied before migrating: the start is refused. */
+    preMigrationBackupMaxBytes: number;
+    /** `serve --skip-migration-backup` (not a config key). */
+    skipMigrationBackup?: boolean;
+  };
   tls: { cert: string | null; key: string | null };
   listeners: Record<ListenerName, HostPort | null>;
   limits: {
@@ -393,6 +400,7 @@ export function configFromObject(doc: Table, baseDir: string): Config {
     );
   }
   if (url !== null) checkDatabaseUrl(url);
+  const preMigrationBackupMaxBytes = s.int("pre_migration_backup_max_bytes", 10 * 1024 ** 3);
   s.rejectUnknown();
 
   const t = r.table("tls");
@@ -501,7 +509,7 @@ export function configFromObject(doc: Table, baseDir: string): Config {
     hostname,
     dataDir,
     baseDir,
-    storage: { backend, url },
+    storage: { backend, url, preMigrationBackupMaxBytes },
     tls,
     listeners,
     limits,

@@ -188,9 +188,9 @@ const MIGRATIONS: readonly string[] = [
 
 /** What migration `v` (0-based index) does, in a line: its statements' heads (dry runs). */
 export function describeMigration(v: number): string {
-  const heads = MIGRATIONS[v].replace(/--[^\n]*/g, "").split(";").map((x) =>
-    x.trim().split(/\s+/).slice(0, 6).join(" ").replace(/\(.*$/, "").trim()
-  ).filter((x) => /^(CREATE|ALTER|DROP|INSERT|DELETE|UPDATE)/i.test(x));
+  const heads = MIGRATIONS[v].replace(/--[^\n]*/g, "").replace(/\bBEGIN\b[\s\S]*?\bEND\b/g, "")
+    .split(";").map((x) => x.trim().split(/\s+/).slice(0, 6).join(" ").replace(/\(.*$/, "").trim())
+    .filter((x) => /^(CREATE|ALTER|DROP|INSERT|DELETE|UPDATE)/i.test(x));
   const parts = [...new Set(heads)];
   return `${v + 1}: ${parts.slice(0, 8).join("; ")}${parts.length > 8 ? "; ..." : ""}`;
 }
