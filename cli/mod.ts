@@ -27,6 +27,7 @@ import * as importCmd from "./commands/import.ts";
 import * as exportCmd from "./commands/export.ts";
 import * as token from "./commands/token.ts";
 import * as sieve from "./commands/sieve.ts";
+import * as verify from "./commands/verify.ts";
 
 interface Command {
   usage: string;
@@ -86,6 +87,7 @@ const COMMANDS: Record<string, Command> = {
     flags: { values: ["--config", "--name"] },
     run: token.run,
   },
+  verify: { usage: verify.usage, flags: { ...CONFIG, booleans: ["--repair"] }, run: verify.run },
   export: {
     usage: exportCmd.usage,
     flags: { values: ["--config", "--user", "--mailbox", "--out"] },

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { existsSync, fsyncSync, openSync, closeSync, renameSync, statSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { StoreError } from "../mod.ts";
