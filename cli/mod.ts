@@ -28,6 +28,7 @@ import * as exportCmd from "./commands/export.ts";
 import * as token from "./commands/token.ts";
 import * as sieve from "./commands/sieve.ts";
 import * as verify from "./commands/verify.ts";
+import * as backup from "./commands/backup.ts";
 
 interface Command {
   usage: string;
@@ -86,6 +87,16 @@ const COMMANDS: Record<string, Command> = {
     usage: token.usage,
     flags: { values: ["--config", "--name"] },
     run: token.run,
+  },
+  backup: {
+    usage: backup.backupUsage,
+    flags: { values: ["--config", "--out"] },
+    run: backup.backup,
+  },
+  restore: {
+    usage: backup.restoreUsage,
+    flags: { values: ["--config", "--data-dir"] },
+    run: backup.restore,
   },
   verify: { usage: verify.usage, flags: { ...CONFIG, booleans: ["--repair"] }, run: verify.run },
   export: {

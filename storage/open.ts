@@ -44,7 +44,7 @@ export async function openStore(settings: StoreSettings): Promise<Store> {
       const path = join(settings.dataDir, SQLITE_FILE);
       // Before the writer touches the file: a newer schema throws here, unwritten.
       const plan = planUpgrade(path);
-      const copy = backupBeforeMigration(path, plan, {
+      const copy = await backupBeforeMigration(path, plan, {
         dir: join(settings.dataDir, "backups"),
         maxBytes: settings.migrationBackup?.maxBytes ?? Number.MAX_SAFE_INTEGER,
         skip: settings.migrationBackup?.skip ?? false,

@@ -6,9 +6,10 @@
  * - `planUpgrade` opens the file read-only (`query_only`) and reads `PRAGMA user_version`; it
  *   never writes (a newer database is left exactly as it was: tests/upgrade_test.ts checks the
  *   file's bytes).
- * - `backupBeforeMigration` writes `<dir>/pre-migration-<from>-<to>-<time>.db` with `VACUUM
- *   INTO` (a consistent copy even of a WAL database), as a `.partial` file that is fsynced and
- *   renamed, so a crash never leaves a half copy under the final name. It refuses (throws)
+ * - `backupBeforeMigration` writes `<dir>/pre-migration-<from>-<to>-<time>.db` with SQLite's
+ *   online backup API in one step (one read transaction: a consistent copy even of a WAL
+ *   database being written; `VACUUM INTO` would need ATTACH, which Deno allows only with
+ *   every permission), as a `.partial` file that is fsynced and renamed, so a crash never leaves a half copy under the final name. It refuses (throws)
  *   when the database is larger than the configured limit: the operator then raises the limit
  *   or says `--skip-migration-backup` — a migration is never run silently without a copy.
  * - The copies stay until a later start that finds nothing to migrate (`pruneMigrationBackups`):
@@ -18,7 +19,7 @@
  */
 import { closeSync, existsSync, fsyncSync, openSync, renameSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { DatabaseSync } from "node:sqlite";
+import { backup, DatabaseSync } from "node:sqlite";
 import { StoreError } from "../mod.ts";
 import { describeMigration, SCHEMA_VERSION } from "./schema.ts";
 
@@ -62,7 +63,7 @@ export function planUpgrade(path: string): UpgradePlan {
   return { exists: from > 0, from, to: SCHEMA_VERSION, pending };
 }
 
-/** Bytes of the database with its WAL (what VACUUM INTO reads). */
+/** Bytes of the database with its WAL (about what a copy takes). */
 export function databaseBytes(path: string): number {
   let n = 0;
   for (const p of [path, `${path}-wal`]) if (existsSync(p)) n += statSync(p).size;
@@ -70,11 +71,11 @@ export function databaseBytes(path: string): number {
 }
 
 /**
- * `VACUUM INTO` `dest` through `dest.partial`, fsynced and renamed: either a complete copy
- * under the final name or none. The copy is one read transaction: consistent while others
- * write (WAL).
+ * Copies the database to `dest` through `dest.partial`, fsynced and renamed: either a complete
+ * copy under the final name or none. One backup step copies every page inside one read
+ * transaction: consistent while others write (WAL), never restarted by their commits.
  */
-export function snapshotDatabase(path: string, dest: string): void {
+export async function snapshotDatabase(path: string, dest: string): Promise<void> {
   const partial = `${dest}.partial`;
   try {
     Deno.removeSync(partial);
@@ -82,7 +83,7 @@ export function snapshotDatabase(path: string, dest: string): void {
   const db = new DatabaseSync(path, { readOnly: true });
   try {
     db.exec("PRAGMA busy_timeout = 10000");
-    db.prepare("VACUUM INTO ?").run(partial);
+    await backup(db, partial, { rate: -1 });
   } finally {
     db.close();
   }
@@ -107,11 +108,11 @@ export interface MigrationBackupOptions {
  * Copies the database before pending migrations run; returns the copy's path, or null when
  * nothing is pending (or the copy was skipped on request).
  */
-export function backupBeforeMigration(
+export async function backupBeforeMigration(
   path: string,
   plan: UpgradePlan,
   o: MigrationBackupOptions,
-): string | null {
+): Promise<string | null> {
   if (!plan.exists || plan.pending.length === 0 || o.skip) return null;
   const size = databaseBytes(path);
   if (size > o.maxBytes) {
@@ -125,7 +126,7 @@ export function backupBeforeMigration(
   Deno.mkdirSync(o.dir, { recursive: true, mode: 0o700 });
   const stamp = new Date(o.now ?? Date.now()).toISOString().replace(/[:.]/g, "-");
   const dest = join(o.dir, `pre-migration-${plan.from}-${plan.to}-${stamp}.db`);
-  snapshotDatabase(path, dest);
+  await snapshotDatabase(path, dest);
   return dest;
 }
 
