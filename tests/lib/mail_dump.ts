@@ -18,7 +18,10 @@ m.login(user, password)
 out = {}
 typ, boxes = m.list()
 for line in boxes:
-    name = re.match(rb'\\((.*?)\\) "(.*?)" (.*)', line).group(3).decode()
+    mt = re.match(rb'\\((.*?)\\) "(.*?)" (.*)', line)
+    if b"\\noselect" in mt.group(1).lower() or b"\\nonexistent" in mt.group(1).lower():
+        continue
+    name = mt.group(3).decode()
     if name.startswith('"'):
         name = json.loads(name)
     typ, _ = m.select('"%s"' % name, readonly=True)
