@@ -13,6 +13,7 @@ import { loadAuthSecret } from "../core/auth/secret.ts";
 import { Router } from "../core/router.ts";
 import { log } from "../lib/log.ts";
 import type { Store } from "../storage/mod.ts";
+import { startPruner } from "./retention.ts";
 import { openConfiguredStore } from "./store.ts";
 import { smtpHandler } from "../protocols/smtp/mod.ts";
 import { imapHandler } from "../protocols/imap/mod.ts";
@@ -190,6 +191,7 @@ export async function startServer(
   });
   const queue = new QueueRunner(deps, smtpSender);
   queue.start();
+  const pruner = startPruner(store, config.storage);
   let stopped = false;
   return {
     deps,
@@ -204,6 +206,7 @@ export async function startServer(
       await Promise.all(listeners.map((l) => l.stop(SHUTDOWN_GRACE_MS)));
       await Promise.all(web.map((l) => l.stop()));
       await queue.stop();
+      await pruner.stop();
       await deps.plugins?.stop();
       deps.auth.close();
       tls.close();

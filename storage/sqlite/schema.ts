@@ -21,6 +21,7 @@ import { JMAP_RECORDS_MIGRATION } from "./jmap_records.ts";
 import { CHANGE_LOG_MIGRATION } from "./change_log.ts";
 import { backfillThreads, THREADS_MIGRATION } from "./threads.ts";
 import { backfillDigests, BLOB_DIGESTS_MIGRATION } from "./blobs.ts";
+import { HISTORY_PRUNED_MIGRATION } from "./retention.ts";
 
 /** Migrations in order; migration i brings `user_version` from i to i + 1. Never edit one. */
 const MIGRATIONS: readonly string[] = [
@@ -184,6 +185,8 @@ const MIGRATIONS: readonly string[] = [
   THREADS_MIGRATION,
   // 11: blob digests and bodies shared between identical deliveries (see blobs.ts).
   BLOB_DIGESTS_MIGRATION,
+  // 12: the horizons of pruned expunge records and change log (see retention.ts).
+  HISTORY_PRUNED_MIGRATION,
 ];
 
 /** What migration `v` (0-based index) does, in a line: its statements' heads (dry runs). */

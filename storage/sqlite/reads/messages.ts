@@ -56,15 +56,6 @@ export function changedSince(read: Statements, mailboxId: number, modseq: number
   ).map(toMessage);
 }
 
-export function expungedSince(read: Statements, mailboxId: number, modseq: number): number[] {
-  return rows(
-    read,
-    "SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid",
-    mailboxId,
-    modseq,
-  ).map((r) => r.uid as number);
-}
-
 export function readBlob(read: Statements, blobId: number): Uint8Array {
   const r = row(read, `SELECT ${BLOB_BYTES} AS data FROM ${BLOB_FROM} WHERE d.id = ?`, blobId);
   if (!r) throw new StoreError("not_found", `no such blob: ${blobId}`);
