@@ -101,9 +101,6 @@ export function insertMailbox(
   return mailboxById(ctx, Number(lastInsertRowid));
 }
 
-/** Stores a message's bytes as a new blob (see ../blobs.ts: digest, shared body). */
-export { storeBlob } from "../blobs.ts";
-
 /** Throws StoreError "quota" when adding `adding` octets would exceed the account's quota. */
 export function checkQuota(ctx: WriteContext, accountId: number, adding: number): void {
   const r = ctx.sql.get("SELECT email, quota_bytes FROM accounts WHERE id = ?").get(accountId) as
