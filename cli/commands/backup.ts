@@ -35,7 +35,7 @@ function bar(label: string): { update(d: number, t: number): void; end(): void }
   let p: Progress | null = null;
   return {
     update(done, total) {
-      p ??= new Progress(label, total);
+      p ??= new Progress(label, total, "MB");
       p.update(done, Math.round(done / 1e6));
     },
     end: () => p?.end(),
