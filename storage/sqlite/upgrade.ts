@@ -84,16 +84,24 @@ export async function snapshotDatabase(path: string, dest: string): Promise<void
   try {
     db.exec("PRAGMA busy_timeout = 10000");
     await backup(db, partial, { rate: -1 });
+    const fd = openSync(partial, "r+");
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(partial, dest);
+  } catch (e) {
+    // A full disk, say: no half copy is left behind (the caller refuses to migrate).
+    for (const p of [partial, `${partial}-journal`]) {
+      try {
+        Deno.removeSync(p);
+      } catch { /* not there */ }
+    }
+    throw e;
   } finally {
     db.close();
   }
-  const fd = openSync(partial, "r+");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(partial, dest);
 }
 
 /** Options of the pre-migration copy (`[storage]` keys, `serve --skip-migration-backup`). */
