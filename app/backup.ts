@@ -9,6 +9,8 @@
  * - `denomail.db`: a consistent snapshot of the SQLite database (the online backup API in one
  *   step, one read transaction: the server keeps delivering meanwhile; message bodies live in the
  *   database, so the snapshot holds every blob);
+ *   On PostgreSQL, instead: `pg/<table>.jsonl`, every denomail table exported in one
+ *   snapshot (app/backup_pg.ts, storage/postgres/export.ts);
  * - `files/...`: the data_dir state the database does not hold: `auth_secret` (SCRAM's
  *   secret), `dkim/` (signing keys) and `tls/` (the self-signed certificate, only when no
  *   `[tls]` files are configured). Not: the pid file, plugins-reload.json, the web bundle
@@ -30,6 +32,7 @@ import { VERSION } from "../core/version.ts";
 import { SQLITE_FILE } from "../storage/open.ts";
 import { snapshotDatabase } from "../storage/sqlite/upgrade.ts";
 import { TAR_END, tarHeader, tarPadding } from "../lib/tar.ts";
+import { spoolPostgres } from "./backup_pg.ts";
 
 export const BACKUP_FORMAT = "denomail-backup";
 export const BACKUP_FORMAT_VERSION = 1;
@@ -46,7 +49,7 @@ export interface Manifest {
   format_version: number;
   denomail_version: string;
   created_at: string;
-  backend: "sqlite";
+  backend: "sqlite" | "postgres";
   schema_version: number;
   counts: Record<string, number>;
   entries: ManifestEntry[];
@@ -131,10 +134,17 @@ export async function createBackup(
   const dbPath = join(config.dataDir, SQLITE_FILE);
   const partial = `${out}.partial`;
   const snapshot = `${out}.partial.db`;
+  const spool = `${out}.partial.pg`;
+  const pg = config.storage.backend === "postgres";
   try {
-    await snapshotDatabase(dbPath, snapshot);
-    const { schema, counts } = describe(snapshot);
-    const sources: Array<[string, string]> = [["denomail.db", snapshot], ...stateFiles(config)];
+    let db: { schema: number; counts: Record<string, number>; sources: Array<[string, string]> };
+    if (pg) db = await spoolPostgres(config.storage.url!, spool);
+    else {
+      await snapshotDatabase(dbPath, snapshot);
+      db = { ...describe(snapshot), sources: [["denomail.db", snapshot]] };
+    }
+    const { schema, counts } = db;
+    const sources: Array<[string, string]> = [...db.sources, ...stateFiles(config)];
     const entries: ManifestEntry[] = [];
     for (const [name, path] of sources) {
       entries.push({ name, size: Deno.statSync(path).size, sha256: await fileDigest(path) });
@@ -144,7 +154,7 @@ export async function createBackup(
       format_version: BACKUP_FORMAT_VERSION,
       denomail_version: VERSION,
       created_at: new Date().toISOString(),
-      backend: "sqlite",
+      backend: pg ? "postgres" : "sqlite",
       schema_version: schema,
       counts,
       entries,
@@ -217,8 +227,8 @@ export async function createBackup(
     await syncDir(dirname(out));
     return { manifest, bytes };
   } finally {
-    for (const p of [snapshot, `${snapshot}-wal`, `${snapshot}-shm`, partial]) {
-      await Deno.remove(p).catch(() => {});
+    for (const p of [snapshot, `${snapshot}-wal`, `${snapshot}-shm`, partial, spool]) {
+      await Deno.remove(p, { recursive: true }).catch(() => {});
     }
   }
 }

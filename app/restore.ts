@@ -18,6 +18,8 @@ import { readTar } from "../lib/tar.ts";
 import { SQLITE_FILE } from "../storage/open.ts";
 import { SCHEMA_VERSION } from "../storage/sqlite/schema.ts";
 import { BACKUP_FORMAT, type Manifest, syncDir } from "./backup.ts";
+import { importTable, openForRestore } from "./backup_pg.ts";
+import type { Db } from "../storage/postgres/rows.ts";
 
 /** A restore refused before anything was written (the CLI exits 2). */
 export class RestoreRefused extends Error {}
@@ -53,10 +55,15 @@ export interface RestoreResult {
   files: number;
 }
 
+/**
+ * Restores `file` into `dataDir` (and, for a PostgreSQL backup, into the empty database at
+ * `postgresUrl`).
+ */
 export async function restoreBackup(
   file: string,
   dataDir: string,
   onProgress: (done: number, total: number) => void = () => {},
+  opts: { postgresUrl?: string | null } = {},
 ): Promise<RestoreResult> {
   const existed = checkEmpty(dataDir);
   let input: Deno.FsFile;
@@ -78,6 +85,7 @@ export async function restoreBackup(
   ).pipeThrough(new DecompressionStream("gzip"));
   Deno.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const written: string[] = [];
+  let pg: Db | null = null;
   try {
     let manifest: Manifest | null = null;
     let next = 0;
@@ -90,6 +98,18 @@ export async function restoreBackup(
         const m = await readManifest(e.data, e.size);
         manifest = m.manifest;
         whole.update("manifest.json\0").update(m.bytes);
+        if (manifest.backend === "postgres") {
+          if (!opts.postgresUrl) {
+            throw new RestoreRefused(
+              "restore: a PostgreSQL backup needs storage.backend = postgres and storage.url",
+            );
+          }
+          pg = await openForRestore(
+            opts.postgresUrl,
+            manifest.schema_version,
+            (why) => new RestoreRefused(why),
+          );
+        }
         continue;
       }
       if (e.name === "backup.sha256") {
@@ -105,6 +125,10 @@ export async function restoreBackup(
       const want = manifest.entries[next++];
       if (!want || want.name !== e.name || want.size !== e.size) {
         throw new Error(`restore: ${e.name} is not what the manifest lists`);
+      }
+      if (e.name.startsWith("pg/")) {
+        await restoreTable(pg, e.name, e.data, want.sha256, whole);
+        continue;
       }
       const path = target(dataDir, e.name);
       Deno.mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
@@ -130,6 +154,10 @@ export async function restoreBackup(
     await syncDir(dataDir);
     return { manifest, files: manifest.entries.length };
   } catch (e) {
+    if (pg && !(e instanceof RestoreRefused)) {
+      (e as Error).message +=
+        " (the database of storage.url is partly restored: drop it and create it anew)";
+    }
     for (const p of written.reverse()) {
       try {
         Deno.removeSync(p);
@@ -137,7 +165,37 @@ export async function restoreBackup(
     }
     cleanDirs(dataDir, existed);
     throw e;
+  } finally {
+    await pg?.end({ timeout: 5 });
   }
+}
+
+/** One `pg/<table>.jsonl` entry into its table; its digest is checked before the commit. */
+async function restoreTable(
+  pg: Db | null,
+  name: string,
+  data: AsyncIterable<Uint8Array>,
+  sha256: string,
+  whole: ReturnType<typeof createHash>,
+): Promise<void> {
+  const table = name.slice(3, -6);
+  if (!pg || !/^[a-z_][a-z0-9_]*$/.test(table) || !name.endsWith(".jsonl")) {
+    throw new Error(`restore: the archive has an entry named ${JSON.stringify(name)}`);
+  }
+  whole.update(`${name}\0`);
+  const h = createHash("sha256");
+  const hashed = (async function* () {
+    for await (const c of data) {
+      h.update(c);
+      whole.update(c);
+      yield c;
+    }
+  })();
+  await importTable(pg, table, hashed, () => {
+    if (h.digest("hex") !== sha256) {
+      throw new Error(`restore: ${name} does not match its SHA-256 in the manifest`);
+    }
+  });
 }
 
 async function readManifest(
@@ -157,7 +215,7 @@ async function readManifest(
   if (m.format !== BACKUP_FORMAT || !Array.isArray(m.entries)) {
     throw new Error("restore: not a denomail backup");
   }
-  if (m.schema_version > SCHEMA_VERSION) {
+  if (m.backend !== "postgres" && m.schema_version > SCHEMA_VERSION) {
     throw new RestoreRefused(
       `restore: the backup's schema version ${m.schema_version} is newer than this denomail ` +
         `knows (${SCHEMA_VERSION}); restore it with denomail ${m.denomail_version} or later`,

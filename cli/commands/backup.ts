@@ -1,7 +1,8 @@
 /**
  * `backup --out FILE` (app/backup.ts) and `restore FILE [--data-dir D]` (app/restore.ts).
- * Both run while the server runs (backup) or before it starts (restore), with a progress bar
- * on a TTY. PostgreSQL stores are refused with exit 2 (not done yet: use pg_dump).
+ * Backup runs beside a live server, restore before it starts; both show a progress bar on a
+ * TTY. On PostgreSQL the tables are exported logically (app/backup_pg.ts) and restored into
+ * an empty database (`storage.url` of the config); `verify` after it is SQLite only.
  *
  * @module
  */
@@ -16,19 +17,9 @@ import { SQLITE_FILE } from "../../storage/open.ts";
 import { join } from "node:path";
 import { SCHEMA_VERSION } from "../../storage/sqlite/schema.ts";
 import { verifyDatabase } from "../../storage/sqlite/verify.ts";
-import type { Config } from "../../core/config.ts";
 
 export const backupUsage = "backup --out FILE";
 export const restoreUsage = "restore FILE [--data-dir DIR]";
-
-function sqliteOnly(config: Config, what: string): void {
-  if (config.storage.backend !== "sqlite") {
-    throw new UsageError(
-      `${what}: storage.backend = ${config.storage.backend} is not supported yet (sqlite only; ` +
-        `back up PostgreSQL with pg_dump)`,
-    );
-  }
-}
 
 /** A progress bar made when the total is first known. */
 function bar(label: string): { update(d: number, t: number): void; end(): void } {
@@ -49,9 +40,8 @@ export async function backup(ctx: CliContext): Promise<void> {
   const out = ctx.args.values.get("--out");
   if (!out) throw new UsageError("backup: --out FILE is required");
   const config = await ctx.config();
-  sqliteOnly(config, "backup");
   if (existsSync(out)) throw new UsageError(`--out: ${out} already exists; not overwriting it`);
-  if (!existsSync(join(config.dataDir, SQLITE_FILE))) {
+  if (config.storage.backend === "sqlite" && !existsSync(join(config.dataDir, SQLITE_FILE))) {
     throw new UsageError(`backup: no database in ${config.dataDir}`);
   }
   const b = bar("backup");
@@ -70,17 +60,13 @@ export async function restore(ctx: CliContext): Promise<void> {
   if (!file) throw new UsageError("restore: FILE is required");
   if (extra.length) throw new UsageError(`restore: unexpected argument ${extra[0]}`);
   const given = ctx.args.values.get("--data-dir");
-  let dataDir: string;
-  if (given) dataDir = resolve(given);
-  else {
-    const config = await ctx.config();
-    sqliteOnly(config, "restore");
-    dataDir = config.dataDir;
-  }
+  const config = await ctx.config();
+  const dataDir = given ? resolve(given) : config.dataDir;
+  const postgresUrl = config.storage.backend === "postgres" ? config.storage.url : null;
   const b = bar("restore");
   let r;
   try {
-    r = await restoreBackup(file, dataDir, b.update);
+    r = await restoreBackup(file, dataDir, b.update, { postgresUrl });
   } catch (e) {
     if (e instanceof RestoreRefused) throw new UsageError(e.message);
     throw e;
@@ -92,6 +78,10 @@ export async function restore(ctx: CliContext): Promise<void> {
     `restore: ${r.files} files into ${dataDir}: schema ${r.manifest.schema_version}, ` +
       `${c.users} users, ${c.messages} messages (every digest checked)`,
   );
+  if (r.manifest.backend === "postgres") {
+    ctx.print("restore: into the database of storage.url (verify is SQLite only so far)");
+    return;
+  }
   if (r.manifest.schema_version < SCHEMA_VERSION) {
     ctx.print(`restore: schema ${r.manifest.schema_version} migrates at the first start`);
     return;
