@@ -33,6 +33,7 @@ import { SQLITE_FILE } from "../storage/open.ts";
 import { snapshotDatabase } from "../storage/sqlite/upgrade.ts";
 import { TAR_END, tarHeader, tarPadding } from "../lib/tar.ts";
 import { spoolPostgres } from "./backup_pg.ts";
+import { syncDir, writeAll } from "../lib/files.ts";
 
 export const BACKUP_FORMAT = "denomail-backup";
 export const BACKUP_FORMAT_VERSION = 1;
@@ -111,10 +112,6 @@ function describe(path: string): { schema: number; counts: Record<string, number
   } finally {
     db.close();
   }
-}
-
-async function writeAll(f: Deno.FsFile, b: Uint8Array): Promise<void> {
-  for (let off = 0; off < b.length;) off += await f.write(b.subarray(off));
 }
 
 export interface BackupResult {
@@ -231,10 +228,4 @@ export async function createBackup(
       await Deno.remove(p, { recursive: true }).catch(() => {});
     }
   }
-}
-
-/** fsync of a directory, so a rename in it is durable. */
-export async function syncDir(dir: string): Promise<void> {
-  using d = await Deno.open(dir);
-  await d.sync().catch(() => {}); // some filesystems refuse to fsync a directory
 }

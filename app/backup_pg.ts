@@ -11,10 +11,7 @@ import { connect, type Db } from "../storage/postgres/rows.ts";
 import { exportTables, importTable, isEmptyDatabase } from "../storage/postgres/export.ts";
 import { openPostgresStore } from "../storage/postgres/store.ts";
 import { SCHEMA_VERSION } from "../storage/postgres/schema.ts";
-
-async function writeAll(f: Deno.FsFile, b: Uint8Array): Promise<void> {
-  for (let off = 0; off < b.length;) off += await f.write(b.subarray(off));
-}
+import { writeAll } from "../lib/files.ts";
 
 /** Exports every table to `dir`; returns the archive entries ([name, path]) and the counts. */
 export async function spoolPostgres(url: string, dir: string) {

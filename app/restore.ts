@@ -17,7 +17,9 @@ import { dirname, join, normalize } from "node:path";
 import { readTar } from "../lib/tar.ts";
 import { SQLITE_FILE } from "../storage/open.ts";
 import { SCHEMA_VERSION } from "../storage/sqlite/schema.ts";
-import { BACKUP_FORMAT, type Manifest, syncDir } from "./backup.ts";
+import { BACKUP_FORMAT, type Manifest } from "./backup.ts";
+import { syncDir, writeAll } from "../lib/files.ts";
+import { concatBytes } from "../lib/bytes.ts";
 import { importTable, openForRestore } from "./backup_pg.ts";
 import type { Db } from "../storage/postgres/rows.ts";
 
@@ -31,10 +33,6 @@ function target(dataDir: string, name: string): string {
     throw new Error(`restore: the archive has an entry named ${JSON.stringify(name)}`);
   }
   return join(dataDir, rel);
-}
-
-async function writeAll(f: Deno.FsFile, b: Uint8Array): Promise<void> {
-  for (let off = 0; off < b.length;) off += await f.write(b.subarray(off));
 }
 
 /** Checks that `dataDir` is missing or empty; returns whether it existed. */
@@ -205,12 +203,7 @@ async function readManifest(
   if (size > 16 << 20) throw new Error("restore: the manifest is too large");
   const parts: Uint8Array[] = [];
   for await (const c of data) parts.push(c);
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    bytes.set(p, at);
-    at += p.length;
-  }
+  const bytes = concatBytes(parts, size);
   const m = JSON.parse(new TextDecoder().decode(bytes)) as Manifest;
   if (m.format !== BACKUP_FORMAT || !Array.isArray(m.entries)) {
     throw new Error("restore: not a denomail backup");
