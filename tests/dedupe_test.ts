@@ -46,6 +46,7 @@ Deno.test({
       const logical = (db.prepare("SELECT sum(size) AS n FROM messages").get() as { n: number }).n;
       assert.ok(logical > 100 * sent, "100 copies, each with its own trace fields");
       assert.ok(stored < sent * 1.2, `stored ${stored} bytes for 100 x ${sent}`);
+      console.log(`dedupe: 100 x ${sent} octets delivered, ${logical} logical, ${stored} stored`);
       const bodies = () =>
         (db.prepare("SELECT count(*) AS n FROM blob_bodies").get() as {
           n: number;
