@@ -14,8 +14,7 @@ import { log } from "../lib/log.ts";
 const FIRST_RUN_MS = 30_000;
 
 export function startPruner(store: Store, storage: Config["storage"]): { stop(): Promise<void> } {
-  const prune = store.pruneHistory?.bind(store);
-  if (!prune) return { stop: () => Promise.resolve() };
+  const prune = store.pruneHistory.bind(store);
   let running: Promise<void> = Promise.resolve();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;

@@ -350,16 +350,16 @@ export interface Store {
   /** Optional: how many stored messages wait to enter the full-text index. */
   textIndexBacklog?(): Promise<number>;
   /**
-   * Optional: prunes the expunge records (per mailbox), the change log (per account) and the
+   * Prunes the expunge records (per mailbox), the change log (per account) and the
    * audit log past their limits (0 keeps all), remembering where each was cut, so that
    * `expungedSince` and `changeLogFloor` still answer correctly (sqlite/retention.ts).
    */
-  pruneHistory?(limits: RetentionLimits): Promise<PruneResult>;
+  pruneHistory(limits: RetentionLimits): Promise<PruneResult>;
   /**
-   * Optional: the highest change-log id pruned for the account (0: none).
+   * The highest change-log id pruned for the account (0: none).
    * A state before it may miss records: JMAP answers such a state cannotCalculateChanges.
    */
-  changeLogFloor?(accountId: number): Promise<number>;
+  changeLogFloor(accountId: number): Promise<number>;
   /** The id of the account's last change-log record of `kind` (0 when there is none). */
   changeLogHead(accountId: number, kind: ChangeKind): Promise<number>;
   /** The account's change-log records of `kind` after id `after`, in id order, at most `limit`. */

@@ -58,13 +58,13 @@ Deno.test({
         detail: "",
       });
 
-      const r = await ts.store.pruneHistory!({ expungedKeep: 3, changeLogKeep: 5, auditKeepMs: 0 });
+      const r = await ts.store.pruneHistory({ expungedKeep: 3, changeLogKeep: 5, auditKeepMs: 0 });
       assert.deepEqual(r, { expunged: 5, changeLog: r.changeLog, audit: 0 });
       assert.ok(r.changeLog > 0);
       // The clock, not another task, is what is waited for here: the entry must be > 1 ms old.
       while (Date.now() <= entry.at + 1) await new Promise((res) => setTimeout(res, 1));
       assert.equal(
-        (await ts.store.pruneHistory!({
+        (await ts.store.pruneHistory({
           expungedKeep: 0,
           changeLogKeep: 0,
           auditKeepMs: 1,

@@ -93,7 +93,7 @@ async function recordsSince(
   const head = await headOf(store, accountId, kind);
   if (from === null || from > head) throw new MethodError("cannotCalculateChanges");
   // Records before the floor were pruned ([storage] change_log_keep).
-  if (from < (await store.changeLogFloor?.(accountId) ?? 0)) {
+  if (from < await store.changeLogFloor(accountId)) {
     throw new MethodError("cannotCalculateChanges", "that state is older than the kept history");
   }
   const rows = await loadRecords(store, accountId, kind, from);
