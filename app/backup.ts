@@ -159,7 +159,7 @@ export async function createBackup(
     const total = entries.reduce((n, e) => n + e.size, 0);
     const whole = createHash("sha256");
     let done = 0;
-    async function* tar(): AsyncGenerator<Uint8Array> {
+    const tar = async function* (): AsyncGenerator<Uint8Array> {
       const entry = function* (name: string, data: Uint8Array) {
         yield tarHeader(name, data.length, Date.now());
         yield data;
@@ -191,7 +191,7 @@ export async function createBackup(
       }
       yield* entry("backup.sha256", new TextEncoder().encode(whole.digest("hex") + "\n"));
       yield TAR_END;
-    }
+    };
     const gz = new CompressionStream("gzip");
     using file = await Deno.open(partial, {
       write: true,

@@ -638,6 +638,7 @@ export class SqliteStore implements Store {
     return this.#write("pruneHistory", limits);
   }
 
+  // deno-lint-ignore require-await
   async changeLogFloor(accountId: number): Promise<number> {
     return retention.changeLogFloor(this.#reader(), accountId);
   }
