@@ -10,6 +10,7 @@ import { cli } from "./lib/server_process.ts";
 import { skipPostgres, startPostgres } from "./lib/postgres.ts";
 import { openPostgresStore } from "../storage/postgres/store.ts";
 import type { Store } from "../storage/mod.ts";
+import { connect } from "../storage/postgres/rows.ts";
 
 const enc = new TextEncoder();
 
@@ -94,6 +95,7 @@ Deno.test({
       );
       const r = await cli(["restore", archive, "--config", config2]);
       assert.equal(r.code, 0, r.stderr + r.stdout);
+      assert.match(r.stdout, /verify: ok \(9 messages, 6 blobs\)/);
       const restored = await openPostgresStore(url2);
       try {
         assert.deepEqual(await snapshot(restored), before);
@@ -108,6 +110,33 @@ Deno.test({
       } finally {
         await restored.close();
       }
+
+      // verify on PostgreSQL finds injected corruption; --repair fixes what it says.
+      const sql = connect(url2, { max: 1 });
+      try {
+        await sql.unsafe(`UPDATE mailboxes SET messages = messages + 5, uid_next = 2
+          WHERE id = ${inbox.id}`);
+        await sql.unsafe(
+          "UPDATE blobs SET data = data || '\\x00'::bytea WHERE id = (SELECT min(id) FROM blobs)",
+        );
+        await sql.unsafe(
+          "DELETE FROM blob_text WHERE blob_id = (SELECT max(blob_id) FROM messages)",
+        );
+      } finally {
+        await sql.end();
+      }
+      const bad1 = await cli(["verify", "--config", config2]);
+      assert.equal(bad1.code, 1, bad1.stdout + bad1.stderr);
+      assert.match(bad1.stdout, /messages counter is 10, its rows say 5/);
+      assert.match(bad1.stdout, /UIDNEXT 2 is not above UID 6/);
+      assert.match(bad1.stdout, /bytes do not match its SHA-256/);
+      assert.match(bad1.stdout, /search text: blob \d+ has none/);
+      const fix = await cli(["verify", "--repair", "--config", config2]);
+      assert.equal(fix.code, 1, "the corrupted blob stays");
+      assert.match(fix.stdout, /repaired: mailbox \d+: counters recounted \(messages 5,/);
+      assert.match(fix.stdout, /repaired: mailbox \d+: UIDNEXT raised to 7/);
+      assert.match(fix.stdout, /repaired: search text: blob \d+ indexed/);
+      assert.match(fix.stdout, /; 2 problems remain/);
 
       // A flipped byte in a table's entry: the restore fails and says so.
       const bytes = await Deno.readFile(archive);

@@ -114,21 +114,3 @@ Deno.test("verify: a sound store passes; each injected corruption is found; --re
     await Deno.remove(dir, { recursive: true });
   }
 });
-
-Deno.test("verify: a PostgreSQL store is refused with exit 2 naming the backend", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "denomail-verify-pg-" });
-  const config = join(dir, "denomail.toml");
-  await Deno.writeTextFile(
-    config,
-    `data_dir = "${dir}/data"\n[storage]\nbackend = "postgres"\nurl = "postgres://u@127.0.0.1:1/db"\n`,
-  );
-  try {
-    for (const args of [["verify"], ["verify", "--repair"]]) {
-      const r = await cli([...args, "--config", config]);
-      assert.equal(r.code, 2, `${args[0]}: ${r.stderr}`);
-      assert.match(r.stderr, /storage\.backend = postgres is not supported yet/);
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});

@@ -2,7 +2,7 @@
  * `backup --out FILE` (app/backup.ts) and `restore FILE [--data-dir D]` (app/restore.ts).
  * Backup runs beside a live server, restore before it starts; both show a progress bar on a
  * TTY. On PostgreSQL the tables are exported logically (app/backup_pg.ts) and restored into
- * an empty database (`storage.url` of the config); `verify` after it is SQLite only.
+ * an empty database (`storage.url` of the config), then verified like a SQLite restore.
  *
  * @module
  */
@@ -17,6 +17,7 @@ import { SQLITE_FILE } from "../../storage/open.ts";
 import { join } from "node:path";
 import { SCHEMA_VERSION } from "../../storage/sqlite/schema.ts";
 import { verifyDatabase } from "../../storage/sqlite/verify.ts";
+import { verifyPostgres } from "../../storage/postgres/verify.ts";
 
 export const backupUsage = "backup --out FILE";
 export const restoreUsage = "restore FILE [--data-dir DIR]";
@@ -79,7 +80,11 @@ export async function restore(ctx: CliContext): Promise<void> {
       `${c.users} users, ${c.messages} messages (every digest checked)`,
   );
   if (r.manifest.backend === "postgres") {
-    ctx.print("restore: into the database of storage.url (verify is SQLite only so far)");
+    const v = await verifyPostgres(postgresUrl!, {
+      onProblem: (line) => ctx.print(`problem: ${line}`),
+    });
+    if (v.problems > 0) throw new Error(`restore: verify found ${v.problems} problems`);
+    ctx.print(`verify: ok (${v.checked.messages} messages, ${v.checked.blobs} blobs)`);
     return;
   }
   if (r.manifest.schema_version < SCHEMA_VERSION) {

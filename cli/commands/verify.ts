@@ -3,6 +3,7 @@
  * mailbox counters, UIDNEXT, HIGHESTMODSEQ, the full-text index, the queue's blobs — and
  * prints one line per problem; exit 1 when anything is wrong. `--repair` fixes what can be
  * fixed without losing mail, says what it did, then checks again. Safe on a live server.
+ * SQLite: storage/sqlite/verify.ts; PostgreSQL: storage/postgres/verify.ts.
  *
  * @module
  */
@@ -12,7 +13,8 @@ import { UsageError } from "../args.ts";
 import type { CliContext } from "../context.ts";
 import { Progress } from "../progress.ts";
 import { SQLITE_FILE } from "../../storage/open.ts";
-import { verifyDatabase } from "../../storage/sqlite/verify.ts";
+import { verifyDatabase, type VerifyOptions } from "../../storage/sqlite/verify.ts";
+import { verifyPostgres } from "../../storage/postgres/verify.ts";
 
 export const usage = "verify [--repair]";
 
@@ -21,16 +23,14 @@ export async function run(ctx: CliContext): Promise<void> {
     throw new UsageError(`verify: unexpected argument ${ctx.args.positional[0]}`);
   }
   const config = await ctx.config();
-  if (config.storage.backend !== "sqlite") {
-    throw new UsageError(
-      `verify: storage.backend = ${config.storage.backend} is not supported yet (sqlite only)`,
-    );
-  }
   const path = join(config.dataDir, SQLITE_FILE);
-  if (!existsSync(path)) throw new UsageError(`verify: no database at ${path}`);
+  const pg = config.storage.backend === "postgres";
+  if (!pg && !existsSync(path)) throw new UsageError(`verify: no database at ${path}`);
+  const check = (o: VerifyOptions) =>
+    pg ? verifyPostgres(config.storage.url!, o) : Promise.resolve(verifyDatabase(path, o));
   const repair = ctx.args.booleans.has("--repair");
   let bar: Progress | null = null;
-  const r = verifyDatabase(path, {
+  const r = await check({
     repair,
     onProblem: (line) => ctx.print(`problem: ${line}`),
     onRepair: (line) => ctx.print(`repaired: ${line}`),
@@ -55,7 +55,7 @@ export async function run(ctx: CliContext): Promise<void> {
           : ""),
     );
   }
-  const again = verifyDatabase(path, {
+  const again = await check({
     onProblem: (line) => ctx.print(`still: ${line}`),
   });
   ctx.print(`repaired ${r.repaired}; ${again.problems} problems remain`);
