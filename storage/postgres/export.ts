@@ -20,6 +20,8 @@ import type { Db, Row } from "./rows.ts";
 const enc = new TextEncoder();
 /** Rows per cursor step and at most per INSERT. */
 const BATCH = 500;
+/** Rows per cursor step of a table with bytea (messages of up to max_message_bytes). */
+const BLOB_ROWS = 8;
 /** Bytes of values per INSERT at most (message bytes are large): bounded memory. */
 const BATCH_BYTES = 4 << 20;
 
@@ -91,7 +93,7 @@ export async function exportTables(
         yield enc.encode(JSON.stringify({ columns: cols.names, types: cols.types }) + "\n");
         const cursor = tx.unsafe(
           `SELECT ${cols.names.map(ident).join(", ")} FROM ${ident(table)}`,
-        ).values().cursor(BATCH);
+        ).values().cursor(bytea.some((b) => b) ? BLOB_ROWS : BATCH);
         for await (const rows of cursor as AsyncIterable<unknown[][]>) {
           let text = "";
           for (const r of rows) {
