@@ -153,7 +153,7 @@ async function check(db: Db, o: VerifyOptions): Promise<{ broken: Broken; result
   }
 
   const total = await count("blobs");
-  for await (const r of rows("SELECT id, size, digest, data FROM blobs ORDER BY id", 16)) {
+  for await (const r of rows("SELECT id, size, digest, data FROM blobs ORDER BY id", 4)) {
     const data = r.data as Uint8Array;
     if (++result.checked.blobs % 1000 === 0) o.onProgress?.(result.checked.blobs, total);
     const digest = createHash("sha256").update(data).digest("hex");
