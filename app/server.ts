@@ -15,6 +15,7 @@ import { Router } from "../core/router.ts";
 import { loadSrsSecret, Srs } from "../core/srs.ts";
 import { log } from "../lib/log.ts";
 import type { Store } from "../storage/mod.ts";
+import { startPruner } from "./retention.ts";
 import { openConfiguredStore } from "./store.ts";
 import { smtpHandler } from "../protocols/smtp/mod.ts";
 import { imapHandler } from "../protocols/imap/mod.ts";
@@ -200,6 +201,7 @@ export async function startServer(
   queue.start();
   // TLS-RPT / DMARC aggregate reports of finished days, hourly (core/reports/mod.ts).
   const stopReports = scheduleReports({ ...deps, dns: createResolver(config.dns) });
+  const pruner = startPruner(store, config.storage);
   let stopped = false;
   return {
     deps,
@@ -215,6 +217,7 @@ export async function startServer(
       await Promise.all(web.map((l) => l.stop()));
       stopReports();
       await queue.stop();
+      await pruner.stop();
       await deps.plugins?.stop();
       deps.auth.close();
       untapActivity();

@@ -20,6 +20,10 @@ export function openConfiguredStore(
     backend: config.storage.backend,
     dataDir: config.dataDir,
     url: config.storage.url,
+    migrationBackup: {
+      maxBytes: config.storage.preMigrationBackupMaxBytes,
+      skip: config.storage.skipMigrationBackup ?? false,
+    },
     ...opts,
   });
 }

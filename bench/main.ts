@@ -1,5 +1,5 @@
 /**
- * `deno task bench [smtp|imap|outbound|plugins|spam|encrypt|freeze|index|jmap|sieve|web] [options]`: the
+ * `deno task bench [smtp|imap|outbound|plugins|spam|encrypt|freeze|index|jmap|sieve|web|backup] [options]`: the
  * benchmarks;
  * each prints a table. Without a name, `smtp`.
  *
@@ -16,6 +16,7 @@ import { benchIndex } from "./index.ts";
 import { benchJmap } from "./jmap.ts";
 import { benchSieve } from "./sieve.ts";
 import { benchWeb } from "./web.ts";
+import { benchBackup } from "./backup.ts";
 
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   smtp: benchSmtp,
@@ -29,6 +30,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   jmap: benchJmap,
   sieve: benchSieve,
   web: benchWeb,
+  backup: benchBackup,
 };
 
 const [name = "smtp", ...rest] = Deno.args;

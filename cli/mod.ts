@@ -28,6 +28,8 @@ import * as exportCmd from "./commands/export.ts";
 import * as token from "./commands/token.ts";
 import * as sieve from "./commands/sieve.ts";
 import * as reports from "./commands/reports.ts";
+import * as verify from "./commands/verify.ts";
+import * as backup from "./commands/backup.ts";
 
 interface Command {
   usage: string;
@@ -38,7 +40,11 @@ interface Command {
 const CONFIG: FlagSpec = { values: ["--config"] };
 
 const COMMANDS: Record<string, Command> = {
-  serve: { usage: serve.usage, flags: CONFIG, run: serve.run },
+  serve: {
+    usage: serve.usage,
+    flags: { ...CONFIG, booleans: ["--dry-run-migrations", "--skip-migration-backup"] },
+    run: serve.run,
+  },
   init: {
     usage: init.usage,
     flags: { values: ["--config", "--domain", "--hostname", "--out"] },
@@ -89,6 +95,17 @@ const COMMANDS: Record<string, Command> = {
     flags: { values: ["--config", "--domain"] },
     run: reports.runDmarc,
   },
+  backup: {
+    usage: backup.backupUsage,
+    flags: { values: ["--config", "--out"] },
+    run: backup.backup,
+  },
+  restore: {
+    usage: backup.restoreUsage,
+    flags: { values: ["--config", "--data-dir"] },
+    run: backup.restore,
+  },
+  verify: { usage: verify.usage, flags: { ...CONFIG, booleans: ["--repair"] }, run: verify.run },
   export: {
     usage: exportCmd.usage,
     flags: { values: ["--config", "--user", "--mailbox", "--out"] },

@@ -11,7 +11,7 @@ export class Progress {
   #last = 0;
 
   /** `total` is in the caller's unit (bytes, messages); `count` is what the line shows. */
-  constructor(readonly label: string, readonly total: number) {}
+  constructor(readonly label: string, readonly total: number, readonly unit = "messages") {}
 
   update(done: number, count: number): void {
     if (!this.#on) return;
@@ -21,7 +21,7 @@ export class Progress {
     const f = this.total > 0 ? Math.min(1, done / this.total) : 1;
     const width = 30;
     const bar = "#".repeat(Math.round(f * width)).padEnd(width, ".");
-    const line = `\r${this.label} [${bar}] ${Math.round(f * 100)}% ${count} messages`;
+    const line = `\r${this.label} [${bar}] ${Math.round(f * 100)}% ${count} ${this.unit}`;
     Deno.stderr.writeSync(enc.encode(line));
   }
 

@@ -54,7 +54,17 @@ export interface Config {
   dataDir: string;
   /** Folder of the config file (or the cwd for the defaults); relative paths resolve here. */
   baseDir: string;
-  storage: { backend: "sqlite" | "postgres"; url: string | null };
+  storage: {
+    backend: "sqlite" | "postgres";
+    url: string | null;
+    /** A database larger than this is not copied before migrating: the start is refused. */
+    preMigrationBackupMaxBytes: number;
+    /** `serve --skip-migration-backup` (not a config key). */
+    skipMigrationBackup?: boolean;
+    /** What the history pruner keeps (expunged_keep, change_log_keep, audit_keep). */
+    retention: { expungedKeep: number; changeLogKeep: number; auditKeepMs: number };
+    pruneIntervalMs: number;
+  };
   tls: { cert: string | null; key: string | null };
   listeners: Record<ListenerName, HostPort | null>;
   limits: {
@@ -410,6 +420,13 @@ export function configFromObject(doc: Table, baseDir: string): Config {
     );
   }
   if (url !== null) checkDatabaseUrl(url);
+  const preMigrationBackupMaxBytes = s.int("pre_migration_backup_max_bytes", 10 * 1024 ** 3);
+  const retention = {
+    expungedKeep: s.int("expunged_keep", 50_000),
+    changeLogKeep: s.int("change_log_keep", 200_000),
+    auditKeepMs: s.duration("audit_keep", "365d"),
+  };
+  const pruneIntervalMs = s.positiveDuration("prune_interval", "1h");
   s.rejectUnknown();
 
   const t = r.table("tls");
@@ -543,7 +560,7 @@ export function configFromObject(doc: Table, baseDir: string): Config {
     hostname,
     dataDir,
     baseDir,
-    storage: { backend, url },
+    storage: { backend, url, preMigrationBackupMaxBytes, retention, pruneIntervalMs },
     tls,
     listeners,
     limits,

@@ -240,6 +240,23 @@ export interface ChangeRecord {
   uid: number | null;
 }
 
+/** What `Store.pruneHistory` keeps (0: everything of that kind). */
+export interface RetentionLimits {
+  /** Expunge records kept per mailbox (QRESYNC VANISHED history). */
+  expungedKeep: number;
+  /** Change-log records kept per account (JMAP states). */
+  changeLogKeep: number;
+  /** Audit entries older than this many ms go. */
+  auditKeepMs: number;
+}
+
+/** Rows `Store.pruneHistory` removed. */
+export interface PruneResult {
+  expunged: number;
+  changeLog: number;
+  audit: number;
+}
+
 /** The kinds of object the change log follows. */
 export type ChangeKind = "email" | "mailbox";
 
@@ -332,6 +349,17 @@ export interface Store {
   flushTextIndex?(): Promise<void>;
   /** Optional: how many stored messages wait to enter the full-text index. */
   textIndexBacklog?(): Promise<number>;
+  /**
+   * Prunes the expunge records (per mailbox), the change log (per account) and the
+   * audit log past their limits (0 keeps all), remembering where each was cut, so that
+   * `expungedSince` and `changeLogFloor` still answer correctly (sqlite/retention.ts).
+   */
+  pruneHistory(limits: RetentionLimits): Promise<PruneResult>;
+  /**
+   * The highest change-log id pruned for the account (0: none).
+   * A state before it may miss records: JMAP answers such a state cannotCalculateChanges.
+   */
+  changeLogFloor(accountId: number): Promise<number>;
   /** The id of the account's last change-log record of `kind` (0 when there is none). */
   changeLogHead(accountId: number, kind: ChangeKind): Promise<number>;
   /** The account's change-log records of `kind` after id `after`, in id order, at most `limit`. */

@@ -18,14 +18,56 @@ import { log } from "../../lib/log.ts";
 import { pluginDnsLookup } from "../../core/plugin_dns.ts";
 import { PluginHost } from "../../plugins/engine/host.ts";
 import { removePidFile, writePidFile, writeReloadStatus } from "../../app/control.ts";
+import { join } from "node:path";
+import { SQLITE_FILE } from "../../storage/open.ts";
+import {
+  planUpgrade,
+  pruneMigrationBackups,
+  type UpgradePlan,
+} from "../../storage/sqlite/upgrade.ts";
 
-export const usage = "serve [--config FILE]";
+/** The SQLite upgrade plan (null on PostgreSQL, whose migrations run in its store). */
+function upgradePlan(config: Config): UpgradePlan | null {
+  if (config.storage.backend !== "sqlite") return null;
+  return planUpgrade(join(config.dataDir, SQLITE_FILE));
+}
+
+/** `serve --dry-run-migrations`: what the next start would migrate; writes nothing. */
+function printPlan(ctx: CliContext, config: Config, plan: UpgradePlan | null): void {
+  if (!plan) {
+    throw new UsageError(
+      `serve --dry-run-migrations: storage.backend = ${config.storage.backend} is not supported (sqlite only)`,
+    );
+  }
+  if (!plan.exists) {
+    ctx.print(`no database yet: a new one would be created at schema version ${plan.to}`);
+    return;
+  }
+  if (plan.pending.length === 0) {
+    ctx.print(`schema version ${plan.from} is current: nothing to migrate`);
+    return;
+  }
+  ctx.print(`schema version ${plan.from} -> ${plan.to}; would run, each in a transaction:`);
+  for (const line of plan.pending) ctx.print(`  ${line}`);
+  ctx.print(
+    config.storage.skipMigrationBackup
+      ? "the database would NOT be copied first (--skip-migration-backup)"
+      : `the database would be copied first to ${join(config.dataDir, "backups")}/`,
+  );
+}
+
+export const usage = "serve [--config FILE] [--dry-run-migrations] [--skip-migration-backup]";
 
 export async function run(ctx: CliContext): Promise<void> {
   if (ctx.args.positional.length) {
     throw new UsageError(`serve: unexpected argument ${ctx.args.positional[0]}`);
   }
-  const config = await ctx.config();
+  const loaded = await ctx.config();
+  const config = ctx.args.booleans.has("--skip-migration-backup")
+    ? { ...loaded, storage: { ...loaded.storage, skipMigrationBackup: true } }
+    : loaded;
+  const plan = upgradePlan(config);
+  if (ctx.args.booleans.has("--dry-run-migrations")) return printPlan(ctx, config, plan);
   log.info("server", config.source ? `config: ${config.source}` : "config: built-in defaults", {
     data_dir: config.dataDir,
   });
@@ -54,6 +96,11 @@ export async function run(ctx: CliContext): Promise<void> {
     Deno.removeSignalListener("SIGTERM", stop);
     throw e;
   });
+  if (plan && plan.pending.length === 0) {
+    // A start with nothing to migrate after one that did: the upgrade held, drop the copies.
+    const removed = pruneMigrationBackups(join(config.dataDir, "backups"));
+    if (removed.length) log.info("server", "removed pre-migration copies", { removed });
+  }
   if ((await server.deps.store.listAdmins()).length === 0) {
     log.info(
       "server",

@@ -19,6 +19,7 @@
  */
 import type { Db } from "./rows.ts";
 import { CHANGE_LOG_MIGRATION } from "./change_log.ts";
+import { HISTORY_PRUNED_MIGRATION } from "./retention.ts";
 
 /** Migrations in order; migration i brings the version from i to i + 1. Never edit one. */
 const MIGRATIONS: readonly string[] = [
@@ -249,6 +250,8 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE blobs DROP CONSTRAINT blobs_digest_key;
   `,
+  // 10: the horizons of pruned expunge records and change log (retention.ts).
+  HISTORY_PRUNED_MIGRATION,
 ];
 
 /** The schema version this code writes. */

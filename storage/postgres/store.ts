@@ -42,7 +42,9 @@ import {
   type MailboxStatus,
   type MessageMeta,
   type Placed,
+  type PruneResult,
   type QueueEntry,
+  type RetentionLimits,
   type SpecialUse,
   type Store,
   StoreError,
@@ -74,6 +76,7 @@ import { migrate } from "./schema.ts";
 import { candidatesSql, needle } from "./text.ts";
 import type { Param, WriteContext } from "./writes/context.ts";
 import * as accounts from "./writes/accounts.ts";
+import * as retention from "./retention.ts";
 import * as mailboxes from "./writes/mailboxes.ts";
 import * as messages from "./writes/messages.ts";
 import * as flags from "./writes/flags.ts";
@@ -454,11 +457,16 @@ export class PostgresStore implements Store {
     )).map(toMessage);
   }
 
-  async expungedSince(mailboxId: number, modseq: number): Promise<number[]> {
-    return (await this.#all(
-      "SELECT uid FROM expunged WHERE mailbox_id = $1 AND modseq > $2 ORDER BY uid",
-      [mailboxId, modseq],
-    )).map((r) => r.uid as number);
+  expungedSince(mailboxId: number, modseq: number): Promise<number[]> {
+    return retention.expungedSince(this.#read, mailboxId, modseq);
+  }
+
+  pruneHistory(limits: RetentionLimits): Promise<PruneResult> {
+    return this.#write(retention.pruneHistory, limits);
+  }
+
+  changeLogFloor(accountId: number): Promise<number> {
+    return retention.changeLogFloor(this.#read, accountId);
   }
 
   /** Candidate UIDs for a full-text query (see text.ts); null when it cannot narrow it. */

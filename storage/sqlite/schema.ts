@@ -20,6 +20,8 @@ import { ADMIN_ROLE_MIGRATION, AUDIT_MIGRATION } from "./admin.ts";
 import { JMAP_RECORDS_MIGRATION } from "./jmap_records.ts";
 import { CHANGE_LOG_MIGRATION } from "./change_log.ts";
 import { backfillThreads, THREADS_MIGRATION } from "./threads.ts";
+import { backfillDigests, BLOB_DIGESTS_MIGRATION } from "./blobs.ts";
+import { HISTORY_PRUNED_MIGRATION } from "./retention.ts";
 
 /** Migrations in order; migration i brings `user_version` from i to i + 1. Never edit one. */
 const MIGRATIONS: readonly string[] = [
@@ -181,7 +183,20 @@ const MIGRATIONS: readonly string[] = [
   CHANGE_LOG_MIGRATION,
   // 10: JMAP threads and the indexes of Email/get and Email/query (see threads.ts).
   THREADS_MIGRATION,
+  // 11: blob digests and bodies shared between identical deliveries (see blobs.ts).
+  BLOB_DIGESTS_MIGRATION,
+  // 12: the horizons of pruned expunge records and change log (see retention.ts).
+  HISTORY_PRUNED_MIGRATION,
 ];
+
+/** What migration `v` (0-based index) does, in a line: its statements' heads (dry runs). */
+export function describeMigration(v: number): string {
+  const heads = MIGRATIONS[v].replace(/--[^\n]*/g, "").replace(/\bBEGIN\b[\s\S]*?\bEND\b/g, "")
+    .split(";").map((x) => x.trim().split(/\s+/).slice(0, 6).join(" ").replace(/\(.*$/, "").trim())
+    .filter((x) => /^(CREATE|ALTER|DROP|INSERT|DELETE|UPDATE)/i.test(x));
+  const parts = [...new Set(heads)];
+  return `${v + 1}: ${parts.slice(0, 8).join("; ")}${parts.length > 8 ? "; ..." : ""}`;
+}
 
 /** The schema version this code writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -209,6 +224,7 @@ export function openWriteDatabase(path: string, busyTimeoutMs = 10_000): Databas
     }
     migrate(db);
     backfillThreads(db);
+    backfillDigests(db);
     return db;
   } catch (e) {
     db.close();

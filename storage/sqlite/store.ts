@@ -36,7 +36,9 @@ import {
   type MailboxStatus,
   type MessageMeta,
   type Placed,
+  type PruneResult,
   type QueueEntry,
+  type RetentionLimits,
   type SpecialUse,
   type Store,
   StoreError,
@@ -60,6 +62,7 @@ import * as jmapReads from "./reads/jmap.ts";
 import * as mailboxReads from "./reads/mailboxes.ts";
 import * as queueReads from "./reads/queue.ts";
 import * as threads from "./threads.ts";
+import * as retention from "./retention.ts";
 import { openReadDatabase } from "./schema.ts";
 import { InlineBackend, WorkerBackend, Writer, type WriterBackend } from "./writer.ts";
 import type { WriteArgs, WriteOp, WriteResult } from "./writes.ts";
@@ -476,7 +479,7 @@ export class SqliteStore implements Store {
 
   // deno-lint-ignore require-await
   async expungedSince(mailboxId: number, modseq: number): Promise<number[]> {
-    return messageReads.expungedSince(this.#reader(), mailboxId, modseq);
+    return retention.expungedSince(this.#reader(), mailboxId, modseq);
   }
 
   // deno-lint-ignore require-await
@@ -629,6 +632,15 @@ export class SqliteStore implements Store {
     id: number,
   ): Promise<{ upload: Upload; data: Uint8Array } | null> {
     return jmapReads.readUpload(this.#reader(), accountId, id);
+  }
+
+  pruneHistory(limits: RetentionLimits): Promise<PruneResult> {
+    return this.#write("pruneHistory", limits);
+  }
+
+  // deno-lint-ignore require-await
+  async changeLogFloor(accountId: number): Promise<number> {
+    return retention.changeLogFloor(this.#reader(), accountId);
   }
 
   expireUploads(before: number): Promise<number> {

@@ -23,6 +23,7 @@ import { decodeEncodedWords, headerValue, parseMime } from "../../mime/mod.ts";
 import { baseSubject } from "../../mime/subject.ts";
 import type { EmailCopy, MailboxPageQuery } from "../mod.ts";
 import { parseFlags, type Row, Statements } from "./rows.ts";
+import { BLOB_BYTES, BLOB_FROM } from "./blobs.ts";
 
 /** Migration: the thread tables; mail already stored is threaded at the next open. */
 export const THREADS_MIGRATION = `
@@ -143,7 +144,7 @@ export function backfillThreads(db: DatabaseSync): void {
       `SELECT DISTINCT b.account_id, m.blob_id FROM messages m
        JOIN mailboxes b ON b.id = m.mailbox_id ORDER BY m.blob_id`,
     ).all() as Row[];
-    const data = db.prepare("SELECT data FROM blob_data WHERE id = ?");
+    const data = db.prepare(`SELECT ${BLOB_BYTES} AS data FROM ${BLOB_FROM} WHERE d.id = ?`);
     for (const r of rows) {
       const d = data.get(r.blob_id as number) as Row | undefined;
       if (!d) continue;

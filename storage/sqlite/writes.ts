@@ -41,6 +41,7 @@ import { TOKEN_WRITES } from "./tokens.ts";
 import { UPLOAD_WRITES } from "./uploads.ts";
 import { ADMIN_WRITES } from "./admin.ts";
 import { JMAP_RECORD_WRITES } from "./jmap_records.ts";
+import { pruneHistory } from "./retention.ts";
 
 export type { WriteContext } from "./writes/context.ts";
 
@@ -72,6 +73,7 @@ export const WRITES = {
   kvDelete,
   kvIncr,
   indexPending, // fts.ts: the full-text index's background step
+  pruneHistory, // retention.ts: expunge records, change log, audit past their limits
   ...TOKEN_WRITES, // tokens.ts: JMAP bearer tokens
   ...UPLOAD_WRITES, // uploads.ts: JMAP uploads
   ...ADMIN_WRITES, // admin.ts: admin role and audit log

@@ -33,9 +33,10 @@ export async function startServerProcess(
   configPath: string,
   expect: string[],
   timeoutMs = 30_000,
+  extraArgs: string[] = [],
 ): Promise<ServerProcess> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "serve", "--config", configPath],
+    args: ["run", "-A", MAIN, "serve", "--config", configPath, ...extraArgs],
     cwd: ROOT,
     stdin: "null",
     stdout: "null",

@@ -1294,6 +1294,44 @@ export async function runStoreConformance(
     }
   });
 
+  await step("retention: pruned histories keep QRESYNC and change-log answers correct", async (
+    store,
+  ) => {
+    const { account, inbox } = await user(store);
+    for (let i = 1; i <= 10; i++) {
+      await store.deliver(message(i), [{ accountId: account.id, mailbox: "INBOX" }]);
+    }
+    let afterSix = 0;
+    for (let uid = 1; uid <= 8; uid++) {
+      await store.expunge(inbox.id, [uid]);
+      if (uid === 6) afterSix = (await store.mailboxStatus(inbox.id)).highestModseq;
+    }
+    const audit = await store.addAuditEntry({
+      actor: "a",
+      ip: "",
+      action: "x",
+      target: "y",
+      detail: "",
+    });
+    assert.equal(await store.changeLogFloor(account.id), 0);
+    const r = await store.pruneHistory({ expungedKeep: 3, changeLogKeep: 5, auditKeepMs: 0 });
+    assert.equal(r.expunged, 5);
+    assert.equal(r.audit, 0, "0 keeps every audit entry");
+    assert.ok(r.changeLog > 0);
+    // Past the cut: every UID below UIDNEXT the mailbox lacks (RFC 7162 §3.2.5.1).
+    assert.deepEqual(await store.expungedSince(inbox.id, 0), [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert.deepEqual(await store.expungedSince(inbox.id, afterSix), [7, 8]);
+    const floor = await store.changeLogFloor(account.id);
+    const head = await store.changeLogHead(account.id, "email");
+    assert.ok(floor > 0 && floor < head, `floor ${floor}, head ${head}`);
+    const kept = await store.changeLogSince(account.id, "email", floor, 100);
+    assert.ok(kept.length > 0 && kept.every((c) => c.id > floor));
+    await waitUntil(() => Date.now() > audit.at + 1);
+    const again = await store.pruneHistory({ expungedKeep: 3, changeLogKeep: 5, auditKeepMs: 1 });
+    assert.deepEqual(again, { expunged: 0, changeLog: 0, audit: 1 });
+    assert.deepEqual(await store.listAudit({ limit: 10 }), []);
+  });
+
   await step("data survives close and reopen", async (store, fx) => {
     if (!fx.reopen) return;
     const { account, inbox } = await user(store);

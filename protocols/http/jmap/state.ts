@@ -8,7 +8,8 @@
  * since N are classified by whether the object existed at N and exists at the new state,
  * which the copies' `c`/`d` records decide (a copy with no `c` record after N was already
  * there). Anything that is not such a state, or is ahead of the log, is
- * cannotCalculateChanges: the log is never pruned, so every state we handed out answers.
+ * cannotCalculateChanges, and so is a state older than the pruned part of the log
+ * (`Store.changeLogFloor`, `[storage] change_log_keep`).
  *
  * Invariant: states only move forward; the same state means nothing changed.
  *
@@ -91,6 +92,10 @@ async function recordsSince(
   const from = parseState(since);
   const head = await headOf(store, accountId, kind);
   if (from === null || from > head) throw new MethodError("cannotCalculateChanges");
+  // Records before the floor were pruned ([storage] change_log_keep).
+  if (from < await store.changeLogFloor(accountId)) {
+    throw new MethodError("cannotCalculateChanges", "that state is older than the kept history");
+  }
   const rows = await loadRecords(store, accountId, kind, from);
   const objects: number[] = [];
   const seen = new Set<number>();

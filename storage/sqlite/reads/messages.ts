@@ -7,6 +7,7 @@
 import { type MessageMeta, StoreError } from "../../mod.ts";
 import { MESSAGE_COLUMNS, parseFlags, type Statements, toMessage } from "../rows.ts";
 import { row, rows } from "./query.ts";
+import { BLOB_BYTES, BLOB_FROM } from "../blobs.ts";
 
 /** One indexed range scan on the primary key (mailbox_id, uid), already in UID order. */
 export function listMessages(read: Statements, mailboxId: number): MessageMeta[] {
@@ -55,17 +56,8 @@ export function changedSince(read: Statements, mailboxId: number, modseq: number
   ).map(toMessage);
 }
 
-export function expungedSince(read: Statements, mailboxId: number, modseq: number): number[] {
-  return rows(
-    read,
-    "SELECT uid FROM expunged WHERE mailbox_id = ? AND modseq > ? ORDER BY uid",
-    mailboxId,
-    modseq,
-  ).map((r) => r.uid as number);
-}
-
 export function readBlob(read: Statements, blobId: number): Uint8Array {
-  const r = row(read, "SELECT data FROM blob_data WHERE id = ?", blobId);
+  const r = row(read, `SELECT ${BLOB_BYTES} AS data FROM ${BLOB_FROM} WHERE d.id = ?`, blobId);
   if (!r) throw new StoreError("not_found", `no such blob: ${blobId}`);
   return r.data as Uint8Array;
 }
@@ -81,7 +73,8 @@ export function readBlobRange(
   // substr() on a BLOB counts bytes, 1-based, and clips at the end.
   const r = row(
     read,
-    "SELECT CASE WHEN ? = 0 THEN x'' ELSE substr(data, ?, ?) END AS part FROM blob_data WHERE id = ?",
+    `SELECT CASE WHEN ? = 0 THEN x'' ELSE substr(${BLOB_BYTES}, ?, ?) END AS part
+     FROM ${BLOB_FROM} WHERE d.id = ?`,
     len,
     start + 1,
     len,

@@ -101,14 +101,6 @@ export function insertMailbox(
   return mailboxById(ctx, Number(lastInsertRowid));
 }
 
-export function storeBlob(ctx: WriteContext, message: Uint8Array): number {
-  const { lastInsertRowid } = ctx.sql.get("INSERT INTO blobs (size) VALUES (?)").run(
-    message.byteLength,
-  );
-  ctx.sql.get("INSERT INTO blob_data (id, data) VALUES (?, ?)").run(lastInsertRowid, message);
-  return Number(lastInsertRowid);
-}
-
 /** Throws StoreError "quota" when adding `adding` octets would exceed the account's quota. */
 export function checkQuota(ctx: WriteContext, accountId: number, adding: number): void {
   const r = ctx.sql.get("SELECT email, quota_bytes FROM accounts WHERE id = ?").get(accountId) as

@@ -19,9 +19,9 @@ import {
   mailboxById,
   recordExpunged,
   selectMessages,
-  storeBlob,
   type WriteContext,
 } from "./context.ts";
+import { storeBlob } from "../blobs.ts";
 
 function internalDateOf(ctx: WriteContext, internalDate: number | undefined): number {
   if (internalDate === undefined) return ctx.now();

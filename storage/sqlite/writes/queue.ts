@@ -5,7 +5,8 @@
  */
 import { type QueueEntry, StoreError } from "../../mod.ts";
 import { QUEUE_COLUMNS, type Row, toQueueEntry } from "../rows.ts";
-import { checkMessage, storeBlob, type WriteContext } from "./context.ts";
+import { checkMessage, type WriteContext } from "./context.ts";
+import { storeBlob } from "../blobs.ts";
 
 type NewQueueEntry = Omit<QueueEntry, "id" | "blobId" | "attempts" | "lastError" | "createdAt">;
 
