@@ -249,6 +249,12 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE blobs DROP CONSTRAINT blobs_digest_key;
   `,
+  // 10: queue claims of several nodes (writes/queue.ts claimQueue): the node delivering an
+  // entry and until when; another node takes the entry once lease_until has passed.
+  `
+  ALTER TABLE queue ADD COLUMN lease_node text;
+  ALTER TABLE queue ADD COLUMN lease_until bigint NOT NULL DEFAULT 0;
+  `,
 ];
 
 /** The schema version this code writes. */

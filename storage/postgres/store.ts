@@ -43,6 +43,7 @@ import {
   type MessageMeta,
   type Placed,
   type QueueEntry,
+  type QueueLease,
   type SpecialUse,
   type Store,
   StoreError,
@@ -531,6 +532,14 @@ export class PostgresStore implements Store {
        ORDER BY next_attempt_at, id LIMIT $2`,
       [now, Math.max(0, Math.trunc(limit))],
     )).map(toQueueEntry);
+  }
+
+  claimQueue(now: number, limit: number, lease: QueueLease): Promise<QueueEntry[]> {
+    return this.#write(queue.claimQueue, { now, limit, lease });
+  }
+
+  renewQueueLeases(ids: number[], now: number, lease: QueueLease): Promise<void> {
+    return this.#write(queue.renewQueueLeases, { ids, now, lease });
   }
 
   async getQueueEntry(id: number): Promise<QueueEntry | null> {

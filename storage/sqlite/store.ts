@@ -37,6 +37,7 @@ import {
   type MessageMeta,
   type Placed,
   type QueueEntry,
+  type QueueLease,
   type SpecialUse,
   type Store,
   StoreError,
@@ -113,6 +114,8 @@ export class SqliteStore implements Store {
   #writer: Writer;
   #read: Statements;
   #closed = false;
+  /** Queue claims (claimQueue): entry id -> node and lease end. */
+  #queueClaims = new Map<number, { node: string; until: number }>();
 
   /** Use `openSqliteStore`. */
   constructor(backend: WriterBackend, reader: DatabaseSync) {
@@ -532,20 +535,45 @@ export class SqliteStore implements Store {
     return queueReads.dueQueue(this.#reader(), now, limit);
   }
 
+  /**
+   * One process owns a SQLite data dir, so claims are kept in memory (same meaning as on
+   * PostgreSQL; a restart forgets them, and what was in flight is due again at once).
+   */
+  async claimQueue(now: number, limit: number, lease: QueueLease): Promise<QueueEntry[]> {
+    const claims = this.#queueClaims;
+    for (const [id, c] of claims) if (c.until <= now) claims.delete(id);
+    const due = await this.dueQueue(now, limit + claims.size);
+    const out = due.filter((e) => !claims.has(e.id)).slice(0, Math.max(0, limit));
+    for (const e of out) claims.set(e.id, { node: lease.node, until: now + lease.ms });
+    return out;
+  }
+
+  renewQueueLeases(ids: number[], now: number, lease: QueueLease): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error("store is closed"));
+    for (const id of ids) {
+      const c = this.#queueClaims.get(id);
+      if (c && c.node === lease.node) c.until = now + lease.ms;
+    }
+    return Promise.resolve();
+  }
+
   // deno-lint-ignore require-await
   async getQueueEntry(id: number): Promise<QueueEntry | null> {
     return queueReads.getQueueEntry(this.#reader(), id);
   }
 
-  updateQueueEntry(
+  async updateQueueEntry(
     id: number,
     patch: Partial<Omit<QueueEntry, "id" | "blobId" | "createdAt">>,
   ): Promise<void> {
-    return this.#write("updateQueueEntry", { id, patch });
+    await this.#write("updateQueueEntry", { id, patch });
+    // A new schedule ends any claim (see Store.claimQueue).
+    if (patch.nextAttemptAt !== undefined) this.#queueClaims.delete(id);
   }
 
-  removeQueueEntry(id: number): Promise<void> {
-    return this.#write("removeQueueEntry", { id });
+  async removeQueueEntry(id: number): Promise<void> {
+    await this.#write("removeQueueEntry", { id });
+    this.#queueClaims.delete(id);
   }
 
   // --- the change log (change_log.ts) ---
