@@ -11,8 +11,9 @@
  *   commit in increasing order and are never handed out twice, whichever node writes.
  * - A write that loses a deadlock or a serialisation race is retried whole (its changes are
  *   recorded afresh each attempt), up to `MAX_ATTEMPTS`.
- * - Change events reach listeners of THIS instance only (other nodes: LISTEN/NOTIFY, not
- *   built yet).
+ * - Change events reach this instance's listeners after COMMIT, and every other instance
+ *   on the database through LISTEN/NOTIFY (change_bus.ts): the notification is sent in the
+ *   write's transaction, so it is delivered only if the write committed.
  * - Group commit is left to PostgreSQL (concurrent commits share WAL flushes); writes run
  *   concurrently up to the pool size.
  *
@@ -72,6 +73,7 @@ import {
   toQueueEntry,
 } from "./rows.ts";
 import { migrate } from "./schema.ts";
+import { ChangeListener, notifyChanges } from "./change_bus.ts";
 import { candidatesSql, needle } from "./text.ts";
 import type { Param, WriteContext } from "./writes/context.ts";
 import * as accounts from "./writes/accounts.ts";
@@ -113,14 +115,18 @@ export async function openPostgresStore(
   opts: PostgresStoreOptions = {},
 ): Promise<PostgresStore> {
   const db = connect(url, { max: opts.maxConnections });
+  let store: PostgresStore | null = null;
   try {
     await migrate(db);
     await backfillThreads(db);
+    store = new PostgresStore(db, url);
+    await store.listening;
   } catch (e) {
-    await db.end({ timeout: 1 });
+    if (store) await store.close().catch(() => {});
+    else await db.end({ timeout: 1 });
     throw e;
   }
-  return new PostgresStore(db);
+  return store;
 }
 
 function throwIfRefused<T>(r: T | kv.KvRefusal): T {
@@ -134,16 +140,22 @@ export class PostgresStore implements Store {
   #db: Db;
   #closed = false;
   #inFlight = new Set<Promise<unknown>>();
+  #listener: ChangeListener;
+  /** Resolves once this instance hears other nodes' changes (openPostgresStore waits). */
+  readonly listening: Promise<void>;
 
   /** Use `openPostgresStore`. */
-  constructor(db: Db) {
+  constructor(db: Db, url: string) {
     this.#db = db;
+    this.#listener = new ChangeListener(url, (changes) => this.#publish(changes));
+    this.listening = this.#listener.start();
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.allSettled([...this.#inFlight]);
+    await this.#listener.close().catch(() => {});
     await this.#db.end({ timeout: 5 });
   }
 
@@ -168,7 +180,9 @@ export class PostgresStore implements Store {
       try {
         const result = await this.#db.begin(async (tx) => {
           changes = [];
-          return { value: await fn({ tx, now: Date.now, changes }, args) };
+          const value = await fn({ tx, now: Date.now, changes }, args);
+          await notifyChanges(tx, this.#listener.origin, changes);
+          return { value };
         });
         this.#publish(changes);
         return result.value as R;
