@@ -385,6 +385,18 @@ export interface Store {
   claimQueue(now: number, limit: number, lease: QueueLease): Promise<QueueEntry[]>;
   /** Extends the claims `lease.node` still holds on `ids` to `now + lease.ms`. */
   renewQueueLeases(ids: number[], now: number, lease: QueueLease): Promise<void>;
+
+  // --- named leases: locks that hold across nodes (the POP3 maildrop lock) ---
+  /**
+   * Takes the lease `name` for `holder` until `until` (ms), unless another holder's lease
+   * has not run out at `now`; true when taken. A node that dies stops renewing, and its
+   * leases end by themselves. One process per SQLite data dir: those are kept in memory.
+   */
+  tryLease(name: string, holder: string, now: number, until: number): Promise<boolean>;
+  /** Extends the leases `holder` still holds among `names` to `until`. */
+  renewLeases(names: string[], holder: string, until: number): Promise<void>;
+  /** Ends `holder`'s lease on `name` (no-op when it is not theirs any more). */
+  releaseLease(name: string, holder: string): Promise<void>;
   getQueueEntry(id: number): Promise<QueueEntry | null>;
   updateQueueEntry(
     id: number,

@@ -255,6 +255,14 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE queue ADD COLUMN lease_node text;
   ALTER TABLE queue ADD COLUMN lease_until bigint NOT NULL DEFAULT 0;
   `,
+  // 11: named leases that hold across nodes (writes/leases.ts; the POP3 maildrop lock).
+  `
+  CREATE TABLE leases (
+    name   text COLLATE "C" PRIMARY KEY,
+    holder text NOT NULL,
+    until  bigint NOT NULL
+  );
+  `,
 ];
 
 /** The schema version this code writes. */

@@ -81,6 +81,7 @@ import * as mailboxes from "./writes/mailboxes.ts";
 import * as messages from "./writes/messages.ts";
 import * as flags from "./writes/flags.ts";
 import * as queue from "./writes/queue.ts";
+import * as leases from "./writes/leases.ts";
 import * as kv from "./writes/kv.ts";
 import * as tokens from "./writes/tokens.ts";
 import * as uploads from "./writes/uploads.ts";
@@ -554,6 +555,18 @@ export class PostgresStore implements Store {
 
   renewQueueLeases(ids: number[], now: number, lease: QueueLease): Promise<void> {
     return this.#write(queue.renewQueueLeases, { ids, now, lease });
+  }
+
+  tryLease(name: string, holder: string, now: number, until: number): Promise<boolean> {
+    return this.#write(leases.tryLease, { name, holder, now, until });
+  }
+
+  renewLeases(names: string[], holder: string, until: number): Promise<void> {
+    return this.#write(leases.renewLeases, { names, holder, until });
+  }
+
+  releaseLease(name: string, holder: string): Promise<void> {
+    return this.#write(leases.releaseLease, { name, holder });
   }
 
   async getQueueEntry(id: number): Promise<QueueEntry | null> {

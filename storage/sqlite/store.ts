@@ -17,6 +17,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
+import { MemoryLeases } from "../memory_leases.ts";
 import {
   type Account,
   type Alias,
@@ -114,8 +115,9 @@ export class SqliteStore implements Store {
   #writer: Writer;
   #read: Statements;
   #closed = false;
-  /** Queue claims (claimQueue): entry id -> node and lease end. */
-  #queueClaims = new Map<number, { node: string; until: number }>();
+  /** Queue claims (`queue:ID`) and other named leases (claimQueue, tryLease). */
+  #leases = new MemoryLeases();
+  #claimed = new Set<number>();
 
   /** Use `openSqliteStore`. */
   constructor(backend: WriterBackend, reader: DatabaseSync) {
@@ -535,26 +537,40 @@ export class SqliteStore implements Store {
     return queueReads.dueQueue(this.#reader(), now, limit);
   }
 
-  /**
-   * One process owns a SQLite data dir, so claims are kept in memory (same meaning as on
-   * PostgreSQL; a restart forgets them, and what was in flight is due again at once).
-   */
+  /** Queue claims and named leases live in memory: one process owns a SQLite data dir. */
   async claimQueue(now: number, limit: number, lease: QueueLease): Promise<QueueEntry[]> {
-    const claims = this.#queueClaims;
-    for (const [id, c] of claims) if (c.until <= now) claims.delete(id);
-    const due = await this.dueQueue(now, limit + claims.size);
-    const out = due.filter((e) => !claims.has(e.id)).slice(0, Math.max(0, limit));
-    for (const e of out) claims.set(e.id, { node: lease.node, until: now + lease.ms });
+    const due = await this.dueQueue(now, Math.max(0, limit) + this.#claimed.size);
+    const out = due.filter((e) => !this.#leases.held(`queue:${e.id}`, now)).slice(0, limit);
+    for (const e of out) {
+      this.#leases.tryLease(`queue:${e.id}`, lease.node, now, now + lease.ms);
+      this.#claimed.add(e.id);
+    }
     return out;
   }
 
   renewQueueLeases(ids: number[], now: number, lease: QueueLease): Promise<void> {
+    return this.renewLeases(ids.map((id) => `queue:${id}`), lease.node, now + lease.ms);
+  }
+
+  tryLease(name: string, holder: string, now: number, until: number): Promise<boolean> {
     if (this.#closed) return Promise.reject(new Error("store is closed"));
-    for (const id of ids) {
-      const c = this.#queueClaims.get(id);
-      if (c && c.node === lease.node) c.until = now + lease.ms;
-    }
+    return Promise.resolve(this.#leases.tryLease(name, holder, now, until));
+  }
+
+  renewLeases(names: string[], holder: string, until: number): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error("store is closed"));
+    this.#leases.renew(names, holder, until);
     return Promise.resolve();
+  }
+
+  releaseLease(name: string, holder: string): Promise<void> {
+    this.#leases.release(name, holder);
+    return Promise.resolve();
+  }
+
+  #endClaim(id: number): void {
+    this.#leases.release(`queue:${id}`);
+    this.#claimed.delete(id);
   }
 
   // deno-lint-ignore require-await
@@ -568,12 +584,12 @@ export class SqliteStore implements Store {
   ): Promise<void> {
     await this.#write("updateQueueEntry", { id, patch });
     // A new schedule ends any claim (see Store.claimQueue).
-    if (patch.nextAttemptAt !== undefined) this.#queueClaims.delete(id);
+    if (patch.nextAttemptAt !== undefined) this.#endClaim(id);
   }
 
   async removeQueueEntry(id: number): Promise<void> {
     await this.#write("removeQueueEntry", { id });
-    this.#queueClaims.delete(id);
+    this.#endClaim(id);
   }
 
   // --- the change log (change_log.ts) ---

@@ -905,6 +905,21 @@ export async function runStoreConformance(
     assert.deepEqual(await store.claimQueue(now + 70_000, 0, b), []);
   });
 
+  await step("named leases: tryLease, renewLeases, releaseLease", async (store) => {
+    const t = 1_000_000;
+    assert.equal(await store.tryLease("maildrop:1", "a", t, t + 100), true);
+    assert.equal(await store.tryLease("maildrop:1", "b", t + 50, t + 150), false, "held");
+    assert.equal(await store.tryLease("maildrop:2", "b", t, t + 100), true, "another name");
+    await store.renewLeases(["maildrop:1"], "a", t + 300);
+    await store.renewLeases(["maildrop:2"], "a", t + 300); // not a's: unchanged
+    assert.equal(await store.tryLease("maildrop:1", "b", t + 200, t + 400), false, "renewed");
+    assert.equal(await store.tryLease("maildrop:2", "a", t + 100, t + 400), true, "ran out");
+    await store.releaseLease("maildrop:1", "b"); // not b's: no effect
+    assert.equal(await store.tryLease("maildrop:1", "b", t + 250, t + 400), false);
+    await store.releaseLease("maildrop:1", "a");
+    assert.equal(await store.tryLease("maildrop:1", "b", t + 250, t + 400), true, "released");
+  });
+
   await step("kv: get/set/delete, namespaces, TTL expiry, kvIncr", async (store) => {
     assert.equal(await store.kvGet("p", "k"), null);
     await store.kvSet("p", "k", "v1");
