@@ -263,6 +263,19 @@ const MIGRATIONS: readonly string[] = [
     until  bigint NOT NULL
   );
   `,
+  // 12: trigram indexes for SEARCH (text.ts). pg_trgm is a trusted extension (PostgreSQL 13+:
+  // a database owner may install it); where it cannot be installed, SEARCH stays correct and
+  // reads the texts instead (a notice, not a failure).
+  `
+  DO $$
+  BEGIN
+    CREATE EXTENSION IF NOT EXISTS pg_trgm;
+    CREATE INDEX blob_text_header_trgm ON blob_text USING gin (header gin_trgm_ops);
+    CREATE INDEX blob_text_body_trgm ON blob_text USING gin (body gin_trgm_ops);
+  EXCEPTION WHEN insufficient_privilege OR feature_not_supported OR undefined_file THEN
+    RAISE NOTICE 'pg_trgm unavailable (%): SEARCH reads message texts', SQLERRM;
+  END $$;
+  `,
 ];
 
 /** The schema version this code writes. */
