@@ -27,6 +27,7 @@ import * as importCmd from "./commands/import.ts";
 import * as exportCmd from "./commands/export.ts";
 import * as token from "./commands/token.ts";
 import * as sieve from "./commands/sieve.ts";
+import * as storage from "./commands/storage.ts";
 
 interface Command {
   usage: string;
@@ -72,6 +73,7 @@ const COMMANDS: Record<string, Command> = {
     flags: { values: ["--config", "--user", "--mailbox"] },
     run: importCmd.run,
   },
+  storage: { usage: storage.usage, flags: { values: ["--config", "--to"] }, run: storage.run },
   sieve: {
     usage: sieve.usage,
     flags: { values: ["--config", "--eml", "--from", "--to"] },
