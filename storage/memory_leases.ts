@@ -9,6 +9,33 @@
 /** name -> holder and lease end (ms since the epoch). */
 export class MemoryLeases {
   #held = new Map<string, { holder: string; until: number }>();
+  /** Queue entries claimed and not yet rescheduled or removed. */
+  #claimed = new Set<number>();
+
+  /**
+   * `Store.claimQueue` over a backend's `dueQueue`: the due entries not under a running
+   * claim, at most `limit`, each claimed (`queue:<id>`) for `node` until `now + ms`.
+   */
+  async claimQueue<T extends { id: number }>(
+    due: (limit: number) => Promise<T[]>,
+    now: number,
+    limit: number,
+    lease: { node: string; ms: number },
+  ): Promise<T[]> {
+    const entries = await due(Math.max(0, limit) + this.#claimed.size);
+    const out = entries.filter((e) => !this.held(`queue:${e.id}`, now)).slice(0, limit);
+    for (const e of out) {
+      this.tryLease(`queue:${e.id}`, lease.node, now, now + lease.ms);
+      this.#claimed.add(e.id);
+    }
+    return out;
+  }
+
+  /** Ends the claim on a queue entry (rescheduled or removed). */
+  endClaim(id: number): void {
+    this.release(`queue:${id}`);
+    this.#claimed.delete(id);
+  }
 
   /** Takes `name` for `holder` until `until`, unless another holder's lease is still running. */
   tryLease(name: string, holder: string, now: number, until: number): boolean {

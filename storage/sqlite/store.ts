@@ -117,7 +117,6 @@ export class SqliteStore implements Store {
   #closed = false;
   /** Queue claims (`queue:ID`) and other named leases (claimQueue, tryLease). */
   #leases = new MemoryLeases();
-  #claimed = new Set<number>();
 
   /** Use `openSqliteStore`. */
   constructor(backend: WriterBackend, reader: DatabaseSync) {
@@ -538,14 +537,8 @@ export class SqliteStore implements Store {
   }
 
   /** Queue claims and named leases live in memory: one process owns a SQLite data dir. */
-  async claimQueue(now: number, limit: number, lease: QueueLease): Promise<QueueEntry[]> {
-    const due = await this.dueQueue(now, Math.max(0, limit) + this.#claimed.size);
-    const out = due.filter((e) => !this.#leases.held(`queue:${e.id}`, now)).slice(0, limit);
-    for (const e of out) {
-      this.#leases.tryLease(`queue:${e.id}`, lease.node, now, now + lease.ms);
-      this.#claimed.add(e.id);
-    }
-    return out;
+  claimQueue(now: number, limit: number, lease: QueueLease): Promise<QueueEntry[]> {
+    return this.#leases.claimQueue((n) => this.dueQueue(now, n), now, limit, lease);
   }
 
   renewQueueLeases(ids: number[], now: number, lease: QueueLease): Promise<void> {
@@ -568,11 +561,6 @@ export class SqliteStore implements Store {
     return Promise.resolve();
   }
 
-  #endClaim(id: number): void {
-    this.#leases.release(`queue:${id}`);
-    this.#claimed.delete(id);
-  }
-
   // deno-lint-ignore require-await
   async getQueueEntry(id: number): Promise<QueueEntry | null> {
     return queueReads.getQueueEntry(this.#reader(), id);
@@ -584,12 +572,12 @@ export class SqliteStore implements Store {
   ): Promise<void> {
     await this.#write("updateQueueEntry", { id, patch });
     // A new schedule ends any claim (see Store.claimQueue).
-    if (patch.nextAttemptAt !== undefined) this.#endClaim(id);
+    if (patch.nextAttemptAt !== undefined) this.#leases.endClaim(id);
   }
 
   async removeQueueEntry(id: number): Promise<void> {
     await this.#write("removeQueueEntry", { id });
-    this.#endClaim(id);
+    this.#leases.endClaim(id);
   }
 
   // --- the change log (change_log.ts) ---
