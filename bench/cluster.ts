@@ -38,18 +38,29 @@ function cpuOf(pid: number): number {
   }
 }
 
-/** CPU seconds of every process named `postgres` (the private cluster's). */
-function postgresCpu(): number {
-  let sum = 0;
+/**
+ * CPU seconds of the private cluster listening on `port`: its postmaster (started with
+ * `-c port=PORT`) and the postmaster's children — not the other PostgreSQL servers that may
+ * run on this shared machine.
+ */
+function postgresCpu(port: number): number {
+  const procs: Array<{ pid: number; ppid: number; cmd: string }> = [];
   for (const e of Deno.readDirSync("/proc")) {
     if (!/^\d+$/.test(e.name)) continue;
     try {
-      if (Deno.readTextFileSync(`/proc/${e.name}/comm`).trim() === "postgres") {
-        sum += cpuOf(Number(e.name));
-      }
+      if (Deno.readTextFileSync(`/proc/${e.name}/comm`).trim() !== "postgres") continue;
+      const status = Deno.readTextFileSync(`/proc/${e.name}/status`);
+      const ppid = Number(/^PPid:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+      const cmd = Deno.readTextFileSync(`/proc/${e.name}/cmdline`).replaceAll("\0", " ");
+      procs.push({ pid: Number(e.name), ppid, cmd });
     } catch { /* gone */ }
   }
-  return sum;
+  const master = procs.find((p) =>
+    p.cmd.includes(`port=${port} `) || p.cmd.endsWith(`port=${port}`)
+  );
+  if (!master) return 0;
+  return procs.filter((p) => p.pid === master.pid || p.ppid === master.pid)
+    .reduce((s, p) => s + cpuOf(p.pid), 0);
 }
 
 /** Runs the load over `ports` (sessions split evenly), warm-up first; measures CPU too. */
@@ -58,6 +69,7 @@ async function measure(
   ports: number[],
   pids: number[],
   opts: { sessions: number; total: number; size: number },
+  pgPort = 0,
 ): Promise<Row> {
   const run = (total: number) =>
     Promise.all(ports.map((port) =>
@@ -72,7 +84,7 @@ async function measure(
   await run(Math.min(200, opts.total));
   const cpu0 = {
     denomail: pids.reduce((s, p) => s + cpuOf(p), 0),
-    postgres: postgresCpu(),
+    postgres: pgPort ? postgresCpu(pgPort) : 0,
     loadgen: cpuOf(Deno.pid),
   };
   const t0 = performance.now();
@@ -81,7 +93,7 @@ async function measure(
   const per1000 = (x: number) => x / (opts.total / 1000);
   const cpu = {
     denomail: per1000(pids.reduce((s, p) => s + cpuOf(p), 0) - cpu0.denomail),
-    postgres: per1000(postgresCpu() - cpu0.postgres),
+    postgres: per1000((pgPort ? postgresCpu(pgPort) : 0) - cpu0.postgres),
     loadgen: per1000(cpuOf(Deno.pid) - cpu0.loadgen),
   };
   const sent = results.reduce((s, r) => s + r.sent, 0);
@@ -135,6 +147,7 @@ export async function benchCluster(args: string[]): Promise<void> {
             cluster.nodes.map((n) => n.port("smtp")),
             cluster.nodes.map((n) => n.proc.child.pid),
             opts,
+            Number(new URL(pg.url).port),
           ),
         );
       } finally {
