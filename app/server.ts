@@ -109,7 +109,7 @@ export async function startServer(
     shutdown: opts.shutdown ?? new AbortController().signal,
     changeHub: new ChangeHub(store),
     userSessions: new UserSessions(),
-    maildropLocks: new MaildropLocks(),
+    maildropLocks: new MaildropLocks(store, { node: config.cluster.node }),
     // \Recent is counted from the start: the tracker must see every append.
     recent: new RecentTracker(store),
     mailboxKeywords: new MailboxKeywords(),

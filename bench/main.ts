@@ -1,5 +1,5 @@
 /**
- * `deno task bench [smtp|imap|outbound|plugins|spam|encrypt|freeze|index|jmap|sieve|web|backup] [options]`: the
+ * `deno task bench [smtp|imap|outbound|plugins|spam|encrypt|freeze|index|jmap|sieve|web|backup|cluster] [options]`: the
  * benchmarks;
  * each prints a table. Without a name, `smtp`.
  *
@@ -17,6 +17,7 @@ import { benchJmap } from "./jmap.ts";
 import { benchSieve } from "./sieve.ts";
 import { benchWeb } from "./web.ts";
 import { benchBackup } from "./backup.ts";
+import { benchCluster } from "./cluster.ts";
 
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   smtp: benchSmtp,
@@ -31,6 +32,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   sieve: benchSieve,
   web: benchWeb,
   backup: benchBackup,
+  cluster: benchCluster,
 };
 
 const [name = "smtp", ...rest] = Deno.args;

@@ -30,6 +30,7 @@ import * as sieve from "./commands/sieve.ts";
 import * as reports from "./commands/reports.ts";
 import * as verify from "./commands/verify.ts";
 import * as backup from "./commands/backup.ts";
+import * as storage from "./commands/storage.ts";
 
 interface Command {
   usage: string;
@@ -79,6 +80,7 @@ const COMMANDS: Record<string, Command> = {
     flags: { values: ["--config", "--user", "--mailbox"] },
     run: importCmd.run,
   },
+  storage: { usage: storage.usage, flags: { values: ["--config", "--to"] }, run: storage.run },
   sieve: {
     usage: sieve.usage,
     flags: { values: ["--config", "--eml", "--from", "--to"] },

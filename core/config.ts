@@ -129,6 +129,8 @@ export interface Config {
   };
   plugins: PluginConfig[];
   submission: SubmissionConfig;
+  /** This node among several on one database (README "Running several nodes"). */
+  cluster: ClusterConfig;
   /** The file this was read from (absolute), or absent for the built-in defaults. */
   source?: string;
 }
@@ -143,6 +145,14 @@ export interface SubmissionConfig {
   admins: string[];
   /** Account -> extra identities: addresses ("team@d") or whole domains ("@d"), lower-case. */
   allowedIdentities: Map<string, string[]>;
+}
+
+/** `[cluster]`: who this node is, and how long its claim on a queue entry lasts. */
+export interface ClusterConfig {
+  /** Unique per node (default: the machine's host name). */
+  node: string;
+  /** A claimed queue entry is this node's for this long, renewed while it delivers. */
+  queueLeaseMs: number;
 }
 
 /** A config problem; `message` is the one line to print. */
@@ -554,6 +564,7 @@ export function configFromObject(doc: Table, baseDir: string): Config {
   checkGroups(plugins);
 
   const submission = readSubmission(r.table("submission"));
+  const cluster = readCluster(r.table("cluster"));
   r.rejectUnknown();
 
   return {
@@ -570,7 +581,31 @@ export function configFromObject(doc: Table, baseDir: string): Config {
     reports,
     plugins,
     submission,
+    cluster,
   };
+}
+
+/** [cluster]: node = "name" (unique per node), queue_lease = "60s". */
+function readCluster(t: TableReader): ClusterConfig {
+  const node = t.string("node", defaultNodeName());
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(node)) {
+    throw new ConfigError(`config: cluster.node must be 1-64 letters, digits, ".", "_" or "-"`);
+  }
+  const queueLeaseMs = t.duration("queue_lease", "60s");
+  if (queueLeaseMs < 3000) {
+    throw new ConfigError(`config: cluster.queue_lease must be at least "3s"`);
+  }
+  t.rejectUnknown();
+  return { node, queueLeaseMs };
+}
+
+/** The machine's host name, shortened to what cluster.node allows. */
+function defaultNodeName(): string {
+  let name = "node";
+  try {
+    name = Deno.hostname();
+  } catch { /* no --allow-sys: keep "node" */ }
+  return name.replace(/[^A-Za-z0-9._-]/g, "-").slice(0, 64) || "node";
 }
 
 const ADDRESS = /^[^@\s]+@[^@\s]+$/;

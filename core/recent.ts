@@ -9,6 +9,10 @@
  * is best effort for IMAP4rev1 clients, and never shows a message recent in two sessions).
  * One tracker per server (shared by the imap and imaps listeners), created by app/server.ts
  * before any listener starts, so that it sees every append; reached as `deps.recent`.
+ * Several nodes on one database: each node's tracker also hears other nodes' appends (the
+ * store republishes them, LISTEN/NOTIFY), so a message may be recent in one session per node
+ * — RFC 3501 §2.3.2: when it cannot be determined that another session saw a message first,
+ * it SHOULD be considered recent.
  *
  * Invariants:
  * - The first unclaimed UID of a mailbox only grows, so a UID is claimed at most once.

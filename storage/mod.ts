@@ -149,6 +149,12 @@ export interface FlagUpdateResult {
   failed: number[];
 }
 
+/** Who claims queue entries, and for how long (ms). */
+export interface QueueLease {
+  node: string;
+  ms: number;
+}
+
 /** An outbound queue record (one message, its remaining recipients). */
 export interface QueueEntry {
   id: number;
@@ -397,6 +403,28 @@ export interface Store {
   listQueue(): Promise<QueueEntry[]>;
   /** Entries whose nextAttemptAt <= now. */
   dueQueue(now: number, limit: number): Promise<QueueEntry[]>;
+  /**
+   * Due entries this node may deliver now, claimed for `lease.node` until `now + lease.ms`
+   * (several nodes on one database: an entry claimed and not released is offered to no other
+   * node until its lease runs out, so a node that dies mid-delivery hands it on). SQLite is
+   * one process per data dir: its claim is `dueQueue` (the runner tracks what it delivers).
+   * Any `updateQueueEntry` that sets `nextAttemptAt`, and `removeQueueEntry`, end the claim.
+   */
+  claimQueue(now: number, limit: number, lease: QueueLease): Promise<QueueEntry[]>;
+  /** Extends the claims `lease.node` still holds on `ids` to `now + lease.ms`. */
+  renewQueueLeases(ids: number[], now: number, lease: QueueLease): Promise<void>;
+
+  // --- named leases: locks that hold across nodes (the POP3 maildrop lock) ---
+  /**
+   * Takes the lease `name` for `holder` until `until` (ms), unless another holder's lease
+   * has not run out at `now`; true when taken. A node that dies stops renewing, and its
+   * leases end by themselves. One process per SQLite data dir: those are kept in memory.
+   */
+  tryLease(name: string, holder: string, now: number, until: number): Promise<boolean>;
+  /** Extends the leases `holder` still holds among `names` to `until`. */
+  renewLeases(names: string[], holder: string, until: number): Promise<void>;
+  /** Ends `holder`'s lease on `name` (no-op when it is not theirs any more). */
+  releaseLease(name: string, holder: string): Promise<void>;
   getQueueEntry(id: number): Promise<QueueEntry | null>;
   updateQueueEntry(
     id: number,

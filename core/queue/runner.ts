@@ -12,11 +12,15 @@
  *   "") never causes another notice.
  * - At most `delivery.concurrency` connections overall and `delivery.perDomainConcurrency`
  *   per destination domain.
+ * - Entries are claimed (`Store.claimQueue`) for `[cluster] node` with a lease of
+ *   `cluster.queue_lease`, renewed every third of it while an attempt runs: several nodes on
+ *   one database never work on one entry at once, and a node that dies hands its entries on
+ *   when their leases run out.
  *
  * @module
  */
 import type { Config } from "../config.ts";
-import type { QueueEntry, QueueRecipient, Store } from "../../storage/mod.ts";
+import type { QueueEntry, QueueLease, QueueRecipient, Store } from "../../storage/mod.ts";
 import type { Router } from "../router.ts";
 import { splitAddress } from "../router.ts";
 import { createResolver, DnsError, type DnsResolver } from "../dns.ts";
@@ -74,6 +78,7 @@ export class QueueRunner {
   #open = new Set<SmtpSession>();
   /** MTA-STS / DANE decisions and TLS-RPT counting (core/outbound_security/). */
   #policies: TlsPolicies;
+  #renewTimer: ReturnType<typeof setInterval> | undefined;
 
   /** `sender` is the SMTP client (protocols/smtp/client/), injected by the composition root. */
   constructor(deps: RunnerDeps, sender: SmtpSender) {
@@ -101,6 +106,22 @@ export class QueueRunner {
     if (this.#running) return;
     this.#running = true;
     this.#loop = this.#run();
+    const lease = this.#lease();
+    this.#renewTimer = setInterval(() => this.#renew(), Math.max(1000, lease.ms / 3));
+  }
+
+  #lease(): QueueLease {
+    const c = this.#deps.config.cluster;
+    return { node: c.node, ms: c.queueLeaseMs };
+  }
+
+  /** Keeps the claims on entries being delivered (a failed renewal is retried next time). */
+  #renew(): void {
+    const ids = [...this.#inflight.keys()];
+    if (ids.length === 0) return;
+    this.#deps.store.renewQueueLeases(ids, this.#deps.now(), this.#lease()).catch((e) => {
+      log.warn("queue", "could not renew queue leases", { error: (e as Error).message });
+    });
   }
 
   /** Polls now instead of at the next interval (after an enqueue, or `queue flush`). */
@@ -113,6 +134,7 @@ export class QueueRunner {
   /** Stops polling, aborts open connections, waits for attempts to be recorded. */
   async stop(): Promise<void> {
     this.#running = false;
+    clearInterval(this.#renewTimer);
     this.kick();
     await this.#loop;
     for (const c of this.#open) c.close();
@@ -154,10 +176,9 @@ export class QueueRunner {
     if (room <= 0) return;
     const now = this.#deps.now();
     for (const [id, until] of this.#held) if (until <= now) this.#held.delete(id);
-    const due = await this.#deps.store.dueQueue(
-      now,
-      room + this.#inflight.size + this.#held.size,
-    );
+    // Claimed only for as many as we start now: our in-flight entries are still under lease,
+    // so neither another node nor a second claim of ours returns them.
+    const due = await this.#deps.store.claimQueue(now, room, this.#lease());
     for (const entry of due) {
       if (this.#inflight.size >= limit) break;
       if (this.#inflight.has(entry.id) || this.#held.has(entry.id)) continue;

@@ -44,7 +44,7 @@ export class Pop3Session implements SessionContext {
   #state: Pop3State = "AUTHORIZATION";
   #account: Account | null = null;
   #maildrop: Maildrop | null = null;
-  #release: (() => void) | null = null;
+  #release: (() => Promise<void>) | null = null;
   readonly #out: SessionOutput;
   readonly #badCommands: BadCommands;
   #ending = false;
@@ -88,9 +88,10 @@ export class Pop3Session implements SessionContext {
   }
 
   /** Releases the maildrop lock (idempotent). */
-  #unlock(): void {
-    this.#release?.();
+  #unlock(): Promise<void> {
+    const p = this.#release?.() ?? Promise.resolve();
     this.#release = null;
+    return p;
   }
 
   async readSaslLine(maxLen: number): Promise<string> {
@@ -108,7 +109,15 @@ export class Pop3Session implements SessionContext {
   async login(account: Account): Promise<void> {
     // RFC 1939 §4 / RFC 2449 §8.1.2: one session per maildrop; the second gets [IN-USE]
     // and stays in AUTHORIZATION.
-    const release = this.deps.maildropLocks.tryAcquire(account.id);
+    let release;
+    try {
+      release = await this.deps.maildropLocks.tryAcquire(account.id);
+    } catch (e) {
+      log.error("pop3", `cannot lock the maildrop: ${(e as Error).message}`, {
+        account: account.email,
+      });
+      throw new Pop3Error("Cannot open the maildrop, try again later", { code: RESP.sysTemp });
+    }
     if (!release) {
       throw new Pop3Error("Maildrop is locked by another POP3 session", { code: RESP.inUse });
     }
@@ -118,7 +127,7 @@ export class Pop3Session implements SessionContext {
       const messages = await this.deps.store.listMessages(box.id);
       this.#maildrop = new Maildrop(box, messages);
     } catch (e) {
-      release();
+      void release();
       if (e instanceof Pop3Error) throw e;
       log.error("pop3", `cannot open maildrop: ${(e as Error).message}`, {
         account: account.email,
@@ -165,7 +174,7 @@ export class Pop3Session implements SessionContext {
       }
       // The session is over (UPDATE done, if any): unlock before the last reply goes out,
       // so a client that reconnects as soon as it reads "+OK" is not refused [IN-USE].
-      this.#unlock();
+      await this.#unlock();
       await this.flush();
     } catch (e) {
       await this.#end(e);

@@ -252,6 +252,33 @@ const MIGRATIONS: readonly string[] = [
   `,
   // 10: the horizons of pruned expunge records and change log (retention.ts).
   HISTORY_PRUNED_MIGRATION,
+  // 11: queue claims of several nodes (writes/queue.ts claimQueue): the node delivering an
+  // entry and until when; another node takes the entry once lease_until has passed.
+  `
+  ALTER TABLE queue ADD COLUMN lease_node text;
+  ALTER TABLE queue ADD COLUMN lease_until bigint NOT NULL DEFAULT 0;
+  `,
+  // 12: named leases that hold across nodes (writes/leases.ts; the POP3 maildrop lock).
+  `
+  CREATE TABLE leases (
+    name   text COLLATE "C" PRIMARY KEY,
+    holder text NOT NULL,
+    until  bigint NOT NULL
+  );
+  `,
+  // 13: trigram indexes for SEARCH (text.ts). pg_trgm is a trusted extension (PostgreSQL 13+:
+  // a database owner may install it); where it cannot be installed, SEARCH stays correct and
+  // reads the texts instead (a notice, not a failure).
+  `
+  DO $$
+  BEGIN
+    CREATE EXTENSION IF NOT EXISTS pg_trgm;
+    CREATE INDEX blob_text_header_trgm ON blob_text USING gin (header gin_trgm_ops);
+    CREATE INDEX blob_text_body_trgm ON blob_text USING gin (body gin_trgm_ops);
+  EXCEPTION WHEN insufficient_privilege OR feature_not_supported OR undefined_file THEN
+    RAISE NOTICE 'pg_trgm unavailable (%): SEARCH reads message texts', SQLERRM;
+  END $$;
+  `,
 ];
 
 /** The schema version this code writes. */

@@ -3,13 +3,16 @@
  *
  * Each message blob gets a `blob_text` row when it is stored: its header and body text made
  * by the same functions the IMAP evaluator uses (`mime/search_text.ts`, already lower-cased
- * with `toLowerCase`). A query is the lower-cased string found with `strpos` — a plain
- * substring test in the database, independent of its locale — so every true match is a
- * candidate; the IMAP evaluator confirms each on the message, keeping answers equal to a scan.
+ * with `toLowerCase`). A query is the lower-cased string found with `LIKE '%…%'` (its `%`, `_`
+ * and `\` escaped) — a plain substring test on characters, independent of the locale — so
+ * every true match is a candidate; the IMAP evaluator confirms each on the message, keeping
+ * answers equal to a scan.
  *
- * Speed: `strpos` reads the text of every message of the mailbox (no index yet; a pg_trgm GIN
- * index on `blob_text` is the next step). Correctness first. Text is made at delivery, inside
- * the delivery's transaction (SQLite defers it; here it costs the delivery a MIME parse).
+ * Speed: where the pg_trgm extension could be installed (migration 13; Debian's postgresql
+ * package ships it), GIN trigram indexes on `blob_text` answer `LIKE '%…%'` for needles of 3
+ * characters or more without reading every text; otherwise, and for shorter needles, the
+ * mailbox's texts are read. Text is made at delivery, inside the delivery's transaction
+ * (SQLite defers it; here it costs the delivery a MIME parse).
  *
  * PostgreSQL text holds no NUL: NULs in the text become spaces, and a query holding NUL is
  * not narrowed (null: the caller scans). Texts past `MAX_BODY_CHARS` are cut and flagged
@@ -45,16 +48,20 @@ export function searchableText(bytes: Uint8Array): {
   }
 }
 
-/** The search string, or null when the pre-filter cannot narrow this query. */
+/**
+ * The LIKE pattern of the search string (`%needle%`, LIKE's `\`, `%` and `_` escaped with
+ * `\`, its default escape), or null when the pre-filter cannot narrow this query.
+ */
 export function needle(query: TextQuery): string | null {
   const v = query.value.toLowerCase();
-  return v === "" || v.includes("\u0000") ? null : v;
+  if (v === "" || v.includes("\u0000")) return null;
+  return `%${v.replace(/[\\%_]/g, (c) => "\\" + c)}%`;
 }
 
 const TESTS: Readonly<Record<TextQuery["part"], string>> = {
-  header: "strpos(t.header, $2) > 0",
-  body: "strpos(t.body, $2) > 0",
-  text: "strpos(t.header, $2) > 0 OR strpos(t.body, $2) > 0",
+  header: "t.header LIKE $2",
+  body: "t.body LIKE $2",
+  text: "(t.header LIKE $2 OR t.body LIKE $2)",
 };
 
 /** SQL for the candidate UIDs; parameters: mailbox id, the needle. */

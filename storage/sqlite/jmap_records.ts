@@ -11,6 +11,7 @@
  * @module
  */
 import { StoreError } from "../mod.ts";
+import { MAX_JMAP_RECORD_BYTES } from "../limits.ts";
 import type { WriteContext } from "./writes/context.ts";
 
 /** Migration: the `jmap_records` table. */
@@ -22,9 +23,6 @@ export const JMAP_RECORDS_MIGRATION = `
     PRIMARY KEY (account_id, type)
   ) WITHOUT ROWID;
 `;
-
-/** Largest document kept (a thousand submissions with their envelopes fit easily). */
-export const MAX_JMAP_RECORD_BYTES = 4 * 1024 * 1024;
 
 export function putJmapRecord(
   ctx: WriteContext,

@@ -17,6 +17,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
+import { MemoryLeases } from "../memory_leases.ts";
 import {
   type Account,
   type Alias,
@@ -38,6 +39,7 @@ import {
   type Placed,
   type PruneResult,
   type QueueEntry,
+  type QueueLease,
   type RetentionLimits,
   type SpecialUse,
   type Store,
@@ -116,6 +118,8 @@ export class SqliteStore implements Store {
   #writer: Writer;
   #read: Statements;
   #closed = false;
+  /** Queue claims (`queue:ID`) and other named leases (claimQueue, tryLease). */
+  #leases = new MemoryLeases();
 
   /** Use `openSqliteStore`. */
   constructor(backend: WriterBackend, reader: DatabaseSync) {
@@ -535,20 +539,48 @@ export class SqliteStore implements Store {
     return queueReads.dueQueue(this.#reader(), now, limit);
   }
 
+  /** Queue claims and named leases live in memory: one process owns a SQLite data dir. */
+  claimQueue(now: number, limit: number, lease: QueueLease): Promise<QueueEntry[]> {
+    return this.#leases.claimQueue((n) => this.dueQueue(now, n), now, limit, lease);
+  }
+
+  renewQueueLeases(ids: number[], now: number, lease: QueueLease): Promise<void> {
+    return this.renewLeases(ids.map((id) => `queue:${id}`), lease.node, now + lease.ms);
+  }
+
+  tryLease(name: string, holder: string, now: number, until: number): Promise<boolean> {
+    if (this.#closed) return Promise.reject(new Error("store is closed"));
+    return Promise.resolve(this.#leases.tryLease(name, holder, now, until));
+  }
+
+  renewLeases(names: string[], holder: string, until: number): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error("store is closed"));
+    this.#leases.renew(names, holder, until);
+    return Promise.resolve();
+  }
+
+  releaseLease(name: string, holder: string): Promise<void> {
+    this.#leases.release(name, holder);
+    return Promise.resolve();
+  }
+
   // deno-lint-ignore require-await
   async getQueueEntry(id: number): Promise<QueueEntry | null> {
     return queueReads.getQueueEntry(this.#reader(), id);
   }
 
-  updateQueueEntry(
+  async updateQueueEntry(
     id: number,
     patch: Partial<Omit<QueueEntry, "id" | "blobId" | "createdAt">>,
   ): Promise<void> {
-    return this.#write("updateQueueEntry", { id, patch });
+    await this.#write("updateQueueEntry", { id, patch });
+    // A new schedule ends any claim (see Store.claimQueue).
+    if (patch.nextAttemptAt !== undefined) this.#leases.endClaim(id);
   }
 
-  removeQueueEntry(id: number): Promise<void> {
-    return this.#write("removeQueueEntry", { id });
+  async removeQueueEntry(id: number): Promise<void> {
+    await this.#write("removeQueueEntry", { id });
+    this.#leases.endClaim(id);
   }
 
   // --- the change log (change_log.ts) ---

@@ -21,6 +21,10 @@ export interface PostgresCluster {
   createDatabase(name: string): Promise<string>;
   /** Stops the cluster and removes its directory. */
   stop(): Promise<void>;
+  /** Stops the server at once, as a crash would (`-m immediate`), keeping its data. */
+  halt(): Promise<void>;
+  /** Starts it again after `halt` (same port, same data; WAL recovery). */
+  resume(): Promise<void>;
 }
 
 const ROOT = "/usr/lib/postgresql";
@@ -166,8 +170,8 @@ export async function startPostgres(
     await run(join(bin, "pg_ctl"), ["-D", data, "-m", "immediate", "-w", "stop"]).catch(() => {});
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   };
-  try {
-    await run(join(bin, "pg_ctl"), [
+  const start = () =>
+    run(join(bin, "pg_ctl"), [
       "-D",
       data,
       "-o",
@@ -177,12 +181,20 @@ export async function startPostgres(
       "-w",
       "start",
     ]);
+  const halt = async () => {
+    await run(join(bin, "pg_ctl"), ["-D", data, "-m", "immediate", "-w", "stop"]);
+  };
+  const resume = async () => {
+    await start();
+  };
+  try {
+    await start();
     const createDatabase = async (name: string) => {
       await run(join(bin, "createdb"), ["-h", dir, "-p", String(port), "-U", user, name]);
       return `postgres://${user}@127.0.0.1:${port}/${name}`;
     };
     const url = await createDatabase("denomail");
-    return { url, createDatabase, stop };
+    return { url, createDatabase, stop, halt, resume };
   } catch (e) {
     await stop();
     throw e;

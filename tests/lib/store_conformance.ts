@@ -868,6 +868,58 @@ export async function runStoreConformance(
     assert.ok(e5.id > e4.id, "queue ids are not reused");
   });
 
+  await step("queue: claimQueue leases, renewQueueLeases, a new schedule ends the claim", async (
+    store,
+  ) => {
+    const now = Date.now();
+    const mk = (n: number, nextAttemptAt: number) =>
+      store.enqueue(message(n), {
+        sender: `s${n}@example.test`,
+        recipients: [{ address: `r${n}@remote.test`, status: "pending" }],
+        nextAttemptAt,
+        meta: {},
+      });
+    const e1 = await mk(1, now - 3000);
+    const e2 = await mk(2, now - 2000);
+    const e3 = await mk(3, now - 1000);
+    const later = await mk(4, now + 60_000);
+    const a = { node: "a", ms: 10_000 };
+    const b = { node: "b", ms: 10_000 };
+    const ids = (es: { id: number }[]) => es.map((e) => e.id);
+    // Earliest first, at most `limit`, and a claimed entry is offered to nobody else.
+    assert.deepEqual(ids(await store.claimQueue(now, 2, a)), [e1.id, e2.id]);
+    assert.deepEqual(ids(await store.claimQueue(now, 10, b)), [e3.id]);
+    assert.deepEqual(await store.claimQueue(now, 10, a), [], "a's own claims are not offered");
+    assert.equal((await store.dueQueue(now, 10)).length, 3, "dueQueue still lists them");
+    // A lease runs out: another node takes the entry. Renewal by its holder keeps it.
+    await store.renewQueueLeases([e1.id], now + 5000, a);
+    await store.renewQueueLeases([e2.id], now + 5000, b); // not b's: no effect
+    assert.deepEqual(ids(await store.claimQueue(now + 10_000, 10, b)), [e2.id, e3.id]);
+    assert.deepEqual(ids(await store.claimQueue(now + 15_000, 10, b)), [e1.id]);
+    // Recording an attempt (a new nextAttemptAt) ends the claim; removal too.
+    await store.updateQueueEntry(e1.id, { nextAttemptAt: now, attempts: 1 });
+    assert.deepEqual(ids(await store.claimQueue(now + 15_000, 10, a)), [e1.id]);
+    await store.removeQueueEntry(e2.id);
+    assert.deepEqual(ids(await store.claimQueue(now + 40_000, 10, a)), [e3.id, e1.id]);
+    assert.deepEqual(ids(await store.claimQueue(now + 70_000, 10, a)), [e3.id, e1.id, later.id]);
+    assert.deepEqual(await store.claimQueue(now + 70_000, 0, b), []);
+  });
+
+  await step("named leases: tryLease, renewLeases, releaseLease", async (store) => {
+    const t = 1_000_000;
+    assert.equal(await store.tryLease("maildrop:1", "a", t, t + 100), true);
+    assert.equal(await store.tryLease("maildrop:1", "b", t + 50, t + 150), false, "held");
+    assert.equal(await store.tryLease("maildrop:2", "b", t, t + 100), true, "another name");
+    await store.renewLeases(["maildrop:1"], "a", t + 300);
+    await store.renewLeases(["maildrop:2"], "a", t + 300); // not a's: unchanged
+    assert.equal(await store.tryLease("maildrop:1", "b", t + 200, t + 400), false, "renewed");
+    assert.equal(await store.tryLease("maildrop:2", "a", t + 100, t + 400), true, "ran out");
+    await store.releaseLease("maildrop:1", "b"); // not b's: no effect
+    assert.equal(await store.tryLease("maildrop:1", "b", t + 250, t + 400), false);
+    await store.releaseLease("maildrop:1", "a");
+    assert.equal(await store.tryLease("maildrop:1", "b", t + 250, t + 400), true, "released");
+  });
+
   await step("kv: get/set/delete, namespaces, TTL expiry, kvIncr", async (store) => {
     assert.equal(await store.kvGet("p", "k"), null);
     await store.kvSet("p", "k", "v1");

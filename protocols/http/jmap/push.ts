@@ -67,6 +67,13 @@ export function pushParams(
   return { types: wanted, closeAfterState: closeafter === "state", ping: Number(ping) };
 }
 
+/**
+ * How long an account's cached push subscriptions are used before they are read again: a
+ * PushSubscription/set through another node (several nodes on one database) or an expiry is
+ * seen within this.
+ */
+const SUBS_TTL_MS = 10_000;
+
 export class PushHub {
   #deps: ServerDeps;
   #streams = new Map<number, Set<Stream>>();
@@ -81,6 +88,8 @@ export class PushHub {
   #enc = new TextEncoder();
   /** Verified, unexpired push subscriptions per account (loaded on the first change). */
   #subs = new Map<number, Array<{ url: string; types: ReadonlySet<PushType> }>>();
+  /** When each account's subscriptions were read (see SUBS_TTL_MS). */
+  #subsAt = new Map<number, number>();
   #stopped = false;
 
   constructor(deps: ServerDeps) {
@@ -96,9 +105,15 @@ export class PushHub {
         ? { "@type": "StateChange", changed: { [accountIdOf(accountId)]: { [type]: state } } }
         : null;
     this.#send(accountId, event);
-    if (!this.#subs.has(accountId)) {
+    if (!this.#haveSubs(accountId)) {
       this.#loadSubs(accountId).then(() => this.#post(accountId, event)).catch(() => {});
     } else this.#post(accountId, event);
+  }
+
+  /** Whether the account's cached subscriptions may be used (read, and recently). */
+  #haveSubs(accountId: number): boolean {
+    const at = this.#subsAt.get(accountId);
+    return this.#subs.has(accountId) && at !== undefined && this.#deps.now() - at < SUBS_TTL_MS;
   }
 
   /** Drops the cached subscriptions of an account (after PushSubscription/set). */
@@ -120,6 +135,7 @@ export class PushHub {
       ),
     }));
     this.#subs.set(accountId, list);
+    this.#subsAt.set(accountId, this.#deps.now());
   }
 
   /** Number of open streams (for tests and metrics). */
@@ -213,7 +229,7 @@ export class PushHub {
 
   #mark(accountId: number, delivery: boolean): void {
     if (this.#stopped) return;
-    if (!this.#subs.has(accountId)) {
+    if (!this.#haveSubs(accountId)) {
       this.#loadSubs(accountId).then(() => this.#mark(accountId, delivery)).catch(() => {});
       return;
     }

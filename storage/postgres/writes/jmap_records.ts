@@ -12,7 +12,7 @@
  * @module
  */
 import { StoreError } from "../../mod.ts";
-import { MAX_JMAP_RECORD_BYTES } from "../../sqlite/jmap_records.ts";
+import { MAX_JMAP_RECORD_BYTES } from "../../limits.ts";
 import { q, q1, type WriteContext } from "./context.ts";
 
 export async function putJmapRecord(

@@ -1,10 +1,18 @@
 /**
- * Writes on the outbound queue: enqueue (stores the message blob), update, remove.
- * (Claiming entries across nodes — leases or `FOR UPDATE SKIP LOCKED` — is not built yet.)
+ * Writes on the outbound queue: enqueue (stores the message blob), claim and renew (several
+ * nodes), update, remove.
+ *
+ * Claims are leases: `claimQueue` marks due entries `lease_node`/`lease_until` in one
+ * statement, skipping rows another node is claiming at that instant (`FOR UPDATE SKIP
+ * LOCKED`) and rows whose lease has not run out. The runner renews the leases of what it is
+ * delivering; a node killed mid-delivery stops renewing, and once `lease_until` passes
+ * another node claims the entry (at-least-once: a message the destination accepted just
+ * before the kill, not yet recorded, is sent again — RFC 5321 §6.1 accepts a duplicate,
+ * never a loss).
  *
  * @module
  */
-import { type QueueEntry, StoreError } from "../../mod.ts";
+import { type QueueEntry, type QueueLease, StoreError } from "../../mod.ts";
 import { QUEUE_COLUMNS, toQueueEntry } from "../rows.ts";
 import { storeBlob } from "./blobs.ts";
 import { checkMessage, type Param, q, q1, type WriteContext } from "./context.ts";
@@ -40,6 +48,35 @@ export async function enqueue(
   return toQueueEntry(r!);
 }
 
+export async function claimQueue(
+  ctx: WriteContext,
+  a: { now: number; limit: number; lease: QueueLease },
+): Promise<QueueEntry[]> {
+  const now = Math.trunc(a.now);
+  const rows = await q(
+    ctx,
+    `UPDATE queue SET lease_node = $3, lease_until = $4
+     WHERE id IN (
+       SELECT id FROM queue WHERE next_attempt_at <= $1 AND lease_until <= $1
+       ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED)
+     RETURNING ${QUEUE_COLUMNS}`,
+    [now, Math.max(0, Math.trunc(a.limit)), a.lease.node, now + Math.trunc(a.lease.ms)],
+  );
+  return rows.map(toQueueEntry).sort((x, y) => x.nextAttemptAt - y.nextAttemptAt || x.id - y.id);
+}
+
+export async function renewQueueLeases(
+  ctx: WriteContext,
+  a: { ids: number[]; now: number; lease: QueueLease },
+): Promise<void> {
+  if (a.ids.length === 0) return;
+  await q(
+    ctx,
+    `UPDATE queue SET lease_until = $1 WHERE id = ANY($2::bigint[]) AND lease_node = $3`,
+    [Math.trunc(a.now + a.lease.ms), a.ids, a.lease.node] as Param[],
+  );
+}
+
 export async function updateQueueEntry(
   ctx: WriteContext,
   a: { id: number; patch: Partial<Omit<QueueEntry, "id" | "blobId" | "createdAt">> },
@@ -53,7 +90,11 @@ export async function updateQueueEntry(
   };
   if (p.sender !== undefined) set("sender", p.sender);
   if (p.recipients !== undefined) set("recipients", JSON.stringify(p.recipients));
-  if (p.nextAttemptAt !== undefined) set("next_attempt_at", Math.trunc(p.nextAttemptAt));
+  if (p.nextAttemptAt !== undefined) {
+    // A new schedule ends any claim: the entry is due to every node at that time.
+    set("next_attempt_at", Math.trunc(p.nextAttemptAt));
+    sets.push("lease_node = NULL", "lease_until = 0");
+  }
   if (p.attempts !== undefined) set("attempts", p.attempts);
   if (p.lastError !== undefined) set("last_error", p.lastError);
   if (p.meta !== undefined) set("meta", JSON.stringify(p.meta));

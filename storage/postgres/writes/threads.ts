@@ -1,8 +1,8 @@
 /**
  * Conversation threads (RFC 8621 §3) in PostgreSQL: the assignment at delivery and the
  * backfill of mail stored before the thread tables (migration 8 in ../schema.ts).
- * The same rules as SQLite's (storage/sqlite/threads.ts, whose `threadHeaders` reads the
- * headers for both backends):
+ * The same rules as SQLite's (storage/sqlite/threads.ts; the headers are read for both by
+ * storage/thread_headers.ts):
  * - A thread belongs to one account; its id is the blob id of the first Email placed in it,
  *   so thread ids never change once given.
  * - An Email gets its thread once, when its first copy is placed in the account, inside the
@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { threadHeaders } from "../../sqlite/threads.ts";
+import { threadHeaders } from "../../thread_headers.ts";
 import type { Db, Row } from "../rows.ts";
 import { q, q1, type WriteContext } from "./context.ts";
 
