@@ -116,8 +116,9 @@ print(json.dumps(results))
         `worst NOOP ${worstNoop.toFixed(0)} ms over ${samples} probes`,
     );
     assert.ok(samples >= 5, `only ${samples} probes while the flood ran`);
-    assert.ok(worstGreeting < 500, `greeting took ${worstGreeting.toFixed(0)} ms`);
-    assert.ok(worstNoop < 500, `NOOP took ${worstNoop.toFixed(0)} ms`);
+    // Without the worker pool a NOOP waited 9 s; 2 s leaves room for a loaded CI box.
+    assert.ok(worstGreeting < 2000, `greeting took ${worstGreeting.toFixed(0)} ms`);
+    assert.ok(worstNoop < 2000, `NOOP took ${worstNoop.toFixed(0)} ms`);
   } finally {
     await ts.stop();
   }

@@ -38,7 +38,7 @@ Deno.test("hash pool: the event loop keeps turning while 20 hashes run; the queu
     assert.deepEqual(await Promise.all(runs), new Array(20).fill(false));
     clearInterval(timer);
     // On the main thread the 20 hashes would block it for seconds in one piece.
-    assert.ok(worst < 250, `event loop stalled ${worst.toFixed(0)} ms`);
+    assert.ok(worst < 750, `event loop stalled ${worst.toFixed(0)} ms`);
   } finally {
     pool.close();
   }
