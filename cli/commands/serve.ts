@@ -17,7 +17,7 @@ import { type Config, loadConfig } from "../../core/config.ts";
 import { log } from "../../lib/log.ts";
 import { pluginDnsLookup } from "../../core/plugin_dns.ts";
 import { PluginHost } from "../../plugins/engine/host.ts";
-import { removePidFile, writePidFile, writeReloadStatus } from "../../app/control.ts";
+import { removePidFile, writePidFile, writeReloadStatus, writeStats } from "../../app/control.ts";
 
 export const usage = "serve [--config FILE]";
 
@@ -48,7 +48,17 @@ export async function run(ctx: CliContext): Promise<void> {
     Deno.removeSignalListener("SIGTERM", stop);
     throw e;
   }
+  // SIGUSR1: `plugin list` asks for the plugins' figures (app/control.ts); caught
+  // before the pid file names this process, so the signal never finds it unprepared.
+  const usr1 = () => {
+    const plugins = server.deps.plugins?.stats() ?? [];
+    writeStats(config, { pid: Deno.pid, at: Date.now(), plugins }).catch((e) =>
+      log.warn("plugin", "cannot write the plugin stats", { error: (e as Error).message })
+    );
+  };
+  Deno.addSignalListener("SIGUSR1", usr1);
   await writePidFile(config).catch(async (e) => {
+    Deno.removeSignalListener("SIGUSR1", usr1);
     await server.stop();
     Deno.removeSignalListener("SIGINT", stop);
     Deno.removeSignalListener("SIGTERM", stop);
@@ -114,6 +124,7 @@ export async function run(ctx: CliContext): Promise<void> {
   // SIGINT/SIGTERM stay caught while stopping: a second Ctrl-C must not kill the process
   // half way (leaving the pid file and unanswered sessions); the stop is bounded anyway.
   Deno.removeSignalListener("SIGHUP", hup);
+  Deno.removeSignalListener("SIGUSR1", usr1);
   try {
     await reloading;
     await server.stop();
