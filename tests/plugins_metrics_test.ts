@@ -63,6 +63,11 @@ export default definePlugin({ reads: "envelope", hooks: { rcpt(ctx) {
       `[[plugins]]\nname = "fragile"\nmodule = "${fragile}"\non_error = "continue"\n`,
   );
   await addUserCli(configPath, "u1@example.test", "pw-123456");
+  const admin = await cli(
+    ["user", "add", "root@example.test", "--admin", "--password-stdin", "--config", configPath],
+    { stdin: "pw-admin-123456\n" },
+  );
+  assert.equal(admin.code, 0, admin.stderr);
   const server = await startServerProcess(configPath, ["smtp", "http"]);
   try {
     // The pid file is written once the listeners are up: wait for it (plugin list reads it).
@@ -104,6 +109,19 @@ export default definePlugin({ reads: "envelope", hooks: { rcpt(ctx) {
       const rss = sample(m, 'denomail_plugin_memory_bytes{plugin="hello"}');
       assert.ok(rss !== undefined && rss > 1024 * 1024, `memory: ${rss}`);
       assert.match(m, /# TYPE denomail_plugin_call_duration_seconds histogram/);
+    });
+
+    await t.step("the admin API's plugin list carries the same figures", async () => {
+      const r = await run("curl", [
+        "-sf",
+        "-u",
+        "root@example.test:pw-admin-123456",
+        `http://127.0.0.1:${server.ports.http}/api/admin/plugins`,
+      ]);
+      const hello = JSON.parse(r.stdout).plugins.find((p: { name: string }) => p.name === "hello");
+      assert.equal(hello.stats.calls.data.calls, 3);
+      assert.equal(hello.stats.verdicts.continue, 6);
+      assert.equal(hello.stats.restarts, 0);
     });
 
     await t.step("a refused read is logged in our words, with the key to change", () => {

@@ -79,10 +79,15 @@ export async function serverView(deps: ServerDeps, gauges: ServerGauges, started
   };
 }
 
-/** `GET /api/admin/plugins`: what the plugin host exposes, with each plugin's grant. */
+/**
+ * `GET /api/admin/plugins`: what the plugin host exposes, with each plugin's grant and
+ * figures (`stats`: PluginStats, or null when it is not running).
+ */
 export function pluginsView(deps: ServerDeps) {
   const list = deps.plugins?.list() ?? [];
   const running = new Map(list.map((p) => [p.name, p]));
+  // Figures per plugin (plugins/engine/metrics.ts PluginStats): calls, latency, verdicts…
+  const stats = new Map((deps.plugins?.stats() ?? []).map((s) => [s.name, s]));
   const configured = new Set(deps.config.plugins.map((c) => c.name));
   // Plugins added by a reload (SIGHUP) run without being in the config read at start.
   const added = list.filter((p) => !configured.has(p.name)).map((p) => ({ ...p }));
@@ -99,6 +104,7 @@ export function pluginsView(deps: ServerDeps) {
         timeoutMs: c.timeoutMs,
         onError: c.onError,
         processes: c.processes,
+        stats: stats.get(c.name) ?? null,
       };
     }),
     ...added,
