@@ -333,7 +333,12 @@ export class PluginHost {
   async ready(name: string): Promise<boolean> {
     const pool = this.#gen.members.find((m) => m.config.name === name)?.pool;
     if (!pool) return false;
-    const ok = await Promise.all(pool.map((p) => p.state === "down" ? p.start() : p.whenReady()));
+    // A process that was restarting may fall to "down" with a backoff before it is up (a
+    // second failure in a row): start it now rather than answer false.
+    const ok = await Promise.all(pool.map(async (p) => {
+      if (p.state !== "down" && await p.whenReady()) return true;
+      return p.state === "down" ? await p.start() : p.state === "ready";
+    }));
     return ok.every((x) => x);
   }
 
