@@ -168,6 +168,11 @@ Deno.test("plugin CLI", async (t) => {
           checked.stdout,
           hooks.length ? /: ok, hooks: rcpt, data, bounced$/m : /: ok, hooks: data$/m,
         );
+        // Typed as written, and formatted as `deno fmt` would.
+        const typed = await run(Deno.execPath(), ["check", mod], { check: false });
+        assert.equal(typed.code, 0, typed.stderr);
+        const fmt = await run(Deno.execPath(), ["fmt", "--check", mod, test], { check: false });
+        assert.equal(fmt.code, 0, fmt.stderr);
         // Its own test runs it through `plugin check` and `plugin test`.
         const tested = await run(Deno.execPath(), ["test", "--allow-all", test], { check: false });
         assert.equal(tested.code, 0, tested.stdout + tested.stderr);

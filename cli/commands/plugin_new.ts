@@ -79,7 +79,9 @@ function hooksArg(ctx: CliContext): HookName[] {
 
 /** The plugin module's source. */
 function moduleSource(name: string, hooks: HookName[], sdk: string): string {
-  const types = [...new Set([...hooks.map((h) => CONTEXT[h]), "HookResult"])].sort();
+  // In the order `deno fmt` keeps them (case-insensitive).
+  const names = [...new Set([...hooks.map((h) => CONTEXT[h]), "HookResult", "definePlugin"])]
+    .sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()));
   const reads = hooks.some((h) => (MESSAGE_HOOKS as readonly string[]).includes(h))
     ? `  // What this plugin reads of the message: "envelope" (nothing of it), "headers" (no
   // body) or "message" (all; the default). The server sends no more than this, and a
@@ -115,8 +117,7 @@ ${b.code.replaceAll("NAME", name)}      return undefined;
  * @module
  */
 import {
-  definePlugin,
-${types.map((t) => `  type ${t},`).join("\n")}
+${names.map((t) => t === "definePlugin" ? `  ${t},` : `  type ${t},`).join("\n")}
 } from ${JSON.stringify(sdk)};
 
 export default definePlugin({
@@ -130,21 +131,26 @@ ${fns}
 /** The module's test: `deno test --allow-all` on it runs it through the denomail CLI. */
 function testSource(name: string, file: string, hooks: HookName[], denomail: string[]): string {
   const notification = new Set<HookName>(["delivered", "bounced", "mailbox_move"]);
+  const perRcpt = new Set<HookName>(["rcpt", "deliver", "queue", "delivered", "bounced"]);
   const expect = hooks.map((h) => {
-    const rcpt = ["rcpt", "deliver", "queue", "delivered", "bounced", "mailbox_move"].includes(h)
-      ? " <b@example.test>"
-      : "";
+    const rcpt = perRcpt.has(h) || h === "mailbox_move" ? " <b@example\\.test>" : "";
     const verdict = notification.has(h) ? "notified \\(continue\\)" : "continue";
-    return `  [${JSON.stringify(h)}, /^${h}${
-      rcpt.replace(/[<>.]/g, (c) => `\\${c}`)
-    }: ${verdict}/m],`;
+    const one = `      [${JSON.stringify(h)}, /^${h}${rcpt}: ${verdict}/m],`;
+    // As `deno fmt` writes it (80 columns).
+    return one.length <= 80
+      ? one
+      : `      [\n        ${JSON.stringify(h)},\n        /^${h}${rcpt}: ${verdict}/m,\n      ],`;
   });
+  const cmd = denomail.map((a) => `  ${JSON.stringify(a)},`).join("\n");
   return `/**
- * Tests for the "${name}" plugin, through the denomail CLI: \`plugin check\` loads it in
- * its sandbox, \`plugin test\` replays a message through every hook it declares. Run with
+ * Tests for the "${name}" plugin, through the denomail CLI: \`plugin check\` loads
+ * it in its sandbox, \`plugin test\` replays a message through every hook it
+ * declares. Run with
  *   deno test --allow-all ${file.replace(/\.ts$/, "_test.ts")}
  */
-const DENOMAIL = ${JSON.stringify(denomail)};
+const DENOMAIL = [
+${cmd}
+];
 const PLUGIN = new URL("./${file}", import.meta.url).pathname;
 
 async function denomail(args: string[]) {
@@ -154,7 +160,11 @@ async function denomail(args: string[]) {
     stderr: "piped",
   }).output();
   const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  return {
+    code: out.code,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+  };
 }
 
 Deno.test("${name}: plugin check accepts it", async () => {
@@ -170,15 +180,20 @@ Deno.test("${name}: plugin test replays a message through its hooks", async () =
       "From: a@example.org\\r\\nTo: b@example.test\\r\\nSubject: hello\\r\\n\\r\\nHello.\\r\\n",
     );
     const r = await denomail([
-      "plugin", "test", PLUGIN, "--eml", eml,
-      "--from", "a@example.org", "--to", "b@example.test", "--user", "a@example.org",
+      ...["plugin", "test", PLUGIN, "--eml", eml],
+      ...["--from", "a@example.org", "--to", "b@example.test"],
+      ...["--user", "a@example.org"],
     ]);
-    if (r.code !== 0) throw new Error(\`plugin test failed (\${r.code}): \${r.stdout}\${r.stderr}\`);
+    if (r.code !== 0) {
+      throw new Error(\`plugin test failed (\${r.code}): \${r.stdout}\${r.stderr}\`);
+    }
     const expected: Array<[string, RegExp]> = [
 ${expect.join("\n")}
     ];
     for (const [hook, line] of expected) {
-      if (!line.test(r.stdout)) throw new Error(\`\${hook}: no "\${line.source}" in:\\n\${r.stdout}\`);
+      if (!line.test(r.stdout)) {
+        throw new Error(\`\${hook}: no "\${line.source}" in:\\n\${r.stdout}\`);
+      }
     }
   } finally {
     await Deno.remove(eml);
