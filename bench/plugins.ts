@@ -34,6 +34,7 @@ import { makeMessage } from "../tests/lib/smtp_client.ts";
 const FIXTURES = new URL("../tests/fixtures/plugins/", import.meta.url);
 const fixture = (name: string) => new URL(name, FIXTURES).pathname;
 const MILTER = new URL("./milter_noop.py", import.meta.url).pathname;
+const MILTER_C = new URL("./milter_noop.c", import.meta.url).pathname;
 /** Debian's interpreter: python3-milter is installed for it, not for a pyenv python3. */
 const PYTHON = "/usr/bin/python3";
 
@@ -47,6 +48,8 @@ interface Setup {
   group?: boolean;
   /** The issue's target for this row, shown beside the figure. */
   target?: string;
+  /** postfix: which no-op milter (milter_noop.py or milter_noop.c). */
+  milter?: "python" | "c";
 }
 
 const SETUPS: Setup[] = [
@@ -88,7 +91,13 @@ const SETUPS: Setup[] = [
     target: "0",
   },
   { label: "Postfix, no milter", server: "postfix", count: 0 },
-  { label: "Postfix + 3 no-op milters (python3-milter)", server: "postfix", count: 3 },
+  {
+    label: "Postfix + 3 no-op milters (python3-milter)",
+    server: "postfix",
+    count: 3,
+    milter: "python",
+  },
+  { label: "Postfix + 3 no-op milters (C, libmilter)", server: "postfix", count: 3, milter: "c" },
 ];
 
 /**
@@ -176,11 +185,28 @@ async function startPostfixSetup(setup: Setup): Promise<Running | null> {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   };
   try {
+    // The C milter is built here, into the temp folder (needs cc and libmilter-dev).
+    const c = setup.milter === "c";
+    if (c) {
+      const cc = await new Deno.Command("cc", {
+        args: ["-O2", "-o", `${dir}/milter_noop`, MILTER_C, "-lmilter", "-pthread"],
+        stdout: "null",
+        stderr: "piped",
+      }).output().catch(() => null);
+      if (!cc || cc.code !== 0) {
+        console.error(
+          `no C milter (cc, libmilter-dev): ${cc ? new TextDecoder().decode(cc.stderr) : "no cc"}`,
+        );
+        await stopMilters();
+        return null;
+      }
+    }
     for (let i = 0; i < setup.count; i++) {
       const port = freePort();
+      const args = [`noop${i + 1}`, String(port), `${dir}/noop${i + 1}.count`];
       milters.push(
-        new Deno.Command(PYTHON, {
-          args: [MILTER, `noop${i + 1}`, String(port), `${dir}/noop${i + 1}.count`],
+        new Deno.Command(c ? `${dir}/milter_noop` : PYTHON, {
+          args: c ? args : [MILTER, ...args],
           stdout: "null",
           stderr: "inherit",
         }).spawn(),
@@ -363,7 +389,13 @@ function printAcceptance(setups: Setup[], all: Round[]): void {
   };
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
   const base = setups[0];
-  const milters = setups.find((s) => s.server === "postfix" && s.count > 0);
+  const milters = setups.filter((s) => s.server === "postfix" && s.count > 0);
+  // denomail against each Postfix + milters row: msgs/s ratio, and CPU per message ratio.
+  const versus = (s: Setup) =>
+    milters.map((m) =>
+      `${(median(s, "msgsPerSec") / median(m, "msgsPerSec")).toFixed(2)}× ` +
+      `(CPU ${(median(m, "cpuMsPerMsg") / median(s, "cpuMsPerMsg")).toFixed(2)}×)`
+    ).join(" / ");
   const rows = setups.map((s) => {
     const dm = s.server === "denomail" && s !== base;
     const lost = 1 - median(s, "msgsPerSec") / median(base, "msgsPerSec");
@@ -379,9 +411,7 @@ function printAcceptance(setups: Setup[], all: Round[]): void {
       median(s, "milterCpuMsPerMsg").toFixed(3),
       dm ? pct(lost) + each : "",
       dm ? pct(lostCpu) : "",
-      milters && s.server === "denomail"
-        ? `${(median(s, "msgsPerSec") / median(milters, "msgsPerSec")).toFixed(2)}×`
-        : "",
+      s.server === "denomail" ? versus(s) : "",
       s.target ?? "",
       of(s).reduce((n, r) => n + r.failed, 0).toString(),
     ];
@@ -396,20 +426,18 @@ function printAcceptance(setups: Setup[], all: Round[]): void {
     "of which plugins/milters",
     "lost vs 0 plugins",
     "lost if CPU-bound",
-    "vs Postfix+milters",
+    `vs ${milters.map((m) => m.milter === "c" ? "C" : "Python").join(" / ")} milters`,
     "target",
     "failed",
   ], rows);
   console.log(`\n"lost if CPU-bound": the extra CPU per message as a share of the total, which is`);
   console.log(`what throughput loses on a saturated machine (msgs/s swing with other load).`);
-  if (milters) {
-    const seen = of(milters).map((r) => r.milterSeen.join("/")).join(", ");
+  for (const m of milters) {
+    const seen = of(m).map((r) => r.milterSeen.join("/")).join(", ");
     console.log(
-      `\nPostfix + milters: the three milters used ${
-        median(milters, "milterCpuMsPerMsg").toFixed(3)
-      }` +
-        ` of its ${median(milters, "cpuMsPerMsg").toFixed(3)} CPU ms per message;` +
-        ` messages each milter saw per round (counted every 100): ${seen}.`,
+      `\n${m.label}: the milters used ${median(m, "milterCpuMsPerMsg").toFixed(3)} of its ` +
+        `${median(m, "cpuMsPerMsg").toFixed(3)} CPU ms per message; messages each milter ` +
+        `saw per round (counted every 100): ${seen}.`,
     );
   }
 }
