@@ -4,10 +4,14 @@
  * `[[plugins]]`, restarts the plugin processes, and writes the outcome to
  * `data_dir/plugins-reload.json`, which the CLI waits for and prints.
  *
+ * `denomail plugin list` asks the same way for the plugins' figures: SIGUSR1, answered in
+ * `data_dir/plugins-stats.json` (PluginHost.stats of the running server).
+ *
  * @module
  */
 import { join } from "node:path";
 import type { Config } from "../core/config.ts";
+import type { PluginStats } from "../plugins/engine/metrics.ts";
 
 /** The pid file of a running serve. */
 export function pidFile(config: Config): string {
@@ -31,19 +35,26 @@ export interface ReloadStatus {
 }
 
 /** Reads the last reload status, or null when there is none (or it is unreadable). */
-export async function readReloadStatus(config: Config): Promise<ReloadStatus | null> {
+export function readReloadStatus(config: Config): Promise<ReloadStatus | null> {
+  return readJson<ReloadStatus>(reloadStatusFile(config));
+}
+
+async function readJson<T>(path: string): Promise<T | null> {
   try {
-    return JSON.parse(await Deno.readTextFile(reloadStatusFile(config))) as ReloadStatus;
+    return JSON.parse(await Deno.readTextFile(path)) as T;
   } catch {
     return null;
   }
 }
 
 /** Writes the status atomically (write a temp file, rename), so a reader never sees half. */
-export async function writeReloadStatus(config: Config, status: ReloadStatus): Promise<void> {
-  const path = reloadStatusFile(config);
+export function writeReloadStatus(config: Config, status: ReloadStatus): Promise<void> {
+  return writeJsonAtomic(reloadStatusFile(config), status);
+}
+
+async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   const tmp = `${path}.${Deno.pid}.tmp`;
-  await Deno.writeTextFile(tmp, JSON.stringify(status) + "\n");
+  await Deno.writeTextFile(tmp, JSON.stringify(value) + "\n");
   await Deno.rename(tmp, path);
 }
 
@@ -68,4 +79,27 @@ export async function readPid(config: Config): Promise<number | null> {
   } catch {
     return null;
   }
+}
+
+/** Where serve answers SIGUSR1 with its plugins' figures. */
+export function statsFile(config: Config): string {
+  return join(config.dataDir, "plugins-stats.json");
+}
+
+/** What serve writes there. */
+export interface StatsReport {
+  pid: number;
+  /** Date.now() when written. */
+  at: number;
+  plugins: PluginStats[];
+}
+
+/** Reads the last stats report, or null. */
+export function readStats(config: Config): Promise<StatsReport | null> {
+  return readJson<StatsReport>(statsFile(config));
+}
+
+/** Writes a stats report atomically. */
+export function writeStats(config: Config, report: StatsReport): Promise<void> {
+  return writeJsonAtomic(statsFile(config), report);
 }

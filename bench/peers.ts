@@ -9,6 +9,8 @@ const PEERS = new URL("../../shared/peers/", import.meta.url).pathname;
 export interface Peer {
   name: string;
   port: number;
+  /** The server's main process (Postfix: master), for CPU figures. */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -30,7 +32,14 @@ export function freePort(): number {
   return port;
 }
 
-export async function startPostfix(): Promise<Peer | null> {
+/**
+ * A private Postfix on loopback. `mainCf`: settings applied on top of postfix-start.sh's
+ * main.cf with `postconf -e`, then `postfix reload` (e.g. `smtpd_milters`).
+ */
+export async function startPostfix(
+  mainCf: Record<string, string> = {},
+  name = "Postfix",
+): Promise<Peer | null> {
   if (!(await has("postfix"))) return null;
   const port = freePort();
   const dir = await Deno.makeTempDir({ prefix: "bench-postfix-" });
@@ -40,9 +49,21 @@ export async function startPostfix(): Promise<Peer | null> {
     console.error(`postfix did not start: ${r.stderr.trim().split("\n").pop()}`);
     return null;
   }
+  const settings = Object.entries(mainCf).map(([k, v]) => `${k}=${v}`);
+  if (settings.length > 0) {
+    const c = await sh([
+      "-c",
+      'postconf -c "$0/etc" -e "$@" && postfix -c "$0/etc" reload',
+      dir,
+      ...settings,
+    ]);
+    if (c.code !== 0) console.error(`postconf failed: ${c.stderr.trim()}`);
+  }
+  const pid = Number(r.stdout.trim().split("\n").pop());
   return {
-    name: "Postfix",
+    name,
     port,
+    ...(Number.isSafeInteger(pid) && pid > 0 ? { pid } : {}),
     async stop() {
       await sh(["-c", `postfix -c ${dir}/etc stop`]);
       await Deno.remove(dir, { recursive: true }).catch(() => {});

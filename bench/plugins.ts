@@ -1,22 +1,31 @@
 /**
- * `deno task bench plugins`: what plugins cost. Durable SMTP acceptance (the same load
- * generator as `bench smtp`: concurrent sessions, a new connection per message, 10 KB
- * messages, 250 only after the fsync) with 0 and with 3 no-op plugins on the `data` hook
- * (each in its own sandbox process, and the three as one `group` sharing a process),
- * rounds interleaved; then the hook round trip measured directly on a PluginHost (one
- * sequential call at a time: context out, answer back) for an empty `rcpt` context and for
- * a `data` context carrying the 10 KB message.
+ * `deno task bench plugins`: what plugins cost, side by side with what admins use today.
+ * Durable SMTP acceptance (the load generator of `bench smtp`: concurrent sessions, a new
+ * connection per message, 10 KB messages, 250 only after the fsync), rounds interleaved:
+ *
+ * - denomail with 0 plugins (the baseline), and with three no-op `data` plugins that read
+ *   the whole message (each in its own sandbox process, and the three as one `group`),
+ *   that read the headers only, the envelope only (sdk.ts `Reads`), and three plugins
+ *   with no hook at SMTP time (only `bounced`);
+ * - Postfix alone, and Postfix with three no-op milters (bench/milter_noop.py, Debian's
+ *   python3-milter: each milter its own process, fed the envelope, headers and body over a
+ *   socket), when Postfix and python3-milter are installed.
+ *
+ * Then the hook round trip measured directly on a PluginHost (one sequential call at a
+ * time) for an empty `rcpt` context and for a `data` context carrying the 10 KB message,
+ * its headers only, or nothing of it: what carrying the body to a plugin costs.
  *
  * Besides messages per second (which on a shared 2-core machine swing with whatever else
- * runs), it reports the CPU time the server and its plugin processes spent per message
- * (utime + stime from /proc over the measured run): the steadier figure, and the one that
- * bounds throughput when the machine is saturated.
+ * runs), it reports the CPU time the server and its plugin processes (or milters) spent per
+ * message (utime + stime from /proc over the measured run): the steadier figure, and the
+ * one that bounds throughput when the machine is saturated.
  *
  * @module
  */
 import { printMarkdownTable } from "./table.ts";
 import { percentile, smtpLoad } from "./load.ts";
 import { flag } from "./smtp.ts";
+import { freePort, startPostfix } from "./peers.ts";
 import { startDenomailProcess } from "../tests/lib/server_process.ts";
 import { configFromObject } from "../core/config.ts";
 import { PluginHost } from "../plugins/engine/host.ts";
@@ -24,17 +33,113 @@ import { makeMessage } from "../tests/lib/smtp_client.ts";
 
 const FIXTURES = new URL("../tests/fixtures/plugins/", import.meta.url);
 const fixture = (name: string) => new URL(name, FIXTURES).pathname;
+const MILTER = new URL("./milter_noop.py", import.meta.url).pathname;
+const MILTER_C = new URL("./milter_noop.c", import.meta.url).pathname;
+/** Debian's interpreter: python3-milter is installed for it, not for a pyenv python3. */
+const PYTHON = "/usr/bin/python3";
+
+/** A configuration measured. */
+interface Setup {
+  label: string;
+  server: "denomail" | "postfix";
+  /** denomail: plugins of this fixture; postfix: this many no-op milters. */
+  count: number;
+  module?: string;
+  group?: boolean;
+  /** The issue's target for this row, shown beside the figure. */
+  target?: string;
+  /** postfix: which no-op milter (milter_noop.py or milter_noop.c). */
+  milter?: "python" | "c";
+}
+
+const SETUPS: Setup[] = [
+  { label: "denomail, 0 plugins", server: "denomail", count: 0 },
+  {
+    label: "3 whole-message plugins, own processes",
+    server: "denomail",
+    count: 3,
+    module: "noop_data.ts",
+    target: "report (explain > 25 %)",
+  },
+  {
+    label: "3 whole-message plugins, one group",
+    server: "denomail",
+    count: 3,
+    module: "noop_data.ts",
+    group: true,
+    target: "≤ 15 %",
+  },
+  {
+    label: "3 headers-only plugins, own processes",
+    server: "denomail",
+    count: 3,
+    module: "noop_headers.ts",
+    target: "≤ 5 % each",
+  },
+  {
+    label: "3 envelope-only plugins, own processes",
+    server: "denomail",
+    count: 3,
+    module: "noop_envelope.ts",
+    target: "≤ 3 % each",
+  },
+  {
+    label: "3 plugins with no hook at this stage",
+    server: "denomail",
+    count: 3,
+    module: "noop_bounced.ts",
+    target: "0",
+  },
+  { label: "Postfix, no milter", server: "postfix", count: 0 },
+  {
+    label: "Postfix + 3 no-op milters (python3-milter)",
+    server: "postfix",
+    count: 3,
+    milter: "python",
+  },
+  { label: "Postfix + 3 no-op milters (C, libmilter)", server: "postfix", count: 3, milter: "c" },
+];
 
 /**
- * denomail as its own process on a temp data dir, with `plugins` no-op data plugins, each
- * in its own process or (`group`) all in one.
+ * CPU ms (user + system) used so far by `pids` and their live child processes (Linux);
+ * `childrenOnly`: by the children alone (denomail's plugin processes).
  */
-async function startDenomail(plugins: number, group: boolean) {
+function treeCpuMs(pids: number[], childrenOnly = false): number {
+  const tick = 10; // USER_HZ is 100 on Linux
+  const roots = new Set(pids);
+  let total = 0;
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const f = Deno.readTextFileSync(`/proc/${e.name}/stat`);
+      const rest = f.slice(f.lastIndexOf(")") + 2).split(" ");
+      // fields after the name: state(0) ppid(1) ... utime(11) stime(12)
+      if ((!childrenOnly && roots.has(Number(e.name))) || roots.has(Number(rest[1]))) {
+        total += (Number(rest[11]) + Number(rest[12])) * tick;
+      }
+    } catch { /* gone */ }
+  }
+  return total;
+}
+
+/** A server under test: its SMTP port, the processes to count CPU for, and a stop. */
+interface Running {
+  port: number;
+  /** Processes whose CPU (with their children's) is the server's. */
+  pids: number[];
+  /** CPU ms so far of the plugin processes (denomail) or milters (Postfix). */
+  helperCpuMs(): number;
+  /** Messages each milter saw (from its count file), after the run. */
+  milterCounts(): number[];
+  stop(): Promise<void>;
+}
+
+async function startDenomail(setup: Setup): Promise<Running> {
   const tables = Array.from(
-    { length: plugins },
+    { length: setup.count },
     (_, i) =>
-      `[[plugins]]\nname = "noop${i + 1}"\nmodule = "${fixture("noop_data.ts")}"\n` +
-      (group ? `group = "noops"\n` : ""),
+      `[[plugins]]\nname = "noop${i + 1}"\nmodule = "${fixture(setup.module!)}"\n` +
+      (setup.group ? `group = "noops"\n` : ""),
   ).join("");
   const dm = await startDenomailProcess({
     prefix: "bench-plugins-",
@@ -43,67 +148,145 @@ async function startDenomail(plugins: number, group: boolean) {
     user: ["u1@example.test", "bench-password"],
     tables,
   });
-  return { port: dm.proc.ports.smtp, pid: dm.proc.child.pid, stop: dm.stop };
+  return {
+    port: dm.proc.ports.smtp,
+    pids: [dm.proc.child.pid],
+    helperCpuMs: () => treeCpuMs([dm.proc.child.pid], true),
+    milterCounts: () => [],
+    stop: dm.stop,
+  };
 }
 
-/** CPU ms (user + system) used so far by `pid` and its live child processes (Linux). */
-function treeCpuMs(pid: number): number {
-  const tick = 10; // USER_HZ is 100 on Linux
-  let total = 0;
-  for (const e of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(e.name)) continue;
+/** Waits until something accepts connections on 127.0.0.1:port (or throws at the deadline). */
+async function listening(port: number, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
     try {
-      const f = Deno.readTextFileSync(`/proc/${e.name}/stat`);
-      const rest = f.slice(f.lastIndexOf(")") + 2).split(" ");
-      // fields after the name: state(0) ppid(1) ... utime(11) stime(12)
-      if (Number(e.name) === pid || Number(rest[1]) === pid) {
-        total += (Number(rest[11]) + Number(rest[12])) * tick;
-      }
-    } catch { /* gone */ }
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) throw new Error(`nothing listens on ${port}: ${e}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
-  return total;
 }
 
-/** A configuration measured: how many plugins, and how they are run. */
-interface Setup {
-  label: string;
-  plugins: number;
-  group: boolean;
+async function startPostfixSetup(setup: Setup): Promise<Running | null> {
+  const dir = await Deno.makeTempDir({ prefix: "bench-milters-" });
+  const milters: Deno.ChildProcess[] = [];
+  const ports: number[] = [];
+  const stopMilters = async () => {
+    for (const m of milters) {
+      try {
+        m.kill("SIGKILL");
+      } catch { /* gone */ }
+      await m.status;
+    }
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  };
+  try {
+    // The C milter is built here, into the temp folder (needs cc and libmilter-dev).
+    const c = setup.milter === "c";
+    if (c) {
+      const cc = await new Deno.Command("cc", {
+        args: ["-O2", "-o", `${dir}/milter_noop`, MILTER_C, "-lmilter", "-pthread"],
+        stdout: "null",
+        stderr: "piped",
+      }).output().catch(() => null);
+      if (!cc || cc.code !== 0) {
+        console.error(
+          `no C milter (cc, libmilter-dev): ${cc ? new TextDecoder().decode(cc.stderr) : "no cc"}`,
+        );
+        await stopMilters();
+        return null;
+      }
+    }
+    for (let i = 0; i < setup.count; i++) {
+      const port = freePort();
+      const args = [`noop${i + 1}`, String(port), `${dir}/noop${i + 1}.count`];
+      milters.push(
+        new Deno.Command(c ? `${dir}/milter_noop` : PYTHON, {
+          args: c ? args : [MILTER, ...args],
+          stdout: "null",
+          stderr: "inherit",
+        }).spawn(),
+      );
+      ports.push(port);
+      await listening(port);
+    }
+  } catch (e) {
+    await stopMilters();
+    throw e;
+  }
+  const peer = await startPostfix(
+    setup.count > 0
+      ? {
+        smtpd_milters: ports.map((p) => `inet:127.0.0.1:${p}`).join(","),
+        // A milter that cannot be reached fails the message: all 250s prove they ran.
+        milter_default_action: "tempfail",
+      }
+      : {},
+    setup.label,
+  );
+  if (!peer) {
+    await stopMilters();
+    return null;
+  }
+  return {
+    port: peer.port,
+    pids: [...(peer.pid ? [peer.pid] : []), ...milters.map((m) => m.pid)],
+    helperCpuMs: () => treeCpuMs(milters.map((m) => m.pid)),
+    milterCounts: () =>
+      milters.map((_, i) => {
+        try {
+          return Number(Deno.readTextFileSync(`${dir}/noop${i + 1}.count`));
+        } catch {
+          return 0;
+        }
+      }),
+    async stop() {
+      await peer.stop();
+      await stopMilters();
+    },
+  };
 }
-
-const SETUPS: Setup[] = [
-  { label: "0 plugins", plugins: 0, group: false },
-  { label: "3 plugins, own processes", plugins: 3, group: false },
-  { label: "3 plugins, one group", plugins: 3, group: true },
-];
 
 interface Round {
   setup: Setup;
   msgsPerSec: number;
   cpuMsPerMsg: number;
+  /** Plugin processes' (or milters') share of cpuMsPerMsg. */
+  milterCpuMsPerMsg: number;
   p50: number;
   p99: number;
   failed: number;
+  milterSeen: number[];
 }
 
 async function acceptance(
   setup: Setup,
   opts: { sessions: number; total: number; size: number },
-): Promise<Round> {
-  const dm = await startDenomail(setup.plugins, setup.group);
+): Promise<Round | null> {
+  const srv = setup.server === "denomail"
+    ? await startDenomail(setup)
+    : await startPostfixSetup(setup);
+  if (!srv) return null;
   try {
     const load = (total: number) =>
       smtpLoad({
-        port: dm.port,
+        port: srv.port,
         sessions: opts.sessions,
         total,
         size: opts.size,
         rcpt: "u1@example.test",
       });
     await load(Math.min(300, opts.total)); // warm up: JIT, plugin processes, first fsyncs
-    const cpu0 = treeCpuMs(dm.pid);
+    const cpu0 = treeCpuMs(srv.pids);
+    const m0 = srv.helperCpuMs();
     const r = await load(opts.total);
-    const cpuMsPerMsg = (treeCpuMs(dm.pid) - cpu0) / Math.max(1, r.sent);
+    const sent = Math.max(1, r.sent);
+    const cpuMsPerMsg = (treeCpuMs(srv.pids) - cpu0) / sent;
+    const milterCpuMsPerMsg = (srv.helperCpuMs() - m0) / sent;
     if (r.failed > 0) {
       console.error(`${setup.label}: ${r.failed} failed, first: ${r.firstError}`);
     }
@@ -111,19 +294,29 @@ async function acceptance(
       setup,
       msgsPerSec: r.msgsPerSec,
       cpuMsPerMsg,
+      milterCpuMsPerMsg,
       p50: r.p50Ms,
       p99: r.p99Ms,
       failed: r.failed,
+      milterSeen: srv.milterCounts(),
     };
   } finally {
-    await dm.stop();
+    await srv.stop();
   }
 }
 
+type DataReads = "message" | "headers" | "envelope";
+
 /** Sequential calls of one hook on a one-plugin PluginHost: p50 / p99 ms per round trip. */
-async function roundTrips(hook: "rcpt" | "data", calls: number, size: number) {
+async function roundTrips(hook: "rcpt" | "data", reads: DataReads, calls: number, size: number) {
   const dir = await Deno.makeTempDir({ prefix: "bench-plugins-host-" });
-  const module = fixture(hook === "rcpt" ? "noop.ts" : "noop_data.ts");
+  const module = fixture(
+    hook === "rcpt"
+      ? "noop.ts"
+      : { message: "noop_data.ts", headers: "noop_headers.ts", envelope: "noop_envelope.ts" }[
+        reads
+      ],
+  );
   const config = configFromObject({ data_dir: dir, plugins: [{ name: "noop", module }] }, dir);
   const host = await PluginHost.start(config, { strict: true });
   const session = { id: "bench", remoteIp: "127.0.0.1", tls: false };
@@ -156,56 +349,95 @@ export async function benchPlugins(args: string[]): Promise<void> {
   const size = Number(flag(args, "--size") ?? 10240);
   const rounds = Number(flag(args, "--rounds") ?? 3);
   const calls = Number(flag(args, "--calls") ?? 3000);
+  const only = flag(args, "--only"); // a label substring: run those setups (and the baseline)
   const opts = { sessions, total, size };
+  const setups = SETUPS.filter((s, i) => i === 0 || !only || s.label.includes(only));
   console.log(`Plugin overhead: SMTP acceptance, ${total} messages x ${size} B, ${sessions}`);
   console.log(`concurrent sessions, a new connection per message, each synced before its 250;`);
-  console.log(`0 vs 3 no-op plugins on the data hook, ${rounds} interleaved rounds each.\n`);
+  console.log(`${rounds} interleaved rounds per configuration; shared 2-core machine.\n`);
   const all: Round[] = [];
   for (let i = 0; i < rounds; i++) {
-    for (const setup of SETUPS) all.push(await acceptance(setup, opts));
+    for (const setup of setups) {
+      const r = await acceptance(setup, opts);
+      if (r) all.push(r);
+    }
   }
+  printAcceptance(setups.filter((s) => all.some((r) => r.setup === s)), all);
+  const trips: Array<[string, { p50: number; p99: number }]> = [
+    ["rcpt (no message)", await roundTrips("rcpt", "message", calls, size)],
+    [`data, reads "message" (${size} B sent)`, await roundTrips("data", "message", calls, size)],
+    [`data, reads "headers" (header block sent)`, await roundTrips("data", "headers", calls, size)],
+    [`data, reads "envelope" (nothing sent)`, await roundTrips("data", "envelope", calls, size)],
+  ];
+  console.log(`\nHook round trip on the host (${calls} sequential calls, after 200 to warm up):\n`);
+  printMarkdownTable(
+    ["hook context", "p50 ms", "p99 ms"],
+    trips.map(([label, t]) => [label, t.p50.toFixed(3), t.p99.toFixed(3)]),
+  );
+}
+
+function printAcceptance(setups: Setup[], all: Round[]): void {
   // Medians: one round disturbed by something else on the machine does not move them.
   const of = (s: Setup) => all.filter((r) => r.setup === s);
-  const median = (s: Setup, k: "msgsPerSec" | "cpuMsPerMsg" | "p50" | "p99") => {
+  const median = (
+    s: Setup,
+    k: "msgsPerSec" | "cpuMsPerMsg" | "milterCpuMsPerMsg" | "p50" | "p99",
+  ) => {
     const xs = of(s).map((r) => r[k]).sort((a, b) => a - b);
     const m = xs.length >> 1;
     return xs.length % 2 ? xs[m] : (xs[m - 1] + xs[m]) / 2;
   };
-  const best = (s: Setup) => Math.max(...of(s).map((r) => r.msgsPerSec));
-  const lost = (a: number, b: number) => `${((1 - b / a) * 100).toFixed(1)} %`;
-  const base = SETUPS[0];
-  const rows = SETUPS.map((s) => [
-    s.label,
-    median(s, "msgsPerSec").toFixed(0),
-    best(s).toFixed(0),
-    median(s, "p50").toFixed(2),
-    median(s, "p99").toFixed(2),
-    of(s).map((r) => r.msgsPerSec.toFixed(0)).join(" / "),
-    median(s, "cpuMsPerMsg").toFixed(3),
-    s === base ? "" : lost(median(base, "msgsPerSec"), median(s, "msgsPerSec")),
-    s === base ? "" : lost(best(base), best(s)),
-    s === base ? "" : lost(median(s, "cpuMsPerMsg"), median(base, "cpuMsPerMsg")),
-  ]);
+  const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+  const base = setups[0];
+  const milters = setups.filter((s) => s.server === "postfix" && s.count > 0);
+  // denomail against each Postfix + milters row: msgs/s ratio, and CPU per message ratio.
+  const versus = (s: Setup) =>
+    milters.map((m) =>
+      `${(median(s, "msgsPerSec") / median(m, "msgsPerSec")).toFixed(2)}× ` +
+      `(CPU ${(median(m, "cpuMsPerMsg") / median(s, "cpuMsPerMsg")).toFixed(2)}×)`
+    ).join(" / ");
+  const rows = setups.map((s) => {
+    const dm = s.server === "denomail" && s !== base;
+    const lost = 1 - median(s, "msgsPerSec") / median(base, "msgsPerSec");
+    const lostCpu = 1 - median(base, "cpuMsPerMsg") / median(s, "cpuMsPerMsg");
+    const each = s.target?.includes("each") ? ` (${pct(lost / s.count)} each)` : "";
+    return [
+      s.label,
+      median(s, "msgsPerSec").toFixed(0),
+      of(s).map((r) => r.msgsPerSec.toFixed(0)).join(" / "),
+      median(s, "p50").toFixed(2),
+      median(s, "p99").toFixed(2),
+      median(s, "cpuMsPerMsg").toFixed(3),
+      median(s, "milterCpuMsPerMsg").toFixed(3),
+      dm ? pct(lost) + each : "",
+      dm ? pct(lostCpu) : "",
+      s.server === "denomail" ? versus(s) : "",
+      s.target ?? "",
+      of(s).reduce((n, r) => n + r.failed, 0).toString(),
+    ];
+  });
   printMarkdownTable([
     "config",
     "msgs/s (median)",
-    "best",
+    "rounds msgs/s",
     "p50 ms",
     "p99 ms",
-    "rounds msgs/s",
     "CPU ms/msg",
-    "lost (median)",
-    "lost (best)",
+    "of which plugins/milters",
+    "lost vs 0 plugins",
     "lost if CPU-bound",
+    `vs ${milters.map((m) => m.milter === "c" ? "C" : "Python").join(" / ")} milters`,
+    "target",
+    "failed",
   ], rows);
-
-  const rcpt = await roundTrips("rcpt", calls, size);
-  const data = await roundTrips("data", calls, size);
   console.log(`\n"lost if CPU-bound": the extra CPU per message as a share of the total, which is`);
   console.log(`what throughput loses on a saturated machine (msgs/s swing with other load).`);
-  console.log(`\nHook round trip on the host (${calls} sequential calls, after 200 to warm up):\n`);
-  printMarkdownTable(["hook context", "p50 ms", "p99 ms"], [
-    ["rcpt (no message)", rcpt.p50.toFixed(3), rcpt.p99.toFixed(3)],
-    [`data (${size} B message)`, data.p50.toFixed(3), data.p99.toFixed(3)],
-  ]);
+  for (const m of milters) {
+    const seen = of(m).map((r) => r.milterSeen.join("/")).join(", ");
+    console.log(
+      `\n${m.label}: the milters used ${median(m, "milterCpuMsPerMsg").toFixed(3)} of its ` +
+        `${median(m, "cpuMsPerMsg").toFixed(3)} CPU ms per message; messages each milter ` +
+        `saw per round (counted every 100): ${seen}.`,
+    );
+  }
 }

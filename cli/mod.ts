@@ -60,7 +60,9 @@ const COMMANDS: Record<string, Command> = {
   alias: { usage: alias.usage, flags: CONFIG, run: alias.run },
   plugin: {
     usage: plugin.usage,
-    flags: { values: ["--config", "--eml", "--from", "--to", "--ip", "--helo", "--user"] },
+    flags: {
+      values: ["--config", "--eml", "--from", "--to", "--ip", "--helo", "--user", "--hooks"],
+    },
     run: plugin.run,
   },
   queue: { usage: queue.usage, flags: CONFIG, run: queue.run },

@@ -396,11 +396,72 @@ export type Prepares = {
   data?: (ctx: PrepareContext<DataContext>) => unknown;
 };
 
+/**
+ * How much of the message a plugin reads (issue 23): the host sends only that much.
+ * - "envelope": nothing of the message (sender, recipients, session; `ctx.message.size`
+ *   only — every other part of `ctx.message` throws);
+ * - "headers": the header block, not the body (`headers`, `header()`, `headerAll()` and
+ *   `size` work; `raw`, `body()`, `bodyText()` and `text()` throw);
+ * - "message": all of it (the default, as before `reads` existed).
+ * The body is never sent to a plugin that did not declare "message", so it cannot be had
+ * any other way either.
+ */
+export type Reads = "envelope" | "headers" | "message";
+
+/** The values of {@link Reads}, least first. */
+export const READS: readonly Reads[] = ["envelope", "headers", "message"];
+
+/** The hooks whose context carries a message (where `reads` matters). */
+export const MESSAGE_HOOKS = ["data", "deliver", "queue", "mailbox_move"] as const;
+
+/** One of {@link MESSAGE_HOOKS}. */
+export type MessageHook = typeof MESSAGE_HOOKS[number];
+
+/** `reads`: one value for every message hook, or one per hook (unnamed hooks: "message"). */
+export type ReadsDecl = Reads | { [K in MessageHook]?: Reads };
+
+/**
+ * Checks a `reads` declaration and returns it per message hook; throws a TypeError naming
+ * the key (`reads`, `reads.data`) when a value is not one of {@link READS}.
+ */
+export function readsPerHook(decl: unknown): Record<MessageHook, Reads> {
+  const ok = (v: unknown): v is Reads => (READS as readonly unknown[]).includes(v);
+  const bad = (key: string, v: unknown) =>
+    new TypeError(
+      `${key} must be "envelope", "headers" or "message" (got ${
+        typeof v === "string" ? JSON.stringify(v.slice(0, 40)) : typeof v
+      })`,
+    );
+  const out = {
+    data: "message",
+    deliver: "message",
+    queue: "message",
+    mailbox_move: "message",
+  } as Record<MessageHook, Reads>;
+  if (decl === undefined) return out;
+  if (typeof decl === "string") {
+    if (!ok(decl)) throw bad("reads", decl);
+    for (const h of MESSAGE_HOOKS) out[h] = decl;
+    return out;
+  }
+  if (typeof decl !== "object" || decl === null || Array.isArray(decl)) throw bad("reads", decl);
+  for (const [k, v] of Object.entries(decl)) {
+    if (!(MESSAGE_HOOKS as readonly string[]).includes(k)) {
+      throw new TypeError(`reads.${k}: not a hook with a message (${MESSAGE_HOOKS.join(", ")})`);
+    }
+    if (!ok(v)) throw bad(`reads.${k}`, v);
+    out[k as MessageHook] = v;
+  }
+  return out;
+}
+
 /** A plugin definition as a module's default export. */
 export interface PluginDefinition {
   readonly hooks: Hooks;
   /** See {@link Prepares}. */
   readonly prepare?: Prepares;
+  /** See {@link Reads}; unset: "message" for every hook. */
+  readonly reads?: ReadsDecl;
   /** Marks the object as made by definePlugin (the runner checks it). */
   readonly denomailPlugin: 1;
 }
@@ -409,9 +470,16 @@ export interface PluginDefinition {
 export const PREPARABLE_HOOKS: readonly HookName[] = ["data"];
 
 /** Declares a plugin. Throws on an unknown hook name or a hook that is not a function. */
-export function definePlugin(def: { hooks: Hooks; prepare?: Prepares }): PluginDefinition {
+export function definePlugin(
+  def: { hooks: Hooks; prepare?: Prepares; reads?: ReadsDecl },
+): PluginDefinition {
   if (typeof def !== "object" || def === null || typeof def.hooks !== "object") {
     throw new TypeError("definePlugin: expected { hooks: { ... } }");
+  }
+  try {
+    readsPerHook(def.reads);
+  } catch (e) {
+    throw new TypeError(`definePlugin: ${(e as Error).message}`);
   }
   for (const [name, fn] of Object.entries(def.hooks)) {
     if (!(HOOK_NAMES as readonly string[]).includes(name)) {
@@ -434,6 +502,9 @@ export function definePlugin(def: { hooks: Hooks; prepare?: Prepares }): PluginD
   return Object.freeze({
     hooks: { ...def.hooks },
     ...(def.prepare ? { prepare: { ...def.prepare } } : {}),
+    ...(def.reads !== undefined
+      ? { reads: typeof def.reads === "string" ? def.reads : { ...def.reads } }
+      : {}),
     denomailPlugin: 1 as const,
   });
 }

@@ -56,7 +56,7 @@ Deno.test("plugin CLI", async (t) => {
       // A sandbox refusal names the permissions key to set, not a deno flag.
       assert.match(
         lines[3][4],
-        /^ERROR .*plugin "reader" needs permissions\.read = \["\/etc\/denomail-probe\.txt"\]/,
+        /^ERROR .*plugin "reader" was refused read access to \/etc\/denomail-probe\.txt; to allow it add permissions\.read = \["\/etc\/denomail-probe\.txt"\] to its \[\[plugins\]\] entry/,
       );
       assert.doesNotMatch(lines[3][4], /--allow-read/);
     });
@@ -147,9 +147,43 @@ Deno.test("plugin CLI", async (t) => {
       assert.equal(r.code, 1);
       assert.match(
         r.stdout,
-        /ERROR\(\S+\) hook threw: NotCapable: plugin "\S+" needs permissions\.read = \["\/etc\/denomail-probe\.txt"\]/,
+        /ERROR\(\S+\) hook threw: NotCapable: plugin "\S+" was refused read access to \/etc\/denomail-probe\.txt; to allow it add permissions\.read = \["\/etc\/denomail-probe\.txt"\]/,
       );
       assert.doesNotMatch(r.stdout, /--allow-read/);
+    });
+    await t.step("new: a skeleton plugin check accepts and whose test passes", async () => {
+      for (
+        const [path, hooks, mod] of [
+          [`${dir}/skel.ts`, ["--hooks", "rcpt,data,bounced"], `${dir}/skel.ts`],
+          [`${dir}/skeldir`, [], `${dir}/skeldir/mod.ts`],
+        ] as const
+      ) {
+        const made = await cli(["plugin", "new", path, ...hooks]);
+        assert.equal(made.code, 0, made.stderr);
+        const test = mod.replace(/\.ts$/, "_test.ts");
+        assert.match(made.stdout, new RegExp(`^wrote ${test}`, "m"));
+        const checked = await cli(["plugin", "check", mod]);
+        assert.equal(checked.code, 0, checked.stderr);
+        assert.match(
+          checked.stdout,
+          hooks.length ? /: ok, hooks: rcpt, data, bounced$/m : /: ok, hooks: data$/m,
+        );
+        // Typed as written, and formatted as `deno fmt` would.
+        const typed = await run(Deno.execPath(), ["check", mod], { check: false });
+        assert.equal(typed.code, 0, typed.stderr);
+        const fmt = await run(Deno.execPath(), ["fmt", "--check", mod, test], { check: false });
+        assert.equal(fmt.code, 0, fmt.stderr);
+        // Its own test runs it through `plugin check` and `plugin test`.
+        const tested = await run(Deno.execPath(), ["test", "--allow-all", test], { check: false });
+        assert.equal(tested.code, 0, tested.stdout + tested.stderr);
+        assert.match(tested.stdout, /2 passed/);
+      }
+      const again = await cli(["plugin", "new", `${dir}/skel.ts`]);
+      assert.equal(again.code, 1);
+      assert.match(again.stderr, /exists \(nothing was overwritten\)/);
+      const bad = await cli(["plugin", "new", `${dir}/other.ts`, "--hooks", "data,nope"]);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /--hooks: unknown hook nope/);
     });
     await t.step("test: usage errors exit 2", async () => {
       const r = await cli(["plugin", "test", fixture("hello.ts"), "--to", "a@b.test"]);

@@ -314,3 +314,105 @@ export default definePlugin({ hooks: { async rcpt(ctx) {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** A data hook run with a message whose body holds a marker no headers-only plugin may see. */
+function runSecretData(host: PluginHost) {
+  const message = new TextEncoder().encode(
+    "Subject: hello\r\nFrom: s@example.org\r\n\r\nSECRET-BODY-MARKER and more body\r\n",
+  );
+  return {
+    size: message.length,
+    outcome: host.run("data", {
+      session: { id: "t", remoteIp: "192.0.2.1", tls: false },
+      sender: { address: "s@example.org", local: "s", domain: "example.org" },
+      recipients: [{ address: "u@example.test", local: "u", domain: "example.test" }],
+      message,
+    }),
+  };
+}
+
+Deno.test("plugin sandbox: a headers-only plugin cannot obtain the body", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "denomail-plugins-" });
+  const headersOnly = (text: string, size: number) => {
+    assert.doesNotMatch(text, /LEAK/);
+    assert.match(text, new RegExp(`^subject=hello size=${size} `));
+    for (const k of ["raw", "body", "bodyText", "text"]) {
+      assert.match(text, new RegExp(` ${k}=denied\\(plugin "hdr" declared reads = "headers"`));
+    }
+    assert.match(text, / ctx=nomarker /);
+  };
+  try {
+    for (const sandbox of ["process", "worker"] as const) {
+      await t.step(`${sandbox}: own process, also through prepare`, async () => {
+        const config = configFromObject({
+          data_dir: dir,
+          plugins: [
+            // First in the chain, so that "hdr" is sent a prepare as well.
+            { name: "first", module: fixture("noop_data.ts") },
+            { name: "hdr", module: fixture("reads_headers.ts") },
+            { name: "env", module: fixture("reads_envelope.ts") },
+          ],
+        }, dir);
+        const host = await PluginHost.start(config, { strict: true, process: { sandbox } });
+        try {
+          const { size, outcome } = runSecretData(host);
+          const o = await outcome;
+          assert.equal(o.decidedBy, "hdr");
+          headersOnly(o.text ?? "", size);
+          assert.match(o.text ?? "", / prepare=denied$/);
+        } finally {
+          await host.stop();
+        }
+      });
+    }
+    await t.step("in a group beside a whole-message plugin", async () => {
+      const config = configFromObject({
+        data_dir: dir,
+        plugins: [
+          { name: "whole", module: fixture("noop_data.ts"), group: "g" },
+          { name: "hdr", module: fixture("reads_headers.ts"), group: "g" },
+        ],
+      }, dir);
+      const host = await PluginHost.start(config, { strict: true });
+      try {
+        const { size, outcome } = runSecretData(host);
+        headersOnly((await outcome).text ?? "", size);
+      } finally {
+        await host.stop();
+      }
+    });
+    await t.step("an envelope-only plugin gets no header either", async () => {
+      const config = configFromObject({
+        data_dir: dir,
+        plugins: [{ name: "env", module: fixture("reads_envelope.ts") }],
+      }, dir);
+      const host = await PluginHost.start(config, { strict: true });
+      try {
+        const { size, outcome } = runSecretData(host);
+        assert.match(
+          (await outcome).text ?? "",
+          new RegExp(
+            `^from=s@example.org size=${size} subject=denied\\(plugin "env" declared ` +
+              `reads = "envelope" for data: the message is not sent to it`,
+          ),
+        );
+      } finally {
+        await host.stop();
+      }
+    });
+    await t.step("a bad reads value is a load error naming the plugin and the key", async () => {
+      const config = configFromObject({
+        data_dir: dir,
+        plugins: [{ name: "badreads", module: fixture("reads_bad.ts") }],
+      }, dir);
+      await assert.rejects(
+        PluginHost.start(config, { strict: true }),
+        (e) =>
+          e instanceof PluginLoadError && /^plugin badreads: /.test(e.message) &&
+          /reads\.data must be "envelope", "headers" or "message" \(got "body"\)/.test(e.message),
+      );
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

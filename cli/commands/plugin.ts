@@ -1,9 +1,12 @@
 /**
- * `plugin list | check PATH | test PATH --eml FILE --from A --to B[,C] | reload`
+ * `plugin list | check PATH | test PATH --eml FILE --from A --to B[,C] | reload |
+ * new PATH [--hooks h1,h2]`
  *
- * `list` loads every configured plugin in its sandbox (as `serve` would) and prints one
- * line each: name, module, declared hooks, granted permissions, and an error if it does
- * not load (and then exits 1). `check PATH` loads one module with no permissions at all and reports its
+ * `list` prints one line per configured plugin: name, module, declared hooks, granted
+ * permissions, state (an error, and exit 1, when one is failed) and, while a `serve` runs,
+ * its figures from that server (calls, verdicts, timeouts, restarts, memory: asked with
+ * SIGUSR1, see app/control.ts). With no server running it loads every plugin in its
+ * sandbox (as `serve` would) and says that the figures need a running server. `check PATH` loads one module with no permissions at all and reports its
  * hooks, or why it is not a valid plugin (exit 1). `test` replays a message through one
  * plugin (in its sandbox, with the grants and options of the configured plugin using the
  * same module, else none) and prints each hook's verdict; exit 1 when a hook failed.
@@ -20,12 +23,17 @@ import { pluginDnsLookup } from "../../core/plugin_dns.ts";
 import { PluginHost } from "../../plugins/engine/host.ts";
 import { permissionFlags, resolveModule } from "../../plugins/engine/spawn.ts";
 import { formatStep, MemoryKv, replay } from "../../plugins/engine/replay.ts";
-import { readPid, readReloadStatus } from "../../app/control.ts";
+import { readPid, readReloadStatus, readStats, type StatsReport } from "../../app/control.ts";
+import { formatStats } from "../../plugins/engine/metrics.ts";
+import { pluginNew } from "./plugin_new.ts";
 import { log } from "../../lib/log.ts";
 
 export const usage = "plugin list | plugin check PATH | " +
   "plugin test PATH --eml FILE --from A --to B[,C] [--ip IP] [--helo NAME] [--user EMAIL] | " +
-  "plugin reload";
+  "plugin reload | plugin new PATH [--hooks h1,h2]";
+
+/** How long `plugin list` waits for a running serve's figures. */
+const STATS_WAIT_MS = 10_000;
 
 /** How long `plugin reload` waits for serve to report. */
 const RELOAD_WAIT_MS = 60_000;
@@ -58,34 +66,11 @@ export async function run(ctx: CliContext): Promise<void> {
   // Load failures are reported in this command's own output, not as log lines too.
   if (!log.enabled("debug")) log.level = "error";
   switch (sub) {
-    case "list": {
+    case "list":
       if (path !== undefined) throw new UsageError(`unexpected argument ${path}`);
-      if (config.plugins.length === 0) {
-        ctx.print("no plugins configured");
-        return;
-      }
-      const host = await PluginHost.start(config, {
-        store: null,
-        dns: pluginDnsLookup(config.dns),
-      });
-      let failed = 0;
-      try {
-        for (const [i, p] of host.list().entries()) {
-          if (p.state !== "ready") failed++;
-          const c = config.plugins[i];
-          const hooks = p.hooks.length ? p.hooks.join(",") : "-";
-          const state = p.state === "ready" ? "ok" : `ERROR ${p.error ?? p.state}`;
-          ctx.print(
-            `${p.name}\t${c.module}\thooks=${hooks}\tpermissions=${grants(c)}\t${state}`,
-          );
-        }
-      } finally {
-        await host.stop();
-      }
-      // A script or health check must see a plugin that does not load (exit 1).
-      if (failed) throw new Error(`plugin list: ${failed} of ${config.plugins.length} failed`);
-      return;
-    }
+      return await list(ctx, config);
+    case "new":
+      return await pluginNew(ctx, path);
     case "test":
       return await test(ctx, config, path);
     case "reload":
@@ -110,6 +95,74 @@ export async function run(ctx: CliContext): Promise<void> {
     default:
       throw new UsageError(`plugin: unknown subcommand ${sub ?? "(none)"}; use ${usage}`);
   }
+}
+
+/** `plugin list`: see the module doc. */
+async function list(ctx: CliContext, config: Config): Promise<void> {
+  if (config.plugins.length === 0) {
+    ctx.print("no plugins configured");
+    return;
+  }
+  const byName = new Map(config.plugins.map((p) => [p.name, p]));
+  const live = await askRunning(config);
+  let rows: Array<{ name: string; state: string; hooks: string[]; error: string | null }>;
+  let host: PluginHost | null = null;
+  if (live) rows = live.plugins;
+  else {
+    host = await PluginHost.start(config, { store: null, dns: pluginDnsLookup(config.dns) });
+    rows = host.list();
+  }
+  let failed = 0;
+  try {
+    for (const p of rows) {
+      if (p.state !== "ready") failed++;
+      const c = byName.get(p.name);
+      const hooks = p.hooks.length ? p.hooks.join(",") : "-";
+      const state = p.state === "ready" ? "ok" : `ERROR ${p.error ?? p.state}`;
+      const cols = [
+        p.name,
+        c?.module ?? "-",
+        `hooks=${hooks}`,
+        `permissions=${c ? grants(c) : "-"}`,
+      ];
+      const figures = live ? `\t${formatStats(p as StatsReport["plugins"][number])}` : "";
+      ctx.print(`${cols.join("\t")}\t${state}${figures}`);
+    }
+  } finally {
+    await host?.stop();
+  }
+  if (!live) ctx.print("(no running server: loaded from the config; figures need `serve`)");
+  // A script or health check must see a plugin that does not load (exit 1).
+  if (failed) throw new Error(`plugin list: ${failed} of ${rows.length} failed`);
+}
+
+/** The pid of the running serve (its pid file), or null when none runs. */
+async function runningServe(config: Config): Promise<number | null> {
+  const pid = await readPid(config);
+  if (pid === null) return null;
+  // A stale pid file may name some other process by now: do not signal it (Linux check).
+  const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => null);
+  if (cmdline === null || !cmdline.split("\0").includes("serve")) return null;
+  return pid;
+}
+
+/** The running serve's plugin figures (SIGUSR1, app/control.ts), or null with no server. */
+async function askRunning(config: Config): Promise<StatsReport | null> {
+  const pid = await runningServe(config);
+  if (pid === null) return null;
+  const asked = Date.now();
+  try {
+    Deno.kill(pid, "SIGUSR1");
+  } catch {
+    return null;
+  }
+  const deadline = asked + STATS_WAIT_MS;
+  while (Date.now() < deadline) {
+    const r = await readStats(config);
+    if (r && r.pid === pid && r.at >= asked) return r;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  throw new Error(`plugin list: no answer from the server (pid ${pid}) within ${STATS_WAIT_MS} ms`);
 }
 
 /** PATH as a module: builtin:x, a file: URL, or an existing file (made absolute). */
@@ -193,9 +246,7 @@ async function reload(ctx: CliContext, config: Config): Promise<void> {
   if (pid === null) {
     throw new Error(`plugin reload: no running server (no pid file in ${config.dataDir})`);
   }
-  // A stale pid file may name some other process by now: do not signal it (Linux check).
-  const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => null);
-  if (cmdline !== null && !cmdline.split("\0").includes("serve")) {
+  if (await runningServe(config) === null) {
     throw new Error(`plugin reload: pid ${pid} (from the pid file) is not a denomail serve`);
   }
   const before = await readReloadStatus(config);

@@ -17,8 +17,8 @@ export function explainDenied(plugin: string, message: string): string {
   const [, kind, target] = m;
   // PluginProcess.name is "group <name>" for a group: its members share one grant.
   const who = plugin.startsWith("group ") ? `group "${plugin.slice(6)}"` : `plugin "${plugin}"`;
-  const hint = `${who} needs permissions.${kind} = [${
-    JSON.stringify(target)
-  }] in its [[plugins]] entry (${kind} access to ${JSON.stringify(target)} was refused)`;
+  // A path or host is shown bare in the sentence, quoted (as TOML wants it) in the key.
+  const hint = `${who} was refused ${kind} access to ${target}; to allow it add ` +
+    `permissions.${kind} = [${JSON.stringify(target)}] to its [[plugins]] entry`;
   return message.slice(0, m.index) + hint + message.slice(m.index + m[0].length);
 }

@@ -7,8 +7,8 @@ Deno.test("denied: a Deno permission refusal names the plugin's permissions key"
       "geo",
       'hook threw: NotCapable: Requires read access to "/etc/hosts", run again with the --allow-read flag',
     ),
-    'hook threw: NotCapable: plugin "geo" needs permissions.read = ["/etc/hosts"] in its ' +
-      '[[plugins]] entry (read access to "/etc/hosts" was refused)',
+    'hook threw: NotCapable: plugin "geo" was refused read access to /etc/hosts; to allow it ' +
+      'add permissions.read = ["/etc/hosts"] to its [[plugins]] entry',
   );
   assert.match(
     explainDenied(
@@ -19,7 +19,7 @@ Deno.test("denied: a Deno permission refusal names the plugin's permissions key"
   );
   assert.match(
     explainDenied("group g", 'Requires env access to "HOME", run again with the --allow-env flag'),
-    /^group "g" needs permissions\.env = \["HOME"\]/,
+    /^group "g" was refused env access to HOME; to allow it add permissions\.env = \["HOME"\]/,
   );
   assert.equal(explainDenied("x", "TypeError: boom"), "TypeError: boom");
 });

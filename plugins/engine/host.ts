@@ -45,8 +45,11 @@ import type {
   HeaderField,
   HookName,
   PluginResultSummary,
+  Reads,
   SessionInfo,
 } from "../sdk.ts";
+import { READS } from "../sdk.ts";
+import { PluginCounters, type PluginStats, rssBytes } from "./metrics.ts";
 import { PluginProcess, type ProcessOptions, type ServiceHandler } from "./process.ts";
 import { checkResult } from "./verdict.ts";
 import { ChainState } from "./chain.ts";
@@ -168,6 +171,8 @@ export class PluginHost {
   /** Retired generations still finishing their runs. */
   #draining = new Set<Promise<void>>();
   #reloading: Promise<unknown> = Promise.resolve();
+  /** Figures per plugin name, kept across reloads (metrics.ts). */
+  #counters = new Map<string, PluginCounters>();
 
   private constructor(services: ServiceHandler, processOpts: ProcessOptions | undefined) {
     this.#services = services;
@@ -247,6 +252,7 @@ export class PluginHost {
         throw new PluginLoadError(bad.name, bad.lastError ?? "failed to load");
       }
       const old = this.#gen;
+      for (const m of old.members) this.#countersOf(m.config.name).retiredRestarts += restartsOf(m);
       this.#gen = { procs, members, active: 0, retired: false };
       for (const p of plugins) this.#limits.set(p.name, p);
       old.retired = true;
@@ -279,6 +285,45 @@ export class PluginHost {
     });
   }
 
+  #countersOf(name: string): PluginCounters {
+    let c = this.#counters.get(name);
+    if (!c) this.#counters.set(name, c = new PluginCounters());
+    return c;
+  }
+
+  /**
+   * Each configured plugin's figures (metrics.ts `PluginStats`): what `/metrics`, `plugin
+   * list` and the admin console show. Reads each process's memory from /proc.
+   */
+  stats(): PluginStats[] {
+    const rss = new Map<PluginProcess, number | null>();
+    return this.#gen.members.map((m) => {
+      const up = m.pool.find((x) => x.state === "ready") ?? m.pool[0];
+      const c = this.#countersOf(m.config.name);
+      let mem: number | null = null;
+      for (const x of m.pool) {
+        if (!rss.has(x)) rss.set(x, x.pid === null ? null : rssBytes(x.pid));
+        const r = rss.get(x);
+        if (r !== null && r !== undefined) mem = (mem ?? 0) + r;
+      }
+      return {
+        name: m.config.name,
+        state: up.state,
+        error: up.lastError ?? m.pool.find((x) => x.lastError)?.lastError ?? null,
+        hooks: [...hooksOf(m)],
+        calls: Object.fromEntries(
+          [...c.calls].map(([h, f]) => [h, { ...f, buckets: [...f.buckets] }]),
+        ),
+        verdicts: Object.fromEntries(c.verdicts),
+        timeouts: c.timeouts,
+        errors: c.errors,
+        restarts: c.retiredRestarts + restartsOf(m),
+        rssBytes: mem,
+        ...(m.config.group ? { group: m.config.group } : {}),
+      };
+    });
+  }
+
   /** True when some plugin declares `hook` (callers may skip building a context). */
   wants(hook: HookName): boolean {
     return this.#gen.members.some((m) => hooksOf(m).includes(hook));
@@ -288,7 +333,12 @@ export class PluginHost {
   async ready(name: string): Promise<boolean> {
     const pool = this.#gen.members.find((m) => m.config.name === name)?.pool;
     if (!pool) return false;
-    const ok = await Promise.all(pool.map((p) => p.state === "down" ? p.start() : p.whenReady()));
+    // A process that was restarting may fall to "down" with a backoff before it is up (a
+    // second failure in a row): start it now rather than answer false.
+    const ok = await Promise.all(pool.map(async (p) => {
+      if (p.state !== "down" && await p.whenReady()) return true;
+      return p.state === "down" ? await p.start() : p.state === "ready";
+    }));
     return ok.every((x) => x);
   }
 
@@ -359,6 +409,13 @@ export class PluginHost {
         if (id !== undefined && state.replaced) m.proc.drop(id);
         return state.replaced ? undefined : id;
       });
+      // Only as much of the message as the greediest of them declared it reads (sdk.ts
+      // `Reads`); one that reads nothing of it gets no payload at all.
+      let reads: Reads = "envelope";
+      for (const m of run) {
+        const r = m.proc.readsOf(m.p, hook);
+        if (READS.indexOf(r) > READS.indexOf(reads)) reads = r;
+      }
       const t0 = performance.now();
       // The message travels as the call's payload (plugins/engine/protocol.ts), not in the JSON.
       const res = await run[0].proc.call(
@@ -368,8 +425,10 @@ export class PluginHost {
         run.reduce((sum, m) => sum + m.config.timeoutMs, 0),
         state.message,
         ids,
+        reads,
       );
-      const took = Math.round(performance.now() - t0);
+      const exact = performance.now() - t0;
+      const took = Math.round(exact);
       for (const [k, m] of run.entries()) {
         if (state.done) break;
         const entry = res.ok ? res.entries[k] : undefined;
@@ -384,6 +443,13 @@ export class PluginHost {
         }
         const ms = entry?.ms ?? took;
         if (error !== null) error = explainDenied(m.config.name, error);
+        // One plugin asked: the round trip the server waited; a group's: each one's own time.
+        this.#countersOf(m.config.name).record(
+          hook,
+          run.length === 1 ? exact : ms,
+          checked?.action ?? "continue",
+          error,
+        );
         if (error !== null || !checked) {
           log.warn("plugin", `plugin ${m.config.name} failed in ${hook}`, {
             error,
@@ -421,6 +487,11 @@ export class PluginHost {
     gen.retired = true;
     await Promise.all([...gen.procs.map((p) => p.stop()), ...this.#draining]);
   }
+}
+
+/** Restarts of a member's process(es): starts after the first. */
+function restartsOf(m: Member): number {
+  return m.pool.reduce((n, x) => n + Math.max(0, x.starts - 1), 0);
 }
 
 /** "name=action(ms)" for each result: the plugin part of a message's log line. */

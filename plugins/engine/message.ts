@@ -41,17 +41,36 @@ export function parseHeaders(raw: Uint8Array): HeaderField[] {
   return fields;
 }
 
-/** Builds the MessageView a plugin sees. */
-export function messageView(raw: Uint8Array): MessageView {
+/**
+ * What a plugin may see of a message (sdk.ts `Reads`): "message" (all), "headers" (`raw` is
+ * the header block only) or "envelope" (`raw` is empty); `size` is the whole message's,
+ * `denied` the error text for what was not sent.
+ */
+export interface ViewLimit {
+  reads: "envelope" | "headers";
+  size: number;
+  denied: string;
+}
+
+/**
+ * Builds the MessageView a plugin sees. Under a `limit` the parts that were not sent throw
+ * (an error, never empty data a plugin could mistake for an empty body).
+ */
+export function messageView(raw: Uint8Array, limit?: ViewLimit): MessageView {
   let headers: HeaderField[] | null = null;
-  const all = () => headers ??= parseHeaders(raw);
-  const body = () => raw.subarray(bodyOffset(raw));
+  const refuse = (): never => {
+    throw new Error(limit!.denied);
+  };
+  const all = () => limit?.reads === "envelope" ? refuse() : headers ??= parseHeaders(raw);
+  const body = () => limit ? refuse() : raw.subarray(bodyOffset(raw));
   return {
     get headers() {
       return all();
     },
-    raw,
-    size: raw.length,
+    get raw() {
+      return limit ? refuse() : raw;
+    },
+    size: limit?.size ?? raw.length,
     header(name) {
       const n = name.toLowerCase();
       return all().find(([k]) => k.toLowerCase() === n)?.[1];
@@ -62,8 +81,17 @@ export function messageView(raw: Uint8Array): MessageView {
     },
     body,
     bodyText: () => new TextDecoder().decode(body()),
-    text: () => new TextDecoder().decode(raw),
+    text: () => limit ? refuse() : new TextDecoder().decode(raw),
   };
+}
+
+/** The bytes to send a plugin that reads `reads` of `raw` (no copy: a view or nothing). */
+export function readsSlice(
+  raw: Uint8Array,
+  reads: "envelope" | "headers" | "message",
+): Uint8Array | undefined {
+  if (reads === "message") return raw;
+  return reads === "headers" ? raw.subarray(0, bodyOffset(raw)) : undefined;
 }
 
 const enc = new TextEncoder();

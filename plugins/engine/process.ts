@@ -17,8 +17,17 @@
 import { explainDenied } from "./denied.ts";
 import type { PluginConfig } from "./config.ts";
 import { log } from "../../lib/log.ts";
-import type { HookName } from "../sdk.ts";
-import type { CallEntry, CallMsg, HostToRunner, RunnerToHost, SvcMsg, SvcOp } from "./protocol.ts";
+import type { HookName, Reads } from "../sdk.ts";
+import { readsSlice } from "./message.ts";
+import type {
+  CallEntry,
+  CallMsg,
+  HostToRunner,
+  RunnerToHost,
+  SvcMsg,
+  SvcOp,
+  WireMessage,
+} from "./protocol.ts";
 import {
   encodeFrame,
   encodeFrameParts,
@@ -111,6 +120,8 @@ export class PluginProcess {
   hooks: HookName[][];
   /** Per member: the hooks its module can prepare (sdk.ts `Prepares`). */
   prepares: HookName[][];
+  /** Per member: what it reads of the message, per message hook (absent: "message"). */
+  reads: Partial<Record<HookName, Reads>>[];
   /** Why the last start or call failed (for `plugin list` and errors). */
   lastError: string | null = null;
   /** How many times the runner was (re)started. */
@@ -147,6 +158,7 @@ export class PluginProcess {
   ) {
     this.hooks = members.map(() => []);
     this.prepares = members.map(() => []);
+    this.reads = members.map(() => ({}));
     this.#opts = {
       startupTimeoutMs: opts.startupTimeoutMs ??
         Math.max(10_000, ...members.map((m) => m.timeoutMs)),
@@ -158,6 +170,16 @@ export class PluginProcess {
       deniedPaths: opts.deniedPaths ?? [],
       shutdown: opts.shutdown,
     };
+  }
+
+  /** The runner's process id while one runs (for its memory figure), else null. */
+  get pid(): number | null {
+    return this.#child?.pid ?? null;
+  }
+
+  /** What member `p` reads of the message in `hook` (sdk.ts `Reads`). */
+  readsOf(p: number, hook: HookName): Reads {
+    return this.reads[p]?.[hook] ?? "message";
   }
 
   /** Calls sent and not yet answered (the pool sends new calls to the least loaded). */
@@ -294,7 +316,8 @@ export class PluginProcess {
    * Runs one hook on `members` (indexes, in order; see protocol.ts `CallMsg`) within
    * `timeoutMs` of now. Never rejects. `message`, when given, travels as the frame's
    * payload (the runner makes it `ctx.message`). `prepared`: per member, the id of a
-   * `prepare` for this message, or undefined.
+   * `prepare` for this message, or undefined. `reads`: how much of `message` to send (the
+   * most any of `members` reads; sdk.ts `Reads`).
    */
   async call(
     hook: HookName,
@@ -303,6 +326,7 @@ export class PluginProcess {
     timeoutMs: number,
     message?: Uint8Array,
     prepared: (number | undefined)[] = [],
+    reads: Reads = "message",
   ): Promise<CallOutcome> {
     const deadline = performance.now() + timeoutMs;
     const preparedIn = prepared.map((id) => {
@@ -327,8 +351,9 @@ export class PluginProcess {
     return await new Promise<CallOutcome>((resolve) => {
       this.#pending.set(id, { resolve, deadline, timeoutMs, hook, child });
       watch(this);
-      if (message) msg.ctx = { ...ctx, message: { bin: true } };
-      this.#send(msg, message ? [message] : []);
+      const sent = message ? wireMessage(message, reads) : null;
+      if (sent) msg.ctx = { ...ctx, message: sent.wire };
+      this.#send(msg, sent?.bytes ? [sent.bytes] : []);
     });
   }
 
@@ -361,7 +386,11 @@ export class PluginProcess {
     if (this.state !== "ready" || !this.#child || !this.prepares[p]?.includes(hook)) return null;
     const id = this.#nextId++;
     this.#preparedBy.set(id, this.#child);
-    this.#send({ t: "prepare", id, p, hook, ctx: { ...ctx, message: { bin: true } } }, [message]);
+    const sent = wireMessage(message, this.readsOf(p, hook));
+    this.#send(
+      { t: "prepare", id, p, hook, ctx: { ...ctx, message: sent.wire } },
+      sent.bytes ? [sent.bytes] : [],
+    );
     return id;
   }
 
@@ -587,6 +616,7 @@ export class PluginProcess {
           return;
         }
         this.hooks = msg.plugins.map((p) => p.hooks);
+        this.reads = msg.plugins.map((p) => p.reads ?? {});
         this.prepares = msg.plugins.map((p) =>
           (p.prepares ?? []).filter((h) => p.hooks.includes(h))
         );
@@ -616,6 +646,21 @@ export class PluginProcess {
         return;
     }
   }
+}
+
+/**
+ * A call's `ctx.message` and payload for a plugin that reads `reads` (sdk.ts `Reads`):
+ * the message, its header block, or nothing; never more than was declared.
+ */
+function wireMessage(
+  message: Uint8Array,
+  reads: Reads,
+): { wire: WireMessage; bytes: Uint8Array | undefined } {
+  const bytes = readsSlice(message, reads);
+  if (reads === "message") return { wire: { bin: true }, bytes };
+  const wire: WireMessage = { reads, size: message.length };
+  if (bytes) wire.bin = true;
+  return { wire, bytes };
 }
 
 /** Resolves with the promise's value, or null after `ms`. */

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import type { HookName, HookResult } from "../sdk.ts";
+import { type HookName, type HookResult, MESSAGE_HOOKS, READS, type Reads } from "../sdk.ts";
 import { concatBytes } from "../../lib/bytes.ts";
 
 /** One plugin of a runner process (a process runs one plugin, or a `group` of them). */
@@ -29,6 +29,17 @@ export interface InitMsg {
   t: "init";
   /** The process's plugins, in config order; frames name them by index. */
   plugins: MemberInit[];
+}
+
+/**
+ * A call's `ctx.message`: `bin` when the payload is the message (or, with `reads:
+ * "headers"`, its header block only); `reads: "envelope"`: no payload at all. `size` is the
+ * whole message's when less than all of it was sent (sdk.ts `Reads`).
+ */
+export interface WireMessage {
+  bin?: boolean;
+  reads?: "envelope" | "headers";
+  size?: number;
 }
 
 /**
@@ -84,7 +95,12 @@ export type HostToRunner = InitMsg | CallMsg | PrepareMsg | DropMsg | SvcReplyMs
 /** runner -> host: the modules loaded; the hooks each declares (same order as init). */
 export interface ReadyMsg {
   t: "ready";
-  plugins: Array<{ hooks: HookName[]; prepares?: HookName[] }>;
+  plugins: Array<{
+    hooks: HookName[];
+    prepares?: HookName[];
+    /** Per message hook: what the plugin reads (sdk.ts `Reads`); absent: "message". */
+    reads?: Partial<Record<HookName, Reads>>;
+  }>;
 }
 
 /** runner -> host: the module could not be loaded or is not a plugin; the runner exits. */
@@ -159,6 +175,14 @@ const SVC_OPS = new Set<string>([
   "dns.resolve",
 ]);
 
+/** A ready message's `reads`: absent, or known message hooks with known values. */
+const readsMap = (v: unknown) =>
+  v === undefined ||
+  (typeof v === "object" && v !== null && !Array.isArray(v) &&
+    Object.entries(v).every(([h, r]) =>
+      (MESSAGE_HOOKS as readonly string[]).includes(h) && READS.includes(r)
+    ));
+
 const hookList = (v: unknown) => Array.isArray(v) && v.every((h) => typeof h === "string");
 
 /**
@@ -217,7 +241,7 @@ export function parseRunnerMessage(v: unknown, bin: Uint8Array | null): RunnerTo
       return Array.isArray(m.plugins) && m.plugins.length > 0 &&
           m.plugins.every((p) =>
             typeof p === "object" && p !== null && hookList(p.hooks) &&
-            (p.prepares === undefined || hookList(p.prepares))
+            (p.prepares === undefined || hookList(p.prepares)) && readsMap(p.reads)
           )
         ? m as unknown as ReadyMsg
         : null;

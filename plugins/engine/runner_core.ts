@@ -23,10 +23,20 @@ import type {
   PrepareMsg,
   RunnerToHost,
   SvcOp,
+  WireMessage,
   WireResult,
 } from "./protocol.ts";
-import type { HookName, HookResult, PluginDefinition, PluginResultSummary } from "../sdk.ts";
-import { messageView } from "./message.ts";
+import {
+  type HookName,
+  type HookResult,
+  type MessageHook,
+  type PluginDefinition,
+  type PluginResultSummary,
+  READS,
+  type Reads,
+  readsPerHook,
+} from "../sdk.ts";
+import { bodyOffset, messageView } from "./message.ts";
 import { ChainState } from "./chain.ts";
 import { checkResult } from "./verdict.ts";
 
@@ -41,6 +51,7 @@ export function pluginFromModule(mod: unknown): PluginDefinition {
   ) {
     throw new Error("the module's default export is not a definePlugin({ hooks }) result");
   }
+  readsPerHook(def.reads); // a hand-made definition is checked as definePlugin checks
   return def;
 }
 
@@ -100,6 +111,8 @@ interface Member {
   options: Record<string, unknown>;
   onError: "tempfail" | "continue";
   plugin: PluginDefinition;
+  /** What it reads of the message, per message hook (sdk.ts `Reads`). */
+  reads: Record<MessageHook, Reads>;
   kv: unknown;
   dns: unknown;
 }
@@ -200,7 +213,13 @@ export class PluginRunner {
           // In a group, say which module it was.
           throw msg.plugins.length > 1 ? new Error(`${m.name}: ${(e as Error).message}`) : e;
         }
-        members.push({ ...m, options: m.options ?? {}, plugin, ...this.#services(i) });
+        let reads;
+        try {
+          reads = readsPerHook(plugin.reads);
+        } catch (e) {
+          throw new Error(`plugin "${m.name}": ${(e as Error).message}`);
+        }
+        members.push({ ...m, options: m.options ?? {}, plugin, reads, ...this.#services(i) });
       }
     } catch (e) {
       await this.#send({ t: "fatal", error: e instanceof Error ? e.message : String(e) });
@@ -212,6 +231,7 @@ export class PluginRunner {
       plugins: members.map((m) => ({
         hooks: Object.keys(m.plugin.hooks) as HookName[],
         prepares: Object.keys(m.plugin.prepare ?? {}) as HookName[],
+        reads: m.reads,
       })),
     });
     return "ok";
@@ -252,8 +272,25 @@ export class PluginRunner {
       kv: member.kv,
       dns: member.dns,
     };
-    const m = fields.message as { bin?: boolean } | undefined;
-    if (m?.bin) ctx.message = messageView(bin ?? new Uint8Array(0));
+    const m = fields.message as WireMessage | undefined;
+    if (m?.bin || m?.reads) {
+      // The least of what the host sent and what this member declared (a group's call
+      // carries what its greediest member reads).
+      const mine = member.reads[hook as MessageHook] ?? "message";
+      const sent = m.reads ?? "message";
+      const reads = READS.indexOf(mine) < READS.indexOf(sent) ? mine : sent;
+      const raw = bin ?? new Uint8Array(0);
+      ctx.message = reads === "message" ? messageView(raw) : messageView(
+        reads === "headers" ? raw.subarray(0, bodyOffset(raw)) : new Uint8Array(0),
+        {
+          reads,
+          size: m.size ?? raw.length,
+          denied: `plugin "${member.name}" declared reads = "${reads}" for ${hook}: ` +
+            `the ${reads === "headers" ? "body is" : "message is"} not sent to it ` +
+            `(declare reads: "message"${reads === "envelope" ? ' or "headers"' : ""} to read it)`,
+        },
+      );
+    }
     return ctx;
   }
 

@@ -6,6 +6,7 @@
  */
 import type { ServerDeps } from "../../core/deps.ts";
 import type { Router } from "./router.ts";
+import { pluginMetricsText } from "../../plugins/engine/metrics.ts";
 
 /** Gauges the server exposes, read at scrape time. */
 export interface ServerGauges {
@@ -40,7 +41,9 @@ export async function metrics(
   gauge("denomail_queue_entries", "Messages in the outbound queue.", [["", queue.length]]);
   gauge("denomail_accounts", "User accounts.", [["", (await deps.store.listAccounts()).length]]);
   gauge("denomail_domains", "Local domains.", [["", (await deps.store.listDomains()).length]]);
-  return lines.join("\n") + "\n";
+  // Per plugin: calls, latency, verdicts, timeouts, restarts, memory (plugins/engine/metrics.ts).
+  const plugins = deps.plugins ? pluginMetricsText(deps.plugins.stats()) : "";
+  return lines.join("\n") + "\n" + plugins;
 }
 
 /** Adds /healthz and /metrics to `router`. */

@@ -189,4 +189,5 @@ async function data(ctx: DataContext): Promise<HookResult> {
   }
 }
 
-export default definePlugin({ hooks: { data } });
+// DKIM hashes the body (RFC 6376 §3.7): the whole message.
+export default definePlugin({ reads: "message", hooks: { data } });

@@ -73,4 +73,5 @@ async function deliver(ctx: Ctx): Promise<HookResult | undefined> {
   return { message: out.message, note: "encrypted" };
 }
 
-export default definePlugin({ hooks: { deliver } });
+// Encrypts the whole message.
+export default definePlugin({ reads: "message", hooks: { deliver } });

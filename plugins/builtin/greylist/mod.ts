@@ -141,4 +141,5 @@ async function rcpt(ctx: RcptContext): Promise<HookResult | undefined> {
   return { note: "greylist: passed after retry" };
 }
 
-export default definePlugin({ hooks: { rcpt } });
+// Greylisting looks at the envelope only (RFC 6647 triplet): no message hook reads more.
+export default definePlugin({ reads: "envelope", hooks: { rcpt } });

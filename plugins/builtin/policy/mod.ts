@@ -124,6 +124,8 @@ async function over(
 }
 
 export default definePlugin({
+  // data looks for blocked attachment names in the MIME parts: the body.
+  reads: "message",
   hooks: {
     async mail(ctx): Promise<HookResult | undefined> {
       const o = readOptions(ctx.options);

@@ -94,6 +94,8 @@ export function sievePlugin() {
     return s;
   };
   return definePlugin({
+    // The interpreter parses the raw message (inputFromBytes).
+    reads: "message",
     hooks: {
       async deliver(ctx): Promise<HookResult | undefined> {
         if (ctx.source !== "smtp") return undefined;

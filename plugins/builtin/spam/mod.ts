@@ -160,6 +160,8 @@ async function mailboxMove(ctx: MailboxMoveContext): Promise<HookResult | undefi
 }
 
 export default definePlugin({
+  // Scores and learns the body too.
+  reads: "message",
   hooks: { data, mailbox_move: mailboxMove },
   prepare: { data: prepare },
 });

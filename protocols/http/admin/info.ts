@@ -93,8 +93,9 @@ export async function serverView(deps: ServerDeps, gauges: ServerGauges, started
 }
 
 /**
- * `GET /api/admin/plugins`: what the plugin host exposes, with each plugin's grant and its
- * figures (calls, p50/p99, verdicts) when the host keeps them (`figures` says whether).
+ * `GET /api/admin/plugins`: what the plugin host exposes, with each plugin's grant, its figures
+ * (calls, p50/p99, verdicts; `figures` says whether the host keeps them) and `stats`
+ * (PluginStats, or null when it is not running).
  */
 export function pluginsView(deps: ServerDeps) {
   const figures = pluginFigures(deps.plugins);
@@ -107,6 +108,8 @@ export function pluginsView(deps: ServerDeps) {
 function pluginList(deps: ServerDeps) {
   const list = deps.plugins?.list() ?? [];
   const running = new Map(list.map((p) => [p.name, p]));
+  // Figures per plugin (plugins/engine/metrics.ts PluginStats): calls, latency, verdicts…
+  const stats = new Map((deps.plugins?.stats() ?? []).map((s) => [s.name, s]));
   const configured = new Set(deps.config.plugins.map((c) => c.name));
   // Plugins added by a reload (SIGHUP) run without being in the config read at start.
   const added = list.filter((p) => !configured.has(p.name)).map((p) => ({ ...p }));
@@ -123,6 +126,7 @@ function pluginList(deps: ServerDeps) {
         timeoutMs: c.timeoutMs,
         onError: c.onError,
         processes: c.processes,
+        stats: stats.get(c.name) ?? null,
       };
     }),
     ...added,

@@ -1,28 +1,12 @@
 /**
  * Per-plugin figures for the admin console: calls, p50/p99 latency and verdict counts,
- * read from the plugin host's `stats()` when it has one (the per-plugin counters of
- * plugins/engine/metrics.ts: a latency histogram per hook, verdicts by kind). A host
- * without it yields null and the console shows state and grants only.
+ * read from the plugin host's `stats()` (the per-plugin counters of
+ * plugins/engine/metrics.ts: a latency histogram per hook, verdicts by kind).
  *
  * @module
  */
 import type { PluginHost } from "../../../plugins/engine/host.ts";
-
-/**
- * Upper bounds (seconds) of the host's latency histogram buckets: the `LATENCY_BUCKETS` of
- * plugins/engine/metrics.ts (the last slot of `buckets` is +Inf).
- */
-const BOUNDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-
-/** The part of the host's per-plugin stats read here. */
-interface HostStats {
-  name: string;
-  calls: Record<string, { calls: number; buckets: number[]; seconds: number } | undefined>;
-  verdicts: Record<string, number | undefined>;
-  timeouts: number;
-  errors: number;
-  restarts: number;
-}
+import { LATENCY_BUCKETS as BOUNDS } from "../../../plugins/engine/metrics.ts";
 
 export interface PluginFigures {
   calls: number;
@@ -49,12 +33,11 @@ function quantile(buckets: number[], total: number, q: number): number | string 
   return `>${BOUNDS[BOUNDS.length - 1] * 1000}`;
 }
 
-/** Figures by plugin name, or null when the host keeps none. */
+/** Figures by plugin name, or null when no plugin host runs. */
 export function pluginFigures(host: PluginHost | undefined): Map<string, PluginFigures> | null {
-  const stats = (host as unknown as { stats?: () => HostStats[] } | undefined)?.stats;
-  if (!host || typeof stats !== "function") return null;
+  if (!host) return null;
   const out = new Map<string, PluginFigures>();
-  for (const p of stats.call(host)) {
+  for (const p of host.stats()) {
     const sum = new Array(BOUNDS.length + 1).fill(0);
     let calls = 0;
     for (const f of Object.values(p.calls)) {
