@@ -43,6 +43,12 @@ Deno.test({
           internalDate: 1_700_000_000_000 + i * 1000,
         });
       }
+      // Two messages whose large body is stored once (storage/sqlite/blobs.ts, shared bodies):
+      // the copy must carry each message whole.
+      const bigBody = Array.from({ length: 200 }, (_, i) => `line ${i} of the newsletter\r\n`)
+        .join("");
+      const bigs = ["A", "B"].map((k) => `Subject: big ${k}\r\n\r\n${bigBody}`);
+      for (const b of bigs) await src.append(work.id, enc.encode(b), {});
       await src.expunge(inbox.id, [2]);
       const queued = await src.enqueue(enc.encode("Subject: out\r\n\r\nx\r\n"), {
         sender: "alice@example.test",
@@ -99,6 +105,13 @@ Deno.test({
           [msgs[10].uid],
           "the search text was made for copied blobs",
         );
+        const workBox = (await dst.getMailbox(a.id, "Work"))!;
+        const texts = await Promise.all(
+          (await dst.listMessages(workBox.id)).map(async (m) =>
+            new TextDecoder().decode(await dst.readBlob(m.blobId))
+          ),
+        );
+        for (const b of bigs) assert.ok(texts.includes(b), "a message with a shared body, whole");
         assert.equal((await dst.getQueueEntry(queued.id))?.meta.envid, "E1");
         assert.equal(await dst.kvGet("greylist", "t:1"), "seen");
         assert.equal((await dst.listApiTokens(a.id)).length, 1);

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { BLOB_BYTES } from "../sqlite/blobs.ts";
 
 /** A SQLite value as node:sqlite returns it. */
 export type Cell = string | number | bigint | null | Uint8Array;
@@ -117,8 +118,10 @@ export const TABLES: readonly TableSpec[] = [
   {
     // Digest and search text are made on the way (see to_postgres.ts).
     name: "blobs",
-    from: "blobs JOIN blob_data ON blob_data.id = blobs.id",
-    select: ["blobs.id AS id", "blobs.size AS size", "blob_data.data AS data"],
+    // A message's bytes may be split into its own head and a body shared by digest
+    // (storage/sqlite/blobs.ts): BLOB_BYTES puts them back together.
+    from: "blobs JOIN blob_data d ON d.id = blobs.id LEFT JOIN blob_bodies bb ON bb.id = d.body_id",
+    select: ["blobs.id AS id", "blobs.size AS size", `${BLOB_BYTES} AS data`],
     key: ["id"],
     keyExpr: ["blobs.id"],
     columns: ["id", "digest", "size", "data"],

@@ -22,6 +22,7 @@ import { Buffer } from "node:buffer";
 import { connect, type Db } from "../postgres/rows.ts";
 import { openPostgresStore } from "../postgres/store.ts";
 import { openSqliteStore } from "../sqlite/store.ts";
+import { BLOB_BYTES, BLOB_FROM } from "../sqlite/blobs.ts";
 import { searchableText } from "../postgres/text.ts";
 import { type Cell, type Row, TABLES, type TableSpec } from "./tables.ts";
 
@@ -203,7 +204,8 @@ async function verify(src: DatabaseSync, db: Db): Promise<Check[]> {
   }
   // Every blob's bytes, as PostgreSQL returns them, hashed on each side.
   const srcBlobs = createHash("sha256");
-  for (const r of src.prepare("SELECT id, data FROM blob_data ORDER BY id").iterate()) {
+  const blobs = `SELECT d.id AS id, ${BLOB_BYTES} AS data FROM ${BLOB_FROM} ORDER BY d.id`;
+  for (const r of src.prepare(blobs).iterate()) {
     srcBlobs.update(`${(r as Row).id}:${sha256((r as Row).data as Uint8Array)};`);
   }
   const dstBlobs = createHash("sha256");
