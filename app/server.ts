@@ -29,6 +29,7 @@ import { HookState } from "../core/hook_state.ts";
 import { MailboxKeywords } from "../core/mailbox_keywords.ts";
 import { smtpSender } from "../protocols/smtp/client/client.ts";
 import { type HttpListener, startHttp, webRoutes } from "../protocols/http/mod.ts";
+import { acmeManager, prepareAcme } from "../core/acme/mod.ts";
 
 /** A running server. */
 export interface RunningServer {
@@ -86,6 +87,7 @@ export async function startServer(
   await Deno.mkdir(config.dataDir, { recursive: true });
   const authSecret = await loadAuthSecret(config.dataDir);
   // TLS first: a pair that cannot serve is a config error (exit 2) before anything is opened.
+  await prepareAcme(config);
   const tls = await TlsProvider.load(await ensureTlsFiles(config));
   const store = opts.store ?? await openConfiguredStore(config);
   tls.watch();
@@ -109,6 +111,7 @@ export async function startServer(
     recent: new RecentTracker(store),
     mailboxKeywords: new MailboxKeywords(),
     hookState: new HookState(),
+    acme: acmeManager(config, tls, now),
   };
   // Plugins load before any listener accepts: a plugin that cannot load stops the start.
   if (config.plugins.length > 0) {
@@ -190,6 +193,7 @@ export async function startServer(
   });
   const queue = new QueueRunner(deps, smtpSender);
   queue.start();
+  deps.acme?.start();
   let stopped = false;
   return {
     deps,
@@ -204,6 +208,7 @@ export async function startServer(
       await Promise.all(listeners.map((l) => l.stop(SHUTDOWN_GRACE_MS)));
       await Promise.all(web.map((l) => l.stop()));
       await queue.stop();
+      deps.acme?.stop();
       await deps.plugins?.stop();
       deps.auth.close();
       tls.close();

@@ -20,6 +20,8 @@ import { Router, text } from "./router.ts";
 import { addJmapRoutes } from "./jmap/mod.ts";
 import { addWebmailRoutes } from "./web/mod.ts";
 import { addAdminRoutes } from "./admin/mod.ts";
+import { addWellKnownRoutes } from "./well_known.ts";
+import { addAutoconfigRoutes } from "./autoconfig/mod.ts";
 
 export type { ServerGauges } from "./ops.ts";
 
@@ -42,6 +44,8 @@ export function webRoutes(deps: ServerDeps, gauges: ServerGauges): Router {
   addJmapRoutes(router, deps);
   addWebmailRoutes(router, deps);
   addAdminRoutes(router, deps, gauges);
+  addWellKnownRoutes(router, deps);
+  addAutoconfigRoutes(router, deps);
   return router;
 }
 
