@@ -171,7 +171,10 @@ export async function startServer(
       const address = config.listeners[name];
       if (!address) continue;
       starting = `listeners.${name} ${formatHostPort(address)}`;
-      const l = await startHttp(routes, address, { tls: name === "https" ? tls : undefined });
+      const l = await startHttp(routes, address, {
+        tls: name === "https" ? tls : undefined,
+        acmeAlpn: config.acme?.challenge === "tls-alpn-01" ? deps.acme?.challenges : undefined,
+      });
       web.push(l);
       ports[name] = l.port;
     }

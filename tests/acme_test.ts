@@ -176,3 +176,23 @@ async function until(cond: () => boolean, ms = 10_000): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+Deno.test("acme: tls-alpn-01 issuance through the https listener, which keeps serving https", async () => {
+  const s = await setup("tls-alpn-01");
+  try {
+    const cert = await waitForPebbleCert(s);
+    await servedEverywhere(s, cert.serialNumber);
+    // Ordinary https requests pass the ALPN front untouched.
+    const r = await run("curl", [
+      "-sS",
+      "--cacert",
+      s.rootFile,
+      "--resolve",
+      `mail.example.test:${s.server.ports.https}:127.0.0.1`,
+      `https://mail.example.test:${s.server.ports.https}/healthz`,
+    ]);
+    assert.match(r.stdout, /ok/i);
+  } finally {
+    await s.stop();
+  }
+});

@@ -3,25 +3,36 @@
  * HTTP-01 key authorizations by token (RFC 8555 §8.3) for the http listener, and the
  * TLS-ALPN-01 certificates by domain (RFC 8737 §3) for the https listener.
  *
- * A TLS-ALPN-01 certificate is served by a private TLS listener on loopback (Deno's TLS
- * takes one certificate and ALPN list per listener); the https front (protocols/http/
- * alpn_front.ts) hands it the connections that offer "acme-tls/1" for that domain.
+ * A TLS-ALPN-01 certificate carries the critical acmeIdentifier extension, which Deno's
+ * TLS (rustls, behind Deno.listenTls and node:tls alike) refuses to load as its own
+ * certificate ("UnsupportedCriticalExtension"). So each one is served by an
+ * `openssl s_server` on a loopback port for as long as its challenge is pending, and the
+ * https front (protocols/http/alpn_front.ts) relays the connections that offer
+ * "acme-tls/1" for that domain to it. HTTP-01 needs no such helper.
  *
  * @module
  */
+import { join } from "node:path";
 import { log } from "../../lib/log.ts";
 
 const ALPN_ACME = "acme-tls/1";
-const ALPN_CONN_TIMEOUT_MS = 10_000;
+const START_TIMEOUT_MS = 10_000;
 
 interface AlpnEntry {
-  listener: Deno.TlsListener;
+  child: Deno.ChildProcess;
   port: number;
+  files: string[];
 }
 
 export class AcmeChallenges {
   #http = new Map<string, string>();
   #alpn = new Map<string, AlpnEntry>();
+  #dir: string;
+
+  /** `dir` holds the challenge key pairs while they are served (data_dir/acme/alpn). */
+  constructor(dir: string) {
+    this.#dir = dir;
+  }
 
   /** The key authorization for an HTTP-01 token, if one is pending. */
   httpKeyAuthorization(token: string): string | undefined {
@@ -41,33 +52,59 @@ export class AcmeChallenges {
     return this.#alpn.get(domain.toLowerCase())?.port;
   }
 
-  /** True while any TLS-ALPN-01 challenge is pending. */
-  get alpnPending(): boolean {
-    return this.#alpn.size > 0;
-  }
-
-  addAlpn(domain: string, certPem: string, keyPem: string): void {
-    this.removeAlpn(domain);
-    const listener = Deno.listenTls({
-      hostname: "127.0.0.1",
-      port: 0,
-      cert: certPem,
-      key: keyPem,
-      alpnProtocols: [ALPN_ACME],
-    });
-    this.#alpn.set(domain.toLowerCase(), { listener, port: listener.addr.port });
-    (async () => {
-      for await (const conn of listener) serveOnce(conn, domain);
-    })().catch(() => {});
+  /** Starts serving the challenge certificate of `domain`; resolves once it listens. */
+  async addAlpn(domain: string, certPem: string, keyPem: string): Promise<void> {
+    const name = domain.toLowerCase();
+    this.removeAlpn(name);
+    await Deno.mkdir(this.#dir, { recursive: true, mode: 0o700 });
+    const cert = join(this.#dir, `${name}.crt`);
+    const key = join(this.#dir, `${name}.key`);
+    await Deno.writeTextFile(key, keyPem, { mode: 0o600 });
+    await Deno.writeTextFile(cert, certPem, { mode: 0o600 });
+    let child: Deno.ChildProcess;
+    try {
+      child = new Deno.Command("openssl", {
+        args: [
+          "s_server",
+          "-accept",
+          "127.0.0.1:0",
+          "-cert",
+          cert,
+          "-key",
+          key,
+          "-alpn",
+          ALPN_ACME,
+          "-www",
+          "-naccept",
+          "1000",
+        ],
+        stdin: "null",
+        stdout: "piped",
+        stderr: "null",
+      }).spawn();
+    } catch (e) {
+      throw new Error(`tls-alpn-01 needs openssl on PATH: ${(e as Error).message}`);
+    }
+    const port = await acceptPort(child);
+    if (port === null) {
+      try {
+        child.kill();
+      } catch { /* exited */ }
+      throw new Error("openssl s_server did not start for the tls-alpn-01 challenge");
+    }
+    this.#alpn.set(name, { child, port, files: [cert, key] });
+    log.info("acme", `serving the tls-alpn-01 certificate of ${name}`);
   }
 
   removeAlpn(domain: string): void {
-    const e = this.#alpn.get(domain.toLowerCase());
+    const name = domain.toLowerCase();
+    const e = this.#alpn.get(name);
     if (!e) return;
-    this.#alpn.delete(domain.toLowerCase());
+    this.#alpn.delete(name);
     try {
-      e.listener.close();
-    } catch { /* closed */ }
+      e.child.kill();
+    } catch { /* exited */ }
+    for (const f of e.files) Deno.remove(f).catch(() => {});
   }
 
   close(): void {
@@ -76,20 +113,28 @@ export class AcmeChallenges {
   }
 }
 
-/** Completes the handshake (that is the whole validation), then waits for the peer to close. */
-async function serveOnce(conn: Deno.TlsConn, domain: string): Promise<void> {
-  const timer = setTimeout(() => conn.close(), ALPN_CONN_TIMEOUT_MS);
+/** Reads s_server's "ACCEPT 127.0.0.1:PORT" line, then keeps draining its output. */
+async function acceptPort(child: Deno.ChildProcess): Promise<number | null> {
+  const reader = child.stdout.getReader();
+  const timer = setTimeout(() => reader.cancel().catch(() => {}), START_TIMEOUT_MS);
+  let text = "";
   try {
-    await conn.handshake();
-    log.info("acme", `tls-alpn-01 handshake for ${domain}`);
-    const buf = new Uint8Array(512);
-    while ((await conn.read(buf)) !== null) { /* the validator sends nothing useful */ }
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return null;
+      text += new TextDecoder().decode(value);
+      const m = /ACCEPT 127\.0\.0\.1:(\d+)/.exec(text);
+      if (m) {
+        (async () => {
+          while (!(await reader.read()).done) { /* drain */ }
+        })().catch(() => {});
+        return Number(m[1]);
+      }
+      if (text.length > 65536) return null;
+    }
   } catch {
-    /* the validator hung up */
+    return null;
   } finally {
     clearTimeout(timer);
-    try {
-      conn.close();
-    } catch { /* closed by the timer */ }
   }
 }

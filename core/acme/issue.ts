@@ -80,7 +80,7 @@ async function authorize(
   else {
     key = EcKey.generate();
     const cert = challengeCertificate(domain, keyAuth, key.privateKey, key.publicKey, now());
-    challenges.addAlpn(domain, cert, key.toPem());
+    await challenges.addAlpn(domain, cert, key.toPem());
   }
   try {
     await client.respond(ch.url);

@@ -1,0 +1,135 @@
+/**
+ * The https listener's front when ACME answers TLS-ALPN-01 (RFC 8737): every connection's
+ * ClientHello is read first; one that offers "acme-tls/1" for a name with a pending
+ * challenge goes to that challenge's TLS server, all others to the real https server,
+ * which then listens on loopback only. Bytes are relayed untouched (TLS ends in the
+ * server behind), and the real server learns each client's address from `peerOf`: the
+ * relay's loopback port maps to the client's address, so loopback privileges are never
+ * given to a relayed client.
+ *
+ * Deno.serve takes one certificate and no ALPN/SNI callback, hence the relay. It costs a
+ * copy of each https byte, so it runs only with `[acme] challenge = "tls-alpn-01"`.
+ *
+ * @module
+ */
+import type { HostPort } from "../../core/config.ts";
+import { normalizeAddress } from "../../core/connection.ts";
+import { log } from "../../lib/log.ts";
+import { parseClientHello, recordLength } from "./client_hello.ts";
+
+const HELLO_TIMEOUT_MS = 10_000;
+const ACME_ALPN = "acme-tls/1";
+
+/** What the front needs of core/acme's challenge registry. */
+export interface AlpnChallenges {
+  alpnPort(domain: string): number | undefined;
+}
+
+export interface AlpnFront {
+  port: number;
+  /** The client's address for a connection the real server saw from 127.0.0.1:`port`. */
+  peerOf(port: number): string | undefined;
+  stop(): void;
+}
+
+export function startAlpnFront(
+  address: HostPort,
+  innerPort: () => number,
+  challenges: AlpnChallenges,
+): AlpnFront {
+  const listener = Deno.listen({ hostname: address.host, port: address.port, transport: "tcp" });
+  const peers = new Map<number, string>();
+  const open = new Set<Deno.Conn>();
+  (async () => {
+    for await (const conn of listener) {
+      open.add(conn);
+      relay(conn, innerPort, challenges, peers)
+        .catch(() => {})
+        .finally(() => {
+          open.delete(conn);
+          try {
+            conn.close();
+          } catch { /* closed */ }
+        });
+    }
+  })().catch(() => {});
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    peerOf: (port) => peers.get(port),
+    stop() {
+      try {
+        listener.close();
+      } catch { /* closed */ }
+      for (const c of open) {
+        try {
+          c.close();
+        } catch { /* closed */ }
+      }
+    },
+  };
+}
+
+async function readHello(conn: Deno.Conn): Promise<Uint8Array> {
+  let buf = new Uint8Array(0);
+  const timer = setTimeout(() => conn.close(), HELLO_TIMEOUT_MS);
+  try {
+    for (;;) {
+      const want = recordLength(buf);
+      if (want !== null && buf.length >= want) return buf;
+      const chunk = new Uint8Array(4096);
+      const n = await conn.read(chunk);
+      if (n === null) return buf;
+      const next = new Uint8Array(buf.length + n);
+      next.set(buf);
+      next.set(chunk.subarray(0, n), buf.length);
+      buf = next;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function relay(
+  conn: Deno.Conn,
+  innerPort: () => number,
+  challenges: AlpnChallenges,
+  peers: Map<number, string>,
+): Promise<void> {
+  const hello = await readHello(conn);
+  const info = parseClientHello(hello);
+  const challengePort = info.alpn.includes(ACME_ALPN) && info.serverName
+    ? challenges.alpnPort(info.serverName)
+    : undefined;
+  if (info.alpn.includes(ACME_ALPN) && challengePort === undefined) {
+    log.info("https", `acme-tls/1 handshake for ${info.serverName} with no pending challenge`);
+    return;
+  }
+  const upstream = await Deno.connect({
+    hostname: "127.0.0.1",
+    port: challengePort ?? innerPort(),
+  });
+  const local = (upstream.localAddr as Deno.NetAddr).port;
+  peers.set(local, normalizeAddress((conn.remoteAddr as Deno.NetAddr).hostname));
+  // A failure in one direction ends both (no half-dead relay waits forever).
+  const fail = () => {
+    for (const c of [conn, upstream]) {
+      try {
+        c.close();
+      } catch { /* closed */ }
+    }
+  };
+  try {
+    const w = upstream.writable.getWriter();
+    await w.write(hello);
+    w.releaseLock();
+    await Promise.all([
+      conn.readable.pipeTo(upstream.writable).catch(fail),
+      upstream.readable.pipeTo(conn.writable).catch(fail),
+    ]);
+  } finally {
+    peers.delete(local);
+    try {
+      upstream.close();
+    } catch { /* closed by the pipe */ }
+  }
+}
