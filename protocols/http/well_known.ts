@@ -21,11 +21,13 @@ export function addWellKnownRoutes(router: Router, deps: ServerDeps): void {
   router.route("/.well-known/mta-sts.txt", ["GET"], (r) => mtaStsPolicy(r, deps));
 }
 
-/** The host a request named, lower-case, without port; "" when absent or odd. */
+/**
+ * The host a request named (Host, or HTTP/2's :authority, both end up in the URL),
+ * lower-case, without port or trailing dot; "" when it is not a DNS name.
+ */
 export function requestHost(r: WebRequest): string {
-  const host = (r.req.headers.get("host") ?? "").toLowerCase();
-  const m = /^([a-z0-9.-]{1,253})(:\d{1,5})?$/.exec(host);
-  return m ? m[1].replace(/\.$/, "") : "";
+  const host = r.url.hostname.toLowerCase().replace(/\.$/, "");
+  return /^[a-z0-9.-]{1,253}$/.test(host) ? host : "";
 }
 
 /**
