@@ -1,0 +1,152 @@
+/**
+ * The https front used with TLS-ALPN-01 (protocols/http/alpn_front.ts): ordinary clients
+ * reach the https server through it with their own address (never the relay's loopback
+ * one), an "acme-tls/1" handshake with no pending challenge is dropped, and a ClientHello
+ * parser fed garbage returns instead of throwing.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { startHttp } from "../protocols/http/mod.ts";
+import { Router, text } from "../protocols/http/router.ts";
+import { parseClientHello } from "../protocols/http/client_hello.ts";
+import { run } from "./harness.ts";
+
+Deno.test("alpn front: relays https with the client's address; refuses acme-tls/1 without a challenge", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "denomail-front-" });
+  const key = join(dir, "k.pem");
+  const cert = join(dir, "c.pem");
+  await run("openssl", [
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:prime256v1",
+    "-nodes",
+    "-days",
+    "1",
+    "-subj",
+    "/CN=mail.example.test",
+    "-keyout",
+    key,
+    "-out",
+    cert,
+  ]);
+  const router = new Router().route("/ip", ["GET"], (r) => text(200, r.ip));
+  const pems = {
+    certPem: await Deno.readTextFile(cert),
+    keyPem: await Deno.readTextFile(key),
+    onReload: () => () => {},
+  };
+  const l = await startHttp(router, { host: "127.0.0.1", port: 0 }, {
+    tls: pems,
+    acmeAlpn: { alpnPort: () => undefined },
+  });
+  try {
+    // 127.0.0.2 is loopback too, but not the relay's own address: it must come through.
+    const r = await run("curl", [
+      "-sSk",
+      "--interface",
+      "127.0.0.2",
+      `https://127.0.0.1:${l.port}/ip`,
+    ]);
+    assert.equal(r.stdout, "127.0.0.2");
+    const acme = await run("openssl", [
+      "s_client",
+      "-connect",
+      `127.0.0.1:${l.port}`,
+      "-alpn",
+      "acme-tls/1",
+      "-servername",
+      "mail.example.test",
+    ], { stdin: "", check: false });
+    assert.doesNotMatch(acme.stdout, /ALPN protocol: acme-tls\/1/);
+    assert.match(acme.stdout + acme.stderr, /no peer certificate available|errno|error/i);
+  } finally {
+    await l.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("alpn front: the ClientHello parser survives truncated and random input", () => {
+  const hello = Uint8Array.from([
+    0x16,
+    3,
+    1,
+    0,
+    60,
+    1,
+    0,
+    0,
+    56,
+    3,
+    3,
+    ...new Array(32).fill(7),
+    0,
+    0,
+    2,
+    0x13,
+    1,
+    1,
+    0,
+    0,
+    13,
+    0,
+    16,
+    0,
+    9,
+    0,
+    7,
+    6,
+    ...new TextEncoder().encode("acme-t"),
+  ]);
+  for (let n = 0; n <= hello.length; n++) parseClientHello(hello.subarray(0, n));
+  for (let i = 0; i < 2000; i++) {
+    const junk = crypto.getRandomValues(new Uint8Array(1 + (i % 300)));
+    junk[0] = 0x16;
+    junk[5] = 1;
+    parseClientHello(junk);
+  }
+  const full = Uint8Array.from([
+    0x16,
+    3,
+    1,
+    0,
+    0,
+    1,
+    0,
+    0,
+    0,
+    3,
+    3,
+    ...new Array(32).fill(7),
+    0,
+    0,
+    2,
+    0x13,
+    1,
+    1,
+    0,
+    0,
+    29, // extensions length
+    0,
+    0,
+    0,
+    14,
+    0,
+    12,
+    0,
+    0,
+    9,
+    ...new TextEncoder().encode("a.example"),
+    0,
+    16,
+    0,
+    7,
+    0,
+    5,
+    4,
+    ...new TextEncoder().encode("h2.x"),
+  ]);
+  assert.deepEqual(parseClientHello(full), { serverName: "a.example", alpn: ["h2.x"] });
+});
