@@ -48,6 +48,18 @@ https       = "[::]:443"
 [auth]
 # Passwords only over TLS, loopback included.
 allow_plaintext_loopback = false
+
+# A certificate from Let's Encrypt, renewed by denomail itself (leave [tls] cert/key unset).
+# tls-alpn-01 proves the names on the https port (443); "http-01" needs http = "[::]:80".
+# [acme]
+# directory = "https://acme-v02.api.letsencrypt.org/directory"
+# email = "postmaster@${domain}"
+# domains = ["${hostname}", "mta-sts.${domain}", "autoconfig.${domain}"]
+# challenge = "tls-alpn-01"
+
+# The MTA-STS policy served at https://mta-sts.${domain}/.well-known/mta-sts.txt.
+[mta_sts]
+mode = "testing"                      # "enforce" once TLS-RPT reports show no failures
 `;
   try {
     await Deno.writeTextFile(out, toml, { createNew: true });
