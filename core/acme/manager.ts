@@ -100,6 +100,7 @@ export class AcmeManager {
     try {
       const key = await accountKey(this.#paths);
       const issued = await issueCertificate(this.#cfg, key, this.challenges, this.#now);
+      if (this.#stopped) return false; // the server is going away: leave the files alone
       await installPair(this.#paths, issued.certPem, issued.keyPem);
       if (!(await this.#tls.reload())) throw new Error("the new certificate did not load");
       const x = new X509Certificate(issued.certPem);

@@ -29,8 +29,9 @@ export function mailServices(config: Config): MailService[] {
 }
 
 /** RFC 5321 §4.5.3.1 limits; dot-atom local part (RFC 5322 §3.4.1), no quoted strings. */
-const ADDRESS =
-  /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@([A-Za-z0-9-]+\.)+[A-Za-z0-9-]+$/;
+const ATEXT = "[A-Za-z0-9!#$%&\\x27*+/=?^_\\x60{|}~-]+";
+const ADDRESS = new RegExp(`^${ATEXT}(\\.${ATEXT})*@([A-Za-z0-9-]+\\.)+[A-Za-z0-9-]+$`);
+/^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@([A-Za-z0-9-]+\.)+[A-Za-z0-9-]+$/;
 
 /**
  * The address, lower-cased, if it is well-formed and of a local domain; null otherwise.
