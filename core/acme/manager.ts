@@ -36,6 +36,7 @@ export class AcmeManager {
   #failures = 0;
   #running: Promise<boolean> | null = null;
   #stopped = false;
+  #delayMs = 0;
 
   constructor(cfg: AcmeConfig, dataDir: string, tls: Reloadable, now: () => number) {
     this.#cfg = cfg;
@@ -122,8 +123,14 @@ export class AcmeManager {
     }
   }
 
+  /** The delay of the next scheduled check (for tests and the log). */
+  get nextCheckInMs(): number {
+    return this.#delayMs;
+  }
+
   #schedule(ms: number): void {
     if (this.#stopped) return;
+    this.#delayMs = ms;
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => this.check(), ms);
     Deno.unrefTimer(this.#timer as unknown as number);
