@@ -1,17 +1,24 @@
 /**
  * The https front used with TLS-ALPN-01 (protocols/http/alpn_front.ts): ordinary clients
  * reach the https server through it with their own address (never the relay's loopback
- * one), an "acme-tls/1" handshake with no pending challenge is dropped, and a ClientHello
- * parser fed garbage returns instead of throwing.
+ * one), an "acme-tls/1" handshake with no pending challenge is dropped, one with a pending
+ * challenge completes with openssl's client (our TLS 1.3 responder, checked by another
+ * implementation than pebble's Go), and the ClientHello parser fed garbage returns instead
+ * of throwing.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startHttp } from "../protocols/http/mod.ts";
 import { Router, text } from "../protocols/http/router.ts";
-import { parseClientHello } from "../protocols/http/client_hello.ts";
+import { parseClientHello } from "../core/acme/client_hello.ts";
 import { run } from "./harness.ts";
+import { AcmeChallenges } from "../core/acme/challenges.ts";
+import { challengeCertificate } from "../core/acme/csr.ts";
+import { EcKey } from "../core/acme/jws.ts";
+import { createHash, X509Certificate } from "node:crypto";
 
-Deno.test("alpn front: relays https with the client's address; refuses acme-tls/1 without a challenge", async () => {
+/** A throwaway certificate and key for the https server behind the front. */
+async function testPems() {
   const dir = await Deno.makeTempDir({ prefix: "denomail-front-" });
   const key = join(dir, "k.pem");
   const cert = join(dir, "c.pem");
@@ -32,15 +39,21 @@ Deno.test("alpn front: relays https with the client's address; refuses acme-tls/
     "-out",
     cert,
   ]);
-  const router = new Router().route("/ip", ["GET"], (r) => text(200, r.ip));
   const pems = {
     certPem: await Deno.readTextFile(cert),
     keyPem: await Deno.readTextFile(key),
     onReload: () => () => {},
   };
+  await Deno.remove(dir, { recursive: true });
+  return pems;
+}
+
+Deno.test("alpn front: relays https with the client's address; refuses acme-tls/1 without a challenge", async () => {
+  const router = new Router().route("/ip", ["GET"], (r) => text(200, r.ip));
+  const pems = await testPems();
   const l = await startHttp(router, { host: "127.0.0.1", port: 0 }, {
     tls: pems,
-    acmeAlpn: { alpnPort: () => undefined },
+    acmeAlpn: { respondAlpn: () => Promise.resolve(false) },
   });
   try {
     // 127.0.0.2 is loopback too, but not the relay's own address: it must come through.
@@ -64,7 +77,6 @@ Deno.test("alpn front: relays https with the client's address; refuses acme-tls/
     assert.match(acme.stdout + acme.stderr, /no peer certificate available|errno|error/i);
   } finally {
     await l.stop();
-    await Deno.remove(dir, { recursive: true });
   }
 });
 
@@ -148,5 +160,44 @@ Deno.test("alpn front: the ClientHello parser survives truncated and random inpu
     4,
     ...new TextEncoder().encode("h2.x"),
   ]);
-  assert.deepEqual(parseClientHello(full), { serverName: "a.example", alpn: ["h2.x"] });
+  const parsed = parseClientHello(full);
+  assert.equal(parsed.serverName, "a.example");
+  assert.deepEqual(parsed.alpn, ["h2.x"]);
+  assert.deepEqual(parsed.cipherSuites, [0x1301]);
+});
+
+Deno.test("alpn front: openssl's client completes the acme-tls/1 handshake and sees the challenge certificate", async () => {
+  const challenges = new AcmeChallenges();
+  const key = EcKey.generate();
+  const keyAuth = "token-abc.thumbprint-xyz";
+  challenges.addAlpn(
+    "mail.example.test",
+    challengeCertificate("mail.example.test", keyAuth, key.privateKey, key.publicKey, Date.now()),
+    key.privateKey,
+  );
+  const l = await startHttp(new Router(), { host: "127.0.0.1", port: 0 }, {
+    tls: await testPems(),
+    acmeAlpn: challenges,
+  });
+  try {
+    const r = await run("openssl", [
+      "s_client",
+      "-connect",
+      `127.0.0.1:${l.port}`,
+      "-alpn",
+      "acme-tls/1",
+      "-tls1_3",
+      "-servername",
+      "mail.example.test",
+    ], { stdin: "", check: false });
+    assert.match(r.stdout, /ALPN protocol: acme-tls\/1/, r.stdout + r.stderr);
+    const pem = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(r.stdout)![0];
+    const x = new X509Certificate(pem);
+    assert.equal(x.subjectAltName, "DNS:mail.example.test");
+    // id-pe-acmeIdentifier holds SHA-256(key authorization) (RFC 8737 §3).
+    const digest = createHash("sha256").update(keyAuth).digest("hex");
+    assert.ok(Buffer.from(x.raw).toString("hex").includes(digest));
+  } finally {
+    await l.stop();
+  }
 });

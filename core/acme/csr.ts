@@ -14,7 +14,6 @@ import {
   int,
   octets,
   oid,
-  pem,
   seq,
   set,
   time,
@@ -59,7 +58,7 @@ export function buildCsr(
 }
 
 /**
- * PEM of the RFC 8737 §3 challenge certificate for `domain`: self-signed, one dNSName SAN,
+ * DER of the RFC 8737 §3 challenge certificate for `domain`: self-signed, one dNSName SAN,
  * and the critical acmeIdentifier extension holding SHA-256(key authorization).
  */
 export function challengeCertificate(
@@ -68,7 +67,7 @@ export function challengeCertificate(
   privateKey: KeyObject,
   publicKey: KeyObject,
   now: number,
-): string {
+): Uint8Array {
   const digest = new Uint8Array(createHash("sha256").update(keyAuthorization).digest());
   const acme = seq(oid(OID_ACME_IDENTIFIER), bool(true), octets(octets(digest)));
   const tbs = seq(
@@ -81,5 +80,5 @@ export function challengeCertificate(
     spki(publicKey),
     explicit(3, seq(sanExtension([domain]), acme)),
   );
-  return pem("CERTIFICATE", signed(tbs, privateKey));
+  return signed(tbs, privateKey);
 }

@@ -80,7 +80,7 @@ async function authorize(
   else {
     key = EcKey.generate();
     const cert = challengeCertificate(domain, keyAuth, key.privateKey, key.publicKey, now());
-    await challenges.addAlpn(domain, cert, key.toPem());
+    challenges.addAlpn(domain, cert, key.privateKey);
   }
   try {
     await client.respond(ch.url);

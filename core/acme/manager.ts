@@ -8,7 +8,6 @@
  * @module
  */
 import { X509Certificate } from "node:crypto";
-import { join } from "node:path";
 import type { AcmeConfig } from "../config.ts";
 import { AcmeChallenges } from "./challenges.ts";
 import { accountKey, acmePaths, installPair } from "./files.ts";
@@ -27,7 +26,7 @@ export interface Reloadable {
 }
 
 export class AcmeManager {
-  readonly challenges: AcmeChallenges;
+  readonly challenges = new AcmeChallenges();
   #cfg: AcmeConfig;
   #paths;
   #tls: Reloadable;
@@ -41,7 +40,6 @@ export class AcmeManager {
   constructor(cfg: AcmeConfig, dataDir: string, tls: Reloadable, now: () => number) {
     this.#cfg = cfg;
     this.#paths = acmePaths(dataDir);
-    this.challenges = new AcmeChallenges(join(this.#paths.dir, "alpn"));
     this.#tls = tls;
     this.#now = now;
   }

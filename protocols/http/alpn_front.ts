@@ -1,8 +1,8 @@
 /**
  * The https listener's front when ACME answers TLS-ALPN-01 (RFC 8737): every connection's
- * ClientHello is read first; one that offers "acme-tls/1" for a name with a pending
- * challenge goes to that challenge's TLS server, all others to the real https server,
- * which then listens on loopback only. Bytes are relayed untouched (TLS ends in the
+ * ClientHello is read first; one that offers "acme-tls/1" is answered by core/acme (the
+ * challenge certificate, RFC 8737 §3), all others go to the real https server, which then
+ * listens on loopback only. Bytes are relayed untouched (TLS ends in the
  * server behind), and the real server learns each client's address from `peerOf`: the
  * relay's loopback port maps to the client's address, so loopback privileges are never
  * given to a relayed client.
@@ -15,14 +15,15 @@
 import type { HostPort } from "../../core/config.ts";
 import { normalizeAddress } from "../../core/connection.ts";
 import { log } from "../../lib/log.ts";
-import { parseClientHello, recordLength } from "./client_hello.ts";
+import { type ClientHello, parseClientHello, recordLength } from "../../core/acme/client_hello.ts";
 
 const HELLO_TIMEOUT_MS = 10_000;
 const ACME_ALPN = "acme-tls/1";
 
 /** What the front needs of core/acme's challenge registry. */
 export interface AlpnChallenges {
-  alpnPort(domain: string): number | undefined;
+  /** Answers an acme-tls/1 handshake; false when no challenge is pending for its name. */
+  respondAlpn(conn: Deno.Conn, hello: ClientHello): Promise<boolean>;
 }
 
 export interface AlpnFront {
@@ -97,17 +98,13 @@ async function relay(
 ): Promise<void> {
   const hello = await readHello(conn);
   const info = parseClientHello(hello);
-  const challengePort = info.alpn.includes(ACME_ALPN) && info.serverName
-    ? challenges.alpnPort(info.serverName)
-    : undefined;
-  if (info.alpn.includes(ACME_ALPN) && challengePort === undefined) {
-    log.info("https", `acme-tls/1 handshake for ${info.serverName} with no pending challenge`);
+  if (info.alpn.includes(ACME_ALPN)) {
+    if (!(await challenges.respondAlpn(conn, info))) {
+      log.info("https", `acme-tls/1 handshake for ${info.serverName} with no pending challenge`);
+    }
     return;
   }
-  const upstream = await Deno.connect({
-    hostname: "127.0.0.1",
-    port: challengePort ?? innerPort(),
-  });
+  const upstream = await Deno.connect({ hostname: "127.0.0.1", port: innerPort() });
   const local = (upstream.localAddr as Deno.NetAddr).port;
   peers.set(local, normalizeAddress((conn.remoteAddr as Deno.NetAddr).hostname));
   // A failure in one direction ends both (no half-dead relay waits forever).
