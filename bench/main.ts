@@ -1,5 +1,5 @@
 /**
- * `deno task bench [smtp|imap|outbound|plugins|spam|encrypt|freeze|index|jmap] [options]`: the
+ * `deno task bench [smtp|imap|outbound|plugins|spam|encrypt|freeze|index|jmap|https] [options]`: the
  * benchmarks;
  * each prints a table. Without a name, `smtp`.
  *
@@ -14,6 +14,7 @@ import { benchSpam } from "./spam.ts";
 import { benchFreeze } from "./freeze.ts";
 import { benchIndex } from "./index.ts";
 import { benchJmap } from "./jmap.ts";
+import { benchHttpsFront } from "./https_front.ts";
 
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   smtp: benchSmtp,
@@ -25,6 +26,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   freeze: benchFreeze,
   index: benchIndex,
   jmap: benchJmap,
+  https: benchHttpsFront,
 };
 
 const [name = "smtp", ...rest] = Deno.args;

@@ -105,6 +105,8 @@ async function relay(
     return;
   }
   const upstream = await Deno.connect({ hostname: "127.0.0.1", port: innerPort() });
+  // Small TLS records must not wait for Nagle's algorithm on either leg of the relay.
+  for (const c of [conn, upstream]) (c as Deno.TcpConn).setNoDelay?.(true);
   const local = (upstream.localAddr as Deno.NetAddr).port;
   peers.set(local, normalizeAddress((conn.remoteAddr as Deno.NetAddr).hostname));
   // A failure in one direction ends both (no half-dead relay waits forever).
