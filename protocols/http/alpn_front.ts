@@ -118,17 +118,27 @@ async function relay(
     }
   };
   try {
-    const w = upstream.writable.getWriter();
-    await w.write(hello);
-    w.releaseLock();
-    await Promise.all([
-      conn.readable.pipeTo(upstream.writable).catch(fail),
-      upstream.readable.pipeTo(conn.writable).catch(fail),
-    ]);
+    await writeAll(upstream, hello);
+    await Promise.all([copy(conn, upstream).catch(fail), copy(upstream, conn).catch(fail)]);
   } finally {
     peers.delete(local);
     try {
       upstream.close();
     } catch { /* closed by the pipe */ }
   }
+}
+
+async function writeAll(to: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  for (let off = 0; off < bytes.length;) off += await to.write(bytes.subarray(off));
+}
+
+/** Copies until end of input, then half-closes the output (the peer sees the end too). */
+async function copy(from: Deno.Conn, to: Deno.Conn): Promise<void> {
+  const buf = new Uint8Array(64 * 1024);
+  for (;;) {
+    const n = await from.read(buf);
+    if (n === null) break;
+    await writeAll(to, buf.subarray(0, n));
+  }
+  await (to as Deno.TcpConn).closeWrite();
 }
