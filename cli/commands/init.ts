@@ -54,7 +54,7 @@ allow_plaintext_loopback = false
 # [acme]
 # directory = "https://acme-v02.api.letsencrypt.org/directory"
 # email = "postmaster@${domain}"
-# domains = ["${hostname}", "mta-sts.${domain}", "autoconfig.${domain}"]
+# domains = ["${hostname}", "mta-sts.${domain}", "autoconfig.${domain}", "autodiscover.${domain}"]
 # challenge = "tls-alpn-01"
 
 # The MTA-STS policy served at https://mta-sts.${domain}/.well-known/mta-sts.txt.
