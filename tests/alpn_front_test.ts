@@ -16,6 +16,7 @@ import { AcmeChallenges } from "../core/acme/challenges.ts";
 import { challengeCertificate } from "../core/acme/csr.ts";
 import { EcKey } from "../core/acme/jws.ts";
 import { createHash, X509Certificate } from "node:crypto";
+import { connect as tlsConnect } from "node:tls";
 
 /** A throwaway certificate and key for the https server behind the front. */
 async function testPems() {
@@ -197,6 +198,45 @@ Deno.test("alpn front: openssl's client completes the acme-tls/1 handshake and s
     // id-pe-acmeIdentifier holds SHA-256(key authorization) (RFC 8737 §3).
     const digest = createHash("sha256").update(keyAuth).digest("hex");
     assert.ok(Buffer.from(x.raw).toString("hex").includes(digest));
+  } finally {
+    await l.stop();
+  }
+});
+
+Deno.test("alpn front: a certificate reload (the server behind restarts) drops no new connection", async () => {
+  const reloads = new Set<() => void>();
+  const pems = {
+    ...(await testPems()),
+    onReload: (fn: () => void) => {
+      reloads.add(fn);
+      return () => reloads.delete(fn);
+    },
+  };
+  const router = new Router().route("/ok", ["GET"], () => text(200, "ok"));
+  const l = await startHttp(router, { host: "127.0.0.1", port: 0 }, {
+    tls: pems,
+    acmeAlpn: { respondAlpn: () => Promise.resolve(false) },
+  });
+  const get = () =>
+    new Promise<string>((resolve) => {
+      const s = tlsConnect({ host: "127.0.0.1", port: l.port, rejectUnauthorized: false }, () => {
+        s.write("GET /ok HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+      });
+      let got = "";
+      s.on("data", (d: Uint8Array) => got += new TextDecoder().decode(d));
+      s.on("close", () => resolve(got));
+      s.on("error", (e: Error) => resolve(`error: ${e.message}`));
+    });
+  try {
+    const results: Promise<string>[] = [];
+    for (let round = 0; round < 5; round++) {
+      for (let i = 0; i < 10; i++) results.push(get());
+      for (const fn of reloads) fn();
+      for (let i = 0; i < 10; i++) results.push(get());
+    }
+    const answers = await Promise.all(results);
+    const bad = answers.filter((a) => !/^HTTP\/1\.1 200/.test(a));
+    assert.deepEqual(bad, [], `${bad.length} of ${answers.length} requests failed`);
   } finally {
     await l.stop();
   }

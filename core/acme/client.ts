@@ -118,9 +118,12 @@ export class AcmeClient {
       });
       if (r.status < 400) return r;
       const problem = safeJson(r) as { type?: string; detail?: string } | null;
-      const type = typeof problem?.type === "string" ? problem.type : "";
+      const type = typeof problem?.type === "string" ? problem.type.slice(0, 100) : "";
       if (type === "urn:ietf:params:acme:error:badNonce" && attempt < 2) continue;
-      const detail = typeof problem?.detail === "string" ? problem.detail : "";
+      // The server's words go into our log: one line, bounded.
+      const detail = typeof problem?.detail === "string"
+        ? problem.detail.replace(/[^ -~\u00a0-\uffff]/g, " ").slice(0, 300)
+        : "";
       throw new AcmeError(`${url}: HTTP ${r.status} ${type} ${detail}`.trim(), type, r.status);
     }
   }

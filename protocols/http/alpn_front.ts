@@ -19,6 +19,10 @@ import { type ClientHello, parseClientHello, recordLength } from "../../core/acm
 
 const HELLO_TIMEOUT_MS = 10_000;
 const ACME_ALPN = "acme-tls/1";
+const INNER_RETRIES = 100;
+const INNER_RETRY_MS = 20;
+/** How often a ClientHello is offered again to a server that hung up without a word. */
+const REPLAYS = 5;
 
 /** What the front needs of core/acme's challenge registry. */
 export interface AlpnChallenges {
@@ -104,11 +108,9 @@ async function relay(
     }
     return;
   }
-  const upstream = await Deno.connect({ hostname: "127.0.0.1", port: innerPort() });
-  // Small TLS records must not wait for Nagle's algorithm on either leg of the relay.
-  for (const c of [conn, upstream]) (c as Deno.TcpConn).setNoDelay?.(true);
-  const local = (upstream.localAddr as Deno.NetAddr).port;
-  peers.set(local, normalizeAddress((conn.remoteAddr as Deno.NetAddr).hostname));
+  const peer = normalizeAddress((conn.remoteAddr as Deno.NetAddr).hostname);
+  (conn as Deno.TcpConn).setNoDelay?.(true);
+  const { upstream, local, first } = await openUpstream(innerPort, hello, peer, peers);
   // A failure in one direction ends both (no half-dead relay waits forever).
   const fail = () => {
     for (const c of [conn, upstream]) {
@@ -118,13 +120,61 @@ async function relay(
     }
   };
   try {
-    await writeAll(upstream, hello);
+    await writeAll(conn, first);
     await Promise.all([copy(conn, upstream).catch(fail), copy(upstream, conn).catch(fail)]);
   } finally {
     peers.delete(local);
     try {
       upstream.close();
     } catch { /* closed by the pipe */ }
+  }
+}
+
+/**
+ * Connects to the server behind and hands it the ClientHello; returns once its first
+ * answer has been passed to the client. A server that hangs up before answering (an
+ * old one closing on a certificate reload while the connection sat in its backlog) is
+ * tried again: nothing has reached the client yet, and the client's further bytes wait
+ * in the kernel until then, so the ClientHello can be replayed as is.
+ */
+async function openUpstream(
+  innerPort: () => number,
+  hello: Uint8Array,
+  peer: string,
+  peers: Map<number, string>,
+): Promise<{ upstream: Deno.Conn; local: number; first: Uint8Array }> {
+  for (let attempt = 0;; attempt++) {
+    const upstream = await connectInner(innerPort);
+    // Small TLS records must not wait for Nagle's algorithm on this leg.
+    (upstream as Deno.TcpConn).setNoDelay?.(true);
+    const local = (upstream.localAddr as Deno.NetAddr).port;
+    peers.set(local, peer);
+    const buf = new Uint8Array(16 * 1024);
+    const n = await writeAll(upstream, hello).then(() => upstream.read(buf)).catch(() => null);
+    if (n !== null) return { upstream, local, first: buf.subarray(0, n) };
+    peers.delete(local);
+    try {
+      upstream.close();
+    } catch { /* closed */ }
+    if (attempt >= REPLAYS) throw new Error("the https server behind the front hung up");
+    await new Promise((r) => setTimeout(r, INNER_RETRY_MS));
+  }
+}
+
+/**
+ * Connects to the https server behind; while it restarts for a reloaded certificate its
+ * port is briefly closed, and the client waits here instead of being dropped.
+ */
+async function connectInner(innerPort: () => number): Promise<Deno.Conn> {
+  for (let i = 0;; i++) {
+    try {
+      return await Deno.connect({ hostname: "127.0.0.1", port: innerPort() });
+    } catch (e) {
+      const closing = e instanceof Deno.errors.ConnectionRefused ||
+        e instanceof Deno.errors.ConnectionReset;
+      if (!closing || i >= INNER_RETRIES) throw e;
+      await new Promise((r) => setTimeout(r, INNER_RETRY_MS));
+    }
   }
 }
 
