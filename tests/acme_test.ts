@@ -13,6 +13,7 @@ import { type RunningServer, startServer } from "../app/server.ts";
 import { run } from "./harness.ts";
 import { startDnsServer } from "./lib/dns_server.ts";
 import { freePort, startPebble } from "./lib/pebble.ts";
+import { configToml, startServerProcess } from "./lib/server_process.ts";
 
 const NAMES = ["mail.example.test", "mta-sts.example.test"];
 
@@ -194,5 +195,61 @@ Deno.test("acme: tls-alpn-01 issuance through the https listener, which keeps se
     assert.match(r.stdout, /ok/i);
   } finally {
     await s.stop();
+  }
+});
+
+Deno.test("acme under serve: a failed request is logged and retried; SIGHUP retries at once", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "denomail-acme-serve-" });
+  const dns = await startDnsServer(
+    Object.fromEntries(NAMES.map((n) => [n, { A: ["127.0.0.1"] }])),
+  );
+  const httpPort = freePort();
+  const apiPort = freePort();
+  const config = join(dir, "denomail.toml");
+  // The ACME server is not up yet: the first request must fail, be logged, and be retried.
+  await Deno.writeTextFile(
+    config,
+    configToml(join(dir, "data"), ["imaps"], {
+      tables: `[acme]
+directory = "https://127.0.0.1:${apiPort}/dir"
+domains = ${JSON.stringify(NAMES)}
+challenge = "http-01"
+ca_file = "${join(dir, "api-ca.pem")}"
+`,
+    }).replace('http = ""', `http = "127.0.0.1:${httpPort}"`),
+  );
+  const server = await startServerProcess(config, ["imaps", "http"]);
+  let pebble: Awaited<ReturnType<typeof startPebble>> | null = null;
+  const waitLog = async (re: RegExp) => {
+    const deadline = Date.now() + 60_000;
+    while (!re.test(server.log())) {
+      if (Date.now() > deadline) throw new Error(`no ${re} in the log:\n${server.log()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  try {
+    await waitLog(
+      /WARN\s+\[acme\] certificate request for mail\.example\.test, mta-sts\.example\.test failed \(attempt 1\), retrying in 5 min/,
+    );
+    pebble = await startPebble({
+      dir,
+      httpPort,
+      tlsPort: freePort(),
+      dnsServer: dns.nameserver,
+      apiPort,
+    });
+    const rootFile = join(dir, "pebble-root.pem");
+    await Deno.writeTextFile(rootFile, await pebble.issuingRoot());
+    Deno.kill(server.child.pid, "SIGHUP");
+    await waitLog(
+      /INFO\s+\[acme\] certificate for mail\.example\.test, mta-sts\.example\.test installed, valid until/,
+    );
+    const got = await sClient(server.ports.imaps, [], rootFile);
+    assert.ok(got.verified, got.out);
+  } finally {
+    await server.stop();
+    await pebble?.stop();
+    await dns.close();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 });

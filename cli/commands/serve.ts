@@ -106,6 +106,7 @@ export async function run(ctx: CliContext): Promise<void> {
   const hup = () => {
     log.info("server", "SIGHUP: reloading the TLS certificate and the plugins");
     server.deps.tls.reload();
+    server.deps.acme?.check(); // ACME: renew now if due (e.g. retry after fixing DNS)
     reloading = reloading.then(reloadPlugins);
   };
   Deno.addSignalListener("SIGHUP", hup);

@@ -33,9 +33,11 @@ export async function startPebble(opts: {
   dnsServer: string;
   /** Seconds an issued certificate is valid (pebble's default is 5 years). */
   validitySeconds?: number;
+  /** The ACME API's port (default: a free one). */
+  apiPort?: number;
 }): Promise<Pebble> {
   const { caFile, cert, key } = await apiCertificate(opts.dir);
-  const apiPort = freePort();
+  const apiPort = opts.apiPort ?? freePort();
   const mgmtPort = freePort();
   const config = join(opts.dir, "pebble.json");
   await Deno.writeTextFile(
