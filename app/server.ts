@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { ActivityLog } from "../core/activity.ts";
 import type { Config, ListenerName } from "../core/config.ts";
 import { formatHostPort } from "../core/config.ts";
 import type { ProtocolHandler, ServerDeps } from "../core/deps.ts";
@@ -11,6 +12,7 @@ import { ensureTlsFiles, TlsProvider } from "../core/tls.ts";
 import { Authenticator, throttleLimits } from "../core/auth.ts";
 import { loadAuthSecret } from "../core/auth/secret.ts";
 import { Router } from "../core/router.ts";
+import { loadSrsSecret, Srs } from "../core/srs.ts";
 import { log } from "../lib/log.ts";
 import type { Store } from "../storage/mod.ts";
 import { openConfiguredStore } from "./store.ts";
@@ -101,7 +103,7 @@ export async function startServer(
       limits: throttleLimits(config.auth),
       secret: authSecret,
     }),
-    router: new Router(store),
+    router: new Router(store, new Srs(await loadSrsSecret(config.dataDir))),
     now,
     shutdown: opts.shutdown ?? new AbortController().signal,
     changeHub: new ChangeHub(store),
@@ -112,7 +114,9 @@ export async function startServer(
     mailboxKeywords: new MailboxKeywords(),
     hookState: new HookState(),
     acme: acmeManager(config, tls, now),
+    activity: new ActivityLog(),
   };
+  const untapActivity = log.addTap(deps.activity!.observe);
   // Plugins load before any listener accepts: a plugin that cannot load stops the start.
   if (config.plugins.length > 0) {
     try {
@@ -125,6 +129,7 @@ export async function startServer(
       const loaded = deps.plugins.list().map((p) => `${p.name}(${p.hooks.join(",") || "-"})`);
       log.info("plugin", `plugins loaded: ${loaded.join(" ")}`);
     } catch (e) {
+      untapActivity();
       tls.close();
       if (!opts.store) await store.close();
       throw e;
@@ -182,6 +187,7 @@ export async function startServer(
     for (const l of listeners) await l.stop();
     for (const l of web) await l.stop();
     await deps.plugins?.stop();
+    untapActivity();
     tls.close();
     if (!opts.store) await store.close();
     const why = e instanceof Deno.errors.AddrInUse
@@ -214,6 +220,7 @@ export async function startServer(
       deps.acme?.stop();
       await deps.plugins?.stop();
       deps.auth.close();
+      untapActivity();
       tls.close();
       if (!opts.store) await store.close();
       log.info("server", "stopped");

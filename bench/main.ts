@@ -1,5 +1,5 @@
 /**
- * `deno task bench [smtp|imap|outbound|plugins|spam|encrypt|freeze|index|jmap|https] [options]`: the
+ * `deno task bench [smtp|imap|outbound|plugins|spam|encrypt|freeze|index|jmap|sieve|https] [options]`: the
  * benchmarks;
  * each prints a table. Without a name, `smtp`.
  *
@@ -15,6 +15,7 @@ import { benchFreeze } from "./freeze.ts";
 import { benchIndex } from "./index.ts";
 import { benchJmap } from "./jmap.ts";
 import { benchHttpsFront } from "./https_front.ts";
+import { benchSieve } from "./sieve.ts";
 
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   smtp: benchSmtp,
@@ -27,6 +28,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   index: benchIndex,
   jmap: benchJmap,
   https: benchHttpsFront,
+  sieve: benchSieve,
 };
 
 const [name = "smtp", ...rest] = Deno.args;

@@ -8,6 +8,8 @@ import type { Store } from "../storage/mod.ts";
 import { openConfiguredStore } from "../app/store.ts";
 import type { ParsedArgs } from "./args.ts";
 import type { AdminContext } from "../core/admin/context.ts";
+import { readCertInUse } from "../core/admin/dns_records.ts";
+import { encryptNamespace } from "../core/admin/keys.ts";
 
 export class CliContext {
   #config: Config | null = null;
@@ -42,6 +44,9 @@ export class CliContext {
       hostname: config.hostname,
       dataDir: config.dataDir,
       actor: { who: "cli", ip: "" },
+      certPem: () => readCertInUse(config),
+      dns: config.dns,
+      keyNamespace: encryptNamespace(config.plugins),
     };
   }
 

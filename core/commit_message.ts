@@ -67,11 +67,12 @@ export async function commitMessage(deps: ServerDeps, input: CommitInput): Promi
         meta: input.meta,
       })
       : Promise.resolve(null),
-    // A plugin's redirect (Sieve): the message as received, from the account that asked,
-    // so bounces go to that user.
+    // A plugin's redirect (Sieve): the message as received, its sender rewritten with SRS
+    // (core/srs.ts) so SPF passes at the next hop and bounces reach the original sender;
+    // the account that asked when SRS cannot apply; the null sender stays null.
     ...plan.forwards.map((f) =>
       deps.store.enqueue(input.queueMessage(), {
-        sender: f.sender,
+        sender: forwardSender(deps, input.sender, f.sender),
         recipients: f.recipients.map((address) => ({ address, status: "pending" as const })),
         nextAttemptAt: input.now,
         meta: { messageId, redirectedBy: f.sender, clientIp: input.session.remoteIp },
@@ -94,4 +95,11 @@ export async function commitMessage(deps: ServerDeps, input: CommitInput): Promi
     queueId: queued?.id ?? null,
     pluginResults: plan.results,
   };
+}
+
+/** The envelope sender of a forwarded copy (RFC 5228 §4.2 leaves it to us). */
+function forwardSender(deps: ServerDeps, original: string, account: string): string {
+  if (original === "") return "";
+  const domain = account.slice(account.lastIndexOf("@") + 1);
+  return deps.router.srs?.forward(original, domain) ?? account;
 }

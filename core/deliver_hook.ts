@@ -11,8 +11,9 @@
  *   on_error = "tempfail") for any copy refuses the whole message: nothing is stored. SMTP
  *   answers once per message after DATA, so one recipient's copy cannot be refused alone.
  * - `discard` drops that account's copy only.
- * - A plugin's `redirect` forwards that account's copy through the queue (sender: the
- *   account), in the same commit as the writes; also after `discard`.
+ * - A plugin's `redirect` forwards that account's copy through the queue (sender: SRS of
+ *   the original sender, see commit_message.ts), in the same commit as the writes; also
+ *   after `discard`.
  * - A plugin's `reply` goes only to this message's (non-null) envelope sender.
  * - A plugin's `copies` file that account's copy in several mailboxes, with flags, and may
  *   create a missing mailbox; without them the copy goes to the chosen `mailbox`.
@@ -53,7 +54,7 @@ export interface DeliveryPlan {
   results: PluginResultSummary[];
   /**
    * Messages a plugin forwards (a Sieve redirect): the caller enqueues the message as
-   * received (without Return-Path, before any plugin's change), sender the account.
+   * received (without Return-Path, before any plugin's change), sender SRS-rewritten.
    */
   forwards: Array<{ sender: string; recipients: string[] }>;
   /**

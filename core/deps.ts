@@ -19,6 +19,7 @@ import type { RecentTracker } from "./recent.ts";
 import type { HookState } from "./hook_state.ts";
 import type { MailboxKeywords } from "./mailbox_keywords.ts";
 import type { AcmeManager } from "./acme/manager.ts";
+import type { ActivityLog } from "./activity.ts";
 
 export interface ServerDeps {
   config: Config;
@@ -47,6 +48,13 @@ export interface ServerDeps {
   mailboxKeywords: MailboxKeywords;
   /** What the hook adapters remember per session. */
   hookState: HookState;
+  /**
+   * Re-reads the config and reloads the TLS certificate and the plugins, as SIGHUP does;
+   * set by `serve` (which knows the config file), absent otherwise.
+   */
+  reload?: () => Promise<{ ok: boolean; error?: string }>;
+  /** Recent deliveries, refusals, failed logins (the admin console's Activity). */
+  activity?: ActivityLog;
 }
 
 /** What a protocol module gives the listener for each accepted connection. */

@@ -31,7 +31,7 @@ import {
 } from "./dns_wire.ts";
 import { concatBytes } from "../lib/bytes.ts";
 
-type QType = keyof typeof RR_TYPE;
+export type QType = keyof typeof RR_TYPE;
 export { DnsError, type DnsErrorKind, type MxRecord, RR_TYPE };
 
 /** The resolver interface the queue and CLI use (tests may inject their own). */
@@ -121,7 +121,7 @@ function poolFor(server: HostPort): UdpPool {
 }
 
 /** Sends queries to one configured nameserver. */
-class WireResolver implements DnsResolver {
+export class WireResolver implements DnsResolver {
   constructor(
     readonly server: HostPort,
     readonly timeoutMs: number,
@@ -200,6 +200,11 @@ class WireResolver implements DnsResolver {
         conn.close();
       } catch { /* closed by abort */ }
     }
+  }
+
+  /** The records of any type decoded by dns_wire.ts (`dns check` compares them). */
+  records(name: string, type: QType): Promise<ResourceRecord[]> {
+    return this.#query(name, type);
   }
 
   async mx(name: string): Promise<MxRecord[]> {

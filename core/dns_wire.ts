@@ -29,7 +29,7 @@ export interface MxRecord {
 }
 
 /** Record types this resolver asks for, with their RFC 1035 / RFC 3596 codes. */
-export const RR_TYPE = { A: 1, CNAME: 5, MX: 15, TXT: 16, AAAA: 28 } as const;
+export const RR_TYPE = { A: 1, CNAME: 5, MX: 15, TXT: 16, AAAA: 28, SRV: 33, TLSA: 52 } as const;
 
 /** Without a trailing dot. */
 export function trimDot(name: string): string {
@@ -145,6 +145,20 @@ export function decodeResponse(buf: Uint8Array): DnsResponse {
       case RR_TYPE.CNAME:
         data = readName(rd)[0];
         break;
+      case RR_TYPE.SRV:
+        // RFC 2782: priority weight port target, kept in presentation form.
+        data = `${u16(rd)} ${u16(rd + 2)} ${u16(rd + 4)} ${readName(rd + 6)[0]}`;
+        break;
+      case RR_TYPE.TLSA: {
+        // RFC 6698 §2.1: usage selector matching-type data, presentation form (§2.2).
+        if (rdlen < 3) throw new Error("short TLSA record");
+        const hex = Array.from(
+          buf.subarray(rd + 3, rd + rdlen),
+          (b) => b.toString(16).padStart(2, "0"),
+        );
+        data = `${buf[rd]} ${buf[rd + 1]} ${buf[rd + 2]} ${hex.join("")}`;
+        break;
+      }
       case RR_TYPE.TXT: {
         const strings: string[] = [];
         let q = rd;

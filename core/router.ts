@@ -10,12 +10,15 @@
  * when it reaches nothing the recipient is refused with 550 5.4.6 — never accepted for no one.
  *
  * Never an open relay: a recipient outside the local domains is accepted only for
- * authenticated senders (RFC 5321 §3.6.2 relaying is a policy decision).
+ * authenticated senders (RFC 5321 §3.6.2 relaying is a policy decision). The one exception
+ * is an SRS0 address of a local domain that we made (core/srs.ts: a bounce of mail we
+ * forwarded): it routes to the original sender; any other SRS local part is refused.
  *
  * @module
  */
 import type { Store } from "../storage/mod.ts";
 import { splitMailbox } from "../mime/address.ts";
+import { isSrs, type Srs } from "./srs.ts";
 
 export interface LocalRecipient {
   accountId: number;
@@ -41,9 +44,12 @@ export function splitAddress(address: string): { local: string; domain: string }
 
 export class Router {
   #store: Store;
+  /** Sender rewriting for forwarded mail (Sieve redirect); null: none. */
+  readonly srs: Srs | null;
 
-  constructor(store: Store) {
+  constructor(store: Store, srs: Srs | null = null) {
     this.#store = store;
+    this.srs = srs;
   }
 
   /** Is this one of our domains? */
@@ -66,6 +72,19 @@ export class Router {
     if (!(await this.#store.hasDomain(parts.domain))) {
       if (opts.mayRelay) return { kind: "deliver", local: [], remote: [address] };
       return { kind: "reject", code: 550, enhanced: "5.7.1", text: "Relaying denied" };
+    }
+    if (this.srs && isSrs(parts.local)) {
+      // A bounce of mail we forwarded: on to the original sender, local or not (once: an
+      // original that is SRS of ours again is refused, not followed).
+      const original = this.srs.reverse(parts.local);
+      const back = original ? splitAddress(original) : null;
+      if (back && !isSrs(back.local)) return await this.resolve(original!, { mayRelay: true });
+      return {
+        kind: "reject",
+        code: 550,
+        enhanced: "5.1.1",
+        text: "Invalid or expired SRS address",
+      };
     }
     const walk: Expansion = {
       local: [],

@@ -81,3 +81,25 @@ Deno.test("router: alias loops", async (t) => {
     await f.cleanup();
   }
 });
+
+Deno.test("router: SRS bounces to our domain go back to the original sender; forged ones are refused", async () => {
+  const f = await fixture();
+  const { Srs } = await import("./srs.ts");
+  const srs = new Srs(new TextEncoder().encode("router-test-secret-0123456789abc"));
+  const router = new Router(f.store, srs);
+  const resolve = async (a: string) => summary(await router.resolve(a, { mayRelay: false }));
+  try {
+    const remote = srs.forward("carol@elsewhere.example", "example.test")!;
+    assert.equal(await resolve(remote), "carol@elsewhere.example", "relayed without auth");
+    assert.equal(
+      await resolve(srs.forward("alice@example.test", "example.test")!),
+      "alice@example.test",
+    );
+    assert.equal(await resolve(remote.replace("=carol@", "=mallory@")), "550 5.1.1", "forged");
+    assert.equal(await resolve("SRS0=abcd=AA=x.example=y@example.test"), "550 5.1.1");
+    // Without SRS configured an SRS-looking address is just an unknown user.
+    assert.equal(summary(await f.router.resolve(remote, { mayRelay: false })), "550 5.1.1");
+  } finally {
+    await f.cleanup();
+  }
+});

@@ -50,6 +50,9 @@ export function checkLogEnv(): string | null {
 
 const encoder = new TextEncoder();
 
+/** Sees one log event: its category, message and fields. */
+export type LogTap = (category: string, msg: string, fields?: Record<string, unknown>) => void;
+
 class Logger {
   level: Level = envLevel();
   json = envJson();
@@ -58,7 +61,21 @@ class Logger {
     return ORDER[level] >= ORDER[this.level];
   }
 
+  /** Listeners that see every event, whatever the level (core/activity.ts). */
+  #taps = new Set<LogTap>();
+
+  /** Adds a tap; returns the function that removes it. A throwing tap is ignored. */
+  addTap(tap: LogTap): () => void {
+    this.#taps.add(tap);
+    return () => this.#taps.delete(tap);
+  }
+
   write(level: Level, category: string, msg: string, fields?: Record<string, unknown>): void {
+    for (const tap of this.#taps) {
+      try {
+        tap(category, msg, fields);
+      } catch { /* a tap never breaks logging */ }
+    }
     if (!this.enabled(level)) return;
     const ts = new Date().toISOString();
     let line: string;

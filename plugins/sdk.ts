@@ -97,8 +97,9 @@ export interface HookResult {
   copies?: DeliverCopy[];
   /**
    * deliver (SMTP): also send this account's copy, unchanged, on to these addresses (at
-   * most 4) through the outbound queue, with the account as envelope sender (bounces go to
-   * the user who asked). Works with `discard` (forward only). A Sieve filter's redirect.
+   * most 4) through the outbound queue, the envelope sender rewritten with SRS (bounces go
+   * back to the original sender; the account when SRS cannot apply, <> stays <>). Works
+   * with `discard` (forward only). A Sieve filter's redirect.
    */
   redirect?: string[];
   /**

@@ -38,6 +38,10 @@ greeting, last = response()
 assert '"IMPLEMENTATION" "denomail"' in greeting, greeting
 assert '"SASL" "PLAIN SCRAM-SHA-256"' in greeting, greeting
 assert '"STARTTLS"' in greeting and '"VERSION" "1.0"' in greeting, greeting
+assert '"UNAUTHENTICATE"\r\n' in greeting and '"MAXREDIRECTS" "4"' in greeting, greeting
+sieve_caps = greeting.split('"SIEVE" "')[1].split('"')[0].split()
+for ext in ["regex", "date", "index", "editheader", "include", "virustest", "vacation"]:
+    assert ext in sieve_caps, (ext, sieve_caps)
 assert "fileinto" in greeting.split('"SIEVE"')[1].splitlines()[0], greeting
 assert last.startswith("OK"), last
 
@@ -65,6 +69,18 @@ _, last = cmd('PUTSCRIPT "broken" ' + lit('require ["fileinto"];\r\nif true {\r\
 assert last.startswith("NO") and "line 4:1" in last, last
 _, last = cmd('CHECKSCRIPT ' + lit('keep;'))
 assert last.startswith("OK"), last
+# The newer extensions are accepted by CHECKSCRIPT and PUTSCRIPT; a bad regex names its line.
+ext = ('require ["regex", "date", "index", "editheader", "include", "variables", "relational"];\r\n'
+       'if header :regex "subject" "^re: (.*)$" { addheader "X-Was" "${1}"; }\r\n'
+       'if date :index 1 :zone "+0000" :value "ge" "date" "year" "2000" { include :optional "extra"; }\r\n')
+_, last = cmd('CHECKSCRIPT ' + lit(ext))
+assert last.startswith("OK"), last
+_, last = cmd('PUTSCRIPT "modern" ' + lit(ext))
+assert last.startswith("OK"), last
+_, last = cmd('CHECKSCRIPT ' + lit('require "regex";\r\nif header :regex "a" "(b" { keep; }'))
+assert last.startswith("NO") and "line 2:4" in last and "regex" in last, last
+_, last = cmd('DELETESCRIPT "modern"')
+assert last.startswith("OK"), last
 _, last = cmd('PUTSCRIPT "spare" "keep;"')
 assert last.startswith("OK"), last
 _, last = cmd('SETACTIVE "nope"')
@@ -87,6 +103,15 @@ listing, _ = cmd("LISTSCRIPTS")
 assert listing == '"filter" ACTIVE\r\nOK\r\n', listing
 _, last = cmd('NOOP "t1"')
 assert last.startswith('OK (TAG "t1")'), last
+# RFC 5804 §2.14.1: UNAUTHENTICATE, then commands need a login again, and a login works.
+_, last = cmd("UNAUTHENTICATE")
+assert last.startswith("OK"), last
+_, last = cmd("LISTSCRIPTS")
+assert last.startswith("NO"), last
+_, last = cmd('AUTHENTICATE "PLAIN" "%s"' % good)
+assert last.startswith("OK"), last
+listing, _ = cmd("LISTSCRIPTS")
+assert listing == '"filter" ACTIVE\r\nOK\r\n', listing
 _, last = cmd("LOGOUT")
 assert last.startswith("OK"), last
 

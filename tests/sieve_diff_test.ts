@@ -3,14 +3,15 @@
  * package dovecot-sieve): every script of tests/fixtures/sieve/scripts on every message of
  * tests/fixtures/sieve/messages, comparing the actions (mailboxes with their flags,
  * redirects, reject, discard) for every pair both accept. Skips, saying why, when
- * sieve-test is not installed.
+ * sieve-test is not installed. Scripts of include/personal and include/global are what
+ * `include` finds (sieve-test: the `sieve` and `sieve_global` settings).
  *
  * sieve-test refuses to run as root (Dovecot drops privileges for mail access), so as
  * root it runs as nobody through setpriv, in a scratch directory nobody may write.
  */
 import assert from "node:assert/strict";
 import { compile } from "../plugins/builtin/sieve/compile.ts";
-import { evaluate } from "../plugins/builtin/sieve/eval.ts";
+import { evaluate, type Resolve } from "../plugins/builtin/sieve/eval.ts";
 import { inputFromBytes } from "../plugins/builtin/sieve/message.ts";
 
 const DIR = new URL("./fixtures/sieve/", import.meta.url).pathname;
@@ -83,6 +84,21 @@ function canonical(acts: string[]): string[] {
   return acts.filter((a) => !(stored && a === "discard")).sort();
 }
 
+/** include (RFC 6609) from the fixture directories. */
+const resolve: Resolve = (global, name) => {
+  let src: string;
+  try {
+    src = Deno.readTextFileSync(`${DIR}include/${global ? "global" : "personal"}/${name}.sieve`);
+  } catch {
+    return null;
+  }
+  try {
+    return compile(src);
+  } catch (e) {
+    return e as Error;
+  }
+};
+
 /** Ours, or null when the script does not compile. */
 function ours(src: string, message: Uint8Array): string[] | null {
   let script;
@@ -91,7 +107,7 @@ function ours(src: string, message: Uint8Array): string[] | null {
   } catch {
     return null;
   }
-  const out = evaluate(script, inputFromBytes(message, { from: FROM, to: TO }));
+  const out = evaluate(script, inputFromBytes(message, { from: FROM, to: TO }), undefined, resolve);
   return canonical(
     out.actions.map((a) => {
       switch (a.type) {
@@ -118,11 +134,22 @@ Deno.test({
     const work = await Deno.makeTempDir({ prefix: "sieve-diff-" });
     try {
       await Deno.chmod(work, 0o777);
+      for (const where of ["personal", "global"]) {
+        await Deno.mkdir(`${work}/${where}`, { mode: 0o777 });
+        await Deno.chmod(`${work}/${where}`, 0o777);
+        for (const f of files(`include/${where}`, ".sieve")) {
+          await Deno.copyFile(`${DIR}include/${where}/${f}`, `${work}/${where}/${f}`);
+          await Deno.chmod(`${work}/${where}/${f}`, 0o666);
+        }
+      }
       await Deno.writeTextFile(
         `${work}/dovecot.conf`,
         `mail_location = mbox:${work}/mail:INBOX=${work}/mail/inbox\n` +
-          // RFC 6131 :seconds, off and at least a day by default in Pigeonhole.
-          "plugin {\n  sieve_extensions = +vacation-seconds\n  sieve_vacation_min_period = 0\n}\n",
+          // RFC 6131 :seconds, off and at least a day by default in Pigeonhole; editheader
+          // is off by default too.
+          "plugin {\n  sieve_extensions = +vacation-seconds +editheader\n" +
+          "  sieve_vacation_min_period = 0\n" +
+          `  sieve = file:${work}/personal\n  sieve_global = ${work}/global\n}\n`,
       );
       let total = 0, both = 0, equal = 0;
       const differ: string[] = [];

@@ -72,8 +72,23 @@ Deno.test("spam CLI: train and classify", async (t) => {
     await t.step("classify --json: one object per line", async () => {
       const r = await run("classify", "--json", fixturePath("rules/exe_attachment.eml"));
       const o = JSON.parse(r.stdout.trim());
-      assert.deepEqual(Object.keys(o), ["file", "score", "verdict", "rules"]);
+      assert.deepEqual(Object.keys(o), [
+        "file",
+        "score",
+        "verdict",
+        "rules",
+        "bayes",
+        "linear",
+        "report",
+      ]);
       assert.ok(o.rules.includes("SUSPICIOUS_ATTACHMENT"));
+      // The same explanation as X-Spam-Report: each rule with its score and meaning.
+      const exe = o.report.find((e: { rule: string }) => e.rule === "SUSPICIOUS_ATTACHMENT");
+      assert.deepEqual(exe, {
+        rule: "SUSPICIOUS_ATTACHMENT",
+        score: 3,
+        about: "executable or script attachment",
+      });
     });
     await t.step(
       "train a user's counts from a folder; the plugin's kv area holds them",

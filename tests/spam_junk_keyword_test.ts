@@ -14,6 +14,7 @@ import { startDnsServer } from "./lib/dns_server.ts";
 import { mailboxTexts, seedBayesHistory, until } from "./spam_helpers.ts";
 import { keywordKind } from "../protocols/imap/hooks.ts";
 import { messageKey, userScope } from "../plugins/builtin/spam/model.ts";
+import { TOKENIZER_VERSION } from "../plugins/builtin/spam/tokenize.ts";
 
 const FIX = new URL("./fixtures/spam/", import.meta.url);
 const fixturePath = (name: string) => new URL(name, FIX).pathname;
@@ -142,7 +143,10 @@ Deno.test("spam: $Junk / $NotJunk keywords set over IMAP train Bayes", async (t)
         () => lifeKv("move:junk:Lowest prices on replica watches"),
       );
       assert.match(seen, new RegExp(`^${USER} INBOX->INBOX store uid=${uidA} size=\\d+$`));
-      assert.equal(await until("the mark to be learned", () => spamKv(keyA)), "s1");
+      assert.equal(
+        await until("the mark to be learned", () => spamKv(keyA)),
+        `s${TOKENIZER_VERSION}`,
+      );
       marked = await scoreOfSimilar();
       assert.ok(marked > base, `after $Junk ${marked} should be above before ${base}`);
     });
@@ -160,7 +164,7 @@ Deno.test("spam: $Junk / $NotJunk keywords set over IMAP train Bayes", async (t)
       assert.ok(Number(uidC) > uidA);
       const seen = await until("C's mark", () => lifeKv("move:junk:Lose 30 pounds in 30 days"));
       assert.match(seen, new RegExp(`^${USER} INBOX->INBOX store uid=${uidC} `));
-      assert.equal(await until("C to be learned", () => spamKv(keyC)), "s1");
+      assert.equal(await until("C to be learned", () => spamKv(keyC)), `s${TOKENIZER_VERSION}`);
       assert.equal(await lifeKv("move:junk:Lowest prices on replica watches"), null);
       // Setting the same keyword again changes nothing and reports nothing either.
       assert.deepEqual(await imaplib(ts, [`store:${uidA}:+FLAGS:($Junk Junk)`]), ["OK"]);
@@ -198,9 +202,9 @@ Deno.test("spam: $Junk / $NotJunk keywords set over IMAP train Bayes", async (t)
       assert.equal(
         await until("A relearned as ham", async () => {
           const v = await spamKv(keyA);
-          return v === "h1" ? v : null;
+          return v === `h${TOKENIZER_VERSION}` ? v : null;
         }),
-        "h1",
+        `h${TOKENIZER_VERSION}`,
       );
       // Removing $Junk reported nothing: the only junk report for A was the first one.
       assert.equal(await lifeKv("move:junk:Lowest prices on replica watches"), null);

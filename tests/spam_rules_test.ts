@@ -27,6 +27,10 @@ import { chi2Q, combine, tokenProbability } from "../plugins/builtin/spam/bayes.
 import { pack, unpack, userScope } from "../plugins/builtin/spam/model.ts";
 import { readSpamOptions } from "../plugins/builtin/spam/options.ts";
 import { spamHeaders } from "../plugins/builtin/spam/status.ts";
+import { LinearModel } from "../plugins/builtin/spam/linear.ts";
+import { scanMessage, tokenHashes } from "../plugins/builtin/spam/score.ts";
+import { memoryKv } from "../bench/spam_eval.ts";
+import { spamFixture } from "./spam_helpers.ts";
 
 const FIX = new URL("./fixtures/spam/", import.meta.url);
 const fixture = (name: string) => Deno.readFileSync(new URL(name, FIX));
@@ -297,9 +301,50 @@ Deno.test("spam: options and headers", () => {
   assert.deepEqual(spamHeaders(7.25, 5, [{ name: "B", score: 1 }, { name: "A", score: 2 }]), [
     ["X-Spam-Score", "7.3"],
     ["X-Spam-Status", "Yes, score=7.3 required=5.0 tests=A,B"],
+    ["X-Spam-Report", "score=7.3 required=5.0 bayes=none linear=none | 2.0 A  | 1.0 B "],
   ]);
+  // The report names the Bayes probability and explains each rule, highest score first.
+  assert.equal(
+    spamHeaders(
+      6.2,
+      5,
+      [{ name: "HTML_ONLY", score: 0.7 }, { name: "BAYES_99", score: 5.5 }],
+      0.99312,
+    )[2][1],
+    "score=6.2 required=5.0 bayes=0.9931 linear=none | 5.5 BAYES_99 Bayes spam probability 99 to 99.9% | " +
+      "0.7 HTML_ONLY HTML without a plain-text alternative",
+  );
   assert.deepEqual(spamHeaders(-1, 5, [])[1], [
     "X-Spam-Status",
     "No, score=-1.0 required=5.0 tests=none",
   ]);
+});
+
+Deno.test("LINEAR fires toward spam on a real spam and toward ham on a real ham it never saw", async () => {
+  const kv = memoryKv();
+  const linear = new LinearModel(kv);
+  const examples = [];
+  for (const [dir, spam] of [["spam", true], ["ham", false]] as const) {
+    for (const n of ["01", "02", "03", "04", "05", "06"]) {
+      const raw = Deno.readFileSync(spamFixture(`${dir}/${n}.eml`));
+      examples.push({ hashes: tokenHashes(parseMail(raw)), spam });
+    }
+  }
+  await linear.train(examples);
+  const options = readSpamOptions({});
+  for (const n of ["07", "08"]) {
+    const spam = await scanMessage({ raw: Deno.readFileSync(spamFixture(`spam/${n}.eml`)) }, {
+      options,
+      model: null,
+      linear,
+    });
+    const ham = await scanMessage({ raw: Deno.readFileSync(spamFixture(`ham/${n}.eml`)) }, {
+      options,
+      model: null,
+      linear,
+    });
+    const score = (r: typeof spam) => r.hits.find((h) => h.name === "LINEAR")?.score ?? NaN;
+    assert.ok(score(spam) > 0, `spam/${n}: LINEAR ${score(spam)} (p ${spam.linear})`);
+    assert.ok(score(ham) < 0, `ham/${n}: LINEAR ${score(ham)} (p ${ham.linear})`);
+  }
 });

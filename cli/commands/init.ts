@@ -2,7 +2,7 @@
 import { UsageError } from "../args.ts";
 import type { CliContext } from "../context.ts";
 import { checkDomain } from "../../core/admin/validate.ts";
-import { dnsRecords } from "../../core/admin/dns_records.ts";
+import { dnsRecords, readCertInUse, zoneLines } from "../../core/admin/dns_records.ts";
 import { dirname, resolve } from "node:path";
 
 export const usage = "init --domain DOMAIN --hostname HOST [--out FILE]";
@@ -74,6 +74,8 @@ mode = "testing"                      # "enforce" once TLS-RPT reports show no f
   ctx.print(`; DNS records for ${domain} (mail server ${hostname})`);
   // The same list `denomail dns` prints (data_dir is "./data" beside the config).
   const dataDir = resolve(dirname(resolve(out)), "data");
-  for (const line of await dnsRecords(domain, hostname, dataDir)) ctx.print(line);
+  const cert = await readCertInUse({ dataDir, tls: { cert: null } });
+  const dns = await dnsRecords(domain, hostname, dataDir, cert);
+  for (const line of zoneLines(dns, hostname)) ctx.print(line);
   ctx.print(`Then: deno task cli domain add ${domain} --config ${out}`);
 }

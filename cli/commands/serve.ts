@@ -65,7 +65,7 @@ export async function run(ctx: CliContext): Promise<void> {
   let reloading: Promise<void> = Promise.resolve();
 
   /** Re-reads the config and restarts the plugins; reports to plugins-reload.json. */
-  const reloadPlugins = async () => {
+  const reloadPlugins = async (): Promise<{ ok: boolean; error?: string }> => {
     const n = ++seq;
     let ok = true;
     let error: string | undefined;
@@ -102,12 +102,20 @@ export async function run(ctx: CliContext): Promise<void> {
     }).catch((e) =>
       log.warn("plugin", "cannot write the reload status", { error: (e as Error).message })
     );
+    return { ok, ...(error ? { error } : {}) };
   };
+  /** SIGHUP, and the admin API's reload (deps.reload): one after the other, never two at once. */
+  const reload = () => {
+    server.deps.tls.reload();
+    server.deps.acme?.check(); // ACME: renew now if due (e.g. a retry after fixing DNS)
+    const done = reloading.then(reloadPlugins);
+    reloading = done.then(() => {});
+    return done;
+  };
+  server.deps.reload = reload;
   const hup = () => {
     log.info("server", "SIGHUP: reloading the TLS certificate and the plugins");
-    server.deps.tls.reload();
-    server.deps.acme?.check(); // ACME: renew now if due (e.g. retry after fixing DNS)
-    reloading = reloading.then(reloadPlugins);
+    reload();
   };
   Deno.addSignalListener("SIGHUP", hup);
   await done.promise;
@@ -115,6 +123,7 @@ export async function run(ctx: CliContext): Promise<void> {
   // SIGINT/SIGTERM stay caught while stopping: a second Ctrl-C must not kill the process
   // half way (leaving the pid file and unanswered sessions); the stop is bounded anyway.
   Deno.removeSignalListener("SIGHUP", hup);
+  server.deps.reload = undefined;
   try {
     await reloading;
     await server.stop();

@@ -13,7 +13,11 @@
 import { UsageError } from "../args.ts";
 import type { CliContext } from "../context.ts";
 import { compile } from "../../plugins/builtin/sieve/compile.ts";
-import { describeAction as show, evaluate } from "../../plugins/builtin/sieve/eval.ts";
+import {
+  describeAction as show,
+  evaluate,
+  type Resolve,
+} from "../../plugins/builtin/sieve/eval.ts";
 import { inputFromBytes } from "../../plugins/builtin/sieve/message.ts";
 import { activateScript, listScripts, putScript } from "../../plugins/builtin/sieve/scripts.ts";
 import { pluginNameFor, pluginStoreKv } from "../../plugins/engine/store_kv.ts";
@@ -102,9 +106,28 @@ export async function run(ctx: CliContext): Promise<void> {
       }
       const from = ctx.args.values.get("--from") ?? "";
       const to = ctx.args.values.get("--to") ?? "";
-      const out = evaluate(script, inputFromBytes(bytes, { from, to }));
+      // include: scripts next to FILE (<dir>/<name>.sieve), for :personal and :global alike.
+      const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : ".";
+      const resolve: Resolve = (_global, name) => {
+        let source: string;
+        try {
+          source = Deno.readTextFileSync(`${dir}/${name}.sieve`);
+        } catch {
+          return null;
+        }
+        try {
+          return compile(source);
+        } catch (e) {
+          return e as Error;
+        }
+      };
+      const out = evaluate(script, inputFromBytes(bytes, { from, to }), undefined, resolve);
       for (const a of out.actions) {
         ctx.print(show(a) + (a.type === "keep" && out.implicitKeep ? "  (implicit)" : ""));
+      }
+      // editheader: the fields the script added (the stored copy would carry them).
+      for (const f of out.header?.filter((h) => h.line === null) ?? []) {
+        ctx.print(`addheader ${f.name}: ${f.value}`);
       }
       if (out.error) ctx.print(`error: ${out.error} (the message is kept)`);
       return;

@@ -25,10 +25,11 @@ import {
   messageKey,
   userScope,
 } from "../../plugins/builtin/spam/model.ts";
+import { type Example, LinearModel } from "../../plugins/builtin/spam/linear.ts";
 import { readSpamOptions, type SpamOptions } from "../../plugins/builtin/spam/options.ts";
 import { parseMail } from "../../plugins/builtin/spam/parse.ts";
 import { scanMessage, tokenHashes } from "../../plugins/builtin/spam/score.ts";
-import { formatScore } from "../../plugins/builtin/spam/status.ts";
+import { explain, formatScore } from "../../plugins/builtin/spam/status.ts";
 import { type CorpusPlan, planCorpus, readCorpus } from "../../core/mailfiles.ts";
 import { Progress } from "../progress.ts";
 
@@ -92,18 +93,17 @@ async function train(ctx: CliContext): Promise<void> {
   const kv = storeKv(store, name);
   const batch = new LearnBatch(kv);
   const counts = { spam: 0, ham: 0, already: 0, relearned: 0 };
+  // The linear model is global (linear.ts): it learns the messages new to the global counts.
+  const examples: Example[] = [];
   const progress = new Progress("learning", plans.reduce((n, [p]) => n + p.bytes, 0));
   let done = 0, seen = 0;
   for (const [p, spam] of plans) {
     for await (const m of readCorpus(p)) {
-      const outcome = await batch.add(
-        scope,
-        await messageKey(m.bytes),
-        tokenHashes(parseMail(m.bytes, options.maxScanBytes)),
-        spam,
-      );
+      const hashes = tokenHashes(parseMail(m.bytes, options.maxScanBytes));
+      const outcome = await batch.add(scope, await messageKey(m.bytes), hashes, spam);
       if (outcome === "already") counts.already++;
       else {
+        if (scope === GLOBAL) examples.push({ hashes, spam });
         counts[spam ? "spam" : "ham"]++;
         if (outcome === "relearned") counts.relearned++;
       }
@@ -113,6 +113,7 @@ async function train(ctx: CliContext): Promise<void> {
     }
   }
   await batch.flush();
+  await new LinearModel(kv).train(examples);
   progress.update(progress.total, seen);
   progress.end();
   const totals = await new BayesModel(kv).totals(scope);
@@ -132,7 +133,9 @@ async function classify(ctx: CliContext): Promise<void> {
   const user = ctx.args.values.get("--user");
   const config = await ctx.config();
   const { name, options } = spamPluginConfig(config);
-  const model = new BayesModel(storeKv(await ctx.store(), name));
+  const kv = storeKv(await ctx.store(), name);
+  const model = new BayesModel(kv);
+  const linear = new LinearModel(kv);
   let failed = 0;
   for (const file of files) {
     let raw: Uint8Array;
@@ -147,12 +150,21 @@ async function classify(ctx: CliContext): Promise<void> {
     const r = await scanMessage({ raw, env: user ? { recipients: [user] } : undefined }, {
       options,
       model,
+      linear,
     });
     const verdict = r.verdict === "ham" ? "ham" : "spam";
     const rules = [...new Set(r.hits.map((h) => h.name))].sort();
     ctx.print(
       json
-        ? JSON.stringify({ file, score: r.score, verdict, rules })
+        ? JSON.stringify({
+          file,
+          score: r.score,
+          verdict,
+          rules,
+          bayes: r.bayes,
+          linear: r.linear,
+          report: explain(r.hits),
+        })
         : `${file}\t${formatScore(r.score)}\t${verdict}\t${rules.join(",")}`,
     );
   }

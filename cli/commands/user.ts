@@ -3,7 +3,8 @@ import { UsageError } from "../args.ts";
 import type { CliContext } from "../context.ts";
 import { checkAddress, requireArg } from "../../core/admin/validate.ts";
 import { promptPassword, readPasswordLine } from "../password.ts";
-import { kvNamespace } from "../../plugins/engine/services.ts";
+import { encryptNamespace } from "../../core/admin/keys.ts";
+import { createSignup } from "../../core/admin/signup.ts";
 import {
   checkPublicKey,
   describeKey,
@@ -22,6 +23,7 @@ import {
 
 export const usage =
   "user add EMAIL [--password-stdin] [--create-domain] [--admin] | user passwd EMAIL [--password-stdin] | user remove EMAIL | user list\n" +
+  "  user invite EMAIL [--admin] [--create-domain]   (prints a one-time sign-up link)\n" +
   "  user key set EMAIL FILE.asc | user key show EMAIL | user key remove EMAIL\n" +
   "  user quota EMAIL SIZE|none   (SIZE in bytes, or with K, M, G: 500M)\n" +
   "  user role EMAIL admin|user   (admins may use the admin API)";
@@ -32,8 +34,9 @@ function password(ctx: CliContext): () => Promise<string> {
 }
 
 export async function run(ctx: CliContext): Promise<void> {
-  if (ctx.args.positional[0] !== "add" && ctx.args.booleans.has("--admin")) {
-    throw new UsageError("--admin: only for user add (use user role EMAIL admin|user)");
+  const sub0 = ctx.args.positional[0];
+  if (sub0 !== "add" && sub0 !== "invite" && ctx.args.booleans.has("--admin")) {
+    throw new UsageError("--admin: only for user add or invite (use user role EMAIL admin|user)");
   }
   if (ctx.args.positional[0] === "key") return await runKey(ctx);
   if (ctx.args.positional[0] === "quota") return await runQuota(ctx);
@@ -51,6 +54,16 @@ export async function run(ctx: CliContext): Promise<void> {
         console.error(`denomail: added domain ${added.newDomain} (it was not known)`);
       }
       ctx.print(`added user ${added.email}${added.role === "admin" ? " (admin)" : ""}`);
+      return;
+    }
+    case "invite": {
+      const config = await ctx.config();
+      const link = await createSignup(await ctx.admin(), email, {
+        createDomain: ctx.args.booleans.has("--create-domain"),
+        admin: ctx.args.booleans.has("--admin"),
+      });
+      ctx.print(`sign-up link for ${link.email} (one use, until ${link.expiresAt}):`);
+      ctx.print(`https://${config.hostname}${link.path}`);
       return;
     }
     case "passwd":
@@ -94,8 +107,7 @@ async function runRole(ctx: CliContext): Promise<void> {
  * whatever name), else `plugin:encrypt`.
  */
 async function keyNamespace(ctx: CliContext): Promise<string> {
-  const p = (await ctx.config()).plugins.find((p) => p.module === "builtin:encrypt");
-  return kvNamespace(p?.name ?? "encrypt");
+  return encryptNamespace((await ctx.config()).plugins);
 }
 
 /** `user key set EMAIL FILE | show EMAIL | remove EMAIL`: OpenPGP keys for builtin:encrypt. */

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Store } from "../../storage/mod.ts";
+import type { HostPort } from "../config.ts";
 
 /** Who makes a change: an admin's address and client address, or the CLI ("cli", ""). */
 export interface AdminActor {
@@ -19,6 +20,12 @@ export interface AdminContext {
   /** Where DKIM keys live. */
   dataDir: string;
   actor: AdminActor;
+  /** The certificate in use (PEM), for the TLSA record; null when there is none yet. */
+  certPem?: () => Promise<string | null>;
+  /** The configured resolver (`[dns]`), for `dns check`. */
+  dns?: { nameserver: HostPort | null; timeoutMs: number };
+  /** The kv namespace of the encrypt plugin's keys (keys.ts); absent: `plugin:encrypt`. */
+  keyNamespace?: string;
 }
 
 /** Writes one audit entry for a change that succeeded. `detail` never holds a secret. */

@@ -5,7 +5,9 @@
  */
 import type { Domain } from "../../storage/mod.ts";
 import { type AdminContext, audit } from "./context.ts";
-import { dnsRecords } from "./dns_records.ts";
+import { createLookup } from "../dns_lookup.ts";
+import { type DnsRecord, dnsRecords, zoneLines } from "./dns_records.ts";
+import { checkRecords, type RecordCheck } from "./dns_check.ts";
 import { checkDomain, requireArg } from "./validate.ts";
 
 export function listDomains(ctx: AdminContext): Promise<Domain[]> {
@@ -28,11 +30,27 @@ export async function removeDomain(ctx: AdminContext, raw: string | undefined): 
   return d;
 }
 
-/** The zone-file lines to publish for the domain (known or not, as `dns DOMAIN`). */
+/** What the DNS operations need (no store: `dns` works before anything is stored). */
+export type DnsContext = Pick<AdminContext, "hostname" | "dataDir" | "certPem" | "dns">;
+
+/** The records to publish for the domain (known or not, as `dns DOMAIN`), and their zone text. */
 export async function domainRecords(
-  ctx: AdminContext,
+  ctx: DnsContext,
   raw: string | undefined,
-): Promise<{ domain: string; records: string[] }> {
+): Promise<{ domain: string; records: DnsRecord[]; notes: string[]; zone: string[] }> {
   const domain = checkDomain(requireArg(raw, "DOMAIN"));
-  return { domain, records: await dnsRecords(domain, ctx.hostname, ctx.dataDir) };
+  const dns = await dnsRecords(domain, ctx.hostname, ctx.dataDir, (await ctx.certPem?.()) ?? null);
+  return { domain, ...dns, zone: zoneLines(dns, ctx.hostname) };
+}
+
+/** `dns check DOMAIN`: every record looked up through the configured resolver. */
+export async function checkDomainDns(
+  ctx: DnsContext,
+  raw: string | undefined,
+): Promise<{ domain: string; checks: RecordCheck[]; notes: string[]; ok: boolean }> {
+  const domain = checkDomain(requireArg(raw, "DOMAIN"));
+  const dns = await dnsRecords(domain, ctx.hostname, ctx.dataDir, (await ctx.certPem?.()) ?? null);
+  const lookup = createLookup(ctx.dns ?? { nameserver: null, timeoutMs: 5000 });
+  const checks = await checkRecords(domain, ctx.hostname, dns.records, lookup);
+  return { domain, checks, notes: dns.notes, ok: checks.every((c) => c.status === "ok") };
 }

@@ -10,6 +10,7 @@
 import { hashPassword } from "../auth.ts";
 import { domainPart } from "../../mime/address.ts";
 import { type AdminContext, audit } from "./context.ts";
+import { type KeyStatus, keyStatus } from "./keys.ts";
 import { UsageError } from "./errors.ts";
 import {
   checkAddress,
@@ -28,6 +29,8 @@ export interface UserInfo {
   quotaBytes: number | null;
   usageBytes: number;
   createdAt: number;
+  /** The OpenPGP key kept for encryption at rest, or null. */
+  key: KeyStatus | null;
 }
 
 export async function listUsers(ctx: AdminContext): Promise<UserInfo[]> {
@@ -40,6 +43,7 @@ export async function listUsers(ctx: AdminContext): Promise<UserInfo[]> {
       quotaBytes: a.quotaBytes,
       usageBytes: await ctx.store.accountUsage(a.id),
       createdAt: a.createdAt,
+      key: await keyStatus(ctx.store, ctx.keyNamespace ?? "plugin:encrypt", a.email),
     });
   }
   return out;
@@ -61,14 +65,14 @@ async function checkedHash(password: () => Promise<string>): Promise<string> {
 }
 
 /**
- * Creates the account. A new domain is added with the user (CONTRACT), but a likely typo of
- * a known domain is refused unless `createDomain` says it is meant.
+ * The checks of a new account: a valid address, not taken, and a domain that is known or
+ * clearly meant (`createDomain`), not a likely typo of a known one.
  */
-export async function addUser(
+export async function checkNewUser(
   ctx: AdminContext,
   raw: string | undefined,
-  opts: { password: () => Promise<string>; createDomain?: boolean; admin?: boolean },
-): Promise<{ email: string; newDomain: string | null; role: Role }> {
+  createDomain?: boolean,
+): Promise<{ email: string; domain: string; newDomain: boolean }> {
   const addr = checkAddress(requireArg(raw, "EMAIL"), "EMAIL");
   if (await ctx.store.getAccount(addr)) {
     throw new UsageError(`user ${addr} already exists`, "exists");
@@ -77,12 +81,25 @@ export async function addUser(
   const known = (await ctx.store.listDomains()).map((d) => d.name);
   const newDomain = !known.includes(domain);
   const near = newDomain ? likelyTypoOf(domain, known) : undefined;
-  if (near && !opts.createDomain) {
+  if (near && !createDomain) {
     throw new UsageError(
       `EMAIL: domain ${domain} is not known; did you mean ${near}? ` +
         `use --create-domain to add it anyway`,
     );
   }
+  return { email: addr, domain, newDomain };
+}
+
+/**
+ * Creates the account. A new domain is added with the user (CONTRACT), but a likely typo of
+ * a known domain is refused unless `createDomain` says it is meant.
+ */
+export async function addUser(
+  ctx: AdminContext,
+  raw: string | undefined,
+  opts: { password: () => Promise<string>; createDomain?: boolean; admin?: boolean },
+): Promise<{ email: string; newDomain: string | null; role: Role }> {
+  const { email: addr, domain, newDomain } = await checkNewUser(ctx, raw, opts.createDomain);
   const hash = await checkedHash(opts.password);
   await ctx.store.createAccount(addr, hash);
   if (opts.admin) await ctx.store.setAdmin(addr, true);

@@ -96,6 +96,16 @@ export class LoginThrottle {
     this.#exempt = new NetworkList(this.limits.exempt);
   }
 
+  /** The addresses (IPv6: /64 keys) that must wait now, with their failures and until when. */
+  blocked(): Array<{ address: string; failures: number; until: number }> {
+    const now = this.#now();
+    const out = [];
+    for (const [address, r] of this.#addresses) {
+      if (r.blockedUntil > now) out.push({ address, failures: r.failures, until: r.blockedUntil });
+    }
+    return out;
+  }
+
   /** Milliseconds until this address may try again; 0 when it may now. */
   blockedFor(ip: string): number {
     if (this.#exempt.has(ip)) return 0;

@@ -440,6 +440,7 @@ export class QueueRunner {
     log.info("queue", stillPending ? "deferred" : "done", {
       id: entry.id,
       ...messageRef(entry),
+      to: recipients.map((r) => r.address).join(","),
       delivered: recipients.filter((r) => r.status === "delivered").length,
       failed: recipients.filter((r) => r.status === "failed").length,
       pending: recipients.filter((r) => r.status === "pending").length,

@@ -23,6 +23,7 @@ import { addAdminRoutes } from "./admin/mod.ts";
 import { addWellKnownRoutes } from "./well_known.ts";
 import { addAutoconfigRoutes } from "./autoconfig/mod.ts";
 import { type AlpnChallenges, startAlpnFront } from "./alpn_front.ts";
+import { addSignupRoutes } from "./admin/signup.ts";
 
 export type { ServerGauges } from "./ops.ts";
 
@@ -47,6 +48,7 @@ export function webRoutes(deps: ServerDeps, gauges: ServerGauges): Router {
   addAdminRoutes(router, deps, gauges);
   addWellKnownRoutes(router, deps);
   addAutoconfigRoutes(router, deps);
+  addSignupRoutes(router, deps);
   return router;
 }
 

@@ -15,7 +15,12 @@ export interface ServerGauges {
   ports?(): Record<string, number>;
 }
 
-async function metrics(deps: ServerDeps, gauges: ServerGauges, started: number): Promise<string> {
+/** The `/metrics` text (the admin API's `GET server` shows the same samples). */
+export async function metrics(
+  deps: ServerDeps,
+  gauges: ServerGauges,
+  started: number,
+): Promise<string> {
   const lines: string[] = [];
   const gauge = (name: string, help: string, samples: Array<[string, number]>) => {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);

@@ -188,6 +188,14 @@ const renamescript: CommandHandler = async (ctx, args) => {
   ctx.send(ok());
 };
 
+// RFC 5804 §2.14.1: the session goes back to the non-authenticated state (no SASL security
+// layer is ever negotiated here, so there is none to undo).
+const unauthenticate: CommandHandler = (ctx, args) => {
+  argc(args, 0);
+  ctx.unauthenticate();
+  ctx.send(ok());
+};
+
 /** Commands allowed before AUTHENTICATE (RFC 5804 §2). */
 export const BEFORE_LOGIN: ReadonlyMap<string, CommandHandler> = new Map([
   ["CAPABILITY", capability],
@@ -210,4 +218,5 @@ export const AFTER_LOGIN: ReadonlyMap<string, CommandHandler> = new Map([
   ["GETSCRIPT", getscript],
   ["DELETESCRIPT", deletescript],
   ["RENAMESCRIPT", renamescript],
+  ["UNAUTHENTICATE", unauthenticate],
 ]);

@@ -24,6 +24,8 @@ export interface SessionContext {
   /** Flushes, then reads one client string of a SASL exchange (RFC 5804 §2.1). */
   readSaslString(maxLen: number): Promise<string>;
   login(account: Account): void;
+  /** RFC 5804 §2.14.1: back to the non-authenticated state. */
+  unauthenticate(): void;
   /** Sends the capability lines (greeting, CAPABILITY, after STARTTLS). */
   sendCapabilities(): void;
   /** Ends the session after the current replies are sent. */

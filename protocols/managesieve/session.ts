@@ -22,6 +22,7 @@ import {
 } from "../../core/session/mod.ts";
 import { log, newSessionId } from "../../lib/log.ts";
 import { EXTENSIONS } from "../../plugins/builtin/sieve/compile.ts";
+import { DEFAULT_LIMITS } from "../../plugins/builtin/sieve/eval.ts";
 import { MAX_SCRIPT_BYTES, type ScriptKv } from "../../plugins/builtin/sieve/scripts.ts";
 import { pluginNameFor, pluginStoreKv } from "../../plugins/engine/store_kv.ts";
 import type { Account } from "../../storage/mod.ts";
@@ -98,6 +99,11 @@ export class ManageSieveSession implements SessionContext {
     this.send(ok("Logged in"));
   }
 
+  unauthenticate(): void {
+    log.info("managesieve", "unauthenticate", { session: this.id, account: this.#account?.email });
+    this.#account = null;
+  }
+
   /** RFC 5804 §1.7: the capability lines. */
   sendCapabilities(): void {
     const lines: [string, string?][] = [
@@ -106,6 +112,8 @@ export class ManageSieveSession implements SessionContext {
       ["SIEVE", EXTENSIONS.join(" ")],
     ];
     if (!this.conn.isTls) lines.push(["STARTTLS"]);
+    // RFC 5804 §1.7: the redirect limit a script meets; §2.14.1: UNAUTHENTICATE.
+    lines.push(["MAXREDIRECTS", String(DEFAULT_LIMITS.redirects)], ["UNAUTHENTICATE"]);
     lines.push(["VERSION", "1.0"]);
     for (const [k, v] of lines) {
       this.send(`${sieveString(k)}${v === undefined ? "" : ` ${sieveString(v)}`}\r\n`);

@@ -56,7 +56,11 @@ function remember(s: SmtpSession, hook: HookName, results: PluginResultSummary[]
 }
 
 /** Refusing verdicts become the SMTP reply; accept/continue/discard/quarantine return. */
-function enforce(out: HookOutcome): HookOutcome {
+function enforce(s: SmtpSession, out: HookOutcome): HookOutcome {
+  // The refusal's log line names the plugin that decided (the console's Activity reads it).
+  const refusing = out.action === "reject" || out.action === "tempfail" ||
+    out.action === "disconnect";
+  if (refusing && out.decidedBy) s.about({ plugin: out.decidedBy });
   switch (out.action) {
     case "reject":
     case "tempfail":
@@ -91,7 +95,7 @@ export async function smtpHook(
   const out = await host.run(hook, { session: info(s), results: earlier(s), ...fields });
   remember(s, hook, out.results);
   try {
-    return enforce(out);
+    return enforce(s, out);
   } catch (e) {
     // A refused command leaves no trace of what it would have set up.
     if (hook === "ehlo") {
@@ -155,7 +159,7 @@ export async function smtpDataHook(
     recipients: env.recipients.map((r) => toAddress(r)),
     message: data,
   });
-  enforce(out);
+  enforce(s, out);
   return {
     data: out.message ?? data,
     mailbox: out.mailbox,

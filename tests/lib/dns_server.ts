@@ -6,6 +6,10 @@
  * @module
  */
 import dns2 from "dns2";
+import { Buffer } from "node:buffer";
+
+/** RFC 6698 §7.1. */
+const TLSA = 52;
 
 /** Records of one name. `servfail`/`drop` simulate a broken or silent server. */
 export interface ZoneEntry {
@@ -13,6 +17,11 @@ export interface ZoneEntry {
   A?: string[];
   AAAA?: string[];
   TXT?: string[];
+  CNAME?: string;
+  /** "priority weight port target" (RFC 2782). */
+  SRV?: string[];
+  /** "usage selector matching-type hex" (RFC 6698 §2.2). */
+  TLSA?: string[];
   servfail?: boolean;
   drop?: boolean;
 }
@@ -74,6 +83,28 @@ export async function startDnsServer(
         } else if (q.type === Packet.TYPE.AAAA) {
           for (const a of entry.AAAA ?? []) {
             response.answers.push({ ...base, type: Packet.TYPE.AAAA, address: a });
+          }
+        } else if (q.type === Packet.TYPE.CNAME && entry.CNAME) {
+          response.answers.push({ ...base, type: Packet.TYPE.CNAME, domain: entry.CNAME });
+        } else if (q.type === Packet.TYPE.SRV) {
+          for (const v of entry.SRV ?? []) {
+            const [priority, weight, port, target] = v.split(" ");
+            response.answers.push({
+              ...base,
+              type: Packet.TYPE.SRV,
+              priority: Number(priority),
+              weight: Number(weight),
+              port: Number(port),
+              target,
+            });
+          }
+        } else if (q.type === TLSA) {
+          // dns2 has no TLSA codec: it writes `data` (a Buffer) as the raw RDATA.
+          for (const v of entry.TLSA ?? []) {
+            const [u, sel, m, hex] = v.split(" ");
+            const bytes = [Number(u), Number(sel), Number(m)];
+            for (let i = 0; i < hex.length; i += 2) bytes.push(parseInt(hex.slice(i, i + 2), 16));
+            response.answers.push({ ...base, type: TLSA, data: Buffer.from(bytes) });
           }
         } else if (q.type === Packet.TYPE.TXT) {
           for (const t of entry.TXT ?? []) {

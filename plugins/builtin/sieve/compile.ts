@@ -10,6 +10,17 @@ import { SieveError } from "./lexer.ts";
 import { type Arg, type CommandNode, parse, type TestNode } from "./parser.ts";
 import { type Comparator, type MatchType, type Relation, RELATIONS } from "./match.ts";
 import type { AddressPart, Command, Matching, Script, Test } from "./tree.ts";
+import {
+  type ArgReader,
+  extCommand,
+  extTest,
+  indexSpec,
+  type Parsed,
+  type TagSpec,
+  testIndex,
+} from "./compile_ext.ts";
+import { cachedRegex } from "./match.ts";
+import { RegexError } from "./regex.ts";
 
 /** The capabilities this interpreter implements (what `require` accepts). */
 export const EXTENSIONS: readonly string[] = [
@@ -29,6 +40,12 @@ export const EXTENSIONS: readonly string[] = [
   "spamtestplus",
   "vacation",
   "vacation-seconds",
+  "regex",
+  "date",
+  "index",
+  "editheader",
+  "include",
+  "virustest",
   "comparator-i;octet",
   "comparator-i;ascii-casemap",
   "comparator-i;ascii-numeric",
@@ -104,18 +121,11 @@ export function compile(src: string): Script {
   if (used.has("vacation") && used.has("reject")) {
     err("vacation cannot be used with reject or ereject", nodes[0]);
   }
-  return { commands, require };
+  return { commands, require, includes: c.includes };
 }
 
-/** The tags a command or test accepts: name -> whether a value follows it. */
-type TagSpec = Record<string, "flag" | "string" | "strings" | "number">;
-
-interface Parsed {
-  tags: Map<string, Arg | true>;
-  positional: Arg[];
-}
-
-class Compiler {
+class Compiler implements ArgReader {
+  readonly includes: Array<{ global: boolean; name: string }> = [];
   constructor(readonly require: Set<string>) {}
 
   need(ext: string, what: string, at: Node): void {
@@ -266,7 +276,7 @@ class Compiler {
         };
       }
       default:
-        return err(`unknown command "${n.name}"`, n);
+        return extCommand(this, n) ?? err(`unknown command "${n.name}"`, n);
     }
   }
 
@@ -303,19 +313,30 @@ class Compiler {
       }
       case "header": {
         noTests();
-        const p = this.args(n, this.matchSpec(), 2);
-        return { t: "header", headers: this.list(p.positional[0]), ...this.matching(p, n, 1) };
+        const p = this.args(n, { ...this.matchSpec(), ...indexSpec(this) }, 2);
+        return {
+          t: "header",
+          headers: this.list(p.positional[0]),
+          ...this.matching(p, n, 1),
+          ...testIndex(this, p, n),
+        };
       }
       case "address": {
         noTests();
-        const p = this.args(n, this.matchSpec(true), 2);
+        const p = this.args(n, { ...this.matchSpec(true), ...indexSpec(this) }, 2);
         const headers = this.list(p.positional[0]);
         for (const h of headers) {
           if (!h.includes("${") && !ADDRESS_HEADERS.has(h.toLowerCase())) {
             err(`address test: "${h}" is not a header field with addresses`, n);
           }
         }
-        return { t: "address", part: this.part(p, n), headers, ...this.matching(p, n, 1) };
+        return {
+          t: "address",
+          part: this.part(p, n),
+          headers,
+          ...this.matching(p, n, 1),
+          ...testIndex(this, p, n),
+        };
       }
       case "envelope": {
         noTests();
@@ -381,7 +402,7 @@ class Compiler {
         return { t: "mailboxexists", names: this.list(p.positional[0]) };
       }
       default:
-        return err(`unknown test "${n.name}"`, n);
+        return extTest(this, n) ?? err(`unknown test "${n.name}"`, n);
     }
   }
 
@@ -390,6 +411,7 @@ class Compiler {
       is: "flag",
       contains: "flag",
       matches: "flag",
+      regex: "flag",
       value: "string",
       count: "string",
       comparator: "string",
@@ -401,7 +423,9 @@ class Compiler {
   }
 
   matching(p: Parsed, at: Node, keyIndex: number): Matching {
-    const kinds = ["is", "contains", "matches", "value", "count"].filter((k) => p.tags.has(k));
+    const kinds = ["is", "contains", "matches", "regex", "value", "count"].filter((k) =>
+      p.tags.has(k)
+    );
     if (kinds.length > 1) err("only one match type is allowed", at);
     let match: MatchType = { kind: "is" };
     const kind = kinds[0];
@@ -420,7 +444,17 @@ class Compiler {
       if (name === "i;ascii-numeric") this.need("comparator-i;ascii-numeric", name, at);
       comparator = name as Comparator;
     }
-    return { match, comparator, keys: this.list(p.positional[keyIndex]) };
+    const keys = this.list(p.positional[keyIndex]);
+    if (match.kind === "regex") {
+      this.need("regex", ":regex", at);
+      if (comparator === "i;ascii-numeric") err(":regex cannot use i;ascii-numeric", at);
+      for (const k of keys) {
+        if (this.require.has("variables") && k.includes("${")) continue; // checked at run time
+        const re = cachedRegex(k, comparator === "i;ascii-casemap");
+        if (re instanceof RegexError) err(re.message, at);
+      }
+    }
+    return { match, comparator, keys };
   }
 
   part(p: Parsed, at: Node): AddressPart {
@@ -439,7 +473,9 @@ class Compiler {
 
   checkVariableName(name: string, at: Node): void {
     if (!this.require.has("variables")) return; // imap4flags without variables: any string
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) err(`bad variable name "${name}"`, at);
+    // RFC 6609 §3.5: "global." names the shared namespace.
+    const plain = this.require.has("include") && /^global\./i.test(name) ? name.slice(7) : name;
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(plain)) err(`bad variable name "${name}"`, at);
   }
 
   /**

@@ -9,18 +9,30 @@
  * - A run-time error discards the actions taken and keeps the message (RFC 5228 §2.10.6),
  *   so a broken or hostile script never loses mail.
  * - Variables hold at most {@link MAX_VARIABLE_LENGTH} characters each (RFC 5229 §6).
+ * - include (RFC 6609): at most {@link Limits.includeDepth} nested and
+ *   {@link Limits.includes} included scripts per run; a loop is a run-time error. Included
+ *   scripts come from the caller's `resolve` (already fetched and compiled).
+ * - Regex matching costs {@link Limits.regexSteps} VM steps at most per run.
  *
  * @module
  */
 import { asciiLower, type Comparator, matchAny, type MatchType } from "./match.ts";
 import { addressesOf, decodedHeader, type SieveInput } from "./message.ts";
-import type { AddressPart, Command, Matching, Script, Test } from "./tree.ts";
+import type { Action, AddressPart, Command, Matching, Script, Test } from "./tree.ts";
+import { type Field, HeaderView, MAX_EDITS } from "./headers.ts";
+import { dateValues, deleteHeader, pickIndex } from "./eval_ext.ts";
+import { vacationAction } from "./vacation_rules.ts";
+import { RegexError, type RegexWork } from "./regex.ts";
+import { PROTECTED_FIELDS, validFieldName } from "./compile_ext.ts";
 
 export interface Limits {
   steps: number;
   comparisons: number;
   redirects: number;
   actions: number;
+  regexSteps: number;
+  includes: number;
+  includeDepth: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -28,32 +40,17 @@ export const DEFAULT_LIMITS: Limits = {
   comparisons: 1_000_000,
   redirects: 4,
   actions: 64,
+  regexSteps: 5_000_000,
+  includes: 32,
+  includeDepth: 10,
 };
+
+/** An included script by location and name: the script, null (none), or why it failed. */
+export type Resolve = (global: boolean, name: string) => Script | null | Error;
 
 export const MAX_VARIABLE_LENGTH = 4096;
 
-/** One thing to do with the message. */
-export type Action =
-  | { type: "keep"; mailbox: "INBOX"; flags: string[] }
-  | { type: "fileinto"; mailbox: string; flags: string[]; create: boolean }
-  | { type: "redirect"; address: string }
-  | { type: "reject"; reason: string; ereject: boolean }
-  | { type: "discard" }
-  | {
-    type: "vacation";
-    /** The envelope sender the reply goes to. */
-    to: string;
-    from: string | null;
-    subject: string;
-    reason: string;
-    mime: boolean;
-    /** Seconds between two replies to one sender. */
-    period: number;
-    /** What makes two vacation actions "the same" for the once-per-period rule. */
-    handle: string;
-    /** The original's Message-ID, for In-Reply-To / References. */
-    inReplyTo: string | null;
-  };
+export type { Action } from "./tree.ts";
 
 export interface Outcome {
   /** What to do, in script order; an implicit keep is included as a "keep". */
@@ -64,6 +61,8 @@ export interface Outcome {
   error?: string;
   /** Why a vacation the script asked for is not sent (RFC 3834, RFC 5230 §4.5). */
   vacationSkipped?: string;
+  /** The edited header (editheader), when the script changed it. */
+  header?: Field[];
 }
 
 /** One action as a short string. */
@@ -106,10 +105,11 @@ export function evaluate(
   script: Script,
   input: SieveInput,
   limits: Limits = DEFAULT_LIMITS,
+  resolve: Resolve = () => null,
 ): Outcome {
-  const run = new Run(script, input, limits);
+  const run = new Run(script, input, { ...DEFAULT_LIMITS, ...limits }, resolve);
   try {
-    run.block(script.commands);
+    run.script(script);
   } catch (e) {
     if (!(e instanceof RunError) && !(e instanceof Stop)) throw e;
     if (e instanceof RunError) {
@@ -124,6 +124,15 @@ export function evaluate(
 }
 
 class Stop extends Error {}
+class Return extends Error {}
+
+/** One running script: its own variables (RFC 6609 §3.3: local unless declared global). */
+interface Frame {
+  vars: Map<string, string>;
+  globals: Set<string>;
+  variables: boolean;
+  matchVars: string[];
+}
 
 class Run {
   steps = 0;
@@ -131,16 +140,70 @@ class Run {
   actions: Action[] = [];
   cancelKeep = false;
   redirects = 0;
-  vars = new Map<string, string>();
-  matchVars: string[] = [];
+  regexWork: RegexWork & { limit: number };
+  /** RFC 6609 §3.4: variables declared global, shared by every script of the run. */
+  globalVars = new Map<string, string>();
+  frame!: Frame;
+  /** Included scripts in the current chain (loop check) and every one run (:once). */
+  chain: string[] = [];
+  included = new Set<string>();
   /** The internal flags variable of imap4flags (RFC 5232 §3). */
   flags: string[] = [];
   vacationAsked = false;
   vacationSkipped: string | undefined;
-  readonly variables: boolean;
+  readonly headers: HeaderView;
 
-  constructor(readonly script: Script, readonly input: SieveInput, readonly limits: Limits) {
-    this.variables = script.require.has("variables");
+  constructor(
+    readonly root: Script,
+    readonly input: SieveInput,
+    readonly limits: Limits,
+    readonly resolve: Resolve,
+  ) {
+    this.headers = new HeaderView(input);
+    this.regexWork = { steps: 0, limit: limits.regexSteps };
+  }
+
+  /** Runs one script in a frame of its own; `return` ends it (RFC 6609 §3.3). */
+  script(s: Script): void {
+    const outer = this.frame;
+    this.frame = {
+      vars: new Map(),
+      globals: new Set(),
+      variables: s.require.has("variables"),
+      matchVars: [],
+    };
+    try {
+      this.block(s.commands);
+    } catch (e) {
+      if (!(e instanceof Return)) throw e;
+    } finally {
+      this.frame = outer;
+    }
+  }
+
+  include(c: Extract<Command, { c: "include" }>): void {
+    const key = `${c.global ? "global" : "personal"}:${c.name}`;
+    if (c.once && this.included.has(key)) return;
+    if (this.chain.includes(key)) throw new RunError(`include loop through "${c.name}"`);
+    if (this.chain.length >= this.limits.includeDepth) {
+      throw new RunError(`includes nested deeper than ${this.limits.includeDepth}`);
+    }
+    if (!this.included.has(key) && this.included.size >= this.limits.includes) {
+      throw new RunError(`more than ${this.limits.includes} included scripts`);
+    }
+    const s = this.resolve(c.global, c.name);
+    if (s instanceof Error) throw new RunError(`include "${c.name}": ${s.message}`);
+    if (s === null) {
+      if (c.optional) return;
+      throw new RunError(`include: no ${c.global ? "global" : "personal"} script "${c.name}"`);
+    }
+    this.included.add(key);
+    this.chain.push(key);
+    try {
+      this.script(s);
+    } finally {
+      this.chain.pop();
+    }
   }
 
   step(): void {
@@ -149,10 +212,11 @@ class Run {
 
   finish(): Outcome {
     const skipped = this.vacationSkipped ? { vacationSkipped: this.vacationSkipped } : {};
-    return { ...this.resolve(), ...skipped };
+    const header = this.headers.edited ? { header: this.headers.fields() } : {};
+    return { ...this.outcome(), ...skipped, ...header };
   }
 
-  resolve(): Outcome {
+  outcome(): Outcome {
     const rejected = this.actions.find((a) => a.type === "reject");
     if (rejected && this.vacationAsked) {
       // RFC 5230 §4.7: vacation and reject are incompatible.
@@ -185,7 +249,7 @@ class Run {
 
   /** Expands `${...}` (RFC 5229 §3) when the script required variables. */
   expand(s: string): string {
-    if (!this.variables || !s.includes("${")) return s;
+    if (!this.frame.variables || !s.includes("${")) return s;
     let out = "";
     let i = 0;
     while (i < s.length) {
@@ -208,9 +272,21 @@ class Run {
   }
 
   lookup(name: string): string | null {
-    if (/^[0-9]+$/.test(name)) return this.matchVars[Number(name)] ?? "";
+    if (/^[0-9]+$/.test(name)) return this.frame.matchVars[Number(name)] ?? "";
     if (!/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/.test(name)) return null;
-    return this.vars.get(name.toLowerCase()) ?? "";
+    return this.getVar(name) ?? "";
+  }
+
+  /** RFC 6609 §3.4: "global.x" and names the script declared global are shared. */
+  varMap(name: string): [Map<string, string>, string] {
+    const n = name.toLowerCase();
+    if (n.startsWith("global.")) return [this.globalVars, n.slice(7)];
+    return this.frame.globals.has(n) ? [this.globalVars, n] : [this.frame.vars, n];
+  }
+
+  getVar(name: string): string | undefined {
+    const [map, n] = this.varMap(name);
+    return map.get(n);
   }
 
   expandAll(list: readonly string[]): string[] {
@@ -273,7 +349,7 @@ class Run {
         const given = flagList(this.expandAll(c.flags));
         const current = c.variable === null
           ? this.flags
-          : flagList([this.vars.get(c.variable.toLowerCase()) ?? ""]);
+          : flagList([this.getVar(c.variable) ?? ""]);
         let next: string[];
         if (c.op === "set") next = given;
         else if (c.op === "add") next = flagList([...current, ...given]);
@@ -294,68 +370,48 @@ class Run {
         return;
       case "vacation":
         return this.vacation(c);
+      case "include":
+        return this.include(c);
+      case "return":
+        throw new Return();
+      case "global":
+        for (const n of c.names) this.frame.globals.add(n);
+        return;
+      case "addheader": {
+        const name = this.expand(c.name);
+        if (!validFieldName(name)) throw new RunError(`addheader: bad field name "${name}"`);
+        this.edit();
+        this.headers.add(name, this.expand(c.value), c.last);
+        return;
+      }
+      case "deleteheader": {
+        const name = this.expand(c.name);
+        if (!validFieldName(name)) throw new RunError(`deleteheader: bad field name "${name}"`);
+        // RFC 5293 §6 (as Pigeonhole): trace and loop-prevention fields stay.
+        if (PROTECTED_FIELDS.has(name.toLowerCase())) return;
+        this.edit();
+        deleteHeader(this.headers, name, c, (values, m) => this.matches(values, m));
+        return;
+      }
     }
+  }
+
+  edit(): void {
+    if (++this.headers.edits > MAX_EDITS) throw new RunError(`more than ${MAX_EDITS} header edits`);
   }
 
   /** RFC 5230 with the RFC 3834 rules; the once-per-period rule is the caller's (kv). */
   vacation(c: Extract<Command, { c: "vacation" }>): void {
     if (this.vacationAsked) throw new RunError("more than one vacation action");
     this.vacationAsked = true;
-    const sender = this.input.envelope.from;
-    const skip = (why: string) => void (this.vacationSkipped = why);
-    if (sender === "") return skip("null sender");
-    const at = sender.lastIndexOf("@");
-    const local = asciiLower(at > 0 ? sender.slice(0, at) : sender);
-    if (
-      ["mailer-daemon", "listserv", "majordomo", "postmaster"].includes(local) ||
-      local.startsWith("owner-") || local.endsWith("-request")
-    ) return skip(`sender ${sender} is a list or system address`);
-    const auto = this.input.headerAll("auto-submitted")[0];
-    if (auto !== undefined && asciiLower(auto.split(";")[0].trim()) !== "no") {
-      return skip("Auto-Submitted message");
-    }
-    const prec = asciiLower((this.input.headerAll("precedence")[0] ?? "").trim());
-    if (prec === "bulk" || prec === "list" || prec === "junk") return skip(`Precedence: ${prec}`);
-    const list = ["list-id", "list-unsubscribe", "list-post", "list-help", "list-subscribe"];
-    if (list.some((h) => this.input.headerAll(h).length > 0)) return skip("mailing list message");
-    // RFC 5230 §4.5: reply only when one of the user's addresses is a visible recipient.
-    const mine = new Set(
-      [this.input.envelope.to, ...this.expandAll(c.addresses)].flatMap((a) => {
-        const l = asciiLower(a.trim());
-        const at = l.lastIndexOf("@"), plus = l.indexOf("+");
-        return plus > 0 && plus < at ? [l, l.slice(0, plus) + l.slice(at)] : [l];
-      }),
-    );
-    if (mine.has(asciiLower(sender))) return skip("the sender is the user");
-    const visible = ["to", "cc", "bcc", "resent-to", "resent-cc", "resent-bcc"].some((h) =>
-      this.input.headerAll(h).some((v) =>
-        addressesOf(v).some((a) => mine.has(asciiLower(`${a.local}@${a.domain}`)))
-      )
-    );
-    if (!visible) return skip("the user is not in To, Cc or Bcc");
-    const reason = this.expand(c.reason);
-    const original = decodedHeader(this.input, "subject")[0] ?? "";
-    const subject = c.subject !== null ? this.expand(c.subject) : `Auto: ${original}`;
-    const from = c.from !== null ? this.expand(c.from) : null;
-    const handle = c.handle !== null
-      ? this.expand(c.handle)
-      : JSON.stringify([reason, c.subject, c.from, c.mime]);
-    const inReplyTo = this.input.headerAll("message-id")[0]?.trim() || null;
-    this.add({
-      type: "vacation",
-      to: sender,
-      from,
-      subject: subject.replace(/[\r\n]+/g, " ").slice(0, 400),
-      reason,
-      mime: c.mime,
-      period: c.period,
-      handle,
-      inReplyTo,
-    });
+    const got = vacationAction(c, this.headers, this.input.envelope, (s) => this.expand(s));
+    if (typeof got === "string") this.vacationSkipped = got;
+    else this.add(got);
   }
 
   setVar(name: string, value: string): void {
-    this.vars.set(name.toLowerCase(), value.slice(0, MAX_VARIABLE_LENGTH));
+    const [map, n] = this.varMap(name);
+    map.set(n, value.slice(0, MAX_VARIABLE_LENGTH));
   }
 
   /** keep and fileinto to the same mailbox happen once (RFC 5228 §2.10.3). */
@@ -381,17 +437,19 @@ class Run {
       case "anyof":
         return t.tests.some((x) => this.test(x));
       case "exists":
-        return this.expandAll(t.headers).every((h) => this.input.headerAll(h).length > 0);
+        return this.expandAll(t.headers).every((h) => this.headers.headerAll(h).length > 0);
       case "size":
         return t.over ? this.input.size > t.limit : this.input.size < t.limit;
       case "header": {
-        const values = this.expandAll(t.headers).flatMap((h) => decodedHeader(this.input, h));
+        const values = this.expandAll(t.headers).flatMap((h) =>
+          pickIndex(decodedHeader(this.headers, h), t)
+        );
         return this.matches(values, t);
       }
       case "address": {
         const values: string[] = [];
         for (const h of this.expandAll(t.headers)) {
-          for (const v of this.input.headerAll(h)) {
+          for (const v of pickIndex(this.headers.headerAll(h), t)) {
             for (const a of addressesOf(v)) {
               const p = addressPart(a.local, a.domain, t.part);
               if (p !== null) values.push(p);
@@ -427,7 +485,7 @@ class Run {
       case "hasflag": {
         const flags = t.variables.length === 0
           ? this.flags
-          : flagList(this.expandAll(t.variables).map((v) => this.vars.get(v.toLowerCase()) ?? ""));
+          : flagList(this.expandAll(t.variables).map((v) => this.getVar(v) ?? ""));
         // RFC 5232 §4: each key is a space-separated list of flags too.
         return this.matches(flags, { ...t, keys: flagList(this.expandAll(t.keys)) }, false);
       }
@@ -452,6 +510,12 @@ class Run {
         else if (s) value = String(1 + Math.round(clamp(s.score / s.max, 0, 1) * 9));
         return this.matches([value], t, false);
       }
+      case "date":
+      case "currentdate":
+        return this.matches(dateValues(t, this.headers, this.input, (s) => this.expand(s)), t);
+      case "virustest":
+        // RFC 3685 §3: "0" when no virus test ran.
+        return this.matches([String(this.input.virus ?? 0)], t, false);
       case "mailboxexists":
         return this.expandAll(t.names).every((n) => n.toUpperCase() === "INBOX");
     }
@@ -466,8 +530,25 @@ class Run {
     const keys = expandKeys ? this.expandAll(m.keys) : m.keys;
     this.comparisons += Math.max(1, values.length) * Math.max(1, keys.length);
     if (this.comparisons > this.limits.comparisons) throw new RunError("too much matching work");
-    const got = matchAny(values, keys, m.match as MatchType, m.comparator as Comparator);
-    if (got && m.match.kind === "matches" && this.variables) this.matchVars = got;
+    let got: string[] | null;
+    // Groups are tracked only when a script could read them (RFC 5229 match variables).
+    this.regexWork.captures = this.frame.variables;
+    try {
+      got = matchAny(
+        values,
+        keys,
+        m.match as MatchType,
+        m.comparator as Comparator,
+        this.regexWork,
+      );
+    } catch (e) {
+      if (e instanceof RegexError) throw new RunError(e.message);
+      throw e;
+    }
+    const kind = m.match.kind;
+    if (got && (kind === "matches" || kind === "regex") && this.frame.variables) {
+      this.frame.matchVars = got;
+    }
     return got !== null;
   }
 }

@@ -51,3 +51,38 @@ Deno.test("hostile: variables cannot grow without bound", () => {
   const o = runScript(r + grow + 'fileinto "${a}";');
   assert.match(o.error ?? "", /bad mailbox/); // 4096 characters: too long for a mailbox name
 });
+
+Deno.test("hostile: include chains and fan-out are cut at their limits, message kept", async () => {
+  const { evaluate } = await import("./eval.ts");
+  const { inputFromBytes } = await import("./message.ts");
+  const { loadIncludes, MAX_INCLUDED } = await import("./includes.ts");
+  const { SAMPLE } = await import("./testing.ts");
+  const input = inputFromBytes(new TextEncoder().encode(SAMPLE), { from: "a@b.c", to: "d@e.f" });
+  const sources = new Map<string, string>();
+  // s0 -> s1 -> ... -> s19: deeper than the nesting limit.
+  for (let i = 0; i < 20; i++) sources.set(`s${i}`, `require "include"; include "s${i + 1}";`);
+  sources.set("s20", "keep;");
+  // fan: includes 100 different scripts.
+  sources.set(
+    "fan",
+    'require "include";\n' + Array.from({ length: 100 }, (_, i) => `include "f${i}";`).join("\n"),
+  );
+  for (let i = 0; i < 100; i++) sources.set(`f${i}`, "keep;");
+  let reads = 0;
+  const fetch = (_g: boolean, name: string) => {
+    reads++;
+    return Promise.resolve(sources.get(name) ?? null);
+  };
+  const run = async (name: string) => {
+    const root = compile(sources.get(name)!);
+    const o = evaluate(root, input, undefined, await loadIncludes(root, fetch, compile));
+    return o;
+  };
+  const deep = await run("s0");
+  assert.match(deep.error ?? "", /nested deeper than 10/);
+  assert.deepEqual(deep.actions.map((a) => a.type), ["keep"]);
+  reads = 0;
+  const fan = await run("fan");
+  assert.match(fan.error ?? "", /more than 32 included scripts/);
+  assert.ok(reads <= MAX_INCLUDED, `fetched ${reads} scripts`);
+});

@@ -1,7 +1,8 @@
 /**
  * Comparators and match types: i;octet, i;ascii-casemap, i;ascii-numeric (RFC 4790,
  * RFC 5228 §2.7.3), :is :contains :matches (§2.7.1), :value and :count relations
- * (RFC 5231), and the `:matches` wildcard matcher.
+ * (RFC 5231), :regex (draft-ietf-sieve-regex, through regex.ts's linear-time engine), and
+ * the `:matches` wildcard matcher.
  *
  * Invariant: nothing from a script becomes a RegExp. The wildcard matcher splits the
  * pattern at "*" into segments and finds each segment once, left to right, at its
@@ -11,6 +12,8 @@
  * @module
  */
 
+import { compileRegex, type Regex, RegexError, regexSearch, type RegexWork } from "./regex.ts";
+
 export type Comparator = "i;octet" | "i;ascii-casemap" | "i;ascii-numeric";
 export type Relation = "gt" | "ge" | "lt" | "le" | "eq" | "ne";
 export const RELATIONS: readonly string[] = ["gt", "ge", "lt", "le", "eq", "ne"];
@@ -19,6 +22,7 @@ export type MatchType =
   | { kind: "is" }
   | { kind: "contains" }
   | { kind: "matches" }
+  | { kind: "regex" }
   | { kind: "value"; relation: Relation }
   | { kind: "count"; relation: Relation };
 
@@ -86,6 +90,7 @@ export function matchOne(
   key: string,
   type: MatchType,
   cmp: Comparator,
+  work?: RegexWork,
 ): string[] | null {
   switch (type.kind) {
     case "is":
@@ -96,11 +101,36 @@ export function matchOne(
     case "matches":
       if (cmp === "i;ascii-numeric") return null;
       return wildcardMatch(value, key, cmp === "i;ascii-casemap");
+    case "regex": {
+      if (cmp === "i;ascii-numeric") return null;
+      const re = cachedRegex(key, cmp === "i;ascii-casemap");
+      return re instanceof RegexError ? null : regexSearch(re, value, work);
+    }
     case "value":
       return relationHolds(type.relation, ordering(value, key, cmp)) ? [value] : null;
     case "count":
       return null; // counted over the whole list by the caller
   }
+}
+
+const REGEX_CACHE_SIZE = 256;
+const regexCache = new Map<string, Regex | RegexError>();
+
+/** A compiled :regex key (or its error), cached by pattern and case mapping. */
+export function cachedRegex(pattern: string, casemap: boolean): Regex | RegexError {
+  const k = (casemap ? "i" : "o") + pattern;
+  let re = regexCache.get(k);
+  if (!re) {
+    try {
+      re = compileRegex(pattern, casemap);
+    } catch (e) {
+      if (!(e instanceof RegexError)) throw e;
+      re = e;
+    }
+    if (regexCache.size >= REGEX_CACHE_SIZE) regexCache.delete(regexCache.keys().next().value!);
+    regexCache.set(k, re);
+  }
+  return re;
 }
 
 /** One piece of a parsed pattern: literal text (with "?" positions) between "*"s. */
@@ -201,6 +231,7 @@ export function matchAny(
   keys: readonly string[],
   type: MatchType,
   cmp: Comparator,
+  work?: RegexWork,
 ): string[] | null {
   if (type.kind === "count") {
     const count = String(values.length);
@@ -211,7 +242,7 @@ export function matchAny(
   }
   for (const v of values) {
     for (const k of keys) {
-      const m = matchOne(v, k, type, cmp);
+      const m = matchOne(v, k, type, cmp, work);
       if (m) return m;
     }
   }

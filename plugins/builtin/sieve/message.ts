@@ -23,6 +23,10 @@ export interface BodyPart {
 export interface SieveInput {
   /** Every value of a header field (case-insensitive), unfolded, not decoded. */
   headerAll(name: string): string[];
+  /** Every header field in order, with its original bytes (for editheader). */
+  fields(): Array<{ name: string; value: string; line: Uint8Array }>;
+  /** The body bytes after the header block. */
+  bodyBytes(): Uint8Array;
   size: number;
   /** The body after the header block, as text (body :raw). */
   rawBody(): string;
@@ -32,10 +36,19 @@ export interface SieveInput {
   envelope: { from: string; to: string };
   /** The spam plugin's score, when it ran; and the score that counts as certain spam. */
   spam?: { score: number; max: number };
+  /** RFC 3685 §3 virustest value 1-5 from an antivirus plugin's verdict; absent: 0. */
+  virus?: number;
+  /** currentdate's "now" (ms); the clock when absent. */
+  now?: number;
+  /** The local time zone (minutes east of UTC) for date tests; this machine's when absent. */
+  zone?: number;
 }
 
 /** Header values as the header test compares them: RFC 2047 words decoded (§2.7.2). */
-export function decodedHeader(input: SieveInput, name: string): string[] {
+export function decodedHeader(
+  input: Pick<SieveInput, "headerAll">,
+  name: string,
+): string[] {
   return input.headerAll(name).map((v) => decodeEncodedWords(v.trim()));
 }
 
@@ -53,6 +66,7 @@ export function inputFromBytes(
   raw: Uint8Array,
   envelope: { from: string; to: string },
   spam?: { score: number; max: number },
+  extra: Pick<SieveInput, "virus" | "now" | "zone"> = {},
 ): SieveInput {
   let root: MimePart | null = null;
   const tree = () => root ??= parseMime(raw, { nonMimeFields: true });
@@ -61,6 +75,8 @@ export function inputFromBytes(
       const n = name.toLowerCase();
       return tree().headers.filter((f) => f.name.toLowerCase() === n).map((f) => f.value);
     },
+    fields: () => tree().headers.map((f) => ({ name: f.name, value: f.value, line: f.line })),
+    bodyBytes: () => raw.subarray(tree().bodyStart),
     size: raw.length,
     rawBody: () => new TextDecoder().decode(raw.subarray(tree().bodyStart)),
     parts: () => {
@@ -80,5 +96,6 @@ export function inputFromBytes(
     },
     envelope,
     ...(spam ? { spam } : {}),
+    ...extra,
   };
 }

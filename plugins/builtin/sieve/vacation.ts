@@ -7,6 +7,7 @@
  */
 import type { PluginKv } from "../../sdk.ts";
 import type { Action } from "./eval.ts";
+import { encodeWord } from "./headers.ts";
 
 type Vacation = Extract<Action, { type: "vacation" }>;
 
@@ -24,13 +25,6 @@ export async function firstInPeriod(kv: PluginKv, account: string, v: Vacation):
   const key = `vacation:${account.toLowerCase()}:` +
     await sha256(`${v.to.toLowerCase()}\0${v.handle}`);
   return await kv.incr(key, 1, v.period * 1000) === 1;
-}
-
-/** RFC 2047 B-encoding for a header value that is not ASCII. */
-function encodeWord(s: string): string {
-  if (/^[\x20-\x7e]*$/.test(s)) return s;
-  const bytes = new TextEncoder().encode(s);
-  return `=?UTF-8?B?${btoa(String.fromCharCode(...bytes))}?=`;
 }
 
 function oneLine(s: string): string {

@@ -15,8 +15,8 @@
  *             scores = { HTML_ONLY = 1.0 } }
  * ```
  *
- * Verdicts (data hook): below `junk_score` the message gets `X-Spam-Score` and
- * `X-Spam-Status` and goes on; from `junk_score` it is also filed in Junk; from
+ * Verdicts (data hook): below `junk_score` the message gets `X-Spam-Score`,
+ * `X-Spam-Status` and `X-Spam-Report` (status.ts) and goes on; from `junk_score` it is also filed in Junk; from
  * `reject_score` it is refused with 550 5.7.1. The verdict stays "continue" for the first
  * two so that later plugins still run.
  *
@@ -41,6 +41,7 @@ import {
   reject,
 } from "../../sdk.ts";
 import { BayesModel, GLOBAL, LearnBatch, messageKey, userScope } from "./model.ts";
+import { LinearModel } from "./linear.ts";
 import { readSpamOptions, type SpamOptions } from "./options.ts";
 import { parseMail } from "./parse.ts";
 import { finishScan, type PreparedScan, prepareScan, tokenHashes } from "./score.ts";
@@ -48,7 +49,7 @@ import { formatScore, ruleList, spamHeaders } from "./status.ts";
 
 // The runner hands every call the same `options` and `kv` objects: parse and build once.
 const parsedOptions = new WeakMap<object, SpamOptions>();
-let model: { kv: PluginKv; model: BayesModel } | null = null;
+let model: { kv: PluginKv; model: BayesModel; linear: LinearModel } | null = null;
 
 function options(o: Record<string, unknown>): SpamOptions {
   let p = parsedOptions.get(o);
@@ -67,9 +68,9 @@ function dnsFor(dns: PluginDns, ttl: number): PluginDns {
   return dnsCache.cached;
 }
 
-function modelFor(kv: PluginKv): BayesModel {
-  if (model?.kv !== kv) model = { kv, model: new BayesModel(kv) };
-  return model.model;
+function modelsFor(kv: PluginKv): { model: BayesModel; linear: LinearModel } {
+  if (model?.kv !== kv) model = { kv, model: new BayesModel(kv), linear: new LinearModel(kv) };
+  return model;
 }
 
 function envelope(ctx: PrepareContext<DataContext>) {
@@ -91,7 +92,7 @@ function prepare(ctx: PrepareContext<DataContext>): Promise<PreparedScan> | null
   if (ctx.session.user && !o.scanAuthenticated) return null;
   return prepareScan({ raw: ctx.message.raw, env: envelope(ctx) }, {
     options: o,
-    model: modelFor(ctx.kv),
+    ...modelsFor(ctx.kv),
     dns: dnsFor(ctx.dns, o.dnsCacheMs),
   });
 }
@@ -130,7 +131,7 @@ async function data(ctx: DataContext): Promise<HookResult | undefined> {
     };
   }
   const result: HookResult = {
-    addHeaders: spamHeaders(r.score, o.junkScore, r.hits),
+    addHeaders: spamHeaders(r.score, o.junkScore, r.hits, r.bayes, r.linear),
     score: r.own,
     note,
   };
@@ -149,6 +150,12 @@ async function mailboxMove(ctx: MailboxMoveContext): Promise<HookResult | undefi
   const outcomes: string[] = [];
   for (const scope of scopes) outcomes.push(await batch.add(scope, msg, hashes, spam));
   await batch.flush();
+  // The linear model is global: it learns when the global counts do, and only a message
+  // that was new to them (a message moved back and forth would count twice).
+  const global = scopes.indexOf(GLOBAL);
+  if (global >= 0 && outcomes[global] !== "already") {
+    await modelsFor(ctx.kv).linear.learn({ hashes, spam });
+  }
   return { note: `learned ${spam ? "spam" : "ham"} (${outcomes.join(",")})` };
 }
 

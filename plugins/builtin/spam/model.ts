@@ -16,6 +16,11 @@
  * the sum of the global counts and its recipient's. Token hashes are 53-bit (cyrb53,
  * base 36), so keys are short and the store never holds the words themselves.
  *
+ * The database stays bounded: a token seen in one learned message only (a hapax, most
+ * tokens) is stored with an expiry of {@link HAPAX_TTL_MS}; when a second message brings
+ * it, it is kept for good. Tokens of one-off campaigns fade by themselves, and learning
+ * that would pass the plugin's `kv_max_keys` skips new tokens instead of failing.
+ *
  * Invariants:
  * - A message is counted at most once per scope; learning it as the other class moves it.
  * - Readers cache token counts per scope and drop them when `gen:<scope>` changes, so one
@@ -43,6 +48,9 @@ export interface ClassCounts {
 }
 
 const SHIFT = 2 ** 26;
+
+/** How long a token seen in only one learned message is kept (120 days). */
+export const HAPAX_TTL_MS = 120 * 86_400_000;
 
 /** Packs counts into one safe integer (ham < 2^26, spam < 2^27). */
 export function pack(c: ClassCounts): number {
@@ -287,6 +295,34 @@ export class LearnBatch {
     else this.#deltas.set(key, v);
   }
 
+  /** Messages' new tokens left out because the kv area was full. */
+  skipped = 0;
+
+  /** Adds `by` to a count; a token key is a hapax (expiring) until a second message has it. */
+  async #count(key: string, by: number): Promise<void> {
+    if (!key.startsWith("t:")) {
+      await this.kv.incr(key, by);
+      return;
+    }
+    let v: number;
+    try {
+      v = await this.kv.incr(key, by, HAPAX_TTL_MS);
+    } catch (e) {
+      // A full kv area refuses new keys only: the message's known tokens still count.
+      if (/kv_max_(keys|bytes)/.test((e as Error).message)) {
+        this.skipped++;
+        return;
+      }
+      throw e;
+    }
+    const total = (n: number) => {
+      const c = unpack(n);
+      return c.spam + c.ham;
+    };
+    // From one message to two: keep it for good (a set without expiry).
+    if (total(v) >= 2 && total(v - by) < 2) await this.kv.set(key, String(v));
+  }
+
   /** Adds one message; see {@link BayesModel.learn}. */
   async add(scope: string, msg: string, hashes: string[], spam: boolean): Promise<LearnOutcome> {
     const recordKey = keys.learned(scope, msg);
@@ -317,7 +353,7 @@ export class LearnBatch {
     this.#deltas = new Map();
     const CHUNK = 4096;
     for (let i = 0; i < entries.length; i += CHUNK) {
-      await Promise.all(entries.slice(i, i + CHUNK).map(([k, by]) => this.kv.incr(k, by)));
+      await Promise.all(entries.slice(i, i + CHUNK).map(([k, by]) => this.#count(k, by)));
     }
     const records = [...this.#records];
     this.#records = new Map();

@@ -41,6 +41,8 @@ export interface SpamOptions {
   /** Rule score overrides. */
   scores: Record<string, number>;
   bayes: boolean;
+  /** The linear model's opinion (linear.ts) is added to the score. */
+  linear: boolean;
   /** Bayes is used only once both classes have this many learned messages. */
   bayesMinLearned: number;
   /** Moves into / out of Junk train the global counts too, not only the user's. */
@@ -135,6 +137,7 @@ export function readSpamOptions(o: Record<string, unknown>): SpamOptions {
     userLists,
     scores,
     bayes: bool(o.bayes, "bayes", true),
+    linear: bool(o.linear, "linear", true),
     bayesMinLearned: num(o.bayes_min_learned, "bayes_min_learned", 20),
     learnGlobal: bool(o.learn_global, "learn_global", false),
     authPlugin,

@@ -61,6 +61,11 @@ export interface ParsedMail {
   urls: string[];
   /** Media types of every leaf part ("text/plain", "image/gif" ...). */
   partTypes: string[];
+  /**
+   * The MIME tree's shape: "multipart/alternative(text/plain,text/html)". A mailing tool
+   * builds the same shape for every campaign, whatever the words.
+   */
+  structure: string;
   /** Message size in octets (the whole message, not just the part read). */
   size: number;
 }
@@ -84,6 +89,14 @@ function leaves(root: MimePart, out: MimePart[], depth = 0): void {
   if (root.kind === "multipart") { for (const c of root.children) leaves(c, out, depth + 1); }
   else if (root.kind === "message" && root.embedded) leaves(root.embedded, out, depth + 1);
   else out.push(root);
+}
+
+/** The shape of a MIME tree, at most 4 levels and ~120 characters. */
+export function structureOf(p: MimePart, depth = 0): string {
+  const type = `${p.type}/${p.subtype}`;
+  if (p.kind !== "multipart" || depth >= 3) return type;
+  const kids = p.children.slice(0, 6).map((c) => structureOf(c, depth + 1));
+  return `${type}(${kids.join(",")}${p.children.length > 6 ? ",..." : ""})`.slice(0, 120);
 }
 
 /** Reads a message for the spam checks. */
@@ -161,6 +174,7 @@ export function parseMail(raw: Uint8Array, maxBytes = DEFAULT_MAX_BYTES): Parsed
     attachments,
     urls: [...new Set(urls)],
     partTypes,
+    structure: structureOf(root),
     size: raw.length,
   };
 }

@@ -16,7 +16,8 @@ import { contentRules } from "./rules/content.ts";
 import { blocklistQueries, blocklistRules } from "./rules/dnsbl.ts";
 import { type Envelope, envelopeRules, headerRules } from "./rules/headers.ts";
 import { listRules } from "./rules/lists.ts";
-import { bayesRule, hit, type RuleHit } from "./rules/table.ts";
+import { bayesRule, hit, linearHit, type RuleHit } from "./rules/table.ts";
+import type { LinearModel } from "./linear.ts";
 import { tokenize } from "./tokenize.ts";
 
 /** A message to score. */
@@ -35,6 +36,8 @@ export interface ScanDeps {
   options: SpamOptions;
   /** The Bayes model, or null to leave Bayes out. */
   model: BayesModel | null;
+  /** The linear model, or null/absent to leave it out. */
+  linear?: LinearModel | null;
   /** DNS for block lists, or null to skip them (the CLI). */
   dns?: PluginDns | null;
   now?: number;
@@ -49,6 +52,8 @@ export interface ScanResult {
   hits: RuleHit[];
   /** Bayes spam probability, or null when Bayes was not used. */
   bayes: number | null;
+  /** The linear model's spam probability, or null when it was not used. */
+  linear: number | null;
   verdict: "ham" | "junk" | "reject";
 }
 
@@ -93,6 +98,7 @@ export interface PreparedScan {
   /** Header, envelope, content and block list hits, in that order. */
   hits: RuleHit[];
   bayes: number | null;
+  linear: number | null;
   /** Octets of the message scanned. */
   size: number;
 }
@@ -121,12 +127,16 @@ export async function prepareScan(
       o.dnsTimeoutMs,
     )
     : Promise.resolve([]);
+  const tokens = deps.model || deps.linear ? [...tokenize(m)] : [];
   const bayesWork = deps.model && o.bayes
-    ? bayesProbability(deps.model, scopesFor(recipients), [...tokenize(m)], o.bayesMinLearned)
+    ? bayesProbability(deps.model, scopesFor(recipients), tokens, o.bayesMinLearned)
     : Promise.resolve(null);
-  const [dnsHits, bayes] = await Promise.all([dnsWork, bayesWork]);
+  const linearWork = deps.linear && o.linear
+    ? deps.linear.probability([...new Set(tokens.map(tokenHash))])
+    : Promise.resolve(null);
+  const [dnsHits, bayes, linear] = await Promise.all([dnsWork, bayesWork, linearWork]);
   hits.push(...dnsHits);
-  return { m, hits, bayes, size: input.raw.length };
+  return { m, hits, bayes, linear, size: input.raw.length };
 }
 
 /** Adds the list and auth rules to a prepared scan and sums up. Pure. */
@@ -152,6 +162,7 @@ export function finishScan(
   hits.push(...authRules(input.auth ?? null, o.scores));
   hits.push(...p.hits);
   if (p.bayes !== null) hits.push(hit(bayesRule(p.bayes), o.scores));
+  if (p.linear !== null) hits.push(linearHit(p.linear, o.scores));
   const own = round1(hits.reduce((n, h) => n + h.score, 0));
   const score = round1(own + (input.extraScore ?? 0));
   return {
@@ -159,6 +170,7 @@ export function finishScan(
     own,
     hits,
     bayes: p.bayes,
+    linear: p.linear,
     verdict: score >= o.rejectScore ? "reject" : score >= o.junkScore ? "junk" : "ham",
   };
 }

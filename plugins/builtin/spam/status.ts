@@ -5,13 +5,19 @@
  * ```
  * X-Spam-Score: 7.3
  * X-Spam-Status: Yes, score=7.3 required=5.0 tests=BAYES_99,HTML_ONLY
+ * X-Spam-Report: score=7.3 required=5.0 bayes=0.9931 linear=0.8012 | 5.5 BAYES_99 Bayes spam
+ *   probability 99 to 99.9% | 1.5 LINEAR linear model ... | 0.7 HTML_ONLY HTML without ...
  * ```
+ *
+ * The report explains the decision to whoever reads the message's source: every rule with
+ * its score and meaning, the Bayes and linear-model probabilities (one line: plugins cannot
+ * fold fields).
  *
  * Pure.
  *
  * @module
  */
-import type { RuleHit } from "./rules/table.ts";
+import { type RuleHit, RULES } from "./rules/table.ts";
 
 /** "7.3", "-0.2", "12.0". */
 export function formatScore(n: number): string {
@@ -24,11 +30,42 @@ export function ruleList(hits: RuleHit[]): string {
   return names.length ? names.join(",") : "none";
 }
 
-/** X-Spam-Score and X-Spam-Status for a score against the junk threshold. */
+/** Longest X-Spam-Report value (RFC 5322 §2.1.1: lines of at most 998 octets). */
+const MAX_REPORT = 900;
+
+/** One entry per rule that fired: score, name and what it means, highest score first. */
+export function explain(hits: RuleHit[]): Array<{ rule: string; score: number; about: string }> {
+  return [...hits]
+    .sort((a, b) => Math.abs(b.score) - Math.abs(a.score) || (a.name < b.name ? -1 : 1))
+    .map((h) => ({ rule: h.name, score: h.score, about: RULES[h.name]?.about ?? "" }));
+}
+
+/** The X-Spam-Report value: totals, the Bayes probability, then each rule. */
+export function spamReport(
+  score: number,
+  required: number,
+  hits: RuleHit[],
+  bayes: number | null,
+  linear: number | null = null,
+): string {
+  const p = (x: number | null) => x === null ? "none" : x.toFixed(4);
+  let out = `score=${formatScore(score)} required=${formatScore(required)} bayes=${p(bayes)}` +
+    ` linear=${p(linear)}`;
+  for (const e of explain(hits)) {
+    const part = ` | ${formatScore(e.score)} ${e.rule} ${e.about}`.replace(/[\r\n]+/g, " ");
+    if (out.length + part.length > MAX_REPORT) return out + " | ...";
+    out += part;
+  }
+  return out;
+}
+
+/** X-Spam-Score, X-Spam-Status and X-Spam-Report for a score against the junk threshold. */
 export function spamHeaders(
   score: number,
   required: number,
   hits: RuleHit[],
+  bayes: number | null = null,
+  linear: number | null = null,
 ): [string, string][] {
   const yes = score >= required ? "Yes" : "No";
   return [
@@ -39,5 +76,6 @@ export function spamHeaders(
         ruleList(hits)
       }`,
     ],
+    ["X-Spam-Report", spamReport(score, required, hits, bayes, linear)],
   ];
 }

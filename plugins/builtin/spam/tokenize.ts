@@ -15,7 +15,7 @@ import { type ParsedMail, urlHost } from "./parse.ts";
 import { splitMailbox } from "../../../mime/address.ts";
 
 /** Version of the token scheme (stored with each learned message). */
-export const TOKENIZER_VERSION = 1;
+export const TOKENIZER_VERSION = 2;
 
 /** Most tokens taken from one message. */
 export const MAX_TOKENS = 1500;
@@ -41,6 +41,58 @@ const WORD_HEADERS: Record<string, string> = {
   "reply-to": "rt",
   "importance": "imp",
 };
+
+/**
+ * Header fields whose whole value, with digits made 9, is one token ("hv:x-mailer:microsoft
+ * outlook express 9.99.9999.9999"): the tool that wrote a message stays the same from one
+ * campaign to the next.
+ */
+const VALUE_HEADERS = new Set([
+  "x-mailer",
+  "user-agent",
+  "x-mimeole",
+  "mime-version",
+  "x-priority",
+  "x-msmail-priority",
+  "precedence",
+  "importance",
+  "content-transfer-encoding",
+]);
+
+/** A header value as one token: lower-case, digits as 9, white space collapsed, cut. */
+function valueToken(name: string, value: string): string {
+  const v = value.toLowerCase().replace(/[0-9]/g, "9").replace(/\s+/g, " ").trim();
+  return `hv:${name}:${v.slice(0, 60)}`;
+}
+
+/**
+ * The character-class shape of a word that mixes classes ("v1agra" -> "a9a",
+ * "$99.95" -> "$9.9"): the disguises of spam words keep their shape when the words change.
+ * Null for a plain word or number.
+ */
+export function shapeOf(w: string): string | null {
+  let shape = "";
+  let last = "";
+  let letters = false, digits = false, marks = false;
+  for (let i = 0; i < w.length; i++) {
+    const c = w.charCodeAt(i);
+    let k: string;
+    if (c >= 48 && c <= 57) {
+      k = "9";
+      digits = true;
+    } else if (c > 127 || ((c | 0x20) - 97) >>> 0 < 26) {
+      k = "a";
+      letters = true;
+    } else {
+      k = w[i];
+      marks = true;
+    }
+    if (k !== last) shape += k;
+    last = k;
+  }
+  if (!(letters && digits) && !((letters || digits) && marks && shape.length > 2)) return null;
+  return shape.length <= 8 ? shape : null;
+}
 
 /** Marks that do not start or end a word. */
 const EDGES = /^['%.\-_]+|['.\-_]+$/g;
@@ -168,6 +220,8 @@ function words(text: string, prefix: string, out: Set<string>): void {
       continue;
     }
     out.add(prefix + w);
+    const shape = shapeOf(w);
+    if (shape !== null) out.add(`shape:${prefix}${shape}`);
   }
 }
 
@@ -241,8 +295,15 @@ export function tokenize(m: ParsedMail): Set<string> {
       if (/undisclosed/i.test(value)) out.add(`${name}:undisclosed`);
     }
     if (name === "content-transfer-encoding") out.add(`cte:${value.toLowerCase().trim()}`);
+    if (VALUE_HEADERS.has(name)) out.add(valueToken(name, value));
+    if (name === "return-path") {
+      const dom = /@([^>\s]+)>?\s*$/.exec(value)?.[1]?.toLowerCase();
+      if (dom) hostTokens(dom, "rp:dom:", out);
+      else out.add(value.includes("<>") ? "rp:(null)" : "rp:(odd)");
+    }
   }
   for (const t of m.partTypes) out.add(`part:${t}`);
+  out.add(`mime:${m.structure}`);
   for (const t of m.texts) {
     out.add(`charset:${t.charset}`);
     if (t.encoding !== "7bit") out.add(`cte:${t.subtype}:${t.encoding}`);

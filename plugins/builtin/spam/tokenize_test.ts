@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { parseMail } from "./parse.ts";
-import { MAX_TOKENS, tokenize } from "./tokenize.ts";
+import { MAX_TOKENS, shapeOf, tokenize } from "./tokenize.ts";
 
 /** The word rule as first written (one regex split): the scanner must give the same tokens. */
 function referenceWords(text: string): string[] {
@@ -90,4 +90,28 @@ Deno.test("spam tokenizer: words", async (t) => {
     const text = Array.from({ length: 3 * MAX_TOKENS }, (_, i) => `w${i}x`).join(" ");
     assert.ok(tokenize(parseMail(new TextEncoder().encode(`Subject: s\r\n\r\n${text}\r\n`))).size <= MAX_TOKENS);
   });
+});
+
+Deno.test("tokenize v2: token classes that outlive one campaign", () => {
+  const raw = new TextEncoder().encode(
+    "Return-Path: <bounce-77@mailer.Example.com>\r\nFrom: a@b.example\r\n" +
+      "X-Mailer: Microsoft Outlook Express 6.00.2600.0000\r\nSubject: V1agra now\r\n" +
+      'MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary="b"\r\n\r\n' +
+      "--b\r\nContent-Type: text/plain\r\n\r\nonly $99.95 for v1agra\r\n" +
+      "--b\r\nContent-Type: text/html\r\n\r\n<p>only</p>\r\n--b--\r\n",
+  );
+  const t = tokenize(parseMail(raw));
+  // The tool that wrote it, digits made 9.
+  assert.ok(t.has("hv:x-mailer:microsoft outlook express 9.99.9999.9999"), [...t].join(" "));
+  assert.ok(t.has("hv:mime-version:9.9"));
+  // The envelope sender's domain and its parents.
+  assert.ok(t.has("rp:dom:example.com") && t.has("rp:dom:mailer.example.com"));
+  // The MIME tree's shape.
+  assert.ok(t.has("mime:multipart/alternative(text/plain,text/html)"));
+  // Character-class shapes of disguised words (subject and body keep apart).
+  assert.ok(t.has("shape:s:a9a") && t.has("shape:a9a") && t.has("shape:$9.9"));
+  // A plain word or number has no shape token.
+  assert.equal(shapeOf("only"), null);
+  assert.equal(shapeOf("2002"), null);
+  assert.equal(shapeOf("v1agra"), "a9a");
 });

@@ -9,7 +9,8 @@ import { join } from "node:path";
 import type { ServerDeps } from "../../../core/deps.ts";
 import { formatHostPort } from "../../../core/config.ts";
 import { VERSION } from "../../../core/version.ts";
-import type { ServerGauges } from "../ops.ts";
+import { metrics, type ServerGauges } from "../ops.ts";
+import { pluginFigures } from "./plugin_stats.ts";
 
 /** Files looked at when adding up the data dir (a bound, not an expected size). */
 const MAX_FILES = 100_000;
@@ -52,6 +53,17 @@ function certificate(pem: string) {
   }
 }
 
+/** The samples of Prometheus text: `name{labels} value` lines, comments skipped. */
+function samples(text: string): Array<{ name: string; value: number }> {
+  const out = [];
+  for (const line of text.split("\n")) {
+    if (line === "" || line.startsWith("#")) continue;
+    const at = line.lastIndexOf(" ");
+    out.push({ name: line.slice(0, at), value: Number(line.slice(at + 1)) });
+  }
+  return out;
+}
+
 /** `GET /api/admin/server`. */
 export async function serverView(deps: ServerDeps, gauges: ServerGauges, started: number) {
   const connections = gauges.connections();
@@ -76,11 +88,23 @@ export async function serverView(deps: ServerDeps, gauges: ServerGauges, started
       dataDir: deps.config.dataDir,
       ...(await directorySize(deps.config.dataDir)),
     },
+    metrics: samples(await metrics(deps, gauges, started)),
   };
 }
 
-/** `GET /api/admin/plugins`: what the plugin host exposes, with each plugin's grant. */
+/**
+ * `GET /api/admin/plugins`: what the plugin host exposes, with each plugin's grant and its
+ * figures (calls, p50/p99, verdicts) when the host keeps them (`figures` says whether).
+ */
 export function pluginsView(deps: ServerDeps) {
+  const figures = pluginFigures(deps.plugins);
+  return {
+    plugins: pluginList(deps).map((p) => ({ ...p, figures: figures?.get(p.name) ?? null })),
+    figures: figures !== null,
+  };
+}
+
+function pluginList(deps: ServerDeps) {
   const list = deps.plugins?.list() ?? [];
   const running = new Map(list.map((p) => [p.name, p]));
   const configured = new Set(deps.config.plugins.map((c) => c.name));

@@ -16,6 +16,7 @@
  */
 import type { ServerDeps } from "../../../core/deps.ts";
 import { authenticate } from "../auth.ts";
+import { encryptNamespace } from "../../../core/admin/keys.ts";
 import type { ServerGauges } from "../ops.ts";
 import type { Router, WebRequest } from "../router.ts";
 import { errorResponse, jsonError, readJsonBody } from "./request.ts";
@@ -77,6 +78,9 @@ export function addAdminRoutes(router: Router, deps: ServerDeps, gauges: ServerG
           hostname: deps.config.hostname,
           dataDir: deps.config.dataDir,
           actor: { who: auth.account.email, ip: r.ip },
+          certPem: () => Promise.resolve(deps.tls.certPem),
+          dns: deps.config.dns,
+          keyNamespace: encryptNamespace(deps.config.plugins),
         },
         params: found.params!,
         body: body.body,

@@ -6,10 +6,9 @@
  *
  * @module
  */
-import type { AdminContext } from "../../../core/admin/context.ts";
-import type { ServerDeps } from "../../../core/deps.ts";
 import {
   addDomain,
+  checkDomainDns,
   domainRecords,
   listDomains,
   removeDomain,
@@ -25,35 +24,11 @@ import {
 } from "../../../core/admin/users.ts";
 import { listAliases, removeAlias, setAlias } from "../../../core/admin/aliases.ts";
 import { dropEntry, flushQueue, listQueue, retryEntry } from "../../../core/admin/queue.ts";
-import type { JsonObject } from "../jmap/json.ts";
-import type { ServerGauges } from "../ops.ts";
+import { type AdminRoute, ok, passwordOf } from "./route_types.ts";
+import { MORE_ROUTES } from "./routes_more.ts";
 import { auditExport, auditPage } from "./audit.ts";
 import { pluginsView, serverView } from "./info.ts";
 import { booleanField, listField, stringField } from "./request.ts";
-
-/** One authorized admin request, as a route handler sees it. */
-export interface AdminCall {
-  ctx: AdminContext;
-  params: Record<string, string>;
-  body: JsonObject;
-  url: URL;
-  deps: ServerDeps;
-  gauges: ServerGauges;
-  started: number;
-}
-
-export interface AdminRoute {
-  method: "GET" | "POST" | "PUT" | "DELETE";
-  path: string;
-  /** The CLI command doing the same (README, "Admin API"). */
-  cli: string;
-  handle(call: AdminCall): Promise<Response>;
-}
-
-const ok = (value: unknown, status = 200) => Response.json(value, { status });
-
-/** The body's password, given to the shared operation as the CLI's prompt would be. */
-const passwordOf = (body: JsonObject) => () => Promise.resolve(stringField(body, "password") ?? "");
 
 export const ADMIN_ROUTES: readonly AdminRoute[] = [
   {
@@ -79,6 +54,12 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     path: "domains/:domain/dns",
     cli: "dns DOMAIN",
     handle: async (c) => ok(await domainRecords(c.ctx, c.params.domain)),
+  },
+  {
+    method: "GET",
+    path: "domains/:domain/dns/check",
+    cli: "dns check DOMAIN",
+    handle: async (c) => ok(await checkDomainDns(c.ctx, c.params.domain)),
   },
   {
     method: "POST",
@@ -160,7 +141,15 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     method: "GET",
     path: "queue",
     cli: "queue list",
-    handle: async (c) => ok({ queue: (await listQueue(c.ctx)).map(({ meta: _, ...e }) => e) }),
+    handle: async (c) =>
+      ok({
+        queue: (await listQueue(c.ctx)).map(({ meta, ...e }) => ({
+          ...e,
+          // A bounce or delay notice (core/queue/notices.ts) names the entry it is about.
+          bounceOf: typeof meta.bounceOf === "number" ? meta.bounceOf : null,
+          notice: typeof meta.action === "string" ? meta.action : null,
+        })),
+      }),
   },
   {
     method: "POST",
@@ -184,7 +173,7 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     method: "GET",
     path: "plugins",
     cli: "plugin list",
-    handle: (c) => Promise.resolve(ok({ plugins: pluginsView(c.deps) })),
+    handle: (c) => Promise.resolve(ok(pluginsView(c.deps))),
   },
   {
     method: "GET",
@@ -204,6 +193,7 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     cli: "(none)",
     handle: (c) => Promise.resolve(auditExport(c.ctx.store)),
   },
+  ...MORE_ROUTES,
 ];
 
 /** Matches decoded `segments` against a route path; the params, or null. */

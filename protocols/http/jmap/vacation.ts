@@ -1,7 +1,8 @@
 /**
  * VacationResponse (RFC 8621 §8): one object per account, id "singleton", stored in the
- * stored records (records.ts, type "vacation"). Only stored for now: sending the
- * automatic replies comes with Sieve (RFC 5230), which will read this object.
+ * stored records (records.ts, type "vacation"), and copied into builtin:sieve's kv area,
+ * where the plugin reads it at delivery and replies as a generated Sieve vacation rule
+ * would (plugins/builtin/sieve/jmap_vacation.ts): one vacation state for JMAP and Sieve.
  *
  * @module
  */
@@ -18,6 +19,11 @@ import { invalidArguments, MethodError } from "./errors.ts";
 import { isObject, type JsonObject } from "./json.ts";
 import { noteChange, readDoc, writeDoc } from "./records.ts";
 import { VACATION } from "./session.ts";
+import { pluginNameFor, pluginStoreKv } from "../../../plugins/engine/store_kv.ts";
+import {
+  type JmapVacation,
+  saveJmapVacation,
+} from "../../../plugins/builtin/sieve/jmap_vacation.ts";
 
 const TYPE = "vacation";
 const ID = "singleton";
@@ -121,6 +127,13 @@ const set: JmapMethod = {
       }
       if (String(doc.state) !== oldState) {
         await writeDoc(ctx.deps.store, TYPE, ctx.account.id, doc);
+        // The sieve plugin's copy, which delivery reads (the records stay the JMAP truth).
+        const plugin = pluginNameFor(ctx.deps.config.plugins, "builtin:sieve", "sieve");
+        await saveJmapVacation(
+          pluginStoreKv(ctx.deps.store, plugin),
+          ctx.account.email,
+          { ...DEFAULTS, ...doc.objects[ID] } as unknown as JmapVacation,
+        );
         ctx.push.recordChanged(ctx.account.id, "VacationResponse", String(doc.state));
       }
       return { accountId, oldState, newState: String(doc.state), ...out };

@@ -78,6 +78,9 @@ export function addWebmailRoutes(router: Router, deps: ServerDeps): void {
   // The page itself is revalidated on every load (its ETag), so a new build is seen at once.
   router.route("/", ["GET"], (r) => withBundle((b) => serve(r, b.index, "no-cache"))(r));
   router.route("/admin/", ["GET"], (r) => withBundle((b) => serve(r, b.admin, "no-cache"))(r));
+  // A one-time sign-up link (core/admin/signup.ts) opens the console's page, which shows
+  // the "Choose a password" form for it.
+  router.prefix("/signup/", ["GET"], (r) => withBundle((b) => serve(r, b.admin, "no-cache"))(r));
   router.route(
     "/admin",
     ["GET"],

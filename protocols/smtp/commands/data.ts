@@ -106,6 +106,7 @@ async function finishMessage(s: SmtpSession, data: Uint8Array): Promise<void> {
     size: data.length,
     ...(pluginLog ? { plugins: pluginLog } : {}),
     ...(plugged.discard ? { discarded: true } : {}),
+    ...(plugged.mailbox ? { mailbox: plugged.mailbox } : {}),
   });
   // RFC 5321 §4.2.5 / DESIGN step 6: 250 only after the durable commit.
   s.reply(reply(250, "2.0.0", `Message accepted as ${id}`));

@@ -20,7 +20,12 @@ export async function call<T>(
   body?: unknown,
 ): Promise<T> {
   const headers: Record<string, string> = { authorization: `Bearer ${token}` };
-  if (body !== undefined) headers["content-type"] = "application/json";
+  // Every change says application/json, with a body or not: the API's CSRF rule refuses
+  // (415) a POST, PUT or DELETE without it.
+  if (method !== "GET") {
+    headers["content-type"] = "application/json";
+    body ??= {};
+  }
   let res: Response;
   try {
     res = await fetch(`/api/admin/${path}`, {

@@ -1,7 +1,7 @@
 /**
- * The Domains page: the domains, "Add domain", and per domain "Check DNS". There is no
- * route yet that resolves what is published, so "Check DNS" shows the records to publish
- * (GET domains/D/dns, the CLI's `dns DOMAIN`) for the admin to compare.
+ * The Domains page: the domains, "Add domain", "Remove", and per domain "Check DNS", which
+ * looks every record up through the server's resolver (GET domains/D/dns/check, the CLI's
+ * `dns check DOMAIN`) and shows one row each: OK, missing or wrong, with the value to set.
  *
  * @module
  */
@@ -12,6 +12,25 @@ import { call, seg } from "./api.ts";
 import type { Session } from "./session.ts";
 import { useLoad } from "./use_load.ts";
 
+interface Check {
+  name: string;
+  type: string;
+  value: string;
+  why: string;
+  status: "ok" | "missing" | "wrong";
+  found: string[];
+  error?: string;
+}
+
+interface CheckResult {
+  domain: string;
+  checks: Check[];
+  notes: string[];
+  ok: boolean;
+}
+
+const STATUS = { ok: "OK", missing: "missing", wrong: "wrong" } as const;
+
 interface Domain {
   name: string;
   createdAt: number;
@@ -20,20 +39,36 @@ interface Domain {
 export function DomainsPage(props: { session: Session }) {
   const { session } = props;
   const domains = useLoad<{ domains: Domain[] }>(session, "domains");
-  const [records, setRecords] = useState<{ domain: string; records: string[] } | null>(null);
+  const [result, setResult] = useState<CheckResult | null>(null);
+  const [checking, setChecking] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const add = async (data: FormData) => {
     await call(session.token, "POST", "domains", { name: String(data.get("domain")) });
     domains.reload();
   };
-  const check = async (name: string) => {
+  const run = async (what: () => Promise<void>) => {
     setError(null);
     try {
-      setRecords(await call(session.token, "GET", `domains/${seg(name)}/dns`));
+      await what();
     } catch (e) {
       if (!session.fail(e as Error)) setError((e as Error).message);
     }
   };
+  const check = (name: string) =>
+    run(async () => {
+      setChecking(name);
+      try {
+        setResult(await call(session.token, "GET", `domains/${seg(name)}/dns/check`));
+      } finally {
+        setChecking(null);
+      }
+    });
+  const remove = (name: string) =>
+    run(async () => {
+      if (!confirm(`Remove the domain ${name}?`)) return;
+      await call(session.token, "DELETE", `domains/${seg(name)}`);
+      domains.reload();
+    });
   return (
     <>
       <AddForm label="Add domain" submit={add}>
@@ -57,23 +92,66 @@ export function DomainsPage(props: { session: Session }) {
               <td>{d.name}</td>
               <td>{new Date(d.createdAt).toLocaleDateString()}</td>
               <td>
-                <button type="button" onClick={() => check(d.name)} aria-label="Check DNS">
-                  Check DNS
+                <button
+                  type="button"
+                  onClick={() => check(d.name)}
+                  aria-label="Check DNS"
+                  disabled={checking !== null}
+                >
+                  {checking === d.name ? "Checking…" : "Check DNS"}
+                </button>{" "}
+                <button
+                  type="button"
+                  onClick={() => remove(d.name)}
+                  title={`Remove ${d.name}`}
+                >
+                  Remove
                 </button>
               </td>
             </tr>
           ))}
         </tbody>
       </table>
-      {records && (
-        <section aria-label={`DNS records for ${records.domain}`} class="records">
-          <h2>Records to publish for {records.domain}</h2>
-          <p class="note">
-            Comparing with what is published is not built yet: check these against your zone.
-          </p>
-          <pre>{records.records.join("\n")}</pre>
-        </section>
-      )}
+      {result && <DnsChecks result={result} />}
     </>
+  );
+}
+
+/** One row per record: status, name, type, the value to publish, what is published. */
+function DnsChecks(props: { result: CheckResult }) {
+  const { result } = props;
+  const bad = result.checks.filter((c) => c.status !== "ok").length;
+  return (
+    <section aria-label={`DNS check of ${result.domain}`} class="records">
+      <h2>DNS of {result.domain}</h2>
+      <p role="status">
+        {bad === 0
+          ? "Every record is published as it should be."
+          : `${bad} of ${result.checks.length} records need a change.`}
+      </p>
+      {result.notes.map((n) => <p class="note" key={n}>{n}</p>)}
+      <table aria-label="DNS records">
+        <thead>
+          <tr>
+            <th scope="col">Status</th>
+            <th scope="col">Name</th>
+            <th scope="col">Type</th>
+            <th scope="col">Value to set</th>
+            <th scope="col">Published now</th>
+          </tr>
+        </thead>
+        <tbody>
+          {result.checks.map((c) => (
+            <tr key={`${c.name} ${c.type}`} class={`dns-${c.status}`}>
+              <td>{STATUS[c.status]}</td>
+              <td>{c.name}</td>
+              <td>{c.type}</td>
+              <td class="value" title={c.why}>{c.value}</td>
+              <td class="value">{c.error ? `lookup failed: ${c.error}` : c.found.join("\n")}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
   );
 }

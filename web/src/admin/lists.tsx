@@ -1,48 +1,96 @@
 /**
- * The read-only pages: Aliases (GET aliases), Plugins (GET plugins) and Activity, which for
- * now is the audit log of admin changes (GET audit); deliveries, refusals and failed logins
- * have no route yet.
+ * The Aliases page (aliases and catch-alls: list, add, remove — the CLI's `alias`) and the
+ * Plugins page (state, grants, calls, p50/p99, verdicts; Reload — the CLI's `plugin
+ * reload`).
  *
  * @module
  */
 /// <reference lib="dom" />
+import { useState } from "preact/hooks";
+import { AddForm } from "./add_form.tsx";
+import { call, seg } from "./api.ts";
 import type { Session } from "./session.ts";
 import { useLoad } from "./use_load.ts";
 
-/** A table named `label` with one row per item, cells made by `row`. */
-function Table<T>(
-  props: { label: string; head: string[]; items: T[] | undefined; row: (t: T) => string[] },
-) {
+export function AliasesPage(props: { session: Session }) {
+  const { session } = props;
+  const aliases = useLoad<{ aliases: Array<{ source: string; targets: string[] }> }>(
+    session,
+    "aliases",
+  );
+  const [error, setError] = useState<string | null>(null);
+  const add = async (data: FormData) => {
+    await call(session.token, "POST", "aliases", {
+      source: String(data.get("source")).trim(),
+      targets: String(data.get("targets")),
+    });
+    aliases.reload();
+  };
+  const remove = async (source: string) => {
+    setError(null);
+    try {
+      if (!confirm(`Remove ${source}?`)) return;
+      await call(session.token, "DELETE", `aliases/${seg(source)}`);
+    } catch (e) {
+      if (!session.fail(e as Error)) setError((e as Error).message);
+    }
+    aliases.reload();
+  };
   return (
-    <table aria-label={props.label}>
-      <thead>
-        <tr>{props.head.map((h) => <th scope="col" key={h}>{h}</th>)}</tr>
-      </thead>
-      <tbody>
-        {props.items?.map((t, i) => (
-          <tr key={i}>{props.row(t).map((c, j) => <td key={j}>{c}</td>)}</tr>
-        ))}
-      </tbody>
-    </table>
+    <>
+      <AddForm label="Add alias" submit={add}>
+        <label>
+          Alias
+          <input name="source" required autocomplete="off" placeholder="sales@example.org" />
+        </label>
+        <label>
+          Delivers to
+          <input name="targets" required autocomplete="off" placeholder="a@example.org, b@…" />
+        </label>
+      </AddForm>
+      <p class="note">
+        An alias "@example.org" is a catch-all: it takes mail for every address of the domain that
+        is neither a user nor another alias.
+      </p>
+      {(aliases.error ?? error) && <p role="alert" class="error">{aliases.error ?? error}</p>}
+      <table aria-label="Aliases">
+        <thead>
+          <tr>
+            <th scope="col">Alias</th>
+            <th scope="col">Delivers to</th>
+            <th scope="col">Actions</th>
+          </tr>
+        </thead>
+        <tbody>
+          {aliases.data?.aliases.map((a) => (
+            <tr key={a.source}>
+              <td>{a.source}{a.source.startsWith("@") ? " (catch-all)" : ""}</td>
+              <td>{a.targets.join(", ")}</td>
+              <td>
+                <button
+                  type="button"
+                  aria-label={`Remove ${a.source}`}
+                  onClick={() => remove(a.source)}
+                >
+                  Remove
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
   );
 }
 
-export function AliasesPage(props: { session: Session }) {
-  const aliases = useLoad<{ aliases: Array<{ source: string; targets: string[] }> }>(
-    props.session,
-    "aliases",
-  );
-  return (
-    <>
-      {aliases.error && <p role="alert" class="error">{aliases.error}</p>}
-      <Table
-        label="Aliases"
-        head={["Alias", "Delivers to"]}
-        items={aliases.data?.aliases}
-        row={(a) => [a.source, a.targets.join(", ")]}
-      />
-    </>
-  );
+interface Figures {
+  calls: number;
+  p50Ms: number | string | null;
+  p99Ms: number | string | null;
+  verdicts: Record<string, number>;
+  timeouts: number;
+  errors: number;
+  restarts: number;
 }
 
 interface Plugin {
@@ -51,45 +99,99 @@ interface Plugin {
   state: string;
   hooks: string[];
   error: string | null;
+  permissions?: Record<string, string[]>;
+  figures: Figures | null;
+}
+
+/** The engine's process states in the console's words. */
+const STATES: Record<string, string> = {
+  ready: "running",
+  starting: "starting",
+  restarting: "restarting",
+  down: "failed",
+  stopped: "stopped",
+};
+
+const ms = (
+  v: number | string | null,
+) => (v === null ? "—" : typeof v === "number" ? `≤ ${v} ms` : `${v} ms`);
+
+function grants(p: Plugin): string {
+  const parts = Object.entries(p.permissions ?? {}).filter(([, v]) => v.length > 0)
+    .map(([k, v]) => `${k}: ${v.join(", ")}`);
+  return parts.join("; ") || "none";
 }
 
 export function PluginsPage(props: { session: Session }) {
-  const plugins = useLoad<{ plugins: Plugin[] }>(props.session, "plugins");
+  const { session } = props;
+  const plugins = useLoad<{ plugins: Plugin[]; figures: boolean }>(session, "plugins");
+  const [status, setStatus] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const reload = async () => {
+    setBusy(true);
+    setError(null);
+    setStatus(null);
+    try {
+      const r = await call<{ ok: boolean; error?: string }>(
+        session.token,
+        "POST",
+        "plugins/reload",
+        {},
+      );
+      setStatus("Reloaded: the config was read again.");
+      if (!r.ok) setError(r.error ?? "reload failed");
+    } catch (e) {
+      if (!session.fail(e as Error)) setError((e as Error).message);
+    } finally {
+      setBusy(false);
+      plugins.reload();
+    }
+  };
+  const d = plugins.data;
   return (
     <>
-      {plugins.error && <p role="alert" class="error">{plugins.error}</p>}
-      <Table
-        label="Plugins"
-        head={["Plugin", "State", "Hooks", "Error"]}
-        items={plugins.data?.plugins}
-        row={(p) => [p.name, p.state, p.hooks.join(", "), p.error ?? ""]}
-      />
-    </>
-  );
-}
-
-interface AuditEntry {
-  time: string;
-  actor: string;
-  ip: string;
-  action: string;
-  target: string;
-}
-
-export function ActivityPage(props: { session: Session }) {
-  const audit = useLoad<{ entries: AuditEntry[] }>(props.session, "audit?limit=100");
-  return (
-    <>
-      <p class="note">
-        Admin changes, newest first. Deliveries, refusals and failed logins are not shown yet.
-      </p>
-      {audit.error && <p role="alert" class="error">{audit.error}</p>}
-      <Table
-        label="Activity"
-        head={["When", "Who", "From", "What", "On"]}
-        items={audit.data?.entries}
-        row={(e) => [new Date(e.time).toLocaleString(), e.actor, e.ip, e.action, e.target]}
-      />
+      <button type="button" onClick={reload} disabled={busy}>Reload</button>
+      {status && !error && <p role="status">{status}</p>}
+      {(plugins.error ?? error) && <p role="alert" class="error">{plugins.error ?? error}</p>}
+      {d && !d.figures && (
+        <p class="note">This server keeps no per-plugin figures: state and grants only.</p>
+      )}
+      <table aria-label="Plugins">
+        <thead>
+          <tr>
+            <th scope="col">Plugin</th>
+            <th scope="col">State</th>
+            <th scope="col">Hooks</th>
+            <th scope="col">Grants</th>
+            <th scope="col">Calls</th>
+            <th scope="col">p50</th>
+            <th scope="col">p99</th>
+            <th scope="col">Verdicts</th>
+            <th scope="col">Error</th>
+          </tr>
+        </thead>
+        <tbody>
+          {d?.plugins.map((p) => (
+            <tr key={p.name}>
+              <td>{p.name}{p.module ? ` (${p.module})` : ""}</td>
+              <td>{STATES[p.state] ?? p.state}</td>
+              <td>{p.hooks.join(", ")}</td>
+              <td>{grants(p)}</td>
+              <td>{p.figures?.calls ?? "—"}</td>
+              <td>{ms(p.figures?.p50Ms ?? null)}</td>
+              <td>{ms(p.figures?.p99Ms ?? null)}</td>
+              <td>
+                {p.figures
+                  ? Object.entries(p.figures.verdicts).map(([k, v]) => `${k} ${v}`).join(", ") ||
+                    "—"
+                  : "—"}
+              </td>
+              <td>{p.error ?? ""}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </>
   );
 }

@@ -1,4 +1,10 @@
-/** The Queue page: each queued message with its recipients, next attempt and last error; retry or drop. */
+/**
+ * The Queue page: each queued message with its recipients, next attempt and last error
+ * (bounces and delay notices marked); retry, drop, flush; and the bounces sent lately
+ * (GET activity?kind=bounce_sent).
+ *
+ * @module
+ */
 /// <reference lib="dom" />
 import { useState } from "preact/hooks";
 import { call } from "./api.ts";
@@ -12,11 +18,22 @@ interface Entry {
   nextAttemptAt: number;
   attempts: number;
   lastError: string | null;
+  bounceOf: number | null;
+  notice: string | null;
+}
+
+interface Bounce {
+  id: number;
+  time: string;
+  addresses: string[];
+  message: string;
+  detail: string;
 }
 
 export function QueuePage(props: { session: Session }) {
   const { session } = props;
   const queue = useLoad<{ queue: Entry[] }>(session, "queue");
+  const bounces = useLoad<{ events: Bounce[] }>(session, "activity?kind=bounce_sent&limit=50");
   const [error, setError] = useState<string | null>(null);
   const act = async (method: "POST" | "DELETE", path: string) => {
     setError(null);
@@ -26,11 +43,12 @@ export function QueuePage(props: { session: Session }) {
       if (!session.fail(e as Error)) setError((e as Error).message);
     }
     queue.reload();
+    bounces.reload();
   };
   const entries = queue.data?.queue ?? [];
   return (
     <>
-      <button type="button" onClick={() => act("POST", "queue/flush")}>Retry all now</button>
+      <button type="button" onClick={() => act("POST", "queue/flush")}>Flush queue</button>
       {(queue.error ?? error) && <p role="alert" class="error">{queue.error ?? error}</p>}
       {queue.data && entries.length === 0 && <p class="note">The queue is empty.</p>}
       <table aria-label="Queue">
@@ -49,7 +67,11 @@ export function QueuePage(props: { session: Session }) {
           {entries.map((e) => (
             <tr key={e.id}>
               <td>{e.id}</td>
-              <td>{e.sender || "<>"}</td>
+              <td>
+                {e.sender || "<>"}
+                {e.bounceOf !== null &&
+                  ` (${e.notice === "delayed" ? "delay notice" : "bounce"} of ${e.bounceOf})`}
+              </td>
               <td>{e.recipients.map((r) => `${r.address} (${r.status})`).join(", ")}</td>
               <td>{e.attempts}</td>
               <td>{new Date(e.nextAttemptAt).toLocaleString()}</td>
@@ -60,6 +82,30 @@ export function QueuePage(props: { session: Session }) {
                 </button>{" "}
                 <button type="button" onClick={() => act("DELETE", `queue/${e.id}`)}>Drop</button>
               </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <h2>Bounces sent</h2>
+      {bounces.data && bounces.data.events.length === 0 && (
+        <p class="note">No bounce sent since the server started.</p>
+      )}
+      <table aria-label="Bounces sent">
+        <thead>
+          <tr>
+            <th scope="col">When</th>
+            <th scope="col">To (the sender)</th>
+            <th scope="col">About</th>
+            <th scope="col">Message</th>
+          </tr>
+        </thead>
+        <tbody>
+          {bounces.data?.events.map((b) => (
+            <tr key={b.id}>
+              <td>{new Date(b.time).toLocaleString()}</td>
+              <td>{b.addresses[0]}</td>
+              <td>{b.addresses.slice(1).join(", ")}</td>
+              <td class="value">{b.message}</td>
             </tr>
           ))}
         </tbody>

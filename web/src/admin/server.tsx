@@ -1,4 +1,4 @@
-/** The Server page: version, uptime, listeners, certificate and storage (GET server). */
+/** The Server page: version, uptime, listeners, certificate, storage and the metrics (GET server). */
 /// <reference lib="dom" />
 import { size } from "./api.ts";
 import type { Session } from "./session.ts";
@@ -12,6 +12,7 @@ interface ServerInfo {
   listeners: Array<{ name: string; address: string; port: number; connections: number }>;
   certificate: { subject: string; issuer: string; notAfter: string; selfSigned: boolean } | null;
   storage: { backend: string; bytes: number; complete: boolean };
+  metrics?: Array<{ name: string; value: number }>;
 }
 
 function duration(s: number): string {
@@ -63,6 +64,22 @@ export function ServerPage(props: { session: Session }) {
               <td>{l.address}</td>
               <td>{l.port}</td>
               <td>{l.connections}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <table aria-label="Metrics">
+        <thead>
+          <tr>
+            <th scope="col">Metric (as on /metrics)</th>
+            <th scope="col">Value</th>
+          </tr>
+        </thead>
+        <tbody>
+          {s.metrics?.map((m) => (
+            <tr key={m.name}>
+              <td class="value">{m.name}</td>
+              <td>{m.value}</td>
             </tr>
           ))}
         </tbody>

@@ -72,7 +72,19 @@ export const RULES: Record<string, { score: number; about: string }> = {
   BAYES_95: { score: 5.0, about: "Bayes spam probability 95 to 99%" },
   BAYES_99: { score: 5.5, about: "Bayes spam probability 99 to 99.9%" },
   BAYES_999: { score: 6.0, about: "Bayes spam probability 99.9% or more" },
+  // --- the linear model (linear.ts): the score is this weight × (2p − 1), p its probability ---
+  LINEAR: { score: 2.5, about: "linear model (logistic regression on the tokens)" },
 };
+
+/**
+ * The LINEAR hit for a probability: from −weight (surely ham) to +weight (surely spam).
+ * The weight 2.5 is the middle of the plateau where F1 was best on the inner time split
+ * (older half of the training part → the next fifth; bench/spam_splits.ts).
+ */
+export function linearHit(p: number, overrides: Record<string, number>): RuleHit {
+  const weight = overrides.LINEAR ?? RULES.LINEAR.score;
+  return { name: "LINEAR", score: Math.round(weight * (2 * p - 1) * 10) / 10 };
+}
 
 /** The Bayes band rule of a probability. */
 export function bayesRule(p: number): string {
