@@ -35,20 +35,19 @@ export async function issueCertificate(
       await authorize(client, authzUrl, cfg.challenge, challenges, now);
     }
     let current = await poll(() => client.order(url), (o) => o.status !== "pending");
-    if (current.status !== "ready" && current.status !== "valid") {
+    // "valid" already would be a certificate for someone else's key: only "ready" will do.
+    if (current.status !== "ready") {
       throw new AcmeError(`order is ${current.status}: ${current.error?.detail ?? ""}`);
     }
     const certKey = EcKey.generate();
-    if (current.status === "ready") {
-      await client.finalize(
-        current.finalize,
-        buildCsr(cfg.domains, certKey.privateKey, certKey.publicKey),
-      );
-      current = await poll(
-        () => client.order(url),
-        (o) => o.status !== "processing" && o.status !== "ready",
-      );
-    }
+    await client.finalize(
+      current.finalize,
+      buildCsr(cfg.domains, certKey.privateKey, certKey.publicKey),
+    );
+    current = await poll(
+      () => client.order(url),
+      (o) => o.status !== "processing" && o.status !== "ready",
+    );
     if (current.status !== "valid" || !current.certificate) {
       throw new AcmeError(
         `order is ${current.status} after finalize: ${current.error?.detail ?? ""}`,

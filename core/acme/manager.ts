@@ -114,7 +114,7 @@ export class AcmeManager {
         "acme",
         `certificate request for ${domains} failed (attempt ${this.#failures}), retrying in ${
           Math.round(wait / 60_000)
-        } min: ${(e as Error).message}`,
+        } min: ${oneLine((e as Error).message)}`,
       );
       this.#schedule(wait);
       return false;
@@ -133,4 +133,9 @@ export class AcmeManager {
     this.#timer = setTimeout(() => this.check(), ms);
     Deno.unrefTimer(this.#timer as unknown as number);
   }
+}
+
+/** Error text (parts of it come from the ACME server) as one bounded log line. */
+function oneLine(text: string): string {
+  return text.replace(/[^ -~\u00a0-\uffff]/g, " ").slice(0, 500);
 }
