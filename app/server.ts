@@ -22,6 +22,8 @@ import { pop3Handler } from "../protocols/pop3/mod.ts";
 import { manageSieveHandler } from "../protocols/managesieve/mod.ts";
 import { PluginHost } from "../plugins/engine/host.ts";
 import { QueueRunner } from "../core/queue/runner.ts";
+import { scheduleReports } from "../core/reports/mod.ts";
+import { createResolver } from "../core/dns.ts";
 import { pluginDnsLookup } from "../core/plugin_dns.ts";
 import { ChangeHub } from "../core/change_hub.ts";
 import { UserSessions } from "../core/user_sessions.ts";
@@ -203,6 +205,8 @@ export async function startServer(
   const queue = new QueueRunner(deps, smtpSender);
   queue.start();
   deps.acme?.start();
+  // TLS-RPT / DMARC aggregate reports of finished days, hourly (core/reports/mod.ts).
+  const stopReports = scheduleReports({ ...deps, dns: createResolver(config.dns) });
   let stopped = false;
   return {
     deps,
@@ -216,6 +220,7 @@ export async function startServer(
       });
       await Promise.all(listeners.map((l) => l.stop(SHUTDOWN_GRACE_MS)));
       await Promise.all(web.map((l) => l.stop()));
+      stopReports();
       await queue.stop();
       deps.acme?.stop();
       await deps.plugins?.stop();

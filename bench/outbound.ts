@@ -9,7 +9,8 @@
  * them; the clock runs from the runner's start until the queue is empty. MX and A records
  * come from a loopback DNS server, so each delivery does its real lookups.
  *
- * Options: --messages N, --size BYTES, --sink smtp-sink|deno.
+ * Options: --messages N, --size BYTES, --sink smtp-sink|deno, --tls-policies on|off (off:
+ * `[delivery] mta_sts` and `dane` false — the MTA-STS TXT lookup per attempt is skipped).
  *
  * @module
  */
@@ -168,7 +169,7 @@ async function scenario(
   const local = await openLocalStore("bench-outbound-", {
     hostname: "bench.example.test",
     dns: dnsSettings(dns, "5s"),
-    delivery: { smtp_port: sink.port },
+    delivery: { smtp_port: sink.port, ...(policiesOff ? { mta_sts: false, dane: false } : {}) },
   });
   const { config, store } = local;
   const before = await sink.counters();
@@ -209,7 +210,10 @@ async function scenario(
   }
 }
 
+let policiesOff = false;
+
 export async function benchOutbound(args: string[]): Promise<void> {
+  policiesOff = flag(args, "--tls-policies") === "off";
   const total = Number(flag(args, "--messages") ?? 2000);
   const size = Number(flag(args, "--size") ?? 10240);
   const which = flag(args, "--sink");

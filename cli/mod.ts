@@ -27,6 +27,7 @@ import * as importCmd from "./commands/import.ts";
 import * as exportCmd from "./commands/export.ts";
 import * as token from "./commands/token.ts";
 import * as sieve from "./commands/sieve.ts";
+import * as reports from "./commands/reports.ts";
 
 interface Command {
   usage: string;
@@ -81,6 +82,12 @@ const COMMANDS: Record<string, Command> = {
     usage: token.usage,
     flags: { values: ["--config", "--name"] },
     run: token.run,
+  },
+  reports: { usage: reports.usage, flags: { ...CONFIG, booleans: ["--now"] }, run: reports.run },
+  dmarc: {
+    usage: reports.dmarcUsage,
+    flags: { values: ["--config", "--domain"] },
+    run: reports.runDmarc,
   },
   export: {
     usage: exportCmd.usage,

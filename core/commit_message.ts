@@ -13,6 +13,7 @@ import type { QueueRecipient } from "../storage/mod.ts";
 import type { ServerDeps } from "./deps.ts";
 import { type LocalCopy, planDelivery, type Refusal } from "./deliver_hook.ts";
 import type { PluginResultSummary, SessionInfo } from "../plugins/sdk.ts";
+import { observeAccepted } from "./reports/observe.ts";
 
 export interface CommitInput {
   session: SessionInfo;
@@ -89,6 +90,15 @@ export async function commitMessage(deps: ServerDeps, input: CommitInput): Promi
       })
     ),
   ]);
+  // DMARC aggregate counts and received DMARC reports (core/reports/): after the commit.
+  void observeAccepted(deps, {
+    session: input.session,
+    sender: input.sender,
+    message: input.localMessage,
+    results: input.results,
+    localRecipients: input.copies.map((c) => c.recipient),
+    now: input.now,
+  });
   return {
     refused: null,
     localAccounts: targets.length,

@@ -99,6 +99,23 @@ export interface Config {
     delayWarningMs: number;
     concurrency: number;
     perDomainConcurrency: number;
+    /** Honour destinations' MTA-STS policies (RFC 8461). */
+    mtaSts: boolean;
+    /** Check TLSA records when the resolver sets the AD bit (RFC 7672). */
+    dane: boolean;
+    /** Extra PEM root(s) trusted for outbound TLS and MTA-STS fetches (absolute path). */
+    tlsCaFile: string | null;
+    /** The port MTA-STS policies are fetched from: 443 (another only for tests). */
+    mtaStsHttpsPort: number;
+  };
+  /** Reports we send (RFC 8460 TLS-RPT, RFC 7489 §7.2 DMARC aggregate). */
+  reports: {
+    tlsRpt: boolean;
+    dmarcAggregate: boolean;
+    /** The reporting organization's name (org-name / org_name). */
+    orgName: string;
+    /** The From: address of the reports (a local address). */
+    from: string;
   };
   plugins: PluginConfig[];
   submission: SubmissionConfig;
@@ -488,8 +505,33 @@ export function configFromObject(doc: Table, baseDir: string): Config {
       : dl.duration("delay_warning", "4h"),
     concurrency: dl.int("concurrency", 20, 1, 1000),
     perDomainConcurrency: dl.int("per_domain_concurrency", 4, 1, 100),
+    mtaSts: dl.bool("mta_sts", true),
+    dane: dl.bool("dane", true),
+    tlsCaFile: resolvePath(dl.optString("tls_ca_file")),
+    mtaStsHttpsPort: dl.int("mta_sts_https_port", 443, 1, 65535),
   };
   dl.rejectUnknown();
+  if (delivery.tlsCaFile !== null) {
+    try {
+      Deno.statSync(delivery.tlsCaFile);
+    } catch (e) {
+      throw new ConfigError(
+        `config: delivery.tls_ca_file: cannot read ${delivery.tlsCaFile} (${(e as Error).name})`,
+      );
+    }
+  }
+
+  const rp = r.table("reports");
+  const reports = {
+    tlsRpt: rp.bool("tls_rpt", false),
+    dmarcAggregate: rp.bool("dmarc_aggregate", false),
+    orgName: rp.string("org_name", hostname),
+    from: rp.string("from", `postmaster@${hostname}`),
+  };
+  if (!ADDRESS.test(reports.from)) {
+    throw new ConfigError(`config: reports.from must be an address (got "${reports.from}")`);
+  }
+  rp.rejectUnknown();
 
   const rawPlugins = r.raw("plugins") ?? [];
   if (!Array.isArray(rawPlugins)) {
@@ -530,6 +572,7 @@ export function configFromObject(doc: Table, baseDir: string): Config {
     auth,
     dns,
     delivery,
+    reports,
     plugins,
     submission,
     acme,

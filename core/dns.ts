@@ -27,12 +27,19 @@ import {
   type MxRecord,
   type ResourceRecord,
   RR_TYPE,
+  type TlsaRecord,
   trimDot,
 } from "./dns_wire.ts";
 import { concatBytes } from "../lib/bytes.ts";
 
 export type QType = keyof typeof RR_TYPE;
-export { DnsError, type DnsErrorKind, type MxRecord, RR_TYPE };
+export { DnsError, type DnsErrorKind, type MxRecord, RR_TYPE, type TlsaRecord };
+
+/** Records with the resolver's DNSSEC verdict (the AD bit, RFC 4035 §3.2.3). */
+export interface Authenticated<T> {
+  records: T[];
+  authenticated: boolean;
+}
 
 /** The resolver interface the queue and CLI use (tests may inject their own). */
 export interface DnsResolver {
@@ -41,6 +48,13 @@ export interface DnsResolver {
   aaaa(name: string): Promise<string[]>;
   /** Each TXT record with its character-strings joined (RFC 7208 §3.3, RFC 6376 §3.6.2.2). */
   txt(name: string): Promise<string[]>;
+  /**
+   * Whether the resolver marked the answer for `name`/`type` authenticated (AD bit). Only
+   * the wire resolver knows (the system resolver does not report it): absent = never.
+   */
+  authenticated?(name: string, type: "MX" | "A" | "AAAA"): Promise<boolean>;
+  /** TLSA records (RFC 6698) with the AD bit; absent on resolvers that cannot say. */
+  tlsa?(name: string): Promise<Authenticated<TlsaRecord>>;
 }
 
 /** How long the system resolver's answers are cached (it does not report their TTL). */
@@ -129,18 +143,25 @@ export class WireResolver implements DnsResolver {
   ) {}
 
   #query(name: string, type: QType): Promise<ResourceRecord[]> {
+    return this.#lookup(name, type).then((a) => a.records);
+  }
+
+  #lookup(name: string, type: QType): Promise<Authenticated<ResourceRecord>> {
     if (!this.cache) return this.#ask(name, type);
     return this.cache.lookup(
       `${type} ${name.toLowerCase()}`,
       async () => {
-        const records = await this.#ask(name, type);
-        return { value: records, ttlMs: Math.min(...records.map((r) => r.ttl)) * 1000 };
+        const answer = await this.#ask(name, type);
+        return {
+          value: answer,
+          ttlMs: Math.min(...answer.records.map((r) => r.ttl)) * 1000,
+        };
       },
       isNegative,
     );
   }
 
-  async #ask(name: string, type: QType): Promise<ResourceRecord[]> {
+  async #ask(name: string, type: QType): Promise<Authenticated<ResourceRecord>> {
     const code = RR_TYPE[type];
     const deadline = Date.now() + this.timeoutMs;
     let res: DnsResponse;
@@ -163,7 +184,7 @@ export class WireResolver implements DnsResolver {
     if (res.rcode !== 0) throw new DnsError("temp", `${name} ${type}: DNS rcode ${res.rcode}`);
     const out = res.answers.filter((r) => r.type === code);
     if (out.length === 0) throw new DnsError("nodata", `${name}: no ${type} records`);
-    return out;
+    return { records: out, authenticated: res.authenticated };
   }
 
   async #tcp(query: Uint8Array, id: number, deadline: number): Promise<DnsResponse> {
@@ -221,5 +242,12 @@ export class WireResolver implements DnsResolver {
   }
   async txt(name: string): Promise<string[]> {
     return (await this.#query(name, "TXT")).map((r) => (r.data as string[]).join(""));
+  }
+  async authenticated(name: string, type: "MX" | "A" | "AAAA"): Promise<boolean> {
+    return (await this.#lookup(name, type)).authenticated;
+  }
+  async tlsa(name: string): Promise<Authenticated<TlsaRecord>> {
+    const a = await this.#lookup(name, "TLSA");
+    return { records: a.records.map((r) => r.data as TlsaRecord), authenticated: a.authenticated };
   }
 }

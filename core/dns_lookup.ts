@@ -10,7 +10,7 @@
  */
 import type { HostPort } from "./config.ts";
 import { DnsError, type QType, WireResolver } from "./dns.ts";
-import type { MxRecord, ResourceRecord } from "./dns_wire.ts";
+import type { MxRecord, ResourceRecord, TlsaRecord } from "./dns_wire.ts";
 
 export type LookupType = QType;
 
@@ -22,6 +22,12 @@ export interface RecordLookup {
 function presentation(r: ResourceRecord): string {
   const d = r.data;
   if (Array.isArray(d)) return d.join("");
+  if (typeof d === "object" && "usage" in d) {
+    // RFC 6698 §2.2: usage selector matching-type, then the data in hex.
+    const t = d as TlsaRecord;
+    const hex = Array.from(t.data, (b) => b.toString(16).padStart(2, "0")).join("");
+    return `${t.usage} ${t.selector} ${t.matching} ${hex}`;
+  }
   if (typeof d === "object") return `${(d as MxRecord).preference} ${(d as MxRecord).exchange}`;
   return d;
 }

@@ -31,6 +31,14 @@ export interface MxRecord {
 /** Record types this resolver asks for, with their RFC 1035 / RFC 3596 codes. */
 export const RR_TYPE = { A: 1, CNAME: 5, MX: 15, TXT: 16, AAAA: 28, SRV: 33, TLSA: 52 } as const;
 
+/** One TLSA record (RFC 6698 §2.1): certificate usage, selector, matching type, data. */
+export interface TlsaRecord {
+  usage: number;
+  selector: number;
+  matching: number;
+  data: Uint8Array;
+}
+
 /** Without a trailing dot. */
 export function trimDot(name: string): string {
   return name.endsWith(".") ? name.slice(0, -1) : name;
@@ -42,7 +50,7 @@ export interface ResourceRecord {
   type: number;
   /** Seconds the record may be cached (RFC 1035 §3.2.1). */
   ttl: number;
-  data: string | MxRecord | string[];
+  data: string | MxRecord | string[] | TlsaRecord;
 }
 
 /** A parsed DNS response. */
@@ -50,10 +58,16 @@ export interface DnsResponse {
   id: number;
   rcode: number;
   truncated: boolean;
+  /** RFC 4035 §3.2.3 AD: the resolver validated the answer with DNSSEC (RFC 6840 §5.7). */
+  authenticated: boolean;
   answers: ResourceRecord[];
 }
 
-/** RFC 1035 §4.1: a standard query with recursion desired. No I/O. */
+/**
+ * RFC 1035 §4.1: a standard query with recursion desired. The AD bit is set in the query
+ * (RFC 6840 §5.7): it asks a validating resolver to report in its answer's AD bit whether
+ * the answer was validated, which DANE needs (RFC 7672 §2.1). No I/O.
+ */
 export function encodeQuery(id: number, name: string, type: number): Uint8Array {
   const labels = trimDot(name).split(".").filter((l) => l.length > 0);
   const enc = new TextEncoder();
@@ -61,7 +75,7 @@ export function encodeQuery(id: number, name: string, type: number): Uint8Array 
     id >> 8,
     id & 0xff,
     0x01, // RD
-    0x00,
+    0x20, // AD
     0,
     1, // QDCOUNT
     0,
@@ -149,16 +163,6 @@ export function decodeResponse(buf: Uint8Array): DnsResponse {
         // RFC 2782: priority weight port target, kept in presentation form.
         data = `${u16(rd)} ${u16(rd + 2)} ${u16(rd + 4)} ${readName(rd + 6)[0]}`;
         break;
-      case RR_TYPE.TLSA: {
-        // RFC 6698 §2.1: usage selector matching-type data, presentation form (§2.2).
-        if (rdlen < 3) throw new Error("short TLSA record");
-        const hex = Array.from(
-          buf.subarray(rd + 3, rd + rdlen),
-          (b) => b.toString(16).padStart(2, "0"),
-        );
-        data = `${buf[rd]} ${buf[rd + 1]} ${buf[rd + 2]} ${hex.join("")}`;
-        break;
-      }
       case RR_TYPE.TXT: {
         const strings: string[] = [];
         let q = rd;
@@ -170,11 +174,27 @@ export function decodeResponse(buf: Uint8Array): DnsResponse {
         data = strings;
         break;
       }
+      case RR_TYPE.TLSA:
+        // RFC 6698 §2.1: usage, selector, matching type (one octet each), then the data.
+        if (rdlen < 3) throw new Error("short TLSA record");
+        data = {
+          usage: buf[rd],
+          selector: buf[rd + 1],
+          matching: buf[rd + 2],
+          data: buf.slice(rd + 3, rd + rdlen),
+        };
+        break;
     }
     answers.push({ name: name.toLowerCase(), type, ttl, data });
     pos = rd + rdlen;
   }
-  return { id, rcode: flags & 0x0f, truncated: (flags & 0x0200) !== 0, answers };
+  return {
+    id,
+    rcode: flags & 0x0f,
+    truncated: (flags & 0x0200) !== 0,
+    authenticated: (flags & 0x0020) !== 0,
+    answers,
+  };
 }
 
 function compressV6(groups: string[]): string {

@@ -31,6 +31,8 @@ import { type OwedNotice, owedNotices, sendNotice } from "./notices.ts";
 import { DkimSigner } from "./dkim.ts";
 import type { PluginHost } from "../../plugins/engine/host.ts";
 import { notifyOutcomes, type QueueRoute, queueRoutes, routeKey } from "./hooks.ts";
+import { DomainPolicy, TlsPolicies } from "../outbound_security/tls_policy.ts";
+import { TlsRptRecorder } from "../reports/tlsrpt.ts";
 
 /** RFC 5321 §6.3: more Received fields than this is a mail loop. */
 export const MAX_RECEIVED = 50;
@@ -70,6 +72,8 @@ export class QueueRunner {
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
   #open = new Set<SmtpSession>();
+  /** MTA-STS / DANE decisions and TLS-RPT counting (core/outbound_security/). */
+  #policies: TlsPolicies;
 
   /** `sender` is the SMTP client (protocols/smtp/client/), injected by the composition root. */
   constructor(deps: RunnerDeps, sender: SmtpSender) {
@@ -82,6 +86,14 @@ export class QueueRunner {
     // connections per host as can be busy at once, or a burst would QUIT and reconnect.
     this.#pool = new ConnectionPool(5000, deps.config.delivery.concurrency);
     this.#perDomain = new KeyedLimiter(deps.config.delivery.perDomainConcurrency);
+    const rpt = deps.config.reports.tlsRpt ? new TlsRptRecorder(deps.store, deps.now) : null;
+    this.#policies = new TlsPolicies({
+      config: deps.config,
+      store: deps.store,
+      dns: this.#dns,
+      now: deps.now,
+      report: rpt ? (ev) => void rpt.record(ev) : undefined,
+    });
   }
 
   /** Starts polling. */
@@ -263,7 +275,20 @@ export class QueueRunner {
         status: "4.4.1",
         diagnostic: `451 4.4.1 no answer from any mail server of ${domain}`,
       };
+      // The destination's TLS policy (MTA-STS, DANE); a plugin's relay is not the MX.
+      const policy = route.relay || domain.startsWith("[")
+        ? null
+        : await this.#policies.forDomain(domain);
+      const ca = await this.#policies.ca();
+      // RFC 8689: a REQUIRETLS message goes only over verified TLS to a host offering it.
+      const requireTls = entry.meta.requireTls === true;
       for (const mx of hosts) {
+        const decision = policy ? await policy.forHost(mx.host, port) : null;
+        if (decision?.failure) {
+          last = decision.failure;
+          continue;
+        }
+        const hostPolicy = decision?.policy ?? null;
         let ips: string[];
         try {
           ips = await hostAddresses(mx.host, this.#dns);
@@ -296,15 +321,25 @@ export class QueueRunner {
             ret: typeof entry.meta.ret === "string" ? entry.meta.ret : null,
             envid: typeof entry.meta.envid === "string" ? entry.meta.envid : null,
             smtputf8: entry.meta.smtputf8 === true,
+            requireTls,
           };
-          let client: SmtpSession | null = this.#pool.take(ip, port);
+          // A session judged by a policy is a fresh one (the pool's was opened for any name).
+          let client: SmtpSession | null = hostPolicy && DomainPolicy.strict(hostPolicy, requireTls)
+            ? null
+            : this.#pool.take(ip, port);
           try {
             client ??= await this.#sender.open(mx.host, ip, port, {
               helo: config.hostname,
               timeouts: this.#deps.timeouts,
-              starttls: route.tls !== "none",
+              starttls: route.tls !== "none" || (hostPolicy?.kind ?? "none") !== "none",
+              ca,
             });
             this.#open.add(client);
+            const refusal = hostPolicy ? policy!.check(hostPolicy, client, requireTls) : null;
+            if (refusal) {
+              last = refusal; // nothing was sent: try the next host, else retry later
+              continue;
+            }
             if (route.tls === "require" && !client.tls) {
               // A plugin's TLS policy: no TLS, no delivery here. RFC 3463: 4.7.4 security
               // features not supported; the next host may do better, else retry later.
@@ -349,6 +384,9 @@ export class QueueRunner {
               return all(e);
             }
             if (e instanceof NetworkError) {
+              if (hostPolicy && /^TLS handshake/.test(e.message)) {
+                policy!.handshakeFailed(hostPolicy, ip, e.message);
+              }
               last = {
                 permanent: false,
                 status: "4.4.2",

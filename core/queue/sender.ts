@@ -47,6 +47,8 @@ export interface Transaction {
   envid?: string | null;
   /** The message or envelope needs SMTPUTF8 (RFC 6531). */
   smtputf8?: boolean;
+  /** RFC 8689: MAIL FROM carries REQUIRETLS (the session was checked to offer it). */
+  requireTls?: boolean;
 }
 
 /**
@@ -65,6 +67,11 @@ export interface SenderOptions {
   timeouts?: Partial<Timeouts>;
   /** Try STARTTLS when offered (default true). */
   starttls?: boolean;
+  /**
+   * PEM roots `TlsResult.verified` is judged against (default: the bundled roots). The
+   * system roots plus `[delivery] tls_ca_file` (core/outbound_security/tls_policy.ts).
+   */
+  ca?: string[];
 }
 
 /** One open connection to one mail server; may carry several transactions. */
@@ -74,6 +81,10 @@ export interface SmtpSession {
   readonly port: number;
   /** What STARTTLS gave, or null for a plaintext session. */
   readonly tls: TlsResult | null;
+  /** The certificates the server presented (DER, leaf first), for DANE (RFC 7672). */
+  readonly peerChain?: Uint8Array[];
+  /** EHLO keywords (upper case) -> parameters, as last announced. */
+  readonly extensions?: ReadonlyMap<string, string>;
   /** Usable for another transaction. */
   readonly usable: boolean;
   send(tx: Transaction): Promise<RecipientOutcome[]>;

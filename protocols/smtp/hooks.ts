@@ -19,6 +19,7 @@ import { type Reply, reply, SmtpError } from "./replies.ts";
 import type { Address, HookName, PluginResultSummary, SessionInfo } from "../../plugins/sdk.ts";
 import { formatResults, type HookOutcome } from "../../plugins/engine/host.ts";
 import { addressOf } from "../../plugins/engine/address.ts";
+import { observeAccepted, rejectedByDmarc } from "../../core/reports/observe.ts";
 
 function info(s: SmtpSession): SessionInfo {
   return {
@@ -159,6 +160,17 @@ export async function smtpDataHook(
     recipients: env.recipients.map((r) => toAddress(r)),
     message: data,
   });
+  if (rejectedByDmarc(out.results)) {
+    // A DMARC reject still counts for the aggregate report (disposition reject).
+    void observeAccepted(s.deps, {
+      session: info(s),
+      sender: env.sender?.address ?? "",
+      message: data,
+      results: out.results,
+      localRecipients: [],
+      now: Date.now(),
+    }, true);
+  }
   enforce(s, out);
   return {
     data: out.message ?? data,

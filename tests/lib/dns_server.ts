@@ -1,15 +1,25 @@
 /**
  * A DNS server on 127.0.0.1 for tests (npm dns2, UDP), answering from a mutable zone map.
  * Names missing from the zone get NXDOMAIN; a known name without the asked type gets an
- * empty NOERROR answer (NODATA).
+ * empty NOERROR answer (NODATA). An entry with `ad` answers with the AD bit set (as a
+ * validating resolver does for a DNSSEC-signed zone, RFC 4035 §3.2.3); TLSA records
+ * (RFC 6698, type 52) are served as raw RDATA.
  *
  * @module
  */
 import dns2 from "dns2";
 import { Buffer } from "node:buffer";
 
-/** RFC 6698 §7.1. */
+/** RFC 6698 §7.1: the TLSA RR type (dns2 has no codec: raw RDATA is sent). */
 const TLSA = 52;
+
+/** "3 1 1 ab12…" as TLSA fields. */
+function tlsaFields(v: string) {
+  const [u, sel, m, hex] = v.split(" ");
+  const data = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < data.length; i++) data[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return { usage: Number(u), selector: Number(sel), matching: Number(m), data };
+}
 
 /** Records of one name. `servfail`/`drop` simulate a broken or silent server. */
 export interface ZoneEntry {
@@ -20,8 +30,10 @@ export interface ZoneEntry {
   CNAME?: string;
   /** "priority weight port target" (RFC 2782). */
   SRV?: string[];
-  /** "usage selector matching-type hex" (RFC 6698 §2.2). */
-  TLSA?: string[];
+  /** "usage selector matching-type hex" (RFC 6698 §2.2), or the fields themselves. */
+  TLSA?: Array<string | { usage: number; selector: number; matching: number; data: Uint8Array }>;
+  /** Answers for this name carry the AD bit (validated by DNSSEC). */
+  ad?: boolean;
   servfail?: boolean;
   drop?: boolean;
 }
@@ -67,6 +79,7 @@ export async function startDnsServer(
         response.header.rcode = 2;
       } else {
         const base = { name: q.name, class: Packet.CLASS.IN, ttl: 60 };
+        if (entry.ad) response.header.ad = 1;
         if (q.type === Packet.TYPE.MX) {
           for (const m of entry.MX ?? []) {
             response.answers.push({
@@ -99,12 +112,12 @@ export async function startDnsServer(
             });
           }
         } else if (q.type === TLSA) {
-          // dns2 has no TLSA codec: it writes `data` (a Buffer) as the raw RDATA.
           for (const v of entry.TLSA ?? []) {
-            const [u, sel, m, hex] = v.split(" ");
-            const bytes = [Number(u), Number(sel), Number(m)];
-            for (let i = 0; i < hex.length; i += 2) bytes.push(parseInt(hex.slice(i, i + 2), 16));
-            response.answers.push({ ...base, type: TLSA, data: Buffer.from(bytes) });
+            const t = typeof v === "string" ? tlsaFields(v) : v;
+            const data = new Uint8Array(3 + t.data.length);
+            data.set([t.usage, t.selector, t.matching]);
+            data.set(t.data, 3);
+            response.answers.push({ ...base, type: TLSA, data: Buffer.from(data) });
           }
         } else if (q.type === Packet.TYPE.TXT) {
           for (const t of entry.TXT ?? []) {

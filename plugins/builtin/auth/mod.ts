@@ -21,8 +21,9 @@
  *   needs no permissions.
  * - The checks never fail the hook: a DNS failure or timeout becomes `temperror` results.
  * - Mail from an authenticated session is not checked: it gets `auth=pass smtp.auth=USER`.
- * - The result's `note` ("spf=pass dkim=pass aligned=1 dmarc=pass policy= arc=none") is
- *   how later plugins (spam) read the results: see `results.ts`.
+ * - The result's `note` ("spf=pass dkim=pass aligned=1 dmarc=pass policy= arc=none", then
+ *   "spfal= pdom= dkimd=" when DMARC was evaluated) is how later plugins (spam) and the
+ *   host's DMARC aggregate reports (core/reports/) read the results: see `results.ts`.
  *
  * @module
  */

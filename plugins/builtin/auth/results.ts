@@ -25,7 +25,18 @@ export interface AuthSummary {
   policy: string;
   /** RFC 8617 chain validation result. */
   arc: AuthResultWord;
+  /**
+   * For DMARC aggregate reports (RFC 7489 §7.2, read by the host: core/reports/): SPF
+   * aligned with the From domain, the DKIM d= reported (the aligned one, else the first
+   * signature's), the DMARC policy domain.
+   */
+  spfAligned?: boolean;
+  dkimDomain?: string;
+  policyDomain?: string;
 }
+
+/** The note is cut at this length by the plugin engine (verdict.ts): extras must fit. */
+const NOTE_LIMIT = 200;
 
 const KEYS = ["spf", "dkim", "dmarc", "policy", "arc"] as const;
 
@@ -33,7 +44,15 @@ const KEYS = ["spf", "dkim", "dmarc", "policy", "arc"] as const;
 export function formatAuthNote(s: AuthSummary): string {
   const parts = KEYS.map((k) => `${k}=${s[k] || "none"}`);
   parts.splice(2, 0, `aligned=${s.dkimAligned ? 1 : 0}`);
-  return parts.join(" ");
+  let note = parts.join(" ");
+  // Extras for the DMARC report, each whole or not at all (domains may be long).
+  const extras = [
+    s.spfAligned !== undefined ? `spfal=${s.spfAligned ? 1 : 0}` : "",
+    s.policyDomain ? `pdom=${s.policyDomain}` : "",
+    s.dkimDomain ? `dkimd=${s.dkimDomain}` : "",
+  ];
+  for (const x of extras) if (x && note.length + 1 + x.length <= NOTE_LIMIT) note += ` ${x}`;
+  return note;
 }
 
 /** Reads a note made by {@link formatAuthNote}; null when it is not one. */
@@ -51,6 +70,9 @@ export function parseAuthNote(note: string | undefined): AuthSummary | null {
     dmarc: map.get("dmarc") ?? "none",
     policy: map.get("policy") ?? "",
     arc: map.get("arc") ?? "none",
+    ...(map.has("spfal") ? { spfAligned: map.get("spfal") === "1" } : {}),
+    ...(map.get("dkimd") ? { dkimDomain: map.get("dkimd") } : {}),
+    ...(map.get("pdom") ? { policyDomain: map.get("pdom") } : {}),
   };
 }
 

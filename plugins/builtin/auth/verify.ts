@@ -142,6 +142,7 @@ async function unsigned(
       dmarc: dmarc ? dmarc.status.result : "none",
       policy: dmarc && dmarc.status.result !== "pass" ? dmarc.policy ?? "" : "",
       arc: "none",
+      ...reportExtras(dmarc, []),
     },
     header: authResultsValue(input.authservId, rows),
     receivedSpf: typeof s.header === "string"
@@ -226,6 +227,7 @@ export async function verifyMessage(
         dmarc: dmarc ? dmarc.status.result : "none",
         policy: dmarc && dmarc.status.result !== "pass" ? dmarcPolicy : "",
         arc: r.arc ? r.arc.status.result : "none",
+        ...reportExtras(dmarc, dkimRows),
       },
       header: authResultsValue(input.authservId, rows),
       receivedSpf: spfHeader,
@@ -235,4 +237,25 @@ export async function verifyMessage(
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * What a DMARC aggregate report needs beyond the summary (RFC 7489 §7.2, Appendix C): SPF
+ * alignment, the DKIM domain (the aligned one, else the first signature's), the policy
+ * domain. Only when a DMARC policy was evaluated.
+ */
+function reportExtras(
+  dmarc: unknown,
+  dkimRows: Array<{ signingDomain?: string; status: { result: string; aligned?: unknown } }>,
+): Pick<AuthSummary, "spfAligned" | "dkimDomain" | "policyDomain"> {
+  // deno-lint-ignore no-explicit-any
+  const d = dmarc as any;
+  if (!d || !d.status) return {};
+  const aligned = typeof d.alignment?.dkim?.result === "string" ? d.alignment.dkim.result : "";
+  const dkimDomain = aligned || dkimRows[0]?.signingDomain || "";
+  return {
+    spfAligned: typeof d.alignment?.spf?.result === "string" && d.alignment.spf.result !== "",
+    ...(dkimDomain ? { dkimDomain: String(dkimDomain).toLowerCase() } : {}),
+    ...(typeof d.policyDomain === "string" ? { policyDomain: d.policyDomain.toLowerCase() } : {}),
+  };
 }

@@ -27,6 +27,7 @@ import { dropEntry, flushQueue, listQueue, retryEntry } from "../../../core/admi
 import { type AdminRoute, ok, passwordOf } from "./route_types.ts";
 import { MORE_ROUTES } from "./routes_more.ts";
 import { auditExport, auditPage } from "./audit.ts";
+import { dmarcSummary } from "../../../core/reports/dmarc_ingest.ts";
 import { pluginsView, serverView } from "./info.ts";
 import { booleanField, listField, stringField } from "./request.ts";
 
@@ -136,6 +137,15 @@ export const ADMIN_ROUTES: readonly AdminRoute[] = [
     path: "aliases/:source",
     cli: "alias remove SOURCE",
     handle: async (c) => ok({ source: await removeAlias(c.ctx, c.params.source) }),
+  },
+  {
+    method: "GET",
+    path: "dmarc",
+    cli: "dmarc report [--domain D]",
+    handle: async (c) =>
+      ok({
+        domains: await dmarcSummary(c.ctx.store, c.url.searchParams.get("domain") ?? undefined),
+      }),
   },
   {
     method: "GET",

@@ -156,6 +156,11 @@ export class SmtpClient implements SmtpSession {
     return this.#t.tls;
   }
 
+  /** The certificates presented after STARTTLS (DER, leaf first). */
+  get peerChain(): Uint8Array[] {
+    return this.#t.peerChain;
+  }
+
   /** Usable for another transaction. */
   get usable(): boolean {
     return !this.#broken;
@@ -183,7 +188,7 @@ export class SmtpClient implements SmtpSession {
         const r = await c.#command("STARTTLS", timeouts.command);
         // RFC 3207 §4: 220 to go ahead; anything else: carry on in plaintext (opportunistic).
         if (r.code === 220) {
-          await t.upgradeTls(host, timeouts.command);
+          await t.upgradeTls(host, timeouts.command, opts.ca);
           // RFC 3207 §4.2: forget everything learned before TLS; EHLO again.
           await c.#hello(opts.helo);
         }
@@ -299,6 +304,8 @@ export class SmtpClient implements SmtpSession {
     // RFC 6152 §3: BODY=8BITMIME only to a server that offers it. A server that does not
     // gets the bytes as they are (what most MTAs do; RFC 6152 §3 allows no downgrade here).
     if (ext.has("8BITMIME") && has8bit(tx.body)) mailParams.push("BODY=8BITMIME");
+    // RFC 8689 §4.2.1: REQUIRETLS goes on to a server that offers it.
+    if (tx.requireTls && ext.has("REQUIRETLS")) mailParams.push("REQUIRETLS");
     const dsn = ext.has("DSN");
     // RFC 3461 §4.3, §4.4: RET and ENVID only to a server that offers DSN.
     if (dsn && tx.ret) mailParams.push(`RET=${tx.ret}`);

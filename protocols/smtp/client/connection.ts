@@ -26,6 +26,8 @@ export class ClientConnection {
   /** The first socket error, reported instead of a bare "closed". */
   #error: NetworkError | null = null;
   tls: TlsResult | null = null;
+  /** The certificates the server presented after STARTTLS (DER, leaf first). */
+  peerChain: Uint8Array[] = [];
 
   private constructor(sock: Socket) {
     this.#use(sock);
@@ -94,9 +96,11 @@ export class ClientConnection {
 
   /**
    * RFC 3207: upgrades to TLS after the server's 220 to STARTTLS. Opportunistic (RFC 7435):
-   * any certificate is accepted; whether it verified is recorded in `tls`.
+   * any certificate is accepted; whether it verified (against `ca`, default the bundled
+   * roots, and the name) is recorded in `tls`, the chain in `peerChain` (policies decide:
+   * core/outbound_security/).
    */
-  upgradeTls(servername: string, timeoutMs: number): Promise<TlsResult> {
+  upgradeTls(servername: string, timeoutMs: number, ca?: string[]): Promise<TlsResult> {
     const plain = this.#sock as Socket;
     plain.removeAllListeners("data");
     plain.removeAllListeners("end");
@@ -108,6 +112,7 @@ export class ClientConnection {
         servername: /^[\d.]+$|:/.test(servername) ? undefined : servername,
         rejectUnauthorized: false,
         minVersion: "TLSv1.2",
+        ...(ca ? { ca } : {}),
       });
       const timer = setTimeout(() => {
         secure.destroy();
@@ -127,6 +132,7 @@ export class ClientConnection {
           verified: secure.authorized === true,
           ...(secure.authorized ? {} : { verifyError: String(authErr ?? "unverified") }),
         };
+        this.peerChain = presentedChain(secure);
         this.#use(secure);
         resolve(this.tls);
       });
@@ -139,4 +145,19 @@ export class ClientConnection {
       this.#sock.destroy();
     } catch { /* already closed */ }
   }
+}
+
+/** The peer's chain, leaf first (node links each certificate to its issuer; stops at loops). */
+function presentedChain(secure: TLSSocket): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  const seen = new Set<unknown>();
+  // deno-lint-ignore no-explicit-any
+  let c: any = secure.getPeerCertificate(true);
+  while (c && c.raw && !seen.has(c) && out.length < 10) {
+    seen.add(c);
+    out.push(new Uint8Array(c.raw));
+    if (c.issuerCertificate === c) break;
+    c = c.issuerCertificate;
+  }
+  return out;
 }
