@@ -9,6 +9,7 @@
 import { parse as parseToml } from "smol-toml";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parseNetwork } from "./auth/networks.ts";
+import { type AcmeConfig, type MtaStsConfig, readAcme, readMtaSts } from "./config_internet.ts";
 import {
   PLUGIN_LIMITS,
   type PluginConfig,
@@ -16,6 +17,7 @@ import {
 } from "../plugins/engine/config.ts";
 
 export { PLUGIN_LIMITS, type PluginConfig, type PluginPermissions };
+export type { AcmeConfig, MtaStsConfig };
 
 /** "host:port" parsed. */
 export interface HostPort {
@@ -122,7 +124,7 @@ export interface Config {
   /** [acme]: certificates from an ACME CA (core/acme/); null without `directory`. */
   acme: AcmeConfig | null;
   /** [mta_sts]: the policy we publish (RFC 8461 §3.2). */
-  mtaSts: { mode: "enforce" | "testing" | "none"; maxAgeS: number };
+  mtaSts: MtaStsConfig;
   /** The file this was read from (absolute), or absent for the built-in defaults. */
   source?: string;
 }
@@ -137,16 +139,6 @@ export interface SubmissionConfig {
   admins: string[];
   /** Account -> extra identities: addresses ("team@d") or whole domains ("@d"), lower-case. */
   allowedIdentities: Map<string, string[]>;
-}
-
-export interface AcmeConfig {
-  directory: string;
-  email: string | null;
-  /** Names on the certificate (lower-case); the first is its CN. Default: [hostname]. */
-  domains: string[];
-  challenge: "http-01" | "tls-alpn-01";
-  /** Absolute path of an extra root to trust for the ACME server, or null. */
-  caFile: string | null;
 }
 
 /** A config problem; `message` is the one line to print. */
@@ -551,8 +543,11 @@ export function configFromObject(doc: Table, baseDir: string): Config {
   checkGroups(plugins);
 
   const submission = readSubmission(r.table("submission"));
-  const acme = readAcme(r.table("acme"), hostname, tls.cert !== null, baseDir);
-  const mtaSts = readMtaSts(r.table("mta_sts"));
+  const fail = (message: string): never => {
+    throw new ConfigError(message);
+  };
+  const acme = readAcme(r.table("acme"), { hostname, tlsSet: tls.cert !== null, baseDir }, fail);
+  const mtaSts = readMtaSts(r.table("mta_sts"), fail);
   const challengeListener = acme?.challenge === "tls-alpn-01" ? "https" : "http";
   if (acme && !listeners[challengeListener]) {
     throw new ConfigError(
@@ -578,53 +573,6 @@ export function configFromObject(doc: Table, baseDir: string): Config {
     acme,
     mtaSts,
   };
-}
-
-/** [acme] (CONTRACT "Internet-facing settings"); absent `directory` = no ACME. */
-function readAcme(t: TableReader, hostname: string, tlsSet: boolean, baseDir: string) {
-  const directory = t.optString("directory");
-  const email = t.optString("email");
-  const domains = t.stringList("domains").map((d) => d.toLowerCase());
-  const challenge = t.string("challenge", "http-01");
-  const caFile = t.optString("ca_file");
-  t.rejectUnknown();
-  if (directory === null) return null;
-  if (!/^https:\/\/\S+$/.test(directory)) {
-    throw new ConfigError(`config: acme.directory must be an https:// URL`);
-  }
-  if (tlsSet) throw new ConfigError(`config: acme.directory and tls.cert exclude each other`);
-  if (email !== null && !ADDRESS.test(email)) {
-    throw new ConfigError(`config: acme.email must be an address (got "${email}")`);
-  }
-  for (const [i, d] of domains.entries()) {
-    if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/.test(d)) {
-      throw new ConfigError(`config: acme.domains[${i}] must be a DNS name (got "${d}")`);
-    }
-  }
-  if (challenge !== "http-01" && challenge !== "tls-alpn-01") {
-    throw new ConfigError(`config: acme.challenge must be "http-01" or "tls-alpn-01"`);
-  }
-  return {
-    directory,
-    email,
-    domains: domains.length ? [...new Set(domains)] : [hostname.toLowerCase()],
-    challenge: challenge as AcmeConfig["challenge"],
-    caFile: caFile === null ? null : resolve(baseDir, caFile),
-  };
-}
-
-function readMtaSts(t: TableReader): Config["mtaSts"] {
-  const mode = t.string("mode", "enforce");
-  if (mode !== "enforce" && mode !== "testing" && mode !== "none") {
-    throw new ConfigError(`config: mta_sts.mode must be "enforce", "testing" or "none"`);
-  }
-  // RFC 8461 §3.2: max_age at most 31557600 s; weeks are recommended.
-  const maxAgeS = Math.floor(t.duration("max_age", "7d") / 1000);
-  if (maxAgeS < 1 || maxAgeS > 31_557_600) {
-    throw new ConfigError(`config: mta_sts.max_age must be from "1s" to "365d"`);
-  }
-  t.rejectUnknown();
-  return { mode, maxAgeS };
 }
 
 const ADDRESS = /^[^@\s]+@[^@\s]+$/;
