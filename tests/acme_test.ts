@@ -160,6 +160,9 @@ Deno.test("acme: http-01 issuance, served on every TLS listener, renewed 30 days
     assert.match(String(await acme.renewalReason()), /expires in 29 days/);
     assert.equal(await acme.check(), true);
     const second = await waitForPebbleCert(s, first.serialNumber);
+    // The key is kept across renewals: a TLSA record (3 1 1) for it stays right.
+    const spki = (x: X509Certificate) => x.publicKey.export({ type: "spki", format: "der" });
+    assert.deepEqual(spki(second), spki(first));
     await servedEverywhere(s, second.serialNumber);
 
     open.write("a1 NOOP\r\n");

@@ -1,7 +1,7 @@
 /**
  * One certificate order, start to finish (RFC 8555 §7.4): account, order, one challenge
- * per authorization (HTTP-01 §8.3 or TLS-ALPN-01 RFC 8737), finalize with a CSR for a
- * fresh P-256 key, download the chain.
+ * per authorization (HTTP-01 §8.3 or TLS-ALPN-01 RFC 8737), finalize with a CSR for the
+ * certificate's P-256 key, download the chain.
  *
  * @module
  */
@@ -25,6 +25,8 @@ export async function issueCertificate(
   accountKey: EcKey,
   challenges: AcmeChallenges,
   now: () => number,
+  /** The certificate's key; a fresh P-256 key when absent. */
+  certKey: EcKey = EcKey.generate(),
 ): Promise<Issued> {
   const caPem = cfg.caFile ? await Deno.readTextFile(cfg.caFile) : null;
   const client = new AcmeClient(cfg.directory, accountKey, caPem);
@@ -39,7 +41,6 @@ export async function issueCertificate(
     if (current.status !== "ready") {
       throw new AcmeError(`order is ${current.status}: ${current.error?.detail ?? ""}`);
     }
-    const certKey = EcKey.generate();
     await client.finalize(
       current.finalize,
       buildCsr(cfg.domains, certKey.privateKey, certKey.publicKey),

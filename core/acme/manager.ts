@@ -1,7 +1,7 @@
 /**
  * Keeps the served certificate issued and fresh: at start and every 12 hours, renews when
  * the certificate in data_dir/tls is missing, self-signed, lacks a configured name, or
- * expires within 30 days. A failed attempt is logged and retried after 5 min, doubling to
+ * expires within 30 days. A renewal keeps the certificate's key (DANE's TLSA stays valid). A failed attempt is logged and retried after 5 min, doubling to
  * 6 h. A new pair goes through the TLS provider's reload (checked by a test handshake,
  * applied to every TLS listener, open connections untouched).
  *
@@ -12,6 +12,7 @@ import type { AcmeConfig } from "../config.ts";
 import { AcmeChallenges } from "./challenges.ts";
 import { accountKey, acmePaths, installPair } from "./files.ts";
 import { issueCertificate } from "./issue.ts";
+import { EcKey } from "./jws.ts";
 import { log } from "../../lib/log.ts";
 
 const DAY_MS = 86_400_000;
@@ -98,7 +99,13 @@ export class AcmeManager {
     log.info("acme", `requesting a certificate for ${domains}: ${reason}`);
     try {
       const key = await accountKey(this.#paths);
-      const issued = await issueCertificate(this.#cfg, key, this.challenges, this.#now);
+      const issued = await issueCertificate(
+        this.#cfg,
+        key,
+        this.challenges,
+        this.#now,
+        await this.#reusableKey(),
+      );
       if (this.#stopped) return false; // the server is going away: leave the files alone
       await installPair(this.#paths, issued.certPem, issued.keyPem);
       if (!(await this.#tls.reload())) throw new Error("the new certificate did not load");
@@ -124,6 +131,19 @@ export class AcmeManager {
   /** The delay of the next scheduled check (for tests and the log). */
   get nextCheckInMs(): number {
     return this.#delayMs;
+  }
+
+  /**
+   * The served key when it is one of ours (P-256), so that a renewal keeps the public key
+   * and the TLSA record (`3 1 1`, RFC 7672) published for it stays right; else a new one
+   * (the first certificate replaces the self-signed RSA pair).
+   */
+  async #reusableKey(): Promise<EcKey | undefined> {
+    try {
+      return EcKey.fromPem(await Deno.readTextFile(this.#paths.key));
+    } catch {
+      return undefined;
+    }
   }
 
   #schedule(ms: number): void {
