@@ -24,18 +24,44 @@ interface Setup {
   stop(): Promise<void>;
 }
 
-async function setup(challenge: "http-01" | "tls-alpn-01"): Promise<Setup> {
+/**
+ * The ports given to pebble and to the server are picked free beforehand, so another
+ * process (the machine is shared) may take one in between: then start again with others.
+ */
+async function retryOnPortClash<T>(start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await start();
+    } catch (e) {
+      const clash = /address already in use|did not start|exited before it was ready/i;
+      if (attempt >= 3 || !clash.test(String((e as Error).message))) throw e;
+    }
+  }
+}
+
+function setup(challenge: "http-01" | "tls-alpn-01"): Promise<Setup> {
+  return retryOnPortClash(() => setupOnce(challenge));
+}
+
+async function setupOnce(challenge: "http-01" | "tls-alpn-01"): Promise<Setup> {
   const dir = await Deno.makeTempDir({ prefix: "denomail-acme-" });
   const dns = await startDnsServer(
     Object.fromEntries(NAMES.map((n) => [n, { A: ["127.0.0.1"] }])),
   );
   const httpPort = freePort();
   const httpsPort = freePort();
+  const cleanup = async () => {
+    await dns.close();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  };
   const pebble = await startPebble({
     dir,
     httpPort,
     tlsPort: httpsPort,
     dnsServer: dns.nameserver,
+  }).catch(async (e) => {
+    await cleanup();
+    throw e;
   });
   const clock = { now: Date.now() };
   const config = configFromObject({
@@ -63,7 +89,11 @@ async function setup(challenge: "http-01" | "tls-alpn-01"): Promise<Setup> {
   }, dir);
   const rootFile = join(dir, "pebble-root.pem");
   await Deno.writeTextFile(rootFile, await pebble.issuingRoot());
-  const server = await startServer(config, { now: () => clock.now });
+  const server = await startServer(config, { now: () => clock.now }).catch(async (e) => {
+    await pebble.stop();
+    await cleanup();
+    throw e;
+  });
   return {
     server,
     clock,
@@ -206,22 +236,25 @@ Deno.test("acme under serve: a failed request is logged and retried; SIGHUP retr
   const dns = await startDnsServer(
     Object.fromEntries(NAMES.map((n) => [n, { A: ["127.0.0.1"] }])),
   );
-  const httpPort = freePort();
-  const apiPort = freePort();
   const config = join(dir, "denomail.toml");
+  const apiPort = freePort();
+  let httpPort = 0;
   // The ACME server is not up yet: the first request must fail, be logged, and be retried.
-  await Deno.writeTextFile(
-    config,
-    configToml(join(dir, "data"), ["imaps"], {
-      tables: `[acme]
+  const server = await retryOnPortClash(async () => {
+    httpPort = freePort();
+    await Deno.writeTextFile(
+      config,
+      configToml(join(dir, "data"), ["imaps"], {
+        tables: `[acme]
 directory = "https://127.0.0.1:${apiPort}/dir"
 domains = ${JSON.stringify(NAMES)}
 challenge = "http-01"
 ca_file = "${join(dir, "api-ca.pem")}"
 `,
-    }).replace('http = ""', `http = "127.0.0.1:${httpPort}"`),
-  );
-  const server = await startServerProcess(config, ["imaps", "http"]);
+      }).replace('http = ""', `http = "127.0.0.1:${httpPort}"`),
+    );
+    return await startServerProcess(config, ["imaps", "http"]);
+  });
   let pebble: Awaited<ReturnType<typeof startPebble>> | null = null;
   const waitLog = async (re: RegExp) => {
     const deadline = Date.now() + 60_000;
