@@ -34,6 +34,7 @@ import { HookState } from "../core/hook_state.ts";
 import { MailboxKeywords } from "../core/mailbox_keywords.ts";
 import { smtpSender } from "../protocols/smtp/client/client.ts";
 import { type HttpListener, startHttp, webRoutes } from "../protocols/http/mod.ts";
+import { acmeManager, prepareAcme } from "../core/acme/mod.ts";
 
 /** A running server. */
 export interface RunningServer {
@@ -91,6 +92,7 @@ export async function startServer(
   await Deno.mkdir(config.dataDir, { recursive: true });
   const authSecret = await loadAuthSecret(config.dataDir);
   // TLS first: a pair that cannot serve is a config error (exit 2) before anything is opened.
+  await prepareAcme(config);
   const tls = await TlsProvider.load(await ensureTlsFiles(config));
   const store = opts.store ?? await openConfiguredStore(config);
   tls.watch();
@@ -114,6 +116,7 @@ export async function startServer(
     recent: new RecentTracker(store),
     mailboxKeywords: new MailboxKeywords(),
     hookState: new HookState(),
+    acme: acmeManager(config, tls, now),
     activity: new ActivityLog(),
   };
   const untapActivity = log.addTap(deps.activity!.observe);
@@ -176,7 +179,10 @@ export async function startServer(
       const address = config.listeners[name];
       if (!address) continue;
       starting = `listeners.${name} ${formatHostPort(address)}`;
-      const l = await startHttp(routes, address, { tls: name === "https" ? tls : undefined });
+      const l = await startHttp(routes, address, {
+        tls: name === "https" ? tls : undefined,
+        acmeAlpn: config.acme?.challenge === "tls-alpn-01" ? deps.acme?.challenges : undefined,
+      });
       web.push(l);
       ports[name] = l.port;
     }
@@ -199,6 +205,7 @@ export async function startServer(
   });
   const queue = new QueueRunner(deps, smtpSender);
   queue.start();
+  deps.acme?.start();
   // TLS-RPT / DMARC aggregate reports of finished days, hourly (core/reports/mod.ts).
   const stopReports = scheduleReports({ ...deps, dns: createResolver(config.dns) });
   const pruner = startPruner(store, config.storage);
@@ -218,6 +225,7 @@ export async function startServer(
       stopReports();
       await queue.stop();
       await pruner.stop();
+      deps.acme?.stop();
       await deps.plugins?.stop();
       deps.auth.close();
       untapActivity();

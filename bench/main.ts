@@ -1,5 +1,6 @@
 /**
- * `deno task bench [smtp|imap|outbound|plugins|spam|encrypt|freeze|index|jmap|sieve|web|backup|cluster] [options]`: the
+ * `deno task bench [smtp|imap|outbound|plugins|spam|encrypt|freeze|index|jmap|sieve|web|backup|cluster|https]`
+ * `[options]`: the
  * benchmarks;
  * each prints a table. Without a name, `smtp`.
  *
@@ -14,6 +15,7 @@ import { benchSpam } from "./spam.ts";
 import { benchFreeze } from "./freeze.ts";
 import { benchIndex } from "./index.ts";
 import { benchJmap } from "./jmap.ts";
+import { benchHttpsFront } from "./https_front.ts";
 import { benchSieve } from "./sieve.ts";
 import { benchWeb } from "./web.ts";
 import { benchBackup } from "./backup.ts";
@@ -29,6 +31,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   freeze: benchFreeze,
   index: benchIndex,
   jmap: benchJmap,
+  https: benchHttpsFront,
   sieve: benchSieve,
   web: benchWeb,
   backup: benchBackup,

@@ -46,6 +46,7 @@ export class CliContext {
       actor: { who: "cli", ip: "" },
       certPem: () => readCertInUse(config),
       dns: config.dns,
+      mtaSts: config.mtaSts,
       keyNamespace: encryptNamespace(config.plugins),
     };
   }

@@ -6,9 +6,11 @@
  *
  * @module
  */
+import { type ClusterConfig, readCluster } from "./config_cluster.ts";
 import { parse as parseToml } from "smol-toml";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { parseNetwork } from "./auth/networks.ts";
+import { type AcmeConfig, type MtaStsConfig, readAcme, readMtaSts } from "./config_internet.ts";
 import {
   PLUGIN_LIMITS,
   type PluginConfig,
@@ -16,6 +18,7 @@ import {
 } from "../plugins/engine/config.ts";
 
 export { PLUGIN_LIMITS, type PluginConfig, type PluginPermissions };
+export type { AcmeConfig, MtaStsConfig };
 
 /** "host:port" parsed. */
 export interface HostPort {
@@ -131,6 +134,10 @@ export interface Config {
   submission: SubmissionConfig;
   /** This node among several on one database (README "Running several nodes"). */
   cluster: ClusterConfig;
+  /** [acme]: certificates from an ACME CA (core/acme/); null without `directory`. */
+  acme: AcmeConfig | null;
+  /** [mta_sts]: the policy we publish (RFC 8461 §3.2). */
+  mtaSts: MtaStsConfig;
   /** The file this was read from (absolute), or absent for the built-in defaults. */
   source?: string;
 }
@@ -145,14 +152,6 @@ export interface SubmissionConfig {
   admins: string[];
   /** Account -> extra identities: addresses ("team@d") or whole domains ("@d"), lower-case. */
   allowedIdentities: Map<string, string[]>;
-}
-
-/** `[cluster]`: who this node is, and how long its claim on a queue entry lasts. */
-export interface ClusterConfig {
-  /** Unique per node (default: the machine's host name). */
-  node: string;
-  /** A claimed queue entry is this node's for this long, renewed while it delivers. */
-  queueLeaseMs: number;
 }
 
 /** A config problem; `message` is the one line to print. */
@@ -564,7 +563,20 @@ export function configFromObject(doc: Table, baseDir: string): Config {
   checkGroups(plugins);
 
   const submission = readSubmission(r.table("submission"));
-  const cluster = readCluster(r.table("cluster"));
+  const cluster = readCluster(r.table("cluster"), (m) => {
+    throw new ConfigError(m);
+  });
+  const fail = (message: string): never => {
+    throw new ConfigError(message);
+  };
+  const acme = readAcme(r.table("acme"), { hostname, tlsSet: tls.cert !== null, baseDir }, fail);
+  const mtaSts = readMtaSts(r.table("mta_sts"), fail);
+  const challengeListener = acme?.challenge === "tls-alpn-01" ? "https" : "http";
+  if (acme && !listeners[challengeListener]) {
+    throw new ConfigError(
+      `config: acme.challenge "${acme.challenge}" needs listeners.${challengeListener}`,
+    );
+  }
   r.rejectUnknown();
 
   return {
@@ -582,30 +594,9 @@ export function configFromObject(doc: Table, baseDir: string): Config {
     plugins,
     submission,
     cluster,
+    acme,
+    mtaSts,
   };
-}
-
-/** [cluster]: node = "name" (unique per node), queue_lease = "60s". */
-function readCluster(t: TableReader): ClusterConfig {
-  const node = t.string("node", defaultNodeName());
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(node)) {
-    throw new ConfigError(`config: cluster.node must be 1-64 letters, digits, ".", "_" or "-"`);
-  }
-  const queueLeaseMs = t.duration("queue_lease", "60s");
-  if (queueLeaseMs < 3000) {
-    throw new ConfigError(`config: cluster.queue_lease must be at least "3s"`);
-  }
-  t.rejectUnknown();
-  return { node, queueLeaseMs };
-}
-
-/** The machine's host name, shortened to what cluster.node allows. */
-function defaultNodeName(): string {
-  let name = "node";
-  try {
-    name = Deno.hostname();
-  } catch { /* no --allow-sys: keep "node" */ }
-  return name.replace(/[^A-Za-z0-9._-]/g, "-").slice(0, 64) || "node";
 }
 
 const ADDRESS = /^[^@\s]+@[^@\s]+$/;

@@ -18,6 +18,7 @@ import type { MaildropLocks } from "./maildrop_lock.ts";
 import type { RecentTracker } from "./recent.ts";
 import type { HookState } from "./hook_state.ts";
 import type { MailboxKeywords } from "./mailbox_keywords.ts";
+import type { AcmeManager } from "./acme/manager.ts";
 import type { ActivityLog } from "./activity.ts";
 
 export interface ServerDeps {
@@ -30,6 +31,8 @@ export interface ServerDeps {
   now(): number;
   /** The plugin host, when plugins are configured (plugins/engine/host.ts). */
   plugins?: PluginHost;
+  /** Certificates by ACME, when [acme] is configured (core/acme/manager.ts). */
+  acme?: AcmeManager;
   /** Aborted once the process is shutting down (SIGINT/SIGTERM received). */
   shutdown: AbortSignal;
   // Registries that live as long as the server (one each, made by app/server.ts):

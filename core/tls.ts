@@ -69,6 +69,7 @@ export class TlsProvider {
   /** Called after each successful reload (listeners that hold PEM, not a context). */
   #onReload = new Set<() => void>();
   #reloading: Promise<unknown> = Promise.resolve();
+  #debounce: ReturnType<typeof setTimeout> | undefined;
 
   private constructor(files: TlsFiles, context: SecureContext, certPem: string, keyPem: string) {
     this.#files = files;
@@ -115,6 +116,8 @@ export class TlsProvider {
     const next = this.#reloading.then(async () => {
       try {
         const { context, cert, key } = await buildContext(this.#files);
+        // The same pair again (a watcher event after an explicit reload): nothing to restart.
+        if (cert === this.#certPem && key === this.#keyPem) return true;
         this.#context = context;
         this.#certPem = cert;
         this.#keyPem = key;
@@ -147,16 +150,17 @@ export class TlsProvider {
     }
     const w = this.#watcher;
     (async () => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
       for await (const ev of w) {
         if (ev.kind === "access") continue;
-        clearTimeout(timer);
-        timer = setTimeout(() => this.reload(), 200); // files are often written in two steps
+        clearTimeout(this.#debounce);
+        // Files are often written in two steps (ACME writes the key, then the certificate).
+        this.#debounce = setTimeout(() => this.reload(), 200);
       }
     })().catch(() => {});
   }
 
   close(): void {
+    clearTimeout(this.#debounce); // no reload after the server has stopped
     this.#watcher?.close();
     this.#watcher = null;
   }

@@ -48,6 +48,33 @@ https       = "[::]:443"
 [auth]
 # Passwords only over TLS, loopback included.
 allow_plaintext_loopback = false
+
+# A certificate from Let's Encrypt, renewed by denomail itself (leave [tls] cert/key unset).
+# tls-alpn-01 proves the names on the https port (443); "http-01" needs http = "[::]:80".
+# [acme]
+# directory = "https://acme-v02.api.letsencrypt.org/directory"
+# email = "postmaster@${domain}"
+# domains = ["${hostname}", "mta-sts.${domain}", "autoconfig.${domain}", "autodiscover.${domain}"]
+# challenge = "tls-alpn-01"
+
+# The MTA-STS policy served at https://mta-sts.${domain}/.well-known/mta-sts.txt.
+[mta_sts]
+mode = "testing"                      # "enforce" once TLS-RPT reports show no failures
+
+# What every message goes through (PLUGINS.md), each in its own sandbox: SPF, DKIM and DMARC
+# results; the spam score (Junk from 5, refused from 15); each user's Sieve script and the
+# webmail's vacation reply.
+[[plugins]]
+name = "auth"
+module = "builtin:auth"
+
+[[plugins]]
+name = "spam"
+module = "builtin:spam"
+
+[[plugins]]
+name = "sieve"
+module = "builtin:sieve"
 `;
   try {
     await Deno.writeTextFile(out, toml, { createNew: true });
@@ -63,7 +90,11 @@ allow_plaintext_loopback = false
   // The same list `denomail dns` prints (data_dir is "./data" beside the config).
   const dataDir = resolve(dirname(resolve(out)), "data");
   const cert = await readCertInUse({ dataDir, tls: { cert: null } });
-  const dns = await dnsRecords(domain, hostname, dataDir, cert);
+  // The policy init writes: [mta_sts] mode = "testing", max_age 7 days.
+  const dns = await dnsRecords(domain, hostname, dataDir, cert, {
+    mode: "testing",
+    maxAgeS: 604800,
+  });
   for (const line of zoneLines(dns, hostname)) ctx.print(line);
   ctx.print(`Then: deno task cli domain add ${domain} --config ${out}`);
 }

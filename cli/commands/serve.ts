@@ -164,6 +164,7 @@ export async function run(ctx: CliContext): Promise<void> {
   /** SIGHUP, and the admin API's reload (deps.reload): one after the other, never two at once. */
   const reload = () => {
     server.deps.tls.reload();
+    server.deps.acme?.check(); // ACME: renew now if due (e.g. a retry after fixing DNS)
     const done = reloading.then(reloadPlugins);
     reloading = done.then(() => {});
     return done;

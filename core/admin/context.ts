@@ -22,6 +22,8 @@ export interface AdminContext {
   actor: AdminActor;
   /** The certificate in use (PEM), for the TLSA record; null when there is none yet. */
   certPem?: () => Promise<string | null>;
+  /** The MTA-STS policy served (`[mta_sts]`): its id in the DNS records follows it. */
+  mtaSts?: { mode: string; maxAgeS: number };
   /** The configured resolver (`[dns]`), for `dns check`. */
   dns?: { nameserver: HostPort | null; timeoutMs: number };
   /** The kv namespace of the encrypt plugin's keys (keys.ts); absent: `plugin:encrypt`. */

@@ -56,8 +56,15 @@ export function zoneLines(dns: DomainDns, host: string): string[] {
  * The MTA-STS policy id (RFC 8461 §3.1: 1-32 alphanumerics, changed whenever the policy
  * changes): derived from what the policy says, so it stays put until the policy changes.
  */
-export function mtaStsId(host: string, mode = "enforce"): string {
-  return createHash("sha256").update(`${mode}\n${host.toLowerCase()}`).digest("hex").slice(0, 20);
+export function mtaStsId(host: string, mode = "enforce", maxAgeS = 604800): string {
+  return createHash("sha256").update(`${mode}\n${host.toLowerCase()}\n${maxAgeS}`).digest("hex")
+    .slice(0, 20);
+}
+
+/** The MTA-STS policy served (`[mta_sts]`): its mode and max_age make the id. */
+export interface MtaStsPolicy {
+  mode: string;
+  maxAgeS: number;
 }
 
 /** The certificate the server uses: `[tls] cert`, else the generated one; null if none yet. */
@@ -88,6 +95,7 @@ export async function dnsRecords(
   host: string,
   dataDir: string,
   certPem: string | null,
+  mtaSts: MtaStsPolicy = { mode: "enforce", maxAgeS: 604800 },
 ): Promise<DomainDns> {
   const d = `${domain}.`;
   const h = `${host}.`;
@@ -121,7 +129,7 @@ export async function dnsRecords(
   add(
     `_mta-sts.${d}`,
     "TXT",
-    `v=STSv1; id=${mtaStsId(host)}`,
+    `v=STSv1; id=${mtaStsId(host, mtaSts.mode, mtaSts.maxAgeS)}`,
     "RFC 8461 §3.1 MTA-STS: a policy exists (served by the next host)",
   );
   add(

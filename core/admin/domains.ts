@@ -31,7 +31,7 @@ export async function removeDomain(ctx: AdminContext, raw: string | undefined): 
 }
 
 /** What the DNS operations need (no store: `dns` works before anything is stored). */
-export type DnsContext = Pick<AdminContext, "hostname" | "dataDir" | "certPem" | "dns">;
+export type DnsContext = Pick<AdminContext, "hostname" | "dataDir" | "certPem" | "dns" | "mtaSts">;
 
 /** The records to publish for the domain (known or not, as `dns DOMAIN`), and their zone text. */
 export async function domainRecords(
@@ -39,7 +39,13 @@ export async function domainRecords(
   raw: string | undefined,
 ): Promise<{ domain: string; records: DnsRecord[]; notes: string[]; zone: string[] }> {
   const domain = checkDomain(requireArg(raw, "DOMAIN"));
-  const dns = await dnsRecords(domain, ctx.hostname, ctx.dataDir, (await ctx.certPem?.()) ?? null);
+  const dns = await dnsRecords(
+    domain,
+    ctx.hostname,
+    ctx.dataDir,
+    (await ctx.certPem?.()) ?? null,
+    ctx.mtaSts,
+  );
   return { domain, ...dns, zone: zoneLines(dns, ctx.hostname) };
 }
 
@@ -49,7 +55,13 @@ export async function checkDomainDns(
   raw: string | undefined,
 ): Promise<{ domain: string; checks: RecordCheck[]; notes: string[]; ok: boolean }> {
   const domain = checkDomain(requireArg(raw, "DOMAIN"));
-  const dns = await dnsRecords(domain, ctx.hostname, ctx.dataDir, (await ctx.certPem?.()) ?? null);
+  const dns = await dnsRecords(
+    domain,
+    ctx.hostname,
+    ctx.dataDir,
+    (await ctx.certPem?.()) ?? null,
+    ctx.mtaSts,
+  );
   const lookup = createLookup(ctx.dns ?? { nameserver: null, timeoutMs: 5000 });
   const checks = await checkRecords(domain, ctx.hostname, dns.records, lookup);
   return { domain, checks, notes: dns.notes, ok: checks.every((c) => c.status === "ok") };

@@ -20,6 +20,9 @@ import { Router, text } from "./router.ts";
 import { addJmapRoutes } from "./jmap/mod.ts";
 import { addWebmailRoutes } from "./web/mod.ts";
 import { addAdminRoutes } from "./admin/mod.ts";
+import { addWellKnownRoutes } from "./well_known.ts";
+import { addAutoconfigRoutes } from "./autoconfig/mod.ts";
+import { type AlpnChallenges, startAlpnFront } from "./alpn_front.ts";
 import { addSignupRoutes } from "./admin/signup.ts";
 
 export type { ServerGauges } from "./ops.ts";
@@ -43,6 +46,8 @@ export function webRoutes(deps: ServerDeps, gauges: ServerGauges): Router {
   addJmapRoutes(router, deps);
   addWebmailRoutes(router, deps);
   addAdminRoutes(router, deps, gauges);
+  addWellKnownRoutes(router, deps);
+  addAutoconfigRoutes(router, deps);
   addSignupRoutes(router, deps);
   return router;
 }
@@ -55,13 +60,18 @@ const REBIND_WAIT_MS = 20;
 export async function startHttp(
   router: Router,
   address: HostPort,
-  opts: { tls?: PemSource } = {},
+  opts: { tls?: PemSource; acmeAlpn?: AlpnChallenges } = {},
 ): Promise<HttpListener> {
   const name = opts.tls ? "https" : "http";
+  // TLS-ALPN-01: a front on the address relays to this server on loopback (alpn_front.ts).
+  let innerPort = 0;
+  const front = opts.tls && opts.acmeAlpn
+    ? startAlpnFront(address, () => innerPort, opts.acmeAlpn)
+    : null;
   const serve = (port: number) => {
     const ready = Promise.withResolvers<number>();
     const server = Deno.serve({
-      hostname: address.host,
+      hostname: front ? "127.0.0.1" : address.host,
       port,
       ...(opts.tls ? { cert: opts.tls.certPem, key: opts.tls.keyPem } : {}),
       onListen: (a) => ready.resolve((a as Deno.NetAddr).port),
@@ -71,15 +81,16 @@ export async function startHttp(
       },
     }, (req, info) => {
       const url = new URL(req.url);
-      const ip = normalizeAddress((info.remoteAddr as Deno.NetAddr).hostname);
+      const remote = info.remoteAddr as Deno.NetAddr;
+      const ip = normalizeAddress(front?.peerOf(remote.port) ?? remote.hostname);
       const id = crypto.randomUUID().slice(0, 8);
       return router.handle({ req, url, ip, secure: !!opts.tls, id });
     });
     return { server, port: ready.promise };
   };
-  let current = serve(address.port);
-  const port = await current.port;
-  log.info(name, `listening on ${address.host}:${port}`);
+  let current = serve(front ? 0 : address.port);
+  const port = innerPort = await current.port;
+  log.info(name, `listening on ${address.host}:${front?.port ?? port}`);
   const draining = new Set<Promise<void>>();
   let stopped = false;
   let restarting = Promise.resolve();
@@ -93,7 +104,10 @@ export async function startHttp(
       try {
         current = serve(port);
         await current.port;
-        log.info(name, `serving the reloaded certificate on ${address.host}:${port}`);
+        log.info(
+          name,
+          `serving the reloaded certificate on ${address.host}:${front?.port ?? port}`,
+        );
         return;
       } catch (e) {
         if (!(e instanceof Deno.errors.AddrInUse) || i >= REBIND_TRIES) {
@@ -108,13 +122,14 @@ export async function startHttp(
     restarting = restarting.then(restart);
   });
   return {
-    port,
+    port: front?.port ?? port,
     async stop() {
       stopped = true;
       unsubscribe?.();
       router.stopStreams();
       await restarting;
       await Promise.all([current.server.shutdown(), ...draining]);
+      front?.stop(); // after the server behind it has answered what it had
     },
   };
 }

@@ -80,6 +80,7 @@ export function addAdminRoutes(router: Router, deps: ServerDeps, gauges: ServerG
           actor: { who: auth.account.email, ip: r.ip },
           certPem: () => Promise.resolve(deps.tls.certPem),
           dns: deps.config.dns,
+          mtaSts: deps.config.mtaSts,
           keyNamespace: encryptNamespace(deps.config.plugins),
         },
         params: found.params!,
