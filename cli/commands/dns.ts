@@ -21,6 +21,7 @@ export async function run(ctx: CliContext): Promise<void> {
     dataDir: config.dataDir,
     certPem: () => readCertInUse(config),
     dns: config.dns,
+    mtaSts: config.mtaSts,
   };
   if (!check) {
     const r = await domainRecords(admin, name);
