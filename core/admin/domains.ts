@@ -33,19 +33,19 @@ export async function removeDomain(ctx: AdminContext, raw: string | undefined): 
 /** What the DNS operations need (no store: `dns` works before anything is stored). */
 export type DnsContext = Pick<AdminContext, "hostname" | "dataDir" | "certPem" | "dns" | "mtaSts">;
 
+/** The complete record set for `domain` as this server is configured. */
+async function recordsFor(ctx: DnsContext, domain: string) {
+  const cert = (await ctx.certPem?.()) ?? null;
+  return await dnsRecords(domain, ctx.hostname, ctx.dataDir, cert, ctx.mtaSts);
+}
+
 /** The records to publish for the domain (known or not, as `dns DOMAIN`), and their zone text. */
 export async function domainRecords(
   ctx: DnsContext,
   raw: string | undefined,
 ): Promise<{ domain: string; records: DnsRecord[]; notes: string[]; zone: string[] }> {
   const domain = checkDomain(requireArg(raw, "DOMAIN"));
-  const dns = await dnsRecords(
-    domain,
-    ctx.hostname,
-    ctx.dataDir,
-    (await ctx.certPem?.()) ?? null,
-    ctx.mtaSts,
-  );
+  const dns = await recordsFor(ctx, domain);
   return { domain, ...dns, zone: zoneLines(dns, ctx.hostname) };
 }
 
@@ -55,13 +55,7 @@ export async function checkDomainDns(
   raw: string | undefined,
 ): Promise<{ domain: string; checks: RecordCheck[]; notes: string[]; ok: boolean }> {
   const domain = checkDomain(requireArg(raw, "DOMAIN"));
-  const dns = await dnsRecords(
-    domain,
-    ctx.hostname,
-    ctx.dataDir,
-    (await ctx.certPem?.()) ?? null,
-    ctx.mtaSts,
-  );
+  const dns = await recordsFor(ctx, domain);
   const lookup = createLookup(ctx.dns ?? { nameserver: null, timeoutMs: 5000 });
   const checks = await checkRecords(domain, ctx.hostname, dns.records, lookup);
   return { domain, checks, notes: dns.notes, ok: checks.every((c) => c.status === "ok") };
