@@ -94,6 +94,7 @@ function prepare(ctx: PrepareContext<DataContext>): Promise<PreparedScan> | null
     options: o,
     ...modelsFor(ctx.kv),
     dns: dnsFor(ctx.dns, o.dnsCacheMs),
+    listsKv: ctx.kv,
   });
 }
 
