@@ -68,6 +68,16 @@ async function jsonBody(r: WebRequest): Promise<Record<string, unknown> | Respon
   return problem(400, "Expected a JSON object.");
 }
 
+/** An admin context acting as the signed-in user themself (for the audit log). */
+function asUser(deps: ServerDeps, r: WebRequest, account: Account) {
+  return {
+    store: deps.store,
+    hostname: deps.config.hostname,
+    dataDir: deps.config.dataDir,
+    actor: { who: account.email, ip: r.ip },
+  };
+}
+
 async function changePassword(deps: ServerDeps, r: WebRequest, account: Account) {
   const body = await jsonBody(r);
   if (body instanceof Response) return body;
@@ -97,13 +107,7 @@ async function changePassword(deps: ServerDeps, r: WebRequest, account: Account)
     }
     return problem(403, "The current password is not right.");
   }
-  const ctx = {
-    store: deps.store,
-    hostname: deps.config.hostname,
-    dataDir: deps.config.dataDir,
-    actor: { who: account.email, ip: r.ip },
-  };
-  await setPassword(ctx, account.email, () => Promise.resolve(next));
+  await setPassword(asUser(deps, r, account), account.email, () => Promise.resolve(next));
   log.info("http", "password changed", { session: r.id, ip: r.ip, login: account.email });
   return new Response(null, { status: 204 });
 }
@@ -189,12 +193,7 @@ async function spamLists(deps: ServerDeps, r: WebRequest, account: Account) {
   if (lists.allow.length === 0 && lists.block.length === 0) await kv.delete(id);
   else await kv.set(id, JSON.stringify(lists));
   const detail = { allow: lists.allow.length, block: lists.block.length };
-  await audit(
-    { store: deps.store, hostname: "", dataDir: "", actor: { who: account.email, ip: r.ip } },
-    "user.spam_lists",
-    account.email,
-    detail,
-  );
+  await audit(asUser(deps, r, account), "user.spam_lists", account.email, detail);
   log.info("http", "spam lists set", { session: r.id, login: account.email, ...detail });
   return Response.json(lists);
 }
