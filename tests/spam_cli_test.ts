@@ -108,6 +108,21 @@ Deno.test("spam CLI: train and classify", async (t) => {
         }
       },
     );
+    await t.step("classify --user sees the user's own lists in the kv", async () => {
+      const file = fixturePath("ham/01.eml");
+      const rulesOf = async () => (await run("classify", file, "--user", "u@example.test")).stdout;
+      assert.doesNotMatch(await rulesOf(), /USER_BLOCKLIST/);
+      const from =
+        /^From: Alice <(alice@colleagues\.example)>/m.exec(Deno.readTextFileSync(file))![1];
+      const store = await openConfiguredStore(configFromObject({ data_dir: `${dir}/data` }, dir));
+      await store.kvSet(
+        "plugin:spam",
+        "lists:u@example.test",
+        JSON.stringify({ allow: [], block: [from.toLowerCase()] }),
+      );
+      await store.close();
+      assert.match(await rulesOf(), /\tspam\t.*USER_BLOCKLIST/);
+    });
     await t.step("usage errors exit 2", async () => {
       assert.equal((await run("train")).code, 2);
       assert.equal((await run("train", "--spam", join(dir, "nope"))).code, 2);

@@ -2,8 +2,8 @@
  * Managing mail in the webmail, in Chromium (playwright-core, by role and accessible name):
  * flags and unread, bulk actions on selected messages, drag to a mailbox, keyboard
  * shortcuts, mailboxes, the spam verdict, remote images per sender, live updates by push,
- * threads, Settings (vacation reply, encryption key, password: IMAP takes the new one),
- * dark mode.
+ * threads, Settings (vacation reply, encryption key, spam lists, password: IMAP takes the
+ * new one), dark mode.
  */
 import assert from "node:assert/strict";
 import * as openpgp from "openpgp";
@@ -321,6 +321,35 @@ Deno.test({
         await form.getByRole("textbox", { name: "Public key (ASCII armored)" }).fill("not a key");
         await form.getByRole("button", { name: "Save key" }).click();
         await form.getByRole("alert").waitFor();
+      });
+
+      await t.step("Settings: spam lists saved, shown again after a reload", async () => {
+        const form = page.getByRole("form", { name: "Spam filter" });
+        const block = form.getByRole("textbox", { name: "Always block" });
+        await block.fill("not an address");
+        await form.getByRole("button", { name: "Save spam lists" }).click();
+        await form.getByRole("alert").filter({ hasText: /not an address or a domain/ }).waitFor();
+        await block.fill("@Spam.Example\n\nbad@junk.example");
+        await form.getByRole("textbox", { name: "Always allow" }).fill("boss@example.org");
+        await form.getByRole("button", { name: "Save spam lists" }).click();
+        await form.getByRole("status").filter({ hasText: "Spam lists saved" }).waitFor();
+        await page.reload();
+        const again = page.getByRole("form", { name: "Spam filter" });
+        await until(
+          "the saved block list",
+          async () =>
+            await again.getByRole("textbox", { name: "Always block" }).inputValue() ===
+              "@spam.example\nbad@junk.example",
+        );
+        assert.equal(
+          await again.getByRole("textbox", { name: "Always allow" }).inputValue(),
+          "boss@example.org",
+        );
+        const stored = await f!.ts.store.kvGet("plugin:spam", "lists:alice@example.test");
+        assert.deepEqual(JSON.parse(stored!), {
+          allow: ["boss@example.org"],
+          block: ["@spam.example", "bad@junk.example"],
+        });
       });
 
       await t.step("Settings: change password; IMAP takes the new one", async () => {

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import * as openpgp from "openpgp";
-import { startTestServer, type TestServer } from "./harness.ts";
+import { python, startTestServer, type TestServer } from "./harness.ts";
 import { kvKeyFor } from "../plugins/builtin/encrypt/keys.ts";
 import { kvNamespace } from "../plugins/engine/services.ts";
 
@@ -134,5 +134,107 @@ Deno.test("webmail settings: encryption key set, shown, removed", async () => {
     assert.equal(await status(await call(base, bob, "GET", "/webmail/key")), 404, "per user");
     assert.equal(await status(await key("DELETE")), 204);
     assert.equal(await status(await key("GET")), 404);
+  });
+});
+
+/** Sends a file with smtplib and reads alice's INBOX with imaplib; prints JSON. */
+const SEND_AND_READ = `
+import imaplib, json, smtplib, sys
+smtp, imap, sender, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+s = smtplib.SMTP("127.0.0.1", smtp, timeout=30)
+s.ehlo("client.example.org")
+s.mail(sender)
+rcode, _ = s.rcpt("alice@example.test")
+dcode, dtext = s.data(open(path, "rb").read()) if rcode == 250 else (0, b"")
+s.quit()
+m = imaplib.IMAP4("127.0.0.1", imap)
+m.login("alice@example.test", "alice-password")
+_, count = m.select("INBOX", readonly=True)
+_, data = m.fetch("1:*", "(BODY.PEEK[HEADER])") if int(count[0]) > 0 else (None, [])
+headers = [d[1].decode() for d in data if isinstance(d, tuple)]
+m.logout()
+print(json.dumps({"rcpt": rcode, "data": dcode, "text": dtext.decode(), "inbox": headers}))
+`;
+
+Deno.test("webmail settings: spam allow and block lists decide SMTP verdicts", async () => {
+  const spam = {
+    name: "spam",
+    module: "builtin:spam",
+    options: { junk_score: 5, reject_score: 10, bayes: false, linear: false },
+  };
+  await withServer({ plugins: [spam] }, async (ts, base) => {
+    const tok = await token(base, "alice@example.test", "alice-password");
+    const lists = (method: string, body?: unknown, t: string | null = tok) =>
+      call(base, t, method, "/webmail/spam-lists", body);
+    const sendFile = async (sender: string, path: string) => {
+      const args = [String(ts.port("smtp")), String(ts.port("imap")), sender, path];
+      return JSON.parse((await python(SEND_AND_READ, args)).stdout) as {
+        rcpt: number;
+        data: number;
+        text: string;
+        inbox: string[];
+      };
+    };
+    assert.equal(await status(await lists("GET", undefined, null)), 401);
+    assert.equal(await status(await lists("PUT", { allow: [], block: [] }, null)), 401);
+    assert.deepEqual(await (await lists("GET")).json(), { allow: [], block: [] });
+    const bad = await lists("PUT", { allow: ["not an address"], block: [] });
+    assert.equal(bad.status, 400);
+    assert.match((await bad.json()).error, /^allow: "not an address" is not/);
+    const many = await lists("PUT", { block: Array.from({ length: 501 }, (_, i) => `d${i}.test`) });
+    assert.equal(many.status, 400);
+    assert.equal(await status(await lists("PUT", { block: 5 })), 400);
+    const form = await fetch(`${base}/webmail/spam-lists`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${tok}`, "content-type": "text/plain" },
+      body: '{"block":["@x.test"]}',
+    });
+    assert.equal(await status(form), 415, "JSON only");
+
+    // A block list naming the sender's domain: 550 at the end of DATA.
+    const put = await lists("PUT", { allow: [], block: [" @Spammer.Example "] });
+    assert.equal(put.status, 200);
+    assert.deepEqual(await put.json(), { allow: [], block: ["@spammer.example"] });
+    const dir = await Deno.makeTempDir({ prefix: "denomail-spamlists-" });
+    try {
+      const plain = `${dir}/plain.eml`;
+      await Deno.writeTextFile(
+        plain,
+        "From: news@mail.spammer.example\r\nTo: alice@example.test\r\n" +
+          "Subject: hello\r\nDate: Tue, 03 Jun 2025 10:00:00 +0000\r\n" +
+          "Message-ID: <b1@mail.spammer.example>\r\n\r\nJust a note.\r\n",
+      );
+      const blocked = await sendFile("news@mail.spammer.example", plain);
+      assert.deepEqual([blocked.rcpt, blocked.data], [250, 550]);
+      assert.match(blocked.text, /^5\.7\.1 Message refused as spam/);
+      assert.equal(blocked.inbox.length, 0);
+
+      // An allow list naming the sender lets through what would be refused as spam.
+      const reject = new URL("./fixtures/spam/rules/reject_me.eml", import.meta.url).pathname;
+      const before = await sendFile("notice@phish.example", reject);
+      assert.equal(before.data, 550, "the fixture is refused without the allow list");
+      const allow = await lists("PUT", { allow: ["notice@phish.example"], block: [] });
+      assert.equal(allow.status, 200);
+      assert.deepEqual(await (await lists("GET")).json(), {
+        allow: ["notice@phish.example"],
+        block: [],
+      });
+      const allowed = await sendFile("notice@phish.example", reject);
+      assert.deepEqual([allowed.rcpt, allowed.data], [250, 250]);
+      assert.equal(allowed.inbox.length, 1);
+      assert.match(allowed.inbox[0], /^X-Spam-Status: No, .*USER_ALLOWLIST/m);
+      // Another user's lists are their own.
+      const bob = await token(base, "bob@example.test", "bob-password");
+      assert.deepEqual(await (await lists("GET", undefined, bob)).json(), {
+        allow: [],
+        block: [],
+      });
+      const entries = await ts.store.listAudit({ limit: 10 });
+      assert.ok(
+        entries.some((e) => e.action === "user.spam_lists" && e.actor === "alice@example.test"),
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
   });
 });

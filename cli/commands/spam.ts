@@ -151,6 +151,7 @@ async function classify(ctx: CliContext): Promise<void> {
       options,
       model,
       linear,
+      listsKv: kv,
     });
     const verdict = r.verdict === "ham" ? "ham" : "spam";
     const rules = [...new Set(r.hits.map((h) => h.name))].sort();

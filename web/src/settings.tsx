@@ -1,13 +1,15 @@
 /**
- * The Settings page (`#/settings`): password, vacation reply, encryption key, mailboxes,
- * and "Set up a mail program" (the Apple configuration profile, served by the server at
- * /apple/mail.mobileconfig; other programs find the server through autoconfig).
+ * The Settings page (`#/settings`): password, vacation reply, encryption key, spam allow
+ * and block lists, mailboxes, and "Set up a mail program" (the Apple configuration
+ * profile, served by the server at /apple/mail.mobileconfig; other programs find the
+ * server through autoconfig).
  */
 import type { Jmap, Mailbox } from "./jmap.ts";
 import { PasswordForm } from "./password_form.tsx";
 import { VacationForm } from "./vacation_form.tsx";
 import { KeyForm } from "./key_form.tsx";
 import { MailboxesForm } from "./mailboxes_form.tsx";
+import { SpamListsForm } from "./spam_lists_form.tsx";
 
 export function Settings(props: { jmap: Jmap; mailboxes: Mailbox[]; onChanged: () => void }) {
   const profile = `/apple/mail.mobileconfig?emailaddress=${
@@ -23,10 +25,8 @@ export function Settings(props: { jmap: Jmap; mailboxes: Mailbox[]; onChanged: (
       <PasswordForm jmap={props.jmap} />
       <VacationForm jmap={props.jmap} />
       <KeyForm jmap={props.jmap} />
+      <SpamListsForm jmap={props.jmap} />
       <MailboxesForm {...props} />
-      <p class="hint">
-        Spam allow and block lists are set by the administrator (builtin:spam user_lists).
-      </p>
     </main>
   );
 }

@@ -10,7 +10,7 @@ import type { Jmap } from "./jmap.ts";
 /** Sends `body` (or nothing) to `path`; resolves to the JSON answer, or null for 204/404. */
 export async function settingsCall(
   jmap: Jmap,
-  method: "GET" | "POST" | "DELETE",
+  method: "GET" | "POST" | "PUT" | "DELETE",
   path: string,
   body?: unknown,
 ): Promise<Record<string, unknown> | null> {

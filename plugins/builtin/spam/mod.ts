@@ -15,6 +15,10 @@
  *             scores = { HTML_ONLY = 1.0 } }
  * ```
  *
+ * Users keep their own allow/block lists in the kv too (`lists:<address>`, user_lists.ts;
+ * the webmail edits them): read with one `getMany` while the message is prepared and united
+ * with the config's `user_lists`.
+ *
  * Verdicts (data hook): below `junk_score` the message gets `X-Spam-Score`,
  * `X-Spam-Status` and `X-Spam-Report` (status.ts) and goes on; from `junk_score` it is also filed in Junk; from
  * `reject_score` it is refused with 550 5.7.1. The verdict stays "continue" for the first
@@ -94,6 +98,7 @@ function prepare(ctx: PrepareContext<DataContext>): Promise<PreparedScan> | null
     options: o,
     ...modelsFor(ctx.kv),
     dns: dnsFor(ctx.dns, o.dnsCacheMs),
+    listsKv: ctx.kv,
   });
 }
 

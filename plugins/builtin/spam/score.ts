@@ -9,7 +9,7 @@ import type { AuthSummary } from "../auth/results.ts";
 import type { PluginDns } from "../../sdk.ts";
 import { combine, tokenProbability } from "./bayes.ts";
 import { type BayesModel, GLOBAL, tokenHash, userScope } from "./model.ts";
-import type { SpamOptions } from "./options.ts";
+import type { Lists, SpamOptions } from "./options.ts";
 import { type ParsedMail, parseMail } from "./parse.ts";
 import { authRules, fromAuthenticated } from "./rules/auth.ts";
 import { contentRules } from "./rules/content.ts";
@@ -19,6 +19,7 @@ import { listRules } from "./rules/lists.ts";
 import { bayesRule, hit, linearHit, type RuleHit } from "./rules/table.ts";
 import type { LinearModel } from "./linear.ts";
 import { tokenize } from "./tokenize.ts";
+import { type ListsKv, loadUserLists, mergeLists } from "./user_lists.ts";
 
 /** A message to score. */
 export interface ScanInput {
@@ -40,6 +41,8 @@ export interface ScanDeps {
   linear?: LinearModel | null;
   /** DNS for block lists, or null to skip them (the CLI). */
   dns?: PluginDns | null;
+  /** The kv holding the users' own lists (user_lists.ts), or absent to use the config's only. */
+  listsKv?: ListsKv | null;
   now?: number;
 }
 
@@ -101,6 +104,8 @@ export interface PreparedScan {
   linear: number | null;
   /** Octets of the message scanned. */
   size: number;
+  /** The recipients' lists stored in kv (user_lists.ts), by lower-case address. */
+  storedLists?: Map<string, Lists>;
 }
 
 /** Everything of a scan but the auth-dependent rules; see {@link PreparedScan}. */
@@ -134,9 +139,17 @@ export async function prepareScan(
   const linearWork = deps.linear && o.linear
     ? deps.linear.probability([...new Set(tokens.map(tokenHash))])
     : Promise.resolve(null);
-  const [dnsHits, bayes, linear] = await Promise.all([dnsWork, bayesWork, linearWork]);
+  const listsWork = deps.listsKv
+    ? loadUserLists(deps.listsKv, recipients)
+    : Promise.resolve(undefined);
+  const [dnsHits, bayes, linear, storedLists] = await Promise.all([
+    dnsWork,
+    bayesWork,
+    linearWork,
+    listsWork,
+  ]);
   hits.push(...dnsHits);
-  return { m, hits, bayes, linear, size: input.raw.length };
+  return { m, hits, bayes, linear, size: input.raw.length, storedLists };
 }
 
 /** Adds the list and auth rules to a prepared scan and sums up. Pure. */
@@ -149,8 +162,10 @@ export function finishScan(
   const env = input.env ?? {};
   const recipients = env.recipients ?? [];
   const hits: RuleHit[] = [];
+  // A user's lists are the config's and their own (kv) together.
   const userLists = recipients
-    .map((r) => o.userLists.get(r.toLowerCase()))
+    .map((r) => r.toLowerCase())
+    .map((r) => mergeLists(o.userLists.get(r), p.storedLists?.get(r)))
     .filter((l) => l !== undefined);
   hits.push(...listRules(o.lists, {
     from: p.m.fromAddress,

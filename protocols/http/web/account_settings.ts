@@ -9,6 +9,10 @@
  * - `GET /webmail/key`: the stored key's fingerprint, user ids, dates (404 when none).
  * - `POST /webmail/key` {armored}: checked and stored exactly like `user key set`
  *   (plugins/builtin/encrypt/keys.ts, the plugin's kv namespace); `DELETE` removes it.
+ * - `GET /webmail/spam-lists`: the user's own allow and block lists ({allow, block}).
+ * - `PUT /webmail/spam-lists` {allow, block}: checked by builtin:spam's user_lists.ts and
+ *   stored in that plugin's kv, where it reads them for every message (audited as
+ *   `user.spam_lists`). The config's `user_lists` still apply besides; they are not shown.
  *
  * Every route needs the bearer token (auth.ts) and reads only JSON bodies: a cross-site
  * form can send neither (no CSRF). Only the signed-in account is ever touched.
@@ -29,6 +33,14 @@ import {
   kvKeyFor,
   readStoredKey,
 } from "../../../plugins/builtin/encrypt/keys.ts";
+import { audit } from "../../../core/admin/context.ts";
+import { pluginNameFor, pluginStoreKv } from "../../../plugins/engine/store_kv.ts";
+import {
+  decodeStoredLists,
+  ListError,
+  listsKey,
+  parseUserLists,
+} from "../../../plugins/builtin/spam/user_lists.ts";
 import { authenticate } from "../auth.ts";
 import { readBody } from "../body.ts";
 import type { Router, WebRequest } from "../router.ts";
@@ -54,6 +66,16 @@ async function jsonBody(r: WebRequest): Promise<Record<string, unknown> | Respon
     if (v && typeof v === "object" && !Array.isArray(v)) return v;
   } catch { /* below */ }
   return problem(400, "Expected a JSON object.");
+}
+
+/** An admin context acting as the signed-in user themself (for the audit log). */
+function asUser(deps: ServerDeps, r: WebRequest, account: Account) {
+  return {
+    store: deps.store,
+    hostname: deps.config.hostname,
+    dataDir: deps.config.dataDir,
+    actor: { who: account.email, ip: r.ip },
+  };
 }
 
 async function changePassword(deps: ServerDeps, r: WebRequest, account: Account) {
@@ -85,13 +107,7 @@ async function changePassword(deps: ServerDeps, r: WebRequest, account: Account)
     }
     return problem(403, "The current password is not right.");
   }
-  const ctx = {
-    store: deps.store,
-    hostname: deps.config.hostname,
-    dataDir: deps.config.dataDir,
-    actor: { who: account.email, ip: r.ip },
-  };
-  await setPassword(ctx, account.email, () => Promise.resolve(next));
+  await setPassword(asUser(deps, r, account), account.email, () => Promise.resolve(next));
   log.info("http", "password changed", { session: r.id, ip: r.ip, login: account.email });
   return new Response(null, { status: 204 });
 }
@@ -154,6 +170,34 @@ async function key(deps: ServerDeps, r: WebRequest, account: Account): Promise<R
   return Response.json(await keyInfo(checked.armored));
 }
 
+async function spamLists(deps: ServerDeps, r: WebRequest, account: Account) {
+  const kv = pluginStoreKv(deps.store, pluginNameFor(deps.config.plugins, "builtin:spam", "spam"));
+  const id = listsKey(account.email);
+  if (r.req.method === "GET" || r.req.method === "HEAD") {
+    return Response.json(decodeStoredLists(await kv.get(id)) ?? { allow: [], block: [] });
+  }
+  const body = await jsonBody(r);
+  if (body instanceof Response) return body;
+  let lists;
+  try {
+    lists = parseUserLists(body);
+  } catch (e) {
+    if (!(e instanceof ListError)) throw e;
+    log.info("http", "spam lists refused", {
+      session: r.id,
+      login: account.email,
+      reason: clientText(e.message),
+    });
+    return problem(400, e.message);
+  }
+  if (lists.allow.length === 0 && lists.block.length === 0) await kv.delete(id);
+  else await kv.set(id, JSON.stringify(lists));
+  const detail = { allow: lists.allow.length, block: lists.block.length };
+  await audit(asUser(deps, r, account), "user.spam_lists", account.email, detail);
+  log.info("http", "spam lists set", { session: r.id, login: account.email, ...detail });
+  return Response.json(lists);
+}
+
 /** Adds the settings routes (bearer token required). */
 export function addSettingsRoutes(router: Router, deps: ServerDeps): void {
   const authed =
@@ -168,4 +212,5 @@ export function addSettingsRoutes(router: Router, deps: ServerDeps): void {
     };
   router.route("/webmail/password", ["POST"], authed(changePassword));
   router.route("/webmail/key", ["GET", "POST", "DELETE"], authed(key));
+  router.route("/webmail/spam-lists", ["GET", "PUT"], authed(spamLists));
 }
