@@ -30,13 +30,14 @@ import {
   type HookName,
   type HookResult,
   type MessageHook,
+  type MessageView,
   type PluginDefinition,
   type PluginResultSummary,
   READS,
   type Reads,
   readsPerHook,
 } from "../sdk.ts";
-import { bodyOffset, messageView } from "./message.ts";
+import { bodyOffset, envelopeView, envelopeViewProto, messageView } from "./message.ts";
 import { ChainState } from "./chain.ts";
 import { checkResult } from "./verdict.ts";
 
@@ -85,6 +86,16 @@ function deniedText(m: Member, hook: HookName, reads: "envelope" | "headers"): s
     m.denied.set(key, text);
   }
   return text;
+}
+
+/** The shared part of member `m`'s envelope-only views in `hook` (message.ts). */
+function refusing(m: Member, hook: HookName): Omit<MessageView, "size"> {
+  let proto = m.envelopeViews.get(hook);
+  if (proto === undefined) {
+    proto = envelopeViewProto(deniedText(m, hook, "envelope"));
+    m.envelopeViews.set(hook, proto);
+  }
+  return proto;
 }
 
 /** What a hook that returned nothing comes to (shared: never changed). */
@@ -143,6 +154,8 @@ interface Member {
   dns: unknown;
   /** deniedText's answers, by hook and reads. */
   denied: Map<string, string>;
+  /** refusing's answers, by hook. */
+  envelopeViews: Map<HookName, Omit<MessageView, "size">>;
 }
 
 /** The plugins behind one channel: one, or the members of a `group`, in config order. */
@@ -254,6 +267,7 @@ export class PluginRunner {
           reads,
           ...this.#services(i),
           denied: new Map(),
+          envelopeViews: new Map(),
         });
       }
     } catch (e) {
@@ -315,10 +329,16 @@ export class PluginRunner {
       const sent = m.reads ?? "message";
       const reads = READS.indexOf(mine) < READS.indexOf(sent) ? mine : sent;
       const raw = bin ?? EMPTY;
-      ctx.message = reads === "message" ? messageView(raw) : messageView(
-        reads === "headers" ? raw.subarray(0, bodyOffset(raw)) : EMPTY,
-        { reads, size: m.size ?? raw.length, denied: deniedText(member, hook, reads) },
-      );
+      const size = m.size ?? raw.length;
+      ctx.message = reads === "message"
+        ? messageView(raw)
+        : reads === "envelope"
+        ? envelopeView(refusing(member, hook), size)
+        : messageView(raw.subarray(0, bodyOffset(raw)), {
+          reads,
+          size,
+          denied: deniedText(member, hook, reads),
+        });
     }
     return ctx;
   }
