@@ -334,7 +334,8 @@ export class PluginRunner {
         ? messageView(raw)
         : reads === "envelope"
         ? envelopeView(refusing(member, hook), size)
-        : messageView(raw.subarray(0, bodyOffset(raw)), {
+        // What the host sent as "headers" is the header block already.
+        : messageView(sent === "headers" ? raw : raw.subarray(0, bodyOffset(raw)), {
           reads,
           size,
           denied: deniedText(member, hook, reads),
