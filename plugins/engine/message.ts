@@ -85,6 +85,37 @@ export function messageView(raw: Uint8Array, limit?: ViewLimit): MessageView {
   };
 }
 
+/**
+ * The part of an envelope-only view (sdk.ts `Reads`) that does not change between
+ * messages: everything refuses with `denied`. Made once per plugin and hook; each call's
+ * view is one object on top of it holding the size (no closures per call).
+ */
+export function envelopeViewProto(denied: string): Omit<MessageView, "size"> {
+  const refuse = (): never => {
+    throw new Error(denied);
+  };
+  return Object.freeze({
+    get headers(): never {
+      return refuse();
+    },
+    get raw(): never {
+      return refuse();
+    },
+    header: refuse,
+    headerAll: refuse,
+    body: refuse,
+    bodyText: refuse,
+    text: refuse,
+  });
+}
+
+/** An envelope-only view on `proto` (from `envelopeViewProto`) for a message of `size`. */
+export function envelopeView(proto: Omit<MessageView, "size">, size: number): MessageView {
+  const v = Object.create(proto) as MessageView;
+  v.size = size;
+  return v;
+}
+
 /** The bytes to send a plugin that reads `reads` of `raw` (no copy: a view or nothing). */
 export function readsSlice(
   raw: Uint8Array,

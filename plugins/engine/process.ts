@@ -28,13 +28,7 @@ import type {
   SvcOp,
   WireMessage,
 } from "./protocol.ts";
-import {
-  encodeFrame,
-  encodeFrameParts,
-  FrameQueue,
-  FrameReader,
-  parseRunnerMessage,
-} from "./protocol.ts";
+import { encodeFrame, FrameQueue, FrameReader, parseRunnerMessage } from "./protocol.ts";
 import { runnerCommand, type SandboxMode, sandboxMode, type SpawnSpec } from "./spawn.ts";
 
 /**
@@ -425,7 +419,7 @@ export class PluginProcess {
 
   #send(msg: HostToRunner, payload: Uint8Array[] = []): void {
     // A write to a runner that is gone fails quietly; its exit handler fails the calls.
-    this.#out?.push(...encodeFrameParts(msg, payload));
+    this.#out?.pushFrame(msg, payload);
   }
 
   #kill(child: Deno.ChildProcess, reason: string): void {

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import {
   encodeFrame,
+  type Frame,
   FrameQueue,
   FrameReader,
   parseRunnerMessage,
@@ -91,4 +92,39 @@ Deno.test("frame queue: frames pushed in one tick go out in one write, in order"
   assert.equal(writes.length, 1);
   const r = new FrameReader();
   assert.deepEqual(r.push(writes[0]).map((f) => (f.value as { id: number }).id), [0, 1, 2, 3, 4]);
+});
+
+Deno.test("frame queue: frames queued during a write go out next, intact, buffers reused", async () => {
+  const seen: Frame[] = [];
+  const r = new FrameReader();
+  let release: () => void = () => {};
+  let writes = 0;
+  const q = new FrameQueue((b) => {
+    writes++;
+    // What the reader keeps is a copy: the queue reuses `b` once this write settles.
+    seen.push(...r.push(b, true));
+    return new Promise<void>((res) => release = res);
+  });
+  const big = new Uint8Array(2 * 1024 * 1024).fill(7); // beyond what a buffer keeps
+  q.pushFrame({ t: "error", id: 1, error: "x" });
+  await Promise.resolve();
+  await Promise.resolve(); // the first write is under way
+  q.pushFrame({ t: "result", id: 2, entries: [{ ms: 0, result: { action: "continue" } }] }, [
+    big.subarray(0, 0),
+  ]);
+  q.pushFrame({ t: "result", id: 3, entries: [{ ms: 0, result: { bodyLen: big.length } }] }, [
+    big,
+  ]);
+  release();
+  for (let i = 0; i < 10 && writes < 2; i++) await Promise.resolve();
+  release();
+  q.pushFrame({ t: "error", id: 4, error: "é" });
+  for (let i = 0; i < 10 && writes < 3; i++) await Promise.resolve();
+  release();
+  await q.flushed();
+  assert.equal(writes, 3);
+  assert.deepEqual(seen.map((f) => (f.value as { id: number }).id), [1, 2, 3, 4]);
+  assert.equal(seen[2].bin?.length, big.length);
+  assert.ok(seen[2].bin?.every((b) => b === 7));
+  assert.equal((seen[3].value as { error: string }).error, "é");
 });

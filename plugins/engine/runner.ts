@@ -18,7 +18,7 @@
  * @module
  */
 import type { HostToRunner, RunnerToHost } from "./protocol.ts";
-import { encodeFrame, FrameQueue, FrameReader } from "./protocol.ts";
+import { FrameQueue, FrameReader } from "./protocol.ts";
 import { PluginRunner, redirectConsole } from "./runner_core.ts";
 import { conn } from "./ipc_connect.ts";
 
@@ -43,7 +43,7 @@ const out = new FrameQueue(conn ? writeConn : writeAll);
 
 /** Queues one frame; frames never interleave. */
 function send(msg: RunnerToHost, payload: Uint8Array[] = []): Promise<void> {
-  out.push(encodeFrame(msg, payload));
+  out.pushFrame(msg, payload);
   return Promise.resolve();
 }
 

@@ -30,13 +30,14 @@ import {
   type HookName,
   type HookResult,
   type MessageHook,
+  type MessageView,
   type PluginDefinition,
   type PluginResultSummary,
   READS,
   type Reads,
   readsPerHook,
 } from "../sdk.ts";
-import { bodyOffset, messageView } from "./message.ts";
+import { bodyOffset, envelopeView, envelopeViewProto, messageView } from "./message.ts";
 import { ChainState } from "./chain.ts";
 import { checkResult } from "./verdict.ts";
 
@@ -68,11 +69,47 @@ export function redirectConsole(): void {
   }
 }
 
+/**
+ * No bytes: what an envelope-only plugin is given (shared; a zero-length array holds
+ * nothing to change, and a fresh ArrayBuffer per call costs the collector).
+ */
+const EMPTY = Object.freeze(new Uint8Array(0)) as Uint8Array;
+
+/** Why member `m` cannot read more than `reads` in `hook` (made once per member and hook). */
+function deniedText(m: Member, hook: HookName, reads: "envelope" | "headers"): string {
+  const key = `${hook} ${reads}`;
+  let text = m.denied.get(key);
+  if (text === undefined) {
+    text = `plugin "${m.name}" declared reads = "${reads}" for ${hook}: ` +
+      `the ${reads === "headers" ? "body is" : "message is"} not sent to it ` +
+      `(declare reads: "message"${reads === "envelope" ? ' or "headers"' : ""} to read it)`;
+    m.denied.set(key, text);
+  }
+  return text;
+}
+
+/** The shared part of member `m`'s envelope-only views in `hook` (message.ts). */
+function refusing(m: Member, hook: HookName): Omit<MessageView, "size"> {
+  let proto = m.envelopeViews.get(hook);
+  if (proto === undefined) {
+    proto = envelopeViewProto(deniedText(m, hook, "envelope"));
+    m.envelopeViews.set(hook, proto);
+  }
+  return proto;
+}
+
+/** What a hook that returned nothing comes to (shared: never changed). */
+const NO_RESULT = Object.freeze({
+  result: null,
+  payload: Object.freeze([]) as unknown as Uint8Array[],
+  checkable: null,
+});
+
 /** A hook's result as a wire result and its payload (new body, then new message). */
 function toWire(
   r: HookResult | undefined | null,
 ): { result: WireResult | null; payload: Uint8Array[]; checkable: WireResult | null } {
-  if (r === undefined || r === null) return { result: null, payload: [], checkable: null };
+  if (r === undefined || r === null) return NO_RESULT;
   if (typeof r !== "object") throw new TypeError(`hook returned ${typeof r}, not an object`);
   const { body, message, ...rest } = r;
   const result: WireResult = { ...rest };
@@ -115,6 +152,10 @@ interface Member {
   reads: Record<MessageHook, Reads>;
   kv: unknown;
   dns: unknown;
+  /** deniedText's answers, by hook and reads. */
+  denied: Map<string, string>;
+  /** refusing's answers, by hook. */
+  envelopeViews: Map<HookName, Omit<MessageView, "size">>;
 }
 
 /** The plugins behind one channel: one, or the members of a `group`, in config order. */
@@ -219,7 +260,15 @@ export class PluginRunner {
         } catch (e) {
           throw new Error(`plugin "${m.name}": ${(e as Error).message}`);
         }
-        members.push({ ...m, options: m.options ?? {}, plugin, reads, ...this.#services(i) });
+        members.push({
+          ...m,
+          options: m.options ?? {},
+          plugin,
+          reads,
+          ...this.#services(i),
+          denied: new Map(),
+          envelopeViews: new Map(),
+        });
       }
     } catch (e) {
       await this.#send({ t: "fatal", error: e instanceof Error ? e.message : String(e) });
@@ -279,17 +328,18 @@ export class PluginRunner {
       const mine = member.reads[hook as MessageHook] ?? "message";
       const sent = m.reads ?? "message";
       const reads = READS.indexOf(mine) < READS.indexOf(sent) ? mine : sent;
-      const raw = bin ?? new Uint8Array(0);
-      ctx.message = reads === "message" ? messageView(raw) : messageView(
-        reads === "headers" ? raw.subarray(0, bodyOffset(raw)) : new Uint8Array(0),
-        {
+      const raw = bin ?? EMPTY;
+      const size = m.size ?? raw.length;
+      ctx.message = reads === "message"
+        ? messageView(raw)
+        : reads === "envelope"
+        ? envelopeView(refusing(member, hook), size)
+        // What the host sent as "headers" is the header block already.
+        : messageView(sent === "headers" ? raw : raw.subarray(0, bodyOffset(raw)), {
           reads,
-          size: m.size ?? raw.length,
-          denied: `plugin "${member.name}" declared reads = "${reads}" for ${hook}: ` +
-            `the ${reads === "headers" ? "body is" : "message is"} not sent to it ` +
-            `(declare reads: "message"${reads === "envelope" ? ' or "headers"' : ""} to read it)`,
-        },
-      );
+          size,
+          denied: deniedText(member, hook, reads),
+        });
     }
     return ctx;
   }
@@ -297,10 +347,13 @@ export class PluginRunner {
   /** Runs the call's members in order, as the host would (plugins/engine/chain.ts). */
   async #runCall(call: CallMsg, bin: Uint8Array | null): Promise<void> {
     try {
-      const { results: earlier, score, ...fields } = call.ctx;
+      // Not a rest copy: `#context` copies the fields anyway, and `score` and `results`
+      // are set on each member's context after that.
+      const fields = call.ctx;
+      const { results: earlier, score } = fields;
       const hasMessage = (fields.message as { bin?: boolean } | undefined)?.bin === true;
       const state = new ChainState(
-        hasMessage ? bin ?? new Uint8Array(0) : undefined,
+        hasMessage ? bin ?? EMPTY : undefined,
         Number(score ?? 0),
       );
       const entries: CallEntry[] = [];
@@ -329,7 +382,13 @@ export class PluginRunner {
           const fn = member.plugin.hooks[call.hook] as
             | ((c: unknown) => HookResult | void | Promise<HookResult | void>)
             | undefined;
-          wire = toWire((fn ? await fn(ctx) : undefined) ?? null);
+          const r = fn ? fn(ctx) : undefined;
+          // A hook that answers synchronously (most no-op and header checks) costs no
+          // promise turn.
+          const v = typeof (r as PromiseLike<unknown> | undefined)?.then === "function"
+            ? await r
+            : r as HookResult | void;
+          wire = toWire(v ?? null);
         } catch (e) {
           const err = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
           error = `hook threw: ${err.slice(0, 1000)}`;
