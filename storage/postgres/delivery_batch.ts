@@ -23,6 +23,7 @@ import { type Placed, StoreError } from "../mod.ts";
 import { q, type WriteContext } from "./writes/context.ts";
 import { storeBlob } from "./writes/blobs.ts";
 import { type OneDelivery, placeOne } from "./writes/deliver_one.ts";
+import { deliver, type DeliverArgs, plainDelivery } from "./writes/messages.ts";
 
 /**
  * Batch transactions at once (of the pool's 10 connections): some insert their blobs while
@@ -65,19 +66,33 @@ export class DeliveryBatcher {
   #pending: Pending[] = [];
   #inFlight = 0;
   #run: WriteRunner;
-  /** Delivers one alone (the fallback after a failed batch): `deliver` of writes/messages.ts. */
-  #alone: (d: OneDelivery) => Promise<Placed>;
+  #idle: Array<() => void> = [];
+  #closed = false;
 
-  constructor(run: WriteRunner, alone: (d: OneDelivery) => Promise<Placed>) {
+  constructor(run: WriteRunner) {
     this.#run = run;
-    this.#alone = alone;
   }
 
-  deliver(d: OneDelivery): Promise<Placed> {
-    return new Promise((resolve, reject) => {
-      this.#pending.push({ d, resolve, reject });
-      this.#kick();
-    });
+  /**
+   * `Store.deliver`: a plain delivery (one target, no mailbox to create) joins a batch; any
+   * other runs alone (writes/messages.ts `deliver`).
+   */
+  async deliver(a: DeliverArgs): Promise<Placed[]> {
+    if (this.#closed) throw new Error("store is closed");
+    const d = plainDelivery(Date.now, a); // throws on invalid arguments
+    if (!d) return this.#run(deliver, a);
+    return [
+      await new Promise<Placed>((resolve, reject) => {
+        this.#pending.push({ d, resolve, reject });
+        this.#kick();
+      }),
+    ];
+  }
+
+  /** One delivery in a transaction of its own (after a failed batch). */
+  async #alone(d: OneDelivery): Promise<Placed> {
+    const a = { message: d.message, targets: [d.target], internalDate: d.internalDate };
+    return (await this.#run(deliver, a))[0];
   }
 
   #kick(): void {
@@ -98,6 +113,17 @@ export class DeliveryBatcher {
         this.#kick();
       });
     }
+    if (this.#inFlight === 0) { for (const f of this.#idle.splice(0)) f(); }
+  }
+
+  /**
+   * Refuses new deliveries; resolves once every one handed in before has its answer (the
+   * store's close: accepted deliveries still commit).
+   */
+  close(): Promise<void> {
+    this.#closed = true;
+    if (this.#inFlight === 0 && this.#pending.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
   }
 
   async #commit(batch: Pending[]): Promise<void> {

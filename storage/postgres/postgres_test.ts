@@ -176,6 +176,16 @@ Deno.test({
         assert.equal(orphans.n, 0);
         const [texts] = await db`SELECT count(*)::int AS n FROM blob_text`;
         assert.equal(texts.n, 15);
+        // Closing a store: deliveries handed in before still commit; later ones are refused.
+        const b = await openPostgresStore(pg.url, { maxConnections: 5 });
+        const other = await b.createAccount("close@example.test", "h");
+        const to = [{ accountId: other.id, mailbox: "INBOX" }];
+        const before = Array.from({ length: 20 }, (_, i) => b.deliver(msg(i), to));
+        await b.close();
+        assert.equal((await Promise.all(before)).length, 20);
+        await assert.rejects(b.deliver(msg(0), to), /closed/);
+        const otherInbox = (await a.getMailbox(other.id, "INBOX"))!;
+        assert.equal((await a.listMessages(otherInbox.id)).length, 20);
       } finally {
         await db.end({ timeout: 1 });
         await a.close();

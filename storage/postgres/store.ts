@@ -148,15 +148,7 @@ export class PostgresStore implements Store {
   #closed = false;
   #inFlight = new Set<Promise<unknown>>();
   #listener: ChangeListener;
-  #batcher: DeliveryBatcher = new DeliveryBatcher(
-    (fn, args) => this.#write(fn, args),
-    (d) =>
-      this.#write(messages.deliver, {
-        message: d.message,
-        targets: [d.target],
-        internalDate: d.internalDate,
-      }).then((p) => p[0]),
-  );
+  #batcher: DeliveryBatcher = new DeliveryBatcher((fn, args) => this.#write(fn, args));
   /** Resolves once this instance hears other nodes' changes (openPostgresStore waits). */
   readonly listening: Promise<void>;
 
@@ -167,8 +159,14 @@ export class PostgresStore implements Store {
     this.listening = this.#listener.start();
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  #closing: Promise<void> | undefined;
+
+  close(): Promise<void> {
+    return this.#closing ??= this.#close();
+  }
+
+  async #close(): Promise<void> {
+    await this.#batcher.close(); // deliveries accepted before close still commit
     this.#closed = true;
     await Promise.allSettled([...this.#inFlight]);
     await this.#listener.close().catch(() => {});
@@ -447,15 +445,7 @@ export class PostgresStore implements Store {
     targets: DeliveryTarget[],
     opts: { internalDate?: number } = {},
   ): Promise<Placed[]> {
-    const a = { message, targets, internalDate: opts.internalDate };
-    try {
-      // One target, no mailbox to create: committed with concurrent ones (delivery_batch.ts).
-      const plain = messages.plainDelivery(Date.now, a);
-      if (plain) return this.#batcher.deliver(plain).then((p) => [p]);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    return this.#write(messages.deliver, a);
+    return this.#batcher.deliver({ message, targets, internalDate: opts.internalDate });
   }
 
   append(

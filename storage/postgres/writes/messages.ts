@@ -33,10 +33,7 @@ import {
  * Checks a delivery's arguments (throws StoreError "invalid"); returns it as one plain
  * delivery (deliver_one.ts) when it has one target and no mailbox to create, else null.
  */
-export function plainDelivery(
-  now: () => number,
-  a: { message: Uint8Array; targets: DeliveryTarget[]; internalDate?: number },
-): OneDelivery | null {
+export function plainDelivery(now: () => number, a: DeliverArgs): OneDelivery | null {
   checkMessage(a.message);
   // A message stored for no one would be acknowledged and lost: the caller has a bug.
   if (!Array.isArray(a.targets) || a.targets.length === 0) {
@@ -91,10 +88,14 @@ async function targetMailbox(ctx: WriteContext, t: DeliveryTarget): Promise<numb
  * Stores the bytes once and places them in every target (missing mailbox -> INBOX, or
  * created when the target says `create`).
  */
-export async function deliver(
-  ctx: WriteContext,
-  a: { message: Uint8Array; targets: DeliveryTarget[]; internalDate?: number },
-): Promise<Placed[]> {
+/** The arguments of `Store.deliver`. */
+export interface DeliverArgs {
+  message: Uint8Array;
+  targets: DeliveryTarget[];
+  internalDate?: number;
+}
+
+export async function deliver(ctx: WriteContext, a: DeliverArgs): Promise<Placed[]> {
   const plain = plainDelivery(ctx.now, a);
   // Before any lock: a new blob is invisible to other writers until COMMIT.
   const blobId = await storeBlob(ctx, a.message, true);
