@@ -53,6 +53,10 @@ export const DELIVER_ONE_MIGRATION = `
     END IF;
     PERFORM pg_advisory_xact_lock(${CHANGE_LOG_LOCK_CLASS}, (acc % 2147483647)::int);
     PERFORM 1 FROM mailboxes m WHERE m.id = o_mailbox FOR NO KEY UPDATE;
+    IF NOT FOUND THEN -- deleted since the lookup
+      o_status := 'not_found';
+      RETURN;
+    END IF;
     IF quota IS NOT NULL THEN
       SELECT coalesce(sum(m.size), 0) INTO used FROM mailboxes m WHERE m.account_id = acc;
       IF used + msg_size > quota THEN
