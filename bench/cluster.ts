@@ -115,29 +115,21 @@ export async function benchCluster(args: string[]): Promise<void> {
   const total = Number(flag(args, "--messages") ?? 2000);
   const size = Number(flag(args, "--size") ?? 10240);
   const opts = { sessions, total, size };
+  // --only sqlite,pg1,pg2: the setups to run (all by default), for repeated paired runs.
+  const only = new Set((flag(args, "--only") ?? "sqlite,pg1,pg2").split(","));
   console.log(`SMTP acceptance on one and two nodes: ${total} messages x ${size} B,`);
   console.log(
     `${sessions} concurrent sessions, a new connection per message, synced before 250.\n`,
   );
   const rows: Row[] = [];
 
-  const sqlite = await startDenomailProcess({
-    prefix: "bench-cluster-sqlite-",
-    listen: ["smtp"],
-    user: USER,
-  });
-  try {
-    rows.push(
-      await measure("SQLite, 1 node", [sqlite.proc.ports.smtp], [sqlite.proc.child.pid], opts),
-    );
-  } finally {
-    await sqlite.stop();
-  }
+  if (only.has("sqlite")) await measureSqlite(rows, opts);
   const missing = postgresMissing();
   if (missing) {
     console.log(`PostgreSQL rows skipped: ${missing}`);
   } else {
     for (const names of [["a"], ["a", "b"]]) {
+      if (!only.has(`pg${names.length}`)) continue;
       const pg = await startPostgres({ durable: true });
       const cluster = await startCluster({ pg, names, listen: ["smtp"], users: [USER] });
       try {
@@ -155,6 +147,28 @@ export async function benchCluster(args: string[]): Promise<void> {
       }
     }
   }
+  printTable(rows);
+}
+
+async function measureSqlite(
+  rows: Row[],
+  opts: { sessions: number; total: number; size: number },
+): Promise<void> {
+  const sqlite = await startDenomailProcess({
+    prefix: "bench-cluster-sqlite-",
+    listen: ["smtp"],
+    user: USER,
+  });
+  try {
+    rows.push(
+      await measure("SQLite, 1 node", [sqlite.proc.ports.smtp], [sqlite.proc.child.pid], opts),
+    );
+  } finally {
+    await sqlite.stop();
+  }
+}
+
+function printTable(rows: Row[]): void {
   const byName = new Map(rows.map((r) => [r.setup, r]));
   const ratio = (a?: Row, b?: Row) => a && b ? (a.msgsPerSec / b.msgsPerSec).toFixed(2) : "";
   printMarkdownTable(

@@ -137,6 +137,63 @@ Deno.test({
 });
 
 Deno.test({
+  name: "postgres: concurrent deliveries committed together keep their own answers",
+  ignore,
+  fn: () =>
+    withCluster(async (pg) => {
+      const a = await openPostgresStore(pg.url, { maxConnections: 5 });
+      const db = connect(pg.url);
+      try {
+        const account = await a.createAccount("batch@example.test", "h");
+        const inbox = (await a.getMailbox(account.id, "INBOX"))!;
+        const msg = (i: number) =>
+          new TextEncoder().encode(`Subject: ${i}\r\n\r\n${"x".repeat(90)}`);
+        const size = msg(10).byteLength;
+        await a.setQuota(account.email, size * 15);
+        // Deliveries that fit, that the quota refuses, and for no account, all at once.
+        const results = await Promise.allSettled(
+          Array.from({ length: 60 }, (_, i) =>
+            a.deliver(msg(i + 10), [{
+              accountId: i % 3 === 2 ? 999999 : account.id,
+              mailbox: "INBOX",
+            }])),
+        );
+        const placed = results.flatMap((r) => r.status === "fulfilled" ? r.value : []);
+        assert.equal(placed.length, 15);
+        const refused = results.flatMap((r) => r.status === "rejected" ? [r.reason] : []);
+        assert.equal(refused.filter((e) => e.code === "quota").length, 25);
+        assert.equal(refused.filter((e) => e.code === "not_found").length, 20);
+        // UIDs 1..15, each once; the mailbox holds exactly those, and no blob is orphaned.
+        assert.deepEqual(placed.map((p) => p.uid).sort((x, y) => x - y), [
+          ...Array.from({ length: 15 }, (_, i) => i + 1),
+        ]);
+        assert.deepEqual(
+          (await a.listMessages(inbox.id)).map((m) => m.uid),
+          placed.map((p) => p.uid).sort((x, y) => x - y),
+        );
+        assert.equal(await a.accountUsage(account.id), size * 15);
+        const [orphans] = await db`SELECT count(*)::int AS n FROM blobs WHERE refs <= 0`;
+        assert.equal(orphans.n, 0);
+        const [texts] = await db`SELECT count(*)::int AS n FROM blob_text`;
+        assert.equal(texts.n, 15);
+        // Closing a store: deliveries handed in before still commit; later ones are refused.
+        const b = await openPostgresStore(pg.url, { maxConnections: 5 });
+        const other = await b.createAccount("close@example.test", "h");
+        const to = [{ accountId: other.id, mailbox: "INBOX" }];
+        const before = Array.from({ length: 20 }, (_, i) => b.deliver(msg(i), to));
+        await b.close();
+        assert.equal((await Promise.all(before)).length, 20);
+        await assert.rejects(b.deliver(msg(0), to), /closed/);
+        const otherInbox = (await a.getMailbox(other.id, "INBOX"))!;
+        assert.equal((await a.listMessages(otherInbox.id)).length, 20);
+      } finally {
+        await db.end({ timeout: 1 });
+        await a.close();
+      }
+    }),
+});
+
+Deno.test({
   name: "postgres change log: a reader polling while two stores write never misses a record",
   ignore,
   fn: () =>

@@ -20,6 +20,7 @@
 import type { Db } from "./rows.ts";
 import { CHANGE_LOG_MIGRATION } from "./change_log.ts";
 import { HISTORY_PRUNED_MIGRATION } from "./retention.ts";
+import { DELIVER_ONE_MIGRATION } from "./deliver_sql.ts";
 
 /** Migrations in order; migration i brings the version from i to i + 1. Never edit one. */
 const MIGRATIONS: readonly string[] = [
@@ -279,6 +280,8 @@ const MIGRATIONS: readonly string[] = [
     RAISE NOTICE 'pg_trgm unavailable (%): SEARCH reads message texts', SQLERRM;
   END $$;
   `,
+  // 14: a plain delivery in one call (deliver_sql.ts; writes/deliver_one.ts).
+  DELIVER_ONE_MIGRATION,
 ];
 
 /** The schema version this code writes. */

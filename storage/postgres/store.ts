@@ -14,12 +14,13 @@
  * - Change events reach this instance's listeners after COMMIT, and every other instance
  *   on the database through LISTEN/NOTIFY (change_bus.ts): the notification is sent in the
  *   write's transaction, so it is delivered only if the write committed.
- * - Group commit is left to PostgreSQL (concurrent commits share WAL flushes); writes run
- *   concurrently up to the pool size.
+ * - Concurrent plain deliveries share one transaction (delivery_batch.ts); other writes run
+ *   concurrently up to the pool size (concurrent commits share WAL flushes).
  *
- * Speed: each delivery is some ten round trips in its own transaction, and costs this
- * process about 1.5 ms of CPU (driver, search text) — `deno task bench cluster` shows where
- * the time goes; batching deliveries per transaction is not built.
+ * Speed: a delivery to one mailbox is one statement for its blob (before any lock) and one
+ * call of a server-side function for the rest (writes/deliver_one.ts); concurrent ones share
+ * a transaction and its COMMIT (delivery_batch.ts). `deno task bench cluster` shows where the
+ * time goes.
  *
  * @module
  */
@@ -74,6 +75,7 @@ import {
   toQueueEntry,
 } from "./rows.ts";
 import { migrate } from "./schema.ts";
+import { DeliveryBatcher } from "./delivery_batch.ts";
 import { guardDriverWriteAfterClose } from "./driver_guard.ts";
 import { ChangeListener, notifyChanges } from "./change_bus.ts";
 import { candidatesSql, needle } from "./text.ts";
@@ -146,6 +148,7 @@ export class PostgresStore implements Store {
   #closed = false;
   #inFlight = new Set<Promise<unknown>>();
   #listener: ChangeListener;
+  #batcher: DeliveryBatcher = new DeliveryBatcher((fn, args) => this.#write(fn, args));
   /** Resolves once this instance hears other nodes' changes (openPostgresStore waits). */
   readonly listening: Promise<void>;
 
@@ -156,8 +159,14 @@ export class PostgresStore implements Store {
     this.listening = this.#listener.start();
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  #closing: Promise<void> | undefined;
+
+  close(): Promise<void> {
+    return this.#closing ??= this.#close();
+  }
+
+  async #close(): Promise<void> {
+    await this.#batcher.close(); // deliveries accepted before close still commit
     this.#closed = true;
     await Promise.allSettled([...this.#inFlight]);
     await this.#listener.close().catch(() => {});
@@ -185,8 +194,10 @@ export class PostgresStore implements Store {
       try {
         const result = await this.#db.begin(async (tx) => {
           changes = [];
-          const value = await fn({ tx, now: Date.now, changes }, args);
-          await notifyChanges(tx, this.#listener.origin, changes);
+          const origin = this.#listener.origin;
+          const ctx: WriteContext = { tx, now: Date.now, changes, origin, notified: 0 };
+          const value = await fn(ctx, args);
+          await notifyChanges(tx, origin, changes.slice(ctx.notified));
           return { value };
         });
         this.#publish(changes);
@@ -434,7 +445,7 @@ export class PostgresStore implements Store {
     targets: DeliveryTarget[],
     opts: { internalDate?: number } = {},
   ): Promise<Placed[]> {
-    return this.#write(messages.deliver, { message, targets, internalDate: opts.internalDate });
+    return this.#batcher.deliver({ message, targets, internalDate: opts.internalDate });
   }
 
   append(

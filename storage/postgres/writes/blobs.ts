@@ -11,7 +11,7 @@
 import { createHash } from "node:crypto";
 import { Buffer } from "node:buffer";
 import { searchableText } from "../text.ts";
-import { q, q1, type WriteContext } from "./context.ts";
+import { q1, type WriteContext } from "./context.ts";
 
 /** The bytes as the driver sends them (a view of the caller's array, not a copy). */
 function asBuffer(b: Uint8Array): Buffer {
@@ -28,19 +28,23 @@ export async function storeBlob(
   searchable: boolean,
 ): Promise<number> {
   const digest = createHash("sha256").update(message).digest();
+  const params = [asBuffer(digest), message.byteLength, asBuffer(message)];
+  if (!searchable) {
+    const r = await q1(
+      ctx,
+      "INSERT INTO blobs (digest, size, data) VALUES ($1, $2, $3) RETURNING id",
+      params,
+    );
+    return r!.id as number;
+  }
+  // The blob and its search text in one statement (one round trip).
+  const t = searchableText(message);
   const r = await q1(
     ctx,
-    "INSERT INTO blobs (digest, size, data) VALUES ($1, $2, $3) RETURNING id",
-    [asBuffer(digest), message.byteLength, asBuffer(message)],
+    `WITH b AS (INSERT INTO blobs (digest, size, data) VALUES ($1, $2, $3) RETURNING id)
+     INSERT INTO blob_text (blob_id, header, body, partial) SELECT id, $4, $5, $6 FROM b
+     RETURNING blob_id AS id`,
+    [...params, t.header, t.body, t.partial],
   );
-  const id = r!.id as number;
-  if (searchable) {
-    const t = searchableText(message);
-    await q(
-      ctx,
-      "INSERT INTO blob_text (blob_id, header, body, partial) VALUES ($1, $2, $3, $4)",
-      [id, t.header, t.body, t.partial],
-    );
-  }
-  return id;
+  return r!.id as number;
 }

@@ -43,6 +43,10 @@ export interface WriteContext {
   now(): number;
   /** Changes this write made; published after the commit. */
   readonly changes: MailboxChange[];
+  /** This instance's NOTIFY origin (change_bus.ts), for a write that notifies itself. */
+  readonly origin?: string;
+  /** How many of `changes` (the first ones) the write already sent with pg_notify. */
+  notified?: number;
 }
 
 /** A parameter of a query. */

@@ -9,6 +9,7 @@ import { type DeliveryTarget, type MessageMeta, type Placed, StoreError } from "
 import { normalizeFlags, normalizeMailboxName } from "../../names.ts";
 import { storeBlob } from "./blobs.ts";
 import { assignThread } from "./threads.ts";
+import { deliverOne, type OneDelivery } from "./deliver_one.ts";
 import {
   bumpMailbox,
   checkMessage,
@@ -28,10 +29,37 @@ import {
   type WriteContext,
 } from "./context.ts";
 
-function internalDateOf(ctx: WriteContext, internalDate: number | undefined): number {
+/**
+ * Checks a delivery's arguments (throws StoreError "invalid"); returns it as one plain
+ * delivery (deliver_one.ts) when it has one target and no mailbox to create, else null.
+ */
+export function plainDelivery(now: () => number, a: DeliverArgs): OneDelivery | null {
+  checkMessage(a.message);
+  // A message stored for no one would be acknowledged and lost: the caller has a bug.
+  if (!Array.isArray(a.targets) || a.targets.length === 0) {
+    throw new StoreError("invalid", "a delivery needs at least one target");
+  }
+  const internalDate = internalDateOf({ now }, a.internalDate);
+  if (a.targets.length !== 1) return null;
+  const name = targetName(a.targets[0]);
+  if (a.targets[0].create && name !== "INBOX") return null;
+  return { message: a.message, target: a.targets[0], name, internalDate };
+}
+
+function internalDateOf(ctx: { now(): number }, internalDate: number | undefined): number {
   if (internalDate === undefined) return ctx.now();
   if (!Number.isFinite(internalDate)) throw new StoreError("invalid", "invalid internal date");
   return Math.trunc(internalDate);
+}
+
+/** The normalised name of a target's mailbox; INBOX for an invalid one. */
+function targetName(t: DeliveryTarget): string {
+  try {
+    return normalizeMailboxName(t.mailbox);
+  } catch (e) {
+    if (!(e instanceof StoreError)) throw e; // an invalid name falls back to INBOX too
+    return "INBOX";
+  }
 }
 
 /**
@@ -39,12 +67,7 @@ function internalDateOf(ctx: WriteContext, internalDate: number | undefined): nu
  * says `create`, a Sieve `fileinto :create`), else INBOX. The caller holds the account lock.
  */
 async function targetMailbox(ctx: WriteContext, t: DeliveryTarget): Promise<number> {
-  let name = "INBOX";
-  try {
-    name = normalizeMailboxName(t.mailbox);
-  } catch (e) {
-    if (!(e instanceof StoreError)) throw e; // an invalid name falls back to INBOX too
-  }
+  const name = targetName(t);
   if (t.create && name !== "INBOX" && !(await mailboxByName(ctx, t.accountId, name))) {
     if (await q1(ctx, "SELECT 1 AS x FROM accounts WHERE id = $1", [t.accountId])) {
       await insertMailbox(ctx, t.accountId, name, null);
@@ -65,21 +88,23 @@ async function targetMailbox(ctx: WriteContext, t: DeliveryTarget): Promise<numb
  * Stores the bytes once and places them in every target (missing mailbox -> INBOX, or
  * created when the target says `create`).
  */
-export async function deliver(
-  ctx: WriteContext,
-  a: { message: Uint8Array; targets: DeliveryTarget[]; internalDate?: number },
-): Promise<Placed[]> {
-  checkMessage(a.message);
-  // A message stored for no one would be acknowledged and lost: the caller has a bug.
-  if (!Array.isArray(a.targets) || a.targets.length === 0) {
-    throw new StoreError("invalid", "a delivery needs at least one target");
-  }
+/** The arguments of `Store.deliver`. */
+export interface DeliverArgs {
+  message: Uint8Array;
+  targets: DeliveryTarget[];
+  internalDate?: number;
+}
+
+export async function deliver(ctx: WriteContext, a: DeliverArgs): Promise<Placed[]> {
+  const plain = plainDelivery(ctx.now, a);
+  // Before any lock: a new blob is invisible to other writers until COMMIT.
+  const blobId = await storeBlob(ctx, a.message, true);
+  if (plain) return [await deliverOne(ctx, plain, blobId)];
   const internalDate = internalDateOf(ctx, a.internalDate);
   await lockAccounts(ctx, a.targets.map((t) => t.accountId));
   const boxes: number[] = [];
   for (const t of a.targets) boxes.push(await targetMailbox(ctx, t));
   await lockMailboxes(ctx, boxes);
-  const blobId = await storeBlob(ctx, a.message, true);
   const placed: Placed[] = [];
   for (let i = 0; i < a.targets.length; i++) {
     const t = a.targets[i];
@@ -126,9 +151,9 @@ export async function append(
   const found = await mailboxById(ctx, a.mailboxId);
   const flags = normalizeFlags(a.flags ?? []);
   const internalDate = internalDateOf(ctx, a.internalDate);
+  const blobId = await storeBlob(ctx, a.message, true); // before the locks, as deliver
   await lockAccounts(ctx, [found.accountId]);
   const mb = (await lockMailboxes(ctx, [a.mailboxId])).get(a.mailboxId)!;
-  const blobId = await storeBlob(ctx, a.message, true);
   return place(ctx, mb.id, mb.accountId, a.message, blobId, { flags, internalDate });
 }
 

@@ -24,6 +24,24 @@ function storable(subject: string): string {
   return subject.toWellFormed().replaceAll("\u0000", "\ufffd");
 }
 
+/**
+ * What threading reads of a message, as PostgreSQL stores it (see the module doc): its base
+ * subject, the ids it refers to (parent last) and its own ids. Needs no lock: a delivery
+ * computes it before taking any (deliver_one.ts).
+ */
+export function threadInputs(message: Uint8Array): {
+  subject: string;
+  refs: string[];
+  ids: string[];
+} {
+  const h = threadHeaders(message);
+  return {
+    subject: storable(h.subject),
+    refs: h.refs.filter((id) => !id.includes("\u0000")),
+    ids: h.ids.filter((id) => !id.includes("\u0000")),
+  };
+}
+
 /** Gives blob `blobId` its thread in the account, once; returns the thread id. */
 export async function assignThread(
   ctx: WriteContext,
@@ -37,9 +55,7 @@ export async function assignThread(
     [accountId, blobId],
   );
   if (known) return known.thread_id as number;
-  const h = threadHeaders(message);
-  const subject = storable(h.subject);
-  const refs = h.refs.filter((id) => !id.includes("\u0000"));
+  const { subject, refs, ids } = threadInputs(message);
   let threadId = blobId;
   if (refs.length > 0) {
     const found = new Map(
@@ -64,7 +80,6 @@ export async function assignThread(
     blobId,
     threadId,
   ]);
-  const ids = h.ids.filter((id) => !id.includes("\u0000"));
   if (ids.length > 0) {
     await q(
       ctx,

@@ -1,0 +1,95 @@
+/**
+ * The server-side half of a plain delivery (one target, writes/deliver_one.ts): one function
+ * call takes the locks, checks the quota, threads the Email, reserves the UID and modseq,
+ * inserts the message row and sends the change notification — one round trip instead of
+ * some eight, all of them inside the mailbox's row lock, which every delivery into that
+ * mailbox waits for (held until COMMIT).
+ *
+ * The same rules as the statement-by-statement path (writes/messages.ts, threads.ts,
+ * context.ts), which stays for the other cases:
+ * - Locks in the order of writes/context.ts: the account row (FOR NO KEY UPDATE), the
+ *   account's change-log lock (change_log.ts), the mailbox row; all held until COMMIT, so
+ *   UIDs and modseqs commit in increasing order and the quota sees every committed octet.
+ * - The mailbox is the named one, else INBOX; no account or no INBOX answers 'not_found',
+ *   a full quota 'quota' (with the account's address): nothing is written in either case
+ *   and the caller rolls the transaction back.
+ * - Threads (RFC 8621 §3): the nearest In-Reply-To/References id (the last of `refs`) known
+ *   in the account with the same base subject gives the thread, else the blob's own id.
+ * - Counters and the change log are the existing triggers' work (messages insert).
+ * - The notification payload is change_bus.ts's format: {o: origin, c: [append change]}.
+ *
+ * @module
+ */
+import { CHANGE_LOG_LOCK_CLASS } from "./change_log.ts";
+
+/** The NOTIFY channel (change_bus.ts CHANGE_CHANNEL; repeated: a migration never changes). */
+const CHANNEL = "denomail_changes";
+
+/** Migration: `denomail_deliver_one(...)`. */
+export const DELIVER_ONE_MIGRATION = `
+  CREATE FUNCTION denomail_deliver_one(
+    acc bigint, box text, blob bigint, msg_size bigint, fl text, is_seen boolean,
+    is_deleted boolean, idate bigint, refs text[], ids text[], subj text, origin text,
+    OUT o_status text, OUT o_detail text, OUT o_mailbox bigint, OUT o_uid bigint,
+    OUT o_modseq bigint, OUT o_uid_validity bigint)
+  LANGUAGE plpgsql AS $$
+  DECLARE
+    quota bigint;
+    used bigint;
+    tid bigint;
+  BEGIN
+    SELECT a.email, a.quota_bytes INTO o_detail, quota FROM accounts a WHERE a.id = acc
+      FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+      o_status := 'not_found';
+      RETURN;
+    END IF;
+    SELECT m.id INTO o_mailbox FROM mailboxes m
+      WHERE m.account_id = acc AND m.name = ANY(ARRAY[box, 'INBOX'])
+      ORDER BY m.name = 'INBOX' LIMIT 1;
+    IF o_mailbox IS NULL THEN
+      o_status := 'not_found';
+      RETURN;
+    END IF;
+    PERFORM pg_advisory_xact_lock(${CHANGE_LOG_LOCK_CLASS}, (acc % 2147483647)::int);
+    PERFORM 1 FROM mailboxes m WHERE m.id = o_mailbox FOR NO KEY UPDATE;
+    IF NOT FOUND THEN -- deleted since the lookup
+      o_status := 'not_found';
+      RETURN;
+    END IF;
+    IF quota IS NOT NULL THEN
+      SELECT coalesce(sum(m.size), 0) INTO used FROM mailboxes m WHERE m.account_id = acc;
+      IF used + msg_size > quota THEN
+        o_status := 'quota';
+        RETURN;
+      END IF;
+    END IF;
+    IF cardinality(refs) > 0 THEN
+      SELECT t.thread_id INTO tid
+        FROM unnest(refs) WITH ORDINALITY AS r(id, n)
+        JOIN thread_message_ids t ON t.account_id = acc AND t.message_id = r.id
+        WHERE t.subject = subj
+        ORDER BY r.n DESC LIMIT 1;
+    END IF;
+    tid := coalesce(tid, blob);
+    INSERT INTO email_threads (account_id, blob_id, thread_id) VALUES (acc, blob, tid)
+      ON CONFLICT DO NOTHING;
+    IF cardinality(ids) > 0 THEN
+      INSERT INTO thread_message_ids (account_id, message_id, thread_id, subject)
+        SELECT acc, i, tid, subj FROM unnest(ids) AS i ON CONFLICT DO NOTHING;
+    END IF;
+    UPDATE mailboxes m SET uid_next = m.uid_next + 1, highest_modseq = m.highest_modseq + 1
+      WHERE m.id = o_mailbox
+      RETURNING m.uid_next - 1, m.highest_modseq, m.uid_validity
+      INTO o_uid, o_modseq, o_uid_validity;
+    INSERT INTO messages (mailbox_id, uid, modseq, flags, seen, deleted, internal_date, size,
+        blob_id)
+      VALUES (o_mailbox, o_uid, o_modseq, fl, is_seen, is_deleted, idate, msg_size, blob);
+    IF origin IS NOT NULL THEN
+      PERFORM pg_notify('${CHANNEL}', json_build_object('o', origin, 'c', json_build_array(
+        json_build_object('kind', 'append', 'mailboxId', o_mailbox,
+          'uids', json_build_array(o_uid), 'highestModseq', o_modseq)))::text);
+    END IF;
+    o_status := 'ok';
+  END $$;
+`;
