@@ -5,10 +5,51 @@
  *
  * @module
  */
-import type { ApiToken, AuditEntry, MessageMeta, QueueEntry, Upload } from "./mod.ts";
+import type {
+  Account,
+  ApiToken,
+  AuditEntry,
+  Mailbox,
+  MessageMeta,
+  QueueEntry,
+  SpecialUse,
+  Upload,
+} from "./mod.ts";
 
 /** A row as a driver returns it. */
 export type Row = Record<string, unknown>;
+
+export const ACCOUNT_COLUMNS = "id, email, password_hash, quota_bytes, created_at";
+
+export function toAccount(r: Row): Account {
+  return {
+    id: r.id as number,
+    email: r.email as string,
+    passwordHash: r.password_hash as string,
+    quotaBytes: r.quota_bytes as number | null,
+    createdAt: r.created_at as number,
+  };
+}
+
+/** Mailbox columns; `subscribed` comes from the subscriptions table (one source of truth). */
+export const MAILBOX_COLUMNS = `m.id, m.account_id, m.name, m.uid_validity, m.uid_next,
+  m.highest_modseq, m.special_use,
+  EXISTS (SELECT 1 FROM subscriptions s WHERE s.account_id = m.account_id AND s.name = m.name)
+    AS subscribed`;
+
+export function toMailbox(r: Row): Mailbox {
+  return {
+    id: r.id as number,
+    accountId: r.account_id as number,
+    name: r.name as string,
+    uidValidity: r.uid_validity as number,
+    uidNext: r.uid_next as number,
+    highestModseq: r.highest_modseq as number,
+    specialUse: r.special_use as SpecialUse | null,
+    // EXISTS is a boolean on PostgreSQL, 0/1 on SQLite.
+    subscribed: r.subscribed === true || r.subscribed === 1,
+  };
+}
 
 export const MESSAGE_COLUMNS = "mailbox_id, uid, modseq, flags, internal_date, size, blob_id";
 

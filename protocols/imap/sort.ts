@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { dateFromParts } from "../../mime/date.ts";
 import {
   decodeEncodedWords,
   headerValue,
@@ -265,21 +266,6 @@ export function baseSubject(decoded: string): { text: string; isReply: boolean }
 
 // --- RFC 5256 §2.2 sent date ---
 
-const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
-const ZONES: Record<string, number> = {
-  UT: 0,
-  GMT: 0,
-  Z: 0,
-  EST: -5,
-  EDT: -4,
-  CST: -6,
-  CDT: -5,
-  MST: -7,
-  MDT: -6,
-  PST: -8,
-  PDT: -7,
-};
-
 /**
  * An RFC 5322 §3.3 date-time (with the obsolete forms of §4.3) as epoch ms, or null when it
  * cannot be parsed. A missing or unknown zone counts as UTC (RFC 5322 §4.3: "-0000").
@@ -290,21 +276,14 @@ export function parseSentDate(value: string): number | null {
     /^(?:[A-Za-z]{3},? ?)?(\d{1,2}) ([A-Za-z]{3})[a-z]* (\d{2,4}) (\d{1,2}):(\d{2})(?::(\d{2}))?(?: ([+-]\d{4}|[A-Za-z]{1,5}))?/
       .exec(v);
   if (!m) return null;
-  const month = MONTHS.indexOf(m[2].toLowerCase());
-  if (month < 0) return null;
-  let year = Number(m[3]);
-  if (m[3].length === 2) year += year < 50 ? 2000 : 1900; // RFC 5322 §4.3
-  else if (m[3].length === 3) year += 1900;
-  const [day, h, mi, sec] = [Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0)];
-  if (day < 1 || day > 31 || h > 23 || mi > 59 || sec > 60) return null;
-  let offsetMin = 0;
-  const zone = m[7];
-  if (zone && /^[+-]\d{4}$/.test(zone)) {
-    const sign = zone[0] === "-" ? -1 : 1;
-    offsetMin = sign * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(3, 5)));
-  } else if (zone) {
-    offsetMin = (ZONES[zone.toUpperCase()] ?? 0) * 60;
-  }
-  const ms = Date.UTC(year, month, day, h, mi, sec) - offsetMin * 60_000;
-  return Number.isFinite(ms) ? ms : null;
+  const d = dateFromParts({
+    day: m[1],
+    month: m[2],
+    year: m[3],
+    hour: m[4],
+    minute: m[5],
+    second: m[6],
+    zone: m[7],
+  });
+  return d ? d.ms : null;
 }

@@ -7,7 +7,6 @@
  * @module
  */
 import postgres from "postgres";
-import type { Account, Mailbox, SpecialUse } from "../mod.ts";
 
 /** A connection pool (or a transaction: both run queries). */
 export type Db = postgres.Sql<Record<string, never>>;
@@ -38,45 +37,18 @@ export function connect(url: string, opts: { max?: number } = {}): Db {
   }) as unknown as Db;
 }
 
-export const ACCOUNT_COLUMNS = "id, email, password_hash, quota_bytes, created_at";
-
-export function toAccount(r: Row): Account {
-  return {
-    id: r.id as number,
-    email: r.email as string,
-    passwordHash: r.password_hash as string,
-    quotaBytes: r.quota_bytes as number | null,
-    createdAt: r.created_at as number,
-  };
-}
-
-/** Mailbox columns; `subscribed` comes from the subscriptions table (one source of truth). */
-export const MAILBOX_COLUMNS = `m.id, m.account_id, m.name, m.uid_validity, m.uid_next,
-  m.highest_modseq, m.special_use,
-  EXISTS (SELECT 1 FROM subscriptions s WHERE s.account_id = m.account_id AND s.name = m.name)
-    AS subscribed`;
-
-export function toMailbox(r: Row): Mailbox {
-  return {
-    id: r.id as number,
-    accountId: r.account_id as number,
-    name: r.name as string,
-    uidValidity: r.uid_validity as number,
-    uidNext: r.uid_next as number,
-    highestModseq: r.highest_modseq as number,
-    specialUse: r.special_use as SpecialUse | null,
-    subscribed: r.subscribed === true,
-  };
-}
-
 export {
+  ACCOUNT_COLUMNS,
   API_TOKEN_COLUMNS,
   AUDIT_COLUMNS,
+  MAILBOX_COLUMNS,
   MESSAGE_COLUMNS,
   parseFlags,
   QUEUE_COLUMNS,
+  toAccount,
   toApiToken,
   toAuditEntry,
+  toMailbox,
   toMessage,
   toQueueEntry,
   toUpload,

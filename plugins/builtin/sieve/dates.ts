@@ -6,21 +6,9 @@
  * @module
  */
 
-const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+import { dateFromParts, MONTHS } from "../../../mime/date.ts";
+
 const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-const ZONES: Record<string, number> = {
-  UT: 0,
-  GMT: 0,
-  Z: 0,
-  EST: -5,
-  EDT: -4,
-  CST: -6,
-  CDT: -5,
-  MST: -7,
-  MDT: -6,
-  PST: -8,
-  PDT: -7,
-};
 
 /** A moment and the zone it was written in (minutes east of UTC). */
 export interface SieveDate {
@@ -43,20 +31,15 @@ export function parseHeaderDate(header: string, value: string): SieveDate | null
   if (v.length > 200) return null;
   const m = DATE_TIME.exec(v);
   if (!m) return null;
-  const month = MONTHS.indexOf(m[2].toLowerCase());
-  if (month < 0) return null;
-  let year = Number(m[3]);
-  if (m[3].length === 2) year += year < 50 ? 2000 : 1900; // RFC 5322 §4.3
-  else if (m[3].length === 3) year += 1900;
-  const [day, h, mi, sec] = [Number(m[1]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0)];
-  if (day < 1 || day > 31 || h > 23 || mi > 59 || sec > 60) return null;
-  let zone = 0;
-  const z = m[7];
-  if (z && /^[+-]\d{4}$/.test(z)) {
-    zone = (z[0] === "-" ? -1 : 1) * (Number(z.slice(1, 3)) * 60 + Number(z.slice(3, 5)));
-  } else if (z) zone = (ZONES[z.toUpperCase()] ?? 0) * 60;
-  const ms = Date.UTC(year, month, day, h, mi, sec) - zone * 60_000;
-  return Number.isFinite(ms) ? { ms, zone } : null;
+  return dateFromParts({
+    day: m[1],
+    month: m[2],
+    year: m[3],
+    hour: m[4],
+    minute: m[5],
+    second: m[6],
+    zone: m[7],
+  });
 }
 
 const p2 = (n: number) => String(n).padStart(2, "0");
