@@ -8,6 +8,7 @@ import { parseMail, urlHost } from "../plugins/builtin/spam/parse.ts";
 import { scanHtml } from "../plugins/builtin/spam/html.ts";
 import { tokenize } from "../plugins/builtin/spam/tokenize.ts";
 import {
+  absurdZone,
   envelopeRules,
   headerRules,
   orgDomain,
@@ -154,6 +155,27 @@ Deno.test("spam: header and envelope rules", async (t) => {
       ),
     );
     assert.deepEqual(names(headerRules(webmail, {}, NOW)), []);
+  });
+  await t.step("real bulk-tool anomalies fire; the same shapes in ham do not", () => {
+    // Cut from spam of the development corpus (addresses made example ones).
+    const rule = (file: string) => names(headerRules(parseMail(fixture(file)), {}, NOW));
+    assert.ok(rule("rules/tz_absurd.eml").includes("INVALID_DATE_TZ_ABSURD"));
+    // Dated two decades after the newest Received, whatever the clock says now.
+    assert.ok(rule("rules/future_date.eml").includes("DATE_IN_FUTURE"));
+    assert.ok(rule("rules/bulk_rcpts.eml").includes("RCPTS_MANY_DOMAINS"));
+    // A thread that keeps five people at five domains in copy is a reply: no rule.
+    assert.deepEqual(rule("rules/thread_cc.eml"), []);
+    assert.equal(absurdZone("Mon, 2 Sep 2002 02:14:51 -0700"), false);
+    assert.equal(absurdZone("Mon, 2 Sep 2002 02:14:51 +1400 (LINT)"), false);
+    assert.equal(absurdZone("Wed, 28 Aug 2002 23:33:45 -1900"), true);
+    assert.equal(absurdZone("Wed, 28 Aug 2002 23:33:45 +0575"), true);
+    // No ham fixture fires any of them.
+    for (let i = 1; i <= 8; i++) {
+      const hits = rule(`ham/0${i}.eml`);
+      for (const r of ["INVALID_DATE_TZ_ABSURD", "DATE_IN_FUTURE", "RCPTS_MANY_DOMAINS"]) {
+        assert.ok(!hits.includes(r), `ham/0${i}.eml fires ${r}`);
+      }
+    }
   });
   await t.step("display name spoofing another domain", () => {
     const hits = headerRules(parseMail(fixture("rules/phish_html.eml")), {}, NOW);

@@ -33,7 +33,12 @@ export const RULES: Record<string, { score: number; about: string }> = {
   // --- headers ---
   MISSING_DATE: { score: 1.0, about: "no Date field (RFC 5322 §3.6.1 requires one)" },
   INVALID_DATE: { score: 1.0, about: "Date field not in RFC 5322 §3.3 form" },
-  DATE_IN_FUTURE: { score: 1.5, about: "Date more than a day ahead" },
+  DATE_IN_FUTURE: {
+    score: 1.5,
+    about: "Date 12 h after the newest Received (no Received: a day after now)",
+  },
+  INVALID_DATE_TZ_ABSURD: { score: 1.5, about: "Date zone offset no clock uses (RFC 5322 §3.3)" },
+  RCPTS_MANY_DOMAINS: { score: 1.0, about: "5+ To/Cc addresses at 4+ domains, not a reply" },
   MISSING_MID: { score: 0.5, about: "no Message-ID field (RFC 5322 §3.6.4)" },
   INVALID_MSGID: { score: 1.0, about: "Message-ID not <left@right>" },
   MISSING_FROM: { score: 1.5, about: "no From field (RFC 5322 §3.6.2 requires one)" },
@@ -54,7 +59,7 @@ export const RULES: Record<string, { score: number; about: string }> = {
   // --- content ---
   HTML_ONLY: { score: 0.7, about: "HTML without a plain-text alternative" },
   HTML_IMAGE_ONLY: { score: 1.2, about: "HTML with images and almost no text" },
-  HTML_LINK_MISMATCH: { score: 0.5, about: "link text shows one host, the link goes elsewhere" },
+  HTML_LINK_MISMATCH: { score: 0.2, about: "link text shows one host, the link goes elsewhere" },
   BODY_MOSTLY_CAPS: { score: 0.8, about: "more than half of the text in capitals" },
   HTML_HIDDEN_TEXT: { score: 0.5, about: "HTML text a reader does not see" },
   URI_NUMERIC_IP: { score: 1.0, about: "link to a numeric IP address" },
