@@ -45,9 +45,9 @@ export const RULES: Record<string, { score: number; about: string }> = {
   MISSING_SUBJECT: { score: 0.5, about: "no Subject field" },
   MISSING_TO: { score: 0.2, about: "no To or Cc field" },
   EMPTY_TO: { score: 1.0, about: "To field present but empty" },
-  FREEMAIL_MSGID: { score: 0.5, about: "free mail From, Message-ID made elsewhere" },
+  FREEMAIL_MSGID: { score: 1.0, about: "free mail From, Message-ID made elsewhere" },
   FREEMAIL_REPLYTO: { score: 0.5, about: "replies go to a free mail address of another domain" },
-  MSMAIL_NO_MIMEOLE: { score: 1.0, about: "X-MSMail-Priority without X-MimeOLE (bulk tool)" },
+  MSMAIL_NO_MIMEOLE: { score: 2.0, about: "X-MSMail-Priority without X-MimeOLE (bulk tool)" },
   PRIORITY_HIGH: { score: 0.3, about: "marked high priority" },
   SUBJ_ALL_CAPS: { score: 0.5, about: "subject in capitals" },
   FROM_DISPLAY_SPOOF: { score: 1.5, about: "display name shows an address of another domain" },
@@ -56,6 +56,10 @@ export const RULES: Record<string, { score: number; about: string }> = {
   HELO_IP_MISMATCH: { score: 1.5, about: "HELO address literal is not the client's address" },
   HELO_NOT_FQDN: { score: 0.5, about: "HELO is not a fully qualified domain name" },
   HELO_FORGED_LOCAL: { score: 2.5, about: "HELO claims to be one of our domains" },
+  SENDER_OWN_LINKS: {
+    score: -1.5,
+    about: "From, envelope sender and a link at one organisation (not free mail)",
+  },
   // --- content ---
   HTML_ONLY: { score: 0.7, about: "HTML without a plain-text alternative" },
   HTML_IMAGE_ONLY: { score: 1.2, about: "HTML with images and almost no text" },
