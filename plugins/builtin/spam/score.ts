@@ -84,7 +84,9 @@ export async function bayesProbability(
 ): Promise<number | null> {
   const { totals, counts } = await model.read(scopes, tokens);
   if (totals.spam < minLearned || totals.ham < minLearned) return null;
-  const probs = counts.map((c) => tokenProbability(c.spam, c.ham, totals.spam, totals.ham));
+  // A token no learned message had says nothing (and is not pulled toward x).
+  const probs = counts.filter((c) => c.spam + c.ham > 0)
+    .map((c) => tokenProbability(c.spam, c.ham, totals.spam, totals.ham));
   return combine(probs);
 }
 
