@@ -6,9 +6,11 @@
  * private Bayes database, network tests off), and the cost of the whole spam chain.
  *
  * Only the development split is read (spam-1, easy-ham-1, hard-ham-1 00001-00125; issue 21),
- * cut three ways (spam_splits.ts): the old every-5th validation, a time split (train on the
- * older 70 % of each folder by Date, classify the newer 30 %) and hard ham held out. Both
- * filters learn exactly each split's training part. `--evaluate` instead trains on the whole
+ * cut four ways (spam_splits.ts): the old every-5th validation, a time split (train on the
+ * older 70 % of each folder by Date, classify the newer 30 %), a time split with a gap
+ * (train on the oldest 50 %, classify the newest 30 %) and hard ham held out. Both filters
+ * learn exactly each split's training part. A third row per split shows denomail when the
+ * user corrects each mistake as it happens (learned into the user's own counts). `--evaluate` instead trains on the whole
  * development split and classifies the reserved set (spam-2, easy-ham-2, hard-ham-1 00126+):
  * run it once, for the record, never to tune.
  *
@@ -164,6 +166,11 @@ export async function benchSpam(args: string[]): Promise<void> {
       if (withSa) {
         rows.push(row("SpamAssassin 4 (-L)", await evaluateSpamAssassin(split.train, split.test)));
       }
+      // The same, oldest first, with a user who moves every mistake into or out of Junk
+      // (per-user counts on top of the global ones; spam_eval.ts).
+      rows.push(
+        row("denomail, user corrects", await evaluateDenomail(split.train, split.test, {}, true)),
+      );
       printMarkdownTable(HEADER, rows);
     }
   }

@@ -11,12 +11,13 @@ import {
   type Kv,
   LearnBatch,
   messageKey,
+  userScope,
 } from "../plugins/builtin/spam/model.ts";
 import { type Example, LinearModel } from "../plugins/builtin/spam/linear.ts";
 import { readSpamOptions } from "../plugins/builtin/spam/options.ts";
 import { parseMail } from "../plugins/builtin/spam/parse.ts";
 import { scanMessage, tokenHashes } from "../plugins/builtin/spam/score.ts";
-import type { Sample } from "./spam_splits.ts";
+import { byDate, type Sample } from "./spam_splits.ts";
 
 /** A kv in a Map (what the model needs of the plugin's kv area). */
 export function memoryKv(): Kv {
@@ -78,11 +79,22 @@ export function confusion(samples: Sample[], verdicts: boolean[]) {
   return r;
 }
 
-/** Trains on `train`, classifies `test` (with the plugin's default options plus `options`). */
+/** The one user the feedback protocol delivers to (its per-user counts learn). */
+const USER = "user@bench.example";
+
+/**
+ * Trains on `train`, classifies `test` (with the plugin's default options plus `options`).
+ *
+ * With `feedback`, `test` is classified oldest first as mail to one user who corrects every
+ * mistake at once, as a user moving a message into or out of Junk does: the message is
+ * learned into that user's counts (the plugin's mailbox_move with `learn_global = false`)
+ * and the next message is scored with the global and the user's counts.
+ */
 export async function evaluateDenomail(
   train: Sample[],
   test: Sample[],
   options: Record<string, unknown> = {},
+  feedback = false,
 ): Promise<Outcome> {
   const o = readSpamOptions(options);
   const kv = memoryKv();
@@ -100,12 +112,18 @@ export async function evaluateDenomail(
   await linear.train(examples);
   const trainSecs = (performance.now() - t0) / 1000;
   const model = new BayesModel(kv);
+  if (feedback) test = byDate(test);
   const raws = await Promise.all(test.map((s) => Deno.readFile(s.path)));
   const verdicts: boolean[] = [];
+  const env = feedback ? { recipients: [USER] } : undefined;
   const t1 = performance.now();
-  for (const raw of raws) {
-    const r = await scanMessage({ raw }, { options: o, model, linear });
+  for (const [i, raw] of raws.entries()) {
+    const r = await scanMessage({ raw, env }, { options: o, model, linear });
     verdicts.push(r.verdict !== "ham");
+    if (feedback && verdicts[i] !== test[i].spam) {
+      const hashes = tokenHashes(parseMail(raw, o.maxScanBytes));
+      await model.learn(userScope(USER)!, await messageKey(raw), hashes, test[i].spam);
+    }
   }
   const msPerMsg = (performance.now() - t1) / Math.max(1, test.length);
   return { ...confusion(test, verdicts), trainSecs, msPerMsg };

@@ -16,6 +16,7 @@ import { contentRules } from "./rules/content.ts";
 import { blocklistQueries, blocklistRules } from "./rules/dnsbl.ts";
 import { type Envelope, envelopeRules, headerRules } from "./rules/headers.ts";
 import { listRules } from "./rules/lists.ts";
+import { senderRules } from "./rules/sender.ts";
 import { bayesRule, hit, linearHit, type RuleHit } from "./rules/table.ts";
 import type { LinearModel } from "./linear.ts";
 import { tokenize } from "./tokenize.ts";
@@ -83,7 +84,9 @@ export async function bayesProbability(
 ): Promise<number | null> {
   const { totals, counts } = await model.read(scopes, tokens);
   if (totals.spam < minLearned || totals.ham < minLearned) return null;
-  const probs = counts.map((c) => tokenProbability(c.spam, c.ham, totals.spam, totals.ham));
+  // A token no learned message had says nothing (and is not pulled toward x).
+  const probs = counts.filter((c) => c.spam + c.ham > 0)
+    .map((c) => tokenProbability(c.spam, c.ham, totals.spam, totals.ham));
   return combine(probs);
 }
 
@@ -121,6 +124,7 @@ export async function prepareScan(
   hits.push(...headerRules(m, o.scores, deps.now ?? Date.now()));
   hits.push(...envelopeRules(m, env, o.scores));
   hits.push(...contentRules(m, o.scores));
+  hits.push(...senderRules(m, env.sender, o.scores));
   // DNS and the model are reached concurrently: the message waits for the slower one.
   const dnsWork = deps.dns
     ? blocklistRules(

@@ -47,6 +47,46 @@ export function parseDate(value: string): number {
   return Date.UTC(year, month, day, h, min, s) - offset * 60_000;
 }
 
+/**
+ * True when a Date value's zone is outside what any clock uses. RFC 5322 §3.3: the zone is
+ * the offset from UTC as +/-hhmm; real offsets lie between -1200 and +1400 with minutes
+ * below 60. Bulk tools that compute it wrongly write "-1600" or "-1900".
+ */
+export function absurdZone(value: string): boolean {
+  const z = /([+-])(\d\d)(\d\d)\s*(?:\([^()]*\))?\s*$/.exec(value);
+  return z !== null && (Number(z[2]) > 14 || Number(z[3]) > 59);
+}
+
+/**
+ * When the newest hop received the message: the date after the last ";" of the first
+ * Received field (RFC 5321 §4.4), NaN when there is none or it does not parse.
+ */
+export function receivedAt(m: ParsedMail): number {
+  const top = m.header("received");
+  const semi = top?.lastIndexOf(";") ?? -1;
+  return semi < 0 ? NaN : parseDate(top!.slice(semi + 1));
+}
+
+/** Addresses at least this many in To and Cc, over at least MANY_DOMAINS domains. */
+const MANY_RCPTS = 5;
+const MANY_DOMAINS = 4;
+
+/**
+ * Five or more visible recipients at four or more domains in a message that answers
+ * nothing: a list of harvested addresses pasted into To/Cc. A thread where people keep
+ * each other in copy has In-Reply-To or References (RFC 5322 §3.6.4).
+ */
+function bulkRecipients(m: ParsedMail): boolean {
+  if (m.header("in-reply-to") !== undefined || m.header("references") !== undefined) {
+    return false;
+  }
+  const visible = `${m.header("to") ?? ""},${m.header("cc") ?? ""}`;
+  const domains = [...visible.matchAll(/[\w.+-]+@([\w-]+(?:\.[\w-]+)+)/g)].map((x) =>
+    x[1].toLowerCase()
+  );
+  return domains.length >= MANY_RCPTS && new Set(domains).size >= MANY_DOMAINS;
+}
+
 /** "sub.example.co.uk" -> "co.uk"-blind organizational guess: the last two labels. */
 export function orgDomain(domain: string): string {
   const labels = domain.toLowerCase().replace(/\.$/, "").split(".");
@@ -115,7 +155,13 @@ export function headerRules(
   else {
     const t = parseDate(date);
     if (Number.isNaN(t)) hits.push(hit("INVALID_DATE", scores));
-    else if (t > now + 86_400_000) hits.push(hit("DATE_IN_FUTURE", scores));
+    else if (absurdZone(date)) hits.push(hit("INVALID_DATE_TZ_ABSURD", scores));
+    // Ahead of when the newest hop received it (a clock set wrong, or a date made up to
+    // sort on top of the inbox); without a readable Received, ahead of now.
+    const got = receivedAt(m);
+    if (Number.isNaN(got) ? t > now + 86_400_000 : t > got + 12 * 3_600_000) {
+      hits.push(hit("DATE_IN_FUTURE", scores));
+    }
   }
   const mid = m.header("message-id");
   if (mid === undefined) hits.push(hit("MISSING_MID", scores));
@@ -136,6 +182,7 @@ export function headerRules(
   }
   const to = m.header("to");
   if (to !== undefined && to.trim() === "") hits.push(hit("EMPTY_TO", scores));
+  if (bulkRecipients(m)) hits.push(hit("RCPTS_MANY_DOMAINS", scores));
   // Mail from a free mail account is written through that provider, whose Message-ID it
   // carries; a made-up one elsewhere is what bulk tools do.
   const fm = m.fromAddress ? freemail(m.fromAddress) : null;
