@@ -9,7 +9,9 @@ import { type PostgresCluster, skipPostgres, startPostgres } from "../../tests/l
 import type { Store } from "../mod.ts";
 import { openStore } from "../open.ts";
 import { openPostgresStore } from "./store.ts";
-import { connect } from "./rows.ts";
+import { connect, type Row } from "./rows.ts";
+import { bodies, type Run } from "./blob_store.ts";
+import { type BlobFixture, runBlobStoreConformance } from "../../tests/lib/blob_conformance.ts";
 import { parseMime } from "../../mime/mod.ts";
 import { bodyText, headerText } from "../../mime/search_text.ts";
 import { generateMessages } from "../../bench/corpus.ts";
@@ -47,6 +49,36 @@ Deno.test({
           },
           async cleanup() {
             await current.close();
+          },
+        };
+      });
+    }),
+});
+
+Deno.test({
+  name: "postgres blob store conformance",
+  ignore,
+  fn: (t) =>
+    withCluster(async (pg) => {
+      let n = 0;
+      await runBlobStoreConformance(t, async (): Promise<BlobFixture<Run>> => {
+        const url = await pg.createDatabase(`blobs_${++n}`);
+        const store = await openPostgresStore(url);
+        const db = connect(url, { max: 2 });
+        return {
+          store,
+          blobs: bodies,
+          inTx: async <T>(fn: (tx: Run) => T | Promise<T>): Promise<T> => {
+            let out: T;
+            await db.begin(async (tx) => {
+              out = await fn((t, p) => tx.unsafe(t, p as never[]) as unknown as Promise<Row[]>);
+            });
+            return out!;
+          },
+          stored: async () => Number((await db`SELECT count(*) AS n FROM blob_bodies`)[0].n),
+          async cleanup() {
+            await db.end();
+            await store.close();
           },
         };
       });

@@ -17,7 +17,7 @@ export type Row = Record<string, unknown>;
 /** Runs one read statement on the pool (the store's; reads/ modules get it). */
 export type Read = (
   text: string,
-  params: Array<string | number | boolean | null | number[]>,
+  params: Array<string | number | boolean | null | number[] | Uint8Array>,
 ) => Promise<Row[]>;
 
 /** Opens a pool to `url` (`?sslmode=require` and the like are read by the driver). */

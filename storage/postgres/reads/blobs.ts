@@ -1,0 +1,42 @@
+/**
+ * Message bytes in PostgreSQL, whole or a range: the row's inline part (`blobs.data`) and,
+ * when its body is shared, the body from the BlobStore (../blob_store.ts).
+ *
+ * @module
+ */
+import { StoreError } from "../../mod.ts";
+import { bodyPart, clampRange, concat } from "../../blobs.ts";
+import { bodies, type Run, SUBSTRING, substringArgs } from "../blob_store.ts";
+import { toBytes } from "../rows.ts";
+
+function noBlob(blobId: number): StoreError {
+  return new StoreError("not_found", `no such blob: ${blobId}`);
+}
+
+/** A message's bytes, whole; StoreError "not_found" when there is no such blob. */
+export async function messageBytes(run: Run, blobId: number): Promise<Uint8Array> {
+  const [r] = await run("SELECT data, body_digest FROM blobs WHERE id = $1", [blobId]);
+  if (!r) throw noBlob(blobId);
+  const head = toBytes(r.data as Uint8Array);
+  if (r.body_digest === null) return head;
+  return concat(head, await bodies.get(run, r.body_digest as Uint8Array));
+}
+
+/** Bytes [offset, offset + length) of a message, clipped to its end. */
+export async function messageRange(
+  run: Run,
+  blobId: number,
+  offset: number,
+  length: number,
+): Promise<Uint8Array> {
+  const [start, len] = clampRange(offset, length);
+  const [r] = await run(
+    `SELECT ${SUBSTRING} AS part, length(data) AS n, body_digest FROM blobs WHERE id = $3`,
+    [...substringArgs(start, len), blobId],
+  );
+  if (!r) throw noBlob(blobId);
+  const head = toBytes(r.part as Uint8Array);
+  const want = r.body_digest === null ? null : bodyPart(start, len, Number(r.n));
+  if (want === null) return head;
+  return concat(head, await bodies.getRange(run, r.body_digest as Uint8Array, ...want));
+}
