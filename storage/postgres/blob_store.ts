@@ -42,6 +42,13 @@ class PgBodies implements BlobStore<Run> {
     );
   }
 
+  /**
+   * A scalar subquery giving the body of the `blobs` row aliased `b` (NULL when it has
+   * none or it is missing): a DB store can hand a message's body over with its row, in the
+   * same statement. (An object store would `get` it instead.)
+   */
+  readonly joined = "(SELECT bb.data FROM blob_bodies bb WHERE bb.digest = b.body_digest)";
+
   async get(run: Run, digest: Uint8Array): Promise<Uint8Array> {
     const [r] = await run("SELECT data FROM blob_bodies WHERE digest = $1", [asBuffer(digest)]);
     if (!r) throw missingBody(digest);

@@ -20,6 +20,15 @@ export type Read = (
   params: Array<string | number | boolean | null | number[] | Uint8Array>,
 ) => Promise<Row[]>;
 
+/**
+ * Options of the store's statements: prepared (named, per connection), so PostgreSQL parses
+ * and plans each statement text once per connection instead of at every call — about a
+ * third of the database's CPU per IMAP command. The texts are fixed strings (values are
+ * always parameters), so each connection keeps a few dozen. (A pooler in transaction mode,
+ * such as PgBouncer before 1.21, cannot follow named statements: connect directly.)
+ */
+export const PREPARED = { prepare: true } as const;
+
 /** Opens a pool to `url` (`?sslmode=require` and the like are read by the driver). */
 export function connect(url: string, opts: { max?: number } = {}): Db {
   return postgres(url, {

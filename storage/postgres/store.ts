@@ -74,6 +74,7 @@ import {
   toQueueEntry,
 } from "./rows.ts";
 import { migrate } from "./schema.ts";
+import { PREPARED } from "./rows.ts";
 import * as blobReads from "./reads/blobs.ts";
 import { bodies } from "./blob_store.ts";
 import { DeliveryBatcher } from "./delivery_batch.ts";
@@ -209,7 +210,7 @@ export class PostgresStore implements Store {
 
   async #all(text: string, params: Param[] = []): Promise<Row[]> {
     if (this.#closed) throw new Error("store is closed");
-    return await this.#db.unsafe(text, params as never[]) as unknown as Row[];
+    return await this.#db.unsafe(text, params as never[], PREPARED) as unknown as Row[];
   }
 
   async #get(text: string, params: Param[] = []): Promise<Row | undefined> {

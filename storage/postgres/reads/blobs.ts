@@ -5,7 +5,7 @@
  * @module
  */
 import { StoreError } from "../../mod.ts";
-import { bodyPart, clampRange, concat } from "../../blobs.ts";
+import { bodyPart, clampRange, concat, missingBody } from "../../blobs.ts";
 import { bodies, type Run, SUBSTRING, substringArgs } from "../blob_store.ts";
 import { toBytes } from "../rows.ts";
 
@@ -13,13 +13,21 @@ function noBlob(blobId: number): StoreError {
   return new StoreError("not_found", `no such blob: ${blobId}`);
 }
 
-/** A message's bytes, whole; StoreError "not_found" when there is no such blob. */
+/**
+ * A message's bytes, whole; StoreError "not_found" when there is no such blob. One
+ * statement: the body comes with the row (`bodies.joined`), not in a second round trip —
+ * IMAP FETCH reads message after message, and each round trip is a context switch.
+ */
 export async function messageBytes(run: Run, blobId: number): Promise<Uint8Array> {
-  const [r] = await run("SELECT data, body_digest FROM blobs WHERE id = $1", [blobId]);
+  const [r] = await run(
+    `SELECT b.data, b.body_digest, ${bodies.joined} AS body FROM blobs b WHERE b.id = $1`,
+    [blobId],
+  );
   if (!r) throw noBlob(blobId);
   const head = toBytes(r.data as Uint8Array);
   if (r.body_digest === null) return head;
-  return concat(head, await bodies.get(run, r.body_digest as Uint8Array));
+  if (r.body === null) throw missingBody(r.body_digest as Uint8Array);
+  return concat(head, toBytes(r.body as Uint8Array));
 }
 
 /** Bytes [offset, offset + length) of a message, clipped to its end. */
