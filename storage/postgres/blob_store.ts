@@ -11,6 +11,10 @@
  * `put` it in its own transaction (ROW EXCLUSIVE on the table until it commits), so the sweep
  * waits for it and then sees its row; writes that start later wait for the sweep.
  *
+ * Two transactions putting the same new body: the second waits for the first's COMMIT (the
+ * unique digest), then stores nothing. Two that each put two new bodies in opposite orders
+ * can deadlock; PostgreSQL aborts one and the store retries it whole (store.ts).
+ *
  * @module
  */
 import { Buffer } from "node:buffer";
