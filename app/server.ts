@@ -29,6 +29,7 @@ import { pluginDnsLookup } from "../core/plugin_dns.ts";
 import { ChangeHub } from "../core/change_hub.ts";
 import { UserSessions } from "../core/user_sessions.ts";
 import { MaildropLocks } from "../core/maildrop_lock.ts";
+import { NodeLease } from "../core/node_lease.ts";
 import { RecentTracker } from "../core/recent.ts";
 import { HookState } from "../core/hook_state.ts";
 import { MailboxKeywords } from "../core/mailbox_keywords.ts";
@@ -87,6 +88,8 @@ export async function startServer(
     now?: () => number;
     /** Aborted when the process begins to shut down (serve's SIGINT/SIGTERM). */
     shutdown?: AbortSignal;
+    /** Called if another process takes this node's name while it runs (node_lease.ts). */
+    onNodeLost?: () => void;
   } = {},
 ): Promise<RunningServer> {
   await Deno.mkdir(config.dataDir, { recursive: true });
@@ -95,6 +98,15 @@ export async function startServer(
   await prepareAcme(config);
   const tls = await TlsProvider.load(await ensureTlsFiles(config));
   const store = opts.store ?? await openConfiguredStore(config);
+  // One live process per cluster.node (a store passed in belongs to its caller: no lease).
+  const nodeLease = opts.store ? null : await NodeLease.acquire(store, config.cluster.node, {
+    leaseMs: config.cluster.nodeLeaseMs,
+    onLost: () => opts.onNodeLost?.(),
+  }).catch(async (e) => {
+    tls.close();
+    await store.close();
+    throw e;
+  });
   tls.watch();
   const now = opts.now ?? Date.now;
   const deps: ServerDeps = {
@@ -134,6 +146,7 @@ export async function startServer(
     } catch (e) {
       untapActivity();
       tls.close();
+      await nodeLease?.release();
       if (!opts.store) await store.close();
       throw e;
     }
@@ -192,6 +205,7 @@ export async function startServer(
     await deps.plugins?.stop();
     untapActivity();
     tls.close();
+    await nodeLease?.release();
     if (!opts.store) await store.close();
     const why = e instanceof Deno.errors.AddrInUse
       ? "address already in use"
@@ -230,6 +244,7 @@ export async function startServer(
       deps.auth.close();
       untapActivity();
       tls.close();
+      await nodeLease?.release();
       if (!opts.store) await store.close();
       log.info("server", "stopped");
     },

@@ -3,7 +3,8 @@
  *
  * 1. Mixed load: Dovecot's imaptest stress mode (`users=10 clients=10`, its default command
  *    mix: LOGIN, LIST, STATUS, SELECT, FETCH, STORE, EXPUNGE, APPEND, LOGOUT, mailboxes fed
- *    from one generated mbox), against denomail and against Dovecot
+ *    from one generated mbox), against denomail on SQLite, denomail on PostgreSQL (a private
+ *    cluster, fsync on; skipped when PostgreSQL is not installed) and Dovecot
  *    (../shared/peers/dovecot-start.sh) in the same run. Without imaptest, the python
  *    imaplib load of ../shared/peers/imap-bench.sh instead.
  * 2. 10,000 idle IDLE connections, opened by a client in another process; the server
@@ -19,6 +20,8 @@ import { printMarkdownTable } from "./table.ts";
 import { join } from "node:path";
 import { hashPassword } from "../core/auth.ts";
 import { openSqliteStore } from "../storage/sqlite/store.ts";
+import { openPostgresStore } from "../storage/postgres/store.ts";
+import { postgresMissing, startPostgres } from "../tests/lib/postgres.ts";
 import { RawImap } from "../tests/imap_helpers.ts";
 import { configToml, startServerProcess } from "../tests/lib/server_process.ts";
 import { freePort } from "./peers.ts";
@@ -58,9 +61,13 @@ interface Denomail {
   stop(): Promise<void>;
 }
 
-/** Writes a config, fills the store with `prepare`, then starts `main.ts serve`. */
+/**
+ * Writes a config, fills the store with `prepare`, then starts `main.ts serve`.
+ * `storage`: TOML of another backend (`[storage] backend = "postgres"`), else SQLite.
+ */
 async function startDenomail(
   prepare: (dbPath: string) => Promise<void>,
+  storage = "",
 ): Promise<Denomail> {
   const dir = await Deno.makeTempDir({ prefix: "bench-imap-" });
   const configPath = join(dir, "denomail.toml");
@@ -69,7 +76,7 @@ async function startDenomail(
     configToml(`${dir}/data`, ["imap"], {
       hostname: "bench.example.test",
       tables: `[limits]\nmax_connections = 30000\nmax_connections_per_ip = 30000\n` +
-        `max_imap_connections_per_user = 30000\n`,
+        `max_imap_connections_per_user = 30000\n` + storage,
     }),
   );
   await prepare(join(dir, "data", "denomail.db"));
@@ -86,8 +93,8 @@ async function startDenomail(
 }
 
 /** Accounts u1..uN@example.test (one password hash for all: hashing is slow on purpose). */
-async function addUsers(dbPath: string, n = USERS): Promise<void> {
-  const store = await openSqliteStore(dbPath);
+async function addUsers(dbPath: string, n = USERS, pgUrl?: string): Promise<void> {
+  const store = pgUrl ? await openPostgresStore(pgUrl) : await openSqliteStore(dbPath);
   try {
     const hash = await hashPassword(PASSWORD);
     for (let i = 1; i <= n; i++) await store.createAccount(`u${i}@example.test`, hash);
@@ -402,6 +409,26 @@ export async function benchImap(args: string[]): Promise<void> {
     } finally {
       await dm.stop();
     }
+    // The same on PostgreSQL: a private cluster (fsync on), one node.
+    let onPg: StressResult | null = null;
+    const pgMissing = postgresMissing();
+    if (pgMissing) console.log(`stress on PostgreSQL skipped: ${pgMissing}`);
+    else {
+      const pg = await startPostgres({ durable: true });
+      try {
+        const pgDm = await startDenomail(
+          (path) => addUsers(path, USERS, pg.url),
+          `[storage]\nbackend = "postgres"\nurl = "${pg.url}"\n`,
+        );
+        try {
+          onPg = await stress(pgDm.port, "u%d@example.test", PASSWORD, secs, mbox);
+        } finally {
+          await pgDm.stop();
+        }
+      } finally {
+        await pg.stop();
+      }
+    }
     let theirs: StressResult | null = null;
     const dc = await startDovecot();
     try {
@@ -418,6 +445,15 @@ export async function benchImap(args: string[]): Promise<void> {
       target: "≥ 1.0× Dovecot",
       ok: theirs ? `${ratio.toFixed(2)}×` : "-",
     });
+    if (onPg) {
+      rows.push({
+        what: `${onPg.tool} stress commands/s on PostgreSQL (one node; errors ${onPg.errors})`,
+        denomail: onPg.commandsPerSec.toFixed(0),
+        dovecot: theirs ? theirs.commandsPerSec.toFixed(0) : "-",
+        target: "≥ 1.0× Dovecot",
+        ok: theirs ? `${(onPg.commandsPerSec / theirs.commandsPerSec).toFixed(2)}×` : "-",
+      });
+    }
     rows.push({
       what: `${ours.tool} stress errors`,
       denomail: String(ours.errors),

@@ -12,6 +12,8 @@ export interface ClusterConfig {
   node: string;
   /** A claimed queue entry is this node's for this long, renewed while it delivers. */
   queueLeaseMs: number;
+  /** The node's name is this process's for this long, renewed while it runs (node_lease.ts). */
+  nodeLeaseMs: number;
 }
 
 /** What is used of config.ts's TableReader. */
@@ -21,7 +23,7 @@ interface Reader {
   rejectUnknown(): void;
 }
 
-/** [cluster]: node = "name" (unique per node), queue_lease = "60s". */
+/** [cluster]: node = "name" (unique per node), queue_lease = "60s", node_lease = "15s". */
 export function readCluster(t: Reader, fail: (message: string) => never): ClusterConfig {
   const node = t.string("node", defaultNodeName());
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(node)) {
@@ -29,8 +31,10 @@ export function readCluster(t: Reader, fail: (message: string) => never): Cluste
   }
   const queueLeaseMs = t.duration("queue_lease", "60s");
   if (queueLeaseMs < 3000) fail(`config: cluster.queue_lease must be at least "3s"`);
+  const nodeLeaseMs = t.duration("node_lease", "15s");
+  if (nodeLeaseMs < 3000) fail(`config: cluster.node_lease must be at least "3s"`);
   t.rejectUnknown();
-  return { node, queueLeaseMs };
+  return { node, queueLeaseMs, nodeLeaseMs };
 }
 
 /** The machine's host name, shortened to what cluster.node allows. */

@@ -23,6 +23,7 @@ Deno.test("cluster config: defaults, and bad values exit 2 naming the key", asyn
     const c = parseConfig("", "/tmp");
     assert.equal(c.cluster.node, Deno.hostname().replace(/[^A-Za-z0-9._-]/g, "-").slice(0, 64));
     assert.equal(c.cluster.queueLeaseMs, 60_000);
+    assert.equal(c.cluster.nodeLeaseMs, 15_000);
     assert.equal(
       parseConfig(`[cluster]\nnode = "b-2"\nqueue_lease = "5s"\n`, "/tmp").cluster.node,
       "b-2",
@@ -32,6 +33,7 @@ Deno.test("cluster config: defaults, and bad values exit 2 naming the key", asyn
     const [toml, want] of [
       [`[cluster]\nnode = "a b"\n`, /cluster\.node must be/],
       [`[cluster]\nqueue_lease = "1s"\n`, /cluster\.queue_lease must be at least/],
+      [`[cluster]\nnode_lease = "1s"\n`, /cluster\.node_lease must be at least/],
       [`[cluster]\nnodes = "a"\n`, /unknown key cluster\.nodes/],
     ] as const
   ) {

@@ -83,8 +83,15 @@ export async function run(ctx: CliContext): Promise<void> {
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
   let server: RunningServer;
+  let nodeLost = false; // another process took cluster.node: stop, and exit 1
   try {
-    server = await startServer(config, { shutdown: shutdown.signal });
+    server = await startServer(config, {
+      shutdown: shutdown.signal,
+      onNodeLost: () => {
+        nodeLost = true;
+        stop();
+      },
+    });
   } catch (e) {
     Deno.removeSignalListener("SIGINT", stop);
     Deno.removeSignalListener("SIGTERM", stop);
@@ -191,5 +198,8 @@ export async function run(ctx: CliContext): Promise<void> {
     // Also after a failed stop: a stale pid file would make `plugin reload` signal a
     // process that is gone (or another one).
     await removePidFile(config);
+  }
+  if (nodeLost) {
+    throw new Error(`cluster.node "${config.cluster.node}" was taken by another process`);
   }
 }

@@ -211,8 +211,9 @@ async function verify(src: DatabaseSync, db: Db): Promise<Check[]> {
   const dstBlobs = createHash("sha256");
   let after = 0;
   for (;;) {
-    const rows = await db`SELECT id, encode(sha256(data), 'hex') AS h FROM blobs
-      WHERE id > ${after} ORDER BY id LIMIT 1000`;
+    const rows = await db`SELECT b.id, encode(sha256(b.data || coalesce(bb.data, '')), 'hex') AS h
+      FROM blobs b LEFT JOIN blob_bodies bb ON bb.digest = b.body_digest
+      WHERE b.id > ${after} ORDER BY b.id LIMIT 1000`;
     if (rows.length === 0) break;
     for (const r of rows) dstBlobs.update(`${r.id}:${r.h};`);
     after = Number(rows[rows.length - 1].id);

@@ -12,16 +12,21 @@
  * - A payload stays under PostgreSQL's 8000-byte limit: changes are packed into several
  *   notifications, a change with many UIDs split into several changes of the same kind
  *   (listeners see the same set of UIDs, in more events).
- * - The LISTEN connection is its own (not the pool's) and is re-established after the
- *   database comes back; notifications sent while it was down are lost (sessions catch up
- *   at their next command or the next change of their mailbox).
+ * - The LISTEN connection is its own (not the pool's) and is re-established after it
+ *   dropped (database restart, pg_terminate_backend, network); once LISTEN is back, what was
+ *   committed meanwhile is read from the change log and published (change_catchup.ts), so
+ *   an IDLE session does not miss a delivery made in the gap.
  *
  * @module
  */
 import postgres from "postgres";
 import type { MailboxChange } from "../mod.ts";
-import type { Tx } from "./rows.ts";
+import type { Row, Tx } from "./rows.ts";
+import { catchUp, changeLogHead, MARK_MS } from "./change_catchup.ts";
+import { log } from "../../lib/log.ts";
 
+/** The listener connection's application_name (pg_stat_activity shows it). */
+export const LISTEN_APP = "denomail-listen";
 /** The channel every node listens on. */
 export const CHANGE_CHANNEL = "denomail_changes";
 /** Below PostgreSQL's 8000-byte NOTIFY payload limit, with room for the envelope. */
@@ -85,6 +90,10 @@ export class ChangeListener {
   #closed = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #onChanges: (changes: MailboxChange[]) => void;
+  /** The change log's head at the last two reads while listening (older first). */
+  #marks: [number, number] | null = null;
+  #listening = false;
+  #markTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(url: string, onChanges: (changes: MailboxChange[]) => void) {
     this.#onChanges = onChanges;
@@ -96,8 +105,12 @@ export class ChangeListener {
       max_lifetime: null,
       fetch_types: false,
       onnotice: () => {},
+      connection: { application_name: LISTEN_APP },
       onnotify: (channel: string, payload: string) => this.#receive(channel, payload),
-      onclose: () => this.#relisten(),
+      onclose: () => {
+        this.#listening = false;
+        this.#relisten();
+      },
     };
     this.#sql = postgres(url, options as unknown as postgres.Options<Record<string, never>>);
   }
@@ -105,6 +118,29 @@ export class ChangeListener {
   /** Starts listening (resolves once LISTEN is in place, or throws if it cannot be). */
   async start(): Promise<void> {
     await this.#sql.unsafe(`LISTEN ${CHANGE_CHANNEL}`);
+    const run = (text: string, params: number[]) =>
+      this.#sql.unsafe(text, params) as unknown as Promise<Row[]>;
+    if (this.#marks !== null) {
+      // Listening again: publish what committed while the connection was down.
+      let changes = 0;
+      const rows = await catchUp(run, this.#marks[0], (c) => {
+        changes += c.length;
+        if (!this.#closed) this.#onChanges(c);
+      });
+      log.info("storage", "change bus: LISTEN is back; caught up from the change log", {
+        rows,
+        changes,
+      });
+    }
+    const head = await changeLogHead(run);
+    this.#marks = [this.#marks?.[1] ?? head, head];
+    this.#listening = true;
+    this.#markTimer ??= setInterval(() => {
+      if (!this.#listening || this.#closed) return;
+      changeLogHead(run).then((w) => {
+        if (this.#listening && this.#marks) this.#marks = [this.#marks[1], w];
+      }).catch(() => {}); // the connection dropped: onclose relistens
+    }, MARK_MS);
   }
 
   #relisten(): void {
@@ -132,6 +168,7 @@ export class ChangeListener {
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#timer);
+    clearInterval(this.#markTimer);
     await this.#sql.end({ timeout: 1 });
   }
 }

@@ -9,7 +9,10 @@ import { type PostgresCluster, skipPostgres, startPostgres } from "../../tests/l
 import type { Store } from "../mod.ts";
 import { openStore } from "../open.ts";
 import { openPostgresStore } from "./store.ts";
-import { connect } from "./rows.ts";
+import { verifyPostgres } from "./verify.ts";
+import { connect, type Row } from "./rows.ts";
+import { bodies, type Run } from "./blob_store.ts";
+import { type BlobFixture, runBlobStoreConformance } from "../../tests/lib/blob_conformance.ts";
 import { parseMime } from "../../mime/mod.ts";
 import { bodyText, headerText } from "../../mime/search_text.ts";
 import { generateMessages } from "../../bench/corpus.ts";
@@ -47,6 +50,36 @@ Deno.test({
           },
           async cleanup() {
             await current.close();
+          },
+        };
+      });
+    }),
+});
+
+Deno.test({
+  name: "postgres blob store conformance",
+  ignore,
+  fn: (t) =>
+    withCluster(async (pg) => {
+      let n = 0;
+      await runBlobStoreConformance(t, async (): Promise<BlobFixture<Run>> => {
+        const url = await pg.createDatabase(`blobs_${++n}`);
+        const store = await openPostgresStore(url);
+        const db = connect(url, { max: 2 });
+        return {
+          store,
+          blobs: bodies,
+          inTx: async <T>(fn: (tx: Run) => T | Promise<T>): Promise<T> => {
+            let out: T;
+            await db.begin(async (tx) => {
+              out = await fn((t, p) => tx.unsafe(t, p as never[]) as unknown as Promise<Row[]>);
+            });
+            return out!;
+          },
+          stored: async () => Number((await db`SELECT count(*) AS n FROM blob_bodies`)[0].n),
+          async cleanup() {
+            await db.end();
+            await store.close();
           },
         };
       });
@@ -431,4 +464,62 @@ Deno.test({
         /certificate|self[- ]signed/i,
       );
     }, { tls: true }),
+});
+
+Deno.test({
+  name: "postgres: shared bodies — swept by the pruner, checked by verify",
+  ignore,
+  fn: () =>
+    withCluster(async (pg) => {
+      const store = await openPostgresStore(pg.url);
+      const db = connect(pg.url, { max: 1 });
+      try {
+        const account = await store.createAccount("bodies@example.test", "h");
+        const target = [{ accountId: account.id, mailbox: "INBOX" }];
+        const body = "newsletter line\r\n".repeat(400); // 6.8 KB: shared
+        const msg = (n: number) => new TextEncoder().encode(`Subject: ${n}\r\n\r\n${body}`);
+        const [[p1]] = [await store.deliver(msg(1), target)];
+        await store.deliver(msg(2), target);
+        const bodies = async () => Number((await db`SELECT count(*) AS n FROM blob_bodies`)[0].n);
+        assert.equal(await bodies(), 1);
+        const problems: string[] = [];
+        const verify = () => {
+          problems.length = 0;
+          return verifyPostgres(pg.url, { onProblem: (l) => problems.push(l) });
+        };
+        assert.equal((await verify()).problems, 0, problems.join("\n"));
+
+        // One flipped byte of the shared body: both messages fail their SHA-256, and the body.
+        await db`UPDATE blob_bodies SET data = overlay(data PLACING '\\x00'::bytea FROM 10)`;
+        await verify();
+        assert.equal(problems.filter((l) => /bytes do not match its SHA-256/.test(l)).length, 3);
+        // Gone altogether: each message says its body is missing; nothing is "repaired" away.
+        await db`DELETE FROM blob_bodies`;
+        const r = await verify();
+        assert.equal(
+          problems.filter((l) => /its shared body [0-9a-f]{64} is missing/.test(l)).length,
+          2,
+        );
+        assert.equal(r.unrepairable, r.problems);
+        await assert.rejects(
+          store.readBlob((await store.listMessages(p1.mailboxId))[0].blobId),
+          /no stored body/,
+        );
+
+        // The history pruner (Store.pruneHistory, on a timer in the server) sweeps a body
+        // once its last message is gone.
+        await store.deliver(msg(3), target);
+        assert.equal(await bodies(), 1);
+        await store.expunge(
+          p1.mailboxId,
+          (await store.listMessages(p1.mailboxId)).map((m) => m.uid),
+        );
+        assert.equal(await bodies(), 1, "kept until the sweep");
+        await store.pruneHistory({ expungedKeep: 0, changeLogKeep: 0, auditKeepMs: 0 });
+        assert.equal(await bodies(), 0);
+      } finally {
+        await db.end();
+        await store.close();
+      }
+    }),
 });

@@ -69,17 +69,19 @@ import {
   type Read,
   type Row,
   toAccount,
-  toBytes,
   toMailbox,
   toMessage,
   toQueueEntry,
 } from "./rows.ts";
 import { migrate } from "./schema.ts";
+import { PREPARED } from "./rows.ts";
+import * as blobReads from "./reads/blobs.ts";
+import { bodies } from "./blob_store.ts";
 import { DeliveryBatcher } from "./delivery_batch.ts";
 import { guardDriverWriteAfterClose } from "./driver_guard.ts";
 import { ChangeListener, notifyChanges } from "./change_bus.ts";
 import { candidatesSql, needle } from "./text.ts";
-import type { Param, WriteContext } from "./writes/context.ts";
+import { type Param, q, type WriteContext } from "./writes/context.ts";
 import * as accounts from "./writes/accounts.ts";
 import * as retention from "./retention.ts";
 import * as mailboxes from "./writes/mailboxes.ts";
@@ -96,18 +98,12 @@ import { backfillThreads } from "./writes/threads.ts";
 import * as threads from "./reads/threads.ts";
 import * as jmapReads from "./reads/jmap.ts";
 import * as adminReads from "./reads/admin.ts";
+import * as kvReads from "./reads/kv.ts";
 
 /** Attempts of a write that keeps losing deadlocks or serialisation races. */
 const MAX_ATTEMPTS = 8;
 /** SQLSTATEs worth a retry: serialization_failure, deadlock_detected. */
 const RETRY_CODES: ReadonlySet<string> = new Set(["40001", "40P01"]);
-
-const utf8 = new TextDecoder();
-
-/** PostgreSQL text cannot hold NUL: such a kv name was never stored. */
-function hasNul(s: string): boolean {
-  return s.includes("\u0000");
-}
 
 /** Options of `openPostgresStore`. */
 export interface PostgresStoreOptions {
@@ -214,7 +210,7 @@ export class PostgresStore implements Store {
 
   async #all(text: string, params: Param[] = []): Promise<Row[]> {
     if (this.#closed) throw new Error("store is closed");
-    return await this.#db.unsafe(text, params as never[]) as unknown as Row[];
+    return await this.#db.unsafe(text, params as never[], PREPARED) as unknown as Row[];
   }
 
   async #get(text: string, params: Param[] = []): Promise<Row | undefined> {
@@ -489,8 +485,11 @@ export class PostgresStore implements Store {
     return retention.expungedSince(this.#read, mailboxId, modseq);
   }
 
-  pruneHistory(limits: RetentionLimits): Promise<PruneResult> {
-    return this.#write(retention.pruneHistory, limits);
+  /** Also sweeps bodies no message uses any more (blob_store.ts), in its own transaction. */
+  async pruneHistory(limits: RetentionLimits): Promise<PruneResult> {
+    const r = await this.#write(retention.pruneHistory, limits);
+    await this.#write((ctx) => bodies.deleteUnreferenced((t, p) => q(ctx, t, p)), null);
+    return r;
   }
 
   changeLogFloor(accountId: number): Promise<number> {
@@ -506,22 +505,12 @@ export class PostgresStore implements Store {
     );
   }
 
-  async readBlob(blobId: number): Promise<Uint8Array> {
-    const r = await this.#get("SELECT data FROM blobs WHERE id = $1", [blobId]);
-    if (!r) throw new StoreError("not_found", `no such blob: ${blobId}`);
-    return toBytes(r.data as Uint8Array);
+  readBlob(blobId: number): Promise<Uint8Array> {
+    return blobReads.messageBytes(this.#read, blobId);
   }
 
-  async readBlobRange(blobId: number, offset: number, length: number): Promise<Uint8Array> {
-    const start = Math.max(0, Math.trunc(offset));
-    const len = Math.max(0, Math.trunc(length));
-    // substring() on bytea counts bytes, 1-based, and clips at the end.
-    const r = await this.#get(
-      "SELECT substring(data FROM $1::bigint::int FOR $2::bigint::int) AS part FROM blobs WHERE id = $3",
-      [Math.min(start + 1, 2 ** 31 - 1), Math.min(len, 2 ** 31 - 1), blobId],
-    );
-    if (!r) throw new StoreError("not_found", `no such blob: ${blobId}`);
-    return toBytes(r.part as Uint8Array);
+  readBlobRange(blobId: number, offset: number, length: number): Promise<Uint8Array> {
+    return blobReads.messageRange(this.#read, blobId, offset, length);
   }
 
   updateFlags(update: FlagUpdate): Promise<FlagUpdateResult> {
@@ -684,25 +673,12 @@ export class PostgresStore implements Store {
 
   // --- plugin kv ---
 
-  async kvGet(ns: string, key: string): Promise<string | null> {
-    if (hasNul(ns) || hasNul(key)) return null; // never stored (kv.ts refuses NUL in names)
-    const r = await this.#get(
-      `SELECT value FROM kv WHERE ns = $1 AND key = $2 AND (expires_at IS NULL OR expires_at > $3)`,
-      [ns, key, Date.now()],
-    );
-    return r ? utf8.decode(r.value as Uint8Array) : null;
+  kvGet(ns: string, key: string): Promise<string | null> {
+    return kvReads.kvGet(this.#read, ns, key);
   }
 
-  async kvGetMany(ns: string, keys: string[]): Promise<(string | null)[]> {
-    if (keys.length === 0) return [];
-    if (hasNul(ns)) return keys.map(() => null);
-    const rows = await this.#all(
-      `SELECT key, value FROM kv WHERE ns = $1 AND key = ANY($2::text[])
-         AND (expires_at IS NULL OR expires_at > $3)`,
-      [ns, keys.filter((k) => !hasNul(k)) as never, Date.now()],
-    );
-    const found = new Map(rows.map((r) => [r.key as string, utf8.decode(r.value as Uint8Array)]));
-    return keys.map((k) => found.get(k) ?? null);
+  kvGetMany(ns: string, keys: string[]): Promise<(string | null)[]> {
+    return kvReads.kvGetMany(this.#read, ns, keys);
   }
 
   async kvSet(

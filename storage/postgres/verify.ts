@@ -16,6 +16,9 @@ import { Buffer } from "node:buffer";
 import type { VerifyOptions, VerifyResult } from "../sqlite/verify.ts";
 import { connect, type Db, type Row } from "./rows.ts";
 import { searchableText } from "./text.ts";
+import { concat, hex, sha256 } from "../blobs.ts";
+import type { Run } from "./blob_store.ts";
+import { messageBytes } from "./reads/blobs.ts";
 
 interface Broken {
   counters: Set<number>;
@@ -153,9 +156,25 @@ async function check(db: Db, o: VerifyOptions): Promise<{ broken: Broken; result
   }
 
   const total = await count("blobs");
-  for await (const r of rows("SELECT id, size, digest, data FROM blobs ORDER BY id", 4)) {
-    const data = r.data as Uint8Array;
+  // The layout itself (blob_store.ts): a row's inline part and its shared body, if any.
+  for await (
+    const r of rows(
+      `SELECT b.id, b.size, b.digest, b.data, b.body_digest, bb.data AS body
+       FROM blobs b LEFT JOIN blob_bodies bb ON bb.digest = b.body_digest ORDER BY b.id`,
+      4,
+    )
+  ) {
     if (++result.checked.blobs % 1000 === 0) o.onProgress?.(result.checked.blobs, total);
+    if (r.body_digest !== null && r.body === null) {
+      problem(
+        `blob ${r.id}: its shared body ${hex(r.body_digest as Uint8Array)} is missing`,
+        false,
+      );
+      continue;
+    }
+    const data = r.body === null
+      ? r.data as Uint8Array
+      : concat(r.data as Uint8Array, r.body as Uint8Array);
     const digest = createHash("sha256").update(data).digest("hex");
     if (digest !== Buffer.from(r.digest as Uint8Array).toString("hex")) {
       problem(`blob ${r.id}: its bytes do not match its SHA-256`, false);
@@ -165,6 +184,14 @@ async function check(db: Db, o: VerifyOptions): Promise<{ broken: Broken; result
     }
   }
   o.onProgress?.(result.checked.blobs, total);
+  for await (const r of rows("SELECT digest, data FROM blob_bodies ORDER BY digest", 4)) {
+    if (hex(sha256(r.data as Uint8Array)) !== hex(r.digest as Uint8Array)) {
+      problem(
+        `shared body ${hex(r.digest as Uint8Array)}: its bytes do not match its SHA-256`,
+        false,
+      );
+    }
+  }
 
   for await (
     const r of rows(`SELECT DISTINCT m.blob_id FROM messages m
@@ -236,9 +263,10 @@ async function repair(db: Db, b: Broken, say: (line: string) => void): Promise<n
       if (r) done(`blob ${id}: reference count set to ${r.refs}`);
     }
     for (const id of b.unindexed) {
-      const [r] = await tx.unsafe("SELECT data FROM blobs WHERE id = $1", [id]) as Row[];
-      if (!r) continue;
-      const t = searchableText(r.data as Uint8Array);
+      const run: Run = (t, p) => tx.unsafe(t, p as never[]) as unknown as Promise<Row[]>;
+      const data = await messageBytes(run, id).catch(() => null);
+      if (!data) continue;
+      const t = searchableText(data);
       await tx.unsafe(
         `INSERT INTO blob_text (blob_id, header, body, partial) VALUES ($1, $2, $3, $4)
          ON CONFLICT (blob_id) DO NOTHING`,

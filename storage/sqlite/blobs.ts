@@ -7,20 +7,32 @@
  * share is the body: the server prepends a different Received:/Return-Path to each, so whole
  * messages never match, but everything after the header block does. So:
  * - `blobs.sha256` is the SHA-256 of the whole message (checked by `verify`);
- * - a body of at least `SHARED_BODY_MIN` octets is stored once in `blob_bodies` (keyed by its
- *   SHA-256, `refs` counting the `blob_data` rows that use it, kept by triggers: the body goes
- *   when its last message does) and `blob_data.data` then holds only the header block;
- * - `BLOB_BYTES` is the one SQL expression that puts a message back together (byte-exact:
- *   `||` keeps the bytes, the CAST makes the result a BLOB again, so substr() counts bytes).
+ * - a body of at least `SHARED_BODY_MIN` octets is stored once in `blob_bodies`, the SQLite
+ *   `BlobStore` (../blobs.ts; keyed by its SHA-256, `refs` counting the `blob_data` rows that
+ *   use it, kept by triggers: the body goes when its last message does) and `blob_data.data`
+ *   then holds only the header block;
+ * - the store reads and writes bodies only through `bodies` (`storeBlob`, `messageBytes`,
+ *   `messageRange`); `BLOB_BYTES` is the SQL expression that puts a message back together
+ *   for the checkers and the bulk copy of `storage migrate` (byte-exact: `||` keeps the
+ *   bytes, the CAST makes the result a BLOB again, so substr() counts bytes).
  *
  * @module
  */
-import { createHash } from "node:crypto";
 import type { DatabaseSync } from "node:sqlite";
 import type { WriteContext } from "./writes/context.ts";
+import type { Statements } from "./rows.ts";
+import { StoreError } from "../mod.ts";
+import {
+  type BlobStore,
+  bodyPart,
+  clampRange,
+  concat,
+  missingBody,
+  sha256,
+  splitAt,
+} from "../blobs.ts";
 
-/** Bodies shorter than this stay inline: a shared row costs more than it saves. */
-export const SHARED_BODY_MIN = 4096;
+export { sha256 };
 
 /** Migration "blob_digests": whole-message digests and shared bodies. */
 export const BLOB_DIGESTS_MIGRATION = `
@@ -49,19 +61,43 @@ export const BLOB_FROM = "blob_data d LEFT JOIN blob_bodies bb ON bb.id = d.body
 export const BLOB_BYTES =
   "CASE WHEN d.body_id IS NULL THEN d.data ELSE CAST(d.data || bb.data AS BLOB) END";
 
-export function sha256(bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash("sha256").update(bytes).digest());
+/** `blob_bodies` as a BlobStore; `tx`: the statements of the connection (reader or writer). */
+class SqliteBodies implements BlobStore<Statements> {
+  put(sql: Statements, bytes: Uint8Array): Uint8Array {
+    const digest = sha256(bytes);
+    sql.get("INSERT INTO blob_bodies (sha256, data) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING")
+      .run(digest, bytes);
+    return digest;
+  }
+
+  get(sql: Statements, digest: Uint8Array): Uint8Array {
+    const r = sql.get("SELECT data FROM blob_bodies WHERE sha256 = ?").get(digest);
+    if (!r) throw missingBody(digest);
+    return r.data as Uint8Array;
+  }
+
+  getRange(sql: Statements, digest: Uint8Array, offset: number, length: number): Uint8Array {
+    const [start, len] = clampRange(offset, length);
+    // substr() on a BLOB counts bytes, 1-based, and clips at the end.
+    const r = sql.get(
+      "SELECT CASE WHEN ? = 0 THEN x'' ELSE substr(data, ?, ?) END AS part FROM blob_bodies WHERE sha256 = ?",
+    ).get(len, start + 1, len, digest);
+    if (!r) throw missingBody(digest);
+    return (r.part as Uint8Array | null) ?? new Uint8Array(0);
+  }
+
+  has(sql: Statements, digest: Uint8Array): boolean {
+    return sql.get("SELECT 1 AS x FROM blob_bodies WHERE sha256 = ?").get(digest) !== undefined;
+  }
+
+  /** The triggers delete a body with its last message; this finds bodies put but never used. */
+  deleteUnreferenced(sql: Statements): number {
+    return Number(sql.get("DELETE FROM blob_bodies WHERE refs <= 0").run().changes);
+  }
 }
 
-/** Where the body starts: after the first empty line (CRLF CRLF or LF LF), or -1. */
-export function bodyStart(m: Uint8Array): number {
-  for (let i = 0; i + 1 < m.length; i++) {
-    if (m[i] !== 10) continue;
-    if (m[i + 1] === 10) return i + 2;
-    if (m[i + 1] === 13 && m[i + 2] === 10) return i + 3;
-  }
-  return -1;
-}
+/** The SQLite store's bodies. */
+export const bodies: SqliteBodies = new SqliteBodies();
 
 /** Stores one message as a new blob (its body shared when already stored); returns its id. */
 export function storeBlob(ctx: WriteContext, message: Uint8Array): number {
@@ -69,26 +105,63 @@ export function storeBlob(ctx: WriteContext, message: Uint8Array): number {
     message.byteLength,
     sha256(message),
   );
-  const at = bodyStart(message);
-  if (at < 0 || message.byteLength - at < SHARED_BODY_MIN) {
+  const at = splitAt(message);
+  if (at < 0) {
     ctx.sql.get("INSERT INTO blob_data (id, data) VALUES (?, ?)").run(lastInsertRowid, message);
     return Number(lastInsertRowid);
   }
-  const body = message.subarray(at);
-  const digest = sha256(body);
-  const found = ctx.sql.get("SELECT id FROM blob_bodies WHERE sha256 = ?").get(digest) as
-    | { id: number }
-    | undefined;
-  const bodyId = found?.id ?? Number(
-    ctx.sql.get("INSERT INTO blob_bodies (sha256, data) VALUES (?, ?)").run(digest, body)
-      .lastInsertRowid,
-  );
-  ctx.sql.get("INSERT INTO blob_data (id, data, body_id) VALUES (?, ?, ?)").run(
-    lastInsertRowid,
-    message.subarray(0, at),
-    bodyId,
-  );
+  const digest = bodies.put(ctx.sql, message.subarray(at));
+  ctx.sql.get(
+    "INSERT INTO blob_data (id, data, body_id) VALUES (?, ?, (SELECT id FROM blob_bodies WHERE sha256 = ?))",
+  ).run(lastInsertRowid, message.subarray(0, at), digest);
   return Number(lastInsertRowid);
+}
+
+/** The row part of a message: its inline bytes (or a range of them) and its body's digest. */
+function head(sql: Statements, blobId: number, range?: [number, number]) {
+  const part = range ? "CASE WHEN ? = 0 THEN x'' ELSE substr(d.data, ?, ?) END" : "d.data";
+  const r = sql.get(
+    `SELECT ${part} AS part, length(d.data) AS n, d.body_id, bb.sha256 AS body
+     FROM blob_data d LEFT JOIN blob_bodies bb ON bb.id = d.body_id WHERE d.id = ?`,
+  ).get(...(range ? [range[1], range[0] + 1, range[1]] : []), blobId);
+  if (!r) throw new StoreError("not_found", `no such blob: ${blobId}`);
+  if (r.body_id !== null && r.body === null) {
+    throw new StoreError("not_found", `blob ${blobId}: its shared body ${r.body_id} is missing`);
+  }
+  return {
+    part: (r.part as Uint8Array | null) ?? new Uint8Array(0),
+    length: Number(r.n),
+    body: r.body as Uint8Array | null,
+  };
+}
+
+/** A message's bytes, whole; StoreError "not_found" when there is no such blob. */
+export function messageBytes(sql: Statements, blobId: number): Uint8Array {
+  const h = head(sql, blobId);
+  return h.body === null ? h.part : concat(h.part, bodies.get(sql, h.body));
+}
+
+/** A message's bytes, or null when there is no such blob (or its body is missing). */
+export function messageOrNull(sql: Statements, blobId: number): Uint8Array | null {
+  try {
+    return messageBytes(sql, blobId);
+  } catch (e) {
+    if (e instanceof StoreError && e.code === "not_found") return null;
+    throw e;
+  }
+}
+
+/** Bytes [offset, offset + length) of a message, clipped to its end. */
+export function messageRange(
+  sql: Statements,
+  blobId: number,
+  offset: number,
+  length: number,
+): Uint8Array {
+  const [start, len] = clampRange(offset, length);
+  const h = head(sql, blobId, [start, len]);
+  const want = h.body === null ? null : bodyPart(start, len, h.length);
+  return want === null ? h.part : concat(h.part, bodies.getRange(sql, h.body!, want[0], want[1]));
 }
 
 /**

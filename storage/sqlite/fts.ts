@@ -38,7 +38,7 @@ import { parseMime } from "../../mime/mod.ts";
 import type { TextQuery } from "../mod.ts";
 import { bodyText, indexedHeaderText } from "../../mime/search_text.ts";
 import type { WriteContext } from "./writes/context.ts";
-import { BLOB_BYTES, BLOB_FROM } from "./blobs.ts";
+import { messageOrNull } from "./blobs.ts";
 
 /** Characters of body text indexed per message; beyond it the row is partial. */
 const MAX_BODY_CHARS = 2_000_000;
@@ -113,13 +113,9 @@ export function indexPending(ctx: WriteContext, a: { max: number; budgetMs: numb
     .all(Math.max(1, a.max)) as Array<{ blob_id: number }>;
   let done = 0;
   for (const { blob_id: id } of ids) {
-    const row = ctx.sql.get(`SELECT ${BLOB_BYTES} AS data FROM ${BLOB_FROM} WHERE d.id = ?`).get(
-      id,
-    ) as
-      | { data: Uint8Array }
-      | undefined;
+    const data = messageOrNull(ctx.sql, id);
     done++;
-    if (row) indexBlob(ctx, id, row.data);
+    if (data) indexBlob(ctx, id, data);
     else ctx.sql.get("DELETE FROM fts_pending WHERE blob_id = ?").run(id);
     if (Date.now() - started >= a.budgetMs) break;
   }

@@ -6,14 +6,20 @@ import type { Store } from "../mod.ts";
 import { openSqliteStore, type SqliteStore } from "./store.ts";
 import { benchDeliver } from "../../tests/lib/store_bench.ts";
 import { openStore } from "../open.ts";
+import { type BlobFixture, runBlobStoreConformance } from "../../tests/lib/blob_conformance.ts";
+import { Statements } from "./rows.ts";
+import { bodies } from "./blobs.ts";
 
 /** A store in a fresh temp dir; `reopen` opens the same file again. */
-async function fixture(inlineWrites: boolean): Promise<StoreFixture & { store: SqliteStore }> {
+async function fixture(
+  inlineWrites: boolean,
+): Promise<StoreFixture & { store: SqliteStore; path: string }> {
   const dir = await Deno.makeTempDir({ prefix: "denomail-sqlite-" });
   const path = join(dir, "denomail.db");
   let current = await openSqliteStore(path, { inlineWrites });
   return {
     store: current,
+    path,
     async reopen(): Promise<Store> {
       await current.close();
       current = await openSqliteStore(path, { inlineWrites });
@@ -220,4 +226,35 @@ Deno.test("sqlite threads: mail stored before the thread tables is threaded on u
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("sqlite blob store conformance", async (t) => {
+  await runBlobStoreConformance(t, async (): Promise<BlobFixture<Statements>> => {
+    const fx = await fixture(false);
+    // A second connection to the same file (WAL), as the store's reader is.
+    const db = new DatabaseSync(fx.path);
+    db.exec("PRAGMA busy_timeout = 10000");
+    const sql = new Statements(db);
+    return {
+      store: fx.store,
+      blobs: bodies,
+      async inTx(fn) {
+        db.exec("BEGIN IMMEDIATE");
+        try {
+          const r = await fn(sql);
+          db.exec("COMMIT");
+          return r;
+        } catch (e) {
+          db.exec("ROLLBACK");
+          throw e;
+        }
+      },
+      stored: () =>
+        Promise.resolve(Number(db.prepare("SELECT count(*) AS n FROM blob_bodies").get()!.n)),
+      async cleanup() {
+        db.close();
+        await fx.cleanup();
+      },
+    };
+  });
 });

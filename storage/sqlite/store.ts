@@ -68,14 +68,7 @@ import * as retention from "./retention.ts";
 import { openReadDatabase } from "./schema.ts";
 import { InlineBackend, WorkerBackend, Writer, type WriterBackend } from "./writer.ts";
 import type { WriteArgs, WriteOp, WriteResult } from "./writes.ts";
-
-/**
- * One background indexing step: short, so a write arriving meanwhile is not held long, but
- * long enough that its commit (an fsync, and an FTS segment) is shared by many messages.
- */
-const INDEX_STEP = { max: 1000, budgetMs: 15 };
-/** The writer must have been quiet this long before indexing starts or resumes. */
-const INDEX_IDLE_MS = 20;
+import { INDEX_STEP, Indexer } from "./indexer.ts";
 
 /** Options of `openSqliteStore`. */
 export interface SqliteStoreOptions {
@@ -116,6 +109,7 @@ export async function openSqliteStore(
 export class SqliteStore implements Store {
   readonly changes: EventTarget = new EventTarget();
   #writer: Writer;
+  #indexer: Indexer;
   #read: Statements;
   #closed = false;
   /** Queue claims (`queue:ID`) and other named leases (claimQueue, tryLease). */
@@ -125,8 +119,15 @@ export class SqliteStore implements Store {
   constructor(backend: WriterBackend, reader: DatabaseSync) {
     this.#read = new Statements(reader);
     this.#writer = new Writer(backend, (changes) => this.#publish(changes));
+    // The full-text index's background loop (indexer.ts).
+    this.#indexer = new Indexer({
+      closed: () => this.#closed,
+      batches: () => this.#writer.batches,
+      submitted: () => this.#writer.submitted,
+      step: () => this.#write("indexPending", INDEX_STEP),
+    });
     // Mail stored before the index existed (or before a restart) is indexed now.
-    this.#scheduleIndexing();
+    this.#indexer.schedule();
   }
 
   /** Write transactions committed so far (tests and benchmarks watch the batching). */
@@ -142,7 +143,7 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#indexing;
+    await this.#indexer.running;
     await this.#writer.close();
     this.#read.db.close();
   }
@@ -151,54 +152,7 @@ export class SqliteStore implements Store {
     for (const detail of changes) {
       this.changes.dispatchEvent(new CustomEvent("change", { detail }));
     }
-    if (changes.some((c) => c.kind === "append")) this.#scheduleIndexing();
-  }
-
-  /** The running background indexing loop (see fts.ts), if any. */
-  #indexing: Promise<void> | null = null;
-  #indexAgain = false;
-
-  /**
-   * Runs the full-text index's background steps until nothing is pending: one at a time,
-   * each a short write (`INDEX_STEP`), starting once the writer has sent no batch for
-   * `INDEX_IDLE_MS`, then back to back while no other write comes (a pause after every
-   * step left the writer idle 4/5 of the time: 136 messages/s). Any other write sends it
-   * back to waiting — indexing yields to deliveries and flag changes, and under sustained
-   * load simply waits (pending mail stays a search candidate meanwhile).
-   */
-  #scheduleIndexing(): void {
-    if (this.#closed) return;
-    if (this.#indexing) {
-      this.#indexAgain = true;
-      return;
-    }
-    this.#indexing = (async () => {
-      do {
-        this.#indexAgain = false;
-        let more = true;
-        let quiet = false;
-        while (more && !this.#closed) {
-          if (!quiet) await this.#writerIdle();
-          if (this.#closed) break;
-          const before = this.#writer.submitted;
-          more = await this.#write("indexPending", INDEX_STEP) > 0;
-          quiet = this.#writer.submitted === before + 1; // only this step was written
-        }
-      } while (this.#indexAgain && !this.#closed);
-    })().catch((e) => {
-      if (!this.#closed) console.error("storage: full-text indexing failed:", e);
-    }).finally(() => {
-      this.#indexing = null;
-    });
-  }
-
-  /** Resolves once the writer has sent no batch for `INDEX_IDLE_MS` (or the store closes). */
-  async #writerIdle(): Promise<void> {
-    for (;;) {
-      const batches = this.#writer.batches;
-      await new Promise((r) => setTimeout(r, INDEX_IDLE_MS));
-      if (this.#closed || this.#writer.batches === batches) return;
-    }
+    if (changes.some((c) => c.kind === "append")) this.#indexer.schedule();
   }
 
   /** Resolves once every stored message is in the full-text index. */

@@ -22,7 +22,7 @@ import type { DatabaseSync } from "node:sqlite";
 import { threadHeaders } from "../thread_headers.ts";
 import type { EmailCopy, MailboxPageQuery } from "../mod.ts";
 import { parseFlags, type Row, Statements } from "./rows.ts";
-import { BLOB_BYTES, BLOB_FROM } from "./blobs.ts";
+import { messageOrNull } from "./blobs.ts";
 
 /** Migration: the thread tables; mail already stored is threaded at the next open. */
 export const THREADS_MIGRATION = `
@@ -96,11 +96,10 @@ export function backfillThreads(db: DatabaseSync): void {
       `SELECT DISTINCT b.account_id, m.blob_id FROM messages m
        JOIN mailboxes b ON b.id = m.mailbox_id ORDER BY m.blob_id`,
     ).all() as Row[];
-    const data = db.prepare(`SELECT ${BLOB_BYTES} AS data FROM ${BLOB_FROM} WHERE d.id = ?`);
     for (const r of rows) {
-      const d = data.get(r.blob_id as number) as Row | undefined;
-      if (!d) continue;
-      assignThread(sql, r.account_id as number, r.blob_id as number, d.data as Uint8Array);
+      const data = messageOrNull(sql, r.blob_id as number);
+      if (!data) continue;
+      assignThread(sql, r.account_id as number, r.blob_id as number, data);
     }
     db.exec("DELETE FROM meta WHERE key = 'threads_backfill'");
     db.exec("COMMIT");

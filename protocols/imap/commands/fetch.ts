@@ -18,6 +18,7 @@ import {
 } from "../../../mime/mod.ts";
 import type { MessageMeta } from "../../../storage/mod.ts";
 import { Pacer } from "../../../lib/yield.ts";
+import { ReadAhead } from "../read_ahead.ts";
 import { Code } from "../codes.ts";
 import {
   condstoreOn,
@@ -294,14 +295,17 @@ async function fetch(ctx: SessionContext, args: FetchArgs, uid: boolean) {
 
   let missing = 0;
   const pace = new Pacer();
-  for (const t of targets) {
+  const ahead = content
+    ? new ReadAhead(targets.map((t) => t.meta), (id) => store.readBlob(id))
+    : null;
+  for (const [i, t] of targets.entries()) {
     await pace.tick();
     const seq = view.seqOf(t.meta.uid);
     const meta: MessageMeta = seq ? view.messages[seq - 1] : t.meta;
     let data: Content | null = null;
-    if (content) {
+    if (ahead) {
       try {
-        data = new Content(await store.readBlob(meta.blobId));
+        data = new Content(await ahead.take(i));
         await pace.tick(); // the read was synchronous work too
       } catch {
         // Expunged by another session meanwhile (RFC 9051 §7.5.1): skip it.

@@ -1,22 +1,19 @@
 /**
  * Message bytes in PostgreSQL: one `blobs` row per stored message (a delivery to many
  * targets shares one; `refs` counts the mailbox and queue entries, kept by triggers), as on
- * SQLite. Not shared by digest: a JMAP Email is a blob of an account, so the same bytes
- * appended twice (IMAP APPEND, JMAP Email/copy or import) must be two Emails (migration 9).
- * Only this file and the store's blob reads touch `blobs.data`: the place an S3-compatible
- * blob store would plug in.
+ * SQLite. Rows are not shared by digest: a JMAP Email is a blob of an account, so the same
+ * bytes appended twice (IMAP APPEND, JMAP Email/copy or import) must be two Emails
+ * (migration 9). What identical deliveries share is the body: one of at least
+ * `SHARED_BODY_MIN` octets goes to the BlobStore (../blob_store.ts) and the row keeps the
+ * header block and the body's digest (../../blobs.ts).
  *
  * @module
  */
 import { createHash } from "node:crypto";
-import { Buffer } from "node:buffer";
+import { splitAt } from "../../blobs.ts";
 import { searchableText } from "../text.ts";
-import { q1, type WriteContext } from "./context.ts";
-
-/** The bytes as the driver sends them (a view of the caller's array, not a copy). */
-function asBuffer(b: Uint8Array): Buffer {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-}
+import { asBuffer, bodies } from "../blob_store.ts";
+import { q, q1, type WriteContext } from "./context.ts";
 
 /**
  * Stores `message` as a new blob and returns its id; its SHA-256 is kept in `digest`.
@@ -28,23 +25,31 @@ export async function storeBlob(
   searchable: boolean,
 ): Promise<number> {
   const digest = createHash("sha256").update(message).digest();
-  const params = [asBuffer(digest), message.byteLength, asBuffer(message)];
-  if (!searchable) {
-    const r = await q1(
+  const at = splitAt(message);
+  const body = at < 0 ? null : message.subarray(at);
+  const bodyDigest = body ? createHash("sha256").update(body).digest() : null;
+  // The body and the row are two statements sent together (pipelined on the transaction).
+  const put = body ? bodies.putKnown((t, p) => q(ctx, t, p), bodyDigest!, body) : null;
+  const params = [
+    asBuffer(digest),
+    message.byteLength,
+    asBuffer(at < 0 ? message : message.subarray(0, at)),
+    bodyDigest,
+  ];
+  const insert = "INSERT INTO blobs (digest, size, data, body_digest) VALUES ($1, $2, $3, $4)";
+  let row: Promise<Record<string, unknown> | undefined>;
+  if (!searchable) row = q1(ctx, `${insert} RETURNING id`, params);
+  else {
+    // The blob and its search text in one statement (one round trip).
+    const t = searchableText(message);
+    row = q1(
       ctx,
-      "INSERT INTO blobs (digest, size, data) VALUES ($1, $2, $3) RETURNING id",
-      params,
+      `WITH b AS (${insert} RETURNING id)
+       INSERT INTO blob_text (blob_id, header, body, partial) SELECT id, $5, $6, $7 FROM b
+       RETURNING blob_id AS id`,
+      [...params, t.header, t.body, t.partial],
     );
-    return r!.id as number;
   }
-  // The blob and its search text in one statement (one round trip).
-  const t = searchableText(message);
-  const r = await q1(
-    ctx,
-    `WITH b AS (INSERT INTO blobs (digest, size, data) VALUES ($1, $2, $3) RETURNING id)
-     INSERT INTO blob_text (blob_id, header, body, partial) SELECT id, $4, $5, $6 FROM b
-     RETURNING blob_id AS id`,
-    [...params, t.header, t.body, t.partial],
-  );
+  const [r] = await Promise.all([row, put]);
   return r!.id as number;
 }

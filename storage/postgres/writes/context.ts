@@ -27,6 +27,7 @@ import {
   ACCOUNT_COLUMNS,
   MAILBOX_COLUMNS,
   MESSAGE_COLUMNS,
+  PREPARED,
   type Row,
   toAccount,
   toMailbox,
@@ -52,9 +53,18 @@ export interface WriteContext {
 /** A parameter of a query. */
 export type Param = string | number | boolean | null | Uint8Array | number[];
 
-/** Runs one statement in the write's transaction. */
+/**
+ * Runs one statement in the write's transaction. It is sent at once (the driver's queries
+ * are lazy otherwise), so statements go out in the order of the calls: several issued
+ * before the first is awaited travel together (pipelined: one round trip), and each still
+ * runs after the one before it — a read sent after a lock sees what the lock protects.
+ * Await such a group with Promise.all (an error aborts the transaction; every rejection
+ * must be handled).
+ */
 export function q(ctx: WriteContext, text: string, params: Param[] = []): Promise<Row[]> {
-  return ctx.tx.unsafe(text, params as never[]) as unknown as Promise<Row[]>;
+  const query = ctx.tx.unsafe(text, params as never[], PREPARED);
+  query.execute();
+  return query as unknown as Promise<Row[]>;
 }
 
 /** The first row of a statement, or undefined. */
@@ -123,24 +133,29 @@ export async function lockMailboxes(
   ctx: WriteContext,
   ids: number[],
 ): Promise<Map<number, Mailbox>> {
-  const out = new Map<number, Mailbox>();
-  // The change-log locks of their accounts first (see lockChangeLogs), in one statement.
-  await q(
-    ctx,
-    `SELECT pg_advisory_xact_lock(${CHANGE_LOG_LOCK_CLASS}, k) FROM
-       (SELECT DISTINCT (account_id % 2147483647)::int AS k FROM mailboxes
-        WHERE id = ANY($1::bigint[]) ORDER BY k) s`,
-    [ids],
-  );
-  for (const id of [...new Set(ids)].sort((a, b) => a - b)) {
-    const r = await q1(
+  // The change-log locks of their accounts first (see lockChangeLogs), then the rows in
+  // ascending id: all sent together, run in that order.
+  const sorted = [...new Set(ids)].sort((a, b) => a - b);
+  const [, ...rows] = await Promise.all([
+    q(
       ctx,
-      `SELECT ${MAILBOX_COLUMNS} FROM mailboxes m WHERE m.id = $1 FOR NO KEY UPDATE OF m`,
-      [id],
-    );
+      `SELECT pg_advisory_xact_lock(${CHANGE_LOG_LOCK_CLASS}, k) FROM
+         (SELECT DISTINCT (account_id % 2147483647)::int AS k FROM mailboxes
+          WHERE id = ANY($1::bigint[]) ORDER BY k) s`,
+      [ids],
+    ),
+    ...sorted.map((id) =>
+      q(ctx, `SELECT ${MAILBOX_COLUMNS} FROM mailboxes m WHERE m.id = $1 FOR NO KEY UPDATE OF m`, [
+        id,
+      ])
+    ),
+  ]);
+  const out = new Map<number, Mailbox>();
+  sorted.forEach((id, i) => {
+    const r = rows[i][0];
     if (!r) throw new StoreError("not_found", `no such mailbox: ${id}`);
     out.set(id, toMailbox(r));
-  }
+  });
   return out;
 }
 
@@ -293,15 +308,18 @@ export function mailboxChanged(ctx: WriteContext, accountId: number): void {
   ctx.changes.push({ kind: "mailbox", accountId });
 }
 
+/** `modseq` null: the mailbox's highest modseq when the statement runs. */
 export async function recordExpunged(
   ctx: WriteContext,
   mailboxId: number,
   uids: number[],
-  modseq: number,
+  modseq: number | null,
 ): Promise<void> {
   await q(
     ctx,
-    `INSERT INTO expunged (mailbox_id, uid, modseq) SELECT $1, u, $3 FROM unnest($2::bigint[]) u
+    `INSERT INTO expunged (mailbox_id, uid, modseq)
+     SELECT $1, u, coalesce($3::bigint, (SELECT highest_modseq FROM mailboxes WHERE id = $1))
+     FROM unnest($2::bigint[]) u
      ON CONFLICT (mailbox_id, uid) DO UPDATE SET modseq = excluded.modseq`,
     [mailboxId, uids, modseq],
   );

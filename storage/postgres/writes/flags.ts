@@ -15,15 +15,20 @@ import {
   selectMessages,
   type WriteContext,
 } from "./context.ts";
+import { notifyChanges } from "../change_bus.ts";
 
 /** IMAP STORE, with RFC 7162 §3.1.3 UNCHANGEDSINCE. One new modseq for the whole command. */
 export async function updateFlags(ctx: WriteContext, u: FlagUpdate): Promise<FlagUpdateResult> {
   checkUids(u.uids);
   const flags = normalizeFlags(u.flags);
-  await lockMailboxes(ctx, [u.mailboxId]);
+  // The lock and the read travel together (context.ts `q`); the read runs under the lock.
+  const [locked, current] = await Promise.all([
+    lockMailboxes(ctx, [u.mailboxId]),
+    selectMessages(ctx, u.mailboxId, u.uids),
+  ]);
   const result: FlagUpdateResult = { changed: [], failed: [] };
   const updates: Array<{ m: MessageMeta; flags: string[] }> = [];
-  for (const m of await selectMessages(ctx, u.mailboxId, u.uids)) {
+  for (const m of current) {
     if (u.unchangedSince !== undefined && m.modseq > u.unchangedSince) {
       result.failed.push(m.uid);
       continue;
@@ -32,8 +37,11 @@ export async function updateFlags(ctx: WriteContext, u: FlagUpdate): Promise<Fla
     if (!sameFlags(next, m.flags)) updates.push({ m, flags: next });
   }
   if (updates.length === 0) return result;
-  const { modseq } = await bumpMailbox(ctx, u.mailboxId, 0);
-  await q(
+  // bumpMailbox raises the locked row's modseq by one: known before it answers, so the
+  // bump, the rows and the notification go out together.
+  const modseq = locked.get(u.mailboxId)!.highestModseq + 1;
+  const bumped = bumpMailbox(ctx, u.mailboxId, 0);
+  const written = q(
     ctx,
     // Booleans travel as 0/1: the driver cannot send a boolean[] parameter.
     `UPDATE messages SET flags = v.flags, seen = v.seen <> 0, deleted = v.deleted <> 0,
@@ -56,5 +64,13 @@ export async function updateFlags(ctx: WriteContext, u: FlagUpdate): Promise<Fla
     uids: result.changed.map((m) => m.uid),
     highestModseq: modseq,
   });
+  // Its notification too (sent only if this transaction commits; change_bus.ts).
+  const origin = ctx.origin;
+  const notified = origin === undefined
+    ? undefined
+    : notifyChanges(ctx.tx, origin, ctx.changes.slice(ctx.notified ?? 0));
+  const [b] = await Promise.all([bumped, written, notified]);
+  if (b.modseq !== modseq) throw new Error(`modseq ${b.modseq}, expected ${modseq}`);
+  if (origin !== undefined) ctx.notified = ctx.changes.length;
   return result;
 }

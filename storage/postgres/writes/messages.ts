@@ -10,6 +10,7 @@ import { normalizeFlags, normalizeMailboxName } from "../../names.ts";
 import { storeBlob } from "./blobs.ts";
 import { assignThread } from "./threads.ts";
 import { deliverOne, type OneDelivery } from "./deliver_one.ts";
+import { notifyChanges } from "../change_bus.ts";
 import {
   bumpMailbox,
   checkMessage,
@@ -151,26 +152,62 @@ export async function append(
   const found = await mailboxById(ctx, a.mailboxId);
   const flags = normalizeFlags(a.flags ?? []);
   const internalDate = internalDateOf(ctx, a.internalDate);
-  const blobId = await storeBlob(ctx, a.message, true); // before the locks, as deliver
-  await lockAccounts(ctx, [found.accountId]);
-  const mb = (await lockMailboxes(ctx, [a.mailboxId])).get(a.mailboxId)!;
-  return place(ctx, mb.id, mb.accountId, a.message, blobId, { flags, internalDate });
+  const size = a.message.byteLength;
+  // Statements go out together, run in order (context.ts `q`): the blob (before the locks,
+  // as deliver), the account and mailbox locks, then the quota read under them.
+  const [blobId, , locked] = await Promise.all([
+    storeBlob(ctx, a.message, true),
+    lockAccounts(ctx, [found.accountId]),
+    lockMailboxes(ctx, [a.mailboxId]),
+    checkQuota(ctx, found.accountId, size),
+  ]);
+  const mb = locked.get(a.mailboxId)!;
+  const later: Array<Promise<unknown>> = [];
+  await assignThread(ctx, mb.accountId, blobId, a.message, later); // under the account lock
+  // bumpMailbox(count 1) gives the locked row's UIDNEXT and modseq + 1: known already, so
+  // the row goes out with the bump (and the thread rows and the notification).
+  const uid = mb.uidNext;
+  const modseq = mb.highestModseq + 1;
+  const bumped = bumpMailbox(ctx, mb.id, 1);
+  later.push(
+    insertMessages(ctx, [{ mailboxId: mb.id, uid, modseq, flags, internalDate, size, blobId }]),
+  );
+  ctx.changes.push({ kind: "append", mailboxId: mb.id, uids: [uid], highestModseq: modseq });
+  if (ctx.origin !== undefined) {
+    later.push(notifyChanges(ctx.tx, ctx.origin, ctx.changes.slice(ctx.notified ?? 0)));
+  }
+  const [b] = await Promise.all([bumped, ...later]);
+  if (b.firstUid !== uid || b.modseq !== modseq) {
+    throw new Error(`APPEND: UID ${b.firstUid}/modseq ${b.modseq}, expected ${uid}/${modseq}`);
+  }
+  if (ctx.origin !== undefined) ctx.notified = ctx.changes.length;
+  return { accountId: mb.accountId, mailboxId: mb.id, uid, uidValidity: b.uidValidity };
 }
 
+/** Sends the DELETE of the messages (context.ts `q`: at once); resolves to the UIDs gone. */
+function deleteMessages(ctx: WriteContext, mailboxId: number, uids: number[]) {
+  return q(
+    ctx,
+    "DELETE FROM messages WHERE mailbox_id = $1 AND uid = ANY($2::bigint[]) RETURNING uid",
+    [mailboxId, uids],
+  );
+}
+
+/** `deleted`: the DELETE, already sent (expunge sends it with its lock). */
 async function removeMessages(
   ctx: WriteContext,
   mailboxId: number,
   uids: number[],
+  deleted = deleteMessages(ctx, mailboxId, uids),
 ): Promise<number[]> {
-  const removed = (await q(
-    ctx,
-    "DELETE FROM messages WHERE mailbox_id = $1 AND uid = ANY($2::bigint[]) RETURNING uid",
-    [mailboxId, uids],
-  )).map((r) => r.uid as number).sort((x, y) => x - y);
+  const removed = (await deleted).map((r) => r.uid as number).sort((x, y) => x - y);
   if (removed.length === 0) return removed;
-  // RFC 7162 §3.2.10: expunges get a modseq too, for VANISHED (EARLIER).
-  const { modseq } = await bumpMailbox(ctx, mailboxId, 0);
-  await recordExpunged(ctx, mailboxId, removed, modseq);
+  // RFC 7162 §3.2.10: expunges get a modseq too, for VANISHED (EARLIER). The bump and the
+  // expunge records go out together; the records read the bumped modseq (they run after).
+  const [{ modseq }] = await Promise.all([
+    bumpMailbox(ctx, mailboxId, 0),
+    recordExpunged(ctx, mailboxId, removed, null),
+  ]);
   ctx.changes.push({ kind: "expunge", mailboxId, uids: removed, highestModseq: modseq });
   return removed;
 }
@@ -180,8 +217,11 @@ export async function expunge(
   a: { mailboxId: number; uids: number[] },
 ): Promise<number[]> {
   checkUids(a.uids);
-  await lockMailboxes(ctx, [a.mailboxId]);
-  return removeMessages(ctx, a.mailboxId, a.uids);
+  // The lock and the DELETE travel together; the DELETE runs under the lock.
+  const locked = lockMailboxes(ctx, [a.mailboxId]);
+  const deleted = deleteMessages(ctx, a.mailboxId, a.uids);
+  await Promise.all([locked, deleted]);
+  return removeMessages(ctx, a.mailboxId, a.uids, deleted);
 }
 
 /** RFC 4315 COPYUID: [source UID, destination UID] pairs in source UID order. */

@@ -48,46 +48,51 @@ export async function assignThread(
   accountId: number,
   blobId: number,
   message: Uint8Array,
+  later?: Array<Promise<unknown>>,
 ): Promise<number> {
-  const known = await q1(
-    ctx,
-    "SELECT thread_id FROM email_threads WHERE account_id = $1 AND blob_id = $2",
-    [accountId, blobId],
-  );
-  if (known) return known.thread_id as number;
   const { subject, refs, ids } = threadInputs(message);
+  // Both reads in one round trip (context.ts `q` sends each at once, in order).
+  const [known, ancestors] = await Promise.all([
+    q1(ctx, "SELECT thread_id FROM email_threads WHERE account_id = $1 AND blob_id = $2", [
+      accountId,
+      blobId,
+    ]),
+    refs.length === 0 ? Promise.resolve([]) : q(
+      ctx,
+      `SELECT message_id, thread_id, subject FROM thread_message_ids
+       WHERE account_id = $1 AND message_id = ANY($2::text[])`,
+      [accountId, refs as never],
+    ),
+  ]);
+  if (known) return known.thread_id as number;
   let threadId = blobId;
-  if (refs.length > 0) {
-    const found = new Map(
-      (await q(
-        ctx,
-        `SELECT message_id, thread_id, subject FROM thread_message_ids
-         WHERE account_id = $1 AND message_id = ANY($2::text[])`,
-        [accountId, refs as never],
-      )).map((r) => [r.message_id as string, r]),
-    );
-    // The nearest ancestor first (References ends with the parent).
-    for (let i = refs.length - 1; i >= 0; i--) {
-      const r = found.get(refs[i]);
-      if (r && r.subject === subject) {
-        threadId = r.thread_id as number;
-        break;
-      }
+  const found = new Map(ancestors.map((r) => [r.message_id as string, r]));
+  // The nearest ancestor first (References ends with the parent).
+  for (let i = refs.length - 1; i >= 0; i--) {
+    const r = found.get(refs[i]);
+    if (r && r.subject === subject) {
+      threadId = r.thread_id as number;
+      break;
     }
   }
-  await q(ctx, "INSERT INTO email_threads (account_id, blob_id, thread_id) VALUES ($1, $2, $3)", [
-    accountId,
-    blobId,
-    threadId,
-  ]);
+  // `later`: the caller awaits the inserts with its own next statements (one round trip).
+  const inserts: Array<Promise<unknown>> = [
+    q(ctx, "INSERT INTO email_threads (account_id, blob_id, thread_id) VALUES ($1, $2, $3)", [
+      accountId,
+      blobId,
+      threadId,
+    ]),
+  ];
   if (ids.length > 0) {
-    await q(
+    inserts.push(q(
       ctx,
       `INSERT INTO thread_message_ids (account_id, message_id, thread_id, subject)
        SELECT $1, id, $3, $4 FROM unnest($2::text[]) AS id ON CONFLICT DO NOTHING`,
       [accountId, ids as never, threadId, subject],
-    );
+    ));
   }
+  if (later) later.push(...inserts);
+  else await Promise.all(inserts);
   return threadId;
 }
 

@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { type MessageMeta, StoreError } from "../../mod.ts";
+import type { MessageMeta } from "../../mod.ts";
 import { MESSAGE_COLUMNS, parseFlags, type Statements, toMessage } from "../rows.ts";
-import { row, rows } from "./query.ts";
-import { BLOB_BYTES, BLOB_FROM } from "../blobs.ts";
+import { rows } from "./query.ts";
+import { messageBytes, messageRange } from "../blobs.ts";
 
 /** One indexed range scan on the primary key (mailbox_id, uid), already in UID order. */
 export function listMessages(read: Statements, mailboxId: number): MessageMeta[] {
@@ -57,9 +57,7 @@ export function changedSince(read: Statements, mailboxId: number, modseq: number
 }
 
 export function readBlob(read: Statements, blobId: number): Uint8Array {
-  const r = row(read, `SELECT ${BLOB_BYTES} AS data FROM ${BLOB_FROM} WHERE d.id = ?`, blobId);
-  if (!r) throw new StoreError("not_found", `no such blob: ${blobId}`);
-  return r.data as Uint8Array;
+  return messageBytes(read, blobId);
 }
 
 export function readBlobRange(
@@ -68,18 +66,5 @@ export function readBlobRange(
   offset: number,
   length: number,
 ): Uint8Array {
-  const start = Math.max(0, Math.trunc(offset));
-  const len = Math.max(0, Math.trunc(length));
-  // substr() on a BLOB counts bytes, 1-based, and clips at the end.
-  const r = row(
-    read,
-    `SELECT CASE WHEN ? = 0 THEN x'' ELSE substr(${BLOB_BYTES}, ?, ?) END AS part
-     FROM ${BLOB_FROM} WHERE d.id = ?`,
-    len,
-    start + 1,
-    len,
-    blobId,
-  );
-  if (!r) throw new StoreError("not_found", `no such blob: ${blobId}`);
-  return (r.part as Uint8Array | null) ?? new Uint8Array(0);
+  return messageRange(read, blobId, offset, length);
 }
