@@ -1,20 +1,37 @@
 /**
- * Process mode talks to each runner over a loopback socket; the runner's first preload
- * connects and revokes the net grant it had for that socket before the plugin loads.
- * A plugin must not hold that grant (nor reach the socket), at load time or in a call,
- * and a grant the admin gave it for another host stays.
+ * Process mode talks to each runner over a Unix socket in a private temp folder; the
+ * runner's first preload connects and revokes the grants it had for that socket (net
+ * `unix:<path>`, read and write of the path) before the plugin loads. A plugin must not
+ * hold those grants (nor reach the socket), at load time or in a call, and a grant the
+ * admin gave it stays: for another host, or for a folder the socket happens to be in
+ * (revoking the socket's path would revoke that folder too, so that one is kept).
  */
 import assert from "node:assert/strict";
+import { dirname } from "node:path";
 import { configFromObject } from "../core/config.ts";
 import { PluginHost } from "../plugins/engine/host.ts";
 
 const probe = new URL("./fixtures/plugins/ipc_probe.ts", import.meta.url).pathname;
 
-for (const net of [[], ["example.com"]]) {
-  Deno.test(`plugin ipc: the runner socket is not the plugin's (net = ${JSON.stringify(net)})`, async () => {
+/** The folder the host's socket folders are made in (the temp root). */
+const tmpRoot = (() => {
+  const probeDir = Deno.makeTempDirSync();
+  Deno.removeSync(probeDir);
+  return dirname(probeDir);
+})();
+
+const cases: Array<[string, Record<string, string[]>, string]> = [
+  ["no grant", {}, "NotCapable(prompt,prompt,prompt) prompt"],
+  ["net for another host", { net: ["example.com"] }, "NotCapable(prompt,prompt,prompt) granted"],
+  // The admin's read of the temp root is kept; net and write still stop the connect.
+  ["read of the temp root", { read: [tmpRoot] }, "NotCapable(prompt,granted,prompt) prompt"],
+];
+
+for (const [what, permissions, want] of cases) {
+  Deno.test(`plugin ipc: the runner socket is not the plugin's (${what})`, async () => {
     const dir = await Deno.makeTempDir();
     const config = configFromObject(
-      { data_dir: dir, plugins: [{ name: "probe", module: probe, permissions: { net } }] },
+      { data_dir: dir, plugins: [{ name: "probe", module: probe, permissions }] },
       dir,
     );
     const host = await PluginHost.start(config, { strict: true, process: { sandbox: "process" } });
@@ -26,8 +43,9 @@ for (const net of [[], ["example.com"]]) {
         recipients: [],
       });
       assert.equal(o.action, "reject");
-      const other = net.length > 0 ? "granted" : "prompt";
-      assert.equal(o.text, `NotCapable(prompt) NotCapable(prompt) ${other}`);
+      // The same at load time and in a call, then the admin's grant for example.com.
+      const [probed, other] = want.split(" ");
+      assert.equal(o.text, `${probed} ${probed} ${other}`);
     } finally {
       await host.stop();
       await Deno.remove(dir, { recursive: true });
