@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { dirname } from "node:path";
 import { configFromObject } from "../core/config.ts";
 import { PluginHost } from "../plugins/engine/host.ts";
+import { PluginProcess } from "../plugins/engine/process.ts";
 
 const probe = new URL("./fixtures/plugins/ipc_probe.ts", import.meta.url).pathname;
 
@@ -52,3 +53,40 @@ for (const [what, permissions, want] of cases) {
     }
   });
 }
+
+/** The scheduling policy of a process (/proc/<pid>/stat field 41: 0 normal, 3 batch). */
+function policyOf(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[38]);
+}
+
+const chrt = (() => {
+  try {
+    return Deno.statSync("/usr/bin/chrt").isFile;
+  } catch {
+    return false;
+  }
+})();
+
+Deno.test({
+  name: "plugin ipc: a runner is scheduled as a batch task (it does not preempt the server)",
+  ignore: !chrt || Deno.build.os !== "linux",
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const config = configFromObject(
+      { data_dir: dir, plugins: [{ name: "probe", module: probe }] },
+      dir,
+    );
+    const proc = new PluginProcess(config.plugins, () => Promise.resolve(null), {
+      sandbox: "process",
+    });
+    try {
+      assert.equal(await proc.start(), true);
+      assert.equal(policyOf(proc.pid!), 3); // SCHED_BATCH
+      assert.equal(policyOf(Deno.pid), 0); // the server itself is untouched
+    } finally {
+      await proc.stop();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
