@@ -90,3 +90,34 @@ Deno.test({
     }
   },
 });
+
+Deno.test("plugin ipc: without a usable temp folder, the runner talks over stdin/stdout", async () => {
+  const dir = await Deno.makeTempDir();
+  const noop = new URL("./fixtures/plugins/noop.ts", import.meta.url).pathname;
+  const config = configFromObject(
+    { data_dir: dir, plugins: [{ name: "noop", module: noop }] },
+    dir,
+  );
+  const tmp = Deno.env.get("TMPDIR");
+  Deno.env.set("TMPDIR", `${dir}/missing`);
+  let host;
+  try {
+    host = await PluginHost.start(config, { strict: true, process: { sandbox: "process" } });
+  } finally {
+    if (tmp === undefined) Deno.env.delete("TMPDIR");
+    else Deno.env.set("TMPDIR", tmp);
+  }
+  try {
+    const o = await host.run("rcpt", {
+      session: { id: "t1", remoteIp: "127.0.0.1", tls: false },
+      sender: { address: "a@b.test", local: "a", domain: "b.test" },
+      rcpt: { address: "c@d.test", local: "c", domain: "d.test" },
+      recipients: [],
+    });
+    assert.equal(o.results.length, 1);
+    assert.equal(o.results[0].error, undefined);
+  } finally {
+    await host.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -209,11 +209,19 @@ export class PluginProcess {
     try {
       let path = "";
       if (socket) {
-        // mkdtemp: a folder only this user can enter, so only the runner can reach the path.
-        this.#removeSocketDir();
-        this.#socketDir = Deno.makeTempDirSync({ prefix: "denomail-plugin-" });
-        path = `${this.#socketDir}/s`;
-        listener = Deno.listen({ transport: "unix", path });
+        try {
+          // mkdtemp: a folder only this user can enter, so only the runner reaches the path.
+          this.#removeSocketDir();
+          this.#socketDir = Deno.makeTempDirSync({ prefix: "denomail-plugin-" });
+          path = `${this.#socketDir}/s`;
+          listener = Deno.listen({ transport: "unix", path });
+        } catch (e) {
+          // No writable temp folder (a read-only /tmp, say): the pipes work too, slower.
+          this.#removeSocketDir();
+          log.warn("plugin", `plugin ${this.name}: no Unix socket, using stdin/stdout`, {
+            error: (e as Error).message,
+          });
+        }
       }
       const spec = this.#opts.spawn ??
         runnerCommand(
@@ -224,8 +232,8 @@ export class PluginProcess {
         );
       child = new Deno.Command(spec.cmd, {
         args: spec.args,
-        stdin: socket ? "null" : "piped",
-        stdout: socket ? "null" : "piped",
+        stdin: listener ? "null" : "piped",
+        stdout: listener ? "null" : "piped",
         stderr: "piped",
         env: { NO_COLOR: "1", ...spec.env },
       }).spawn();
