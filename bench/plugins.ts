@@ -313,6 +313,7 @@ async function acceptance(
     if (r.failed > 0) {
       console.error(`${setup.label}: ${r.failed} failed, first: ${r.firstError}`);
     }
+    const milterSeen = srv.milterCounts(); // before the stop removes their count files
     // The host logs its wire figures as it stops.
     stopped = true;
     await srv.stop();
@@ -325,7 +326,7 @@ async function acceptance(
       p50: r.p50Ms,
       p99: r.p99Ms,
       failed: r.failed,
-      milterSeen: srv.milterCounts(),
+      milterSeen,
       ...(calls > 0 && s0 && s1
         ? {
           runnerUsPerCall: (s1.ns - s0.ns) / calls / 1000,
