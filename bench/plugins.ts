@@ -52,6 +52,8 @@ interface Setup {
   target?: string;
   /** postfix: which no-op milter (milter_noop.py or milter_noop.c). */
   milter?: "python" | "c";
+  /** denomail: environment for the server (and so its plugin runners). */
+  env?: Record<string, string>;
 }
 
 const SETUPS: Setup[] = [
@@ -84,6 +86,15 @@ const SETUPS: Setup[] = [
     count: 3,
     module: "noop_envelope.ts",
     target: "≤ 3 % each",
+  },
+  {
+    // The same without SCHED_BATCH runners (plugins/engine/spawn.ts): what that choice buys.
+    label: "3 envelope-only plugins, own processes, normal scheduling",
+    server: "denomail",
+    count: 3,
+    module: "noop_envelope.ts",
+    env: { DENOMAIL_PLUGIN_SCHED: "normal" },
+    target: "(the row above, as before)",
   },
   {
     label: "3 plugins with no hook at this stage",
@@ -147,6 +158,9 @@ async function startDenomail(setup: Setup): Promise<Running> {
       `[[plugins]]\nname = "noop${i + 1}"\nmodule = "${fixture(setup.module!)}"\n` +
       (setup.group ? `group = "noops"\n` : ""),
   ).join("");
+  // The server inherits this process's environment: set this setup's, clear the others'.
+  Deno.env.delete("DENOMAIL_PLUGIN_SCHED");
+  for (const [k, v] of Object.entries(setup.env ?? {})) Deno.env.set(k, v);
   const dm = await startDenomailProcess({
     prefix: "bench-plugins-",
     hostname: "bench.example.test",

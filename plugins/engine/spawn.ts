@@ -238,9 +238,15 @@ let chrtWorks: boolean | undefined;
  * the server's main loop a context switch, and more calls are waiting when the runner
  * reads (measured: `deno task bench plugins`, the runners' calls per wake-up). Scheduling
  * is otherwise as fair as before (nice 0). Without `chrt`, or where the kernel or a
- * seccomp profile refuses the policy (checked once), runners start as they are.
+ * seccomp profile refuses the policy (checked once), or with DENOMAIL_PLUGIN_SCHED=normal
+ * (bench plugins compares the two), runners start as they are.
  */
 function batchScheduled(spec: SpawnSpec): SpawnSpec {
+  let normal = false;
+  try {
+    normal = Deno.env.get("DENOMAIL_PLUGIN_SCHED") === "normal";
+  } catch { /* no env permission: the default */ }
+  if (normal) return spec;
   if (chrtWorks === undefined) {
     try {
       chrtWorks = new Deno.Command(CHRT, {
