@@ -488,8 +488,10 @@ export class PluginHost {
     gen.retired = true;
     await Promise.all([...gen.procs.map((p) => p.stop()), ...this.#draining]);
     // How many frames each write and each read carried: the batching that makes a call
-    // cheap under load (bench/plugins.ts reads this line).
-    if (wireStats.framesOut > 0) log.info("plugin", "plugin wire", { ...wireStats });
+    // cheap under load (bench/plugins.ts reads this line). A CLI command's few frames are
+    // not worth an admin's attention.
+    const level = wireStats.framesOut >= 1000 ? "info" : "debug";
+    if (wireStats.framesOut > 0) log[level]("plugin", "plugin wire", { ...wireStats });
   }
 }
 
