@@ -98,15 +98,11 @@ Deno.test("plugin ipc: without a usable temp folder, the runner talks over stdin
     { data_dir: dir, plugins: [{ name: "noop", module: noop }] },
     dir,
   );
-  const tmp = Deno.env.get("TMPDIR");
-  Deno.env.set("TMPDIR", `${dir}/missing`);
-  let host;
-  try {
-    host = await PluginHost.start(config, { strict: true, process: { sandbox: "process" } });
-  } finally {
-    if (tmp === undefined) Deno.env.delete("TMPDIR");
-    else Deno.env.set("TMPDIR", tmp);
-  }
+  // A temp folder that does not exist stands for a read-only or missing /tmp.
+  const host = await PluginHost.start(config, {
+    strict: true,
+    process: { sandbox: "process", socketParent: `${dir}/missing` },
+  });
   try {
     const o = await host.run("rcpt", {
       session: { id: "t1", remoteIp: "127.0.0.1", tls: false },

@@ -64,6 +64,8 @@ export interface ProcessOptions {
   deniedPaths?: string[];
   /** Aborted once the server is shutting down (SIGINT/SIGTERM): runners may die then. */
   shutdown?: AbortSignal;
+  /** Where the runner's socket folder is made (default: the system's temp folder). */
+  socketParent?: string;
 }
 
 interface Pending {
@@ -139,10 +141,11 @@ export class PluginProcess {
   #restartTimer: ReturnType<typeof setTimeout> | null = null;
   #killReason: string | null = null;
   #stderrTail = "";
-  #opts: Required<Omit<ProcessOptions, "spawn" | "sandbox" | "shutdown">> & {
+  #opts: Required<Omit<ProcessOptions, "spawn" | "sandbox" | "shutdown" | "socketParent">> & {
     spawn?: SpawnSpec;
     sandbox?: SandboxMode;
     shutdown?: AbortSignal;
+    socketParent?: string;
   };
 
   /**
@@ -167,6 +170,7 @@ export class PluginProcess {
       sandbox: opts.sandbox,
       deniedPaths: opts.deniedPaths ?? [],
       shutdown: opts.shutdown,
+      socketParent: opts.socketParent,
     };
   }
 
@@ -212,7 +216,10 @@ export class PluginProcess {
         try {
           // mkdtemp: a folder only this user can enter, so only the runner reaches the path.
           this.#removeSocketDir();
-          this.#socketDir = Deno.makeTempDirSync({ prefix: "denomail-plugin-" });
+          this.#socketDir = Deno.makeTempDirSync({
+            prefix: "denomail-plugin-",
+            dir: this.#opts.socketParent,
+          });
           path = `${this.#socketDir}/s`;
           listener = Deno.listen({ transport: "unix", path });
         } catch (e) {
