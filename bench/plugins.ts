@@ -18,7 +18,9 @@
  * Besides messages per second (which on a shared 2-core machine swing with whatever else
  * runs), it reports the CPU time the server and its plugin processes (or milters) spent per
  * message (utime + stime from /proc over the measured run): the steadier figure, and the
- * one that bounds throughput when the machine is saturated.
+ * one that bounds throughput when the machine is saturated. For denomail's plugin
+ * processes it also reports what explains their cost: CPU µs per call, calls handled per
+ * wake-up (schedstat), and how many frames the host's writes and reads carried.
  *
  * @module
  */
@@ -50,6 +52,8 @@ interface Setup {
   target?: string;
   /** postfix: which no-op milter (milter_noop.py or milter_noop.c). */
   milter?: "python" | "c";
+  /** denomail: environment for the server (and so its plugin runners). */
+  env?: Record<string, string>;
 }
 
 const SETUPS: Setup[] = [
@@ -82,6 +86,15 @@ const SETUPS: Setup[] = [
     count: 3,
     module: "noop_envelope.ts",
     target: "≤ 3 % each",
+  },
+  {
+    // The same without SCHED_BATCH runners (plugins/engine/spawn.ts): what that choice buys.
+    label: "3 envelope-only plugins, own processes, normal scheduling",
+    server: "denomail",
+    count: 3,
+    module: "noop_envelope.ts",
+    env: { DENOMAIL_PLUGIN_SCHED: "normal" },
+    target: "(the row above, as before)",
   },
   {
     label: "3 plugins with no hook at this stage",
@@ -129,6 +142,10 @@ interface Running {
   pids: number[];
   /** CPU ms so far of the plugin processes (denomail) or milters (Postfix). */
   helperCpuMs(): number;
+  /** denomail: the plugin processes' CPU ns and times scheduled in so far (schedstat). */
+  runners?(): { ns: number; slices: number; count: number };
+  /** denomail, after stop: frames per write and per read on the host's side of the wire. */
+  wire?(): { perWrite: number; perRead: number } | null;
   /** Messages each milter saw (from its count file), after the run. */
   milterCounts(): number[];
   stop(): Promise<void>;
@@ -141,6 +158,9 @@ async function startDenomail(setup: Setup): Promise<Running> {
       `[[plugins]]\nname = "noop${i + 1}"\nmodule = "${fixture(setup.module!)}"\n` +
       (setup.group ? `group = "noops"\n` : ""),
   ).join("");
+  // The server inherits this process's environment: set this setup's, clear the others'.
+  Deno.env.delete("DENOMAIL_PLUGIN_SCHED");
+  for (const [k, v] of Object.entries(setup.env ?? {})) Deno.env.set(k, v);
   const dm = await startDenomailProcess({
     prefix: "bench-plugins-",
     hostname: "bench.example.test",
@@ -153,6 +173,13 @@ async function startDenomail(setup: Setup): Promise<Running> {
     pids: [dm.proc.child.pid],
     helperCpuMs: () => treeCpuMs([dm.proc.child.pid], true),
     milterCounts: () => [],
+    runners: () => childSched(dm.proc.child.pid),
+    wire: () => {
+      const m = dm.proc.log().match(
+        /plugin wire writes=(\d+) framesOut=(\d+) reads=(\d+) framesIn=(\d+)/,
+      );
+      return m ? { perWrite: +m[2] / +m[1], perRead: +m[4] / +m[3] } : null;
+    },
     stop: dm.stop,
   };
 }
@@ -261,6 +288,11 @@ interface Round {
   p99: number;
   failed: number;
   milterSeen: number[];
+  /** denomail with plugins: CPU µs per call of a plugin process, and calls per wake-up. */
+  runnerUsPerCall?: number;
+  callsPerWake?: number;
+  /** denomail with plugins: frames per write and per read on the host (whole run). */
+  wire?: { perWrite: number; perRead: number } | null;
 }
 
 async function acceptance(
@@ -271,6 +303,7 @@ async function acceptance(
     ? await startDenomail(setup)
     : await startPostfixSetup(setup);
   if (!srv) return null;
+  let stopped = false;
   try {
     const load = (total: number) =>
       smtpLoad({
@@ -283,13 +316,22 @@ async function acceptance(
     await load(Math.min(300, opts.total)); // warm up: JIT, plugin processes, first fsyncs
     const cpu0 = treeCpuMs(srv.pids);
     const m0 = srv.helperCpuMs();
+    const s0 = srv.runners?.();
     const r = await load(opts.total);
+    const s1 = srv.runners?.();
     const sent = Math.max(1, r.sent);
+    // Each plugin process is asked once per message (a group: once for its members).
+    const calls = s1 && s1.count > 0 && setup.module !== "noop_bounced.ts" ? sent * s1.count : 0;
     const cpuMsPerMsg = (treeCpuMs(srv.pids) - cpu0) / sent;
     const milterCpuMsPerMsg = (srv.helperCpuMs() - m0) / sent;
     if (r.failed > 0) {
       console.error(`${setup.label}: ${r.failed} failed, first: ${r.firstError}`);
     }
+    const milterSeen = srv.milterCounts(); // before the stop removes their count files
+    // The host logs its wire figures as it stops.
+    stopped = true;
+    await srv.stop();
+    const wire = srv.wire?.() ?? null;
     return {
       setup,
       msgsPerSec: r.msgsPerSec,
@@ -298,11 +340,49 @@ async function acceptance(
       p50: r.p50Ms,
       p99: r.p99Ms,
       failed: r.failed,
-      milterSeen: srv.milterCounts(),
+      milterSeen,
+      ...(calls > 0 && s0 && s1
+        ? {
+          runnerUsPerCall: (s1.ns - s0.ns) / calls / 1000,
+          callsPerWake: calls / Math.max(1, s1.slices - s0.slices),
+          wire,
+        }
+        : {}),
     };
   } finally {
-    await srv.stop();
+    if (!stopped) await srv.stop();
   }
+}
+
+/** CPU ns and times scheduled in of one process (all its threads), from schedstat. */
+function schedOf(pid: number): { ns: number; slices: number } {
+  let ns = 0;
+  let slices = 0;
+  try {
+    for (const t of Deno.readDirSync(`/proc/${pid}/task`)) {
+      const f = Deno.readTextFileSync(`/proc/${pid}/task/${t.name}/schedstat`).split(" ");
+      ns += Number(f[0]);
+      slices += Number(f[2]);
+    }
+  } catch { /* gone */ }
+  return { ns, slices };
+}
+
+/** The same summed over the child processes of `ppid` (denomail's plugin runners). */
+function childSched(ppid: number): { ns: number; slices: number; count: number } {
+  const sum = { ns: 0, slices: 0, count: 0 };
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const f = Deno.readTextFileSync(`/proc/${e.name}/stat`);
+      if (Number(f.slice(f.lastIndexOf(")") + 2).split(" ")[1]) !== ppid) continue;
+      const s = schedOf(Number(e.name));
+      sum.ns += s.ns;
+      sum.slices += s.slices;
+      sum.count++;
+    } catch { /* gone */ }
+  }
+  return sum;
 }
 
 type DataReads = "message" | "headers" | "envelope";
@@ -313,26 +393,7 @@ type DataReads = "message" | "headers" | "envelope";
  * for a few thousand calls of ~20 µs).
  */
 function schedCpuNs(): { self: number; children: number } {
-  const of = (pid: number) => {
-    let ns = 0;
-    try {
-      for (const t of Deno.readDirSync(`/proc/${pid}/task`)) {
-        ns += Number(Deno.readTextFileSync(`/proc/${pid}/task/${t.name}/schedstat`).split(" ")[0]);
-      }
-    } catch { /* gone */ }
-    return ns;
-  };
-  let children = 0;
-  for (const e of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(e.name)) continue;
-    try {
-      const f = Deno.readTextFileSync(`/proc/${e.name}/stat`);
-      if (Number(f.slice(f.lastIndexOf(")") + 2).split(" ")[1]) === Deno.pid) {
-        children += of(Number(e.name));
-      }
-    } catch { /* gone */ }
-  }
-  return { self: of(Deno.pid), children };
+  return { self: schedOf(Deno.pid).ns, children: childSched(Deno.pid).ns };
 }
 
 /**
@@ -403,6 +464,7 @@ export async function benchPlugins(args: string[]): Promise<void> {
     }
   }
   printAcceptance(setups.filter((s) => all.some((r) => r.setup === s)), all);
+  printRunners(setups, all);
   const trips: Array<[string, Awaited<ReturnType<typeof roundTrips>>]> = [
     ["rcpt (no message)", await roundTrips("rcpt", "message", calls, size)],
     [`data, reads "message" (${size} B sent)`, await roundTrips("data", "message", calls, size)],
@@ -416,6 +478,44 @@ export async function benchPlugins(args: string[]): Promise<void> {
       [label, t],
     ) => [label, t.p50.toFixed(3), t.p99.toFixed(3), t.hostUs.toFixed(1), t.pluginUs.toFixed(1)]),
   );
+}
+
+/** Median of the rounds' figures (rounds without the figure left out), or NaN. */
+function medianOf(xs: (number | undefined)[]): number {
+  const v = xs.filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+  const m = v.length >> 1;
+  return v.length === 0 ? NaN : v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+/**
+ * What a plugin call costs the plugin process, and why: a wake-up (being scheduled in,
+ * the event loop turning, a read and a write) costs far more than the call's own work, so
+ * the figure that matters is how many calls one wake-up handles.
+ */
+function printRunners(setups: Setup[], all: Round[]): void {
+  const rows = setups.flatMap((s) => {
+    const of = all.filter((r) => r.setup === s && r.runnerUsPerCall !== undefined);
+    if (of.length === 0) return [];
+    const f = (x: number, d = 1) => Number.isNaN(x) ? "-" : x.toFixed(d);
+    return [[
+      s.label,
+      f(medianOf(of.map((r) => r.runnerUsPerCall))),
+      f(medianOf(of.map((r) => r.callsPerWake)), 2),
+      f(medianOf(of.map((r) => r.wire?.perWrite)), 2),
+      f(medianOf(of.map((r) => r.wire?.perRead)), 2),
+    ]];
+  });
+  if (rows.length === 0) return;
+  console.log(
+    `\nPlugin processes at work (medians of the rounds; schedstat, and the host's wire counts):\n`,
+  );
+  printMarkdownTable([
+    "config",
+    "plugin CPU µs/call",
+    "calls per plugin wake-up",
+    "host: calls per write",
+    "host: answers per read",
+  ], rows);
 }
 
 function printAcceptance(setups: Setup[], all: Round[]): void {

@@ -37,6 +37,7 @@
  * @module
  */
 import { explainDenied } from "./denied.ts";
+import { wireStats } from "./protocol.ts";
 import type { PluginConfig } from "./config.ts";
 import { log } from "../../lib/log.ts";
 import type {
@@ -486,6 +487,11 @@ export class PluginHost {
     const gen = this.#gen;
     gen.retired = true;
     await Promise.all([...gen.procs.map((p) => p.stop()), ...this.#draining]);
+    // How many frames each write and each read carried: the batching that makes a call
+    // cheap under load (bench/plugins.ts reads this line). A CLI command's few frames are
+    // not worth an admin's attention.
+    const level = wireStats.framesOut >= 1000 ? "info" : "debug";
+    if (wireStats.framesOut > 0) log[level]("plugin", "plugin wire", { ...wireStats });
   }
 }
 

@@ -1,24 +1,25 @@
 /**
- * The runner's first `--preload` (process mode): connects to the host's loopback socket
+ * The runner's first `--preload` (process mode): connects to the host's Unix socket
  * before the plugin module is evaluated, presents the per-process token, then revokes the
- * net permission it was given for that socket alone, so the plugin never holds it.
+ * permissions it was given for that socket alone (net `unix:<path>`, read and write of the
+ * path: Deno checks all three for a Unix connect), so the plugin never holds them.
  *
- * Args (after the runner's module URL): `<port> <token> <revoke|keep>`; `keep` when the
- * admin granted the plugin that address anyway. Without them, `conn` is null and the
- * runner uses stdin/stdout.
+ * Args (after the runner's module URL): `<socket path> <token> <kinds|keep>`: the kinds
+ * to revoke, comma-separated, or `keep` when the admin's grant covers the socket anyway
+ * (spawn.ts; revoking a path would revoke the admin's folder above it too). Without
+ * them, `conn` is null and the runner uses stdin/stdout.
  *
  * Deno evaluates preloads one after another, each (with its top-level await) before the
- * next module graph is evaluated, so the plugin and its imports see the permission revoked
- * (checked in tests/plugins_sandbox_test.ts: a plugin cannot connect to the host port).
+ * next module graph is evaluated, so the plugin and its imports see the permissions revoked
+ * (checked in tests/plugins_ipc_test.ts: a plugin cannot connect to the host's socket).
  *
  * @module
  */
-const [, port, token, mode] = Deno.args;
+const [, path, token, revoke] = Deno.args;
 
-async function connect(): Promise<Deno.TcpConn | null> {
-  if (!port || !token) return null;
-  const c = await Deno.connect({ hostname: "127.0.0.1", port: Number(port) });
-  c.setNoDelay(true);
+async function connect(): Promise<Deno.UnixConn | null> {
+  if (!path || !token) return null;
+  const c = await Deno.connect({ transport: "unix", path });
   const t = new TextEncoder().encode(token + "\n");
   let off = 0;
   while (off < t.length) off += await c.write(t.subarray(off));
@@ -26,8 +27,10 @@ async function connect(): Promise<Deno.TcpConn | null> {
 }
 
 /** The channel to the host, or null (stdin/stdout). */
-export const conn: Deno.TcpConn | null = await connect().finally(() => {
-  if (port && mode !== "keep") {
-    Deno.permissions.revokeSync({ name: "net", host: `127.0.0.1:${port}` });
+export const conn: Deno.UnixConn | null = await connect().finally(() => {
+  if (!path || !revoke || revoke === "keep") return;
+  for (const kind of revoke.split(",")) {
+    if (kind === "net") Deno.permissions.revokeSync({ name: "net", host: `unix:${path}` });
+    else if (kind === "read" || kind === "write") Deno.permissions.revokeSync({ name: kind, path });
   }
 });

@@ -1,5 +1,5 @@
 /**
- * The wire between the plugin host and a plugin runner, on a loopback socket (process
+ * The wire between the plugin host and a plugin runner, on a Unix socket (process
  * mode, see ipc_connect.ts) or the runner's stdin (host -> runner) and stdout (runner ->
  * host): a sequence of frames, each one JSON object on one
  * line, followed by `bin` raw bytes when the object has a `bin` field. Calls carry ids, so
@@ -337,6 +337,13 @@ function join(parts: Uint8Array[], size: number): Uint8Array {
 }
 
 /**
+ * Frames and system calls of this process's wire so far, all channels together: how many
+ * calls one write or one read carries (the batching that amortises a wake-up; `deno task
+ * bench plugins` reports it from the host's log line at stop). Counters only.
+ */
+export const wireStats = { writes: 0, framesOut: 0, reads: 0, framesIn: 0 };
+
+/**
  * Splits a byte stream into frames, looking at each byte once: a line (or payload) that
  * spans many chunks is kept as pieces and joined once complete, so a message of many MB
  * costs one copy, not one per chunk. A chunk the caller will overwrite (a reused read
@@ -393,6 +400,8 @@ export class FrameReader {
       } else out.push({ value, line, bin: null });
     }
     // A frame announced with a zero-length remainder completes here.
+    wireStats.reads++;
+    wireStats.framesIn += out.length;
     return out;
   }
 
@@ -443,6 +452,7 @@ export class FrameQueue {
 
   /** Queues bytes already encoded (a frame, or its pieces in order); they are copied. */
   push(...frame: Uint8Array[]): void {
+    wireStats.framesOut++;
     for (const b of frame) {
       this.#room(b.length);
       this.#buf.set(b, this.#len);
@@ -459,6 +469,7 @@ export class FrameQueue {
     // UTF-8 takes at most 3 bytes per UTF-16 code unit.
     this.#room(line.length * 3 + total);
     this.#len += enc.encodeInto(line, this.#buf.subarray(this.#len)).written;
+    wireStats.framesOut++;
     for (const p of payload) {
       this.#buf.set(p, this.#len);
       this.#len += p.length;
@@ -487,6 +498,7 @@ export class FrameQueue {
         this.#buf = this.#spare.length > MAX_KEEP ? new Uint8Array(QUEUE_START) : this.#spare;
         this.#len = 0;
         this.#spare = full;
+        wireStats.writes++;
         await this.#write(out);
       }
     } catch {
