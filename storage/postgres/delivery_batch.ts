@@ -1,25 +1,32 @@
 /**
  * Group commit for plain deliveries (one target; writes/deliver_one.ts): deliveries that
- * arrive while earlier ones are still committing share ONE transaction — the blobs inserted
- * first (pipelined, before any lock), then one `denomail_deliver_one` call each (pipelined,
- * in arrival order), one COMMIT. Every delivery into a mailbox waits for that mailbox's row
- * lock until COMMIT, so one at a time they are bound by the commit's WAL flush; a batch
- * pays it once for all.
+ * arrive while earlier ones are still committing share ONE transaction on a reserved
+ * connection, in two round trips:
+ * 1. BEGIN and the blobs (pipelined, before any lock);
+ * 2. one `denomail_deliver_one` call each (in arrival order), the removal of the blobs of
+ *    refused deliveries, and COMMIT — all pipelined, sent at once.
+ * Every delivery into a mailbox waits for that mailbox's row lock until COMMIT, so the time
+ * a batch holds it bounds the rate into one mailbox: with the COMMIT sent along with the
+ * calls, that is the server's work and the WAL flush, never a round trip to this process
+ * (whose event loop may be busy with SMTP sessions).
  *
  * Invariants:
- * - A delivery's promise resolves only after the COMMIT that holds it (the store's write
- *   runner, `run`); nothing is acknowledged that is not durable.
+ * - A delivery's promise resolves only after the COMMIT that holds it answered COMMIT;
+ *   nothing is acknowledged that is not durable. A statement that fails aborts the
+ *   transaction: PostgreSQL then answers the pipelined COMMIT with ROLLBACK.
  * - Each delivery keeps its own answer: a refusal (quota, no such account) is that
- *   delivery's error and its blob is deleted in the batch; the others commit. Within a
- *   batch the quota check sees the earlier deliveries of the batch (same transaction).
- * - Any other failure of a batch of several (a database error) is not taken to be every
- *   delivery's: each is then run again in a transaction of its own and gets its own answer.
+ *   delivery's error and its blob is deleted in the batch (it has no reference); the others
+ *   commit. Within a batch the quota check sees the earlier deliveries of the batch.
+ * - Any other failure of a batch (a database error, a lost connection) is not taken to be
+ *   every delivery's: each is then run again in a transaction of its own (the store's write
+ *   runner, with its retries) and gets its own answer.
  * - At most MAX_IN_FLIGHT batch transactions at once: while they commit, arrivals queue
  *   and form the next batch (bounded in count and octets).
  *
  * @module
  */
-import { type Placed, StoreError } from "../mod.ts";
+import type { MailboxChange, Placed, StoreError } from "../mod.ts";
+import type { Db } from "./rows.ts";
 import { q, type WriteContext } from "./writes/context.ts";
 import { storeBlob } from "./writes/blobs.ts";
 import { type OneDelivery, placeOne } from "./writes/deliver_one.ts";
@@ -27,7 +34,7 @@ import { deliver, type DeliverArgs, plainDelivery } from "./writes/messages.ts";
 
 /**
  * Batch transactions at once (of the pool's 10 connections): some insert their blobs while
- * one holds the mailbox lock; 4 measured best on `bench cluster` (2 was slower, 8 no faster).
+ * one holds the mailbox lock.
  */
 const MAX_IN_FLIGHT = 4;
 /** Deliveries per batch. */
@@ -47,30 +54,83 @@ export type WriteRunner = <A, R>(
   args: A,
 ) => Promise<R>;
 
-/** The batch transaction: every delivery's placement or refusal. */
+/** What the batcher needs of its store. */
+export interface BatchHost {
+  /** The store's write runner (a delivery alone, with retries). */
+  run: WriteRunner;
+  /** The pool (a batch reserves one connection). */
+  db: Db;
+  /** This instance's NOTIFY origin (change_bus.ts). */
+  origin(): string;
+  /** Hands committed changes to this instance's listeners. */
+  publish(changes: MailboxChange[]): void;
+}
+
+/** A batch that certainly did not commit (its deliveries may be tried again). */
+class RolledBack extends Error {
+  constructor(readonly why: unknown) {
+    super(`postgres: delivery batch rolled back: ${(why as Error)?.message ?? why}`);
+  }
+}
+
+/**
+ * The batch transaction (see the module doc): every delivery's placement or refusal (an
+ * Error). Throws RolledBack when nothing committed, any other error when the outcome of the
+ * COMMIT is unknown (the connection was lost after it was sent).
+ */
 async function deliverBatch(
-  ctx: WriteContext,
+  host: BatchHost,
   batch: OneDelivery[],
-): Promise<Array<Placed | StoreError>> {
-  const blobIds = await Promise.all(batch.map((d) => storeBlob(ctx, d.message, true)));
-  const origin = ctx.origin ?? null;
-  const results = await Promise.all(batch.map((d, i) => placeOne(ctx, d, blobIds[i], origin)));
-  if (origin !== null) ctx.notified = ctx.changes.length; // each call sent its own
-  const refused = blobIds.filter((_, i) => results[i] instanceof StoreError);
-  if (refused.length > 0) await q(ctx, "DELETE FROM blobs WHERE id = ANY($1::bigint[])", [refused]);
-  return results;
+): Promise<Array<Placed | Error>> {
+  const tx = await host.db.reserve();
+  const origin = host.origin();
+  const ctx: WriteContext = { tx: tx as never, now: Date.now, changes: [], origin, notified: 0 };
+  try {
+    let blobIds: number[];
+    try {
+      const begun = q(ctx, "BEGIN");
+      const ids = await Promise.all([begun, ...batch.map((d) => storeBlob(ctx, d.message, true))]);
+      blobIds = ids.slice(1) as number[];
+    } catch (e) {
+      await tx.unsafe("ROLLBACK").catch(() => {});
+      throw new RolledBack(e);
+    }
+    // Sent at once: the calls (each sends its notification), the refused deliveries'
+    // blobs (no reference), COMMIT.
+    const placed = batch.map((d, i) => placeOne(ctx, d, blobIds[i], origin));
+    const cleanup = q(
+      ctx,
+      `WITH b AS (DELETE FROM blobs WHERE id = ANY($1::bigint[]) AND refs = 0 RETURNING id)
+       DELETE FROM search_pending WHERE blob_id IN (SELECT id FROM b)`,
+      [blobIds],
+    );
+    const commit = q(ctx, "COMMIT");
+    const settled = await Promise.allSettled([...placed, cleanup, commit]);
+    const done = settled[settled.length - 1];
+    if (done.status === "rejected") throw done.reason; // outcome unknown
+    if ((done.value as unknown as { command?: string }).command !== "COMMIT") {
+      const failed = settled.find((r) => r.status === "rejected") as PromiseRejectedResult;
+      throw new RolledBack(failed?.reason ?? "COMMIT answered ROLLBACK");
+    }
+    host.publish(ctx.changes);
+    return settled.slice(0, batch.length).map((r) =>
+      r.status === "fulfilled" ? r.value as Placed | StoreError : r.reason as Error
+    );
+  } finally {
+    tx.release();
+  }
 }
 
 /** Queues plain deliveries and commits them in batches (see the module doc). */
 export class DeliveryBatcher {
   #pending: Pending[] = [];
   #inFlight = 0;
-  #run: WriteRunner;
+  #host: BatchHost;
   #idle: Array<() => void> = [];
   #closed = false;
 
-  constructor(run: WriteRunner) {
-    this.#run = run;
+  constructor(host: BatchHost) {
+    this.#host = host;
   }
 
   /**
@@ -80,7 +140,7 @@ export class DeliveryBatcher {
   async deliver(a: DeliverArgs): Promise<Placed[]> {
     if (this.#closed) throw new Error("store is closed");
     const d = plainDelivery(Date.now, a); // throws on invalid arguments
-    if (!d) return this.#run(deliver, a);
+    if (!d) return this.#host.run(deliver, a);
     return [
       await new Promise<Placed>((resolve, reject) => {
         this.#pending.push({ d, resolve, reject });
@@ -92,7 +152,7 @@ export class DeliveryBatcher {
   /** One delivery in a transaction of its own (after a failed batch). */
   async #alone(d: OneDelivery): Promise<Placed> {
     const a = { message: d.message, targets: [d.target], internalDate: d.internalDate };
-    return (await this.#run(deliver, a))[0];
+    return (await this.#host.run(deliver, a))[0];
   }
 
   #kick(): void {
@@ -127,18 +187,21 @@ export class DeliveryBatcher {
   }
 
   async #commit(batch: Pending[]): Promise<void> {
-    let results: Array<Placed | StoreError>;
+    let results: Array<Placed | Error>;
     try {
-      results = await this.#run(deliverBatch, batch.map((p) => p.d));
+      results = await deliverBatch(this.#host, batch.map((p) => p.d));
     } catch (e) {
-      if (batch.length === 1) return batch[0].reject(e);
-      // Whose failure it was is unknown: each gets its own answer.
+      // Committed or not is unknown: no delivery may be tried again (a 4xx; the client
+      // retries).
+      if (!(e instanceof RolledBack)) return batch.forEach((p) => p.reject(e));
+      // Whose failure it was is unknown: each gets its own answer, in a transaction of its
+      // own (retried on deadlocks and serialisation failures).
       await Promise.all(batch.map((p) => this.#alone(p.d).then(p.resolve, p.reject)));
       return;
     }
     batch.forEach((p, i) => {
       const r = results[i];
-      if (r instanceof StoreError) p.reject(r);
+      if (r instanceof Error) p.reject(r);
       else p.resolve(r);
     });
   }

@@ -21,6 +21,7 @@ import type { Db } from "./rows.ts";
 import { CHANGE_LOG_MIGRATION } from "./change_log.ts";
 import { HISTORY_PRUNED_MIGRATION } from "./retention.ts";
 import { DELIVER_ONE_MIGRATION } from "./deliver_sql.ts";
+import { SEARCH_PENDING_MIGRATION } from "./search_index.ts";
 
 /** Migrations in order; migration i brings the version from i to i + 1. Never edit one. */
 const MIGRATIONS: readonly string[] = [
@@ -282,6 +283,8 @@ const MIGRATIONS: readonly string[] = [
   `,
   // 14: a plain delivery in one call (deliver_sql.ts; writes/deliver_one.ts).
   DELIVER_ONE_MIGRATION,
+  // 15: search text made after the delivery (search_index.ts): the blobs still to index.
+  SEARCH_PENDING_MIGRATION,
 ];
 
 /** The schema version this code writes. */

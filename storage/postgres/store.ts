@@ -76,6 +76,8 @@ import {
 } from "./rows.ts";
 import { migrate } from "./schema.ts";
 import { DeliveryBatcher } from "./delivery_batch.ts";
+import { SearchIndexer } from "./search_index.ts";
+import { log } from "../../lib/log.ts";
 import { guardDriverWriteAfterClose } from "./driver_guard.ts";
 import { ChangeListener, notifyChanges } from "./change_bus.ts";
 import { candidatesSql, needle } from "./text.ts";
@@ -113,6 +115,8 @@ function hasNul(s: string): boolean {
 export interface PostgresStoreOptions {
   /** Connections in the pool (default 10). */
   maxConnections?: number;
+  /** Runs the background search indexer (search_index.ts; default true). */
+  searchIndexer?: boolean;
 }
 
 /** Connects to `url`, brings the schema up to date, and returns the store. */
@@ -126,7 +130,7 @@ export async function openPostgresStore(
   try {
     await migrate(db);
     await backfillThreads(db);
-    store = new PostgresStore(db, url);
+    store = new PostgresStore(db, url, opts);
     await store.listening;
   } catch (e) {
     if (store) await store.close().catch(() => {});
@@ -148,15 +152,32 @@ export class PostgresStore implements Store {
   #closed = false;
   #inFlight = new Set<Promise<unknown>>();
   #listener: ChangeListener;
-  #batcher: DeliveryBatcher = new DeliveryBatcher((fn, args) => this.#write(fn, args));
+  #batcher: DeliveryBatcher;
   /** Resolves once this instance hears other nodes' changes (openPostgresStore waits). */
   readonly listening: Promise<void>;
 
+  #indexer: SearchIndexer | null;
+
   /** Use `openPostgresStore`. */
-  constructor(db: Db, url: string) {
+  constructor(db: Db, url: string, opts: PostgresStoreOptions = {}) {
     this.#db = db;
     this.#listener = new ChangeListener(url, (changes) => this.#publish(changes));
     this.listening = this.#listener.start();
+    this.#batcher = new DeliveryBatcher({
+      run: (fn, args) => this.#write(fn, args),
+      db,
+      origin: () => this.#listener.origin,
+      publish: (changes) => this.#publish(changes),
+    });
+    this.#indexer = opts.searchIndexer === false ? null : new SearchIndexer(
+      db,
+      (e) => log.warn("storage", `postgres: search indexer: ${(e as Error).message}`),
+    );
+  }
+
+  /** Makes the search text of every message still pending (search_index.ts). */
+  indexSearchText(): Promise<void> {
+    return this.#indexer?.drain() ?? new SearchIndexer(this.#db, () => {}, false).drain();
   }
 
   #closing: Promise<void> | undefined;
@@ -167,6 +188,7 @@ export class PostgresStore implements Store {
 
   async #close(): Promise<void> {
     await this.#batcher.close(); // deliveries accepted before close still commit
+    await this.#indexer?.close();
     this.#closed = true;
     await Promise.allSettled([...this.#inFlight]);
     await this.#listener.close().catch(() => {});
@@ -440,12 +462,18 @@ export class PostgresStore implements Store {
 
   // --- messages ---
 
-  deliver(
+  async deliver(
     message: Uint8Array,
     targets: DeliveryTarget[],
     opts: { internalDate?: number } = {},
   ): Promise<Placed[]> {
-    return this.#batcher.deliver({ message, targets, internalDate: opts.internalDate });
+    const placed = await this.#batcher.deliver({
+      message,
+      targets,
+      internalDate: opts.internalDate,
+    });
+    this.#indexer?.stored(1);
+    return placed;
   }
 
   append(

@@ -10,7 +10,6 @@
  */
 import { createHash } from "node:crypto";
 import { Buffer } from "node:buffer";
-import { searchableText } from "../text.ts";
 import { q1, type WriteContext } from "./context.ts";
 
 /** The bytes as the driver sends them (a view of the caller's array, not a copy). */
@@ -20,7 +19,8 @@ function asBuffer(b: Uint8Array): Buffer {
 
 /**
  * Stores `message` as a new blob and returns its id; its SHA-256 is kept in `digest`.
- * `searchable`: also store its search text (messages; queue entries need none).
+ * `searchable`: a message, whose search text the indexer makes after the delivery
+ * (../search_index.ts); queue entries need none.
  */
 export async function storeBlob(
   ctx: WriteContext,
@@ -28,23 +28,13 @@ export async function storeBlob(
   searchable: boolean,
 ): Promise<number> {
   const digest = createHash("sha256").update(message).digest();
-  const params = [asBuffer(digest), message.byteLength, asBuffer(message)];
-  if (!searchable) {
-    const r = await q1(
-      ctx,
-      "INSERT INTO blobs (digest, size, data) VALUES ($1, $2, $3) RETURNING id",
-      params,
-    );
-    return r!.id as number;
-  }
-  // The blob and its search text in one statement (one round trip).
-  const t = searchableText(message);
   const r = await q1(
     ctx,
-    `WITH b AS (INSERT INTO blobs (digest, size, data) VALUES ($1, $2, $3) RETURNING id)
-     INSERT INTO blob_text (blob_id, header, body, partial) SELECT id, $4, $5, $6 FROM b
-     RETURNING blob_id AS id`,
-    [...params, t.header, t.body, t.partial],
+    searchable
+      ? `WITH b AS (INSERT INTO blobs (digest, size, data) VALUES ($1, $2, $3) RETURNING id)
+         INSERT INTO search_pending (blob_id) SELECT id FROM b RETURNING blob_id AS id`
+      : "INSERT INTO blobs (digest, size, data) VALUES ($1, $2, $3) RETURNING id",
+    [asBuffer(digest), message.byteLength, asBuffer(message)],
   );
   return r!.id as number;
 }

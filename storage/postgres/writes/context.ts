@@ -52,9 +52,13 @@ export interface WriteContext {
 /** A parameter of a query. */
 export type Param = string | number | boolean | null | Uint8Array | number[];
 
-/** Runs one statement in the write's transaction. */
+/**
+ * Runs one statement in the write's transaction. It is handed to the driver at once (the
+ * driver starts a query on `then`, which `await` would call a tick later): statements
+ * issued without awaiting go out in the order of the calls (delivery_batch.ts pipelines).
+ */
 export function q(ctx: WriteContext, text: string, params: Param[] = []): Promise<Row[]> {
-  return ctx.tx.unsafe(text, params as never[]) as unknown as Promise<Row[]>;
+  return (ctx.tx.unsafe(text, params as never[]) as unknown as Promise<Row[]>).then((r) => r);
 }
 
 /** The first row of a statement, or undefined. */
