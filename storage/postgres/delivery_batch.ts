@@ -4,7 +4,8 @@
  * connection, in two round trips:
  * 1. BEGIN and the blobs (pipelined, before any lock);
  * 2. one `denomail_deliver_one` call each (in arrival order), the removal of the blobs of
- *    refused deliveries, and COMMIT — all pipelined, sent at once.
+ *    refused deliveries, one change notification for the batch (deliver_sql.ts
+ *    BATCH_NOTIFY_SQL) and COMMIT — all pipelined, sent at once.
  * Every delivery into a mailbox waits for that mailbox's row lock until COMMIT, so the time
  * a batch holds it bounds the rate into one mailbox: with the COMMIT sent along with the
  * calls, that is the server's work and the WAL flush, never a round trip to this process
@@ -28,6 +29,7 @@
 import type { MailboxChange, Placed, StoreError } from "../mod.ts";
 import type { Db } from "./rows.ts";
 import { q, type WriteContext } from "./writes/context.ts";
+import { BATCH_NOTIFY_SQL } from "./deliver_sql.ts";
 import { storeBlob } from "./writes/blobs.ts";
 import { type OneDelivery, placeOne } from "./writes/deliver_one.ts";
 import { deliver, type DeliverArgs, plainDelivery } from "./writes/messages.ts";
@@ -95,17 +97,18 @@ async function deliverBatch(
       await tx.unsafe("ROLLBACK").catch(() => {});
       throw new RolledBack(e);
     }
-    // Sent at once: the calls (each sends its notification), the refused deliveries'
-    // blobs (no reference), COMMIT.
-    const placed = batch.map((d, i) => placeOne(ctx, d, blobIds[i], origin));
+    // Sent at once: the calls, the refused deliveries' blobs (no reference), one
+    // notification for the batch, COMMIT.
+    const placed = batch.map((d, i) => placeOne(ctx, d, blobIds[i], null));
     const cleanup = q(
       ctx,
       `WITH b AS (DELETE FROM blobs WHERE id = ANY($1::bigint[]) AND refs = 0 RETURNING id)
        DELETE FROM search_pending WHERE blob_id IN (SELECT id FROM b)`,
       [blobIds],
     );
+    const notified = q(ctx, BATCH_NOTIFY_SQL, [origin, blobIds]);
     const commit = q(ctx, "COMMIT");
-    const settled = await Promise.allSettled([...placed, cleanup, commit]);
+    const settled = await Promise.allSettled([...placed, cleanup, notified, commit]);
     const done = settled[settled.length - 1];
     if (done.status === "rejected") throw done.reason; // outcome unknown
     if ((done.value as unknown as { command?: string }).command !== "COMMIT") {

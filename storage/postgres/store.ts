@@ -81,7 +81,7 @@ import { log } from "../../lib/log.ts";
 import { guardDriverWriteAfterClose } from "./driver_guard.ts";
 import { ChangeListener, notifyChanges } from "./change_bus.ts";
 import { candidatesSql, needle } from "./text.ts";
-import type { Param, WriteContext } from "./writes/context.ts";
+import { type Param, PREPARED, type WriteContext } from "./writes/context.ts";
 import * as accounts from "./writes/accounts.ts";
 import * as retention from "./retention.ts";
 import * as mailboxes from "./writes/mailboxes.ts";
@@ -236,7 +236,7 @@ export class PostgresStore implements Store {
 
   async #all(text: string, params: Param[] = []): Promise<Row[]> {
     if (this.#closed) throw new Error("store is closed");
-    return await this.#db.unsafe(text, params as never[]) as unknown as Row[];
+    return await this.#db.unsafe(text, params as never[], PREPARED) as unknown as Row[];
   }
 
   async #get(text: string, params: Param[] = []): Promise<Row | undefined> {

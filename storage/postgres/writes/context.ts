@@ -58,8 +58,16 @@ export type Param = string | number | boolean | null | Uint8Array | number[];
  * issued without awaiting go out in the order of the calls (delivery_batch.ts pipelines).
  */
 export function q(ctx: WriteContext, text: string, params: Param[] = []): Promise<Row[]> {
-  return (ctx.tx.unsafe(text, params as never[]) as unknown as Promise<Row[]>).then((r) => r);
+  const query = ctx.tx.unsafe(text, params as never[], PREPARED) as unknown as Promise<Row[]>;
+  return query.then((r) => r);
 }
+
+/**
+ * Statements with parameters are prepared once per connection (the driver keeps them by
+ * text), not parsed and planned at every call; every statement text in this store is one of
+ * a bounded set (dynamic parts are column names and directions, never values).
+ */
+export const PREPARED = { prepare: true } as const;
 
 /** The first row of a statement, or undefined. */
 export async function q1(
