@@ -22,6 +22,7 @@ import { CHANGE_LOG_MIGRATION } from "./change_log.ts";
 import { HISTORY_PRUNED_MIGRATION } from "./retention.ts";
 import { DELIVER_ONE_MIGRATION, DELIVER_ONE_V2_MIGRATION } from "./deliver_sql.ts";
 import { SEARCH_PENDING_MIGRATION } from "./search_index.ts";
+import { DIRECTORY_NOTIFY_MIGRATION } from "./directory_cache.ts";
 
 /** Migrations in order; migration i brings the version from i to i + 1. Never edit one. */
 const MIGRATIONS: readonly string[] = [
@@ -288,6 +289,8 @@ const MIGRATIONS: readonly string[] = [
   // 16: a plain delivery with one statement fewer under the locks; lz4 for message bytes
   // (deliver_sql.ts).
   DELIVER_ONE_V2_MIGRATION,
+  // 17: directory changes announced to every node's cache (directory_cache.ts).
+  DIRECTORY_NOTIFY_MIGRATION,
 ];
 
 /** The schema version this code writes. */

@@ -77,6 +77,7 @@ import {
 import { migrate } from "./schema.ts";
 import { DeliveryBatcher } from "./delivery_batch.ts";
 import { SearchIndexer } from "./search_index.ts";
+import { DirectoryCache } from "./directory_cache.ts";
 import { log } from "../../lib/log.ts";
 import { guardDriverWriteAfterClose } from "./driver_guard.ts";
 import { ChangeListener, notifyChanges } from "./change_bus.ts";
@@ -117,6 +118,8 @@ export interface PostgresStoreOptions {
   maxConnections?: number;
   /** Runs the background search indexer (search_index.ts; default true). */
   searchIndexer?: boolean;
+  /** Longest life of a directory cache entry (directory_cache.ts; tests lengthen it). */
+  directoryTtlMs?: number;
 }
 
 /** Connects to `url`, brings the schema up to date, and returns the store. */
@@ -157,6 +160,7 @@ export class PostgresStore implements Store {
   readonly listening: Promise<void>;
 
   #indexer: SearchIndexer | null;
+  #directory: DirectoryCache;
 
   /** Use `openPostgresStore`. */
   constructor(db: Db, url: string, opts: PostgresStoreOptions = {}) {
@@ -169,6 +173,7 @@ export class PostgresStore implements Store {
       origin: () => this.#listener.origin,
       publish: (changes) => this.#publish(changes),
     });
+    this.#directory = new DirectoryCache(url, opts.directoryTtlMs);
     this.#indexer = opts.searchIndexer === false ? null : new SearchIndexer(
       db,
       (e) => log.warn("storage", `postgres: search indexer: ${(e as Error).message}`),
@@ -192,6 +197,7 @@ export class PostgresStore implements Store {
     this.#closed = true;
     await Promise.allSettled([...this.#inFlight]);
     await this.#listener.close().catch(() => {});
+    await this.#directory.close().catch(() => {});
     await this.#db.end({ timeout: 5 });
   }
 
@@ -208,6 +214,11 @@ export class PostgresStore implements Store {
     this.#inFlight.add(p);
     p.catch(() => {}).finally(() => this.#inFlight.delete(p));
     return p;
+  }
+
+  /** A write to domains, accounts or aliases: the directory cache is dropped once it commits. */
+  #directoryWrite<A, R>(fn: (ctx: WriteContext, a: A) => Promise<R>, args: A): Promise<R> {
+    return this.#write(fn, args).finally(() => this.#directory.clear());
   }
 
   async #attempts<A, R>(fn: (ctx: WriteContext, a: A) => Promise<R>, args: A): Promise<R> {
@@ -249,11 +260,11 @@ export class PostgresStore implements Store {
   // --- domains ---
 
   addDomain(name: string): Promise<void> {
-    return this.#write(accounts.addDomain, { name });
+    return this.#directoryWrite(accounts.addDomain, { name });
   }
 
   removeDomain(name: string): Promise<void> {
-    return this.#write(accounts.removeDomain, { name });
+    return this.#directoryWrite(accounts.removeDomain, { name });
   }
 
   async listDomains(): Promise<Domain[]> {
@@ -270,22 +281,26 @@ export class PostgresStore implements Store {
     } catch {
       return false; // not a domain name, so not one of ours
     }
-    return (await this.#get("SELECT 1 AS x FROM domains WHERE name = $1", [normalized])) !==
-      undefined;
+    return await this.#directory.get(
+      `d:${normalized}`,
+      async () =>
+        (await this.#get("SELECT 1 AS x FROM domains WHERE name = $1", [normalized])) !==
+          undefined,
+    );
   }
 
   // --- accounts ---
 
   createAccount(email: string, passwordHash: string): Promise<Account> {
-    return this.#write(accounts.createAccount, { email, passwordHash });
+    return this.#directoryWrite(accounts.createAccount, { email, passwordHash });
   }
 
   setPasswordHash(email: string, passwordHash: string): Promise<void> {
-    return this.#write(accounts.setPasswordHash, { email, passwordHash });
+    return this.#directoryWrite(accounts.setPasswordHash, { email, passwordHash });
   }
 
   removeAccount(email: string): Promise<void> {
-    return this.#write(accounts.removeAccount, { email });
+    return this.#directoryWrite(accounts.removeAccount, { email });
   }
 
   async getAccount(email: string): Promise<Account | null> {
@@ -295,9 +310,10 @@ export class PostgresStore implements Store {
     } catch {
       return null; // not an address, so no such account
     }
-    const r = await this.#get(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE email = $1`, [
-      normalized,
-    ]);
+    const r = await this.#directory.get(
+      `a:${normalized}`,
+      () => this.#get(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE email = $1`, [normalized]),
+    );
     return r ? toAccount(r) : null;
   }
 
@@ -313,13 +329,13 @@ export class PostgresStore implements Store {
   }
 
   setQuota(email: string, quotaBytes: number | null): Promise<void> {
-    return this.#write(accounts.setQuota, { email, quotaBytes });
+    return this.#directoryWrite(accounts.setQuota, { email, quotaBytes });
   }
 
   // --- admin role and audit log (writes/admin.ts) ---
 
   setAdmin(email: string, isAdmin: boolean): Promise<void> {
-    return this.#write(admin.setAdmin, { email, admin: isAdmin });
+    return this.#directoryWrite(admin.setAdmin, { email, admin: isAdmin });
   }
 
   isAdmin(accountId: number): Promise<boolean> {
@@ -341,11 +357,11 @@ export class PostgresStore implements Store {
   // --- aliases ---
 
   setAlias(source: string, targets: string[]): Promise<void> {
-    return this.#write(accounts.setAlias, { source, targets });
+    return this.#directoryWrite(accounts.setAlias, { source, targets });
   }
 
   removeAlias(source: string): Promise<void> {
-    return this.#write(accounts.removeAlias, { source });
+    return this.#directoryWrite(accounts.removeAlias, { source });
   }
 
   async getAlias(source: string): Promise<string[] | null> {
@@ -355,7 +371,10 @@ export class PostgresStore implements Store {
     } catch {
       return null;
     }
-    const r = await this.#get("SELECT targets FROM aliases WHERE source = $1", [normalized]);
+    const r = await this.#directory.get(
+      `l:${normalized}`,
+      () => this.#get("SELECT targets FROM aliases WHERE source = $1", [normalized]),
+    );
     return r ? JSON.parse(r.targets as string) : null;
   }
 
