@@ -1,32 +1,35 @@
 /**
  * Group commit for plain deliveries (one target; writes/deliver_one.ts): deliveries that
- * arrive while earlier ones are still committing share ONE transaction on a reserved
- * connection, in two round trips:
+ * arrive while earlier ones are still committing share ONE transaction (the driver's
+ * `begin`), in three round trips:
  * 1. BEGIN and the blobs (pipelined, before any lock);
  * 2. one `denomail_deliver_one` call each (in arrival order), the removal of the blobs of
- *    refused deliveries, one change notification for the batch (deliver_sql.ts
- *    BATCH_NOTIFY_SQL) and COMMIT — all pipelined, sent at once.
+ *    refused deliveries and one change notification for the batch (deliver_sql.ts
+ *    BATCH_NOTIFY_SQL), all pipelined, sent at once;
+ * 3. COMMIT.
  * Every delivery into a mailbox waits for that mailbox's row lock until COMMIT, so the time
- * a batch holds it bounds the rate into one mailbox: with the COMMIT sent along with the
- * calls, that is the server's work and the WAL flush, never a round trip to this process
- * (whose event loop may be busy with SMTP sessions).
+ * a batch holds it (the calls, one round trip to this process, the WAL flush) bounds the rate
+ * into one mailbox. (Sending COMMIT with the calls would save that round trip; on a reserved
+ * connection the driver then left queries waiting for good when the database went away.)
  *
  * Invariants:
- * - A delivery's promise resolves only after the COMMIT that holds it answered COMMIT;
- *   nothing is acknowledged that is not durable. A statement that fails aborts the
- *   transaction: PostgreSQL then answers the pipelined COMMIT with ROLLBACK.
+ * - A delivery's promise resolves only after the COMMIT that holds it returned; nothing is
+ *   acknowledged that is not durable.
  * - Each delivery keeps its own answer: a refusal (quota, no such account) is that
  *   delivery's error and its blob is deleted in the batch (it has no reference); the others
  *   commit. Within a batch the quota check sees the earlier deliveries of the batch.
- * - Any other failure of a batch (a database error, a lost connection) is not taken to be
- *   every delivery's: each is then run again in a transaction of its own (the store's write
- *   runner, with its retries) and gets its own answer.
+ * - Any other failure of a batch that surely did not commit (a statement's error, a lost
+ *   connection before the calls went out) is not taken to be every delivery's: each is then
+ *   run again in a transaction of its own (the store's write runner, with its retries) and
+ *   gets its own answer. A connection lost after that: the outcome is unknown, every
+ *   delivery of the batch gets the error (a 4xx; SMTP clients try again).
  * - At most MAX_IN_FLIGHT batch transactions at once: while they commit, arrivals queue
  *   and form the next batch (bounded in count and octets).
  *
  * @module
  */
 import type { MailboxChange, Placed, StoreError } from "../mod.ts";
+import postgres from "postgres";
 import type { Db } from "./rows.ts";
 import { q, type WriteContext } from "./writes/context.ts";
 import { BATCH_NOTIFY_SQL } from "./deliver_sql.ts";
@@ -35,13 +38,11 @@ import { type OneDelivery, placeOne } from "./writes/deliver_one.ts";
 import { deliver, type DeliverArgs, plainDelivery } from "./writes/messages.ts";
 
 /**
- * Batch transactions at once (of the pool's 10 connections): one commits (holding the
- * mailbox locks, for the server's work and the WAL flush only) while the next inserts its
- * blobs; arrivals meanwhile form the batch after. 2 measured best on `bench cluster` once
- * the COMMIT was pipelined (4: smaller batches, more flushes, about 1.3x the CPU of
- * PostgreSQL per message).
+ * Batch transactions at once (of the pool's 10 connections): some insert their blobs while
+ * one holds the mailbox lock. With the COMMIT its own round trip, 4 measured best (2 did
+ * with the COMMIT pipelined, which this driver could not do safely; see the module doc).
  */
-const MAX_IN_FLIGHT = 2;
+const MAX_IN_FLIGHT = 4;
 /** Deliveries per batch. */
 const MAX_COUNT = 32;
 /** Octets per batch (a batch always takes at least one delivery). */
@@ -81,49 +82,49 @@ class RolledBack extends Error {
 /**
  * The batch transaction (see the module doc): every delivery's placement or refusal (an
  * Error). Throws RolledBack when nothing committed, any other error when the outcome of the
- * COMMIT is unknown (the connection was lost after it was sent).
+ * COMMIT is unknown (the connection was lost while it was under way).
+ *
+ * The driver's `begin` runs it: it fails at once when the connection is lost (a reserved
+ * connection would leave queued queries waiting for good, and a pipelined COMMIT of our own
+ * inside `begin` would make the driver hand the connection back before its own COMMIT).
  */
 async function deliverBatch(
   host: BatchHost,
   batch: OneDelivery[],
 ): Promise<Array<Placed | Error>> {
-  const tx = await host.db.reserve();
   const origin = host.origin();
-  const ctx: WriteContext = { tx: tx as never, now: Date.now, changes: [], origin, notified: 0 };
+  let changes: MailboxChange[] = [];
+  let sent = false; // the calls went out: from then on a lost connection leaves it unknown
   try {
-    let blobIds: number[];
-    try {
-      const begun = q(ctx, "BEGIN");
-      const ids = await Promise.all([begun, ...batch.map((d) => storeBlob(ctx, d.message, true))]);
-      blobIds = ids.slice(1) as number[];
-    } catch (e) {
-      await tx.unsafe("ROLLBACK").catch(() => {});
-      throw new RolledBack(e);
-    }
-    // Sent at once: the calls, the refused deliveries' blobs (no reference), one
-    // notification for the batch, COMMIT.
-    const placed = batch.map((d, i) => placeOne(ctx, d, blobIds[i], null));
-    const cleanup = q(
-      ctx,
-      `WITH b AS (DELETE FROM blobs WHERE id = ANY($1::bigint[]) AND refs = 0 RETURNING id)
-       DELETE FROM search_pending WHERE blob_id IN (SELECT id FROM b)`,
-      [blobIds],
-    );
-    const notified = q(ctx, BATCH_NOTIFY_SQL, [origin, blobIds]);
-    const commit = q(ctx, "COMMIT");
-    const settled = await Promise.allSettled([...placed, cleanup, notified, commit]);
-    const done = settled[settled.length - 1];
-    if (done.status === "rejected") throw done.reason; // outcome unknown
-    if ((done.value as unknown as { command?: string }).command !== "COMMIT") {
+    const out = await host.db.begin(async (tx) => {
+      const ctx: WriteContext = { tx, now: Date.now, changes: [], origin, notified: 0 };
+      changes = ctx.changes;
+      const blobIds = await Promise.all(batch.map((d) => storeBlob(ctx, d.message, true)));
+      sent = true;
+      // Sent at once: the calls, the refused deliveries' blobs (no reference), one
+      // notification for the batch; the driver's COMMIT follows.
+      const placed = batch.map((d, i) => placeOne(ctx, d, blobIds[i], null));
+      const cleanup = q(
+        ctx,
+        `WITH b AS (DELETE FROM blobs WHERE id = ANY($1::bigint[]) AND refs = 0 RETURNING id)
+         DELETE FROM search_pending WHERE blob_id IN (SELECT id FROM b)`,
+        [blobIds],
+      );
+      const notified = q(ctx, BATCH_NOTIFY_SQL, [origin, blobIds]);
+      const settled = await Promise.allSettled([...placed, cleanup, notified]);
       const failed = settled.find((r) => r.status === "rejected") as PromiseRejectedResult;
-      throw new RolledBack(failed?.reason ?? "COMMIT answered ROLLBACK");
+      if (failed) throw new RolledBack(failed.reason); // the driver rolls back
+      return settled.slice(0, batch.length).map((r) =>
+        (r as PromiseFulfilledResult<Placed | StoreError>).value
+      );
+    });
+    host.publish(changes);
+    return out;
+  } catch (e) {
+    if (e instanceof RolledBack || !sent || e instanceof postgres.PostgresError) {
+      throw e instanceof RolledBack ? e : new RolledBack(e);
     }
-    host.publish(ctx.changes);
-    return settled.slice(0, batch.length).map((r) =>
-      r.status === "fulfilled" ? r.value as Placed | StoreError : r.reason as Error
-    );
-  } finally {
-    tx.release();
+    throw e; // the connection was lost with the calls sent: the COMMIT's outcome is unknown
   }
 }
 

@@ -137,28 +137,30 @@ export class SearchIndexer {
   #start(): void {
     if (this.#closed || this.#running) return;
     clearTimeout(this.#timer);
-    this.#running = this.#run().finally(() => {
+    this.#running = this.#run().then((more) => {
       this.#running = undefined;
-      this.#schedule(this.#backlog > 0 ? IDLE_MS : POLL_MS);
+      this.#schedule(more ? IDLE_MS : POLL_MS);
     });
   }
 
-  async #run(): Promise<void> {
+  /** Indexes until done or deliveries resume; true: work is left (soon again). */
+  async #run(): Promise<boolean> {
     try {
       for (;;) {
-        if (this.#closed) return;
+        if (this.#closed) return false;
         // Deliveries again: pause unless the backlog is too large.
         const quiet = performance.now() - this.#lastDelivery;
-        if (quiet < IDLE_MS && this.#backlog < MAX_BACKLOG) return;
+        if (quiet < IDLE_MS && this.#backlog < MAX_BACKLOG) return true;
         const n = await indexBatch(this.#db);
         this.#backlog = Math.max(0, this.#backlog - n);
         if (n === 0) {
           this.#backlog = 0; // the rest is claimed by others or gone
-          return;
+          return false;
         }
       }
     } catch (e) {
       if (!this.#closed) this.#onError(e);
+      return false; // the database is away: try again at the next poll (one warning each)
     }
   }
 }

@@ -495,17 +495,19 @@ export class PostgresStore implements Store {
     return placed;
   }
 
-  append(
+  async append(
     mailboxId: number,
     message: Uint8Array,
     opts: { flags?: string[]; internalDate?: number } = {},
   ): Promise<Placed> {
-    return this.#write(messages.append, {
+    const placed = await this.#write(messages.append, {
       mailboxId,
       message,
       flags: opts.flags,
       internalDate: opts.internalDate,
     });
+    this.#indexer?.stored(1);
+    return placed;
   }
 
   async listMessages(mailboxId: number): Promise<MessageMeta[]> {
