@@ -78,6 +78,9 @@ import { PREPARED } from "./rows.ts";
 import * as blobReads from "./reads/blobs.ts";
 import { bodies } from "./blob_store.ts";
 import { DeliveryBatcher } from "./delivery_batch.ts";
+import { SearchIndexer } from "./search_index.ts";
+import { DirectoryCache } from "./directory_cache.ts";
+import { log } from "../../lib/log.ts";
 import { guardDriverWriteAfterClose } from "./driver_guard.ts";
 import { ChangeListener, notifyChanges } from "./change_bus.ts";
 import { candidatesSql, needle } from "./text.ts";
@@ -109,6 +112,10 @@ const RETRY_CODES: ReadonlySet<string> = new Set(["40001", "40P01"]);
 export interface PostgresStoreOptions {
   /** Connections in the pool (default 10). */
   maxConnections?: number;
+  /** Runs the background search indexer (search_index.ts; default true). */
+  searchIndexer?: boolean;
+  /** Longest life of a directory cache entry (directory_cache.ts; tests lengthen it). */
+  directoryTtlMs?: number;
 }
 
 /** Connects to `url`, brings the schema up to date, and returns the store. */
@@ -122,7 +129,7 @@ export async function openPostgresStore(
   try {
     await migrate(db);
     await backfillThreads(db);
-    store = new PostgresStore(db, url);
+    store = new PostgresStore(db, url, opts);
     await store.listening;
   } catch (e) {
     if (store) await store.close().catch(() => {});
@@ -144,15 +151,34 @@ export class PostgresStore implements Store {
   #closed = false;
   #inFlight = new Set<Promise<unknown>>();
   #listener: ChangeListener;
-  #batcher: DeliveryBatcher = new DeliveryBatcher((fn, args) => this.#write(fn, args));
+  #batcher: DeliveryBatcher;
   /** Resolves once this instance hears other nodes' changes (openPostgresStore waits). */
   readonly listening: Promise<void>;
 
+  #indexer: SearchIndexer | null;
+  #directory: DirectoryCache;
+
   /** Use `openPostgresStore`. */
-  constructor(db: Db, url: string) {
+  constructor(db: Db, url: string, opts: PostgresStoreOptions = {}) {
     this.#db = db;
     this.#listener = new ChangeListener(url, (changes) => this.#publish(changes));
     this.listening = this.#listener.start();
+    this.#batcher = new DeliveryBatcher({
+      run: (fn, args) => this.#write(fn, args),
+      db,
+      origin: () => this.#listener.origin,
+      publish: (changes) => this.#publish(changes),
+    });
+    this.#directory = new DirectoryCache(url, opts.directoryTtlMs);
+    this.#indexer = opts.searchIndexer === false ? null : new SearchIndexer(
+      db,
+      (e) => log.warn("storage", `postgres: search indexer: ${(e as Error).message}`),
+    );
+  }
+
+  /** Makes the search text of every message still pending (search_index.ts). */
+  indexSearchText(): Promise<void> {
+    return this.#indexer?.drain() ?? new SearchIndexer(this.#db, () => {}, false).drain();
   }
 
   #closing: Promise<void> | undefined;
@@ -163,9 +189,11 @@ export class PostgresStore implements Store {
 
   async #close(): Promise<void> {
     await this.#batcher.close(); // deliveries accepted before close still commit
+    await this.#indexer?.close();
     this.#closed = true;
     await Promise.allSettled([...this.#inFlight]);
     await this.#listener.close().catch(() => {});
+    await this.#directory.close().catch(() => {});
     await this.#db.end({ timeout: 5 });
   }
 
@@ -182,6 +210,11 @@ export class PostgresStore implements Store {
     this.#inFlight.add(p);
     p.catch(() => {}).finally(() => this.#inFlight.delete(p));
     return p;
+  }
+
+  /** A write to domains, accounts or aliases: the directory cache is dropped once it commits. */
+  #directoryWrite<A, R>(fn: (ctx: WriteContext, a: A) => Promise<R>, args: A): Promise<R> {
+    return this.#write(fn, args).finally(() => this.#directory.clear());
   }
 
   async #attempts<A, R>(fn: (ctx: WriteContext, a: A) => Promise<R>, args: A): Promise<R> {
@@ -223,11 +256,11 @@ export class PostgresStore implements Store {
   // --- domains ---
 
   addDomain(name: string): Promise<void> {
-    return this.#write(accounts.addDomain, { name });
+    return this.#directoryWrite(accounts.addDomain, { name });
   }
 
   removeDomain(name: string): Promise<void> {
-    return this.#write(accounts.removeDomain, { name });
+    return this.#directoryWrite(accounts.removeDomain, { name });
   }
 
   async listDomains(): Promise<Domain[]> {
@@ -244,22 +277,26 @@ export class PostgresStore implements Store {
     } catch {
       return false; // not a domain name, so not one of ours
     }
-    return (await this.#get("SELECT 1 AS x FROM domains WHERE name = $1", [normalized])) !==
-      undefined;
+    return await this.#directory.get(
+      `d:${normalized}`,
+      async () =>
+        (await this.#get("SELECT 1 AS x FROM domains WHERE name = $1", [normalized])) !==
+          undefined,
+    );
   }
 
   // --- accounts ---
 
   createAccount(email: string, passwordHash: string): Promise<Account> {
-    return this.#write(accounts.createAccount, { email, passwordHash });
+    return this.#directoryWrite(accounts.createAccount, { email, passwordHash });
   }
 
   setPasswordHash(email: string, passwordHash: string): Promise<void> {
-    return this.#write(accounts.setPasswordHash, { email, passwordHash });
+    return this.#directoryWrite(accounts.setPasswordHash, { email, passwordHash });
   }
 
   removeAccount(email: string): Promise<void> {
-    return this.#write(accounts.removeAccount, { email });
+    return this.#directoryWrite(accounts.removeAccount, { email });
   }
 
   async getAccount(email: string): Promise<Account | null> {
@@ -269,9 +306,10 @@ export class PostgresStore implements Store {
     } catch {
       return null; // not an address, so no such account
     }
-    const r = await this.#get(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE email = $1`, [
-      normalized,
-    ]);
+    const r = await this.#directory.get(
+      `a:${normalized}`,
+      () => this.#get(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE email = $1`, [normalized]),
+    );
     return r ? toAccount(r) : null;
   }
 
@@ -287,13 +325,13 @@ export class PostgresStore implements Store {
   }
 
   setQuota(email: string, quotaBytes: number | null): Promise<void> {
-    return this.#write(accounts.setQuota, { email, quotaBytes });
+    return this.#directoryWrite(accounts.setQuota, { email, quotaBytes });
   }
 
   // --- admin role and audit log (writes/admin.ts) ---
 
   setAdmin(email: string, isAdmin: boolean): Promise<void> {
-    return this.#write(admin.setAdmin, { email, admin: isAdmin });
+    return this.#directoryWrite(admin.setAdmin, { email, admin: isAdmin });
   }
 
   isAdmin(accountId: number): Promise<boolean> {
@@ -315,11 +353,11 @@ export class PostgresStore implements Store {
   // --- aliases ---
 
   setAlias(source: string, targets: string[]): Promise<void> {
-    return this.#write(accounts.setAlias, { source, targets });
+    return this.#directoryWrite(accounts.setAlias, { source, targets });
   }
 
   removeAlias(source: string): Promise<void> {
-    return this.#write(accounts.removeAlias, { source });
+    return this.#directoryWrite(accounts.removeAlias, { source });
   }
 
   async getAlias(source: string): Promise<string[] | null> {
@@ -329,7 +367,10 @@ export class PostgresStore implements Store {
     } catch {
       return null;
     }
-    const r = await this.#get("SELECT targets FROM aliases WHERE source = $1", [normalized]);
+    const r = await this.#directory.get(
+      `l:${normalized}`,
+      () => this.#get("SELECT targets FROM aliases WHERE source = $1", [normalized]),
+    );
     return r ? JSON.parse(r.targets as string) : null;
   }
 
@@ -436,25 +477,33 @@ export class PostgresStore implements Store {
 
   // --- messages ---
 
-  deliver(
+  async deliver(
     message: Uint8Array,
     targets: DeliveryTarget[],
     opts: { internalDate?: number } = {},
   ): Promise<Placed[]> {
-    return this.#batcher.deliver({ message, targets, internalDate: opts.internalDate });
+    const placed = await this.#batcher.deliver({
+      message,
+      targets,
+      internalDate: opts.internalDate,
+    });
+    this.#indexer?.stored(1);
+    return placed;
   }
 
-  append(
+  async append(
     mailboxId: number,
     message: Uint8Array,
     opts: { flags?: string[]; internalDate?: number } = {},
   ): Promise<Placed> {
-    return this.#write(messages.append, {
+    const placed = await this.#write(messages.append, {
       mailboxId,
       message,
       flags: opts.flags,
       internalDate: opts.internalDate,
     });
+    this.#indexer?.stored(1);
+    return placed;
   }
 
   async listMessages(mailboxId: number): Promise<MessageMeta[]> {
