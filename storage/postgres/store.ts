@@ -53,29 +53,23 @@ import {
   type TextQuery,
   type Upload,
 } from "../mod.ts";
+import { normalizeMailboxName } from "../names.ts";
 import {
-  normalizeAliasSource,
-  normalizeDomain,
-  normalizeEmail,
-  normalizeMailboxName,
-} from "../names.ts";
-import {
-  ACCOUNT_COLUMNS,
   connect,
   type Db,
   MAILBOX_COLUMNS,
   MESSAGE_COLUMNS,
+  PREPARED,
   QUEUE_COLUMNS,
   type Read,
   type Row,
-  toAccount,
   toMailbox,
   toMessage,
   toQueueEntry,
 } from "./rows.ts";
 import { migrate } from "./schema.ts";
-import { PREPARED } from "./rows.ts";
 import * as blobReads from "./reads/blobs.ts";
+import * as directory from "./reads/directory.ts";
 import { bodies } from "./blob_store.ts";
 import { DeliveryBatcher } from "./delivery_batch.ts";
 import { SearchIndexer } from "./search_index.ts";
@@ -263,26 +257,12 @@ export class PostgresStore implements Store {
     return this.#directoryWrite(accounts.removeDomain, { name });
   }
 
-  async listDomains(): Promise<Domain[]> {
-    return (await this.#all("SELECT name, created_at FROM domains ORDER BY name")).map((r) => ({
-      name: r.name as string,
-      createdAt: r.created_at as number,
-    }));
+  listDomains(): Promise<Domain[]> {
+    return directory.listDomains(this.#read);
   }
 
-  async hasDomain(name: string): Promise<boolean> {
-    let normalized: string;
-    try {
-      normalized = normalizeDomain(name);
-    } catch {
-      return false; // not a domain name, so not one of ours
-    }
-    return await this.#directory.get(
-      `d:${normalized}`,
-      async () =>
-        (await this.#get("SELECT 1 AS x FROM domains WHERE name = $1", [normalized])) !==
-          undefined,
-    );
+  hasDomain(name: string): Promise<boolean> {
+    return directory.hasDomain(this.#read, this.#directory, name);
   }
 
   // --- accounts ---
@@ -299,29 +279,16 @@ export class PostgresStore implements Store {
     return this.#directoryWrite(accounts.removeAccount, { email });
   }
 
-  async getAccount(email: string): Promise<Account | null> {
-    let normalized: string;
-    try {
-      normalized = normalizeEmail(email).email;
-    } catch {
-      return null; // not an address, so no such account
-    }
-    const r = await this.#directory.get(
-      `a:${normalized}`,
-      () => this.#get(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE email = $1`, [normalized]),
-    );
-    return r ? toAccount(r) : null;
+  getAccount(email: string): Promise<Account | null> {
+    return directory.getAccount(this.#read, this.#directory, email);
   }
 
-  async getAccountById(id: number): Promise<Account | null> {
-    const r = await this.#get(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE id = $1`, [id]);
-    return r ? toAccount(r) : null;
+  getAccountById(id: number): Promise<Account | null> {
+    return directory.getAccountById(this.#read, id);
   }
 
-  async listAccounts(): Promise<Account[]> {
-    return (await this.#all(`SELECT ${ACCOUNT_COLUMNS} FROM accounts ORDER BY email`)).map(
-      toAccount,
-    );
+  listAccounts(): Promise<Account[]> {
+    return directory.listAccounts(this.#read);
   }
 
   setQuota(email: string, quotaBytes: number | null): Promise<void> {
@@ -360,25 +327,12 @@ export class PostgresStore implements Store {
     return this.#directoryWrite(accounts.removeAlias, { source });
   }
 
-  async getAlias(source: string): Promise<string[] | null> {
-    let normalized: string;
-    try {
-      normalized = normalizeAliasSource(source);
-    } catch {
-      return null;
-    }
-    const r = await this.#directory.get(
-      `l:${normalized}`,
-      () => this.#get("SELECT targets FROM aliases WHERE source = $1", [normalized]),
-    );
-    return r ? JSON.parse(r.targets as string) : null;
+  getAlias(source: string): Promise<string[] | null> {
+    return directory.getAlias(this.#read, this.#directory, source);
   }
 
-  async listAliases(): Promise<Alias[]> {
-    return (await this.#all("SELECT source, targets FROM aliases ORDER BY source")).map((r) => ({
-      source: r.source as string,
-      targets: JSON.parse(r.targets as string),
-    }));
+  listAliases(): Promise<Alias[]> {
+    return directory.listAliases(this.#read);
   }
 
   // --- mailboxes ---
