@@ -32,6 +32,22 @@ interface Row {
    * until every message's search text was made (the background indexer, search_index.ts).
    */
   indexLater?: number;
+  /** PostgreSQL: transactions per message during the run (pg_stat_database). */
+  xacts?: { commits: number; rollbacks: number; deadlocks: number };
+}
+
+/** The database's transaction counters (pg_stat_database), to show what contention costs. */
+async function xactStats(
+  url: string,
+): Promise<{ commits: number; rollbacks: number; deadlocks: number }> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const [r] = await sql`SELECT xact_commit::int AS c, xact_rollback::int AS r,
+      deadlocks::int AS d FROM pg_stat_database WHERE datname = current_database()`;
+    return { commits: r.c, rollbacks: r.r, deadlocks: r.d };
+  } finally {
+    await sql.end();
+  }
 }
 
 /** Waits (deadline 120 s) until the database at `url` has no message left to index. */
@@ -111,6 +127,7 @@ async function measure(
     postgres: pgPort ? postgresCpu(pgPort) : 0,
     loadgen: cpuOf(Deno.pid),
   };
+  const x0 = pgUrl ? await xactStats(pgUrl) : null;
   const t0 = performance.now();
   const results: LoadResult[] = await run(opts.total);
   const seconds = (performance.now() - t0) / 1000;
@@ -120,6 +137,16 @@ async function measure(
     postgres: per1000((pgPort ? postgresCpu(pgPort) : 0) - cpu0.postgres),
     loadgen: per1000(cpuOf(Deno.pid) - cpu0.loadgen),
   };
+  let xacts: Row["xacts"];
+  if (x0) {
+    const x1 = await xactStats(pgUrl);
+    const per = (a: number, b: number) => (a - b) / opts.total;
+    xacts = {
+      commits: per(x1.commits, x0.commits),
+      rollbacks: per(x1.rollbacks, x0.rollbacks),
+      deadlocks: x1.deadlocks - x0.deadlocks,
+    };
+  }
   let indexLater: number | undefined;
   if (pgUrl) {
     const before = pids.reduce((s, p) => s + cpuOf(p), 0) + postgresCpu(pgPort);
@@ -138,6 +165,7 @@ async function measure(
     failed,
     cpu,
     indexLater,
+    xacts,
   };
 }
 
@@ -213,6 +241,7 @@ function printTable(rows: Row[]): void {
       "postgres",
       "load generator",
       "search index, after",
+      "transactions/msg: commits / rollbacks (deadlocks)",
     ],
     rows.map((r) => [
       r.setup,
@@ -224,6 +253,9 @@ function printTable(rows: Row[]): void {
       r.cpu.postgres.toFixed(2),
       r.cpu.loadgen.toFixed(2),
       r.indexLater === undefined ? "" : r.indexLater.toFixed(2),
+      r.xacts
+        ? `${r.xacts.commits.toFixed(2)} / ${r.xacts.rollbacks.toFixed(3)} (${r.xacts.deadlocks})`
+        : "",
     ]),
   );
   const sq = byName.get("SQLite, 1 node");
