@@ -16,6 +16,7 @@ import {
 } from "../plugins/builtin/spam/rules/headers.ts";
 import { contentRules } from "../plugins/builtin/spam/rules/content.ts";
 import { senderRules } from "../plugins/builtin/spam/rules/sender.ts";
+import { phraseKinds, phraseRules } from "../plugins/builtin/spam/rules/phrases.ts";
 import { listed, listRules } from "../plugins/builtin/spam/rules/lists.ts";
 import { authRules } from "../plugins/builtin/spam/rules/auth.ts";
 import {
@@ -220,6 +221,30 @@ Deno.test("spam: content rules", () => {
     SUSPICIOUS_ATTACHMENT: 9,
   });
   assert.deepEqual(h, { name: "SUSPICIOUS_ATTACHMENT", score: 9 });
+});
+
+// A real spam of the development split (spam-1 00047, names and addresses replaced): a
+// deadline ("Don't wait!") and shouting ("!!!"). Two kinds of phrase fire; one does not.
+Deno.test("spam: SALES_PRESSURE fires on a real spam, not on ham or a newsletter", () => {
+  const m = parseMail(fixture("rules/sales_pressure.eml"));
+  assert.deepEqual(phraseKinds(m), ["deadline", "shouting"]);
+  assert.deepEqual(phraseRules(m, {}), [{ name: "SALES_PRESSURE", score: 1.5 }]);
+  assert.deepEqual(phraseRules(m, { SALES_PRESSURE: 3 }), [{ name: "SALES_PRESSURE", score: 3 }]);
+  for (let i = 1; i <= 8; i++) {
+    assert.deepEqual(phraseRules(parseMail(fixture(`ham/0${i}.eml`)), {}), [], `ham/0${i}`);
+  }
+  // Commercial ham: an honest newsletter may have one kind, never fires the rule.
+  assert.deepEqual(phraseRules(parseMail(fixture("rules/newsletter.eml")), {}), []);
+  // One kind alone is not enough.
+  const one = new TextEncoder().encode("From: a@b.example\r\nSubject: hi\r\n\r\nOrder now.\r\n");
+  assert.deepEqual(phraseKinds(parseMail(one)), ["act_now"]);
+  assert.deepEqual(phraseRules(parseMail(one), {}), []);
+  // The kinds and the shapes are tokens too (tokenizer 4), for Bayes and the linear model.
+  const tokens = tokenize(m);
+  for (const t of ["phrase:deadline", "phrase:shouting", "phrase:count:2", "excl:5+", "money:0"]) {
+    assert.ok(tokens.has(t), t);
+  }
+  assert.ok(tokens.has("midshape:9.a9a9a9"), [...tokens].filter((t) => t.startsWith("mid")).join());
 });
 
 Deno.test("spam: SENDER_OWN_LINKS, ham evidence for senders never learned", () => {

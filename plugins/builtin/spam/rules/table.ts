@@ -70,6 +70,10 @@ export const RULES: Record<string, { score: number; about: string }> = {
   MIME_BASE64_TEXT: { score: 0.4, about: "plain ASCII text sent base64-encoded" },
   SUSPICIOUS_ATTACHMENT: { score: 3.0, about: "executable or script attachment" },
   DOUBLE_EXTENSION: { score: 2.0, about: "attachment name with a disguised extension" },
+  SALES_PRESSURE: {
+    score: 1.5,
+    about: "two or more kinds of sales-pressure phrase (act now, deadline, easy money ...)",
+  },
   // --- Bayes (probability bands) ---
   BAYES_00: { score: -2.0, about: "Bayes spam probability below 1%" },
   BAYES_05: { score: -1.0, about: "Bayes spam probability 1 to 5%" },
