@@ -177,7 +177,7 @@ async function campaignsHeldOut(plan: CampaignPlan, withSa: boolean): Promise<vo
     `\n### campaigns held out (${CAMPAIGN_FOLDS} folds)\n\n${plan.campaigns} spam campaigns ` +
       `(largest ${plan.largest.join(", ")}; ${plan.singletons} of one message); held-out spam ` +
       `per fold ${sizes.join(", ")}; each fold learns the other folds' spam and the older 70 % ` +
-      `of the ham, classifies its campaigns and a fifth of the newer 30 % of the ham ` +
+      `of the ham, classifies its campaigns and a 1/${CAMPAIGN_FOLDS} share of the newer 30 % of the ham ` +
       `(${ham} ham in all); train s is per fold.\n`,
   );
   const rows = [row("denomail", total(await runFolds(plan, (t, c) => evaluateDenomail(t, c))))];

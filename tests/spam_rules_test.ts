@@ -247,6 +247,24 @@ Deno.test("spam: SALES_PRESSURE fires on a real spam, not on ham or a newsletter
   assert.ok(tokens.has("midshape:9.a9a9a9"), [...tokens].filter((t) => t.startsWith("mid")).join());
 });
 
+// A real advance-fee letter of the development split (spam-1 00346's kind, shortened,
+// names replaced): the sum, the story and the greeting.
+Deno.test("spam: ADVANCE_FEE fires on a real 419 letter, not on ham or a newsletter", () => {
+  const m = parseMail(fixture("rules/advance_fee.eml"));
+  assert.deepEqual(phraseKinds(m), ["fee_money", "fee_story", "fee_greeting"]);
+  assert.deepEqual(names(phraseRules(m, {})), ["ADVANCE_FEE"]);
+  for (let i = 1; i <= 8; i++) {
+    assert.deepEqual(phraseRules(parseMail(fixture(`ham/0${i}.eml`)), {}), [], `ham/0${i}`);
+  }
+  assert.deepEqual(phraseRules(parseMail(fixture("rules/newsletter.eml")), {}), []);
+  // One kind (a price in dollars in a business letter) is not enough.
+  const one = new TextEncoder().encode(
+    "From: a@b.example\r\nSubject: quote\r\n\r\nThe licence is US$ 400 a year.\r\n",
+  );
+  assert.deepEqual(phraseRules(parseMail(one), {}), []);
+  assert.ok(tokenize(m).has("phrase:fee_story"));
+});
+
 Deno.test("spam: SENDER_OWN_LINKS, ham evidence for senders never learned", () => {
   const rule = (raw: Uint8Array, sender?: string) => names(senderRules(parseMail(raw), sender, {}));
   // A newsletter (cut from hard ham of the development corpus): From, bounces and links at

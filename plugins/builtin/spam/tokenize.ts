@@ -352,7 +352,7 @@ export function tokenize(m: ParsedMail): Set<string> {
   // Kinds of sales-pressure phrase (rules/phrases.ts): the same in every campaign.
   const kinds = phraseKinds(m);
   for (const k of kinds) out.add(`phrase:${k}`);
-  out.add(`phrase:count:${Math.min(kinds.length, 3)}`);
+  out.add(`phrase:count:${Math.min(kinds.filter((k) => !k.startsWith("fee_")).length, 3)}`);
   shapeTokens(m, out);
   if (m.images > 0) out.add(`html:img:${Math.min(m.images, 5)}`);
   if (m.hiddenText) out.add("html:hidden");

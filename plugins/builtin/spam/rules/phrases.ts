@@ -27,16 +27,43 @@ export const PHRASE_KINDS: Record<string, RegExp> = {
   bulk_law: /\b(s\.?\s*1618|section\s+301|bill\s+s\.?\s*1618)\b/i,
 };
 
+/**
+ * The advance-fee fraud ("419") letter, in any of its stories: a large sum in dollars, a
+ * story of a dead relative, a bank transfer and secrecy, a greeting of a stranger (as
+ * SpamAssassin's ADVANCE_FEE rules). Two of the three kinds: 7.2 % of development spam,
+ * 1 of 2,500 easy ham, no hard ham.
+ */
+export const FEE_KINDS: Record<string, RegExp> = {
+  fee_money:
+    /\b(us\s?\$|usd|u\.s\.\s?dollars?)\s?\d|\b\d+(\.\d+)?\s?(million|m)\s+(united\s+states\s+)?(us\s+)?dollars\b|\(\s?us\$/i,
+  fee_story:
+    /\b(next\s+of\s+kin|beneficiary|foreign\s+partner|late\s+(husband|father|client)|deceased|bank\s+account|transfer\s+(of\s+)?(the\s+)?(sum|fund|money)|strictest\s+confidence|absolute\s+confidentiality|trustworth|god\s+bless)\b/i,
+  fee_greeting:
+    /\b(dear\s+(sir|friend|beloved)|compliments\s+of\s+the\s+season|i\s+am\s+(mr|mrs|dr|barrister|prince)\b|(my|our)\s+(late\s+)?(father|husband))/i,
+};
+
 /** Characters of each text (and of the subject) looked at. */
 const SCAN = 32768;
 
-/** The kinds of phrase a message has. */
+/** The kinds of phrase a message has: sales pressure, then advance fee. */
 export function phraseKinds(m: ParsedMail): string[] {
   const text = [m.subject, ...m.texts.map((t) => t.text.slice(0, SCAN))].join("\n");
-  return Object.keys(PHRASE_KINDS).filter((k) => PHRASE_KINDS[k].test(text));
+  return [...Object.entries(PHRASE_KINDS), ...Object.entries(FEE_KINDS)]
+    .filter(([, re]) => re.test(text)).map(([k]) => k);
 }
 
-/** SALES_PRESSURE: two or more kinds of sales-pressure phrase. */
+/**
+ * SALES_PRESSURE: two or more kinds of sales-pressure phrase; ADVANCE_FEE: two or more
+ * kinds of the advance-fee letter.
+ */
 export function phraseRules(m: ParsedMail, scores: Record<string, number>): RuleHit[] {
-  return phraseKinds(m).length >= 2 ? [hit("SALES_PRESSURE", scores)] : [];
+  return rulesOf(phraseKinds(m), scores);
+}
+
+/** The rules of the kinds {@link phraseKinds} found. */
+export function rulesOf(kinds: string[], scores: Record<string, number>): RuleHit[] {
+  const hits: RuleHit[] = [];
+  if (kinds.filter((k) => k in PHRASE_KINDS).length >= 2) hits.push(hit("SALES_PRESSURE", scores));
+  if (kinds.filter((k) => k in FEE_KINDS).length >= 2) hits.push(hit("ADVANCE_FEE", scores));
+  return hits;
 }
