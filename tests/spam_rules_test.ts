@@ -228,8 +228,15 @@ Deno.test("spam: content rules", () => {
 Deno.test("spam: SALES_PRESSURE fires on a real spam, not on ham or a newsletter", () => {
   const m = parseMail(fixture("rules/sales_pressure.eml"));
   assert.deepEqual(phraseKinds(m), ["deadline", "shouting"]);
-  assert.deepEqual(phraseRules(m, {}), [{ name: "SALES_PRESSURE", score: 1.5 }]);
-  assert.deepEqual(phraseRules(m, { SALES_PRESSURE: 3 }), [{ name: "SALES_PRESSURE", score: 3 }]);
+  // Its subject is labelled "ADV:" too.
+  assert.deepEqual(phraseRules(m, {}), [
+    { name: "SALES_PRESSURE", score: 1.5 },
+    { name: "SUBJ_ADV_LABEL", score: 2 },
+  ]);
+  assert.deepEqual(phraseRules(m, { SALES_PRESSURE: 3, SUBJ_ADV_LABEL: 0 })[0], {
+    name: "SALES_PRESSURE",
+    score: 3,
+  });
   for (let i = 1; i <= 8; i++) {
     assert.deepEqual(phraseRules(parseMail(fixture(`ham/0${i}.eml`)), {}), [], `ham/0${i}`);
   }
@@ -263,6 +270,23 @@ Deno.test("spam: ADVANCE_FEE fires on a real 419 letter, not on ham or a newslet
   );
   assert.deepEqual(phraseRules(parseMail(one), {}), []);
   assert.ok(tokenize(m).has("phrase:fee_story"));
+});
+
+Deno.test("spam: SUBJ_ADV_LABEL, the legal label of an unsolicited advertisement", () => {
+  const subject = (s: string) =>
+    names(phraseRules(
+      parseMail(new TextEncoder().encode(`From: a@b.example\r\nSubject: ${s}\r\n\r\nhi\r\n`)),
+      {},
+    ));
+  // Real subjects of development spam (spam-1 00047, 00325: "unsolicited advertisement").
+  assert.deepEqual(subject("ADV: Interest rates slashed! Don't wait!"), ["SUBJ_ADV_LABEL"]);
+  assert.deepEqual(
+    subject("=?ISO-2022-JP?B?GyRCTCQ+NUJ6OS05cCIoPF5HLiEqPVAycSQkJE45LT5sGyhC?="),
+    ["SUBJ_ADV_LABEL"],
+  );
+  for (const s of ["Advice on the release", "Re: adventures in parsing", "Adverts policy"]) {
+    assert.deepEqual(subject(s), [], s);
+  }
 });
 
 Deno.test("spam: SENDER_OWN_LINKS, ham evidence for senders never learned", () => {

@@ -45,6 +45,13 @@ export const FEE_KINDS: Record<string, RegExp> = {
 /** Characters of each text (and of the subject) looked at. */
 const SCAN = 32768;
 
+/**
+ * The label some laws ask of unsolicited advertising in the subject: "ADV:" (several US
+ * states, 2002) and 未承諾広告 ("unsolicited advertisement", Japan). Only bulk advertisers
+ * write it: 4.4 % of development spam, no ham.
+ */
+const ADV_LABEL = /^\s*(\[[^\]]*\]\s*)?adv?\s*[:\-]|\badv\s*:|\(\s*adv?\s*\)|未承諾広告/i;
+
 /** The kinds of phrase a message has: sales pressure, then advance fee. */
 export function phraseKinds(m: ParsedMail): string[] {
   const text = [m.subject, ...m.texts.map((t) => t.text.slice(0, SCAN))].join("\n");
@@ -54,10 +61,12 @@ export function phraseKinds(m: ParsedMail): string[] {
 
 /**
  * SALES_PRESSURE: two or more kinds of sales-pressure phrase; ADVANCE_FEE: two or more
- * kinds of the advance-fee letter.
+ * kinds of the advance-fee letter; SUBJ_ADV_LABEL: the subject labelled an advertisement.
  */
 export function phraseRules(m: ParsedMail, scores: Record<string, number>): RuleHit[] {
-  return rulesOf(phraseKinds(m), scores);
+  const hits = rulesOf(phraseKinds(m), scores);
+  if (ADV_LABEL.test(m.subject)) hits.push(hit("SUBJ_ADV_LABEL", scores));
+  return hits;
 }
 
 /** The rules of the kinds {@link phraseKinds} found. */
