@@ -17,6 +17,7 @@ import {
 import { contentRules } from "../plugins/builtin/spam/rules/content.ts";
 import { senderRules } from "../plugins/builtin/spam/rules/sender.ts";
 import { phraseKinds, phraseRules } from "../plugins/builtin/spam/rules/phrases.ts";
+import { forgedRules } from "../plugins/builtin/spam/rules/forged.ts";
 import { listed, listRules } from "../plugins/builtin/spam/rules/lists.ts";
 import { authRules } from "../plugins/builtin/spam/rules/auth.ts";
 import {
@@ -286,6 +287,24 @@ Deno.test("spam: SUBJ_ADV_LABEL, the legal label of an unsolicited advertisement
   );
   for (const s of ["Advice on the release", "Re: adventures in parsing", "Adverts policy"]) {
     assert.deepEqual(subject(s), [], s);
+  }
+});
+
+// A real spam of the development split (spam-1 00472, names replaced): Outlook's
+// Message-ID shape, written by MIME-tools.
+Deno.test("spam: FORGED_OUTLOOK_MID fires on a copied Outlook Message-ID, not on Outlook's", () => {
+  const raw = fixture("rules/forged_outlook.eml");
+  assert.deepEqual(forgedRules(parseMail(raw), {}), [{ name: "FORGED_OUTLOOK_MID", score: 2 }]);
+  // The same message really from Outlook Express: quiet.
+  const text = new TextDecoder().decode(raw);
+  for (const mailer of ["Microsoft Outlook Express 6.00.2600.0000", "Microsoft Outlook IMO"]) {
+    const real = new TextEncoder().encode(
+      text.replace("MIME-tools 5.503 (Entity 5.501)", mailer),
+    );
+    assert.deepEqual(forgedRules(parseMail(real), {}), [], mailer);
+  }
+  for (let i = 1; i <= 8; i++) {
+    assert.deepEqual(forgedRules(parseMail(fixture(`ham/0${i}.eml`)), {}), [], `ham/0${i}`);
   }
 });
 
