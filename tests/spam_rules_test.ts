@@ -295,6 +295,7 @@ Deno.test("spam: SUBJ_ADV_LABEL, the legal label of an unsolicited advertisement
 Deno.test("spam: FORGED_OUTLOOK_MID fires on a copied Outlook Message-ID, not on Outlook's", () => {
   const raw = fixture("rules/forged_outlook.eml");
   assert.deepEqual(forgedRules(parseMail(raw), {}), [{ name: "FORGED_OUTLOOK_MID", score: 2 }]);
+  assert.ok(tokenize(parseMail(raw)).has("rule:FORGED_OUTLOOK_MID"));
   // The same message really from Outlook Express: quiet.
   const text = new TextDecoder().decode(raw);
   for (const mailer of ["Microsoft Outlook Express 6.00.2600.0000", "Microsoft Outlook IMO"]) {

@@ -22,6 +22,8 @@
 import { type ParsedMail, urlHost } from "./parse.ts";
 import { splitMailbox } from "../../../mime/address.ts";
 import { phraseKinds } from "./rules/phrases.ts";
+import { contentRules } from "./rules/content.ts";
+import { forgedRules } from "./rules/forged.ts";
 
 /** Version of the token scheme (stored with each learned message). */
 export const TOKENIZER_VERSION = 4;
@@ -354,6 +356,8 @@ export function tokenize(m: ParsedMail): Set<string> {
   for (const k of kinds) out.add(`phrase:${k}`);
   out.add(`phrase:count:${Math.min(kinds.filter((k) => !k.startsWith("fee_")).length, 3)}`);
   shapeTokens(m, out);
+  // Content and forged-tool rule hits (rules/content.ts, rules/forged.ts) as tokens too.
+  for (const h of [...contentRules(m, {}), ...forgedRules(m, {})]) out.add(`rule:${h.name}`);
   if (m.images > 0) out.add(`html:img:${Math.min(m.images, 5)}`);
   if (m.hiddenText) out.add("html:hidden");
   for (const url of m.urls) {
