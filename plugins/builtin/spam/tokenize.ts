@@ -345,19 +345,20 @@ export function tokenize(m: ParsedMail): Set<string> {
   }
   for (const t of m.partTypes) out.add(`part:${t}`);
   out.add(`mime:${m.structure}`);
-  for (const t of m.texts) {
-    out.add(`charset:${t.charset}`);
-    if (t.encoding !== "7bit") out.add(`cte:${t.subtype}:${t.encoding}`);
-    words(t.text, "", out);
-    for (const m of t.text.matchAll(/([!?$*])\1{2,}/g)) out.add(`punct:${m[0].slice(0, 5)}`);
-  }
-  // Kinds of sales-pressure phrase (rules/phrases.ts): the same in every campaign.
+  // Before the words, which stop at MAX_TOKENS. Kinds of sales-pressure phrase
+  // (rules/phrases.ts): the same in every campaign.
   const kinds = phraseKinds(m);
   for (const k of kinds) out.add(`phrase:${k}`);
   out.add(`phrase:count:${Math.min(kinds.filter((k) => !k.startsWith("fee_")).length, 3)}`);
   shapeTokens(m, out);
   // Content and forged-tool rule hits (rules/content.ts, rules/forged.ts) as tokens too.
   for (const h of [...contentRules(m, {}), ...forgedRules(m, {})]) out.add(`rule:${h.name}`);
+  for (const t of m.texts) {
+    out.add(`charset:${t.charset}`);
+    if (t.encoding !== "7bit") out.add(`cte:${t.subtype}:${t.encoding}`);
+    words(t.text, "", out);
+    for (const m of t.text.matchAll(/([!?$*])\1{2,}/g)) out.add(`punct:${m[0].slice(0, 5)}`);
+  }
   if (m.images > 0) out.add(`html:img:${Math.min(m.images, 5)}`);
   if (m.hiddenText) out.add("html:hidden");
   for (const url of m.urls) {
