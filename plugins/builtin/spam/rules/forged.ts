@@ -2,8 +2,8 @@
  * FORGED_OUTLOOK_MID, in the spirit of SpamAssassin's FORGED_MUA_OUTLOOK: a Message-ID in
  * Outlook's own shape (`<12 hex$8 hex$8 hex@...>`) without Outlook or Microsoft's MIME
  * library named as the mailer — a bulk tool copying the shape to look like a person's mail.
- * It holds from one campaign to the next: 23 % of development spam, no easy or hard ham
- * (PLUGINS.md). Pure.
+ * It holds from one campaign to the next: 22 % of development spam (108 of 500), no easy or
+ * hard ham, though 110 ham messages carry the shape with Outlook named (PLUGINS.md). Pure.
  *
  * @module
  */
