@@ -8,7 +8,8 @@
  * Only the development split is read (spam-1, easy-ham-1, hard-ham-1 00001-00125; issue 21),
  * cut four ways (spam_splits.ts): the old every-5th validation, a time split (train on the
  * older 70 % of each folder by Date, classify the newer 30 %), a time split with a gap
- * (train on the oldest 50 %, classify the newest 30 %) and hard ham held out. Both filters
+ * (train on the oldest 50 %, classify the newest 30 %) and hard ham held out; then campaigns
+ * held out (spam_campaigns.ts: whole spam campaigns never learned, 3 folds). Both filters
  * learn exactly each split's training part. A third row per split shows denomail when the
  * user corrects each mistake as it happens (learned into the user's own counts). `--evaluate` instead trains on the whole
  * development split and classifies the reserved set (spam-2, easy-ham-2, hard-ham-1 00126+):
