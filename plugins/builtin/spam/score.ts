@@ -17,6 +17,8 @@ import { blocklistQueries, blocklistRules } from "./rules/dnsbl.ts";
 import { type Envelope, envelopeRules, headerRules } from "./rules/headers.ts";
 import { listRules } from "./rules/lists.ts";
 import { senderRules } from "./rules/sender.ts";
+import { phraseRules } from "./rules/phrases.ts";
+import { forgedRules } from "./rules/forged.ts";
 import { bayesRule, hit, linearHit, type RuleHit } from "./rules/table.ts";
 import type { LinearModel } from "./linear.ts";
 import { tokenize } from "./tokenize.ts";
@@ -124,6 +126,8 @@ export async function prepareScan(
   hits.push(...headerRules(m, o.scores, deps.now ?? Date.now()));
   hits.push(...envelopeRules(m, env, o.scores));
   hits.push(...contentRules(m, o.scores));
+  hits.push(...phraseRules(m, o.scores));
+  hits.push(...forgedRules(m, o.scores));
   hits.push(...senderRules(m, env.sender, o.scores));
   // DNS and the model are reached concurrently: the message waits for the slower one.
   const dnsWork = deps.dns

@@ -21,9 +21,12 @@
  */
 import { type ParsedMail, urlHost } from "./parse.ts";
 import { splitMailbox } from "../../../mime/address.ts";
+import { phraseKinds } from "./rules/phrases.ts";
+import { contentRules } from "./rules/content.ts";
+import { forgedRules } from "./rules/forged.ts";
 
 /** Version of the token scheme (stored with each learned message). */
-export const TOKENIZER_VERSION = 3;
+export const TOKENIZER_VERSION = 4;
 
 /** Most tokens taken from one message. */
 export const MAX_TOKENS = 1500;
@@ -264,6 +267,43 @@ function receivedTokens(value: string, out: Set<string>): void {
   }
 }
 
+/** 0, 1, 2-4, 5+: a count as a band, so a token stands for "a few" or "many". */
+function band(n: number): string {
+  return n === 0 ? "0" : n === 1 ? "1" : n < 5 ? "2-4" : "5+";
+}
+
+/**
+ * Token classes that do not depend on a campaign's words (issue 21, campaigns held out):
+ * how many prices and exclamation marks, how many distinct link hosts, link shapes
+ * (numeric host, port, user part, a redirect carrying another URL) and the shape of the
+ * Message-ID's left part (each mailing tool makes its own: runs of digits as 9, of
+ * letters as a).
+ */
+function shapeTokens(m: ParsedMail, out: Set<string>): void {
+  let money = 0, excl = 0;
+  for (const t of m.texts) {
+    const s = t.text.slice(0, 32768);
+    money += s.match(/[$€£]\s?\d/g)?.length ?? 0;
+    excl += s.match(/!/g)?.length ?? 0;
+  }
+  out.add(`money:${band(money)}`);
+  out.add(`excl:${band(excl)}`);
+  const hosts = new Set<string>();
+  for (const url of m.urls) {
+    const host = urlHost(url);
+    if (host) hosts.add(host);
+    if (/^(https?:\/\/)?(\d{1,3}\.){3}\d{1,3}/i.test(url)) out.add("url:shape:ip");
+    if (/^https?:\/\/[^\/?#]*:\d+/i.test(url)) out.add("url:shape:port");
+    if (/^https?:\/\/[^\/?#]*@/i.test(url)) out.add("url:shape:at");
+    if (/[?&=](https?:|https?%3a|www\.)/i.test(url)) out.add("url:shape:redirect");
+  }
+  out.add(`url:hosts:${band(hosts.size)}`);
+  const mid = /<([^@>]*)@/.exec(m.header("message-id") ?? "")?.[1];
+  if (mid !== undefined) {
+    out.add(`midshape:${mid.replace(/[0-9]+/g, "9").replace(/[a-z]+/gi, "a").slice(0, 30)}`);
+  }
+}
+
 /** The tokens of a parsed message. */
 export function tokenize(m: ParsedMail): Set<string> {
   const out = new Set<string>();
@@ -305,6 +345,14 @@ export function tokenize(m: ParsedMail): Set<string> {
   }
   for (const t of m.partTypes) out.add(`part:${t}`);
   out.add(`mime:${m.structure}`);
+  // Before the words, which stop at MAX_TOKENS. Kinds of sales-pressure phrase
+  // (rules/phrases.ts): the same in every campaign.
+  const kinds = phraseKinds(m);
+  for (const k of kinds) out.add(`phrase:${k}`);
+  out.add(`phrase:count:${Math.min(kinds.filter((k) => !k.startsWith("fee_")).length, 3)}`);
+  shapeTokens(m, out);
+  // Content and forged-tool rule hits (rules/content.ts, rules/forged.ts) as tokens too.
+  for (const h of [...contentRules(m, {}), ...forgedRules(m, {})]) out.add(`rule:${h.name}`);
   for (const t of m.texts) {
     out.add(`charset:${t.charset}`);
     if (t.encoding !== "7bit") out.add(`cte:${t.subtype}:${t.encoding}`);

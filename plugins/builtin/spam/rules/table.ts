@@ -70,6 +70,16 @@ export const RULES: Record<string, { score: number; about: string }> = {
   MIME_BASE64_TEXT: { score: 0.4, about: "plain ASCII text sent base64-encoded" },
   SUSPICIOUS_ATTACHMENT: { score: 3.0, about: "executable or script attachment" },
   DOUBLE_EXTENSION: { score: 2.0, about: "attachment name with a disguised extension" },
+  FORGED_OUTLOOK_MID: {
+    score: 2.0,
+    about: "Outlook-shaped Message-ID, but Outlook is not the mailer",
+  },
+  SUBJ_ADV_LABEL: { score: 2.0, about: "subject labelled an advertisement (ADV:, 未承諾広告)" },
+  ADVANCE_FEE: { score: 2.0, about: "an advance-fee fraud letter: a big sum, a story, secrecy" },
+  SALES_PRESSURE: {
+    score: 1.5,
+    about: "two or more kinds of sales-pressure phrase (act now, deadline, easy money ...)",
+  },
   // --- Bayes (probability bands) ---
   BAYES_00: { score: -2.0, about: "Bayes spam probability below 1%" },
   BAYES_05: { score: -1.0, about: "Bayes spam probability 1 to 5%" },
