@@ -12,7 +12,9 @@
  * 3. A 100,000-message mailbox built through the Store: SELECT time and SEARCH TEXT time.
  *
  * Options: --secs N (stress duration, 30), --idle N (10000), --messages N (100000),
- * --skip stress,idle,big.
+ * --skip stress,idle,big, --servers sqlite,postgres,dovecot (which the stress runs on, all by
+ * default), --pg-stats (prints PostgreSQL's top statements by total time after its stress run,
+ * from pg_stat_statements).
  *
  * @module
  */
@@ -21,6 +23,7 @@ import { join } from "node:path";
 import { hashPassword } from "../core/auth.ts";
 import { openSqliteStore } from "../storage/sqlite/store.ts";
 import { openPostgresStore } from "../storage/postgres/store.ts";
+import { connect } from "../storage/postgres/rows.ts";
 import { postgresMissing, startPostgres } from "../tests/lib/postgres.ts";
 import { RawImap } from "../tests/imap_helpers.ts";
 import { configToml, startServerProcess } from "../tests/lib/server_process.ts";
@@ -207,6 +210,39 @@ async function startDovecot(): Promise<{ port: number; stop(): Promise<void> } |
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     },
   };
+}
+
+/** Clears pg_stat_statements (the cluster was started with it preloaded). */
+async function pgStatReset(url: string): Promise<void> {
+  const db = connect(url, { max: 1 });
+  try {
+    await db.unsafe("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+    await db.unsafe("SELECT pg_stat_statements_reset()");
+  } finally {
+    await db.end();
+  }
+}
+
+/** The 25 statements with the most total time: calls, per IMAP command, ms total, text. */
+async function pgStatPrint(url: string, commands: number): Promise<void> {
+  const db = connect(url, { max: 1 });
+  try {
+    const rows = await db.unsafe(
+      "SELECT calls, total_exec_time AS ms, query FROM pg_stat_statements " +
+        "ORDER BY total_exec_time DESC LIMIT 25",
+    );
+    console.log(`pg_stat_statements (${commands.toFixed(0)} IMAP commands):`);
+    for (const r of rows) {
+      const calls = Number(r.calls);
+      console.log(
+        `${String(calls).padStart(8)} ${(calls / commands).toFixed(2).padStart(6)}/cmd ` +
+          `${Number(r.ms).toFixed(0).padStart(7)} ms  ` +
+          String(r.query).replace(/\s+/g, " ").slice(0, 150),
+      );
+    }
+  } finally {
+    await db.end();
+  }
 }
 
 // --- 2. idle IDLE connections ---
@@ -396,32 +432,44 @@ export async function benchImap(args: string[]): Promise<void> {
   const idleN = Number(flag(args, "--idle") ?? 10_000);
   const bigN = Number(flag(args, "--messages") ?? 100_000);
   const skip = new Set((flag(args, "--skip") ?? "").split(",").filter(Boolean));
+  const servers = new Set(
+    (flag(args, "--servers") ?? "sqlite,postgres,dovecot").split(",").filter(Boolean),
+  );
+  const pgStats = args.includes("--pg-stats");
   const rows: Row[] = [];
 
   if (!skip.has("stress")) {
     const mbox = await Deno.makeTempFile({ suffix: ".mbox" });
     await writeMbox(mbox);
     console.log(`stress: ${USERS} users, 10 clients, ${secs} s per server ...`);
-    const dm = await startDenomail((path) => addUsers(path));
-    let ours: StressResult;
-    try {
-      ours = await stress(dm.port, "u%d@example.test", PASSWORD, secs, mbox);
-    } finally {
-      await dm.stop();
+    let ours: StressResult | null = null;
+    if (servers.has("sqlite")) {
+      const dm = await startDenomail((path) => addUsers(path));
+      try {
+        ours = await stress(dm.port, "u%d@example.test", PASSWORD, secs, mbox);
+      } finally {
+        await dm.stop();
+      }
     }
     // The same on PostgreSQL: a private cluster (fsync on), one node.
     let onPg: StressResult | null = null;
     const pgMissing = postgresMissing();
-    if (pgMissing) console.log(`stress on PostgreSQL skipped: ${pgMissing}`);
+    if (!servers.has("postgres")) { /* not asked for */ }
+    else if (pgMissing) console.log(`stress on PostgreSQL skipped: ${pgMissing}`);
     else {
-      const pg = await startPostgres({ durable: true });
+      const pg = await startPostgres({
+        durable: true,
+        settings: pgStats ? ["shared_preload_libraries=pg_stat_statements"] : [],
+      });
       try {
         const pgDm = await startDenomail(
           (path) => addUsers(path, USERS, pg.url),
           `[storage]\nbackend = "postgres"\nurl = "${pg.url}"\n`,
         );
         try {
+          if (pgStats) await pgStatReset(pg.url);
           onPg = await stress(pgDm.port, "u%d@example.test", PASSWORD, secs, mbox);
+          if (pgStats) await pgStatPrint(pg.url, onPg.commandsPerSec * secs);
         } finally {
           await pgDm.stop();
         }
@@ -430,21 +478,23 @@ export async function benchImap(args: string[]): Promise<void> {
       }
     }
     let theirs: StressResult | null = null;
-    const dc = await startDovecot();
+    const dc = servers.has("dovecot") ? await startDovecot() : null;
     try {
       if (dc) theirs = await stress(dc.port, "u%d", "pass", secs, mbox);
     } finally {
       await dc?.stop();
     }
     await Deno.remove(mbox).catch(() => {});
-    const ratio = theirs ? ours.commandsPerSec / theirs.commandsPerSec : NaN;
-    rows.push({
-      what: `${ours.tool} stress commands/s (users=10 clients=10 secs=${secs})`,
-      denomail: ours.commandsPerSec.toFixed(0),
-      dovecot: theirs ? theirs.commandsPerSec.toFixed(0) : "-",
-      target: "≥ 1.0× Dovecot",
-      ok: theirs ? `${ratio.toFixed(2)}×` : "-",
-    });
+    if (ours) {
+      const ratio = theirs ? ours.commandsPerSec / theirs.commandsPerSec : NaN;
+      rows.push({
+        what: `${ours.tool} stress commands/s (users=10 clients=10 secs=${secs})`,
+        denomail: ours.commandsPerSec.toFixed(0),
+        dovecot: theirs ? theirs.commandsPerSec.toFixed(0) : "-",
+        target: "≥ 1.0× Dovecot",
+        ok: theirs ? `${ratio.toFixed(2)}×` : "-",
+      });
+    }
     if (onPg) {
       rows.push({
         what: `${onPg.tool} stress commands/s on PostgreSQL (one node; errors ${onPg.errors})`,
@@ -454,12 +504,15 @@ export async function benchImap(args: string[]): Promise<void> {
         ok: theirs ? `${(onPg.commandsPerSec / theirs.commandsPerSec).toFixed(2)}×` : "-",
       });
     }
+    const errs = [ours, onPg].filter((r) => r !== null).map((r) => r!.errors);
     rows.push({
-      what: `${ours.tool} stress errors`,
-      denomail: String(ours.errors),
+      what: `${(ours ?? onPg ?? theirs)?.tool ?? "imaptest"} stress errors (denomail: ${
+        servers.has("sqlite") ? "SQLite" : ""
+      }${servers.has("sqlite") && onPg ? " + " : ""}${onPg ? "PostgreSQL" : ""})`,
+      denomail: errs.map(String).join(" + ") || "-",
       dovecot: theirs ? String(theirs.errors) : "-",
       target: "0",
-      ok: ours.errors === 0 ? "yes" : "no",
+      ok: errs.every((n) => n === 0) ? "yes" : "no",
     });
   }
 

@@ -22,6 +22,7 @@ import { CHANGE_LOG_MIGRATION } from "./change_log.ts";
 import { HISTORY_PRUNED_MIGRATION } from "./retention.ts";
 import { DELIVER_ONE_MIGRATION } from "./deliver_sql.ts";
 import { BLOB_BODIES_MIGRATION } from "./blob_store.ts";
+import { IMAP_WRITES_MIGRATION } from "./imap_sql.ts";
 
 /** Migrations in order; migration i brings the version from i to i + 1. Never edit one. */
 const MIGRATIONS: readonly string[] = [
@@ -285,6 +286,8 @@ const MIGRATIONS: readonly string[] = [
   DELIVER_ONE_MIGRATION,
   // 15 "blob_bodies": bodies of 4 KB and more stored once by digest (blob_store.ts).
   BLOB_BODIES_MIGRATION,
+  // 16 "imap_writes": IMAP STORE and EXPUNGE in one statement each (imap_sql.ts).
+  IMAP_WRITES_MIGRATION,
 ];
 
 /** The schema version this code writes. */

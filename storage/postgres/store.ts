@@ -81,6 +81,7 @@ import { DeliveryBatcher } from "./delivery_batch.ts";
 import { guardDriverWriteAfterClose } from "./driver_guard.ts";
 import { ChangeListener, notifyChanges } from "./change_bus.ts";
 import { candidatesSql, needle } from "./text.ts";
+import * as imapSql from "./imap_sql.ts";
 import { type Param, q, type WriteContext } from "./writes/context.ts";
 import * as accounts from "./writes/accounts.ts";
 import * as retention from "./retention.ts";
@@ -206,6 +207,28 @@ export class PostgresStore implements Store {
         throw e;
       }
     }
+  }
+
+  /** A write that is one statement (imap_sql.ts): no BEGIN/COMMIT; retried as #write's. */
+  #statement<R>(fn: (read: Read, origin: string) => Promise<imapSql.Called<R>>): Promise<R> {
+    if (this.#closed) return Promise.reject(new Error("store is closed"));
+    const p = (async () => {
+      for (let attempt = 1;; attempt++) {
+        try {
+          const { value, changes } = await fn(this.#read, this.#listener.origin);
+          this.#publish(changes);
+          return value;
+        } catch (e) {
+          if (RETRY_CODES.has((e as { code?: string }).code ?? "") && attempt < MAX_ATTEMPTS) {
+            continue;
+          }
+          throw e;
+        }
+      }
+    })();
+    this.#inFlight.add(p);
+    p.catch(() => {}).finally(() => this.#inFlight.delete(p));
+    return p;
   }
 
   async #all(text: string, params: Param[] = []): Promise<Row[]> {
@@ -513,12 +536,16 @@ export class PostgresStore implements Store {
     return blobReads.messageRange(this.#read, blobId, offset, length);
   }
 
-  updateFlags(update: FlagUpdate): Promise<FlagUpdateResult> {
-    return this.#write(flags.updateFlags, update);
+  /** One statement (imap_sql.ts); the transaction of flags.ts when it hands the work back. */
+  async updateFlags(update: FlagUpdate): Promise<FlagUpdateResult> {
+    const one = await this.#statement(async (read, origin) =>
+      (await imapSql.storeFlags(read, origin, update)) ?? { value: null, changes: [] }
+    );
+    return one ?? this.#write(flags.updateFlags, update);
   }
 
   expunge(mailboxId: number, uids: number[]): Promise<number[]> {
-    return this.#write(messages.expunge, { mailboxId, uids });
+    return this.#statement((read, origin) => imapSql.expunge(read, origin, mailboxId, uids));
   }
 
   copyMessages(

@@ -1,5 +1,5 @@
 /**
- * Writes that add or remove messages: delivery (one blob, many targets), APPEND, EXPUNGE,
+ * Writes that add or remove messages: delivery (one blob, many targets), APPEND,
  * COPY and MOVE. Every change raises the mailbox's modseq (RFC 7162 §3.1) and is recorded in
  * `ctx.changes`. Locks follow the order of `context.ts`: accounts, mailboxes, blobs.
  *
@@ -184,23 +184,21 @@ export async function append(
   return { accountId: mb.accountId, mailboxId: mb.id, uid, uidValidity: b.uidValidity };
 }
 
-/** Sends the DELETE of the messages (context.ts `q`: at once); resolves to the UIDs gone. */
-function deleteMessages(ctx: WriteContext, mailboxId: number, uids: number[]) {
-  return q(
-    ctx,
-    "DELETE FROM messages WHERE mailbox_id = $1 AND uid = ANY($2::bigint[]) RETURNING uid",
-    [mailboxId, uids],
-  );
-}
-
-/** `deleted`: the DELETE, already sent (expunge sends it with its lock). */
+/**
+ * MOVE's expunge of the sources, under the locks copyMessages took. (EXPUNGE itself is one
+ * statement: ../imap_sql.ts.)
+ */
 async function removeMessages(
   ctx: WriteContext,
   mailboxId: number,
   uids: number[],
-  deleted = deleteMessages(ctx, mailboxId, uids),
 ): Promise<number[]> {
-  const removed = (await deleted).map((r) => r.uid as number).sort((x, y) => x - y);
+  const deleted = await q(
+    ctx,
+    "DELETE FROM messages WHERE mailbox_id = $1 AND uid = ANY($2::bigint[]) RETURNING uid",
+    [mailboxId, uids],
+  );
+  const removed = deleted.map((r) => r.uid as number).sort((x, y) => x - y);
   if (removed.length === 0) return removed;
   // RFC 7162 §3.2.10: expunges get a modseq too, for VANISHED (EARLIER). The bump and the
   // expunge records go out together; the records read the bumped modseq (they run after).
@@ -210,18 +208,6 @@ async function removeMessages(
   ]);
   ctx.changes.push({ kind: "expunge", mailboxId, uids: removed, highestModseq: modseq });
   return removed;
-}
-
-export async function expunge(
-  ctx: WriteContext,
-  a: { mailboxId: number; uids: number[] },
-): Promise<number[]> {
-  checkUids(a.uids);
-  // The lock and the DELETE travel together; the DELETE runs under the lock.
-  const locked = lockMailboxes(ctx, [a.mailboxId]);
-  const deleted = deleteMessages(ctx, a.mailboxId, a.uids);
-  await Promise.all([locked, deleted]);
-  return removeMessages(ctx, a.mailboxId, a.uids, deleted);
 }
 
 /** RFC 4315 COPYUID: [source UID, destination UID] pairs in source UID order. */
