@@ -15,6 +15,10 @@
  *   (JavaScript's toLowerCase and SQL lower() may differ there): the caller runs the
  *   JavaScript path.
  * - EXPUNGE: the rows removed, a new modseq and their `expunged` records (RFC 7162 §3.2.10).
+ * - APPEND (`denomail_append_one`, inside the caller's transaction, after the blob went in):
+ *   deliver_sql.ts's `denomail_deliver_one` for a mailbox named by id — no INBOX fallback,
+ *   a missing mailbox answers 'missing'; the account row is locked first, so the quota sees
+ *   every committed octet. Holds the locks for this call and the COMMIT only.
  * - Counters and the change log are the existing triggers' work.
  * - Notifications: change_bus.ts's payload, {o: origin, c: [change]}, at most 400 UIDs each
  *   (under PostgreSQL's 8000-byte limit, as changePayloads splits them).
@@ -120,6 +124,66 @@ export const IMAP_WRITES_MIGRATION = `
       WHERE m.mailbox_id = box AND (m.uid = ANY(done)
         OR (unchanged IS NOT NULL AND m.uid = ANY(uids) AND m.modseq > unchanged))
       ORDER BY m.uid;
+  END $$;
+
+  CREATE FUNCTION denomail_append_one(
+    box bigint, blob bigint, msg_size bigint, fl text, is_seen boolean, is_deleted boolean,
+    idate bigint, refs text[], ids text[], subj text, origin text,
+    OUT o_status text, OUT o_detail text, OUT o_account bigint, OUT o_uid bigint,
+    OUT o_modseq bigint, OUT o_uid_validity bigint)
+  LANGUAGE plpgsql AS $$
+  DECLARE
+    quota bigint;
+    used bigint;
+    tid bigint;
+  BEGIN
+    SELECT m.account_id INTO o_account FROM mailboxes m WHERE m.id = box;
+    IF NOT FOUND THEN
+      o_status := 'missing';
+      RETURN;
+    END IF;
+    SELECT a.email, a.quota_bytes INTO o_detail, quota FROM accounts a WHERE a.id = o_account
+      FOR NO KEY UPDATE;
+    PERFORM pg_advisory_xact_lock(${CHANGE_LOG_LOCK_CLASS}, (o_account % 2147483647)::int);
+    PERFORM 1 FROM mailboxes m WHERE m.id = box FOR NO KEY UPDATE;
+    IF NOT FOUND THEN -- deleted since the lookup
+      o_status := 'missing';
+      RETURN;
+    END IF;
+    IF quota IS NOT NULL THEN
+      SELECT coalesce(sum(m.size), 0) INTO used FROM mailboxes m WHERE m.account_id = o_account;
+      IF used + msg_size > quota THEN
+        o_status := 'quota';
+        RETURN;
+      END IF;
+    END IF;
+    IF cardinality(refs) > 0 THEN
+      SELECT t.thread_id INTO tid
+        FROM unnest(refs) WITH ORDINALITY AS r(id, n)
+        JOIN thread_message_ids t ON t.account_id = o_account AND t.message_id = r.id
+        WHERE t.subject = subj
+        ORDER BY r.n DESC LIMIT 1;
+    END IF;
+    tid := coalesce(tid, blob);
+    INSERT INTO email_threads (account_id, blob_id, thread_id) VALUES (o_account, blob, tid)
+      ON CONFLICT DO NOTHING;
+    IF cardinality(ids) > 0 THEN
+      INSERT INTO thread_message_ids (account_id, message_id, thread_id, subject)
+        SELECT o_account, i, tid, subj FROM unnest(ids) AS i ON CONFLICT DO NOTHING;
+    END IF;
+    UPDATE mailboxes m SET uid_next = m.uid_next + 1, highest_modseq = m.highest_modseq + 1
+      WHERE m.id = box
+      RETURNING m.uid_next - 1, m.highest_modseq, m.uid_validity
+      INTO o_uid, o_modseq, o_uid_validity;
+    INSERT INTO messages (mailbox_id, uid, modseq, flags, seen, deleted, internal_date, size,
+        blob_id)
+      VALUES (box, o_uid, o_modseq, fl, is_seen, is_deleted, idate, msg_size, blob);
+    IF origin IS NOT NULL THEN
+      PERFORM pg_notify('${CHANNEL}', json_build_object('o', origin, 'c', json_build_array(
+        json_build_object('kind', 'append', 'mailboxId', box,
+          'uids', json_build_array(o_uid), 'highestModseq', o_modseq)))::text);
+    END IF;
+    o_status := 'ok';
   END $$;
 
   CREATE FUNCTION denomail_expunge(box bigint, uids bigint[], origin text)
