@@ -29,6 +29,7 @@ import { RawImap } from "../tests/imap_helpers.ts";
 import { configToml, startServerProcess } from "../tests/lib/server_process.ts";
 import { freePort } from "./peers.ts";
 import { flag } from "./smtp.ts";
+import { cpuOf, postgresCpu } from "./cluster.ts";
 
 const PEERS = new URL("../../shared/peers/", import.meta.url).pathname;
 const USERS = 10;
@@ -132,6 +133,28 @@ interface StressResult {
   commandsPerSec: number;
   errors: number;
   tool: string;
+  /** Server CPU per command, ms (every process of the server), when measured. */
+  cpuMs?: number;
+}
+
+/**
+ * CPU seconds of a process, the children it reaped (Dovecot's ended imap processes) and its
+ * live children, from /proc.
+ */
+function treeCpu(pid: number): number {
+  let total = 0;
+  try {
+    const f = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
+    total += (Number(f[13]) + Number(f[14])) / 100; // cutime, cstime (reaped children)
+  } catch { /* gone */ }
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const f = Deno.readTextFileSync(`/proc/${e.name}/stat`).split(") ")[1].split(" ");
+      if (Number(e.name) === pid || Number(f[1]) === pid) total += cpuOf(Number(e.name));
+    } catch { /* gone */ }
+  }
+  return total;
 }
 
 /** imaptest stress (or the python fallback) against one server. */
@@ -141,8 +164,10 @@ async function stress(
   pass: string,
   secs: number,
   mbox: string,
+  cpu?: () => number,
 ): Promise<StressResult> {
   if (await has("imaptest")) {
+    const cpu0 = cpu?.() ?? 0;
     const r = await sh("imaptest", [
       "host=127.0.0.1",
       `port=${port}`,
@@ -164,7 +189,8 @@ async function stress(
       console.error(`imaptest reported ${errors} errors on port ${port}; first:`);
       console.error(lines.filter((l) => /^Error: /.test(l)).slice(0, 5).join("\n"));
     }
-    return { commandsPerSec: total / secs, errors, tool: "imaptest" };
+    const cpuMs = cpu ? (cpu() - cpu0) * 1000 / total : undefined;
+    return { commandsPerSec: total / secs, errors, tool: "imaptest", cpuMs };
   }
   const r = await sh("bash", [
     `${PEERS}imap-bench.sh`,
@@ -182,7 +208,9 @@ async function stress(
 }
 
 /** Dovecot from ../shared/peers, or null when it is not installed. */
-async function startDovecot(): Promise<{ port: number; stop(): Promise<void> } | null> {
+async function startDovecot(): Promise<
+  { port: number; pid: number; stop(): Promise<void> } | null
+> {
   if (!(await has("dovecot"))) return null;
   const port = freePort();
   const pop = freePort();
@@ -202,6 +230,7 @@ async function startDovecot(): Promise<{ port: number; stop(): Promise<void> } |
   const pid = text.trim().split("\n").pop()!;
   return {
     port,
+    pid: Number(pid),
     async stop() {
       await sh("bash", [
         "-c",
@@ -446,13 +475,21 @@ export async function benchImap(args: string[]): Promise<void> {
     if (servers.has("sqlite")) {
       const dm = await startDenomail((path) => addUsers(path));
       try {
-        ours = await stress(dm.port, "u%d@example.test", PASSWORD, secs, mbox);
+        ours = await stress(
+          dm.port,
+          "u%d@example.test",
+          PASSWORD,
+          secs,
+          mbox,
+          () => treeCpu(dm.pid),
+        );
       } finally {
         await dm.stop();
       }
     }
     // The same on PostgreSQL: a private cluster (fsync on), one node.
     let onPg: StressResult | null = null;
+    let pgCpuMs = NaN;
     const pgMissing = postgresMissing();
     if (!servers.has("postgres")) { /* not asked for */ }
     else if (pgMissing) console.log(`stress on PostgreSQL skipped: ${pgMissing}`);
@@ -468,7 +505,16 @@ export async function benchImap(args: string[]): Promise<void> {
         );
         try {
           if (pgStats) await pgStatReset(pg.url);
-          onPg = await stress(pgDm.port, "u%d@example.test", PASSWORD, secs, mbox);
+          const pgPort = Number(new URL(pg.url).port);
+          let pgCpu = 0;
+          onPg = await stress(pgDm.port, "u%d@example.test", PASSWORD, secs, mbox, () => {
+            // Both, and each on its own for the report.
+            const d = treeCpu(pgDm.pid);
+            const p = postgresCpu(pgPort);
+            pgCpu = p - pgCpu;
+            return d + p;
+          });
+          pgCpuMs = pgCpu * 1000 / (onPg.commandsPerSec * secs);
           if (pgStats) await pgStatPrint(pg.url, onPg.commandsPerSec * secs);
         } finally {
           await pgDm.stop();
@@ -480,7 +526,7 @@ export async function benchImap(args: string[]): Promise<void> {
     let theirs: StressResult | null = null;
     const dc = servers.has("dovecot") ? await startDovecot() : null;
     try {
-      if (dc) theirs = await stress(dc.port, "u%d", "pass", secs, mbox);
+      if (dc) theirs = await stress(dc.port, "u%d", "pass", secs, mbox, () => treeCpu(dc.pid));
     } finally {
       await dc?.stop();
     }
@@ -504,6 +550,16 @@ export async function benchImap(args: string[]): Promise<void> {
         ok: theirs ? `${(onPg.commandsPerSec / theirs.commandsPerSec).toFixed(2)}×` : "-",
       });
     }
+    const ms = (r: StressResult | null) => r?.cpuMs === undefined ? "-" : r.cpuMs.toFixed(2);
+    rows.push({
+      what: "server CPU per command, ms (denomail SQLite / PostgreSQL: denomail + PostgreSQL)",
+      denomail: `${ms(ours)} / ${ms(onPg)} (${
+        onPg ? `${(onPg.cpuMs! - pgCpuMs).toFixed(2)} + ${pgCpuMs.toFixed(2)}` : "-"
+      })`,
+      dovecot: ms(theirs),
+      target: "-",
+      ok: "-",
+    });
     const errs = [ours, onPg].filter((r) => r !== null).map((r) => r!.errors);
     rows.push({
       what: `${(ours ?? onPg ?? theirs)?.tool ?? "imaptest"} stress errors (denomail: ${
