@@ -242,6 +242,7 @@ export class PostgresStore implements Store {
 
   /** The reads of reads/ modules, on the pool. */
   #read: Read = (text, params) => this.#all(text, params);
+  #blobReads = new blobReads.BatchedReads(this.#read);
 
   // --- domains ---
 
@@ -528,8 +529,9 @@ export class PostgresStore implements Store {
     );
   }
 
+  /** Reads asked for together share one statement (reads/blobs.ts BatchedReads). */
   readBlob(blobId: number): Promise<Uint8Array> {
-    return blobReads.messageBytes(this.#read, blobId);
+    return this.#blobReads.read(blobId);
   }
 
   readBlobRange(blobId: number, offset: number, length: number): Promise<Uint8Array> {

@@ -822,6 +822,33 @@ export async function runStoreConformance(
     assert.deepEqual(big, new Uint8Array([1, 2, 3, 4, 5, 6]));
   });
 
+  await step("readBlob: many at once (one missing, one twice) each get their own", async (
+    store,
+  ) => {
+    const { inbox } = await user(store);
+    const sent: Uint8Array[] = [];
+    for (let i = 0; i < 40; i++) {
+      // Small and large (a shared body from 4 KB) messages mixed.
+      const msg = new TextEncoder().encode(
+        `Subject: m${i}\r\n\r\n${"x".repeat(i % 3 ? 9 : 5000)}${i}`,
+      );
+      sent.push(msg);
+      await store.append(inbox.id, msg);
+    }
+    const ms = await store.listMessages(inbox.id);
+    const ids = [...ms.map((m) => m.blobId), 987_654_321, ms[0].blobId];
+    const got = await Promise.allSettled(ids.map((id) => store.readBlob(id)));
+    for (let i = 0; i < 40; i++) {
+      assert.equal(got[i].status, "fulfilled");
+      assert.deepEqual((got[i] as PromiseFulfilledResult<Uint8Array>).value, sent[i]);
+    }
+    assert.equal(got[40].status, "rejected");
+    assert.equal(((got[40] as PromiseRejectedResult).reason as StoreError).code, "not_found");
+    const again = (got[41] as PromiseFulfilledResult<Uint8Array>).value;
+    assert.deepEqual(again, sent[0]);
+    assert.notEqual(again, (got[0] as PromiseFulfilledResult<Uint8Array>).value, "own copies");
+  });
+
   await step("quota: accountUsage and enforcement", async (store) => {
     const { account, inbox } = await user(store);
     const other = await store.createMailbox(account.id, "Other");
