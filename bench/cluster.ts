@@ -8,6 +8,7 @@
  *
  * @module
  */
+import postgres from "postgres";
 import { printMarkdownTable } from "./table.ts";
 import { type LoadResult, smtpLoad } from "./load.ts";
 import { flag } from "./smtp.ts";
@@ -26,6 +27,43 @@ interface Row {
   failed: number;
   /** CPU seconds per 1,000 messages. */
   cpu: { denomail: number; postgres: number; loadgen: number };
+  /**
+   * PostgreSQL: CPU seconds per 1,000 messages (denomail and PostgreSQL) spent after the run
+   * until every message's search text was made (the background indexer, search_index.ts).
+   */
+  indexLater?: number;
+  /** PostgreSQL: transactions per message during the run (pg_stat_database). */
+  xacts?: { commits: number; rollbacks: number; deadlocks: number };
+}
+
+/** The database's transaction counters (pg_stat_database), to show what contention costs. */
+async function xactStats(
+  url: string,
+): Promise<{ commits: number; rollbacks: number; deadlocks: number }> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const [r] = await sql`SELECT xact_commit::int AS c, xact_rollback::int AS r,
+      deadlocks::int AS d FROM pg_stat_database WHERE datname = current_database()`;
+    return { commits: r.c, rollbacks: r.r, deadlocks: r.d };
+  } finally {
+    await sql.end();
+  }
+}
+
+/** Waits (deadline 120 s) until the database at `url` has no message left to index. */
+async function indexed(url: string): Promise<void> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const [r] = await sql`SELECT count(*)::int AS n FROM search_pending`;
+      if (r.n === 0) return;
+      if (Date.now() > deadline) throw new Error(`${r.n} messages still not indexed`);
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  } finally {
+    await sql.end();
+  }
 }
 
 /** CPU seconds (user + system) of a process, from /proc (0 when it is gone). */
@@ -69,8 +107,9 @@ async function measure(
   ports: number[],
   pids: number[],
   opts: { sessions: number; total: number; size: number },
-  pgPort = 0,
+  pgUrl = "",
 ): Promise<Row> {
+  const pgPort = pgUrl ? Number(new URL(pgUrl).port) : 0;
   const run = (total: number) =>
     Promise.all(ports.map((port) =>
       smtpLoad({
@@ -82,11 +121,13 @@ async function measure(
       })
     ));
   await run(Math.min(200, opts.total));
+  if (pgUrl) await indexed(pgUrl); // the run starts with nothing left to index
   const cpu0 = {
     denomail: pids.reduce((s, p) => s + cpuOf(p), 0),
     postgres: pgPort ? postgresCpu(pgPort) : 0,
     loadgen: cpuOf(Deno.pid),
   };
+  const x0 = pgUrl ? await xactStats(pgUrl) : null;
   const t0 = performance.now();
   const results: LoadResult[] = await run(opts.total);
   const seconds = (performance.now() - t0) / 1000;
@@ -96,6 +137,22 @@ async function measure(
     postgres: per1000((pgPort ? postgresCpu(pgPort) : 0) - cpu0.postgres),
     loadgen: per1000(cpuOf(Deno.pid) - cpu0.loadgen),
   };
+  let xacts: Row["xacts"];
+  if (x0) {
+    const x1 = await xactStats(pgUrl);
+    const per = (a: number, b: number) => (a - b) / opts.total;
+    xacts = {
+      commits: per(x1.commits, x0.commits),
+      rollbacks: per(x1.rollbacks, x0.rollbacks),
+      deadlocks: x1.deadlocks - x0.deadlocks,
+    };
+  }
+  let indexLater: number | undefined;
+  if (pgUrl) {
+    const before = pids.reduce((s, p) => s + cpuOf(p), 0) + postgresCpu(pgPort);
+    await indexed(pgUrl);
+    indexLater = per1000(pids.reduce((s, p) => s + cpuOf(p), 0) + postgresCpu(pgPort) - before);
+  }
   const sent = results.reduce((s, r) => s + r.sent, 0);
   const failed = results.reduce((s, r) => s + r.failed, 0);
   for (const r of results) if (r.failed > 0) console.error(`${setup}: ${r.firstError}`);
@@ -107,6 +164,8 @@ async function measure(
     p99: Math.max(...results.map((r) => r.p99Ms)),
     failed,
     cpu,
+    indexLater,
+    xacts,
   };
 }
 
@@ -139,7 +198,7 @@ export async function benchCluster(args: string[]): Promise<void> {
             cluster.nodes.map((n) => n.port("smtp")),
             cluster.nodes.map((n) => n.proc.child.pid),
             opts,
-            Number(new URL(pg.url).port),
+            pg.url,
           ),
         );
       } finally {
@@ -181,6 +240,8 @@ function printTable(rows: Row[]): void {
       "CPU s/1000 msgs: denomail",
       "postgres",
       "load generator",
+      "search index, after",
+      "transactions/msg: commits / rollbacks (deadlocks)",
     ],
     rows.map((r) => [
       r.setup,
@@ -191,6 +252,10 @@ function printTable(rows: Row[]): void {
       r.cpu.denomail.toFixed(2),
       r.cpu.postgres.toFixed(2),
       r.cpu.loadgen.toFixed(2),
+      r.indexLater === undefined ? "" : r.indexLater.toFixed(2),
+      r.xacts
+        ? `${r.xacts.commits.toFixed(2)} / ${r.xacts.rollbacks.toFixed(3)} (${r.xacts.deadlocks})`
+        : "",
     ]),
   );
   const sq = byName.get("SQLite, 1 node");
@@ -204,5 +269,10 @@ function printTable(rows: Row[]): void {
     "Every process shares this machine's cores: on 2 cores two nodes, PostgreSQL and the load" +
       "\ngenerator compete for the same CPU, so the second node cannot add capacity here; the" +
       "\nCPU columns show where the time goes.",
+  );
+  console.log(
+    "Search index, after: the CPU (denomail + PostgreSQL) the background indexer spent after" +
+      "\nthe run making the messages' search text (it yields to deliveries; SQLite defers its" +
+      "\nFTS indexing the same way, not measured here).",
   );
 }

@@ -289,7 +289,7 @@ interface Target {
 async function startOnPostgres(pgStats: boolean): Promise<Target> {
   const pg = await startPostgres({
     durable: true,
-    settings: pgStats ? ["shared_preload_libraries=pg_stat_statements"] : [],
+    settings: pgStats ? { shared_preload_libraries: "pg_stat_statements" } : {},
   });
   try {
     const dm = await startDenomail(

@@ -1,33 +1,46 @@
 /**
  * Group commit for plain deliveries (one target; writes/deliver_one.ts): deliveries that
- * arrive while earlier ones are still committing share ONE transaction — the blobs inserted
- * first (pipelined, before any lock), then one `denomail_deliver_one` call each (pipelined,
- * in arrival order), one COMMIT. Every delivery into a mailbox waits for that mailbox's row
- * lock until COMMIT, so one at a time they are bound by the commit's WAL flush; a batch
- * pays it once for all.
+ * arrive while earlier ones are still committing share ONE transaction (the driver's
+ * `begin`), in three round trips:
+ * 1. BEGIN and the blobs (pipelined, before any lock);
+ * 2. one `denomail_deliver_one` call each (in arrival order), the removal of the blobs of
+ *    refused deliveries and one change notification for the batch (deliver_sql.ts
+ *    BATCH_NOTIFY_SQL), all pipelined, sent at once;
+ * 3. COMMIT.
+ * Every delivery into a mailbox waits for that mailbox's row lock until COMMIT, so the time
+ * a batch holds it (the calls, one round trip to this process, the WAL flush) bounds the rate
+ * into one mailbox. (Sending COMMIT with the calls would save that round trip; on a reserved
+ * connection the driver then left queries waiting for good when the database went away.)
  *
  * Invariants:
- * - A delivery's promise resolves only after the COMMIT that holds it (the store's write
- *   runner, `run`); nothing is acknowledged that is not durable.
+ * - A delivery's promise resolves only after the COMMIT that holds it returned; nothing is
+ *   acknowledged that is not durable.
  * - Each delivery keeps its own answer: a refusal (quota, no such account) is that
- *   delivery's error and its blob is deleted in the batch; the others commit. Within a
- *   batch the quota check sees the earlier deliveries of the batch (same transaction).
- * - Any other failure of a batch of several (a database error) is not taken to be every
- *   delivery's: each is then run again in a transaction of its own and gets its own answer.
+ *   delivery's error and its blob is deleted in the batch (it has no reference); the others
+ *   commit. Within a batch the quota check sees the earlier deliveries of the batch.
+ * - Any other failure of a batch that surely did not commit (a statement's error, a lost
+ *   connection before the calls went out) is not taken to be every delivery's: each is then
+ *   run again in a transaction of its own (the store's write runner, with its retries) and
+ *   gets its own answer. A connection lost after that: the outcome is unknown, every
+ *   delivery of the batch gets the error (a 4xx; SMTP clients try again).
  * - At most MAX_IN_FLIGHT batch transactions at once: while they commit, arrivals queue
  *   and form the next batch (bounded in count and octets).
  *
  * @module
  */
-import { type Placed, StoreError } from "../mod.ts";
+import type { MailboxChange, Placed, StoreError } from "../mod.ts";
+import postgres from "postgres";
+import type { Db } from "./rows.ts";
 import { q, type WriteContext } from "./writes/context.ts";
+import { BATCH_NOTIFY_SQL } from "./deliver_sql.ts";
 import { storeBlob } from "./writes/blobs.ts";
 import { type OneDelivery, placeOne } from "./writes/deliver_one.ts";
 import { deliver, type DeliverArgs, plainDelivery } from "./writes/messages.ts";
 
 /**
  * Batch transactions at once (of the pool's 10 connections): some insert their blobs while
- * one holds the mailbox lock; 4 measured best on `bench cluster` (2 was slower, 8 no faster).
+ * one holds the mailbox lock. With the COMMIT its own round trip, 4 measured best (2 did
+ * with the COMMIT pipelined, which this driver could not do safely; see the module doc).
  */
 const MAX_IN_FLIGHT = 4;
 /** Deliveries per batch. */
@@ -47,30 +60,84 @@ export type WriteRunner = <A, R>(
   args: A,
 ) => Promise<R>;
 
-/** The batch transaction: every delivery's placement or refusal. */
+/** What the batcher needs of its store. */
+export interface BatchHost {
+  /** The store's write runner (a delivery alone, with retries). */
+  run: WriteRunner;
+  /** The pool (a batch reserves one connection). */
+  db: Db;
+  /** This instance's NOTIFY origin (change_bus.ts). */
+  origin(): string;
+  /** Hands committed changes to this instance's listeners. */
+  publish(changes: MailboxChange[]): void;
+}
+
+/** A batch that certainly did not commit (its deliveries may be tried again). */
+class RolledBack extends Error {
+  constructor(readonly why: unknown) {
+    super(`postgres: delivery batch rolled back: ${(why as Error)?.message ?? why}`);
+  }
+}
+
+/**
+ * The batch transaction (see the module doc): every delivery's placement or refusal (an
+ * Error). Throws RolledBack when nothing committed, any other error when the outcome of the
+ * COMMIT is unknown (the connection was lost while it was under way).
+ *
+ * The driver's `begin` runs it: it fails at once when the connection is lost (a reserved
+ * connection would leave queued queries waiting for good, and a pipelined COMMIT of our own
+ * inside `begin` would make the driver hand the connection back before its own COMMIT).
+ */
 async function deliverBatch(
-  ctx: WriteContext,
+  host: BatchHost,
   batch: OneDelivery[],
-): Promise<Array<Placed | StoreError>> {
-  const blobIds = await Promise.all(batch.map((d) => storeBlob(ctx, d.message, true)));
-  const origin = ctx.origin ?? null;
-  const results = await Promise.all(batch.map((d, i) => placeOne(ctx, d, blobIds[i], origin)));
-  if (origin !== null) ctx.notified = ctx.changes.length; // each call sent its own
-  const refused = blobIds.filter((_, i) => results[i] instanceof StoreError);
-  if (refused.length > 0) await q(ctx, "DELETE FROM blobs WHERE id = ANY($1::bigint[])", [refused]);
-  return results;
+): Promise<Array<Placed | Error>> {
+  const origin = host.origin();
+  let changes: MailboxChange[] = [];
+  let sent = false; // the calls went out: from then on a lost connection leaves it unknown
+  try {
+    const out = await host.db.begin(async (tx) => {
+      const ctx: WriteContext = { tx, now: Date.now, changes: [], origin, notified: 0 };
+      changes = ctx.changes;
+      const blobIds = await Promise.all(batch.map((d) => storeBlob(ctx, d.message, true)));
+      sent = true;
+      // Sent at once: the calls, the refused deliveries' blobs (no reference), one
+      // notification for the batch; the driver's COMMIT follows.
+      const placed = batch.map((d, i) => placeOne(ctx, d, blobIds[i], null));
+      const cleanup = q(
+        ctx,
+        `WITH b AS (DELETE FROM blobs WHERE id = ANY($1::bigint[]) AND refs = 0 RETURNING id)
+         DELETE FROM search_pending WHERE blob_id IN (SELECT id FROM b)`,
+        [blobIds],
+      );
+      const notified = q(ctx, BATCH_NOTIFY_SQL, [origin, blobIds]);
+      const settled = await Promise.allSettled([...placed, cleanup, notified]);
+      const failed = settled.find((r) => r.status === "rejected") as PromiseRejectedResult;
+      if (failed) throw new RolledBack(failed.reason); // the driver rolls back
+      return settled.slice(0, batch.length).map((r) =>
+        (r as PromiseFulfilledResult<Placed | StoreError>).value
+      );
+    });
+    host.publish(changes);
+    return out;
+  } catch (e) {
+    if (e instanceof RolledBack || !sent || e instanceof postgres.PostgresError) {
+      throw e instanceof RolledBack ? e : new RolledBack(e);
+    }
+    throw e; // the connection was lost with the calls sent: the COMMIT's outcome is unknown
+  }
 }
 
 /** Queues plain deliveries and commits them in batches (see the module doc). */
 export class DeliveryBatcher {
   #pending: Pending[] = [];
   #inFlight = 0;
-  #run: WriteRunner;
+  #host: BatchHost;
   #idle: Array<() => void> = [];
   #closed = false;
 
-  constructor(run: WriteRunner) {
-    this.#run = run;
+  constructor(host: BatchHost) {
+    this.#host = host;
   }
 
   /**
@@ -80,7 +147,7 @@ export class DeliveryBatcher {
   async deliver(a: DeliverArgs): Promise<Placed[]> {
     if (this.#closed) throw new Error("store is closed");
     const d = plainDelivery(Date.now, a); // throws on invalid arguments
-    if (!d) return this.#run(deliver, a);
+    if (!d) return this.#host.run(deliver, a);
     return [
       await new Promise<Placed>((resolve, reject) => {
         this.#pending.push({ d, resolve, reject });
@@ -92,7 +159,7 @@ export class DeliveryBatcher {
   /** One delivery in a transaction of its own (after a failed batch). */
   async #alone(d: OneDelivery): Promise<Placed> {
     const a = { message: d.message, targets: [d.target], internalDate: d.internalDate };
-    return (await this.#run(deliver, a))[0];
+    return (await this.#host.run(deliver, a))[0];
   }
 
   #kick(): void {
@@ -127,18 +194,21 @@ export class DeliveryBatcher {
   }
 
   async #commit(batch: Pending[]): Promise<void> {
-    let results: Array<Placed | StoreError>;
+    let results: Array<Placed | Error>;
     try {
-      results = await this.#run(deliverBatch, batch.map((p) => p.d));
+      results = await deliverBatch(this.#host, batch.map((p) => p.d));
     } catch (e) {
-      if (batch.length === 1) return batch[0].reject(e);
-      // Whose failure it was is unknown: each gets its own answer.
+      // Committed or not is unknown: no delivery may be tried again (a 4xx; the client
+      // retries).
+      if (!(e instanceof RolledBack)) return batch.forEach((p) => p.reject(e));
+      // Whose failure it was is unknown: each gets its own answer, in a transaction of its
+      // own (retried on deadlocks and serialisation failures).
       await Promise.all(batch.map((p) => this.#alone(p.d).then(p.resolve, p.reject)));
       return;
     }
     batch.forEach((p, i) => {
       const r = results[i];
-      if (r instanceof StoreError) p.reject(r);
+      if (r instanceof Error) p.reject(r);
       else p.resolve(r);
     });
   }

@@ -20,8 +20,10 @@
 import type { Db } from "./rows.ts";
 import { CHANGE_LOG_MIGRATION } from "./change_log.ts";
 import { HISTORY_PRUNED_MIGRATION } from "./retention.ts";
-import { DELIVER_ONE_MIGRATION } from "./deliver_sql.ts";
 import { BLOB_BODIES_MIGRATION } from "./blob_store.ts";
+import { DELIVER_ONE_MIGRATION, DELIVER_ONE_V2_MIGRATION } from "./deliver_sql.ts";
+import { SEARCH_PENDING_MIGRATION } from "./search_index.ts";
+import { DIRECTORY_NOTIFY_MIGRATION } from "./directory_cache.ts";
 import { IMAP_WRITES_MIGRATION } from "./imap_sql.ts";
 
 /** Migrations in order; migration i brings the version from i to i + 1. Never edit one. */
@@ -286,7 +288,14 @@ const MIGRATIONS: readonly string[] = [
   DELIVER_ONE_MIGRATION,
   // 15 "blob_bodies": bodies of 4 KB and more stored once by digest (blob_store.ts).
   BLOB_BODIES_MIGRATION,
-  // 16 "imap_writes": IMAP STORE and EXPUNGE in one statement each (imap_sql.ts).
+  // 16: search text made after the delivery (search_index.ts): the blobs still to index.
+  SEARCH_PENDING_MIGRATION,
+  // 17: a plain delivery with one statement fewer under the locks; lz4 for message bytes
+  // (deliver_sql.ts).
+  DELIVER_ONE_V2_MIGRATION,
+  // 18: directory changes announced to every node's cache (directory_cache.ts).
+  DIRECTORY_NOTIFY_MIGRATION,
+  // 19 "imap_writes": IMAP STORE, EXPUNGE and APPEND in one call each (imap_sql.ts).
   IMAP_WRITES_MIGRATION,
 ];
 

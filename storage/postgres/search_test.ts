@@ -13,7 +13,7 @@ Deno.test({
   ignore: skipPostgres(),
   async fn() {
     const pg = await startPostgres();
-    const store = await openPostgresStore(pg.url, { maxConnections: 2 });
+    const store = await openPostgresStore(pg.url, { maxConnections: 2, searchIndexer: false });
     try {
       const acc = await store.createAccount("s@example.test", "h");
       const inbox = (await store.getMailbox(acc.id, "INBOX"))!;
@@ -21,6 +21,7 @@ Deno.test({
       for (const b of bodies) {
         await store.append(inbox.id, new TextEncoder().encode(`Subject: t\r\n\r\n${b}\r\n`));
       }
+      await store.indexSearchText();
       const find = (value: string) => store.searchText!(inbox.id, { part: "body", value });
       assert.deepEqual(await find("50%"), [1]);
       assert.deepEqual(await find("A_B"), [3], "case folded, _ is no wildcard");
@@ -39,6 +40,58 @@ Deno.test({
         await db.end();
       }
     } finally {
+      await store.close();
+      await pg.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "postgres SEARCH before the indexer ran: new mail is a candidate, then narrowed",
+  ignore: skipPostgres(),
+  async fn() {
+    const pg = await startPostgres();
+    // No background indexer: nothing is indexed until indexSearchText.
+    const store = await openPostgresStore(pg.url, { maxConnections: 2, searchIndexer: false });
+    const db = connect(pg.url, { max: 1 });
+    try {
+      const acc = await store.createAccount("n@example.test", "h");
+      const inbox = (await store.getMailbox(acc.id, "INBOX"))!;
+      const mail = (s: string) => new TextEncoder().encode(`Subject: ${s}\r\n\r\nbody ${s}\r\n`);
+      await store.deliver(mail("zebra"), [{ accountId: acc.id, mailbox: "INBOX" }]);
+      await store.deliver(mail("yak"), [{ accountId: acc.id, mailbox: "INBOX" }]);
+      await store.indexSearchText();
+      // Delivered after the indexer's last run: not indexed, yet found.
+      const [fresh] = await store.deliver(mail("quokka"), [{
+        accountId: acc.id,
+        mailbox: "INBOX",
+      }]);
+      const texts = await db`SELECT count(*)::int AS n FROM blob_text`;
+      const pending = await db`SELECT count(*)::int AS n FROM search_pending`;
+      assert.deepEqual([texts[0].n, pending[0].n], [2, 1]);
+      const find = (value: string) => store.searchText!(inbox.id, { part: "text", value });
+      assert.deepEqual(await find("quokka"), [fresh.uid], "the unindexed message is a candidate");
+      assert.deepEqual(await find("zebra"), [1, fresh.uid], "indexed ones are narrowed");
+      await store.indexSearchText();
+      assert.deepEqual(await find("quokka"), [fresh.uid]);
+      assert.deepEqual(await find("zebra"), [1]);
+      const left = await db`SELECT count(*)::int AS n FROM search_pending`;
+      assert.equal(left[0].n, 0);
+      // A body of 4 KB or more is stored once by digest (blob_store.ts), apart from its row:
+      // the indexer reads the whole message, so a word deep in that body is indexed too.
+      const big = (s: string) =>
+        new TextEncoder().encode(`Subject: big ${s}\r\n\r\n${"filler ".repeat(900)}${s}\r\n`);
+      const [shared] = await store.deliver(big("wombat"), [{
+        accountId: acc.id,
+        mailbox: "INBOX",
+      }]);
+      await store.indexSearchText();
+      const [row] = await db`SELECT t.body FROM blob_text t JOIN blobs b ON b.id = t.blob_id
+        WHERE b.body_digest IS NOT NULL`;
+      assert.ok(String(row.body).includes("wombat"), "the shared body's text is indexed");
+      assert.deepEqual(await find("wombat"), [shared.uid]);
+    } finally {
+      await db.end();
       await store.close();
       await pg.stop();
     }

@@ -53,31 +53,28 @@ import {
   type TextQuery,
   type Upload,
 } from "../mod.ts";
+import { normalizeMailboxName } from "../names.ts";
 import {
-  normalizeAliasSource,
-  normalizeDomain,
-  normalizeEmail,
-  normalizeMailboxName,
-} from "../names.ts";
-import {
-  ACCOUNT_COLUMNS,
   connect,
   type Db,
   MAILBOX_COLUMNS,
   MESSAGE_COLUMNS,
+  PREPARED,
   QUEUE_COLUMNS,
   type Read,
   type Row,
-  toAccount,
   toMailbox,
   toMessage,
   toQueueEntry,
 } from "./rows.ts";
 import { migrate } from "./schema.ts";
-import { PREPARED } from "./rows.ts";
 import * as blobReads from "./reads/blobs.ts";
+import * as directory from "./reads/directory.ts";
 import { bodies } from "./blob_store.ts";
 import { DeliveryBatcher } from "./delivery_batch.ts";
+import { SearchIndexer } from "./search_index.ts";
+import { DirectoryCache } from "./directory_cache.ts";
+import { log } from "../../lib/log.ts";
 import { guardDriverWriteAfterClose } from "./driver_guard.ts";
 import { ChangeListener, notifyChanges } from "./change_bus.ts";
 import { candidatesSql, needle } from "./text.ts";
@@ -110,6 +107,10 @@ const RETRY_CODES: ReadonlySet<string> = new Set(["40001", "40P01"]);
 export interface PostgresStoreOptions {
   /** Connections in the pool (default 10). */
   maxConnections?: number;
+  /** Runs the background search indexer (search_index.ts; default true). */
+  searchIndexer?: boolean;
+  /** Longest life of a directory cache entry (directory_cache.ts; tests lengthen it). */
+  directoryTtlMs?: number;
 }
 
 /** Connects to `url`, brings the schema up to date, and returns the store. */
@@ -123,7 +124,7 @@ export async function openPostgresStore(
   try {
     await migrate(db);
     await backfillThreads(db);
-    store = new PostgresStore(db, url);
+    store = new PostgresStore(db, url, opts);
     await store.listening;
   } catch (e) {
     if (store) await store.close().catch(() => {});
@@ -145,15 +146,34 @@ export class PostgresStore implements Store {
   #closed = false;
   #inFlight = new Set<Promise<unknown>>();
   #listener: ChangeListener;
-  #batcher: DeliveryBatcher = new DeliveryBatcher((fn, args) => this.#write(fn, args));
+  #batcher: DeliveryBatcher;
   /** Resolves once this instance hears other nodes' changes (openPostgresStore waits). */
   readonly listening: Promise<void>;
 
+  #indexer: SearchIndexer | null;
+  #directory: DirectoryCache;
+
   /** Use `openPostgresStore`. */
-  constructor(db: Db, url: string) {
+  constructor(db: Db, url: string, opts: PostgresStoreOptions = {}) {
     this.#db = db;
     this.#listener = new ChangeListener(url, (changes) => this.#publish(changes));
     this.listening = this.#listener.start();
+    this.#batcher = new DeliveryBatcher({
+      run: (fn, args) => this.#write(fn, args),
+      db,
+      origin: () => this.#listener.origin,
+      publish: (changes) => this.#publish(changes),
+    });
+    this.#directory = new DirectoryCache(url, opts.directoryTtlMs);
+    this.#indexer = opts.searchIndexer === false ? null : new SearchIndexer(
+      db,
+      (e) => log.warn("storage", `postgres: search indexer: ${(e as Error).message}`),
+    );
+  }
+
+  /** Makes the search text of every message still pending (search_index.ts). */
+  indexSearchText(): Promise<void> {
+    return this.#indexer?.drain() ?? new SearchIndexer(this.#db, () => {}, false).drain();
   }
 
   #closing: Promise<void> | undefined;
@@ -164,9 +184,11 @@ export class PostgresStore implements Store {
 
   async #close(): Promise<void> {
     await this.#batcher.close(); // deliveries accepted before close still commit
+    await this.#indexer?.close();
     this.#closed = true;
     await Promise.allSettled([...this.#inFlight]);
     await this.#listener.close().catch(() => {});
+    await this.#directory.close().catch(() => {});
     await this.#db.end({ timeout: 5 });
   }
 
@@ -183,6 +205,11 @@ export class PostgresStore implements Store {
     this.#inFlight.add(p);
     p.catch(() => {}).finally(() => this.#inFlight.delete(p));
     return p;
+  }
+
+  /** A write to domains, accounts or aliases: the directory cache is dropped once it commits. */
+  #directoryWrite<A, R>(fn: (ctx: WriteContext, a: A) => Promise<R>, args: A): Promise<R> {
+    return this.#write(fn, args).finally(() => this.#directory.clear());
   }
 
   async #attempts<A, R>(fn: (ctx: WriteContext, a: A) => Promise<R>, args: A): Promise<R> {
@@ -247,77 +274,55 @@ export class PostgresStore implements Store {
   // --- domains ---
 
   addDomain(name: string): Promise<void> {
-    return this.#write(accounts.addDomain, { name });
+    return this.#directoryWrite(accounts.addDomain, { name });
   }
 
   removeDomain(name: string): Promise<void> {
-    return this.#write(accounts.removeDomain, { name });
+    return this.#directoryWrite(accounts.removeDomain, { name });
   }
 
-  async listDomains(): Promise<Domain[]> {
-    return (await this.#all("SELECT name, created_at FROM domains ORDER BY name")).map((r) => ({
-      name: r.name as string,
-      createdAt: r.created_at as number,
-    }));
+  listDomains(): Promise<Domain[]> {
+    return directory.listDomains(this.#read);
   }
 
-  async hasDomain(name: string): Promise<boolean> {
-    let normalized: string;
-    try {
-      normalized = normalizeDomain(name);
-    } catch {
-      return false; // not a domain name, so not one of ours
-    }
-    return (await this.#get("SELECT 1 AS x FROM domains WHERE name = $1", [normalized])) !==
-      undefined;
+  hasDomain(name: string): Promise<boolean> {
+    return directory.hasDomain(this.#read, this.#directory, name);
   }
 
   // --- accounts ---
 
   createAccount(email: string, passwordHash: string): Promise<Account> {
-    return this.#write(accounts.createAccount, { email, passwordHash });
+    return this.#directoryWrite(accounts.createAccount, { email, passwordHash });
   }
 
   setPasswordHash(email: string, passwordHash: string): Promise<void> {
-    return this.#write(accounts.setPasswordHash, { email, passwordHash });
+    return this.#directoryWrite(accounts.setPasswordHash, { email, passwordHash });
   }
 
   removeAccount(email: string): Promise<void> {
-    return this.#write(accounts.removeAccount, { email });
+    return this.#directoryWrite(accounts.removeAccount, { email });
   }
 
-  async getAccount(email: string): Promise<Account | null> {
-    let normalized: string;
-    try {
-      normalized = normalizeEmail(email).email;
-    } catch {
-      return null; // not an address, so no such account
-    }
-    const r = await this.#get(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE email = $1`, [
-      normalized,
-    ]);
-    return r ? toAccount(r) : null;
+  getAccount(email: string): Promise<Account | null> {
+    return directory.getAccount(this.#read, this.#directory, email);
   }
 
-  async getAccountById(id: number): Promise<Account | null> {
-    const r = await this.#get(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE id = $1`, [id]);
-    return r ? toAccount(r) : null;
+  getAccountById(id: number): Promise<Account | null> {
+    return directory.getAccountById(this.#read, id);
   }
 
-  async listAccounts(): Promise<Account[]> {
-    return (await this.#all(`SELECT ${ACCOUNT_COLUMNS} FROM accounts ORDER BY email`)).map(
-      toAccount,
-    );
+  listAccounts(): Promise<Account[]> {
+    return directory.listAccounts(this.#read);
   }
 
   setQuota(email: string, quotaBytes: number | null): Promise<void> {
-    return this.#write(accounts.setQuota, { email, quotaBytes });
+    return this.#directoryWrite(accounts.setQuota, { email, quotaBytes });
   }
 
   // --- admin role and audit log (writes/admin.ts) ---
 
   setAdmin(email: string, isAdmin: boolean): Promise<void> {
-    return this.#write(admin.setAdmin, { email, admin: isAdmin });
+    return this.#directoryWrite(admin.setAdmin, { email, admin: isAdmin });
   }
 
   isAdmin(accountId: number): Promise<boolean> {
@@ -339,29 +344,19 @@ export class PostgresStore implements Store {
   // --- aliases ---
 
   setAlias(source: string, targets: string[]): Promise<void> {
-    return this.#write(accounts.setAlias, { source, targets });
+    return this.#directoryWrite(accounts.setAlias, { source, targets });
   }
 
   removeAlias(source: string): Promise<void> {
-    return this.#write(accounts.removeAlias, { source });
+    return this.#directoryWrite(accounts.removeAlias, { source });
   }
 
-  async getAlias(source: string): Promise<string[] | null> {
-    let normalized: string;
-    try {
-      normalized = normalizeAliasSource(source);
-    } catch {
-      return null;
-    }
-    const r = await this.#get("SELECT targets FROM aliases WHERE source = $1", [normalized]);
-    return r ? JSON.parse(r.targets as string) : null;
+  getAlias(source: string): Promise<string[] | null> {
+    return directory.getAlias(this.#read, this.#directory, source);
   }
 
-  async listAliases(): Promise<Alias[]> {
-    return (await this.#all("SELECT source, targets FROM aliases ORDER BY source")).map((r) => ({
-      source: r.source as string,
-      targets: JSON.parse(r.targets as string),
-    }));
+  listAliases(): Promise<Alias[]> {
+    return directory.listAliases(this.#read);
   }
 
   // --- mailboxes ---
@@ -460,25 +455,33 @@ export class PostgresStore implements Store {
 
   // --- messages ---
 
-  deliver(
+  async deliver(
     message: Uint8Array,
     targets: DeliveryTarget[],
     opts: { internalDate?: number } = {},
   ): Promise<Placed[]> {
-    return this.#batcher.deliver({ message, targets, internalDate: opts.internalDate });
+    const placed = await this.#batcher.deliver({
+      message,
+      targets,
+      internalDate: opts.internalDate,
+    });
+    this.#indexer?.stored(1);
+    return placed;
   }
 
-  append(
+  async append(
     mailboxId: number,
     message: Uint8Array,
     opts: { flags?: string[]; internalDate?: number } = {},
   ): Promise<Placed> {
-    return this.#write(messages.append, {
+    const placed = await this.#write(messages.append, {
       mailboxId,
       message,
       flags: opts.flags,
       internalDate: opts.internalDate,
     });
+    this.#indexer?.stored(1);
+    return placed;
   }
 
   async listMessages(mailboxId: number): Promise<MessageMeta[]> {

@@ -1,8 +1,9 @@
 /**
  * Full-text search for IMAP SEARCH on PostgreSQL: a pre-filter, like SQLite's FTS index.
  *
- * Each message blob gets a `blob_text` row when it is stored: its header and body text made
- * by the same functions the IMAP evaluator uses (`mime/search_text.ts`, already lower-cased
+ * Each message blob gets a `blob_text` row after it is stored (search_index.ts; a message not
+ * indexed yet is always a candidate): its header and body text made by the same functions
+ * the IMAP evaluator uses (`mime/search_text.ts`, already lower-cased
  * with `toLowerCase`). A query is the lower-cased string found with `LIKE '%…%'` (its `%`, `_`
  * and `\` escaped) — a plain substring test on characters, independent of the locale — so
  * every true match is a candidate; the IMAP evaluator confirms each on the message, keeping
@@ -11,8 +12,8 @@
  * Speed: where the pg_trgm extension could be installed (migration 13; Debian's postgresql
  * package ships it), GIN trigram indexes on `blob_text` answer `LIKE '%…%'` for needles of 3
  * characters or more without reading every text; otherwise, and for shorter needles, the
- * mailbox's texts are read. Text is made at delivery, inside the delivery's transaction
- * (SQLite defers it; here it costs the delivery a MIME parse).
+ * mailbox's texts are read. Text is made after the delivery, by the background indexer (as
+ * SQLite defers it), so a delivery pays neither the MIME parse nor the trigram index.
  *
  * PostgreSQL text holds no NUL: NULs in the text become spaces, and a query holding NUL is
  * not narrowed (null: the caller scans). Texts past `MAX_BODY_CHARS` are cut and flagged

@@ -3,7 +3,7 @@
  * every message and queue entry has its blob, every blob's bytes match its SHA-256 (`digest`)
  * and size, reference counts, mailbox counters, the seen/deleted columns against the flags,
  * UIDNEXT above every UID, HIGHESTMODSEQ at least every row's, every message's blob in the
- * search text (`blob_text`).
+ * search text (`blob_text`) or waiting for the indexer (`search_pending`).
  *
  * All checks read one REPEATABLE READ READ ONLY snapshot (safe beside a live server); blobs
  * are read through a cursor, a few at a time (bounded memory). Repairs run in one
@@ -196,6 +196,7 @@ async function check(db: Db, o: VerifyOptions): Promise<{ broken: Broken; result
   for await (
     const r of rows(`SELECT DISTINCT m.blob_id FROM messages m
     WHERE NOT EXISTS (SELECT 1 FROM blob_text t WHERE t.blob_id = m.blob_id)
+      AND NOT EXISTS (SELECT 1 FROM search_pending p WHERE p.blob_id = m.blob_id)
       AND EXISTS (SELECT 1 FROM blobs b WHERE b.id = m.blob_id)`)
   ) {
     problem(`search text: blob ${r.blob_id} has none`, true);

@@ -129,11 +129,11 @@ async function selfSigned(dir: string): Promise<void> {
 /**
  * Starts a private cluster with a database `denomail`. `tls`: the server also accepts TLS,
  * with a self-signed certificate for `localhost` (clients choose with `?sslmode=`).
- * `durable`: keep fsync on (benchmarks); tests turn it off. `settings`: more `name=value`
- * server settings (e.g. `shared_preload_libraries=pg_stat_statements` for a profile).
+ * `durable`: keep fsync on (benchmarks); tests turn it off. `settings`: more server settings
+ * (`-c name=value`; values without spaces).
  */
 export async function startPostgres(
-  opts: { tls?: boolean; durable?: boolean; settings?: string[] } = {},
+  opts: { tls?: boolean; durable?: boolean; settings?: Record<string, string> } = {},
 ): Promise<PostgresCluster> {
   const why = postgresMissing();
   if (why) throw new Error(why);
@@ -160,7 +160,7 @@ export async function startPostgres(
     // A throwaway test cluster: durability is not what these tests check.
     ...(opts.durable ? [] : ["-c fsync=off"]),
     "-c max_connections=200",
-    ...(opts.settings ?? []).map((kv) => `-c ${kv}`),
+    ...Object.entries(opts.settings ?? {}).map(([k, v]) => `-c ${k}=${v}`),
     ...(opts.tls
       ? ["-c ssl=on", `-c ssl_cert_file=${dir}/server.crt`, `-c ssl_key_file=${dir}/server.key`]
       : []),

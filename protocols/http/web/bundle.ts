@@ -10,6 +10,11 @@
  * - A folder appears only complete (built in a temp folder, then renamed into place), so two
  *   servers sharing a data_dir never serve half a bundle.
  * - Asset names carry a content hash (esbuild's `[hash]`), so they may be cached forever.
+ * - `deno task compile` builds once beforehand into `web/prebuilt/` (git-ignored; see
+ *   prebuild.ts) and puts that folder into the binary, which cannot start esbuild's native
+ *   program from inside itself. A prebuilt folder is used when the sources are absent (the
+ *   binary) or when its recorded digest matches them (a checkout that compiled, unchanged);
+ *   an edited source tree always builds afresh.
  *
  * @module
  */
@@ -41,6 +46,9 @@ export interface WebBundle {
 }
 
 const WEB_ROOT = fileURLToPath(new URL("../../../web/", import.meta.url));
+/** The build `deno task compile` makes beforehand (in `<root>/prebuilt/`), with the digest of its sources. */
+const prebuiltDir = (root: string) => join(root, "prebuilt");
+const PREBUILT_DIGEST = ".digest";
 /** Packages the app may import by bare name (everything else is relative). */
 const PACKAGES = /^(preact|dompurify)(\/.*)?$/;
 const TYPES: Record<string, string> = {
@@ -56,17 +64,27 @@ function asset(body: Uint8Array<ArrayBuffer>, name: string): WebAsset {
   return { body, type: TYPES[ext] ?? "application/octet-stream", etag };
 }
 
-/** Every source file under web/ (relative path, bytes), in a stable order. */
-async function sources(): Promise<Array<[string, Uint8Array]>> {
+/**
+ * Every source file under web/ (relative path, bytes), in a stable order, or null when the
+ * app's sources are not there (the compiled binary carries only `web/prebuilt/`).
+ */
+async function sources(root: string): Promise<Array<[string, Uint8Array]> | null> {
+  try {
+    await Deno.stat(join(root, "src", ENTRIES.main));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
   const out: Array<[string, Uint8Array]> = [];
   const walk = async (dir: string) => {
     for await (const e of Deno.readDir(dir)) {
       const path = join(dir, e.name);
+      if (path === prebuiltDir(root)) continue;
       if (e.isDirectory) await walk(path);
-      else if (e.isFile) out.push([relative(WEB_ROOT, path), await Deno.readFile(path)]);
+      else if (e.isFile) out.push([relative(root, path), await Deno.readFile(path)]);
     }
   };
-  await walk(WEB_ROOT);
+  await walk(root);
   return out.sort((a, b) => (a[0] < b[0] ? -1 : 1));
 }
 
@@ -85,10 +103,13 @@ const ENTRIES = { main: "main.tsx", admin: "admin.tsx" } as const;
 const PAGES = { main: "index.html", admin: "admin.html" } as const;
 
 /** Runs esbuild over the entries; returns file name -> bytes (the two pages included). */
-async function build(require: NodeRequire): Promise<Map<string, Uint8Array<ArrayBuffer>>> {
+async function build(
+  require: NodeRequire,
+  root: string,
+): Promise<Map<string, Uint8Array<ArrayBuffer>>> {
   const result = await esbuild.build({
     entryPoints: Object.fromEntries(
-      Object.entries(ENTRIES).map(([name, file]) => [name, join(WEB_ROOT, "src", file)]),
+      Object.entries(ENTRIES).map(([name, file]) => [name, join(root, "src", file)]),
     ),
     bundle: true,
     write: false,
@@ -114,7 +135,7 @@ async function build(require: NodeRequire): Promise<Map<string, Uint8Array<Array
   for (const f of result.outputFiles) {
     files.set(f.path.slice("/assets/".length), new Uint8Array(f.contents));
   }
-  const template = await Deno.readTextFile(join(WEB_ROOT, "index.html"));
+  const template = await Deno.readTextFile(join(root, "index.html"));
   for (const name of Object.keys(ENTRIES) as Array<keyof typeof ENTRIES>) {
     const output = (ext: string) =>
       [...files.keys()].find((n) => n.startsWith(`${name}-`) && n.endsWith(ext));
@@ -147,16 +168,56 @@ async function readBuild(dir: string): Promise<Map<string, Uint8Array<ArrayBuffe
   return Object.values(PAGES).every((p) => files.has(p)) ? files : null;
 }
 
-/** The built app, from `<cacheRoot>/<digest>/`, building it first when missing or stale. */
-export async function loadWebBundle(cacheRoot: string): Promise<WebBundle> {
-  const require = createRequire(import.meta.url);
+/** The packages' resolved paths (they hold the versions) and the digest of the sources. */
+function currentDigest(require: NodeRequire, files: Array<[string, Uint8Array]>): string {
   const resolved = ["preact", "preact/hooks", "preact/jsx-runtime", "dompurify"].map((p) =>
     require.resolve(p)
   );
-  const dir = join(cacheRoot, digest(await sources(), resolved));
-  let files = await readBuild(dir);
+  return digest(files, resolved);
+}
+
+/** The prebuilt app, when it may be used (see the module's invariants), else null. */
+async function usablePrebuilt(
+  root: string,
+  sourceDigest: string | null,
+): Promise<Map<string, Uint8Array<ArrayBuffer>> | null> {
+  const files = await readBuild(prebuiltDir(root));
+  if (!files) return null;
+  const recorded = new TextDecoder().decode(files.get(PREBUILT_DIGEST) ?? new Uint8Array());
+  files.delete(PREBUILT_DIGEST);
+  return sourceDigest === null || recorded.trim() === sourceDigest ? files : null;
+}
+
+/**
+ * Builds the app into `web/prebuilt/` (replacing what was there) for `deno task compile`;
+ * returns the folder.
+ */
+export async function writePrebuilt(root = WEB_ROOT): Promise<string> {
+  const require = createRequire(import.meta.url);
+  const src = await sources(root);
+  if (!src) throw new Error(`no web app sources under ${join(root, "src")}`);
+  const files = await build(require, root);
+  const out = prebuiltDir(root);
+  await Deno.remove(out, { recursive: true }).catch(() => {});
+  await Deno.mkdir(out, { recursive: true });
+  for (const [name, body] of files) await Deno.writeFile(join(out, name), body);
+  await Deno.writeTextFile(join(out, PREBUILT_DIGEST), currentDigest(require, src));
+  return out;
+}
+
+/** The built app, from `<cacheRoot>/<digest>/`, building it first when missing or stale. */
+export async function loadWebBundle(cacheRoot: string, root = WEB_ROOT): Promise<WebBundle> {
+  const require = createRequire(import.meta.url);
+  const src = await sources(root);
+  const sourceDigest = src ? currentDigest(require, src) : null;
+  let files = await usablePrebuilt(root, sourceDigest);
+  if (!files && sourceDigest === null) {
+    throw new Error(`no web app sources under ${root} and no prebuilt app`);
+  }
+  const dir = join(cacheRoot, sourceDigest ?? "prebuilt");
+  files ??= await readBuild(dir);
   if (!files) {
-    files = await build(require);
+    files = await build(require, root);
     await Deno.mkdir(cacheRoot, { recursive: true });
     const tmp = await Deno.makeTempDir({ dir: cacheRoot, prefix: ".build-" });
     for (const [name, body] of files) await Deno.writeFile(join(tmp, name), body);

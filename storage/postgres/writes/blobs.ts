@@ -11,13 +11,13 @@
  */
 import { createHash } from "node:crypto";
 import { splitAt } from "../../blobs.ts";
-import { searchableText } from "../text.ts";
 import { asBuffer, bodies } from "../blob_store.ts";
 import { q, q1, type WriteContext } from "./context.ts";
 
 /**
  * Stores `message` as a new blob and returns its id; its SHA-256 is kept in `digest`.
- * `searchable`: also store its search text (messages; queue entries need none).
+ * `searchable`: a message, whose search text the indexer makes after the delivery
+ * (../search_index.ts); queue entries need none.
  */
 export async function storeBlob(
   ctx: WriteContext,
@@ -37,19 +37,16 @@ export async function storeBlob(
     bodyDigest,
   ];
   const insert = "INSERT INTO blobs (digest, size, data, body_digest) VALUES ($1, $2, $3, $4)";
-  let row: Promise<Record<string, unknown> | undefined>;
-  if (!searchable) row = q1(ctx, `${insert} RETURNING id`, params);
-  else {
-    // The blob and its search text in one statement (one round trip).
-    const t = searchableText(message);
-    row = q1(
-      ctx,
-      `WITH b AS (${insert} RETURNING id)
-       INSERT INTO blob_text (blob_id, header, body, partial) SELECT id, $5, $6, $7 FROM b
-       RETURNING blob_id AS id`,
-      [...params, t.header, t.body, t.partial],
-    );
-  }
+  // A searchable message is noted for the search indexer (../search_index.ts), which makes
+  // its text after the 250, off the delivery path.
+  const row = q1(
+    ctx,
+    searchable
+      ? `WITH b AS (${insert} RETURNING id)
+         INSERT INTO search_pending (blob_id) SELECT id FROM b RETURNING blob_id AS id`
+      : `${insert} RETURNING id`,
+    params,
+  );
   const [r] = await Promise.all([row, put]);
   return r!.id as number;
 }

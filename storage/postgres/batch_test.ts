@@ -1,0 +1,60 @@
+/**
+ * The pipelined group commit (delivery_batch.ts) when a statement of a batch fails on the
+ * server: PostgreSQL answers the pipelined COMMIT with ROLLBACK, nothing of the batch is
+ * kept, and each delivery is tried again alone — the failing one gets its error, the others
+ * commit with UIDs that leave no gap.
+ */
+import assert from "node:assert/strict";
+import { skipPostgres, startPostgres } from "../../tests/lib/postgres.ts";
+import { openPostgresStore } from "./store.ts";
+import { connect } from "./rows.ts";
+
+Deno.test({
+  name: "postgres batch: a failing delivery rolls its batch back; the others commit alone",
+  ignore: skipPostgres(),
+  async fn() {
+    const pg = await startPostgres();
+    const store = await openPostgresStore(pg.url, { maxConnections: 4 });
+    const db = connect(pg.url, { max: 1 });
+    try {
+      const account = await store.createAccount("b@example.test", "h");
+      const inbox = (await store.getMailbox(account.id, "INBOX"))!;
+      // A server-side failure for one message only (its size), inside the batch's calls.
+      await db.unsafe(`
+        CREATE FUNCTION test_boom() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF NEW.size = 777 THEN RAISE EXCEPTION 'boom'; END IF;
+          RETURN NEW;
+        END $$;
+        CREATE TRIGGER test_boom BEFORE INSERT ON messages
+          FOR EACH ROW EXECUTE FUNCTION test_boom();`);
+      const msg = (i: number, size = 100) => {
+        const head = `Subject: m${i}\r\n\r\n`;
+        return new TextEncoder().encode(head + "x".repeat(size - head.length));
+      };
+      const to = [{ accountId: account.id, mailbox: "INBOX" }];
+      for (let round = 0; round < 3; round++) {
+        // Many at once, so that they share batches with the failing one.
+        const results = await Promise.allSettled(
+          Array.from({ length: 40 }, (_, i) => store.deliver(msg(i, i === 17 ? 777 : 100), to)),
+        );
+        const failed = results.flatMap((r) => r.status === "rejected" ? [r.reason] : []);
+        assert.equal(failed.length, 1);
+        assert.match(String(failed[0].message), /boom/);
+        assert.equal(results[17].status, "rejected");
+      }
+      const uids = (await store.listMessages(inbox.id)).map((m) => m.uid);
+      assert.equal(uids.length, 117);
+      // UIDs commit in order: the rolled back batches' reservations were rolled back too.
+      assert.deepEqual(uids, Array.from({ length: 117 }, (_, i) => i + 1));
+      const [orphans] = await db`SELECT count(*)::int AS n FROM blobs WHERE refs <= 0`;
+      assert.equal(orphans.n, 0);
+      const status = await store.mailboxStatus(inbox.id);
+      assert.equal(status.messages, 117);
+    } finally {
+      await db.end();
+      await store.close();
+      await pg.stop();
+    }
+  },
+});
