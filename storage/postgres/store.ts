@@ -79,6 +79,7 @@ import { guardDriverWriteAfterClose } from "./driver_guard.ts";
 import { ChangeListener, notifyChanges } from "./change_bus.ts";
 import { candidatesSql, needle } from "./text.ts";
 import * as imapSql from "./imap_sql.ts";
+import * as mailboxReads from "./reads/mailboxes.ts";
 import { type Param, q, type WriteContext } from "./writes/context.ts";
 import * as accounts from "./writes/accounts.ts";
 import * as retention from "./retention.ts";
@@ -421,28 +422,8 @@ export class PostgresStore implements Store {
   }
 
   /** Counters from the mailbox row (kept by triggers); one statement, one snapshot. */
-  async mailboxStatus(mailboxId: number): Promise<MailboxStatus> {
-    const r = await this.#get(
-      `SELECT m.messages, m.unseen, m.size, m.uid_next, m.uid_validity, m.highest_modseq,
-         f.uid AS first_unseen_uid,
-         (SELECT count(*) FROM messages WHERE mailbox_id = m.id AND uid < f.uid) AS below
-       FROM mailboxes m,
-         (SELECT min(uid) AS uid FROM messages WHERE mailbox_id = $1 AND NOT seen) f
-       WHERE m.id = $1`,
-      [mailboxId],
-    );
-    if (!r) throw new StoreError("not_found", `no such mailbox: ${mailboxId}`);
-    // RFC 9051 §7.3.1 / RFC 3501 UNSEEN: the sequence number of the first unseen message.
-    const firstUnseen = r.first_unseen_uid === null ? 0 : (r.below as number) + 1;
-    return {
-      messages: r.messages as number,
-      unseen: r.unseen as number,
-      size: r.size as number,
-      uidNext: r.uid_next as number,
-      uidValidity: r.uid_validity as number,
-      highestModseq: r.highest_modseq as number,
-      firstUnseen,
-    };
+  mailboxStatus(mailboxId: number): Promise<MailboxStatus> {
+    return mailboxReads.mailboxStatus(this.#read, mailboxId);
   }
 
   async accountUsage(accountId: number): Promise<number> {
