@@ -67,7 +67,7 @@ async function indexed(url: string): Promise<void> {
 }
 
 /** CPU seconds (user + system) of a process, from /proc (0 when it is gone). */
-function cpuOf(pid: number): number {
+export function cpuOf(pid: number): number {
   try {
     const f = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
     return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (100/s)
@@ -81,7 +81,7 @@ function cpuOf(pid: number): number {
  * `-c port=PORT`) and the postmaster's children — not the other PostgreSQL servers that may
  * run on this shared machine.
  */
-function postgresCpu(port: number): number {
+export function postgresCpu(port: number): number {
   const procs: Array<{ pid: number; ppid: number; cmd: string }> = [];
   for (const e of Deno.readDirSync("/proc")) {
     if (!/^\d+$/.test(e.name)) continue;

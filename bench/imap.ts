@@ -12,7 +12,11 @@
  * 3. A 100,000-message mailbox built through the Store: SELECT time and SEARCH TEXT time.
  *
  * Options: --secs N (stress duration, 30), --idle N (10000), --messages N (100000),
- * --skip stress,idle,big.
+ * --skip stress,idle,big, --servers sqlite,postgres,dovecot (which the stress runs on, all by
+ * default), --rounds N (1: each server's stress runs N times, the servers taking turns, so
+ * that a shared machine's changing load falls on all alike; the figures are the totals),
+ * --pg-stats (prints PostgreSQL's top statements by total time after its stress run,
+ * from pg_stat_statements).
  *
  * @module
  */
@@ -21,11 +25,13 @@ import { join } from "node:path";
 import { hashPassword } from "../core/auth.ts";
 import { openSqliteStore } from "../storage/sqlite/store.ts";
 import { openPostgresStore } from "../storage/postgres/store.ts";
+import { connect } from "../storage/postgres/rows.ts";
 import { postgresMissing, startPostgres } from "../tests/lib/postgres.ts";
 import { RawImap } from "../tests/imap_helpers.ts";
 import { configToml, startServerProcess } from "../tests/lib/server_process.ts";
 import { freePort } from "./peers.ts";
 import { flag } from "./smtp.ts";
+import { cpuOf, postgresCpu } from "./cluster.ts";
 
 const PEERS = new URL("../../shared/peers/", import.meta.url).pathname;
 const USERS = 10;
@@ -129,6 +135,28 @@ interface StressResult {
   commandsPerSec: number;
   errors: number;
   tool: string;
+  /** Server CPU per command, ms (every process of the server), when measured. */
+  cpuMs?: number;
+}
+
+/**
+ * CPU seconds of a process, the children it reaped (Dovecot's ended imap processes) and its
+ * live children, from /proc.
+ */
+function treeCpu(pid: number): number {
+  let total = 0;
+  try {
+    const f = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
+    total += (Number(f[13]) + Number(f[14])) / 100; // cutime, cstime (reaped children)
+  } catch { /* gone */ }
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const f = Deno.readTextFileSync(`/proc/${e.name}/stat`).split(") ")[1].split(" ");
+      if (Number(e.name) === pid || Number(f[1]) === pid) total += cpuOf(Number(e.name));
+    } catch { /* gone */ }
+  }
+  return total;
 }
 
 /** imaptest stress (or the python fallback) against one server. */
@@ -179,7 +207,9 @@ async function stress(
 }
 
 /** Dovecot from ../shared/peers, or null when it is not installed. */
-async function startDovecot(): Promise<{ port: number; stop(): Promise<void> } | null> {
+async function startDovecot(): Promise<
+  { port: number; pid: number; stop(): Promise<void> } | null
+> {
   if (!(await has("dovecot"))) return null;
   const port = freePort();
   const pop = freePort();
@@ -199,6 +229,7 @@ async function startDovecot(): Promise<{ port: number; stop(): Promise<void> } |
   const pid = text.trim().split("\n").pop()!;
   return {
     port,
+    pid: Number(pid),
     async stop() {
       await sh("bash", [
         "-c",
@@ -207,6 +238,182 @@ async function startDovecot(): Promise<{ port: number; stop(): Promise<void> } |
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     },
   };
+}
+
+/** Clears pg_stat_statements (the cluster was started with it preloaded). */
+async function pgStatReset(url: string): Promise<void> {
+  const db = connect(url, { max: 1 });
+  try {
+    await db.unsafe("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+    await db.unsafe("SELECT pg_stat_statements_reset()");
+  } finally {
+    await db.end();
+  }
+}
+
+/** The 25 statements with the most total time: calls, ms total, text. */
+async function pgStatPrint(url: string): Promise<void> {
+  const db = connect(url, { max: 1 });
+  try {
+    const rows = await db.unsafe(
+      "SELECT calls, total_exec_time AS ms, query FROM pg_stat_statements " +
+        "ORDER BY total_exec_time DESC LIMIT 25",
+    );
+    console.log("pg_stat_statements, every round:");
+    for (const r of rows) {
+      const calls = Number(r.calls);
+      console.log(
+        `${String(calls).padStart(8)} ${Number(r.ms).toFixed(0).padStart(7)} ms  ` +
+          String(r.query).replace(/\s+/g, " ").slice(0, 150),
+      );
+    }
+  } finally {
+    await db.end();
+  }
+}
+
+/** One server under stress: how to reach it, its CPU, and how to stop it. */
+interface Target {
+  name: "sqlite" | "postgres" | "dovecot";
+  port: number;
+  user: string;
+  pass: string;
+  /** CPU seconds of all its processes (PostgreSQL's too). */
+  cpu(): number;
+  /** Of those, PostgreSQL's. */
+  pgCpu?(): number;
+  stop(): Promise<void>;
+}
+
+/** Starts the PostgreSQL-backed server (and its cluster); its CPU counts both. */
+async function startOnPostgres(pgStats: boolean): Promise<Target> {
+  const pg = await startPostgres({
+    durable: true,
+    settings: pgStats ? { shared_preload_libraries: "pg_stat_statements" } : {},
+  });
+  try {
+    const dm = await startDenomail(
+      (path) => addUsers(path, USERS, pg.url),
+      `[storage]\nbackend = "postgres"\nurl = "${pg.url}"\n`,
+    );
+    if (pgStats) await pgStatReset(pg.url);
+    const pgPort = Number(new URL(pg.url).port);
+    return {
+      name: "postgres",
+      port: dm.port,
+      user: "u%d@example.test",
+      pass: PASSWORD,
+      cpu: () => treeCpu(dm.pid) + postgresCpu(pgPort),
+      pgCpu: () => postgresCpu(pgPort),
+      async stop() {
+        try {
+          if (pgStats) await pgStatPrint(pg.url);
+          await dm.stop();
+        } finally {
+          await pg.stop();
+        }
+      },
+    };
+  } catch (e) {
+    await pg.stop();
+    throw e;
+  }
+}
+
+/**
+ * imaptest stress on each asked-for server, `rounds` times in turn; per server the totals
+ * (commands/s over all its rounds, errors, CPU per command). `pgCpuMs`: PostgreSQL's own
+ * share of the PostgreSQL-backed server's CPU per command.
+ */
+async function stressAll(
+  servers: Set<string>,
+  secs: number,
+  rounds: number,
+  pgStats: boolean,
+): Promise<Record<Target["name"], StressResult | null> & { pgCpuMs: number }> {
+  const mbox = await Deno.makeTempFile({ suffix: ".mbox" });
+  await writeMbox(mbox);
+  // Each turn starts its server afresh and stops it after (a stopped server's background
+  // work — SQLite's indexer, PostgreSQL's autovacuum — must not fall on the next turn).
+  const starts: Array<() => Promise<Target | null>> = [];
+  if (servers.has("sqlite")) {
+    starts.push(async () => {
+      const dm = await startDenomail((path) => addUsers(path));
+      return {
+        name: "sqlite",
+        port: dm.port,
+        user: "u%d@example.test",
+        pass: PASSWORD,
+        cpu: () => treeCpu(dm.pid),
+        stop: () => dm.stop(),
+      };
+    });
+  }
+  // The same on PostgreSQL: a private cluster (fsync on), one node.
+  const pgMissing = postgresMissing();
+  if (servers.has("postgres") && pgMissing) {
+    console.log(`stress on PostgreSQL skipped: ${pgMissing}`);
+  } else if (servers.has("postgres")) starts.push(() => startOnPostgres(pgStats));
+  if (servers.has("dovecot")) {
+    starts.push(async () => {
+      const dc = await startDovecot();
+      if (!dc) return null;
+      return {
+        name: "dovecot",
+        port: dc.port,
+        user: "u%d",
+        pass: "pass",
+        cpu: () => treeCpu(dc.pid),
+        stop: () => dc.stop(),
+      };
+    });
+  }
+  console.log(
+    `stress: ${USERS} users, 10 clients, ${secs} s per server and round, ${rounds} round(s)`,
+  );
+  const sums = new Map<string, { commands: number; errors: number; cpu: number }>();
+  let pgOwn = 0;
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const start of starts) {
+        const t = await start();
+        if (!t) continue;
+        try {
+          const [cpu0, pg0] = [t.cpu(), t.pgCpu?.() ?? 0];
+          const r = await stress(t.port, t.user, t.pass, secs, mbox);
+          const cpu = t.cpu() - cpu0;
+          pgOwn += (t.pgCpu?.() ?? 0) - pg0;
+          const sum = sums.get(t.name) ?? { commands: 0, errors: 0, cpu: 0 };
+          sum.commands += r.commandsPerSec * secs;
+          sum.errors += r.errors;
+          sum.cpu += cpu;
+          sums.set(t.name, sum);
+          console.log(`  round ${round + 1} ${t.name}: ${r.commandsPerSec.toFixed(0)} commands/s`);
+        } finally {
+          await t.stop();
+        }
+      }
+    }
+    const result = (name: Target["name"]): StressResult | null => {
+      const sum = sums.get(name);
+      if (!sum) return null;
+      return {
+        commandsPerSec: sum.commands / (secs * rounds),
+        errors: sum.errors,
+        tool: "imaptest",
+        cpuMs: sum.cpu * 1000 / sum.commands,
+      };
+    };
+    const pgCommands = sums.get("postgres")?.commands ?? NaN;
+    return {
+      sqlite: result("sqlite"),
+      postgres: result("postgres"),
+      dovecot: result("dovecot"),
+      pgCpuMs: pgOwn * 1000 / pgCommands,
+    };
+  } finally {
+    await Deno.remove(mbox).catch(() => {});
+  }
 }
 
 // --- 2. idle IDLE connections ---
@@ -396,70 +603,55 @@ export async function benchImap(args: string[]): Promise<void> {
   const idleN = Number(flag(args, "--idle") ?? 10_000);
   const bigN = Number(flag(args, "--messages") ?? 100_000);
   const skip = new Set((flag(args, "--skip") ?? "").split(",").filter(Boolean));
+  const servers = new Set(
+    (flag(args, "--servers") ?? "sqlite,postgres,dovecot").split(",").filter(Boolean),
+  );
+  const pgStats = args.includes("--pg-stats");
+  const rounds = Number(flag(args, "--rounds") ?? 1);
   const rows: Row[] = [];
 
   if (!skip.has("stress")) {
-    const mbox = await Deno.makeTempFile({ suffix: ".mbox" });
-    await writeMbox(mbox);
-    console.log(`stress: ${USERS} users, 10 clients, ${secs} s per server ...`);
-    const dm = await startDenomail((path) => addUsers(path));
-    let ours: StressResult;
-    try {
-      ours = await stress(dm.port, "u%d@example.test", PASSWORD, secs, mbox);
-    } finally {
-      await dm.stop();
+    const r = await stressAll(servers, secs, rounds, pgStats);
+    const { sqlite: ours, postgres: onPg, dovecot: theirs } = r;
+    const each = rounds > 1 ? `, ${rounds} interleaved rounds` : "";
+    if (ours) {
+      const ratio = theirs ? ours.commandsPerSec / theirs.commandsPerSec : NaN;
+      rows.push({
+        what: `${ours.tool} stress commands/s (users=10 clients=10 secs=${secs}${each})`,
+        denomail: ours.commandsPerSec.toFixed(0),
+        dovecot: theirs ? theirs.commandsPerSec.toFixed(0) : "-",
+        target: "≥ 1.0× Dovecot",
+        ok: theirs ? `${ratio.toFixed(2)}×` : "-",
+      });
     }
-    // The same on PostgreSQL: a private cluster (fsync on), one node.
-    let onPg: StressResult | null = null;
-    const pgMissing = postgresMissing();
-    if (pgMissing) console.log(`stress on PostgreSQL skipped: ${pgMissing}`);
-    else {
-      const pg = await startPostgres({ durable: true });
-      try {
-        const pgDm = await startDenomail(
-          (path) => addUsers(path, USERS, pg.url),
-          `[storage]\nbackend = "postgres"\nurl = "${pg.url}"\n`,
-        );
-        try {
-          onPg = await stress(pgDm.port, "u%d@example.test", PASSWORD, secs, mbox);
-        } finally {
-          await pgDm.stop();
-        }
-      } finally {
-        await pg.stop();
-      }
-    }
-    let theirs: StressResult | null = null;
-    const dc = await startDovecot();
-    try {
-      if (dc) theirs = await stress(dc.port, "u%d", "pass", secs, mbox);
-    } finally {
-      await dc?.stop();
-    }
-    await Deno.remove(mbox).catch(() => {});
-    const ratio = theirs ? ours.commandsPerSec / theirs.commandsPerSec : NaN;
-    rows.push({
-      what: `${ours.tool} stress commands/s (users=10 clients=10 secs=${secs})`,
-      denomail: ours.commandsPerSec.toFixed(0),
-      dovecot: theirs ? theirs.commandsPerSec.toFixed(0) : "-",
-      target: "≥ 1.0× Dovecot",
-      ok: theirs ? `${ratio.toFixed(2)}×` : "-",
-    });
     if (onPg) {
       rows.push({
-        what: `${onPg.tool} stress commands/s on PostgreSQL (one node; errors ${onPg.errors})`,
+        what: `${onPg.tool} stress commands/s on PostgreSQL (one node${each})`,
         denomail: onPg.commandsPerSec.toFixed(0),
         dovecot: theirs ? theirs.commandsPerSec.toFixed(0) : "-",
         target: "≥ 1.0× Dovecot",
         ok: theirs ? `${(onPg.commandsPerSec / theirs.commandsPerSec).toFixed(2)}×` : "-",
       });
     }
+    const ms = (r: StressResult | null) => r?.cpuMs === undefined ? "-" : r.cpuMs.toFixed(2);
     rows.push({
-      what: `${ours.tool} stress errors`,
-      denomail: String(ours.errors),
+      what: "server CPU per command, ms (denomail SQLite / PostgreSQL: denomail + PostgreSQL)",
+      denomail: `${ms(ours)} / ${ms(onPg)} (${
+        onPg ? `${(onPg.cpuMs! - r.pgCpuMs).toFixed(2)} + ${r.pgCpuMs.toFixed(2)}` : "-"
+      })`,
+      dovecot: ms(theirs),
+      target: "-",
+      ok: "-",
+    });
+    const errs = [ours, onPg].filter((r) => r !== null).map((r) => r!.errors);
+    rows.push({
+      what: `${(ours ?? onPg ?? theirs)?.tool ?? "imaptest"} stress errors (denomail: ${
+        [ours && "SQLite", onPg && "PostgreSQL"].filter(Boolean).join(" + ")
+      })`,
+      denomail: errs.map(String).join(" + ") || "-",
       dovecot: theirs ? String(theirs.errors) : "-",
       target: "0",
-      ok: ours.errors === 0 ? "yes" : "no",
+      ok: errs.every((n) => n === 0) ? "yes" : "no",
     });
   }
 

@@ -24,6 +24,7 @@ import { BLOB_BODIES_MIGRATION } from "./blob_store.ts";
 import { DELIVER_ONE_MIGRATION, DELIVER_ONE_V2_MIGRATION } from "./deliver_sql.ts";
 import { SEARCH_PENDING_MIGRATION } from "./search_index.ts";
 import { DIRECTORY_NOTIFY_MIGRATION } from "./directory_cache.ts";
+import { IMAP_WRITES_MIGRATION } from "./imap_sql.ts";
 
 /** Migrations in order; migration i brings the version from i to i + 1. Never edit one. */
 const MIGRATIONS: readonly string[] = [
@@ -294,6 +295,8 @@ const MIGRATIONS: readonly string[] = [
   DELIVER_ONE_V2_MIGRATION,
   // 18: directory changes announced to every node's cache (directory_cache.ts).
   DIRECTORY_NOTIFY_MIGRATION,
+  // 19 "imap_writes": IMAP STORE, EXPUNGE and APPEND in one call each (imap_sql.ts).
+  IMAP_WRITES_MIGRATION,
 ];
 
 /** The schema version this code writes. */

@@ -78,6 +78,8 @@ import { log } from "../../lib/log.ts";
 import { guardDriverWriteAfterClose } from "./driver_guard.ts";
 import { ChangeListener, notifyChanges } from "./change_bus.ts";
 import { candidatesSql, needle } from "./text.ts";
+import * as imapSql from "./imap_sql.ts";
+import * as mailboxReads from "./reads/mailboxes.ts";
 import { type Param, q, type WriteContext } from "./writes/context.ts";
 import * as accounts from "./writes/accounts.ts";
 import * as retention from "./retention.ts";
@@ -235,6 +237,28 @@ export class PostgresStore implements Store {
     }
   }
 
+  /** A write that is one statement (imap_sql.ts): no BEGIN/COMMIT; retried as #write's. */
+  #statement<R>(fn: (read: Read, origin: string) => Promise<imapSql.Called<R>>): Promise<R> {
+    if (this.#closed) return Promise.reject(new Error("store is closed"));
+    const p = (async () => {
+      for (let attempt = 1;; attempt++) {
+        try {
+          const { value, changes } = await fn(this.#read, this.#listener.origin);
+          this.#publish(changes);
+          return value;
+        } catch (e) {
+          if (RETRY_CODES.has((e as { code?: string }).code ?? "") && attempt < MAX_ATTEMPTS) {
+            continue;
+          }
+          throw e;
+        }
+      }
+    })();
+    this.#inFlight.add(p);
+    p.catch(() => {}).finally(() => this.#inFlight.delete(p));
+    return p;
+  }
+
   async #all(text: string, params: Param[] = []): Promise<Row[]> {
     if (this.#closed) throw new Error("store is closed");
     return await this.#db.unsafe(text, params as never[], PREPARED) as unknown as Row[];
@@ -246,6 +270,7 @@ export class PostgresStore implements Store {
 
   /** The reads of reads/ modules, on the pool. */
   #read: Read = (text, params) => this.#all(text, params);
+  #blobReads = new blobReads.BatchedReads(this.#read);
 
   // --- domains ---
 
@@ -397,28 +422,8 @@ export class PostgresStore implements Store {
   }
 
   /** Counters from the mailbox row (kept by triggers); one statement, one snapshot. */
-  async mailboxStatus(mailboxId: number): Promise<MailboxStatus> {
-    const r = await this.#get(
-      `SELECT m.messages, m.unseen, m.size, m.uid_next, m.uid_validity, m.highest_modseq,
-         f.uid AS first_unseen_uid,
-         (SELECT count(*) FROM messages WHERE mailbox_id = m.id AND uid < f.uid) AS below
-       FROM mailboxes m,
-         (SELECT min(uid) AS uid FROM messages WHERE mailbox_id = $1 AND NOT seen) f
-       WHERE m.id = $1`,
-      [mailboxId],
-    );
-    if (!r) throw new StoreError("not_found", `no such mailbox: ${mailboxId}`);
-    // RFC 9051 §7.3.1 / RFC 3501 UNSEEN: the sequence number of the first unseen message.
-    const firstUnseen = r.first_unseen_uid === null ? 0 : (r.below as number) + 1;
-    return {
-      messages: r.messages as number,
-      unseen: r.unseen as number,
-      size: r.size as number,
-      uidNext: r.uid_next as number,
-      uidValidity: r.uid_validity as number,
-      highestModseq: r.highest_modseq as number,
-      firstUnseen,
-    };
+  mailboxStatus(mailboxId: number): Promise<MailboxStatus> {
+    return mailboxReads.mailboxStatus(this.#read, mailboxId);
   }
 
   async accountUsage(accountId: number): Promise<number> {
@@ -508,20 +513,25 @@ export class PostgresStore implements Store {
     );
   }
 
+  /** Reads asked for together share one statement (reads/blobs.ts BatchedReads). */
   readBlob(blobId: number): Promise<Uint8Array> {
-    return blobReads.messageBytes(this.#read, blobId);
+    return this.#blobReads.read(blobId);
   }
 
   readBlobRange(blobId: number, offset: number, length: number): Promise<Uint8Array> {
     return blobReads.messageRange(this.#read, blobId, offset, length);
   }
 
-  updateFlags(update: FlagUpdate): Promise<FlagUpdateResult> {
-    return this.#write(flags.updateFlags, update);
+  /** One statement (imap_sql.ts); the transaction of flags.ts when it hands the work back. */
+  async updateFlags(update: FlagUpdate): Promise<FlagUpdateResult> {
+    const one = await this.#statement(async (read, origin) =>
+      (await imapSql.storeFlags(read, origin, update)) ?? { value: null, changes: [] }
+    );
+    return one ?? this.#write(flags.updateFlags, update);
   }
 
   expunge(mailboxId: number, uids: number[]): Promise<number[]> {
-    return this.#write(messages.expunge, { mailboxId, uids });
+    return this.#statement((read, origin) => imapSql.expunge(read, origin, mailboxId, uids));
   }
 
   copyMessages(

@@ -672,6 +672,52 @@ export async function runStoreConformance(
     assert.deepEqual(r2.failed, []);
   });
 
+  await step(
+    "updateFlags: keyword case and order, no-op sets, non-ASCII keywords, one modseq",
+    async (
+      store,
+    ) => {
+      const { inbox } = await user(store);
+      for (let i = 1; i <= 3; i++) await store.append(inbox.id, message(i));
+      const flagsOf = async (uid: number) => (await store.getMessages(inbox.id, [uid]))[0].flags;
+      const modseq = async () => (await store.mailboxStatus(inbox.id)).highestModseq;
+      let r = await store.updateFlags({
+        mailboxId: inbox.id,
+        uids: [1, 2, 3],
+        op: "add",
+        flags: ["$B", "$a", "\\Flagged"],
+      });
+      const m1 = await modseq();
+      assert.deepEqual(r.changed.map((m) => m.modseq), [m1, m1, m1]);
+      assert.deepEqual(await flagsOf(1), ["$B", "$a", "\\Flagged"]);
+      // Keywords compare without regard to case: these change nothing, nor the modseq.
+      r = await store.updateFlags({ mailboxId: inbox.id, uids: [1], op: "add", flags: ["$b"] });
+      assert.deepEqual(r.changed, []);
+      r = await store.updateFlags({
+        mailboxId: inbox.id,
+        uids: [1],
+        op: "set",
+        flags: ["\\flagged", "$A", "$b"],
+      });
+      assert.deepEqual(r.changed, []);
+      assert.equal(await modseq(), m1);
+      // Adding keeps the order of the flags already there; removing keeps the rest in order.
+      await store.updateFlags({ mailboxId: inbox.id, uids: [2], op: "add", flags: ["$c", "$B"] });
+      assert.deepEqual(await flagsOf(2), ["$B", "$a", "\\Flagged", "$c"]);
+      await store.updateFlags({ mailboxId: inbox.id, uids: [2], op: "remove", flags: ["$A"] });
+      assert.deepEqual(await flagsOf(2), ["$B", "\\Flagged", "$c"]);
+      // A keyword with non-ASCII letters, stored and matched as the rest.
+      await store.updateFlags({ mailboxId: inbox.id, uids: [3], op: "add", flags: ["$Ünï"] });
+      assert.deepEqual(await flagsOf(3), ["$B", "$a", "\\Flagged", "$Ünï"]);
+      r = await store.updateFlags({ mailboxId: inbox.id, uids: [3], op: "remove", flags: ["$a"] });
+      assert.deepEqual(await flagsOf(3), ["$B", "\\Flagged", "$Ünï"]);
+      assert.deepEqual(r.changed[0].flags, ["$B", "\\Flagged", "$Ünï"]);
+      r = await store.updateFlags({ mailboxId: inbox.id, uids: [3], op: "set", flags: [] });
+      assert.deepEqual(await flagsOf(3), []);
+      assert.equal((await store.mailboxStatus(inbox.id)).unseen, 3);
+    },
+  );
+
   await step("expunge: removes given UIDs whatever their flags, returns them in order", async (
     store,
   ) => {
@@ -774,6 +820,33 @@ export async function runStoreConformance(
     const [vm] = await store.getMessages(inbox.id, [v.uid]);
     assert.deepEqual(await store.readBlob(vm.blobId), new Uint8Array([3, 4]));
     assert.deepEqual(big, new Uint8Array([1, 2, 3, 4, 5, 6]));
+  });
+
+  await step("readBlob: many at once (one missing, one twice) each get their own", async (
+    store,
+  ) => {
+    const { inbox } = await user(store);
+    const sent: Uint8Array[] = [];
+    for (let i = 0; i < 40; i++) {
+      // Small and large (a shared body from 4 KB) messages mixed.
+      const msg = new TextEncoder().encode(
+        `Subject: m${i}\r\n\r\n${"x".repeat(i % 3 ? 9 : 5000)}${i}`,
+      );
+      sent.push(msg);
+      await store.append(inbox.id, msg);
+    }
+    const ms = await store.listMessages(inbox.id);
+    const ids = [...ms.map((m) => m.blobId), 987_654_321, ms[0].blobId];
+    const got = await Promise.allSettled(ids.map((id) => store.readBlob(id)));
+    for (let i = 0; i < 40; i++) {
+      assert.equal(got[i].status, "fulfilled");
+      assert.deepEqual((got[i] as PromiseFulfilledResult<Uint8Array>).value, sent[i]);
+    }
+    assert.equal(got[40].status, "rejected");
+    assert.equal(((got[40] as PromiseRejectedResult).reason as StoreError).code, "not_found");
+    const again = (got[41] as PromiseFulfilledResult<Uint8Array>).value;
+    assert.deepEqual(again, sent[0]);
+    assert.notEqual(again, (got[0] as PromiseFulfilledResult<Uint8Array>).value, "own copies");
   });
 
   await step("quota: accountUsage and enforcement", async (store) => {

@@ -1,5 +1,5 @@
 /**
- * Writes that add or remove messages: delivery (one blob, many targets), APPEND, EXPUNGE,
+ * Writes that add or remove messages: delivery (one blob, many targets), APPEND,
  * COPY and MOVE. Every change raises the mailbox's modseq (RFC 7162 §3.1) and is recorded in
  * `ctx.changes`. Locks follow the order of `context.ts`: accounts, mailboxes, blobs.
  *
@@ -8,9 +8,8 @@
 import { type DeliveryTarget, type MessageMeta, type Placed, StoreError } from "../../mod.ts";
 import { normalizeFlags, normalizeMailboxName } from "../../names.ts";
 import { storeBlob } from "./blobs.ts";
-import { assignThread } from "./threads.ts";
+import { assignThread, threadInputs } from "./threads.ts";
 import { deliverOne, type OneDelivery } from "./deliver_one.ts";
-import { notifyChanges } from "../change_bus.ts";
 import {
   bumpMailbox,
   checkMessage,
@@ -144,63 +143,69 @@ async function place(
   return { accountId, mailboxId, uid, uidValidity };
 }
 
+/**
+ * IMAP APPEND (and JMAP import): the blob first (no lock needed: invisible to others until
+ * COMMIT), then one call of `denomail_append_one` (../imap_sql.ts) takes the locks, checks
+ * the quota, threads, places the message and notifies — the locks are held for that call
+ * and the COMMIT only.
+ */
 export async function append(
   ctx: WriteContext,
   a: { mailboxId: number; message: Uint8Array; flags?: string[]; internalDate?: number },
 ): Promise<Placed> {
   checkMessage(a.message);
-  const found = await mailboxById(ctx, a.mailboxId);
   const flags = normalizeFlags(a.flags ?? []);
   const internalDate = internalDateOf(ctx, a.internalDate);
-  const size = a.message.byteLength;
-  // Statements go out together, run in order (context.ts `q`): the blob (before the locks,
-  // as deliver), the account and mailbox locks, then the quota read under them.
-  const [blobId, , locked] = await Promise.all([
-    storeBlob(ctx, a.message, true),
-    lockAccounts(ctx, [found.accountId]),
-    lockMailboxes(ctx, [a.mailboxId]),
-    checkQuota(ctx, found.accountId, size),
-  ]);
-  const mb = locked.get(a.mailboxId)!;
-  const later: Array<Promise<unknown>> = [];
-  await assignThread(ctx, mb.accountId, blobId, a.message, later); // under the account lock
-  // bumpMailbox(count 1) gives the locked row's UIDNEXT and modseq + 1: known already, so
-  // the row goes out with the bump (and the thread rows and the notification).
-  const uid = mb.uidNext;
-  const modseq = mb.highestModseq + 1;
-  const bumped = bumpMailbox(ctx, mb.id, 1);
-  later.push(
-    insertMessages(ctx, [{ mailboxId: mb.id, uid, modseq, flags, internalDate, size, blobId }]),
-  );
-  ctx.changes.push({ kind: "append", mailboxId: mb.id, uids: [uid], highestModseq: modseq });
-  if (ctx.origin !== undefined) {
-    later.push(notifyChanges(ctx.tx, ctx.origin, ctx.changes.slice(ctx.notified ?? 0)));
-  }
-  const [b] = await Promise.all([bumped, ...later]);
-  if (b.firstUid !== uid || b.modseq !== modseq) {
-    throw new Error(`APPEND: UID ${b.firstUid}/modseq ${b.modseq}, expected ${uid}/${modseq}`);
-  }
-  if (ctx.origin !== undefined) ctx.notified = ctx.changes.length;
-  return { accountId: mb.accountId, mailboxId: mb.id, uid, uidValidity: b.uidValidity };
-}
-
-/** Sends the DELETE of the messages (context.ts `q`: at once); resolves to the UIDs gone. */
-function deleteMessages(ctx: WriteContext, mailboxId: number, uids: number[]) {
-  return q(
+  const th = threadInputs(a.message);
+  const blobId = await storeBlob(ctx, a.message, true);
+  // The notification goes out in the call when nothing before it is still to be sent.
+  const notifies = ctx.origin !== undefined && (ctx.notified ?? 0) === ctx.changes.length;
+  const r = await q1(
     ctx,
-    "DELETE FROM messages WHERE mailbox_id = $1 AND uid = ANY($2::bigint[]) RETURNING uid",
-    [mailboxId, uids],
+    "SELECT * FROM denomail_append_one($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    [
+      a.mailboxId,
+      blobId,
+      a.message.byteLength,
+      flags.join(" "),
+      flags.includes("\\Seen"),
+      flags.includes("\\Deleted"),
+      internalDate,
+      th.refs as never,
+      th.ids as never,
+      th.subject,
+      notifies ? ctx.origin! : null,
+    ],
   );
+  if (r?.o_status === "quota") throw new StoreError("quota", `quota exceeded for ${r.o_detail}`);
+  if (r?.o_status !== "ok") throw new StoreError("not_found", `no such mailbox: ${a.mailboxId}`);
+  const uid = r.o_uid as number;
+  const mailboxId = a.mailboxId;
+  ctx.changes.push({ kind: "append", mailboxId, uids: [uid], highestModseq: r.o_modseq as number });
+  if (notifies) ctx.notified = ctx.changes.length;
+  return {
+    accountId: r.o_account as number,
+    mailboxId,
+    uid,
+    uidValidity: r.o_uid_validity as number,
+  };
 }
 
-/** `deleted`: the DELETE, already sent (expunge sends it with its lock). */
+/**
+ * MOVE's expunge of the sources, under the locks copyMessages took. (EXPUNGE itself is one
+ * statement: ../imap_sql.ts.)
+ */
 async function removeMessages(
   ctx: WriteContext,
   mailboxId: number,
   uids: number[],
-  deleted = deleteMessages(ctx, mailboxId, uids),
 ): Promise<number[]> {
-  const removed = (await deleted).map((r) => r.uid as number).sort((x, y) => x - y);
+  const deleted = await q(
+    ctx,
+    "DELETE FROM messages WHERE mailbox_id = $1 AND uid = ANY($2::bigint[]) RETURNING uid",
+    [mailboxId, uids],
+  );
+  const removed = deleted.map((r) => r.uid as number).sort((x, y) => x - y);
   if (removed.length === 0) return removed;
   // RFC 7162 §3.2.10: expunges get a modseq too, for VANISHED (EARLIER). The bump and the
   // expunge records go out together; the records read the bumped modseq (they run after).
@@ -210,18 +215,6 @@ async function removeMessages(
   ]);
   ctx.changes.push({ kind: "expunge", mailboxId, uids: removed, highestModseq: modseq });
   return removed;
-}
-
-export async function expunge(
-  ctx: WriteContext,
-  a: { mailboxId: number; uids: number[] },
-): Promise<number[]> {
-  checkUids(a.uids);
-  // The lock and the DELETE travel together; the DELETE runs under the lock.
-  const locked = lockMailboxes(ctx, [a.mailboxId]);
-  const deleted = deleteMessages(ctx, a.mailboxId, a.uids);
-  await Promise.all([locked, deleted]);
-  return removeMessages(ctx, a.mailboxId, a.uids, deleted);
 }
 
 /** RFC 4315 COPYUID: [source UID, destination UID] pairs in source UID order. */
