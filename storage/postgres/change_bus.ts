@@ -19,7 +19,8 @@
  *
  * @module
  */
-import postgres from "postgres";
+import type postgres from "postgres";
+import { listenConnection } from "./listen_connection.ts";
 import type { MailboxChange } from "../mod.ts";
 import type { Row, Tx } from "./rows.ts";
 import { catchUp, changeLogHead, MARK_MS } from "./change_catchup.ts";
@@ -97,22 +98,14 @@ export class ChangeListener {
 
   constructor(url: string, onChanges: (changes: MailboxChange[]) => void) {
     this.#onChanges = onChanges;
-    // onnotify and onclose are connection options the driver's typings leave out (its own
-    // listen() uses them; we keep our own so that LISTEN is retried until the database is back).
-    const options = {
-      max: 1,
-      idle_timeout: null,
-      max_lifetime: null,
-      fetch_types: false,
-      onnotice: () => {},
-      connection: { application_name: LISTEN_APP },
-      onnotify: (channel: string, payload: string) => this.#receive(channel, payload),
+    this.#sql = listenConnection(url, {
+      applicationName: LISTEN_APP,
+      onnotify: (channel, payload) => this.#receive(channel, payload),
       onclose: () => {
         this.#listening = false;
         this.#relisten();
       },
-    };
-    this.#sql = postgres(url, options as unknown as postgres.Options<Record<string, never>>);
+    });
   }
 
   /** Starts listening (resolves once LISTEN is in place, or throws if it cannot be). */

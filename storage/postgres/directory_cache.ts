@@ -17,7 +17,8 @@
  *
  * @module
  */
-import postgres from "postgres";
+import type postgres from "postgres";
+import { listenConnection } from "./listen_connection.ts";
 
 /** The NOTIFY channel of directory changes. */
 export const DIRECTORY_CHANNEL = "denomail_directory";
@@ -55,21 +56,14 @@ export class DirectoryCache {
 
   constructor(url: string, ttlMs = DIRECTORY_TTL_MS) {
     this.#ttl = ttlMs;
-    // onnotify and onclose are connection options the driver's typings leave out.
-    const options = {
-      max: 1,
-      idle_timeout: null,
-      max_lifetime: null,
-      fetch_types: false,
-      onnotice: () => {},
+    this.#sql = listenConnection(url, {
       onnotify: () => this.clear(),
       onclose: () => {
         this.#listening = false;
         this.clear();
         this.#relisten();
       },
-    };
-    this.#sql = postgres(url, options as unknown as postgres.Options<Record<string, never>>);
+    });
     this.#relisten(0);
   }
 
