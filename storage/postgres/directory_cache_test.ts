@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { skipPostgres, startPostgres } from "../../tests/lib/postgres.ts";
 import { openPostgresStore } from "./store.ts";
 import { connect } from "./rows.ts";
+import { DirectoryCache } from "./directory_cache.ts";
 
 /** Polls `check` until it holds (a deadline, not a fixed sleep). */
 async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
@@ -70,4 +71,21 @@ Deno.test({
       await pg.stop();
     }
   },
+});
+
+Deno.test("postgres directory cache: without its LISTEN connection every read goes to the database", async () => {
+  // Nothing listens on this port: the cache can never hear of a change, so it must not keep
+  // an answer (a missed notification would leave it stale).
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = l.addr;
+  l.close();
+  const cache = new DirectoryCache(`postgres://nobody@127.0.0.1:${port}/none`, 3_600_000);
+  try {
+    let loads = 0;
+    const load = () => Promise.resolve(++loads);
+    assert.equal(await cache.get("d:x.test", load), 1);
+    assert.equal(await cache.get("d:x.test", load), 2, "not served from the cache");
+  } finally {
+    await cache.close();
+  }
 });
