@@ -46,7 +46,12 @@ Deno.test({
           "the inline image",
           async () => (await body.locator('img[src^="data:image/png;base64,"]').count()) === 1,
         );
-        assert.ok(await img.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth === 1));
+        // Decoding a data: URL is asynchronous: wait for the load rather than
+        // reading `complete` once (the CI run caught it mid-decode).
+        await until(
+          "the inline image decoded",
+          () => img.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth === 1),
+        );
         await page.screenshot({ path: "/tmp/webmail-attachments.png" });
       });
 
