@@ -39,6 +39,17 @@ Deno.test({
           1,
         );
         assert.equal(await row(page, "Bulk 1").getByLabel("Has attachments").count(), 0);
+        // Opening marks the message seen, which re-fetches it. Hold the inline image's download
+        // until that re-fetch has started, so a reader that lets the re-fetch cancel the
+        // download shows no image (the race a loaded machine once lost).
+        const refetched = page.waitForResponse((r) => {
+          const body = r.request().postData() ?? "";
+          return body.includes("Email/set") && body.includes("$seen");
+        }).then(() => page.waitForRequest((r) => (r.postData() ?? "").includes('"Email/get"')));
+        await page.route("**/download/**", async (route) => {
+          await refetched;
+          await route.continue();
+        });
         await openMessage(page, "Report with picture");
         const body = page.getByTitle("Message body").contentFrame();
         const img = body.getByRole("img", { name: "inline picture" });
@@ -53,6 +64,7 @@ Deno.test({
           () => img.evaluate((i: HTMLImageElement) => i.complete && i.naturalWidth === 1),
         );
         await page.screenshot({ path: "/tmp/webmail-attachments.png" });
+        await page.unroute("**/download/**");
       });
 
       await t.step("an attachment downloads byte-exact, as a download", async () => {

@@ -58,7 +58,6 @@ export function MessageView(
       props.onLoaded(e);
       // A From address can be forged: mail the spam filter put in Junk never gets the trust.
       if (first && !props.inJunk && trustsSender(e.from?.[0]?.email)) setAllowRemote(true);
-      if (first) loadInline(props.jmap, e).then((m) => live && m.size && setInline(m));
       if (first && !e.keywords?.$seen) {
         markSeen(props.jmap, e.id).then(() => live && props.onSeen());
       }
@@ -67,6 +66,18 @@ export function MessageView(
       live = false;
     };
   }, [props.jmap, props.emailId, props.version]);
+
+  // Inline images once per message, in an effect of their own: a keyword change or a push
+  // (`version`) re-runs the fetch above, and must not cancel a download still under way.
+  const loadedId = email?.id;
+  useEffect(() => {
+    if (!email) return;
+    let live = true;
+    loadInline(props.jmap, email).then((m) => live && m.size && setInline(m));
+    return () => {
+      live = false;
+    };
+  }, [props.jmap, loadedId]);
 
   const body = useMemo(() => email && bodyOf(email, allowRemote, inline), [
     email,
