@@ -60,6 +60,10 @@ export const RULES: Record<string, { score: number; about: string }> = {
     score: -1.5,
     about: "From, envelope sender and a link at one organisation (not free mail)",
   },
+  SENDER_TRACKS_BOUNCES: {
+    score: -1.5,
+    about: "envelope sender at the From's organisation, made for this message (VERP)",
+  },
   // --- content ---
   HTML_ONLY: { score: 0.7, about: "HTML without a plain-text alternative" },
   HTML_IMAGE_ONLY: { score: 1.2, about: "HTML with images and almost no text" },
