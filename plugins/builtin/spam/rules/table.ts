@@ -61,7 +61,7 @@ export const RULES: Record<string, { score: number; about: string }> = {
     about: "From, envelope sender and a link at one organisation (not free mail)",
   },
   SENDER_TRACKS_BOUNCES: {
-    score: -1.5,
+    score: -2.0,
     about: "envelope sender at the From's organisation, made for this message (VERP)",
   },
   // --- content ---
@@ -96,7 +96,7 @@ export const RULES: Record<string, { score: number; about: string }> = {
   BAYES_99: { score: 5.5, about: "Bayes spam probability 99 to 99.9%" },
   BAYES_999: { score: 6.0, about: "Bayes spam probability 99.9% or more" },
   // --- the linear model (linear.ts): the score is this weight × (2p − 1), p its probability ---
-  LINEAR: { score: 2.5, about: "linear model (logistic regression on the tokens)" },
+  LINEAR: { score: 3.0, about: "linear model (logistic regression on the tokens)" },
 };
 
 /**
