@@ -33,8 +33,10 @@ function decodeQ(text: string): Uint8Array {
 /**
  * Decodes every encoded word in `s`. White space between two adjacent encoded words is
  * dropped (RFC 2047 §6.2); adjacent words in the same charset are joined before decoding,
- * so a multi-byte character split across words survives. Unknown charsets fall back to
- * UTF-8 (when valid) or windows-1252. Never throws.
+ * so a multi-byte character split across words survives — except in the stateful
+ * ISO-2022 charsets, where each word ends back in ASCII (RFC 1468) and joined words would
+ * put two escapes in a row, which a decoder reports as an error (WHATWG Encoding
+ * §12.2.1). Unknown charsets fall back to UTF-8 (when valid) or windows-1252. Never throws.
  */
 export function decodeEncodedWords(s: string): string {
   if (s.indexOf("=?") < 0) return s;
@@ -50,7 +52,7 @@ export function decodeEncodedWords(s: string): string {
     const gap = s.slice(last, m.index);
     const adjacent = pending.length > 0 && /^[ \t\r\n]*$/.test(gap);
     const charset = m[1].split("*")[0].toLowerCase();
-    if (!adjacent || charset !== pendingCharset) {
+    if (!adjacent || charset !== pendingCharset || charset.startsWith("iso-2022")) {
       flush();
       if (!adjacent) out += gap;
     }

@@ -28,6 +28,12 @@ Deno.test("RFC 2047 encoded words", async (t) => {
     ["a =?utf-8?q?x?= b", "a x b"],
     ["=?windows-1251?B?z/Do4uXy?=", "Привет"],
     ["=?iso-2022-jp?B?GyRCJDMkcyRLJEEkTxsoQg==?=", "こんにちは"],
+    // Two ISO-2022-JP words (a Subject of the development corpus's hard ham): each ends in
+    // ASCII, so they are decoded one by one, with no U+FFFD where they meet.
+    [
+      "=?iso-2022-jp?B?GyRCJDMkcxsoQg==?=\r\n\t=?iso-2022-jp?B?GyRCJEskQSRPGyhC?=",
+      "こんにちは",
+    ],
   ];
   for (const [input, want] of cases) {
     await t.step(JSON.stringify(input), () => assert.equal(decodeEncodedWords(input), want));

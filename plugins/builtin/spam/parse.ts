@@ -11,13 +11,13 @@
  */
 import {
   decodeBody,
-  decodeCharset,
   decodeEncodedWords,
   type MimePart,
   parseAddressList,
   parseMime,
 } from "../../../mime/mod.ts";
 import { type HtmlLink, scanHtml } from "./html.ts";
+import { charsetUnsaid, decodeText, redecodeHeader, sniffCharset } from "./charset.ts";
 
 /** One attachment (a part with a file name, or a non-text leaf). */
 export interface Attachment {
@@ -34,6 +34,8 @@ export interface TextPart {
   /** The Content-Transfer-Encoding it came in. */
   encoding: string;
   charset: string;
+  /** True when the part did not say its charset and it was guessed (charset.ts). */
+  guessed?: boolean;
 }
 
 /** What the checks and the tokenizer see of a message. */
@@ -83,12 +85,17 @@ function param(part: MimePart, name: string): string | undefined {
     part.dispositionParams.find((p) => p.name === name)?.value;
 }
 
+/** A leaf part and the charset parameter of the nearest multipart above it (if any). */
+type Leaf = [MimePart, string | undefined];
+
 /** The leaf parts of a tree, depth first, at most ~200. */
-function leaves(root: MimePart, out: MimePart[], depth = 0): void {
+function leaves(root: MimePart, out: Leaf[], depth = 0, inherited?: string): void {
   if (out.length > 200 || depth > 20) return;
-  if (root.kind === "multipart") { for (const c of root.children) leaves(c, out, depth + 1); }
-  else if (root.kind === "message" && root.embedded) leaves(root.embedded, out, depth + 1);
-  else out.push(root);
+  if (root.kind === "multipart") {
+    const cs = root.params.find((x) => x.name === "charset")?.value ?? inherited;
+    for (const c of root.children) leaves(c, out, depth + 1, cs);
+  } else if (root.kind === "message" && root.embedded) leaves(root.embedded, out, depth + 1);
+  else out.push([root, inherited]);
 }
 
 /** The shape of a MIME tree, at most 4 levels and ~120 characters. */
@@ -116,9 +123,9 @@ export function parseMail(raw: Uint8Array, maxBytes = DEFAULT_MAX_BYTES): Parsed
   let hiddenText = false;
   const htmlTags = new Set<string>();
   let textBudget = MAX_TEXT;
-  const parts: MimePart[] = [];
+  const parts: Leaf[] = [];
   leaves(root, parts);
-  for (const p of parts) {
+  for (const [p, inherited] of parts) {
     const type = `${p.type}/${p.subtype}`;
     partTypes.push(type);
     const filename = param(p, "filename") ?? param(p, "name");
@@ -135,8 +142,16 @@ export function parseMail(raw: Uint8Array, maxBytes = DEFAULT_MAX_BYTES): Parsed
     }
     if (textBudget <= 0) continue;
     const body = decodeBody(bytes, p) ?? bytes.subarray(p.bodyStart, p.bodyEnd);
-    const charset = p.params.find((x) => x.name === "charset")?.value ?? "us-ascii";
-    let text = decodeCharset(body.subarray(0, textBudget * 2), charset);
+    const declared = p.params.find((x) => x.name === "charset")?.value;
+    // An unsaid charset is guessed (charset.ts): CJK spam often says none.
+    const decoded = decodeText(
+      body.subarray(0, textBudget * 2),
+      declared,
+      inherited,
+      p.subtype === "html",
+    );
+    let text = decoded.text;
+    const charset = decoded.charset;
     if (p.subtype === "html") {
       const scan = scanHtml(text);
       text = scan.text;
@@ -147,7 +162,13 @@ export function parseMail(raw: Uint8Array, maxBytes = DEFAULT_MAX_BYTES): Parsed
     }
     text = text.slice(0, textBudget);
     textBudget -= text.length;
-    texts.push({ subtype: p.subtype, text, encoding: p.encoding, charset: charset.toLowerCase() });
+    texts.push({
+      subtype: p.subtype,
+      text,
+      encoding: p.encoding,
+      charset: charset.toLowerCase(),
+      guessed: charsetUnsaid(declared) && !charsetUnsaid(charset),
+    });
   }
   const urls: string[] = [];
   for (const l of links) if (/^(https?:|www\.)/i.test(l.href)) urls.push(l.href);
@@ -161,7 +182,7 @@ export function parseMail(raw: Uint8Array, maxBytes = DEFAULT_MAX_BYTES): Parsed
   return {
     headers,
     header: (name) => first.get(name.toLowerCase()),
-    subject: decodeEncodedWords(first.get("subject") ?? ""),
+    subject: subjectOf(root, bytes, first.get("subject") ?? "", texts),
     fromAddress: from ? `${from.mailbox}@${from.host}`.toLowerCase() : "",
     fromName: from?.name ? decodeEncodedWords(from.name) : "",
     texts,
@@ -177,6 +198,22 @@ export function parseMail(raw: Uint8Array, maxBytes = DEFAULT_MAX_BYTES): Parsed
     structure: structureOf(root),
     size: raw.length,
   };
+}
+
+/**
+ * The decoded Subject. Raw 8-bit bytes that are not UTF-8 (mime/ read them as windows-1252)
+ * are decoded again in the charset of the body's text, or a sniffed one: a GB2312 subject
+ * without encoded words.
+ */
+function subjectOf(root: MimePart, bytes: Uint8Array, value: string, texts: TextPart[]): string {
+  const f = root.headers.find((h) => h.lname === "subject");
+  const raw = f ? bytes.subarray(f.valueStart, f.end) : undefined;
+  if (raw && raw.some((b) => b >= 0x80)) {
+    const cs = texts.find((t) => !charsetUnsaid(t.charset))?.charset ?? sniffCharset(raw);
+    const again = redecodeHeader(raw, cs);
+    if (again !== null) return decodeEncodedWords(again.replace(/\r?\n[ \t]/g, " ").trim());
+  }
+  return decodeEncodedWords(value);
 }
 
 /** The host name of a URL ("www.x.test/..." counts as http), lower-case, or null. */

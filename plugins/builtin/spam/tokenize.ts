@@ -24,9 +24,10 @@ import { splitMailbox } from "../../../mime/address.ts";
 import { phraseKinds } from "./rules/phrases.ts";
 import { contentRules } from "./rules/content.ts";
 import { forgedRules } from "./rules/forged.ts";
+import { cjkPairs, isCjk, newPairBudget, scriptTokens } from "./scripts.ts";
 
 /** Version of the token scheme (stored with each learned message). */
-export const TOKENIZER_VERSION = 4;
+export const TOKENIZER_VERSION = 5;
 
 /** Most tokens taken from one message. */
 export const MAX_TOKENS = 1500;
@@ -212,28 +213,45 @@ function words(text: string, prefix: string, out: Set<string>): void {
       continue;
     }
     const start = i;
+    let cjk = false;
     while (width > 0) {
+      if (width === 1 && isCjk(s.charCodeAt(i))) cjk = true;
       i += width;
       width = i < n ? wordCharAt(s, i) : 0;
+    }
+    if (cjk) {
+      // Chinese and Japanese have no spaces and Korean words are short: pairs of characters
+      // stand for words (as in CJK search engines), the pieces between stay words.
+      if (!spans.seen(start, i)) {
+        cjkPairs(s, start, i, prefix, out, (a, b) => word(s, a, b, prefix, out));
+      }
+      if (out.size >= MAX_TOKENS) return;
+      continue;
     }
     if (i - start < MIN_WORD) continue;
     // The same characters give the same token: a repeat has nothing to add.
     if (spans.seen(start, i)) continue;
     if (out.size >= MAX_TOKENS) return;
-    let w = s.slice(start, i);
-    if (isEdgeMark(w.charCodeAt(0)) || isEdgeMark(w.charCodeAt(w.length - 1))) {
-      w = w.replace(EDGES, "");
-      if (w.length < MIN_WORD) continue;
-    }
-    if (w.length > MAX_WORD) {
-      // SpamBayes: a long "word" is summarized by its first character and length class.
-      out.add(`${prefix}skip:${w[0]}${Math.floor(w.length / 10) * 10}`);
-      continue;
-    }
-    out.add(prefix + w);
-    const shape = shapeOf(w);
-    if (shape !== null) out.add(`shape:${prefix}${shape}`);
+    word(s, start, i, prefix, out);
   }
+}
+
+/** The token of the word s[start, end): marks at the edges dropped, a long one summarized. */
+function word(s: string, start: number, end: number, prefix: string, out: Set<string>): void {
+  if (end - start < MIN_WORD) return;
+  let w = s.slice(start, end);
+  if (isEdgeMark(w.charCodeAt(0)) || isEdgeMark(w.charCodeAt(w.length - 1))) {
+    w = w.replace(EDGES, "");
+    if (w.length < MIN_WORD) return;
+  }
+  if (w.length > MAX_WORD) {
+    // SpamBayes: a long "word" is summarized by its first character and length class.
+    out.add(`${prefix}skip:${w[0]}${Math.floor(w.length / 10) * 10}`);
+    return;
+  }
+  out.add(prefix + w);
+  const shape = shapeOf(w);
+  if (shape !== null) out.add(`shape:${prefix}${shape}`);
 }
 
 /** Host suffixes of a URL host: a.b.example.com -> example.com, b.example.com, ... (max 3). */
@@ -307,6 +325,7 @@ function shapeTokens(m: ParsedMail, out: Set<string>): void {
 /** The tokens of a parsed message. */
 export function tokenize(m: ParsedMail): Set<string> {
   const out = new Set<string>();
+  newPairBudget();
   words(m.subject, "s:", out);
   if (m.subject === "") out.add("s:(none)");
   if (
@@ -353,8 +372,10 @@ export function tokenize(m: ParsedMail): Set<string> {
   shapeTokens(m, out);
   // Content and forged-tool rule hits (rules/content.ts, rules/forged.ts) as tokens too.
   for (const h of [...contentRules(m, {}), ...forgedRules(m, {})]) out.add(`rule:${h.name}`);
+  scriptTokens(m, out);
   for (const t of m.texts) {
     out.add(`charset:${t.charset}`);
+    if (t.guessed) out.add("charset:(guessed)");
     if (t.encoding !== "7bit") out.add(`cte:${t.subtype}:${t.encoding}`);
     words(t.text, "", out);
     for (const m of t.text.matchAll(/([!?$*])\1{2,}/g)) out.add(`punct:${m[0].slice(0, 5)}`);

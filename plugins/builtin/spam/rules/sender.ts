@@ -36,10 +36,26 @@ export function senderRules(
   if (!from || freemail(m.fromAddress)) return [];
   const bounce = envelopeSender ??
     /<([^<>\s]*)>/.exec(m.header("return-path") ?? "")?.[1];
-  if (orgOf(bounce) !== from) return [];
+  if (!bounce || orgOf(bounce) !== from) return [];
+  const out: RuleHit[] = [];
   const linked = m.urls.some((u) => {
     const host = urlHost(u);
     return host !== null && orgDomain(host) === from;
   });
-  return linked ? [hit("SENDER_OWN_LINKS", scores)] : [];
+  if (linked) out.push(hit("SENDER_OWN_LINKS", scores));
+  if (trackedBounce(bounce, m.fromAddress)) out.push(hit("SENDER_TRACKS_BOUNCES", scores));
+  return out;
+}
+
+/**
+ * SENDER_TRACKS_BOUNCES (with the envelope sender at the From's organisation, checked
+ * above): the envelope sender is an address made for this one message or recipient — a
+ * local part of at least 12 characters with digits, not the From address — as a mailing
+ * tool makes to learn which recipient bounced (VERP). A sender that processes its bounces
+ * keeps its list clean; a spam run does not read them. On the development split: 84 % of
+ * hard ham (newsletters, shops), 0.6 % of spam, 0.6 % of easy ham.
+ */
+function trackedBounce(bounce: string, from: string): boolean {
+  const local = splitMailbox(bounce.toLowerCase())?.local ?? "";
+  return local.length >= 12 && /[0-9]/.test(local) && bounce.toLowerCase() !== from;
 }

@@ -60,6 +60,10 @@ export const RULES: Record<string, { score: number; about: string }> = {
     score: -1.5,
     about: "From, envelope sender and a link at one organisation (not free mail)",
   },
+  SENDER_TRACKS_BOUNCES: {
+    score: -2.0,
+    about: "envelope sender at the From's organisation, made for this message (VERP)",
+  },
   // --- content ---
   HTML_ONLY: { score: 0.7, about: "HTML without a plain-text alternative" },
   HTML_IMAGE_ONLY: { score: 1.2, about: "HTML with images and almost no text" },
@@ -92,7 +96,7 @@ export const RULES: Record<string, { score: number; about: string }> = {
   BAYES_99: { score: 5.5, about: "Bayes spam probability 99 to 99.9%" },
   BAYES_999: { score: 6.0, about: "Bayes spam probability 99.9% or more" },
   // --- the linear model (linear.ts): the score is this weight × (2p − 1), p its probability ---
-  LINEAR: { score: 2.5, about: "linear model (logistic regression on the tokens)" },
+  LINEAR: { score: 3.0, about: "linear model (logistic regression on the tokens)" },
 };
 
 /**
