@@ -3,9 +3,9 @@
  * arrive while earlier ones are still committing share ONE transaction (the driver's
  * `begin`), in three round trips:
  * 1. BEGIN and the blobs (pipelined, before any lock);
- * 2. one `denomail_deliver_one` call each (in arrival order), the removal of the blobs of
- *    refused deliveries and one change notification for the batch (deliver_sql.ts
- *    BATCH_NOTIFY_SQL), all pipelined, sent at once;
+ * 2. one statement, `denomail_deliver_batch` (deliver_sql.ts): `denomail_deliver_one` for
+ *    each delivery (by account, arrival order within one), the removal of the blobs of
+ *    refused deliveries and one change notification for the batch;
  * 3. COMMIT.
  * Every delivery into a mailbox waits for that mailbox's row lock until COMMIT, so the time
  * a batch holds it (the calls, one round trip to this process, the WAL flush) bounds the rate
@@ -28,13 +28,12 @@
  *
  * @module
  */
-import type { MailboxChange, Placed, StoreError } from "../mod.ts";
+import type { MailboxChange, Placed } from "../mod.ts";
 import postgres from "postgres";
 import type { Db } from "./rows.ts";
-import { q, type WriteContext } from "./writes/context.ts";
-import { BATCH_NOTIFY_SQL } from "./deliver_sql.ts";
+import type { WriteContext } from "./writes/context.ts";
 import { storeBlob } from "./writes/blobs.ts";
-import { type OneDelivery, placeOne } from "./writes/deliver_one.ts";
+import { type OneDelivery, placeBatch } from "./writes/deliver_one.ts";
 import { deliver, type DeliverArgs, plainDelivery } from "./writes/messages.ts";
 
 /**
@@ -101,22 +100,13 @@ async function deliverBatch(
       changes = ctx.changes;
       const blobIds = await Promise.all(batch.map((d) => storeBlob(ctx, d.message, true)));
       sent = true;
-      // Sent at once: the calls, the refused deliveries' blobs (no reference), one
-      // notification for the batch; the driver's COMMIT follows.
-      const placed = batch.map((d, i) => placeOne(ctx, d, blobIds[i], null));
-      const cleanup = q(
-        ctx,
-        `WITH b AS (DELETE FROM blobs WHERE id = ANY($1::bigint[]) AND refs = 0 RETURNING id)
-         DELETE FROM search_pending WHERE blob_id IN (SELECT id FROM b)`,
-        [blobIds],
-      );
-      const notified = q(ctx, BATCH_NOTIFY_SQL, [origin, blobIds]);
-      const settled = await Promise.allSettled([...placed, cleanup, notified]);
-      const failed = settled.find((r) => r.status === "rejected") as PromiseRejectedResult;
-      if (failed) throw new RolledBack(failed.reason); // the driver rolls back
-      return settled.slice(0, batch.length).map((r) =>
-        (r as PromiseFulfilledResult<Placed | StoreError>).value
-      );
+      // One statement: the placements, the refused deliveries' blobs (no reference) removed,
+      // one notification for the batch; the driver's COMMIT follows.
+      try {
+        return await placeBatch(ctx, batch, blobIds, origin);
+      } catch (e) {
+        throw new RolledBack(e); // the driver rolls back
+      }
     });
     host.publish(changes);
     return out;

@@ -10,7 +10,8 @@
 import { type DeliveryTarget, type Placed, StoreError } from "../../mod.ts";
 import { normalizeFlags } from "../../names.ts";
 import { threadInputs } from "./threads.ts";
-import { q1, type WriteContext } from "./context.ts";
+import { q, q1, type WriteContext } from "./context.ts";
+import type { Row } from "../rows.ts";
 
 /** One delivery of a batch, or of `deliver` (messages.ts). */
 export interface OneDelivery {
@@ -54,6 +55,11 @@ export async function placeOne(
       origin,
     ],
   );
+  return answer(ctx, d, r);
+}
+
+/** A `denomail_deliver_one` row as the delivery's placement (its change noted) or refusal. */
+function answer(ctx: WriteContext, d: OneDelivery, r: Row | undefined): Placed | StoreError {
   if (r?.o_status === "quota") return new StoreError("quota", `quota exceeded for ${r.o_detail}`);
   if (r?.o_status !== "ok") {
     return new StoreError("not_found", `no such account: ${d.target.accountId}`);
@@ -62,6 +68,44 @@ export async function placeOne(
   const uid = r.o_uid as number;
   ctx.changes.push({ kind: "append", mailboxId, uids: [uid], highestModseq: r.o_modseq as number });
   return { accountId: d.target.accountId, mailboxId, uid, uidValidity: r.o_uid_validity as number };
+}
+
+/**
+ * `placeOne` for every delivery of a group commit in one statement (`denomail_deliver_batch`,
+ * ../deliver_sql.ts), which also removes the refused deliveries' blobs and, with `origin`,
+ * sends the batch's one notification. Answers in the order of `batch`.
+ */
+export async function placeBatch(
+  ctx: WriteContext,
+  batch: OneDelivery[],
+  blobIds: number[],
+  origin: string,
+): Promise<Array<Placed | StoreError>> {
+  const flags = batch.map((d) => normalizeFlags(d.target.flags ?? []));
+  const th = batch.map((d) => threadInputs(d.message));
+  // The driver sends no boolean[]: 't'/'f' texts, cast in SQL.
+  const tf = (f: string) => flags.map((fl) => fl.includes(f) ? "t" : "f");
+  const rows = await q(
+    ctx,
+    `SELECT * FROM denomail_deliver_batch($1::bigint[], $2::text[], $3::bigint[], $4::bigint[],
+       $5::text[], $6::text[]::boolean[], $7::text[]::boolean[], $8::bigint[], $9::text::jsonb,
+       $10::text::jsonb, $11::text[], $12::text)`,
+    [
+      batch.map((d) => d.target.accountId),
+      batch.map((d) => d.name),
+      blobIds,
+      batch.map((d) => d.message.byteLength),
+      flags.map((f) => f.join(" ")),
+      tf("\\Seen"),
+      tf("\\Deleted"),
+      batch.map((d) => d.internalDate),
+      JSON.stringify(th.map((t) => t.refs)),
+      JSON.stringify(th.map((t) => t.ids)),
+      th.map((t) => t.subject),
+      origin,
+    ] as never[],
+  );
+  return batch.map((d, i) => answer(ctx, d, rows[i]));
 }
 
 /** `placeOne` for a write of its own: a refusal is thrown (the transaction rolls back). */
