@@ -72,12 +72,13 @@ Deno.test({
       await store.createMailbox(account.id, odd);
       const enc = (s: string) => new TextEncoder().encode(s);
       // A thread root, then many at once: replies to it, into the odd mailbox, with flags.
-      await store.deliver(enc("Message-ID: <root@x>\r\nSubject: \"q\" {x}\r\n\r\nroot\r\n"), [
+      await store.deliver(enc('Message-ID: <root@x>\r\nSubject: "q" {x}\r\n\r\nroot\r\n'), [
         { accountId: account.id, mailbox: "INBOX" },
       ]);
       await store.setQuota("q@example.test", 20 * 100 + 60); // the root and 20 of 100 B
       const reply = (i: number) => {
-        const head = `Message-ID: <r${i}@x>\r\nReferences: <root@x>\r\nSubject: Re: "q" {x}\r\n\r\n`;
+        const head =
+          `Message-ID: <r${i}@x>\r\nReferences: <root@x>\r\nSubject: Re: "q" {x}\r\n\r\n`;
         return enc(head + "x".repeat(100 - head.length));
       };
       const target = [{ accountId: account.id, mailbox: odd, flags: ["\\Seen", "$Bench"] }];
