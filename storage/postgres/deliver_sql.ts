@@ -235,3 +235,49 @@ export const DELIVER_BATCH_MIGRATION = `
     END IF;
   END $$;
 `;
+
+/**
+ * Migration: `denomail_deliver_batch_blobs(...)`, a whole group commit as ONE statement,
+ * sent outside any explicit transaction (delivery_batch.ts): PostgreSQL runs it as a
+ * transaction of its own and commits it before it answers, so a batch costs one round trip
+ * instead of four (BEGIN, blobs, placements, COMMIT) and the mailbox lock is never held
+ * across a round trip to a busy denomail process.
+ *
+ * First the shared bodies (blob_store.ts: stored once by digest, a new one noted as an orphan
+ * candidate; in digest order, so two batches putting the same new bodies queue instead of
+ * deadlocking), then each delivery's blob row (writes/blobs.ts: header block or whole
+ * message, SHA-256, body digest) with its search_pending row, in order; then
+ * `denomail_deliver_batch` with those blob ids. Message bytes arrive as base64 text, digests
+ * as hex; NULL body: the row keeps the whole message.
+ */
+export const DELIVER_BATCH_BLOBS_MIGRATION = `
+  CREATE FUNCTION denomail_deliver_batch_blobs(
+    p_digest text[], p_data text[], p_body_digest text[], p_body text[],
+    acc bigint[], box text[], msg_size bigint[], fl text[], is_seen boolean[],
+    is_deleted boolean[], idate bigint[], refs jsonb, ids jsonb, subj text[], origin text)
+  RETURNS TABLE (o_status text, o_detail text, o_mailbox bigint, o_uid bigint,
+    o_modseq bigint, o_uid_validity bigint)
+  LANGUAGE plpgsql AS $$
+  DECLARE
+    blob bigint[] := '{}';
+    bid bigint;
+  BEGIN
+    WITH i AS (
+      INSERT INTO blob_bodies AS bb (digest, data)
+        SELECT decode(s.d, 'hex'), decode(s.b, 'base64')
+        FROM (SELECT DISTINCT ON (u.d) u.d, u.b FROM unnest(p_body_digest, p_body) AS u(d, b)
+              WHERE u.d IS NOT NULL ORDER BY u.d) s
+        ON CONFLICT (digest) DO NOTHING RETURNING bb.digest)
+    INSERT INTO blob_body_orphans (digest) SELECT i.digest FROM i;
+    FOR n IN 1 .. coalesce(cardinality(acc), 0) LOOP
+      INSERT INTO blobs AS b (digest, size, data, body_digest)
+        VALUES (decode(p_digest[n], 'hex'), msg_size[n], decode(p_data[n], 'base64'),
+          decode(p_body_digest[n], 'hex'))
+        RETURNING b.id INTO bid;
+      INSERT INTO search_pending (blob_id) VALUES (bid);
+      blob := blob || bid;
+    END LOOP;
+    RETURN QUERY SELECT * FROM denomail_deliver_batch(acc, box, blob, msg_size, fl, is_seen,
+      is_deleted, idate, refs, ids, subj, origin);
+  END $$;
+`;

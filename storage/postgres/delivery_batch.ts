@@ -1,28 +1,28 @@
 /**
  * Group commit for plain deliveries (one target; writes/deliver_one.ts): deliveries that
- * arrive while earlier ones are still committing share ONE transaction (the driver's
- * `begin`), in three round trips:
- * 1. BEGIN and the blobs (pipelined, before any lock);
- * 2. one statement, `denomail_deliver_batch` (deliver_sql.ts): `denomail_deliver_one` for
- *    each delivery (by account, arrival order within one), the removal of the blobs of
- *    refused deliveries and one change notification for the batch;
- * 3. COMMIT.
- * Every delivery into a mailbox waits for that mailbox's row lock until COMMIT, so the time
- * a batch holds it (the calls, one round trip to this process, the WAL flush) bounds the rate
- * into one mailbox. (Sending COMMIT with the calls would save that round trip; on a reserved
- * connection the driver then left queries waiting for good when the database went away.)
+ * arrive while earlier ones are still committing share ONE transaction — one statement,
+ * `denomail_deliver_batch_blobs` (deliver_sql.ts), sent outside any explicit transaction, so
+ * PostgreSQL commits it before it answers: one round trip a batch. It stores the blobs (the
+ * search text is left to the indexer), runs `denomail_deliver_one` for each delivery (by
+ * account, arrival order within one), removes the blobs of refused deliveries and sends one
+ * change notification for the batch.
+ * Every delivery into a mailbox waits for that mailbox's row lock until the commit; the
+ * batch holds it for its placements and the WAL flush only, never across a round trip to
+ * this process. (With BEGIN and COMMIT of the driver's `begin` a batch took four round
+ * trips; a COMMIT pipelined on a reserved connection left queries waiting for good when
+ * the database went away.)
  *
  * Invariants:
- * - A delivery's promise resolves only after the COMMIT that holds it returned; nothing is
- *   acknowledged that is not durable.
+ * - A delivery's promise resolves only after the statement that holds it returned, which
+ *   PostgreSQL answers after its commit; nothing is acknowledged that is not durable.
  * - Each delivery keeps its own answer: a refusal (quota, no such account) is that
  *   delivery's error and its blob is deleted in the batch (it has no reference); the others
  *   commit. Within a batch the quota check sees the earlier deliveries of the batch.
- * - Any other failure of a batch that surely did not commit (a statement's error, a lost
- *   connection before the calls went out) is not taken to be every delivery's: each is then
- *   run again in a transaction of its own (the store's write runner, with its retries) and
- *   gets its own answer. A connection lost after that: the outcome is unknown, every
- *   delivery of the batch gets the error (a 4xx; SMTP clients try again).
+ * - Any other failure of a batch that surely did not commit (PostgreSQL's error for the
+ *   statement: it rolled back) is not taken to be every delivery's: each is then run again
+ *   in a transaction of its own (the store's write runner, with its retries) and gets its
+ *   own answer. A lost connection or a server going away (FATAL): the outcome is unknown,
+ *   every delivery of the batch gets the error (a 4xx; SMTP clients try again).
  * - At most MAX_IN_FLIGHT batch transactions at once, and no two with an account in
  *   common: while they commit, arrivals queue and form the next batch (bounded in count and
  *   octets). Deliveries into one mailbox thus go one batch at a time, each taking all that
@@ -35,8 +35,7 @@ import type { MailboxChange, Placed } from "../mod.ts";
 import postgres from "postgres";
 import type { Db } from "./rows.ts";
 import type { WriteContext } from "./writes/context.ts";
-import { storeBlob } from "./writes/blobs.ts";
-import { type OneDelivery, placeBatch } from "./writes/deliver_one.ts";
+import { deliverBatchStatement, type OneDelivery } from "./writes/deliver_one.ts";
 import { deliver, type DeliverArgs, plainDelivery } from "./writes/messages.ts";
 
 /**
@@ -84,43 +83,29 @@ class RolledBack extends Error {
 }
 
 /**
- * The batch transaction (see the module doc): every delivery's placement or refusal (an
- * Error). Throws RolledBack when nothing committed, any other error when the outcome of the
- * COMMIT is unknown (the connection was lost while it was under way).
- *
- * The driver's `begin` runs it: it fails at once when the connection is lost (a reserved
- * connection would leave queued queries waiting for good, and a pipelined COMMIT of our own
- * inside `begin` would make the driver hand the connection back before its own COMMIT).
+ * The batch (see the module doc): every delivery's placement or refusal (an Error). Throws
+ * RolledBack when nothing committed — PostgreSQL refused the statement, so its implicit
+ * transaction rolled back — and any other error when the outcome is unknown (the connection
+ * was lost, or the server went away, while the statement was under way: it may have
+ * committed).
  */
 async function deliverBatch(
   host: BatchHost,
   batch: OneDelivery[],
 ): Promise<Array<Placed | Error>> {
-  const origin = host.origin();
-  let changes: MailboxChange[] = [];
-  let sent = false; // the calls went out: from then on a lost connection leaves it unknown
+  const changes: MailboxChange[] = [];
+  let out: Array<Placed | Error>;
   try {
-    const out = await host.db.begin(async (tx) => {
-      const ctx: WriteContext = { tx, now: Date.now, changes: [], origin, notified: 0 };
-      changes = ctx.changes;
-      const blobIds = await Promise.all(batch.map((d) => storeBlob(ctx, d.message, true)));
-      sent = true;
-      // One statement: the placements, the refused deliveries' blobs (no reference) removed,
-      // one notification for the batch; the driver's COMMIT follows.
-      try {
-        return await placeBatch(ctx, batch, blobIds, origin);
-      } catch (e) {
-        throw new RolledBack(e); // the driver rolls back
-      }
-    });
-    host.publish(changes);
-    return out;
+    out = await deliverBatchStatement(host.db, batch, host.origin(), changes);
   } catch (e) {
-    if (e instanceof RolledBack || !sent || e instanceof postgres.PostgresError) {
-      throw e instanceof RolledBack ? e : new RolledBack(e);
-    }
-    throw e; // the connection was lost with the calls sent: the COMMIT's outcome is unknown
+    // FATAL or PANIC (the server shutting down, crashing): the COMMIT may have gone through.
+    const fatal = e instanceof postgres.PostgresError &&
+      (e.severity === "FATAL" || e.severity === "PANIC");
+    if (e instanceof postgres.PostgresError && !fatal) throw new RolledBack(e);
+    throw e;
   }
+  host.publish(changes);
+  return out;
 }
 
 /** Queues plain deliveries and commits them in batches (see the module doc). */

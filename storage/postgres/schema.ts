@@ -22,6 +22,7 @@ import { CHANGE_LOG_MIGRATION } from "./change_log.ts";
 import { HISTORY_PRUNED_MIGRATION } from "./retention.ts";
 import { BLOB_BODIES_MIGRATION } from "./blob_store.ts";
 import {
+  DELIVER_BATCH_BLOBS_MIGRATION,
   DELIVER_BATCH_MIGRATION,
   DELIVER_ONE_MIGRATION,
   DELIVER_ONE_V2_MIGRATION,
@@ -303,6 +304,8 @@ const MIGRATIONS: readonly string[] = [
   IMAP_WRITES_MIGRATION,
   // 20 "deliver_batch": a group commit's placements in one statement (deliver_sql.ts).
   DELIVER_BATCH_MIGRATION,
+  // 21 "deliver_batch_blobs": a group commit as one statement, blobs included (deliver_sql.ts).
+  DELIVER_BATCH_BLOBS_MIGRATION,
 ];
 
 /** The schema version this code writes. */
