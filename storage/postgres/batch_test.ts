@@ -1,8 +1,9 @@
 /**
- * The pipelined group commit (delivery_batch.ts) when a statement of a batch fails on the
- * server: PostgreSQL answers the pipelined COMMIT with ROLLBACK, nothing of the batch is
- * kept, and each delivery is tried again alone — the failing one gets its error, the others
- * commit with UIDs that leave no gap.
+ * The group commit (delivery_batch.ts: one statement a batch). When the statement fails on
+ * the server, its transaction rolls back, nothing of the batch is kept, and each delivery is
+ * tried again alone — the failing one gets its error, the others commit with UIDs that leave
+ * no gap. Refusals inside a batch (quota) are each delivery's own, and what a batch carries
+ * (flags, mailbox names, thread headers) arrives intact.
  */
 import assert from "node:assert/strict";
 import { skipPostgres, startPostgres } from "../../tests/lib/postgres.ts";
