@@ -14,10 +14,27 @@ import { type LoadResult, smtpLoad } from "./load.ts";
 import { flag } from "./smtp.ts";
 import { postgresMissing, startPostgres } from "../tests/lib/postgres.ts";
 import { startCluster } from "../tests/lib/cluster.ts";
-import { startDenomailProcess } from "../tests/lib/server_process.ts";
+import { addUserCli, startDenomailProcess } from "../tests/lib/server_process.ts";
 
 const RCPT = "u1@example.test";
-const USER: [string, string] = [RCPT, "bench-password"];
+const PASSWORD = "bench-password";
+const USER: [string, string] = [RCPT, PASSWORD];
+
+/**
+ * The recipients u1..uN (`--mailboxes N`): with one (the default, as `bench smtp`) every
+ * delivery waits for the same mailbox's lock; with many, the rows show what the nodes do
+ * without that one queue.
+ */
+function recipients(n: number): string[] {
+  return Array.from({ length: Math.max(1, n) }, (_, i) => `u${i + 1}@example.test`);
+}
+
+interface Opts {
+  sessions: number;
+  total: number;
+  size: number;
+  rcpts: string[];
+}
 
 interface Row {
   setup: string;
@@ -106,7 +123,7 @@ async function measure(
   setup: string,
   ports: number[],
   pids: number[],
-  opts: { sessions: number; total: number; size: number },
+  opts: Opts,
   pgUrl = "",
 ): Promise<Row> {
   const pgPort = pgUrl ? Number(new URL(pgUrl).port) : 0;
@@ -118,6 +135,7 @@ async function measure(
         total: Math.round(total / ports.length),
         size: opts.size,
         rcpt: RCPT,
+        rcpts: opts.rcpts,
       })
     ));
   await run(Math.min(200, opts.total));
@@ -173,12 +191,14 @@ export async function benchCluster(args: string[]): Promise<void> {
   const sessions = Number(flag(args, "--sessions") ?? 20);
   const total = Number(flag(args, "--messages") ?? 2000);
   const size = Number(flag(args, "--size") ?? 10240);
-  const opts = { sessions, total, size };
+  const rcpts = recipients(Number(flag(args, "--mailboxes") ?? 1));
+  const opts: Opts = { sessions, total, size, rcpts };
   // --only sqlite,pg1,pg2: the setups to run (all by default), for repeated paired runs.
   const only = new Set((flag(args, "--only") ?? "sqlite,pg1,pg2").split(","));
   console.log(`SMTP acceptance on one and two nodes: ${total} messages x ${size} B,`);
   console.log(
-    `${sessions} concurrent sessions, a new connection per message, synced before 250.\n`,
+    `${sessions} concurrent sessions, a new connection per message, synced before 250,\n` +
+      `to ${rcpts.length === 1 ? "one mailbox" : `${rcpts.length} mailboxes in turn`}.\n`,
   );
   const rows: Row[] = [];
 
@@ -190,7 +210,8 @@ export async function benchCluster(args: string[]): Promise<void> {
     for (const names of [["a"], ["a", "b"]]) {
       if (!only.has(`pg${names.length}`)) continue;
       const pg = await startPostgres({ durable: true });
-      const cluster = await startCluster({ pg, names, listen: ["smtp"], users: [USER] });
+      const users = rcpts.map((r): [string, string] => [r, PASSWORD]);
+      const cluster = await startCluster({ pg, names, listen: ["smtp"], users });
       try {
         rows.push(
           await measure(
@@ -209,16 +230,14 @@ export async function benchCluster(args: string[]): Promise<void> {
   printTable(rows);
 }
 
-async function measureSqlite(
-  rows: Row[],
-  opts: { sessions: number; total: number; size: number },
-): Promise<void> {
+async function measureSqlite(rows: Row[], opts: Opts): Promise<void> {
   const sqlite = await startDenomailProcess({
     prefix: "bench-cluster-sqlite-",
     listen: ["smtp"],
     user: USER,
   });
   try {
+    for (const r of opts.rcpts.slice(1)) await addUserCli(sqlite.configPath, r, PASSWORD);
     rows.push(
       await measure("SQLite, 1 node", [sqlite.proc.ports.smtp], [sqlite.proc.child.pid], opts),
     );

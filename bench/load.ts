@@ -29,8 +29,11 @@ export async function smtpLoad(opts: {
   total: number;
   size: number;
   rcpt: string;
+  /** Recipients taken in turn, message by message (instead of `rcpt` alone). */
+  rcpts?: string[];
   from?: string;
 }): Promise<LoadResult> {
+  const rcpts = opts.rcpts?.length ? opts.rcpts : [opts.rcpt];
   const message = makeMessage(`bench-${crypto.randomUUID()}`, opts.size);
   const latencies: number[] = [];
   let next = 0;
@@ -39,12 +42,12 @@ export async function smtpLoad(opts: {
   const t0 = performance.now();
   const worker = async () => {
     while (next < opts.total) {
-      next++;
+      const rcpt = rcpts[next++ % rcpts.length];
       try {
         const r = await sendMessage({
           port: opts.port,
           from: opts.from ?? "bench@example.test",
-          to: [opts.rcpt],
+          to: [rcpt],
           message,
         });
         if (r.code === 250) latencies.push(r.dataToReplyMs);

@@ -100,7 +100,7 @@ export const DELIVER_ONE_MIGRATION = `
  * order: account, change log, mailbox), after the quota check, which the account's lock
  * already guards; a mailbox deleted since the lookup still answers 'not_found' having
  * written nothing. Same signature and answers as before. Group commits (delivery_batch.ts)
- * pass no origin and send one notification per batch (BATCH_NOTIFY_SQL).
+ * pass no origin and send one notification per batch (`denomail_deliver_batch`).
  *
  * And message bytes compressed with lz4 where the server has it (PostgreSQL 14+, built
  * with lz4, as Debian's is): a fraction of pglz's CPU; rows already stored stay as they are.
@@ -181,16 +181,103 @@ export const DELIVER_ONE_V2_MIGRATION = `
 `;
 
 /**
- * One notification for a whole batch (change_bus.ts's format): an append change per mailbox
- * with the UIDs the batch placed there — the messages of the batch's blobs. Parameters: the
- * origin, the blob ids. Sent before the COMMIT (it goes out only if the batch commits). A
- * batch holds at most 32 deliveries (delivery_batch.ts), so the payload stays far below
- * PostgreSQL's 8000 bytes.
+ * Migration: `denomail_deliver_batch(...)`, a whole group commit's placements in one
+ * statement (delivery_batch.ts): `denomail_deliver_one` for each delivery in order (the same
+ * locks, rules and answers, one row each, in order), then the blobs of the refused ones
+ * removed (they have no reference) and, when `origin` is given, one notification for the
+ * batch: an append change per mailbox with the UIDs the batch placed there (at most 32
+ * deliveries, far below PostgreSQL's 8000-byte payload limit). One statement instead of one a delivery and two more:
+ * the server runs no protocol round per delivery, and this process parses one answer.
+ * Arguments are parallel arrays (1-based, entry i is delivery i); `refs` and `ids` are JSON
+ * arrays of arrays of strings (a text[][] must be rectangular). A quota refusal sees the
+ * earlier deliveries of the batch (each call sees the statements before it).
  */
-export const BATCH_NOTIFY_SQL = `
-  SELECT pg_notify('${CHANNEL}', json_build_object('o', $1::text, 'c', json_agg(
-    json_build_object('kind', 'append', 'mailboxId', s.mailbox_id, 'uids', s.uids,
-      'highestModseq', s.modseq) ORDER BY s.mailbox_id))::text)
-  FROM (SELECT mailbox_id, json_agg(uid ORDER BY uid) AS uids, max(modseq) AS modseq
-        FROM messages WHERE blob_id = ANY($2::bigint[]) GROUP BY mailbox_id) s
-  HAVING count(*) > 0`;
+export const DELIVER_BATCH_MIGRATION = `
+  CREATE FUNCTION denomail_deliver_batch(
+    acc bigint[], box text[], blob bigint[], msg_size bigint[], fl text[], is_seen boolean[],
+    is_deleted boolean[], idate bigint[], refs jsonb, ids jsonb, subj text[], origin text)
+  RETURNS TABLE (o_status text, o_detail text, o_mailbox bigint, o_uid bigint,
+    o_modseq bigint, o_uid_validity bigint)
+  LANGUAGE plpgsql AS $$
+  DECLARE
+    r record;
+    refused bigint[] := '{}';
+  BEGIN
+    FOR i IN 1 .. coalesce(cardinality(acc), 0) LOOP
+      SELECT * INTO r FROM denomail_deliver_one(acc[i], box[i], blob[i], msg_size[i], fl[i],
+        is_seen[i], is_deleted[i], idate[i],
+        ARRAY(SELECT jsonb_array_elements_text(refs -> (i - 1))),
+        ARRAY(SELECT jsonb_array_elements_text(ids -> (i - 1))), subj[i], NULL);
+      IF r.o_status IS DISTINCT FROM 'ok' THEN
+        refused := refused || blob[i];
+      END IF;
+      o_status := r.o_status;
+      o_detail := r.o_detail;
+      o_mailbox := r.o_mailbox;
+      o_uid := r.o_uid;
+      o_modseq := r.o_modseq;
+      o_uid_validity := r.o_uid_validity;
+      RETURN NEXT;
+    END LOOP;
+    IF cardinality(refused) > 0 THEN
+      WITH gone AS (DELETE FROM blobs b WHERE b.id = ANY(refused) AND b.refs = 0
+        RETURNING b.id)
+      DELETE FROM search_pending p WHERE p.blob_id IN (SELECT g.id FROM gone g);
+    END IF;
+    IF origin IS NOT NULL THEN
+      PERFORM pg_notify('${CHANNEL}', json_build_object('o', origin, 'c', json_agg(
+        json_build_object('kind', 'append', 'mailboxId', s.mailbox_id, 'uids', s.uids,
+          'highestModseq', s.modseq) ORDER BY s.mailbox_id))::text)
+      FROM (SELECT m.mailbox_id, json_agg(m.uid ORDER BY m.uid) AS uids,
+              max(m.modseq) AS modseq
+            FROM messages m WHERE m.blob_id = ANY(blob) GROUP BY m.mailbox_id) s
+      HAVING count(*) > 0;
+    END IF;
+  END $$;
+`;
+
+/**
+ * Migration: `denomail_deliver_batch_blobs(...)`, a whole group commit as ONE statement,
+ * sent outside any explicit transaction (delivery_batch.ts): PostgreSQL runs it as a
+ * transaction of its own and commits it before it answers, so a batch costs one round trip
+ * instead of four (BEGIN, blobs, placements, COMMIT) and the mailbox lock is never held
+ * across a round trip to a busy denomail process.
+ *
+ * First the shared bodies (blob_store.ts: stored once by digest, a new one noted as an orphan
+ * candidate; in digest order, so two batches putting the same new bodies queue instead of
+ * deadlocking), then each delivery's blob row (writes/blobs.ts: header block or whole
+ * message, SHA-256, body digest) with its search_pending row, in order; then
+ * `denomail_deliver_batch` with those blob ids. Message bytes arrive as base64 text, digests
+ * as hex; NULL body: the row keeps the whole message.
+ */
+export const DELIVER_BATCH_BLOBS_MIGRATION = `
+  CREATE FUNCTION denomail_deliver_batch_blobs(
+    p_digest text[], p_data text[], p_body_digest text[], p_body text[],
+    acc bigint[], box text[], msg_size bigint[], fl text[], is_seen boolean[],
+    is_deleted boolean[], idate bigint[], refs jsonb, ids jsonb, subj text[], origin text)
+  RETURNS TABLE (o_status text, o_detail text, o_mailbox bigint, o_uid bigint,
+    o_modseq bigint, o_uid_validity bigint)
+  LANGUAGE plpgsql AS $$
+  DECLARE
+    blob bigint[] := '{}';
+    bid bigint;
+  BEGIN
+    WITH i AS (
+      INSERT INTO blob_bodies AS bb (digest, data)
+        SELECT decode(s.d, 'hex'), decode(s.b, 'base64')
+        FROM (SELECT DISTINCT ON (u.d) u.d, u.b FROM unnest(p_body_digest, p_body) AS u(d, b)
+              WHERE u.d IS NOT NULL ORDER BY u.d) s
+        ON CONFLICT (digest) DO NOTHING RETURNING bb.digest)
+    INSERT INTO blob_body_orphans (digest) SELECT i.digest FROM i;
+    FOR n IN 1 .. coalesce(cardinality(acc), 0) LOOP
+      INSERT INTO blobs AS b (digest, size, data, body_digest)
+        VALUES (decode(p_digest[n], 'hex'), msg_size[n], decode(p_data[n], 'base64'),
+          decode(p_body_digest[n], 'hex'))
+        RETURNING b.id INTO bid;
+      INSERT INTO search_pending (blob_id) VALUES (bid);
+      blob := blob || bid;
+    END LOOP;
+    RETURN QUERY SELECT * FROM denomail_deliver_batch(acc, box, blob, msg_size, fl, is_seen,
+      is_deleted, idate, refs, ids, subj, origin);
+  END $$;
+`;

@@ -21,7 +21,12 @@ import type { Db } from "./rows.ts";
 import { CHANGE_LOG_MIGRATION } from "./change_log.ts";
 import { HISTORY_PRUNED_MIGRATION } from "./retention.ts";
 import { BLOB_BODIES_MIGRATION } from "./blob_store.ts";
-import { DELIVER_ONE_MIGRATION, DELIVER_ONE_V2_MIGRATION } from "./deliver_sql.ts";
+import {
+  DELIVER_BATCH_BLOBS_MIGRATION,
+  DELIVER_BATCH_MIGRATION,
+  DELIVER_ONE_MIGRATION,
+  DELIVER_ONE_V2_MIGRATION,
+} from "./deliver_sql.ts";
 import { SEARCH_PENDING_MIGRATION } from "./search_index.ts";
 import { DIRECTORY_NOTIFY_MIGRATION } from "./directory_cache.ts";
 import { IMAP_WRITES_MIGRATION } from "./imap_sql.ts";
@@ -297,6 +302,10 @@ const MIGRATIONS: readonly string[] = [
   DIRECTORY_NOTIFY_MIGRATION,
   // 19 "imap_writes": IMAP STORE, EXPUNGE and APPEND in one call each (imap_sql.ts).
   IMAP_WRITES_MIGRATION,
+  // 20 "deliver_batch": a group commit's placements in one statement (deliver_sql.ts).
+  DELIVER_BATCH_MIGRATION,
+  // 21 "deliver_batch_blobs": a group commit as one statement, blobs included (deliver_sql.ts).
+  DELIVER_BATCH_BLOBS_MIGRATION,
 ];
 
 /** The schema version this code writes. */

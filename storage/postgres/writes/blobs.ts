@@ -11,7 +11,7 @@
  */
 import { createHash } from "node:crypto";
 import { splitAt } from "../../blobs.ts";
-import { asBuffer, bodies } from "../blob_store.ts";
+import { asBase64, asBuffer, bodies } from "../blob_store.ts";
 import { q, q1, type WriteContext } from "./context.ts";
 
 /**
@@ -33,10 +33,11 @@ export async function storeBlob(
   const params = [
     asBuffer(digest),
     message.byteLength,
-    asBuffer(at < 0 ? message : message.subarray(0, at)),
+    asBase64(at < 0 ? message : message.subarray(0, at)),
     bodyDigest,
   ];
-  const insert = "INSERT INTO blobs (digest, size, data, body_digest) VALUES ($1, $2, $3, $4)";
+  const insert =
+    "INSERT INTO blobs (digest, size, data, body_digest) VALUES ($1, $2, decode($3, 'base64'), $4)";
   // A searchable message is noted for the search indexer (../search_index.ts), which makes
   // its text after the 250, off the delivery path.
   const row = q1(

@@ -7,10 +7,14 @@
  *
  * @module
  */
-import { type DeliveryTarget, type Placed, StoreError } from "../../mod.ts";
+import { createHash } from "node:crypto";
+import { type DeliveryTarget, type MailboxChange, type Placed, StoreError } from "../../mod.ts";
+import { splitAt } from "../../blobs.ts";
+import { asBase64 } from "../blob_store.ts";
 import { normalizeFlags } from "../../names.ts";
 import { threadInputs } from "./threads.ts";
 import { q1, type WriteContext } from "./context.ts";
+import { type Db, PREPARED, type Row } from "../rows.ts";
 
 /** One delivery of a batch, or of `deliver` (messages.ts). */
 export interface OneDelivery {
@@ -54,14 +58,71 @@ export async function placeOne(
       origin,
     ],
   );
+  return answer(ctx.changes, d, r);
+}
+
+/** A `denomail_deliver_one` row as the delivery's placement (its change noted) or refusal. */
+function answer(
+  changes: MailboxChange[],
+  d: OneDelivery,
+  r: Row | undefined,
+): Placed | StoreError {
   if (r?.o_status === "quota") return new StoreError("quota", `quota exceeded for ${r.o_detail}`);
   if (r?.o_status !== "ok") {
     return new StoreError("not_found", `no such account: ${d.target.accountId}`);
   }
   const mailboxId = r.o_mailbox as number;
   const uid = r.o_uid as number;
-  ctx.changes.push({ kind: "append", mailboxId, uids: [uid], highestModseq: r.o_modseq as number });
+  changes.push({ kind: "append", mailboxId, uids: [uid], highestModseq: r.o_modseq as number });
   return { accountId: d.target.accountId, mailboxId, uid, uidValidity: r.o_uid_validity as number };
+}
+
+/**
+ * A whole group commit (../delivery_batch.ts) in one statement, `denomail_deliver_batch_blobs`
+ * (../deliver_sql.ts), run on `db` outside any explicit transaction: PostgreSQL commits it
+ * before it answers. It stores each delivery's blob (as writes/blobs.ts `storeBlob`: shared
+ * body by digest, search text left to the indexer), places it as `placeOne` would, removes
+ * the refused deliveries' blobs and sends the batch's one notification (from `origin`).
+ * Answers in the order of `batch`; each placement's change is added to `changes`.
+ */
+export async function deliverBatchStatement(
+  db: Db,
+  batch: OneDelivery[],
+  origin: string,
+  changes: MailboxChange[],
+): Promise<Array<Placed | StoreError>> {
+  const flags = batch.map((d) => normalizeFlags(d.target.flags ?? []));
+  const th = batch.map((d) => threadInputs(d.message));
+  const at = batch.map((d) => splitAt(d.message));
+  const hex = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+  // The driver sends no boolean[]: 't'/'f' texts, cast in SQL.
+  const tf = (f: string) => flags.map((fl) => fl.includes(f) ? "t" : "f");
+  const query = db.unsafe(
+    `SELECT * FROM denomail_deliver_batch_blobs($1::text[], $2::text[], $3::text[], $4::text[],
+       $5::bigint[], $6::text[], $7::bigint[], $8::text[], $9::text[]::boolean[],
+       $10::text[]::boolean[], $11::bigint[], $12::text::jsonb, $13::text::jsonb, $14::text[],
+       $15::text)`,
+    [
+      batch.map((d) => hex(d.message)),
+      batch.map((d, i) => asBase64(at[i] < 0 ? d.message : d.message.subarray(0, at[i]))),
+      batch.map((d, i) => at[i] < 0 ? null : hex(d.message.subarray(at[i]))),
+      batch.map((d, i) => at[i] < 0 ? null : asBase64(d.message.subarray(at[i]))),
+      batch.map((d) => d.target.accountId),
+      batch.map((d) => d.name),
+      batch.map((d) => d.message.byteLength),
+      flags.map((f) => f.join(" ")),
+      tf("\\Seen"),
+      tf("\\Deleted"),
+      batch.map((d) => d.internalDate),
+      JSON.stringify(th.map((t) => t.refs)),
+      JSON.stringify(th.map((t) => t.ids)),
+      th.map((t) => t.subject),
+      origin,
+    ] as never[],
+    PREPARED,
+  );
+  const rows = await query as unknown as Row[];
+  return batch.map((d, i) => answer(changes, d, rows[i]));
 }
 
 /** `placeOne` for a write of its own: a refusal is thrown (the transaction rolls back). */
