@@ -30,6 +30,8 @@ export async function smtpLoad(opts: {
   size: number;
   rcpt: string;
   from?: string;
+  /** Declare each message's size at MAIL FROM (RFC 1870 SIZE=), as MTAs do. */
+  declareSize?: boolean;
 }): Promise<LoadResult> {
   const message = makeMessage(`bench-${crypto.randomUUID()}`, opts.size);
   const latencies: number[] = [];
@@ -46,6 +48,7 @@ export async function smtpLoad(opts: {
           from: opts.from ?? "bench@example.test",
           to: [opts.rcpt],
           message,
+          declareSize: opts.declareSize,
         });
         if (r.code === 250) latencies.push(r.dataToReplyMs);
         else {

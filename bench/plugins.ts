@@ -88,6 +88,14 @@ const SETUPS: Setup[] = [
     target: "≤ 3 % each",
   },
   {
+    // The same without `early` (sdk.ts `Early`): each asked in its turn, after the message.
+    label: "3 envelope-only plugins, own processes, asked in turn",
+    server: "denomail",
+    count: 3,
+    module: "noop_envelope_inturn.ts",
+    target: "(the row above, without early)",
+  },
+  {
     // The same without SCHED_BATCH runners (plugins/engine/spawn.ts): what that choice buys.
     label: "3 envelope-only plugins, own processes, normal scheduling",
     server: "denomail",
@@ -297,7 +305,7 @@ interface Round {
 
 async function acceptance(
   setup: Setup,
-  opts: { sessions: number; total: number; size: number },
+  opts: { sessions: number; total: number; size: number; declareSize: boolean },
 ): Promise<Round | null> {
   const srv = setup.server === "denomail"
     ? await startDenomail(setup)
@@ -312,6 +320,7 @@ async function acceptance(
         total,
         size: opts.size,
         rcpt: "u1@example.test",
+        declareSize: opts.declareSize,
       });
     await load(Math.min(300, opts.total)); // warm up: JIT, plugin processes, first fsyncs
     const cpu0 = treeCpuMs(srv.pids);
@@ -450,11 +459,15 @@ export async function benchPlugins(args: string[]): Promise<void> {
   const size = Number(flag(args, "--size") ?? 10240);
   const rounds = Number(flag(args, "--rounds") ?? 3);
   const calls = Number(flag(args, "--calls") ?? 3000);
-  const only = flag(args, "--only"); // a label substring: run those setups (and the baseline)
-  const opts = { sessions, total, size };
-  const setups = SETUPS.filter((s, i) => i === 0 || !only || s.label.includes(only));
+  // Label substrings, "|" between them: run those setups (and the baseline).
+  const only = flag(args, "--only")?.split("|");
+  // Clients declare each message's size (RFC 1870), as MTAs do; --no-size: they do not.
+  const declareSize = !args.includes("--no-size");
+  const opts = { sessions, total, size, declareSize };
+  const setups = SETUPS.filter((s, i) => i === 0 || !only || only.some((o) => s.label.includes(o)));
   console.log(`Plugin overhead: SMTP acceptance, ${total} messages x ${size} B, ${sessions}`);
   console.log(`concurrent sessions, a new connection per message, each synced before its 250;`);
+  console.log(`the client ${declareSize ? "declares" : "does not declare"} SIZE= at MAIL FROM;`);
   console.log(`${rounds} interleaved rounds per configuration; shared 2-core machine.\n`);
   const all: Round[] = [];
   for (let i = 0; i < rounds; i++) {
