@@ -553,7 +553,10 @@ function printAcceptance(setups: Setup[], all: Round[]): void {
     ).join(" / ");
   const rows = setups.map((s) => {
     const dm = s.server === "denomail" && s !== base;
-    const lost = 1 - median(s, "msgsPerSec") / median(base, "msgsPerSec");
+    // Paired: each round's figure against the same round's baseline (they ran seconds
+    // apart, so a change in the machine's other load moves both), then the median.
+    const baseOf = of(base);
+    const lost = medianOf(of(s).map((r, i) => 1 - r.msgsPerSec / baseOf[i]?.msgsPerSec));
     const lostCpu = 1 - median(base, "cpuMsPerMsg") / median(s, "cpuMsPerMsg");
     const each = s.target?.includes("each") ? ` (${pct(lost / s.count)} each)` : "";
     return [
@@ -579,7 +582,7 @@ function printAcceptance(setups: Setup[], all: Round[]): void {
     "p99 ms",
     "CPU ms/msg",
     "of which plugins/milters",
-    "lost vs 0 plugins",
+    "lost vs 0 plugins (paired rounds)",
     "lost if CPU-bound",
     `vs ${milters.map((m) => m.milter === "c" ? "C" : "Python").join(" / ")} milters`,
     "target",
