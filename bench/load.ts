@@ -14,6 +14,8 @@ export interface LoadResult {
   p50Ms: number;
   p99Ms: number;
   firstError: string | null;
+  /** Every 250's end-of-DATA-to-reply time, ms, sorted. */
+  latencies: number[];
 }
 
 export function percentile(sorted: number[], p: number): number {
@@ -72,5 +74,6 @@ export async function smtpLoad(opts: {
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
     firstError,
+    latencies,
   };
 }

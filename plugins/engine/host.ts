@@ -143,9 +143,18 @@ interface Member {
   p: number;
 }
 
+/**
+ * Early calls (sdk.ts `Early`) over the process's life: answers used in turn, answers that
+ * were not there yet in turn (and the ms waited for them), and answers dropped for a new
+ * call in turn (something they read changed). Logged with the wire figures at stop.
+ */
+export const earlyStats = { used: 0, waited: 0, waitedMs: 0, reasked: 0 };
+
 /** A call sent ahead of the member's turn (sdk.ts `Early`), and what it was told. */
 interface Ahead {
   outcome: Promise<CallOutcome>;
+  /** Its answer, once there (the outcome resolved). */
+  done: boolean;
   /** performance.now() when it was sent. */
   t0: number;
   proc: PluginProcess;
@@ -406,7 +415,17 @@ export class PluginHost {
     const outcome = message
       ? m.proc.call("data", [m.p], ctx, m.config.timeoutMs, message, [], reads)
       : m.proc.call("data", [m.p], ctx, m.config.timeoutMs, undefined, [], reads, size);
-    return { outcome, t0, proc: m.proc, size, earlier: earlier?.length ?? 0, score };
+    const a: Ahead = {
+      outcome,
+      done: false,
+      t0,
+      proc: m.proc,
+      size,
+      earlier: earlier?.length ?? 0,
+      score,
+    };
+    outcome.then(() => a.done = true);
+    return a;
   }
 
   /** Asks every plugin that declares `hook`, in order; see the module invariants. */
@@ -509,6 +528,12 @@ export class PluginHost {
       const sent = run.length === 1 ? ahead.get(run[0]) : undefined;
       const use = sent && holds(run[0], sent) ? sent : undefined;
       const t0 = use?.t0 ?? performance.now();
+      // An early answer not there yet: how long its turn waits for it.
+      const waiting = use !== undefined && !use.done;
+      if (use) earlyStats.used++;
+      else if (sent) earlyStats.reasked++;
+      if (waiting) earlyStats.waited++;
+      const waitFrom = performance.now();
       // The message travels as the call's payload (plugins/engine/protocol.ts), not in the JSON.
       const res = use ? await use.outcome : await (sent?.proc ?? run[0].proc).call(
         hook,
@@ -519,6 +544,7 @@ export class PluginHost {
         ids,
         reads,
       );
+      if (waiting) earlyStats.waitedMs += performance.now() - waitFrom;
       const exact = performance.now() - t0;
       const took = Math.round(exact);
       for (const [k, m] of run.entries()) {
@@ -583,6 +609,12 @@ export class PluginHost {
     // not worth an admin's attention.
     const level = wireStats.framesOut >= 1000 ? "info" : "debug";
     if (wireStats.framesOut > 0) log[level]("plugin", "plugin wire", { ...wireStats });
+    if (earlyStats.used + earlyStats.reasked > 0) {
+      log[level]("plugin", "plugin early calls", {
+        ...earlyStats,
+        waitedMs: Math.round(earlyStats.waitedMs),
+      });
+    }
   }
 }
 
