@@ -14,7 +14,7 @@
  *
  * The load generator declares each message's size at MAIL FROM (RFC 1870 SIZE=, as MTAs
  * do; `--no-size`: it does not), which is what lets an envelope-only early plugin be asked
- * at DATA's 354. `--rounds N`, `--messages N`, `--only "a|b"` (label substrings),
+ * at DATA's 354. `--rounds N`, `--messages N`, `--only "a|=b"` (label substrings or whole labels),
  * `--chunks N` (see `chunked`).
  *
  * Then the hook round trip measured directly on a PluginHost (one sequential call at a
@@ -536,12 +536,16 @@ export async function benchPlugins(args: string[]): Promise<void> {
   const size = Number(flag(args, "--size") ?? 10240);
   const rounds = Number(flag(args, "--rounds") ?? 3);
   const calls = Number(flag(args, "--calls") ?? 3000);
-  // Label substrings, "|" between them: run those setups (and the baseline).
+  // Label substrings ("=label": exactly that one), "|" between them: run those setups (and
+  // the baseline).
   const only = flag(args, "--only")?.split("|");
   // Clients declare each message's size (RFC 1870), as MTAs do; --no-size: they do not.
   const declareSize = !args.includes("--no-size");
   const opts = { sessions, total, size, declareSize };
-  const setups = SETUPS.filter((s, i) => i === 0 || !only || only.some((o) => s.label.includes(o)));
+  const setups = SETUPS.filter((s, i) =>
+    i === 0 || !only ||
+    only.some((o) => o.startsWith("=") ? s.label === o.slice(1) : s.label.includes(o))
+  );
   console.log(`Plugin overhead: SMTP acceptance, ${total} messages x ${size} B, ${sessions}`);
   console.log(`concurrent sessions, a new connection per message, each synced before its 250;`);
   console.log(`the client ${declareSize ? "declares" : "does not declare"} SIZE= at MAIL FROM;`);

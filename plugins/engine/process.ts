@@ -18,16 +18,8 @@ import { explainDenied } from "./denied.ts";
 import type { PluginConfig } from "./config.ts";
 import { log } from "../../lib/log.ts";
 import type { HookName, Reads } from "../sdk.ts";
-import { readsSlice } from "./message.ts";
-import type {
-  CallEntry,
-  CallMsg,
-  HostToRunner,
-  RunnerToHost,
-  SvcMsg,
-  SvcOp,
-  WireMessage,
-} from "./protocol.ts";
+import { wireMessage } from "./message.ts";
+import type { CallEntry, CallMsg, HostToRunner, RunnerToHost, SvcMsg, SvcOp } from "./protocol.ts";
 import { encodeFrame, FrameQueue, FrameReader, parseRunnerMessage } from "./protocol.ts";
 import { runnerCommand, type SandboxMode, sandboxMode, type SpawnSpec } from "./spawn.ts";
 
@@ -688,21 +680,6 @@ export class PluginProcess {
         return;
     }
   }
-}
-
-/**
- * A call's `ctx.message` and payload for a plugin that reads `reads` (sdk.ts `Reads`):
- * the message, its header block, or nothing; never more than was declared.
- */
-function wireMessage(
-  message: Uint8Array,
-  reads: Reads,
-): { wire: WireMessage; bytes: Uint8Array | undefined } {
-  const bytes = readsSlice(message, reads);
-  if (reads === "message") return { wire: { bin: true }, bytes };
-  const wire: WireMessage = { reads, size: message.length };
-  if (bytes) wire.bin = true;
-  return { wire, bytes };
 }
 
 /** Resolves with the promise's value, or null after `ms`. */
