@@ -87,6 +87,13 @@ const SETUPS: Setup[] = [
     target: "≤ 5 % each",
   },
   {
+    label: "3 headers-only plugins, own processes, asked in turn",
+    server: "denomail",
+    count: 3,
+    module: "noop_headers_inturn.ts",
+    target: "(the row above, without early)",
+  },
+  {
     label: "3 envelope-only plugins, own processes",
     server: "denomail",
     count: 3,
