@@ -414,8 +414,8 @@ export type Reads = "envelope" | "headers" | "message";
  * the envelope, as soon as DATA is accepted, while the message is still arriving — and
  * applies the answer in its turn, in config order, exactly where it would have applied it.
  * What the plugin agrees to by declaring it:
- * - it may be asked for a message that then goes nowhere: refused by a plugin ahead of it,
- *   or abandoned by the client mid-DATA. That answer is dropped. Declare `early` only for a
+ * - it may be asked for a message that then goes nowhere: refused by a plugin ahead of it
+ *   or by the server (too big, say), or abandoned by the client mid-DATA. That answer is dropped. Declare `early` only for a
  *   hook whose side effects (kv writes, counters, notifications) are fine for such a message.
  * - it sees `ctx.score` and `ctx.results` as they were when the data stage began: the plain
  *   "continue" of a plugin ahead of it is not in its `ctx.results`. Whenever a plugin ahead
