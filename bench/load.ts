@@ -14,6 +14,8 @@ export interface LoadResult {
   p50Ms: number;
   p99Ms: number;
   firstError: string | null;
+  /** Every 250's end-of-DATA-to-reply time, ms, sorted. */
+  latencies: number[];
 }
 
 export function percentile(sorted: number[], p: number): number {
@@ -32,6 +34,8 @@ export async function smtpLoad(opts: {
   /** Recipients taken in turn, message by message (instead of `rcpt` alone). */
   rcpts?: string[];
   from?: string;
+  /** Declare each message's size at MAIL FROM (RFC 1870 SIZE=), as MTAs do. */
+  declareSize?: boolean;
 }): Promise<LoadResult> {
   const rcpts = opts.rcpts?.length ? opts.rcpts : [opts.rcpt];
   const message = makeMessage(`bench-${crypto.randomUUID()}`, opts.size);
@@ -49,6 +53,7 @@ export async function smtpLoad(opts: {
           from: opts.from ?? "bench@example.test",
           to: [rcpt],
           message,
+          declareSize: opts.declareSize,
         });
         if (r.code === 250) latencies.push(r.dataToReplyMs);
         else {
@@ -72,5 +77,6 @@ export async function smtpLoad(opts: {
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
     firstError,
+    latencies,
   };
 }

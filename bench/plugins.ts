@@ -5,11 +5,17 @@
  *
  * - denomail with 0 plugins (the baseline), and with three no-op `data` plugins that read
  *   the whole message (each in its own sandbox process, and the three as one `group`),
- *   that read the headers only, the envelope only (sdk.ts `Reads`), and three plugins
- *   with no hook at SMTP time (only `bounced`);
+ *   that read the headers only, the envelope only (sdk.ts `Reads`; these two declare
+ *   `early`, sdk.ts `Early`, and the envelope-only row is run once more without it), and
+ *   three plugins with no hook at SMTP time (only `bounced`);
  * - Postfix alone, and Postfix with three no-op milters (bench/milter_noop.py, Debian's
  *   python3-milter: each milter its own process, fed the envelope, headers and body over a
  *   socket), when Postfix and python3-milter are installed.
+ *
+ * The load generator declares each message's size at MAIL FROM (RFC 1870 SIZE=, as MTAs
+ * do; `--no-size`: it does not), which is what lets an envelope-only early plugin be asked
+ * at DATA's 354. `--rounds N`, `--messages N`, `--only "a|=b"` (label substrings or whole labels),
+ * `--chunks N` (see `chunked`).
  *
  * Then the hook round trip measured directly on a PluginHost (one sequential call at a
  * time) for an empty `rcpt` context and for a `data` context carrying the 10 KB message,
@@ -81,11 +87,26 @@ const SETUPS: Setup[] = [
     target: "≤ 5 % each",
   },
   {
+    label: "3 headers-only plugins, own processes, asked in turn",
+    server: "denomail",
+    count: 3,
+    module: "noop_headers_inturn.ts",
+    target: "(the row above, without early)",
+  },
+  {
     label: "3 envelope-only plugins, own processes",
     server: "denomail",
     count: 3,
     module: "noop_envelope.ts",
     target: "≤ 3 % each",
+  },
+  {
+    // The same without `early` (sdk.ts `Early`): each asked in its turn, after the message.
+    label: "3 envelope-only plugins, own processes, asked in turn",
+    server: "denomail",
+    count: 3,
+    module: "noop_envelope_inturn.ts",
+    target: "(the row above, without early)",
   },
   {
     // The same without SCHED_BATCH runners (plugins/engine/spawn.ts): what that choice buys.
@@ -295,10 +316,14 @@ interface Round {
   wire?: { perWrite: number; perRead: number } | null;
 }
 
-async function acceptance(
-  setup: Setup,
-  opts: { sessions: number; total: number; size: number },
-): Promise<Round | null> {
+interface AcceptanceOpts {
+  sessions: number;
+  total: number;
+  size: number;
+  declareSize: boolean;
+}
+
+async function acceptance(setup: Setup, opts: AcceptanceOpts): Promise<Round | null> {
   const srv = setup.server === "denomail"
     ? await startDenomail(setup)
     : await startPostfixSetup(setup);
@@ -312,6 +337,7 @@ async function acceptance(
         total,
         size: opts.size,
         rcpt: "u1@example.test",
+        declareSize: opts.declareSize,
       });
     await load(Math.min(300, opts.total)); // warm up: JIT, plugin processes, first fsyncs
     const cpu0 = treeCpuMs(srv.pids);
@@ -351,6 +377,73 @@ async function acceptance(
     };
   } finally {
     if (!stopped) await srv.stop();
+  }
+}
+
+/**
+ * `--chunks N`: the round's denomail servers all run at once (an idle one costs nothing:
+ * its plugin processes sleep) and the load visits them in turn, N chunks of total/N
+ * messages each, starting with a different one each chunk: each server meets the other
+ * work on the shared machine in the same seconds, which per-server rounds of several
+ * seconds each do not. CPU from schedstat (ns) of the server and its plugin processes.
+ */
+async function chunked(setups: Setup[], opts: AcceptanceOpts, chunks: number): Promise<Round[]> {
+  const servers: Array<[Setup, Running]> = [];
+  try {
+    for (const s of setups) servers.push([s, await startDenomail(s)]);
+    const load = (srv: Running, total: number) =>
+      smtpLoad({ ...opts, port: srv.port, total, rcpt: "u1@example.test" });
+    for (const [, srv] of servers) await load(srv, Math.min(300, opts.total));
+    const sums = servers.map(() => ({ sent: 0, s: 0, failed: 0, lat: [] as number[], ns: 0 }));
+    const helper = servers.map(() => ({ ns: 0, slices: 0, count: 0 }));
+    const per = Math.max(20, Math.round(opts.total / chunks));
+    for (let c = 0; c < chunks; c++) {
+      for (let k = 0; k < servers.length; k++) {
+        const i = (c + k) % servers.length;
+        const srv = servers[i][1];
+        const pid = srv.pids[0];
+        const h0 = childSched(pid);
+        const c0 = schedOf(pid).ns + h0.ns;
+        const r = await load(srv, per);
+        const h1 = childSched(pid);
+        const sum = sums[i];
+        sum.ns += schedOf(pid).ns + h1.ns - c0;
+        Object.assign(sum, { sent: sum.sent + r.sent, s: sum.s + r.seconds });
+        sum.failed += r.failed;
+        sum.lat.push(...r.latencies);
+        helper[i].ns += h1.ns - h0.ns;
+        helper[i].slices += h1.slices - h0.slices;
+        helper[i].count = h1.count;
+      }
+    }
+    const rounds: Round[] = [];
+    for (const [i, [setup, srv]] of servers.entries()) {
+      const { sent, s, failed, lat, ns } = sums[i];
+      await srv.stop();
+      lat.sort((a, b) => a - b);
+      const calls = setup.module !== "noop_bounced.ts" ? sent * helper[i].count : 0;
+      rounds.push({
+        setup,
+        msgsPerSec: sent / s,
+        cpuMsPerMsg: ns / 1e6 / Math.max(1, sent),
+        milterCpuMsPerMsg: helper[i].ns / 1e6 / Math.max(1, sent),
+        p50: percentile(lat, 50),
+        p99: percentile(lat, 99),
+        failed,
+        milterSeen: [],
+        ...(calls > 0
+          ? {
+            runnerUsPerCall: helper[i].ns / calls / 1000,
+            callsPerWake: calls / Math.max(1, helper[i].slices),
+            wire: srv.wire?.() ?? null,
+          }
+          : {}),
+      });
+    }
+    servers.length = 0;
+    return rounds;
+  } finally {
+    for (const [, srv] of servers) await srv.stop().catch(() => {});
   }
 }
 
@@ -450,15 +543,33 @@ export async function benchPlugins(args: string[]): Promise<void> {
   const size = Number(flag(args, "--size") ?? 10240);
   const rounds = Number(flag(args, "--rounds") ?? 3);
   const calls = Number(flag(args, "--calls") ?? 3000);
-  const only = flag(args, "--only"); // a label substring: run those setups (and the baseline)
-  const opts = { sessions, total, size };
-  const setups = SETUPS.filter((s, i) => i === 0 || !only || s.label.includes(only));
+  // Label substrings ("=label": exactly that one), "|" between them: run those setups (and
+  // the baseline).
+  const only = flag(args, "--only")?.split("|");
+  // Clients declare each message's size (RFC 1870), as MTAs do; --no-size: they do not.
+  const declareSize = !args.includes("--no-size");
+  const opts = { sessions, total, size, declareSize };
+  const setups = SETUPS.filter((s, i) =>
+    i === 0 || !only ||
+    only.some((o) => o.startsWith("=") ? s.label === o.slice(1) : s.label.includes(o))
+  );
   console.log(`Plugin overhead: SMTP acceptance, ${total} messages x ${size} B, ${sessions}`);
   console.log(`concurrent sessions, a new connection per message, each synced before its 250;`);
-  console.log(`${rounds} interleaved rounds per configuration; shared 2-core machine.\n`);
+  console.log(`the client ${declareSize ? "declares" : "does not declare"} SIZE= at MAIL FROM;`);
+  console.log(
+    `${rounds} interleaved rounds per configuration${
+      flag(args, "--chunks") ? `, each in ${flag(args, "--chunks")} chunks per server` : ""
+    }; shared 2-core machine.\n`,
+  );
   const all: Round[] = [];
+  const chunks = Number(flag(args, "--chunks") ?? 0);
   for (let i = 0; i < rounds; i++) {
+    if (chunks > 0) {
+      // Postfix rows, if any, still run one after another.
+      all.push(...await chunked(setups.filter((s) => s.server === "denomail"), opts, chunks));
+    }
     for (const setup of setups) {
+      if (chunks > 0 && setup.server === "denomail") continue;
       const r = await acceptance(setup, opts);
       if (r) all.push(r);
     }
@@ -540,7 +651,10 @@ function printAcceptance(setups: Setup[], all: Round[]): void {
     ).join(" / ");
   const rows = setups.map((s) => {
     const dm = s.server === "denomail" && s !== base;
-    const lost = 1 - median(s, "msgsPerSec") / median(base, "msgsPerSec");
+    // Paired: each round's figure against the same round's baseline (they ran seconds
+    // apart, so a change in the machine's other load moves both), then the median.
+    const baseOf = of(base);
+    const lost = medianOf(of(s).map((r, i) => 1 - r.msgsPerSec / baseOf[i]?.msgsPerSec));
     const lostCpu = 1 - median(base, "cpuMsPerMsg") / median(s, "cpuMsPerMsg");
     const each = s.target?.includes("each") ? ` (${pct(lost / s.count)} each)` : "";
     return [
@@ -566,7 +680,7 @@ function printAcceptance(setups: Setup[], all: Round[]): void {
     "p99 ms",
     "CPU ms/msg",
     "of which plugins/milters",
-    "lost vs 0 plugins",
+    "lost vs 0 plugins (paired rounds)",
     "lost if CPU-bound",
     `vs ${milters.map((m) => m.milter === "c" ? "C" : "Python").join(" / ")} milters`,
     "target",

@@ -408,6 +408,26 @@ export type Prepares = {
  */
 export type Reads = "envelope" | "headers" | "message";
 
+/**
+ * `early: true` (issue 23): the host may ask this plugin's `data` hook ahead of its turn —
+ * in parallel with the plugins ahead of it in the chain, and, for a plugin that reads only
+ * the envelope, as soon as DATA is accepted, while the message is still arriving — and
+ * applies the answer in its turn, in config order, exactly where it would have applied it.
+ * What the plugin agrees to by declaring it:
+ * - it may be asked for a message that then goes nowhere: refused by a plugin ahead of it
+ *   or by the server (too big, say), or abandoned by the client mid-DATA. That answer is dropped. Declare `early` only for a
+ *   hook whose side effects (kv writes, counters, notifications) are fine for such a message.
+ * - it sees `ctx.score` and `ctx.results` as they were when the data stage began: the plain
+ *   "continue" of a plugin ahead of it is not in its `ctx.results`. Whenever a plugin ahead
+ *   of it changed something it reads — the score, a result with a note, score or error, the
+ *   header fields or message (for a plugin that reads them), or the message size it was
+ *   told — the host drops the early answer and asks it again in its turn, with the real
+ *   context.
+ * Only in a plugin's own process (or pool): a `group`'s members are asked together in one
+ * call already.
+ */
+export type Early = boolean;
+
 /** The values of {@link Reads}, least first. */
 export const READS: readonly Reads[] = ["envelope", "headers", "message"];
 
@@ -462,6 +482,8 @@ export interface PluginDefinition {
   readonly prepare?: Prepares;
   /** See {@link Reads}; unset: "message" for every hook. */
   readonly reads?: ReadsDecl;
+  /** See {@link Early}; unset: false. */
+  readonly early?: Early;
   /** Marks the object as made by definePlugin (the runner checks it). */
   readonly denomailPlugin: 1;
 }
@@ -471,7 +493,7 @@ export const PREPARABLE_HOOKS: readonly HookName[] = ["data"];
 
 /** Declares a plugin. Throws on an unknown hook name or a hook that is not a function. */
 export function definePlugin(
-  def: { hooks: Hooks; prepare?: Prepares; reads?: ReadsDecl },
+  def: { hooks: Hooks; prepare?: Prepares; reads?: ReadsDecl; early?: Early },
 ): PluginDefinition {
   if (typeof def !== "object" || def === null || typeof def.hooks !== "object") {
     throw new TypeError("definePlugin: expected { hooks: { ... } }");
@@ -480,6 +502,9 @@ export function definePlugin(
     readsPerHook(def.reads);
   } catch (e) {
     throw new TypeError(`definePlugin: ${(e as Error).message}`);
+  }
+  if (def.early !== undefined && typeof def.early !== "boolean") {
+    throw new TypeError(`definePlugin: early must be true or false (got ${typeof def.early})`);
   }
   for (const [name, fn] of Object.entries(def.hooks)) {
     if (!(HOOK_NAMES as readonly string[]).includes(name)) {
@@ -505,6 +530,7 @@ export function definePlugin(
     ...(def.reads !== undefined
       ? { reads: typeof def.reads === "string" ? def.reads : { ...def.reads } }
       : {}),
+    ...(def.early ? { early: true } : {}),
     denomailPlugin: 1 as const,
   });
 }

@@ -25,6 +25,14 @@
  *   the message differs from the one prepared by prepended header fields at most (never
  *   after a plugin replaced the message or its body), and is dropped when the plugin is
  *   not asked.
+ * - data, plugins that declared `early` (sdk.ts `Early`), alone in their process: their
+ *   call is sent ahead of their turn — when the run starts, beside the plugins ahead of
+ *   them, or for an envelope-only one already when DATA is accepted (`early()`) — and its
+ *   answer is applied in its turn, in order, by the rules above, exactly as if it had been
+ *   asked then. It is used only while nothing it reads has changed since it was asked
+ *   (the score; a result ahead of it that is more than a plain "continue"; the header
+ *   fields or message, for one that reads them; the message size it was told); otherwise
+ *   it is asked again in its turn. An early answer after the run was decided is dropped.
  * - Reload (`reload`): the new plugin processes are started first; only when all of them
  *   loaded do new calls go to them. A `run` already under way finishes on the processes it
  *   started with; those stop once the last such run is done. A reload that fails to load a
@@ -51,7 +59,12 @@ import type {
 } from "../sdk.ts";
 import { READS } from "../sdk.ts";
 import { PluginCounters, type PluginStats, rssBytes } from "./metrics.ts";
-import { PluginProcess, type ProcessOptions, type ServiceHandler } from "./process.ts";
+import {
+  type CallOutcome,
+  PluginProcess,
+  type ProcessOptions,
+  type ServiceHandler,
+} from "./process.ts";
 import { checkResult } from "./verdict.ts";
 import { ChainState } from "./chain.ts";
 import { type DnsLookup, hostServices, type KvStore, noDnsLookup } from "./services.ts";
@@ -128,6 +141,36 @@ interface Member {
   config: PluginConfig;
   pool: PluginProcess[];
   p: number;
+}
+
+/**
+ * Early calls (sdk.ts `Early`) over the process's life: answers used in turn, answers that
+ * were not there yet in turn (and the ms waited for them), and answers dropped for a new
+ * call in turn (something they read changed). Logged with the wire figures at stop.
+ */
+export const earlyStats = { used: 0, waited: 0, waitedMs: 0, reasked: 0 };
+
+/** A call sent ahead of the member's turn (sdk.ts `Early`), and what it was told. */
+interface Ahead {
+  outcome: Promise<CallOutcome>;
+  /** Its answer, once there (the outcome resolved). */
+  done: boolean;
+  /** performance.now() when it was sent. */
+  t0: number;
+  proc: PluginProcess;
+  /** The message size it was told; how many earlier results and what score it was given. */
+  size: number;
+  earlier: number;
+  score: number;
+}
+
+/**
+ * The data calls sent when DATA was accepted (`PluginHost.early`), to hand to `run`. Holds
+ * nothing but the calls' promises: a message that never ends (an aborted DATA) just drops it.
+ */
+export class EarlyCalls {
+  /** @internal */
+  constructor(readonly gen: object, readonly calls: Map<PluginConfig, Ahead>) {}
 }
 
 /** The hooks a member declared (every process of a pool loads the same modules). */
@@ -343,19 +386,66 @@ export class PluginHost {
     return ok.every((x) => x);
   }
 
+  /**
+   * Sends the `data` calls of envelope-only plugins that declared `early` (sdk.ts `Early`)
+   * now, while the message of `size` bytes (as the client declared it) is still to come;
+   * hand the result to `run("data", ..., early)`. `input` is the data context without the
+   * message. Null when no plugin can be asked early.
+   */
+  early(input: HookInput, size: number): EarlyCalls | null {
+    const gen = this.#gen;
+    const calls = new Map<PluginConfig, Ahead>();
+    for (const m of gen.members) {
+      if (!hooksOf(m).includes("data")) continue;
+      const proc = m.pool.length === 1 ? m.pool[0] : pick(m.pool);
+      if (!canAskEarly(proc, m.p) || proc.readsOf(m.p, "data") !== "envelope") continue;
+      calls.set(m.config, this.#sendAhead({ ...m, proc }, input, size));
+    }
+    return calls.size > 0 ? new EarlyCalls(gen, calls) : null;
+  }
+
+  /** Sends `m` its data call now, with the context the chain starts with. */
+  #sendAhead(m: Asked, input: HookInput, size: number): Ahead {
+    const { message, results: earlier, ...fields } = input;
+    const score = input.score ?? 0;
+    const ctx = { ...fields, score, results: earlier ?? [] };
+    const reads = m.proc.readsOf(m.p, "data");
+    const t0 = performance.now();
+    // An envelope-only call carries no payload: the size travels as the message's size.
+    const outcome = message
+      ? m.proc.call("data", [m.p], ctx, m.config.timeoutMs, message, [], reads)
+      : m.proc.call("data", [m.p], ctx, m.config.timeoutMs, undefined, [], reads, size);
+    const a: Ahead = {
+      outcome,
+      done: false,
+      t0,
+      proc: m.proc,
+      size,
+      earlier: earlier?.length ?? 0,
+      score,
+    };
+    outcome.then(() => a.done = true);
+    return a;
+  }
+
   /** Asks every plugin that declares `hook`, in order; see the module invariants. */
-  async run(hook: HookName, input: HookInput): Promise<HookOutcome> {
+  async run(hook: HookName, input: HookInput, early?: EarlyCalls | null): Promise<HookOutcome> {
     const gen = this.#gen;
     gen.active++;
     try {
-      return await this.#run(gen.members, hook, input);
+      return await this.#run(gen.members, hook, input, early?.gen === gen ? early : null);
     } finally {
       gen.active--;
       if (gen.retired && gen.active === 0) this.#retire(gen);
     }
   }
 
-  async #run(members: Member[], hook: HookName, input: HookInput): Promise<HookOutcome> {
+  async #run(
+    members: Member[],
+    hook: HookName,
+    input: HookInput,
+    early: EarlyCalls | null,
+  ): Promise<HookOutcome> {
     const { message: raw, results: _earlier, ...fields } = input;
     // This run's process of each pool: its prepares and calls go there.
     const chosen = new Map<PluginProcess[], PluginProcess>();
@@ -366,17 +456,29 @@ export class PluginHost {
       if (!proc) chosen.set(m.pool, proc = m.pool.length === 1 ? m.pool[0] : pick(m.pool));
       asked.push({ ...m, proc });
     }
+    // Calls of `early` plugins go out now (or went out at DATA), beside the first one's.
+    const ahead = new Map<Asked, Ahead>();
+    if (raw && hook === "data") {
+      for (const [i, m] of asked.entries()) {
+        const sent = early?.calls.get(m.config);
+        if (sent) ahead.set(m, sent);
+        else if (i > 0 && canAskEarly(m.proc, m.p)) {
+          ahead.set(m, this.#sendAhead(m, input, raw.length));
+        }
+      }
+    }
     // Prepared work of later plugins starts now, beside the first plugin's call.
     const prepared = new Map<Asked, number>();
     if (raw && hook === "data") {
       const { score: _score, ...pctx } = fields;
       for (const m of asked.slice(1)) {
+        if (ahead.has(m)) continue;
         const id = m.proc.prepare(m.p, hook, pctx, raw);
         if (id !== null) prepared.set(m, id);
       }
     }
     try {
-      return await this.#ask(asked, hook, input, prepared);
+      return await this.#ask(asked, hook, input, prepared, ahead);
     } finally {
       for (const [m, id] of prepared) m.proc.drop(id);
     }
@@ -387,9 +489,15 @@ export class PluginHost {
     hook: HookName,
     input: HookInput,
     prepared: Map<Asked, number>,
+    ahead: Map<Asked, Ahead>,
   ): Promise<HookOutcome> {
     const { message, results: earlier, ...fields } = input;
     const state = new ChainState(message, input.score ?? 0);
+    // Whether an early answer still holds: nothing it reads changed since it was asked.
+    const holds = (m: Asked, a: Ahead) =>
+      a.score === state.score && a.earlier === (earlier?.length ?? 0) &&
+      a.size === state.message?.length && state.results.every(plain) &&
+      (m.proc.readsOf(m.p, hook) === "envelope" || !state.changed);
     for (let i = 0; i < asked.length && !state.done;) {
       // Consecutive plugins of one process (a group) are asked in one call.
       let j = i + 1;
@@ -417,9 +525,17 @@ export class PluginHost {
         const r = m.proc.readsOf(m.p, hook);
         if (READS.indexOf(r) > READS.indexOf(reads)) reads = r;
       }
-      const t0 = performance.now();
+      const sent = run.length === 1 ? ahead.get(run[0]) : undefined;
+      const use = sent && holds(run[0], sent) ? sent : undefined;
+      const t0 = use?.t0 ?? performance.now();
+      // An early answer not there yet: how long its turn waits for it.
+      const waiting = use !== undefined && !use.done;
+      if (use) earlyStats.used++;
+      else if (sent) earlyStats.reasked++;
+      if (waiting) earlyStats.waited++;
+      const waitFrom = performance.now();
       // The message travels as the call's payload (plugins/engine/protocol.ts), not in the JSON.
-      const res = await run[0].proc.call(
+      const res = use ? await use.outcome : await (sent?.proc ?? run[0].proc).call(
         hook,
         run.map((m) => m.p),
         ctx,
@@ -428,6 +544,7 @@ export class PluginHost {
         ids,
         reads,
       );
+      if (waiting) earlyStats.waitedMs += performance.now() - waitFrom;
       const exact = performance.now() - t0;
       const took = Math.round(exact);
       for (const [k, m] of run.entries()) {
@@ -492,7 +609,23 @@ export class PluginHost {
     // not worth an admin's attention.
     const level = wireStats.framesOut >= 1000 ? "info" : "debug";
     if (wireStats.framesOut > 0) log[level]("plugin", "plugin wire", { ...wireStats });
+    if (earlyStats.used + earlyStats.reasked > 0) {
+      log[level]("plugin", "plugin early calls", {
+        ...earlyStats,
+        waitedMs: Math.round(earlyStats.waitedMs),
+      });
+    }
   }
+}
+
+/** Member `p` of `proc` may be asked ahead of its turn (sdk.ts `Early`): alone, and declared. */
+function canAskEarly(proc: PluginProcess, p: number): boolean {
+  return proc.members.length === 1 && proc.early[p] === true;
+}
+
+/** A result that tells a later plugin nothing but "asked, continued" (see `holds`). */
+function plain(r: PluginResultSummary): boolean {
+  return r.action === "continue" && !r.score && !r.note && r.error === undefined;
 }
 
 /** Restarts of a member's process(es): starts after the first. */

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import type { HeaderField, MessageView } from "../sdk.ts";
+import type { HeaderField, MessageView, Reads } from "../sdk.ts";
+import type { WireMessage } from "./protocol.ts";
 import { concatBytes, indexOfBytes } from "../../lib/bytes.ts";
 
 const CRLF_CRLF = new Uint8Array([13, 10, 13, 10]);
@@ -123,6 +124,21 @@ export function readsSlice(
 ): Uint8Array | undefined {
   if (reads === "message") return raw;
   return reads === "headers" ? raw.subarray(0, bodyOffset(raw)) : undefined;
+}
+
+/**
+ * A call's `ctx.message` and payload for a plugin that reads `reads` (sdk.ts `Reads`):
+ * the message, its header block, or nothing; never more than was declared.
+ */
+export function wireMessage(
+  message: Uint8Array,
+  reads: Reads,
+): { wire: WireMessage; bytes: Uint8Array | undefined } {
+  const bytes = readsSlice(message, reads);
+  if (reads === "message") return { wire: { bin: true }, bytes };
+  const wire: WireMessage = { reads, size: message.length };
+  if (bytes) wire.bin = true;
+  return { wire, bytes };
 }
 
 const enc = new TextEncoder();

@@ -18,16 +18,8 @@ import { explainDenied } from "./denied.ts";
 import type { PluginConfig } from "./config.ts";
 import { log } from "../../lib/log.ts";
 import type { HookName, Reads } from "../sdk.ts";
-import { readsSlice } from "./message.ts";
-import type {
-  CallEntry,
-  CallMsg,
-  HostToRunner,
-  RunnerToHost,
-  SvcMsg,
-  SvcOp,
-  WireMessage,
-} from "./protocol.ts";
+import { wireMessage } from "./message.ts";
+import type { CallEntry, CallMsg, HostToRunner, RunnerToHost, SvcMsg, SvcOp } from "./protocol.ts";
 import { encodeFrame, FrameQueue, FrameReader, parseRunnerMessage } from "./protocol.ts";
 import { runnerCommand, type SandboxMode, sandboxMode, type SpawnSpec } from "./spawn.ts";
 
@@ -118,6 +110,8 @@ export class PluginProcess {
   prepares: HookName[][];
   /** Per member: what it reads of the message, per message hook (absent: "message"). */
   reads: Partial<Record<HookName, Reads>>[];
+  /** Per member: its data hook may be asked ahead of its turn (sdk.ts `Early`). */
+  early: boolean[];
   /** Why the last start or call failed (for `plugin list` and errors). */
   lastError: string | null = null;
   /** How many times the runner was (re)started. */
@@ -160,6 +154,7 @@ export class PluginProcess {
     this.hooks = members.map(() => []);
     this.prepares = members.map(() => []);
     this.reads = members.map(() => ({}));
+    this.early = members.map(() => false);
     this.#opts = {
       startupTimeoutMs: opts.startupTimeoutMs ??
         Math.max(10_000, ...members.map((m) => m.timeoutMs)),
@@ -349,7 +344,8 @@ export class PluginProcess {
    * `timeoutMs` of now. Never rejects. `message`, when given, travels as the frame's
    * payload (the runner makes it `ctx.message`). `prepared`: per member, the id of a
    * `prepare` for this message, or undefined. `reads`: how much of `message` to send (the
-   * most any of `members` reads; sdk.ts `Reads`).
+   * most any of `members` reads; sdk.ts `Reads`). `size`: with no `message` and `reads`
+   * "envelope", the size of a message still arriving (an early call: sdk.ts `Early`).
    */
   async call(
     hook: HookName,
@@ -359,6 +355,7 @@ export class PluginProcess {
     message?: Uint8Array,
     prepared: (number | undefined)[] = [],
     reads: Reads = "message",
+    size?: number,
   ): Promise<CallOutcome> {
     const deadline = performance.now() + timeoutMs;
     const preparedIn = prepared.map((id) => {
@@ -385,6 +382,9 @@ export class PluginProcess {
       watch(this);
       const sent = message ? wireMessage(message, reads) : null;
       if (sent) msg.ctx = { ...ctx, message: sent.wire };
+      else if (size !== undefined && reads === "envelope") {
+        msg.ctx = { ...ctx, message: { reads, size } };
+      }
       this.#send(msg, sent?.bytes ? [sent.bytes] : []);
     });
   }
@@ -650,6 +650,7 @@ export class PluginProcess {
         }
         this.hooks = msg.plugins.map((p) => p.hooks);
         this.reads = msg.plugins.map((p) => p.reads ?? {});
+        this.early = msg.plugins.map((p) => p.early === true);
         this.prepares = msg.plugins.map((p) =>
           (p.prepares ?? []).filter((h) => p.hooks.includes(h))
         );
@@ -679,21 +680,6 @@ export class PluginProcess {
         return;
     }
   }
-}
-
-/**
- * A call's `ctx.message` and payload for a plugin that reads `reads` (sdk.ts `Reads`):
- * the message, its header block, or nothing; never more than was declared.
- */
-function wireMessage(
-  message: Uint8Array,
-  reads: Reads,
-): { wire: WireMessage; bytes: Uint8Array | undefined } {
-  const bytes = readsSlice(message, reads);
-  if (reads === "message") return { wire: { bin: true }, bytes };
-  const wire: WireMessage = { reads, size: message.length };
-  if (bytes) wire.bin = true;
-  return { wire, bytes };
 }
 
 /** Resolves with the promise's value, or null after `ms`. */

@@ -100,6 +100,8 @@ export interface ReadyMsg {
     prepares?: HookName[];
     /** Per message hook: what the plugin reads (sdk.ts `Reads`); absent: "message". */
     reads?: Partial<Record<HookName, Reads>>;
+    /** The plugin declared `early` and has a data hook (sdk.ts `Early`). */
+    early?: boolean;
   }>;
 }
 
@@ -241,7 +243,8 @@ export function parseRunnerMessage(v: unknown, bin: Uint8Array | null): RunnerTo
       return Array.isArray(m.plugins) && m.plugins.length > 0 &&
           m.plugins.every((p) =>
             typeof p === "object" && p !== null && hookList(p.hooks) &&
-            (p.prepares === undefined || hookList(p.prepares)) && readsMap(p.reads)
+            (p.prepares === undefined || hookList(p.prepares)) && readsMap(p.reads) &&
+            (p.early === undefined || typeof p.early === "boolean")
           )
         ? m as unknown as ReadyMsg
         : null;

@@ -281,6 +281,7 @@ export class PluginRunner {
         hooks: Object.keys(m.plugin.hooks) as HookName[],
         prepares: Object.keys(m.plugin.prepare ?? {}) as HookName[],
         reads: m.reads,
+        ...(m.plugin.early === true && "data" in m.plugin.hooks ? { early: true } : {}),
       })),
     });
     return "ok";

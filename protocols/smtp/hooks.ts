@@ -17,7 +17,7 @@ import type { Envelope, SmtpSession } from "./context.ts";
 import type { Mailbox } from "./parser.ts";
 import { type Reply, reply, SmtpError } from "./replies.ts";
 import type { Address, HookName, PluginResultSummary, SessionInfo } from "../../plugins/sdk.ts";
-import { formatResults, type HookOutcome } from "../../plugins/engine/host.ts";
+import { type EarlyCalls, formatResults, type HookOutcome } from "../../plugins/engine/host.ts";
 import { addressOf } from "../../plugins/engine/address.ts";
 import { observeAccepted, rejectedByDmarc } from "../../core/reports/observe.ts";
 
@@ -138,18 +138,43 @@ export interface DataDecision {
   score: number;
 }
 
+/** Results of the session's and `env`'s earlier hooks: what the data hook's plugins see. */
+function beforeData(s: SmtpSession, env: Envelope): PluginResultSummary[] {
+  const { sessionResults, envelopeResults } = s.deps.hookState;
+  return [...(sessionResults.get(s) ?? []), ...(envelopeResults.get(env) ?? [])];
+}
+
 /**
- * Runs the data hook for a finished message of `env`. Throws SmtpError for refusing
- * verdicts; otherwise says what to store where.
+ * At DATA's 354: sends the data calls of envelope-only plugins that declared `early`
+ * (plugins/sdk.ts `Early`) while the message arrives, for `smtpDataHook` to use. Only when
+ * the client declared the message's size (RFC 1870 §6 SIZE=): such a plugin is told the
+ * size, and is asked again in its turn should the message turn out another size.
+ */
+export function smtpEarlyData(s: SmtpSession): EarlyCalls | null {
+  const host = s.deps.plugins;
+  const env = s.envelope;
+  const size = env?.params.size;
+  if (!host || !env || size === null || size === undefined || !host.wants("data")) return null;
+  return host.early({
+    session: info(s),
+    results: beforeData(s, env),
+    sender: toAddress(env.sender),
+    recipients: env.recipients.map((r) => toAddress(r)),
+  }, size);
+}
+
+/**
+ * Runs the data hook for a finished message of `env` (with the calls `smtpEarlyData` sent,
+ * if any). Throws SmtpError for refusing verdicts; otherwise says what to store where.
  */
 export async function smtpDataHook(
   s: SmtpSession,
   env: Envelope,
   data: Uint8Array,
+  early: EarlyCalls | null = null,
 ): Promise<DataDecision> {
   const host = s.deps.plugins;
-  const { sessionResults, envelopeResults } = s.deps.hookState;
-  const before = [...(sessionResults.get(s) ?? []), ...(envelopeResults.get(env) ?? [])];
+  const before = beforeData(s, env);
   if (!host?.wants("data")) {
     return { data, discard: false, log: formatResults(before), results: before, score: 0 };
   }
@@ -159,7 +184,7 @@ export async function smtpDataHook(
     sender: toAddress(env.sender),
     recipients: env.recipients.map((r) => toAddress(r)),
     message: data,
-  });
+  }, early);
   if (rejectedByDmarc(out.results)) {
     // A DMARC reject still counts for the aggregate report (disposition reject).
     void observeAccepted(s.deps, {

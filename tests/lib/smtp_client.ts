@@ -50,7 +50,15 @@ export interface SendResult {
 
 /** Sends one message over a new connection; resolves with the reply to the end of DATA. */
 export async function sendMessage(
-  opts: { host?: string; port: number; from: string; to: string[]; message: Uint8Array },
+  opts: {
+    host?: string;
+    port: number;
+    from: string;
+    to: string[];
+    message: Uint8Array;
+    /** Declare the message's size at MAIL FROM (RFC 1870 SIZE=), as MTAs do. */
+    declareSize?: boolean;
+  },
 ): Promise<SendResult> {
   const conn = await Deno.connect({ hostname: opts.host ?? "127.0.0.1", port: opts.port });
   try {
@@ -63,7 +71,8 @@ export async function sendMessage(
     await expect(220, "greeting");
     await conn.write(enc.encode("EHLO loadgen.test\r\n"));
     await expect(250, "EHLO");
-    let env = `MAIL FROM:<${opts.from}>\r\n`;
+    const size = opts.declareSize ? ` SIZE=${opts.message.length}` : "";
+    let env = `MAIL FROM:<${opts.from}>${size}\r\n`;
     for (const t of opts.to) env += `RCPT TO:<${t}>\r\n`;
     env += "DATA\r\n";
     await conn.write(enc.encode(env));

@@ -9,8 +9,8 @@ import { clientText, log } from "../../../lib/log.ts";
 import type { CommandHandler, Envelope, SmtpSession } from "../context.ts";
 import { deliverMessage, newMessageId } from "../delivery.ts";
 import { parseBdatArg } from "../parser.ts";
-import { smtpDataHook } from "../hooks.ts";
-import { formatResults } from "../../../plugins/engine/host.ts";
+import { smtpDataHook, smtpEarlyData } from "../hooks.ts";
+import { type EarlyCalls, formatResults } from "../../../plugins/engine/host.ts";
 import {
   AUTHOR_NOT_OWNED,
   MESSAGE_TOO_BIG,
@@ -57,14 +57,18 @@ async function checkAuthorsOf(s: SmtpSession, data: Uint8Array): Promise<void> {
 }
 
 /** Stores the finished message and replies; the transaction ends either way. */
-async function finishMessage(s: SmtpSession, data: Uint8Array): Promise<void> {
+async function finishMessage(
+  s: SmtpSession,
+  data: Uint8Array,
+  early: EarlyCalls | null = null,
+): Promise<void> {
   const env = s.envelope!;
   const id = newMessageId(s.deps.now());
   aboutMessage(s, env, id);
   s.resetTransaction();
   if (s.account) await checkAuthorsOf(s, data);
   // Plugins (data hook): may refuse (SmtpError), discard, pick the mailbox, change the message.
-  const plugged = await smtpDataHook(s, env, data);
+  const plugged = await smtpDataHook(s, env, data, early);
   let pluginLog = plugged.log;
   let queueId: number | null = null;
   try {
@@ -117,6 +121,9 @@ export const data: CommandHandler = async (s, arg) => {
   if (arg !== "") throw new SmtpError(SYNTAX);
   const limits = s.deps.config.limits;
   s.reply(START_DATA);
+  // Early plugins (plugins/sdk.ts `Early`) are asked while the message arrives; an aborted
+  // DATA just drops their answers (nothing else holds them).
+  const early = smtpEarlyData(s);
   await s.flush();
   const body = await s.conn.readDotData(limits.maxMessageBytes, limits.smtpDataTimeoutMs);
   if (body.data === null) {
@@ -125,7 +132,7 @@ export const data: CommandHandler = async (s, arg) => {
     s.resetTransaction();
     throw new SmtpError(MESSAGE_TOO_BIG);
   }
-  await finishMessage(s, body.data);
+  await finishMessage(s, body.data, early);
 };
 
 /**
