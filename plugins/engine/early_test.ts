@@ -6,10 +6,8 @@
  * is asked in turn; `early` must be a boolean.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { configFromObject } from "../../core/config.ts";
 import { definePlugin } from "../sdk.ts";
-import { PluginHost } from "./host.ts";
+import { twoPluginHost } from "../../tests/lib/two_plugin_host.ts";
 
 const SDK = new URL("../sdk.ts", import.meta.url).href;
 
@@ -32,29 +30,9 @@ export default definePlugin({ reads: "headers", early: true, hooks: { data(ctx) 
   return { note: JSON.stringify(seen) };
 } } });`;
 
-const MESSAGE = (subject: string) =>
-  new TextEncoder().encode(`Subject: ${subject}\r\nFrom: a@b.test\r\n\r\nhello\r\n`);
-
 for (const group of [undefined, "g"]) {
   Deno.test(`early data calls${group ? " (one group: asked in turn)" : ""}`, async (t) => {
-    const dir = await Deno.makeTempDir({ prefix: "early-test-" });
-    await Deno.writeTextFile(join(dir, "first.ts"), FIRST);
-    await Deno.writeTextFile(join(dir, "second.ts"), SECOND);
-    const config = configFromObject({
-      data_dir: join(dir, "data"),
-      plugins: [
-        { name: "first", module: join(dir, "first.ts"), group },
-        { name: "second", module: join(dir, "second.ts"), group },
-      ],
-    }, dir);
-    const host = await PluginHost.start(config, { strict: true });
-    const run = (subject: string) =>
-      host.run("data", {
-        session: { id: "t", remoteIp: "192.0.2.1", tls: false },
-        sender: { address: "a@b.test", local: "a", domain: "b.test" },
-        recipients: [{ address: "u@example.test", local: "u", domain: "example.test" }],
-        message: MESSAGE(subject),
-      });
+    const { run, stop } = await twoPluginHost("early-test-", FIRST, SECOND, group);
     let asked = 0;
     const second = async (subject: string) => {
       const o = await run(subject);
@@ -97,8 +75,7 @@ for (const group of [undefined, "g"]) {
         },
       );
     } finally {
-      await host.stop();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
+      await stop();
     }
   });
 }

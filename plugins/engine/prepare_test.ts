@@ -4,9 +4,7 @@
  * their results; a replaced body or an earlier verdict leaves nothing prepared in use.
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
-import { configFromObject } from "../../core/config.ts";
-import { PluginHost } from "./host.ts";
+import { MESSAGE, twoPluginHost } from "../../tests/lib/two_plugin_host.ts";
 
 const SDK = new URL("../sdk.ts", import.meta.url).href;
 
@@ -30,30 +28,10 @@ export default definePlugin({
   prepare: { data(ctx) { prepares++; return { size: ctx.message.size, hasResults: "results" in ctx }; } },
 });`;
 
-const MESSAGE = (subject: string) =>
-  new TextEncoder().encode(`Subject: ${subject}\r\nFrom: a@b.test\r\n\r\nhello\r\n`);
-
 // Also with both plugins in one group (one process, asked in one call): the same rules.
 for (const group of [undefined, "g"]) {
   Deno.test(`prepared data hooks${group ? " (one group)" : ""}`, async (t) => {
-    const dir = await Deno.makeTempDir({ prefix: "prepare-test-" });
-    await Deno.writeTextFile(join(dir, "first.ts"), FIRST);
-    await Deno.writeTextFile(join(dir, "second.ts"), SECOND);
-    const config = configFromObject({
-      data_dir: join(dir, "data"),
-      plugins: [
-        { name: "first", module: join(dir, "first.ts"), group },
-        { name: "second", module: join(dir, "second.ts"), group },
-      ],
-    }, dir);
-    const host = await PluginHost.start(config, { strict: true });
-    const run = (subject: string) =>
-      host.run("data", {
-        session: { id: "t", remoteIp: "192.0.2.1", tls: false },
-        sender: { address: "a@b.test", local: "a", domain: "b.test" },
-        recipients: [{ address: "u@example.test", local: "u", domain: "example.test" }],
-        message: MESSAGE(subject),
-      });
+    const { run, stop } = await twoPluginHost("prepare-test-", FIRST, SECOND, group);
     const second = (o: Awaited<ReturnType<typeof run>>) =>
       JSON.parse(o.results.find((r) => r.plugin === "second")!.note!);
     try {
@@ -83,8 +61,7 @@ for (const group of [undefined, "g"]) {
         },
       );
     } finally {
-      await host.stop();
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
+      await stop();
     }
   });
 }
