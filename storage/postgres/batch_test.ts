@@ -108,3 +108,77 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "postgres batch: a chain of replies in one batch is one thread; counters and log agree",
+  ignore: skipPostgres(),
+  async fn() {
+    const pg = await startPostgres();
+    const store = await openPostgresStore(pg.url, { maxConnections: 4 });
+    const db = connect(pg.url, { max: 1 });
+    try {
+      const account = await store.createAccount("t@example.test", "h");
+      const other = await store.createAccount("u@example.test", "h");
+      const enc = (s: string) => new TextEncoder().encode(s);
+      // Message i replies to message i - 1: all sent at once, so most share batches and
+      // a reply's parent is an earlier delivery of its own batch (not a stored row).
+      const msg = (i: number, subject = "chain") =>
+        enc(
+          `Message-ID: <c${i}@x>\r\n` + (i > 0 ? `References: <c${i - 1}@x>\r\n` : "") +
+            `Subject: ${i > 0 ? "Re: " : ""}${subject}\r\n\r\nbody ${i}\r\n`,
+        );
+      const results = await Promise.all([
+        ...Array.from(
+          { length: 40 },
+          (_, i) =>
+            store.deliver(msg(i), [{ accountId: account.id, mailbox: i % 2 ? "Nope" : "INBOX" }]),
+        ),
+        // Another account's same Message-IDs with another subject: its own threads.
+        ...Array.from(
+          { length: 10 },
+          (_, i) => store.deliver(msg(i, "other"), [{ accountId: other.id, mailbox: "INBOX" }]),
+        ),
+      ]);
+      assert.equal(results.length, 50);
+      const copies = await store.accountCopies(account.id);
+      assert.equal(copies.length, 40);
+      assert.equal(new Set(copies.map((c) => c.threadId)).size, 1, "one thread");
+      const theirs = await store.accountCopies(other.id);
+      assert.equal(new Set(theirs.map((c) => c.threadId)).size, 1);
+      assert.notEqual(theirs[0].threadId, copies[0].threadId);
+      // The counters, the change log and the blob references the batch wrote itself.
+      const rows = await db`
+        SELECT m.id, m.messages, m.unseen, m.size, m.uid_next, m.highest_modseq,
+          (SELECT count(*) FROM messages x WHERE x.mailbox_id = m.id)::int AS n,
+          (SELECT coalesce(sum(x.size), 0) FROM messages x WHERE x.mailbox_id = m.id)::int AS sz,
+          (SELECT max(x.uid) FROM messages x WHERE x.mailbox_id = m.id)::int AS maxuid,
+          (SELECT max(x.modseq) FROM messages x WHERE x.mailbox_id = m.id)::int AS maxms,
+          (SELECT count(*) FROM change_log c WHERE c.mailbox_id = m.id AND c.op = 'c')::int AS log
+        FROM mailboxes m WHERE m.name = 'INBOX'`;
+      for (const r of rows) {
+        assert.equal(Number(r.messages), r.n);
+        assert.equal(Number(r.unseen), r.n);
+        assert.equal(Number(r.size), r.sz);
+        assert.equal(Number(r.uid_next), r.maxuid + 1);
+        assert.equal(Number(r.highest_modseq), r.maxms);
+        assert.equal(r.log, r.n);
+      }
+      const [refs] = await db`SELECT count(*)::int AS n FROM blobs WHERE refs <> 1`;
+      assert.equal(refs.n, 0);
+      const [pending] = await db`SELECT count(*)::int AS n FROM search_pending`;
+      assert.ok(pending.n <= 50);
+      // The row triggers still do their work for every other writer (IMAP EXPUNGE here).
+      const inbox = (await store.getMailbox(account.id, "INBOX"))!;
+      const uids = (await store.listMessages(inbox.id)).map((m) => m.uid);
+      await store.expunge(inbox.id, uids.slice(0, 5));
+      const status = await store.mailboxStatus(inbox.id);
+      assert.equal(status.messages, 35);
+      const [gone] = await db`SELECT count(*)::int AS n FROM change_log WHERE op = 'd'`;
+      assert.equal(gone.n, 5);
+    } finally {
+      await db.end();
+      await store.close();
+      await pg.stop();
+    }
+  },
+});

@@ -35,7 +35,12 @@ import type { MailboxChange, Placed } from "../mod.ts";
 import postgres from "postgres";
 import type { Db } from "./rows.ts";
 import type { WriteContext } from "./writes/context.ts";
-import { deliverBatchStatement, type OneDelivery } from "./writes/deliver_one.ts";
+import {
+  type BatchRow,
+  batchRow,
+  deliverBatchStatement,
+  type OneDelivery,
+} from "./writes/deliver_one.ts";
 import { deliver, type DeliverArgs, plainDelivery } from "./writes/messages.ts";
 
 /**
@@ -53,6 +58,7 @@ const MAX_BYTES = 8 * 1024 * 1024;
 
 interface Pending {
   d: OneDelivery;
+  row: BatchRow;
   resolve: (p: Placed) => void;
   reject: (e: unknown) => void;
 }
@@ -92,11 +98,12 @@ class RolledBack extends Error {
 async function deliverBatch(
   host: BatchHost,
   batch: OneDelivery[],
+  rows: BatchRow[],
 ): Promise<Array<Placed | Error>> {
   const changes: MailboxChange[] = [];
   let out: Array<Placed | Error>;
   try {
-    out = await deliverBatchStatement(host.db, batch, host.origin(), changes);
+    out = await deliverBatchStatement(host.db, batch, host.origin(), changes, rows);
   } catch (e) {
     // FATAL or PANIC (the server shutting down, crashing): the COMMIT may have gone through.
     const fatal = e instanceof postgres.PostgresError &&
@@ -132,7 +139,7 @@ export class DeliveryBatcher {
     if (!d) return this.#host.run(deliver, a);
     return [
       await new Promise<Placed>((resolve, reject) => {
-        this.#pending.push({ d, resolve, reject });
+        this.#pending.push({ d, row: batchRow(d), resolve, reject });
         this.#kick();
       }),
     ];
@@ -199,7 +206,7 @@ export class DeliveryBatcher {
   async #commit(batch: Pending[]): Promise<void> {
     let results: Array<Placed | Error>;
     try {
-      results = await deliverBatch(this.#host, batch.map((p) => p.d));
+      results = await deliverBatch(this.#host, batch.map((p) => p.d), batch.map((p) => p.row));
     } catch (e) {
       // Committed or not is unknown: no delivery may be tried again (a 4xx; the client
       // retries).

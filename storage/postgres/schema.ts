@@ -27,6 +27,7 @@ import {
   DELIVER_ONE_MIGRATION,
   DELIVER_ONE_V2_MIGRATION,
 } from "./deliver_sql.ts";
+import { DELIVER_SET_MIGRATION } from "./deliver_set_sql.ts";
 import { SEARCH_PENDING_MIGRATION } from "./search_index.ts";
 import { DIRECTORY_NOTIFY_MIGRATION } from "./directory_cache.ts";
 import { IMAP_WRITES_MIGRATION } from "./imap_sql.ts";
@@ -306,6 +307,9 @@ const MIGRATIONS: readonly string[] = [
   DELIVER_BATCH_MIGRATION,
   // 21 "deliver_batch_blobs": a group commit as one statement, blobs included (deliver_sql.ts).
   DELIVER_BATCH_BLOBS_MIGRATION,
+  // 22 "deliver_set": a group commit's placements set-based, the message row triggers
+  // skipping them (deliver_set_sql.ts).
+  DELIVER_SET_MIGRATION,
 ];
 
 /** The schema version this code writes. */

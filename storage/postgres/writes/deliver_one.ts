@@ -90,39 +90,75 @@ export async function deliverBatchStatement(
   batch: OneDelivery[],
   origin: string,
   changes: MailboxChange[],
+  rows: BatchRow[] = batch.map(batchRow),
 ): Promise<Array<Placed | StoreError>> {
-  const flags = batch.map((d) => normalizeFlags(d.target.flags ?? []));
-  const th = batch.map((d) => threadInputs(d.message));
-  const at = batch.map((d) => splitAt(d.message));
-  const hex = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
-  // The driver sends no boolean[]: 't'/'f' texts, cast in SQL.
-  const tf = (f: string) => flags.map((fl) => fl.includes(f) ? "t" : "f");
+  const col = <K extends keyof BatchRow>(k: K) => rows.map((r) => r[k]);
   const query = db.unsafe(
     `SELECT * FROM denomail_deliver_batch_blobs($1::text[], $2::text[], $3::text[], $4::text[],
        $5::bigint[], $6::text[], $7::bigint[], $8::text[], $9::text[]::boolean[],
        $10::text[]::boolean[], $11::bigint[], $12::text::jsonb, $13::text::jsonb, $14::text[],
        $15::text)`,
     [
-      batch.map((d) => hex(d.message)),
-      batch.map((d, i) => asBase64(at[i] < 0 ? d.message : d.message.subarray(0, at[i]))),
-      batch.map((d, i) => at[i] < 0 ? null : hex(d.message.subarray(at[i]))),
-      batch.map((d, i) => at[i] < 0 ? null : asBase64(d.message.subarray(at[i]))),
+      col("digest"),
+      col("data"),
+      col("bodyDigest"),
+      col("body"),
       batch.map((d) => d.target.accountId),
       batch.map((d) => d.name),
       batch.map((d) => d.message.byteLength),
-      flags.map((f) => f.join(" ")),
-      tf("\\Seen"),
-      tf("\\Deleted"),
+      col("flags"),
+      col("seen"),
+      col("deleted"),
       batch.map((d) => d.internalDate),
-      JSON.stringify(th.map((t) => t.refs)),
-      JSON.stringify(th.map((t) => t.ids)),
-      th.map((t) => t.subject),
+      `[${col("refs").join(",")}]`,
+      `[${col("ids").join(",")}]`,
+      col("subject"),
       origin,
     ] as never[],
     PREPARED,
   );
-  const rows = await query as unknown as Row[];
-  return batch.map((d, i) => answer(changes, d, rows[i]));
+  const out = await query as unknown as Row[];
+  return batch.map((d, i) => answer(changes, d, out[i]));
+}
+
+/**
+ * A delivery's own arguments of `deliverBatchStatement` (digests, base64 bytes, thread
+ * headers): computed when the delivery is queued (../delivery_batch.ts), while the batch
+ * before it commits, so that a batch is sent as soon as that one is done.
+ */
+export interface BatchRow {
+  digest: string;
+  data: string;
+  bodyDigest: string | null;
+  body: string | null;
+  flags: string;
+  /** The driver sends no boolean[]: 't'/'f' texts, cast in SQL. */
+  seen: "t" | "f";
+  deleted: "t" | "f";
+  /** JSON arrays of strings. */
+  refs: string;
+  ids: string;
+  subject: string;
+}
+
+/** `d`'s `BatchRow`. */
+export function batchRow(d: OneDelivery): BatchRow {
+  const flags = normalizeFlags(d.target.flags ?? []);
+  const th = threadInputs(d.message);
+  const at = splitAt(d.message);
+  const hex = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+  return {
+    digest: hex(d.message),
+    data: asBase64(at < 0 ? d.message : d.message.subarray(0, at)),
+    bodyDigest: at < 0 ? null : hex(d.message.subarray(at)),
+    body: at < 0 ? null : asBase64(d.message.subarray(at)),
+    flags: flags.join(" "),
+    seen: flags.includes("\\Seen") ? "t" : "f",
+    deleted: flags.includes("\\Deleted") ? "t" : "f",
+    refs: JSON.stringify(th.refs),
+    ids: JSON.stringify(th.ids),
+    subject: th.subject,
+  };
 }
 
 /** `placeOne` for a write of its own: a refusal is thrown (the transaction rolls back). */
