@@ -8,6 +8,7 @@
  * @module
  */
 import postgres from "postgres";
+import { noDelayOnConnect } from "./no_delay.ts";
 
 export interface ListenHandlers {
   onnotify: (channel: string, payload: string) => void;
@@ -27,5 +28,6 @@ export function listenConnection(url: string, h: ListenHandlers): postgres.Sql {
     onnotify: h.onnotify,
     onclose: h.onclose,
   };
+  noDelayOnConnect();
   return postgres(url, options as unknown as postgres.Options<Record<string, never>>);
 }

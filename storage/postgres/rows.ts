@@ -7,6 +7,7 @@
  * @module
  */
 import postgres from "postgres";
+import { noDelayOnConnect } from "./no_delay.ts";
 
 /** A connection pool (or a transaction: both run queries). */
 export type Db = postgres.Sql<Record<string, never>>;
@@ -31,6 +32,7 @@ export const PREPARED = { prepare: true } as const;
 
 /** Opens a pool to `url` (`?sslmode=require` and the like are read by the driver). */
 export function connect(url: string, opts: { max?: number } = {}): Db {
+  noDelayOnConnect();
   return postgres(url, {
     max: opts.max ?? 10,
     onnotice: () => {},
