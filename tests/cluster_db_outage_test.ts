@@ -9,11 +9,11 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { ImapFlow } from "imapflow";
 import { skipPostgres, startPostgres } from "./lib/postgres.ts";
 import { startCluster } from "./lib/cluster.ts";
 import { waitFor } from "./lib/outbound_fixture.ts";
 import { openPostgresStore } from "../storage/postgres/store.ts";
+import { plainFlowClient } from "./imap_helpers.ts";
 
 const USER = "bob@example.test";
 const PASS = "bob-outage-pw";
@@ -163,14 +163,7 @@ Deno.test({
       assert.deepEqual([...stored].filter(([, n]) => n > 1), [], "stored twice");
 
       // The LISTEN connections came back too: IDLE on b hears a delivery through a.
-      const flow = new ImapFlow({
-        host: "127.0.0.1",
-        port: b.port("imap"),
-        secure: false,
-        doSTARTTLS: false,
-        auth: { user: USER, pass: PASS },
-        logger: false,
-      });
+      const flow = plainFlowClient(b.port("imap"), USER, PASS);
       await flow.connect();
       try {
         const lock = await flow.getMailboxLock("INBOX");

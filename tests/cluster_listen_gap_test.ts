@@ -10,12 +10,12 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { ImapFlow } from "imapflow";
 import postgres from "postgres";
 import { skipPostgres } from "./lib/postgres.ts";
 import { startCluster } from "./lib/cluster.ts";
 import { waitFor } from "./lib/outbound_fixture.ts";
 import { LISTEN_APP } from "../storage/postgres/change_bus.ts";
+import { plainFlowClient } from "./imap_helpers.ts";
 
 const USER = "gap@example.test";
 const PASS = "gap-listen-pw";
@@ -69,14 +69,7 @@ Deno.test({
     });
     const [a, b] = cluster.nodes;
     const sql = postgres(cluster.pg.url, { max: 1, onnotice: () => {} });
-    const flow = new ImapFlow({
-      host: "127.0.0.1",
-      port: b.port("imap"),
-      secure: false,
-      doSTARTTLS: false,
-      auth: { user: USER, pass: PASS },
-      logger: false,
-    });
+    const flow = plainFlowClient(b.port("imap"), USER, PASS);
     try {
       await flow.connect();
       const lock = await flow.getMailboxLock("INBOX");

@@ -8,13 +8,13 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { ImapFlow } from "imapflow";
 import { python, run } from "./harness.ts";
 import { skipPostgres } from "./lib/postgres.ts";
 import { startCluster } from "./lib/cluster.ts";
 import { basic, JmapClient } from "./lib/jmap_client.ts";
 import { EventReader } from "./lib/event_stream.ts";
 import { Pop3Wire } from "./pop3_wire.ts";
+import { plainFlowClient } from "./imap_helpers.ts";
 
 const USER = "alice@example.test";
 const PASS = "alice-cluster-pw";
@@ -36,16 +36,7 @@ for line in p.retr(1)[1]:
 p.quit()
 `;
 
-function imap(port: number): ImapFlow {
-  return new ImapFlow({
-    host: "127.0.0.1",
-    port,
-    secure: false,
-    doSTARTTLS: false,
-    auth: { user: USER, pass: PASS },
-    logger: false,
-  });
-}
+const imap = (port: number) => plainFlowClient(port, USER, PASS);
 
 Deno.test({
   name: "cluster: three nodes on one database — swaks on a, IDLE on b, JMAP push on c, POP3 lock",

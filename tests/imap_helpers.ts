@@ -208,6 +208,21 @@ export function flowClient(
 }
 
 /**
+ * An imapflow client for a plain IMAP port without STARTTLS (loopback in dev, as the cluster
+ * tests' nodes run), not connected yet.
+ */
+export function plainFlowClient(port: number, user: string, pass: string): ImapFlow {
+  return new ImapFlow({
+    host: "127.0.0.1",
+    port,
+    secure: false,
+    doSTARTTLS: false,
+    auth: { user, pass },
+    logger: false,
+  });
+}
+
+/**
  * Runs python imaplib: `m` connected to `port` and logged in as `user`, then `body`, then
  * `m.logout()`. `args` follow port, user and password in sys.argv. Returns the lines printed.
  */
