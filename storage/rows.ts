@@ -10,6 +10,7 @@ import type {
   ApiToken,
   AuditEntry,
   Mailbox,
+  MailboxStatus,
   MessageMeta,
   QueueEntry,
   SpecialUse,
@@ -121,5 +122,22 @@ export function toAuditEntry(r: Row): AuditEntry {
     action: r.action as string,
     target: r.target as string,
     detail: r.detail as string,
+  };
+}
+
+/**
+ * A mailbox status row (counters, UIDs, `first_unseen_uid` and `below`, the messages under
+ * it) as a MailboxStatus. RFC 9051 §7.3.1 / RFC 3501 UNSEEN: the sequence number of the
+ * first unseen message, 0 when none.
+ */
+export function toMailboxStatus(r: Row): MailboxStatus {
+  return {
+    messages: r.messages as number,
+    unseen: r.unseen as number,
+    size: r.size as number,
+    uidNext: r.uid_next as number,
+    uidValidity: r.uid_validity as number,
+    highestModseq: r.highest_modseq as number,
+    firstUnseen: r.first_unseen_uid === null ? 0 : (r.below as number) + 1,
   };
 }

@@ -21,6 +21,14 @@ const tmpRoot = (() => {
   return dirname(probeDir);
 })();
 
+/** An rcpt hook call: what each test asks the host. */
+const RCPT = {
+  session: { id: "t1", remoteIp: "127.0.0.1", tls: false },
+  sender: { address: "a@b.test", local: "a", domain: "b.test" },
+  rcpt: { address: "c@d.test", local: "c", domain: "d.test" },
+  recipients: [],
+};
+
 const cases: Array<[string, Record<string, string[]>, string]> = [
   ["no grant", {}, "NotCapable(prompt,prompt,prompt) prompt"],
   ["net for another host", { net: ["example.com"] }, "NotCapable(prompt,prompt,prompt) granted"],
@@ -37,12 +45,7 @@ for (const [what, permissions, want] of cases) {
     );
     const host = await PluginHost.start(config, { strict: true, process: { sandbox: "process" } });
     try {
-      const o = await host.run("rcpt", {
-        session: { id: "t1", remoteIp: "127.0.0.1", tls: false },
-        sender: { address: "a@b.test", local: "a", domain: "b.test" },
-        rcpt: { address: "c@d.test", local: "c", domain: "d.test" },
-        recipients: [],
-      });
+      const o = await host.run("rcpt", RCPT);
       assert.equal(o.action, "reject");
       // The same at load time and in a call, then the admin's grant for example.com.
       const [probed, other] = want.split(" ");
@@ -104,12 +107,7 @@ Deno.test("plugin ipc: without a usable temp folder, the runner talks over stdin
     process: { sandbox: "process", socketParent: `${dir}/missing` },
   });
   try {
-    const o = await host.run("rcpt", {
-      session: { id: "t1", remoteIp: "127.0.0.1", tls: false },
-      sender: { address: "a@b.test", local: "a", domain: "b.test" },
-      rcpt: { address: "c@d.test", local: "c", domain: "d.test" },
-      recipients: [],
-    });
+    const o = await host.run("rcpt", RCPT);
     assert.equal(o.results.length, 1);
     assert.equal(o.results[0].error, undefined);
   } finally {

@@ -5,6 +5,7 @@
  */
 import { type MailboxStatus, StoreError } from "../../mod.ts";
 import type { Read } from "../rows.ts";
+import { toMailboxStatus } from "../../rows.ts";
 
 /** Counters from the mailbox row (kept by triggers); one statement, one snapshot. */
 export async function mailboxStatus(read: Read, mailboxId: number): Promise<MailboxStatus> {
@@ -18,15 +19,5 @@ export async function mailboxStatus(read: Read, mailboxId: number): Promise<Mail
     [mailboxId],
   );
   if (!r) throw new StoreError("not_found", `no such mailbox: ${mailboxId}`);
-  // RFC 9051 §7.3.1 / RFC 3501 UNSEEN: the sequence number of the first unseen message.
-  const firstUnseen = r.first_unseen_uid === null ? 0 : (r.below as number) + 1;
-  return {
-    messages: r.messages as number,
-    unseen: r.unseen as number,
-    size: r.size as number,
-    uidNext: r.uid_next as number,
-    uidValidity: r.uid_validity as number,
-    highestModseq: r.highest_modseq as number,
-    firstUnseen,
-  };
+  return toMailboxStatus(r);
 }

@@ -7,6 +7,7 @@ import { type Mailbox, type MailboxStatus, StoreError } from "../../mod.ts";
 import { normalizeMailboxName } from "../../names.ts";
 import { MAILBOX_COLUMNS, type Statements, toMailbox } from "../rows.ts";
 import { row } from "./query.ts";
+import { toMailboxStatus } from "../../rows.ts";
 
 /**
  * Counters come from the mailbox row (kept by triggers); the first unseen message is
@@ -26,17 +27,7 @@ export function mailboxStatus(read: Statements, mailboxId: number): MailboxStatu
     mailboxId,
   );
   if (!r) throw new StoreError("not_found", `no such mailbox: ${mailboxId}`);
-  // RFC 9051 §7.3.1 / RFC 3501 UNSEEN: the sequence number of the first unseen message.
-  const firstUnseen = r.first_unseen_uid === null ? 0 : (r.below as number) + 1;
-  return {
-    messages: r.messages as number,
-    unseen: r.unseen as number,
-    size: r.size as number,
-    uidNext: r.uid_next as number,
-    uidValidity: r.uid_validity as number,
-    highestModseq: r.highest_modseq as number,
-    firstUnseen,
-  };
+  return toMailboxStatus(r);
 }
 
 export function accountUsage(read: Statements, accountId: number): number {
