@@ -171,3 +171,46 @@ batchTest(
     assert.equal(gone.n, 5);
   },
 );
+
+batchTest(
+  "a shared body this node stored is sent by digest; once swept, it is stored again",
+  async (store, db) => {
+    const account = await store.createAccount("k@example.test", "h");
+    const inbox = (await store.getMailbox(account.id, "INBOX"))!;
+    // Counts the body rows a batch asks to insert (a BEFORE trigger fires even when ON
+    // CONFLICT then skips the row): a body named by digest alone asks for none.
+    await db.unsafe(`
+      CREATE TABLE test_body_puts (n int NOT NULL);
+      INSERT INTO test_body_puts VALUES (0);
+      CREATE FUNCTION test_count_put() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN UPDATE test_body_puts SET n = n + 1; RETURN NEW; END $$;
+      CREATE TRIGGER test_count_put BEFORE INSERT ON blob_bodies
+        FOR EACH ROW EXECUTE FUNCTION test_count_put();`);
+    const puts = async () => (await db`SELECT n FROM test_body_puts`)[0].n as number;
+    const body = "newsletter line\r\n".repeat(400); // above SHARED_BODY_MIN
+    const msg = (i: number) => new TextEncoder().encode(`Subject: n${i}\r\n\r\n${body}`);
+    const to = [{ accountId: account.id, mailbox: "INBOX" }];
+    const readBack = async (uid: number) => {
+      const m = (await store.listMessages(inbox.id)).find((x) => x.uid === uid)!;
+      return new TextDecoder().decode(await store.readBlob(m.blobId));
+    };
+
+    await store.deliver(msg(1), to);
+    assert.equal(await puts(), 1);
+    for (let i = 2; i <= 4; i++) await store.deliver(msg(i), to);
+    assert.equal(await puts(), 1, "the later deliveries named the stored body by digest");
+    assert.equal(await readBack(4), new TextDecoder().decode(msg(4)));
+
+    // Every message goes and the sweep deletes the body: the node still thinks it stored.
+    await store.expunge(inbox.id, [1, 2, 3, 4]);
+    await store.pruneHistory({ expungedKeep: 0, changeLogKeep: 0, auditKeepMs: 0 });
+    const [gone] = await db`SELECT count(*)::int AS n FROM blob_bodies`;
+    assert.equal(gone.n, 0, "the sweep removed the body");
+    // The batch naming it by digest fails (DM001) and rolls back; alone, it sends the bytes.
+    await store.deliver(msg(5), to);
+    assert.equal(await puts(), 2);
+    assert.equal(await readBack(5), new TextDecoder().decode(msg(5)));
+    const uids = (await store.listMessages(inbox.id)).map((m) => m.uid);
+    assert.deepEqual(uids, [5], "the rolled back batch left no UID gap");
+  },
+);

@@ -42,6 +42,7 @@ import {
   type OneDelivery,
 } from "./writes/deliver_one.ts";
 import { deliver, type DeliverArgs, plainDelivery } from "./writes/messages.ts";
+import { KnownBodies } from "./known_bodies.ts";
 
 /**
  * Batch transactions at once (of the pool's 10 connections), into different accounts (see
@@ -123,6 +124,8 @@ export class DeliveryBatcher {
   #busy = new Set<number>();
   #host: BatchHost;
   #idle: Array<() => void> = [];
+  /** Shared bodies stored by this node's committed batches (sent by digest alone). */
+  #known = new KnownBodies();
   #closed = false;
 
   constructor(host: BatchHost) {
@@ -139,7 +142,7 @@ export class DeliveryBatcher {
     if (!d) return this.#host.run(deliver, a);
     return [
       await new Promise<Placed>((resolve, reject) => {
-        this.#pending.push({ d, row: batchRow(d), resolve, reject });
+        this.#pending.push({ d, row: batchRow(d, this.#known), resolve, reject });
         this.#kick();
       }),
     ];
@@ -211,6 +214,9 @@ export class DeliveryBatcher {
       // Committed or not is unknown: no delivery may be tried again (a 4xx; the client
       // retries).
       if (!(e instanceof RolledBack)) return batch.forEach((p) => p.reject(e));
+      // A body named by digest may be gone (SQLSTATE DM001, deliver_known_bodies_sql.ts):
+      // the deliveries alone send their bytes, and later batches too until stored again.
+      this.#known.clear();
       // Whose failure it was is unknown: each gets its own answer, in a transaction of its
       // own (retried on deadlocks and serialisation failures).
       await Promise.all(batch.map((p) => this.#alone(p.d).then(p.resolve, p.reject)));
@@ -218,8 +224,9 @@ export class DeliveryBatcher {
     }
     batch.forEach((p, i) => {
       const r = results[i];
-      if (r instanceof Error) p.reject(r);
-      else p.resolve(r);
+      if (r instanceof Error) return p.reject(r);
+      if (p.row.bodyDigest !== null) this.#known.add(p.row.bodyDigest);
+      p.resolve(r);
     });
   }
 }

@@ -28,6 +28,7 @@ import {
   DELIVER_ONE_V2_MIGRATION,
 } from "./deliver_sql.ts";
 import { DELIVER_SET_MIGRATION } from "./deliver_set_sql.ts";
+import { DELIVER_KNOWN_BODIES_MIGRATION } from "./deliver_known_bodies_sql.ts";
 import { SEARCH_PENDING_MIGRATION } from "./search_index.ts";
 import { DIRECTORY_NOTIFY_MIGRATION } from "./directory_cache.ts";
 import { IMAP_WRITES_MIGRATION } from "./imap_sql.ts";
@@ -310,6 +311,9 @@ const MIGRATIONS: readonly string[] = [
   // 22 "deliver_set": a group commit's placements set-based, the message row triggers
   // skipping them (deliver_set_sql.ts).
   DELIVER_SET_MIGRATION,
+  // 23 "deliver_known_bodies": a batch may name a shared body this node stored by its digest
+  // alone (deliver_known_bodies_sql.ts).
+  DELIVER_KNOWN_BODIES_MIGRATION,
 ];
 
 /** The schema version this code writes. */

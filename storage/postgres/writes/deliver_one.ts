@@ -15,6 +15,7 @@ import { normalizeFlags } from "../../names.ts";
 import { threadInputs } from "./threads.ts";
 import { q1, type WriteContext } from "./context.ts";
 import { type Db, PREPARED, type Row } from "../rows.ts";
+import type { KnownBodies } from "../known_bodies.ts";
 
 /** One delivery of a batch, or of `deliver` (messages.ts). */
 export interface OneDelivery {
@@ -90,7 +91,7 @@ export async function deliverBatchStatement(
   batch: OneDelivery[],
   origin: string,
   changes: MailboxChange[],
-  rows: BatchRow[] = batch.map(batchRow),
+  rows: BatchRow[] = batch.map((d) => batchRow(d)),
 ): Promise<Array<Placed | StoreError>> {
   const col = <K extends keyof BatchRow>(k: K) => rows.map((r) => r[k]);
   const query = db.unsafe(
@@ -130,6 +131,7 @@ export interface BatchRow {
   digest: string;
   data: string;
   bodyDigest: string | null;
+  /** Base64; null with a `bodyDigest` when the body is named by its digest alone. */
   body: string | null;
   flags: string;
   /** The driver sends no boolean[]: 't'/'f' texts, cast in SQL. */
@@ -141,17 +143,21 @@ export interface BatchRow {
   subject: string;
 }
 
-/** `d`'s `BatchRow`. */
-export function batchRow(d: OneDelivery): BatchRow {
+/**
+ * `d`'s `BatchRow`. A body in `known` (stored by a batch that committed) is named by its
+ * digest alone: `body` is null (deliver_known_bodies_sql.ts).
+ */
+export function batchRow(d: OneDelivery, known?: KnownBodies): BatchRow {
   const flags = normalizeFlags(d.target.flags ?? []);
   const th = threadInputs(d.message);
   const at = splitAt(d.message);
   const hex = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+  const bodyDigest = at < 0 ? null : hex(d.message.subarray(at));
   return {
     digest: hex(d.message),
     data: asBase64(at < 0 ? d.message : d.message.subarray(0, at)),
-    bodyDigest: at < 0 ? null : hex(d.message.subarray(at)),
-    body: at < 0 ? null : asBase64(d.message.subarray(at)),
+    bodyDigest,
+    body: bodyDigest === null || known?.has(bodyDigest) ? null : asBase64(d.message.subarray(at)),
     flags: flags.join(" "),
     seen: flags.includes("\\Seen") ? "t" : "f",
     deleted: flags.includes("\\Deleted") ? "t" : "f",
