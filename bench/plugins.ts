@@ -118,6 +118,23 @@ const SETUPS: Setup[] = [
     target: "(the row above, as before)",
   },
   {
+    // The Unix socket runners talked over before (plugins/engine/runner.ts): what pipes buy.
+    label: "3 headers-only plugins, own processes, socket wire",
+    server: "denomail",
+    count: 3,
+    module: "noop_headers.ts",
+    env: { DENOMAIL_PLUGIN_WIRE: "socket" },
+    target: "(the headers-only row, as before)",
+  },
+  {
+    label: "3 envelope-only plugins, own processes, socket wire",
+    server: "denomail",
+    count: 3,
+    module: "noop_envelope.ts",
+    env: { DENOMAIL_PLUGIN_WIRE: "socket" },
+    target: "(the envelope-only row, as before)",
+  },
+  {
     label: "3 plugins with no hook at this stage",
     server: "denomail",
     count: 3,
@@ -181,6 +198,7 @@ async function startDenomail(setup: Setup): Promise<Running> {
   ).join("");
   // The server inherits this process's environment: set this setup's, clear the others'.
   Deno.env.delete("DENOMAIL_PLUGIN_SCHED");
+  Deno.env.delete("DENOMAIL_PLUGIN_WIRE");
   for (const [k, v] of Object.entries(setup.env ?? {})) Deno.env.set(k, v);
   const dm = await startDenomailProcess({
     prefix: "bench-plugins-",
@@ -188,6 +206,9 @@ async function startDenomail(setup: Setup): Promise<Running> {
     listen: ["smtp"],
     user: ["u1@example.test", "bench-password"],
     tables,
+  }).finally(() => {
+    // This process's own PluginHost (the round trip table) runs with the defaults.
+    for (const k of Object.keys(setup.env ?? {})) Deno.env.delete(k);
   });
   return {
     port: dm.proc.ports.smtp,

@@ -90,7 +90,15 @@ export interface SvcReplyMsg {
   error?: string;
 }
 
-export type HostToRunner = InitMsg | CallMsg | PrepareMsg | DropMsg | SvcReplyMsg;
+/**
+ * host -> runner: nothing to do; a runner sleeping in a blocking read lets its event loop
+ * turn (runner.ts: a plugin's timers run).
+ */
+export interface TickMsg {
+  t: "tick";
+}
+
+export type HostToRunner = InitMsg | CallMsg | PrepareMsg | DropMsg | SvcReplyMsg | TickMsg;
 
 /** runner -> host: the modules loaded; the hooks each declares (same order as init). */
 export interface ReadyMsg {
@@ -485,6 +493,19 @@ export class FrameQueue {
     this.#busy = true;
     // Start at the end of this tick: frames pushed by the same task go out together.
     this.#idle = Promise.resolve().then(() => this.#drain());
+  }
+
+  /**
+   * Writes what is queued now, with `write` (which must write synchronously, as the
+   * runner's stdout does): for a caller that is about to block.
+   */
+  flushSync(): void {
+    if (this.#len === 0) return;
+    const out = this.#buf.subarray(0, this.#len);
+    this.#len = 0;
+    wireStats.writes++;
+    // Written before this returns, so the buffer may be filled again at once.
+    this.#write(out).catch(() => {});
   }
 
   /** Resolves when everything queued so far was written (or dropped). */
