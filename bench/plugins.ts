@@ -6,8 +6,9 @@
  * - denomail with 0 plugins (the baseline), and with three no-op `data` plugins that read
  *   the whole message (each in its own sandbox process, and the three as one `group`),
  *   that read the headers only, the envelope only (sdk.ts `Reads`; these two declare
- *   `early`, sdk.ts `Early`, and the envelope-only row is run once more without it), and
- *   three plugins with no hook at SMTP time (only `bounced`);
+ *   `early`, sdk.ts `Early`, and the envelope-only row is run once more without it; both
+ *   once more over the Unix socket runners used before pipes, "socket wire"), and three
+ *   plugins with no hook at SMTP time (only `bounced`);
  * - Postfix alone, and Postfix with three no-op milters (bench/milter_noop.py, Debian's
  *   python3-milter: each milter its own process, fed the envelope, headers and body over a
  *   socket), when Postfix and python3-milter are installed.
