@@ -245,10 +245,10 @@ export class PluginProcess {
     this.#stderrTail = "";
     this.#killReason = null;
     let child: Deno.ChildProcess;
-    // Process mode talks over a Unix socket (cheaper per frame than the piped web streams,
-    // and per write than loopback TCP); a custom command and worker mode keep stdin/stdout.
-    const socket = this.#opts.wire === "socket" && !this.#opts.spawn &&
-      (this.#opts.sandbox ?? sandboxMode()) === "process";
+    // Process mode talks over stdin/stdout, where runner.ts sleeps in a blocking read when
+    // idle; the "socket" wire (as before: a Unix socket, for comparison) is process mode's only.
+    const processMode = !this.#opts.spawn && (this.#opts.sandbox ?? sandboxMode()) === "process";
+    const socket = this.#opts.wire === "socket" && processMode;
     let listener: Deno.UnixListener | null = null;
     const token = Array.from(crypto.getRandomValues(new Uint8Array(16)))
       .map((b) => b.toString(16).padStart(2, "0")).join("");
@@ -314,7 +314,8 @@ export class PluginProcess {
       this.#onExit(child, s);
     });
     if (!listener) this.#sendInit();
-    if (!listener && !this.#opts.spawn) tickWhileIdle(this, true);
+    // Only runner.ts sleeps in a blocking read (worker mode's relay does not).
+    if (!listener && processMode) tickWhileIdle(this, true);
     return this.whenReady();
   }
 
