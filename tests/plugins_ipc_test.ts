@@ -145,3 +145,27 @@ Deno.test("plugin ipc: on pipes, an idle runner's timers still run (the host's t
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("plugin ipc: on pipes, an async hook's answer goes out before the runner sleeps", async () => {
+  const dir = await Deno.makeTempDir();
+  const mod = new URL("./fixtures/plugins/async_at_once.ts", import.meta.url).pathname;
+  const config = configFromObject(
+    { data_dir: dir, plugins: [{ name: "async", module: mod, timeout_ms: 10_000 }] },
+    dir,
+  );
+  // No ticks: an answer left queued would wait for the 10 s timeout, not for a tick.
+  const host = await PluginHost.start(config, {
+    strict: true,
+    process: { sandbox: "process", wire: "pipes", idleTickMs: 3_600_000 },
+  });
+  try {
+    for (let i = 0; i < 3; i++) {
+      const o = await host.run("rcpt", RCPT);
+      assert.equal(o.results[0].error, undefined);
+      assert.equal(o.text, "answered");
+    }
+  } finally {
+    await host.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

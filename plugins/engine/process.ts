@@ -63,6 +63,8 @@ export interface ProcessOptions {
    * before; `DENOMAIL_PLUGIN_WIRE=socket` in the environment, for comparison). See runner.ts.
    */
   wire?: "pipes" | "socket";
+  /** After how long without a frame an idle runner is sent a `tick` (default TICK_MS). */
+  idleTickMs?: number;
 }
 
 interface Pending {
@@ -212,6 +214,7 @@ export class PluginProcess {
       shutdown: opts.shutdown,
       socketParent: opts.socketParent,
       wire: opts.wire ?? defaultWire(),
+      idleTickMs: opts.idleTickMs ?? TICK_MS,
     };
   }
 
@@ -516,7 +519,9 @@ export class PluginProcess {
    * sleeps in a blocking read (runner.ts), and the tick lets its timers run.
    */
   tick(now: number): void {
-    if (this.state === "ready" && now - this.#lastSent >= TICK_MS) this.#send({ t: "tick" });
+    if (this.state === "ready" && now - this.#lastSent >= this.#opts.idleTickMs) {
+      this.#send({ t: "tick" });
+    }
   }
 
   #kill(child: Deno.ChildProcess, reason: string): void {

@@ -88,7 +88,11 @@ async function main(): Promise<void> {
         await turn();
         turned = Date.now();
       }
-      n = runner.idle ? Deno.stdin.readSync(buf) : await Deno.stdin.read(buf);
+      if (runner.idle) {
+        // A call that ended in those turns queued its answer for a later one: write it now.
+        out.flushSync();
+        n = Deno.stdin.readSync(buf);
+      } else n = await Deno.stdin.read(buf);
     }
     if (n === null) break;
     for (const f of frames.push(buf.subarray(0, n), true)) {
