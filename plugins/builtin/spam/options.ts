@@ -5,6 +5,7 @@
  * @module
  */
 import { DEFAULT_MAX_BYTES } from "./parse.ts";
+import type { AutolearnOptions } from "./autolearn.ts";
 
 /** A DNS block list zone and the score of a listing. */
 export interface Zone {
@@ -19,7 +20,7 @@ export interface Lists {
 }
 
 /** Checked options. */
-export interface SpamOptions {
+export interface SpamOptions extends AutolearnOptions {
   /** From this score on, the message goes to the recipient's Junk mailbox. */
   junkScore: number;
   /** From this score on, the message is refused with 550 5.7.1 at the end of DATA. */
@@ -104,6 +105,11 @@ export function readSpamOptions(o: Record<string, unknown>): SpamOptions {
   const junk = num(o.junk_score, "junk_score", 5);
   const rej = num(o.reject_score, "reject_score", 15);
   if (rej < junk) throw new Error("spam: reject_score must not be below junk_score");
+  const autolearnSpam = num(o.autolearn_spam_score, "autolearn_spam_score", 9);
+  const autolearnHam = num(o.autolearn_ham_score, "autolearn_ham_score", -Infinity);
+  // Never learn from a verdict that could have gone the other way (autolearn.ts).
+  if (autolearnSpam <= junk) throw new Error("spam: autolearn_spam_score must be above junk_score");
+  if (autolearnHam >= junk) throw new Error("spam: autolearn_ham_score must be below junk_score");
   const userLists = new Map<string, Lists>();
   const ul = o.user_lists ?? {};
   if (typeof ul !== "object" || ul === null || Array.isArray(ul)) {
@@ -143,5 +149,10 @@ export function readSpamOptions(o: Record<string, unknown>): SpamOptions {
     authPlugin,
     maxScanBytes: num(o.max_scan_bytes, "max_scan_bytes", DEFAULT_MAX_BYTES),
     scanAuthenticated: bool(o.scan_authenticated, "scan_authenticated", false),
+    autolearn: bool(o.autolearn, "autolearn", true),
+    autolearnSpamScore: autolearnSpam,
+    // Unset: no ham is learned (on the development split every threshold tried lost spam).
+    autolearnHamScore: autolearnHam,
+    autolearnBatch: Math.max(1, Math.floor(num(o.autolearn_batch, "autolearn_batch", 20))),
   };
 }
