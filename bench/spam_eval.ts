@@ -16,7 +16,12 @@ import {
 import { type Example, LinearModel } from "../plugins/builtin/spam/linear.ts";
 import { readSpamOptions } from "../plugins/builtin/spam/options.ts";
 import { parseMail } from "../plugins/builtin/spam/parse.ts";
-import { finishScan, prepareScan, tokenHashes } from "../plugins/builtin/spam/score.ts";
+import {
+  finishScan,
+  preparedHashes,
+  prepareScan,
+  tokenHashes,
+} from "../plugins/builtin/spam/score.ts";
 import { autolearnClass, AutoLearner } from "../plugins/builtin/spam/autolearn.ts";
 import { byDate, type Sample } from "./spam_splits.ts";
 
@@ -126,7 +131,7 @@ export async function evaluateDenomail(
     const r = finishScan(p, input, o);
     verdicts.push(r.verdict !== "ham");
     const auto = autolearnClass(r, o);
-    if (auto !== null) await learner.add(await messageKey(raw), tokenHashes(p.m), auto);
+    if (auto !== null) await learner.add(await messageKey(raw), preparedHashes(p), auto);
     if (feedback && verdicts[i] !== test[i].spam) {
       const hashes = tokenHashes(p.m);
       await model.learn(userScope(USER)!, await messageKey(raw), hashes, test[i].spam);

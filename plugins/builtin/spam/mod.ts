@@ -49,7 +49,13 @@ import { autolearnClass, AutoLearner } from "./autolearn.ts";
 import { LinearModel } from "./linear.ts";
 import { readSpamOptions, type SpamOptions } from "./options.ts";
 import { parseMail } from "./parse.ts";
-import { finishScan, type PreparedScan, prepareScan, tokenHashes } from "./score.ts";
+import {
+  finishScan,
+  preparedHashes,
+  type PreparedScan,
+  prepareScan,
+  tokenHashes,
+} from "./score.ts";
 import { formatScore, ruleList, spamHeaders } from "./status.ts";
 
 // The runner hands every call the same `options` and `kv` objects: parse and build once.
@@ -70,7 +76,7 @@ function learnerFor(kv: PluginKv, batch: number): AutoLearner {
  * token. A failed write loses only what it would have learned.
  */
 async function autolearn(ctx: DataContext, p: PreparedScan, spam: boolean, o: SpamOptions) {
-  const hashes = tokenHashes(p.m);
+  const hashes = preparedHashes(p);
   const msg = await messageKey(ctx.message.raw);
   learnerFor(ctx.kv, o.autolearnBatch).add(msg, hashes, spam).catch((e) =>
     console.error(`spam: autolearn failed: ${(e as Error).message}`)
