@@ -247,7 +247,11 @@ Deno.test("spam plugin: autolearn learns a new campaign from its surest message"
         recipients: [addr(USER)],
         message: raw,
       });
-      return { score: scoreOf(out), note: out.results[0].note ?? "" };
+      return {
+        score: scoreOf(out),
+        note: out.results[0].note ?? "",
+        status: header(out, "X-Spam-Status") ?? "",
+      };
     };
     return { h, score };
   };
@@ -264,6 +268,8 @@ Deno.test("spam plugin: autolearn learns a new campaign from its surest message"
       const sure = await score(first);
       assert.ok(sure.score >= 8, `first message scores ${sure.score}`);
       assert.match(sure.note, /autolearn=spam/);
+      assert.match(sure.status, /^Yes, .* autolearn=spam$/);
+      assert.doesNotMatch(before.status, /autolearn/);
       await until("the learned record", () => learned(h)(first));
       assert.equal(await learned(h)(first), `s${TOKENIZER_VERSION}`);
       assert.equal(await learned(h)(second), null);
