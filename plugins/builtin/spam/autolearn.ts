@@ -18,18 +18,14 @@
  * @module
  */
 import { GLOBAL, keys, type Kv, LearnBatch } from "./model.ts";
+import type { SpamOptions } from "./options.ts";
 import type { ScanResult } from "./score.ts";
 
-/** Autolearn thresholds (options.ts). */
-export interface AutolearnOptions {
-  autolearn: boolean;
-  /** Learned as spam from this score (list rules left out). */
-  autolearnSpamScore: number;
-  /** Learned as ham up to this score (list rules left out); -Infinity: no ham. */
-  autolearnHamScore: number;
-  /** Messages written together. */
-  autolearnBatch: number;
-}
+/** The options autolearn reads (options.ts). */
+export type AutolearnOptions = Pick<
+  SpamOptions,
+  "autolearn" | "autolearnSpamScore" | "autolearnHamScore"
+>;
 
 /** A batch not yet full is written anyway with the next message after this long. */
 export const MAX_PENDING_MS = 60_000;

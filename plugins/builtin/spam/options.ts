@@ -5,7 +5,6 @@
  * @module
  */
 import { DEFAULT_MAX_BYTES } from "./parse.ts";
-import type { AutolearnOptions } from "./autolearn.ts";
 
 /** A DNS block list zone and the score of a listing. */
 export interface Zone {
@@ -20,7 +19,7 @@ export interface Lists {
 }
 
 /** Checked options. */
-export interface SpamOptions extends AutolearnOptions {
+export interface SpamOptions {
   /** From this score on, the message goes to the recipient's Junk mailbox. */
   junkScore: number;
   /** From this score on, the message is refused with 550 5.7.1 at the end of DATA. */
@@ -54,6 +53,14 @@ export interface SpamOptions extends AutolearnOptions {
   maxScanBytes: number;
   /** Also scan mail from authenticated senders (submission). */
   scanAuthenticated: boolean;
+  /** Learn sure spam (and ham, when asked) into the global counts as mail arrives. */
+  autolearn: boolean;
+  /** Learned as spam from this score (list rules left out; autolearn.ts). */
+  autolearnSpamScore: number;
+  /** Learned as ham up to this score (list rules left out); -Infinity: no ham. */
+  autolearnHamScore: number;
+  /** Autolearned messages written together. */
+  autolearnBatch: number;
 }
 
 function num(v: unknown, key: string, dflt: number): number {
