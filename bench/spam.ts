@@ -10,10 +10,12 @@
  * older 70 % of each folder by Date, classify the newer 30 %), a time split with a gap
  * (train on the oldest 50 %, classify the newest 30 %) and hard ham held out; then campaigns
  * held out (spam_campaigns.ts: whole spam campaigns never learned, 3 folds). Both filters
- * learn exactly each split's training part. A third row per split shows denomail when the
- * user corrects each mistake as it happens (learned into the user's own counts). `--evaluate` instead trains on the whole
- * development split and classifies the reserved set (spam-2, easy-ham-2, hard-ham-1 00126+):
- * run it once, for the record, never to tune.
+ * learn exactly each split's training part. denomail autolearns (its default) while it
+ * classifies, oldest first; a row beside it has autolearn off, and SpamAssassin runs with
+ * and without its own `bayes_auto_learn`. A last row per split shows denomail when the
+ * user corrects each mistake as it happens (learned into the user's own counts).
+ * `--evaluate` instead trains on the whole development split and classifies the reserved
+ * set (spam-2, easy-ham-2, hard-ham-1 00126+): run it once, for the record, never to tune.
  *
  * denomail is trained and run in this process with the plugin's own code (spam_eval.ts);
  * training time through the real CLI (`spam train` into a store) is reported separately.
@@ -154,6 +156,20 @@ async function cliTraining(dir: string, train: Sample[]): Promise<number> {
   return (performance.now() - t0) / 1000;
 }
 
+/** denomail with its autolearn off (on by default: autolearn.ts). */
+const NO_AUTO = { autolearn: false };
+
+/**
+ * SpamAssassin as the bench has always run it (no autolearn), and with its default
+ * `bayes_auto_learn` on, classifying oldest first as denomail's autolearn does.
+ */
+async function saRows(run: (autolearn: boolean) => Promise<Outcome>): Promise<string[][]> {
+  return [
+    row("SpamAssassin 4 (-L)", await run(false)),
+    row("SpamAssassin 4 (-L), autolearn", await run(true)),
+  ];
+}
+
 /** Outcomes of the folds added up (each message is classified in exactly one fold). */
 function total(outcomes: Outcome[]): Outcome {
   const sum = (f: (o: Outcome) => number) => outcomes.reduce((n, o) => n + f(o), 0);
@@ -181,9 +197,19 @@ async function campaignsHeldOut(plan: CampaignPlan, withSa: boolean): Promise<vo
       `of the ham, classifies its campaigns and a 1/${CAMPAIGN_FOLDS} share of the newer 30 % of the ham ` +
       `(${ham} ham in all); train s is per fold.\n`,
   );
-  const rows = [row("denomail", total(await runFolds(plan, (t, c) => evaluateDenomail(t, c))))];
+  const rows = [
+    row("denomail", total(await runFolds(plan, (t, c) => evaluateDenomail(t, c)))),
+    row(
+      "denomail, no autolearn",
+      total(await runFolds(plan, (t, c) => evaluateDenomail(t, c, NO_AUTO))),
+    ),
+  ];
   if (withSa) {
-    rows.push(row("SpamAssassin 4 (-L)", total(await runFolds(plan, evaluateSpamAssassin))));
+    rows.push(
+      ...await saRows(async (a) =>
+        total(await runFolds(plan, (t, c) => evaluateSpamAssassin(t, c, a)))
+      ),
+    );
   }
   printMarkdownTable(HEADER, rows);
 }
@@ -207,9 +233,12 @@ export async function benchSpam(args: string[]): Promise<void> {
   if (!args.includes("--cost-only")) {
     for (const split of plan) {
       console.log(`\n### ${split.name}\n\n${describe(split)}.\n`);
-      const rows = [row("denomail", await evaluateDenomail(split.train, split.test))];
+      const rows = [
+        row("denomail", await evaluateDenomail(split.train, split.test)),
+        row("denomail, no autolearn", await evaluateDenomail(split.train, split.test, NO_AUTO)),
+      ];
       if (withSa) {
-        rows.push(row("SpamAssassin 4 (-L)", await evaluateSpamAssassin(split.train, split.test)));
+        rows.push(...await saRows((a) => evaluateSpamAssassin(split.train, split.test, a)));
       }
       // The same, oldest first, with a user who moves every mistake into or out of Junk
       // (per-user counts on top of the global ones; spam_eval.ts).
@@ -228,18 +257,32 @@ export async function benchSpam(args: string[]): Promise<void> {
       `\nTraining through the CLI (\`spam train\` into a SQLite store): ` +
         `${timeSplit.train.length} messages in ${secs.toFixed(1)} s.`,
     );
-    // Each plugin in its own process, then both in one group (PLUGINS.md, `group`).
-    for (const group of [undefined, "filters"]) {
+    // Each plugin in its own process, then both in one group (PLUGINS.md, `group`), then
+    // in their own processes without autolearn (its batched writes cost CPU: autolearn.ts).
+    const runs: Array<[string | undefined, Record<string, unknown>]> = [
+      [undefined, {}],
+      ["filters", {}],
+      [undefined, { autolearn: false }],
+    ];
+    for (const [i, [group, extra]] of runs.entries()) {
+      // Each run on its own copy of the trained store: autolearn writes to it.
+      const runDir = join(dir, `run${i}`);
+      await Deno.mkdir(runDir);
+      const cp = await new Deno.Command("cp", { args: ["-a", join(dir, "data"), runDir] })
+        .output();
+      if (!cp.success) throw new Error("copying the trained store failed");
       const cost = await chainCost(
-        dir,
+        runDir,
         timeSplit.train.slice(-300),
         timeSplit.test.slice(0, 600),
         group,
+        extra,
       );
       const [load] = Deno.loadavg();
       console.log(
         `\nSpam chain cost per 10 KB message (auth + spam plugins through the plugin host, ` +
-          `${group ? "in one group" : "each in its own process"}, ` +
+          `${group ? "in one group" : "each in its own process"}` +
+          `${extra.autolearn === false ? ", autolearn off" : ""}, ` +
           `DNS answered from memory, caches warmed with 300 training messages), ${cost.n} new ` +
           `messages: p50 ${cost.p50.toFixed(2)} ms, p99 ${cost.p99.toFixed(2)} ms; DKIM-signed: ` +
           `p50 ${cost.signedP50.toFixed(2)} ms; the spam scan alone in-process: p50 ` +

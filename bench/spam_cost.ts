@@ -60,18 +60,20 @@ function percentile(sorted: number[], p: number): number {
  * spam (rules, DNS lists, Bayes on the trained model), for 10 KB messages. DNS is
  * answered from memory at once, so DNS waits are excluded, DNS work is not. The caches are
  * first warmed with training messages (a server that has been running), then each
- * measured message is new to them.
+ * measured message is new to them. `extra`: more spam plugin options (autolearn off).
  */
 export async function chainCost(
   dir: string,
   warm: Sample[],
   samples: Sample[],
   group?: string,
+  extra: Record<string, unknown> = {},
 ) {
   const options = {
     dnsbl: ["bl.bench.invalid"],
     uribl: ["uri.bench.invalid"],
     check_private_ips: true,
+    ...extra,
   };
   const key = testDkimKey("sender.example", "bench");
   const dns: DnsLookup = (name, type) =>

@@ -16,7 +16,13 @@ import {
 import { type Example, LinearModel } from "../plugins/builtin/spam/linear.ts";
 import { readSpamOptions } from "../plugins/builtin/spam/options.ts";
 import { parseMail } from "../plugins/builtin/spam/parse.ts";
-import { scanMessage, tokenHashes } from "../plugins/builtin/spam/score.ts";
+import {
+  finishScan,
+  preparedHashes,
+  prepareScan,
+  tokenHashes,
+} from "../plugins/builtin/spam/score.ts";
+import { autolearnClass, AutoLearner } from "../plugins/builtin/spam/autolearn.ts";
 import { byDate, type Sample } from "./spam_splits.ts";
 
 /** A kv in a Map (what the model needs of the plugin's kv area). */
@@ -112,16 +118,22 @@ export async function evaluateDenomail(
   await linear.train(examples);
   const trainSecs = (performance.now() - t0) / 1000;
   const model = new BayesModel(kv);
-  if (feedback) test = byDate(test);
+  // Mail arrives oldest first: a user's corrections and autolearning only help later mail.
+  if (feedback || o.autolearn) test = byDate(test);
   const raws = await Promise.all(test.map((s) => Deno.readFile(s.path)));
   const verdicts: boolean[] = [];
   const env = feedback ? { recipients: [USER] } : undefined;
+  const learner = new AutoLearner(kv, o.autolearnBatch);
   const t1 = performance.now();
   for (const [i, raw] of raws.entries()) {
-    const r = await scanMessage({ raw, env }, { options: o, model, linear });
+    const input = { raw, env };
+    const p = await prepareScan(input, { options: o, model, linear });
+    const r = finishScan(p, input, o);
     verdicts.push(r.verdict !== "ham");
+    const auto = autolearnClass(r, o);
+    if (auto !== null) await learner.add(await messageKey(raw), preparedHashes(p), auto);
     if (feedback && verdicts[i] !== test[i].spam) {
-      const hashes = tokenHashes(parseMail(raw, o.maxScanBytes));
+      const hashes = tokenHashes(p.m);
       await model.learn(userScope(USER)!, await messageKey(raw), hashes, test[i].spam);
     }
   }

@@ -9,7 +9,7 @@
 import { join } from "node:path";
 import { freePort } from "./peers.ts";
 import { confusion, type Outcome } from "./spam_eval.ts";
-import type { Sample } from "./spam_splits.ts";
+import { byDate, type Sample } from "./spam_splits.ts";
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -64,18 +64,32 @@ async function linkTraining(dir: string, samples: Sample[]): Promise<void> {
   }
 }
 
-/** Trains a fresh SpamAssassin on `train` and classifies `test` (score >= 5 is spam). */
-export async function evaluateSpamAssassin(train: Sample[], test: Sample[]): Promise<Outcome> {
+/**
+ * Trains a fresh SpamAssassin on `train` and classifies `test` (score >= 5 is spam). With
+ * `autolearn`, SpamAssassin's own `bayes_auto_learn` (its default; thresholds 0.1 and 12)
+ * is on and `test` is classified oldest first, one at a time, as denomail's autolearn is
+ * run (spam_eval.ts): each message may teach the next.
+ */
+export async function evaluateSpamAssassin(
+  train: Sample[],
+  test: Sample[],
+  autolearn = false,
+): Promise<Outcome> {
   const dir = await Deno.makeTempDir({ prefix: "bench-sa-" });
   await Deno.chmod(dir, 0o755);
   try {
-    return await run(dir, train, test);
+    return await run(dir, train, autolearn ? byDate(test) : test, autolearn);
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
 }
 
-async function run(dir: string, train: Sample[], test: Sample[]): Promise<Outcome> {
+async function run(
+  dir: string,
+  train: Sample[],
+  test: Sample[],
+  autolearn: boolean,
+): Promise<Outcome> {
   const site = join(dir, "sa-site");
   const bayes = join(dir, "sa-bayes");
   await linkTraining(join(dir, "train"), train);
@@ -89,7 +103,9 @@ async function run(dir: string, train: Sample[], test: Sample[]): Promise<Outcom
   }
   await Deno.writeTextFile(
     join(site, "local.cf"),
-    `use_bayes 1\nbayes_auto_learn 0\nbayes_path ${bayes}/bayes\nbayes_file_mode 0777\n` +
+    `use_bayes 1\nbayes_auto_learn ${
+      autolearn ? 1 : 0
+    }\nbayes_path ${bayes}/bayes\nbayes_file_mode 0777\n` +
       `required_score 5.0\n`,
   );
   const t0 = performance.now();
@@ -129,7 +145,7 @@ async function run(dir: string, train: Sample[], test: Sample[]): Promise<Outcom
     const verdicts = new Array<boolean>(test.length).fill(false);
     const t1 = performance.now();
     let next = 0;
-    await Promise.all(Array.from({ length: 4 }, async () => {
+    await Promise.all(Array.from({ length: autolearn ? 1 : 4 }, async () => {
       while (next < test.length) {
         const i = next++;
         const r = await exec(

@@ -100,11 +100,15 @@ export const spamFixture = (name: string) =>
 
 /**
  * Some Bayes history for `user` (4 ham and 3 spam fixtures), learned through the CLI's code
- * path on `store`, so Bayes takes part in scoring (bayes_min_learned).
+ * path on `store`, so Bayes takes part in scoring (bayes_min_learned); into `scope` when
+ * given (`"g"`: the global counts).
  */
-export async function seedBayesHistory(store: Store, user: string): Promise<void> {
+export async function seedBayesHistory(
+  store: Store,
+  user: string,
+  scope = userScope(user)!,
+): Promise<void> {
   const batch = new LearnBatch(storeKv(store, "spam"));
-  const scope = userScope(user)!;
   for (
     const [f, spam] of [
       ["ham/02.eml", false],

@@ -2,11 +2,14 @@
  * builtin:spam through the real plugin host and store: the three verdicts, X-Spam headers,
  * DNS block lists (IP and URI) against a loopback DNS server, auth results feeding the
  * score, allow and block lists, and Bayes learning from mailbox_move (a message moved to
- * Junk makes a similar message score higher; moving it out again unlearns it).
+ * Junk makes a similar message score higher; moving it out again unlearns it), and
+ * autolearn (a sure spam of a new campaign learned globally, so its next message is caught).
  */
 import assert from "node:assert/strict";
 import { startDnsServer } from "./lib/dns_server.ts";
-import { addr, eml, startPluginHost } from "./spam_helpers.ts";
+import { addr, eml, seedBayesHistory, startPluginHost, until } from "./spam_helpers.ts";
+import { GLOBAL, keys, messageKey } from "../plugins/builtin/spam/model.ts";
+import { TOKENIZER_VERSION } from "../plugins/builtin/spam/tokenize.ts";
 import type { HookOutcome } from "../plugins/engine/host.ts";
 import { hostServices } from "../plugins/engine/services.ts";
 
@@ -204,4 +207,115 @@ Deno.test("spam plugin: learning from mailbox_move", async (t) => {
   } finally {
     await h.stop();
   }
+});
+
+Deno.test("spam plugin: autolearn learns a new campaign from its surest message", async (t) => {
+  // A campaign none of the learned spam had: its first message is sure spam by Bayes and
+  // by rules of its own (the ADV: label, sales pressure); its second has the same words
+  // without those marks. Bayes learned the campaign's words only if autolearn ran.
+  const campaign = (n: number, subject: string, pressure: string) =>
+    eml([
+      "From: Garden Deals <offers@bloomvault.example>",
+      "To: u@example.test",
+      `Subject: ${subject}`,
+      "Date: Tue, 03 Jun 2025 10:00:00 +0000",
+      `Message-ID: <camp-${n}@bloomvault.example>`,
+      "",
+      "Buy cheap replica watches, orchid bulbs and tulip seedlings at the lowest prices.",
+      "Greenhouse kits, trellis netting and bonsai planters shipped worldwide, free.",
+      pressure,
+      "Order here: http://bloomvault-garden.example/order",
+    ]);
+  const first = campaign(
+    1,
+    "ADV: orchid bulbs, tulip seedlings, greenhouse kits!!!",
+    "Act now, offer expires tonight! You are receiving this because you signed up. 100% guaranteed!!!",
+  );
+  const second = campaign(2, "orchid bulbs and greenhouse kits", "See you in the garden.");
+  const run = async (options: Record<string, unknown>) => {
+    const h = await startPluginHost([{
+      name: "spam",
+      module: "builtin:spam",
+      options: { bayes_min_learned: 3, autolearn_batch: 1, autolearn_spam_score: 8, ...options },
+    }]);
+    await seedBayesHistory(h.store, USER, "g");
+    const session = { id: "a1", remoteIp: "192.0.2.1", tls: false };
+    const score = async (raw: Uint8Array) => {
+      const out = await h.host.run("data", {
+        session,
+        sender: addr("offers@bloomvault.example"),
+        recipients: [addr(USER)],
+        message: raw,
+      });
+      return {
+        score: scoreOf(out),
+        note: out.results[0].note ?? "",
+        status: header(out, "X-Spam-Status") ?? "",
+      };
+    };
+    return { h, score };
+  };
+  const learned =
+    (h: { store: { kvGet(ns: string, k: string): Promise<string | null> } }) =>
+    async (raw: Uint8Array) =>
+      await h.store.kvGet("plugin:spam", keys.learned(GLOBAL, await messageKey(raw)));
+
+  await t.step("the sure message is learned as spam and lifts the campaign's next", async () => {
+    const { h, score } = await run({});
+    try {
+      const before = await score(second);
+      assert.doesNotMatch(before.note, /autolearn/, "the weak message is not sure enough");
+      const sure = await score(first);
+      assert.ok(sure.score >= 8, `first message scores ${sure.score}`);
+      assert.match(sure.note, /autolearn=spam/);
+      assert.match(sure.status, /^Yes, .* autolearn=spam$/);
+      assert.doesNotMatch(before.status, /autolearn/);
+      await until("the learned record", () => learned(h)(first));
+      assert.equal(await learned(h)(first), `s${TOKENIZER_VERSION}`);
+      assert.equal(await learned(h)(second), null);
+      const after = await score(second);
+      assert.ok(after.score > before.score, `${after.score} should be above ${before.score}`);
+      assert.ok(after.score >= 5, `the campaign's second message is caught: ${after.score}`);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  await t.step("autolearn = false learns nothing", async () => {
+    const { h, score } = await run({ autolearn: false });
+    try {
+      const before = await score(second);
+      const sure = await score(first);
+      assert.doesNotMatch(sure.note, /autolearn/);
+      assert.equal(await learned(h)(first), null);
+      assert.equal((await score(second)).score, before.score);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  await t.step(
+    "a user moving an autolearned message out of Junk unlearns it globally",
+    async () => {
+      const { h, score } = await run({});
+      try {
+        await score(first);
+        await until("the learned record", () => learned(h)(first));
+        const out = await h.host.run("mailbox_move", {
+          session: { id: "m2", remoteIp: "192.0.2.1", tls: false },
+          user: USER,
+          from: "Junk",
+          to: "INBOX",
+          kind: "ham",
+          command: "move",
+          uid: 1,
+          message: first,
+        });
+        assert.match(out.results[0].note!, /learned ham \(learned,relearned\)/);
+        assert.equal(await learned(h)(first), `h${TOKENIZER_VERSION}`);
+      } finally {
+        await h.stop();
+      }
+    },
+  );
 });

@@ -180,6 +180,30 @@ Deno.test("spam: header and envelope rules", async (t) => {
       }
     }
   });
+  await t.step("free mail beyond the big American services", () => {
+    // Cut from spam of the development corpus: replies go to mail.ru's bk.ru.
+    const hits = names(headerRules(parseMail(fixture("rules/freemail_replyto.eml")), {}, NOW));
+    assert.ok(hits.includes("FREEMAIL_REPLYTO"), hits.join());
+    const from = (address: string, mid: string) =>
+      names(headerRules(
+        parseMail(
+          new TextEncoder().encode(
+            `From: ${address}\r\nTo: b@example.test\r\nSubject: hi\r\n` +
+              `Date: Tue, 03 Jun 2025 10:00:00 +0000\r\nMessage-ID: <${mid}>\r\n\r\nhi\r\n`,
+          ),
+        ),
+        {},
+        NOW,
+      ));
+    assert.deepEqual(from("a@sina.com", "x1@bulk.example"), ["FREEMAIL_MSGID"]);
+    assert.deepEqual(from("a@sina.com", "x1@sina.com"), []);
+    // A Fastmail user sends through a mail program of their own: not free mail here.
+    assert.deepEqual(from("a@fastmail.fm", "x1@laptop.example"), []);
+    for (let i = 1; i <= 8; i++) {
+      const ham = names(headerRules(parseMail(fixture(`ham/0${i}.eml`)), {}, NOW));
+      assert.ok(!ham.some((r) => r.startsWith("FREEMAIL")), `ham/0${i}.eml: ${ham.join()}`);
+    }
+  });
   await t.step("display name spoofing another domain", () => {
     const hits = headerRules(parseMail(fixture("rules/phish_html.eml")), {}, NOW);
     assert.ok(names(hits).includes("FROM_DISPLAY_SPOOF"));

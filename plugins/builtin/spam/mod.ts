@@ -44,16 +44,44 @@ import {
   type PrepareContext,
   reject,
 } from "../../sdk.ts";
-import { BayesModel, GLOBAL, LearnBatch, messageKey, userScope } from "./model.ts";
+import { BayesModel, GLOBAL, keys, LearnBatch, messageKey, userScope } from "./model.ts";
+import { autolearnClass, AutoLearner } from "./autolearn.ts";
 import { LinearModel } from "./linear.ts";
 import { readSpamOptions, type SpamOptions } from "./options.ts";
 import { parseMail } from "./parse.ts";
-import { finishScan, type PreparedScan, prepareScan, tokenHashes } from "./score.ts";
+import {
+  finishScan,
+  preparedHashes,
+  type PreparedScan,
+  prepareScan,
+  tokenHashes,
+} from "./score.ts";
 import { formatScore, ruleList, spamHeaders } from "./status.ts";
 
 // The runner hands every call the same `options` and `kv` objects: parse and build once.
 const parsedOptions = new WeakMap<object, SpamOptions>();
 let model: { kv: PluginKv; model: BayesModel; linear: LinearModel } | null = null;
+let autolearner: { kv: PluginKv; batch: number; learner: AutoLearner } | null = null;
+
+function learnerFor(kv: PluginKv, batch: number): AutoLearner {
+  if (autolearner?.kv !== kv || autolearner.batch !== batch) {
+    autolearner = { kv, batch, learner: new AutoLearner(kv, batch) };
+  }
+  return autolearner.learner;
+}
+
+/**
+ * Queues a message the filter is sure of for the global counts (autolearn.ts). The write
+ * is not waited for: the verdict does not depend on it, and a batch costs a kv write per
+ * token. A failed write loses only what it would have learned.
+ */
+async function autolearn(ctx: DataContext, p: PreparedScan, spam: boolean, o: SpamOptions) {
+  const hashes = preparedHashes(p);
+  const msg = await messageKey(ctx.message.raw);
+  learnerFor(ctx.kv, o.autolearnBatch).add(msg, hashes, spam).catch((e) =>
+    console.error(`spam: autolearn failed: ${(e as Error).message}`)
+  );
+}
 
 function options(o: Record<string, unknown>): SpamOptions {
   let p = parsedOptions.get(o);
@@ -125,7 +153,10 @@ async function data(ctx: DataContext): Promise<HookResult | undefined> {
     auth: parseAuthNote(authResult?.note),
     extraScore: ctx.score,
   }, o);
-  const note = `score=${formatScore(r.score)} tests=${ruleList(r.hits)}`;
+  const auto = autolearnClass(r, o);
+  if (auto !== null) await autolearn(ctx, prepared!, auto, o);
+  const note = `score=${formatScore(r.score)} tests=${ruleList(r.hits)}` +
+    (auto === null ? "" : ` autolearn=${auto ? "spam" : "ham"}`);
   if (r.verdict === "reject") {
     // RFC 5321 §4.2.5: refused at the end of DATA, so nothing is stored and the sender
     // (not us) owns the failure notice.
@@ -136,7 +167,7 @@ async function data(ctx: DataContext): Promise<HookResult | undefined> {
     };
   }
   const result: HookResult = {
-    addHeaders: spamHeaders(r.score, o.junkScore, r.hits, r.bayes, r.linear),
+    addHeaders: spamHeaders(r.score, o.junkScore, r.hits, r.bayes, r.linear, auto),
     score: r.own,
     note,
   };
@@ -147,21 +178,30 @@ async function data(ctx: DataContext): Promise<HookResult | undefined> {
 async function mailboxMove(ctx: MailboxMoveContext): Promise<HookResult | undefined> {
   const o = options(ctx.options);
   const user = userScope(ctx.user);
-  const scopes = [...(user ? [user] : []), ...(o.learnGlobal || !user ? [GLOBAL] : [])];
   const hashes = tokenHashes(parseMail(ctx.message.raw, o.maxScanBytes));
   const msg = await messageKey(ctx.message.raw);
   const spam = ctx.kind === "junk";
+  // A message the global counts learned as the other class (autolearn, or `spam train`)
+  // is moved there too: the user has just said that learning was wrong.
+  const global = o.learnGlobal || !user ||
+    isOtherClass(await ctx.kv.get(keys.learned(GLOBAL, msg)), spam);
+  const scopes = [...(user ? [user] : []), ...(global ? [GLOBAL] : [])];
   const batch = new LearnBatch(ctx.kv);
   const outcomes: string[] = [];
   for (const scope of scopes) outcomes.push(await batch.add(scope, msg, hashes, spam));
   await batch.flush();
   // The linear model is global: it learns when the global counts do, and only a message
   // that was new to them (a message moved back and forth would count twice).
-  const global = scopes.indexOf(GLOBAL);
-  if (global >= 0 && outcomes[global] !== "already") {
+  const g = scopes.indexOf(GLOBAL);
+  if (g >= 0 && outcomes[g] !== "already") {
     await modelsFor(ctx.kv).linear.learn({ hashes, spam });
   }
   return { note: `learned ${spam ? "spam" : "ham"} (${outcomes.join(",")})` };
+}
+
+/** A learned record ("s5", "h5") of the class other than `spam`. */
+function isOtherClass(record: string | null, spam: boolean): boolean {
+  return record !== null && record !== "" && (record[0] === "s") !== spam;
 }
 
 export default definePlugin({

@@ -53,6 +53,14 @@ export interface SpamOptions {
   maxScanBytes: number;
   /** Also scan mail from authenticated senders (submission). */
   scanAuthenticated: boolean;
+  /** Learn sure spam (and ham, when asked) into the global counts as mail arrives. */
+  autolearn: boolean;
+  /** Learned as spam from this score (list rules left out; autolearn.ts). */
+  autolearnSpamScore: number;
+  /** Learned as ham up to this score (list rules left out); -Infinity: no ham. */
+  autolearnHamScore: number;
+  /** Autolearned messages written together. */
+  autolearnBatch: number;
 }
 
 function num(v: unknown, key: string, dflt: number): number {
@@ -104,6 +112,11 @@ export function readSpamOptions(o: Record<string, unknown>): SpamOptions {
   const junk = num(o.junk_score, "junk_score", 5);
   const rej = num(o.reject_score, "reject_score", 15);
   if (rej < junk) throw new Error("spam: reject_score must not be below junk_score");
+  const autolearnSpam = num(o.autolearn_spam_score, "autolearn_spam_score", 9);
+  const autolearnHam = num(o.autolearn_ham_score, "autolearn_ham_score", -Infinity);
+  // Never learn from a verdict that could have gone the other way (autolearn.ts).
+  if (autolearnSpam <= junk) throw new Error("spam: autolearn_spam_score must be above junk_score");
+  if (autolearnHam >= junk) throw new Error("spam: autolearn_ham_score must be below junk_score");
   const userLists = new Map<string, Lists>();
   const ul = o.user_lists ?? {};
   if (typeof ul !== "object" || ul === null || Array.isArray(ul)) {
@@ -143,5 +156,10 @@ export function readSpamOptions(o: Record<string, unknown>): SpamOptions {
     authPlugin,
     maxScanBytes: num(o.max_scan_bytes, "max_scan_bytes", DEFAULT_MAX_BYTES),
     scanAuthenticated: bool(o.scan_authenticated, "scan_authenticated", false),
+    autolearn: bool(o.autolearn, "autolearn", true),
+    autolearnSpamScore: autolearnSpam,
+    // Unset: no ham is learned (on the development split every threshold tried lost spam).
+    autolearnHamScore: autolearnHam,
+    autolearnBatch: Math.max(1, Math.floor(num(o.autolearn_batch, "autolearn_batch", 20))),
   };
 }

@@ -71,7 +71,16 @@ export function scopesFor(recipients: string[] | undefined): string[] {
 
 /** The token hashes of a parsed message (deduplicated). */
 export function tokenHashes(m: ParsedMail): string[] {
-  return [...new Set([...tokenize(m)].map(tokenHash))];
+  return hashesOf([...tokenize(m)]);
+}
+
+/** The token hashes of a prepared scan (its tokens, else the message tokenized again). */
+export function preparedHashes(p: PreparedScan): string[] {
+  return p.tokens?.length > 0 ? hashesOf(p.tokens) : tokenHashes(p.m);
+}
+
+function hashesOf(tokens: string[]): string[] {
+  return [...new Set(tokens.map(tokenHash))];
 }
 
 /**
@@ -109,6 +118,8 @@ export interface PreparedScan {
   linear: number | null;
   /** Octets of the message scanned. */
   size: number;
+  /** The message's tokens ([] when neither model is used): autolearn learns them. */
+  tokens: string[];
   /** The recipients' lists stored in kv (user_lists.ts), by lower-case address. */
   storedLists?: Map<string, Lists>;
 }
@@ -157,7 +168,7 @@ export async function prepareScan(
     listsWork,
   ]);
   hits.push(...dnsHits);
-  return { m, hits, bayes, linear, size: input.raw.length, storedLists };
+  return { m, hits, bayes, linear, size: input.raw.length, tokens, storedLists };
 }
 
 /** Adds the list and auth rules to a prepared scan and sums up. Pure. */

@@ -59,22 +59,28 @@ export function spamReport(
   return out;
 }
 
-/** X-Spam-Score, X-Spam-Status and X-Spam-Report for a score against the junk threshold. */
+/**
+ * X-Spam-Score, X-Spam-Status and X-Spam-Report for a score against the junk threshold.
+ * `autolearn` (true spam, false ham) adds SpamAssassin's `autolearn=spam|ham` to the status:
+ * the message was learned into the global counts (autolearn.ts).
+ */
 export function spamHeaders(
   score: number,
   required: number,
   hits: RuleHit[],
   bayes: number | null = null,
   linear: number | null = null,
+  autolearn: boolean | null = null,
 ): [string, string][] {
   const yes = score >= required ? "Yes" : "No";
+  const learned = autolearn === null ? "" : ` autolearn=${autolearn ? "spam" : "ham"}`;
   return [
     ["X-Spam-Score", formatScore(score)],
     [
       "X-Spam-Status",
       `${yes}, score=${formatScore(score)} required=${formatScore(required)} tests=${
         ruleList(hits)
-      }`,
+      }${learned}`,
     ],
     ["X-Spam-Report", spamReport(score, required, hits, bayes, linear)],
   ];
