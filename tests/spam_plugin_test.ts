@@ -265,12 +265,16 @@ Deno.test("spam plugin: autolearn learns a new campaign from its surest message"
     try {
       const before = await score(second);
       assert.doesNotMatch(before.note, /autolearn/, "the weak message is not sure enough");
+      const gen = () => h.store.kvGet("plugin:spam", keys.gen(GLOBAL));
+      const genBefore = await gen();
       const sure = await score(first);
       assert.ok(sure.score >= 8, `first message scores ${sure.score}`);
       assert.match(sure.note, /autolearn=spam/);
       assert.match(sure.status, /^Yes, .* autolearn=spam$/);
       assert.doesNotMatch(before.status, /autolearn/);
       await until("the learned record", () => learned(h)(first));
+      // The batch bumps the generation last (model.ts LearnBatch.flush): then readers see it.
+      await until("the generation bump", async () => (await gen()) !== genBefore || null);
       assert.equal(await learned(h)(first), `s${TOKENIZER_VERSION}`);
       assert.equal(await learned(h)(second), null);
       const after = await score(second);
