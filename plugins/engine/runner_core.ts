@@ -244,9 +244,6 @@ export class PluginRunner {
         this.#pendingSvc.delete(msg.id);
         if (msg.t === "svc_ok") p.resolve(msg.value);
         else p.reject(new Error(msg.error ?? "service failed"));
-        // What awaited the answer may ask for more some promise hops later, after the
-        // runner would have gone to sleep (runner.ts): let the event loop turn first.
-        this.ticked = true;
         return "ok";
       }
       case "init":
