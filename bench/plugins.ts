@@ -6,9 +6,8 @@
  * - denomail with 0 plugins (the baseline), and with three no-op `data` plugins that read
  *   the whole message (each in its own sandbox process, and the three as one `group`),
  *   that read the headers only, the envelope only (sdk.ts `Reads`; these two declare
- *   `early`, sdk.ts `Early`, and the envelope-only row is run once more without it; both
- *   once more over the Unix socket runners used before pipes, "socket wire"), and three
- *   plugins with no hook at SMTP time (only `bounced`);
+ *   `early`, sdk.ts `Early`, and the envelope-only row is run once more without it), and
+ *   three plugins with no hook at SMTP time (only `bounced`);
  * - Postfix alone, and Postfix with three no-op milters (bench/milter_noop.py, Debian's
  *   python3-milter: each milter its own process, fed the envelope, headers and body over a
  *   socket), when Postfix and python3-milter are installed.
@@ -119,23 +118,6 @@ const SETUPS: Setup[] = [
     target: "(the row above, as before)",
   },
   {
-    // The Unix socket runners talked over before (plugins/engine/runner.ts): what pipes buy.
-    label: "3 headers-only plugins, own processes, socket wire",
-    server: "denomail",
-    count: 3,
-    module: "noop_headers.ts",
-    env: { DENOMAIL_PLUGIN_WIRE: "socket" },
-    target: "(the headers-only row, as before)",
-  },
-  {
-    label: "3 envelope-only plugins, own processes, socket wire",
-    server: "denomail",
-    count: 3,
-    module: "noop_envelope.ts",
-    env: { DENOMAIL_PLUGIN_WIRE: "socket" },
-    target: "(the envelope-only row, as before)",
-  },
-  {
     label: "3 plugins with no hook at this stage",
     server: "denomail",
     count: 3,
@@ -199,7 +181,6 @@ async function startDenomail(setup: Setup): Promise<Running> {
   ).join("");
   // The server inherits this process's environment: set this setup's, clear the others'.
   Deno.env.delete("DENOMAIL_PLUGIN_SCHED");
-  Deno.env.delete("DENOMAIL_PLUGIN_WIRE");
   for (const [k, v] of Object.entries(setup.env ?? {})) Deno.env.set(k, v);
   const dm = await startDenomailProcess({
     prefix: "bench-plugins-",
@@ -207,9 +188,6 @@ async function startDenomail(setup: Setup): Promise<Running> {
     listen: ["smtp"],
     user: ["u1@example.test", "bench-password"],
     tables,
-  }).finally(() => {
-    // This process's own PluginHost (the round trip table) runs with the defaults.
-    for (const k of Object.keys(setup.env ?? {})) Deno.env.delete(k);
   });
   return {
     port: dm.proc.ports.smtp,

@@ -1,6 +1,5 @@
 /**
- * Process mode talks to each runner over its stdin and stdout (the default), or, with the
- * `socket` wire (`DENOMAIL_PLUGIN_WIRE=socket`), over a Unix socket in a private temp folder; the
+ * Process mode talks to each runner over a Unix socket in a private temp folder; the
  * runner's first preload connects and revokes the grants it had for that socket (net
  * `unix:<path>`, read and write of the path) before the plugin loads. A plugin must not
  * hold those grants (nor reach the socket), at load time or in a call, and a grant the
@@ -44,10 +43,7 @@ for (const [what, permissions, want] of cases) {
       { data_dir: dir, plugins: [{ name: "probe", module: probe, permissions }] },
       dir,
     );
-    const host = await PluginHost.start(config, {
-      strict: true,
-      process: { sandbox: "process", wire: "socket" },
-    });
+    const host = await PluginHost.start(config, { strict: true, process: { sandbox: "process" } });
     try {
       const o = await host.run("rcpt", RCPT);
       assert.equal(o.action, "reject");
@@ -80,9 +76,8 @@ Deno.test({
   ignore: !chrt || Deno.build.os !== "linux",
   async fn() {
     const dir = await Deno.makeTempDir();
-    const noop = new URL("./fixtures/plugins/noop.ts", import.meta.url).pathname;
     const config = configFromObject(
-      { data_dir: dir, plugins: [{ name: "noop", module: noop }] },
+      { data_dir: dir, plugins: [{ name: "probe", module: probe }] },
       dir,
     );
     const proc = new PluginProcess(config.plugins, () => Promise.resolve(null), {
@@ -99,7 +94,7 @@ Deno.test({
   },
 });
 
-Deno.test("plugin ipc: socket wire without a usable temp folder: stdin/stdout", async () => {
+Deno.test("plugin ipc: without a usable temp folder, the runner talks over stdin/stdout", async () => {
   const dir = await Deno.makeTempDir();
   const noop = new URL("./fixtures/plugins/noop.ts", import.meta.url).pathname;
   const config = configFromObject(
@@ -109,61 +104,12 @@ Deno.test("plugin ipc: socket wire without a usable temp folder: stdin/stdout", 
   // A temp folder that does not exist stands for a read-only or missing /tmp.
   const host = await PluginHost.start(config, {
     strict: true,
-    process: { sandbox: "process", wire: "socket", socketParent: `${dir}/missing` },
+    process: { sandbox: "process", socketParent: `${dir}/missing` },
   });
   try {
     const o = await host.run("rcpt", RCPT);
     assert.equal(o.results.length, 1);
     assert.equal(o.results[0].error, undefined);
-  } finally {
-    await host.stop();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
-
-Deno.test("plugin ipc: on pipes, an idle runner's timers still run (the host's ticks)", async () => {
-  const dir = await Deno.makeTempDir();
-  const timer = new URL("./fixtures/plugins/idle_timer.ts", import.meta.url).pathname;
-  const config = configFromObject(
-    { data_dir: dir, plugins: [{ name: "timer", module: timer }] },
-    dir,
-  );
-  const host = await PluginHost.start(config, {
-    strict: true,
-    process: { sandbox: "process", wire: "pipes" },
-  });
-  const runs = async () => Number((await host.run("rcpt", RCPT)).text?.match(/^runs=(\d+)$/)?.[1]);
-  try {
-    const before = await runs();
-    // What is tested is time passing with no call at all: without ticks the runner would
-    // sleep in its read all along and the interval would not run once.
-    await new Promise((r) => setTimeout(r, 1000));
-    const after = await runs();
-    assert.ok(after - before >= 3, `the interval ran ${after - before} times in 1 s`);
-  } finally {
-    await host.stop();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
-
-Deno.test("plugin ipc: on pipes, an async hook's answer goes out before the runner sleeps", async () => {
-  const dir = await Deno.makeTempDir();
-  const mod = new URL("./fixtures/plugins/async_at_once.ts", import.meta.url).pathname;
-  const config = configFromObject(
-    { data_dir: dir, plugins: [{ name: "async", module: mod, timeout_ms: 10_000 }] },
-    dir,
-  );
-  // No ticks: an answer left queued would wait for the 10 s timeout, not for a tick.
-  const host = await PluginHost.start(config, {
-    strict: true,
-    process: { sandbox: "process", wire: "pipes", idleTickMs: 3_600_000 },
-  });
-  try {
-    for (let i = 0; i < 3; i++) {
-      const o = await host.run("rcpt", RCPT);
-      assert.equal(o.results[0].error, undefined);
-      assert.equal(o.text, "answered");
-    }
   } finally {
     await host.stop();
     await Deno.remove(dir, { recursive: true });

@@ -58,13 +58,6 @@ export interface ProcessOptions {
   shutdown?: AbortSignal;
   /** Where the runner's socket folder is made (default: the system's temp folder). */
   socketParent?: string;
-  /**
-   * Process mode: "pipes" (stdin and stdout; the default) or "socket" (a Unix socket, as
-   * before; `DENOMAIL_PLUGIN_WIRE=socket` in the environment, for comparison). See runner.ts.
-   */
-  wire?: "pipes" | "socket";
-  /** After how long without a frame an idle runner is sent a `tick` (default TICK_MS). */
-  idleTickMs?: number;
 }
 
 interface Pending {
@@ -97,39 +90,6 @@ function watch(p: PluginProcess): void {
       sweeper = null;
     }
   }, SWEEP_MS);
-}
-
-/**
- * Runners on pipes that have nothing to do sleep in a blocking read (runner.ts): one timer
- * for all of them sends a `tick` to each that was sent nothing for TICK_MS, so a plugin's
- * timers and background work run at most about that late. An idle server wakes each
- * runner 1000 / TICK_MS times a second (≈10 µs of CPU each).
- */
-const TICK_MS = 100;
-const ticking = new Set<PluginProcess>();
-let ticker: ReturnType<typeof setInterval> | null = null;
-
-function tickWhileIdle(p: PluginProcess, on: boolean): void {
-  if (on) ticking.add(p);
-  else ticking.delete(p);
-  if (ticking.size > 0) {
-    ticker ??= setInterval(() => {
-      const now = performance.now();
-      for (const w of ticking) w.tick(now);
-    }, TICK_MS);
-  } else if (ticker !== null) {
-    clearInterval(ticker);
-    ticker = null;
-  }
-}
-
-/** The wire of process mode: `DENOMAIL_PLUGIN_WIRE=socket` keeps the Unix socket. */
-function defaultWire(): "pipes" | "socket" {
-  try {
-    return Deno.env.get("DENOMAIL_PLUGIN_WIRE") === "socket" ? "socket" : "pipes";
-  } catch {
-    return "pipes"; // no env permission: the default
-  }
 }
 
 const STDERR_TAIL = 2048;
@@ -175,19 +135,12 @@ export class PluginProcess {
   #restartTimer: ReturnType<typeof setTimeout> | null = null;
   #killReason: string | null = null;
   #stderrTail = "";
-  /** performance.now() of the last frame written to the runner (see `tick`). */
-  #lastSent = 0;
-  #opts:
-    & Required<
-      Omit<ProcessOptions, "spawn" | "sandbox" | "shutdown" | "socketParent" | "wire">
-    >
-    & {
-      spawn?: SpawnSpec;
-      sandbox?: SandboxMode;
-      shutdown?: AbortSignal;
-      socketParent?: string;
-      wire: "pipes" | "socket";
-    };
+  #opts: Required<Omit<ProcessOptions, "spawn" | "sandbox" | "shutdown" | "socketParent">> & {
+    spawn?: SpawnSpec;
+    sandbox?: SandboxMode;
+    shutdown?: AbortSignal;
+    socketParent?: string;
+  };
 
   /**
    * @param members the plugins this process runs: one, or a group's (same grant and
@@ -213,8 +166,6 @@ export class PluginProcess {
       deniedPaths: opts.deniedPaths ?? [],
       shutdown: opts.shutdown,
       socketParent: opts.socketParent,
-      wire: opts.wire ?? defaultWire(),
-      idleTickMs: opts.idleTickMs ?? TICK_MS,
     };
   }
 
@@ -248,10 +199,9 @@ export class PluginProcess {
     this.#stderrTail = "";
     this.#killReason = null;
     let child: Deno.ChildProcess;
-    // Process mode talks over stdin/stdout, where runner.ts sleeps in a blocking read when
-    // idle; the "socket" wire (as before: a Unix socket, for comparison) is process mode's only.
-    const processMode = !this.#opts.spawn && (this.#opts.sandbox ?? sandboxMode()) === "process";
-    const socket = this.#opts.wire === "socket" && processMode;
+    // Process mode talks over a Unix socket (cheaper per frame than the piped web streams,
+    // and per write than loopback TCP); a custom command and worker mode keep stdin/stdout.
+    const socket = !this.#opts.spawn && (this.#opts.sandbox ?? sandboxMode()) === "process";
     let listener: Deno.UnixListener | null = null;
     const token = Array.from(crypto.getRandomValues(new Uint8Array(16)))
       .map((b) => b.toString(16).padStart(2, "0")).join("");
@@ -317,8 +267,6 @@ export class PluginProcess {
       this.#onExit(child, s);
     });
     if (!listener) this.#sendInit();
-    // Only runner.ts sleeps in a blocking read (worker mode's relay does not).
-    if (!listener && processMode) tickWhileIdle(this, true);
     return this.whenReady();
   }
 
@@ -488,7 +436,6 @@ export class PluginProcess {
   /** Stops the runner for good (closing stdin first, then SIGKILL). */
   async stop(): Promise<void> {
     this.state = "stopped";
-    tickWhileIdle(this, false);
     if (this.#restartTimer !== null) clearTimeout(this.#restartTimer);
     this.#restartTimer = null;
     const child = this.#child;
@@ -511,17 +458,6 @@ export class PluginProcess {
   #send(msg: HostToRunner, payload: Uint8Array[] = []): void {
     // A write to a runner that is gone fails quietly; its exit handler fails the calls.
     this.#out?.pushFrame(msg, payload);
-    this.#lastSent = performance.now();
-  }
-
-  /**
-   * Wakes the runner when nothing was sent to it for TICK_MS: an idle runner on pipes
-   * sleeps in a blocking read (runner.ts), and the tick lets its timers run.
-   */
-  tick(now: number): void {
-    if (this.state === "ready" && now - this.#lastSent >= this.#opts.idleTickMs) {
-      this.#send({ t: "tick" });
-    }
   }
 
   #kill(child: Deno.ChildProcess, reason: string): void {
@@ -601,20 +537,12 @@ export class PluginProcess {
     }, delay);
   }
 
-  /**
-   * Reads the runner's stdout into one buffer, reused: a BYOB read hands it back (under a
-   * new name: the old one is detached) instead of a fresh chunk per read; the frame reader
-   * copies what outlives a read.
-   */
   async #readStdout(child: Deno.ChildProcess): Promise<void> {
-    const reader = child.stdout.getReader({ mode: "byob" });
-    let buf = new Uint8Array(64 * 1024);
+    const reader = child.stdout.getReader();
     await this.#readFrames(child, async () => {
-      const { value, done } = await reader.read(buf);
-      if (done || !value) return null;
-      buf = new Uint8Array(value.buffer);
-      return value;
-    }, true);
+      const { value, done } = await reader.read();
+      return done ? null : value;
+    }, false);
   }
 
   async #readConn(child: Deno.ChildProcess, conn: Deno.UnixConn): Promise<void> {

@@ -90,15 +90,7 @@ export interface SvcReplyMsg {
   error?: string;
 }
 
-/**
- * host -> runner: nothing to do; a runner sleeping in a blocking read lets its event loop
- * turn (runner.ts: a plugin's timers run).
- */
-export interface TickMsg {
-  t: "tick";
-}
-
-export type HostToRunner = InitMsg | CallMsg | PrepareMsg | DropMsg | SvcReplyMsg | TickMsg;
+export type HostToRunner = InitMsg | CallMsg | PrepareMsg | DropMsg | SvcReplyMsg;
 
 /** runner -> host: the modules loaded; the hooks each declares (same order as init). */
 export interface ReadyMsg {
@@ -372,29 +364,14 @@ export class FrameReader {
     return this.#held + Math.max(0, this.#need);
   }
 
-  /**
-   * Feeds one chunk; returns the frames it completed. From a reused chunk, the payloads
-   * that lie whole in it are copied out together, in one slice (one ArrayBuffer per read,
-   * not one per frame: a fresh ArrayBuffer per call costs more than the call's parsing,
-   * most of it in the collector); each frame's `bin` is a view of that slice.
-   */
+  /** Feeds one chunk; returns the frames it completed. */
   push(chunk: Uint8Array, reused = false): Frame[] {
     const out: Frame[] = [];
     const keep = (a: number, b: number) => reused ? chunk.slice(a, b) : chunk.subarray(a, b);
-    // Payloads whole in this chunk, when it is reused: [frame, start, end] to copy later.
-    let whole: Array<[Frame, number, number]> | null = null;
     let off = 0;
     while (off < chunk.length) {
       if (this.#need >= 0) {
         const take = Math.min(this.#need, chunk.length - off);
-        if (reused && this.#held === 0 && take === this.#need) {
-          const f: Frame = { ...this.#head!, bin: null };
-          (whole ??= []).push([f, off, off + take]);
-          out.push(f);
-          off += take;
-          this.reset();
-          continue;
-        }
         this.#parts.push(keep(off, off + take));
         this.#held += take;
         this.#need -= take;
@@ -424,13 +401,6 @@ export class FrameReader {
         this.#head = { value, line };
         this.#need = bin;
       } else out.push({ value, line, bin: null });
-    }
-    if (whole) {
-      // One copy from the first such payload to the end of the last (the lines between
-      // come along: less work than a copy per payload).
-      const from = whole[0][1];
-      const copy = chunk.slice(from, whole[whole.length - 1][2]);
-      for (const [f, a, b] of whole) f.bin = copy.subarray(a - from, b - from);
     }
     // A frame announced with a zero-length remainder completes here.
     wireStats.reads++;
@@ -515,19 +485,6 @@ export class FrameQueue {
     this.#busy = true;
     // Start at the end of this tick: frames pushed by the same task go out together.
     this.#idle = Promise.resolve().then(() => this.#drain());
-  }
-
-  /**
-   * Writes what is queued now, with `write` (which must write synchronously, as the
-   * runner's stdout does): for a caller that is about to block.
-   */
-  flushSync(): void {
-    if (this.#len === 0) return;
-    const out = this.#buf.subarray(0, this.#len);
-    this.#len = 0;
-    wireStats.writes++;
-    // Written before this returns, so the buffer may be filled again at once.
-    this.#write(out).catch(() => {});
   }
 
   /** Resolves when everything queued so far was written (or dropped). */

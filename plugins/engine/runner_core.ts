@@ -167,10 +167,6 @@ export class PluginRunner {
   #pendingSvc = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   /** `prepare` values by id, waiting for their call (a failed prepare holds undefined). */
   #prepared = new Map<number, Promise<unknown>>();
-  /** A `tick` came since the transport last let its event loop turn (runner.ts). */
-  ticked = false;
-  /** Calls and prepares whose work has not finished yet. */
-  #busy = 0;
 
   /**
    * @param send writes one frame to the host (frames never interleave)
@@ -182,14 +178,6 @@ export class PluginRunner {
   ) {
     this.#send = send;
     this.#load = load;
-  }
-
-  /**
-   * Nothing under way: loaded, every call answered, every prepare settled, no service
-   * request waiting (runner.ts may then sleep in a blocking read).
-   */
-  get idle(): boolean {
-    return this.#members !== null && this.#busy === 0 && this.#pendingSvc.size === 0;
   }
 
   /** The services a member's hooks reach by message, namespaced by the host per member. */
@@ -248,9 +236,6 @@ export class PluginRunner {
       }
       case "init":
         return "ok"; // only the first init counts
-      case "tick":
-        this.ticked = true;
-        return "ok";
     }
   }
 
@@ -320,11 +305,7 @@ export class PluginRunner {
     }
     const ctx = this.#context(member, msg.hook, msg.ctx, bin);
     // A prepare that throws leaves nothing prepared: the hook then does the work itself.
-    this.#busy++;
-    this.#prepared.set(
-      msg.id,
-      (async () => await fn(ctx))().catch(() => undefined).finally(() => this.#busy--),
-    );
+    this.#prepared.set(msg.id, (async () => await fn(ctx))().catch(() => undefined));
   }
 
   #context(
@@ -366,14 +347,6 @@ export class PluginRunner {
 
   /** Runs the call's members in order, as the host would (plugins/engine/chain.ts). */
   async #runCall(call: CallMsg, bin: Uint8Array | null): Promise<void> {
-    this.#busy++;
-    let answered = false;
-    // Not busy once the answer is queued (a hook that answers at once: before this returns).
-    const answer = (msg: RunnerToHost, payload?: Uint8Array[]) => {
-      if (!answered) this.#busy--;
-      answered = true;
-      return this.#send(msg, payload);
-    };
     try {
       // Not a rest copy: `#context` copies the fields anyway, and `score` and `results`
       // are set on each member's context after that.
@@ -441,10 +414,10 @@ export class PluginRunner {
         if (k === call.members.length - 1) break;
         if (state.answer(member.name, call.hook, checked, ms)) break;
       }
-      await answer({ t: "result", id: call.id, entries }, payload);
+      await this.#send({ t: "result", id: call.id, entries }, payload);
     } catch (e) {
       const err = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-      await answer({ t: "error", id: call.id, error: err.slice(0, 1000) });
+      await this.#send({ t: "error", id: call.id, error: err.slice(0, 1000) });
     }
   }
 }
