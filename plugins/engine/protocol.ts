@@ -364,14 +364,29 @@ export class FrameReader {
     return this.#held + Math.max(0, this.#need);
   }
 
-  /** Feeds one chunk; returns the frames it completed. */
+  /**
+   * Feeds one chunk; returns the frames it completed. From a reused chunk, the payloads
+   * that lie whole in it are copied out together, in one slice (one ArrayBuffer per read,
+   * not one per frame: a fresh ArrayBuffer per call costs more than the call's parsing,
+   * most of it in the collector); each frame's `bin` is a view of that slice.
+   */
   push(chunk: Uint8Array, reused = false): Frame[] {
     const out: Frame[] = [];
     const keep = (a: number, b: number) => reused ? chunk.slice(a, b) : chunk.subarray(a, b);
+    // Payloads whole in this chunk, when it is reused: [frame, start, end] to copy later.
+    let whole: Array<[Frame, number, number]> | null = null;
     let off = 0;
     while (off < chunk.length) {
       if (this.#need >= 0) {
         const take = Math.min(this.#need, chunk.length - off);
+        if (reused && this.#held === 0 && take === this.#need) {
+          const f: Frame = { ...this.#head!, bin: null };
+          (whole ??= []).push([f, off, off + take]);
+          out.push(f);
+          off += take;
+          this.reset();
+          continue;
+        }
         this.#parts.push(keep(off, off + take));
         this.#held += take;
         this.#need -= take;
@@ -401,6 +416,13 @@ export class FrameReader {
         this.#head = { value, line };
         this.#need = bin;
       } else out.push({ value, line, bin: null });
+    }
+    if (whole) {
+      // One copy from the first such payload to the end of the last (the lines between
+      // come along: less work than a copy per payload).
+      const from = whole[0][1];
+      const copy = chunk.slice(from, whole[whole.length - 1][2]);
+      for (const [f, a, b] of whole) f.bin = copy.subarray(a - from, b - from);
     }
     // A frame announced with a zero-length remainder completes here.
     wireStats.reads++;

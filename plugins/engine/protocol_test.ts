@@ -128,3 +128,21 @@ Deno.test("frame queue: frames queued during a write go out next, intact, buffer
   assert.ok(seen[2].bin?.every((b) => b === 7));
   assert.equal((seen[3].value as { error: string }).error, "é");
 });
+
+Deno.test("frames: several payloads whole in one reused chunk stay intact after it is reused", () => {
+  const parts = [0, 1, 2].map((i) =>
+    encodeFrame({ t: "result", id: i, entries: [{ ms: 0, result: { bodyLen: 3 } }] }, [
+      new TextEncoder().encode(`b${i}!`),
+    ])
+  );
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    all.set(p, off);
+    off += p.length;
+  }
+  const scratch = all.slice();
+  const got = new FrameReader().push(scratch, true);
+  scratch.fill(0);
+  assert.deepEqual(got.map((f) => new TextDecoder().decode(f.bin!)), ["b0!", "b1!", "b2!"]);
+});
