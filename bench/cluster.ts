@@ -34,6 +34,8 @@ interface Opts {
   total: number;
   size: number;
   rcpts: string[];
+  /** `--unique-bodies`: no two messages share a body (load.ts `uniqueBodies`). */
+  uniqueBodies: boolean;
 }
 
 interface Row {
@@ -136,6 +138,7 @@ async function measure(
         size: opts.size,
         rcpt: RCPT,
         rcpts: opts.rcpts,
+        uniqueBodies: opts.uniqueBodies,
       })
     ));
   await run(Math.min(200, opts.total));
@@ -192,13 +195,15 @@ export async function benchCluster(args: string[]): Promise<void> {
   const total = Number(flag(args, "--messages") ?? 2000);
   const size = Number(flag(args, "--size") ?? 10240);
   const rcpts = recipients(Number(flag(args, "--mailboxes") ?? 1));
-  const opts: Opts = { sessions, total, size, rcpts };
+  const uniqueBodies = args.includes("--unique-bodies");
+  const opts: Opts = { sessions, total, size, rcpts, uniqueBodies };
   // --only sqlite,pg1,pg2: the setups to run (all by default), for repeated paired runs.
   const only = new Set((flag(args, "--only") ?? "sqlite,pg1,pg2").split(","));
   console.log(`SMTP acceptance on one and two nodes: ${total} messages x ${size} B,`);
   console.log(
     `${sessions} concurrent sessions, a new connection per message, synced before 250,\n` +
-      `to ${rcpts.length === 1 ? "one mailbox" : `${rcpts.length} mailboxes in turn`}.\n`,
+      `to ${rcpts.length === 1 ? "one mailbox" : `${rcpts.length} mailboxes in turn`}, ` +
+      `${uniqueBodies ? "each message a body of its own" : "every message the same body"}.\n`,
   );
   const rows: Row[] = [];
 

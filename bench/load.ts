@@ -36,9 +36,15 @@ export async function smtpLoad(opts: {
   from?: string;
   /** Declare each message's size at MAIL FROM (RFC 1870 SIZE=), as MTAs do. */
   declareSize?: boolean;
+  /**
+   * A body of its own for each message (its last line names it): no two deliveries share a
+   * stored body (by default all messages are one, as one newsletter sent many times).
+   */
+  uniqueBodies?: boolean;
 }): Promise<LoadResult> {
   const rcpts = opts.rcpts?.length ? opts.rcpts : [opts.rcpt];
-  const message = makeMessage(`bench-${crypto.randomUUID()}`, opts.size);
+  const token = `bench-${crypto.randomUUID()}`;
+  const message = makeMessage(token, opts.size);
   const latencies: number[] = [];
   let next = 0;
   let failed = 0;
@@ -46,13 +52,14 @@ export async function smtpLoad(opts: {
   const t0 = performance.now();
   const worker = async () => {
     while (next < opts.total) {
-      const rcpt = rcpts[next++ % rcpts.length];
+      const n = next++;
+      const rcpt = rcpts[n % rcpts.length];
       try {
         const r = await sendMessage({
           port: opts.port,
           from: opts.from ?? "bench@example.test",
           to: [rcpt],
-          message,
+          message: opts.uniqueBodies ? makeMessage(`${token}-${n}`, opts.size) : message,
           declareSize: opts.declareSize,
         });
         if (r.code === 250) latencies.push(r.dataToReplyMs);
