@@ -195,6 +195,12 @@ export interface PluginKv {
   set(key: string, value: string, ttlMs?: number): Promise<void>;
   /** Atomically adds `by` (default 1) and returns the new value. */
   incr(key: string, by?: number, ttlMs?: number): Promise<number>;
+  /**
+   * `incr` of several keys in one round trip (at most 1000 `[key, by]` pairs, each atomic on
+   * its own; `ttlMs` for all): the new values in order, null for a new key the plugin's full kv
+   * area refused (`kv_max_keys` / `kv_max_bytes`; the others still count).
+   */
+  incrMany(entries: Array<[key: string, by: number]>, ttlMs?: number): Promise<(number | null)[]>;
   delete(key: string): Promise<void>;
 }
 

@@ -199,6 +199,32 @@ Deno.test("spam plugin: learning from mailbox_move", async (t) => {
       await assert.rejects(svc("x", "kv.getMany", [Array(1001).fill("k")]), /at most 1000/);
       await assert.rejects(svc("x", "kv.getMany", [[""]]), /kv key/);
     });
+    await t.step(
+      "kv.incrMany: many counts in one service call; a full area refuses new keys",
+      async () => {
+        const svc = hostServices(h.store, () => Promise.resolve([]));
+        await h.store.kvSet("plugin:x", "n", "5");
+        assert.deepEqual(await svc("x", "kv.incrMany", [[["n", 2], ["m", -1], ["n", 1]], null]), [
+          7,
+          -1,
+          8,
+        ]);
+        await assert.rejects(svc("x", "kv.incrMany", [Array(1001).fill(["k", 1])]), /at most 1000/);
+        await assert.rejects(svc("x", "kv.incrMany", [[["k", 1.5]]]), /integer amounts/);
+        await assert.rejects(svc("x", "kv.incrMany", [[["", 1]]]), /kv key/);
+        // Plugin "y" may hold two keys: the third new one is refused, the known ones still count.
+        const limited = hostServices(
+          h.store,
+          () => Promise.resolve([]),
+          new Map([["y", { kvMaxKeys: 2 } as never]]),
+        );
+        assert.deepEqual(await limited("y", "kv.incrMany", [[["a", 1], ["b", 1]], null]), [1, 1]);
+        assert.deepEqual(
+          await limited("y", "kv.incrMany", [[["a", 1], ["c", 1], ["b", 2]], null]),
+          [2, null, 3],
+        );
+      },
+    );
     await t.step("counts live in the plugin's kv area", async () => {
       const n = await h.store.kvGet("plugin:spam", `n:u:${USER}`);
       assert.ok(n !== null && Number(n) > 0);

@@ -143,6 +143,7 @@ export type SvcOp =
   | "kv.getMany"
   | "kv.set"
   | "kv.incr"
+  | "kv.incrMany"
   | "kv.delete"
   | "dns.resolve";
 
@@ -173,6 +174,7 @@ const SVC_OPS = new Set<string>([
   "kv.getMany",
   "kv.set",
   "kv.incr",
+  "kv.incrMany",
   "kv.delete",
   "dns.resolve",
 ]);

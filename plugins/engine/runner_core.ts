@@ -191,6 +191,8 @@ export class PluginRunner {
       },
       incr: (key: string, by = 1, ttlMs?: number) =>
         svc("kv.incr", [key, by, ttlMs ?? null]) as Promise<number>,
+      incrMany: (entries: Array<[string, number]>, ttlMs?: number) =>
+        svc("kv.incrMany", [entries, ttlMs ?? null]) as Promise<(number | null)[]>,
       delete: async (key: string) => {
         await svc("kv.delete", [key]);
       },

@@ -181,6 +181,31 @@ export function hostServices(
         const s = needStore();
         return await write(plugin, s.kvIncr(ns, key(args[0]), by, ttl(args[2]), quota(plugin)));
       }
+      case "kv.incrMany": {
+        // Many counts, one message each way (learning adds one per distinct token).
+        const entries = args[0];
+        if (!Array.isArray(entries) || entries.length > MAX_MANY) {
+          throw new Error(`kv incrMany takes a list of at most ${MAX_MANY} [key, by] pairs`);
+        }
+        for (const e of entries) {
+          if (!Array.isArray(e) || !Number.isSafeInteger(e[1])) {
+            throw new Error("kv incrMany takes [key, by] pairs with integer amounts");
+          }
+          key(e[0]);
+        }
+        const s = needStore();
+        const t = ttl(args[1]);
+        const q = quota(plugin);
+        return await Promise.all(
+          entries.map(([k, by]) =>
+            write(plugin, s.kvIncr(ns, k, by, t, q)).catch((e) => {
+              // A full area refuses new keys only: that pair's answer is null.
+              if (e instanceof StoreError && e.code === "quota") return null;
+              throw e;
+            })
+          ),
+        );
+      }
       case "kv.delete":
         await needStore().kvDelete(ns, key(args[0]));
         return null;

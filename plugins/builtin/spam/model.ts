@@ -38,6 +38,11 @@ export interface Kv {
   getMany?(keys: string[]): Promise<(string | null)[]>;
   set(key: string, value: string, ttlMs?: number): Promise<void>;
   incr(key: string, by?: number, ttlMs?: number): Promise<number>;
+  /**
+   * Many `incr`s in one round trip (the plugin's kv has it: sdk.ts `PluginKv`); null for a
+   * new key a full kv area refused.
+   */
+  incrMany?(entries: Array<[string, number]>, ttlMs?: number): Promise<(number | null)[]>;
   delete(key: string): Promise<void>;
 }
 
@@ -315,12 +320,48 @@ export class LearnBatch {
       }
       throw e;
     }
+    await this.#keepSecond(key, v, by);
+  }
+
+  /** From one message to two, a token is kept for good (a set without expiry). */
+  async #keepSecond(key: string, v: number, by: number): Promise<void> {
     const total = (n: number) => {
       const c = unpack(n);
       return c.spam + c.ham;
     };
-    // From one message to two: keep it for good (a set without expiry).
     if (total(v) >= 2 && total(v - by) < 2) await this.kv.set(key, String(v));
+  }
+
+  /**
+   * `#count` for many keys with `incrMany`: one round trip per MANY keys instead of one per
+   * key (a learned message has hundreds of distinct tokens).
+   */
+  async #countMany(
+    incrMany: NonNullable<Kv["incrMany"]>,
+    entries: Array<[string, number]>,
+  ): Promise<void> {
+    const MANY = 1000;
+    const tokens = entries.filter(([k]) => k.startsWith("t:"));
+    const others = entries.filter(([k]) => !k.startsWith("t:"));
+    const calls: Promise<void>[] = [];
+    for (let i = 0; i < others.length; i += MANY) {
+      calls.push(incrMany(others.slice(i, i + MANY)).then(() => {}));
+    }
+    for (let i = 0; i < tokens.length; i += MANY) {
+      const part = tokens.slice(i, i + MANY);
+      calls.push(
+        incrMany(part, HAPAX_TTL_MS).then(async (values) => {
+          const kept: Promise<void>[] = [];
+          values.forEach((v, j) => {
+            // A full kv area refuses new keys only: the message's known tokens still count.
+            if (v === null) this.skipped++;
+            else kept.push(this.#keepSecond(part[j][0], v, part[j][1]));
+          });
+          await Promise.all(kept);
+        }),
+      );
+    }
+    await Promise.all(calls);
   }
 
   /** Adds one message; see {@link BayesModel.learn}. */
@@ -352,8 +393,11 @@ export class LearnBatch {
     const entries = [...this.#deltas];
     this.#deltas = new Map();
     const CHUNK = 4096;
+    const incrMany = this.kv.incrMany?.bind(this.kv);
     for (let i = 0; i < entries.length; i += CHUNK) {
-      await Promise.all(entries.slice(i, i + CHUNK).map(([k, by]) => this.#count(k, by)));
+      const part = entries.slice(i, i + CHUNK);
+      if (incrMany) await this.#countMany(incrMany, part);
+      else await Promise.all(part.map(([k, by]) => this.#count(k, by)));
     }
     const records = [...this.#records];
     this.#records = new Map();
