@@ -13,7 +13,7 @@
  * @module
  */
 import { parseMail } from "../plugins/builtin/spam/parse.ts";
-import { orgDomain } from "../plugins/builtin/spam/rules/headers.ts";
+import { FREEMAIL_FIRST_LIST, orgDomain } from "../plugins/builtin/spam/rules/headers.ts";
 import { urlHost } from "../plugins/builtin/spam/parse.ts";
 import { byDate, NEWER_FRACTION, type Sample, type Split } from "./spam_splits.ts";
 
@@ -43,40 +43,10 @@ export function normalSubject(subject: string): string {
 
 /**
  * Free mail domains left out of the campaign keys: the plugin's list as it was when the
- * protocol was written (issue 21, round 3), frozen so that the folds stay the same when the
- * plugin's list grows and rounds can be compared.
+ * protocol was written, so that the folds stay the same when the plugin's list grows and
+ * rounds can be compared.
  */
-const FREEMAIL = new Set([
-  "hotmail.com",
-  "msn.com",
-  "outlook.com",
-  "live.com",
-  "yahoo.com",
-  "yahoo.co.uk",
-  "yahoo.ca",
-  "yahoo.fr",
-  "ymail.com",
-  "aol.com",
-  "gmail.com",
-  "googlemail.com",
-  "excite.com",
-  "lycos.com",
-  "netscape.net",
-  "juno.com",
-  "mail.com",
-  "gmx.net",
-  "gmx.de",
-  "web.de",
-  "mail.ru",
-  "yandex.ru",
-  "icloud.com",
-  "me.com",
-  "zoho.com",
-  "protonmail.com",
-  "rediffmail.com",
-  "usa.net",
-  "email.com",
-]); // deno-fmt-ignore
+const FREEMAIL = new Set(FREEMAIL_FIRST_LIST);
 
 function freemail(address: string): boolean {
   const d = domainOf(address);
