@@ -11,15 +11,18 @@ import { saveJmapVacation } from "./jmap_vacation.ts";
 
 function memoryKv() {
   const m = new Map<string, string>();
+  const add = (k: string, by: number) => {
+    const n = Number(m.get(k) ?? 0) + by;
+    m.set(k, String(n));
+    return n;
+  };
   return {
     get: (k: string) => Promise.resolve(m.get(k) ?? null),
     getMany: (ks: string[]) => Promise.resolve(ks.map((k) => m.get(k) ?? null)),
     set: (k: string, v: string) => Promise.resolve(void m.set(k, v)),
-    incr: (k: string, by = 1) => {
-      const n = Number(m.get(k) ?? 0) + by;
-      m.set(k, String(n));
-      return Promise.resolve(n);
-    },
+    incr: (k: string, by = 1) => Promise.resolve(add(k, by)),
+    incrMany: (entries: Array<[string, number]>) =>
+      Promise.resolve(entries.map(([k, by]) => add(k, by))),
     delete: (k: string) => Promise.resolve(void m.delete(k)),
   };
 }
