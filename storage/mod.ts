@@ -492,6 +492,16 @@ export interface Store {
   kvDelete(ns: string, key: string): Promise<void>;
   /** Atomically adds `by` to an integer value (missing = 0); returns the new value. */
   kvIncr(ns: string, key: string, by: number, ttlMs?: number, quota?: KvQuota): Promise<number>;
+  /**
+   * Optional: `kvIncr` of many keys in one transaction, in order (a key may repeat): the new
+   * values, null where `quota` refused a new key (the others still count).
+   */
+  kvIncrMany?(
+    ns: string,
+    entries: Array<[string, number]>,
+    ttlMs?: number,
+    quota?: KvQuota,
+  ): Promise<Array<number | null>>;
 }
 
 /** Limits of one kv namespace (a plugin's `kv_max_keys`, `kv_max_bytes`: key + value, UTF-8). */

@@ -19,7 +19,10 @@ import type { SvcOp } from "./protocol.ts";
 import type { ServiceHandler } from "./process.ts";
 
 /** The part of the Store the kv service uses (an in-memory one serves `plugin test`). */
-export type KvStore = Pick<Store, "kvGet" | "kvGetMany" | "kvSet" | "kvIncr" | "kvDelete">;
+export type KvStore = Pick<
+  Store,
+  "kvGet" | "kvGetMany" | "kvSet" | "kvIncr" | "kvIncrMany" | "kvDelete"
+>;
 
 /**
  * A DNS lookup function: records as plain data, [] when the name or type has none. The
@@ -196,6 +199,13 @@ export function hostServices(
         const s = needStore();
         const t = ttl(args[1]);
         const q = quota(plugin);
+        if (s.kvIncrMany) {
+          // One transaction for all (the stores' kvIncrMany); null where the quota refused.
+          const out = await s.kvIncrMany(ns, entries, t, q);
+          const n = out.filter((v) => v === null).length;
+          if (n > 0) refused(plugin, "kv write", `kv area full: ${n} new keys refused`);
+          return out;
+        }
         return await Promise.all(
           entries.map(([k, by]) =>
             write(plugin, s.kvIncr(ns, k, by, t, q)).catch((e) => {

@@ -717,4 +717,13 @@ export class PostgresStore implements Store {
   ): Promise<number> {
     return throwIfRefused(await this.#write(kv.kvIncr, { ns, key, by, ttlMs, quota }));
   }
+
+  kvIncrMany(
+    ns: string,
+    entries: Array<[string, number]>,
+    ttlMs?: number,
+    quota?: KvQuota,
+  ): Promise<Array<number | null>> {
+    return this.#write(kv.kvIncrMany, { ns, entries, ttlMs, quota });
+  }
 }

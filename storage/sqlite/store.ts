@@ -668,4 +668,13 @@ export class SqliteStore implements Store {
   ): Promise<number> {
     return throwIfRefused(await this.#write("kvIncr", { ns, key, by, ttlMs, quota }));
   }
+
+  kvIncrMany(
+    ns: string,
+    entries: Array<[string, number]>,
+    ttlMs?: number,
+    quota?: KvQuota,
+  ): Promise<Array<number | null>> {
+    return this.#write("kvIncrMany", { ns, entries, ttlMs, quota });
+  }
 }

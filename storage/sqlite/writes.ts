@@ -35,7 +35,7 @@ import {
 import { append, copyMessages, deliver, expunge, moveMessages } from "./writes/messages.ts";
 import { updateFlags } from "./writes/flags.ts";
 import { enqueue, removeQueueEntry, updateQueueEntry } from "./writes/queue.ts";
-import { kvDelete, kvIncr, kvSet } from "./writes/kv.ts";
+import { kvDelete, kvIncr, kvIncrMany, kvSet } from "./writes/kv.ts";
 import { indexPending } from "./fts.ts";
 import { TOKEN_WRITES } from "./tokens.ts";
 import { UPLOAD_WRITES } from "./uploads.ts";
@@ -72,6 +72,7 @@ export const WRITES = {
   kvSet,
   kvDelete,
   kvIncr,
+  kvIncrMany,
   indexPending, // fts.ts: the full-text index's background step
   pruneHistory, // retention.ts: expunge records, change log, audit past their limits
   ...TOKEN_WRITES, // tokens.ts: JMAP bearer tokens

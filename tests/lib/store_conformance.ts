@@ -1051,6 +1051,26 @@ export async function runStoreConformance(
       Array.from({ length: 50 }, () => store.kvIncr("c", "race", 1)),
     );
     assert.deepEqual(results.sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i + 1));
+
+    // incrMany: in order (a key may repeat), one transaction; a quota refuses new keys only.
+    const many = store.kvIncrMany?.bind(store);
+    assert.ok(many, "both stores batch increments");
+    assert.deepEqual(await many("m", [["a", 1], ["b", 2], ["a", 3]]), [1, 2, 4]);
+    assert.equal(await store.kvGet("m", "a"), "4");
+    assert.deepEqual(await many("m", []), []);
+    await rejectsWith(many("c", [["s", 1]]), "invalid");
+    const quota = { maxKeys: 3, maxBytes: 1_000_000 };
+    assert.deepEqual(await many("m", [["x", 1], ["y", 1], ["a", 1]], undefined, quota), [
+      1,
+      null,
+      5,
+    ]);
+    assert.equal(await store.kvGet("m", "y"), null);
+    const t2 = Date.now();
+    assert.deepEqual(await many("w", [["t", 1], ["__proto__", 2]], 1), [1, 2]);
+    await waitUntil(() => Date.now() > t2 + 5);
+    assert.deepEqual(await many("w", [["t", 5]], 60_000), [5], "expired counts as missing");
+    assert.equal(await store.kvGet("w", "__proto__"), null);
   });
 
   await step("200 concurrent delivers all succeed with distinct UIDs", async (store) => {

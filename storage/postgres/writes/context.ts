@@ -51,7 +51,15 @@ export interface WriteContext {
 }
 
 /** A parameter of a query. */
-export type Param = string | number | boolean | null | Uint8Array | number[];
+export type Param =
+  | string
+  | number
+  | boolean
+  | null
+  | Uint8Array
+  | number[]
+  | string[]
+  | Array<number | null>;
 
 /**
  * Runs one statement in the write's transaction. It is sent at once (the driver's queries

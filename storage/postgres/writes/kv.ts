@@ -155,3 +155,93 @@ export async function kvIncr(
   const refused = await kvPut(ctx, row, a.quota, now);
   return refused ?? current + a.by;
 }
+
+/**
+ * `kvIncr` of many keys in one transaction (in order; a key may repeat): each key's new
+ * value, or null where the quota refused a new key (the others still count). One lock, one
+ * read of the keys, one usage count and one upsert, where as many `kvIncr`s would each lock
+ * the namespace and count its rows.
+ */
+export async function kvIncrMany(
+  ctx: WriteContext,
+  a: { ns: string; entries: Array<[string, number]>; ttlMs?: number; quota?: KvQuota },
+): Promise<Array<number | null>> {
+  for (const [key, by] of a.entries) {
+    if (!Number.isSafeInteger(by)) throw new StoreError("invalid", "kvIncr: by must be an integer");
+    checkText(key);
+  }
+  checkText(a.ns);
+  const now = ctx.now();
+  await lockNamespace(ctx, a.ns);
+  await purgeExpired(ctx, now);
+  const keys = [...new Set(a.entries.map(([k]) => k))];
+  let u = a.quota ? await usage(ctx, a.ns) : null;
+  if (u && a.quota) {
+    // Room for the most the batch could add (every key new, 20 digits a value)? If not, the
+    // expired rows go first, as kvPut drops them before it refuses.
+    const most = keys.reduce((n, k) => n + utf8Length(k) + 20, 0);
+    if (over(u, keys.length, most, a.quota)) {
+      await q(ctx, "DELETE FROM kv WHERE ns = $1 AND expires_at <= $2", [a.ns, now]);
+      u = await usage(ctx, a.ns);
+    }
+  }
+  // Each key's row: its size (expired or not, as the quota counts it), and its value and
+  // expiry while it is live.
+  const rows = new Map<string, { size: number; value: number | null; expiresAt: number | null }>();
+  for (
+    const r of await q(
+      ctx,
+      `SELECT key, ${BYTES} AS b, value, expires_at,
+         (expires_at IS NULL OR expires_at > $3) AS live
+       FROM kv WHERE ns = $1 AND key = ANY($2::text[])`,
+      [a.ns, keys, now],
+    )
+  ) {
+    const key = r.key as string;
+    let value: number | null = null;
+    if (r.live) {
+      value = Number(utf8.decode(r.value as Uint8Array));
+      if (!Number.isSafeInteger(value)) {
+        throw new StoreError("invalid", `kv ${a.ns}/${key} does not hold an integer`);
+      }
+    }
+    rows.set(key, { size: Number(r.b), value, expiresAt: r.expires_at as number | null });
+  }
+  const out: Array<number | null> = [];
+  const changed = new Map<string, { value: number; expiresAt: number | null }>();
+  for (const [key, by] of a.entries) {
+    const row = rows.get(key);
+    const live = row?.value !== null && row !== undefined;
+    const value = (live ? row.value! : 0) + by;
+    const expiresAt = live ? row.expiresAt : expiry(now, a.ttlMs);
+    const size = utf8Length(key) + String(value).length;
+    if (u && a.quota) {
+      const dk = row ? 0 : 1;
+      const db = size - (row?.size ?? 0);
+      if (over(u, dk, db, a.quota)) {
+        out.push(null);
+        continue;
+      }
+      u = { keys: u.keys + dk, bytes: u.bytes + db };
+    }
+    rows.set(key, { size, value, expiresAt });
+    changed.set(key, { value, expiresAt });
+    out.push(value);
+  }
+  if (changed.size > 0) {
+    await q(
+      ctx,
+      `INSERT INTO kv (ns, key, value, expires_at)
+       SELECT $1, x.k, convert_to(x.v, 'UTF8'), x.e
+       FROM unnest($2::text[], $3::text[], $4::bigint[]) AS x(k, v, e)
+       ON CONFLICT (ns, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at`,
+      [
+        a.ns,
+        [...changed.keys()],
+        [...changed.values()].map((c) => String(c.value)),
+        [...changed.values()].map((c) => c.expiresAt),
+      ],
+    );
+  }
+  return out;
+}

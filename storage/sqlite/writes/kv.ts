@@ -89,6 +89,33 @@ export function kvIncr(
   if (!Number.isSafeInteger(a.by)) throw new StoreError("invalid", "kvIncr: by must be an integer");
   const now = ctx.now();
   purgeExpired(ctx, now);
+  return incrOne(ctx, a, now);
+}
+
+/**
+ * `kvIncr` of many keys in one write (in order; a key may repeat): each key's new value, or
+ * null where the quota refused a new key (the others still count).
+ */
+export function kvIncrMany(
+  ctx: WriteContext,
+  a: { ns: string; entries: Array<[string, number]>; ttlMs?: number; quota?: KvQuota },
+): Array<number | null> {
+  for (const [, by] of a.entries) {
+    if (!Number.isSafeInteger(by)) throw new StoreError("invalid", "kvIncr: by must be an integer");
+  }
+  const now = ctx.now();
+  purgeExpired(ctx, now);
+  return a.entries.map(([key, by]) => {
+    const r = incrOne(ctx, { ns: a.ns, key, by, ttlMs: a.ttlMs, quota: a.quota }, now);
+    return typeof r === "number" ? r : null;
+  });
+}
+
+function incrOne(
+  ctx: WriteContext,
+  a: { ns: string; key: string; by: number; ttlMs?: number; quota?: KvQuota },
+  now: number,
+): number | KvRefusal {
   const r = ctx.sql.get(
     "SELECT value, expires_at FROM kv WHERE ns = ? AND key = ? AND (expires_at IS NULL OR expires_at > ?)",
   ).get(a.ns, a.key, now) as Row | undefined;
