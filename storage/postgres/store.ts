@@ -718,12 +718,7 @@ export class PostgresStore implements Store {
     return throwIfRefused(await this.#write(kv.kvIncr, { ns, key, by, ttlMs, quota }));
   }
 
-  kvIncrMany(
-    ns: string,
-    entries: Array<[string, number]>,
-    ttlMs?: number,
-    quota?: KvQuota,
-  ): Promise<Array<number | null>> {
-    return this.#write(kv.kvIncrMany, { ns, entries, ttlMs, quota });
-  }
+  /** In one transaction (Store.kvIncrMany). */
+  kvIncrMany: NonNullable<Store["kvIncrMany"]> = (ns, entries, ttlMs, quota) =>
+    this.#write(kv.kvIncrMany, { ns, entries, ttlMs, quota });
 }

@@ -669,12 +669,7 @@ export class SqliteStore implements Store {
     return throwIfRefused(await this.#write("kvIncr", { ns, key, by, ttlMs, quota }));
   }
 
-  kvIncrMany(
-    ns: string,
-    entries: Array<[string, number]>,
-    ttlMs?: number,
-    quota?: KvQuota,
-  ): Promise<Array<number | null>> {
-    return this.#write("kvIncrMany", { ns, entries, ttlMs, quota });
-  }
+  /** In one transaction (Store.kvIncrMany). */
+  kvIncrMany: NonNullable<Store["kvIncrMany"]> = (ns, entries, ttlMs, quota) =>
+    this.#write("kvIncrMany", { ns, entries, ttlMs, quota });
 }
