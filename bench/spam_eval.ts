@@ -28,6 +28,11 @@ import { byDate, type Sample } from "./spam_splits.ts";
 /** A kv in a Map (what the model needs of the plugin's kv area). */
 export function memoryKv(): Kv {
   const m = new Map<string, string>();
+  const add = (k: string, by: number) => {
+    const v = Number(m.get(k) ?? 0) + by;
+    m.set(k, String(v));
+    return v;
+  };
   return {
     get: (k) => Promise.resolve(m.get(k) ?? null),
     getMany: (ks) => Promise.resolve(ks.map((k) => m.get(k) ?? null)),
@@ -35,11 +40,8 @@ export function memoryKv(): Kv {
       m.set(k, v);
       return Promise.resolve();
     },
-    incr: (k, by = 1) => {
-      const v = Number(m.get(k) ?? 0) + by;
-      m.set(k, String(v));
-      return Promise.resolve(v);
-    },
+    incr: (k, by = 1) => Promise.resolve(add(k, by)),
+    incrMany: (es) => Promise.resolve(es.map(([k, by]) => add(k, by))),
     delete: (k) => {
       m.delete(k);
       return Promise.resolve();

@@ -493,10 +493,10 @@ export interface Store {
   /** Atomically adds `by` to an integer value (missing = 0); returns the new value. */
   kvIncr(ns: string, key: string, by: number, ttlMs?: number, quota?: KvQuota): Promise<number>;
   /**
-   * Optional: `kvIncr` of many keys in one transaction, in order (a key may repeat): the new
+   * `kvIncr` of many keys in one transaction, in order (a key may repeat): the new
    * values, null where `quota` refused a new key (the others still count).
    */
-  kvIncrMany?(
+  kvIncrMany(
     ns: string,
     entries: Array<[string, number]>,
     ttlMs?: number,

@@ -59,7 +59,7 @@ export function storeKv(store: Store, plugin: string): Kv {
       store.kvGetMany ? store.kvGetMany(ns, ks) : Promise.all(ks.map((k) => store.kvGet(ns, k))),
     set: (k, v, ttl) => store.kvSet(ns, k, v, ttl),
     incr: (k, by = 1, ttl) => store.kvIncr(ns, k, by, ttl),
-    incrMany: store.kvIncrMany ? (es, ttl) => store.kvIncrMany!(ns, es, ttl) : undefined,
+    incrMany: (es, ttl) => store.kvIncrMany(ns, es, ttl),
     delete: (k) => store.kvDelete(ns, k),
   };
 }

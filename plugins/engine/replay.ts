@@ -67,6 +67,10 @@ export class MemoryKv implements KvStore {
     this.#map.set(`${ns}\0${key}`, { value: String(n), until });
     return Promise.resolve(n);
   }
+
+  kvIncrMany(ns: string, entries: Array<[string, number]>, ttlMs?: number) {
+    return Promise.all(entries.map(([key, by]) => this.kvIncr(ns, key, by, ttlMs)));
+  }
 }
 
 /** Runs every declared hook for the message; see the module doc. */

@@ -196,25 +196,11 @@ export function hostServices(
           }
           key(e[0]);
         }
-        const s = needStore();
-        const t = ttl(args[1]);
-        const q = quota(plugin);
-        if (s.kvIncrMany) {
-          // One transaction for all (the stores' kvIncrMany); null where the quota refused.
-          const out = await s.kvIncrMany(ns, entries, t, q);
-          const n = out.filter((v) => v === null).length;
-          if (n > 0) refused(plugin, "kv write", `kv area full: ${n} new keys refused`);
-          return out;
-        }
-        return await Promise.all(
-          entries.map(([k, by]) =>
-            write(plugin, s.kvIncr(ns, k, by, t, q)).catch((e) => {
-              // A full area refuses new keys only: that pair's answer is null.
-              if (e instanceof StoreError && e.code === "quota") return null;
-              throw e;
-            })
-          ),
-        );
+        // One transaction for all (Store.kvIncrMany); null where the quota refused a key.
+        const out = await needStore().kvIncrMany(ns, entries, ttl(args[1]), quota(plugin));
+        const n = out.filter((v) => v === null).length;
+        if (n > 0) refused(plugin, "kv write", `kv area full: ${n} new keys refused`);
+        return out;
       }
       case "kv.delete":
         await needStore().kvDelete(ns, key(args[0]));

@@ -719,6 +719,6 @@ export class PostgresStore implements Store {
   }
 
   /** In one transaction (Store.kvIncrMany). */
-  kvIncrMany: NonNullable<Store["kvIncrMany"]> = (ns, entries, ttlMs, quota) =>
+  kvIncrMany: Store["kvIncrMany"] = (ns, entries, ttlMs, quota) =>
     this.#write(kv.kvIncrMany, { ns, entries, ttlMs, quota });
 }

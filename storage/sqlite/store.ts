@@ -670,6 +670,6 @@ export class SqliteStore implements Store {
   }
 
   /** In one transaction (Store.kvIncrMany). */
-  kvIncrMany: NonNullable<Store["kvIncrMany"]> = (ns, entries, ttlMs, quota) =>
+  kvIncrMany: Store["kvIncrMany"] = (ns, entries, ttlMs, quota) =>
     this.#write("kvIncrMany", { ns, entries, ttlMs, quota });
 }

@@ -58,15 +58,17 @@ Deno.test("autolearn: thresholds must stay away from junk_score", () => {
 
 function mapKv(): Kv & { m: Map<string, string> } {
   const m = new Map<string, string>();
+  const add = (k: string, by: number) => {
+    const v = Number(m.get(k) ?? 0) + by;
+    m.set(k, String(v));
+    return v;
+  };
   return {
     m,
     get: (k) => Promise.resolve(m.get(k) ?? null),
     set: (k, v) => Promise.resolve(void m.set(k, v)),
-    incr: (k, by = 1) => {
-      const v = Number(m.get(k) ?? 0) + by;
-      m.set(k, String(v));
-      return Promise.resolve(v);
-    },
+    incr: (k, by = 1) => Promise.resolve(add(k, by)),
+    incrMany: (es) => Promise.resolve(es.map(([k, by]) => add(k, by))),
     delete: (k) => Promise.resolve(void m.delete(k)),
   };
 }

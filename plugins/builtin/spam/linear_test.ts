@@ -7,6 +7,16 @@ function recordingKv() {
   const values = new Map<string, string>();
   const ttl = new Map<string, number | undefined>();
   let maxKeys = Infinity;
+  /** Adds `by` to `k`; null when `k` is new and the area is full. */
+  const add = (k: string, by: number, t?: number): number | null => {
+    if (!values.has(k)) {
+      if (values.size >= maxKeys) return null;
+      ttl.set(k, t); // an existing key keeps its expiry, as the store does
+    }
+    const v = Number(values.get(k) ?? 0) + by;
+    values.set(k, String(v));
+    return v;
+  };
   const kv: Kv = {
     get: (k) => Promise.resolve(values.get(k) ?? null),
     getMany: (ks) => Promise.resolve(ks.map((k) => values.get(k) ?? null)),
@@ -16,14 +26,13 @@ function recordingKv() {
       return Promise.resolve();
     },
     incr: (k, by = 1, t) => {
-      if (!values.has(k)) {
-        if (values.size >= maxKeys) return Promise.reject(new Error(`kv_max_keys (${maxKeys})`));
-        ttl.set(k, t); // an existing key keeps its expiry, as the store does
-      }
-      const v = Number(values.get(k) ?? 0) + by;
-      values.set(k, String(v));
-      return Promise.resolve(v);
+      const v = add(k, by, t);
+      return v === null
+        ? Promise.reject(new Error(`kv_max_keys (${maxKeys})`))
+        : Promise.resolve(v);
     },
+    // A full area refuses new keys only (null), as the store's kvIncrMany does.
+    incrMany: (es, t) => Promise.resolve(es.map(([k, by]) => add(k, by, t))),
     delete: (k) => {
       values.delete(k);
       return Promise.resolve();

@@ -39,10 +39,10 @@ export interface Kv {
   set(key: string, value: string, ttlMs?: number): Promise<void>;
   incr(key: string, by?: number, ttlMs?: number): Promise<number>;
   /**
-   * Many `incr`s in one round trip (the plugin's kv has it: sdk.ts `PluginKv`); null for a
-   * new key a full kv area refused.
+   * Many `incr`s in one round trip (sdk.ts `PluginKv`, `Store.kvIncrMany`); null for a new
+   * key a full kv area refused.
    */
-  incrMany?(entries: Array<[string, number]>, ttlMs?: number): Promise<(number | null)[]>;
+  incrMany(entries: Array<[string, number]>, ttlMs?: number): Promise<(number | null)[]>;
   delete(key: string): Promise<void>;
 }
 
@@ -303,26 +303,6 @@ export class LearnBatch {
   /** Messages' new tokens left out because the kv area was full. */
   skipped = 0;
 
-  /** Adds `by` to a count; a token key is a hapax (expiring) until a second message has it. */
-  async #count(key: string, by: number): Promise<void> {
-    if (!key.startsWith("t:")) {
-      await this.kv.incr(key, by);
-      return;
-    }
-    let v: number;
-    try {
-      v = await this.kv.incr(key, by, HAPAX_TTL_MS);
-    } catch (e) {
-      // A full kv area refuses new keys only: the message's known tokens still count.
-      if (/kv_max_(keys|bytes)/.test((e as Error).message)) {
-        this.skipped++;
-        return;
-      }
-      throw e;
-    }
-    await this.#keepSecond(key, v, by);
-  }
-
   /** From one message to two, a token is kept for good (a set without expiry). */
   async #keepSecond(key: string, v: number, by: number): Promise<void> {
     const total = (n: number) => {
@@ -333,24 +313,21 @@ export class LearnBatch {
   }
 
   /**
-   * `#count` for many keys with `incrMany`: one round trip per MANY keys instead of one per
-   * key (a learned message has hundreds of distinct tokens).
+   * Adds the counts, MANY keys a round trip (a learned message has hundreds of distinct
+   * tokens). A token key is a hapax (expiring) until a second message has it.
    */
-  async #countMany(
-    incrMany: NonNullable<Kv["incrMany"]>,
-    entries: Array<[string, number]>,
-  ): Promise<void> {
+  async #count(entries: Array<[string, number]>): Promise<void> {
     const MANY = 1000;
     const tokens = entries.filter(([k]) => k.startsWith("t:"));
     const others = entries.filter(([k]) => !k.startsWith("t:"));
     const calls: Promise<void>[] = [];
     for (let i = 0; i < others.length; i += MANY) {
-      calls.push(incrMany(others.slice(i, i + MANY)).then(() => {}));
+      calls.push(this.kv.incrMany(others.slice(i, i + MANY)).then(() => {}));
     }
     for (let i = 0; i < tokens.length; i += MANY) {
       const part = tokens.slice(i, i + MANY);
       calls.push(
-        incrMany(part, HAPAX_TTL_MS).then(async (values) => {
+        this.kv.incrMany(part, HAPAX_TTL_MS).then(async (values) => {
           const kept: Promise<void>[] = [];
           values.forEach((v, j) => {
             // A full kv area refuses new keys only: the message's known tokens still count.
@@ -393,12 +370,7 @@ export class LearnBatch {
     const entries = [...this.#deltas];
     this.#deltas = new Map();
     const CHUNK = 4096;
-    const incrMany = this.kv.incrMany?.bind(this.kv);
-    for (let i = 0; i < entries.length; i += CHUNK) {
-      const part = entries.slice(i, i + CHUNK);
-      if (incrMany) await this.#countMany(incrMany, part);
-      else await Promise.all(part.map(([k, by]) => this.#count(k, by)));
-    }
+    for (let i = 0; i < entries.length; i += CHUNK) await this.#count(entries.slice(i, i + CHUNK));
     const records = [...this.#records];
     this.#records = new Map();
     for (let i = 0; i < records.length; i += CHUNK) {

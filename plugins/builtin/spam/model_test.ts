@@ -22,6 +22,11 @@ function slowKv(): Kv & { data: Map<string, string> } {
       data.set(k, String(n));
       return n;
     },
+    async incrMany(es) {
+      const out: number[] = [];
+      for (const [k, by] of es) out.push(await this.incr(k, by));
+      return out;
+    },
     async delete(k) {
       await tick();
       data.delete(k);
