@@ -25,8 +25,8 @@ import {
 import { autolearnClass, AutoLearner } from "../plugins/builtin/spam/autolearn.ts";
 import { byDate, type Sample } from "./spam_splits.ts";
 
-/** A kv in a Map (what the model needs of the plugin's kv area). */
-export function memoryKv(): Kv {
+/** A kv in a Map `m` (what the model needs of the plugin's kv area). */
+export function memoryKv(): Kv & { m: Map<string, string> } {
   const m = new Map<string, string>();
   const add = (k: string, by: number) => {
     const v = Number(m.get(k) ?? 0) + by;
@@ -34,6 +34,7 @@ export function memoryKv(): Kv {
     return v;
   };
   return {
+    m,
     get: (k) => Promise.resolve(m.get(k) ?? null),
     getMany: (ks) => Promise.resolve(ks.map((k) => m.get(k) ?? null)),
     set: (k, v) => {

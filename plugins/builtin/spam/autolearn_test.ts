@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { autolearnClass, AutoLearner, MAX_PENDING_MS } from "./autolearn.ts";
-import { GLOBAL, keys, type Kv, unpack } from "./model.ts";
+import { GLOBAL, keys, unpack } from "./model.ts";
+import { memoryKv } from "../../../bench/spam_eval.ts";
 import { readSpamOptions } from "./options.ts";
 import type { ScanResult } from "./score.ts";
 import type { RuleHit } from "./rules/table.ts";
@@ -56,25 +57,8 @@ Deno.test("autolearn: thresholds must stay away from junk_score", () => {
   assert.throws(() => readSpamOptions({ autolearn: "yes" }), /autolearn/);
 });
 
-function mapKv(): Kv & { m: Map<string, string> } {
-  const m = new Map<string, string>();
-  const add = (k: string, by: number) => {
-    const v = Number(m.get(k) ?? 0) + by;
-    m.set(k, String(v));
-    return v;
-  };
-  return {
-    m,
-    get: (k) => Promise.resolve(m.get(k) ?? null),
-    set: (k, v) => Promise.resolve(void m.set(k, v)),
-    incr: (k, by = 1) => Promise.resolve(add(k, by)),
-    incrMany: (es) => Promise.resolve(es.map(([k, by]) => add(k, by))),
-    delete: (k) => Promise.resolve(void m.delete(k)),
-  };
-}
-
 Deno.test("autolearn: batches, a late batch, and what was learned before", async () => {
-  const kv = mapKv();
+  const kv = memoryKv();
   let now = 0;
   const learner = new AutoLearner(kv, 3, () => now);
   await learner.add("m1", ["a", "b"], true);
