@@ -8,6 +8,7 @@
 import type { AuthSummary } from "../auth/results.ts";
 import type { PluginDns } from "../../sdk.ts";
 import { combine, tokenProbability } from "./bayes.ts";
+import { foreignTokens } from "./foreign.ts";
 import { type BayesModel, GLOBAL, tokenHash, userScope } from "./model.ts";
 import type { Lists, SpamOptions } from "./options.ts";
 import { type ParsedMail, parseMail } from "./parse.ts";
@@ -85,20 +86,23 @@ function hashesOf(tokens: string[]): string[] {
 
 /**
  * The Bayes probability of a message, or null when the scopes have not learned enough
- * (fewer than `minLearned` messages of either class).
+ * (fewer than `minLearned` messages of either class); and the tokens it left out because
+ * they only name a language the learned ham never had (foreign.ts), which the linear model
+ * leaves out too.
  */
 export async function bayesProbability(
   model: BayesModel,
   scopes: string[],
   tokens: string[],
   minLearned: number,
-): Promise<number | null> {
+): Promise<{ p: number | null; foreign: Set<string> }> {
   const { totals, counts } = await model.read(scopes, tokens);
-  if (totals.spam < minLearned || totals.ham < minLearned) return null;
+  if (totals.spam < minLearned || totals.ham < minLearned) return { p: null, foreign: new Set() };
+  const foreign = foreignTokens(tokens, counts);
   // A token no learned message had says nothing (and is not pulled toward x).
-  const probs = counts.filter((c) => c.spam + c.ham > 0)
+  const probs = counts.filter((c, i) => c.spam + c.ham > 0 && !foreign.has(tokens[i]))
     .map((c) => tokenProbability(c.spam, c.ham, totals.spam, totals.ham));
-  return combine(probs);
+  return { p: combine(probs), foreign };
 }
 
 function round1(n: number): number {
@@ -154,14 +158,17 @@ export async function prepareScan(
   const tokens = deps.model || deps.linear ? [...tokenize(m)] : [];
   const bayesWork = deps.model && o.bayes
     ? bayesProbability(deps.model, scopesFor(recipients), tokens, o.bayesMinLearned)
-    : Promise.resolve(null);
+    : Promise.resolve({ p: null, foreign: new Set<string>() });
+  // The linear model waits for Bayes's counts: they say which words to leave out (foreign.ts).
   const linearWork = deps.linear && o.linear
-    ? deps.linear.probability([...new Set(tokens.map(tokenHash))])
+    ? bayesWork.then(({ foreign }) =>
+      deps.linear!.probability(hashesOf(tokens.filter((t) => !foreign.has(t))))
+    )
     : Promise.resolve(null);
   const listsWork = deps.listsKv
     ? loadUserLists(deps.listsKv, recipients)
     : Promise.resolve(undefined);
-  const [dnsHits, bayes, linear, storedLists] = await Promise.all([
+  const [dnsHits, { p: bayes }, linear, storedLists] = await Promise.all([
     dnsWork,
     bayesWork,
     linearWork,
