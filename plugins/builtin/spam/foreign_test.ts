@@ -4,7 +4,9 @@ import { foreignTokens } from "./foreign.ts";
 import { GLOBAL, LearnBatch } from "./model.ts";
 import { memoryKv } from "../../../bench/spam_eval.ts";
 import { parseMail } from "./parse.ts";
-import { bayesProbability, tokenHashes } from "./score.ts";
+import { bayesProbability, scanMessage, tokenHashes } from "./score.ts";
+import { readSpamOptions } from "./options.ts";
+import { spamReport } from "./status.ts";
 import { BayesModel } from "./model.ts";
 import { tokenize } from "./tokenize.ts";
 
@@ -62,6 +64,20 @@ Deno.test("foreign: a letter in a language no learned ham had is judged without 
   // An English message, whose words ham had, loses nothing.
   const en = [...tokenize(parseMail(mail("notes", "please review the notes before the meeting")))];
   assert.equal((await bayesProbability(model, [GLOBAL], en, 20)).foreign.size, 0);
+  // The report says so with a rule that scores nothing (X-Spam-Report, spam classify --json).
+  const scan = (raw: Uint8Array) =>
+    scanMessage({ raw }, { options: readSpamOptions({ linear: false }), model });
+  const letter = await scanMessage({ raw: mail("Treffen", germanHam) }, {
+    options: readSpamOptions({ linear: false }),
+    model,
+  });
+  assert.deepEqual(letter.hits.find((h) => h.name === "LANG_NOT_LEARNED"), {
+    name: "LANG_NOT_LEARNED",
+    score: 0,
+  });
+  assert.match(spamReport(letter.score, 5, letter.hits, letter.bayes), / 0\.0 LANG_NOT_LEARNED /);
+  const note = (await scan(mail("notes", english[0]))).hits.map((h) => h.name);
+  assert.ok(!note.includes("LANG_NOT_LEARNED"));
 });
 
 Deno.test("foreign: only when most words are unknown to ham, and only words and language marks", () => {

@@ -124,6 +124,8 @@ export interface PreparedScan {
   size: number;
   /** The message's tokens ([] when neither model is used): autolearn learns them. */
   tokens: string[];
+  /** Tokens both models left out: a language no learned ham had (foreign.ts). */
+  foreign: number;
   /** The recipients' lists stored in kv (user_lists.ts), by lower-case address. */
   storedLists?: Map<string, Lists>;
 }
@@ -168,14 +170,23 @@ export async function prepareScan(
   const listsWork = deps.listsKv
     ? loadUserLists(deps.listsKv, recipients)
     : Promise.resolve(undefined);
-  const [dnsHits, { p: bayes }, linear, storedLists] = await Promise.all([
+  const [dnsHits, { p: bayes, foreign }, linear, storedLists] = await Promise.all([
     dnsWork,
     bayesWork,
     linearWork,
     listsWork,
   ]);
   hits.push(...dnsHits);
-  return { m, hits, bayes, linear, size: input.raw.length, tokens, storedLists };
+  return {
+    m,
+    hits,
+    bayes,
+    linear,
+    size: input.raw.length,
+    tokens,
+    foreign: foreign.size,
+    storedLists,
+  };
 }
 
 /** Adds the list and auth rules to a prepared scan and sums up. Pure. */
@@ -203,6 +214,8 @@ export function finishScan(
   hits.push(...authRules(input.auth ?? null, o.scores));
   hits.push(...p.hits);
   if (p.bayes !== null) hits.push(hit(bayesRule(p.bayes), o.scores));
+  // Scores nothing: says why the models left the message's words out (report, --json).
+  if (p.foreign > 0) hits.push(hit("LANG_NOT_LEARNED", o.scores));
   if (p.linear !== null) hits.push(linearHit(p.linear, o.scores));
   const own = round1(hits.reduce((n, h) => n + h.score, 0));
   const score = round1(own + (input.extraScore ?? 0));

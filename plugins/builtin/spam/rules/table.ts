@@ -97,6 +97,12 @@ export const RULES: Record<string, { score: number; about: string }> = {
   BAYES_95: { score: 5.0, about: "Bayes spam probability 95 to 99%" },
   BAYES_99: { score: 5.5, about: "Bayes spam probability 99 to 99.9%" },
   BAYES_999: { score: 6.0, about: "Bayes spam probability 99.9% or more" },
+  // Informational (scores 0): most of the words are in a language no learned ham had, so
+  // those words are left out of Bayes and LINEAR (foreign.ts).
+  LANG_NOT_LEARNED: {
+    score: 0,
+    about: "written in a language no learned ham had: its words left out of Bayes and LINEAR",
+  },
   // --- the linear model (linear.ts): the score is this weight × (2p − 1), p its probability ---
   LINEAR: { score: 3.0, about: "linear model (logistic regression on the tokens)" },
 };
