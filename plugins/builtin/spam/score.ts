@@ -18,6 +18,7 @@ import { blocklistQueries, blocklistRules } from "./rules/dnsbl.ts";
 import { type Envelope, envelopeRules, headerRules } from "./rules/headers.ts";
 import { listRules } from "./rules/lists.ts";
 import { senderRules } from "./rules/sender.ts";
+import { subaddressRules } from "./rules/subaddress.ts";
 import { phraseRules } from "./rules/phrases.ts";
 import { forgedRules } from "./rules/forged.ts";
 import { bayesRule, hit, linearHit, type RuleHit } from "./rules/table.ts";
@@ -146,6 +147,7 @@ export async function prepareScan(
   hits.push(...phraseRules(m, o.scores));
   hits.push(...forgedRules(m, o.scores));
   hits.push(...senderRules(m, env.sender, o.scores));
+  hits.push(...subaddressRules(m, env.recipients, o.scores));
   // DNS and the model are reached concurrently: the message waits for the slower one.
   const dnsWork = deps.dns
     ? blocklistRules(

@@ -66,6 +66,10 @@ export const RULES: Record<string, { score: number; about: string }> = {
     score: -3.0,
     about: "envelope sender at the From's organisation, made for this message (VERP)",
   },
+  RCPT_TAGGED_FOR_SENDER: {
+    score: -1.0,
+    about: "recipient address tagged with the sender's name (RFC 5233 user+tag)",
+  },
   // --- content ---
   HTML_ONLY: { score: 0.7, about: "HTML without a plain-text alternative" },
   HTML_IMAGE_ONLY: { score: 1.2, about: "HTML with images and almost no text" },
