@@ -6,9 +6,10 @@
  * private Bayes database, network tests off), and the cost of the whole spam chain.
  *
  * Only the development split is read (spam-1, easy-ham-1, hard-ham-1 00001-00125; issue 21),
- * cut four ways (spam_splits.ts): the old every-5th validation, a time split (train on the
+ * cut five ways (spam_splits.ts): the old every-5th validation, a time split (train on the
  * older 70 % of each folder by Date, classify the newer 30 %), a time split with a gap
- * (train on the oldest 50 %, classify the newest 30 %) and hard ham held out; then campaigns
+ * (train on the oldest 50 %, classify the newest 30 %), hard ham held out, and the time
+ * split with hard ham never learned spread through the stream classified; then campaigns
  * held out (spam_campaigns.ts: whole spam campaigns never learned, 3 folds). Both filters
  * learn exactly each split's training part. denomail autolearns (its default) while it
  * classifies, oldest first; a row beside it has autolearn off, and SpamAssassin runs with

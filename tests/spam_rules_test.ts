@@ -16,6 +16,7 @@ import {
 } from "../plugins/builtin/spam/rules/headers.ts";
 import { contentRules } from "../plugins/builtin/spam/rules/content.ts";
 import { senderRules } from "../plugins/builtin/spam/rules/sender.ts";
+import { subaddressRules } from "../plugins/builtin/spam/rules/subaddress.ts";
 import { phraseKinds, phraseRules } from "../plugins/builtin/spam/rules/phrases.ts";
 import { forgedRules } from "../plugins/builtin/spam/rules/forged.ts";
 import { listed, listRules } from "../plugins/builtin/spam/rules/lists.ts";
@@ -383,6 +384,37 @@ Deno.test("spam: SENDER_TRACKS_BOUNCES, a bounce address made for each message",
   const [h] = senderRules(parseMail(fixture("rules/daily_comic.eml")), undefined, {})
     .filter((x) => x.name === "SENDER_TRACKS_BOUNCES");
   assert.ok(h.score < 0);
+  // With SENDER_OWN_LINKS, the daily newsletter as the models saw it never learned, after
+  // autolearn (BAYES_95 5, LINEAR 2.8, HTML_HIDDEN_TEXT and HTML_LINK_MISMATCH 0.7), stays
+  // below 5 (at −2 it was 5.0: junk).
+  const both = senderRules(parseMail(fixture("rules/newsletter.eml")), undefined, {});
+  assert.equal(both.length, 2);
+  assert.ok(5 + 2.8 + 0.7 + both.reduce((n, x) => n + x.score, 0) < 5);
+});
+
+Deno.test("spam: RCPT_TAGGED_FOR_SENDER, an address the user made for this sender", () => {
+  const rule = (raw: Uint8Array, recipients?: string[]) =>
+    names(subaddressRules(parseMail(raw), recipients, {}));
+  // Cut from hard ham of the development corpus (a ZDNet mailing to jm-zdnet@...): the tag
+  // names the sender, in the To field (spam classify) or the envelope (the server).
+  const tagged = fixture("rules/tagged_newsletter.eml");
+  assert.deepEqual(rule(tagged), ["RCPT_TAGGED_FOR_SENDER"]);
+  assert.deepEqual(rule(tagged, ["reader+techwire@example.net"]), ["RCPT_TAGGED_FOR_SENDER"]);
+  // The envelope outranks the header: a tag for someone else, or no tag, is nothing.
+  assert.deepEqual(rule(tagged, ["reader+shop@example.net"]), []);
+  assert.deepEqual(rule(tagged, ["reader@example.net"]), []);
+  // A From forged as the recipient's own tagged address says nothing.
+  const self = new TextEncoder().encode(
+    "From: reader-techwire@example.net\r\nTo: reader-techwire@example.net\r\n" +
+      "Subject: hi\r\n\r\nbuy now\r\n",
+  );
+  assert.deepEqual(rule(self), []);
+  // Spam and the ham of people writing: no.
+  for (let i = 1; i <= 8; i++) {
+    assert.deepEqual(rule(fixture(`spam/0${i}.eml`)), [], `spam/0${i}`);
+    assert.deepEqual(rule(fixture(`ham/0${i}.eml`)), [], `ham/0${i}`);
+  }
+  assert.ok(subaddressRules(parseMail(tagged), undefined, {})[0].score < 0);
 });
 
 Deno.test("spam: allow and block lists, auth rules", () => {

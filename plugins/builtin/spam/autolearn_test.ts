@@ -30,6 +30,14 @@ Deno.test("autolearn: which messages are learned", () => {
     autolearnClass(result([...sure.slice(0, 2), { name: "HTML_ONLY", score: 0.7 }]), o),
     null,
   );
+  // Rule points under 2 beside sure models (a newsletter with HTML_ONLY and a hidden
+  // text) are not enough either; 2 are.
+  const html = [{ name: "HTML_ONLY", score: 0.7 }, { name: "HTML_HIDDEN_TEXT", score: 0.5 }];
+  assert.equal(autolearnClass(result([...sure.slice(0, 2), ...html]), o), null);
+  assert.equal(
+    autolearnClass(result([...sure.slice(0, 2), ...html, { name: "MISSING_MID", score: 0.8 }]), o),
+    true,
+  );
   // Near the threshold: nothing.
   assert.equal(autolearnClass(result([{ name: "BAYES_99", score: 5.5 }, sure[2]]), o), null);
   // A block list entry decides the verdict but does not count toward learning.

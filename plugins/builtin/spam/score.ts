@@ -8,6 +8,7 @@
 import type { AuthSummary } from "../auth/results.ts";
 import type { PluginDns } from "../../sdk.ts";
 import { combine, tokenProbability } from "./bayes.ts";
+import { foreignTokens } from "./foreign.ts";
 import { type BayesModel, GLOBAL, tokenHash, userScope } from "./model.ts";
 import type { Lists, SpamOptions } from "./options.ts";
 import { type ParsedMail, parseMail } from "./parse.ts";
@@ -17,6 +18,7 @@ import { blocklistQueries, blocklistRules } from "./rules/dnsbl.ts";
 import { type Envelope, envelopeRules, headerRules } from "./rules/headers.ts";
 import { listRules } from "./rules/lists.ts";
 import { senderRules } from "./rules/sender.ts";
+import { subaddressRules } from "./rules/subaddress.ts";
 import { phraseRules } from "./rules/phrases.ts";
 import { forgedRules } from "./rules/forged.ts";
 import { bayesRule, hit, linearHit, type RuleHit } from "./rules/table.ts";
@@ -85,20 +87,23 @@ function hashesOf(tokens: string[]): string[] {
 
 /**
  * The Bayes probability of a message, or null when the scopes have not learned enough
- * (fewer than `minLearned` messages of either class).
+ * (fewer than `minLearned` messages of either class); and the tokens it left out because
+ * they only name a language the learned ham never had (foreign.ts), which the linear model
+ * leaves out too.
  */
 export async function bayesProbability(
   model: BayesModel,
   scopes: string[],
   tokens: string[],
   minLearned: number,
-): Promise<number | null> {
+): Promise<{ p: number | null; foreign: Set<string> }> {
   const { totals, counts } = await model.read(scopes, tokens);
-  if (totals.spam < minLearned || totals.ham < minLearned) return null;
+  if (totals.spam < minLearned || totals.ham < minLearned) return { p: null, foreign: new Set() };
+  const foreign = foreignTokens(tokens, counts);
   // A token no learned message had says nothing (and is not pulled toward x).
-  const probs = counts.filter((c) => c.spam + c.ham > 0)
+  const probs = counts.filter((c, i) => c.spam + c.ham > 0 && !foreign.has(tokens[i]))
     .map((c) => tokenProbability(c.spam, c.ham, totals.spam, totals.ham));
-  return combine(probs);
+  return { p: combine(probs), foreign };
 }
 
 function round1(n: number): number {
@@ -120,6 +125,8 @@ export interface PreparedScan {
   size: number;
   /** The message's tokens ([] when neither model is used): autolearn learns them. */
   tokens: string[];
+  /** Tokens both models left out: a language no learned ham had (foreign.ts). */
+  foreign: number;
   /** The recipients' lists stored in kv (user_lists.ts), by lower-case address. */
   storedLists?: Map<string, Lists>;
 }
@@ -140,6 +147,7 @@ export async function prepareScan(
   hits.push(...phraseRules(m, o.scores));
   hits.push(...forgedRules(m, o.scores));
   hits.push(...senderRules(m, env.sender, o.scores));
+  hits.push(...subaddressRules(m, env.recipients, o.scores));
   // DNS and the model are reached concurrently: the message waits for the slower one.
   const dnsWork = deps.dns
     ? blocklistRules(
@@ -154,21 +162,33 @@ export async function prepareScan(
   const tokens = deps.model || deps.linear ? [...tokenize(m)] : [];
   const bayesWork = deps.model && o.bayes
     ? bayesProbability(deps.model, scopesFor(recipients), tokens, o.bayesMinLearned)
-    : Promise.resolve(null);
+    : Promise.resolve({ p: null, foreign: new Set<string>() });
+  // The linear model waits for Bayes's counts: they say which words to leave out (foreign.ts).
   const linearWork = deps.linear && o.linear
-    ? deps.linear.probability([...new Set(tokens.map(tokenHash))])
+    ? bayesWork.then(({ foreign }) =>
+      deps.linear!.probability(hashesOf(tokens.filter((t) => !foreign.has(t))))
+    )
     : Promise.resolve(null);
   const listsWork = deps.listsKv
     ? loadUserLists(deps.listsKv, recipients)
     : Promise.resolve(undefined);
-  const [dnsHits, bayes, linear, storedLists] = await Promise.all([
+  const [dnsHits, { p: bayes, foreign }, linear, storedLists] = await Promise.all([
     dnsWork,
     bayesWork,
     linearWork,
     listsWork,
   ]);
   hits.push(...dnsHits);
-  return { m, hits, bayes, linear, size: input.raw.length, tokens, storedLists };
+  return {
+    m,
+    hits,
+    bayes,
+    linear,
+    size: input.raw.length,
+    tokens,
+    foreign: foreign.size,
+    storedLists,
+  };
 }
 
 /** Adds the list and auth rules to a prepared scan and sums up. Pure. */
@@ -196,6 +216,8 @@ export function finishScan(
   hits.push(...authRules(input.auth ?? null, o.scores));
   hits.push(...p.hits);
   if (p.bayes !== null) hits.push(hit(bayesRule(p.bayes), o.scores));
+  // Scores nothing: says why the models left the message's words out (report, --json).
+  if (p.foreign > 0) hits.push(hit("LANG_NOT_LEARNED", o.scores));
   if (p.linear !== null) hits.push(linearHit(p.linear, o.scores));
   const own = round1(hits.reduce((n, h) => n + h.score, 0));
   const score = round1(own + (input.extraScore ?? 0));

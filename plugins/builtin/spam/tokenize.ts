@@ -27,7 +27,7 @@ import { forgedRules } from "./rules/forged.ts";
 import { cjkPairs, isCjk, newPairBudget, scriptTokens } from "./scripts.ts";
 
 /** Version of the token scheme (stored with each learned message). */
-export const TOKENIZER_VERSION = 5;
+export const TOKENIZER_VERSION = 6;
 
 /** Most tokens taken from one message. */
 export const MAX_TOKENS = 1500;
@@ -329,7 +329,7 @@ export function tokenize(m: ParsedMail): Set<string> {
   words(m.subject, "s:", out);
   if (m.subject === "") out.add("s:(none)");
   if (
-    m.subject.length > 0 && m.subject === m.subject.toUpperCase() && /\p{L}{4}/u.test(m.subject)
+    m.subject.length > 0 && m.subject === m.subject.toUpperCase() && /\p{Lu}{4}/u.test(m.subject)
   ) {
     out.add("s:(allcaps)");
   }

@@ -175,4 +175,12 @@ Deno.test("tokenize v5: Chinese, Japanese and Korean as character pairs; scripts
     );
     assert.ok(![...english].some((x) => x.startsWith("script:")));
   });
+  await t.step("a subject without cased letters is not in capitals", () => {
+    const subject = (s: string) =>
+      tokenize(parseMail(new TextEncoder().encode(`Subject: ${s}\r\n\r\nbody\r\n`)));
+    // A Japanese subject (hard ham: a letter between colleagues) has no case at all.
+    assert.ok(!subject("=?utf-8?B?5pel5pys6Kqe44Gu5Lya6K2w?=").has("s:(allcaps)"));
+    assert.ok(subject("FREE MONEY NOW").has("s:(allcaps)"));
+    assert.ok(!subject("Free money now").has("s:(allcaps)"));
+  });
 });
