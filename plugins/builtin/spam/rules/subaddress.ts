@@ -3,8 +3,8 @@
  * `user+tag` or `user-tag`) that names the sender — its display name or its organisation —
  * as people give a service an address made for it (`jm-zdnet@...` for ZDNet's mailings).
  * Only someone the user gave that address to writes to it under that name; a spam run
- * that bought or scraped the address writes under its own. On the development split: 15 %
- * of hard ham (newsletters), 2 % of easy ham (mailing lists), 0 % of spam.
+ * that bought or scraped the address writes under its own. On the development split: 38 %
+ * of hard ham (newsletters), 2.2 % of easy ham (mailing lists), 0 % of spam.
  *
  * @module
  */
@@ -21,15 +21,21 @@ function tagWords(address: string): string[] {
   return local.slice(at + 1).split(/[^a-z]+/).filter((w) => w.length >= 4);
 }
 
+/**
+ * Header text looked at: a tag or a sender's name is in the first few hundred characters,
+ * and a bound keeps the patterns below linear on a crafted megabyte-long field.
+ */
+const MAX_FIELD = 2000;
+
 /** The addresses of To, Cc and Delivered-To (when the envelope is not known). */
 function headerRecipients(m: ParsedMail): string[] {
-  const fields = ["to", "cc", "delivered-to"].map((f) => m.header(f) ?? "").join(",");
-  return [...fields.matchAll(/[^\s<>,;:"()]+@[^\s<>,;:"()]+/g)].map((x) => x[0]);
+  const fields = ["to", "cc", "delivered-to"].map((f) => (m.header(f) ?? "").slice(0, MAX_FIELD));
+  return fields.join(",").split(/[\s<>,;:"()]+/).filter((t) => t.indexOf("@") > 0);
 }
 
 /** The words a sender goes by: its display name and the name of its organisation. */
 function senderNames(m: ParsedMail): Set<string> {
-  const from = (m.header("from") ?? "").toLowerCase();
+  const from = (m.header("from") ?? "").slice(0, MAX_FIELD).toLowerCase();
   const shown = from.replace(/<[^>]*>/g, " ").replace(/[^\s@]+@[^\s]+/g, " ");
   const names = new Set(shown.split(/[^a-z]+/).filter((w) => w.length >= 4));
   const domain = splitMailbox(m.fromAddress.toLowerCase())?.domain;
