@@ -75,9 +75,25 @@ export function fromDomain(message: Uint8Array): string | null {
   const head = new TextDecoder().decode(headerSection(message)).replace(/\r?\n[ \t]+/g, " ");
   const m = /^from:(.*)$/im.exec(head);
   if (!m) return null;
-  const angle = /<[^>]*@([^>\s]+)>/.exec(m[1]);
-  const bare = angle ?? /@([A-Za-z0-9.-]+)/.exec(m[1]);
-  return bare ? bare[1].toLowerCase().replace(/\.$/, "") : null;
+  const domain = angleDomain(m[1]) ?? /@([A-Za-z0-9.-]+)/.exec(m[1])?.[1];
+  return domain ? domain.toLowerCase().replace(/\.$/, "") : null;
+}
+
+/**
+ * The domain of the first `<...@domain>` in a From value, or undefined. Each `<...>` span is
+ * looked at once (a pattern for it backtracked: seconds on a crafted 100 KB From field).
+ * Every `<` before the same `>` sees the same tail, so only the first of them is tried.
+ */
+function angleDomain(value: string): string | undefined {
+  for (let lt = value.indexOf("<"); lt >= 0; lt = value.indexOf("<", lt)) {
+    const gt = value.indexOf(">", lt);
+    if (gt < 0) return undefined;
+    const at = value.lastIndexOf("@", gt);
+    const domain = at > lt ? value.slice(at + 1, gt) : "";
+    if (domain !== "" && !/\s/.test(domain)) return domain;
+    lt = gt;
+  }
+  return undefined;
 }
 
 /** Signs outbound messages with the keys under data_dir/dkim (cached for a few seconds). */

@@ -216,6 +216,38 @@ function subjectOf(root: MimePart, bytes: Uint8Array, value: string, texts: Text
   return decodeEncodedWords(value);
 }
 
+/**
+ * The domain that ends a Message-ID or Return-Path value ("<id@host.example> " ->
+ * "host.example"): after the first "@" of the value's last word, lower-case; undefined when
+ * that word has none. One backward scan (the pattern it replaces backtracked: seconds on a
+ * field of 100 KB of "@").
+ */
+export function domainAtEnd(value: string): string | undefined {
+  const blank = (c: string) => /\s/.test(c);
+  let end = value.length;
+  while (end > 0 && blank(value[end - 1])) end--;
+  if (end > 0 && value[end - 1] === ">") end--;
+  let start = end;
+  while (start > 0 && value[start - 1] !== ">" && !blank(value[start - 1])) start--;
+  const at = value.indexOf("@", start);
+  return at >= 0 && at < end - 1 ? value.slice(at + 1, end).toLowerCase() : undefined;
+}
+
+/**
+ * The id part of a Message-ID ("<id@host>" -> "id"): from the first "<" whose run up to the
+ * next "@" or ">" ends at an "@". Linear: every "<" before the same stop shares its answer.
+ */
+export function idLeftPart(value: string): string | undefined {
+  for (let lt = value.indexOf("<"); lt >= 0; lt = value.indexOf("<", lt)) {
+    let k = lt + 1;
+    while (k < value.length && value[k] !== "@" && value[k] !== ">") k++;
+    if (k === value.length) return undefined;
+    if (value[k] === "@") return value.slice(lt + 1, k);
+    lt = k;
+  }
+  return undefined;
+}
+
 /** The host name of a URL ("www.x.test/..." counts as http), lower-case, or null. */
 export function urlHost(url: string): string | null {
   const m = /^(?:[a-z][a-z0-9+.-]*:\/\/)?(?:[^@\/?#]*@)?(\[[0-9a-f:.]+\]|[^\/?#:]+)/i.exec(

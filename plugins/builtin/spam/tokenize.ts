@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { type ParsedMail, urlHost } from "./parse.ts";
+import { domainAtEnd, idLeftPart, type ParsedMail, urlHost } from "./parse.ts";
 import { splitMailbox } from "../../../mime/address.ts";
 import { phraseKinds } from "./rules/phrases.ts";
 import { contentRules } from "./rules/content.ts";
@@ -316,7 +316,7 @@ function shapeTokens(m: ParsedMail, out: Set<string>): void {
     if (/[?&=](https?:|https?%3a|www\.)/i.test(url)) out.add("url:shape:redirect");
   }
   out.add(`url:hosts:${band(hosts.size)}`);
-  const mid = /<([^@>]*)@/.exec(m.header("message-id") ?? "")?.[1];
+  const mid = idLeftPart(m.header("message-id") ?? "");
   if (mid !== undefined) {
     out.add(`midshape:${mid.replace(/[0-9]+/g, "9").replace(/[a-z]+/gi, "a").slice(0, 30)}`);
   }
@@ -346,7 +346,7 @@ export function tokenize(m: ParsedMail): Set<string> {
     const prefix = WORD_HEADERS[name];
     if (prefix) words(value, `${prefix}:`, out);
     if (name === "message-id") {
-      const dom = /@([^>\s]+)>?\s*$/.exec(value)?.[1]?.toLowerCase();
+      const dom = domainAtEnd(value);
       out.add(dom ? `mid:${dom.split(".").slice(-2).join(".")}` : "mid:(odd)");
     }
     if (name === "to" || name === "cc") {
@@ -357,7 +357,7 @@ export function tokenize(m: ParsedMail): Set<string> {
     if (name === "content-transfer-encoding") out.add(`cte:${value.toLowerCase().trim()}`);
     if (VALUE_HEADERS.has(name)) out.add(valueToken(name, value));
     if (name === "return-path") {
-      const dom = /@([^>\s]+)>?\s*$/.exec(value)?.[1]?.toLowerCase();
+      const dom = domainAtEnd(value);
       if (dom) hostTokens(dom, "rp:dom:", out);
       else out.add(value.includes("<>") ? "rp:(null)" : "rp:(odd)");
     }

@@ -9,7 +9,7 @@
  * @module
  */
 import type { ParsedMail } from "../parse.ts";
-import { orgDomain } from "./headers.ts";
+import { addressesIn, orgDomain } from "./headers.ts";
 import { hit, type RuleHit } from "./table.ts";
 import { splitMailbox } from "../../../../mime/address.ts";
 
@@ -30,7 +30,7 @@ const MAX_FIELD = 2000;
 /** The addresses of To, Cc and Delivered-To (when the envelope is not known). */
 function headerRecipients(m: ParsedMail): string[] {
   const fields = ["to", "cc", "delivered-to"].map((f) => (m.header(f) ?? "").slice(0, MAX_FIELD));
-  return fields.join(",").split(/[\s<>,;:"()]+/).filter((t) => t.indexOf("@") > 0);
+  return addressesIn(fields.join(","));
 }
 
 /** The words a sender goes by: its display name and the name of its organisation. */
