@@ -86,6 +86,17 @@ function temperror(authservId: string, why: string): VerifyOutput {
 /** Header fields that make DKIM or ARC verification necessary. */
 const SIGNATURE_FIELDS = new Set(["dkim-signature", "arc-seal", "arc-message-signature"]);
 
+/**
+ * Longest signature field handed to mailauth. A real one is well under 2 KB (an RSA-4096
+ * `b=` is ~700 characters); mailauth's field parser is quadratic in the field's length (3.5
+ * s for 100 KB of spaces), so a longer one is a broken signature (dkim=permerror, RFC 8601
+ * §2.7.1) and the message is checked as unsigned otherwise.
+ */
+const MAX_SIGNATURE_FIELD = 8192;
+
+/** And longest of them all together (many fields just under the limit add up). */
+const MAX_SIGNATURE_BYTES = 32768;
+
 /** The From mailboxes (addr-specs) of the header fields, as DMARC's author (RFC 9989 §5.3.1). */
 export function fromAddresses(headers: HeaderField[]): { addresses: string[]; fields: number } {
   const values = headers.filter(([n]) => n.toLowerCase() === "from").map(([, v]) => v);
@@ -107,6 +118,10 @@ async function unsigned(
   input: VerifyInput,
   resolver: MailauthResolver,
   timeoutMs: number,
+  dkim: { result: "none" | "permerror"; row: string } = {
+    result: "none",
+    row: "dkim=none (message not signed)",
+  },
 ): Promise<VerifyOutput> {
   // As authenticate(): no HELO -> the IP; an IP as HELO in the bracket form.
   let helo = input.helo || input.ip;
@@ -132,12 +147,12 @@ async function unsigned(
       resolver: resolver as never,
     })).response
     : false;
-  const rows = ["dkim=none (message not signed)", s.info];
+  const rows = [dkim.row, s.info];
   if (dmarc && dmarc.info) rows.push(dmarc.info);
   return {
     summary: {
       spf: s.status.result,
-      dkim: "none",
+      dkim: dkim.result,
       dkimAligned: false,
       dmarc: dmarc ? dmarc.status.result : "none",
       policy: dmarc && dmarc.status.result !== "pass" ? dmarc.policy ?? "" : "",
@@ -192,8 +207,17 @@ export async function verifyMessage(
     timer = setTimeout(() => resolve("timeout"), opts.timeoutMs);
   });
   try {
-    if (!input.headers.some(([n]) => SIGNATURE_FIELDS.has(n.toLowerCase()))) {
-      const r = await Promise.race([unsigned(input, resolver, opts.timeoutMs), deadline]);
+    const signatures = input.headers.filter(([n]) => SIGNATURE_FIELDS.has(n.toLowerCase()));
+    const oversized = signatures.some(([, v]) => v.length > MAX_SIGNATURE_FIELD) ||
+      signatures.reduce((n, [, v]) => n + v.length, 0) > MAX_SIGNATURE_BYTES;
+    if (signatures.length === 0 || oversized) {
+      const dkim = oversized
+        ? {
+          result: "permerror" as const,
+          row: `dkim=permerror (signature fields over ${MAX_SIGNATURE_FIELD} bytes)`,
+        }
+        : undefined;
+      const r = await Promise.race([unsigned(input, resolver, opts.timeoutMs, dkim), deadline]);
       return r === "timeout" ? temperror(input.authservId, "timed out") : r;
     }
     const work = authenticateSigned(crlfBuffer(input.raw), {
