@@ -26,7 +26,8 @@
  * message (utime + stime from /proc over the measured run): the steadier figure, and the
  * one that bounds throughput when the machine is saturated. For denomail's plugin
  * processes it also reports what explains their cost: CPU µs per call, calls handled per
- * wake-up (schedstat), and how many frames the host's writes and reads carried.
+ * wake-up (schedstat), how many frames the host's writes and reads carried, and how often
+ * an early answer was not back yet when its message needed it (and for how long).
  *
  * @module
  */
@@ -156,6 +157,15 @@ function treeCpuMs(pids: number[], childrenOnly = false): number {
   return total;
 }
 
+/** The host's side of the wire in one run (see `Running.wire`). */
+interface Wire {
+  perWrite: number;
+  perRead: number;
+  /** Share of early answers the message had to wait for, and their mean wait. */
+  earlyLate?: number;
+  earlyWaitMs?: number;
+}
+
 /** A server under test: its SMTP port, the processes to count CPU for, and a stop. */
 interface Running {
   port: number;
@@ -166,7 +176,7 @@ interface Running {
   /** denomail: the plugin processes' CPU ns and times scheduled in so far (schedstat). */
   runners?(): { ns: number; slices: number; count: number };
   /** denomail, after stop: frames per write and per read on the host's side of the wire. */
-  wire?(): { perWrite: number; perRead: number } | null;
+  wire?(): Wire | null;
   /** Messages each milter saw (from its count file), after the run. */
   milterCounts(): number[];
   stop(): Promise<void>;
@@ -199,7 +209,17 @@ async function startDenomail(setup: Setup): Promise<Running> {
       const m = dm.proc.log().match(
         /plugin wire writes=(\d+) framesOut=(\d+) reads=(\d+) framesIn=(\d+)/,
       );
-      return m ? { perWrite: +m[2] / +m[1], perRead: +m[4] / +m[3] } : null;
+      if (!m) return null;
+      // Early answers (sdk.ts Early) not yet there when the message needed them, and how long
+      // it waited: the round trip a closed-loop client pays for (the host logs it at stop).
+      const e = dm.proc.log().match(/plugin early calls used=(\d+) waited=(\d+) waitedMs=(\d+)/);
+      return {
+        perWrite: +m[2] / +m[1],
+        perRead: +m[4] / +m[3],
+        ...(e && +e[1] > 0
+          ? { earlyLate: +e[2] / +e[1], earlyWaitMs: +e[3] / Math.max(1, +e[2]) }
+          : {}),
+      };
     },
     stop: dm.stop,
   };
@@ -313,7 +333,7 @@ interface Round {
   runnerUsPerCall?: number;
   callsPerWake?: number;
   /** denomail with plugins: frames per write and per read on the host (whole run). */
-  wire?: { perWrite: number; perRead: number } | null;
+  wire?: Wire | null;
 }
 
 interface AcceptanceOpts {
@@ -614,6 +634,8 @@ function printRunners(setups: Setup[], all: Round[]): void {
       f(medianOf(of.map((r) => r.callsPerWake)), 2),
       f(medianOf(of.map((r) => r.wire?.perWrite)), 2),
       f(medianOf(of.map((r) => r.wire?.perRead)), 2),
+      f(medianOf(of.map((r) => r.wire?.earlyLate)) * 100, 0),
+      f(medianOf(of.map((r) => r.wire?.earlyWaitMs)), 2),
     ]];
   });
   if (rows.length === 0) return;
@@ -626,6 +648,8 @@ function printRunners(setups: Setup[], all: Round[]): void {
     "calls per plugin wake-up",
     "host: calls per write",
     "host: answers per read",
+    "early answers late, %",
+    "late by, mean ms",
   ], rows);
 }
 
