@@ -21,6 +21,7 @@
 import { parseMail } from "../plugins/builtin/spam/parse.ts";
 import { FREEMAIL_FIRST_LIST, orgDomain } from "../plugins/builtin/spam/rules/headers.ts";
 import { splitMailbox } from "../mime/address.ts";
+import { listIdOf } from "../plugins/builtin/spam/list_source.ts";
 import { byDate, interleaved, NEWER_FRACTION, type Sample, type Split } from "./spam_splits.ts";
 
 /** Folds of the source protocol: each fold learns about 4/5 of the ham. */
@@ -46,17 +47,13 @@ export interface SourceFacts {
   name: string;
 }
 
-/** The list identifier of a message (List-Id, Mailing-List, List-Post), "" when none. */
+/**
+ * The list a message came through: the plugin's reading of it (List-Id, Mailing-List),
+ * else the address of List-Post (RFC 2369 §3.4).
+ */
 export function listOf(header: (name: string) => string | undefined): string {
-  const id = header("list-id");
-  if (id !== undefined) {
-    // RFC 2919 §3: the identifier is in angle brackets; a broken field keeps its text.
-    const inside = /<([^<>]+)>/.exec(id)?.[1] ?? id;
-    const key = inside.trim().toLowerCase().replace(/\s+/g, " ");
-    if (key) return key;
-  }
-  const ml = /\blist\s+([^\s;,<>]+@[^\s;,<>]+)/i.exec(header("mailing-list") ?? "")?.[1];
-  if (ml) return ml.toLowerCase();
+  const id = listIdOf(header);
+  if (id) return id;
   const post = /<mailto:([^<>?\s]+)/i.exec(header("list-post") ?? "")?.[1];
   return post ? post.toLowerCase() : "";
 }
