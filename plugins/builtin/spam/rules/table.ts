@@ -107,6 +107,12 @@ export const RULES: Record<string, { score: number; about: string }> = {
     score: 0,
     about: "written in a language no learned ham had: its words left out of Bayes and LINEAR",
   },
+  // Informational (scores 0): the message came through a mailing list no learned ham came
+  // through, so the list's identity and path are left out of Bayes and LINEAR (list_source.ts).
+  LIST_NOT_LEARNED: {
+    score: 0,
+    about: "from a mailing list no learned ham came through: its List-Id and path left out",
+  },
   // --- the linear model (linear.ts): the score is this weight × (2p − 1), p its probability ---
   LINEAR: { score: 3.0, about: "linear model (logistic regression on the tokens)" },
 };
