@@ -52,15 +52,17 @@ export interface ListLeftOut {
  * The tokens to leave out of both models (`counts` in the order of `tokens`, summed over
  * the scopes). The `listid:` token is only read for its counts, never votes: the List-Id's
  * words vote already (`list:`), and a second token of the same would count the list twice.
- * When the message came through a list that no learned ham came through, its identity and
- * path (`list:`, `rcvd:`, `rp:dom:`) are left out too.
+ * When the message came through a list that relayed learned spam but no learned ham, its
+ * identity and path (`list:`, `rcvd:`, `rp:dom:`) are left out too.
  */
 export function listTokensLeftOut(tokens: string[], counts: ClassCounts[]): ListLeftOut {
   const out = new Set<string>();
   const i = tokens.findIndex((t) => t.startsWith(LIST_ID_PREFIX));
   if (i < 0) return { out, unlearned: false };
   out.add(tokens[i]);
-  if (counts[i].ham > 0) return { out, unlearned: false };
+  // Only a list the site has seen relay spam: a List-Id never seen at all (any spam run can
+  // add one) must not switch off the spam evidence of its relays and bounce domain.
+  if (counts[i].ham > 0 || counts[i].spam === 0) return { out, unlearned: false };
   for (const t of tokens) if (isPathToken(t)) out.add(t);
   return { out, unlearned: true };
 }

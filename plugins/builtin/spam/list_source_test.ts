@@ -142,4 +142,8 @@ Deno.test("list source: only the listid token is left out when the list's ham wa
   assert.ok(relayOnly.unlearned);
   assert.deepEqual([...relayOnly.out].sort(), tokens.slice(0, 4).sort());
   assert.equal(listTokensLeftOut(["hello"], [c(1, 1)]).out.size, 0);
+  // A List-Id the site never saw (a spam run can add any) leaves the path tokens voting.
+  const unseen = listTokensLeftOut(tokens, [c(0, 0), c(30, 0), c(30, 0), c(30, 0), c(5, 5)]);
+  assert.ok(!unseen.unlearned);
+  assert.deepEqual([...unseen.out], ["listid:a.example"]);
 });
