@@ -1,6 +1,7 @@
 /** The ham sources of the spam bench and their folds (bench/spam_sources.ts). */
 import assert from "node:assert/strict";
 import type { Sample } from "../bench/spam_splits.ts";
+import { sample } from "./lib/spam_samples.ts";
 import {
   foldsBySource,
   GATEWAY_NAMES,
@@ -59,13 +60,6 @@ Deno.test("spam bench: source keys — list, organisation, free mail user, feed 
   assert.equal(feeds.at(-1), feeds[0]);
   assert.equal(keys.at(-3), "org:example.com");
   assert.equal(keys.at(-2), keys.at(-3));
-});
-
-const sample = (source: string, n: number, date: number, spam = false): Sample => ({
-  path: `/c/${source}/${String(n).padStart(5, "0")}.x.txt`,
-  spam,
-  source,
-  date,
 });
 
 Deno.test("spam bench: sources held out — no held-out source learned, each message once", () => {

@@ -1,13 +1,7 @@
 /** The arrival streams of the spam bench (bench/spam_splits.ts). */
 import assert from "node:assert/strict";
-import { byDate, interleaved, type Sample, splits } from "../bench/spam_splits.ts";
-
-const sample = (source: string, n: number, date: number, spam = false): Sample => ({
-  path: `/c/${source}/${String(n).padStart(5, "0")}.x.txt`,
-  spam,
-  source,
-  date,
-});
+import { byDate, interleaved, splits } from "../bench/spam_splits.ts";
+import { sample } from "./lib/spam_samples.ts";
 
 Deno.test("spam bench: interleaved spreads each source over the stream, in its Date order", () => {
   // Hard ham all older than the spam: by Date it would all come first.
