@@ -214,7 +214,8 @@ export async function verifyMessage(
       const dkim = oversized
         ? {
           result: "permerror" as const,
-          row: `dkim=permerror (signature fields over ${MAX_SIGNATURE_FIELD} bytes)`,
+          row:
+            `dkim=permerror (signature fields over ${MAX_SIGNATURE_FIELD} bytes each or ${MAX_SIGNATURE_BYTES} in all)`,
         }
         : undefined;
       const r = await Promise.race([unsigned(input, resolver, opts.timeoutMs, dkim), deadline]);
