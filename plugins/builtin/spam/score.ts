@@ -86,6 +86,21 @@ function hashesOf(tokens: string[]): string[] {
   return [...new Set(tokens.map(tokenHash))];
 }
 
+/** What Bayes said, and which tokens both models leave out (see `bayesProbability`). */
+export interface BayesOutcome {
+  p: number | null;
+  /** Words of a language no learned ham had (foreign.ts). */
+  foreign: Set<string>;
+  /** The list identity and path of a list no learned ham came through (list_source.ts). */
+  path: Set<string>;
+  listNew: boolean;
+}
+
+/** Bayes not used (off, or too little learned): nothing said, nothing left out. */
+function noBayes(): BayesOutcome {
+  return { p: null, foreign: new Set(), path: new Set(), listNew: false };
+}
+
 /**
  * The Bayes probability of a message, or null when the scopes have not learned enough
  * (fewer than `minLearned` messages of either class); and the tokens it left out because
@@ -98,11 +113,9 @@ export async function bayesProbability(
   scopes: string[],
   tokens: string[],
   minLearned: number,
-): Promise<{ p: number | null; foreign: Set<string>; path: Set<string>; listNew: boolean }> {
+): Promise<BayesOutcome> {
   const { totals, counts } = await model.read(scopes, tokens);
-  if (totals.spam < minLearned || totals.ham < minLearned) {
-    return { p: null, foreign: new Set(), path: new Set(), listNew: false };
-  }
+  if (totals.spam < minLearned || totals.ham < minLearned) return noBayes();
   const foreign = foreignTokens(tokens, counts);
   const { out: path, unlearned: listNew } = listTokensLeftOut(tokens, counts);
   // A token no learned message had says nothing (and is not pulled toward x).
@@ -170,12 +183,7 @@ export async function prepareScan(
   const tokens = deps.model || deps.linear ? [...tokenize(m)] : [];
   const bayesWork = deps.model && o.bayes
     ? bayesProbability(deps.model, scopesFor(recipients), tokens, o.bayesMinLearned)
-    : Promise.resolve({
-      p: null,
-      foreign: new Set<string>(),
-      path: new Set<string>(),
-      listNew: false,
-    });
+    : Promise.resolve(noBayes());
   // The linear model waits for Bayes's counts: they say which words to leave out (foreign.ts).
   const linearWork = deps.linear && o.linear
     ? bayesWork.then(({ foreign, path }) =>
