@@ -75,6 +75,7 @@ Deno.test("spam CLI: train and classify", async (t) => {
       assert.deepEqual(Object.keys(o), [
         "file",
         "score",
+        "required",
         "verdict",
         "rules",
         "bayes",
@@ -82,6 +83,8 @@ Deno.test("spam CLI: train and classify", async (t) => {
         "report",
       ]);
       assert.ok(o.rules.includes("SUSPICIOUS_ATTACHMENT"));
+      // A rule besides the models scored it: junk from junk_score, 4 here (score.ts requiredScore).
+      assert.equal(o.required, 4);
       // The same explanation as X-Spam-Report: each rule with its score and meaning.
       const exe = o.report.find((e: { rule: string }) => e.rule === "SUSPICIOUS_ATTACHMENT");
       assert.deepEqual(exe, {

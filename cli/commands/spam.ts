@@ -161,6 +161,7 @@ async function classify(ctx: CliContext): Promise<void> {
         ? JSON.stringify({
           file,
           score: r.score,
+          required: r.required,
           verdict,
           rules,
           bayes: r.bayes,

@@ -12,7 +12,15 @@ import type { RuleHit } from "./rules/table.ts";
 
 function result(hits: RuleHit[], bayes: number | null = 0.999): ScanResult {
   const score = hits.reduce((n, h) => n + h.score, 0);
-  return { score, own: score, hits, bayes, linear: null, verdict: score >= 5 ? "junk" : "ham" };
+  return {
+    score,
+    own: score,
+    hits,
+    bayes,
+    linear: null,
+    required: 5,
+    verdict: score >= 5 ? "junk" : "ham",
+  };
 }
 
 const sure = [

@@ -167,7 +167,7 @@ async function data(ctx: DataContext): Promise<HookResult | undefined> {
     };
   }
   const result: HookResult = {
-    addHeaders: spamHeaders(r.score, o.junkScore, r.hits, r.bayes, r.linear, auto),
+    addHeaders: spamHeaders(r.score, r.required, r.hits, r.bayes, r.linear, auto),
     score: r.own,
     note,
   };

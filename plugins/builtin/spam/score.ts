@@ -63,6 +63,8 @@ export interface ScanResult {
   bayes: number | null;
   /** The linear model's spam probability, or null when it was not used. */
   linear: number | null;
+  /** The score from which this message is junk (`junk_score`, or more: requiredScore). */
+  required: number;
   verdict: "ham" | "junk" | "reject";
 }
 
@@ -244,14 +246,34 @@ export function finishScan(
   if (p.linear !== null) hits.push(linearHit(p.linear, o.scores));
   const own = round1(hits.reduce((n, h) => n + h.score, 0));
   const score = round1(own + (input.extraScore ?? 0));
+  const required = requiredScore(hits, input.extraScore ?? 0, o);
+  if (required > o.junkScore && score >= o.junkScore) hits.push({ name: "MODELS_ALONE", score: 0 });
   return {
     score,
     own,
     hits,
     bayes: p.bayes,
     linear: p.linear,
-    verdict: score >= o.rejectScore ? "reject" : score >= o.junkScore ? "junk" : "ham",
+    required,
+    verdict: score >= o.rejectScore ? "reject" : score >= required ? "junk" : "ham",
   };
+}
+
+/**
+ * The score from which a message is junk. The learned models read the same words, and on
+ * mail unlike any they learned they can both be sure and wrong together; so when they point
+ * toward spam and nothing else does — no other rule scored above 0, nor did an earlier
+ * plugin — the message needs `junk_score + models_alone_margin` (options.ts MODELS_ALONE_MARGIN). Rules
+ * of ham evidence (negative) do not make a message "models alone": a bulk sender with its
+ * own bounce handling that also hides text is still judged from `junk_score`.
+ */
+function requiredScore(hits: RuleHit[], extraScore: number, o: SpamOptions): number {
+  let models = 0, other = Math.max(0, extraScore);
+  for (const h of hits) {
+    if (h.name === "LINEAR" || h.name.startsWith("BAYES_")) models += h.score;
+    else if (h.score > 0) other += h.score;
+  }
+  return models > 0 && other === 0 ? o.junkScore + o.modelsAloneMargin : o.junkScore;
 }
 
 /** Scores one message. Never throws on message content; DNS trouble scores nothing. */

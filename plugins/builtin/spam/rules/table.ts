@@ -113,6 +113,12 @@ export const RULES: Record<string, { score: number; about: string }> = {
     score: 0,
     about: "from a mailing list no learned ham came through: its List-Id and path left out",
   },
+  // Informational (scores 0): only Bayes and LINEAR scored toward spam (no other rule above
+  // 0), so the message needs junk_score + models_alone_margin to be junk (score.ts).
+  MODELS_ALONE: {
+    score: 0,
+    about: "only the learned models scored it: junk needs junk_score + models_alone_margin",
+  },
   // --- the linear model (linear.ts): the score is this weight × (2p − 1), p its probability ---
   LINEAR: { score: 3.0, about: "linear model (logistic regression on the tokens)" },
 };
