@@ -43,7 +43,6 @@ export const RULES: Record<string, { score: number; about: string }> = {
   INVALID_MSGID: { score: 1.0, about: "Message-ID not <left@right>" },
   MISSING_FROM: { score: 1.5, about: "no From field (RFC 5322 §3.6.2 requires one)" },
   MISSING_SUBJECT: { score: 0.5, about: "no Subject field" },
-  MISSING_TO: { score: 0.2, about: "no To or Cc field" },
   EMPTY_TO: { score: 1.0, about: "To field present but empty" },
   FREEMAIL_MSGID: { score: 1.0, about: "free mail From, Message-ID made elsewhere" },
   FREEMAIL_REPLYTO: { score: 0.5, about: "replies go to a free mail address of another domain" },
