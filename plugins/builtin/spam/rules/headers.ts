@@ -6,6 +6,7 @@
  * @module
  */
 import { domainAtEnd, type ParsedMail } from "../parse.ts";
+import { hasTrackingId } from "./subject.ts";
 import { hit, type RuleHit } from "./table.ts";
 import { splitMailbox } from "../../../../mime/address.ts";
 
@@ -282,6 +283,7 @@ export function headerRules(
   ) {
     hits.push(hit("SUBJ_ALL_CAPS", scores));
   }
+  if (hasTrackingId(m.subject)) hits.push(hit("SUBJ_TRACKING_ID", scores));
   const to = m.header("to");
   if (to !== undefined && to.trim() === "") hits.push(hit("EMPTY_TO", scores));
   if (bulkRecipients(m)) hits.push(hit("RCPTS_MANY_DOMAINS", scores));

@@ -83,6 +83,10 @@ export const RULES: Record<string, { score: number; about: string }> = {
     score: 2.0,
     about: "Outlook-shaped Message-ID, but Outlook is not the mailer",
   },
+  SUBJ_TRACKING_ID: {
+    score: 1.0,
+    about: "subject ends in a number hidden behind a run of spaces (bulk tool)",
+  },
   SUBJ_ADV_LABEL: { score: 2.0, about: "subject labelled an advertisement (ADV:, 未承諾広告)" },
   ADVANCE_FEE: { score: 2.0, about: "an advance-fee fraud letter: a big sum, a story, secrecy" },
   SALES_PRESSURE: {
