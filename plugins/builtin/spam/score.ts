@@ -263,9 +263,10 @@ export function finishScan(
  * The score from which a message is junk. The learned models read the same words, and on
  * mail unlike any they learned they can both be sure and wrong together; so when they point
  * toward spam and nothing else does — no other rule scored above 0, nor did an earlier
- * plugin — the message needs `junk_score + models_alone_margin` (options.ts MODELS_ALONE_MARGIN). Rules
- * of ham evidence (negative) do not make a message "models alone": a bulk sender with its
- * own bounce handling that also hides text is still judged from `junk_score`.
+ * plugin — the message needs `junk_score + models_alone_margin` (options.ts
+ * MODELS_ALONE_MARGIN). Rules of ham evidence (negative) do not make a message "models
+ * alone": a bulk sender with its own bounce handling that also hides text is still judged
+ * from `junk_score`.
  */
 function requiredScore(hits: RuleHit[], extraScore: number, o: SpamOptions): number {
   let models = 0, other = Math.max(0, extraScore);
