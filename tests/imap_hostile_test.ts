@@ -1,0 +1,48 @@
+/**
+ * Hostile mail and commands against a running IMAP server: inputs built to cost
+ * super-linear time or deep recursion must get a normal answer (or a clear error), and the
+ * server must stay up for the next command.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { startTestServer } from "./harness.ts";
+import { deliver, RawImap } from "./imap_helpers.ts";
+
+const USER = "hostile@example.test";
+const PASS = "hostile-pass-1";
+const enc = new TextEncoder();
+
+Deno.test("imap: THREAD=REFERENCES over References chains 20,000 deep", async () => {
+  const ts = await startTestServer();
+  try {
+    const acc = await ts.addUser(USER, PASS);
+    // Message i continues one line of descent with 1,000 new ids, starting at the last id
+    // of message i-1: the ids chain 20,000 deep (the recursive walks overflowed the stack
+    // at about 10,000, and each loop check walked the whole chain: quadratic).
+    const n = 20;
+    for (let i = 0; i < n; i++) {
+      const refs: string[] = [];
+      for (let k = 0; k < 1000; k++) refs.push(`<r${i * 999 + k}@chain.test>`);
+      const message = `From: a@chain.test\r\nSubject: s${i}\r\n` +
+        `Date: Mon, 1 Jan 2024 00:00:${String(i).padStart(2, "0")} +0000\r\n` +
+        `Message-ID: <m${i}@chain.test>\r\nReferences: ${refs.join("\r\n ")}\r\n\r\nhi\r\n`;
+      await deliver(ts, acc.id, enc.encode(message));
+    }
+    const c = await RawImap.login(ts.port("imap"), USER, PASS);
+    try {
+      assert.match((await c.command("SELECT INBOX")).tagged, / OK /);
+      const r = await c.command("THREAD REFERENCES UTF-8 ALL");
+      assert.match(r.tagged, / OK /);
+      // Every id is a dummy (pruned) but the first, a root dummy holding all 20 messages
+      // (RFC 5256 §4 (4)(B)), in sent-date order.
+      const expected = Array.from({ length: n }, (_, i) => `(${i + 1})`).join("");
+      assert.deepEqual(r.lines, [`* THREAD (${expected})`]);
+      assert.match((await c.command("NOOP")).tagged, / OK /);
+    } finally {
+      c.close();
+    }
+  } finally {
+    await ts.stop();
+  }
+});
