@@ -46,3 +46,40 @@ Deno.test("imap: THREAD=REFERENCES over References chains 20,000 deep", async ()
     await ts.stop();
   }
 });
+
+Deno.test("imap: SORT (SUBJECT) over 200-400 KB subjects of list tags and (fwd) trailers", async () => {
+  const ts = await startTestServer();
+  try {
+    const acc = await ts.addUser(USER, PASS);
+    // RFC 5256 §2.1 strips leading "[tag]" blobs and trailing "(fwd)" one at a time; each
+    // step re-matched the whole rest (2 s for 200 KB of tags, 12 s for 400 KB of trailers before).
+    const subjects = [
+      "[a] ".repeat(50_000) + "z2",
+      "y1" + " (fwd)".repeat(66_000),
+      "[a] ".repeat(50_000) + "z1",
+      "y2" + " (fwd)".repeat(66_000),
+    ];
+    for (const [i, subject] of subjects.entries()) {
+      await deliver(
+        ts,
+        acc.id,
+        enc.encode(`From: a@x.test\r\nSubject: ${subject}\r\n\r\n${i}\r\n`),
+      );
+    }
+    const c = await RawImap.login(ts.port("imap"), USER, PASS);
+    try {
+      assert.match((await c.command("SELECT INBOX")).tagged, / OK /);
+      const t0 = performance.now();
+      const r = await c.command("SORT (SUBJECT) UTF-8 ALL");
+      const ms = performance.now() - t0;
+      assert.match(r.tagged, / OK /);
+      assert.deepEqual(r.lines, ["* SORT 2 4 3 1"]); // y1 y2 z1 z2
+      // Linear: milliseconds; before, about 30 s. The bound leaves room for a loaded CI.
+      assert.ok(ms < 10_000, `SORT took ${ms.toFixed(0)} ms`);
+    } finally {
+      c.close();
+    }
+  } finally {
+    await ts.stop();
+  }
+});

@@ -52,6 +52,13 @@ Deno.test("SORT (RFC 5256 §2, §3)", async (t) => {
       assert.equal(got.isReply, reply, input);
     }
     assert.equal(casemap("Hello Wörld"), "HELLO WöRLD");
+    // Long runs are stripped whole (each step re-matched the rest before: quadratic).
+    assert.deepEqual(baseSubject("[a] ".repeat(50_000) + "z"), { text: "z", isReply: false });
+    assert.deepEqual(baseSubject("y" + " (fwd)".repeat(50_000)), { text: "y", isReply: true });
+    assert.deepEqual(baseSubject("[a] re: ".repeat(20_000) + "[b]"), {
+      text: "[b]",
+      isReply: true,
+    });
   });
 
   await t.step("sent dates (§2.2)", () => {
