@@ -83,3 +83,34 @@ Deno.test("imap: SORT (SUBJECT) over 200-400 KB subjects of list tags and (fwd) 
     await ts.stop();
   }
 });
+
+Deno.test("imap: SEARCH BODY with a 60 KB periodic needle over a 2 MB body", async () => {
+  const ts = await startTestServer();
+  try {
+    const acc = await ts.addUser(USER, PASS);
+    // The needle's trigrams are all in the body, so the index lets it through to the scan.
+    const body = "b" + "a".repeat(2_000_000) + "b";
+    await deliver(ts, acc.id, enc.encode(`From: a@x.test\r\nSubject: big\r\n\r\n${body}\r\n`));
+    await deliver(ts, acc.id, enc.encode(`From: a@x.test\r\nSubject: hit\r\n\r\naaaba\r\n`));
+    const c = await RawImap.login(ts.port("imap"), USER, PASS);
+    try {
+      assert.match((await c.command("SELECT INBOX")).tagged, / OK /);
+      // V8's includes() is O(text × needle) on this pair: about 17 s before.
+      const needle = "a".repeat(30_000) + "b" + "a".repeat(30_000);
+      const t0 = performance.now();
+      const tag = c.nextTag();
+      await c.write(`${tag} SEARCH BODY {${needle.length}+}\r\n${needle}\r\n`);
+      const r = await c.until(tag);
+      const ms = performance.now() - t0;
+      assert.match(r.tagged, / OK /);
+      assert.deepEqual(r.untagged.map((u) => u.text), ["* SEARCH"]);
+      assert.ok(ms < 5_000, `SEARCH took ${ms.toFixed(0)} ms`);
+      // The same scan still finds what is there.
+      assert.deepEqual((await c.command("SEARCH BODY aaab")).lines, ["* SEARCH 1 2"]);
+    } finally {
+      c.close();
+    }
+  } finally {
+    await ts.stop();
+  }
+});
