@@ -15,6 +15,8 @@ import { ParseError } from "./errors.ts";
 import type { ArgReader, SequenceSet } from "./parser.ts";
 import { IntervalSet } from "./seqset.ts";
 import type { Pacer } from "../../lib/yield.ts";
+// Client needles over mailed text: linear, whatever either holds.
+import { containsText } from "../../lib/find_text.ts";
 
 /** A parsed search key. */
 export type SearchKey =
@@ -442,14 +444,14 @@ export function matches(key: SearchKey, m: SearchTarget, scope: SearchScope): bo
       const needle = key.value.toLowerCase();
       return c.memo(
         `h\0${key.field}\0${needle}`,
-        () => c.fieldValues(key.field).some((v) => v.includes(needle)),
+        () => c.fieldValues(key.field).some((v) => containsText(v, needle)),
       );
     }
     case "body": {
       const c = m.content;
       if (!c) return false;
       const needle = key.value.toLowerCase();
-      return c.memo(`b\0${needle}`, () => c.bodyText.includes(needle));
+      return c.memo(`b\0${needle}`, () => containsText(c.bodyText, needle));
     }
     case "text": {
       const c = m.content;
@@ -457,7 +459,7 @@ export function matches(key: SearchKey, m: SearchTarget, scope: SearchScope): bo
       const needle = key.value.toLowerCase();
       return c.memo(
         `t\0${needle}`,
-        () => c.headerText.includes(needle) || c.bodyText.includes(needle),
+        () => containsText(c.headerText, needle) || containsText(c.bodyText, needle),
       );
     }
   }

@@ -204,64 +204,86 @@ export function sortItems(
 
 // --- RFC 5256 §2.1 base subject ---
 
-/** subj-blob = "[" *BLOBCHAR "]" *WSP */
-const BLOB = /^\[[^[\]]*\][ \t]*/;
-/** subj-refwd = ("re" / ("fw" ["d"])) *WSP [subj-blob] ":" */
-const REFWD = /^(?:re|fwd?)[ \t]*(?:\[[^[\]]*\][ \t]*)?:/i;
+/** subj-refwd = ("re" / ("fw" ["d"])) *WSP [subj-blob] ":", matched at `lastIndex`. */
+const REFWD = /(?:re|fwd?)[ \t]*(?:\[[^[\]]*\][ \t]*)?:/iy;
+
+/** End of the subj-blob (`"[" *BLOBCHAR "]" *WSP`) at `i` in `s[.., end)`, or -1. */
+function blobEnd(s: string, i: number, end: number): number {
+  if (s[i] !== "[") return -1;
+  let k = i + 1;
+  while (k < end && s[k] !== "[" && s[k] !== "]") k++;
+  if (k >= end || s[k] !== "]") return -1;
+  k++;
+  while (k < end && (s[k] === " " || s[k] === "\t")) k++;
+  return k;
+}
+
+/** Whether `s[i, end)` starts with `word` (ASCII, any case). */
+function startsWithAt(s: string, i: number, end: number, word: string): boolean {
+  return end - i >= word.length && s.slice(i, i + word.length).toLowerCase() === word;
+}
 
 /**
  * RFC 5256 §2.1: the base subject of a (decoded) subject, and whether it was marked as a
  * reply or forward (§2.1 steps 2-6 removed something that says so).
+ *
+ * Works on two indexes into the string, never re-slicing or re-matching the rest: hostile
+ * subjects of 100 KB ("[a] " or " (fwd)" repeated) took seconds with a rescan per step.
  */
 export function baseSubject(decoded: string): { text: string; isReply: boolean } {
   // (1) tabs and line breaks are white space; runs of it become one space.
-  let s = decoded.replace(/[\t\r\n ]+/g, " ");
+  const s = decoded.replace(/[\t\r\n ]+/g, " ");
+  let i = 0;
+  let end = s.length;
   let isReply = false;
   for (let guard = 0; guard < 1000; guard++) {
     // (2) remove subj-trailer: "(fwd)" and white space at the end, repeatedly.
     for (;;) {
-      const t = s.replace(/[ \t]+$/, "");
-      if (/\(fwd\)$/i.test(t)) {
-        s = t.slice(0, -5);
-        isReply = true;
-        continue;
-      }
-      s = t;
-      break;
+      while (end > i && (s[end - 1] === " " || s[end - 1] === "\t")) end--;
+      if (end - 5 < i || s.slice(end - 5, end).toLowerCase() !== "(fwd)") break;
+      end -= 5;
+      isReply = true;
     }
     // (3)-(5): remove subj-leader and a leading subj-blob until nothing changes.
-    for (let inner = 0; inner < 1000; inner++) {
-      const before = s;
+    for (;;) {
       // (3) subj-leader = (*subj-blob subj-refwd) / WSP
+      let run = i; // end of the leading blobs
       for (;;) {
-        if (/^[ \t]/.test(s)) {
-          s = s.replace(/^[ \t]+/, "");
+        if (i < end && (s[i] === " " || s[i] === "\t")) {
+          i++;
           continue;
         }
-        let rest = s;
-        while (BLOB.test(rest)) rest = rest.replace(BLOB, "");
-        const m = REFWD.exec(rest);
-        if (m) {
-          s = rest.slice(m[0].length);
+        run = i;
+        for (let k = blobEnd(s, run, end); k >= 0; k = blobEnd(s, run, end)) run = k;
+        REFWD.lastIndex = run;
+        const m = REFWD.exec(s);
+        if (m && REFWD.lastIndex <= end) {
+          i = REFWD.lastIndex;
           isReply = true;
           continue;
         }
         break;
       }
-      // (4) a leading subj-blob goes unless the rest would be empty.
-      const blob = BLOB.exec(s);
-      if (blob && s.length > blob[0].length) s = s.slice(blob[0].length);
-      if (s === before) break;
+      // (4) a leading subj-blob goes unless the rest would be empty. Back at (3) the same
+      // blobs lead to the same place with no refwd after them, so (4) takes them all at
+      // once: each one that something follows.
+      let next = i;
+      for (let k = blobEnd(s, next, end); k >= 0 && k < end; k = blobEnd(s, next, end)) next = k;
+      if (next === i) break;
+      i = next;
+      // A refwd right after the blobs was ruled out at `run`; (3) has nothing left to do.
+      if (i === run) break;
     }
     // (6) "[fwd:" ... "]" wraps a forwarded subject: unwrap, back to (2).
-    if (/^\[fwd:/i.test(s) && s.endsWith("]")) {
-      s = s.slice(5, -1);
+    if (startsWithAt(s, i, end, "[fwd:") && end - i >= 6 && s[end - 1] === "]") {
+      i += 5;
+      end -= 1;
       isReply = true;
       continue;
     }
     break;
   }
-  return { text: s, isReply };
+  return { text: s.slice(i, end), isReply };
 }
 
 // --- RFC 5256 §2.2 sent date ---

@@ -52,6 +52,13 @@ Deno.test("SORT (RFC 5256 §2, §3)", async (t) => {
       assert.equal(got.isReply, reply, input);
     }
     assert.equal(casemap("Hello Wörld"), "HELLO WöRLD");
+    // Long runs are stripped whole (each step re-matched the rest before: quadratic).
+    assert.deepEqual(baseSubject("[a] ".repeat(50_000) + "z"), { text: "z", isReply: false });
+    assert.deepEqual(baseSubject("y" + " (fwd)".repeat(50_000)), { text: "y", isReply: true });
+    assert.deepEqual(baseSubject("[a] re: ".repeat(20_000) + "[b]"), {
+      text: "[b]",
+      isReply: true,
+    });
   });
 
   await t.step("sent dates (§2.2)", () => {
@@ -139,5 +146,33 @@ Deno.test("THREAD (RFC 5256 §4)", async (t) => {
     ];
     assert.equal(formatThreads(threadReferences(items), (i) => i.uid), "(10)");
     assert.equal(formatThreads(threadReferences([]), (i) => i.uid), "");
+  });
+
+  await t.step("REFERENCES: hostile chains stay iterative and within the loop-check budget", () => {
+    // 10,000 messages make pairs "a<k> -> b<k>" (roots with a child, so a loop check must
+    // walk); 20 more each continue one line of descent through 500 of those roots. The
+    // chain is 10,000 deep: recursion overflowed the stack, the walks were quadratic.
+    const raw = (seq: number, id: string, refs: string[]): SortItem => ({
+      ...item(seq, `Subject: s${seq % 7}`),
+      messageId: id,
+      references: refs,
+    });
+    const items: SortItem[] = [];
+    for (let k = 0; k < 10_000; k++) items.push(raw(items.length + 1, `b${k}`, [`a${k}`]));
+    let tail = "start";
+    for (let i = 0; i < 20; i++) {
+      const refs = [tail, ...Array.from({ length: 500 }, (_, k) => `a${i * 500 + k}`)];
+      tail = `c${i}`;
+      items.push(raw(items.length + 1, tail, refs));
+    }
+    const out = formatThreads(threadReferences(items), (i) => i.seq);
+    const all = [...out.matchAll(/\d+/g)].map((m) => Number(m[0])).sort((a, b) => a - b);
+    assert.deepEqual(all, items.map((i) => i.seq));
+    let depth = 0;
+    for (const ch of out) {
+      depth += ch === "(" ? 1 : ch === ")" ? -1 : 0;
+      assert.ok(depth >= 0);
+    }
+    assert.equal(depth, 0);
   });
 });

@@ -50,10 +50,32 @@ function newContainer(): Container {
   return { item: null, parent: null, children: [] };
 }
 
-/** True when `a` is `b` or one of b's ancestors (linking b -> a would make a loop). */
-function isAncestorOrSelf(a: Container, b: Container): boolean {
-  for (let c: Container | null = b; c; c = c.parent) if (c === a) return true;
-  return false;
+/**
+ * Ancestor steps one THREAD may walk in loop checks. Hostile mail can chain thousands of
+ * References into one line of descent, and each new link walks it: quadratic (80 messages
+ * of 1,000 references took 6 s, then overflowed the stack). Past the budget a link that
+ * needs a walk is refused as if it made a loop — the threads of such a mailbox come out
+ * flatter, never wrong-shaped or cyclic. Ordinary mailboxes use a tiny fraction of it.
+ */
+const ANCESTOR_STEPS = 5_000_000;
+
+/** A budget of ancestor steps shared by the loop checks of one threading. */
+class LoopCheck {
+  #left = ANCESTOR_STEPS;
+
+  /**
+   * True when `a` is `b` or one of b's ancestors (linking b -> a would make a loop), or
+   * when the budget ran out (refuse the link: it might).
+   */
+  ancestorOrSelf(a: Container, b: Container): boolean {
+    // A container with neither parent nor children (a fresh reference) is only its own
+    // ancestor: no walk.
+    if (a.parent === null && a.children.length === 0) return a === b;
+    for (let c: Container | null = b; c; c = c.parent) {
+      if (c === a || --this.#left < 0) return true;
+    }
+    return false;
+  }
 }
 
 function unlink(c: Container): void {
@@ -78,6 +100,7 @@ export function threadReferences(items: readonly SortItem[]): ThreadNode[] {
   // (1) Link messages by their ids.
   const table = new Map<string, Container>();
   const all: Container[] = [];
+  const loops = new LoopCheck();
   const make = (id: string | null): Container => {
     const c = newContainer();
     all.push(c);
@@ -93,7 +116,7 @@ export function threadReferences(items: readonly SortItem[]): ThreadNode[] {
     let prev: Container | null = null;
     for (const ref of item.references) {
       const r = table.get(ref) ?? make(ref);
-      if (prev && r.parent === null && !isAncestorOrSelf(r, prev)) link(prev, r);
+      if (prev && r.parent === null && !loops.ancestorOrSelf(r, prev)) link(prev, r);
       prev = r;
     }
     // (1)(C) The last reference is the parent; this overrides a presumed parent: "if the
@@ -101,12 +124,12 @@ export function threadReferences(items: readonly SortItem[]): ThreadNode[] {
     // the new link is then refused for making a loop (as Dovecot reads it). Without
     // references the message has no parent, whatever others presumed.
     unlink(c);
-    if (prev && !isAncestorOrSelf(c, prev)) link(prev, c);
+    if (prev && !loops.ancestorOrSelf(c, prev)) link(prev, c);
   }
   // (2) The root set; (3) the id table is no longer needed.
   let roots = all.filter((c) => c.parent === null);
   // (4) Prune dummies.
-  roots = prune(roots, true);
+  roots = prune(roots);
   for (const r of roots) r.parent = null;
   // (5) Gather roots with the same base subject.
   sortTree(roots);
@@ -116,11 +139,31 @@ export function threadReferences(items: readonly SortItem[]): ThreadNode[] {
   return roots.map(toNode);
 }
 
+/**
+ * Every container below `roots`, each before its ancestors (reverse pre-order). The walks
+ * below go through this list rather than recursing: a thread may be thousands deep.
+ */
+function bottomUp(roots: readonly Container[]): Container[] {
+  const order: Container[] = [];
+  const stack = [...roots];
+  while (stack.length) {
+    const c = stack.pop()!;
+    order.push(c);
+    for (const ch of c.children) stack.push(ch);
+  }
+  return order.reverse();
+}
+
 /** RFC 5256 §4 (4): drop empty dummies, splice others' children into their level. */
-function prune(level: Container[], isRoot: boolean): Container[] {
+function prune(roots: Container[]): Container[] {
+  for (const c of bottomUp(roots)) c.children = pruneLevel(c.children, false);
+  return pruneLevel(roots, true);
+}
+
+/** (4) for one level whose containers' children are pruned already. */
+function pruneLevel(level: Container[], isRoot: boolean): Container[] {
   const out: Container[] = [];
   for (const c of level) {
-    c.children = prune(c.children, false);
     for (const ch of c.children) ch.parent = c;
     if (c.item) {
       out.push(c);
@@ -140,8 +183,9 @@ function prune(level: Container[], isRoot: boolean): Container[] {
 
 /** The message that stands for a container: its own, or its first child's (dummies). */
 function leadOf(c: Container): SortItem | null {
-  if (c.item) return c.item;
-  return c.children.length ? leadOf(c.children[0]) : null;
+  let cur: Container | undefined = c;
+  while (cur && !cur.item) cur = cur.children[0];
+  return cur?.item ?? null;
 }
 
 /** RFC 5256 §4 (5): roots with the same base subject become one thread. */
@@ -201,18 +245,32 @@ function gatherBySubject(roots: Container[]): Container[] {
 }
 
 /** RFC 5256 §4 (6): children by sent date (a dummy dates from its first child). */
-function sortTree(level: Container[]): void {
-  for (const c of level) sortTree(c.children);
-  level.sort((a, b) => {
+function sortTree(roots: Container[]): void {
+  const byLead = (a: Container, b: Container) => {
     const x = leadOf(a);
     const y = leadOf(b);
     if (!x || !y) return 0;
     return byDate(x, y);
-  });
+  };
+  // Children first: a dummy's date is its first child's, after that level is sorted.
+  for (const c of bottomUp(roots)) c.children.sort(byLead);
+  roots.sort(byLead);
 }
 
-function toNode(c: Container): ThreadNode {
-  return { item: c.item, children: c.children.map(toNode) };
+/** The finished tree, built without recursion (threads may be thousands deep). */
+function toNode(root: Container): ThreadNode {
+  const node = (c: Container): ThreadNode => ({ item: c.item, children: [] });
+  const top = node(root);
+  const stack: Array<[Container, ThreadNode]> = [[root, top]];
+  while (stack.length) {
+    const [c, n] = stack.pop()!;
+    for (const ch of c.children) {
+      const m = node(ch);
+      n.children.push(m);
+      stack.push([ch, m]);
+    }
+  }
+  return top;
 }
 
 /**
@@ -223,19 +281,33 @@ export function formatThreads(
   threads: readonly ThreadNode[],
   numberOf: (item: SortItem) => number,
 ): string {
-  const chain = (n: ThreadNode): string => {
+  // An explicit stack of nodes still to write and closing text: threads may be thousands
+  // deep, more than the call stack holds.
+  const out: string[] = [];
+  const todo: Array<ThreadNode | string> = [];
+  const open = (nodes: readonly ThreadNode[]) => {
+    for (let i = nodes.length - 1; i >= 0; i--) todo.push(")", nodes[i], "(");
+  };
+  open(threads);
+  while (todo.length) {
+    const next = todo.pop()!;
+    if (typeof next === "string") {
+      out.push(next);
+      continue;
+    }
     let s = "";
-    let cur = n;
+    let cur = next;
     // A single line of descent is written flat: "a b c".
     for (;;) {
       if (cur.item) s += (s ? " " : "") + numberOf(cur.item);
       if (cur.children.length !== 1 || !cur.item) break;
       cur = cur.children[0];
     }
+    out.push(s);
     if (cur.children.length > 0 && (cur.children.length > 1 || !cur.item)) {
-      s += (s ? " " : "") + cur.children.map((c) => `(${chain(c)})`).join("");
+      if (s) out.push(" ");
+      open(cur.children);
     }
-    return s;
-  };
-  return threads.map((t) => `(${chain(t)})`).join("");
+  }
+  return out.join("");
 }

@@ -10,6 +10,7 @@
  * @module
  */
 import { decodeEncodedWords, headerValues } from "../../../mime/mod.ts";
+import { containsText } from "../../../lib/find_text.ts";
 import type { EmailEntry } from "./account_view.ts";
 import { hasAttachment } from "./email_parse.ts";
 import { TEXT_CONDITIONS, type TextCondition } from "./email_text.ts";
@@ -211,6 +212,6 @@ function headerCondition(v: unknown, needs: QueryNeeds): Predicate {
   return (e, d) => {
     const values = headerValues(d.info(e).root, name);
     if (value === null) return values.length > 0;
-    return values.some((x) => decodeEncodedWords(x).toLowerCase().includes(value));
+    return values.some((x) => containsText(decodeEncodedWords(x).toLowerCase(), value));
   };
 }

@@ -10,6 +10,7 @@
  * @module
  */
 import { parseMime } from "../../../mime/mod.ts";
+import { containsText } from "../../../lib/find_text.ts";
 import { bodyText, fieldTexts, headerText } from "../../../mime/search_text.ts";
 import type { Store, TextQuery } from "../../../storage/mod.ts";
 import type { EmailEntry } from "./account_view.ts";
@@ -53,11 +54,11 @@ class Texts {
 function test(c: TextCondition, t: Texts): boolean {
   switch (c.kind) {
     case "text":
-      return t.header.includes(c.needle) || t.body.includes(c.needle);
+      return containsText(t.header, c.needle) || containsText(t.body, c.needle);
     case "body":
-      return t.body.includes(c.needle);
+      return containsText(t.body, c.needle);
     default:
-      return t.field(c.kind).some((v) => v.includes(c.needle));
+      return t.field(c.kind).some((v) => containsText(v, c.needle));
   }
 }
 

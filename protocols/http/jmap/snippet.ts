@@ -10,6 +10,7 @@
  * @module
  */
 import { headerAs } from "./email_parse.ts";
+import { findText } from "../../../lib/find_text.ts";
 import { bodyLists, bodyValue } from "./email_body.ts";
 import { loadEmailsByBlob } from "./account_view.ts";
 import { checkArgs, idList, type JmapMethod, objectArg, requireAccount } from "./context.ts";
@@ -39,7 +40,7 @@ export function highlight(text: string, terms: readonly string[]): string | null
   const marks: Array<[number, number]> = [];
   for (const t of terms) {
     if (t === "") continue;
-    for (let at = hay.indexOf(t); at >= 0; at = hay.indexOf(t, at + t.length)) {
+    for (let at = findText(hay, t); at >= 0; at = findText(hay, t, at + t.length)) {
       marks.push([at, at + t.length]);
     }
   }
@@ -61,7 +62,7 @@ export function previewSnippet(body: string, terms: readonly string[]): string |
   const lower = body.toLowerCase();
   let first = -1;
   for (const t of terms) {
-    const at = t === "" ? -1 : lower.indexOf(t);
+    const at = t === "" ? -1 : findText(lower, t);
     if (at >= 0 && (first < 0 || at < first)) first = at;
   }
   if (first < 0) return null;

@@ -1,0 +1,54 @@
+/**
+ * Hostile JMAP requests against a running server (RFC 8620/8621 over HTTP): text filters and
+ * snippets built to make substring search slow must be answered promptly and correctly.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { startTestServer } from "./harness.ts";
+import { basic, JmapClient, type Json } from "./lib/jmap_client.ts";
+
+const enc = new TextEncoder();
+
+Deno.test("jmap: body filter and snippets with a 60 KB periodic needle over a 2 MB body", async () => {
+  const ts = await startTestServer({ listeners: { http: "127.0.0.1:0" } });
+  try {
+    const user = await ts.addUser("hostile@example.test", "hostile-pass-1");
+    const accountId = `a${user.id}`;
+    const jmap = new JmapClient(
+      `http://127.0.0.1:${ts.port("http")}`,
+      basic("hostile@example.test", "hostile-pass-1"),
+    );
+    const body = "b" + "a".repeat(2_000_000) + "b";
+    await ts.store.deliver(
+      enc.encode(`From: a@x.test\r\nSubject: big\r\n\r\n${body}\r\n`),
+      [{ accountId: user.id, mailbox: "INBOX" }],
+    );
+    await ts.store.deliver(
+      enc.encode(`From: a@x.test\r\nSubject: hit\r\n\r\nsome aaaba here\r\n`),
+      [{ accountId: user.id, mailbox: "INBOX" }],
+    );
+    const call = async (name: string, args: Json) => {
+      const [[n, r]] = await jmap.api([[name, { accountId, ...args }, "0"]]);
+      assert.notEqual(n, "error", JSON.stringify(r));
+      return r;
+    };
+    // V8's includes()/indexOf() are O(text × needle) on this pair: about 17 s each before.
+    const needle = "a".repeat(30_000) + "b" + "a".repeat(30_000);
+    const t0 = performance.now();
+    assert.deepEqual((await call("Email/query", { filter: { body: needle } })).ids, []);
+    const all = (await call("Email/query", {})).ids as string[];
+    const snippets = await call("SearchSnippet/get", { emailIds: all, filter: { body: needle } });
+    assert.deepEqual(snippets.list.map((s: Json) => s.preview), [null, null]);
+    const ms = performance.now() - t0;
+    assert.ok(ms < 10_000, `the requests took ${ms.toFixed(0)} ms`);
+    // What is there is still found and marked.
+    const hit = await call("Email/query", { filter: { body: "aaab" } });
+    assert.equal(hit.ids.length, 2);
+    const marked = await call("SearchSnippet/get", { emailIds: all, filter: { text: "aaaba" } });
+    const previews = marked.list.map((s: Json) => s.preview).filter((p: string | null) => p);
+    assert.deepEqual(previews, ["some <mark>aaaba</mark> here"]);
+  } finally {
+    await ts.stop();
+  }
+});
