@@ -71,7 +71,7 @@ Deno.test("conn abuse: pre-login literals are refused early and slow clients cut
   });
   const pid = srv.proc.child.pid;
   try {
-    await t.step("IMAP before login: a literal over 8 KiB gets no continuation", async () => {
+    await t.step("IMAP before login: a literal over 32 KiB gets no continuation", async () => {
       const c = await connect(srv.proc.ports.imap);
       // RFC 7888 §4 / RFC 9051 §4.3: refused at once, the literal is never asked for.
       assert.equal(await c.cmd("a LOGIN {65536}"), "a BAD [TOOBIG] Literal too large");
@@ -84,13 +84,14 @@ Deno.test("conn abuse: pre-login literals are refused early and slow clients cut
     });
 
     await t.step(
-      "IMAP before login: a chain of literals is cut at 8 KiB with a reply and BYE",
+      "IMAP before login: a chain of literals is cut at 32 KiB with a reply and BYE",
       async () => {
         const c = await connect(srv.proc.ports.imap);
         const lit = "x".repeat(4096);
-        // One 4 KiB LITERAL- literal fits; a second would take the command over 8 KiB, and
-        // as it is already on its way (non-synchronizing), the session ends.
-        await c.send(`c LOGIN {4096+}\r\n${lit} {4096+}\r\n`);
+        // LITERAL- literals (4 KiB each, RFC 7888 §5): seven fit; the eighth would take the
+        // command over 32 KiB, and as it is already on its way (non-synchronizing), the
+        // session ends.
+        await c.send(`c LOGIN {4096+}\r\n${`${lit} {4096+}\r\n`.repeat(7)}`);
         assert.equal(await c.line(), "c BAD [TOOBIG] Literal too large");
         assert.equal(await c.line(), "* BYE Command too large before login");
         assert.equal(await c.rest(), "");

@@ -34,6 +34,19 @@ Deno.test("imap: imaptest compliance regressions", async (t) => {
     return c;
   };
   try {
+    await t.step("id: the largest ID RFC 2971 allows is answered before login", async () => {
+      // imaptest "id": 30 field-value pairs with 1024-octet values (RFC 2971 §3.3), before
+      // login, about 31 KiB on one line; the pre-login command cap must leave room for it.
+      const { client } = await RawImap.connect(port);
+      open.push(client);
+      const pairs = Array.from(
+        { length: 30 },
+        (_, i) => `"field${i}" "${String(i % 10).repeat(1024)}"`,
+      );
+      const r = await client.command(`ID (${pairs.join(" ")})`);
+      assert.match(r.tagged, / OK /);
+      assert.ok(r.lines.some((l) => l.startsWith("* ID ")), r.lines.join("\n"));
+    });
     await t.step(
       "select: \\Recent is claimed by one SELECT, seen by EXAMINE and STATUS",
       async () => {
