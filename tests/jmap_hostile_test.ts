@@ -86,3 +86,37 @@ Deno.test("jmap: Email/get previews of 150 HTML mails of 16 KB of '<'", async ()
     await ts.stop();
   }
 });
+
+Deno.test("jmap: an Email carries at most 100 keywords (tooManyKeywords)", async () => {
+  const ts = await startTestServer({ listeners: { http: "127.0.0.1:0" } });
+  try {
+    const user = await ts.addUser("hostile@example.test", "hostile-pass-1");
+    const accountId = `a${user.id}`;
+    const jmap = new JmapClient(
+      `http://127.0.0.1:${ts.port("http")}`,
+      basic("hostile@example.test", "hostile-pass-1"),
+    );
+    await ts.store.deliver(
+      enc.encode(`From: a@x.test\r\nSubject: k\r\n\r\nhi\r\n`),
+      [{ accountId: user.id, mailbox: "INBOX" }],
+    );
+    const [[, q]] = await jmap.api([["Email/query", { accountId }, "0"]]);
+    const id = q.ids[0];
+    const keywords = (n: number) =>
+      Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, true]));
+    const update = async (patch: Json) => {
+      const [[, r]] = await jmap.api([["Email/set", { accountId, update: { [id]: patch } }, "1"]]);
+      return r;
+    };
+    // Before, one request could give an Email any number of keywords (and IMAP FLAGS all).
+    assert.equal(
+      (await update({ keywords: keywords(101) })).notUpdated[id].type,
+      "tooManyKeywords",
+    );
+    assert.ok(id in (await update({ keywords: { ...keywords(100), $seen: true } })).updated);
+    assert.equal((await update({ "keywords/k100": true })).notUpdated[id].type, "tooManyKeywords");
+    assert.ok(id in (await update({ "keywords/k5": true, "keywords/$flagged": true })).updated);
+  } finally {
+    await ts.stop();
+  }
+});

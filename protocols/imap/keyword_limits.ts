@@ -8,14 +8,10 @@
  * @module
  */
 import { log } from "../../lib/log.ts";
+import { MAX_MAILBOX_KEYWORDS, MAX_MESSAGE_KEYWORDS } from "../../core/mailbox_keywords.ts";
 import { Code } from "./codes.ts";
 import type { SessionContext } from "./context.ts";
 import { type ImapError, no } from "./errors.ts";
-
-/** Keywords one message may carry (Gmail-like label counts stay far below). */
-export const MAX_MESSAGE_KEYWORDS = 100;
-/** Distinct keywords one mailbox may have had (every FLAGS response lists them all). */
-export const MAX_MAILBOX_KEYWORDS = 1_000;
 
 function refuse(ctx: SessionContext, what: string): ImapError {
   log.info("imap", `refused: ${what}`, {
