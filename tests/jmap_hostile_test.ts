@@ -120,3 +120,27 @@ Deno.test("jmap: an Email carries at most 100 keywords (tooManyKeywords)", async
     await ts.stop();
   }
 });
+
+Deno.test("jmap: a Mailbox/query filter holds at most 256 conditions", async () => {
+  const ts = await startTestServer({ listeners: { http: "127.0.0.1:0" } });
+  try {
+    const user = await ts.addUser("hostile@example.test", "hostile-pass-1");
+    const accountId = `a${user.id}`;
+    const jmap = new JmapClient(
+      `http://127.0.0.1:${ts.port("http")}`,
+      basic("hostile@example.test", "hostile-pass-1"),
+    );
+    const query = async (n: number) => {
+      const conditions = Array.from({ length: n }, (_, i) => ({ name: `x${i}` }));
+      conditions.push({ name: "inbox" });
+      const filter = { operator: "OR", conditions };
+      const [[name, r]] = await jmap.api([["Mailbox/query", { accountId, filter }, "0"]]);
+      return name === "error" ? r.type : r.ids.length;
+    };
+    // Each condition is tried on every mailbox; before, a request could hold ~10^5 of them.
+    assert.equal(await query(200), 1);
+    assert.equal(await query(300), "unsupportedFilter");
+  } finally {
+    await ts.stop();
+  }
+});
