@@ -12,6 +12,15 @@
  */
 import type { Mailbox } from "../storage/mod.ts";
 
+/**
+ * Keywords one message may carry (IMAP STORE/APPEND: NO [LIMIT], RFC 5530 §3; JMAP
+ * Email/set and import: tooManyKeywords, RFC 8621 §4.6). RFC 9051 §2.3.2 leaves the number
+ * to the server; without one a client grew messages' flags without end.
+ */
+export const MAX_MESSAGE_KEYWORDS = 100;
+/** Distinct keywords one mailbox may have had (every IMAP FLAGS response lists them all). */
+export const MAX_MAILBOX_KEYWORDS = 1_000;
+
 interface Entry {
   validity: number;
   /** Lower case -> as first spelled. */

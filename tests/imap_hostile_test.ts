@@ -114,3 +114,43 @@ Deno.test("imap: SEARCH BODY with a 60 KB periodic needle over a 2 MB body", asy
     await ts.stop();
   }
 });
+
+Deno.test("imap: keywords per message and per mailbox are bounded (NO [LIMIT])", async () => {
+  const ts = await startTestServer();
+  try {
+    const acc = await ts.addUser(USER, PASS);
+    for (let i = 0; i < 12; i++) {
+      await deliver(ts, acc.id, enc.encode(`From: a@x.test\r\nSubject: m${i}\r\n\r\nhi\r\n`));
+    }
+    const c = await RawImap.login(ts.port("imap"), USER, PASS);
+    try {
+      assert.match((await c.command("SELECT INBOX")).tagged, / OK /);
+      const kws = (prefix: string, n: number) =>
+        Array.from({ length: n }, (_, i) => `${prefix}${i}`).join(" ");
+      // Before, each STORE line could add ~5,000 keywords to every message, without end.
+      assert.match((await c.command(`STORE 1 +FLAGS (${kws("a", 101)})`)).tagged, /NO \[LIMIT\]/);
+      assert.match((await c.command(`STORE 1 +FLAGS.SILENT (${kws("a", 100)})`)).tagged, / OK /);
+      assert.match((await c.command(`STORE 1 +FLAGS (one-more)`)).tagged, /NO \[LIMIT\]/);
+      assert.match((await c.command(`STORE 1 +FLAGS (a5 \\Seen)`)).tagged, / OK /); // has a5
+      const f = (await c.command("FETCH 1 FLAGS")).lines[0];
+      assert.equal(f.split(" ").filter((w) => /^\(?a\d+\)?$/.test(w)).length, 100);
+      // The mailbox: 10 messages of 100 new keywords each reach 1,000; the next is refused,
+      // also when nothing was announced (.SILENT) and for APPEND.
+      for (let m = 2; m <= 10; m++) {
+        const r = await c.command(`STORE ${m} FLAGS.SILENT (${kws(`k${m}-`, 100)})`);
+        assert.match(r.tagged, / OK /);
+      }
+      assert.match((await c.command(`STORE 11 +FLAGS.SILENT (new1)`)).tagged, /NO \[LIMIT\]/);
+      assert.match((await c.command(`STORE 11 +FLAGS.SILENT (a1 k2-3)`)).tagged, / OK /);
+      const msg = "Subject: x\r\n\r\nx\r\n";
+      const tag = c.nextTag();
+      await c.write(`${tag} APPEND INBOX (new2) {${msg.length}+}\r\n${msg}\r\n`);
+      assert.match((await c.until(tag)).tagged, /NO \[LIMIT\]/);
+      assert.match((await c.command("NOOP")).tagged, / OK /);
+    } finally {
+      c.close();
+    }
+  } finally {
+    await ts.stop();
+  }
+});

@@ -52,3 +52,95 @@ Deno.test("jmap: body filter and snippets with a 60 KB periodic needle over a 2 
     await ts.stop();
   }
 });
+
+Deno.test("jmap: Email/get previews of 150 HTML mails of 16 KB of '<'", async () => {
+  const ts = await startTestServer({ listeners: { http: "127.0.0.1:0" } });
+  try {
+    const user = await ts.addUser("hostile@example.test", "hostile-pass-1");
+    const accountId = `a${user.id}`;
+    const jmap = new JmapClient(
+      `http://127.0.0.1:${ts.port("http")}`,
+      basic("hostile@example.test", "hostile-pass-1"),
+    );
+    const html = `<p>Hello <b>there</b></p>${"<".repeat(16_000)}`;
+    const mail = enc.encode(
+      `From: a@x.test\r\nSubject: html\r\nMIME-Version: 1.0\r\n` +
+        `Content-Type: text/html\r\n\r\n${html}\r\n`,
+    );
+    for (let i = 0; i < 150; i++) {
+      await ts.store.deliver(mail, [{ accountId: user.id, mailbox: "INBOX" }]);
+    }
+    const [[, q]] = await jmap.api([["Email/query", { accountId, limit: 200 }, "0"]]);
+    assert.equal(q.ids.length, 150);
+    // Each "<" without a ">" made the tag patterns rescan the rest: 90 ms per mail, 13.5 s for this Email/get before.
+    const t0 = performance.now();
+    const [[name, got]] = await jmap.api([
+      ["Email/get", { accountId, ids: q.ids, properties: ["preview"] }, "1"],
+    ]);
+    const ms = performance.now() - t0;
+    assert.equal(name, "Email/get");
+    assert.equal(got.list.length, 150);
+    assert.ok(got.list.every((e: Json) => e.preview.startsWith("Hello there <<<")));
+    assert.ok(ms < 4_000, `Email/get took ${ms.toFixed(0)} ms`);
+  } finally {
+    await ts.stop();
+  }
+});
+
+Deno.test("jmap: an Email carries at most 100 keywords (tooManyKeywords)", async () => {
+  const ts = await startTestServer({ listeners: { http: "127.0.0.1:0" } });
+  try {
+    const user = await ts.addUser("hostile@example.test", "hostile-pass-1");
+    const accountId = `a${user.id}`;
+    const jmap = new JmapClient(
+      `http://127.0.0.1:${ts.port("http")}`,
+      basic("hostile@example.test", "hostile-pass-1"),
+    );
+    await ts.store.deliver(
+      enc.encode(`From: a@x.test\r\nSubject: k\r\n\r\nhi\r\n`),
+      [{ accountId: user.id, mailbox: "INBOX" }],
+    );
+    const [[, q]] = await jmap.api([["Email/query", { accountId }, "0"]]);
+    const id = q.ids[0];
+    const keywords = (n: number) =>
+      Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, true]));
+    const update = async (patch: Json) => {
+      const [[, r]] = await jmap.api([["Email/set", { accountId, update: { [id]: patch } }, "1"]]);
+      return r;
+    };
+    // Before, one request could give an Email any number of keywords (and IMAP FLAGS all).
+    assert.equal(
+      (await update({ keywords: keywords(101) })).notUpdated[id].type,
+      "tooManyKeywords",
+    );
+    assert.ok(id in (await update({ keywords: { ...keywords(100), $seen: true } })).updated);
+    assert.equal((await update({ "keywords/k100": true })).notUpdated[id].type, "tooManyKeywords");
+    assert.ok(id in (await update({ "keywords/k5": true, "keywords/$flagged": true })).updated);
+  } finally {
+    await ts.stop();
+  }
+});
+
+Deno.test("jmap: a Mailbox/query filter holds at most 256 conditions", async () => {
+  const ts = await startTestServer({ listeners: { http: "127.0.0.1:0" } });
+  try {
+    const user = await ts.addUser("hostile@example.test", "hostile-pass-1");
+    const accountId = `a${user.id}`;
+    const jmap = new JmapClient(
+      `http://127.0.0.1:${ts.port("http")}`,
+      basic("hostile@example.test", "hostile-pass-1"),
+    );
+    const query = async (n: number) => {
+      const conditions = Array.from({ length: n }, (_, i) => ({ name: `x${i}` }));
+      conditions.push({ name: "inbox" });
+      const filter = { operator: "OR", conditions };
+      const [[name, r]] = await jmap.api([["Mailbox/query", { accountId, filter }, "0"]]);
+      return name === "error" ? r.type : r.ids.length;
+    };
+    // Each condition is tried on every mailbox; before, a request could hold ~10^5 of them.
+    assert.equal(await query(200), 1);
+    assert.equal(await query(300), "unsupportedFilter");
+  } finally {
+    await ts.stop();
+  }
+});

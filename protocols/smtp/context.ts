@@ -43,6 +43,8 @@ export interface Envelope {
   /** BDAT chunks received so far, and their total size. */
   chunks: Uint8Array[];
   chunkBytes: number;
+  /** How many of the last `chunks` have not been folded together yet (see bdat). */
+  looseChunks?: number;
 }
 
 /** The session as command handlers use it. */

@@ -16,6 +16,7 @@
  */
 /// <reference lib="dom" />
 import DOMPurify from "dompurify";
+import { replaceCssUrls } from "./css_urls.ts";
 
 export interface RenderedBody {
   /** The whole document for the iframe's srcdoc. */
@@ -36,7 +37,7 @@ function cleanCss(css: string, allowRemote: boolean, found: { n: number }): stri
     found.n++;
     return "";
   });
-  return out.replace(/url\s*\(\s*(['"]?)([^'")]*)\1\s*\)/gi, (m, _q, url: string) => {
+  return replaceCssUrls(out, (m, url) => {
     if (!isRemote(url)) return m;
     found.n++;
     return allowRemote && /^\s*https?:/i.test(url) ? m : "none";

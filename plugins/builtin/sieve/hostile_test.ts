@@ -86,3 +86,28 @@ Deno.test("hostile: include chains and fan-out are cut at their limits, message 
   assert.match(fan.error ?? "", /more than 32 included scripts/);
   assert.ok(reads <= MAX_INCLUDED, `fetched ${reads} scripts`);
 });
+
+Deno.test("hostile: '?' segments and periodic :contains keys over a long header stay bounded", () => {
+  const message = `Subject: ${"a".repeat(1_000_000)}\r\n\r\nx\r\n`;
+  const t0 = performance.now();
+  // "a?" segments tried at every place: O(header × pattern), minutes before; now the run's
+  // matching budget stops it and the message is kept (RFC 5228 §2.10.6).
+  const w = runScript(`if header :matches "subject" "*${"a?".repeat(50_000)}b*" { discard; }`, {
+    message,
+  });
+  assert.match(w.error ?? "", /too much :matches work/);
+  assert.deepEqual(w.actions.map((a) => a.type), ["keep"]);
+  // A periodic key: V8's includes() is O(header × key) on it (about 10 s for this one).
+  const key = "a".repeat(30_000) + "b" + "a".repeat(30_000);
+  assert.deepEqual(actions(`if header :contains "subject" "${key}" { discard; }`, { message }), [
+    "keep",
+  ]);
+  assert.deepEqual(actions(`if header :matches "subject" "*${key}*" { discard; }`, { message }), [
+    "keep",
+  ]);
+  assert.ok(performance.now() - t0 < 5000, "the runs took too long");
+  // Ordinary patterns are unchanged.
+  assert.deepEqual(actions(`if header :matches "subject" "a?a*" { discard; }`, { message }), [
+    "discard",
+  ]);
+});

@@ -7,12 +7,14 @@
  * Invariant: nothing from a script becomes a RegExp. The wildcard matcher splits the
  * pattern at "*" into segments and finds each segment once, left to right, at its
  * earliest place (earliest is always safe: it leaves the most room for the rest), so it
- * never backtracks: at most O(text × pattern) character comparisons, whatever the pattern.
+ * never backtracks. Segments without "?" (and :contains keys) are found in linear time;
+ * a segment with "?" costs O(text × segment), charged to the run's matching budget.
  *
  * @module
  */
 
 import { compileRegex, type Regex, RegexError, regexSearch, type RegexWork } from "./regex.ts";
+import { containsText, findText } from "../../../lib/find_text.ts";
 
 export type Comparator = "i;octet" | "i;ascii-casemap" | "i;ascii-numeric";
 export type Relation = "gt" | "ge" | "lt" | "le" | "eq" | "ne";
@@ -97,10 +99,10 @@ export function matchOne(
       return ordering(value, key, cmp) === 0 ? [value] : null;
     case "contains":
       if (cmp === "i;ascii-numeric") return null; // RFC 4790 §9.1: no substring operation
-      return fold(value, cmp).includes(fold(key, cmp)) ? [value] : null;
+      return containsText(fold(value, cmp), fold(key, cmp)) ? [value] : null;
     case "matches":
       if (cmp === "i;ascii-numeric") return null;
-      return wildcardMatch(value, key, cmp === "i;ascii-casemap");
+      return wildcardMatch(value, key, cmp === "i;ascii-casemap", work);
     case "regex": {
       if (cmp === "i;ascii-numeric") return null;
       const re = cachedRegex(key, cmp === "i;ascii-casemap");
@@ -172,14 +174,27 @@ function segmentAt(text: string, at: number, seg: Segment): boolean {
   return true;
 }
 
-/** Earliest index >= from where `seg` matches and ends by `limit`, or -1. */
-function find(text: string, from: number, limit: number, seg: Segment): number {
+/**
+ * Earliest index >= from where `seg` matches and ends by `limit`, or -1. Without "?" a
+ * linear search (lib/find_text.ts: the native one is O(text × segment) on periodic text);
+ * with "?" each place tried costs the segment's length, charged to `work` (the run's
+ * matching budget, shared with :regex): "*a?a?…b*" over a long header took minutes.
+ */
+function find(text: string, from: number, limit: number, seg: Segment, work?: RegexWork): number {
   const last = limit - seg.chars.length;
   if (!seg.hasAny) {
-    const i = text.indexOf(seg.chars, from);
+    const i = findText(text, seg.chars, from);
     return i >= 0 && i <= last ? i : -1;
   }
-  for (let i = from; i <= last; i++) if (segmentAt(text, i, seg)) return i;
+  for (let i = from; i <= last; i++) {
+    if (work) {
+      work.steps += seg.chars.length;
+      if (work.limit !== undefined && work.steps > work.limit) {
+        throw new RegexError("too much :matches work");
+      }
+    }
+    if (segmentAt(text, i, seg)) return i;
+  }
   return -1;
 }
 
@@ -188,7 +203,12 @@ function find(text: string, from: number, limit: number, seg: Segment): number {
  * match variables ([whole, one string per wildcard in order]) or null. Earlier "*"s take
  * as little as they can, as RFC 5229 §3.2's examples show.
  */
-export function wildcardMatch(value: string, pattern: string, casemap: boolean): string[] | null {
+export function wildcardMatch(
+  value: string,
+  pattern: string,
+  casemap: boolean,
+  work?: RegexWork,
+): string[] | null {
   const text = casemap ? asciiLower(value) : value;
   const segs = segments(pattern, casemap);
   const n = text.length;
@@ -210,7 +230,7 @@ export function wildcardMatch(value: string, pattern: string, casemap: boolean):
   let pos = first.chars.length;
   for (let s = 1; s < segs.length - 1; s++) {
     const seg = segs[s];
-    const at = find(text, pos, tailAt, seg);
+    const at = find(text, pos, tailAt, seg, work);
     if (at < 0) return null;
     wild.push(value.slice(pos, at)); // the "*" before this segment
     questions(seg, at);

@@ -8,6 +8,7 @@
  */
 import { charsetOf, decodeBody, decodeCharset, type MimePart } from "../../../mime/mod.ts";
 import { type Form, headerProperty } from "./email_headers.ts";
+import { htmlToText } from "./html_text.ts";
 
 export { utcDate } from "./email_headers.ts";
 
@@ -29,8 +30,8 @@ export function preview(bytes: Uint8Array, root: MimePart): string {
   // Enough bytes for 256 characters even after tags and white space are removed.
   let text = decodeCharset(data.subarray(0, 16 * 1024), charsetOf(part));
   if (part.subtype === "html") {
-    text = text.replace(/<(style|script)[^>]*>[^]*?<\/\1>/gi, " ").replace(/<[^>]*>/g, " ")
-      .replace(/&nbsp;/g, " ").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+    text = htmlToText(text).replace(/&nbsp;/g, " ").replace(/&lt;/g, "<").replace(/&gt;/g, ">")
+      .replace(/&amp;/g, "&");
   }
   return [...text.replace(/\s+/g, " ").trim()].slice(0, PREVIEW_CHARS).join("");
 }

@@ -17,6 +17,7 @@ import { type Moved, notifyKeywords, notifyMoves } from "./hooks.ts";
 import { parseMailboxId } from "./ids.ts";
 import { isObject, type JsonObject } from "./json.ts";
 import { flagsOf, isKeyword, keywordsOf } from "./keywords.ts";
+import { MAX_MESSAGE_KEYWORDS } from "../../../core/mailbox_keywords.ts";
 
 /** The account as one /set sees it. */
 export interface SetView {
@@ -58,7 +59,16 @@ export function keywordSet(v: unknown): Set<string> {
     }
     out.add(k.toLowerCase());
   }
-  return out;
+  return checkKeywordCount(out);
+}
+
+/** RFC 8621 §4.6 tooManyKeywords past MAX_MESSAGE_KEYWORDS (system flags not counted). */
+function checkKeywordCount(keywords: Set<string>): Set<string> {
+  const n = flagsOf(keywords).filter((f) => !f.startsWith("\\")).length;
+  if (n > MAX_MESSAGE_KEYWORDS) {
+    throw new SetFailure("tooManyKeywords", `at most ${MAX_MESSAGE_KEYWORDS} keywords`);
+  }
+  return keywords;
 }
 
 /** Applies one update; throws SetFailure for this Email only. */
@@ -101,7 +111,7 @@ export async function updateEmail(
     throw new SetFailure("invalidProperties", "an Email needs a mailbox", ["mailboxIds"]);
   }
   try {
-    if (keywords) await setKeywords(ctx, view, e, keywords);
+    if (keywords) await setKeywords(ctx, view, e, checkKeywordCount(keywords));
     if (boxesTouched) await setMailboxes(ctx, view, e, boxes);
   } catch (err) {
     if (err instanceof StoreError && err.code === "quota") throw new SetFailure("overQuota");

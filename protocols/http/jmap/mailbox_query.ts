@@ -25,13 +25,20 @@ import { MAIL } from "./session.ts";
 type Box = Record<string, unknown> & { id: string; parentId: string | null; name: string };
 type Predicate = (m: Box) => boolean;
 
+/**
+ * Conditions one filter may hold in all, as for Email/query (email_filter.ts): each is
+ * evaluated against every mailbox, and a request of megabytes held ~10^5 of them.
+ */
+const MAX_NODES = 256;
+
 /** RFC 8621 §2.3 FilterCondition, or a FilterOperator of them. */
-function compileFilter(f: unknown, depth = 0): Predicate {
+function compileFilter(f: unknown, depth = 0, nodes = { n: 0 }): Predicate {
   if (!isObject(f)) throw invalidArguments("a filter is an object");
   if (depth > 16) throw new MethodError("unsupportedFilter", "filter nested too deeply");
+  if (++nodes.n > MAX_NODES) throw new MethodError("unsupportedFilter", "filter too large");
   if (Object.hasOwn(f, "operator")) {
     if (!Array.isArray(f.conditions)) throw invalidArguments("conditions must be a list");
-    const parts = f.conditions.map((c) => compileFilter(c, depth + 1));
+    const parts = f.conditions.map((c) => compileFilter(c, depth + 1, nodes));
     if (f.operator === "AND") return (m) => parts.every((p) => p(m));
     if (f.operator === "OR") return (m) => parts.some((p) => p(m));
     if (f.operator === "NOT") return (m) => !parts.some((p) => p(m));

@@ -21,6 +21,7 @@ import type { ArgReader } from "../parser.ts";
 import { compactSet } from "../response.ts";
 import { encodeBinaryParts } from "../binary.ts";
 import { validateStoreFlags } from "./store.ts";
+import { checkMailboxKeywords, checkMessageKeywords, noteKeywords } from "../keyword_limits.ts";
 
 /** One message of an APPEND. */
 interface AppendItem {
@@ -89,6 +90,10 @@ export const APPEND = command({
     }
     const flagSets = items.map((it) => validateStoreFlags(it.flags));
     const mb = await targetMailbox(ctx, mailbox);
+    for (const flags of flagSets) {
+      checkMessageKeywords(ctx, flags, [[]]);
+      checkMailboxKeywords(ctx, flags, ctx.deps.mailboxKeywords.of(mb));
+    }
     if (items.length > 1) await checkQuota(ctx, items);
     const store = ctx.deps.store;
     const placed: Placed[] = [];
@@ -116,6 +121,7 @@ export const APPEND = command({
       if (placed.length > 0) await store.expunge(mb.id, placed.map((p) => p.uid)).catch(() => {});
       throw e;
     }
+    if (placed.length > 0) noteKeywords(ctx.deps.mailboxKeywords.of(mb), flagSets.flat());
     // RFC 9051 §6.3.12: appending to the selected mailbox shows up as EXISTS.
     if (ctx.selected?.mailbox.id === mb.id) {
       for (const p of placed) ctx.selected.noteAppended(p.uid);

@@ -9,6 +9,7 @@ import type { FlagOp } from "../../../storage/mod.ts";
 import { Code, SYSTEM_FLAGS } from "../codes.ts";
 import { condstoreOn, enableCondstore } from "../condstore.ts";
 import { command } from "../context.ts";
+import { checkMailboxKeywords, checkMessageKeywords, noteKeywords } from "../keyword_limits.ts";
 import { bad, no, ParseError } from "../errors.ts";
 import type { SequenceSet } from "../parser.ts";
 import { compactSet, flagList, untagged } from "../response.ts";
@@ -84,6 +85,11 @@ export const STORE = command({
     if (unchangedSince !== null) enableCondstore(ctx);
     const targets = cmd.uid ? view.byUidSet(set) : view.bySeqSet(set);
     if (targets.length === 0) return { text: "STORE completed" };
+    const known = ctx.deps.mailboxKeywords.of(view.mailbox);
+    if (op !== "remove") {
+      checkMessageKeywords(ctx, valid, op === "add" ? targets.map((t) => t.meta.flags) : [[]]);
+      checkMailboxKeywords(ctx, valid, known);
+    }
     const result = await ctx.deps.store.updateFlags({
       mailboxId: view.mailbox.id,
       uids: targets.map((t) => t.meta.uid),
@@ -98,6 +104,7 @@ export const STORE = command({
       before: targets.map((t) => t.meta),
       changed: result.changed,
     });
+    if (op !== "remove" && result.changed.length > 0) noteKeywords(known, valid);
     view.applyOwn(result.changed);
     const failed = new Set(result.failed);
     const changed = new Set(result.changed.map((m) => m.uid));
