@@ -69,10 +69,11 @@ export function evaluate(root: unknown, path: string): unknown {
           const r = walk(item, i + 1);
           // "If the result of applying the rest of the pointer tokens to each item was
           // itself an array, the contents of this array are added to the output."
-          if (Array.isArray(r)) out.push(...r);
-          else out.push(r);
           count += Array.isArray(r) ? r.length : 1;
           if (count > MAX_VALUES) throw bad("reference expands to too many values");
+          // Counted first, and copied by a loop: a spread of some 120,000 items throws.
+          if (Array.isArray(r)) { for (const x of r) out.push(x); }
+          else out.push(r);
         }
         return out;
       }

@@ -52,3 +52,16 @@ Deno.test("result references: RFC 8620 §3.7", async (t) => {
     );
   });
 });
+
+Deno.test("result references: a huge array under * is refused, not a RangeError", () => {
+  // One item whose array alone is past the limit: counted before it is copied (a spread of
+  // so many items would throw RangeError, which is no JMAP answer).
+  const ids = Array.from({ length: 500_000 }, (_, i) => `e${i}`);
+  refError(() => evaluate({ list: [{ ids }] }, "/list/*/ids"));
+  // Under the limit it flattens as before.
+  assert.equal(
+    (evaluate({ list: [{ ids: ids.slice(0, 90_000) }] }, "/list/*/ids") as unknown[])
+      .length,
+    90_000,
+  );
+});
