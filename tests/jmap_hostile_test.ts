@@ -5,20 +5,37 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { startTestServer } from "./harness.ts";
+import { startTestServer, type TestServer } from "./harness.ts";
 import { basic, JmapClient, type Json } from "./lib/jmap_client.ts";
 
 const enc = new TextEncoder();
 
-Deno.test("jmap: body filter and snippets with a 60 KB periodic needle over a 2 MB body", async () => {
+/** A server with one user and a JMAP client of theirs, stopped after `fn`. */
+async function withUser(
+  fn: (
+    u: {
+      ts: TestServer;
+      user: { id: number };
+      accountId: string;
+      jmap: JmapClient;
+    },
+  ) => Promise<void>,
+): Promise<void> {
   const ts = await startTestServer({ listeners: { http: "127.0.0.1:0" } });
   try {
     const user = await ts.addUser("hostile@example.test", "hostile-pass-1");
-    const accountId = `a${user.id}`;
     const jmap = new JmapClient(
       `http://127.0.0.1:${ts.port("http")}`,
       basic("hostile@example.test", "hostile-pass-1"),
     );
+    await fn({ ts, user, accountId: `a${user.id}`, jmap });
+  } finally {
+    await ts.stop();
+  }
+}
+
+Deno.test("jmap: body filter and snippets with a 60 KB periodic needle over a 2 MB body", () =>
+  withUser(async ({ ts, user, accountId, jmap }) => {
     const body = "b" + "a".repeat(2_000_000) + "b";
     await ts.store.deliver(
       enc.encode(`From: a@x.test\r\nSubject: big\r\n\r\n${body}\r\n`),
@@ -48,20 +65,10 @@ Deno.test("jmap: body filter and snippets with a 60 KB periodic needle over a 2 
     const marked = await call("SearchSnippet/get", { emailIds: all, filter: { text: "aaaba" } });
     const previews = marked.list.map((s: Json) => s.preview).filter((p: string | null) => p);
     assert.deepEqual(previews, ["some <mark>aaaba</mark> here"]);
-  } finally {
-    await ts.stop();
-  }
-});
+  }));
 
-Deno.test("jmap: Email/get previews of 150 HTML mails of 16 KB of '<'", async () => {
-  const ts = await startTestServer({ listeners: { http: "127.0.0.1:0" } });
-  try {
-    const user = await ts.addUser("hostile@example.test", "hostile-pass-1");
-    const accountId = `a${user.id}`;
-    const jmap = new JmapClient(
-      `http://127.0.0.1:${ts.port("http")}`,
-      basic("hostile@example.test", "hostile-pass-1"),
-    );
+Deno.test("jmap: Email/get previews of 150 HTML mails of 16 KB of '<'", () =>
+  withUser(async ({ ts, user, accountId, jmap }) => {
     const html = `<p>Hello <b>there</b></p>${"<".repeat(16_000)}`;
     const mail = enc.encode(
       `From: a@x.test\r\nSubject: html\r\nMIME-Version: 1.0\r\n` +
@@ -82,20 +89,10 @@ Deno.test("jmap: Email/get previews of 150 HTML mails of 16 KB of '<'", async ()
     assert.equal(got.list.length, 150);
     assert.ok(got.list.every((e: Json) => e.preview.startsWith("Hello there <<<")));
     assert.ok(ms < 4_000, `Email/get took ${ms.toFixed(0)} ms`);
-  } finally {
-    await ts.stop();
-  }
-});
+  }));
 
-Deno.test("jmap: an Email carries at most 100 keywords (tooManyKeywords)", async () => {
-  const ts = await startTestServer({ listeners: { http: "127.0.0.1:0" } });
-  try {
-    const user = await ts.addUser("hostile@example.test", "hostile-pass-1");
-    const accountId = `a${user.id}`;
-    const jmap = new JmapClient(
-      `http://127.0.0.1:${ts.port("http")}`,
-      basic("hostile@example.test", "hostile-pass-1"),
-    );
+Deno.test("jmap: an Email carries at most 100 keywords (tooManyKeywords)", () =>
+  withUser(async ({ ts, user, accountId, jmap }) => {
     await ts.store.deliver(
       enc.encode(`From: a@x.test\r\nSubject: k\r\n\r\nhi\r\n`),
       [{ accountId: user.id, mailbox: "INBOX" }],
@@ -116,20 +113,10 @@ Deno.test("jmap: an Email carries at most 100 keywords (tooManyKeywords)", async
     assert.ok(id in (await update({ keywords: { ...keywords(100), $seen: true } })).updated);
     assert.equal((await update({ "keywords/k100": true })).notUpdated[id].type, "tooManyKeywords");
     assert.ok(id in (await update({ "keywords/k5": true, "keywords/$flagged": true })).updated);
-  } finally {
-    await ts.stop();
-  }
-});
+  }));
 
-Deno.test("jmap: a Mailbox/query filter holds at most 256 conditions", async () => {
-  const ts = await startTestServer({ listeners: { http: "127.0.0.1:0" } });
-  try {
-    const user = await ts.addUser("hostile@example.test", "hostile-pass-1");
-    const accountId = `a${user.id}`;
-    const jmap = new JmapClient(
-      `http://127.0.0.1:${ts.port("http")}`,
-      basic("hostile@example.test", "hostile-pass-1"),
-    );
+Deno.test("jmap: a Mailbox/query filter holds at most 256 conditions", () =>
+  withUser(async ({ accountId, jmap }) => {
     const query = async (n: number) => {
       const conditions = Array.from({ length: n }, (_, i) => ({ name: `x${i}` }));
       conditions.push({ name: "inbox" });
@@ -140,7 +127,4 @@ Deno.test("jmap: a Mailbox/query filter holds at most 256 conditions", async () 
     // Each condition is tried on every mailbox; before, a request could hold ~10^5 of them.
     assert.equal(await query(200), 1);
     assert.equal(await query(300), "unsupportedFilter");
-  } finally {
-    await ts.stop();
-  }
-});
+  }));
