@@ -5,17 +5,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import v8 from "node:v8";
-import vm from "node:vm";
+import { heapAfterGc } from "./lib/heap.ts";
 import { startTestServer } from "./harness.ts";
-
-v8.setFlagsFromString("--expose_gc");
-const gc = vm.runInNewContext("gc") as () => void;
-const heapAfterGc = () => {
-  gc();
-  gc();
-  return Deno.memoryUsage().heapUsed;
-};
 
 Deno.test("smtp: 20,000 one-byte BDAT chunks (RFC 3030) cost their size, not an array each", async () => {
   const ts = await startTestServer();

@@ -1,15 +1,6 @@
 import assert from "node:assert/strict";
-import v8 from "node:v8";
-import vm from "node:vm";
+import { heapAfterGc } from "../../tests/lib/heap.ts";
 import { readBody } from "./body.ts";
-
-v8.setFlagsFromString("--expose_gc");
-const gc = vm.runInNewContext("gc") as () => void;
-const heapAfterGc = () => {
-  gc();
-  gc();
-  return Deno.memoryUsage().heapUsed;
-};
 
 /** A POST whose body arrives as `n` chunks made by `chunk(i)`; `atEnd` runs before the last. */
 function streamed(n: number, chunk: (i: number) => Uint8Array, atEnd = () => {}): Request {
