@@ -14,6 +14,7 @@ import type { ServerDeps } from "./deps.ts";
 import { type LocalCopy, planDelivery, type Refusal } from "./deliver_hook.ts";
 import type { PluginResultSummary, SessionInfo } from "../plugins/sdk.ts";
 import { observeAccepted } from "./reports/observe.ts";
+import { boundDeliveryKeywords } from "./mailbox_keywords.ts";
 
 export interface CommitInput {
   session: SessionInfo;
@@ -55,6 +56,7 @@ export async function commitMessage(deps: ServerDeps, input: CommitInput): Promi
   });
   if (plan.refused) return { refused: plan.refused };
   const targets = plan.writes.flatMap((w) => w.targets);
+  await boundDeliveryKeywords(deps.store, deps.mailboxKeywords, targets);
   // All writes start in the same tick: the store commits them together. If one fails the
   // client retries the whole message: a possible duplicate is better than a lost message.
   const messageId = input.meta.messageId;

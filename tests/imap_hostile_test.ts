@@ -154,3 +154,42 @@ Deno.test("imap: keywords per message and per mailbox are bounded (NO [LIMIT])",
     await ts.stop();
   }
 });
+
+Deno.test("imap: the mailbox keyword limit counts stored keywords no session saw (APPEND, COPY)", async () => {
+  const ts = await startTestServer();
+  try {
+    const acc = await ts.addUser(USER, PASS);
+    // As after a restart: 1,000 keywords stored in INBOX, none in this server's record.
+    for (let m = 0; m < 10; m++) {
+      const flags = Array.from({ length: 100 }, (_, i) => `m${m}-${i}`);
+      await ts.store.deliver(enc.encode(`From: a@x.test\r\nSubject: m${m}\r\n\r\nhi\r\n`), [
+        { accountId: acc.id, mailbox: "INBOX", flags },
+      ]);
+    }
+    const c = await RawImap.login(ts.port("imap"), USER, PASS);
+    try {
+      const msg = "Subject: x\r\n\r\nx\r\n";
+      const append = async (box: string, flags: string) => {
+        const tag = c.nextTag();
+        await c.write(`${tag} APPEND ${box} (${flags}) {${msg.length}+}\r\n${msg}\r\n`);
+        return (await c.until(tag)).tagged;
+      };
+      // Before, an APPEND to a mailbox no session had selected since the start was checked
+      // against an empty record: each restart let 1,000 more keywords in.
+      assert.match(await append("INBOX", "fresh"), /NO \[LIMIT\]/);
+      assert.match(await append("INBOX", "m4-2 \\Seen"), / OK /);
+      // COPY and MOVE bring their keywords into the target mailbox.
+      assert.match((await c.command("CREATE Other")).tagged, / OK /);
+      assert.match(await append("Other", "solo"), / OK /);
+      assert.match((await c.command("SELECT Other")).tagged, / OK /);
+      assert.match((await c.command("COPY 1 INBOX")).tagged, /NO \[LIMIT\]/);
+      assert.match((await c.command("MOVE 1 INBOX")).tagged, /NO \[LIMIT\]/);
+      assert.match((await c.command("STORE 1 -FLAGS.SILENT (solo)")).tagged, / OK /);
+      assert.match((await c.command("COPY 1 INBOX")).tagged, / OK /);
+    } finally {
+      c.close();
+    }
+  } finally {
+    await ts.stop();
+  }
+});

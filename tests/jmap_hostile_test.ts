@@ -115,6 +115,67 @@ Deno.test("jmap: an Email carries at most 100 keywords (tooManyKeywords)", () =>
     assert.ok(id in (await update({ "keywords/k5": true, "keywords/$flagged": true })).updated);
   }));
 
+Deno.test("jmap: a mailbox holds at most 1,000 keywords, stored mail counted (tooManyKeywords)", () =>
+  withUser(async ({ ts, user, accountId, jmap }) => {
+    // Mail stored with keywords no session of this server has seen: what a restart leaves
+    // (the mailbox's keyword record starts empty; the limit must count the stored ones).
+    for (let m = 0; m < 10; m++) {
+      const flags = Array.from({ length: 100 }, (_, i) => `m${m}-${i}`);
+      await ts.store.deliver(
+        enc.encode(`From: a@x.test\r\nSubject: full ${m}\r\n\r\nhi\r\n`),
+        [{ accountId: user.id, mailbox: "INBOX", flags }],
+      );
+    }
+    await ts.store.deliver(
+      enc.encode(`From: a@x.test\r\nSubject: plain\r\n\r\nhi\r\n`),
+      [{ accountId: user.id, mailbox: "INBOX" }],
+    );
+    await ts.store.deliver(
+      enc.encode(`From: a@x.test\r\nSubject: archived\r\n\r\nhi\r\n`),
+      [{ accountId: user.id, mailbox: "Trash", flags: ["solo"] }],
+    );
+    const [[, boxes]] = await jmap.api([["Mailbox/get", { accountId }, "0"]]);
+    const inbox = boxes.list.find((b: Json) => b.role === "inbox").id;
+    const [[, q]] = await jmap.api([["Email/query", {
+      accountId,
+      filter: { text: "plain" },
+    }, "0"]]);
+    const [[, q2]] = await jmap.api([["Email/query", {
+      accountId,
+      filter: { text: "archived" },
+    }, "0"]]);
+    const [plain, archived] = [q.ids[0], q2.ids[0]];
+    const set = async (args: Json) => {
+      const [[, r]] = await jmap.api([["Email/set", { accountId, ...args }, "1"]]);
+      return r;
+    };
+    // Before, JMAP had only the limit per Email: each Email/set could add 100 new
+    // keywords to a mailbox, and every IMAP FLAGS response of it listed them all.
+    const fresh = await set({ update: { [plain]: { "keywords/fresh": true } } });
+    assert.equal(fresh.notUpdated[plain].type, "tooManyKeywords", JSON.stringify(fresh));
+    const known = await set({ update: { [plain]: { "keywords/m3-7": true } } });
+    assert.ok(plain in known.updated, JSON.stringify(known));
+    // Into the mailbox with a keyword it does not have: refused; without it: fine.
+    const moved = await set({ update: { [archived]: { [`mailboxIds/${inbox}`]: true } } });
+    assert.equal(moved.notUpdated[archived].type, "tooManyKeywords", JSON.stringify(moved));
+    const created = await set({
+      create: {
+        c1: {
+          mailboxIds: { [inbox]: true },
+          keywords: { brandnew: true },
+          subject: "new",
+          bodyValues: { "1": { value: "hi" } },
+          textBody: [{ partId: "1", type: "text/plain" }],
+        },
+      },
+    });
+    assert.equal(created.notCreated.c1.type, "tooManyKeywords", JSON.stringify(created));
+    const ok = await set({
+      update: { [archived]: { "keywords/solo": null, [`mailboxIds/${inbox}`]: true } },
+    });
+    assert.ok(archived in ok.updated, JSON.stringify(ok));
+  }));
+
 Deno.test("jmap: a Mailbox/query filter holds at most 256 conditions", () =>
   withUser(async ({ accountId, jmap }) => {
     const query = async (n: number) => {

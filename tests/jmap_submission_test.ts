@@ -230,6 +230,31 @@ Deno.test("jmap submission: identities, local + remote delivery, forbiddenFrom, 
       );
     });
 
+    await t.step("onSuccessUpdateEmail has Email/set's checks (tooManyKeywords)", async () => {
+      const emailId = await putDraft("info@a.test", "many keywords");
+      const keywords = Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`k${i}`, true]));
+      const [[, r], [, e]] = await api([["EmailSubmission/set", {
+        accountId,
+        create: {
+          s3: {
+            emailId,
+            identityId,
+            envelope: { mailFrom: { email: "info@a.test" }, rcptTo: [{ email: "carol@a.test" }] },
+          },
+        },
+        // Before, this path set any number of keywords (Email/set refuses past 100).
+        onSuccessUpdateEmail: { "#s3": { keywords } },
+      }, "0"]]);
+      assert.ok(r.created.s3, JSON.stringify(r));
+      assert.equal(e.notUpdated[emailId].type, "tooManyKeywords", JSON.stringify(e));
+      const [[, g]] = await api([["Email/get", {
+        accountId,
+        ids: [emailId],
+        properties: ["keywords"],
+      }, "0"]]);
+      assert.deepEqual(g.list[0].keywords, { $draft: true });
+    });
+
     await t.step("forbiddenFrom / forbiddenMailFrom: nothing is sent", async () => {
       const emailId = await putDraft("boss@b.test", "impersonation");
       const [[, r]] = await api([["EmailSubmission/set", {

@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { addUserCli, cli, startDenomailProcess } from "./lib/server_process.ts";
 import { python } from "./harness.ts";
+import { RawImap } from "./imap_helpers.ts";
 
 const USER = "bob@example.test";
 const PASS = "bob-secret-pw";
@@ -109,6 +110,61 @@ Deno.test("sieve e2e: CLI put/activate, smtplib, imaplib reads folder and flags"
       ["Subject: plain mail"],
       "the discarded and the redirected messages are not in INBOX",
     );
+  } finally {
+    await d.stop();
+  }
+});
+
+Deno.test("sieve e2e: a script's keywords stop at the mailbox's 1,000, the mail is delivered", async () => {
+  const d = await startDenomailProcess({
+    prefix: "denomail-sieve-kw-",
+    listen: ["smtp", "imap"],
+    user: [USER, PASS],
+    tables: '[[plugins]]\nname = "sieve"\nmodule = "builtin:sieve"\n',
+  });
+  try {
+    // Every message gets a keyword of its own, from its subject.
+    const file = `${d.dir}/tags.sieve`;
+    await Deno.writeTextFile(
+      file,
+      'require ["imap4flags", "variables"];\nif header :matches "Subject" "tag *" { addflag "${1}"; }\n',
+    );
+    const sieve = (...args: string[]) => cli(["sieve", ...args, "--config", d.configPath]);
+    assert.equal((await sieve("put", USER, "tags", file)).code, 0);
+    assert.equal((await sieve("activate", USER, "tags")).code, 0);
+    const imap = await RawImap.login(d.proc.ports.imap, USER, PASS);
+    try {
+      const msg = "Subject: filled\r\n\r\nx\r\n";
+      for (let m = 0; m < 10; m++) {
+        const flags = Array.from({ length: 100 }, (_, i) => `m${m}-${i}`).join(" ");
+        const tag = imap.nextTag();
+        await imap.write(`${tag} APPEND INBOX (${flags}) {${msg.length}+}\r\n${msg}\r\n`);
+        assert.match((await imap.until(tag)).tagged, / OK /);
+      }
+      await python(
+        `
+import smtplib, sys
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=10)
+for subject in ["tag overflow", "tag m3-5"]:
+    s.sendmail("alice@example.test", [sys.argv[2]], ("From: alice@example.test\\r\\nSubject: %s\\r\\n\\r\\nhi\\r\\n" % subject).encode())
+s.quit()
+`,
+        [String(d.proc.ports.smtp), USER],
+      );
+      assert.match((await imap.command("SELECT INBOX")).tagged, / OK /);
+      const flagsOf = async (subject: string) => {
+        const found = await imap.command(`UID SEARCH SUBJECT "${subject}"`);
+        const uid = found.lines[0].split(" ")[2];
+        assert.ok(uid, `"${subject}" was delivered`);
+        const f = await imap.command(`UID FETCH ${uid} FLAGS`);
+        return f.lines[0].slice(f.lines[0].indexOf("FLAGS (") + 7).split(")")[0].split(" ");
+      };
+      // Before, each arriving message added a keyword to the mailbox, without end.
+      assert.ok(!(await flagsOf("tag overflow")).includes("overflow"));
+      assert.ok((await flagsOf("tag m3-5")).includes("m3-5"));
+    } finally {
+      imap.close();
+    }
   } finally {
     await d.stop();
   }

@@ -8,7 +8,11 @@
  * @module
  */
 import { log } from "../../lib/log.ts";
-import { MAX_MAILBOX_KEYWORDS, MAX_MESSAGE_KEYWORDS } from "../../core/mailbox_keywords.ts";
+import {
+  exceedsMailboxKeywords,
+  MAX_MAILBOX_KEYWORDS,
+  MAX_MESSAGE_KEYWORDS,
+} from "../../core/mailbox_keywords.ts";
 import { Code } from "./codes.ts";
 import type { SessionContext } from "./context.ts";
 import { type ImapError, no } from "./errors.ts";
@@ -54,19 +58,7 @@ export function checkMailboxKeywords(
   adds: readonly string[],
   known: ReadonlyMap<string, string>,
 ): void {
-  let fresh = 0;
-  for (const k of keywordsIn(adds)) if (!known.has(k)) fresh++;
-  if (fresh > 0 && known.size + fresh > MAX_MAILBOX_KEYWORDS) {
+  if (exceedsMailboxKeywords(known, adds)) {
     throw refuse(ctx, `A mailbox may have at most ${MAX_MAILBOX_KEYWORDS} keywords`);
-  }
-}
-
-/**
- * Records keywords just stored in the mailbox's record, so the next check counts them even
- * when no session announced them (STORE .SILENT, APPEND to a mailbox nobody selected).
- */
-export function noteKeywords(known: Map<string, string>, flags: readonly string[]): void {
-  for (const f of flags) {
-    if (!f.startsWith("\\") && !known.has(f.toLowerCase())) known.set(f.toLowerCase(), f);
   }
 }

@@ -90,6 +90,7 @@ export class SelectedMailbox {
     // core/mailbox_keywords.ts).
     const known = view.#mailboxKeywords = deps.mailboxKeywords.of(mailbox);
     for (const k of view.keywords()) if (!known.has(k.toLowerCase())) known.set(k.toLowerCase(), k);
+    deps.mailboxKeywords.markComplete(mailbox);
     view.#announced = new Map(known);
     return view;
   }

@@ -18,7 +18,8 @@ import {
   stringArg,
 } from "./context.ts";
 import { type SetError, SetFailure } from "./errors.ts";
-import { keywordSet, mailboxSet, type SetView } from "./email_update.ts";
+import { keywordSet, mailboxKeywordRecords, mailboxSet, type SetView } from "./email_update.ts";
+import { noteKeywords } from "../../../core/mailbox_keywords.ts";
 import { deliverHook } from "./hooks.ts";
 import { blobIdOf, emailIdOf, threadIdOf } from "./ids.ts";
 import { isObject, type JsonObject } from "./json.ts";
@@ -71,6 +72,7 @@ export async function placeEmail(
   await checkQuota(ctx, message.byteLength * boxes.size);
   const [first, ...rest] = boxes.values();
   const flags = flagsOf(keywords);
+  const records = await mailboxKeywordRecords(ctx, boxes.values(), flags);
   const decision = await deliverHook(ctx, first, message, flags);
   if (decision.kind === "refused") throw new SetFailure("forbidden", decision.text);
   if (decision.kind === "discard") throw new SetFailure("forbidden", "refused by policy");
@@ -81,6 +83,7 @@ export async function placeEmail(
       internalDate: receivedAt,
     });
     for (const mb of rest) await store.copyMessages(first.id, [placed.uid], mb.id);
+    for (const known of records) noteKeywords(known, flags);
     const [meta] = await store.getMessages(first.id, [placed.uid]);
     // The store threads a message when it is placed (RFC 8621 §3): ask which thread it joined.
     const [copy] = await store.emailCopies(ctx.account.id, [meta.blobId]);

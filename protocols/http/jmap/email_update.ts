@@ -17,7 +17,13 @@ import { type Moved, notifyKeywords, notifyMoves } from "./hooks.ts";
 import { parseMailboxId } from "./ids.ts";
 import { isObject, type JsonObject } from "./json.ts";
 import { flagsOf, isKeyword, keywordsOf } from "./keywords.ts";
-import { MAX_MESSAGE_KEYWORDS } from "../../../core/mailbox_keywords.ts";
+import {
+  exceedsMailboxKeywords,
+  MAX_MAILBOX_KEYWORDS,
+  MAX_MESSAGE_KEYWORDS,
+  noteKeywords,
+} from "../../../core/mailbox_keywords.ts";
+import { log } from "../../../lib/log.ts";
 
 /** The account as one /set sees it. */
 export interface SetView {
@@ -71,6 +77,35 @@ function checkKeywordCount(keywords: Set<string>): Set<string> {
   return keywords;
 }
 
+/**
+ * The keyword records of `boxes` when storing `flags` in them keeps each within
+ * MAX_MAILBOX_KEYWORDS (core/mailbox_keywords.ts; every IMAP FLAGS response lists them all),
+ * else tooManyKeywords (RFC 8621 §4.6), logged. Note `flags` in the records once stored.
+ */
+export async function mailboxKeywordRecords(
+  ctx: MethodContext,
+  boxes: Iterable<Mailbox>,
+  flags: readonly string[],
+): Promise<Map<string, string>[]> {
+  if (flags.every((f) => f.startsWith("\\"))) return [];
+  const records = [];
+  for (const mb of boxes) {
+    const known = await ctx.deps.mailboxKeywords.complete(ctx.deps.store, mb);
+    if (exceedsMailboxKeywords(known, flags)) {
+      log.info("jmap", "refused: mailbox keyword limit", {
+        user: ctx.account.email,
+        mailbox: mb.name,
+      });
+      throw new SetFailure(
+        "tooManyKeywords",
+        `a mailbox may have at most ${MAX_MAILBOX_KEYWORDS} keywords`,
+      );
+    }
+    records.push(known);
+  }
+  return records;
+}
+
 /** Applies one update; throws SetFailure for this Email only. */
 export async function updateEmail(
   ctx: MethodContext,
@@ -110,9 +145,13 @@ export async function updateEmail(
   if (boxes.size === 0) {
     throw new SetFailure("invalidProperties", "an Email needs a mailbox", ["mailboxIds"]);
   }
+  // The keywords the Email ends with, in every mailbox it ends in.
+  const flags = keywords ? flagsOf(checkKeywordCount(keywords)) : [...e.flags];
+  const records = await mailboxKeywordRecords(ctx, boxes.values(), flags);
   try {
-    if (keywords) await setKeywords(ctx, view, e, checkKeywordCount(keywords));
+    if (keywords) await setKeywords(ctx, view, e, keywords);
     if (boxesTouched) await setMailboxes(ctx, view, e, boxes);
+    for (const known of records) noteKeywords(known, flags);
   } catch (err) {
     if (err instanceof StoreError && err.code === "quota") throw new SetFailure("overQuota");
     throw err;

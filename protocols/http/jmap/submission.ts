@@ -29,7 +29,9 @@ import {
   requireAccount,
   stringArg,
 } from "./context.ts";
-import { destroyEmail, patchEmail } from "./email_patch.ts";
+import { destroyEmail, type SetView, updateEmail } from "./email_update.ts";
+import { isSetError, oneObject } from "./email_import.ts";
+import { SetFailure } from "./errors.ts";
 import { headerAs, utcDate } from "./email_parse.ts";
 import { invalidArguments, MethodError } from "./errors.ts";
 import { loadIdentities } from "./identity.ts";
@@ -346,7 +348,6 @@ async function onSuccess(
   };
   const store = ctx.deps.store;
   const mailboxes = await store.listMailboxes(ctx.account.id);
-  const own = new Set(mailboxes.map((m) => m.id));
   const out = {
     accountId,
     oldState: await stateOf(store, ctx.account.id, "email"),
@@ -360,10 +361,18 @@ async function onSuccess(
     const sub = subOf(ref);
     if (sub === undefined || !doc.objects[sub] || !isObject(patch)) continue;
     const emailId = doc.objects[sub].emailId as string;
-    const emails = await loadEmails(store, ctx.account.id);
-    const e = emails.get(parseEmailId(emailId)!);
-    const err = e ? await patchEmail(store, e, own, patch) : { type: "notFound" };
-    if (err) (out.notUpdated ??= {})[emailId] = err;
+    // Each update sees what the ones before it did (as Email/set's own updates do).
+    const view: SetView = {
+      mailboxes: new Map(mailboxes.map((m) => [m.id, m])),
+      emails: await loadEmails(store, ctx.account.id),
+    };
+    const r = await oneObject(async () => {
+      const e = view.emails.get(parseEmailId(emailId)!);
+      if (!e) throw new SetFailure("notFound");
+      await updateEmail(ctx, view, e, patch);
+      return null;
+    });
+    if (isSetError(r)) (out.notUpdated ??= {})[emailId] = r;
     else (out.updated ??= {})[emailId] = null;
   }
   for (const ref of destroy ?? []) {
@@ -373,7 +382,7 @@ async function onSuccess(
     const emails = await loadEmails(store, ctx.account.id);
     const e = emails.get(parseEmailId(emailId)!);
     if (e) {
-      await destroyEmail(store, e);
+      await destroyEmail(ctx, e);
       (out.destroyed ??= []).push(emailId);
     } else (out.notDestroyed ??= {})[emailId] = { type: "notFound" };
   }

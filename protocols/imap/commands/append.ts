@@ -21,7 +21,8 @@ import type { ArgReader } from "../parser.ts";
 import { compactSet } from "../response.ts";
 import { encodeBinaryParts } from "../binary.ts";
 import { validateStoreFlags } from "./store.ts";
-import { checkMailboxKeywords, checkMessageKeywords, noteKeywords } from "../keyword_limits.ts";
+import { checkMailboxKeywords, checkMessageKeywords } from "../keyword_limits.ts";
+import { noteKeywords } from "../../../core/mailbox_keywords.ts";
 
 /** One message of an APPEND. */
 interface AppendItem {
@@ -90,9 +91,10 @@ export const APPEND = command({
     }
     const flagSets = items.map((it) => validateStoreFlags(it.flags));
     const mb = await targetMailbox(ctx, mailbox);
-    for (const flags of flagSets) {
-      checkMessageKeywords(ctx, flags, [[]]);
-      checkMailboxKeywords(ctx, flags, ctx.deps.mailboxKeywords.of(mb));
+    if (flagSets.some((flags) => flags.some((f) => !f.startsWith("\\")))) {
+      const known = await ctx.deps.mailboxKeywords.complete(ctx.deps.store, mb);
+      for (const flags of flagSets) checkMessageKeywords(ctx, flags, [[]]);
+      checkMailboxKeywords(ctx, flagSets.flat(), known);
     }
     if (items.length > 1) await checkQuota(ctx, items);
     const store = ctx.deps.store;

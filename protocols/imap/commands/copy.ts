@@ -12,6 +12,8 @@ import { targetMailbox } from "../mailbox_args.ts";
 import type { ArgReader, SequenceSet } from "../parser.ts";
 import { compactSet, untagged } from "../response.ts";
 import { notifyMailboxMove } from "../hooks.ts";
+import { checkMailboxKeywords } from "../keyword_limits.ts";
+import { noteKeywords } from "../../../core/mailbox_keywords.ts";
 
 interface CopyArgs {
   set: SequenceSet;
@@ -47,6 +49,11 @@ async function copyOrMove(
   if (move && view.readOnly) throw no("Mailbox is read-only");
   const uids = targets.map((t) => t.meta.uid);
   const store = ctx.deps.store;
+  // The copies bring their keywords: the target mailbox's limit holds for them too.
+  const carried = new Set<string>();
+  for (const t of targets) for (const f of t.meta.flags) if (!f.startsWith("\\")) carried.add(f);
+  const known = carried.size > 0 ? await ctx.deps.mailboxKeywords.complete(store, dest) : null;
+  if (known) checkMailboxKeywords(ctx, [...carried], known);
   const pairs = move
     ? await store.moveMessages(view.mailbox.id, uids, dest.id)
     : await store.copyMessages(view.mailbox.id, uids, dest.id);
@@ -54,6 +61,7 @@ async function copyOrMove(
     // RFC 9051 §6.4.7: every message was expunged meanwhile.
     throw no("Messages were expunged", Code.EXPUNGEISSUED);
   }
+  if (known) noteKeywords(known, carried);
   if (dest.id === view.mailbox.id) { for (const [, d] of pairs) view.noteAppended(d); }
   // Plugins (mailbox_move, fire-and-forget): into or out of Junk, for filters that learn.
   const blobOf = new Map(targets.map((t) => [t.meta.uid, t.meta.blobId]));
