@@ -1,5 +1,5 @@
 /**
- * `deno task bench [smtp|imap|outbound|plugins|spam|encrypt|freeze|index|jmap|sieve|web|backup|cluster|https|msgfuzz]`
+ * `deno task bench [smtp|imap|outbound|plugins|spam|encrypt|freeze|index|jmap|sieve|web|backup|cluster|https|msgfuzz|msgfuzz-live]`
  * `[options]`: the
  * benchmarks;
  * each prints a table. Without a name, `smtp`.
@@ -21,6 +21,7 @@ import { benchWeb } from "./web.ts";
 import { benchBackup } from "./backup.ts";
 import { benchCluster } from "./cluster.ts";
 import { benchMsgFuzz } from "./msgfuzz/run.ts";
+import { benchMsgFuzzLive } from "./msgfuzz/live.ts";
 
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   smtp: benchSmtp,
@@ -38,6 +39,7 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   backup: benchBackup,
   cluster: benchCluster,
   msgfuzz: benchMsgFuzz,
+  "msgfuzz-live": benchMsgFuzzLive,
 };
 
 const [name = "smtp", ...rest] = Deno.args;
