@@ -63,3 +63,41 @@ Deno.test("jmap: Email/get bodyStructure with subParts of a message nested 45 de
     assert.equal(p.type, "text/plain");
     assert.equal(r.list[0].textBody[0].partId, p.partId);
   }));
+
+Deno.test("jmap: an id listed 999 times in Email/get is answered once (RFC 8620 §5.1)", () =>
+  withUser(async ({ ts, user, accountId, jmap }) => {
+    // 100 KB of 10,000 empty parts: ~5 MB of body-part JSON per copy of the Email.
+    const parts = "--p\r\n\r\nx\r\n".repeat(9_990);
+    await ts.store.deliver(
+      enc.encode(
+        `From: a@x.test\r\nContent-Type: multipart/mixed; boundary="p"\r\n\r\n${parts}--p--\r\n`,
+      ),
+      [{ accountId: user.id, mailbox: "INBOX" }],
+    );
+    const [[, q]] = await jmap.api([["Email/query", { accountId }, "0"]]);
+    const id = q.ids[0];
+    const ids = [...Array(999).fill(id), "Mnope"];
+    const [[name, r]] = await jmap.api([[
+      "Email/get",
+      { accountId, ids, properties: ["id", "textBody"], bodyProperties: ["partId"] },
+      "1",
+    ]]);
+    assert.equal(name, "Email/get", JSON.stringify(r).slice(0, 200));
+    assert.deepEqual(r.list.map((e: Json) => e.id), [id]);
+    assert.equal(r.list[0].textBody.length, 9_990);
+    assert.deepEqual(r.notFound, ["Mnope"]);
+    // The same for a blob parsed twice.
+    const [[, blobs]] = await jmap.api([["Email/get", {
+      accountId,
+      ids: [id],
+      properties: ["blobId"],
+    }, "2"]]);
+    const blobId = blobs.list[0].blobId;
+    const [[pn, p]] = await jmap.api([["Email/parse", {
+      accountId,
+      blobIds: [blobId, blobId],
+      properties: ["size"],
+    }, "3"]]);
+    assert.equal(pn, "Email/parse");
+    assert.deepEqual(Object.keys(p.parsed), [blobId]);
+  }));

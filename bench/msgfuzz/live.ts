@@ -250,6 +250,42 @@ export async function benchMsgFuzzLive(args: string[]): Promise<void> {
               problems.push(`jmap filter: ${JSON.stringify(r[0]).slice(0, 200)}`);
             }
           }
+          // The webmail's list view (web/src/jmap.ts): query and get by result reference.
+          const list = await timed("jmap-webmail-list", () =>
+            jmap.api([
+              ["Email/query", { accountId, collapseThreads: true, calculateTotal: true }, "q"],
+              ["Email/get", {
+                accountId,
+                "#ids": { resultOf: "q", name: "Email/query", path: "/ids" },
+                properties: [
+                  "from",
+                  "subject",
+                  "receivedAt",
+                  "preview",
+                  "keywords",
+                  "hasAttachment",
+                  "threadId",
+                ],
+              }, "g"],
+            ]));
+          if (list && list[1]?.[0] !== "Email/get") {
+            problems.push(`webmail list: ${JSON.stringify(list).slice(0, 200)}`);
+          }
+          // Every part's blob, downloaded as the webmail's attachment links do.
+          const parts: Json[] = get?.[0]?.[0] === "Email/get"
+            ? (get[0][1].list as Json[]).flatMap((
+              e,
+            ) => [...e.textBody, ...e.htmlBody, ...e.attachments])
+            : [];
+          for (const part of parts.slice(0, 10)) {
+            await timed("jmap-download", async () => {
+              const res = await jmap.fetch(
+                `/jmap/download/${accountId}/${part.blobId}/x?accept=application/octet-stream`,
+              );
+              await res.arrayBuffer();
+              if (res.status !== 200) problems.push(`download ${part.partId}: ${res.status}`);
+            });
+          }
           // Empty the mailbox for the next mutant (SEARCH cost grows with its size).
           await timed(
             "jmap-destroy",
