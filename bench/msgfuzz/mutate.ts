@@ -292,6 +292,20 @@ export const MUTATIONS: Record<string, Mutation> = {
     }
     return out;
   },
+  paramContinuations(s, r) {
+    // RFC 2231 §3 continuations out of order, huge indexes, broken %-escapes.
+    const n = 100 + int(r, 20_000);
+    const conts = Array.from({ length: n }, (_, i) => {
+      const k = pick(r, [i, n - i, int(r, 1 << 30), 4294967295]);
+      return `name*${k}*=${pick(r, ["%41", "%", "%ZZ", "utf-8''%C3", "a"])}`;
+    });
+    return s.replace(/^(content-(?:type|disposition):[^\r\n]*)/im, `$1; ${conts.join("; ")}`);
+  },
+  encodedWordCharsets(s, r) {
+    const n = 100 + int(r, 20_000);
+    const words = Array.from({ length: n }, (_, i) => `=?x-${i}?${pick(r, ["q", "b"])}?YQ==?=`);
+    return s.replace(/^subject:[^\r\n]*/im, `Subject: ${words.join(" ")}`);
+  },
   manyParts(s, r) {
     const n = 1000 + int(r, 20_000);
     return `Content-Type: multipart/mixed; boundary="p"\r\n\r\n` +

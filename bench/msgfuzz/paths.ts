@@ -17,6 +17,8 @@ import {
 } from "../../mime/mod.ts";
 import { bodyText, fieldTexts, headerText, indexedHeaderText } from "../../mime/search_text.ts";
 import { encodeBinaryParts } from "../../protocols/imap/binary.ts";
+import { sortItem } from "../../protocols/imap/sort.ts";
+import { threadOrderedSubject, threadReferences } from "../../protocols/imap/thread.ts";
 import * as jbody from "../../protocols/http/jmap/email_body.ts";
 import { hasAttachment, headerAs, preview } from "../../protocols/http/jmap/email_parse.ts";
 import type { Form } from "../../protocols/http/jmap/email_headers.ts";
@@ -115,6 +117,11 @@ export const PATHS: Record<string, (bytes: Uint8Array) => unknown | Promise<unkn
   },
   "imap.sections+binary": (b) => sections(b, parseMime(b)),
   "imap.append-binary": (b) => encodeBinaryParts(b).length,
+  "imap.sort+thread": (b) => {
+    const item = sortItem(parseMime(b), { seq: 1, uid: 1, size: b.length, internalDate: 0 });
+    const other = { ...item, seq: 2, uid: 2, messageId: item.references[0] ?? null };
+    return threadReferences([item, other]).length + threadOrderedSubject([item, other]).length;
+  },
   "search.texts": (b) => {
     const root = parseMime(b);
     return headerText(root).length + bodyText(b, root).length + indexedHeaderText(root).length +
