@@ -8,6 +8,8 @@
 import assert from "node:assert/strict";
 import { startTestServer, type TestServer } from "./harness.ts";
 import { basic, JmapClient, type Json } from "./lib/jmap_client.ts";
+import { mutate, prng } from "../bench/msgfuzz/mutate.ts";
+import { PATHS } from "../bench/msgfuzz/paths.ts";
 
 const enc = new TextEncoder();
 
@@ -101,3 +103,30 @@ Deno.test("jmap: an id listed 999 times in Email/get is answered once (RFC 8620 
     assert.equal(pn, "Email/parse");
     assert.deepEqual(Object.keys(p.parsed), [blobId]);
   }));
+
+Deno.test("msgfuzz: mutants of the MIME fixtures through every in-process message path", async () => {
+  // The corpus-driven runs (`deno task bench msgfuzz <dir>`) stay local; this replays the
+  // same mutations on the committed fixtures with a fixed PRNG seed, so a regression that
+  // makes a path throw on broken mail fails here. Replay one with --only.
+  const dir = new URL("./fixtures/mime/", import.meta.url);
+  const files = [...Deno.readDirSync(dir)].filter((e) => e.name.endsWith(".eml"))
+    .map((e) => e.name).sort();
+  const failures: string[] = [];
+  let runs = 0;
+  for (const [fi, file] of files.entries()) {
+    const seed = Deno.readFileSync(new URL(file, dir));
+    for (let i = 0; i < 3; i++) {
+      const { names, bytes } = mutate(seed, prng(20261206 * 1_000_003 + fi * 10_007 + i));
+      for (const [path, fn] of Object.entries(PATHS)) {
+        runs++;
+        try {
+          await fn(bytes);
+        } catch (e) {
+          failures.push(`${path} on ${file}:${i} [${names.join("+")}]: ${e}`);
+        }
+      }
+    }
+  }
+  assert.ok(runs > 400, `${runs} runs`);
+  assert.deepEqual(failures, []);
+});
