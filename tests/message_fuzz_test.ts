@@ -8,8 +8,8 @@
 import assert from "node:assert/strict";
 import { startTestServer, type TestServer } from "./harness.ts";
 import { basic, JmapClient, type Json } from "./lib/jmap_client.ts";
-import { mutate, prng } from "../bench/msgfuzz/mutate.ts";
-import { PATHS } from "../bench/msgfuzz/paths.ts";
+import { mutate, prng } from "./lib/msg_mutate.ts";
+import { PATHS } from "./lib/msg_paths.ts";
 
 const enc = new TextEncoder();
 

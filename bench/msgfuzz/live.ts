@@ -11,8 +11,8 @@
  *
  * @module
  */
-import { mutate, prng } from "./mutate.ts";
-import { SIEVE_ALL } from "./paths.ts";
+import { mutate, prng } from "../../tests/lib/msg_mutate.ts";
+import { SIEVE_ALL } from "../../tests/lib/msg_paths.ts";
 import { Imap, Reader, smtpDeliver } from "./wire.ts";
 import { cli, startDenomailProcess } from "../../tests/lib/server_process.ts";
 import { basic, JmapClient, type Json } from "../../tests/lib/jmap_client.ts";

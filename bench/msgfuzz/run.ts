@@ -2,7 +2,7 @@
  * `deno task bench msgfuzz <seed-dir> [--n 20] [--seed 1] [--only file:index] [--out dir]`:
  * mutational fuzzing of the message paths in-process. Each seed message (a file in
  * <seed-dir>, e.g. real mail) gives `n` mutants; every mutant runs through every path of
- * paths.ts. Reported: exceptions, and any call slower than 20 ms + 100 ms per MB. Mutants
+ * tests/lib/msg_paths.ts. Reported: exceptions, and any call slower than 20 ms + 100 ms per MB. Mutants
  * that trip either are written to --out (default /tmp/msgfuzz-findings) with the PRNG seed
  * and mutations in the file name, so `--only` replays one.
  *
@@ -10,8 +10,8 @@
  *
  * @module
  */
-import { mutate, prng } from "./mutate.ts";
-import { PATHS } from "./paths.ts";
+import { mutate, prng } from "../../tests/lib/msg_mutate.ts";
+import { PATHS } from "../../tests/lib/msg_paths.ts";
 
 function arg(args: string[], name: string, dflt: string): string {
   const i = args.indexOf(name);
