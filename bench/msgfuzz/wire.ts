@@ -52,6 +52,11 @@ export class Reader {
   }
 }
 
+/** Writes every byte: `Conn.write` may take only part of a large buffer. */
+export async function writeAll(conn: Deno.Conn, data: Uint8Array): Promise<void> {
+  for (let off = 0; off < data.length;) off += await conn.write(data.subarray(off));
+}
+
 /** RFC 5321 §4.5.2 on bytes: a "." at a line start doubled; CRLF.CRLF appended. */
 export function dotStuffBytes(m: Uint8Array): Uint8Array {
   const out: number[] = [];
@@ -93,11 +98,11 @@ export async function smtpDeliver(
         ["DATA", "DATA", 354],
       ] as const
     ) {
-      await conn.write(enc.encode(cmd + "\r\n"));
+      await writeAll(conn, enc.encode(cmd + "\r\n"));
       const rep = await smtpReply(r);
       if (rep.code !== want) return { ...rep, stage };
     }
-    await conn.write(dotStuffBytes(message));
+    await writeAll(conn, dotStuffBytes(message));
     const rep = await smtpReply(r);
     await conn.write(enc.encode("QUIT\r\n")).catch(() => {});
     return { ...rep, stage: "end of DATA" };
@@ -154,7 +159,7 @@ export class Imap {
       await this.conn.write(enc.encode(`${tag} ${line} {${literal.length}}\r\n`));
       const cont = await this.#response();
       if (!cont.text.startsWith("+")) return { untagged, status: cont.text, problems };
-      await this.conn.write(literal);
+      await writeAll(this.conn, literal);
       await this.conn.write(enc.encode("\r\n"));
     } else await this.conn.write(enc.encode(`${tag} ${line}\r\n`));
     for (;;) {
