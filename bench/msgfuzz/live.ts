@@ -1,6 +1,6 @@
 /**
  * `deno run -A bench/msgfuzz/live.ts <seed-dir> [--n 5] [--seed 1]` (or `deno task bench
- * msgfuzz-live ...`): the mutants of run.ts against a running `denomail serve` process with
+ * msgfuzz-live ...`; `--raw --n 1` sends the files as they are, e.g. a findings folder): the mutants of run.ts against a running `denomail serve` process with
  * builtin:sieve (a script using every test) and builtin:spam. Each mutant is delivered over
  * SMTP (the MX listener) and APPENDed over IMAP, then read back: IMAP FETCH ENVELOPE,
  * BODYSTRUCTURE, BODY[...] sections, BINARY[...]; IMAP SEARCH on text keys; JMAP Email/get
@@ -81,6 +81,7 @@ export async function benchMsgFuzzLive(args: string[]): Promise<void> {
   const n = Number(arg(args, "--n", "5"));
   const base = Number(arg(args, "--seed", "1"));
   const only = arg(args, "--only", "");
+  const raw = args.includes("--raw");
   const out = arg(args, "--out", "/tmp/msgfuzz-live-findings");
   await Deno.mkdir(out, { recursive: true });
   const d = await startDenomailProcess({
@@ -114,7 +115,10 @@ export async function benchMsgFuzzLive(args: string[]): Promise<void> {
       const seed = crlf(Deno.readFileSync(`${dir}/${file}`));
       for (let i = 0; i < n; i++) {
         if (only && only !== `${file}:${i}`) continue;
-        const { names, bytes } = mutate(seed, prng(base * 1_000_003 + fi * 10_007 + i));
+        // --raw: the files are mutants already (a findings folder), sent as they are.
+        const { names, bytes } = raw
+          ? { names: ["raw"], bytes: Deno.readFileSync(`${dir}/${file}`) }
+          : mutate(seed, prng(base * 1_000_003 + fi * 10_007 + i));
         mutants++;
         const mb = bytes.length / 1e6;
         const tag = `${file}:${i} [${names.join("+")}] ${mb.toFixed(2)} MB`;
