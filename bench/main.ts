@@ -1,5 +1,5 @@
 /**
- * `deno task bench [smtp|imap|outbound|plugins|spam|encrypt|freeze|index|jmap|sieve|web|backup|cluster|https]`
+ * `deno task bench [smtp|imap|outbound|plugins|spam|encrypt|freeze|index|jmap|sieve|web|backup|cluster|https|msgfuzz|msgfuzz-live]`
  * `[options]`: the
  * benchmarks;
  * each prints a table. Without a name, `smtp`.
@@ -20,6 +20,8 @@ import { benchSieve } from "./sieve.ts";
 import { benchWeb } from "./web.ts";
 import { benchBackup } from "./backup.ts";
 import { benchCluster } from "./cluster.ts";
+import { benchMsgFuzz } from "./msgfuzz/run.ts";
+import { benchMsgFuzzLive } from "./msgfuzz/live.ts";
 
 const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   smtp: benchSmtp,
@@ -36,6 +38,8 @@ const BENCHES: Record<string, (args: string[]) => Promise<void>> = {
   web: benchWeb,
   backup: benchBackup,
   cluster: benchCluster,
+  msgfuzz: benchMsgFuzz,
+  "msgfuzz-live": benchMsgFuzzLive,
 };
 
 const [name = "smtp", ...rest] = Deno.args;

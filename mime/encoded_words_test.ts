@@ -39,3 +39,29 @@ Deno.test("RFC 2047 encoded words", async (t) => {
     await t.step(JSON.stringify(input), () => assert.equal(decodeEncodedWords(input), want));
   }
 });
+
+Deno.test("encoded words: at most 16 charsets looked up per value", () => {
+  // Found by msgfuzz: 20,000 made-up charset labels in one Subject each cost a TextDecoder
+  // constructor that throws; now the 17th distinct label on decodes as an unknown one.
+  const real = globalThis.TextDecoder;
+  let built = 0;
+  globalThis.TextDecoder = class extends real {
+    constructor(...args: ConstructorParameters<typeof TextDecoder>) {
+      built++;
+      super(...args);
+    }
+  };
+  let out: string;
+  try {
+    out = decodeEncodedWords(
+      Array.from({ length: 2_000 }, (_, i) => `=?x-fuzz-${i}?q?a=C3=A9?=`).join(" x "),
+    );
+  } finally {
+    globalThis.TextDecoder = real;
+  }
+  assert.ok(built <= 16, `${built} decoders built`);
+  // Unknown charsets still read as UTF-8 when valid.
+  assert.equal(out, Array(2_000).fill("a\u00e9").join(" x "));
+  // Known charsets still read as themselves.
+  assert.equal(decodeEncodedWords("=?iso-8859-1?q?=E9?= =?koi8-r?q?=E1?="), "\u00e9\u0410");
+});

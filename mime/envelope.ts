@@ -54,9 +54,10 @@ export function envelope(part: MimePart, opts: QuoteOptions = {}): string {
       case "to":
       case "cc":
       case "bcc": {
-        const parsed = parseAddressList(f.value);
-        const prev = lists[f.lname];
-        lists[f.lname] = prev ? prev.concat(parsed) : parsed;
+        // Appended in place: a concat per field copied the list so far, quadratic in the
+        // number of fields (10,000 From lines, the most kept: 0.9 s for one ENVELOPE).
+        const list = lists[f.lname] ??= [];
+        for (const a of parseAddressList(f.value)) list.push(a);
         break;
       }
     }

@@ -74,6 +74,11 @@ export function decodeCharset(bytes: Uint8Array, charset: string): string {
       // fall through to the fallback
     }
   }
+  return decodeUnknown(bytes);
+}
+
+/** Bytes in an unknown charset: UTF-8 when valid, else windows-1252. Never throws. */
+export function decodeUnknown(bytes: Uint8Array): string {
   try {
     return utf8Fatal.decode(bytes);
   } catch {

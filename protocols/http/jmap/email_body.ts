@@ -106,7 +106,17 @@ export function bodyStructure(
   root: MimePart,
   properties: readonly string[],
 ): JsonObject {
-  return bodyPart(bytes, blob, root, rootPath(root), [...properties, "subParts"]);
+  return bodyPart(bytes, blob, root, rootPath(root), once([...properties, "subParts"]));
+}
+
+/**
+ * Each property name once. A name listed twice was computed twice, and `subParts` recurses:
+ * twice at every level is 2^depth calls — a client asking `"subParts"` (or any name twice)
+ * of a message nested 40 deep (MIME allows 50, RFC 2046 §5.1 sets no limit) held the
+ * server's only thread for days. RFC 8620 §5.1 lists no meaning for a repeated name.
+ */
+function once(properties: readonly string[]): string[] {
+  return [...new Set(properties)];
 }
 
 /** RFC 8621 §4.1.4: the `parseStructure` algorithm, as the RFC gives it. */
@@ -181,7 +191,8 @@ export function partList(
   leaves: readonly Leaf[],
   properties: readonly string[],
 ): JsonObject[] {
-  return leaves.map((l) => bodyPart(bytes, blob, l.part, l.path, properties));
+  const props = once(properties);
+  return leaves.map((l) => bodyPart(bytes, blob, l.part, l.path, props));
 }
 
 /** RFC 8621 §4.1.4 EmailBodyValue of a text part, cut to `maxBytes` UTF-8 octets (0: no cut). */
