@@ -340,6 +340,29 @@ Deno.test("jmap mail: SMTP delivery found with Email/query + Email/get; isolatio
       assert.deepEqual([r[1][0], r[1][1].type], ["error", "invalidArguments"]);
     });
 
+    await t.step(
+      "headers: every field in order, Raw (RFC 8621 §4.1.3); not by default",
+      async () => {
+        const [[, got], [, plain]] = await jmapA().api([
+          [
+            "Email/get",
+            { accountId: aliceId, ids: [ids[1]], properties: ["headers", "subject"] },
+            "0",
+          ],
+          ["Email/get", { accountId: aliceId, ids: [ids[1]] }, "1"],
+        ]);
+        const headers = got.list[0].headers as Array<{ name: string; value: string }>;
+        // Our Received (and trace) fields come first, then the message's own, as sent.
+        const own = headers.slice(headers.findIndex((h) => h.name === "From"));
+        assert.deepEqual(own.map((h) => h.name), ["From", "To", "Subject", "Date", "Message-ID"]);
+        assert.equal(own[0].value, " Dave Sender <dave@remote.test>");
+        assert.equal(own[2].value, " =?UTF-8?B?SGVsbG8gw6lsw6hzIQ==?=");
+        assert.ok(headers.some((h) => h.name === "Received"));
+        assert.equal(got.list[0].subject, "Hello élès!");
+        assert.ok(!("headers" in plain.list[0]), "headers is not a default property");
+      },
+    );
+
     await t.step("isolation: bob never reads alice's mailboxes, emails or blobs", async () => {
       const r = await jmapB().api([
         ["Mailbox/get", { accountId: aliceId }, "0"],

@@ -12,6 +12,7 @@ import {
   bodyStructure,
   bodyValue,
   DEFAULT_BODY_PROPERTIES,
+  headerList,
   partList,
 } from "./email_body.ts";
 import { loadEmails, loadEmailsByBlob } from "./account_view.ts";
@@ -55,9 +56,11 @@ export const PARSED = [
 ];
 /** Properties of the body (email_body.ts). */
 export const BODY = ["bodyStructure", "textBody", "htmlBody", "attachments", "bodyValues"];
-export const PROPERTIES = [...META, ...PARSED, ...BODY];
+/** RFC 8621 §4.1.3 `headers`: every header field, Raw; asked for by name only. */
+export const HEADERS = "headers";
+export const PROPERTIES = [...META, ...PARSED, HEADERS, ...BODY];
 /** RFC 8621 §4.2: what Email/get returns when no properties are given. */
-const DEFAULT_PROPERTIES = PROPERTIES.filter((p) => p !== "bodyStructure");
+const DEFAULT_PROPERTIES = PROPERTIES.filter((p) => p !== "bodyStructure" && p !== HEADERS);
 
 /** RFC 8620 §5.1 /get for Email. */
 const get: JmapMethod = {
@@ -105,7 +108,7 @@ const get: JmapMethod = {
     const wanted = ids ?? [...emails.keys()].map(emailIdOf);
     if (wanted.length > ctx.limits.maxObjectsInGet) throw new MethodError("requestTooLarge");
     const parse = headerProps.size > 0 ||
-      properties.some((p) => PARSED.includes(p) || BODY.includes(p));
+      properties.some((p) => PARSED.includes(p) || BODY.includes(p) || p === HEADERS);
     const list: unknown[] = [];
     const notFound: string[] = [];
     for (const id of wanted) {
@@ -128,6 +131,7 @@ const get: JmapMethod = {
         const bytes = await store.readBlob(e.blobId);
         const root = parseMime(bytes);
         Object.assign(obj, parsedProperties(bytes, root));
+        if (properties.includes(HEADERS)) obj.headers = headerList(root);
         for (const [name, spec] of headerProps) obj[name] = headerProperty(root, spec!);
         if (properties.some((p) => BODY.includes(p))) {
           Object.assign(obj, bodyParts(bytes, e.blobId, root, bodyProperties, values));

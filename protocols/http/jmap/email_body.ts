@@ -58,6 +58,14 @@ function decodedSize(bytes: Uint8Array, p: MimePart): number {
   return (decodeBody(bytes, p) ?? bytes.subarray(p.bodyStart, p.bodyEnd)).byteLength;
 }
 
+/**
+ * Every header field of `p` in order, in Raw form (RFC 8621 §4.1.3 EmailHeader: the name as
+ * written, the value from after the colon to before the final CRLF, folding kept).
+ */
+export function headerList(p: MimePart): JsonObject[] {
+  return p.headers.map((f) => ({ name: f.name, value: dec.decode(f.raw) }));
+}
+
 /** The EmailBodyPart of `p` (at section `path`) with the asked properties. */
 function bodyPart(
   bytes: Uint8Array,
@@ -71,7 +79,7 @@ function bodyPart(
     partId: () => leaf ? path.join(".") : null,
     blobId: () => leaf ? partBlobIdOf(blob, path) : null,
     size: () => decodedSize(bytes, p),
-    headers: () => p.headers.map((f) => ({ name: f.name, value: dec.decode(f.raw) })),
+    headers: () => headerList(p),
     name: () => nameOf(p),
     type: () => mediaType(p),
     charset: () => p.type === "text" ? charsetOf(p) : paramValue(p.params, "charset") ?? null,

@@ -25,8 +25,8 @@ import {
   requireAccount,
   stringArg,
 } from "./context.ts";
-import { BODY, bodyParts, PARSED, parsedProperties } from "./email.ts";
-import { BODY_PROPERTIES, DEFAULT_BODY_PROPERTIES } from "./email_body.ts";
+import { BODY, bodyParts, HEADERS, PARSED, parsedProperties } from "./email.ts";
+import { BODY_PROPERTIES, DEFAULT_BODY_PROPERTIES, headerList } from "./email_body.ts";
 import { headerProperty, parseHeaderProperty } from "./email_headers.ts";
 import { isSetError, loadSetView, oneObject, placeEmail, receivedAtOf } from "./email_import.ts";
 import { keywordSet, mailboxSet } from "./email_update.ts";
@@ -140,7 +140,7 @@ const parse: JmapMethod = {
     ]);
     const accountId = requireAccount(ctx, args);
     const blobIds = idList(args, "blobIds", ctx.limits.maxObjectsInGet) ?? [];
-    const known = ["blobId", "size", ...PARSED, ...BODY];
+    const known = ["blobId", "size", ...PARSED, HEADERS, ...BODY];
     const properties = propertyList(args, "properties") ??
       ["blobId", "size", ...PARSED, "textBody", "htmlBody", "attachments", "bodyValues"];
     const headerProps = new Map(
@@ -186,6 +186,7 @@ const parse: JmapMethod = {
           ...parsedProperties(blob.data, root),
           ...bodyParts(blob.data, stored ?? 0, root, bodyProperties, values),
         };
+        if (properties.includes(HEADERS)) obj.headers = headerList(root);
         for (const [name, spec] of headerProps) obj[name] = headerProperty(root, spec!);
       } catch {
         notParsable.push(id);
