@@ -176,6 +176,35 @@ Deno.test("jmap: a mailbox holds at most 1,000 keywords, stored mail counted (to
     assert.ok(archived in ok.updated, JSON.stringify(ok));
   }));
 
+Deno.test("jmap: one request's responses hold at most 64 MB of JSON (requestTooLarge)", () =>
+  withUser(async ({ ts, user, accountId, jmap }) => {
+    // Mail anyone can send: 10,000 small parts, ~600 KB, ~5 MB of body-part JSON each.
+    const parts = Array.from({ length: 10_000 }, (_, i) => `--b\r\n\r\npart ${i}\r\n`).join("");
+    for (let i = 0; i < 14; i++) {
+      const message = enc.encode(
+        `From: a@x.test\r\nSubject: parts ${i}\r\nMIME-Version: 1.0\r\n` +
+          `Content-Type: multipart/mixed; boundary=b\r\n\r\n${parts}--b--\r\n`,
+      );
+      await ts.store.deliver(message, [{ accountId: user.id, mailbox: "INBOX" }]);
+    }
+    const [[, q]] = await jmap.api([["Email/query", { accountId }, "0"]]);
+    assert.equal(q.ids.length, 14);
+    const get = async (ids: string[]) =>
+      (await jmap.api([["Email/get", {
+        accountId,
+        ids,
+        properties: ["bodyStructure", "textBody", "htmlBody", "attachments"],
+      }, "0"]]))[0];
+    // Before, the server built all of it (~70 MB here; 1,000 ids: gigabytes) in memory.
+    const [name, err] = await get(q.ids);
+    assert.equal(name, "error");
+    assert.equal(err.type, "requestTooLarge");
+    const [ok, one] = await get(q.ids.slice(0, 2));
+    assert.equal(ok, "Email/get");
+    assert.equal(one.list.length, 2);
+    assert.ok(one.list[0].textBody.length > 9_000);
+  }));
+
 Deno.test("jmap: a Mailbox/query filter holds at most 256 conditions", () =>
   withUser(async ({ accountId, jmap }) => {
     const query = async (n: number) => {

@@ -22,7 +22,7 @@ import { readBody } from "../body.ts";
 import { MethodError, problem } from "./errors.ts";
 import { isObject, type JsonObject, parseJson } from "./json.ts";
 import type { JmapLimits } from "./limits.ts";
-import type { JmapMethod, MethodContext } from "./context.ts";
+import { type JmapMethod, MAX_RESPONSE_BYTES, type MethodContext } from "./context.ts";
 import { type Invocation, resolveReferences } from "./refs.ts";
 import type { RecordLocks } from "./records.ts";
 import type { PushHub } from "./push.ts";
@@ -85,6 +85,7 @@ export async function handleApi(
     locks: opts.locks,
     push: opts.push,
     client: opts.client,
+    responseLeft: MAX_RESPONSE_BYTES,
   };
   const responses: Invocation[] = [];
   for (const [name, args, callId] of r.methodCalls) {

@@ -44,6 +44,30 @@ export interface MethodContext {
   push: PushNotifier;
   /** The client's address and whether it came over TLS (submission's Received field). */
   client: { ip: string; secure: boolean };
+  /** Bytes of JSON the request's responses may still take (chargeResponse). */
+  responseLeft: number;
+}
+
+/**
+ * Bytes of JSON one request's responses may hold (not announced). Emails of 10,000 parts
+ * are ~8 MB of body-part JSON each, and a body value may be the whole message: without a
+ * bound, one Email/get of 1,000 ids built gigabytes before the first byte went out.
+ */
+export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Charges one object of a response to the request's budget; past it, requestTooLarge
+ * (RFC 8620 §5.1: more than the server is willing to process in one call) so the client
+ * asks for fewer `what` or properties.
+ */
+export function chargeResponse(ctx: MethodContext, value: unknown, what: string): void {
+  ctx.responseLeft -= JSON.stringify(value)?.length ?? 0;
+  if (ctx.responseLeft < 0) {
+    throw new MethodError(
+      "requestTooLarge",
+      `the response would pass ${MAX_RESPONSE_BYTES >> 20} MB: ask for fewer ${what} or properties`,
+    );
+  }
 }
 
 /** One method: its capability (must be in `using`) and its body. */

@@ -19,6 +19,7 @@ import { loadEmails, loadEmailsByBlob } from "./account_view.ts";
 import { emailChanges, stateOf } from "./state.ts";
 import {
   boolArg,
+  chargeResponse,
   checkArgs,
   idList,
   intArg,
@@ -137,7 +138,9 @@ const get: JmapMethod = {
           Object.assign(obj, bodyParts(bytes, e.blobId, root, bodyProperties, values));
         }
       }
-      list.push(pick(obj, properties));
+      const picked = pick(obj, properties);
+      chargeResponse(ctx, picked, "ids");
+      list.push(picked);
     }
     return { accountId, state: await stateOf(store, ctx.account.id, "email"), list, notFound };
   },

@@ -14,6 +14,7 @@ import { parseMime } from "../../../mime/mod.ts";
 import { readAccountBlob } from "./blob.ts";
 import {
   boolArg,
+  chargeResponse,
   checkArgs,
   idList,
   intArg,
@@ -194,6 +195,7 @@ const parse: JmapMethod = {
       }
       if (stored === null) dropPartBlobIds(obj);
       const out = pick(obj, properties);
+      chargeResponse(ctx, out, "blobIds");
       parsed[id] = out;
     }
     return {
