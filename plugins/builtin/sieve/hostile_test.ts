@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { compile } from "./compile.ts";
 import { actions, runScript } from "./testing.ts";
+import { inputFromBytes } from "./message.ts";
 
 Deno.test("hostile: a 1 MB script is refused", () => {
   const big = 'require "fileinto";\n' +
@@ -110,4 +111,20 @@ Deno.test("hostile: '?' segments and periodic :contains keys over a long header 
   assert.deepEqual(actions(`if header :matches "subject" "a?a*" { discard; }`, { message }), [
     "discard",
   ]);
+});
+
+Deno.test("hostile: a message's body is decoded once however many body tests ask", () => {
+  // Found by the message fuzzer: each body test decoded every part again (~100 ms per MB),
+  // so a script of several body tests over a big message ran for seconds.
+  const message = "Subject: s\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
+    "line of text\r\n".repeat(1000);
+  const raw = new TextEncoder().encode(message);
+  const input = inputFromBytes(raw, { from: "a@x.test", to: "b@y.test" });
+  assert.equal(input.parts(), input.parts());
+  assert.equal(input.parts()[0].text.length, 14_000);
+  assert.equal(input.rawBody(), input.rawBody());
+  const script = 'require "body";\n' +
+    Array.from({ length: 20 }, (_, i) => `if body :text :contains "k${i}" { discard; }`).join("\n");
+  assert.deepEqual(actions(script, { message }), ["keep"]);
+  assert.deepEqual(actions(script.replace('"k7"', '"line of"'), { message }), ["discard"]);
 });
