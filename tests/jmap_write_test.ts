@@ -292,6 +292,82 @@ Deno.test("jmap write: Email/set, Email/import, changes shared with IMAP", async
       assert.deepEqual(asBob.notFound, [blobId], "another account's blob is not found");
     });
 
+    await t.step(
+      "Email/parse: parts of an upload or an attached message can be downloaded",
+      async () => {
+        const attached = [
+          "From: inner@x.test",
+          "Subject: inner",
+          "MIME-Version: 1.0",
+          'Content-Type: multipart/mixed; boundary="i"',
+          "",
+          "--i",
+          "Content-Type: text/plain",
+          "",
+          "inner text",
+          "--i",
+          'Content-Type: application/octet-stream; name="a.bin"',
+          "Content-Transfer-Encoding: base64",
+          "",
+          btoa("inner attachment"),
+          "--i--",
+          "",
+        ].join("\r\n");
+        const outer = [
+          "From: outer@x.test",
+          "Subject: outer",
+          "MIME-Version: 1.0",
+          'Content-Type: multipart/mixed; boundary="o"',
+          "",
+          "--o",
+          "Content-Type: text/plain",
+          "",
+          "see attached",
+          "--o",
+          "Content-Type: message/rfc822",
+          "",
+          attached,
+          "--o--",
+          "",
+        ].join("\r\n");
+        const bytes = new TextEncoder().encode(outer);
+        const download = async (blobId: string) => {
+          const res = await jmapA.fetch(`/jmap/download/${aliceId}/${blobId}/x`);
+          assert.equal(res.status, 200, blobId);
+          return await res.text();
+        };
+        // An upload: its parts get `q` ids (before, null: nothing to download).
+        const up = await jmapA.fetch(`/jmap/upload/${aliceId}/`, {
+          method: "POST",
+          headers: { "content-type": "message/rfc822" },
+          body: new TextEncoder().encode(attached) as Uint8Array<ArrayBuffer>,
+        });
+        const upId = (await up.json()).blobId;
+        const fromUpload = (await call("Email/parse", {
+          blobIds: [upId],
+          properties: ["attachments"],
+        })).r.parsed[upId];
+        assert.match(fromUpload.attachments[0].blobId, /^q/);
+        assert.equal(await download(fromUpload.attachments[0].blobId), "inner attachment");
+        // A stored message's attached message, parsed by its part blob id: its parts too.
+        await ts.store.deliver(bytes, [{ accountId: alice.id, mailbox: "INBOX" }]);
+        const [[, q]] = await jmapA.api([["Email/query", {
+          accountId: aliceId,
+          filter: { subject: "outer" },
+        }, "0"]]);
+        const got = (await call("Email/get", { ids: q.ids, properties: ["attachments"] })).r;
+        const rfc822 = got.list[0].attachments[0];
+        assert.equal(rfc822.type, "message/rfc822");
+        const inner = (await call("Email/parse", {
+          blobIds: [rfc822.blobId],
+          properties: ["subject", "attachments"],
+        })).r.parsed[rfc822.blobId];
+        assert.equal(inner.subject, "inner");
+        assert.equal(inner.attachments[0].blobId, `${rfc822.blobId}_2`);
+        assert.equal(await download(inner.attachments[0].blobId), "inner attachment");
+      },
+    );
+
     await t.step("overQuota and tooLarge are per-item SetErrors", async () => {
       await ts.store.setQuota("alice@example.test", 1);
       const { r } = await call("Email/set", {

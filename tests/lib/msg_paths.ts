@@ -129,10 +129,10 @@ export const PATHS: Record<string, (bytes: Uint8Array) => unknown | Promise<unkn
   },
   "jmap.email-get": (b) => {
     const root = parseMime(b);
-    const s = JSON.stringify(jbody.bodyStructure(b, 1, root, jbody.BODY_PROPERTIES));
+    const s = JSON.stringify(jbody.bodyStructure(b, () => "p1", root, jbody.BODY_PROPERTIES));
     const lists = jbody.bodyLists(root);
     const all = [...lists.text, ...lists.html, ...lists.attachments];
-    const parts = jbody.partList(b, 1, all, jbody.DEFAULT_BODY_PROPERTIES);
+    const parts = jbody.partList(b, () => "p1", all, jbody.DEFAULT_BODY_PROPERTIES);
     const values = [...lists.text, ...lists.html].slice(0, 50).map((l) =>
       jbody.bodyValue(b, l.part, 0)
     );

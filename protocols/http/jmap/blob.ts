@@ -82,6 +82,7 @@ export async function readAccountBlob(
   const uploadId = parseUploadId(blobId);
   const messageBlob = parseBlobId(blobId);
   const part = parsePartBlobId(blobId);
+  const uploadPart = parsePartBlobId(blobId, "q");
   if (uploadId !== null) {
     const up = await store.readUpload(accountId, uploadId);
     return up ? { data: up.data, type: up.upload.type } : null;
@@ -89,17 +90,23 @@ export async function readAccountBlob(
     if (!await ownsBlob(store, accountId, messageBlob)) return null;
     return { data: await store.readBlob(messageBlob), type: "message/rfc822" };
   } else if (part !== null && await ownsBlob(store, accountId, part.blob)) {
-    // A body part (email_body.ts): its content with the transfer encoding removed.
-    const bytes = await store.readBlob(part.blob);
-    const p = findPart(parseMime(bytes), part.path);
-    if (p && p.kind !== "multipart") {
-      return {
-        data: decodeBody(bytes, p) ?? bytes.subarray(p.bodyStart, p.bodyEnd),
-        type: `${p.type}/${p.subtype}`,
-      };
-    }
+    return partOf(await store.readBlob(part.blob), part.path);
+  } else if (uploadPart !== null) {
+    // A part of an upload that Email/parse showed (email_copy.ts).
+    const up = await store.readUpload(accountId, uploadPart.blob);
+    return up ? partOf(up.data, uploadPart.path) : null;
   }
   return null;
+}
+
+/** A body part (email_body.ts) of a message: its content with the transfer encoding removed. */
+function partOf(bytes: Uint8Array, path: number[]): { data: Uint8Array; type: string } | null {
+  const p = findPart(parseMime(bytes), path);
+  if (!p || p.kind === "multipart") return null;
+  return {
+    data: decodeBody(bytes, p) ?? bytes.subarray(p.bodyStart, p.bodyEnd),
+    type: `${p.type}/${p.subtype}`,
+  };
 }
 
 /** RFC 8620 §6.2: the bytes of a blob of `account`, byte-exact. */

@@ -13,6 +13,7 @@ import {
   bodyValue,
   DEFAULT_BODY_PROPERTIES,
   headerList,
+  type PartBlobIds,
   partList,
 } from "./email_body.ts";
 import { loadEmails, loadEmailsByBlob } from "./account_view.ts";
@@ -31,7 +32,7 @@ import {
 import { hasAttachment, headerAs, preview, utcDate } from "./email_parse.ts";
 import { headerProperty, parseHeaderProperty } from "./email_headers.ts";
 import { invalidArguments, MethodError } from "./errors.ts";
-import { blobIdOf, emailIdOf, mailboxIdOf, parseEmailId, threadIdOf } from "./ids.ts";
+import { blobIdOf, emailIdOf, mailboxIdOf, parseEmailId, partBlobIdOf, threadIdOf } from "./ids.ts";
 import type { JsonObject } from "./json.ts";
 import { MAIL } from "./session.ts";
 import { changesMethod } from "./changes_method.ts";
@@ -135,7 +136,8 @@ const get: JmapMethod = {
         if (properties.includes(HEADERS)) obj.headers = headerList(root);
         for (const [name, spec] of headerProps) obj[name] = headerProperty(root, spec!);
         if (properties.some((p) => BODY.includes(p))) {
-          Object.assign(obj, bodyParts(bytes, e.blobId, root, bodyProperties, values));
+          const blobIds = (path: readonly number[]) => partBlobIdOf(e.blobId, path);
+          Object.assign(obj, bodyParts(bytes, blobIds, root, bodyProperties, values));
         }
       }
       const picked = pick(obj, properties);
@@ -149,7 +151,7 @@ const get: JmapMethod = {
 /** RFC 8621 §4.1.4 body properties and §4.2 bodyValues. */
 export function bodyParts(
   bytes: Uint8Array,
-  blob: number,
+  blobIds: PartBlobIds,
   root: MimePart,
   properties: readonly string[],
   values: { text: boolean; html: boolean; all: boolean; maxBytes: number },
@@ -166,10 +168,10 @@ export function bodyParts(
   if (values.html || values.all) add(lists.html);
   if (values.all) add(lists.attachments);
   return {
-    bodyStructure: bodyStructure(bytes, blob, root, properties),
-    textBody: partList(bytes, blob, lists.text, properties),
-    htmlBody: partList(bytes, blob, lists.html, properties),
-    attachments: partList(bytes, blob, lists.attachments, properties),
+    bodyStructure: bodyStructure(bytes, blobIds, root, properties),
+    textBody: partList(bytes, blobIds, lists.text, properties),
+    htmlBody: partList(bytes, blobIds, lists.html, properties),
+    attachments: partList(bytes, blobIds, lists.attachments, properties),
     bodyValues,
   };
 }

@@ -17,7 +17,8 @@ import {
   type MimePart,
   paramValue,
 } from "../../../mime/mod.ts";
-import { partBlobIdOf } from "./ids.ts";
+/** The blob id of the part at section `path` of the message being shown, or null. */
+export type PartBlobIds = (path: readonly number[]) => string | null;
 import type { JsonObject } from "./json.ts";
 
 /** RFC 8621 §4.2 default bodyProperties. */
@@ -69,7 +70,7 @@ export function headerList(p: MimePart): JsonObject[] {
 /** The EmailBodyPart of `p` (at section `path`) with the asked properties. */
 function bodyPart(
   bytes: Uint8Array,
-  blob: number,
+  blobIds: PartBlobIds,
   p: MimePart,
   path: number[],
   properties: readonly string[],
@@ -77,7 +78,7 @@ function bodyPart(
   const leaf = p.kind !== "multipart";
   const all: Record<string, () => unknown> = {
     partId: () => leaf ? path.join(".") : null,
-    blobId: () => leaf ? partBlobIdOf(blob, path) : null,
+    blobId: () => leaf ? blobIds(path) : null,
     size: () => decodedSize(bytes, p),
     headers: () => headerList(p),
     name: () => nameOf(p),
@@ -90,7 +91,7 @@ function bodyPart(
     subParts: () =>
       leaf
         ? null
-        : p.children.map((c, i) => bodyPart(bytes, blob, c, sectionOf(path, i), properties)),
+        : p.children.map((c, i) => bodyPart(bytes, blobIds, c, sectionOf(path, i), properties)),
   };
   const out: JsonObject = Object.create(null);
   for (const k of properties) out[k] = all[k]();
@@ -110,11 +111,11 @@ function rootPath(root: MimePart): number[] {
 /** RFC 8621 §4.1.4 bodyStructure. */
 export function bodyStructure(
   bytes: Uint8Array,
-  blob: number,
+  blobIds: PartBlobIds,
   root: MimePart,
   properties: readonly string[],
 ): JsonObject {
-  return bodyPart(bytes, blob, root, rootPath(root), once([...properties, "subParts"]));
+  return bodyPart(bytes, blobIds, root, rootPath(root), once([...properties, "subParts"]));
 }
 
 /**
@@ -195,12 +196,12 @@ export function bodyLists(root: MimePart): { text: Leaf[]; html: Leaf[]; attachm
 /** The EmailBodyPart list of leaves. */
 export function partList(
   bytes: Uint8Array,
-  blob: number,
+  blobIds: PartBlobIds,
   leaves: readonly Leaf[],
   properties: readonly string[],
 ): JsonObject[] {
   const props = once(properties);
-  return leaves.map((l) => bodyPart(bytes, blob, l.part, l.path, props));
+  return leaves.map((l) => bodyPart(bytes, blobIds, l.part, l.path, props));
 }
 
 /** RFC 8621 §4.1.4 EmailBodyValue of a text part, cut to `maxBytes` UTF-8 octets (0: no cut). */

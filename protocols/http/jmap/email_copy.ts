@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { parseMime } from "../../../mime/mod.ts";
+import { findPart, parseMime } from "../../../mime/mod.ts";
 import { readAccountBlob } from "./blob.ts";
 import {
   boolArg,
@@ -27,13 +27,26 @@ import {
   stringArg,
 } from "./context.ts";
 import { BODY, bodyParts, HEADERS, PARSED, parsedProperties } from "./email.ts";
-import { BODY_PROPERTIES, DEFAULT_BODY_PROPERTIES, headerList } from "./email_body.ts";
+import {
+  BODY_PROPERTIES,
+  DEFAULT_BODY_PROPERTIES,
+  headerList,
+  type PartBlobIds,
+} from "./email_body.ts";
 import { headerProperty, parseHeaderProperty } from "./email_headers.ts";
 import { isSetError, loadSetView, oneObject, placeEmail, receivedAtOf } from "./email_import.ts";
 import { keywordSet, mailboxSet } from "./email_update.ts";
 import { keywordsOf } from "./keywords.ts";
 import { invalidArguments, MethodError, SetFailure } from "./errors.ts";
-import { accountIdOf, parseBlobId, parseEmailId } from "./ids.ts";
+import {
+  accountIdOf,
+  parseBlobId,
+  parseEmailId,
+  parsePartBlobId,
+  parseUploadId,
+  partBlobIdOf,
+  uploadPartBlobIdOf,
+} from "./ids.ts";
 import { isObject, type JsonObject } from "./json.ts";
 import { CORE, MAIL } from "./session.ts";
 import { stateOf } from "./state.ts";
@@ -115,16 +128,32 @@ const copyEmails: JmapMethod = {
   },
 };
 
-/** Part blob ids name stored messages only: a parsed upload's parts have none. */
-function dropPartBlobIds(v: unknown): void {
-  if (Array.isArray(v)) v.forEach(dropPartBlobIds);
-  else if (isObject(v)) {
-    for (const [k, x] of Object.entries(v)) {
-      if (k === "blobId" && typeof x === "string" && x.startsWith("p0")) v[k] = null;
-      else dropPartBlobIds(x);
+/**
+ * The blob ids of the parts of a message given to Email/parse by `blobId`, so that a client
+ * can download them (an attachment of an attached message): `p<blob>_<path>` in a stored
+ * message, `p<blob>_<n>_<path>` in the message/rfc822 part n of one (RFC 9051 §6.4.5: its
+ * numbers continue into the encapsulated message), `q<upload>_<path>` in an upload. Null
+ * where the bytes parsed are not where the stored message has them (an attached message
+ * with a transfer encoding, which RFC 2046 §5.2.1 does not allow).
+ */
+async function parsedPartBlobIds(ctx: MethodContext, blobId: string): Promise<PartBlobIds> {
+  const stored = parseBlobId(blobId);
+  if (stored !== null) return (path) => partBlobIdOf(stored, path);
+  const upload = parseUploadId(blobId);
+  if (upload !== null) return (path) => uploadPartBlobIdOf(upload, path);
+  const part = parsePartBlobId(blobId);
+  if (part !== null) {
+    const bytes = await ctx.deps.store.readBlob(part.blob);
+    const p = findPart(parseMime(bytes), part.path);
+    if (p?.kind === "message" && p.embedded && IDENTITY.has(p.encoding)) {
+      return (path) => partBlobIdOf(part.blob, [...part.path, ...path]);
     }
   }
+  return () => null;
 }
+
+/** Transfer encodings that leave the bytes as they are (RFC 2045 §6.1). */
+const IDENTITY = new Set(["7bit", "8bit", "binary"]);
 
 const parse: JmapMethod = {
   capability: MAIL,
@@ -171,7 +200,7 @@ const parse: JmapMethod = {
         notFound.push(id);
         continue;
       }
-      const stored = parseBlobId(id);
+      const blobIds = await parsedPartBlobIds(ctx, id);
       let obj: JsonObject;
       try {
         const root = parseMime(blob.data);
@@ -185,7 +214,7 @@ const parse: JmapMethod = {
           receivedAt: null,
           size: blob.data.byteLength,
           ...parsedProperties(blob.data, root),
-          ...bodyParts(blob.data, stored ?? 0, root, bodyProperties, values),
+          ...bodyParts(blob.data, blobIds, root, bodyProperties, values),
         };
         if (properties.includes(HEADERS)) obj.headers = headerList(root);
         for (const [name, spec] of headerProps) obj[name] = headerProperty(root, spec!);
@@ -193,7 +222,6 @@ const parse: JmapMethod = {
         notParsable.push(id);
         continue;
       }
-      if (stored === null) dropPartBlobIds(obj);
       const out = pick(obj, properties);
       chargeResponse(ctx, out, "blobIds");
       parsed[id] = out;

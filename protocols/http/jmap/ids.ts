@@ -10,7 +10,8 @@
  * |         |            | account are one Email with several mailboxIds (RFC 8621 §4) |
  * | thread  | `t<blob>`  | the blob of the thread's first Email (storage threads.ts)   |
  * | blob    | `b<blob>`  | a stored message; `u<id>` an upload;                        |
- * |         |            | `p<blob>_1_2` part 1.2 of a message (transfer-decoded)      |
+ * |         |            | `p<blob>_1_2` part 1.2 of a message (transfer-decoded);     |
+ * |         |            | `q<id>_1_2` part 1.2 of an upload (Email/parse)             |
  *
  * A parsed id says nothing about ownership: every lookup also checks the account.
  *
@@ -43,9 +44,16 @@ export const parseUploadId = (id: unknown) => parse("u", id);
 export const partBlobIdOf = (blobId: number, path: readonly number[]) =>
   `p${blobId}${path.map((n) => `_${n}`).join("")}`;
 
-/** `{ blob, path }` of a part blob id, or null. */
-export function parsePartBlobId(id: unknown): { blob: number; path: number[] } | null {
-  if (typeof id !== "string" || id.length > 255 || !id.startsWith("p")) return null;
+/** The blob id of the part at section `path` of an upload (a message given to Email/parse). */
+export const uploadPartBlobIdOf = (uploadId: number, path: readonly number[]) =>
+  `q${uploadId}${path.map((n) => `_${n}`).join("")}`;
+
+/** `{ blob, path }` of a part blob id (`prefix` "q": `blob` is an upload's id), or null. */
+export function parsePartBlobId(
+  id: unknown,
+  prefix: "p" | "q" = "p",
+): { blob: number; path: number[] } | null {
+  if (typeof id !== "string" || id.length > 255 || !id.startsWith(prefix)) return null;
   const [head, ...rest] = id.slice(1).split("_");
   const blob = parse("", head);
   if (blob === null || rest.length > 50) return null;
