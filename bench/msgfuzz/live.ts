@@ -16,6 +16,7 @@ import { SIEVE_ALL } from "../../tests/lib/msg_paths.ts";
 import { Imap, Reader, smtpDeliver } from "./wire.ts";
 import { cli, startDenomailProcess } from "../../tests/lib/server_process.ts";
 import { basic, JmapClient, type Json } from "../../tests/lib/jmap_client.ts";
+import { BODY_PROPERTIES } from "../../protocols/http/jmap/email_body.ts";
 
 const USER = "fuzz@example.test";
 const PASS = "fuzz-pass-123";
@@ -219,20 +220,7 @@ export async function benchMsgFuzzLive(args: string[]): Promise<void> {
                 "bodyValues",
                 ...HEADER_PROPS,
               ],
-              bodyProperties: [
-                "partId",
-                "blobId",
-                "size",
-                "name",
-                "type",
-                "charset",
-                "disposition",
-                "cid",
-                "language",
-                "location",
-                "headers",
-                "subParts",
-              ],
+              bodyProperties: BODY_PROPERTIES,
               fetchAllBodyValues: true,
               maxBodyValueBytes: 0,
             }, "0"]]));

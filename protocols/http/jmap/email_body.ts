@@ -17,9 +17,10 @@ import {
   type MimePart,
   paramValue,
 } from "../../../mime/mod.ts";
+import type { JsonObject } from "./json.ts";
+
 /** The blob id of the part at section `path` of the message being shown, or null. */
 export type PartBlobIds = (path: readonly number[]) => string | null;
-import type { JsonObject } from "./json.ts";
 
 /** RFC 8621 §4.2 default bodyProperties. */
 export const DEFAULT_BODY_PROPERTIES = [
