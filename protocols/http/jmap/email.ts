@@ -14,7 +14,7 @@ import {
   DEFAULT_BODY_PROPERTIES,
   partList,
 } from "./email_body.ts";
-import { loadEmails, loadEmailsByBlob } from "./account_view.ts";
+import { loadEmails, loadEmailsByBlob, readListedEmail } from "./account_view.ts";
 import { emailChanges, stateOf } from "./state.ts";
 import {
   boolArg,
@@ -125,7 +125,11 @@ const get: JmapMethod = {
         receivedAt: utcDate(e.receivedAt),
       };
       if (parse) {
-        const bytes = await store.readBlob(e.blobId);
+        const bytes = await readListedEmail(store, ctx.account.id, e.blobId);
+        if (bytes === null) {
+          notFound.push(id);
+          continue;
+        }
         const root = parseMime(bytes);
         Object.assign(obj, parsedProperties(bytes, root));
         for (const [name, spec] of headerProps) obj[name] = headerProperty(root, spec!);
