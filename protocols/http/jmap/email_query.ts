@@ -255,7 +255,7 @@ const query: JmapMethod = {
     const emails = candidates
       ? await loadEmailsByBlob(store, ctx.account.id, candidates)
       : await loadEmails(store, ctx.account.id);
-    await resolveTextConditions(store, emails, needs.texts);
+    await resolveTextConditions(store, ctx.account.id, emails, needs.texts);
     const data = await queryData(store, ctx.account.id, emails, needs);
     let sorted = [...emails.values()];
     if (predicate) sorted = sorted.filter((e) => predicate(e, data));
