@@ -9,8 +9,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { skipPostgres, startPostgres } from "./lib/postgres.ts";
-import { startCluster } from "./lib/cluster.ts";
+import { type PostgresCluster, skipPostgres, startPostgres } from "./lib/postgres.ts";
+import { type Cluster, startCluster } from "./lib/cluster.ts";
 import { waitFor } from "./lib/outbound_fixture.ts";
 import { openPostgresStore } from "../storage/postgres/store.ts";
 import { plainFlowClient } from "./imap_helpers.ts";
@@ -89,123 +89,132 @@ Deno.test({
       listen: ["smtp", "imap"],
       users: [[USER, PASS]],
     });
-    const [a, b] = cluster.nodes;
-    const stopFile = `${a.dir}/stop-senders`;
-    const replies: Array<{ kind: string; node: number; token: string; at: number }> = [];
-    let phase = 0; // 0: up, 1: down, 2: back
-    const senders = new Deno.Command("python3", {
-      args: ["-c", SENDERS_PY, String(a.port("smtp")), String(b.port("smtp")), stopFile],
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const reading = (async () => {
-      let buf = "";
-      for await (const chunk of senders.stdout.pipeThrough(new TextDecoderStream())) {
-        buf += chunk;
-        let i;
-        while ((i = buf.indexOf("\n")) >= 0) {
-          const [kind, node, token] = buf.slice(0, i).split(" ");
-          buf = buf.slice(i + 1);
-          replies.push({ kind, node: Number(node), token, at: phase });
-        }
-      }
-    })();
-    const count = (kind: string, at: number, node?: number) =>
-      replies.filter((r) =>
-        r.kind === kind && r.at === at && (node === undefined || r.node === node)
-      )
-        .length;
     try {
-      await waitFor(() => Promise.resolve(count("ACK", 0) >= 20), "deliveries while up", 60_000);
-      await pg.halt();
-      phase = 1;
-      await waitFor(() => Promise.resolve(count("TEMP", 1) >= 8), "4xx while down", 60_000)
-        .catch((e) => {
-          const kinds = replies.filter((r) => r.at === 1).map((r) => r.kind).slice(0, 50).join(" ");
-          throw new Error(
-            `${e.message}; replies while down: ${kinds}\n${a.proc.log().slice(-2000)}`,
-          );
-        });
-      const login = await imapLogin(b.port("imap"));
-      assert.match(login, /^(a NO|\* BYE)/, `IMAP LOGIN while the database is down: ${login}`);
-      await pg.resume();
-      phase = 2;
-      // Both nodes accept mail again without being restarted.
-      await waitFor(
-        () => Promise.resolve(count("ACK", 2, 0) >= 5 && count("ACK", 2, 1) >= 5),
-        "deliveries through both nodes after the database is back",
-        90_000,
-      );
-    } finally {
-      await Deno.writeTextFile(stopFile, "");
-      await senders.status;
-      await reading;
-      await senders.stderr.cancel().catch(() => {});
-    }
-    try {
-      assert.equal(replies.filter((r) => r.kind === "PERM").length, 0, "no 5xx ever");
-      const acked = replies.filter((r) => r.kind === "ACK").map((r) => r.token);
-      const store = await openPostgresStore(pg.url, { maxConnections: 2 });
-      const stored = new Map<string, number>();
-      try {
-        const acc = (await store.getAccount(USER))!;
-        const inbox = (await store.getMailbox(acc.id, "INBOX"))!;
-        for (const m of await store.listMessages(inbox.id)) {
-          const text = new TextDecoder().decode(await store.readBlob(m.blobId));
-          const token = text.match(/^Subject: (out-\d+-\d+)\r$/m)?.[1];
-          if (token) stored.set(token, (stored.get(token) ?? 0) + 1);
-        }
-      } finally {
-        await store.close();
-      }
-      const lost = acked.filter((t) => !stored.has(t));
-      assert.deepEqual(lost, [], "acknowledged but not stored");
-      assert.deepEqual([...stored].filter(([, n]) => n > 1), [], "stored twice");
-
-      // The LISTEN connections came back too: IDLE on b hears a delivery through a.
-      const flow = plainFlowClient(b.port("imap"), USER, PASS);
-      await flow.connect();
-      try {
-        const lock = await flow.getMailboxLock("INBOX");
-        try {
-          const before = flow.mailbox ? flow.mailbox.exists : 0;
-          const idling = flow.idle();
-          idling.catch(() => {});
-          await waitFor(() => Promise.resolve(flow.idling), "IDLE on b");
-          const exists = new Promise<number>((resolve) =>
-            flow.on("exists", (v: { count: number }) => {
-              if (v.count > before) resolve(v.count);
-            })
-          );
-          // b's LISTEN reconnects on its own timer, up to a few seconds after the pool's:
-          // a notification sent before that is lost (change_bus.ts), so deliver through a
-          // until b hears one, within the deadline.
-          const send = new Deno.Command("python3", {
-            args: [
-              "-c",
-              `import smtplib; smtplib.SMTP("127.0.0.1", ${
-                a.port("smtp")
-              }).sendmail("x@remote.test", ["${USER}"], b"Subject: after\\r\\n\\r\\nx\\r\\n")`,
-            ],
-          });
-          let heard = false;
-          exists.then(() => heard = true);
-          const deadline = Date.now() + 15_000;
-          while (!heard && Date.now() < deadline) {
-            assert.ok((await send.output()).success);
-            let timer: ReturnType<typeof setTimeout> | undefined;
-            await Promise.race([exists, new Promise((r) => timer = setTimeout(r, 1000))]);
-            clearTimeout(timer);
-          }
-          assert.ok(heard, "no EXISTS on b after recovery");
-        } finally {
-          lock.release();
-        }
-      } finally {
-        await flow.logout().catch(() => {});
-      }
+      await underLoad(pg, cluster);
+    } catch (e) {
+      // Which node died or what it logged is what a failure here needs to be understood.
+      (e as Error).message += `\n${cluster.describe()}`;
+      throw e;
     } finally {
       await cluster.stop();
     }
   },
 });
+
+/** Senders on both nodes; the database stops and comes back; then what was acknowledged. */
+async function underLoad(pg: PostgresCluster, cluster: Cluster): Promise<void> {
+  const [a, b] = cluster.nodes;
+  const stopFile = `${a.dir}/stop-senders`;
+  const replies: Array<{ kind: string; node: number; token: string; at: number }> = [];
+  let phase = 0; // 0: up, 1: down, 2: back
+  const senders = new Deno.Command("python3", {
+    args: ["-c", SENDERS_PY, String(a.port("smtp")), String(b.port("smtp")), stopFile],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const reading = (async () => {
+    let buf = "";
+    for await (const chunk of senders.stdout.pipeThrough(new TextDecoderStream())) {
+      buf += chunk;
+      let i;
+      while ((i = buf.indexOf("\n")) >= 0) {
+        const [kind, node, token] = buf.slice(0, i).split(" ");
+        buf = buf.slice(i + 1);
+        replies.push({ kind, node: Number(node), token, at: phase });
+      }
+    }
+  })();
+  const count = (kind: string, at: number, node?: number) =>
+    replies.filter((r) => r.kind === kind && r.at === at && (node === undefined || r.node === node))
+      .length;
+  try {
+    await waitFor(() => Promise.resolve(count("ACK", 0) >= 20), "deliveries while up", 60_000);
+    await pg.halt();
+    phase = 1;
+    await waitFor(() => Promise.resolve(count("TEMP", 1) >= 8), "4xx while down", 60_000)
+      .catch((e) => {
+        const kinds = replies.filter((r) => r.at === 1).map((r) => r.kind).slice(0, 50).join(" ");
+        throw new Error(
+          `${e.message}; replies while down: ${kinds}\n${a.proc.log().slice(-2000)}`,
+        );
+      });
+    const login = await imapLogin(b.port("imap"));
+    assert.match(login, /^(a NO|\* BYE)/, `IMAP LOGIN while the database is down: ${login}`);
+    await pg.resume();
+    phase = 2;
+    // Both nodes accept mail again without being restarted.
+    await waitFor(
+      () => Promise.resolve(count("ACK", 2, 0) >= 5 && count("ACK", 2, 1) >= 5),
+      "deliveries through both nodes after the database is back",
+      90_000,
+    );
+  } finally {
+    await Deno.writeTextFile(stopFile, "");
+    await senders.status;
+    await reading;
+    await senders.stderr.cancel().catch(() => {});
+  }
+  {
+    assert.equal(replies.filter((r) => r.kind === "PERM").length, 0, "no 5xx ever");
+    const acked = replies.filter((r) => r.kind === "ACK").map((r) => r.token);
+    const store = await openPostgresStore(pg.url, { maxConnections: 2 });
+    const stored = new Map<string, number>();
+    try {
+      const acc = (await store.getAccount(USER))!;
+      const inbox = (await store.getMailbox(acc.id, "INBOX"))!;
+      for (const m of await store.listMessages(inbox.id)) {
+        const text = new TextDecoder().decode(await store.readBlob(m.blobId));
+        const token = text.match(/^Subject: (out-\d+-\d+)\r$/m)?.[1];
+        if (token) stored.set(token, (stored.get(token) ?? 0) + 1);
+      }
+    } finally {
+      await store.close();
+    }
+    const lost = acked.filter((t) => !stored.has(t));
+    assert.deepEqual(lost, [], "acknowledged but not stored");
+    assert.deepEqual([...stored].filter(([, n]) => n > 1), [], "stored twice");
+
+    // The LISTEN connections came back too: IDLE on b hears a delivery through a.
+    const flow = plainFlowClient(b.port("imap"), USER, PASS);
+    await flow.connect();
+    try {
+      const lock = await flow.getMailboxLock("INBOX");
+      try {
+        const before = flow.mailbox ? flow.mailbox.exists : 0;
+        const idling = flow.idle();
+        idling.catch(() => {});
+        await waitFor(() => Promise.resolve(flow.idling), "IDLE on b");
+        const exists = new Promise<number>((resolve) =>
+          flow.on("exists", (v: { count: number }) => {
+            if (v.count > before) resolve(v.count);
+          })
+        );
+        // b's LISTEN reconnects on its own timer, up to a few seconds after the pool's:
+        // a notification sent before that is lost (change_bus.ts), so deliver through a
+        // until b hears one, within the deadline.
+        const send = new Deno.Command("python3", {
+          args: [
+            "-c",
+            `import smtplib; smtplib.SMTP("127.0.0.1", ${
+              a.port("smtp")
+            }).sendmail("x@remote.test", ["${USER}"], b"Subject: after\\r\\n\\r\\nx\\r\\n")`,
+          ],
+        });
+        let heard = false;
+        exists.then(() => heard = true);
+        const deadline = Date.now() + 15_000;
+        while (!heard && Date.now() < deadline) {
+          assert.ok((await send.output()).success);
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          await Promise.race([exists, new Promise((r) => timer = setTimeout(r, 1000))]);
+          clearTimeout(timer);
+        }
+        assert.ok(heard, "no EXISTS on b after recovery");
+      } finally {
+        lock.release();
+      }
+    } finally {
+      await flow.logout().catch(() => {});
+    }
+  }
+}

@@ -10,7 +10,6 @@ import { python, startTestServer, type TestServer } from "./harness.ts";
 import { startDnsServer, type TestDnsServer } from "./lib/dns_server.ts";
 import {
   dnsSettings,
-  freePort,
   inbox,
   publishDkimKey,
   startSender,
@@ -55,16 +54,16 @@ Deno.test("jmap submission: identities, local + remote delivery, forbiddenFrom, 
     "b.test": { MX: [{ preference: 10, exchange: "mx.b.test" }] },
     "mx.b.test": { A: ["127.0.0.1"] },
   });
-  const bPort = freePort();
   let a: TestServer | null = null;
   let b: TestServer | null = null;
   try {
     b = await startTestServer({
       hostname: "mx.b.test",
       dns: dnsSettings(dns),
-      listeners: { smtp: `127.0.0.1:${bPort}` },
+      listeners: { smtp: "127.0.0.1:0" }, // port 0: a port picked earlier may be taken by then
     });
     await b.addUser("bob@b.test", "secret-pw");
+    const bPort = b.port("smtp");
     a = await startSender(dns, bPort, {}, {
       listeners: { http: "127.0.0.1:0" },
       submission: { allowed_identities: { "alice@a.test": ["team@a.test"] } },

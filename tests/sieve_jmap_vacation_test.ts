@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { python, startTestServer } from "./harness.ts";
 import { startDnsServer } from "./lib/dns_server.ts";
-import { freePort, inbox, startSender, waitFor } from "./lib/outbound_fixture.ts";
+import { inbox, startSender, waitFor } from "./lib/outbound_fixture.ts";
 import { basic, CORE, JmapClient, type Json, MAIL } from "./lib/jmap_client.ts";
 import { storeKv } from "../cli/commands/spam.ts";
 import { activateScript, putScript } from "../plugins/builtin/sieve/scripts.ts";
@@ -27,15 +27,15 @@ s.quit()
 `;
 
 Deno.test("sieve + JMAP: VacationResponse set over HTTP replies once per sender through the queue", async () => {
-  const bPort = freePort();
   const dns = await startDnsServer({
     "b.test": { MX: [{ preference: 10, exchange: "mx.b.test" }] },
     "mx.b.test": { A: ["127.0.0.1"] },
   });
   const b = await startTestServer({
     hostname: "mx.b.test",
-    listeners: { smtp: `127.0.0.1:${bPort}` },
+    listeners: { smtp: "127.0.0.1:0" }, // port 0: a port picked earlier may be taken by then
   });
+  const bPort = b.port("smtp");
   const a = await startSender(dns, bPort, {}, {
     listeners: { http: "127.0.0.1:0" },
     plugins: [{ name: "sieve", module: "builtin:sieve" }],

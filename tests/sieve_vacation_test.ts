@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { python, startTestServer } from "./harness.ts";
 import { startDnsServer } from "./lib/dns_server.ts";
-import { freePort, inbox, startSender, waitFor } from "./lib/outbound_fixture.ts";
+import { inbox, startSender, waitFor } from "./lib/outbound_fixture.ts";
 import { storeKv } from "../cli/commands/spam.ts";
 import { activateScript, putScript } from "../plugins/builtin/sieve/scripts.ts";
 
@@ -22,15 +22,15 @@ s.quit()
 `;
 
 Deno.test("sieve vacation: one reply per sender per period, through the queue, from <>", async () => {
-  const bPort = freePort();
   const dns = await startDnsServer({
     "b.test": { MX: [{ preference: 10, exchange: "mx.b.test" }] },
     "mx.b.test": { A: ["127.0.0.1"] },
   });
   const b = await startTestServer({
     hostname: "mx.b.test",
-    listeners: { smtp: `127.0.0.1:${bPort}` },
+    listeners: { smtp: "127.0.0.1:0" }, // port 0: a port picked earlier may be taken by then
   });
+  const bPort = b.port("smtp");
   const a = await startSender(dns, bPort, {}, {
     plugins: [{ name: "sieve", module: "builtin:sieve" }],
   });
@@ -83,15 +83,15 @@ s.quit()
 `;
 
 Deno.test("sieve redirect: SRS0 envelope sender; a bounce to it reaches the original sender", async () => {
-  const bPort = freePort();
   const dns = await startDnsServer({
     "b.test": { MX: [{ preference: 10, exchange: "mx.b.test" }] },
     "mx.b.test": { A: ["127.0.0.1"] },
   });
   const b = await startTestServer({
     hostname: "mx.b.test",
-    listeners: { smtp: `127.0.0.1:${bPort}` },
+    listeners: { smtp: "127.0.0.1:0" }, // port 0: a port picked earlier may be taken by then
   });
+  const bPort = b.port("smtp");
   const a = await startSender(dns, bPort, {}, {
     plugins: [{ name: "sieve", module: "builtin:sieve" }],
   });

@@ -30,6 +30,8 @@ export interface Cluster {
   nodes: Node[];
   /** Stops every node and the database, removes temp dirs. */
   stop(): Promise<void>;
+  /** Each node's state (running or its exit) and the last `chars` of its log, for a failure. */
+  describe(chars?: number): string;
 }
 
 /**
@@ -82,5 +84,11 @@ export async function startCluster(opts: {
     await stop();
     throw e;
   }
-  return { pg, nodes, stop };
+  const describe = (chars = 3000) =>
+    nodes.map((n) => {
+      const s = n.proc.exited();
+      const state = s ? `exited (code ${s.code}, signal ${s.signal})` : "running";
+      return `--- node ${n.name}: ${state}; log tail:\n${n.proc.log().slice(-chars)}`;
+    }).join("\n");
+  return { pg, nodes, stop, describe };
 }

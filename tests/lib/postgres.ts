@@ -152,19 +152,20 @@ export async function startPostgres(
     "--encoding=UTF8",
     "--no-sync",
   ]);
-  const port = freePort();
-  const serverOptions = [
-    "-c listen_addresses=127.0.0.1",
-    `-c port=${port}`,
-    `-c unix_socket_directories=${dir}`,
-    // A throwaway test cluster: durability is not what these tests check.
-    ...(opts.durable ? [] : ["-c fsync=off"]),
-    "-c max_connections=200",
-    ...Object.entries(opts.settings ?? {}).map(([k, v]) => `-c ${k}=${v}`),
-    ...(opts.tls
-      ? ["-c ssl=on", `-c ssl_cert_file=${dir}/server.crt`, `-c ssl_key_file=${dir}/server.key`]
-      : []),
-  ].join(" ");
+  let port = freePort();
+  const serverOptions = () =>
+    [
+      "-c listen_addresses=127.0.0.1",
+      `-c port=${port}`,
+      `-c unix_socket_directories=${dir}`,
+      // A throwaway test cluster: durability is not what these tests check.
+      ...(opts.durable ? [] : ["-c fsync=off"]),
+      "-c max_connections=200",
+      ...Object.entries(opts.settings ?? {}).map(([k, v]) => `-c ${k}=${v}`),
+      ...(opts.tls
+        ? ["-c ssl=on", `-c ssl_cert_file=${dir}/server.crt`, `-c ssl_key_file=${dir}/server.key`]
+        : []),
+    ].join(" ");
   let stopped = false;
   const stop = async () => {
     if (stopped) return;
@@ -177,7 +178,7 @@ export async function startPostgres(
       "-D",
       data,
       "-o",
-      serverOptions,
+      serverOptions(),
       "-l",
       join(dir, "log"),
       "-w",
@@ -190,7 +191,20 @@ export async function startPostgres(
     await start();
   };
   try {
-    await start();
+    // The port was free when picked, but PostgreSQL binds it only now: a test running in
+    // parallel may have taken it meanwhile (its own port 0, or a client's local port). Then
+    // the start fails naming the address; a new port is picked (a few tries).
+    for (let attempt = 1;; attempt++) {
+      try {
+        await start();
+        break;
+      } catch (e) {
+        const log = await Deno.readTextFile(join(dir, "log")).catch(() => "");
+        if (attempt >= 5 || !/could not bind|Address already in use/.test(log)) throw e;
+        await Deno.writeTextFile(join(dir, "log"), "");
+        port = freePort();
+      }
+    }
     const createDatabase = async (name: string) => {
       await run(join(bin, "createdb"), ["-h", dir, "-p", String(port), "-U", user, name]);
       return `postgres://${user}@127.0.0.1:${port}/${name}`;

@@ -14,6 +14,8 @@ export interface ServerProcess {
   ports: Record<string, number>;
   /** Everything the server logged so far. */
   log(): string;
+  /** The exit status once the process has ended (null while it runs). */
+  exited(): Deno.CommandStatus | null;
   /** SIGKILL, and wait for the exit. */
   kill(): Promise<void>;
   /** SIGTERM, and wait for a clean exit. */
@@ -45,6 +47,8 @@ export async function startServerProcess(
   let text = "";
   const ports: Record<string, number> = {};
   let started = false;
+  let exited: Deno.CommandStatus | null = null;
+  child.status.then((s) => exited = s);
   const ready = Promise.withResolvers<void>();
   const timer = setTimeout(
     () => ready.reject(new Error(`server did not start in time; log:\n${text}`)),
@@ -76,6 +80,7 @@ export async function startServerProcess(
     child,
     ports,
     log: () => text,
+    exited: () => exited,
     async kill() {
       try {
         child.kill("SIGKILL");

@@ -259,6 +259,7 @@ export async function emailsIn(page: Page, role: string) {
       properties: ["subject", "keywords"],
     }, "g"],
   ]);
+  if (got[1][0] !== "Email/get") throw new Error(`emailsIn ${role}: ${JSON.stringify(got)}`);
   return got[1][1].list as Array<{ subject: string; keywords: Record<string, boolean> }>;
 }
 

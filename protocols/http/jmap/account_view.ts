@@ -11,7 +11,13 @@
  *
  * @module
  */
-import type { EmailCopy, Mailbox, MailboxStatus, Store } from "../../../storage/mod.ts";
+import {
+  type EmailCopy,
+  type Mailbox,
+  type MailboxStatus,
+  type Store,
+  StoreError,
+} from "../../../storage/mod.ts";
 import { readSortOrders } from "./sort_order.ts";
 
 /** One Email of the account. */
@@ -90,4 +96,25 @@ export async function loadEmailsByBlob(
   blobIds: number[],
 ): Promise<Map<number, EmailEntry>> {
   return emailsOf(await store.emailCopies(accountId, blobIds));
+}
+
+/**
+ * The bytes of an Email listed a moment ago, or null when it has been destroyed since (an
+ * Email/set, a move to Trash and expunge, a draft replaced: another request's commit may land
+ * between the listing and this read, and the blob goes with the last copy). RFC 8620 §5.1:
+ * such an id is notFound, not a serverFail. A blob missing while its Email still exists is
+ * damage, and still an error.
+ */
+export async function readListedEmail(
+  store: Store,
+  accountId: number,
+  blobId: number,
+): Promise<Uint8Array | null> {
+  try {
+    return await store.readBlob(blobId);
+  } catch (e) {
+    if (!(e instanceof StoreError) || e.code !== "not_found") throw e;
+    if ((await store.emailCopies(accountId, [blobId])).length > 0) throw e;
+    return null;
+  }
 }

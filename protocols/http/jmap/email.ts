@@ -16,7 +16,7 @@ import {
   type PartBlobIds,
   partList,
 } from "./email_body.ts";
-import { loadEmails, loadEmailsByBlob } from "./account_view.ts";
+import { loadEmails, loadEmailsByBlob, readListedEmail } from "./account_view.ts";
 import { emailChanges, stateOf } from "./state.ts";
 import {
   boolArg,
@@ -130,7 +130,11 @@ const get: JmapMethod = {
         receivedAt: utcDate(e.receivedAt),
       };
       if (parse) {
-        const bytes = await store.readBlob(e.blobId);
+        const bytes = await readListedEmail(store, ctx.account.id, e.blobId);
+        if (bytes === null) {
+          notFound.push(id);
+          continue;
+        }
         const root = parseMime(bytes);
         Object.assign(obj, parsedProperties(bytes, root));
         if (properties.includes(HEADERS)) obj.headers = headerList(root);

@@ -16,7 +16,7 @@
  * @module
  */
 import type { Mailbox, Store } from "../../../storage/mod.ts";
-import { type EmailEntry, loadEmails, loadEmailsByBlob } from "./account_view.ts";
+import { type EmailEntry, loadEmails, loadEmailsByBlob, readListedEmail } from "./account_view.ts";
 import { emailChanges, stateOf } from "./state.ts";
 import { queryChangesArgs, queryChangesResponse, queryDiff } from "./query_changes.ts";
 import {
@@ -126,7 +126,8 @@ async function textPage(
   let matched = 0;
   for (const blob of page.blobIds) {
     if (out.length >= q.limit) break;
-    if (!matchesAll(await store.readBlob(blob), texts)) continue;
+    const bytes = await readListedEmail(store, q.accountId, blob);
+    if (bytes === null || !matchesAll(bytes, texts)) continue; // null: destroyed meanwhile
     if (matched++ >= q.position) out.push(blob);
   }
   // The window held every Email, or the page is full: the answer is exact.
@@ -136,12 +137,17 @@ async function textPage(
 /** The query data: parsed messages (loaded up front when needed) and threads. */
 async function queryData(
   store: Store,
+  accountId: number,
   emails: Map<number, EmailEntry>,
   needs: { parse: boolean; threads: boolean },
 ): Promise<QueryData> {
   const infos = new Map<number, MessageInfo>();
   if (needs.parse) {
-    for (const blob of emails.keys()) infos.set(blob, new MessageInfo(await store.readBlob(blob)));
+    for (const blob of [...emails.keys()]) {
+      const bytes = await readListedEmail(store, accountId, blob);
+      if (bytes === null) emails.delete(blob); // destroyed meanwhile: not in the results
+      else infos.set(blob, new MessageInfo(bytes));
+    }
   }
   const threads = needs.threads ? threadsOf(emails.values()) : new Map<number, EmailEntry[]>();
   return {
@@ -249,8 +255,8 @@ const query: JmapMethod = {
     const emails = candidates
       ? await loadEmailsByBlob(store, ctx.account.id, candidates)
       : await loadEmails(store, ctx.account.id);
-    await resolveTextConditions(store, emails, needs.texts);
-    const data = await queryData(store, emails, needs);
+    await resolveTextConditions(store, ctx.account.id, emails, needs.texts);
+    const data = await queryData(store, ctx.account.id, emails, needs);
     let sorted = [...emails.values()];
     if (predicate) sorted = sorted.filter((e) => predicate(e, data));
     sorted.sort((a, b) => compare(a, b, data));

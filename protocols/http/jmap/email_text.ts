@@ -13,7 +13,7 @@ import { parseMime } from "../../../mime/mod.ts";
 import { containsText } from "../../../lib/find_text.ts";
 import { bodyText, fieldTexts, headerText } from "../../../mime/search_text.ts";
 import type { Store, TextQuery } from "../../../storage/mod.ts";
-import type { EmailEntry } from "./account_view.ts";
+import { type EmailEntry, readListedEmail } from "./account_view.ts";
 
 /** A text condition's fields, and the part of the index that narrows it. */
 export const TEXT_CONDITIONS: Readonly<Record<string, TextQuery["part"]>> = {
@@ -71,6 +71,7 @@ export function matchesAll(bytes: Uint8Array, conditions: readonly TextCondition
 /** Fills each condition's `matches` among `emails`. */
 export async function resolveTextConditions(
   store: Store,
+  accountId: number,
   emails: ReadonlyMap<number, EmailEntry>,
   conditions: readonly TextCondition[],
 ): Promise<void> {
@@ -101,7 +102,11 @@ export async function resolveTextConditions(
     }
     for (const blob of candidates) {
       let t = texts.get(blob);
-      if (!t) texts.set(blob, t = new Texts(await store.readBlob(blob)));
+      if (!t) {
+        const bytes = await readListedEmail(store, accountId, blob);
+        if (bytes === null) continue; // destroyed since it was listed: matches nothing
+        texts.set(blob, t = new Texts(bytes));
+      }
       if (test(c, t)) c.matches.add(blob);
     }
   }

@@ -81,6 +81,12 @@ export class PushHub {
   #owner = new Map<number, number>();
   /** Last states sent per account with streams. */
   #last = new Map<number, States>();
+  /**
+   * Accounts whose first states are being read, and whether a change came meanwhile: that
+   * read may already include the change, and taken as the baseline it would hide it from
+   * every stream (the change's own push would find nothing moved).
+   */
+  #baseline = new Map<number, { changed: boolean }>();
   /** Accounts with changes not yet pushed, and whether one was a delivery. */
   #dirty = new Map<number, { delivery: boolean }>();
   #flush: ReturnType<typeof setTimeout> | null = null;
@@ -157,10 +163,15 @@ export class PushHub {
         set.add(stream);
         if (!this.#last.has(accountId)) {
           this.#last.set(accountId, {});
+          const reading = { changed: false };
+          this.#baseline.set(accountId, reading);
           this.#states(accountId, new Set(MAIL_TYPES)).then((s) => {
-            const last = this.#last.get(accountId);
+            // A change during the read: no baseline, so its push reports every state.
+            const last = reading.changed ? null : this.#last.get(accountId);
             if (last) Object.assign(last, s, { ...last });
-          }).catch(() => {});
+          }).catch(() => {}).finally(() => {
+            if (this.#baseline.get(accountId) === reading) this.#baseline.delete(accountId);
+          });
         }
         if (p.ping > 0) {
           const interval = Math.min(MAX_PING, Math.max(MIN_PING, p.ping));
@@ -217,8 +228,11 @@ export class PushHub {
 
   /** Records the change; runs synchronously inside the store's event (no I/O here). */
   #onChange(c: MailboxChange): void {
+    // Before any await: a first-states read running now may include this change.
+    const owner = c.kind === "mailbox" ? c.accountId : this.#owner.get(c.mailboxId);
+    if (owner === undefined) this.#baseline.forEach((b) => b.changed = true);
+    else if (this.#baseline.has(owner)) this.#baseline.get(owner)!.changed = true;
     if (c.kind === "mailbox") return this.#mark(c.accountId, false);
-    const owner = this.#owner.get(c.mailboxId);
     if (owner !== undefined) return this.#mark(owner, c.kind === "append");
     this.#deps.store.getMailboxById(c.mailboxId).then((m) => {
       if (!m) return;

@@ -12,7 +12,7 @@
 import { headerAs } from "./email_parse.ts";
 import { findText } from "../../../lib/find_text.ts";
 import { bodyLists, bodyValue } from "./email_body.ts";
-import { loadEmailsByBlob } from "./account_view.ts";
+import { loadEmailsByBlob, readListedEmail } from "./account_view.ts";
 import { checkArgs, idList, type JmapMethod, objectArg, requireAccount } from "./context.ts";
 import { compileFilter, newNeeds } from "./email_filter.ts";
 import { MessageInfo } from "./email_info.ts";
@@ -110,7 +110,12 @@ const get: JmapMethod = {
       let subject: string | null = null;
       let preview: string | null = null;
       if (terms.subject.length > 0 || terms.body.length > 0) {
-        const info = new MessageInfo(await store.readBlob(blob));
+        const bytes = await readListedEmail(store, ctx.account.id, blob);
+        if (bytes === null) { // destroyed since it was listed
+          notFound.push(id);
+          continue;
+        }
+        const info = new MessageInfo(bytes);
         const rawSubject = String(headerAs(info.root, "subject", "Text") ?? "");
         subject = highlight(rawSubject, terms.subject);
         const texts = bodyLists(info.root).text.filter((l) => l.part.type === "text")
