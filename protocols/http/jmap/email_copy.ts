@@ -143,8 +143,9 @@ async function parsedPartBlobIds(ctx: MethodContext, blobId: string): Promise<Pa
   if (upload !== null) return (path) => uploadPartBlobIdOf(upload, path);
   const part = parsePartBlobId(blobId);
   if (part !== null) {
-    const bytes = await ctx.deps.store.readBlob(part.blob);
-    const p = findPart(parseMime(bytes), part.path);
+    // Read a moment ago by readAccountBlob; destroyed since: no ids (the answer is already in).
+    const bytes = await ctx.deps.store.readBlob(part.blob).catch(() => null);
+    const p = bytes && findPart(parseMime(bytes), part.path);
     if (p?.kind === "message" && p.embedded && IDENTITY.has(p.encoding)) {
       return (path) => partBlobIdOf(part.blob, [...part.path, ...path]);
     }
