@@ -14,7 +14,7 @@ import { StoreError } from "../../../storage/mod.ts";
 import type { ServerDeps } from "../../../core/deps.ts";
 import { readBody } from "../body.ts";
 import { text } from "../router.ts";
-import { loadEmailsByBlob } from "./account_view.ts";
+import { loadEmailsByBlob, readListedEmail } from "./account_view.ts";
 import { problem } from "./errors.ts";
 import { accountIdOf, parseBlobId, parsePartBlobId, parseUploadId, uploadIdOf } from "./ids.ts";
 import type { JmapLimits } from "./limits.ts";
@@ -88,9 +88,12 @@ export async function readAccountBlob(
     return up ? { data: up.data, type: up.upload.type } : null;
   } else if (messageBlob !== null) {
     if (!await ownsBlob(store, accountId, messageBlob)) return null;
-    return { data: await store.readBlob(messageBlob), type: "message/rfc822" };
+    // Destroyed between the check and the read: as absent as one that never existed.
+    const data = await readListedEmail(store, accountId, messageBlob);
+    return data && { data, type: "message/rfc822" };
   } else if (part !== null && await ownsBlob(store, accountId, part.blob)) {
-    return partOf(await store.readBlob(part.blob), part.path);
+    const data = await readListedEmail(store, accountId, part.blob);
+    return data && partOf(data, part.path);
   } else if (uploadPart !== null) {
     // A part of an upload that Email/parse showed (email_copy.ts).
     const up = await store.readUpload(accountId, uploadPart.blob);

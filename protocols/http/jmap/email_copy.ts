@@ -12,6 +12,7 @@
  */
 import { findPart, parseMime } from "../../../mime/mod.ts";
 import { readAccountBlob } from "./blob.ts";
+import { readListedEmail } from "./account_view.ts";
 import {
   boolArg,
   chargeResponse,
@@ -99,7 +100,8 @@ const copyEmails: JmapMethod = {
         const blob = parseEmailId(spec.id);
         const e = blob === null ? undefined : view.emails.get(blob);
         if (!e) throw new SetFailure("notFound");
-        const bytes = await store.readBlob(e.blobId);
+        const bytes = await readListedEmail(store, ctx.account.id, e.blobId);
+        if (!bytes) throw new SetFailure("notFound"); // destroyed since it was listed
         return await placeEmail(
           ctx,
           view,

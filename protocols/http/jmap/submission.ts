@@ -15,7 +15,7 @@ import { parseMime } from "../../../mime/mod.ts";
 import { newMessageId } from "../../../core/trace.ts";
 import { submitMessage } from "../../../core/submission.ts";
 import { log } from "../../../lib/log.ts";
-import { loadEmails } from "./account_view.ts";
+import { loadEmails, readListedEmail } from "./account_view.ts";
 import { stateOf } from "./state.ts";
 import {
   checkArgs,
@@ -241,7 +241,9 @@ async function createOne(
   const emails = await loadEmails(store, ctx.account.id);
   const email = blob === null ? undefined : emails.get(blob);
   if (!email) return { error: { type: "invalidProperties", properties: ["emailId"] } };
-  const bytes = await store.readBlob(email.blobId);
+  const bytes = await readListedEmail(store, ctx.account.id, email.blobId);
+  // Destroyed since it was listed: as if it had never been there.
+  if (!bytes) return { error: { type: "invalidProperties", properties: ["emailId"] } };
   const root = parseMime(bytes);
   let envelope: { mailFrom: { email: string }; rcptTo: Array<{ email: string }> };
   if (obj.envelope === undefined || obj.envelope === null) {
