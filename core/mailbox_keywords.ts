@@ -70,12 +70,18 @@ export class MailboxKeywords {
   }
 }
 
+/** A keyword, not a system flag (RFC 9051 §2.3.2: those begin with "\\"). */
+export const isKeyword = (flag: string) => !flag.startsWith("\\");
+
+/** True when `flags` hold a keyword. */
+export const hasKeyword = (flags: readonly string[]) => flags.some(isKeyword);
+
 /** Keywords (not system flags) of `flags` the record `known` lacks, lower case. */
 function freshKeywords(known: ReadonlyMap<string, string>, flags: Iterable<string>): Set<string> {
   const fresh = new Set<string>();
   for (const f of flags) {
     const k = f.toLowerCase();
-    if (!f.startsWith("\\") && !known.has(k)) fresh.add(k);
+    if (isKeyword(f) && !known.has(k)) fresh.add(k);
   }
   return fresh;
 }
@@ -95,7 +101,7 @@ export function exceedsMailboxKeywords(
  */
 export function noteKeywords(known: Map<string, string>, flags: Iterable<string>): void {
   for (const f of flags) {
-    if (!f.startsWith("\\") && !known.has(f.toLowerCase())) known.set(f.toLowerCase(), f);
+    if (isKeyword(f) && !known.has(f.toLowerCase())) known.set(f.toLowerCase(), f);
   }
 }
 
@@ -110,18 +116,18 @@ export async function boundDeliveryKeywords(
   targets: DeliveryTarget[],
 ): Promise<void> {
   for (const t of targets) {
-    if (!t.flags?.some((f) => !f.startsWith("\\"))) continue;
+    if (!t.flags || !hasKeyword(t.flags)) continue;
     const mb = await store.getMailbox(t.accountId, t.mailbox);
     if (!mb) continue; // created by this delivery: its keywords are the copy's own
     const known = await records.complete(store, mb);
     if (exceedsMailboxKeywords(known, t.flags)) {
-      const dropped = t.flags.filter((f) => !f.startsWith("\\") && !known.has(f.toLowerCase()));
-      t.flags = t.flags.filter((f) => f.startsWith("\\") || known.has(f.toLowerCase()));
+      const kept = t.flags.filter((f) => !isKeyword(f) || known.has(f.toLowerCase()));
       log.info("deliver", "keywords left off: the mailbox has the most it may", {
         account: t.accountId,
         mailbox: t.mailbox,
-        dropped: dropped.length,
+        dropped: t.flags.length - kept.length,
       });
+      t.flags = kept;
     }
     noteKeywords(known, t.flags);
   }

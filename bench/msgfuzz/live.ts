@@ -17,15 +17,14 @@ import { Imap, Reader, smtpDeliver } from "./wire.ts";
 import { cli, startDenomailProcess } from "../../tests/lib/server_process.ts";
 import { basic, JmapClient, type Json } from "../../tests/lib/jmap_client.ts";
 import { BODY_PROPERTIES } from "../../protocols/http/jmap/email_body.ts";
+import { flag } from "../smtp.ts";
 
 const USER = "fuzz@example.test";
 const PASS = "fuzz-pass-123";
 const enc = new TextEncoder();
 
-function arg(args: string[], name: string, dflt: string): string {
-  const i = args.indexOf(name);
-  return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;
-}
+/** A flag's value (bench/smtp.ts `flag`), or `dflt`. */
+const arg = (args: string[], name: string, dflt: string) => flag(args, name) ?? dflt;
 
 function crlf(raw: Uint8Array): Uint8Array {
   const out: number[] = [];

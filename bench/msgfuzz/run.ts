@@ -12,11 +12,10 @@
  */
 import { mutate, prng } from "../../tests/lib/msg_mutate.ts";
 import { PATHS } from "../../tests/lib/msg_paths.ts";
+import { flag } from "../smtp.ts";
 
-function arg(args: string[], name: string, dflt: string): string {
-  const i = args.indexOf(name);
-  return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;
-}
+/** A flag's value (bench/smtp.ts `flag`), or `dflt`. */
+const arg = (args: string[], name: string, dflt: string) => flag(args, name) ?? dflt;
 
 interface Stat {
   runs: number;

@@ -19,6 +19,7 @@ import type { SequenceSet } from "./parser.ts";
 import { Code, SYSTEM_FLAGS } from "./codes.ts";
 import type { RecentTracker } from "../../core/recent.ts";
 import type { ServerDeps } from "../../core/deps.ts";
+import { noteKeywords } from "../../core/mailbox_keywords.ts";
 import { compactSet, flagList, untagged } from "./response.ts";
 import { IntervalSet } from "./seqset.ts";
 
@@ -89,7 +90,7 @@ export class SelectedMailbox {
     // FLAGS: the keywords in use, and those the mailbox had (never dropped:
     // core/mailbox_keywords.ts).
     const known = view.#mailboxKeywords = deps.mailboxKeywords.of(mailbox);
-    for (const k of view.keywords()) if (!known.has(k.toLowerCase())) known.set(k.toLowerCase(), k);
+    noteKeywords(known, view.keywords());
     deps.mailboxKeywords.markComplete(mailbox);
     view.#announced = new Map(known);
     return view;

@@ -21,7 +21,7 @@ import { sortItem } from "../../protocols/imap/sort.ts";
 import { threadOrderedSubject, threadReferences } from "../../protocols/imap/thread.ts";
 import * as jbody from "../../protocols/http/jmap/email_body.ts";
 import { hasAttachment, headerAs, preview } from "../../protocols/http/jmap/email_parse.ts";
-import type { Form } from "../../protocols/http/jmap/email_headers.ts";
+import { FORMS } from "../../protocols/http/jmap/email_headers.ts";
 import { matchesAll } from "../../protocols/http/jmap/email_text.ts";
 import { htmlToText } from "../../protocols/http/jmap/html_text.ts";
 import { compile } from "../../plugins/builtin/sieve/compile.ts";
@@ -63,15 +63,6 @@ keep;
 `;
 const SCRIPT = compile(SIEVE_ALL);
 
-const FORMS: Form[] = [
-  "Raw",
-  "Text",
-  "Addresses",
-  "GroupedAddresses",
-  "MessageIds",
-  "Date",
-  "URLs",
-];
 const FIELDS = ["from", "to", "cc", "subject", "message-id", "references", "date", "list-post"];
 
 /** Every section of every part (bounded), as an IMAP FETCH of BODY[n], [n.MIME]... would. */

@@ -22,7 +22,8 @@ export type Form =
   | "MessageIds"
   | "Date"
   | "URLs";
-const FORMS: readonly Form[] = [
+/** Every form, in RFC 8621 §4.1.2's order. */
+export const FORMS: readonly Form[] = [
   "Raw",
   "Text",
   "Addresses",

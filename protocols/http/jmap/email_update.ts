@@ -19,6 +19,7 @@ import { isObject, type JsonObject } from "./json.ts";
 import { flagsOf, isKeyword, keywordsOf } from "./keywords.ts";
 import {
   exceedsMailboxKeywords,
+  hasKeyword,
   MAX_MAILBOX_KEYWORDS,
   MAX_MESSAGE_KEYWORDS,
   noteKeywords,
@@ -87,7 +88,7 @@ export async function mailboxKeywordRecords(
   boxes: Iterable<Mailbox>,
   flags: readonly string[],
 ): Promise<Map<string, string>[]> {
-  if (flags.every((f) => f.startsWith("\\"))) return [];
+  if (!hasKeyword(flags)) return [];
   const records = [];
   for (const mb of boxes) {
     const known = await ctx.deps.mailboxKeywords.complete(ctx.deps.store, mb);

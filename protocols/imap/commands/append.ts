@@ -22,7 +22,7 @@ import { compactSet } from "../response.ts";
 import { encodeBinaryParts } from "../binary.ts";
 import { validateStoreFlags } from "./store.ts";
 import { checkMailboxKeywords, checkMessageKeywords } from "../keyword_limits.ts";
-import { noteKeywords } from "../../../core/mailbox_keywords.ts";
+import { hasKeyword, noteKeywords } from "../../../core/mailbox_keywords.ts";
 
 /** One message of an APPEND. */
 interface AppendItem {
@@ -91,7 +91,7 @@ export const APPEND = command({
     }
     const flagSets = items.map((it) => validateStoreFlags(it.flags));
     const mb = await targetMailbox(ctx, mailbox);
-    if (flagSets.some((flags) => flags.some((f) => !f.startsWith("\\")))) {
+    if (flagSets.some(hasKeyword)) {
       const known = await ctx.deps.mailboxKeywords.complete(ctx.deps.store, mb);
       for (const flags of flagSets) checkMessageKeywords(ctx, flags, [[]]);
       checkMailboxKeywords(ctx, flagSets.flat(), known);

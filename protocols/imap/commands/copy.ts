@@ -13,7 +13,7 @@ import type { ArgReader, SequenceSet } from "../parser.ts";
 import { compactSet, untagged } from "../response.ts";
 import { notifyMailboxMove } from "../hooks.ts";
 import { checkMailboxKeywords } from "../keyword_limits.ts";
-import { noteKeywords } from "../../../core/mailbox_keywords.ts";
+import { isKeyword, noteKeywords } from "../../../core/mailbox_keywords.ts";
 
 interface CopyArgs {
   set: SequenceSet;
@@ -51,7 +51,7 @@ async function copyOrMove(
   const store = ctx.deps.store;
   // The copies bring their keywords: the target mailbox's limit holds for them too.
   const carried = new Set<string>();
-  for (const t of targets) for (const f of t.meta.flags) if (!f.startsWith("\\")) carried.add(f);
+  for (const t of targets) for (const f of t.meta.flags) if (isKeyword(f)) carried.add(f);
   const known = carried.size > 0 ? await ctx.deps.mailboxKeywords.complete(store, dest) : null;
   if (known) checkMailboxKeywords(ctx, [...carried], known);
   const pairs = move
